@@ -1,1 +1,13 @@
-//! Placeholder while the crate is written.
+//! What every service shares: typed configuration, telemetry, gRPC server bootstrap,
+//! bearer-JWT authentication, the mapping of errors to gRPC status, and the database pool.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod server;
+pub mod telemetry;
+
+pub use auth::{Authenticator, OrgKind, Principal, TokenIssuer};
+pub use config::PlatformConfig;
+pub use error::ApiError;

@@ -1,1 +1,30 @@
-//! Placeholder while the crate is written.
+//! Real components for tests: PostgreSQL and NATS started once per test run when not
+//! already running, a fresh database per test, private NATS servers that a test may stop
+//! and restart, services spawned in-process on port 0, tokens for any principal, and
+//! waiting for a condition with a deadline instead of sleeping.
+
+mod infra;
+mod nats;
+mod service;
+mod tokens;
+mod wait;
+
+pub use infra::{TestDatabase, fresh_database, shared_nats_url};
+pub use nats::PrivateNats;
+pub use service::SpawnedService;
+pub use tokens::{
+    TEST_JWT_SECRET, authority_staff, bearer, expired_token, provider_org, test_authenticator,
+    token_for,
+};
+pub use wait::wait_until;
+
+/// Logs from tests go to the test's captured output; `RUST_LOG` raises the level.
+pub fn init_test_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_test_writer()
+        .try_init();
+}

@@ -1,0 +1,48 @@
+# Shared by deploy/local/up, down and status (sourced, not run).
+# shellcheck shell=bash disable=SC2034
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+DEV_STATE=.local/dev
+DEV_PG_PORT=55432
+DEV_NATS_PORT=54222
+DEV_NATS_MONITOR_PORT=58222
+SDS_DEV_ADDR=127.0.0.1:50051
+SDS_DEV_JWT_SECRET=local-development-secret-change-me
+SDS_PID_FILE=$DEV_STATE/pids/sds.pid
+SDS_LOG=$DEV_STATE/sds.log
+
+# SDS_PROFILE=release builds and runs the release binary; anything else means debug.
+if [[ ${SDS_PROFILE:-debug} == release ]]; then
+    PROFILE_DIR=release
+    CARGO_PROFILE_ARGS=(--release)
+else
+    PROFILE_DIR=debug
+    CARGO_PROFILE_ARGS=()
+fi
+TARGET_DIR=${CARGO_TARGET_DIR:-target}
+[[ $TARGET_DIR == /* ]] || TARGET_DIR=$ROOT/$TARGET_DIR
+SDS_BIN_DIR=$TARGET_DIR/$PROFILE_DIR
+SDS_BIN=$SDS_BIN_DIR/sds
+
+pid_alive() { # alive and not a zombie waiting to be reaped
+    [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 1
+    if [[ -r /proc/$1/stat ]]; then
+        local state
+        state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || true
+        [[ $state != Z ]]
+    fi
+}
+
+# The PID of a running `sds` recorded in the PID file, or nothing.
+sds_pid() {
+    local pid
+    [[ -s $SDS_PID_FILE ]] || return 1
+    pid=$(head -n1 "$SDS_PID_FILE" | tr -dc '0-9')
+    pid_alive "$pid" || return 1
+    if [[ -r /proc/$pid/comm && $(cat "/proc/$pid/comm") != sds* ]]; then return 1; fi
+    printf '%s\n' "$pid"
+}
+
+sds_healthy() {
+    [[ -x $SDS_BIN ]] && SDS_ADDR=$SDS_DEV_ADDR "$SDS_BIN" health >/dev/null 2>&1
+}

@@ -1,0 +1,171 @@
+//! Typed configuration from environment variables. Every default works with `deploy/local`,
+//! so `sds serve` needs no settings at all on a developer's machine.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Settings shared by every service process.
+#[derive(Debug, Clone)]
+pub struct PlatformConfig {
+    /// `SDS_LISTEN_ADDR`: where the gRPC server listens.
+    pub listen_addr: SocketAddr,
+    /// `SDS_DATABASE_URL`: the PostgreSQL database; each service keeps its own schema in it.
+    pub database_url: String,
+    /// `SDS_DB_MAX_CONNECTIONS`: pool size per service.
+    pub database_max_connections: u32,
+    /// `SDS_NATS_URL`: the NATS server with JetStream.
+    pub nats_url: String,
+    /// How bearer tokens are verified.
+    pub jwt: JwtConfig,
+    /// `SDS_LOG_FORMAT`: `text` (default) or `json`.
+    pub log_format: LogFormat,
+    /// `SDS_DRAIN_SECONDS`: how long in-flight requests may take to finish on shutdown.
+    pub drain_deadline: Duration,
+}
+
+/// Token verification: HS256 with a shared secret for local use, RS256 public keys for
+/// production (when `SDS_JWT_PUBLIC_KEYS_FILE` is set it wins).
+#[derive(Debug, Clone)]
+pub enum JwtConfig {
+    SharedSecret(String),
+    PublicKeysFile(PathBuf),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The secret `deploy/local` uses; never accepted when `SDS_ENV=production`.
+pub const LOCAL_JWT_SECRET: &str = "local-development-secret-change-me";
+pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:50051";
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:55432/postgres";
+pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:54222";
+
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl PlatformConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `lookup`, so tests can pass a map instead of the environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str, default: &str| lookup(name).unwrap_or_else(|| default.to_owned());
+
+        let listen_addr = parse_setting(
+            "SDS_LISTEN_ADDR",
+            &get("SDS_LISTEN_ADDR", DEFAULT_LISTEN_ADDR),
+            "an address such as 127.0.0.1:50051",
+        )?;
+        let database_max_connections = parse_setting(
+            "SDS_DB_MAX_CONNECTIONS",
+            &get("SDS_DB_MAX_CONNECTIONS", "10"),
+            "a whole number of connections",
+        )?;
+        let drain_seconds: u64 = parse_setting(
+            "SDS_DRAIN_SECONDS",
+            &get("SDS_DRAIN_SECONDS", "10"),
+            "a whole number of seconds",
+        )?;
+        let log_format = match get("SDS_LOG_FORMAT", "text").as_str() {
+            "text" => LogFormat::Text,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError {
+                    variable: "SDS_LOG_FORMAT",
+                    problem: format!("unknown format {other:?}; accepted: text, json"),
+                });
+            }
+        };
+        let production = lookup("SDS_ENV").as_deref() == Some("production");
+        let jwt = match lookup("SDS_JWT_PUBLIC_KEYS_FILE") {
+            Some(path) if !path.is_empty() => JwtConfig::PublicKeysFile(PathBuf::from(path)),
+            _ => {
+                let secret = get("SDS_JWT_SECRET", LOCAL_JWT_SECRET);
+                if production && secret == LOCAL_JWT_SECRET {
+                    return Err(ConfigError {
+                        variable: "SDS_JWT_SECRET",
+                        problem: "the local development secret is refused in production; set SDS_JWT_PUBLIC_KEYS_FILE".into(),
+                    });
+                }
+                JwtConfig::SharedSecret(secret)
+            }
+        };
+
+        Ok(Self {
+            listen_addr,
+            database_url: get("SDS_DATABASE_URL", DEFAULT_DATABASE_URL),
+            database_max_connections,
+            nats_url: get("SDS_NATS_URL", DEFAULT_NATS_URL),
+            jwt,
+            log_format,
+            drain_deadline: Duration::from_secs(drain_seconds),
+        })
+    }
+}
+
+fn parse_setting<T: std::str::FromStr>(
+    variable: &'static str,
+    raw: &str,
+    expected: &str,
+) -> Result<T, ConfigError> {
+    raw.parse().map_err(|_| ConfigError {
+        variable,
+        problem: format!("{raw:?} is not {expected}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config_from(pairs: &[(&str, &str)]) -> Result<PlatformConfig, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        PlatformConfig::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_point_at_deploy_local() {
+        let config = config_from(&[]).expect("defaults are valid");
+        assert_eq!(config.listen_addr.to_string(), DEFAULT_LISTEN_ADDR);
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.log_format, LogFormat::Text);
+        assert!(matches!(config.jwt, JwtConfig::SharedSecret(ref s) if s == LOCAL_JWT_SECRET));
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable_and_what_is_accepted() {
+        let error = config_from(&[("SDS_LISTEN_ADDR", "nowhere")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SDS_LISTEN_ADDR: \"nowhere\" is not an address such as 127.0.0.1:50051"
+        );
+        let error = config_from(&[("SDS_LOG_FORMAT", "xml")]).unwrap_err();
+        assert!(error.to_string().contains("accepted: text, json"));
+    }
+
+    #[test]
+    fn production_refuses_the_local_secret() {
+        let error = config_from(&[("SDS_ENV", "production")]).unwrap_err();
+        assert_eq!(error.variable, "SDS_JWT_SECRET");
+        let config = config_from(&[
+            ("SDS_ENV", "production"),
+            ("SDS_JWT_PUBLIC_KEYS_FILE", "/etc/sds/keys.pem"),
+        ])
+        .unwrap();
+        assert!(matches!(config.jwt, JwtConfig::PublicKeysFile(_)));
+    }
+}

@@ -1,0 +1,69 @@
+//! The PostgreSQL pool and per-service schema migrations.
+//!
+//! Every service owns one schema in the shared database. Its connections set
+//! `search_path` to that schema, so its migrations, its `_sqlx_migrations` table, its
+//! outbox and its inbox all live there and no service can trip over another's tables.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+/// Opens a pool whose connections work inside `schema`, creating the schema if needed.
+pub async fn connect(
+    database_url: &str,
+    schema: &str,
+    max_connections: u32,
+) -> anyhow::Result<PgPool> {
+    if !is_plain_identifier(schema) {
+        anyhow::bail!("schema name {schema:?} must be lowercase letters, digits and underscores");
+    }
+    let options: PgConnectOptions = database_url
+        .parse()
+        .with_context(|| "parse SDS_DATABASE_URL (expected postgres://user@host:port/database)")?;
+    let options = options
+        .options([("search_path", schema)])
+        .application_name(&format!("sds-{schema}"));
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options)
+        .await
+        .with_context(|| format!("connect to PostgreSQL for schema {schema}"))?;
+    // The name was checked to be a plain identifier above.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema}"
+    )))
+    .execute(&pool)
+    .await
+    .with_context(|| format!("create schema {schema}"))?;
+    Ok(pool)
+}
+
+/// Applies a service's embedded migrations inside its schema. Safe to run from several
+/// processes at once: sqlx takes an advisory lock.
+pub async fn migrate(pool: &PgPool, migrator: &Migrator) -> anyhow::Result<()> {
+    migrator.run(pool).await.context("apply migrations")?;
+    Ok(())
+}
+
+fn is_plain_identifier(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_plain_schema_names_are_accepted() {
+        assert!(super::is_plain_identifier("directory"));
+        assert!(!super::is_plain_identifier("directory; drop table x"));
+        assert!(!super::is_plain_identifier("1abc"));
+    }
+}

@@ -1,0 +1,119 @@
+//! The one place where errors become gRPC status codes.
+//!
+//! Services define their own `thiserror` enums named for what the caller does differently
+//! and convert them into [`ApiError`]; this module maps those to `tonic::Status`. Internal
+//! errors are logged here, once, with their chain, and the caller sees an opaque message.
+
+use tonic::{Code, Status};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request itself is wrong; the message says what and what is accepted.
+    #[error("{0}")]
+    InvalidArgument(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// The request is well formed but the record is not in a state that allows it
+    /// (for instance a stale `expected_version`).
+    #[error("{0}")]
+    FailedPrecondition(String),
+    #[error("{0}")]
+    PermissionDenied(String),
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A dependency (database, bus) is not answering; the caller may retry.
+    #[error("{0}")]
+    Unavailable(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::InvalidArgument(message.into())
+    }
+
+    pub fn denied(message: impl Into<String>) -> Self {
+        Self::PermissionDenied(message.into())
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound(message.into())
+    }
+}
+
+impl From<ApiError> for Status {
+    fn from(error: ApiError) -> Self {
+        match error {
+            ApiError::InvalidArgument(message) => Status::new(Code::InvalidArgument, message),
+            ApiError::NotFound(message) => Status::new(Code::NotFound, message),
+            ApiError::AlreadyExists(message) => Status::new(Code::AlreadyExists, message),
+            ApiError::FailedPrecondition(message) => Status::new(Code::FailedPrecondition, message),
+            ApiError::PermissionDenied(message) => Status::new(Code::PermissionDenied, message),
+            ApiError::Unauthenticated(message) => Status::new(Code::Unauthenticated, message),
+            ApiError::Unavailable(message) => {
+                tracing::warn!(reason = %message, "dependency unavailable");
+                Status::new(Code::Unavailable, message)
+            }
+            ApiError::Internal(error) => {
+                tracing::error!(error = format!("{error:#}"), "internal error");
+                Status::new(Code::Internal, "internal error; it has been logged")
+            }
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    /// Database errors that a caller can act on get their own codes; everything else is
+    /// internal. Constraint names are not shown to callers.
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+                ApiError::Unavailable("the database is not answering; try again shortly".into())
+            }
+            sqlx::Error::Database(db)
+                if db.code().as_deref() == Some(pg_codes::SERIALIZATION_FAILURE) =>
+            {
+                ApiError::Unavailable("the record changed while this request ran; try again".into())
+            }
+            _ => ApiError::Internal(anyhow::Error::new(error)),
+        }
+    }
+}
+
+/// PostgreSQL SQLSTATE codes that code branches on, named once.
+pub mod pg_codes {
+    pub const UNIQUE_VIOLATION: &str = "23505";
+    pub const FOREIGN_KEY_VIOLATION: &str = "23503";
+    pub const CHECK_VIOLATION: &str = "23514";
+    pub const SERIALIZATION_FAILURE: &str = "40001";
+}
+
+/// Whether `error` is PostgreSQL refusing a duplicate key.
+pub fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(db) if db.code().as_deref() == Some(pg_codes::UNIQUE_VIOLATION))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_error_maps_to_its_own_code_with_its_message() {
+        let status: Status = ApiError::invalid("capacity is -1; it must be 0 or more").into();
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(status.message(), "capacity is -1; it must be 0 or more");
+        let status: Status = ApiError::denied("not yours").into();
+        assert_eq!(status.code(), Code::PermissionDenied);
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak_their_detail() {
+        let status: Status =
+            ApiError::Internal(anyhow::anyhow!("password=hunter2 in connection string")).into();
+        assert_eq!(status.code(), Code::Internal);
+        assert!(!status.message().contains("hunter2"));
+    }
+}

@@ -1,0 +1,161 @@
+//! Logs and traces. Logs are human-readable or JSON on stderr (stdout stays free for
+//! command output); spans are exported over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+//! Trace context travels as W3C `traceparent` in gRPC metadata and NATS headers, so one
+//! change can be followed across services in a single trace.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use opentelemetry::propagation::{Extractor, Injector};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+use crate::config::LogFormat;
+
+/// Flushes exported spans when dropped at the end of `main`.
+#[derive(Debug, Default)]
+pub struct TelemetryGuard {
+    provider: Option<SdkTracerProvider>,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if let Some(provider) = self.provider.take() {
+            // With no collector answering this gives up after a few seconds; that must not
+            // fail or hang the shutdown.
+            if let Err(error) = provider.shutdown_with_timeout(Duration::from_secs(3)) {
+                eprintln!("telemetry: span export did not flush: {error}");
+            }
+        }
+    }
+}
+
+/// Installs the global subscriber. Call once, inside the tokio runtime (the OTLP exporter
+/// needs it). A second call, as in tests, leaves the first subscriber in place.
+pub fn init(service_name: &'static str, format: LogFormat) -> TelemetryGuard {
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,async_nats=warn,h2=warn,tower=warn"));
+
+    let provider = match std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
+        Ok(endpoint) if !endpoint.is_empty() => match otlp_provider(service_name) {
+            Ok(provider) => Some(provider),
+            Err(error) => {
+                eprintln!("telemetry: OTLP export to {endpoint} disabled: {error}");
+                None
+            }
+        },
+        _ => None,
+    };
+    let otel_layer = provider
+        .as_ref()
+        .map(|provider| tracing_opentelemetry::layer().with_tracer(provider.tracer(service_name)));
+
+    let registry = tracing_subscriber::registry().with(filter).with(otel_layer);
+    let result = match format {
+        LogFormat::Text => registry
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .try_init(),
+        LogFormat::Json => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_writer(std::io::stderr),
+            )
+            .try_init(),
+    };
+    if result.is_err() {
+        return TelemetryGuard::default();
+    }
+    TelemetryGuard { provider }
+}
+
+fn otlp_provider(service_name: &'static str) -> anyhow::Result<SdkTracerProvider> {
+    // The endpoint and headers come from the standard OTEL_EXPORTER_OTLP_* variables.
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_tonic()
+        .build()?;
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(service_name)
+        .build();
+    Ok(SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_resource(resource)
+        .build())
+}
+
+/// Makes `span` a child of the trace context carried by incoming HTTP/2 headers.
+pub fn adopt_remote_parent(span: &tracing::Span, headers: &http::HeaderMap) {
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&HeaderExtractor(headers))
+    });
+    // Without an OpenTelemetry layer there is nothing to attach to; that is fine.
+    let _ = span.set_parent(parent);
+}
+
+/// The W3C trace context of the current span as (`traceparent`, `tracestate`); empty
+/// strings when no trace is being recorded.
+pub fn current_trace_context() -> (String, String) {
+    let mut carrier: HashMap<String, String> = HashMap::new();
+    let context = tracing::Span::current().context();
+    opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&context, &mut carrier)
+    });
+    (
+        carrier.remove("traceparent").unwrap_or_default(),
+        carrier.remove("tracestate").unwrap_or_default(),
+    )
+}
+
+/// Makes `span` a child of a stored W3C trace context (from an event envelope).
+pub fn adopt_stored_parent(span: &tracing::Span, traceparent: &str, tracestate: &str) {
+    if traceparent.is_empty() {
+        return;
+    }
+    let carrier: HashMap<String, String> = [
+        ("traceparent".to_owned(), traceparent.to_owned()),
+        ("tracestate".to_owned(), tracestate.to_owned()),
+    ]
+    .into();
+    let parent =
+        opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(&carrier));
+    let _ = span.set_parent(parent);
+}
+
+/// Adds the current trace context to outgoing gRPC metadata (for clients).
+pub fn inject_into_metadata(metadata: &mut tonic::metadata::MetadataMap) {
+    let context = tracing::Span::current().context();
+    opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.inject_context(&context, &mut MetadataInjector(metadata))
+    });
+}
+
+struct HeaderExtractor<'a>(&'a http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|value| value.to_str().ok())
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|name| name.as_str()).collect()
+    }
+}
+
+struct MetadataInjector<'a>(&'a mut tonic::metadata::MetadataMap);
+
+impl Injector for MetadataInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(key), Ok(value)) = (
+            tonic::metadata::MetadataKey::from_bytes(key.as_bytes()),
+            tonic::metadata::MetadataValue::try_from(value.as_str()),
+        ) {
+            self.0.insert(key, value);
+        }
+    }
+}
