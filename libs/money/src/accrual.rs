@@ -113,7 +113,7 @@ pub fn money_from_pence(pence: i128) -> Result<Money, MoneyError> {
     match i64::try_from(pence) {
         Ok(pence) => Money::from_pence(pence),
         Err(_) => Err(MoneyError::OutOfRange {
-            input: format!("{pence} pence"),
+            input: format!("{}.{:02}", pence / 100, (pence % 100).abs()),
         }),
     }
 }

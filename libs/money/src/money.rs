@@ -69,17 +69,17 @@ impl Money {
         if !all_digits(whole) || !fraction_ok {
             if looks_like_exponent(unsigned) {
                 return Err(MoneyError::Exponent {
-                    input: text.to_owned(),
+                    input: quoted_excerpt(text),
                 });
             }
             return Err(MoneyError::NotANumber {
-                input: text.to_owned(),
+                input: quoted_excerpt(text),
             });
         }
         let places = fraction.map_or(0, str::len);
         if places > 2 {
             return Err(MoneyError::TooManyDecimalPlaces {
-                input: text.to_owned(),
+                input: quoted_excerpt(text),
                 places: u32::try_from(places).unwrap_or(u32::MAX),
             });
         }
@@ -87,14 +87,14 @@ impl Money {
         // itself gives up beyond 28 digits with a less helpful error.
         if whole.trim_start_matches('0').len() > MAX_WHOLE_POUND_DIGITS {
             return Err(MoneyError::OutOfRange {
-                input: text.to_owned(),
+                input: quoted_excerpt(text),
             });
         }
         let value = Decimal::from_str(text).map_err(|_| MoneyError::NotANumber {
-            input: text.to_owned(),
+            input: quoted_excerpt(text),
         })?;
         Money::try_from(value).map_err(|_| MoneyError::OutOfRange {
-            input: text.to_owned(),
+            input: quoted_excerpt(text),
         })
     }
 
@@ -138,6 +138,18 @@ impl Money {
     /// `self - other`, or `None` if the difference is outside the range of `Money`.
     pub fn checked_sub(self, other: Money) -> Option<Money> {
         Money::from_pence(self.pence().checked_sub(other.pence())?).ok()
+    }
+}
+
+/// The longest piece of rejected input repeated back in an error message.
+const MAX_ECHOED_CHARS: usize = 40;
+
+/// `text` as it is shown back in error messages: cut short, with "...", when it is long,
+/// so that a huge input cannot make a huge message.
+pub(crate) fn quoted_excerpt(text: &str) -> String {
+    match text.char_indices().nth(MAX_ECHOED_CHARS) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_owned(),
     }
 }
 
@@ -290,6 +302,13 @@ mod tests {
             Err(MoneyError::OutOfRange { .. })
         ));
         assert!(Money::parse("000000000000000000001.00").is_ok());
+    }
+
+    #[test]
+    fn a_very_long_rejected_input_is_cut_short_in_the_message() {
+        let error = Money::parse(&"x".repeat(10_000)).unwrap_err().to_string();
+        assert!(error.len() < 200, "{error}");
+        assert!(error.contains("xxx...\" is not a number"), "{error}");
     }
 
     #[test]

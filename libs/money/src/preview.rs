@@ -7,7 +7,7 @@
 //! those strings into dates, amounts and a calendar, and applies the schedule rule.
 //! Only JSON syntax errors come from serde_json, with their line and column.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 
 use crate::accrual::{AccrualLine, AccrualLineError};
 use crate::calendar::{Calendar, Timing};
-use crate::money::Money;
+use crate::money::{Money, quoted_excerpt};
 use crate::schedule::{PlanVersion, Schedule, ScheduleError, ScheduleRequest, compute_schedule};
 
 /// The longest span a preview covers, from the earliest line start to `until`.
@@ -136,7 +136,18 @@ pub fn preview_json(input: &str) -> Result<String, PreviewError> {
 /// Validates `input` and applies the schedule rule to it.
 pub fn preview(input: &PreviewInput) -> Result<PreviewOutput, PreviewError> {
     let request = schedule_request(input)?;
-    Ok(compute_schedule(&request)?.into())
+    match compute_schedule(&request) {
+        Ok(schedule) => Ok(schedule.into()),
+        Err(ScheduleError::DueDateOutOfRange { period_start }) => Err(invalid(
+            "payment_lag_days",
+            format!(
+                "{} days puts the due date of the period starting {period_start} past the last \
+                 date the calendar supports; {LAG_EXPECTATION}",
+                request.payment_lag_days
+            ),
+        )),
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Turns the strings of a preview request into a validated [`ScheduleRequest`].
@@ -158,7 +169,10 @@ pub fn schedule_request(input: &PreviewInput) -> Result<ScheduleRequest, Preview
         other => {
             return Err(invalid(
                 "frequency",
-                format!("unknown value \"{other}\"; accepted: {FREQUENCIES}"),
+                format!(
+                    "unknown value \"{}\"; accepted: {FREQUENCIES}",
+                    quoted_excerpt(other)
+                ),
             ));
         }
     };
@@ -168,7 +182,10 @@ pub fn schedule_request(input: &PreviewInput) -> Result<ScheduleRequest, Preview
         other => {
             return Err(invalid(
                 "timing",
-                format!("unknown value \"{other}\"; accepted: {TIMINGS}"),
+                format!(
+                    "unknown value \"{}\"; accepted: {TIMINGS}",
+                    quoted_excerpt(other)
+                ),
             ));
         }
     };
@@ -230,16 +247,13 @@ fn plan_versions(inputs: &[PreviewVersionInput]) -> Result<Vec<PlanVersion>, Pre
             "empty; give at least one version with recorded_on and lines",
         ));
     }
-    let mut first_index_by_date: BTreeMap<NaiveDate, usize> = BTreeMap::new();
+    let mut dates_seen: BTreeSet<NaiveDate> = BTreeSet::new();
     let mut versions = Vec::with_capacity(inputs.len());
     for (version_index, version_input) in inputs.iter().enumerate() {
         let version_path = format!("versions[{version_index}]");
         let recorded_on_path = format!("{version_path}.recorded_on");
         let recorded_on = parse_date(&recorded_on_path, &version_input.recorded_on)?;
-        if first_index_by_date
-            .insert(recorded_on, version_index)
-            .is_some()
-        {
+        if !dates_seen.insert(recorded_on) {
             return Err(invalid(
                 &recorded_on_path,
                 format!("{recorded_on} is recorded twice; each version needs its own date"),
@@ -282,7 +296,10 @@ fn parse_date(path: &str, text: &str) -> Result<NaiveDate, PreviewError> {
     let not_a_date = || {
         invalid(
             path,
-            format!("\"{text}\" is not a date; expected YYYY-MM-DD"),
+            format!(
+                "\"{}\" is not a date; expected YYYY-MM-DD",
+                quoted_excerpt(text)
+            ),
         )
     };
     let bytes = text.as_bytes();
@@ -406,7 +423,7 @@ fn object_with_fields<'a>(
     for key in object.keys() {
         if !accepted.contains(&key.as_str()) {
             return Err(invalid(
-                &field_path(path, key),
+                &field_path(path, &quoted_excerpt(key)),
                 format!("unknown field; accepted: {}", accepted.join(", ")),
             ));
         }
@@ -467,7 +484,7 @@ fn describe(value: &Value) -> String {
         Value::Null => "null".to_owned(),
         Value::Bool(flag) => flag.to_string(),
         Value::Number(number) => format!("the number {number}"),
-        Value::String(text) => format!("the string \"{text}\""),
+        Value::String(text) => format!("the string \"{}\"", quoted_excerpt(text)),
         Value::Array(_) => "a list".to_owned(),
         Value::Object(_) => "an object".to_owned(),
     }

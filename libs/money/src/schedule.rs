@@ -74,7 +74,7 @@ pub enum ScheduleError {
     },
     #[error("the due date of the period starting {period_start} is beyond the last supported date")]
     DueDateOutOfRange { period_start: NaiveDate },
-    #[error("an amount in the schedule is too large: {0}")]
+    #[error("{0}; shorten the span or lower the weekly amounts")]
     AmountOutOfRange(#[from] MoneyError),
 }
 
