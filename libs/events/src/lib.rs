@@ -7,11 +7,16 @@
 //! it twice; [`consumer`] records each handled event id in an inbox table in the same
 //! transaction as the handler's effect.
 
+pub mod bench;
+pub mod consumer;
 pub mod outbox;
+pub mod relay;
 pub mod stream;
 pub mod subject;
 
+pub use consumer::{ConsumerConfig, EventHandler, HandlerError, run_consumer};
 pub use outbox::{NewEvent, enqueue};
+pub use relay::{Relay, RelayConfig};
 pub use stream::{EVENTS_STREAM, ensure_stream};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

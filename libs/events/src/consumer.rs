@@ -1,0 +1,310 @@
+//! Idempotent durable pull consumers of the events stream.
+//!
+//! For each message the consumer records the event id in its `inbox` table and runs the
+//! handler in the same transaction, then acks. What must stay true:
+//!
+//! - an event takes effect at most once per consumer: a redelivery, or a republish that
+//!   slipped past JetStream's duplicate window, finds its inbox row and is only acked;
+//! - an event takes effect at least once: the ack follows the commit, and a failed handler
+//!   rolls back everything it wrote and is redelivered after a delay, up to `max_deliver`;
+//! - replicas of a service share one durable consumer, so JetStream spreads the work.
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_nats::jetstream;
+use async_nats::jetstream::AckKind;
+use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
+use futures::StreamExt as _;
+use prost::Message as _;
+use sds_proto::v1::Event;
+use sqlx::{PgConnection, PgPool};
+use tracing::{Instrument as _, error, info_span, warn};
+use uuid::Uuid;
+
+use crate::stream::ensure_stream;
+
+/// One durable consumer of the events stream.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    /// Shared by every replica of the service; also the `consumer` column of the inbox.
+    pub durable_name: String,
+    /// Exactly one subject filter, e.g. `sds.*.provider.registered`
+    /// ([`crate::subject::filter_for_event_type`]) or `sds.*.plan.>`. nats-server 2.9
+    /// silently ignores several filters, so there is deliberately no list here.
+    pub filter_subject: String,
+    /// Deliveries of one event before JetStream gives up on it.
+    pub max_deliver: i64,
+    /// How long a delivery may stay unacknowledged before JetStream redelivers it; longer
+    /// than the slowest handler.
+    pub ack_wait: Duration,
+    /// Messages requested per pull.
+    pub batch: usize,
+    /// The pause before a failed event is redelivered; doubled with every further delivery,
+    /// up to a minute.
+    pub retry_delay: Duration,
+}
+
+impl ConsumerConfig {
+    /// A consumer with the usual limits: 10 deliveries, 30 s ack wait, pulls of 100,
+    /// retries after 1 s, 2 s, 4 s ...
+    pub fn new(durable_name: impl Into<String>, filter_subject: impl Into<String>) -> Self {
+        Self {
+            durable_name: durable_name.into(),
+            filter_subject: filter_subject.into(),
+            max_deliver: 10,
+            ack_wait: Duration::from_secs(30),
+            batch: 100,
+            retry_delay: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Why a handler could not apply an event. Either way its writes are rolled back.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Worth trying again later (database unavailable, a conflict, a dependency down): the
+    /// event is redelivered after a delay.
+    #[error("{0:#}")]
+    Transient(anyhow::Error),
+    /// Trying again cannot help (the event contradicts what the handler knows): the event
+    /// is logged and never redelivered.
+    #[error("{0:#}")]
+    Permanent(anyhow::Error),
+}
+
+impl From<sqlx::Error> for HandlerError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Transient(error.into())
+    }
+}
+
+impl From<anyhow::Error> for HandlerError {
+    fn from(error: anyhow::Error) -> Self {
+        Self::Transient(error)
+    }
+}
+
+/// Applies one event inside the consumer's transaction. Implement it with a plain
+/// `async fn handle(&self, transaction: &mut PgConnection, event: &Event) -> Result<...>`;
+/// the declared form only adds `Send`, so that a consumer can run on `tokio::spawn`.
+pub trait EventHandler: Send + Sync {
+    /// Everything written through `transaction` commits together with the inbox row, or
+    /// not at all.
+    fn handle(
+        &self,
+        transaction: &mut PgConnection,
+        event: &Event,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+const MIN_RECONNECT_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_RECONNECT_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Consumes events until `shutdown` completes, finishing the event in hand. Creates the
+/// durable consumer if needed; while NATS is unreachable it keeps trying with backoff.
+pub async fn run_consumer<H: EventHandler>(
+    pool: PgPool,
+    jetstream: jetstream::Context,
+    config: ConsumerConfig,
+    handler: H,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut backoff = MIN_RECONNECT_BACKOFF;
+    loop {
+        let opened = tokio::select! {
+            () = shutdown.as_mut() => return Ok(()),
+            opened = open_messages(&jetstream, &config) => opened,
+        };
+        match opened {
+            Ok(mut messages) => loop {
+                let next = tokio::select! {
+                    () = shutdown.as_mut() => return Ok(()),
+                    next = messages.next() => next,
+                };
+                match next {
+                    Some(Ok(message)) => {
+                        backoff = MIN_RECONNECT_BACKOFF;
+                        handle_message(&pool, &config, &handler, message).await;
+                    }
+                    Some(Err(stream_error)) => {
+                        let fatal = matches!(
+                            stream_error.kind(),
+                            pull::MessagesErrorKind::ConsumerDeleted
+                                | pull::MessagesErrorKind::PushBasedConsumer
+                        );
+                        warn!(consumer = %config.durable_name, error = %stream_error, "event stream interrupted");
+                        if fatal {
+                            break;
+                        }
+                    }
+                    None => break,
+                }
+            },
+            Err(open_error) => {
+                warn!(consumer = %config.durable_name, error = %format!("{open_error:#}"), retry_in = ?backoff, "cannot open event consumer");
+            }
+        }
+        tokio::select! {
+            () = shutdown.as_mut() => return Ok(()),
+            () = tokio::time::sleep(backoff) => {}
+        }
+        backoff = (backoff * 2).min(MAX_RECONNECT_BACKOFF);
+    }
+}
+
+async fn open_messages(
+    jetstream: &jetstream::Context,
+    config: &ConsumerConfig,
+) -> anyhow::Result<pull::Stream> {
+    let stream = ensure_stream(jetstream).await?;
+    let consumer: PullConsumer = stream
+        .get_or_create_consumer(
+            &config.durable_name,
+            pull::Config {
+                durable_name: Some(config.durable_name.clone()),
+                filter_subject: config.filter_subject.clone(),
+                deliver_policy: DeliverPolicy::All,
+                ack_policy: AckPolicy::Explicit,
+                ack_wait: config.ack_wait,
+                max_deliver: config.max_deliver,
+                ..Default::default()
+            },
+        )
+        .await
+        .with_context(|| format!("create or open consumer {}", config.durable_name))?;
+    consumer
+        .stream()
+        .max_messages_per_batch(config.batch)
+        .messages()
+        .await
+        .with_context(|| format!("pull from consumer {}", config.durable_name))
+}
+
+/// What became of one delivery whose handler did not fail.
+enum Applied {
+    Now,
+    Before,
+}
+
+async fn handle_message<H: EventHandler>(
+    pool: &PgPool,
+    config: &ConsumerConfig,
+    handler: &H,
+    message: jetstream::Message,
+) {
+    let (delivered, stream_sequence) = match message.info() {
+        Ok(info) => (info.delivered, info.stream_sequence),
+        Err(info_error) => {
+            warn!(consumer = %config.durable_name, subject = %message.subject, error = %info_error, "message without JetStream metadata; skipping it");
+            return;
+        }
+    };
+    let decoded = Event::decode(message.payload.as_ref())
+        .ok()
+        .and_then(|event| Some((Uuid::parse_str(&event.event_id).ok()?, event)));
+    let Some((event_id, event)) = decoded else {
+        // Nothing from the payload is logged: it may hold personal data.
+        warn!(consumer = %config.durable_name, subject = %message.subject, stream_sequence, "undecodable event envelope; terminating it");
+        acknowledge(&message, AckKind::Term, config).await;
+        return;
+    };
+
+    let span = info_span!(
+        "event.handle",
+        consumer = %config.durable_name,
+        event_type = %event.event_type,
+        event_id = %event_id,
+        delivery = delivered,
+    );
+    sds_platform::telemetry::adopt_stored_parent(&span, &event.traceparent, &event.tracestate);
+    async {
+        match apply_once(pool, config, handler, event_id, &event).await {
+            Ok(Applied::Now | Applied::Before) => {
+                acknowledge(&message, AckKind::Ack, config).await;
+            }
+            Err(HandlerError::Permanent(cause)) => {
+                error!(error = %format!("{cause:#}"), "event cannot be handled; dropping it");
+                acknowledge(&message, AckKind::Term, config).await;
+            }
+            Err(HandlerError::Transient(cause)) => {
+                if config.max_deliver > 0 && delivered >= config.max_deliver {
+                    error!(error = %format!("{cause:#}"), max_deliver = config.max_deliver, "event failed on its last delivery; JetStream will not redeliver it");
+                } else {
+                    warn!(error = %format!("{cause:#}"), "event handling failed; it will be redelivered");
+                }
+                let delay = retry_delay(config.retry_delay, delivered);
+                acknowledge(&message, AckKind::Nak(Some(delay)), config).await;
+            }
+        }
+    }
+    .instrument(span)
+    .await;
+}
+
+/// Records the event in the inbox and runs the handler, in one transaction.
+async fn apply_once<H: EventHandler>(
+    pool: &PgPool,
+    config: &ConsumerConfig,
+    handler: &H,
+    event_id: Uuid,
+    event: &Event,
+) -> Result<Applied, HandlerError> {
+    let mut transaction = pool.begin().await?;
+    // A concurrent delivery of the same event waits here on the other's uncommitted row,
+    // then sees the conflict once it commits.
+    let inserted = sqlx::query(
+        "INSERT INTO inbox (consumer, event_id, event_type) VALUES ($1, $2, $3) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(&config.durable_name)
+    .bind(event_id)
+    .bind(&event.event_type)
+    .execute(&mut *transaction)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        transaction.rollback().await?;
+        return Ok(Applied::Before);
+    }
+    if let Err(handler_error) = handler.handle(&mut transaction, event).await {
+        // Rolling back is what matters; if even that fails the connection is discarded and
+        // PostgreSQL rolls back on its own.
+        drop(transaction.rollback().await);
+        return Err(handler_error);
+    }
+    transaction.commit().await?;
+    Ok(Applied::Now)
+}
+
+async fn acknowledge(message: &jetstream::Message, kind: AckKind, config: &ConsumerConfig) {
+    // A lost ack only causes a redelivery, which the inbox absorbs.
+    if let Err(ack_error) = message.ack_with(kind).await {
+        warn!(consumer = %config.durable_name, error = %ack_error, "could not acknowledge event");
+    }
+}
+
+/// `first` after the first delivery, doubled for every later one, at most a minute.
+fn retry_delay(first: Duration, delivered: i64) -> Duration {
+    let doublings = u32::try_from(delivered.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
+    first
+        .saturating_mul(2u32.saturating_pow(doublings))
+        .min(MAX_RETRY_DELAY)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delay_doubles_per_delivery_up_to_a_minute() {
+        let first = Duration::from_millis(500);
+        assert_eq!(retry_delay(first, 1), Duration::from_millis(500));
+        assert_eq!(retry_delay(first, 2), Duration::from_secs(1));
+        assert_eq!(retry_delay(first, 4), Duration::from_secs(4));
+        assert_eq!(retry_delay(first, 40), MAX_RETRY_DELAY);
+    }
+}

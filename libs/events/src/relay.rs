@@ -1,0 +1,283 @@
+//! The relay: publishes committed outbox rows of one service schema to JetStream.
+//!
+//! One round claims the oldest unpublished rows with `FOR UPDATE SKIP LOCKED`, publishes
+//! each with `Nats-Msg-Id` = event id, waits for every ack, marks the rows published and
+//! commits. What must stay true:
+//!
+//! - a row is marked published only after JetStream acknowledged it, so nothing is lost;
+//! - a crash after the publish but before the commit leaves the row unpublished, and the
+//!   next round publishes it again with the same `Nats-Msg-Id`, which JetStream drops
+//!   within its duplicate window (consumers' inbox tables cover anything older);
+//! - several relays on one schema never claim the same row at once (`SKIP LOCKED`).
+//!
+//! The relay wakes on `LISTEN sds_outbox` (sent by [`crate::enqueue`] at commit) and also
+//! polls, so a lost notification or a broken listener connection only delays an event.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use async_nats::jetstream;
+use async_nats::jetstream::context::PublishAckFuture;
+use async_nats::jetstream::message::PublishMessage;
+use bytes::Bytes;
+use futures::FutureExt as _;
+use sqlx::PgPool;
+use sqlx::postgres::PgListener;
+use tokio::sync::Notify;
+use tracing::{Instrument as _, debug, info_span, warn};
+use uuid::Uuid;
+
+use crate::outbox::OUTBOX_CHANNEL;
+
+/// How a relay claims, waits and retries.
+#[derive(Debug, Clone)]
+pub struct RelayConfig {
+    /// Rows claimed, published and marked per round (one transaction).
+    pub batch_size: usize,
+    /// How often to look for work when no notification arrives.
+    pub poll_interval: Duration,
+    /// First pause after a failed round; doubled after every further failure.
+    pub min_backoff: Duration,
+    /// The longest pause between failed rounds.
+    pub max_backoff: Duration,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            batch_size: 500,
+            poll_interval: Duration::from_secs(1),
+            min_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Publishes the outbox of the schema that `pool` works in (see `sds_platform::db::connect`).
+#[derive(Debug, Clone)]
+pub struct Relay {
+    pool: PgPool,
+    jetstream: jetstream::Context,
+    config: RelayConfig,
+}
+
+/// A claimed outbox row; only the relay reads these.
+#[derive(sqlx::FromRow)]
+struct PendingRow {
+    event_id: Uuid,
+    subject: String,
+    payload: Vec<u8>,
+}
+
+impl Relay {
+    pub fn new(pool: PgPool, jetstream: jetstream::Context, config: RelayConfig) -> Self {
+        Self {
+            pool,
+            jetstream,
+            config,
+        }
+    }
+
+    /// One round: claims up to `batch_size` unpublished rows, publishes them, waits for all
+    /// acks and marks them published. Returns how many rows were published. On a failed
+    /// publish or ack nothing is marked; the attempt is recorded on the rows and the error
+    /// returned, and a later round publishes them again.
+    pub async fn publish_pending_once(&self) -> anyhow::Result<usize> {
+        let mut transaction = self.pool.begin().await.context("begin outbox claim")?;
+        // Losing this commit in a crash only means the rows are published again, which
+        // JetStream deduplicates by Nats-Msg-Id; so the relay need not wait for the fsync.
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *transaction)
+            .await
+            .context("relax commit durability for the outbox claim")?;
+        let rows: Vec<PendingRow> = sqlx::query_as(
+            "SELECT event_id, subject, payload FROM outbox \
+             WHERE published_at IS NULL ORDER BY position LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(i64::try_from(self.config.batch_size).unwrap_or(i64::MAX))
+        .fetch_all(&mut *transaction)
+        .await
+        .context("claim unpublished outbox rows")?;
+        if rows.is_empty() {
+            transaction.rollback().await.context("end empty claim")?;
+            return Ok(0);
+        }
+
+        let count = rows.len();
+        let span = info_span!("outbox.publish_batch", count);
+        let event_ids: Vec<Uuid> = rows.iter().map(|row| row.event_id).collect();
+        match self.publish_and_confirm(rows).instrument(span.clone()).await {
+            Ok(()) => {}
+            Err(publish_error) => {
+                // Release the claim first so the recorded attempt cannot be rolled back
+                // with it, and so another relay may try these rows.
+                drop(transaction.rollback().await);
+                self.record_failed_attempt(&event_ids, &publish_error)
+                    .instrument(span)
+                    .await;
+                return Err(publish_error);
+            }
+        }
+
+        sqlx::query("UPDATE outbox SET published_at = now() WHERE event_id = ANY($1)")
+            .bind(&event_ids)
+            .execute(&mut *transaction)
+            .instrument(span.clone())
+            .await
+            .context("mark outbox rows published")?;
+        transaction
+            .commit()
+            .instrument(span)
+            .await
+            .context("commit published outbox rows")?;
+        Ok(count)
+    }
+
+    /// Sends the whole batch, then awaits every ack. Returns the first failure.
+    async fn publish_and_confirm(&self, rows: Vec<PendingRow>) -> anyhow::Result<()> {
+        let mut acks: Vec<PublishAckFuture> = Vec::with_capacity(rows.len());
+        for row in rows {
+            let message = PublishMessage::build()
+                .message_id(row.event_id.to_string())
+                .payload(Bytes::from(row.payload));
+            let ack = self
+                .jetstream
+                .send_publish(row.subject, message)
+                .await
+                .context("publish outbox event")?;
+            acks.push(ack);
+        }
+        for ack in acks {
+            ack.await.context("await JetStream ack for outbox event")?;
+        }
+        Ok(())
+    }
+
+    /// Records a failed attempt on the rows. Best effort: the rows stay unpublished either
+    /// way, so a failure here is only logged.
+    async fn record_failed_attempt(&self, event_ids: &[Uuid], error: &anyhow::Error) {
+        let recorded = sqlx::query(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE event_id = ANY($1)",
+        )
+        .bind(event_ids)
+        .bind(format!("{error:#}"))
+        .execute(&self.pool)
+        .await;
+        if let Err(record_error) = recorded {
+            warn!(error = %record_error, "could not record a failed outbox publish attempt");
+        }
+    }
+
+    /// Publishes until `shutdown` completes, then returns after the round in hand. Errors
+    /// in a round are logged and retried with capped exponential backoff; the relay only
+    /// returns an error if it cannot start.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let mut shutdown = std::pin::pin!(shutdown);
+        let wake = Arc::new(Notify::new());
+        let listener_task = tokio::spawn(listen_for_commits(
+            self.pool.clone(),
+            Arc::clone(&wake),
+            self.config.clone(),
+        ));
+        // Stops the listener however this function ends.
+        let _listener_guard = AbortOnDrop(listener_task);
+
+        let mut backoff = self.config.min_backoff;
+        loop {
+            if shutdown.as_mut().now_or_never().is_some() {
+                return Ok(());
+            }
+            let pause = match self.publish_pending_once().await {
+                Ok(published) => {
+                    backoff = self.config.min_backoff;
+                    if published == self.config.batch_size {
+                        // There is probably more; go straight on.
+                        continue;
+                    }
+                    None
+                }
+                Err(error) => {
+                    warn!(error = %format!("{error:#}"), retry_in = ?backoff, "outbox relay round failed");
+                    let pause = backoff;
+                    backoff = (backoff * 2).min(self.config.max_backoff);
+                    Some(pause)
+                }
+            };
+            match pause {
+                // After a failure only time passes: notifications must not hammer a
+                // broken NATS or database.
+                Some(pause) => {
+                    tokio::select! {
+                        () = shutdown.as_mut() => return Ok(()),
+                        () = tokio::time::sleep(pause) => {}
+                    }
+                }
+                None => {
+                    tokio::select! {
+                        () = shutdown.as_mut() => return Ok(()),
+                        () = wake.notified() => {}
+                        () = tokio::time::sleep(self.config.poll_interval) => {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Wakes the relay whenever a transaction in its schema commits an outbox row. Reconnects
+/// with backoff when the listener connection fails; meanwhile the relay polls.
+async fn listen_for_commits(pool: PgPool, wake: Arc<Notify>, config: RelayConfig) {
+    let mut backoff = config.min_backoff;
+    loop {
+        let started = Instant::now();
+        let Err(error) = listen_until_broken(&pool, &wake).await;
+        // A listener that worked for a while earns a quick reconnect.
+        if started.elapsed() > config.max_backoff {
+            backoff = config.min_backoff;
+        }
+        warn!(error = %format!("{error:#}"), retry_in = ?backoff, "outbox listener failed; polling meanwhile");
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(config.max_backoff);
+    }
+}
+
+async fn listen_until_broken(pool: &PgPool, wake: &Notify) -> anyhow::Result<Infallible> {
+    let schema: String = sqlx::query_scalar("SELECT current_schema()")
+        .fetch_one(pool)
+        .await
+        .context("read the relay's schema")?;
+    let mut listener = PgListener::connect_with(pool)
+        .await
+        .context("connect outbox listener")?;
+    listener
+        .listen(OUTBOX_CHANNEL)
+        .await
+        .context("listen for outbox commits")?;
+    debug!(schema, "outbox listener connected");
+    // Anything committed while the listener was away was not announced.
+    wake.notify_one();
+    loop {
+        match listener
+            .try_recv()
+            .await
+            .context("receive outbox notification")?
+        {
+            // Every service's outbox shares the channel; the payload names the schema.
+            Some(notification) if notification.payload() == schema => wake.notify_one(),
+            Some(_other_schema) => {}
+            // The connection dropped and was re-established; notifications may be lost.
+            None => wake.notify_one(),
+        }
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}

@@ -1,0 +1,77 @@
+//! Connecting to a running server: address, token, and one-line errors.
+
+use anyhow::{Context, bail};
+use tonic::service::Interceptor;
+use tonic::transport::Channel;
+
+/// Where the server is.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServerArgs {
+    /// host:port of the sds server.
+    #[arg(long = "addr", env = "SDS_ADDR", default_value = sds_platform::config::DEFAULT_LISTEN_ADDR)]
+    pub addr: String,
+}
+
+/// Where the server is and who is calling.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ClientArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// Bearer token (see `sds token`).
+    #[arg(long, env = "SDS_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+pub async fn connect(server: &ServerArgs) -> anyhow::Result<Channel> {
+    let endpoint = Channel::from_shared(format!("http://{}", server.addr))
+        .with_context(|| format!("SDS_ADDR {:?} is not host:port", server.addr))?;
+    endpoint
+        .connect()
+        .await
+        .with_context(|| format!("cannot reach sds at {} (is it running? try deploy/local/up)", server.addr))
+}
+
+/// Adds the bearer token and the current trace context to every call.
+#[derive(Debug, Clone)]
+pub struct Bearer(tonic::metadata::MetadataValue<tonic::metadata::Ascii>);
+
+impl Bearer {
+    pub fn from_args(args: &ClientArgs) -> anyhow::Result<Self> {
+        let Some(token) = args.token.as_deref() else {
+            bail!("no token: set SDS_TOKEN or pass --token (sds token prints one for local use)");
+        };
+        let value = format!("Bearer {}", token.trim())
+            .parse()
+            .context("the token has characters a header cannot carry")?;
+        Ok(Self(value))
+    }
+}
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        request.metadata_mut().insert("authorization", self.0.clone());
+        sds_platform::telemetry::inject_into_metadata(request.metadata_mut());
+        Ok(request)
+    }
+}
+
+/// One line for a server error: the gRPC code and the server's message.
+pub fn status_error(status: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{:?}: {}", status.code(), status.message())
+}
+
+pub async fn check_health(server: &ServerArgs) -> anyhow::Result<()> {
+    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+    let mut client = HealthClient::new(connect(server).await?);
+    let response = client
+        .check(HealthCheckRequest { service: String::new() })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    if response.status == ServingStatus::Serving as i32 {
+        println!("SERVING");
+        Ok(())
+    } else {
+        bail!("server at {} is not serving (status {})", server.addr, response.status)
+    }
+}

