@@ -159,3 +159,52 @@ impl Injector for MetadataInjector<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trace_id(traceparent: &str) -> &str {
+        traceparent.split('-').nth(1).unwrap_or("")
+    }
+
+    #[test]
+    fn trace_context_crosses_grpc_metadata_and_event_envelopes() {
+        let provider = SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, || {
+            opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+
+            let client_span = tracing::info_span!("client call");
+            let _entered = client_span.enter();
+            let mut metadata = tonic::metadata::MetadataMap::new();
+            inject_into_metadata(&mut metadata);
+            let sent = metadata
+                .get("traceparent")
+                .expect("traceparent sent")
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(sent.starts_with("00-"), "{sent}");
+
+            // The server continues the caller's trace...
+            let server_span = tracing::info_span!("rpc");
+            adopt_remote_parent(&server_span, &metadata.clone().into_headers());
+            let (in_server, _) = server_span.in_scope(current_trace_context);
+            assert_eq!(trace_id(&in_server), trace_id(&sent));
+
+            // ...and so does a consumer handling an event written under that trace.
+            let handler_span = tracing::info_span!("handle event");
+            adopt_stored_parent(&handler_span, &in_server, "");
+            let (in_handler, _) = handler_span.in_scope(current_trace_context);
+            assert_eq!(trace_id(&in_handler), trace_id(&sent));
+        });
+    }
+
+    #[test]
+    fn without_a_trace_there_is_no_context_to_carry() {
+        let (traceparent, tracestate) = current_trace_context();
+        assert_eq!((traceparent.as_str(), tracestate.as_str()), ("", ""));
+    }
+}
