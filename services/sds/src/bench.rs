@@ -30,12 +30,15 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             nats_url,
             output,
         } => {
-            let report = sds_events::bench::relay_benchmark(&database_url, &nats_url, events).await?;
+            let report =
+                sds_events::bench::relay_benchmark(&database_url, &nats_url, events).await?;
             println!("{}", report.table());
             if let Some(parent) = output.parent() {
-                std::fs::create_dir_all(parent).with_context(|| format!("create {}", parent.display()))?;
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("create {}", parent.display()))?;
             }
-            std::fs::write(&output, report.to_json()).with_context(|| format!("write {}", output.display()))?;
+            std::fs::write(&output, report.to_json())
+                .with_context(|| format!("write {}", output.display()))?;
             eprintln!("figures written to {}", output.display());
             Ok(())
         }

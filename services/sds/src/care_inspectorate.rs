@@ -12,16 +12,27 @@ use chrono::NaiveDate;
 use sds_proto::v1::{CareInspectorateService, Date, Grade, KeyQuestion};
 
 /// The columns without which a file is not the datastore CSV.
-const REQUIRED_COLUMNS: [&str; 4] = ["CSNumber", "ServiceName", "ServiceType", "Council_Area_Name"];
+const REQUIRED_COLUMNS: [&str; 4] = [
+    "CSNumber",
+    "ServiceName",
+    "ServiceType",
+    "Council_Area_Name",
+];
 
 /// Key-question columns and the question each grades.
 const KEY_QUESTION_COLUMNS: [(&str, KeyQuestion); 6] = [
     ("KQ_Support_Wellbeing", KeyQuestion::SupportWellbeing),
-    ("KQ_Care_and_Support_Planning", KeyQuestion::CareAndSupportPlanning),
+    (
+        "KQ_Care_and_Support_Planning",
+        KeyQuestion::CareAndSupportPlanning,
+    ),
     ("KQ_Setting", KeyQuestion::Setting),
     ("KQ_Staff_Team", KeyQuestion::StaffTeam),
     ("KQ_Leadership", KeyQuestion::Leadership),
-    ("KQ_Care_Play_and_Learning", KeyQuestion::CarePlayAndLearning),
+    (
+        "KQ_Care_Play_and_Learning",
+        KeyQuestion::CarePlayAndLearning,
+    ),
 ];
 
 /// A row the importer will not send, and why.
@@ -74,7 +85,9 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileError> {
         let record = match record {
             Ok(record) => record,
             Err(error) => {
-                let line = error.position().map_or(fallback_line, |position| position.line());
+                let line = error
+                    .position()
+                    .map_or(fallback_line, |position| position.line());
                 parsed.rejected.push(Rejection {
                     line,
                     reason: format!("the row cannot be read as CSV: {error}"),
@@ -82,7 +95,9 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileError> {
                 continue;
             }
         };
-        let line = record.position().map_or(fallback_line, |position| position.line());
+        let line = record
+            .position()
+            .map_or(fallback_line, |position| position.line());
         if record.iter().all(str::is_empty) {
             continue;
         }
@@ -91,7 +106,10 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileError> {
                 if let Some(first) = first_line_of.get(&service.service_number) {
                     parsed.rejected.push(Rejection {
                         line,
-                        reason: format!("CSNumber {} appears again (first at line {first})", service.service_number),
+                        reason: format!(
+                            "CSNumber {} appears again (first at line {first})",
+                            service.service_number
+                        ),
                     });
                     continue;
                 }
@@ -110,7 +128,10 @@ fn decode(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     match std::str::from_utf8(bytes) {
         Ok(text) => text.to_owned(),
-        Err(_) => encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes).0.into_owned(),
+        Err(_) => encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(bytes)
+            .0
+            .into_owned(),
     }
 }
 
@@ -146,13 +167,19 @@ impl Columns {
             .unwrap_or("")
     }
 
-    fn service_from(&self, record: &csv::StringRecord, line: u64) -> Result<CareInspectorateService, String> {
+    fn service_from(
+        &self,
+        record: &csv::StringRecord,
+        line: u64,
+    ) -> Result<CareInspectorateService, String> {
         let service_number = self.get(record, "CSNumber").to_ascii_uppercase();
         if service_number.is_empty() {
             return Err("CSNumber is missing".into());
         }
         if !is_service_number(&service_number) {
-            return Err(format!("CSNumber {service_number:?} is not a service number; expected CS followed by 10 digits"));
+            return Err(format!(
+                "CSNumber {service_number:?} is not a service number; expected CS followed by 10 digits"
+            ));
         }
         let service_name = self.get(record, "ServiceName");
         if service_name.is_empty() {
@@ -163,7 +190,11 @@ impl Columns {
             "" => None,
             raw => match raw.parse::<i32>() {
                 Ok(places) if places >= 0 => Some(places),
-                _ => return Err(format!("Registered_Places {raw:?} is not a whole number of 0 or more")),
+                _ => {
+                    return Err(format!(
+                        "Registered_Places {raw:?} is not a whole number of 0 or more"
+                    ));
+                }
             },
         };
 
@@ -185,7 +216,9 @@ impl Columns {
                 _ => return Err(format!("{column} grade {raw:?} is outside 1-6")),
             };
             let Some(inspected_on) = inspected_on else {
-                return Err(format!("{column} has a grade but Last_inspection_Date is blank"));
+                return Err(format!(
+                    "{column} has a grade but Last_inspection_Date is blank"
+                ));
             };
             grades.push(Grade {
                 key_question: key_question as i32,
@@ -221,7 +254,9 @@ fn parse_uk_date(raw: &str) -> Option<NaiveDate> {
     let date_part = raw.split_whitespace().next()?;
     let date = NaiveDate::parse_from_str(date_part, "%d/%m/%Y").ok()?;
     // Reject two-digit years, which chrono would read as the first century.
-    (1900..=2200).contains(&chrono::Datelike::year(&date)).then_some(date)
+    (1900..=2200)
+        .contains(&chrono::Datelike::year(&date))
+        .then_some(date)
 }
 
 #[cfg(test)]
@@ -245,7 +280,10 @@ mod tests {
         let bytes = file(&[
             "CS2004071234,Support Service,Care at Home,\"Café Connect, Banchory\",Deeside Ltd,Aberdeenshire,Older people,,Active,14/03/2024,5,4,,5,4,,4,5,0",
         ]);
-        assert!(std::str::from_utf8(&bytes).is_err(), "the fixture must really be Windows-1252");
+        assert!(
+            std::str::from_utf8(&bytes).is_err(),
+            "the fixture must really be Windows-1252"
+        );
         let parsed = parse(&bytes).unwrap();
         assert_eq!(parsed.rejected, vec![]);
         let service = &parsed.services[0];
@@ -256,7 +294,13 @@ mod tests {
         let grades: Vec<(i32, u32, &str)> = service
             .grades
             .iter()
-            .map(|grade| (grade.key_question, grade.grade, grade.inspected_on.as_ref().unwrap().iso.as_str()))
+            .map(|grade| {
+                (
+                    grade.key_question,
+                    grade.grade,
+                    grade.inspected_on.as_ref().unwrap().iso.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             grades,
@@ -291,22 +335,45 @@ mod tests {
         let parsed = parse(&bytes).unwrap();
         assert_eq!(parsed.services.len(), 1);
         assert_eq!(parsed.services[0].registered_places, Some(40));
-        let lines: Vec<u64> = parsed.rejected.iter().map(|rejection| rejection.line).collect();
+        let lines: Vec<u64> = parsed
+            .rejected
+            .iter()
+            .map(|rejection| rejection.line)
+            .collect();
         assert_eq!(lines, vec![2, 3, 4, 6, 7]);
         assert_eq!(parsed.rejected[0].reason, "CSNumber is missing");
-        assert_eq!(parsed.rejected[1].reason, "KQ_Support_Wellbeing grade \"7\" is outside 1-6");
-        assert!(parsed.rejected[2].reason.contains("Last_inspection_Date \"31/02/2024\" is not a date"));
-        assert!(parsed.rejected[3].reason.contains("Registered_Places \"-4\""));
-        assert_eq!(parsed.rejected[4].reason, "CSNumber CS2004071237 appears again (first at line 5)");
+        assert_eq!(
+            parsed.rejected[1].reason,
+            "KQ_Support_Wellbeing grade \"7\" is outside 1-6"
+        );
+        assert!(
+            parsed.rejected[2]
+                .reason
+                .contains("Last_inspection_Date \"31/02/2024\" is not a date")
+        );
+        assert!(
+            parsed.rejected[3]
+                .reason
+                .contains("Registered_Places \"-4\"")
+        );
+        assert_eq!(
+            parsed.rejected[4].reason,
+            "CSNumber CS2004071237 appears again (first at line 5)"
+        );
     }
 
     #[test]
     fn a_file_that_is_not_the_datastore_csv_is_refused_whole() {
         assert_eq!(parse(b"").unwrap_err(), FileError::Empty);
         let error = parse(b"name,email\nAnn,ann@example.org\n").unwrap_err();
-        assert!(matches!(error, FileError::MissingColumns { ref missing } if missing == "CSNumber, ServiceName, ServiceType, Council_Area_Name"));
+        assert!(
+            matches!(error, FileError::MissingColumns { ref missing } if missing == "CSNumber, ServiceName, ServiceType, Council_Area_Name")
+        );
         let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00";
-        assert!(matches!(parse(png).unwrap_err(), FileError::MissingColumns { .. }));
+        assert!(matches!(
+            parse(png).unwrap_err(),
+            FileError::MissingColumns { .. }
+        ));
     }
 
     #[test]
@@ -318,7 +385,11 @@ mod tests {
 
     #[test]
     fn the_sample_file_shipped_for_deploy_local_parses_cleanly() {
-        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/local/sample/care-inspectorate-sample.csv")).unwrap();
+        let bytes = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../deploy/local/sample/care-inspectorate-sample.csv"
+        ))
+        .unwrap();
         let parsed = parse(&bytes).unwrap();
         assert_eq!(parsed.rejected, vec![]);
         assert!(parsed.services.len() >= 10);

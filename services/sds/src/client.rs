@@ -25,10 +25,12 @@ pub struct ClientArgs {
 pub async fn connect(server: &ServerArgs) -> anyhow::Result<Channel> {
     let endpoint = Channel::from_shared(format!("http://{}", server.addr))
         .with_context(|| format!("SDS_ADDR {:?} is not host:port", server.addr))?;
-    endpoint
-        .connect()
-        .await
-        .with_context(|| format!("cannot reach sds at {} (is it running? try deploy/local/up)", server.addr))
+    endpoint.connect().await.with_context(|| {
+        format!(
+            "cannot reach sds at {} (is it running? try deploy/local/up)",
+            server.addr
+        )
+    })
 }
 
 /// Adds the bearer token and the current trace context to every call.
@@ -48,8 +50,13 @@ impl Bearer {
 }
 
 impl Interceptor for Bearer {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        request.metadata_mut().insert("authorization", self.0.clone());
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        request
+            .metadata_mut()
+            .insert("authorization", self.0.clone());
         sds_platform::telemetry::inject_into_metadata(request.metadata_mut());
         Ok(request)
     }
@@ -61,10 +68,14 @@ pub fn status_error(status: tonic::Status) -> anyhow::Error {
 }
 
 pub async fn check_health(server: &ServerArgs) -> anyhow::Result<()> {
-    use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
+    use tonic_health::pb::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    };
     let mut client = HealthClient::new(connect(server).await?);
     let response = client
-        .check(HealthCheckRequest { service: String::new() })
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
         .await
         .map_err(status_error)?
         .into_inner();
@@ -72,6 +83,10 @@ pub async fn check_health(server: &ServerArgs) -> anyhow::Result<()> {
         println!("SERVING");
         Ok(())
     } else {
-        bail!("server at {} is not serving (status {})", server.addr, response.status)
+        bail!(
+            "server at {} is not serving (status {})",
+            server.addr,
+            response.status
+        )
     }
 }

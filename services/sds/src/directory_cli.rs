@@ -7,9 +7,11 @@ use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_proto::v1::{
-    Check, CheckKind, CheckStatus, Date, FrameworkStatus, GetProviderRequest, Grade, ImportCareInspectorateServicesRequest, KeyQuestion,
-    ManagementFeeKind, ManagementFeePolicy, Money, PageRequest, Provider, ProviderDetails, ProviderKind, RecordCheckRequest,
-    RecordGradesRequest, RegisterProviderRequest, SearchProvidersRequest, SetFrameworkStatusRequest, UpdateProviderRequest,
+    Check, CheckKind, CheckStatus, Date, FrameworkStatus, GetProviderRequest, Grade,
+    ImportCareInspectorateServicesRequest, KeyQuestion, ManagementFeeKind, ManagementFeePolicy,
+    Money, PageRequest, Provider, ProviderDetails, ProviderKind, RecordCheckRequest,
+    RecordGradesRequest, RegisterProviderRequest, SearchProvidersRequest,
+    SetFrameworkStatusRequest, UpdateProviderRequest,
 };
 use serde_json::{Value, json};
 use tonic::service::interceptor::InterceptedService;
@@ -172,12 +174,18 @@ type Client = DirectoryServiceClient<InterceptedService<Channel, Bearer>>;
 
 async fn client(args: &ClientArgs) -> anyhow::Result<Client> {
     let bearer = Bearer::from_args(args)?;
-    Ok(DirectoryServiceClient::with_interceptor(connect(&args.server).await?, bearer))
+    Ok(DirectoryServiceClient::with_interceptor(
+        connect(&args.server).await?,
+        bearer,
+    ))
 }
 
 pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
     match command {
-        DirectoryCommand::Register { client: args, details } => {
+        DirectoryCommand::Register {
+            client: args,
+            details,
+        } => {
             let mut provider_details = ProviderDetails::default();
             details.apply_to(&mut provider_details)?;
             let provider = client(&args)
@@ -190,7 +198,11 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                 .into_inner();
             print_json(&provider_json(&provider))
         }
-        DirectoryCommand::Update { client: args, id, details } => {
+        DirectoryCommand::Update {
+            client: args,
+            id,
+            details,
+        } => {
             let mut client = client(&args).await?;
             let current = client
                 .get_provider(GetProviderRequest { id: id.clone() })
@@ -239,9 +251,14 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                     locality,
                     min_grade,
                     framework_authority,
-                    framework_status: framework_status.map_or(FrameworkStatus::Unspecified, FrameworkArg::to_proto) as i32,
+                    framework_status: framework_status
+                        .map_or(FrameworkStatus::Unspecified, FrameworkArg::to_proto)
+                        as i32,
                     holds_isfs,
-                    page: Some(PageRequest { page_size, page_token }),
+                    page: Some(PageRequest {
+                        page_size,
+                        page_token,
+                    }),
                 })
                 .await
                 .map_err(status_error)?
@@ -317,7 +334,9 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                 .into_inner();
             print_json(&provider_json(&provider))
         }
-        DirectoryCommand::ImportCareInspectorate { client: args, file } => import_care_inspectorate(&args, &file).await,
+        DirectoryCommand::ImportCareInspectorate { client: args, file } => {
+            import_care_inspectorate(&args, &file).await
+        }
     }
 }
 
@@ -325,7 +344,8 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
 /// before anything is written; then sends the rows in batches.
 async fn import_care_inspectorate(args: &ClientArgs, file: &std::path::Path) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let parsed = care_inspectorate::parse(&bytes).map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+    let parsed = care_inspectorate::parse(&bytes)
+        .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
     let mut rejected: Vec<(u64, String)> = parsed
         .rejected
         .iter()
@@ -338,9 +358,11 @@ async fn import_care_inspectorate(args: &ClientArgs, file: &std::path::Path) -> 
     let mut client = client(args).await?;
     let progress = indicatif::ProgressBar::new(parsed.services.len() as u64);
     progress.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} importing [{bar:40}] {pos}/{len} services ({per_sec}, {eta} left)")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template(
+            "{spinner} importing [{bar:40}] {pos}/{len} services ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     let (mut imported, mut updated) = (0u64, 0u64);
     for batch in parsed.services.chunks(IMPORT_BATCH) {
@@ -361,7 +383,8 @@ async fn import_care_inspectorate(args: &ClientArgs, file: &std::path::Path) -> 
         imported += response.imported;
         updated += response.updated;
         for rejection in response.rejected {
-            progress.suspend(|| eprintln!("line {}: rejected: {}", rejection.line, rejection.reason));
+            progress
+                .suspend(|| eprintln!("line {}: rejected: {}", rejection.line, rejection.reason));
             rejected.push((rejection.line, rejection.reason));
         }
         progress.inc(batch.len() as u64);
@@ -415,7 +438,11 @@ impl DetailsArgs {
 }
 
 fn parse_fee_arg(raw: &str) -> anyhow::Result<ManagementFeePolicy> {
-    let money = |amount: &str| Some(Money { amount: amount.to_owned() });
+    let money = |amount: &str| {
+        Some(Money {
+            amount: amount.to_owned(),
+        })
+    };
     let mut policy = ManagementFeePolicy::default();
     let (kind, value) = raw.split_once(':').unwrap_or((raw, ""));
     match kind {
@@ -430,9 +457,9 @@ fn parse_fee_arg(raw: &str) -> anyhow::Result<ManagementFeePolicy> {
             policy.percentage = value.to_owned();
         }
         "admin-hours" => {
-            let (hours, rate) = value
-                .split_once('@')
-                .context("--management-fee admin-hours takes HOURS@RATE, e.g. admin-hours:1.5@18.00")?;
+            let (hours, rate) = value.split_once('@').context(
+                "--management-fee admin-hours takes HOURS@RATE, e.g. admin-hours:1.5@18.00",
+            )?;
             policy.kind = ManagementFeeKind::AdminHours as i32;
             policy.admin_hours_per_week = hours.to_owned();
             policy.admin_hourly_rate = money(rate);
@@ -445,9 +472,9 @@ fn parse_fee_arg(raw: &str) -> anyhow::Result<ManagementFeePolicy> {
 }
 
 fn parse_grade_arg(raw: &str, inspected_on: &str) -> anyhow::Result<Grade> {
-    let (question, grade) = raw
-        .split_once('=')
-        .with_context(|| format!("--grade {raw:?} must be key-question=grade, e.g. leadership=5"))?;
+    let (question, grade) = raw.split_once('=').with_context(|| {
+        format!("--grade {raw:?} must be key-question=grade, e.g. leadership=5")
+    })?;
     let key_question = match question {
         "support-wellbeing" => KeyQuestion::SupportWellbeing,
         "care-and-support-planning" => KeyQuestion::CareAndSupportPlanning,
@@ -459,9 +486,9 @@ fn parse_grade_arg(raw: &str, inspected_on: &str) -> anyhow::Result<Grade> {
             "--grade key question {other:?} is unknown; accepted: support-wellbeing, care-and-support-planning, setting, staff-team, leadership, care-play-and-learning"
         ),
     };
-    let grade = grade
-        .parse::<u32>()
-        .with_context(|| format!("--grade {raw:?}: the grade must be a whole number from 1 to 6"))?;
+    let grade = grade.parse::<u32>().with_context(|| {
+        format!("--grade {raw:?}: the grade must be a whole number from 1 to 6")
+    })?;
     Ok(Grade {
         key_question: key_question as i32,
         grade,
@@ -512,7 +539,9 @@ fn print_json(value: &Value) -> anyhow::Result<()> {
 
 /// The enum's name in lower snake case without its prefix: `on_framework`.
 fn enum_name(name: &str, prefix: &str) -> String {
-    name.strip_prefix(prefix).unwrap_or(name).to_ascii_lowercase()
+    name.strip_prefix(prefix)
+        .unwrap_or(name)
+        .to_ascii_lowercase()
 }
 
 fn date_text(date: Option<&Date>) -> Value {
@@ -521,7 +550,9 @@ fn date_text(date: Option<&Date>) -> Value {
 
 fn provider_json(provider: &Provider) -> Value {
     let details = provider.details.clone().unwrap_or_default();
-    let kind = ProviderKind::try_from(details.kind).map_or("unknown".into(), |kind| enum_name(kind.as_str_name(), "PROVIDER_KIND_"));
+    let kind = ProviderKind::try_from(details.kind).map_or("unknown".into(), |kind| {
+        enum_name(kind.as_str_name(), "PROVIDER_KIND_")
+    });
     let fee = details.management_fee.as_ref().map_or(Value::Null, |fee| {
         let kind = ManagementFeeKind::try_from(fee.kind).map_or("unknown".into(), |kind| enum_name(kind.as_str_name(), "MANAGEMENT_FEE_KIND_"));
         json!({

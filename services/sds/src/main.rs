@@ -18,7 +18,11 @@ use clap::{Parser, Subcommand};
 use sds_platform::{OrgKind, PlatformConfig, Principal, TokenIssuer};
 
 #[derive(Debug, Parser)]
-#[command(name = "sds", version, about = "Individual Service Funds: the platform and its operator command line")]
+#[command(
+    name = "sds",
+    version,
+    about = "Individual Service Funds: the platform and its operator command line"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -81,7 +85,10 @@ enum PaymentsCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
@@ -115,11 +122,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let principal = Principal {
                 org_id: args.org,
                 org_kind: kind,
-                roles: args.roles.into_iter().filter(|role| !role.is_empty()).collect(),
+                roles: args
+                    .roles
+                    .into_iter()
+                    .filter(|role| !role.is_empty())
+                    .collect(),
                 authorities: args.authorities,
                 person_id: args.person,
             };
-            let token = TokenIssuer::shared_secret(&args.secret).issue(&principal, Duration::from_secs(args.valid_hours * 3600))?;
+            let token = TokenIssuer::shared_secret(&args.secret)
+                .issue(&principal, Duration::from_secs(args.valid_hours * 3600))?;
             println!("{token}");
             Ok(())
         }
@@ -129,9 +141,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let text = if input.as_os_str() == "-" {
                 std::io::read_to_string(std::io::stdin())?
             } else {
-                std::fs::read_to_string(&input).map_err(|error| anyhow::anyhow!("cannot read {}: {error}", input.display()))?
+                std::fs::read_to_string(&input)
+                    .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", input.display()))?
             };
-            let schedule = sds_money::preview::preview_json(&text).map_err(|error| anyhow::anyhow!("InvalidArgument: {error}"))?;
+            let schedule = sds_money::preview::preview_json(&text)
+                .map_err(|error| anyhow::anyhow!("InvalidArgument: {error}"))?;
             println!("{schedule}");
             Ok(())
         }

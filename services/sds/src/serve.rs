@@ -13,8 +13,15 @@ use tokio::sync::watch;
 
 /// Connects to each service's schema and applies its migrations.
 pub async fn migrate_all(config: &PlatformConfig) -> anyhow::Result<sqlx::PgPool> {
-    let directory_pool = db::connect(&config.database_url, sds_directory::SCHEMA, config.database_max_connections).await?;
-    sds_directory::migrate(&directory_pool).await.context("migrate directory")?;
+    let directory_pool = db::connect(
+        &config.database_url,
+        sds_directory::SCHEMA,
+        config.database_max_connections,
+    )
+    .await?;
+    sds_directory::migrate(&directory_pool)
+        .await
+        .context("migrate directory")?;
     Ok(directory_pool)
 }
 
@@ -36,8 +43,13 @@ pub async fn serve(config: PlatformConfig) -> anyhow::Result<()> {
     let relay_task = tokio::spawn(run_relay(directory_pool.clone(), jetstream, relays_stopped));
 
     let server = GrpcServer::bind(config.listen_addr).await?;
-    let services = ServiceSet::new().add(sds_directory::grpc_service(directory_pool.clone(), authenticator));
-    let served = server.serve(services, shutdown_signal(), config.drain_deadline).await;
+    let services = ServiceSet::new().add(sds_directory::grpc_service(
+        directory_pool.clone(),
+        authenticator,
+    ));
+    let served = server
+        .serve(services, shutdown_signal(), config.drain_deadline)
+        .await;
 
     let _ = stop_relays.send(true);
     match tokio::time::timeout(Duration::from_secs(10), relay_task).await {
@@ -73,7 +85,8 @@ async fn run_relay(
         }
         pause = (pause * 2).min(Duration::from_secs(5));
     }
-    let relay = sds_events::relay::Relay::new(pool, jetstream, sds_events::relay::RelayConfig::default());
+    let relay =
+        sds_events::relay::Relay::new(pool, jetstream, sds_events::relay::RelayConfig::default());
     relay
         .run(async move {
             let _ = stop.wait_for(|stopped| *stopped).await;

