@@ -255,10 +255,10 @@ fn pem_blocks(text: &str) -> Vec<String> {
             block.push_str(line);
             block.push('\n');
         }
-        if line.starts_with("-----END ") {
-            if let Some(block) = current.take() {
-                blocks.push(block);
-            }
+        if line.starts_with("-----END ")
+            && let Some(block) = current.take()
+        {
+            blocks.push(block);
         }
     }
     blocks

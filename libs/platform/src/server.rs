@@ -36,6 +36,7 @@ impl ServiceSet {
     }
 
     /// Adds a service (usually wrapped in the [`crate::Authenticator`] interceptor).
+    #[allow(clippy::should_implement_trait)] // a builder step, not arithmetic
     pub fn add<S>(mut self, service: S) -> Self
     where
         S: tower::Service<http::Request<tonic::body::Body>, Error = std::convert::Infallible>

@@ -1,0 +1,101 @@
+//! The import of the Care Inspectorate datastore: one row per registered care service,
+//! keyed on its service number. A new number registers a provider of kind registered care
+//! service; a known number updates only what the Care Inspectorate owns (name, service
+//! types, localities, capacity and grades) and leaves what the provider maintains (ISFs,
+//! fee policy, contacts, kind) alone. Rows the directory finds invalid are rejected one by
+//! one with their line and reason; the rest of the batch still imports.
+
+use std::collections::HashMap;
+
+use super::grade::Grade;
+use super::provider::CareInspectorateNumber;
+
+/// Rows per request. A larger file is sent in several requests, each one transaction.
+pub const MAX_ROWS_PER_BATCH: usize = 5000;
+
+/// One valid row of the datastore, in the directory's terms.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CareInspectorateService {
+    /// The line of the source file, echoed in rejections.
+    pub line: u64,
+    pub number: CareInspectorateNumber,
+    pub name: String,
+    /// The service type, and its subtype when there is one.
+    pub service_types: Vec<String>,
+    /// The council area, when given.
+    pub localities: Vec<String>,
+    /// Registered places.
+    pub capacity: Option<u32>,
+    pub grades: Vec<Grade>,
+}
+
+/// A row the directory refused, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub line: u64,
+    pub reason: String,
+}
+
+/// Keeps the first row of each service number and rejects the others: one batch must say
+/// one thing about each service, and which repeat "wins" is not for the directory to guess.
+pub fn first_row_of_each_service(
+    rows: Vec<CareInspectorateService>,
+    rejections: &mut Vec<Rejection>,
+) -> Vec<CareInspectorateService> {
+    let mut first_line_of: HashMap<CareInspectorateNumber, u64> =
+        HashMap::with_capacity(rows.len());
+    let mut kept = Vec::with_capacity(rows.len());
+    for row in rows {
+        match first_line_of.get(&row.number) {
+            Some(first_line) => rejections.push(Rejection {
+                line: row.line,
+                reason: format!(
+                    "service_number {} also appears on line {first_line} of this batch; send each service once",
+                    row.number
+                ),
+            }),
+            None => {
+                first_line_of.insert(row.number.clone(), row.line);
+                kept.push(row);
+            }
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(line: u64, number: &str) -> CareInspectorateService {
+        CareInspectorateService {
+            line,
+            number: CareInspectorateNumber::parse("service_number", number).unwrap(),
+            name: format!("Service on line {line}"),
+            service_types: vec!["Housing Support Service".into()],
+            localities: vec!["Fife".into()],
+            capacity: None,
+            grades: vec![],
+        }
+    }
+
+    #[test]
+    fn a_service_number_repeated_in_a_batch_keeps_its_first_row() {
+        let mut rejections = Vec::new();
+        let kept = first_row_of_each_service(
+            vec![
+                row(2, "CS2004071234"),
+                row(3, "CS2004071235"),
+                row(4, "CS2004071234"),
+            ],
+            &mut rejections,
+        );
+        assert_eq!(
+            kept.iter().map(|row| row.line).collect::<Vec<_>>(),
+            vec![2, 3]
+        );
+        assert_eq!(rejections.len(), 1);
+        assert_eq!(rejections[0].line, 4);
+        assert!(rejections[0].reason.contains("line 2"));
+    }
+}

@@ -1,0 +1,344 @@
+//! The provider record: who provides support, of what kind, where, and on what terms.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::check::Check;
+use super::fee::ManagementFeePolicy;
+use super::framework::FrameworkMembership;
+use super::grade::{Grade, GradeValue};
+use super::invalid::{Invalid, shown};
+
+/// At most this many service types and localities each.
+pub const MAX_LIST_ENTRIES: usize = 50;
+/// RFC 5321 limits a forward path to 254 characters.
+pub const MAX_EMAIL_CHARS: usize = 254;
+pub const MAX_PHONE_CHARS: usize = 50;
+
+/// A provider's id: its organisation id when it registered itself, else a UUIDv7.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProviderId(Uuid);
+
+impl ProviderId {
+    /// A new id, for providers registered on their behalf or found by an import.
+    pub fn generate() -> ProviderId {
+        ProviderId(Uuid::now_v7())
+    }
+
+    pub fn from_uuid(id: Uuid) -> ProviderId {
+        ProviderId(id)
+    }
+
+    pub fn as_uuid(self) -> Uuid {
+        self.0
+    }
+
+    pub fn parse(field: &str, raw: &str) -> Result<ProviderId, Invalid> {
+        if raw.trim().is_empty() {
+            return Err(Invalid::new(
+                field,
+                "is empty; give the provider's id (a UUID)",
+            ));
+        }
+        Uuid::parse_str(raw.trim()).map(ProviderId).map_err(|_| {
+            Invalid::new(
+                field,
+                format!(
+                    "{} is not a provider id; expected a UUID such as 0190f5c2-7d3a-7c4e-9b1a-2f6d8e4a1c3b",
+                    shown(raw)
+                ),
+            )
+        })
+    }
+}
+
+impl fmt::Display for ProviderId {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(formatter)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProviderKind {
+    RegisteredCareService,
+    VoluntaryOrganisation,
+    MicroProvider,
+    SelfEmployedPersonalAssistant,
+    CommunityGroup,
+    /// A business that is not a care service: an art studio, a gym, a music teacher.
+    NonCareBusiness,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 6] = [
+        ProviderKind::RegisteredCareService,
+        ProviderKind::VoluntaryOrganisation,
+        ProviderKind::MicroProvider,
+        ProviderKind::SelfEmployedPersonalAssistant,
+        ProviderKind::CommunityGroup,
+        ProviderKind::NonCareBusiness,
+    ];
+
+    /// The name used in storage and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderKind::RegisteredCareService => "registered_care_service",
+            ProviderKind::VoluntaryOrganisation => "voluntary_organisation",
+            ProviderKind::MicroProvider => "micro_provider",
+            ProviderKind::SelfEmployedPersonalAssistant => "self_employed_personal_assistant",
+            ProviderKind::CommunityGroup => "community_group",
+            ProviderKind::NonCareBusiness => "non_care_business",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<ProviderKind> {
+        ProviderKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+    }
+}
+
+/// A Care Inspectorate service number: `CS` and ten digits, such as `CS2004071234`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CareInspectorateNumber(String);
+
+impl CareInspectorateNumber {
+    /// Accepts surrounding spaces and a lower-case `cs`, which people type.
+    pub fn parse(field: &str, raw: &str) -> Result<CareInspectorateNumber, Invalid> {
+        let text = raw.trim().to_ascii_uppercase();
+        let well_formed = text.len() == 12
+            && text.starts_with("CS")
+            && text[2..].bytes().all(|byte| byte.is_ascii_digit());
+        if well_formed {
+            Ok(CareInspectorateNumber(text))
+        } else {
+            Err(Invalid::new(
+                field,
+                format!(
+                    "{} is not a Care Inspectorate service number; expected CS and 10 digits, such as CS2004071234",
+                    shown(raw)
+                ),
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CareInspectorateNumber {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.0)
+    }
+}
+
+/// The descriptive part of a provider record, which the provider maintains. Every value
+/// has passed validation (see `grpc::convert`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderDetails {
+    pub name: String,
+    pub kind: ProviderKind,
+    pub care_inspectorate_number: Option<CareInspectorateNumber>,
+    pub service_types: Vec<String>,
+    pub localities: Vec<String>,
+    /// Places or hours the provider can take on; `None` when unknown.
+    pub capacity: Option<u32>,
+    pub holds_isfs: bool,
+    /// `None` when the provider has not stated one.
+    pub management_fee: Option<ManagementFeePolicy>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+/// A provider as the directory knows it now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderRecord {
+    pub id: ProviderId,
+    pub details: ProviderDetails,
+    /// The current grade of each key question (its latest inspection).
+    pub grades: Vec<Grade>,
+    pub checks: Vec<Check>,
+    pub frameworks: Vec<FrameworkMembership>,
+    /// The lowest current grade; `None` when the provider has no grades.
+    pub min_grade: Option<GradeValue>,
+    pub version: u64,
+    pub registered_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A change to an existing provider, named as `provider.updated` events name it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProviderChange {
+    Details(ProviderDetails),
+    Check(Check),
+    Grades(Vec<Grade>),
+    FrameworkStatus(FrameworkMembership),
+}
+
+impl ProviderChange {
+    pub fn name(&self) -> ChangeName {
+        match self {
+            ProviderChange::Details(_) => ChangeName::Details,
+            ProviderChange::Check(_) => ChangeName::Check,
+            ProviderChange::Grades(_) => ChangeName::Grades,
+            ProviderChange::FrameworkStatus(_) => ChangeName::FrameworkStatus,
+        }
+    }
+}
+
+/// What kind of change made a version of a provider; kept in its history and in events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeName {
+    Registered,
+    Details,
+    Check,
+    Grades,
+    FrameworkStatus,
+    Import,
+}
+
+impl ChangeName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeName::Registered => "registered",
+            ChangeName::Details => "details",
+            ChangeName::Check => "check",
+            ChangeName::Grades => "grades",
+            ChangeName::FrameworkStatus => "framework_status",
+            ChangeName::Import => "import",
+        }
+    }
+}
+
+/// The caller's version is stale: someone else changed the record since they read it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "provider {id} is at version {current}, not {expected}; it changed since you read it: get it again and reapply your change"
+)]
+pub struct StaleVersion {
+    pub id: ProviderId,
+    pub expected: u64,
+    pub current: u64,
+}
+
+/// Optimistic concurrency: a change naming a version applies only to that version.
+pub fn ensure_expected_version(
+    id: ProviderId,
+    expected: Option<u64>,
+    current: u64,
+) -> Result<(), StaleVersion> {
+    match expected {
+        Some(expected) if expected != current => Err(StaleVersion {
+            id,
+            expected,
+            current,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// An email address as far as a directory needs to know: one `@`, something on each side,
+/// a dot in the domain, no spaces.
+pub fn contact_email(field: &str, raw: &str) -> Result<Option<String>, Invalid> {
+    let Some(text) = super::invalid::optional_text(field, raw, MAX_EMAIL_CHARS)? else {
+        return Ok(None);
+    };
+    let plausible = match text.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !text.contains(char::is_whitespace)
+        }
+        None => false,
+    };
+    if plausible {
+        Ok(Some(text))
+    } else {
+        Err(Invalid::new(
+            field,
+            format!(
+                "{} is not an email address; expected one such as office@example.org",
+                shown(&text)
+            ),
+        ))
+    }
+}
+
+/// A telephone number: digits with spaces, `+`, brackets and dashes as people write them.
+pub fn contact_phone(field: &str, raw: &str) -> Result<Option<String>, Invalid> {
+    let Some(text) = super::invalid::optional_text(field, raw, MAX_PHONE_CHARS)? else {
+        return Ok(None);
+    };
+    let allowed = text
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '(' | ')' | '-'));
+    let digits = text.chars().filter(char::is_ascii_digit).count();
+    if allowed && digits >= 6 {
+        Ok(Some(text))
+    } else {
+        Err(Invalid::new(
+            field,
+            format!(
+                "{} is not a telephone number; use digits, spaces and + ( ) -, such as 01224 123456",
+                shown(&text)
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_reads_back_from_its_name() {
+        for kind in ProviderKind::ALL {
+            assert_eq!(ProviderKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(ProviderKind::from_name("care_home"), None);
+    }
+
+    #[test]
+    fn care_inspectorate_numbers_are_cs_and_ten_digits() {
+        let number = CareInspectorateNumber::parse("n", " cs2004071234 ").unwrap();
+        assert_eq!(number.as_str(), "CS2004071234");
+        for bad in ["CS123", "SP2004071234", "CS20040712345", "CS200407123X", ""] {
+            assert!(
+                CareInspectorateNumber::parse("n", bad).is_err(),
+                "{bad} accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stale_version_is_refused_and_no_version_means_any() {
+        let id = ProviderId::generate();
+        assert!(ensure_expected_version(id, None, 4).is_ok());
+        assert!(ensure_expected_version(id, Some(4), 4).is_ok());
+        let stale = ensure_expected_version(id, Some(3), 4).unwrap_err();
+        assert!(stale.to_string().contains("version 4, not 3"));
+    }
+
+    #[test]
+    fn contacts_are_checked_for_shape_only() {
+        assert_eq!(
+            contact_email("e", "office@fife-care.org")
+                .unwrap()
+                .as_deref(),
+            Some("office@fife-care.org")
+        );
+        assert_eq!(contact_email("e", "").unwrap(), None);
+        for bad in ["office", "@example.org", "a@b", "a@@b.org", "a b@c.org"] {
+            assert!(contact_email("e", bad).is_err(), "{bad} accepted");
+        }
+        assert!(contact_phone("p", "+44 (0)1224 123-456").unwrap().is_some());
+        assert!(contact_phone("p", "call me").is_err());
+        assert!(contact_phone("p", "12").is_err());
+    }
+}

@@ -1,0 +1,78 @@
+//! Everything that can go wrong in the directory, named for what the caller does
+//! differently, and its one mapping to a gRPC status (through [`ApiError`], which logs
+//! internal errors once and hides their detail).
+
+use sds_platform::ApiError;
+use tonic::Status;
+
+use crate::domain::access::Denied;
+use crate::domain::provider::StaleVersion;
+use crate::domain::{CareInspectorateNumber, Invalid, ProviderId};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// Fix the request; the message names the field.
+    #[error(transparent)]
+    InvalidInput(#[from] Invalid),
+    /// Ask someone who may, or act on your own record.
+    #[error(transparent)]
+    NotAllowed(#[from] Denied),
+    #[error("provider {0} is not in the directory")]
+    ProviderNotFound(ProviderId),
+    /// Update the existing record instead.
+    #[error("provider {0} is already registered; change it with UpdateProvider")]
+    AlreadyRegistered(ProviderId),
+    /// Find the provider that holds the number; one service number, one provider.
+    #[error("Care Inspectorate number {0} already belongs to another provider in the directory")]
+    CareInspectorateNumberTaken(CareInspectorateNumber),
+    /// Read the record again and reapply the change.
+    #[error(transparent)]
+    StaleVersion(#[from] StaleVersion),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sds_events::outbox::EnqueueError> for DirectoryError {
+    fn from(error: sds_events::outbox::EnqueueError) -> Self {
+        DirectoryError::Internal(anyhow::Error::new(error).context("write event to the outbox"))
+    }
+}
+
+impl From<DirectoryError> for ApiError {
+    fn from(error: DirectoryError) -> Self {
+        match error {
+            DirectoryError::InvalidInput(invalid) => ApiError::InvalidArgument(invalid.to_string()),
+            DirectoryError::NotAllowed(denied) => ApiError::PermissionDenied(denied.to_string()),
+            DirectoryError::ProviderNotFound(_) => ApiError::NotFound(error.to_string()),
+            DirectoryError::AlreadyRegistered(_)
+            | DirectoryError::CareInspectorateNumberTaken(_) => {
+                ApiError::AlreadyExists(error.to_string())
+            }
+            DirectoryError::StaleVersion(stale) => ApiError::FailedPrecondition(stale.to_string()),
+            DirectoryError::Database(database) => ApiError::from(database),
+            DirectoryError::Internal(internal) => ApiError::Internal(internal),
+        }
+    }
+}
+
+impl From<DirectoryError> for Status {
+    fn from(error: DirectoryError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+/// Lets handlers refuse bad input with `?` straight from a conversion.
+impl From<Invalid> for Status {
+    fn from(invalid: Invalid) -> Self {
+        DirectoryError::from(invalid).into()
+    }
+}
+
+/// Lets handlers refuse a caller with `?` straight from an access rule.
+impl From<Denied> for Status {
+    fn from(denied: Denied) -> Self {
+        DirectoryError::from(denied).into()
+    }
+}

@@ -1,0 +1,309 @@
+//! The `sds.v1.DirectoryService` handlers. Each one reads the caller from the request,
+//! converts the message into domain types (refusing bad input), asks `domain::access`
+//! whether the caller may, and only then opens a transaction in which the change, its
+//! history entry and its event commit together.
+
+pub mod convert;
+
+use chrono::{NaiveDate, Utc};
+use sds_platform::Principal;
+use sds_proto::v1 as proto;
+use sds_proto::v1::directory_service_server::DirectoryService;
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+use tracing::info;
+
+use crate::domain::access::{self, Registrant};
+use crate::domain::import::{
+    self as import_rules, CareInspectorateService, MAX_ROWS_PER_BATCH, Rejection,
+};
+use crate::domain::provider::ensure_expected_version;
+use crate::domain::search::{Page, SearchFilters, next_page_token};
+use crate::domain::{
+    ChangeName, Invalid, ProviderChange, ProviderDetails, ProviderId, ProviderRecord,
+};
+use crate::error::DirectoryError;
+use crate::{events, store};
+
+use convert::provider_message;
+
+/// The directory's gRPC service over its PostgreSQL schema.
+#[derive(Debug, Clone)]
+pub struct DirectoryApi {
+    pool: PgPool,
+}
+
+impl DirectoryApi {
+    pub fn new(pool: PgPool) -> DirectoryApi {
+        DirectoryApi { pool }
+    }
+
+    /// Adds a provider at version 1 and publishes `provider.registered`.
+    async fn register(
+        &self,
+        principal: &Principal,
+        id: ProviderId,
+        details: ProviderDetails,
+    ) -> Result<proto::Provider, DirectoryError> {
+        let today = today();
+        let mut transaction = self.pool.begin().await?;
+        store::insert_provider(&mut transaction, id, &details, &principal.org_id).await?;
+        let record = loaded(store::load_provider(&mut transaction, id).await?, id)?;
+        events::publish(&mut transaction, events::registered(&record, today)).await?;
+        transaction.commit().await?;
+        info!(provider_id = %id, by = %principal.org_id, "provider registered");
+        Ok(provider_message(&record, today))
+    }
+
+    /// Applies one change to an existing provider: lock it, check the expected version,
+    /// write, move to the next version, publish `provider.updated`, commit.
+    async fn change(
+        &self,
+        principal: &Principal,
+        id: ProviderId,
+        expected_version: Option<u64>,
+        change: ProviderChange,
+    ) -> Result<proto::Provider, DirectoryError> {
+        let today = today();
+        let mut transaction = self.pool.begin().await?;
+        let current_version = store::lock_provider(&mut transaction, id)
+            .await?
+            .ok_or(DirectoryError::ProviderNotFound(id))?;
+        ensure_expected_version(id, expected_version, current_version)?;
+        store::apply_change(&mut transaction, id, &change, &principal.org_id).await?;
+        let version =
+            store::record_new_version(&mut transaction, id, change.name(), &principal.org_id)
+                .await?;
+        let record = loaded(store::load_provider(&mut transaction, id).await?, id)?;
+        events::publish(
+            &mut transaction,
+            events::updated(&record, change.name(), today),
+        )
+        .await?;
+        transaction.commit().await?;
+        info!(provider_id = %id, version, change = change.name().as_str(), by = %principal.org_id, "provider changed");
+        Ok(provider_message(&record, today))
+    }
+
+    async fn search(
+        &self,
+        filters: SearchFilters,
+        page: Page,
+    ) -> Result<proto::SearchProvidersResponse, DirectoryError> {
+        let mut connection = self.pool.acquire().await?;
+        let (total_matches, ids) = store::search(&mut connection, &filters, page).await?;
+        let records = store::load_providers(&mut connection, &ids).await?;
+        let today = today();
+        Ok(proto::SearchProvidersResponse {
+            providers: records
+                .iter()
+                .map(|record| provider_message(record, today))
+                .collect(),
+            page: Some(proto::PageResponse {
+                next_page_token: next_page_token(&filters, page, total_matches).unwrap_or_default(),
+                total_matches,
+            }),
+        })
+    }
+
+    /// Writes the valid rows of a batch in one transaction with set-based statements, and
+    /// one event per provider registered or changed.
+    async fn import(
+        &self,
+        principal: &Principal,
+        rows: Vec<CareInspectorateService>,
+        mut rejections: Vec<Rejection>,
+    ) -> Result<proto::ImportCareInspectorateServicesResponse, DirectoryError> {
+        rejections.sort_by_key(|rejection| rejection.line);
+        let rejected: Vec<proto::ImportRejection> = rejections
+            .into_iter()
+            .map(|rejection| proto::ImportRejection {
+                line: rejection.line,
+                reason: rejection.reason,
+            })
+            .collect();
+        if rows.is_empty() {
+            return Ok(proto::ImportCareInspectorateServicesResponse {
+                rejected,
+                ..proto::ImportCareInspectorateServicesResponse::default()
+            });
+        }
+        let today = today();
+        let mut transaction = self.pool.begin().await?;
+        let outcome = store::import_services(&mut transaction, &rows, &principal.org_id).await?;
+        let registered = store::load_providers(&mut transaction, &outcome.registered).await?;
+        let updated = store::load_providers(&mut transaction, &outcome.updated).await?;
+        let mut new_events = Vec::with_capacity(registered.len() + updated.len());
+        new_events.extend(
+            registered
+                .iter()
+                .map(|record| events::registered(record, today)),
+        );
+        new_events.extend(
+            updated
+                .iter()
+                .map(|record| events::updated(record, ChangeName::Import, today)),
+        );
+        events::publish_all(&mut transaction, new_events).await?;
+        transaction.commit().await?;
+
+        info!(
+            registered = registered.len(),
+            updated = updated.len(),
+            unchanged = outcome.unchanged,
+            rejected = rejected.len(),
+            by = %principal.org_id,
+            "care inspectorate services imported"
+        );
+        Ok(proto::ImportCareInspectorateServicesResponse {
+            imported: count(registered.len()),
+            updated: count(updated.len()),
+            unchanged: outcome.unchanged,
+            rejected,
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl DirectoryService for DirectoryApi {
+    async fn register_provider(
+        &self,
+        request: Request<proto::RegisterProviderRequest>,
+    ) -> Result<Response<proto::Provider>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        let details = convert::registration(request.into_inner())?;
+        let id = match access::registrant(&principal)? {
+            Registrant::Itself(id) => id,
+            Registrant::OnBehalf => ProviderId::generate(),
+        };
+        Ok(Response::new(self.register(&principal, id, details).await?))
+    }
+
+    async fn update_provider(
+        &self,
+        request: Request<proto::UpdateProviderRequest>,
+    ) -> Result<Response<proto::Provider>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        let update = convert::UpdateProvider::try_from(request.into_inner())?;
+        access::ensure_may_update(&principal, update.id)?;
+        let change = ProviderChange::Details(update.details);
+        let provider = self
+            .change(&principal, update.id, update.expected_version, change)
+            .await?;
+        Ok(Response::new(provider))
+    }
+
+    async fn get_provider(
+        &self,
+        request: Request<proto::GetProviderRequest>,
+    ) -> Result<Response<proto::Provider>, Status> {
+        Principal::of(&request)?;
+        let id = convert::provider_to_get(request.get_ref())?;
+        let mut connection = self.pool.acquire().await.map_err(DirectoryError::from)?;
+        let record = loaded(store::load_provider(&mut connection, id).await?, id)?;
+        Ok(Response::new(provider_message(&record, today())))
+    }
+
+    async fn search_providers(
+        &self,
+        request: Request<proto::SearchProvidersRequest>,
+    ) -> Result<Response<proto::SearchProvidersResponse>, Status> {
+        Principal::of(&request)?;
+        let convert::SearchProviders { filters, page } = request.into_inner().try_into()?;
+        Ok(Response::new(self.search(filters, page).await?))
+    }
+
+    async fn record_check(
+        &self,
+        request: Request<proto::RecordCheckRequest>,
+    ) -> Result<Response<proto::Provider>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        let recording = convert::RecordCheck::try_from(request.into_inner())?;
+        access::ensure_may_record_check(&principal, recording.provider_id)?;
+        let change = ProviderChange::Check(recording.check);
+        let provider = self
+            .change(&principal, recording.provider_id, None, change)
+            .await?;
+        Ok(Response::new(provider))
+    }
+
+    async fn record_grades(
+        &self,
+        request: Request<proto::RecordGradesRequest>,
+    ) -> Result<Response<proto::Provider>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        let recording = convert::RecordGrades::try_from(request.into_inner())?;
+        access::ensure_may_record_grades(&principal)?;
+        let change = ProviderChange::Grades(recording.grades);
+        let provider = self
+            .change(&principal, recording.provider_id, None, change)
+            .await?;
+        Ok(Response::new(provider))
+    }
+
+    async fn set_framework_status(
+        &self,
+        request: Request<proto::SetFrameworkStatusRequest>,
+    ) -> Result<Response<proto::Provider>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        let setting = convert::SetFrameworkStatus::try_from(request.into_inner())?;
+        access::ensure_may_set_framework_status(&principal, &setting.membership.authority)?;
+        let change = ProviderChange::FrameworkStatus(setting.membership);
+        let provider = self
+            .change(&principal, setting.provider_id, None, change)
+            .await?;
+        Ok(Response::new(provider))
+    }
+
+    /// A batch too large is refused whole; within a batch, each invalid row is rejected
+    /// with its line and reason and the valid rows still import.
+    async fn import_care_inspectorate_services(
+        &self,
+        request: Request<proto::ImportCareInspectorateServicesRequest>,
+    ) -> Result<Response<proto::ImportCareInspectorateServicesResponse>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        access::ensure_may_import(&principal)?;
+        let services = request.into_inner().services;
+        if services.len() > MAX_ROWS_PER_BATCH {
+            let problem = format!(
+                "has {} rows; send at most {MAX_ROWS_PER_BATCH} per request",
+                services.len()
+            );
+            return Err(Invalid::new("services", problem).into());
+        }
+        let mut rejections = Vec::new();
+        let mut rows = Vec::with_capacity(services.len());
+        for raw in services {
+            let line = raw.source_line;
+            match CareInspectorateService::try_from(raw) {
+                Ok(row) => rows.push(row),
+                Err(invalid) => rejections.push(Rejection {
+                    line,
+                    reason: invalid.to_string(),
+                }),
+            }
+        }
+        let rows = import_rules::first_row_of_each_service(rows, &mut rejections);
+        Ok(Response::new(
+            self.import(&principal, rows, rejections).await?,
+        ))
+    }
+}
+
+/// Today in UTC, the date that check statuses are worked out for. Scotland is at most
+/// an hour ahead of UTC, so a status may turn an hour late; nothing depends on it sooner.
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+/// A provider just written or asked for, or `NotFound`.
+fn loaded(
+    record: Option<ProviderRecord>,
+    id: ProviderId,
+) -> Result<ProviderRecord, DirectoryError> {
+    record.ok_or(DirectoryError::ProviderNotFound(id))
+}
+
+fn count(items: usize) -> u64 {
+    u64::try_from(items).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,18 @@
+//! The directory over gRPC, end to end: each test spawns the service in-process on its own
+//! fresh PostgreSQL database and calls it through the generated client with real tokens.
+//! One test binary, so the workspace links it once.
+
+mod support;
+
+mod audit;
+mod authentication;
+mod checks;
+mod framework;
+mod get;
+mod grades;
+mod import;
+mod invalid_input;
+mod outbox;
+mod register;
+mod search;
+mod update;
