@@ -146,7 +146,7 @@ pub struct DetailsArgs {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum KindArg {
+pub enum KindArg {
     RegisteredCareService,
     VoluntaryOrganisation,
     MicroProvider,
@@ -156,7 +156,7 @@ enum KindArg {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum CheckArg {
+pub enum CheckArg {
     Registration,
     PvgMembership,
     ProofOfSelfEmployment,
@@ -164,7 +164,7 @@ enum CheckArg {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-enum FrameworkArg {
+pub enum FrameworkArg {
     OnFramework,
     OpenList,
     OffFramework,
@@ -364,7 +364,7 @@ async fn import_care_inspectorate(args: &ClientArgs, file: &std::path::Path) -> 
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
         .progress_chars("=> "),
     );
-    let (mut imported, mut updated) = (0u64, 0u64);
+    let (mut imported, mut updated, mut unchanged) = (0u64, 0u64, 0u64);
     for batch in parsed.services.chunks(IMPORT_BATCH) {
         let response = client
             .import_care_inspectorate_services(ImportCareInspectorateServicesRequest { services: batch.to_vec() })
@@ -382,6 +382,7 @@ async fn import_care_inspectorate(args: &ClientArgs, file: &std::path::Path) -> 
             .into_inner();
         imported += response.imported;
         updated += response.updated;
+        unchanged += response.unchanged;
         for rejection in response.rejected {
             progress
                 .suspend(|| eprintln!("line {}: rejected: {}", rejection.line, rejection.reason));
@@ -391,9 +392,16 @@ async fn import_care_inspectorate(args: &ClientArgs, file: &std::path::Path) -> 
     }
     progress.finish_and_clear();
     rejected.sort();
+    eprintln!(
+        "{imported} new services registered; {} already known ({updated} changed, {unchanged} unchanged); {} rows rejected",
+        updated + unchanged,
+        rejected.len()
+    );
+    // "updated" counts every row that matched a known service number, changed or not, so
+    // that imported + updated + rejected accounts for every row of the file.
     let summary = json!({
         "imported": imported,
-        "updated": updated,
+        "updated": updated + unchanged,
         "rejected": rejected.iter().map(|(line, reason)| json!({"line": line, "reason": reason})).collect::<Vec<_>>(),
     });
     println!("{summary}");
