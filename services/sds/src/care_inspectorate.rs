@@ -87,7 +87,7 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileError> {
             Err(error) => {
                 let line = error
                     .position()
-                    .map_or(fallback_line, |position| position.line());
+                    .map_or(fallback_line, |position| position.line() + 1);
                 parsed.rejected.push(Rejection {
                     line,
                     reason: format!("the row cannot be read as CSV: {error}"),
@@ -95,9 +95,10 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileError> {
                 continue;
             }
         };
+        // csv numbers the first record after the header 1; people count the file's lines, header included.
         let line = record
             .position()
-            .map_or(fallback_line, |position| position.line());
+            .map_or(fallback_line, |position| position.line() + 1);
         if record.iter().all(str::is_empty) {
             continue;
         }

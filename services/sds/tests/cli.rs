@@ -17,8 +17,8 @@ fn repo_root() -> PathBuf {
 fn sds(args: &[&str], env: &[(&str, &str)]) -> Output {
     Command::new(SDS)
         .args(args)
-        .envs(env.iter().copied())
         .env_remove("SDS_TOKEN")
+        .envs(env.iter().copied())
         .env("SDS_JWT_SECRET", TEST_JWT_SECRET)
         .output()
         .expect("run sds")
