@@ -2,7 +2,7 @@
 //!
 //! One round claims the oldest unpublished rows with `FOR UPDATE SKIP LOCKED`, publishes
 //! each with `Nats-Msg-Id` = event id, waits for every ack, marks the rows published and
-//! commits. What must stay true:
+//! commits. With a backlog, rounds overlap (see `Relay::drain`). What must stay true:
 //!
 //! - a row is marked published only after JetStream acknowledged it, so nothing is lost;
 //! - a crash after the publish but before the commit leaves the row unpublished, and the
@@ -72,7 +72,50 @@ struct PendingRow {
     payload: Vec<u8>,
 }
 
+/// Rows locked by the open transaction that claimed them, not yet published.
+struct ClaimedBatch {
+    transaction: sqlx::Transaction<'static, sqlx::Postgres>,
+    rows: Vec<PendingRow>,
+}
+
+/// Rows acknowledged by JetStream, still locked by the transaction that claimed them.
+struct PublishedBatch {
+    transaction: sqlx::Transaction<'static, sqlx::Postgres>,
+    event_ids: Vec<Uuid>,
+    span: tracing::Span,
+}
+
+impl PublishedBatch {
+    /// Marks the rows published with one statement and commits the claim.
+    async fn mark_published(mut self) -> anyhow::Result<usize> {
+        let span = self.span.clone();
+        async {
+            sqlx::query("UPDATE outbox SET published_at = now() WHERE event_id = ANY($1)")
+                .bind(&self.event_ids)
+                .execute(&mut *self.transaction)
+                .await
+                .context("mark outbox rows published")?;
+            self.transaction
+                .commit()
+                .await
+                .context("commit published outbox rows")?;
+            Ok(self.event_ids.len())
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+async fn mark_if_any(batch: Option<PublishedBatch>) -> anyhow::Result<usize> {
+    match batch {
+        Some(batch) => batch.mark_published().await,
+        None => Ok(0),
+    }
+}
+
 impl Relay {
+    /// A relay holds up to three connections of `pool` while draining a backlog, and one
+    /// more for listening.
     pub fn new(pool: PgPool, jetstream: jetstream::Context, config: RelayConfig) -> Self {
         Self {
             pool,
@@ -86,13 +129,64 @@ impl Relay {
     /// publish or ack nothing is marked; the attempt is recorded on the rows and the error
     /// returned, and a later round publishes them again.
     pub async fn publish_pending_once(&self) -> anyhow::Result<usize> {
-        let mut transaction = self.pool.begin().await.context("begin outbox claim")?;
-        // Losing this commit in a crash only means the rows are published again, which
-        // JetStream deduplicates by Nats-Msg-Id; so the relay need not wait for the fsync.
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(&mut *transaction)
+        let Some(claimed) = self.claim().await? else {
+            return Ok(0);
+        };
+        self.publish(claimed).await?.mark_published().await
+    }
+
+    /// Publishes until the outbox is empty and returns how many rows it published, with
+    /// the rounds overlapped as described at [`Relay::drain`].
+    pub async fn publish_all_pending(&self) -> anyhow::Result<usize> {
+        self.drain(|| true).await
+    }
+
+    /// Publishes rounds while they come back full and `keep_going` says so. Three batches
+    /// are in flight at once: batch N is marked while batch N+1 is published and batch N+2
+    /// is claimed, each in its own transaction. This stays correct because
+    ///
+    /// - a claim skips rows another open claim has locked and rows already marked, so no
+    ///   row is in two batches;
+    /// - batch N+1 is sent only once every ack of batch N is in, so the stream keeps the
+    ///   order in which rows were claimed;
+    /// - a batch that fails anywhere is rolled back, so its rows are published again later
+    ///   with the same `Nats-Msg-Id` and deduplicated.
+    async fn drain(&self, mut keep_going: impl FnMut() -> bool) -> anyhow::Result<usize> {
+        let mut marked_total = 0;
+        let mut to_publish = self.claim().await?;
+        let mut to_mark: Option<PublishedBatch> = None;
+        while let Some(claimed) = to_publish.take() {
+            let claim_more = claimed.rows.len() >= self.config.batch_size && keep_going();
+            let claim_next = async {
+                if claim_more {
+                    self.claim().await
+                } else {
+                    Ok(None)
+                }
+            };
+            let (marked, published, claimed_next) = tokio::join!(
+                mark_if_any(to_mark.take()),
+                self.publish(claimed),
+                claim_next
+            );
+            marked_total += marked?;
+            to_mark = Some(published?);
+            to_publish = claimed_next?;
+        }
+        Ok(marked_total + mark_if_any(to_mark).await?)
+    }
+
+    /// Claims the oldest unpublished rows in a new transaction; `None` when there are none.
+    async fn claim(&self) -> anyhow::Result<Option<ClaimedBatch>> {
+        // This transaction only ever marks rows published. If PostgreSQL crashes and loses
+        // its commit, the rows are published again: JetStream drops the copies within its
+        // duplicate window and the consumers' inboxes after it. So no need to wait for the
+        // fsync, which is a large part of a round's cost.
+        let mut transaction = self
+            .pool
+            .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
             .await
-            .context("relax commit durability for the outbox claim")?;
+            .context("begin outbox claim")?;
         let rows: Vec<PendingRow> = sqlx::query_as(
             "SELECT event_id, subject, payload FROM outbox \
              WHERE published_at IS NULL ORDER BY position LIMIT $1 FOR UPDATE SKIP LOCKED",
@@ -103,14 +197,23 @@ impl Relay {
         .context("claim unpublished outbox rows")?;
         if rows.is_empty() {
             transaction.rollback().await.context("end empty claim")?;
-            return Ok(0);
+            return Ok(None);
         }
+        Ok(Some(ClaimedBatch { transaction, rows }))
+    }
 
-        let count = rows.len();
-        let span = info_span!("outbox.publish_batch", count);
+    /// Sends the whole batch, then awaits every ack. On failure the claim is rolled back
+    /// and the attempt recorded on the rows.
+    async fn publish(&self, claimed: ClaimedBatch) -> anyhow::Result<PublishedBatch> {
+        let ClaimedBatch { transaction, rows } = claimed;
+        let span = info_span!("outbox.publish_batch", count = rows.len());
         let event_ids: Vec<Uuid> = rows.iter().map(|row| row.event_id).collect();
-        match self.publish_and_confirm(rows).instrument(span.clone()).await {
-            Ok(()) => {}
+        match self.send_and_confirm(rows).instrument(span.clone()).await {
+            Ok(()) => Ok(PublishedBatch {
+                transaction,
+                event_ids,
+                span,
+            }),
             Err(publish_error) => {
                 // Release the claim first so the recorded attempt cannot be rolled back
                 // with it, and so another relay may try these rows.
@@ -118,26 +221,12 @@ impl Relay {
                 self.record_failed_attempt(&event_ids, &publish_error)
                     .instrument(span)
                     .await;
-                return Err(publish_error);
+                Err(publish_error)
             }
         }
-
-        sqlx::query("UPDATE outbox SET published_at = now() WHERE event_id = ANY($1)")
-            .bind(&event_ids)
-            .execute(&mut *transaction)
-            .instrument(span.clone())
-            .await
-            .context("mark outbox rows published")?;
-        transaction
-            .commit()
-            .instrument(span)
-            .await
-            .context("commit published outbox rows")?;
-        Ok(count)
     }
 
-    /// Sends the whole batch, then awaits every ack. Returns the first failure.
-    async fn publish_and_confirm(&self, rows: Vec<PendingRow>) -> anyhow::Result<()> {
+    async fn send_and_confirm(&self, rows: Vec<PendingRow>) -> anyhow::Result<()> {
         let mut acks: Vec<PublishAckFuture> = Vec::with_capacity(rows.len());
         for row in rows {
             let message = PublishMessage::build()
@@ -171,9 +260,9 @@ impl Relay {
         }
     }
 
-    /// Publishes until `shutdown` completes, then returns after the round in hand. Errors
-    /// in a round are logged and retried with capped exponential backoff; the relay only
-    /// returns an error if it cannot start.
+    /// Publishes until `shutdown` completes, then returns after the batch in hand. A failed
+    /// round is logged and retried with capped exponential backoff, so a NATS or database
+    /// outage only delays events; the relay returns `Ok` once it has stopped.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let mut shutdown = std::pin::pin!(shutdown);
         let wake = Arc::new(Notify::new());
@@ -190,13 +279,17 @@ impl Relay {
             if shutdown.as_mut().now_or_never().is_some() {
                 return Ok(());
             }
-            let pause = match self.publish_pending_once().await {
-                Ok(published) => {
+            // Once `shutdown` has completed it must not be polled again.
+            let mut stopping = false;
+            let round = self
+                .drain(|| {
+                    stopping = stopping || shutdown.as_mut().now_or_never().is_some();
+                    !stopping
+                })
+                .await;
+            let pause = match round {
+                Ok(_published) => {
                     backoff = self.config.min_backoff;
-                    if published == self.config.batch_size {
-                        // There is probably more; go straight on.
-                        continue;
-                    }
                     None
                 }
                 Err(error) => {
@@ -206,6 +299,9 @@ impl Relay {
                     Some(pause)
                 }
             };
+            if stopping {
+                return Ok(());
+            }
             match pause {
                 // After a failure only time passes: notifications must not hammer a
                 // broken NATS or database.
