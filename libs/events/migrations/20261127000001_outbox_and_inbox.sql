@@ -4,8 +4,10 @@
 CREATE TABLE outbox (
     -- UUIDv7 event id: time-ordered, and the Nats-Msg-Id that JetStream deduplicates on.
     event_id     uuid PRIMARY KEY,
-    -- Relay order: the order in which the events were committed by their writers.
-    position     bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    -- Relay order: the order in which writers inserted the events.
+    -- No unique index of its own: identity values never repeat, and a second index here
+    -- would cost every mark-as-published an index insertion.
+    position     bigint GENERATED ALWAYS AS IDENTITY,
     subject      text NOT NULL,
     event_type   text NOT NULL,
     -- The encoded sds.v1.Event envelope.
