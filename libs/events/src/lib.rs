@@ -15,7 +15,7 @@ pub mod stream;
 pub mod subject;
 
 pub use consumer::{ConsumerConfig, EventHandler, HandlerError, run_consumer};
-pub use outbox::{NewEvent, enqueue};
+pub use outbox::{NewEvent, enqueue, enqueue_all};
 pub use relay::{Relay, RelayConfig};
 pub use stream::{EVENTS_STREAM, ensure_stream};
 

@@ -4,13 +4,10 @@
 //! authority). Events are written to the outbox in the transaction of the change.
 
 use chrono::NaiveDate;
-use prost::Message as _;
 use sds_events::NewEvent;
-use sds_events::outbox::OUTBOX_CHANNEL;
-use sds_events::subject::{NATIONAL, subject_for};
-use sds_proto::v1::{Event, ProviderRegistered, ProviderUpdated, event::Body};
+use sds_events::subject::NATIONAL;
+use sds_proto::v1::{ProviderRegistered, ProviderUpdated, event::Body};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::domain::{ChangeName, ProviderRecord};
 use crate::error::DirectoryError;
@@ -56,65 +53,10 @@ pub async fn publish(connection: &mut PgConnection, event: NewEvent) -> Result<(
 }
 
 /// Writes many events to the outbox with one statement, in the caller's transaction.
-///
-/// The envelope is built exactly as `sds_events::enqueue` builds it (id, time, trace
-/// context); only the insert is batched. Move this into `sds-events` when a second
-/// service needs it.
 pub async fn publish_all(
     connection: &mut PgConnection,
     events: Vec<NewEvent>,
 ) -> Result<(), DirectoryError> {
-    if events.is_empty() {
-        return Ok(());
-    }
-    let (traceparent, tracestate) = sds_platform::telemetry::current_trace_context();
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    let occurred_at = prost_types::Timestamp {
-        seconds: i64::try_from(now.as_secs()).unwrap_or(i64::MAX),
-        nanos: i32::try_from(now.subsec_nanos()).unwrap_or(0),
-    };
-    let mut event_ids = Vec::with_capacity(events.len());
-    let mut subjects = Vec::with_capacity(events.len());
-    let mut event_types = Vec::with_capacity(events.len());
-    let mut payloads = Vec::with_capacity(events.len());
-    for event in events {
-        let event_id = Uuid::now_v7();
-        subjects.push(
-            subject_for(&event.authority, event.event_type)
-                .map_err(|error| DirectoryError::Internal(error.into()))?,
-        );
-        event_types.push(event.event_type);
-        let envelope = Event {
-            event_id: event_id.to_string(),
-            event_type: event.event_type.to_owned(),
-            authority: event.authority,
-            aggregate_type: event.aggregate_type.to_owned(),
-            aggregate_id: event.aggregate_id,
-            aggregate_version: event.aggregate_version,
-            occurred_at: Some(occurred_at),
-            traceparent: traceparent.clone(),
-            tracestate: tracestate.clone(),
-            body: Some(event.body),
-        };
-        payloads.push(envelope.encode_to_vec());
-        event_ids.push(event_id);
-    }
-    sqlx::query(
-        "INSERT INTO outbox (event_id, subject, event_type, payload) \
-         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bytea[])",
-    )
-    .bind(&event_ids)
-    .bind(&subjects)
-    .bind(&event_types)
-    .bind(&payloads)
-    .execute(&mut *connection)
-    .await?;
-    // Delivered at commit only, like the notification of a single enqueue.
-    sqlx::query("SELECT pg_notify($1, current_schema())")
-        .bind(OUTBOX_CHANNEL)
-        .execute(&mut *connection)
-        .await?;
+    sds_events::enqueue_all(connection, events).await?;
     Ok(())
 }
