@@ -48,6 +48,35 @@ set_paths() {
     if (( ${#PG_SOCK_DIR} > 80 )); then
         PG_SOCK_DIR=/tmp/sds-pgsock-$(printf '%s' "$STATE_DIR" | cksum | cut -d' ' -f1)
     fi
+    PG_LOG=$LOG_DIR/postgres.log
+    choose_pg_location
+}
+
+# As root, PostgreSQL runs as $PG_USER, who must be able to reach its data folder. A
+# checkout under a private folder (a home directory of mode 700, say) is out of its reach
+# whatever we open up inside the project, and we do not loosen folders outside it: then the
+# cluster lives in $PG_USER's own home instead, under a name derived from the state folder.
+choose_pg_location() {
+    [[ $(id -u) -eq 0 ]] || return 0
+    chmod o+x "$STATE_DIR"
+    # Only the project-local .local/ folder may be opened up as well.
+    if [[ $(basename "$(dirname "$STATE_DIR")") == .local ]]; then chmod o+x "$(dirname "$STATE_DIR")"; fi
+    if su "$PG_USER" -s /bin/bash -c "test -x $(q "$STATE_DIR")" 9>&-; then
+        return 0
+    fi
+    local home key
+    home=$(getent passwd "$PG_USER" | cut -d: -f6)
+    key=$(printf '%s' "$STATE_DIR" | cksum | cut -d' ' -f1)
+    [[ -n $home ]] || die "$PG_USER cannot reach $STATE_DIR and has no home folder to keep the cluster in"
+    PG_DATA=$home/sds-clusters/$key/pg
+    PG_LOG=$home/sds-clusters/$key/postgres.log
+    PG_SOCK_DIR=/tmp/sds-pgsock-$key
+    mkdir -p "$(dirname "$PG_DATA")"
+    chown "$PG_USER:" "$home/sds-clusters" "$(dirname "$PG_DATA")"
+    if [[ ! -f $STATE_DIR/pg-location ]]; then
+        say "$PG_USER cannot reach $STATE_DIR (a parent folder is private): keeping the PostgreSQL cluster in $PG_DATA"
+        printf '%s\n' "$PG_DATA" >"$STATE_DIR/pg-location"
+    fi
 }
 
 take_lock() {
@@ -108,18 +137,9 @@ pg_running_port() { # the port in postmaster.pid (line 4)
 pg_answers() { pg_isready -h 127.0.0.1 -p "$1" -t 2 -q >/dev/null 2>&1; }
 
 ensure_pg_reachable() {
-    # The PostgreSQL user must be able to traverse to and write the state folder.
-    if [[ $(id -u) -eq 0 ]]; then
-        if ! su "$PG_USER" -s /bin/bash -c "test -x $(q "$STATE_DIR")" 9>&-; then
-            say "making $STATE_DIR traversable for $PG_USER (chmod o+x)"
-            chmod o+x "$STATE_DIR"
-            local parent
-            parent=$(dirname "$STATE_DIR")
-            # Only the project-local .local/ folder may be opened up as well.
-            if [[ $(basename "$parent") == .local ]]; then chmod o+x "$parent"; fi
-            su "$PG_USER" -s /bin/bash -c "test -x $(q "$STATE_DIR")" 9>&- ||
-                die "$PG_USER cannot reach $STATE_DIR: a parent folder is not traversable (chmod o+x it, or use a state folder elsewhere)"
-        fi
+    # choose_pg_location has put the cluster where $PG_USER can reach it; check, to fail clearly.
+    if [[ $(id -u) -eq 0 ]] && ! su "$PG_USER" -s /bin/bash -c "test -x $(q "$(dirname "$PG_DATA")")" 9>&-; then
+        die "$PG_USER cannot reach $(dirname "$PG_DATA")"
     fi
 }
 
@@ -127,9 +147,9 @@ pg_init() {
     [[ -x $PG_BIN/initdb ]] || die "PostgreSQL 15 binaries not found in $PG_BIN (apt-get install -y postgresql-15, or set SDS_PG_BIN)"
     ensure_pg_reachable
     mkdir -p "$PG_SOCK_DIR"
-    touch "$LOG_DIR/postgres.log"
+    touch "$PG_LOG"
     if [[ $(id -u) -eq 0 ]]; then
-        chown "$PG_USER:" "$PG_SOCK_DIR" "$LOG_DIR/postgres.log"
+        chown "$PG_USER:" "$PG_SOCK_DIR" "$PG_LOG"
     fi
     if [[ -f $PG_DATA/PG_VERSION ]]; then
         return
@@ -162,9 +182,9 @@ pg_start() {
         fi
         say "starting PostgreSQL on 127.0.0.1:$port"
         local opts="-p $port -c listen_addresses=127.0.0.1 -k $PG_SOCK_DIR"
-        if ! as_pg "$(q "$PG_BIN/pg_ctl") -D $(q "$PG_DATA") -l $(q "$LOG_DIR/postgres.log") -o $(q "$opts") -w -t $START_DEADLINE_SECONDS start" >&2; then
-            tail -n 20 "$LOG_DIR/postgres.log" >&2 || true
-            die "PostgreSQL did not start (log tail above, full log $LOG_DIR/postgres.log)"
+        if ! as_pg "$(q "$PG_BIN/pg_ctl") -D $(q "$PG_DATA") -l $(q "$PG_LOG") -o $(q "$opts") -w -t $START_DEADLINE_SECONDS start" >&2; then
+            tail -n 20 "$PG_LOG" >&2 || true
+            die "PostgreSQL did not start (log tail above, full log $PG_LOG)"
         fi
     fi
     read_pid "$PG_DATA/postmaster.pid" >"$PG_PID_FILE"
@@ -286,7 +306,7 @@ cmd_start() {
         (( nats_ok )) || { nats_answers "$monitor_port" && nats_ok=1; } || true
         (( pg_ok && nats_ok )) && break
         if (( SECONDS >= deadline )); then
-            (( pg_ok )) || { tail -n 20 "$LOG_DIR/postgres.log" >&2 || true; say "PostgreSQL is not answering on 127.0.0.1:$pg_port"; }
+            (( pg_ok )) || { tail -n 20 "$PG_LOG" >&2 || true; say "PostgreSQL is not answering on 127.0.0.1:$pg_port"; }
             (( nats_ok )) || { tail -n 20 "$LOG_DIR/nats.log" >&2 || true; say "NATS is not healthy on 127.0.0.1:$monitor_port/healthz"; }
             die "infrastructure did not become ready within ${START_DEADLINE_SECONDS}s (logs in $LOG_DIR)"
         fi
