@@ -615,3 +615,61 @@ async fn an_undecodable_message_is_set_aside_and_the_next_event_still_takes_effe
     assert_each_took_effect_once(&effects_per_event(&sandbox.pool).await, &[event_id]);
     consumer.shut_down().await;
 }
+
+#[tokio::test]
+async fn a_relay_killed_mid_backlog_loses_nothing_and_its_successor_duplicates_nothing() {
+    let sandbox = sandbox().await;
+    let committed = commit_events(&sandbox.pool, 3000).await;
+    let config = RelayConfig {
+        batch_size: 100,
+        ..RelayConfig::default()
+    };
+    let doomed = start_relay(&sandbox, config.clone());
+    wait_until(
+        DEADLINE,
+        "the first relay has published part of the backlog",
+        || async {
+            let published = 3000 - unpublished_rows(&sandbox.pool).await;
+            (published > 0 && published < 3000).then_some(())
+        },
+    )
+    .await;
+    // A crash: every future of the relay is dropped wherever it stands (claimed, publishing,
+    // awaiting acks or marking), and its open transactions roll back.
+    doomed.task.abort();
+    let _ = doomed.task.await;
+
+    let successor = start_relay(&sandbox, config);
+    wait_until_all_published(&sandbox.pool, DEADLINE).await;
+    assert_stream_holds_each_once(&sandbox.jetstream, &committed).await;
+    successor.shut_down().await;
+}
+
+#[tokio::test]
+async fn a_commit_wakes_the_relay_without_waiting_for_its_poll() {
+    let sandbox = sandbox().await;
+    let relay = start_relay(
+        &sandbox,
+        RelayConfig {
+            poll_interval: Duration::from_secs(3600),
+            ..RelayConfig::default()
+        },
+    );
+    wait_until(DEADLINE, "the relay is listening for commits", || async {
+        let listening: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+        )
+        .fetch_one(&sandbox.pool)
+        .await
+        .ok()?;
+        (listening > 0).then_some(())
+    })
+    .await;
+
+    let committed = commit_events(&sandbox.pool, 1).await;
+    // Far below the hour-long poll: only the notification can explain it.
+    wait_until_all_published(&sandbox.pool, Duration::from_secs(5)).await;
+    assert_stream_holds_each_once(&sandbox.jetstream, &committed).await;
+    relay.shut_down().await;
+}
