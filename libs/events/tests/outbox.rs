@@ -619,9 +619,9 @@ async fn an_undecodable_message_is_set_aside_and_the_next_event_still_takes_effe
 #[tokio::test]
 async fn a_relay_killed_mid_backlog_loses_nothing_and_its_successor_duplicates_nothing() {
     let sandbox = sandbox().await;
-    let committed = commit_events(&sandbox.pool, 3000).await;
+    let committed = commit_events(&sandbox.pool, 5000).await;
     let config = RelayConfig {
-        batch_size: 100,
+        batch_size: 50,
         ..RelayConfig::default()
     };
     let doomed = start_relay(&sandbox, config.clone());
