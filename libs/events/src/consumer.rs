@@ -6,8 +6,12 @@
 //! - an event takes effect at most once per consumer: a redelivery, or a republish that
 //!   slipped past JetStream's duplicate window, finds its inbox row and is only acked;
 //! - an event takes effect at least once: the ack follows the commit, and a failed handler
-//!   rolls back everything it wrote and is redelivered after a delay, up to `max_deliver`;
-//! - replicas of a service share one durable consumer, so JetStream spreads the work.
+//!   rolls back everything it wrote and is redelivered after a growing delay, without limit
+//!   by default; an event that cannot be decoded, or that the handler declares permanently
+//!   unusable, is written to the `dead_letter` table before it is let go;
+//! - replicas of a service share one durable consumer, so JetStream spreads the work;
+//! - no order is promised: events of one aggregate may arrive out of order (several relays,
+//!   retries, replicas), so handlers compare the aggregate version with what they hold.
 
 use std::future::Future;
 use std::time::Duration;
@@ -34,7 +38,9 @@ pub struct ConsumerConfig {
     /// ([`crate::subject::filter_for_event_type`]) or `sds.*.plan.>`. nats-server 2.9
     /// silently ignores several filters, so there is deliberately no list here.
     pub filter_subject: String,
-    /// Deliveries of one event before JetStream gives up on it.
+    /// Deliveries of one event before JetStream gives up on it; -1 (the default) never
+    /// gives up, so an outage of any length only delays events. With a limit, an event on
+    /// its last delivery that still fails is written to `dead_letter`.
     pub max_deliver: i64,
     /// How long a delivery may stay unacknowledged before JetStream redelivers it; longer
     /// than the slowest handler.
@@ -47,13 +53,13 @@ pub struct ConsumerConfig {
 }
 
 impl ConsumerConfig {
-    /// A consumer with the usual limits: 10 deliveries, 30 s ack wait, pulls of 100,
-    /// retries after 1 s, 2 s, 4 s ...
+    /// A consumer with the usual settings: unlimited deliveries, 30 s ack wait, pulls of
+    /// 100, retries after 1 s, 2 s, 4 s ... up to a minute.
     pub fn new(durable_name: impl Into<String>, filter_subject: impl Into<String>) -> Self {
         Self {
             durable_name: durable_name.into(),
             filter_subject: filter_subject.into(),
-            max_deliver: 10,
+            max_deliver: -1,
             ack_wait: Duration::from_secs(30),
             batch: 100,
             retry_delay: Duration::from_secs(1),
@@ -69,7 +75,7 @@ pub enum HandlerError {
     #[error("{0:#}")]
     Transient(anyhow::Error),
     /// Trying again cannot help (the event contradicts what the handler knows): the event
-    /// is logged and never redelivered.
+    /// is written to `dead_letter` and not redelivered.
     #[error("{0:#}")]
     Permanent(anyhow::Error),
 }
@@ -208,8 +214,14 @@ async fn handle_message<H: EventHandler>(
         .and_then(|event| Some((Uuid::parse_str(&event.event_id).ok()?, event)));
     let Some((event_id, event)) = decoded else {
         // Nothing from the payload is logged: it may hold personal data.
-        warn!(consumer = %config.durable_name, subject = %message.subject, stream_sequence, "undecodable event envelope; terminating it");
-        acknowledge(&message, AckKind::Term, config).await;
+        warn!(consumer = %config.durable_name, subject = %message.subject, stream_sequence, "undecodable event envelope; setting it aside");
+        let letter = DeadLetter {
+            stream_sequence,
+            event_id: None,
+            event_type: None,
+            reason: "the payload is not an sds.v1.Event envelope".into(),
+        };
+        set_aside(pool, config, &message, letter, delivered).await;
         return;
     };
 
@@ -227,15 +239,27 @@ async fn handle_message<H: EventHandler>(
                 acknowledge(&message, AckKind::Ack, config).await;
             }
             Err(HandlerError::Permanent(cause)) => {
-                error!(error = %format!("{cause:#}"), "event cannot be handled; dropping it");
-                acknowledge(&message, AckKind::Term, config).await;
+                error!(error = %format!("{cause:#}"), "event cannot be handled; setting it aside");
+                let letter = DeadLetter {
+                    stream_sequence,
+                    event_id: Some(event_id),
+                    event_type: Some(event.event_type.clone()),
+                    reason: format!("{cause:#}"),
+                };
+                set_aside(pool, config, &message, letter, delivered).await;
+            }
+            Err(HandlerError::Transient(cause)) if config.max_deliver > 0 && delivered >= config.max_deliver => {
+                error!(error = %format!("{cause:#}"), max_deliver = config.max_deliver, "event failed on its last delivery; setting it aside");
+                let letter = DeadLetter {
+                    stream_sequence,
+                    event_id: Some(event_id),
+                    event_type: Some(event.event_type.clone()),
+                    reason: format!("failed on delivery {delivered} of {}: {cause:#}", config.max_deliver),
+                };
+                set_aside(pool, config, &message, letter, delivered).await;
             }
             Err(HandlerError::Transient(cause)) => {
-                if config.max_deliver > 0 && delivered >= config.max_deliver {
-                    error!(error = %format!("{cause:#}"), max_deliver = config.max_deliver, "event failed on its last delivery; JetStream will not redeliver it");
-                } else {
-                    warn!(error = %format!("{cause:#}"), "event handling failed; it will be redelivered");
-                }
+                warn!(error = %format!("{cause:#}"), "event handling failed; it will be redelivered");
                 let delay = retry_delay(config.retry_delay, delivered);
                 acknowledge(&message, AckKind::Nak(Some(delay)), config).await;
             }
@@ -278,6 +302,51 @@ async fn apply_once<H: EventHandler>(
     }
     transaction.commit().await?;
     Ok(Applied::Now)
+}
+
+/// An event a consumer gives up on, as recorded in `dead_letter`.
+struct DeadLetter {
+    stream_sequence: u64,
+    event_id: Option<Uuid>,
+    event_type: Option<String>,
+    reason: String,
+}
+
+/// Records the event in `dead_letter`, then terminates its delivery. If the record cannot
+/// be written (the database is away) the event is redelivered instead: it is let go only
+/// once it is safely kept.
+async fn set_aside(
+    pool: &PgPool,
+    config: &ConsumerConfig,
+    message: &jetstream::Message,
+    letter: DeadLetter,
+    delivered: i64,
+) {
+    let recorded = sqlx::query(
+        "INSERT INTO dead_letter (consumer, stream_sequence, event_id, event_type, subject, reason, payload) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(&config.durable_name)
+    .bind(i64::try_from(letter.stream_sequence).unwrap_or(i64::MAX))
+    .bind(letter.event_id)
+    .bind(letter.event_type)
+    .bind(message.subject.as_str())
+    .bind(letter.reason)
+    .bind(message.payload.as_ref())
+    .execute(pool)
+    .await;
+    match recorded {
+        Ok(_) => acknowledge(message, AckKind::Term, config).await,
+        Err(record_error) => {
+            warn!(error = %record_error, "cannot record the event in dead_letter; it will be redelivered");
+            acknowledge(
+                message,
+                AckKind::Nak(Some(retry_delay(config.retry_delay, delivered))),
+                config,
+            )
+            .await;
+        }
+    }
 }
 
 async fn acknowledge(message: &jetstream::Message, kind: AckKind, config: &ConsumerConfig) {

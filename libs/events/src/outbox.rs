@@ -38,7 +38,7 @@ pub async fn enqueue(connection: &mut PgConnection, event: NewEvent) -> Result<U
 }
 
 /// Records several events in one statement, in the caller's open transaction, in the
-/// order given (the relay publishes them in that order). Returns their ids in that order;
+/// order given (a single relay publishes them in that order). Returns their ids in that order;
 /// none for no events. All events of one call share the time and trace context.
 pub async fn enqueue_all(
     connection: &mut PgConnection,

@@ -8,7 +8,13 @@
 //! - a crash after the publish but before the commit leaves the row unpublished, and the
 //!   next round publishes it again with the same `Nats-Msg-Id`, which JetStream drops
 //!   within its duplicate window (consumers' inbox tables cover anything older);
-//! - several relays on one schema never claim the same row at once (`SKIP LOCKED`).
+//! - several relays on one schema never claim the same row at once (`SKIP LOCKED`);
+//! - a stream that has gone (NATS restarted with an empty store) is provisioned again
+//!   before the next attempt, so the outbox does not wait for a restart of the service.
+//!
+//! Order: one relay publishes rows in the order they were inserted. Several relays on one
+//! schema, or a batch that failed and is retried, can put a later event ahead of an earlier
+//! one, so consumers must not rely on order; events carry the aggregate version for that.
 //!
 //! The relay wakes on `LISTEN sds_outbox` (sent by [`crate::enqueue`] at commit) and also
 //! polls, so a lost notification or a broken listener connection only delays an event.
@@ -147,8 +153,8 @@ impl Relay {
     ///
     /// - a claim skips rows another open claim has locked and rows already marked, so no
     ///   row is in two batches;
-    /// - batch N+1 is sent only once every ack of batch N is in, so the stream keeps the
-    ///   order in which rows were claimed;
+    /// - batch N+1 is sent only once every ack of batch N is in, so one relay keeps the
+    ///   order in which it claimed rows;
     /// - a batch that fails anywhere is rolled back, so its rows are published again later
     ///   with the same `Nats-Msg-Id` and deduplicated.
     async fn drain(&self, mut keep_going: impl FnMut() -> bool) -> anyhow::Result<usize> {
@@ -294,6 +300,10 @@ impl Relay {
                 }
                 Err(error) => {
                     warn!(error = %format!("{error:#}"), retry_in = ?backoff, "outbox relay round failed");
+                    // Cheap and idempotent; it brings back a stream lost with a NATS store.
+                    if let Err(stream_error) = crate::ensure_stream(&self.jetstream).await {
+                        debug!(error = %format!("{stream_error:#}"), "events stream not reachable yet");
+                    }
                     let pause = backoff;
                     backoff = (backoff * 2).min(self.config.max_backoff);
                     Some(pause)

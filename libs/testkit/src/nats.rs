@@ -44,6 +44,14 @@ impl PrivateNats {
         }
     }
 
+    /// Kills the server and deletes its JetStream store, as when a server comes back
+    /// without its disk: streams and consumers are gone.
+    pub fn stop_and_lose_store(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.store_dir);
+        std::fs::create_dir_all(&self.store_dir).expect("recreate NATS store dir");
+    }
+
     /// Starts the server again on the same port with the same JetStream store.
     pub async fn resume(&mut self) {
         assert!(self.child.is_none(), "private NATS is already running");

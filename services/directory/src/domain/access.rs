@@ -8,12 +8,18 @@
 //! - Authority commissioning staff register any provider (a personal assistant a person
 //!   chose off framework), record checks and Care Inspectorate grades, import the Care
 //!   Inspectorate datastore, and set framework status for their own authorities only.
+//! - A provider's Care Inspectorate service number is set only by commissioning staff
+//!   when they register the provider, or by the Care Inspectorate import. A provider
+//!   neither registers itself with one nor changes or clears its own: the import keys on
+//!   the number and writes the service's name, types, capacity and grades into whichever
+//!   record holds it, so a number a provider could choose would let it pass itself off as
+//!   another, inspected, service.
 
 use sds_platform::{OrgKind, Principal};
 use uuid::Uuid;
 
 use super::framework::AuthorityId;
-use super::provider::ProviderId;
+use super::provider::{CareInspectorateNumber, ProviderId};
 
 /// The role of authority staff who keep the directory, frameworks and rate cards.
 pub const COMMISSIONING: &str = "commissioning";
@@ -35,6 +41,13 @@ pub enum Registrant {
 fn is_commissioning_staff(principal: &Principal) -> bool {
     principal.org_kind == OrgKind::Authority && principal.has_role(COMMISSIONING)
 }
+
+/// The field the Care Inspectorate number rules speak about, as a request names it.
+const CARE_INSPECTORATE_NUMBER_FIELD: &str = "details.care_inspectorate_number";
+
+/// Who records a provider's Care Inspectorate number instead, for the refusals.
+const WHO_RECORDS_THE_NUMBER: &str =
+    "it is recorded by commissioning staff or the Care Inspectorate import";
 
 /// Compares ids as UUIDs, so the case a token spells its subject in does not matter.
 fn is_provider(principal: &Principal, id: ProviderId) -> bool {
@@ -66,6 +79,43 @@ pub fn ensure_may_update(principal: &Principal, id: ProviderId) -> Result<(), De
         Err(Denied(format!(
             "a provider may update only its own record; you may not update provider {id}"
         )))
+    }
+}
+
+/// Whether `registrant` may register a provider with this Care Inspectorate number: a
+/// provider registering itself may not give one at all; commissioning staff may.
+pub fn ensure_may_register_with_care_inspectorate_number(
+    registrant: Registrant,
+    number: Option<&CareInspectorateNumber>,
+) -> Result<(), Denied> {
+    match (registrant, number) {
+        (Registrant::Itself(_), Some(_)) => Err(Denied(format!(
+            "{CARE_INSPECTORATE_NUMBER_FIELD}: a provider cannot set its own Care Inspectorate service number; {WHO_RECORDS_THE_NUMBER}; register with it left empty"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a provider's update leaves its Care Inspectorate number as it is. Only the
+/// provider itself updates its details (see [`ensure_may_update`]), and it may not set,
+/// change or clear the number; sending the current number back is fine, since an update
+/// replaces all the details and clients send back what they read.
+pub fn ensure_keeps_care_inspectorate_number(
+    current: Option<&CareInspectorateNumber>,
+    requested: Option<&CareInspectorateNumber>,
+) -> Result<(), Denied> {
+    match (current, requested) {
+        (None, None) => Ok(()),
+        (Some(current), Some(requested)) if current == requested => Ok(()),
+        (None, Some(_)) => Err(Denied(format!(
+            "{CARE_INSPECTORATE_NUMBER_FIELD}: a provider cannot set its own Care Inspectorate service number; {WHO_RECORDS_THE_NUMBER}; leave it empty"
+        ))),
+        (Some(current), None) => Err(Denied(format!(
+            "{CARE_INSPECTORATE_NUMBER_FIELD}: a provider cannot clear its Care Inspectorate service number (it is {current}); {WHO_RECORDS_THE_NUMBER}; send {current} back unchanged, and ask commissioning staff if it is wrong"
+        ))),
+        (Some(current), Some(requested)) => Err(Denied(format!(
+            "{CARE_INSPECTORATE_NUMBER_FIELD}: a provider cannot change its Care Inspectorate service number (it is {current}, not {requested}); {WHO_RECORDS_THE_NUMBER}; send {current} back unchanged, and ask commissioning staff if it is wrong"
+        ))),
     }
 }
 
@@ -163,6 +213,74 @@ mod tests {
         assert!(ensure_may_update(&provider(&id.to_string()), id).is_ok());
         assert!(ensure_may_update(&provider(&ProviderId::generate().to_string()), id).is_err());
         assert!(ensure_may_update(&staff("fife", &[COMMISSIONING]), id).is_err());
+    }
+
+    fn number(text: &str) -> CareInspectorateNumber {
+        CareInspectorateNumber::parse("n", text).unwrap()
+    }
+
+    #[test]
+    fn only_commissioning_staff_register_a_provider_with_a_care_inspectorate_number() {
+        let id = ProviderId::generate();
+        let claimed = number("CS2004071234");
+        let denied = ensure_may_register_with_care_inspectorate_number(
+            Registrant::Itself(id),
+            Some(&claimed),
+        )
+        .unwrap_err();
+        assert_eq!(
+            denied.0,
+            "details.care_inspectorate_number: a provider cannot set its own Care Inspectorate service number; it is recorded by commissioning staff or the Care Inspectorate import; register with it left empty"
+        );
+        assert!(
+            ensure_may_register_with_care_inspectorate_number(Registrant::Itself(id), None).is_ok()
+        );
+        assert!(
+            ensure_may_register_with_care_inspectorate_number(Registrant::OnBehalf, Some(&claimed))
+                .is_ok()
+        );
+        assert!(
+            ensure_may_register_with_care_inspectorate_number(Registrant::OnBehalf, None).is_ok()
+        );
+    }
+
+    #[test]
+    fn a_provider_update_leaves_the_care_inspectorate_number_as_it_is() {
+        let own = number("CS2004071234");
+        let other = number("CS2010123456");
+        assert!(ensure_keeps_care_inspectorate_number(None, None).is_ok());
+        assert!(ensure_keeps_care_inspectorate_number(Some(&own), Some(&own)).is_ok());
+        assert!(
+            ensure_keeps_care_inspectorate_number(Some(&own), Some(&number(" cs2004071234 ")))
+                .is_ok(),
+            "the same number typed in lower case is the same number"
+        );
+
+        let set = ensure_keeps_care_inspectorate_number(None, Some(&other)).unwrap_err();
+        assert!(
+            set.0
+                .starts_with("details.care_inspectorate_number: a provider cannot set its own"),
+            "{set}"
+        );
+        let cleared = ensure_keeps_care_inspectorate_number(Some(&own), None).unwrap_err();
+        assert!(cleared.0.contains("cannot clear"), "{cleared}");
+        assert!(
+            cleared.0.contains("send CS2004071234 back unchanged"),
+            "{cleared}"
+        );
+        let moved = ensure_keeps_care_inspectorate_number(Some(&own), Some(&other)).unwrap_err();
+        assert!(
+            moved.0.contains("cannot change its Care Inspectorate service number (it is CS2004071234, not CS2010123456)"),
+            "{moved}"
+        );
+        for denied in [set, cleared, moved] {
+            assert!(
+                denied
+                    .0
+                    .contains("recorded by commissioning staff or the Care Inspectorate import"),
+                "{denied}"
+            );
+        }
     }
 
     #[test]

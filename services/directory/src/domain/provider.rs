@@ -135,8 +135,10 @@ impl fmt::Display for CareInspectorateNumber {
     }
 }
 
-/// The descriptive part of a provider record, which the provider maintains. Every value
-/// has passed validation (see `grpc::convert`).
+/// The descriptive part of a provider record, which the provider maintains, all but the
+/// Care Inspectorate number: that is set by commissioning staff at registration or by the
+/// Care Inspectorate import, never by the provider (see `access`). Every value has passed
+/// validation (see `grpc::convert`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderDetails {
     pub name: String,

@@ -2,7 +2,17 @@
 //! results.
 //!
 //! Results are sorted by relevance to the search text, then by minimum grade (best first,
-//! ungraded last), then by name and id, so the order is total and pages never overlap.
+//! ungraded last), then by name and id, so the order is total: within one unchanging
+//! directory, consecutive pages neither overlap nor leave gaps. Each page is read from the
+//! directory as it is when that page is asked for, though, and a token names only an
+//! offset, not a place among the results. If providers are registered, changed, regraded
+//! or moved on a framework between two page requests, the results shift under the offset:
+//! the next page may repeat a provider already shown, or skip one that was never shown,
+//! and `total_matches` may differ from page to page. Callers should drop ids they have
+//! already seen. A skip cannot be seen from the responses (a regrade reorders the results
+//! without changing `total_matches`), so a caller that must see every match cannot rely on
+//! paging through a directory that is changing.
+//!
 //! A page token names the offset of the next page and carries a checksum of that offset
 //! and of the filters it was issued for: a token from another search, or one edited by
 //! hand, is refused rather than silently answering a different question. The checksum is

@@ -20,7 +20,8 @@ use crate::domain::import::{
 use crate::domain::provider::ensure_expected_version;
 use crate::domain::search::{Page, SearchFilters, next_page_token};
 use crate::domain::{
-    ChangeName, Invalid, ProviderChange, ProviderDetails, ProviderId, ProviderRecord,
+    CareInspectorateNumber, ChangeName, Invalid, ProviderChange, ProviderDetails, ProviderId,
+    ProviderRecord,
 };
 use crate::error::DirectoryError;
 use crate::{events, store};
@@ -83,6 +84,19 @@ impl DirectoryApi {
         transaction.commit().await?;
         info!(provider_id = %id, version, change = change.name().as_str(), by = %principal.org_id, "provider changed");
         Ok(provider_message(&record, today))
+    }
+
+    /// The provider's Care Inspectorate number now, read outside any transaction so that a
+    /// refused update opens none. The number cannot move under the update that follows:
+    /// only registration and the import set it, and an update never writes it.
+    async fn care_inspectorate_number_of(
+        &self,
+        id: ProviderId,
+    ) -> Result<Option<CareInspectorateNumber>, DirectoryError> {
+        let mut connection = self.pool.acquire().await?;
+        store::care_inspectorate_number_of(&mut connection, id)
+            .await?
+            .ok_or(DirectoryError::ProviderNotFound(id))
     }
 
     async fn search(
@@ -172,7 +186,12 @@ impl DirectoryService for DirectoryApi {
     ) -> Result<Response<proto::Provider>, Status> {
         let principal = Principal::of(&request)?.clone();
         let details = convert::registration(request.into_inner())?;
-        let id = match access::registrant(&principal)? {
+        let registrant = access::registrant(&principal)?;
+        access::ensure_may_register_with_care_inspectorate_number(
+            registrant,
+            details.care_inspectorate_number.as_ref(),
+        )?;
+        let id = match registrant {
             Registrant::Itself(id) => id,
             Registrant::OnBehalf => ProviderId::generate(),
         };
@@ -186,6 +205,11 @@ impl DirectoryService for DirectoryApi {
         let principal = Principal::of(&request)?.clone();
         let update = convert::UpdateProvider::try_from(request.into_inner())?;
         access::ensure_may_update(&principal, update.id)?;
+        let current_number = self.care_inspectorate_number_of(update.id).await?;
+        access::ensure_keeps_care_inspectorate_number(
+            current_number.as_ref(),
+            update.details.care_inspectorate_number.as_ref(),
+        )?;
         let change = ProviderChange::Details(update.details);
         let provider = self
             .change(&principal, update.id, update.expected_version, change)

@@ -8,13 +8,14 @@ mod search;
 
 use std::collections::HashMap;
 
+use anyhow::Context as _;
 use sds_platform::error::is_unique_violation;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::{
-    ChangeName, Check, FrameworkMembership, Grade, ProviderChange, ProviderDetails, ProviderId,
-    ProviderRecord,
+    CareInspectorateNumber, ChangeName, Check, FrameworkMembership, Grade, ProviderChange,
+    ProviderDetails, ProviderId, ProviderRecord,
 };
 use crate::error::DirectoryError;
 
@@ -127,6 +128,9 @@ pub async fn apply_change(
     }
 }
 
+/// Replaces the details a provider maintains. The Care Inspectorate number is not one of
+/// them: it is left as it is whatever `details` carries (the handler has already refused
+/// a request that would change it; see `access::ensure_keeps_care_inspectorate_number`).
 async fn replace_details(
     connection: &mut PgConnection,
     id: ProviderId,
@@ -134,22 +138,16 @@ async fn replace_details(
 ) -> Result<(), DirectoryError> {
     let fee = FeeColumns::of(details.management_fee.as_ref());
     sqlx::query(
-        "UPDATE provider SET name = $2, kind = $3, care_inspectorate_number = $4, \
-             service_types = $5, localities = $6, capacity = $7, holds_isfs = $8, \
-             fee_kind = $9, fee_flat_weekly = $10, fee_percentage = $11, \
-             fee_admin_hours_per_week = $12, fee_admin_hourly_rate = $13, \
-             contact_email = $14, contact_phone = $15 \
+        "UPDATE provider SET name = $2, kind = $3, \
+             service_types = $4, localities = $5, capacity = $6, holds_isfs = $7, \
+             fee_kind = $8, fee_flat_weekly = $9, fee_percentage = $10, \
+             fee_admin_hours_per_week = $11, fee_admin_hourly_rate = $12, \
+             contact_email = $13, contact_phone = $14 \
          WHERE id = $1",
     )
     .bind(id.as_uuid())
     .bind(&details.name)
     .bind(details.kind.name())
-    .bind(
-        details
-            .care_inspectorate_number
-            .as_ref()
-            .map(|number| number.as_str()),
-    )
     .bind(&details.service_types)
     .bind(&details.localities)
     .bind(capacity_column(details.capacity)?)
@@ -162,8 +160,7 @@ async fn replace_details(
     .bind(&details.contact_email)
     .bind(&details.contact_phone)
     .execute(&mut *connection)
-    .await
-    .map_err(|error| duplicate_or(error, id, details))?;
+    .await?;
     Ok(())
 }
 
@@ -271,6 +268,27 @@ pub async fn record_new_version(
     .fetch_one(&mut *connection)
     .await?;
     u64::try_from(version).map_err(|error| DirectoryError::Internal(error.into()))
+}
+
+/// The Care Inspectorate number a provider has now: `None` when the provider is not in
+/// the directory, `Some(None)` when it has no number.
+pub async fn care_inspectorate_number_of(
+    connection: &mut PgConnection,
+    id: ProviderId,
+) -> Result<Option<Option<CareInspectorateNumber>>, DirectoryError> {
+    let row: Option<Option<String>> =
+        sqlx::query_scalar("SELECT care_inspectorate_number FROM provider WHERE id = $1")
+            .bind(id.as_uuid())
+            .fetch_optional(&mut *connection)
+            .await?;
+    let Some(number) = row else {
+        return Ok(None);
+    };
+    let number = number
+        .map(|number| CareInspectorateNumber::parse("care_inspectorate_number", &number))
+        .transpose()
+        .with_context(|| format!("stored provider {id} has a malformed service number"))?;
+    Ok(Some(number))
 }
 
 pub async fn load_provider(

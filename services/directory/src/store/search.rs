@@ -1,5 +1,7 @@
 //! The search query: one statement counts every match and picks the ids of one page, so
-//! the total and the page come from the same snapshot.
+//! the total and the page come from the same snapshot. The next page is another statement
+//! and another snapshot, so pages can overlap or leave gaps when the directory changes in
+//! between (see `domain::search`).
 
 use sqlx::PgConnection;
 use uuid::Uuid;

@@ -106,9 +106,7 @@ async fn re_importing_updates_known_services_and_leaves_what_the_provider_mainta
         contact_phone: "01224 000111".into(),
         ..details("unused")
     };
-    let (registered, _) = app
-        .provider_registers_itself(provider_details.clone())
-        .await;
+    let registered = app.commissioning_registers(provider_details.clone()).await;
     let mut row = service(2, "CS2004071234", "Bay Care at Home");
     row.registered_places = Some(35);
     row.grades = vec![grade(KeyQuestion::SupportWellbeing, 6, "2025-08-01")];

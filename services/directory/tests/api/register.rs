@@ -107,13 +107,13 @@ async fn a_care_inspectorate_number_belongs_to_one_provider_only() {
         care_inspectorate_number: "CS2004071234".into(),
         ..details("Bay Care at Home")
     };
-    app.provider_registers_itself(registered.clone()).await;
+    app.commissioning_registers(registered.clone()).await;
     let before = app.row_counts().await;
 
     let clash = app
         .client()
         .register_provider(bearer(
-            &new_provider_token(),
+            &commissioning("aberdeenshire"),
             proto::RegisterProviderRequest {
                 details: Some(proto::ProviderDetails {
                     // People type it in lower case too; it is the same number.
@@ -127,6 +127,151 @@ async fn a_care_inspectorate_number_belongs_to_one_provider_only() {
     let message = assert_code(clash, Code::AlreadyExists);
     assert!(message.contains("CS2004071234"), "{message}");
     assert_eq!(app.row_counts().await, before);
+}
+
+#[tokio::test]
+async fn a_provider_cannot_register_itself_with_a_care_inspectorate_number() {
+    let app = TestApp::spawn().await;
+
+    let result = app
+        .client()
+        .register_provider(bearer(
+            &new_provider_token(),
+            proto::RegisterProviderRequest {
+                details: Some(proto::ProviderDetails {
+                    kind: proto::ProviderKind::RegisteredCareService as i32,
+                    care_inspectorate_number: "CS2004071234".into(),
+                    ..details("Bay Care at Home")
+                }),
+            },
+        ))
+        .await;
+
+    let message = assert_code(result, Code::PermissionDenied);
+    assert!(
+        message.starts_with(
+            "details.care_inspectorate_number: a provider cannot set its own Care Inspectorate service number"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("recorded by commissioning staff or the Care Inspectorate import"),
+        "{message}"
+    );
+    assert_eq!(app.row_counts().await.providers, 0);
+    assert_eq!(app.row_counts().await.outbox, 0);
+}
+
+#[tokio::test]
+async fn commissioning_staff_register_a_provider_with_its_care_inspectorate_number() {
+    let app = TestApp::spawn().await;
+
+    let provider = app
+        .commissioning_registers(proto::ProviderDetails {
+            kind: proto::ProviderKind::RegisteredCareService as i32,
+            care_inspectorate_number: " cs2004071234 ".into(),
+            ..details("Bay Care at Home")
+        })
+        .await;
+
+    let details = provider.details.as_ref().expect("details");
+    assert_eq!(details.care_inspectorate_number, "CS2004071234");
+    assert_eq!(provider.version, 1);
+    assert_eq!(app.get(&provider.id).await, provider);
+}
+
+/// The defect this guards against: a provider registered itself with the number of a
+/// service not yet imported, and the import then wrote the real service's name, types,
+/// capacity and grades into the impostor's record.
+#[tokio::test]
+async fn a_provider_cannot_take_a_services_number_before_the_import_finds_the_real_service() {
+    let app = TestApp::spawn().await;
+    let real_number = "CS2004071234";
+    let impostor_token = new_provider_token();
+
+    let claim = app
+        .client()
+        .register_provider(bearer(
+            &impostor_token,
+            proto::RegisterProviderRequest {
+                details: Some(proto::ProviderDetails {
+                    care_inspectorate_number: real_number.into(),
+                    ..details("Totally Bay Care")
+                }),
+            },
+        ))
+        .await;
+    assert_code(claim, Code::PermissionDenied);
+    let impostor = app
+        .client()
+        .register_provider(bearer(
+            &impostor_token,
+            proto::RegisterProviderRequest {
+                details: Some(details("Totally Bay Care")),
+            },
+        ))
+        .await
+        .expect("the impostor registers without a number")
+        .into_inner();
+    let claim_by_update = app
+        .client()
+        .update_provider(bearer(
+            &impostor_token,
+            proto::UpdateProviderRequest {
+                id: impostor.id.clone(),
+                details: Some(proto::ProviderDetails {
+                    care_inspectorate_number: real_number.into(),
+                    ..details("Totally Bay Care")
+                }),
+                expected_version: None,
+            },
+        ))
+        .await;
+    assert_code(claim_by_update, Code::PermissionDenied);
+
+    let imported = app
+        .client()
+        .import_care_inspectorate_services(bearer(
+            &commissioning("aberdeenshire"),
+            proto::ImportCareInspectorateServicesRequest {
+                services: vec![proto::CareInspectorateService {
+                    service_number: real_number.into(),
+                    service_name: "Bay Care at Home".into(),
+                    service_type: "Support Service".into(),
+                    subtype: "Care at Home".into(),
+                    council_area: "Aberdeenshire".into(),
+                    registered_places: Some(40),
+                    grades: vec![grade(proto::KeyQuestion::SupportWellbeing, 5, "2025-02-11")],
+                    source_line: 2,
+                    ..proto::CareInspectorateService::default()
+                }],
+            },
+        ))
+        .await
+        .expect("import")
+        .into_inner();
+
+    assert_eq!(
+        (imported.imported, imported.updated, imported.unchanged),
+        (1, 0, 0),
+        "the real service is registered in its own record"
+    );
+    assert!(imported.rejected.is_empty(), "{:?}", imported.rejected);
+    assert_eq!(
+        app.get(&impostor.id).await,
+        impostor,
+        "the impostor's record is untouched"
+    );
+    let real_id: Uuid =
+        sqlx::query_scalar("SELECT id FROM provider WHERE care_inspectorate_number = $1")
+            .bind(real_number)
+            .fetch_one(&app.pool)
+            .await
+            .expect("the real service is in the directory");
+    assert_ne!(real_id.to_string(), impostor.id);
+    let real = app.get(&real_id.to_string()).await;
+    assert_eq!(real.details.expect("details").name, "Bay Care at Home");
+    assert_eq!(real.min_grade, 5);
 }
 
 #[tokio::test]

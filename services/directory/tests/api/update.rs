@@ -157,7 +157,7 @@ async fn an_update_cannot_take_another_providers_care_inspectorate_number() {
         care_inspectorate_number: "CS2010123456".into(),
         ..details("Buchan Care")
     };
-    app.provider_registers_itself(registered.clone()).await;
+    app.commissioning_registers(registered.clone()).await;
     let (other, token) = app.provider_registers_itself(details("Other Care")).await;
     let before = app.row_counts().await;
 
@@ -166,6 +166,116 @@ async fn an_update_cannot_take_another_providers_care_inspectorate_number() {
         .update_provider(bearer(&token, update(&other.id, registered, None)))
         .await;
 
-    assert_code(result, Code::AlreadyExists);
+    let message = assert_code(result, Code::PermissionDenied);
+    assert!(
+        message.starts_with(
+            "details.care_inspectorate_number: a provider cannot set its own Care Inspectorate service number"
+        ),
+        "{message}"
+    );
     assert_eq!(app.row_counts().await, before);
+    assert_eq!(app.get(&other.id).await, other);
+}
+
+/// A provider registered by commissioning staff with its service number, with its token.
+async fn registered_care_service(app: &TestApp, number: &str) -> (proto::Provider, String) {
+    let provider = app
+        .commissioning_registers(proto::ProviderDetails {
+            kind: proto::ProviderKind::RegisteredCareService as i32,
+            care_inspectorate_number: number.into(),
+            ..details("Banff Care at Home")
+        })
+        .await;
+    let token = provider_token(&provider.id);
+    (provider, token)
+}
+
+#[tokio::test]
+async fn a_provider_cannot_change_or_clear_its_care_inspectorate_number() {
+    let app = TestApp::spawn().await;
+    let (provider, token) = registered_care_service(&app, "CS2004071234").await;
+    let current = provider.details.clone().expect("details");
+    let before = app.row_counts().await;
+
+    for (number, expected) in [
+        (
+            "CS2004079999",
+            "details.care_inspectorate_number: a provider cannot change its Care Inspectorate service number (it is CS2004071234, not CS2004079999)",
+        ),
+        (
+            "",
+            "details.care_inspectorate_number: a provider cannot clear its Care Inspectorate service number (it is CS2004071234)",
+        ),
+    ] {
+        let result = app
+            .client()
+            .update_provider(bearer(
+                &token,
+                update(
+                    &provider.id,
+                    proto::ProviderDetails {
+                        care_inspectorate_number: number.into(),
+                        ..current.clone()
+                    },
+                    Some(provider.version),
+                ),
+            ))
+            .await;
+
+        let message = assert_code(result, Code::PermissionDenied);
+        assert!(message.starts_with(expected), "{message}");
+        assert!(
+            message.contains("send CS2004071234 back unchanged"),
+            "{message}"
+        );
+    }
+    assert_eq!(app.row_counts().await, before);
+    assert_eq!(app.get(&provider.id).await, provider);
+}
+
+#[tokio::test]
+async fn a_provider_may_send_its_care_inspectorate_number_back_unchanged() {
+    let app = TestApp::spawn().await;
+    let (provider, token) = registered_care_service(&app, "CS2004071234").await;
+    // What `sds directory update` does: the details as read, with one field changed.
+    let new_details = proto::ProviderDetails {
+        contact_phone: "01261 812345".into(),
+        ..provider.details.clone().expect("details")
+    };
+
+    let updated = app
+        .client()
+        .update_provider(bearer(
+            &token,
+            update(&provider.id, new_details.clone(), Some(provider.version)),
+        ))
+        .await
+        .expect("update with the number unchanged")
+        .into_inner();
+
+    assert_eq!(updated.version, 2);
+    assert_eq!(updated.details, Some(new_details.clone()));
+
+    let lower_case = app
+        .client()
+        .update_provider(bearer(
+            &token,
+            update(
+                &provider.id,
+                proto::ProviderDetails {
+                    care_inspectorate_number: "cs2004071234".into(),
+                    ..new_details
+                },
+                Some(2),
+            ),
+        ))
+        .await
+        .expect("the same number in lower case is the same number")
+        .into_inner();
+    assert_eq!(
+        lower_case
+            .details
+            .map(|details| details.care_inspectorate_number),
+        Some("CS2004071234".to_owned())
+    );
 }
