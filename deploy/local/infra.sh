@@ -134,7 +134,7 @@ pg_running_port() { # the port in postmaster.pid (line 4)
     sed -n 4p "$PG_DATA/postmaster.pid" 2>/dev/null || true
 }
 
-pg_answers() { pg_isready -h 127.0.0.1 -p "$1" -t 2 -q >/dev/null 2>&1; }
+pg_answers() { "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$1" -t 2 -q >/dev/null 2>&1; }
 
 ensure_pg_reachable() {
     # choose_pg_location has put the cluster where $PG_USER can reach it; check, to fail clearly.

@@ -38,6 +38,9 @@ pub enum LogFormat {
     Json,
 }
 
+/// The shortest HS256 secret accepted: the size of the SHA-256 output it keys.
+pub const MIN_SHARED_SECRET_BYTES: usize = 32;
+
 /// The secret `deploy/local` uses; never accepted when `SDS_ENV=production`.
 pub const LOCAL_JWT_SECRET: &str = "local-development-secret-change-me";
 pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:50051";
@@ -95,6 +98,17 @@ impl PlatformConfig {
                     return Err(ConfigError {
                         variable: "SDS_JWT_SECRET",
                         problem: "the local development secret is refused in production; set SDS_JWT_PUBLIC_KEYS_FILE".into(),
+                    });
+                }
+                // An empty or short secret (a template variable left blank) would let anyone
+                // mint tokens.
+                if secret.len() < MIN_SHARED_SECRET_BYTES {
+                    return Err(ConfigError {
+                        variable: "SDS_JWT_SECRET",
+                        problem: format!(
+                            "the secret is {} bytes long; at least {MIN_SHARED_SECRET_BYTES} are needed",
+                            secret.len()
+                        ),
                     });
                 }
                 JwtConfig::SharedSecret(secret)
@@ -155,6 +169,17 @@ mod tests {
         );
         let error = config_from(&[("SDS_LOG_FORMAT", "xml")]).unwrap_err();
         assert!(error.to_string().contains("accepted: text, json"));
+    }
+
+    #[test]
+    fn an_empty_or_short_secret_is_refused() {
+        let error = config_from(&[("SDS_JWT_SECRET", "")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SDS_JWT_SECRET: the secret is 0 bytes long; at least 32 are needed"
+        );
+        assert!(config_from(&[("SDS_JWT_SECRET", "short")]).is_err());
+        assert!(config_from(&[("SDS_JWT_SECRET", &"x".repeat(32))]).is_ok());
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sds_platform::{Authenticator, OrgKind, Principal, TokenIssuer};
 
-pub const TEST_JWT_SECRET: &str = "test-secret-for-sds-testkit";
+pub const TEST_JWT_SECRET: &str = "test-secret-for-sds-testkit-at-least-32-bytes";
 
 pub fn test_authenticator() -> Authenticator {
     Authenticator::shared_secret(TEST_JWT_SECRET)

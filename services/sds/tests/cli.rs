@@ -122,15 +122,19 @@ fn payments_preview_reads_standard_input_and_refuses_bad_input_in_one_line() {
     );
 }
 
-/// A real `sds serve` process on its own port and database, stopped when dropped.
+/// A real `sds serve` process with its own port, database and NATS server, stopped when
+/// dropped. Its log goes to a file that a failed start prints.
 struct ServerProcess {
     child: Child,
     env: Vec<(String, String)>,
+    nats: sds_testkit::PrivateNats,
+    log: PathBuf,
 }
 
 impl ServerProcess {
     async fn start() -> Self {
         let database = sds_testkit::fresh_database().await;
+        let nats = sds_testkit::PrivateNats::start().await;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -141,25 +145,48 @@ impl ServerProcess {
             ("SDS_ADDR".to_owned(), addr.clone()),
             ("SDS_LISTEN_ADDR".to_owned(), addr),
             ("SDS_DATABASE_URL".to_owned(), database.url.clone()),
-            ("SDS_NATS_URL".to_owned(), sds_testkit::shared_nats_url()),
+            ("SDS_NATS_URL".to_owned(), nats.url()),
         ];
+        let log = std::env::temp_dir().join(format!("sds-serve-{}.log", database.name));
+        let log_file = std::fs::File::create(&log).expect("create server log");
         let child = Command::new(SDS)
             .arg("serve")
+            .env_remove("RUST_LOG")
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("SDS_JWT_SECRET", TEST_JWT_SECRET)
             .env("SDS_DRAIN_SECONDS", "5")
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
+            .stderr(log_file)
             .spawn()
             .expect("spawn sds serve");
-        let server = Self { child, env };
-        wait_until(
-            Duration::from_secs(30),
-            "sds serve reports SERVING",
-            || async { server.run(&["health"], None).status.success().then_some(()) },
-        )
-        .await;
-        server
+        let mut server = Self {
+            child,
+            env,
+            nats,
+            log,
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(exit)) = server.child.try_wait() {
+                panic!(
+                    "sds serve exited with {exit} while starting:\n{}",
+                    server.log_text()
+                );
+            }
+            if server.run(&["health"], None).status.success() {
+                return server;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sds serve was not SERVING within 30 s:\n{}",
+                server.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     fn run(&self, args: &[&str], token: Option<&str>) -> Output {
@@ -189,6 +216,7 @@ impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 
@@ -312,9 +340,7 @@ async fn the_care_inspectorate_import_is_idempotent_and_publishes_events() {
     }
 
     // Every imported provider's registration reaches the event stream through the outbox.
-    let client = async_nats::connect(sds_testkit::shared_nats_url())
-        .await
-        .unwrap();
+    let client = async_nats::connect(server.nats.url()).await.unwrap();
     let jetstream = async_nats::jetstream::new(client);
     wait_until(
         Duration::from_secs(20),
