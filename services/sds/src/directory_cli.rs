@@ -11,7 +11,7 @@ use sds_proto::v1::{
     ImportCareInspectorateServicesRequest, KeyQuestion, ManagementFeeKind, ManagementFeePolicy,
     Money, PageRequest, Provider, ProviderDetails, ProviderKind, RecordCheckRequest,
     RecordGradesRequest, RegisterProviderRequest, SearchProvidersRequest,
-    SetFrameworkStatusRequest, UpdateProviderRequest,
+    SetCareInspectorateNumberRequest, SetFrameworkStatusRequest, UpdateProviderRequest,
 };
 use serde_json::{Value, json};
 use tonic::service::interceptor::InterceptedService;
@@ -108,6 +108,16 @@ pub enum DirectoryCommand {
         authority: String,
         #[arg(long)]
         status: FrameworkArg,
+    },
+    /// Attaches, corrects or clears a provider's Care Inspectorate number (commissioning
+    /// staff), so that the next import updates this record instead of creating another.
+    SetCareInspectorateNumber {
+        #[command(flatten)]
+        client: ClientArgs,
+        id: String,
+        /// CS followed by 10 digits; an empty value ("") clears the number.
+        #[arg(long)]
+        number: String,
     },
     /// Imports the Care Inspectorate datastore CSV (idempotent on CSNumber).
     ImportCareInspectorate {
@@ -328,6 +338,23 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                     provider_id,
                     authority,
                     status: status.to_proto() as i32,
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            print_json(&provider_json(&provider))
+        }
+        DirectoryCommand::SetCareInspectorateNumber {
+            client: args,
+            id,
+            number,
+        } => {
+            let provider = client(&args)
+                .await?
+                .set_care_inspectorate_number(SetCareInspectorateNumberRequest {
+                    provider_id: id,
+                    care_inspectorate_number: number,
+                    expected_version: None,
                 })
                 .await
                 .map_err(status_error)?

@@ -7,9 +7,12 @@
 //!   id is its token's organisation id.
 //! - Authority commissioning staff register any provider (a personal assistant a person
 //!   chose off framework), record checks and Care Inspectorate grades, import the Care
-//!   Inspectorate datastore, and set framework status for their own authorities only.
+//!   Inspectorate datastore, attach or correct a provider's Care Inspectorate number, and
+//!   set framework status for their own authorities only.
 //! - A provider's Care Inspectorate service number is set only by commissioning staff
-//!   when they register the provider, or by the Care Inspectorate import. A provider
+//!   (when they register the provider, or later, for instance for a provider that
+//!   registered itself before the import found its service), or by the Care Inspectorate
+//!   import. A provider
 //!   neither registers itself with one nor changes or clears its own: the import keys on
 //!   the number and writes the service's name, types, capacity and grades into whichever
 //!   record holds it, so a number a provider could choose would let it pass itself off as
@@ -116,6 +119,20 @@ pub fn ensure_keeps_care_inspectorate_number(
         (Some(current), Some(requested)) => Err(Denied(format!(
             "{CARE_INSPECTORATE_NUMBER_FIELD}: a provider cannot change its Care Inspectorate service number (it is {current}, not {requested}); {WHO_RECORDS_THE_NUMBER}; send {current} back unchanged, and ask commissioning staff if it is wrong"
         ))),
+    }
+}
+
+/// Whether the caller may attach, correct or clear a provider's Care Inspectorate number:
+/// commissioning staff only, since the import writes the inspected service's name, types,
+/// capacity and grades into whichever record holds the number.
+pub fn ensure_may_set_care_inspectorate_number(principal: &Principal) -> Result<(), Denied> {
+    if is_commissioning_staff(principal) {
+        Ok(())
+    } else {
+        Err(Denied(
+            "a provider's Care Inspectorate service number is attached or corrected by authority commissioning staff only; ask your authority's commissioning team to set it"
+                .into(),
+        ))
     }
 }
 
@@ -281,6 +298,18 @@ mod tests {
                 "{denied}"
             );
         }
+    }
+
+    #[test]
+    fn only_commissioning_staff_set_a_care_inspectorate_number() {
+        let id = ProviderId::generate();
+        assert!(ensure_may_set_care_inspectorate_number(&staff("fife", &[COMMISSIONING])).is_ok());
+        let denied =
+            ensure_may_set_care_inspectorate_number(&provider(&id.to_string())).unwrap_err();
+        assert!(denied.0.contains("commissioning staff only"), "{denied}");
+        assert!(
+            ensure_may_set_care_inspectorate_number(&staff("fife", &["social_worker"])).is_err()
+        );
     }
 
     #[test]

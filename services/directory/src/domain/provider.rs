@@ -136,8 +136,9 @@ impl fmt::Display for CareInspectorateNumber {
 }
 
 /// The descriptive part of a provider record, which the provider maintains, all but the
-/// Care Inspectorate number: that is set by commissioning staff at registration or by the
-/// Care Inspectorate import, never by the provider (see `access`). Every value has passed
+/// Care Inspectorate number: that is set by commissioning staff (at registration or with
+/// [`ProviderChange::CareInspectorateNumber`]) or by the Care Inspectorate import, never by
+/// the provider (see `access`). Every value has passed
 /// validation (see `grpc::convert`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderDetails {
@@ -178,6 +179,8 @@ pub enum ProviderChange {
     Check(Check),
     Grades(Vec<Grade>),
     FrameworkStatus(FrameworkMembership),
+    /// Commissioning staff attach, correct or (with `None`) clear the service number.
+    CareInspectorateNumber(Option<CareInspectorateNumber>),
 }
 
 impl ProviderChange {
@@ -187,6 +190,7 @@ impl ProviderChange {
             ProviderChange::Check(_) => ChangeName::Check,
             ProviderChange::Grades(_) => ChangeName::Grades,
             ProviderChange::FrameworkStatus(_) => ChangeName::FrameworkStatus,
+            ProviderChange::CareInspectorateNumber(_) => ChangeName::CareInspectorateNumber,
         }
     }
 }
@@ -199,6 +203,7 @@ pub enum ChangeName {
     Check,
     Grades,
     FrameworkStatus,
+    CareInspectorateNumber,
     Import,
 }
 
@@ -210,6 +215,7 @@ impl ChangeName {
             ChangeName::Check => "check",
             ChangeName::Grades => "grades",
             ChangeName::FrameworkStatus => "framework_status",
+            ChangeName::CareInspectorateNumber => "care_inspectorate_number",
             ChangeName::Import => "import",
         }
     }

@@ -51,6 +51,14 @@ pub struct SetFrameworkStatus {
     pub membership: FrameworkMembership,
 }
 
+#[derive(Debug)]
+pub struct SetCareInspectorateNumber {
+    pub provider_id: ProviderId,
+    /// `None` clears the number.
+    pub number: Option<CareInspectorateNumber>,
+    pub expected_version: Option<u64>,
+}
+
 /// The details of a registration.
 pub fn registration(request: proto::RegisterProviderRequest) -> Result<ProviderDetails, Invalid> {
     required_details(request.details)
@@ -178,19 +186,43 @@ impl TryFrom<proto::SetFrameworkStatusRequest> for SetFrameworkStatus {
     }
 }
 
+/// An empty number clears it.
+impl TryFrom<proto::SetCareInspectorateNumberRequest> for SetCareInspectorateNumber {
+    type Error = Invalid;
+
+    fn try_from(request: proto::SetCareInspectorateNumberRequest) -> Result<Self, Invalid> {
+        Ok(SetCareInspectorateNumber {
+            provider_id: ProviderId::parse("provider_id", &request.provider_id)?,
+            number: optional_care_inspectorate_number(
+                "care_inspectorate_number",
+                &request.care_inspectorate_number,
+            )?,
+            expected_version: request.expected_version,
+        })
+    }
+}
+
 // ---- parts of requests ---------------------------------------------------------------
+
+/// A service number, or `None` when the field is empty or blank.
+fn optional_care_inspectorate_number(
+    field: &str,
+    raw: &str,
+) -> Result<Option<CareInspectorateNumber>, Invalid> {
+    match raw.trim() {
+        "" => Ok(None),
+        number => CareInspectorateNumber::parse(field, number).map(Some),
+    }
+}
 
 impl TryFrom<proto::ProviderDetails> for ProviderDetails {
     type Error = Invalid;
 
     fn try_from(raw: proto::ProviderDetails) -> Result<Self, Invalid> {
-        let care_inspectorate_number = match raw.care_inspectorate_number.trim() {
-            "" => None,
-            number => Some(CareInspectorateNumber::parse(
-                "care_inspectorate_number",
-                number,
-            )?),
-        };
+        let care_inspectorate_number = optional_care_inspectorate_number(
+            "care_inspectorate_number",
+            &raw.care_inspectorate_number,
+        )?;
         let capacity = raw
             .capacity
             .map(|places| {

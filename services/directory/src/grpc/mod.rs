@@ -87,8 +87,9 @@ impl DirectoryApi {
     }
 
     /// The provider's Care Inspectorate number now, read outside any transaction so that a
-    /// refused update opens none. The number cannot move under the update that follows:
-    /// only registration and the import set it, and an update never writes it.
+    /// refused update opens none. Commissioning staff may set the number between this read
+    /// and the update that follows, but an update never writes it, so the number they set
+    /// stands either way.
     async fn care_inspectorate_number_of(
         &self,
         id: ProviderId,
@@ -275,6 +276,25 @@ impl DirectoryService for DirectoryApi {
         let change = ProviderChange::FrameworkStatus(setting.membership);
         let provider = self
             .change(&principal, setting.provider_id, None, change)
+            .await?;
+        Ok(Response::new(provider))
+    }
+
+    async fn set_care_inspectorate_number(
+        &self,
+        request: Request<proto::SetCareInspectorateNumberRequest>,
+    ) -> Result<Response<proto::Provider>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        let setting = convert::SetCareInspectorateNumber::try_from(request.into_inner())?;
+        access::ensure_may_set_care_inspectorate_number(&principal)?;
+        let change = ProviderChange::CareInspectorateNumber(setting.number);
+        let provider = self
+            .change(
+                &principal,
+                setting.provider_id,
+                setting.expected_version,
+                change,
+            )
             .await?;
         Ok(Response::new(provider))
     }

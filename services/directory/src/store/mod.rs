@@ -61,7 +61,7 @@ pub async fn insert_provider(
     .bind(actor)
     .execute(&mut *connection)
     .await
-    .map_err(|error| duplicate_or(error, id, details))?;
+    .map_err(|error| duplicate_or(error, id, details.care_inspectorate_number.as_ref()))?;
 
     sqlx::query(
         "INSERT INTO provider_change (provider_id, version, change, changed_by) VALUES ($1, 1, $2, $3)",
@@ -75,13 +75,17 @@ pub async fn insert_provider(
 }
 
 /// Names the duplicate PostgreSQL refused, if it was one the caller can act on.
-fn duplicate_or(error: sqlx::Error, id: ProviderId, details: &ProviderDetails) -> DirectoryError {
+fn duplicate_or(
+    error: sqlx::Error,
+    id: ProviderId,
+    number: Option<&CareInspectorateNumber>,
+) -> DirectoryError {
     if is_unique_violation(&error) {
         let constraint = match &error {
             sqlx::Error::Database(database) => database.constraint().map(str::to_owned),
             _ => None,
         };
-        match (constraint.as_deref(), &details.care_inspectorate_number) {
+        match (constraint.as_deref(), number) {
             (Some(PROVIDER_PRIMARY_KEY), _) => return DirectoryError::AlreadyRegistered(id),
             (Some(CARE_INSPECTORATE_NUMBER_KEY), Some(number)) => {
                 return DirectoryError::CareInspectorateNumberTaken(number.clone());
@@ -124,6 +128,9 @@ pub async fn apply_change(
         ProviderChange::Grades(grades) => record_grades(connection, id, grades, actor).await,
         ProviderChange::FrameworkStatus(membership) => {
             set_framework_status(connection, id, membership, actor).await
+        }
+        ProviderChange::CareInspectorateNumber(number) => {
+            set_care_inspectorate_number(connection, id, number.as_ref()).await
         }
     }
 }
@@ -241,6 +248,22 @@ async fn set_framework_status(
     .bind(actor)
     .execute(&mut *connection)
     .await?;
+    Ok(())
+}
+
+/// Attaches, corrects or (with `None`) clears a provider's service number. A number
+/// another provider holds is refused by the unique constraint, named for the caller.
+async fn set_care_inspectorate_number(
+    connection: &mut PgConnection,
+    id: ProviderId,
+    number: Option<&CareInspectorateNumber>,
+) -> Result<(), DirectoryError> {
+    sqlx::query("UPDATE provider SET care_inspectorate_number = $2 WHERE id = $1")
+        .bind(id.as_uuid())
+        .bind(number.map(CareInspectorateNumber::as_str))
+        .execute(&mut *connection)
+        .await
+        .map_err(|error| duplicate_or(error, id, number))?;
     Ok(())
 }
 

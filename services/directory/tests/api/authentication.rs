@@ -19,10 +19,11 @@ enum Rpc {
     RecordCheck,
     RecordGrades,
     SetFrameworkStatus,
+    SetCareInspectorateNumber,
     ImportCareInspectorateServices,
 }
 
-const EVERY_RPC: [Rpc; 8] = [
+const EVERY_RPC: [Rpc; 9] = [
     Rpc::RegisterProvider,
     Rpc::UpdateProvider,
     Rpc::GetProvider,
@@ -30,6 +31,7 @@ const EVERY_RPC: [Rpc; 8] = [
     Rpc::RecordCheck,
     Rpc::RecordGrades,
     Rpc::SetFrameworkStatus,
+    Rpc::SetCareInspectorateNumber,
     Rpc::ImportCareInspectorateServices,
 ];
 
@@ -106,6 +108,17 @@ async fn call(app: &TestApp, rpc: Rpc, token: Option<&str>) -> Result<(), Status
                     provider_id: id,
                     authority: "aberdeenshire".into(),
                     status: FrameworkStatus::OnFramework as i32,
+                },
+            ))
+            .await
+            .map(drop),
+        Rpc::SetCareInspectorateNumber => client
+            .set_care_inspectorate_number(with_token(
+                token,
+                proto::SetCareInspectorateNumberRequest {
+                    provider_id: id,
+                    care_inspectorate_number: "CS2004071234".into(),
+                    expected_version: None,
                 },
             ))
             .await

@@ -6,6 +6,7 @@ mod support;
 
 mod audit;
 mod authentication;
+mod care_inspectorate_number;
 mod checks;
 mod framework;
 mod get;
