@@ -24,22 +24,15 @@ TARGET_DIR=${CARGO_TARGET_DIR:-target}
 SDS_BIN_DIR=$TARGET_DIR/$PROFILE_DIR
 SDS_BIN=$SDS_BIN_DIR/sds
 
-pid_alive() { # alive and not a zombie waiting to be reaped
-    [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 1
-    if [[ -r /proc/$1/stat ]]; then
-        local state
-        state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || true
-        [[ $state != Z ]]
-    fi
-}
+# shellcheck source=deploy/local/pids.sh
+source "$ROOT/deploy/local/pids.sh"
 
 # The PID of a running `sds` recorded in the PID file, or nothing.
 sds_pid() {
     local pid
     [[ -s $SDS_PID_FILE ]] || return 1
-    pid=$(head -n1 "$SDS_PID_FILE" | tr -dc '0-9')
-    pid_alive "$pid" || return 1
-    if [[ -r /proc/$pid/comm && $(cat "/proc/$pid/comm") != sds* ]]; then return 1; fi
+    pid=$(read_pid "$SDS_PID_FILE")
+    pid_is "$pid" sds || return 1
     printf '%s\n' "$pid"
 }
 

@@ -107,22 +107,8 @@ as_pg() {
 
 q() { printf '%q' "$1"; }
 
-pid_alive() { # alive and not a zombie waiting to be reaped
-    [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null || return 1
-    if [[ -r /proc/$1/stat ]]; then
-        local state
-        state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || true
-        [[ $state != Z ]]
-    fi
-}
-
-pid_is() { # pid_is PID NAME: is PID alive and running program NAME?
-    pid_alive "$1" && [[ -r /proc/$1/comm ]] && [[ $(cat "/proc/$1/comm") == "$2"* ]]
-}
-
-read_pid() {
-    if [[ -s $1 ]]; then head -n1 "$1" | tr -dc '0-9'; fi
-}
+# shellcheck source=deploy/local/pids.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pids.sh"
 
 # --- PostgreSQL ---------------------------------------------------------------------
 
