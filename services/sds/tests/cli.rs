@@ -185,6 +185,20 @@ impl ServerProcess {
         }
     }
 
+    /// A commissioning officer of the demo authority, as `sds token` issues one.
+    fn commissioning_token(&self) -> String {
+        self.token(&[
+            "--org",
+            "demo-shire",
+            "--kind",
+            "authority",
+            "--roles",
+            "commissioning",
+            "--authority",
+            "demo-shire",
+        ])
+    }
+
     fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
@@ -282,16 +296,7 @@ async fn grpcurl_lists_the_directory_health_and_reflection_services() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_care_inspectorate_import_is_idempotent_and_publishes_events() {
     let server = ServerProcess::start().await;
-    let commissioning = server.token(&[
-        "--org",
-        "demo-shire",
-        "--kind",
-        "authority",
-        "--roles",
-        "commissioning",
-        "--authority",
-        "demo-shire",
-    ]);
+    let commissioning = server.commissioning_token();
 
     let first = server.run(
         &[
@@ -360,16 +365,7 @@ async fn the_care_inspectorate_import_is_idempotent_and_publishes_events() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_file_that_is_not_the_datastore_is_refused_and_bad_rows_are_reported_by_line() {
     let server = ServerProcess::start().await;
-    let commissioning = server.token(&[
-        "--org",
-        "demo-shire",
-        "--kind",
-        "authority",
-        "--roles",
-        "commissioning",
-        "--authority",
-        "demo-shire",
-    ]);
+    let commissioning = server.commissioning_token();
 
     let not_csv = write_temp("people.csv", b"name,email\nAnn,ann@example.org\n");
     let output = server.run(

@@ -362,27 +362,10 @@ pub async fn load_providers(
     .fetch_all(&mut *connection)
     .await?;
 
-    let mut grades_of: HashMap<Uuid, Vec<Grade>> = HashMap::new();
-    for row in grades {
-        grades_of
-            .entry(row.provider_id)
-            .or_default()
-            .push(row.into_grade()?);
-    }
-    let mut checks_of: HashMap<Uuid, Vec<Check>> = HashMap::new();
-    for row in checks {
-        checks_of
-            .entry(row.provider_id)
-            .or_default()
-            .push(row.into_check()?);
-    }
-    let mut frameworks_of: HashMap<Uuid, Vec<FrameworkMembership>> = HashMap::new();
-    for row in frameworks {
-        frameworks_of
-            .entry(row.provider_id)
-            .or_default()
-            .push(row.into_membership()?);
-    }
+    let mut grades_of = group_by_provider(grades, |row| (row.provider_id, row.into_grade()))?;
+    let mut checks_of = group_by_provider(checks, |row| (row.provider_id, row.into_check()))?;
+    let mut frameworks_of =
+        group_by_provider(frameworks, |row| (row.provider_id, row.into_membership()))?;
     let mut records: HashMap<Uuid, ProviderRecord> = HashMap::with_capacity(providers.len());
     for row in providers {
         let id = row.id;
@@ -394,4 +377,17 @@ pub async fn load_providers(
         records.insert(id, row.into_record(grades, checks, frameworks)?);
     }
     Ok(uuids.iter().filter_map(|id| records.remove(id)).collect())
+}
+
+/// Converts child rows and groups them by the provider they belong to, keeping row order.
+fn group_by_provider<Row, Item, E>(
+    rows: Vec<Row>,
+    convert: impl Fn(Row) -> (Uuid, Result<Item, E>),
+) -> Result<HashMap<Uuid, Vec<Item>>, E> {
+    let mut grouped: HashMap<Uuid, Vec<Item>> = HashMap::new();
+    for row in rows {
+        let (provider_id, item) = convert(row);
+        grouped.entry(provider_id).or_default().push(item?);
+    }
+    Ok(grouped)
 }
