@@ -1,66 +1,68 @@
-//! The pattern every later service copies, end to end: a change committed through gRPC,
-//! its event written in the same transaction, relayed to JetStream, and applied exactly
-//! once by another service's durable consumer in its own schema. No order is promised,
-//! so what the consumer was told is compared by version.
+//! The pattern every later service copies, end to end, composed exactly as `sds serve`
+//! composes the platform: every service of [`sds::components`] plus a stand-in portal
+//! component with a durable consumer, through the one `sds_runtime::build`. A change
+//! committed through gRPC writes its event in the same transaction; the process's relay
+//! publishes it to JetStream; the stand-in's consumer, run by the process, applies it
+//! exactly once in its own schema. No order is promised, so what the consumer was told is
+//! compared by version.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use sds_events::{ConsumerConfig, EventHandler, HandlerError, Relay, RelayConfig, run_consumer};
-use sds_platform::server::ServiceSet;
+use sds_events::{Body, EventHandler, EventType, HandlerError, Received};
 use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_proto::v1::{
-    Event, ProviderDetails, ProviderKind, RegisterProviderRequest, UpdateProviderRequest,
-    event::Body,
+    ProviderDetails, ProviderKind, RegisterProviderRequest, UpdateProviderRequest,
 };
+use sds_runtime::Component;
 use sds_testkit::{
-    PrivateNats, SpawnedService, bearer, fresh_database, provider_org, token_for, wait_until,
+    PrivateNats, TestProcess, TestSettings, bearer, provider_org, token_for, wait_until,
 };
 use sqlx::{PgConnection, PgPool};
-use tokio::sync::oneshot;
 
-/// A stand-in for the provider portal: it remembers which provider versions it was told of.
+static STAND_IN_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./fixtures/portal_stand_in");
+
+/// A stand-in for the provider portal: it remembers which provider versions it was told of,
+/// ignoring any older version that arrives after a newer one.
 #[derive(Clone, Default)]
 struct PortalInbox {
     handled: Arc<AtomicUsize>,
 }
 
 impl EventHandler for PortalInbox {
+    const HANDLES: &'static [EventType] =
+        &[EventType::ProviderRegistered, EventType::ProviderUpdated];
+
     async fn handle(
         &self,
         transaction: &mut PgConnection,
-        event: &Event,
+        event: &Received,
+        body: Body,
     ) -> Result<(), HandlerError> {
-        let (provider_id, version, change) = match &event.body {
-            Some(Body::ProviderRegistered(registered)) => (
-                registered.provider.as_ref(),
-                event.aggregate_version,
-                "registered",
-            ),
-            Some(Body::ProviderUpdated(updated)) => (
-                updated.provider.as_ref(),
-                event.aggregate_version,
-                "updated",
-            ),
-            None => {
-                return Err(HandlerError::Permanent(anyhow::anyhow!(
-                    "event without a body"
-                )));
-            }
+        let (provider, change) = match body {
+            Body::ProviderRegistered(registered) => (registered.provider, "registered"),
+            Body::ProviderUpdated(updated) => (updated.provider, "updated"),
         };
-        let provider_id = provider_id
-            .map(|provider| provider.id.clone())
-            .unwrap_or_default();
+        if !event.is_newest_seen(transaction).await? {
+            return Ok(());
+        }
+        let provider_id = provider.map(|provider| provider.id).unwrap_or_default();
         sqlx::query("INSERT INTO told (provider_id, version, change) VALUES ($1, $2, $3)")
             .bind(provider_id)
-            .bind(i64::try_from(version).unwrap_or(i64::MAX))
+            .bind(i64::try_from(event.aggregate_version).unwrap_or(i64::MAX))
             .bind(change)
             .execute(&mut *transaction)
             .await?;
         self.handled.fetch_add(1, Ordering::SeqCst);
         Ok(())
     }
+}
+
+/// The stand-in as a service unit, the way a real service declares its consumers.
+fn portal_stand_in(portal: PortalInbox) -> Component {
+    Component::new("portal-stand-in", "portal_test", &STAND_IN_MIGRATOR)
+        .consumer("portal-stand-in-providers", move |_context| portal)
 }
 
 async fn told(pool: &PgPool) -> Vec<(String, i64, String)> {
@@ -71,58 +73,24 @@ async fn told(pool: &PgPool) -> Vec<(String, i64, String)> {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_provider_registration_and_update_reach_another_service_exactly_once() {
-    sds_testkit::init_test_logging();
-    let database = fresh_database().await;
-    let directory_pool = database.pool_for_schema(sds_directory::SCHEMA).await;
-    sds_directory::migrate(&directory_pool)
-        .await
-        .expect("migrate directory");
-    let portal_pool = database.pool_for_schema("portal_test").await;
-    sds_events::migrate(&portal_pool)
-        .await
-        .expect("migrate portal inbox");
-    sqlx::query("CREATE TABLE told (provider_id text NOT NULL, version bigint NOT NULL, change text NOT NULL)")
-        .execute(&portal_pool)
-        .await
-        .expect("create portal table");
-
+async fn a_provider_registration_and_update_reach_a_consumer_running_inside_sds_serve_exactly_once()
+{
     let nats = PrivateNats::start().await;
-    let jetstream =
-        async_nats::jetstream::new(async_nats::connect(nats.url()).await.expect("connect NATS"));
-    sds_events::ensure_stream(&jetstream)
-        .await
-        .expect("events stream");
-
-    let (stop_relay, relay_stopped) = oneshot::channel::<()>();
-    let relay = tokio::spawn(
-        Relay::new(
-            directory_pool.clone(),
-            jetstream.clone(),
-            RelayConfig::default(),
-        )
-        .run(async {
-            let _ = relay_stopped.await;
-        }),
-    );
     let portal = PortalInbox::default();
-    let (stop_consumer, consumer_stopped) = oneshot::channel::<()>();
-    let consumer = tokio::spawn(run_consumer(
-        portal_pool.clone(),
-        jetstream.clone(),
-        ConsumerConfig::new("portal-provider-registered", "sds.*.provider.>"),
-        portal.clone(),
-        async {
-            let _ = consumer_stopped.await;
+    let mut components = sds::components();
+    components.push(portal_stand_in(portal.clone()));
+    let process = TestProcess::start_with(
+        components,
+        TestSettings {
+            nats_url: Some(nats.url()),
+            ..TestSettings::default()
         },
-    ));
-
-    let directory = SpawnedService::spawn(ServiceSet::new().add(sds_directory::grpc_service(
-        directory_pool.clone(),
-        sds_testkit::test_authenticator(),
-    )))
+    )
     .await;
-    let mut client = DirectoryServiceClient::new(directory.channel().await);
+    let directory_pool = process.pool(sds_directory::SCHEMA);
+    let portal_pool = process.pool("portal_test");
+
+    let mut client = DirectoryServiceClient::new(process.channel().await);
     let provider_id = uuid::Uuid::now_v7().to_string();
     let token = token_for(&provider_org(&provider_id));
     let details = ProviderDetails {
@@ -187,15 +155,5 @@ async fn a_provider_registration_and_update_reach_another_service_exactly_once()
     );
     assert_eq!(portal.handled.load(Ordering::SeqCst), 2);
 
-    let _ = stop_relay.send(());
-    let _ = stop_consumer.send(());
-    relay
-        .await
-        .expect("relay task")
-        .expect("relay stopped cleanly");
-    consumer
-        .await
-        .expect("consumer task")
-        .expect("consumer stopped cleanly");
-    directory.shutdown().await;
+    process.shutdown().await;
 }

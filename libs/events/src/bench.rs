@@ -319,7 +319,7 @@ fn sample_payload() -> Bytes {
     let event = Event {
         event_id: Uuid::now_v7().to_string(),
         event_type: "provider.registered".to_owned(),
-        authority: crate::subject::NATIONAL.to_owned(),
+        authority: sds_vocabulary::AuthorityId::NATIONAL.to_owned(),
         aggregate_type: "provider".to_owned(),
         aggregate_id: Uuid::new_v4().to_string(),
         aggregate_version: 1,

@@ -6,12 +6,18 @@
 //! - an event takes effect at most once per consumer: a redelivery, or a republish that
 //!   slipped past JetStream's duplicate window, finds its inbox row and is only acked;
 //! - an event takes effect at least once: the ack follows the commit, and a failed handler
-//!   rolls back everything it wrote and is redelivered after a growing delay, without limit
-//!   by default; an event that cannot be decoded, or that the handler declares permanently
-//!   unusable, is written to the `dead_letter` table before it is let go;
+//!   rolls back everything it wrote and is redelivered after a growing delay. A transient
+//!   failure is retried without limit by default; an event that can never succeed (its
+//!   envelope or body cannot be decoded, or the handler refuses it for good) is tried
+//!   [`ConsumerConfig::poison_attempts`] times and then written to the `dead_letter` table,
+//!   with its reason, before it is let go, so later events keep flowing;
+//! - a handler declares the event types it handles ([`EventHandler::HANDLES`]) and receives
+//!   the decoded body; events of other types that reach its filter are acknowledged and
+//!   skipped without an inbox row;
 //! - replicas of a service share one durable consumer, so JetStream spreads the work;
 //! - no order is promised: events of one aggregate may arrive out of order (several relays,
-//!   retries, replicas), so handlers compare the aggregate version with what they hold.
+//!   retries, replicas), so handlers compare the aggregate version with what they hold, or
+//!   ask [`Received::is_newest_seen`].
 
 use std::future::Future;
 use std::time::Duration;
@@ -23,25 +29,30 @@ use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pu
 use futures::StreamExt as _;
 use prost::Message as _;
 use sds_proto::v1::Event;
+use sds_proto::v1::event::Body;
+use sds_vocabulary::NamedEnum;
 use sqlx::{PgConnection, PgPool};
 use tracing::{Instrument as _, error, info_span, warn};
 use uuid::Uuid;
 
+use crate::event_type::EventType;
 use crate::stream::ensure_stream;
+use crate::subject::filter_for_event_types;
 
-/// One durable consumer of the events stream.
+/// One durable consumer of the events stream. Its subject filter follows from the event
+/// types its handler declares.
 #[derive(Debug, Clone)]
 pub struct ConsumerConfig {
     /// Shared by every replica of the service; also the `consumer` column of the inbox.
     pub durable_name: String,
-    /// Exactly one subject filter, e.g. `sds.*.provider.registered`
-    /// ([`crate::subject::filter_for_event_type`]) or `sds.*.plan.>`. nats-server 2.9
-    /// silently ignores several filters, so there is deliberately no list here.
-    pub filter_subject: String,
     /// Deliveries of one event before JetStream gives up on it; -1 (the default) never
     /// gives up, so an outage of any length only delays events. With a limit, an event on
     /// its last delivery that still fails is written to `dead_letter`.
     pub max_deliver: i64,
+    /// Deliveries of an event that can never succeed (undecodable, or refused for good by
+    /// the handler) before it is written to `dead_letter`. More than one, so that a refusal
+    /// caused by a race with another change gets a second look.
+    pub poison_attempts: i64,
     /// How long a delivery may stay unacknowledged before JetStream redelivers it; longer
     /// than the slowest handler.
     pub ack_wait: Duration,
@@ -53,13 +64,14 @@ pub struct ConsumerConfig {
 }
 
 impl ConsumerConfig {
-    /// A consumer with the usual settings: unlimited deliveries, 30 s ack wait, pulls of
-    /// 100, retries after 1 s, 2 s, 4 s ... up to a minute.
-    pub fn new(durable_name: impl Into<String>, filter_subject: impl Into<String>) -> Self {
+    /// A consumer with the usual settings: unlimited deliveries for transient failures, 3
+    /// for events that can never succeed, 30 s ack wait, pulls of 100, retries after 1 s,
+    /// 2 s, 4 s ... up to a minute.
+    pub fn new(durable_name: impl Into<String>) -> Self {
         Self {
             durable_name: durable_name.into(),
-            filter_subject: filter_subject.into(),
             max_deliver: -1,
+            poison_attempts: 3,
             ack_wait: Duration::from_secs(30),
             batch: 100,
             retry_delay: Duration::from_secs(1),
@@ -74,8 +86,9 @@ pub enum HandlerError {
     /// event is redelivered after a delay.
     #[error("{0:#}")]
     Transient(anyhow::Error),
-    /// Trying again cannot help (the event contradicts what the handler knows): the event
-    /// is written to `dead_letter` and not redelivered.
+    /// Trying again cannot help (the event contradicts what the handler knows): after
+    /// [`ConsumerConfig::poison_attempts`] deliveries the event is written to `dead_letter`
+    /// with this reason and not redelivered.
     #[error("{0:#}")]
     Permanent(anyhow::Error),
 }
@@ -92,16 +105,56 @@ impl From<anyhow::Error> for HandlerError {
     }
 }
 
-/// Applies one event inside the consumer's transaction. Implement it with a plain
-/// `async fn handle(&self, transaction: &mut PgConnection, event: &Event) -> Result<...>`;
-/// the declared form only adds `Send`, so that a consumer can run on `tokio::spawn`.
-pub trait EventHandler: Send + Sync {
+/// An event as a handler receives it: the envelope's facts, decoded and checked, apart
+/// from its body.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// The consumer (durable name) handling it.
+    pub consumer: String,
+    pub event_id: Uuid,
+    pub event_type: EventType,
+    pub authority: String,
+    pub aggregate_id: String,
+    pub aggregate_version: u64,
+    pub occurred_at: Option<prost_types::Timestamp>,
+}
+
+impl Received {
+    /// Whether this event's aggregate version is above every version of the same aggregate
+    /// this consumer has seen, recording it if so, in the handler's transaction. A handler
+    /// that keeps only the latest state ignores an event for which this is false: an older
+    /// fact that arrived late.
+    pub async fn is_newest_seen(
+        &self,
+        transaction: &mut PgConnection,
+    ) -> Result<bool, sqlx::Error> {
+        crate::versions::advance(
+            transaction,
+            &self.consumer,
+            self.event_type.aggregate_type(),
+            &self.aggregate_id,
+            self.aggregate_version,
+        )
+        .await
+    }
+}
+
+/// Applies events of the types it declares inside the consumer's transaction. Implement
+/// `handle` as a plain `async fn handle(&self, transaction: &mut PgConnection, event:
+/// &Received, body: Body) -> Result<(), HandlerError>`; the declared form only adds `Send`,
+/// so that a consumer can run on `tokio::spawn`.
+pub trait EventHandler: Send + Sync + 'static {
+    /// The event types this handler applies. The consumer's subject filter follows from
+    /// them; an event of another type that reaches it is acknowledged and skipped.
+    const HANDLES: &'static [EventType];
+
     /// Everything written through `transaction` commits together with the inbox row, or
-    /// not at all.
+    /// not at all. `body` is of one of the types in [`EventHandler::HANDLES`].
     fn handle(
         &self,
         transaction: &mut PgConnection,
-        event: &Event,
+        event: &Received,
+        body: Body,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
@@ -119,11 +172,12 @@ pub async fn run_consumer<H: EventHandler>(
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
     let mut shutdown = std::pin::pin!(shutdown);
+    let filter_subject = filter_for_event_types(H::HANDLES);
     let mut backoff = MIN_RECONNECT_BACKOFF;
     loop {
         let opened = tokio::select! {
             () = shutdown.as_mut() => return Ok(()),
-            opened = open_messages(&jetstream, &config) => opened,
+            opened = open_messages(&jetstream, &config, &filter_subject) => opened,
         };
         match opened {
             Ok(mut messages) => loop {
@@ -165,6 +219,7 @@ pub async fn run_consumer<H: EventHandler>(
 async fn open_messages(
     jetstream: &jetstream::Context,
     config: &ConsumerConfig,
+    filter_subject: &str,
 ) -> anyhow::Result<pull::Stream> {
     let stream = ensure_stream(jetstream).await?;
     let consumer: PullConsumer = stream
@@ -172,7 +227,7 @@ async fn open_messages(
             &config.durable_name,
             pull::Config {
                 durable_name: Some(config.durable_name.clone()),
-                filter_subject: config.filter_subject.clone(),
+                filter_subject: filter_subject.to_owned(),
                 deliver_policy: DeliverPolicy::All,
                 ack_policy: AckPolicy::Explicit,
                 ack_wait: config.ack_wait,
@@ -196,6 +251,68 @@ enum Applied {
     Before,
 }
 
+/// Why an event was not applied.
+enum NotApplied {
+    /// Trying again may help.
+    Transient(anyhow::Error),
+    /// Trying again cannot help; the reason, as kept in `dead_letter`.
+    Poison(String),
+}
+
+/// An envelope whose metadata and body could be read.
+struct Decoded {
+    received: Received,
+    body: Body,
+}
+
+/// Reads the envelope; `Err` says why it can never be handled.
+fn decode(
+    consumer: &str,
+    payload: &[u8],
+) -> Result<Decoded, (Option<Uuid>, Option<String>, String)> {
+    let envelope = Event::decode(payload).map_err(|_| {
+        (
+            None,
+            None,
+            "the payload is not an sds.v1.Event envelope".to_owned(),
+        )
+    })?;
+    let event_id = Uuid::parse_str(&envelope.event_id).map_err(|_| {
+        (
+            None,
+            Some(envelope.event_type.clone()),
+            "the envelope's event_id is not a UUID".to_owned(),
+        )
+    })?;
+    let refuse = |reason: String| (Some(event_id), Some(envelope.event_type.clone()), reason);
+    let Some(body) = envelope.body.clone() else {
+        return Err(refuse(format!(
+            "the {} envelope has no body this build can read",
+            envelope.event_type
+        )));
+    };
+    let event_type = EventType::of(&body);
+    if event_type.name() != envelope.event_type {
+        return Err(refuse(format!(
+            "the envelope says {} but carries a {} body",
+            envelope.event_type,
+            event_type.name()
+        )));
+    }
+    Ok(Decoded {
+        received: Received {
+            consumer: consumer.to_owned(),
+            event_id,
+            event_type,
+            authority: envelope.authority,
+            aggregate_id: envelope.aggregate_id,
+            aggregate_version: envelope.aggregate_version,
+            occurred_at: envelope.occurred_at,
+        },
+        body,
+    })
+}
+
 async fn handle_message<H: EventHandler>(
     pool: &PgPool,
     config: &ConsumerConfig,
@@ -209,56 +326,64 @@ async fn handle_message<H: EventHandler>(
             return;
         }
     };
-    let decoded = Event::decode(message.payload.as_ref())
-        .ok()
-        .and_then(|event| Some((Uuid::parse_str(&event.event_id).ok()?, event)));
-    let Some((event_id, event)) = decoded else {
-        // Nothing from the payload is logged: it may hold personal data.
-        warn!(consumer = %config.durable_name, subject = %message.subject, stream_sequence, "undecodable event envelope; setting it aside");
-        let letter = DeadLetter {
-            stream_sequence,
-            event_id: None,
-            event_type: None,
-            reason: "the payload is not an sds.v1.Event envelope".into(),
-        };
-        set_aside(pool, config, &message, letter, delivered).await;
-        return;
+    let decoded = match decode(&config.durable_name, message.payload.as_ref()) {
+        Ok(decoded) => decoded,
+        Err((event_id, event_type, reason)) => {
+            // Nothing from the payload is logged: it may hold personal data.
+            warn!(consumer = %config.durable_name, subject = %message.subject, stream_sequence, delivery = delivered, reason, "undecodable event");
+            let letter = DeadLetter {
+                stream_sequence,
+                event_id,
+                event_type,
+                reason,
+            };
+            give_up_or_retry(pool, config, &message, letter, delivered).await;
+            return;
+        }
     };
+    if !H::HANDLES.contains(&decoded.received.event_type) {
+        // Another type under the same filter (the aggregate's); not this handler's business.
+        acknowledge(&message, AckKind::Ack, config).await;
+        return;
+    }
 
     let span = info_span!(
         "event.handle",
         consumer = %config.durable_name,
-        event_type = %event.event_type,
-        event_id = %event_id,
+        event_type = %decoded.received.event_type,
+        event_id = %decoded.received.event_id,
         delivery = delivered,
     );
-    sds_platform::telemetry::adopt_stored_parent(&span, &event.traceparent, &event.tracestate);
+    let (traceparent, tracestate) = trace_context_of(message.payload.as_ref());
+    sds_platform::telemetry::adopt_stored_parent(&span, &traceparent, &tracestate);
     async {
-        match apply_once(pool, config, handler, event_id, &event).await {
+        let event_id = decoded.received.event_id;
+        let event_type = decoded.received.event_type;
+        match apply_once(pool, config, handler, decoded).await {
             Ok(Applied::Now | Applied::Before) => {
                 acknowledge(&message, AckKind::Ack, config).await;
             }
-            Err(HandlerError::Permanent(cause)) => {
-                error!(error = %format!("{cause:#}"), "event cannot be handled; setting it aside");
+            Err(NotApplied::Poison(reason)) => {
+                warn!(error = %reason, "event refused for good");
                 let letter = DeadLetter {
                     stream_sequence,
                     event_id: Some(event_id),
-                    event_type: Some(event.event_type.clone()),
-                    reason: format!("{cause:#}"),
+                    event_type: Some(event_type.name().to_owned()),
+                    reason,
                 };
-                set_aside(pool, config, &message, letter, delivered).await;
+                give_up_or_retry(pool, config, &message, letter, delivered).await;
             }
-            Err(HandlerError::Transient(cause)) if config.max_deliver > 0 && delivered >= config.max_deliver => {
+            Err(NotApplied::Transient(cause)) if config.max_deliver > 0 && delivered >= config.max_deliver => {
                 error!(error = %format!("{cause:#}"), max_deliver = config.max_deliver, "event failed on its last delivery; setting it aside");
                 let letter = DeadLetter {
                     stream_sequence,
                     event_id: Some(event_id),
-                    event_type: Some(event.event_type.clone()),
+                    event_type: Some(event_type.name().to_owned()),
                     reason: format!("failed on delivery {delivered} of {}: {cause:#}", config.max_deliver),
                 };
                 set_aside(pool, config, &message, letter, delivered).await;
             }
-            Err(HandlerError::Transient(cause)) => {
+            Err(NotApplied::Transient(cause)) => {
                 warn!(error = %format!("{cause:#}"), "event handling failed; it will be redelivered");
                 let delay = retry_delay(config.retry_delay, delivered);
                 acknowledge(&message, AckKind::Nak(Some(delay)), config).await;
@@ -269,15 +394,41 @@ async fn handle_message<H: EventHandler>(
     .await;
 }
 
+/// The trace context of an envelope, without keeping the decoded envelope around.
+fn trace_context_of(payload: &[u8]) -> (String, String) {
+    Event::decode(payload)
+        .map(|envelope| (envelope.traceparent, envelope.tracestate))
+        .unwrap_or_default()
+}
+
+/// An event that can never succeed is redelivered until it has been tried
+/// `poison_attempts` times, then set aside.
+async fn give_up_or_retry(
+    pool: &PgPool,
+    config: &ConsumerConfig,
+    message: &jetstream::Message,
+    letter: DeadLetter,
+    delivered: i64,
+) {
+    if delivered >= config.poison_attempts.max(1) {
+        error!(consumer = %config.durable_name, stream_sequence = letter.stream_sequence, deliveries = delivered, reason = %letter.reason, "event can never be handled; setting it aside in dead_letter");
+        set_aside(pool, config, message, letter, delivered).await;
+    } else {
+        let delay = retry_delay(config.retry_delay, delivered);
+        acknowledge(message, AckKind::Nak(Some(delay)), config).await;
+    }
+}
+
 /// Records the event in the inbox and runs the handler, in one transaction.
 async fn apply_once<H: EventHandler>(
     pool: &PgPool,
     config: &ConsumerConfig,
     handler: &H,
-    event_id: Uuid,
-    event: &Event,
-) -> Result<Applied, HandlerError> {
-    let mut transaction = pool.begin().await?;
+    decoded: Decoded,
+) -> Result<Applied, NotApplied> {
+    let transient = |error: sqlx::Error| NotApplied::Transient(anyhow::Error::new(error));
+    let Decoded { received, body } = decoded;
+    let mut transaction = pool.begin().await.map_err(transient)?;
     // A concurrent delivery of the same event waits here on the other's uncommitted row,
     // then sees the conflict once it commits.
     let inserted = sqlx::query(
@@ -285,22 +436,26 @@ async fn apply_once<H: EventHandler>(
          ON CONFLICT DO NOTHING",
     )
     .bind(&config.durable_name)
-    .bind(event_id)
-    .bind(&event.event_type)
+    .bind(received.event_id)
+    .bind(received.event_type.name())
     .execute(&mut *transaction)
-    .await?
+    .await
+    .map_err(transient)?
     .rows_affected();
     if inserted == 0 {
-        transaction.rollback().await?;
+        transaction.rollback().await.map_err(transient)?;
         return Ok(Applied::Before);
     }
-    if let Err(handler_error) = handler.handle(&mut transaction, event).await {
+    if let Err(handler_error) = handler.handle(&mut transaction, &received, body).await {
         // Rolling back is what matters; if even that fails the connection is discarded and
         // PostgreSQL rolls back on its own.
         drop(transaction.rollback().await);
-        return Err(handler_error);
+        return Err(match handler_error {
+            HandlerError::Transient(cause) => NotApplied::Transient(cause),
+            HandlerError::Permanent(cause) => NotApplied::Poison(format!("{cause:#}")),
+        });
     }
-    transaction.commit().await?;
+    transaction.commit().await.map_err(transient)?;
     Ok(Applied::Now)
 }
 
@@ -323,8 +478,8 @@ async fn set_aside(
     delivered: i64,
 ) {
     let recorded = sqlx::query(
-        "INSERT INTO dead_letter (consumer, stream_sequence, event_id, event_type, subject, reason, payload) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        "INSERT INTO dead_letter (consumer, stream_sequence, event_id, event_type, subject, reason, payload, deliveries) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
     )
     .bind(&config.durable_name)
     .bind(i64::try_from(letter.stream_sequence).unwrap_or(i64::MAX))
@@ -333,6 +488,7 @@ async fn set_aside(
     .bind(message.subject.as_str())
     .bind(letter.reason)
     .bind(message.payload.as_ref())
+    .bind(i32::try_from(delivered).unwrap_or(i32::MAX))
     .execute(pool)
     .await;
     match recorded {

@@ -1,23 +1,31 @@
 //! Domain events: the `sds.v1.Event` envelope, subjects `sds.<authority>.<aggregate>.<event>`,
-//! the transactional outbox with its relay to JetStream, and idempotent consumers.
+//! the transactional outbox with its relay to JetStream, typed idempotent consumers, and
+//! pruning of what has been handled.
 //!
 //! A service writes its state change and its event in one PostgreSQL transaction
 //! ([`outbox::enqueue`]); the [`relay`] publishes committed events with the event id as
 //! `Nats-Msg-Id`, so a crash at any point neither loses an event nor lets a consumer see
 //! it twice; [`consumer`] records each handled event id in an inbox table in the same
-//! transaction as the handler's effect.
+//! transaction as the handler's effect; [`prune`] removes published outbox rows and old
+//! inbox rows after their retention.
 
 pub mod bench;
 pub mod consumer;
+pub mod event_type;
 pub mod outbox;
+pub mod prune;
 pub mod relay;
 pub mod stream;
 pub mod subject;
+pub mod versions;
 
-pub use consumer::{ConsumerConfig, EventHandler, HandlerError, run_consumer};
+pub use consumer::{ConsumerConfig, EventHandler, HandlerError, Received, run_consumer};
+pub use event_type::EventType;
 pub use outbox::{NewEvent, enqueue, enqueue_all};
+pub use prune::{Pruned, Retention, prune};
 pub use relay::{Relay, RelayConfig};
-pub use stream::{EVENTS_STREAM, ensure_stream};
+pub use sds_proto::v1::event::Body;
+pub use stream::{EVENTS_MAX_AGE, EVENTS_STREAM, ensure_stream};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

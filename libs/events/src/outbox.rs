@@ -5,27 +5,63 @@ use sds_proto::v1::{Event, event::Body};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::subject::{SubjectError, subject_for};
+use sds_vocabulary::{AuthorityId, NamedEnum};
 
-/// An event about to be recorded; the envelope's id, time and trace context are added here.
+use crate::event_type::EventType;
+use crate::subject::subject_for;
+
+/// An event about to be recorded; the envelope's id, time and trace context are added when
+/// it is enqueued. Its type and aggregate type follow from its body, so they cannot
+/// contradict it.
 #[derive(Debug, Clone)]
 pub struct NewEvent {
-    /// `"<aggregate>.<event>"`, past tense: `"provider.registered"`.
-    pub event_type: &'static str,
-    pub authority: String,
-    pub aggregate_type: &'static str,
-    pub aggregate_id: String,
-    pub aggregate_version: u64,
-    pub body: Body,
+    authority: AuthorityId,
+    aggregate_id: String,
+    aggregate_version: u64,
+    body: Body,
+}
+
+impl NewEvent {
+    /// The fact `body` about version `aggregate_version` of aggregate `aggregate_id`,
+    /// belonging to `authority` (or [`AuthorityId::national`]).
+    pub fn new(
+        authority: AuthorityId,
+        aggregate_id: impl Into<String>,
+        aggregate_version: u64,
+        body: Body,
+    ) -> NewEvent {
+        NewEvent {
+            authority,
+            aggregate_id: aggregate_id.into(),
+            aggregate_version,
+            body,
+        }
+    }
+
+    pub fn event_type(&self) -> EventType {
+        EventType::of(&self.body)
+    }
+
+    pub fn authority(&self) -> &AuthorityId {
+        &self.authority
+    }
+
+    pub fn aggregate_id(&self) -> &str {
+        &self.aggregate_id
+    }
+
+    pub fn aggregate_version(&self) -> u64 {
+        self.aggregate_version
+    }
+
+    pub fn body(&self) -> &Body {
+        &self.body
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum EnqueueError {
-    #[error(transparent)]
-    Subject(#[from] SubjectError),
-    #[error("insert outbox row: {0}")]
-    Database(#[from] sqlx::Error),
-}
+#[error("insert outbox row: {0}")]
+pub struct EnqueueError(#[from] sqlx::Error);
 
 /// The channel the relay listens on; a notification only wakes it, the table is the truth.
 pub const OUTBOX_CHANNEL: &str = "sds_outbox";
@@ -61,13 +97,14 @@ pub async fn enqueue_all(
     let mut payloads = Vec::with_capacity(events.len());
     for event in events {
         let event_id = Uuid::now_v7();
-        subjects.push(subject_for(&event.authority, event.event_type)?);
-        event_types.push(event.event_type);
+        let event_type = event.event_type();
+        subjects.push(subject_for(&event.authority, event_type));
+        event_types.push(event_type.name());
         let envelope = Event {
             event_id: event_id.to_string(),
-            event_type: event.event_type.to_owned(),
-            authority: event.authority,
-            aggregate_type: event.aggregate_type.to_owned(),
+            event_type: event_type.name().to_owned(),
+            authority: event.authority.as_str().to_owned(),
+            aggregate_type: event_type.aggregate_type().to_owned(),
             aggregate_id: event.aggregate_id,
             aggregate_version: event.aggregate_version,
             occurred_at: Some(occurred_at),

@@ -1,49 +1,36 @@
 //! Subjects: `sds.<authority>.<aggregate>.<event>`, e.g. `sds.aberdeenshire.plan.varied`.
 //! Directory-wide facts that belong to no single authority use the authority `national`.
+//! Both parts are validated where they are made (an [`AuthorityId`] and an
+//! [`EventType`]), so a subject can always be built.
 
-/// The authority token for facts that belong to every authority (the provider directory).
-pub const NATIONAL: &str = "national";
+use sds_vocabulary::{AuthorityId, NamedEnum};
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("{what} {value:?} cannot be part of a subject: use lowercase letters, digits, '-' and '_'")]
-pub struct SubjectError {
-    pub what: &'static str,
-    pub value: String,
-}
+use crate::event_type::EventType;
 
-/// The subject of an event of `event_type` (`"<aggregate>.<event>"`) for `authority`.
-pub fn subject_for(authority: &str, event_type: &str) -> Result<String, SubjectError> {
-    check_token("authority", authority)?;
-    let (aggregate, event) = event_type.split_once('.').ok_or_else(|| SubjectError {
-        what: "event type",
-        value: event_type.to_owned(),
-    })?;
-    check_token("aggregate", aggregate)?;
-    // Event names may themselves be dotted (`payment.run.completed`).
-    for part in event.split('.') {
-        check_token("event", part)?;
-    }
-    Ok(format!("sds.{authority}.{aggregate}.{event}"))
+/// The subject of an event of `event_type` for `authority`.
+pub fn subject_for(authority: &AuthorityId, event_type: EventType) -> String {
+    format!("sds.{authority}.{}", event_type.name())
 }
 
 /// The filter matching one event type for every authority, e.g. `sds.*.provider.registered`.
-pub fn filter_for_event_type(event_type: &str) -> String {
-    format!("sds.*.{event_type}")
+pub fn filter_for_event_type(event_type: EventType) -> String {
+    format!("sds.*.{}", event_type.name())
 }
 
-fn check_token(what: &'static str, value: &str) -> Result<(), SubjectError> {
-    let valid = !value.is_empty()
-        && value.len() <= 64
-        && value
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
-    if valid {
-        Ok(())
-    } else {
-        Err(SubjectError {
-            what,
-            value: value.to_owned(),
-        })
+/// The narrowest single filter matching every type in `event_types`: the type's own when
+/// there is one, the aggregate's (`sds.*.provider.>`) when they share one, else every event.
+/// One filter only, because nats-server 2.9 silently ignores a list of them.
+pub fn filter_for_event_types(event_types: &[EventType]) -> String {
+    match event_types {
+        [single] => filter_for_event_type(*single),
+        [first, rest @ ..]
+            if rest
+                .iter()
+                .all(|other| other.aggregate_type() == first.aggregate_type()) =>
+        {
+            format!("sds.*.{}.>", first.aggregate_type())
+        }
+        _ => "sds.>".to_owned(),
     }
 }
 
@@ -53,21 +40,27 @@ mod tests {
 
     #[test]
     fn subjects_put_the_authority_before_the_aggregate_and_event() {
+        let aberdeenshire = AuthorityId::parse("authority", "aberdeenshire").unwrap();
         assert_eq!(
-            subject_for("aberdeenshire", "plan.varied").unwrap(),
-            "sds.aberdeenshire.plan.varied"
+            subject_for(&aberdeenshire, EventType::ProviderUpdated),
+            "sds.aberdeenshire.provider.updated"
         );
         assert_eq!(
-            subject_for("national", "payment.run.completed").unwrap(),
-            "sds.national.payment.run.completed"
+            subject_for(&AuthorityId::national(), EventType::ProviderRegistered),
+            "sds.national.provider.registered"
         );
     }
 
     #[test]
-    fn wildcards_and_spaces_cannot_reach_a_subject() {
-        assert!(subject_for("*", "plan.varied").is_err());
-        assert!(subject_for("aberdeen shire", "plan.varied").is_err());
-        assert!(subject_for("fife", "plan").is_err());
-        assert!(subject_for("fife", "plan.>").is_err());
+    fn a_consumer_of_several_types_gets_the_narrowest_single_filter() {
+        assert_eq!(
+            filter_for_event_types(&[EventType::ProviderUpdated]),
+            "sds.*.provider.updated"
+        );
+        assert_eq!(
+            filter_for_event_types(&[EventType::ProviderRegistered, EventType::ProviderUpdated]),
+            "sds.*.provider.>"
+        );
+        assert_eq!(filter_for_event_types(&[]), "sds.>");
     }
 }

@@ -10,12 +10,13 @@ use async_nats::jetstream;
 use bytes::Bytes;
 use futures::StreamExt as _;
 use prost::Message as _;
-use sds_events::consumer::{ConsumerConfig, EventHandler, HandlerError, run_consumer};
+use sds_events::consumer::{ConsumerConfig, EventHandler, HandlerError, Received, run_consumer};
 use sds_events::relay::{Relay, RelayConfig};
-use sds_events::{EVENTS_STREAM, NewEvent, enqueue, ensure_stream};
+use sds_events::{EVENTS_STREAM, EventType, NewEvent, enqueue, ensure_stream};
 use sds_proto::v1::event::Body;
 use sds_proto::v1::{Event, Provider, ProviderRegistered};
 use sds_testkit::{PrivateNats, fresh_database, init_test_logging, wait_until};
+use sds_vocabulary::AuthorityId;
 use sqlx::{PgConnection, PgPool};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -24,7 +25,6 @@ use uuid::Uuid;
 const DEADLINE: Duration = Duration::from_secs(30);
 /// Long enough for a relay's NATS client to notice an outage, reconnect and retry.
 const OUTAGE_DEADLINE: Duration = Duration::from_secs(90);
-const SUBJECT_FILTER: &str = "sds.*.provider.registered";
 
 /// A test's own database schema, NATS server and JetStream events stream.
 struct Sandbox {
@@ -63,19 +63,17 @@ async fn sandbox() -> Sandbox {
 
 fn provider_registered() -> NewEvent {
     let provider_id = Uuid::new_v4().to_string();
-    NewEvent {
-        event_type: "provider.registered",
-        authority: "national".to_owned(),
-        aggregate_type: "provider",
-        aggregate_id: provider_id.clone(),
-        aggregate_version: 1,
-        body: Body::ProviderRegistered(ProviderRegistered {
+    NewEvent::new(
+        AuthorityId::national(),
+        provider_id.clone(),
+        1,
+        Body::ProviderRegistered(ProviderRegistered {
             provider: Some(Provider {
                 id: provider_id,
                 ..Default::default()
             }),
         }),
-    }
+    )
 }
 
 /// Commits `count` events in one transaction, as a service's write would.
@@ -103,6 +101,7 @@ fn encoded_envelope() -> (Uuid, Bytes) {
         aggregate_type: "provider".to_owned(),
         aggregate_id: Uuid::new_v4().to_string(),
         aggregate_version: 1,
+        body: Some(Body::ProviderRegistered(ProviderRegistered::default())),
         ..Default::default()
     };
     (event_id, Bytes::from(event.encode_to_vec()))
@@ -175,7 +174,7 @@ fn start_consumer(sandbox: &Sandbox, config: ConsumerConfig, handler: RecordEffe
 fn test_consumer_config(durable_name: &str) -> ConsumerConfig {
     ConsumerConfig {
         retry_delay: Duration::from_millis(50),
-        ..ConsumerConfig::new(durable_name, SUBJECT_FILTER)
+        ..ConsumerConfig::new(durable_name)
     }
 }
 
@@ -198,14 +197,17 @@ impl RecordEffect {
 }
 
 impl EventHandler for RecordEffect {
+    const HANDLES: &'static [EventType] = &[EventType::ProviderRegistered];
+
     async fn handle(
         &self,
         transaction: &mut PgConnection,
-        event: &Event,
+        event: &Received,
+        _body: Body,
     ) -> Result<(), HandlerError> {
         self.calls.fetch_add(1, Ordering::SeqCst);
-        sqlx::query("INSERT INTO effects (event_id, replica) VALUES ($1::uuid, $2)")
-            .bind(&event.event_id)
+        sqlx::query("INSERT INTO effects (event_id, replica) VALUES ($1, $2)")
+            .bind(event.event_id)
             .bind(self.replica)
             .execute(&mut *transaction)
             .await?;
@@ -633,10 +635,13 @@ async fn an_undecodable_message_is_set_aside_and_the_next_event_still_takes_effe
 struct RefuseEverything;
 
 impl EventHandler for RefuseEverything {
+    const HANDLES: &'static [EventType] = &[EventType::ProviderRegistered];
+
     async fn handle(
         &self,
         _transaction: &mut PgConnection,
-        _event: &Event,
+        _event: &Received,
+        _body: Body,
     ) -> Result<(), HandlerError> {
         Err(HandlerError::Permanent(anyhow::anyhow!(
             "provider unknown to this service"
@@ -766,4 +771,179 @@ async fn the_relay_provisions_the_stream_again_after_nats_lost_its_store() {
     wait_until_all_published(&sandbox.pool, OUTAGE_DEADLINE).await;
     assert_stream_holds_each_once(&sandbox.jetstream, &after).await;
     relay.shut_down().await;
+}
+
+/// Refuses for good every event about an aggregate whose id starts with `poison`, and
+/// records the rest as [`RecordEffect`] does.
+struct RefusePoison {
+    deliveries_of_poison: Arc<AtomicUsize>,
+}
+
+impl EventHandler for RefusePoison {
+    const HANDLES: &'static [EventType] = &[EventType::ProviderRegistered];
+
+    async fn handle(
+        &self,
+        transaction: &mut PgConnection,
+        event: &Received,
+        _body: Body,
+    ) -> Result<(), HandlerError> {
+        if event.aggregate_id.starts_with("poison") {
+            self.deliveries_of_poison.fetch_add(1, Ordering::SeqCst);
+            return Err(HandlerError::Permanent(anyhow::anyhow!(
+                "this provider can never be applied"
+            )));
+        }
+        sqlx::query("INSERT INTO effects (event_id, replica) VALUES ($1, 'only')")
+            .bind(event.event_id)
+            .execute(&mut *transaction)
+            .await?;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_poison_event_is_set_aside_after_the_configured_attempts_while_later_events_keep_flowing()
+{
+    let sandbox = sandbox().await;
+    let mut transaction = sandbox.pool.begin().await.expect("begin");
+    let poison = enqueue(
+        &mut transaction,
+        NewEvent::new(
+            AuthorityId::national(),
+            "poison-provider",
+            1,
+            Body::ProviderRegistered(ProviderRegistered::default()),
+        ),
+    )
+    .await
+    .expect("enqueue the poison event");
+    transaction.commit().await.expect("commit");
+    let later = commit_events(&sandbox.pool, 3).await;
+    let relay = start_relay(&sandbox, RelayConfig::default());
+    wait_until_all_published(&sandbox.pool, DEADLINE).await;
+
+    let deliveries_of_poison = Arc::new(AtomicUsize::new(0));
+    let (stop, stopped) = until_stopped();
+    let consumer = Running {
+        stop,
+        task: tokio::spawn(run_consumer(
+            sandbox.pool.clone(),
+            sandbox.jetstream.clone(),
+            ConsumerConfig {
+                poison_attempts: 4,
+                ..test_consumer_config("poisoned")
+            },
+            RefusePoison {
+                deliveries_of_poison: Arc::clone(&deliveries_of_poison),
+            },
+            stopped,
+        )),
+    };
+    wait_until(DEADLINE, "the poison event is set aside", || async {
+        let set_aside: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM dead_letter WHERE consumer = 'poisoned'")
+                .fetch_one(&sandbox.pool)
+                .await
+                .ok()?;
+        (set_aside == 1).then_some(())
+    })
+    .await;
+    wait_until_consumer_is_idle(&sandbox.jetstream, "poisoned").await;
+
+    assert_each_took_effect_once(&effects_per_event(&sandbox.pool).await, &later);
+    let (event_id, reason, deliveries): (Option<Uuid>, String, i32) = sqlx::query_as(
+        "SELECT event_id, reason, deliveries FROM dead_letter WHERE consumer = 'poisoned'",
+    )
+    .fetch_one(&sandbox.pool)
+    .await
+    .expect("read the dead letter");
+    assert_eq!(event_id, Some(poison));
+    assert_eq!(reason, "this provider can never be applied");
+    assert_eq!(deliveries, 4, "set aside on its fourth delivery");
+    assert_eq!(deliveries_of_poison.load(Ordering::SeqCst), 4);
+    consumer.shut_down().await;
+    relay.shut_down().await;
+}
+
+#[tokio::test]
+async fn pruning_removes_only_published_outbox_rows_and_inbox_rows_past_retention() {
+    let sandbox = sandbox().await;
+    let events = commit_events(&sandbox.pool, 4).await;
+    // Two published long ago, one published just now, one never published (and old).
+    sqlx::query(
+        "UPDATE outbox SET published_at = now() - interval '10 days', created_at = now() - interval '10 days' \
+         WHERE event_id = ANY($1)",
+    )
+    .bind(&events[0..2])
+    .execute(&sandbox.pool)
+    .await
+    .expect("age two published rows");
+    sqlx::query("UPDATE outbox SET published_at = now() WHERE event_id = $1")
+        .bind(events[2])
+        .execute(&sandbox.pool)
+        .await
+        .expect("publish one row now");
+    sqlx::query("UPDATE outbox SET created_at = now() - interval '400 days' WHERE event_id = $1")
+        .bind(events[3])
+        .execute(&sandbox.pool)
+        .await
+        .expect("age the unpublished row");
+    sqlx::query(
+        "INSERT INTO inbox (consumer, event_id, event_type, handled_at) VALUES \
+         ('portal', $1, 'provider.registered', now() - interval '50 days'), \
+         ('portal', $2, 'provider.registered', now() - interval '1 day')",
+    )
+    .bind(events[0])
+    .bind(events[1])
+    .execute(&sandbox.pool)
+    .await
+    .expect("record two handled events");
+
+    let pruned = sds_events::prune(
+        &sandbox.pool,
+        sds_events::Retention {
+            outbox: Duration::from_secs(7 * 24 * 3600),
+            inbox: Duration::from_secs(45 * 24 * 3600),
+        },
+    )
+    .await
+    .expect("prune");
+
+    assert_eq!((pruned.outbox_rows, pruned.inbox_rows), (2, 1));
+    let outbox: Vec<Uuid> = sqlx::query_scalar("SELECT event_id FROM outbox ORDER BY position")
+        .fetch_all(&sandbox.pool)
+        .await
+        .expect("read outbox");
+    assert_eq!(
+        outbox,
+        events[2..].to_vec(),
+        "the recent and the unpublished rows stay"
+    );
+    let inbox: Vec<Uuid> = sqlx::query_scalar("SELECT event_id FROM inbox")
+        .fetch_all(&sandbox.pool)
+        .await
+        .expect("read inbox");
+    assert_eq!(inbox, vec![events[1]]);
+}
+
+#[tokio::test]
+async fn an_older_version_arriving_after_a_newer_one_is_recognised_as_stale() {
+    let sandbox = sandbox().await;
+    let mut transaction = sandbox.pool.begin().await.expect("begin");
+    let mut seen = Vec::new();
+    for version in [2, 1, 2, 3] {
+        seen.push(
+            sds_events::versions::advance(&mut transaction, "portal", "provider", "p-1", version)
+                .await
+                .expect("advance"),
+        );
+    }
+    let other_consumer =
+        sds_events::versions::advance(&mut transaction, "contracts", "provider", "p-1", 1)
+            .await
+            .expect("advance");
+    transaction.commit().await.expect("commit");
+    assert_eq!(seen, vec![true, false, false, true]);
+    assert!(other_consumer, "each consumer keeps its own versions");
 }

@@ -12,61 +12,34 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, deco
 use serde::{Deserialize, Serialize};
 use tonic::{Request, Status};
 
+use sds_vocabulary::{AuthorityId, NamedEnum, OrgKind, Role};
+
 use crate::config::JwtConfig;
 
 /// The issuer every token must name.
 pub const TOKEN_ISSUER: &str = "sds";
 
-/// The kind of organisation a caller acts for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgKind {
-    Authority,
-    Provider,
-    Holder,
-    Person,
-}
-
-impl OrgKind {
-    pub const ACCEPTED: &'static str = "authority, provider, holder, person";
-
-    pub fn parse(raw: &str) -> Result<Self, String> {
-        match raw {
-            "authority" => Ok(Self::Authority),
-            "provider" => Ok(Self::Provider),
-            "holder" => Ok(Self::Holder),
-            "person" => Ok(Self::Person),
-            other => Err(format!(
-                "unknown organisation kind {other:?}; accepted: {}",
-                Self::ACCEPTED
-            )),
-        }
-    }
-}
-
-/// Who is calling: the organisation, its kind, the caller's roles and the authorities the
-/// caller may act for (an HSCP's staff act for their own authority; a national holder may
-/// act for several).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Who is calling, read once from a verified token at the edge: the organisation, its
+/// kind, the caller's roles and the authorities the caller may act for (an HSCP's staff act
+/// for their own authority; a national holder may act for several). Roles a token names that
+/// this build does not know grant nothing and are dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub org_id: String,
     pub org_kind: OrgKind,
-    #[serde(default)]
-    pub roles: Vec<String>,
-    #[serde(default)]
-    pub authorities: Vec<String>,
+    pub roles: Vec<Role>,
+    pub authorities: Vec<AuthorityId>,
     /// For a supported person (or their representative), the person's own id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub person_id: Option<String>,
 }
 
 impl Principal {
-    pub fn has_role(&self, role: &str) -> bool {
-        self.roles.iter().any(|held| held == role)
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
     }
 
-    pub fn may_act_for(&self, authority: &str) -> bool {
-        self.authorities.iter().any(|held| held == authority)
+    pub fn may_act_for(&self, authority: &AuthorityId) -> bool {
+        self.authorities.contains(authority)
     }
 
     /// The principal left by the interceptor. A handler reached without one is a wiring
@@ -238,11 +211,22 @@ fn principal_from_claims(claims: Claims) -> Result<Principal, Status> {
             "bearer token names no organisation (empty sub)",
         ));
     }
+    let roles = claims
+        .roles
+        .iter()
+        .filter_map(|name| Role::parse("roles", name).ok())
+        .collect();
+    let mut authorities = Vec::with_capacity(claims.authorities.len());
+    for raw in &claims.authorities {
+        let authority = AuthorityId::parse("authorities", raw)
+            .map_err(|invalid| Status::unauthenticated(format!("bearer token claim {invalid}")))?;
+        authorities.push(authority);
+    }
     Ok(Principal {
         org_id: claims.sub,
         org_kind: claims.org_kind,
-        roles: claims.roles,
-        authorities: claims.authorities,
+        roles,
+        authorities,
         person_id: claims.person_id,
     })
 }
@@ -321,8 +305,16 @@ impl TokenIssuer {
             iat: issued_at,
             exp: expires_at,
             org_kind: principal.org_kind,
-            roles: principal.roles.clone(),
-            authorities: principal.authorities.clone(),
+            roles: principal
+                .roles
+                .iter()
+                .map(|role| role.name().to_owned())
+                .collect(),
+            authorities: principal
+                .authorities
+                .iter()
+                .map(|authority| authority.as_str().to_owned())
+                .collect(),
             person_id: principal.person_id.clone(),
         };
         encode(&Header::new(self.algorithm), &claims, &self.key).map_err(AuthSetupError::Sign)
@@ -340,8 +332,8 @@ mod tests {
         Principal {
             org_id: "aberdeenshire".into(),
             org_kind: OrgKind::Authority,
-            roles: vec!["commissioning".into()],
-            authorities: vec!["aberdeenshire".into()],
+            roles: vec![Role::Commissioning],
+            authorities: vec![AuthorityId::parse("authorities", "aberdeenshire").unwrap()],
             person_id: None,
         }
     }
@@ -420,6 +412,46 @@ mod tests {
             .authenticate(request_with(&local))
             .unwrap_err();
         assert_eq!(status.code(), tonic::Code::Unauthenticated);
+    }
+
+    #[test]
+    fn roles_are_read_once_and_unknown_ones_grant_nothing() {
+        let issuer = TokenIssuer::shared_secret("s3cret");
+        let claims = Claims {
+            sub: "fife".into(),
+            iss: TOKEN_ISSUER.into(),
+            iat: jsonwebtoken::get_current_timestamp(),
+            exp: jsonwebtoken::get_current_timestamp() + 60,
+            org_kind: OrgKind::Authority,
+            roles: vec![
+                "team_manager".into(),
+                "social_worker".into(),
+                "finance".into(),
+            ],
+            authorities: vec!["fife".into()],
+            person_id: None,
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &issuer.key).unwrap();
+        let principal = Authenticator::shared_secret("s3cret")
+            .verify(&token)
+            .unwrap();
+        assert_eq!(principal.roles, vec![Role::TeamManager, Role::Finance]);
+        assert!(principal.may_act_for(&AuthorityId::parse("a", "fife").unwrap()));
+
+        let bad_authority = Claims {
+            authorities: vec!["Fife Council".into()],
+            ..claims
+        };
+        let token = encode(&Header::new(Algorithm::HS256), &bad_authority, &issuer.key).unwrap();
+        let status = Authenticator::shared_secret("s3cret")
+            .verify(&token)
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        assert!(
+            status.message().contains("authorities"),
+            "{}",
+            status.message()
+        );
     }
 
     #[test]

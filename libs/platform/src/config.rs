@@ -12,7 +12,8 @@ pub struct PlatformConfig {
     pub listen_addr: SocketAddr,
     /// `SDS_DATABASE_URL`: the PostgreSQL database; each service keeps its own schema in it.
     pub database_url: String,
-    /// `SDS_DB_MAX_CONNECTIONS`: pool size per service.
+    /// `SDS_DB_MAX_CONNECTIONS`: the PostgreSQL connections the whole process may hold,
+    /// shared equally among the services it runs.
     pub database_max_connections: u32,
     /// `SDS_NATS_URL`: the NATS server with JetStream.
     pub nats_url: String,
@@ -22,7 +23,49 @@ pub struct PlatformConfig {
     pub log_format: LogFormat,
     /// `SDS_DRAIN_SECONDS`: how long in-flight requests may take to finish on shutdown.
     pub drain_deadline: Duration,
+    /// Limits on what one gRPC server takes on.
+    pub server: ServerConfig,
+    /// The outbox relay, consumers and pruning.
+    pub events: EventsConfig,
 }
+
+/// Limits of the gRPC server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// `SDS_REQUEST_TIMEOUT_SECONDS`: a request still running after this is cancelled.
+    pub request_timeout: Duration,
+    /// `SDS_MAX_CONCURRENT_REQUESTS`: requests served at once across all connections;
+    /// more wait their turn.
+    pub max_concurrent_requests: usize,
+}
+
+/// How events are relayed, consumed and pruned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventsConfig {
+    /// `SDS_RELAY_BATCH_SIZE`: outbox rows claimed, published and marked per round.
+    pub relay_batch_size: usize,
+    /// `SDS_RELAY_POLL_MS`: how often a relay looks for work when no commit wakes it.
+    pub relay_poll_interval: Duration,
+    /// `SDS_RELAY_STOP_SECONDS`: how long shutdown waits for relays, consumers and
+    /// background tasks to finish what they hold.
+    pub stop_timeout: Duration,
+    /// `SDS_CONSUMER_POISON_ATTEMPTS`: deliveries of an event that can never succeed before
+    /// it is set aside in `dead_letter`.
+    pub poison_attempts: i64,
+    /// `SDS_OUTBOX_RETENTION_HOURS`: how long published outbox rows are kept.
+    pub outbox_retention: Duration,
+    /// `SDS_INBOX_RETENTION_HOURS`: how long consumers remember handled events; longer
+    /// than the events stream keeps them ([`EVENTS_MAX_AGE`]).
+    pub inbox_retention: Duration,
+    /// `SDS_PRUNE_INTERVAL_SECONDS`: how often published and handled rows are pruned.
+    pub prune_interval: Duration,
+}
+
+/// How long the events stream keeps a message. A consumer (re)created on the stream is
+/// delivered all of it, so the inbox must remember handled events for longer.
+pub const EVENTS_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
+
+const HOUR: u64 = 3600;
 
 /// Token verification: HS256 with a shared secret for local use, RS256 public keys for
 /// production (when `SDS_JWT_PUBLIC_KEYS_FILE` is set it wins).
@@ -115,6 +158,88 @@ impl PlatformConfig {
             }
         };
 
+        let seconds = |variable: &'static str, default: &str| -> Result<Duration, ConfigError> {
+            let value: u64 = parse_setting(
+                variable,
+                &get(variable, default),
+                "a whole number of seconds",
+            )?;
+            Ok(Duration::from_secs(value))
+        };
+        let hours = |variable: &'static str, default: &str| -> Result<Duration, ConfigError> {
+            let value: u64 =
+                parse_setting(variable, &get(variable, default), "a whole number of hours")?;
+            Ok(Duration::from_secs(value.saturating_mul(HOUR)))
+        };
+        let at_least_one = |variable: &'static str, value: u64| -> Result<u64, ConfigError> {
+            if value == 0 {
+                return Err(ConfigError {
+                    variable,
+                    problem: "is 0; it must be at least 1".into(),
+                });
+            }
+            Ok(value)
+        };
+        let server = ServerConfig {
+            request_timeout: seconds("SDS_REQUEST_TIMEOUT_SECONDS", "30")?,
+            max_concurrent_requests: at_least_one(
+                "SDS_MAX_CONCURRENT_REQUESTS",
+                parse_setting(
+                    "SDS_MAX_CONCURRENT_REQUESTS",
+                    &get("SDS_MAX_CONCURRENT_REQUESTS", "256"),
+                    "a whole number of requests",
+                )?,
+            )? as usize,
+        };
+        let inbox_retention = hours("SDS_INBOX_RETENTION_HOURS", "1080")?;
+        if inbox_retention <= EVENTS_MAX_AGE {
+            return Err(ConfigError {
+                variable: "SDS_INBOX_RETENTION_HOURS",
+                problem: format!(
+                    "is {} hours; it must be more than the {} hours the events stream keeps an event, or a consumer recreated on the stream could apply an event twice",
+                    inbox_retention.as_secs() / HOUR,
+                    EVENTS_MAX_AGE.as_secs() / HOUR
+                ),
+            });
+        }
+        let events = EventsConfig {
+            relay_batch_size: at_least_one(
+                "SDS_RELAY_BATCH_SIZE",
+                parse_setting(
+                    "SDS_RELAY_BATCH_SIZE",
+                    &get("SDS_RELAY_BATCH_SIZE", "500"),
+                    "a whole number of rows",
+                )?,
+            )? as usize,
+            relay_poll_interval: Duration::from_millis(at_least_one(
+                "SDS_RELAY_POLL_MS",
+                parse_setting(
+                    "SDS_RELAY_POLL_MS",
+                    &get("SDS_RELAY_POLL_MS", "1000"),
+                    "a whole number of milliseconds",
+                )?,
+            )?),
+            stop_timeout: seconds("SDS_RELAY_STOP_SECONDS", "10")?,
+            poison_attempts: at_least_one(
+                "SDS_CONSUMER_POISON_ATTEMPTS",
+                parse_setting(
+                    "SDS_CONSUMER_POISON_ATTEMPTS",
+                    &get("SDS_CONSUMER_POISON_ATTEMPTS", "3"),
+                    "a whole number of deliveries",
+                )?,
+            )? as i64,
+            outbox_retention: hours("SDS_OUTBOX_RETENTION_HOURS", "168")?,
+            inbox_retention,
+            prune_interval: Duration::from_secs(at_least_one(
+                "SDS_PRUNE_INTERVAL_SECONDS",
+                parse_setting(
+                    "SDS_PRUNE_INTERVAL_SECONDS",
+                    &get("SDS_PRUNE_INTERVAL_SECONDS", "3600"),
+                    "a whole number of seconds",
+                )?,
+            )?),
+        };
+
         Ok(Self {
             listen_addr,
             database_url: get("SDS_DATABASE_URL", DEFAULT_DATABASE_URL),
@@ -123,6 +248,8 @@ impl PlatformConfig {
             jwt,
             log_format,
             drain_deadline: Duration::from_secs(drain_seconds),
+            server,
+            events,
         })
     }
 }
@@ -180,6 +307,19 @@ mod tests {
         );
         assert!(config_from(&[("SDS_JWT_SECRET", "short")]).is_err());
         assert!(config_from(&[("SDS_JWT_SECRET", &"x".repeat(32))]).is_ok());
+    }
+
+    #[test]
+    fn an_inbox_that_forgets_before_the_stream_does_is_refused() {
+        let error = config_from(&[("SDS_INBOX_RETENTION_HOURS", "720")]).unwrap_err();
+        assert_eq!(error.variable, "SDS_INBOX_RETENTION_HOURS");
+        assert!(error.problem.contains("more than the 720 hours"), "{error}");
+        let config = config_from(&[("SDS_INBOX_RETENTION_HOURS", "721")]).unwrap();
+        assert_eq!(
+            config.events.inbox_retention,
+            Duration::from_secs(721 * 3600)
+        );
+        assert!(config_from(&[("SDS_RELAY_BATCH_SIZE", "0")]).is_err());
     }
 
     #[test]

@@ -69,16 +69,64 @@ impl From<sqlx::Error> for ApiError {
     /// Database errors that a caller can act on get their own codes; everything else is
     /// internal. Constraint names are not shown to callers.
     fn from(error: sqlx::Error) -> Self {
-        match &error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                ApiError::Unavailable("the database is not answering; try again shortly".into())
-            }
-            sqlx::Error::Database(db)
-                if db.code().as_deref() == Some(pg_codes::SERIALIZATION_FAILURE) =>
-            {
-                ApiError::Unavailable("the record changed while this request ran; try again".into())
-            }
-            _ => ApiError::Internal(anyhow::Error::new(error)),
+        match unavailable(&error) {
+            Some(message) => ApiError::Unavailable(message.into()),
+            None => ApiError::Internal(anyhow::Error::new(error)),
+        }
+    }
+}
+
+/// What to tell a caller when the database, not the request, is at fault.
+fn unavailable(error: &sqlx::Error) -> Option<&'static str> {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
+            Some("the database is not answering; try again shortly")
+        }
+        sqlx::Error::Database(db)
+            if db.code().as_deref() == Some(pg_codes::SERIALIZATION_FAILURE) =>
+        {
+            Some("the record changed while this request ran; try again")
+        }
+        _ => None,
+    }
+}
+
+/// A database error with the operation that failed, as a short verb phrase (`insert
+/// provider`, `lock provider`), so that an internal error in the log says what failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{operation}: {source}")]
+pub struct StoreError {
+    pub operation: &'static str,
+    #[source]
+    pub source: sqlx::Error,
+}
+
+impl StoreError {
+    /// Whether PostgreSQL refused a duplicate key.
+    pub fn is_unique_violation(&self) -> bool {
+        is_unique_violation(&self.source)
+    }
+}
+
+/// Names the operation of a database call: `.operation("insert provider")?`. (Not
+/// `context`, which would clash with `anyhow::Context` where both are in scope.)
+pub trait StoreContext<T> {
+    fn operation(self, operation: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T> StoreContext<T> for Result<T, sqlx::Error> {
+    fn operation(self, operation: &'static str) -> Result<T, StoreError> {
+        self.map_err(|source| StoreError { operation, source })
+    }
+}
+
+impl From<StoreError> for ApiError {
+    /// As for a bare [`sqlx::Error`], but an internal error carries the operation into the
+    /// log.
+    fn from(error: StoreError) -> Self {
+        match unavailable(&error.source) {
+            Some(message) => ApiError::Unavailable(message.into()),
+            None => ApiError::Internal(anyhow::Error::new(error)),
         }
     }
 }
@@ -107,6 +155,21 @@ mod tests {
         assert_eq!(status.message(), "capacity is -1; it must be 0 or more");
         let status: Status = ApiError::denied("not yours").into();
         assert_eq!(status.code(), Code::PermissionDenied);
+    }
+
+    #[test]
+    fn a_store_error_names_its_operation_in_the_log_and_keeps_its_code() {
+        let failed: Result<(), sqlx::Error> = Err(sqlx::Error::RowNotFound);
+        let error = failed.operation("lock provider").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "lock provider: no rows returned by a query that expected to return at least one row"
+        );
+        assert!(matches!(ApiError::from(error), ApiError::Internal(_)));
+        let timed_out: Result<(), sqlx::Error> = Err(sqlx::Error::PoolTimedOut);
+        let status: Status =
+            ApiError::from(timed_out.operation("insert provider").unwrap_err()).into();
+        assert_eq!(status.code(), Code::Unavailable);
     }
 
     #[test]

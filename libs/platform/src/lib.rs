@@ -8,6 +8,7 @@ pub mod error;
 pub mod server;
 pub mod telemetry;
 
-pub use auth::{Authenticator, OrgKind, Principal, TokenIssuer};
+pub use auth::{Authenticator, Principal, TokenIssuer};
 pub use config::PlatformConfig;
-pub use error::ApiError;
+pub use error::{ApiError, StoreContext, StoreError};
+pub use sds_vocabulary::{AuthorityId, OrgKind, Role};

@@ -1,16 +1,19 @@
 //! Real components for tests: PostgreSQL and NATS started once per test run when not
 //! already running, a fresh database per test, private NATS servers that a test may stop
-//! and restart, services spawned in-process on port 0, tokens for any principal, and
+//! and restart, the platform's components run in-process on port 0 through the same
+//! `sds_runtime::build` as `sds serve` ([`TestProcess`]), tokens for any principal, and
 //! waiting for a condition with a deadline instead of sleeping.
 
 mod infra;
 mod nats;
+mod process;
 mod service;
 mod tokens;
 mod wait;
 
 pub use infra::{TestDatabase, fresh_database, shared_nats_url};
 pub use nats::PrivateNats;
+pub use process::{TestProcess, TestSettings};
 pub use service::SpawnedService;
 pub use tokens::{
     TEST_JWT_SECRET, authority_staff, bearer, expired_token, provider_org, test_authenticator,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use sds_platform::{Authenticator, OrgKind, Principal, TokenIssuer};
+use sds_platform::{Authenticator, AuthorityId, OrgKind, Principal, Role, TokenIssuer};
 
 pub const TEST_JWT_SECRET: &str = "test-secret-for-sds-testkit-at-least-32-bytes";
 
@@ -28,12 +28,14 @@ pub fn expired_token(principal: &Principal) -> String {
 }
 
 /// Staff of `authority` holding `roles`.
-pub fn authority_staff(authority: &str, roles: &[&str]) -> Principal {
+pub fn authority_staff(authority: &str, roles: &[Role]) -> Principal {
     Principal {
         org_id: authority.to_owned(),
         org_kind: OrgKind::Authority,
-        roles: roles.iter().map(|role| role.to_string()).collect(),
-        authorities: vec![authority.to_owned()],
+        roles: roles.to_vec(),
+        authorities: vec![
+            AuthorityId::parse("authority", authority).expect("a valid authority id"),
+        ],
         person_id: None,
     }
 }
@@ -43,7 +45,7 @@ pub fn provider_org(org_id: &str) -> Principal {
     Principal {
         org_id: org_id.to_owned(),
         org_kind: OrgKind::Provider,
-        roles: vec!["provider_admin".into()],
+        roles: vec![Role::ProviderAdmin],
         authorities: vec![],
         person_id: None,
     }

@@ -30,6 +30,9 @@ pub enum DirectoryError {
     StaleVersion(#[from] StaleVersion),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// A database call that names what it was doing.
+    #[error(transparent)]
+    Store(#[from] sds_platform::StoreError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -52,6 +55,7 @@ impl From<DirectoryError> for ApiError {
             }
             DirectoryError::StaleVersion(stale) => ApiError::FailedPrecondition(stale.to_string()),
             DirectoryError::Database(database) => ApiError::from(database),
+            DirectoryError::Store(store) => ApiError::from(store),
             DirectoryError::Internal(internal) => ApiError::Internal(internal),
         }
     }
@@ -60,13 +64,6 @@ impl From<DirectoryError> for ApiError {
 impl From<DirectoryError> for Status {
     fn from(error: DirectoryError) -> Self {
         ApiError::from(error).into()
-    }
-}
-
-/// Lets handlers refuse bad input with `?` straight from a conversion.
-impl From<Invalid> for Status {
-    fn from(invalid: Invalid) -> Self {
-        DirectoryError::from(invalid).into()
     }
 }
 

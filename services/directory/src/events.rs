@@ -5,45 +5,38 @@
 
 use chrono::NaiveDate;
 use sds_events::NewEvent;
-use sds_events::subject::NATIONAL;
 use sds_proto::v1::{ProviderRegistered, ProviderUpdated, event::Body};
+use sds_vocabulary::AuthorityId;
+use sds_vocabulary::named_enum::WireEnum as _;
 use sqlx::PgConnection;
 
 use crate::domain::{ChangeName, ProviderRecord};
 use crate::error::DirectoryError;
 use crate::grpc::convert::provider_message;
 
-pub const PROVIDER_REGISTERED: &str = "provider.registered";
-pub const PROVIDER_UPDATED: &str = "provider.updated";
-pub const AGGREGATE_TYPE: &str = "provider";
-
 /// `provider.registered` for a provider just added.
 pub fn registered(record: &ProviderRecord, today: NaiveDate) -> NewEvent {
-    NewEvent {
-        event_type: PROVIDER_REGISTERED,
-        authority: NATIONAL.to_owned(),
-        aggregate_type: AGGREGATE_TYPE,
-        aggregate_id: record.id.to_string(),
-        aggregate_version: record.version,
-        body: Body::ProviderRegistered(ProviderRegistered {
+    NewEvent::new(
+        AuthorityId::national(),
+        record.id.to_string(),
+        record.version,
+        Body::ProviderRegistered(ProviderRegistered {
             provider: Some(provider_message(record, today)),
         }),
-    }
+    )
 }
 
 /// `provider.updated` for a provider just changed, naming what kind of change it was.
 pub fn updated(record: &ProviderRecord, change: ChangeName, today: NaiveDate) -> NewEvent {
-    NewEvent {
-        event_type: PROVIDER_UPDATED,
-        authority: NATIONAL.to_owned(),
-        aggregate_type: AGGREGATE_TYPE,
-        aggregate_id: record.id.to_string(),
-        aggregate_version: record.version,
-        body: Body::ProviderUpdated(ProviderUpdated {
+    NewEvent::new(
+        AuthorityId::national(),
+        record.id.to_string(),
+        record.version,
+        Body::ProviderUpdated(ProviderUpdated {
             provider: Some(provider_message(record, today)),
-            change: change.as_str().to_owned(),
+            change: change.wire_number(),
         }),
-    }
+    )
 }
 
 /// Writes one event to the outbox in the caller's transaction.

@@ -2,13 +2,8 @@
 //! where, with which Care Inspectorate grades and checks, on what terms for holding an
 //! Individual Service Fund, and with what framework status for each authority.
 //!
-//! The crate is a library; the `sds` binary composes it with the other services:
-//!
-//! ```text
-//! let pool = sds_platform::db::connect(&url, sds_directory::SCHEMA, 10).await?;
-//! sds_directory::migrate(&pool).await?;
-//! let services = ServiceSet::new().add(sds_directory::grpc_service(pool, authenticator));
-//! ```
+//! The crate is a library exposing one service unit, [`component`], which `sds serve` and
+//! the tests compose through `sds_runtime::build`.
 //!
 //! Modules, outside in: [`grpc`] (handlers and the validating conversions from protobuf),
 //! [`domain`] (pure rules), [`store`] (SQL), [`events`] (what it publishes) and [`error`].
@@ -19,35 +14,27 @@ pub mod events;
 pub mod grpc;
 pub mod store;
 
-use anyhow::Context;
-use sds_platform::Authenticator;
 use sds_proto::v1::directory_service_server::DirectoryServiceServer;
-use sqlx::PgPool;
-use tonic::service::interceptor::InterceptedService;
+use sds_runtime::Component;
 
 pub use error::DirectoryError;
 pub use grpc::DirectoryApi;
+
+/// The service's name, as `sds serve --only` takes it.
+pub const NAME: &str = "directory";
 
 /// The PostgreSQL schema the directory owns.
 pub const SCHEMA: &str = "directory";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Creates or upgrades the directory's tables, and its outbox and inbox, in the schema of
-/// `pool` (open it with `sds_platform::db::connect(url, SCHEMA, ..)`).
-pub async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
-    sds_events::migrate(pool)
-        .await
-        .context("create the directory's outbox and inbox")?;
-    sds_platform::db::migrate(pool, &MIGRATOR)
-        .await
-        .context("apply the directory's migrations")
-}
-
-/// The directory's gRPC service, every call authenticated by `authenticator`.
-pub fn grpc_service(
-    pool: PgPool,
-    authenticator: Authenticator,
-) -> InterceptedService<DirectoryServiceServer<DirectoryApi>, Authenticator> {
-    DirectoryServiceServer::with_interceptor(DirectoryApi::new(pool), authenticator)
+/// The directory as a service unit: its schema and migrations, and its gRPC service with
+/// every call authenticated. It consumes no events yet.
+pub fn component() -> Component {
+    Component::new(NAME, SCHEMA, &MIGRATOR).grpc(|context, services| {
+        services.add(DirectoryServiceServer::with_interceptor(
+            DirectoryApi::new(context.pool.clone()),
+            context.authenticator.clone(),
+        ))
+    })
 }

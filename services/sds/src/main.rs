@@ -15,7 +15,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use sds_platform::{OrgKind, PlatformConfig, Principal, TokenIssuer};
+use sds_platform::{AuthorityId, OrgKind, PlatformConfig, Principal, Role, TokenIssuer};
+use sds_vocabulary::NamedEnum as _;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,10 +31,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Runs every service in one process on one port, until SIGTERM or Ctrl-C.
-    Serve,
-    /// Applies every service's database migrations, then exits.
-    Migrate,
+    /// Runs every service (or those named with --only) in one process on one port, until
+    /// SIGTERM or Ctrl-C.
+    Serve(serve::OnlyArgs),
+    /// Applies every service's (or those named with --only) database migrations, then exits.
+    Migrate(serve::OnlyArgs),
     /// Prints a locally signed bearer token (HS256 with SDS_JWT_SECRET).
     Token(TokenArgs),
     /// Exits 0 when the server at SDS_ADDR reports SERVING.
@@ -106,28 +108,32 @@ fn main() -> ExitCode {
 
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
-        Command::Serve => {
+        Command::Serve(only) => {
             let config = PlatformConfig::from_env()?;
             let _telemetry = sds_platform::telemetry::init("sds", config.log_format);
-            serve::serve(config).await
+            serve::serve(config, &only).await
         }
-        Command::Migrate => {
+        Command::Migrate(only) => {
             let config = PlatformConfig::from_env()?;
-            serve::migrate_all(&config).await?;
+            serve::migrate(config, &only).await?;
             eprintln!("migrations applied");
             Ok(())
         }
         Command::Token(args) => {
-            let kind = OrgKind::parse(&args.kind).map_err(anyhow::Error::msg)?;
+            let kind = OrgKind::parse("--kind", &args.kind)?;
+            let mut roles = Vec::new();
+            for role in args.roles.iter().filter(|role| !role.is_empty()) {
+                roles.push(Role::parse("--roles", role)?);
+            }
+            let mut authorities = Vec::new();
+            for authority in &args.authorities {
+                authorities.push(AuthorityId::parse("--authority", authority)?);
+            }
             let principal = Principal {
                 org_id: args.org,
                 org_kind: kind,
-                roles: args
-                    .roles
-                    .into_iter()
-                    .filter(|role| !role.is_empty())
-                    .collect(),
-                authorities: args.authorities,
+                roles,
+                authorities,
                 person_id: args.person,
             };
             let token = TokenIssuer::shared_secret(&args.secret)

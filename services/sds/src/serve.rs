@@ -1,95 +1,27 @@
-//! `sds serve`: the services of a small authority in one process. A national holder runs
-//! the same libraries as separate fleets; only this composition differs.
-//!
-//! Shutdown order: stop accepting and drain RPCs (health turns NOT_SERVING first), then
-//! stop the outbox relays (each finishes the batch in hand), then flush telemetry.
+//! `sds serve` and `sds migrate`: the composition ([`sds::components`]), or the services
+//! named with `--only`, put into one process by `sds_runtime`. A national holder runs one
+//! service per process with `--only`; a small authority runs them all together.
 
-use std::time::Duration;
+use sds_platform::PlatformConfig;
+use sds_platform::server::shutdown_signal;
 
-use anyhow::Context;
-use sds_platform::server::{GrpcServer, ServiceSet, shutdown_signal};
-use sds_platform::{Authenticator, PlatformConfig, db};
-use tokio::sync::watch;
-
-/// Connects to each service's schema and applies its migrations.
-pub async fn migrate_all(config: &PlatformConfig) -> anyhow::Result<sqlx::PgPool> {
-    let directory_pool = db::connect(
-        &config.database_url,
-        sds_directory::SCHEMA,
-        config.database_max_connections,
-    )
-    .await?;
-    sds_directory::migrate(&directory_pool)
-        .await
-        .context("migrate directory")?;
-    Ok(directory_pool)
+/// Which services this process runs.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct OnlyArgs {
+    /// Run only these services (comma-separated), e.g. --only directory. Default: all.
+    #[arg(long, value_delimiter = ',')]
+    pub only: Vec<String>,
 }
 
-pub async fn serve(config: PlatformConfig) -> anyhow::Result<()> {
-    let authenticator = Authenticator::from_config(&config.jwt)?;
-    let directory_pool = migrate_all(&config).await?;
-
-    // The server must come up and take requests even while NATS is unreachable: events
-    // wait safely in the outbox until the relay can publish them.
-    let nats = async_nats::ConnectOptions::new()
-        .name("sds")
-        .retry_on_initial_connect()
-        .connect(&config.nats_url)
-        .await
-        .with_context(|| format!("connect to NATS at {}", config.nats_url))?;
-    let jetstream = async_nats::jetstream::new(nats);
-
-    let (stop_relays, relays_stopped) = watch::channel(false);
-    let relay_task = tokio::spawn(run_relay(directory_pool.clone(), jetstream, relays_stopped));
-
-    let server = GrpcServer::bind(config.listen_addr).await?;
-    let services = ServiceSet::new().add(sds_directory::grpc_service(
-        directory_pool.clone(),
-        authenticator,
-    ));
-    let served = server
-        .serve(services, shutdown_signal(), config.drain_deadline)
-        .await;
-
-    let _ = stop_relays.send(true);
-    match tokio::time::timeout(Duration::from_secs(10), relay_task).await {
-        Ok(Ok(Ok(()))) => {}
-        Ok(Ok(Err(error))) => tracing::error!(error = format!("{error:#}"), "outbox relay failed"),
-        Ok(Err(error)) => tracing::error!(%error, "outbox relay task panicked"),
-        Err(_) => tracing::warn!("outbox relay did not stop within 10 s"),
-    }
-    directory_pool.close().await;
-    tracing::info!("stopped");
-    served
+/// Runs the selected services until SIGTERM or SIGINT, then stops in order.
+pub async fn serve(config: PlatformConfig, only: &OnlyArgs) -> anyhow::Result<()> {
+    let components = sds_runtime::select(sds::components(), &only.only)?;
+    let process = sds_runtime::build(config, components).await?;
+    process.run(shutdown_signal()).await
 }
 
-/// Provisions the events stream (retrying while NATS is away) and relays the directory's
-/// outbox until told to stop.
-async fn run_relay(
-    pool: sqlx::PgPool,
-    jetstream: async_nats::jetstream::Context,
-    mut stop: watch::Receiver<bool>,
-) -> anyhow::Result<()> {
-    let mut pause = Duration::from_millis(200);
-    loop {
-        tokio::select! {
-            provisioned = sds_events::ensure_stream(&jetstream) => match provisioned {
-                Ok(_) => break,
-                Err(error) => tracing::warn!(error = format!("{error:#}"), retry_in_ms = pause.as_millis() as u64, "events stream not provisioned yet"),
-            },
-            _ = stop.changed() => return Ok(()),
-        }
-        tokio::select! {
-            () = tokio::time::sleep(pause) => {}
-            _ = stop.changed() => return Ok(()),
-        }
-        pause = (pause * 2).min(Duration::from_secs(5));
-    }
-    let relay =
-        sds_events::relay::Relay::new(pool, jetstream, sds_events::relay::RelayConfig::default());
-    relay
-        .run(async move {
-            let _ = stop.wait_for(|stopped| *stopped).await;
-        })
-        .await
+/// Applies the selected services' migrations.
+pub async fn migrate(config: PlatformConfig, only: &OnlyArgs) -> anyhow::Result<()> {
+    let components = sds_runtime::select(sds::components(), &only.only)?;
+    sds_runtime::migrate(&config, &components).await
 }

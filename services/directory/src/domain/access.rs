@@ -18,14 +18,11 @@
 //!   record holds it, so a number a provider could choose would let it pass itself off as
 //!   another, inspected, service.
 
-use sds_platform::{OrgKind, Principal};
+use sds_platform::{OrgKind, Principal, Role};
 use uuid::Uuid;
 
 use super::framework::AuthorityId;
 use super::provider::{CareInspectorateNumber, ProviderId};
-
-/// The role of authority staff who keep the directory, frameworks and rate cards.
-pub const COMMISSIONING: &str = "commissioning";
 
 /// Why a caller may not do what it asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,7 +39,7 @@ pub enum Registrant {
 }
 
 fn is_commissioning_staff(principal: &Principal) -> bool {
-    principal.org_kind == OrgKind::Authority && principal.has_role(COMMISSIONING)
+    principal.org_kind == OrgKind::Authority && principal.has_role(Role::Commissioning)
 }
 
 /// The field the Care Inspectorate number rules speak about, as a request names it.
@@ -171,7 +168,7 @@ pub fn ensure_may_set_framework_status(
     principal: &Principal,
     authority: &AuthorityId,
 ) -> Result<(), Denied> {
-    if is_commissioning_staff(principal) && principal.may_act_for(authority.as_str()) {
+    if is_commissioning_staff(principal) && principal.may_act_for(authority) {
         Ok(())
     } else {
         Err(Denied(format!(
@@ -194,12 +191,12 @@ mod tests {
         }
     }
 
-    fn staff(authority: &str, roles: &[&str]) -> Principal {
+    fn staff(authority: &str, roles: &[Role]) -> Principal {
         Principal {
             org_id: authority.into(),
             org_kind: OrgKind::Authority,
-            roles: roles.iter().map(|role| role.to_string()).collect(),
-            authorities: vec![authority.into()],
+            roles: roles.to_vec(),
+            authorities: vec![AuthorityId::parse("authority", authority).unwrap()],
             person_id: None,
         }
     }
@@ -218,10 +215,10 @@ mod tests {
                 .contains("not a UUID")
         );
         assert_eq!(
-            registrant(&staff("fife", &[COMMISSIONING])),
+            registrant(&staff("fife", &[Role::Commissioning])),
             Ok(Registrant::OnBehalf)
         );
-        assert!(registrant(&staff("fife", &["social_worker"])).is_err());
+        assert!(registrant(&staff("fife", &[Role::Practitioner])).is_err());
     }
 
     #[test]
@@ -229,7 +226,7 @@ mod tests {
         let id = ProviderId::generate();
         assert!(ensure_may_update(&provider(&id.to_string()), id).is_ok());
         assert!(ensure_may_update(&provider(&ProviderId::generate().to_string()), id).is_err());
-        assert!(ensure_may_update(&staff("fife", &[COMMISSIONING]), id).is_err());
+        assert!(ensure_may_update(&staff("fife", &[Role::Commissioning]), id).is_err());
     }
 
     fn number(text: &str) -> CareInspectorateNumber {
@@ -303,12 +300,14 @@ mod tests {
     #[test]
     fn only_commissioning_staff_set_a_care_inspectorate_number() {
         let id = ProviderId::generate();
-        assert!(ensure_may_set_care_inspectorate_number(&staff("fife", &[COMMISSIONING])).is_ok());
+        assert!(
+            ensure_may_set_care_inspectorate_number(&staff("fife", &[Role::Commissioning])).is_ok()
+        );
         let denied =
             ensure_may_set_care_inspectorate_number(&provider(&id.to_string())).unwrap_err();
         assert!(denied.0.contains("commissioning staff only"), "{denied}");
         assert!(
-            ensure_may_set_care_inspectorate_number(&staff("fife", &["social_worker"])).is_err()
+            ensure_may_set_care_inspectorate_number(&staff("fife", &[Role::Practitioner])).is_err()
         );
     }
 
@@ -316,7 +315,7 @@ mod tests {
     fn framework_status_is_set_for_the_callers_own_authority_only() {
         let fife = AuthorityId::parse("authority", "fife").unwrap();
         let highland = AuthorityId::parse("authority", "highland").unwrap();
-        let officer = staff("fife", &[COMMISSIONING]);
+        let officer = staff("fife", &[Role::Commissioning]);
         assert!(ensure_may_set_framework_status(&officer, &fife).is_ok());
         let denied = ensure_may_set_framework_status(&officer, &highland).unwrap_err();
         assert!(denied.0.contains("highland"));

@@ -5,49 +5,31 @@
 
 use chrono::NaiveDate;
 
-use super::invalid::Invalid;
+use sds_vocabulary::Invalid;
 
 /// A check expiring within this many days shows as expiring, so it can be renewed in time.
 pub const EXPIRING_WITHIN_DAYS: i64 = 30;
 /// Certificate, membership and policy numbers are at most this long.
 pub const MAX_REFERENCE_CHARS: usize = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum CheckKind {
-    Registration,
-    PvgMembership,
-    ProofOfSelfEmployment,
-    PublicLiabilityInsurance,
-}
-
-impl CheckKind {
-    pub const ALL: [CheckKind; 4] = [
-        CheckKind::Registration,
-        CheckKind::PvgMembership,
-        CheckKind::ProofOfSelfEmployment,
-        CheckKind::PublicLiabilityInsurance,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            CheckKind::Registration => "registration",
-            CheckKind::PvgMembership => "pvg_membership",
-            CheckKind::ProofOfSelfEmployment => "proof_of_self_employment",
-            CheckKind::PublicLiabilityInsurance => "public_liability_insurance",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<CheckKind> {
-        CheckKind::ALL.into_iter().find(|kind| kind.name() == name)
+sds_vocabulary::wire_enum! {
+    /// What a check is of.
+    pub enum CheckKind("check kind") => sds_proto::v1::CheckKind {
+        Registration = "registration",
+        PvgMembership = "pvg_membership",
+        ProofOfSelfEmployment = "proof_of_self_employment",
+        PublicLiabilityInsurance = "public_liability_insurance",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CheckStatus {
-    Valid,
-    /// Still valid, but expiring within [`EXPIRING_WITHIN_DAYS`].
-    Expiring,
-    Expired,
+sds_vocabulary::wire_enum! {
+    /// Where a check stands on a given day.
+    pub enum CheckStatus("check status") => sds_proto::v1::CheckStatus {
+        Valid = "valid",
+        /// Still valid, but expiring within [`EXPIRING_WITHIN_DAYS`].
+        Expiring = "expiring",
+        Expired = "expired",
+    }
 }
 
 /// A check as recorded. Its expiry is never before the day it was checked.
@@ -115,6 +97,12 @@ impl Check {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_and_status_reads_back_from_its_name_and_its_wire_number() {
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<CheckKind>();
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<CheckStatus>();
+    }
 
     fn day(year: i32, month: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(year, month, day).unwrap()

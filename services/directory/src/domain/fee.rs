@@ -4,43 +4,20 @@
 use rust_decimal::Decimal;
 use sds_money::Money;
 
-use super::invalid::{Invalid, decimal, shown};
+use sds_vocabulary::decimal::decimal;
+use sds_vocabulary::{Invalid, NamedEnum, shown};
 
 /// Admin hours are a number of hours in one week.
 const HOURS_IN_A_WEEK: i64 = 168;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ManagementFeeKind {
-    None,
-    FlatWeekly,
-    Percentage,
-    AdminHours,
-    IncludedInHourlyRate,
-}
-
-impl ManagementFeeKind {
-    pub const ALL: [ManagementFeeKind; 5] = [
-        ManagementFeeKind::None,
-        ManagementFeeKind::FlatWeekly,
-        ManagementFeeKind::Percentage,
-        ManagementFeeKind::AdminHours,
-        ManagementFeeKind::IncludedInHourlyRate,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            ManagementFeeKind::None => "none",
-            ManagementFeeKind::FlatWeekly => "flat_weekly",
-            ManagementFeeKind::Percentage => "percentage",
-            ManagementFeeKind::AdminHours => "admin_hours",
-            ManagementFeeKind::IncludedInHourlyRate => "included_in_hourly_rate",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<ManagementFeeKind> {
-        ManagementFeeKind::ALL
-            .into_iter()
-            .find(|kind| kind.name() == name)
+sds_vocabulary::wire_enum! {
+    /// How a provider charges for holding a fund; the amounts of each form live in [`ManagementFeePolicy`].
+    pub enum ManagementFeeKind("management fee kind") => sds_proto::v1::ManagementFeeKind {
+        None = "none",
+        FlatWeekly = "flat_weekly",
+        Percentage = "percentage",
+        AdminHours = "admin_hours",
+        IncludedInHourlyRate = "included_in_hourly_rate",
     }
 }
 
@@ -188,6 +165,11 @@ fn amount(field: &str, raw: Option<&str>, kind: ManagementFeeKind) -> Result<Mon
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_fee_kind_reads_back_from_its_name_and_its_wire_number() {
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<ManagementFeeKind>();
+    }
 
     fn fields() -> FeeFields<'static> {
         FeeFields::default()

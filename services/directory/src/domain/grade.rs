@@ -5,43 +5,17 @@
 
 use chrono::NaiveDate;
 
-use super::invalid::Invalid;
+use sds_vocabulary::{Invalid, NamedEnum};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum KeyQuestion {
-    SupportWellbeing,
-    CareAndSupportPlanning,
-    Setting,
-    StaffTeam,
-    Leadership,
-    CarePlayAndLearning,
-}
-
-impl KeyQuestion {
-    pub const ALL: [KeyQuestion; 6] = [
-        KeyQuestion::SupportWellbeing,
-        KeyQuestion::CareAndSupportPlanning,
-        KeyQuestion::Setting,
-        KeyQuestion::StaffTeam,
-        KeyQuestion::Leadership,
-        KeyQuestion::CarePlayAndLearning,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            KeyQuestion::SupportWellbeing => "support_wellbeing",
-            KeyQuestion::CareAndSupportPlanning => "care_and_support_planning",
-            KeyQuestion::Setting => "setting",
-            KeyQuestion::StaffTeam => "staff_team",
-            KeyQuestion::Leadership => "leadership",
-            KeyQuestion::CarePlayAndLearning => "care_play_and_learning",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<KeyQuestion> {
-        KeyQuestion::ALL
-            .into_iter()
-            .find(|question| question.name() == name)
+sds_vocabulary::wire_enum! {
+    /// A key question of the Care Inspectorate's quality framework.
+    pub enum KeyQuestion("key question") => sds_proto::v1::KeyQuestion {
+        SupportWellbeing = "support_wellbeing",
+        CareAndSupportPlanning = "care_and_support_planning",
+        Setting = "setting",
+        StaffTeam = "staff_team",
+        Leadership = "leadership",
+        CarePlayAndLearning = "care_play_and_learning",
     }
 }
 
@@ -156,8 +130,6 @@ mod tests {
 
     #[test]
     fn every_key_question_reads_back_from_its_name() {
-        for question in KeyQuestion::ALL {
-            assert_eq!(KeyQuestion::from_name(question.name()), Some(question));
-        }
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<KeyQuestion>();
     }
 }

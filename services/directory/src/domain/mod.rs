@@ -10,7 +10,6 @@ pub mod fee;
 pub mod framework;
 pub mod grade;
 pub mod import;
-pub mod invalid;
 pub mod provider;
 pub mod search;
 
@@ -18,8 +17,8 @@ pub use check::{Check, CheckKind, CheckStatus};
 pub use fee::{ManagementFeeKind, ManagementFeePolicy};
 pub use framework::{AuthorityId, FrameworkMembership, FrameworkStatus};
 pub use grade::{Grade, GradeValue, KeyQuestion};
-pub use invalid::Invalid;
 pub use provider::{
     CareInspectorateNumber, ChangeName, ProviderChange, ProviderDetails, ProviderId, ProviderKind,
     ProviderRecord,
 };
+pub use sds_vocabulary::Invalid;

@@ -9,7 +9,7 @@ use super::check::Check;
 use super::fee::ManagementFeePolicy;
 use super::framework::FrameworkMembership;
 use super::grade::{Grade, GradeValue};
-use super::invalid::{Invalid, shown};
+use sds_vocabulary::{Invalid, shown};
 
 /// At most this many service types and localities each.
 pub const MAX_LIST_ENTRIES: usize = 50;
@@ -60,43 +60,16 @@ impl fmt::Display for ProviderId {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ProviderKind {
-    RegisteredCareService,
-    VoluntaryOrganisation,
-    MicroProvider,
-    SelfEmployedPersonalAssistant,
-    CommunityGroup,
-    /// A business that is not a care service: an art studio, a gym, a music teacher.
-    NonCareBusiness,
-}
-
-impl ProviderKind {
-    pub const ALL: [ProviderKind; 6] = [
-        ProviderKind::RegisteredCareService,
-        ProviderKind::VoluntaryOrganisation,
-        ProviderKind::MicroProvider,
-        ProviderKind::SelfEmployedPersonalAssistant,
-        ProviderKind::CommunityGroup,
-        ProviderKind::NonCareBusiness,
-    ];
-
-    /// The name used in storage and in messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            ProviderKind::RegisteredCareService => "registered_care_service",
-            ProviderKind::VoluntaryOrganisation => "voluntary_organisation",
-            ProviderKind::MicroProvider => "micro_provider",
-            ProviderKind::SelfEmployedPersonalAssistant => "self_employed_personal_assistant",
-            ProviderKind::CommunityGroup => "community_group",
-            ProviderKind::NonCareBusiness => "non_care_business",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<ProviderKind> {
-        ProviderKind::ALL
-            .into_iter()
-            .find(|kind| kind.name() == name)
+sds_vocabulary::wire_enum! {
+    /// What kind of organisation or person a provider is.
+    pub enum ProviderKind("provider kind") => sds_proto::v1::ProviderKind {
+        RegisteredCareService = "registered_care_service",
+        VoluntaryOrganisation = "voluntary_organisation",
+        MicroProvider = "micro_provider",
+        SelfEmployedPersonalAssistant = "self_employed_personal_assistant",
+        CommunityGroup = "community_group",
+        /// A business that is not a care service: an art studio, a gym, a music teacher.
+        NonCareBusiness = "non_care_business",
     }
 }
 
@@ -195,29 +168,16 @@ impl ProviderChange {
     }
 }
 
-/// What kind of change made a version of a provider; kept in its history and in events.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ChangeName {
-    Registered,
-    Details,
-    Check,
-    Grades,
-    FrameworkStatus,
-    CareInspectorateNumber,
-    Import,
-}
-
-impl ChangeName {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeName::Registered => "registered",
-            ChangeName::Details => "details",
-            ChangeName::Check => "check",
-            ChangeName::Grades => "grades",
-            ChangeName::FrameworkStatus => "framework_status",
-            ChangeName::CareInspectorateNumber => "care_inspectorate_number",
-            ChangeName::Import => "import",
-        }
+sds_vocabulary::wire_enum! {
+    /// What kind of change made a version of a provider; kept in its history and in events.
+    pub enum ChangeName("provider change") => sds_proto::v1::ProviderChangeKind {
+        Registered = "registered",
+        Details = "details",
+        Check = "check",
+        Grades = "grades",
+        FrameworkStatus = "framework_status",
+        CareInspectorateNumber = "care_inspectorate_number",
+        Import = "import",
     }
 }
 
@@ -251,7 +211,7 @@ pub fn ensure_expected_version(
 /// An email address as far as a directory needs to know: one `@`, something on each side,
 /// a dot in the domain, no spaces.
 pub fn contact_email(field: &str, raw: &str) -> Result<Option<String>, Invalid> {
-    let Some(text) = super::invalid::optional_text(field, raw, MAX_EMAIL_CHARS)? else {
+    let Some(text) = sds_vocabulary::text::optional_text(field, raw, MAX_EMAIL_CHARS)? else {
         return Ok(None);
     };
     let plausible = match text.split_once('@') {
@@ -280,7 +240,7 @@ pub fn contact_email(field: &str, raw: &str) -> Result<Option<String>, Invalid> 
 
 /// A telephone number: digits with spaces, `+`, brackets and dashes as people write them.
 pub fn contact_phone(field: &str, raw: &str) -> Result<Option<String>, Invalid> {
-    let Some(text) = super::invalid::optional_text(field, raw, MAX_PHONE_CHARS)? else {
+    let Some(text) = sds_vocabulary::text::optional_text(field, raw, MAX_PHONE_CHARS)? else {
         return Ok(None);
     };
     let allowed = text
@@ -305,10 +265,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_kind_reads_back_from_its_name() {
-        for kind in ProviderKind::ALL {
-            assert_eq!(ProviderKind::from_name(kind.name()), Some(kind));
-        }
+    fn every_kind_and_change_reads_back_from_its_name_and_its_wire_number() {
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<ProviderKind>();
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<ChangeName>();
+        use sds_vocabulary::NamedEnum as _;
         assert_eq!(ProviderKind::from_name("care_home"), None);
     }
 

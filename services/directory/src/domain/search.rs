@@ -20,10 +20,11 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sds_vocabulary::NamedEnum as _;
 
 use super::framework::FrameworkMembership;
 use super::grade::GradeValue;
-use super::invalid::Invalid;
+use sds_vocabulary::Invalid;
 
 pub const DEFAULT_PAGE_SIZE: u32 = 25;
 pub const MAX_PAGE_SIZE: u32 = 200;

@@ -9,14 +9,17 @@ use sds_proto::v1 as proto;
 use crate::domain::check::MAX_REFERENCE_CHARS;
 use crate::domain::fee::FeeFields;
 use crate::domain::import::CareInspectorateService;
-use crate::domain::invalid::{MAX_TEXT_CHARS, date, optional_text, required_text, text_list};
 use crate::domain::provider::{MAX_LIST_ENTRIES, contact_email, contact_phone};
 use crate::domain::search::{Page, SearchFilters, requested_page};
 use crate::domain::{
-    AuthorityId, CareInspectorateNumber, Check, CheckKind, CheckStatus, FrameworkMembership,
-    FrameworkStatus, Grade, GradeValue, Invalid, KeyQuestion, ManagementFeeKind,
-    ManagementFeePolicy, ProviderDetails, ProviderId, ProviderKind, ProviderRecord, grade,
+    AuthorityId, CareInspectorateNumber, Check, CheckKind, FrameworkMembership, FrameworkStatus,
+    Grade, GradeValue, Invalid, KeyQuestion, ManagementFeeKind, ManagementFeePolicy,
+    ProviderDetails, ProviderId, ProviderKind, ProviderRecord, grade,
 };
+use sds_vocabulary::NamedEnum;
+use sds_vocabulary::date::{date, iso};
+use sds_vocabulary::named_enum::WireEnum;
+use sds_vocabulary::text::{MAX_TEXT_CHARS, optional_text, required_text, text_list};
 
 // ---- requests, validated ------------------------------------------------------------
 
@@ -110,7 +113,7 @@ impl TryFrom<proto::SearchProvidersRequest> for SearchProviders {
                     "framework_status",
                     format!(
                         "is unspecified but framework_authority is {authority:?}; give both to ask about a framework, or neither; accepted statuses: {}",
-                        FrameworkStatus::ALL.map(FrameworkStatus::name).join(", ")
+                        FrameworkStatus::accepted()
                     ),
                 ));
             }
@@ -122,7 +125,7 @@ impl TryFrom<proto::SearchProvidersRequest> for SearchProviders {
             }
             (Some(authority), status) => Some(FrameworkMembership {
                 authority: AuthorityId::parse("framework_authority", &authority)?,
-                status: framework_status("framework_status", status)?,
+                status: FrameworkStatus::from_wire("framework_status", status)?,
             }),
         };
         let filters = SearchFilters {
@@ -180,7 +183,7 @@ impl TryFrom<proto::SetFrameworkStatusRequest> for SetFrameworkStatus {
             provider_id: ProviderId::parse("provider_id", &request.provider_id)?,
             membership: FrameworkMembership {
                 authority: AuthorityId::parse("authority", &request.authority)?,
-                status: framework_status("status", request.status)?,
+                status: FrameworkStatus::from_wire("status", request.status)?,
             },
         })
     }
@@ -238,7 +241,7 @@ impl TryFrom<proto::ProviderDetails> for ProviderDetails {
             .map_err(|invalid| invalid.within("management_fee"))?;
         Ok(ProviderDetails {
             name: required_text("name", &raw.name, MAX_TEXT_CHARS)?,
-            kind: provider_kind("kind", raw.kind)?,
+            kind: ProviderKind::from_wire("kind", raw.kind)?,
             care_inspectorate_number,
             service_types: text_list(
                 "service_types",
@@ -265,7 +268,7 @@ impl TryFrom<proto::ManagementFeePolicy> for ManagementFeePolicy {
     type Error = Invalid;
 
     fn try_from(raw: proto::ManagementFeePolicy) -> Result<Self, Invalid> {
-        let kind = management_fee_kind("kind", raw.kind)?;
+        let kind = ManagementFeeKind::from_wire("kind", raw.kind)?;
         let fields = FeeFields {
             flat_weekly: raw.flat_weekly.as_ref().map(|money| money.amount.as_str()),
             percentage: raw.percentage.trim(),
@@ -284,7 +287,7 @@ impl TryFrom<proto::Grade> for Grade {
 
     fn try_from(raw: proto::Grade) -> Result<Self, Invalid> {
         Ok(Grade {
-            key_question: key_question("key_question", raw.key_question)?,
+            key_question: KeyQuestion::from_wire("key_question", raw.key_question)?,
             grade: GradeValue::new("grade", raw.grade)?,
             inspected_on: date_field("inspected_on", raw.inspected_on.as_ref())?,
         })
@@ -297,7 +300,7 @@ impl TryFrom<proto::Check> for Check {
 
     fn try_from(raw: proto::Check) -> Result<Self, Invalid> {
         Check::new(
-            check_kind("kind", raw.kind)?,
+            CheckKind::from_wire("kind", raw.kind)?,
             optional_text("reference", &raw.reference, MAX_REFERENCE_CHARS)?,
             date_field("checked_on", raw.checked_on.as_ref())?,
             date_field("expires_on", raw.expires_on.as_ref())?,
@@ -375,98 +378,6 @@ fn date_field(field: &str, raw: Option<&proto::Date>) -> Result<NaiveDate, Inval
     )
 }
 
-// ---- enumerations --------------------------------------------------------------------
-//
-// Protobuf enums arrive as plain numbers: zero means the sender left the field unset and
-// any number this build does not know may come from a newer or a broken client. Both are
-// refused with the list of accepted names.
-
-fn unspecified(field: &str, accepted: &[&str]) -> Invalid {
-    Invalid::new(
-        field,
-        format!("is unspecified; accepted: {}", accepted.join(", ")),
-    )
-}
-
-fn unknown(field: &str, raw: i32, what: &str, accepted: &[&str]) -> Invalid {
-    Invalid::new(
-        field,
-        format!(
-            "is {raw}, which is not a known {what}; accepted: {}",
-            accepted.join(", ")
-        ),
-    )
-}
-
-fn provider_kind(field: &str, raw: i32) -> Result<ProviderKind, Invalid> {
-    use proto::ProviderKind as Wire;
-    let accepted = ProviderKind::ALL.map(ProviderKind::name);
-    match Wire::try_from(raw) {
-        Ok(Wire::RegisteredCareService) => Ok(ProviderKind::RegisteredCareService),
-        Ok(Wire::VoluntaryOrganisation) => Ok(ProviderKind::VoluntaryOrganisation),
-        Ok(Wire::MicroProvider) => Ok(ProviderKind::MicroProvider),
-        Ok(Wire::SelfEmployedPersonalAssistant) => Ok(ProviderKind::SelfEmployedPersonalAssistant),
-        Ok(Wire::CommunityGroup) => Ok(ProviderKind::CommunityGroup),
-        Ok(Wire::NonCareBusiness) => Ok(ProviderKind::NonCareBusiness),
-        Ok(Wire::Unspecified) => Err(unspecified(field, &accepted)),
-        Err(_) => Err(unknown(field, raw, "provider kind", &accepted)),
-    }
-}
-
-fn key_question(field: &str, raw: i32) -> Result<KeyQuestion, Invalid> {
-    use proto::KeyQuestion as Wire;
-    let accepted = KeyQuestion::ALL.map(KeyQuestion::name);
-    match Wire::try_from(raw) {
-        Ok(Wire::SupportWellbeing) => Ok(KeyQuestion::SupportWellbeing),
-        Ok(Wire::CareAndSupportPlanning) => Ok(KeyQuestion::CareAndSupportPlanning),
-        Ok(Wire::Setting) => Ok(KeyQuestion::Setting),
-        Ok(Wire::StaffTeam) => Ok(KeyQuestion::StaffTeam),
-        Ok(Wire::Leadership) => Ok(KeyQuestion::Leadership),
-        Ok(Wire::CarePlayAndLearning) => Ok(KeyQuestion::CarePlayAndLearning),
-        Ok(Wire::Unspecified) => Err(unspecified(field, &accepted)),
-        Err(_) => Err(unknown(field, raw, "key question", &accepted)),
-    }
-}
-
-fn check_kind(field: &str, raw: i32) -> Result<CheckKind, Invalid> {
-    use proto::CheckKind as Wire;
-    let accepted = CheckKind::ALL.map(CheckKind::name);
-    match Wire::try_from(raw) {
-        Ok(Wire::Registration) => Ok(CheckKind::Registration),
-        Ok(Wire::PvgMembership) => Ok(CheckKind::PvgMembership),
-        Ok(Wire::ProofOfSelfEmployment) => Ok(CheckKind::ProofOfSelfEmployment),
-        Ok(Wire::PublicLiabilityInsurance) => Ok(CheckKind::PublicLiabilityInsurance),
-        Ok(Wire::Unspecified) => Err(unspecified(field, &accepted)),
-        Err(_) => Err(unknown(field, raw, "check kind", &accepted)),
-    }
-}
-
-fn framework_status(field: &str, raw: i32) -> Result<FrameworkStatus, Invalid> {
-    use proto::FrameworkStatus as Wire;
-    let accepted = FrameworkStatus::ALL.map(FrameworkStatus::name);
-    match Wire::try_from(raw) {
-        Ok(Wire::OnFramework) => Ok(FrameworkStatus::OnFramework),
-        Ok(Wire::OpenList) => Ok(FrameworkStatus::OpenList),
-        Ok(Wire::OffFramework) => Ok(FrameworkStatus::OffFramework),
-        Ok(Wire::Unspecified) => Err(unspecified(field, &accepted)),
-        Err(_) => Err(unknown(field, raw, "framework status", &accepted)),
-    }
-}
-
-fn management_fee_kind(field: &str, raw: i32) -> Result<ManagementFeeKind, Invalid> {
-    use proto::ManagementFeeKind as Wire;
-    let accepted = ManagementFeeKind::ALL.map(ManagementFeeKind::name);
-    match Wire::try_from(raw) {
-        Ok(Wire::None) => Ok(ManagementFeeKind::None),
-        Ok(Wire::FlatWeekly) => Ok(ManagementFeeKind::FlatWeekly),
-        Ok(Wire::Percentage) => Ok(ManagementFeeKind::Percentage),
-        Ok(Wire::AdminHours) => Ok(ManagementFeeKind::AdminHours),
-        Ok(Wire::IncludedInHourlyRate) => Ok(ManagementFeeKind::IncludedInHourlyRate),
-        Ok(Wire::Unspecified) => Err(unspecified(field, &accepted)),
-        Err(_) => Err(unknown(field, raw, "management fee kind", &accepted)),
-    }
-}
-
 // ---- responses -----------------------------------------------------------------------
 
 /// The message for a provider; check statuses are worked out for `today`.
@@ -485,7 +396,7 @@ pub fn provider_message(record: &ProviderRecord, today: NaiveDate) -> proto::Pro
             .iter()
             .map(|membership| proto::FrameworkMembership {
                 authority: membership.authority.to_string(),
-                status: framework_status_number(membership.status),
+                status: membership.status.wire_number(),
             })
             .collect(),
         min_grade: record.min_grade.map_or(0, |grade| u32::from(grade.get())),
@@ -502,7 +413,7 @@ pub fn provider_message(record: &ProviderRecord, today: NaiveDate) -> proto::Pro
 fn details_message(details: &ProviderDetails) -> proto::ProviderDetails {
     proto::ProviderDetails {
         name: details.name.clone(),
-        kind: provider_kind_number(details.kind),
+        kind: details.kind.wire_number(),
         care_inspectorate_number: details
             .care_inspectorate_number
             .as_ref()
@@ -521,24 +432,22 @@ fn details_message(details: &ProviderDetails) -> proto::ProviderDetails {
 }
 
 fn fee_message(policy: &ManagementFeePolicy) -> proto::ManagementFeePolicy {
-    use proto::ManagementFeeKind as Wire;
     let money = |amount: sds_money::Money| proto::Money {
         amount: amount.to_string(),
     };
-    let kind_only = |kind: Wire| proto::ManagementFeePolicy {
-        kind: kind as i32,
+    let kind_only = proto::ManagementFeePolicy {
+        kind: policy.kind().wire_number(),
         ..proto::ManagementFeePolicy::default()
     };
     match *policy {
-        ManagementFeePolicy::None => kind_only(Wire::None),
-        ManagementFeePolicy::IncludedInHourlyRate => kind_only(Wire::IncludedInHourlyRate),
+        ManagementFeePolicy::None | ManagementFeePolicy::IncludedInHourlyRate => kind_only,
         ManagementFeePolicy::FlatWeekly { per_week } => proto::ManagementFeePolicy {
             flat_weekly: Some(money(per_week)),
-            ..kind_only(Wire::FlatWeekly)
+            ..kind_only
         },
         ManagementFeePolicy::Percentage { percent } => proto::ManagementFeePolicy {
             percentage: percent.normalize().to_string(),
-            ..kind_only(Wire::Percentage)
+            ..kind_only
         },
         ManagementFeePolicy::AdminHours {
             hours_per_week,
@@ -546,77 +455,31 @@ fn fee_message(policy: &ManagementFeePolicy) -> proto::ManagementFeePolicy {
         } => proto::ManagementFeePolicy {
             admin_hours_per_week: hours_per_week.normalize().to_string(),
             admin_hourly_rate: Some(money(hourly_rate)),
-            ..kind_only(Wire::AdminHours)
+            ..kind_only
         },
     }
 }
 
 fn grade_message(grade: &Grade) -> proto::Grade {
-    use proto::KeyQuestion as Wire;
-    let key_question = match grade.key_question {
-        KeyQuestion::SupportWellbeing => Wire::SupportWellbeing,
-        KeyQuestion::CareAndSupportPlanning => Wire::CareAndSupportPlanning,
-        KeyQuestion::Setting => Wire::Setting,
-        KeyQuestion::StaffTeam => Wire::StaffTeam,
-        KeyQuestion::Leadership => Wire::Leadership,
-        KeyQuestion::CarePlayAndLearning => Wire::CarePlayAndLearning,
-    };
     proto::Grade {
-        key_question: key_question as i32,
+        key_question: grade.key_question.wire_number(),
         grade: u32::from(grade.grade.get()),
         inspected_on: Some(date_message(grade.inspected_on)),
     }
 }
 
 fn check_message(check: &Check, today: NaiveDate) -> proto::Check {
-    use proto::{CheckKind as WireKind, CheckStatus as WireStatus};
-    let kind = match check.kind() {
-        CheckKind::Registration => WireKind::Registration,
-        CheckKind::PvgMembership => WireKind::PvgMembership,
-        CheckKind::ProofOfSelfEmployment => WireKind::ProofOfSelfEmployment,
-        CheckKind::PublicLiabilityInsurance => WireKind::PublicLiabilityInsurance,
-    };
-    let status = match check.status_on(today) {
-        CheckStatus::Valid => WireStatus::Valid,
-        CheckStatus::Expiring => WireStatus::Expiring,
-        CheckStatus::Expired => WireStatus::Expired,
-    };
     proto::Check {
-        kind: kind as i32,
+        kind: check.kind().wire_number(),
         reference: check.reference().unwrap_or_default().to_owned(),
         checked_on: Some(date_message(check.checked_on())),
         expires_on: Some(date_message(check.expires_on())),
-        status: status as i32,
+        status: check.status_on(today).wire_number(),
     }
-}
-
-fn provider_kind_number(kind: ProviderKind) -> i32 {
-    use proto::ProviderKind as Wire;
-    let wire = match kind {
-        ProviderKind::RegisteredCareService => Wire::RegisteredCareService,
-        ProviderKind::VoluntaryOrganisation => Wire::VoluntaryOrganisation,
-        ProviderKind::MicroProvider => Wire::MicroProvider,
-        ProviderKind::SelfEmployedPersonalAssistant => Wire::SelfEmployedPersonalAssistant,
-        ProviderKind::CommunityGroup => Wire::CommunityGroup,
-        ProviderKind::NonCareBusiness => Wire::NonCareBusiness,
-    };
-    wire as i32
-}
-
-fn framework_status_number(status: FrameworkStatus) -> i32 {
-    use proto::FrameworkStatus as Wire;
-    let wire = match status {
-        FrameworkStatus::OnFramework => Wire::OnFramework,
-        FrameworkStatus::OpenList => Wire::OpenList,
-        FrameworkStatus::OffFramework => Wire::OffFramework,
-    };
-    wire as i32
 }
 
 fn date_message(date: NaiveDate) -> proto::Date {
-    proto::Date {
-        iso: date.format("%Y-%m-%d").to_string(),
-    }
+    proto::Date { iso: iso(date) }
 }
 
 #[cfg(test)]

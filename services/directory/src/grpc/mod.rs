@@ -82,7 +82,7 @@ impl DirectoryApi {
         )
         .await?;
         transaction.commit().await?;
-        info!(provider_id = %id, version, change = change.name().as_str(), by = %principal.org_id, "provider changed");
+        info!(provider_id = %id, version, change = %change.name(), by = %principal.org_id, "provider changed");
         Ok(provider_message(&record, today))
     }
 
@@ -186,7 +186,7 @@ impl DirectoryService for DirectoryApi {
         request: Request<proto::RegisterProviderRequest>,
     ) -> Result<Response<proto::Provider>, Status> {
         let principal = Principal::of(&request)?.clone();
-        let details = convert::registration(request.into_inner())?;
+        let details = convert::registration(request.into_inner()).map_err(DirectoryError::from)?;
         let registrant = access::registrant(&principal)?;
         access::ensure_may_register_with_care_inspectorate_number(
             registrant,
@@ -204,7 +204,8 @@ impl DirectoryService for DirectoryApi {
         request: Request<proto::UpdateProviderRequest>,
     ) -> Result<Response<proto::Provider>, Status> {
         let principal = Principal::of(&request)?.clone();
-        let update = convert::UpdateProvider::try_from(request.into_inner())?;
+        let update = convert::UpdateProvider::try_from(request.into_inner())
+            .map_err(DirectoryError::from)?;
         access::ensure_may_update(&principal, update.id)?;
         let current_number = self.care_inspectorate_number_of(update.id).await?;
         access::ensure_keeps_care_inspectorate_number(
@@ -223,7 +224,7 @@ impl DirectoryService for DirectoryApi {
         request: Request<proto::GetProviderRequest>,
     ) -> Result<Response<proto::Provider>, Status> {
         Principal::of(&request)?;
-        let id = convert::provider_to_get(request.get_ref())?;
+        let id = convert::provider_to_get(request.get_ref()).map_err(DirectoryError::from)?;
         let mut connection = self.pool.acquire().await.map_err(DirectoryError::from)?;
         let record = loaded(store::load_provider(&mut connection, id).await?, id)?;
         Ok(Response::new(provider_message(&record, today())))
@@ -234,7 +235,10 @@ impl DirectoryService for DirectoryApi {
         request: Request<proto::SearchProvidersRequest>,
     ) -> Result<Response<proto::SearchProvidersResponse>, Status> {
         Principal::of(&request)?;
-        let convert::SearchProviders { filters, page } = request.into_inner().try_into()?;
+        let convert::SearchProviders { filters, page } = request
+            .into_inner()
+            .try_into()
+            .map_err(DirectoryError::from)?;
         Ok(Response::new(self.search(filters, page).await?))
     }
 
@@ -243,7 +247,8 @@ impl DirectoryService for DirectoryApi {
         request: Request<proto::RecordCheckRequest>,
     ) -> Result<Response<proto::Provider>, Status> {
         let principal = Principal::of(&request)?.clone();
-        let recording = convert::RecordCheck::try_from(request.into_inner())?;
+        let recording =
+            convert::RecordCheck::try_from(request.into_inner()).map_err(DirectoryError::from)?;
         access::ensure_may_record_check(&principal, recording.provider_id)?;
         let change = ProviderChange::Check(recording.check);
         let provider = self
@@ -257,7 +262,8 @@ impl DirectoryService for DirectoryApi {
         request: Request<proto::RecordGradesRequest>,
     ) -> Result<Response<proto::Provider>, Status> {
         let principal = Principal::of(&request)?.clone();
-        let recording = convert::RecordGrades::try_from(request.into_inner())?;
+        let recording =
+            convert::RecordGrades::try_from(request.into_inner()).map_err(DirectoryError::from)?;
         access::ensure_may_record_grades(&principal)?;
         let change = ProviderChange::Grades(recording.grades);
         let provider = self
@@ -271,7 +277,8 @@ impl DirectoryService for DirectoryApi {
         request: Request<proto::SetFrameworkStatusRequest>,
     ) -> Result<Response<proto::Provider>, Status> {
         let principal = Principal::of(&request)?.clone();
-        let setting = convert::SetFrameworkStatus::try_from(request.into_inner())?;
+        let setting = convert::SetFrameworkStatus::try_from(request.into_inner())
+            .map_err(DirectoryError::from)?;
         access::ensure_may_set_framework_status(&principal, &setting.membership.authority)?;
         let change = ProviderChange::FrameworkStatus(setting.membership);
         let provider = self
@@ -285,7 +292,8 @@ impl DirectoryService for DirectoryApi {
         request: Request<proto::SetCareInspectorateNumberRequest>,
     ) -> Result<Response<proto::Provider>, Status> {
         let principal = Principal::of(&request)?.clone();
-        let setting = convert::SetCareInspectorateNumber::try_from(request.into_inner())?;
+        let setting = convert::SetCareInspectorateNumber::try_from(request.into_inner())
+            .map_err(DirectoryError::from)?;
         access::ensure_may_set_care_inspectorate_number(&principal)?;
         let change = ProviderChange::CareInspectorateNumber(setting.number);
         let provider = self
@@ -313,7 +321,7 @@ impl DirectoryService for DirectoryApi {
                 "has {} rows; send at most {MAX_ROWS_PER_BATCH} per request",
                 services.len()
             );
-            return Err(Invalid::new("services", problem).into());
+            return Err(DirectoryError::from(Invalid::new("services", problem)).into());
         }
         let mut rejections = Vec::new();
         let mut rows = Vec::with_capacity(services.len());

@@ -2,6 +2,8 @@
 //! number of rows (upsert providers, upsert grades, move versions, record history), so a
 //! batch of a thousand services costs about what one costs.
 
+use sds_platform::StoreContext as _;
+use sds_vocabulary::NamedEnum as _;
 use std::collections::{HashMap, HashSet};
 
 use sqlx::PgConnection;
@@ -97,7 +99,8 @@ pub async fn import_services(
     .bind(ProviderKind::RegisteredCareService.name())
     .bind(actor)
     .fetch_all(&mut *connection)
-    .await?;
+    .await
+    .operation("upsert imported services")?;
 
     let proposed_id_of: HashMap<&str, Uuid> = numbers
         .iter()
@@ -135,7 +138,8 @@ pub async fn import_services(
     .bind(&registered)
     .bind(actor)
     .fetch_all(&mut *connection)
-    .await?;
+    .await
+    .operation("move imported providers to their next version")?;
 
     let registered_set: HashSet<Uuid> = registered.iter().copied().collect();
     let history_ids: Vec<Uuid> = versions.iter().map(|(id, _)| *id).collect();
@@ -144,9 +148,9 @@ pub async fn import_services(
         .iter()
         .map(|(id, _)| {
             if registered_set.contains(id) {
-                ChangeName::Registered.as_str()
+                ChangeName::Registered.name()
             } else {
-                ChangeName::Import.as_str()
+                ChangeName::Import.name()
             }
         })
         .collect();
@@ -160,7 +164,8 @@ pub async fn import_services(
     .bind(&history_changes)
     .bind(actor)
     .execute(&mut *connection)
-    .await?;
+    .await
+    .operation("record imported provider changes")?;
 
     let unchanged = services.len() - all_touched.len();
     Ok(ImportOutcome {
@@ -209,6 +214,7 @@ async fn import_grades(
     .bind(&inspected_on)
     .bind(actor)
     .fetch_all(&mut *connection)
-    .await?;
+    .await
+    .operation("insert imported grades")?;
     Ok(regraded.into_iter().collect())
 }

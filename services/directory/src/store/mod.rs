@@ -6,6 +6,8 @@ mod import;
 mod rows;
 mod search;
 
+use sds_platform::StoreContext as _;
+use sds_vocabulary::NamedEnum as _;
 use std::collections::HashMap;
 
 use anyhow::Context as _;
@@ -67,10 +69,11 @@ pub async fn insert_provider(
         "INSERT INTO provider_change (provider_id, version, change, changed_by) VALUES ($1, 1, $2, $3)",
     )
     .bind(id.as_uuid())
-    .bind(ChangeName::Registered.as_str())
+    .bind(ChangeName::Registered.name())
     .bind(actor)
     .execute(&mut *connection)
-    .await?;
+    .await
+    .operation("record provider registration")?;
     Ok(())
 }
 
@@ -106,7 +109,8 @@ pub async fn lock_provider(
         sqlx::query_scalar("SELECT version FROM provider WHERE id = $1 FOR UPDATE")
             .bind(id.as_uuid())
             .fetch_optional(&mut *connection)
-            .await?;
+            .await
+            .operation("lock provider")?;
     version
         .map(|version| {
             u64::try_from(version).map_err(|error| DirectoryError::Internal(error.into()))
@@ -167,7 +171,8 @@ async fn replace_details(
     .bind(&details.contact_email)
     .bind(&details.contact_phone)
     .execute(&mut *connection)
-    .await?;
+    .await
+    .operation("replace provider details")?;
     Ok(())
 }
 
@@ -192,7 +197,8 @@ async fn record_check(
     .bind(check.expires_on())
     .bind(actor)
     .execute(&mut *connection)
-    .await?;
+    .await
+    .operation("upsert provider check")?;
     Ok(())
 }
 
@@ -226,7 +232,8 @@ async fn record_grades(
     .bind(inspected_on)
     .bind(actor)
     .execute(&mut *connection)
-    .await?;
+    .await
+    .operation("insert grades")?;
     Ok(())
 }
 
@@ -247,7 +254,8 @@ async fn set_framework_status(
     .bind(membership.status.name())
     .bind(actor)
     .execute(&mut *connection)
-    .await?;
+    .await
+    .operation("upsert framework membership")?;
     Ok(())
 }
 
@@ -287,9 +295,10 @@ pub async fn record_new_version(
     )
     .bind(id.as_uuid())
     .bind(actor)
-    .bind(change.as_str())
+    .bind(change.name())
     .fetch_one(&mut *connection)
-    .await?;
+    .await
+    .operation("record provider version")?;
     u64::try_from(version).map_err(|error| DirectoryError::Internal(error.into()))
 }
 
@@ -303,7 +312,8 @@ pub async fn care_inspectorate_number_of(
         sqlx::query_scalar("SELECT care_inspectorate_number FROM provider WHERE id = $1")
             .bind(id.as_uuid())
             .fetch_optional(&mut *connection)
-            .await?;
+            .await
+            .operation("read care inspectorate number")?;
     let Some(number) = row else {
         return Ok(None);
     };
@@ -339,28 +349,32 @@ pub async fn load_providers(
     )
     .bind(&uuids)
     .fetch_all(&mut *connection)
-    .await?;
+    .await
+    .operation("select providers")?;
     let grades: Vec<GradeRow> = sqlx::query_as(
         "SELECT provider_id, key_question, grade, inspected_on FROM current_grade \
          WHERE provider_id = ANY($1)",
     )
     .bind(&uuids)
     .fetch_all(&mut *connection)
-    .await?;
+    .await
+    .operation("select current grades")?;
     let checks: Vec<CheckRow> = sqlx::query_as(
         "SELECT provider_id, kind, reference, checked_on, expires_on FROM provider_check \
          WHERE provider_id = ANY($1)",
     )
     .bind(&uuids)
     .fetch_all(&mut *connection)
-    .await?;
+    .await
+    .operation("select provider checks")?;
     let frameworks: Vec<FrameworkRow> = sqlx::query_as(
         "SELECT provider_id, authority, status FROM framework_membership \
          WHERE provider_id = ANY($1) ORDER BY authority",
     )
     .bind(&uuids)
     .fetch_all(&mut *connection)
-    .await?;
+    .await
+    .operation("select framework memberships")?;
 
     let mut grades_of = group_by_provider(grades, |row| (row.provider_id, row.into_grade()))?;
     let mut checks_of = group_by_provider(checks, |row| (row.provider_id, row.into_check()))?;

@@ -6,6 +6,7 @@ use anyhow::{Context, anyhow};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sds_money::Money;
+use sds_vocabulary::NamedEnum as _;
 use uuid::Uuid;
 
 use crate::domain::fee::{FeeFields, ManagementFeeKind};

@@ -3,6 +3,8 @@
 //! and another snapshot, so pages can overlap or leave gaps when the directory changes in
 //! between (see `domain::search`).
 
+use sds_platform::StoreContext as _;
+use sds_vocabulary::NamedEnum as _;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -72,7 +74,8 @@ pub async fn search(
     .bind(limit)
     .bind(offset)
     .fetch_one(&mut *connection)
-    .await?;
+    .await
+    .operation("search providers")?;
     let total_matches =
         u64::try_from(total_matches).map_err(|error| DirectoryError::Internal(error.into()))?;
     Ok((

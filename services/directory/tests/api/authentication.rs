@@ -136,7 +136,7 @@ async fn call(app: &TestApp, rpc: Rpc, token: Option<&str>) -> Result<(), Status
 #[tokio::test]
 async fn every_rpc_refuses_a_missing_expired_badly_signed_or_malformed_token() {
     let app = TestApp::spawn().await;
-    let staff = authority_staff("aberdeenshire", &["commissioning"]);
+    let staff = authority_staff("aberdeenshire", &[sds_platform::Role::Commissioning]);
     let expired = expired_token(&staff);
     let badly_signed = TokenIssuer::shared_secret("not-the-secret-this-server-trusts")
         .issue(&staff, Duration::from_secs(3600))

@@ -177,7 +177,10 @@ async fn commissioning_staff_correct_and_clear_a_number() {
 async fn only_commissioning_staff_set_a_number_and_a_refusal_writes_nothing() {
     let app = TestApp::spawn().await;
     let (provider, own_token) = app.provider_registers_itself(details("Garioch Care")).await;
-    let social_worker = token_for(&authority_staff("aberdeenshire", &["social_worker"]));
+    let social_worker = token_for(&authority_staff(
+        "aberdeenshire",
+        &[sds_platform::Role::Practitioner],
+    ));
     let before = app.row_counts().await;
 
     for token in [

@@ -13,7 +13,10 @@ async fn any_authenticated_organisation_gets_a_provider() {
     let (provider, _) = app
         .provider_registers_itself(details("Banchory Music Lessons"))
         .await;
-    let social_worker = token_for(&authority_staff("highland", &["social_worker"]));
+    let social_worker = token_for(&authority_staff(
+        "highland",
+        &[sds_platform::Role::Practitioner],
+    ));
 
     for token in [social_worker, holder_token(), any_provider_token()] {
         let got = app

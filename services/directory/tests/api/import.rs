@@ -288,7 +288,10 @@ async fn a_thousand_services_import_in_one_batch_and_a_second_pass_updates_the_c
 #[tokio::test]
 async fn only_commissioning_staff_run_the_import() {
     let app = TestApp::spawn().await;
-    let social_worker = token_for(&authority_staff("aberdeenshire", &["social_worker"]));
+    let social_worker = token_for(&authority_staff(
+        "aberdeenshire",
+        &[sds_platform::Role::Practitioner],
+    ));
 
     for token in [new_provider_token(), social_worker, holder_token()] {
         let result = app

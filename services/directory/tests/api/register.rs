@@ -296,7 +296,10 @@ async fn a_provider_whose_token_names_no_uuid_cannot_register() {
 #[tokio::test]
 async fn only_providers_and_commissioning_staff_register_providers() {
     let app = TestApp::spawn().await;
-    let social_worker = token_for(&authority_staff("aberdeenshire", &["social_worker"]));
+    let social_worker = token_for(&authority_staff(
+        "aberdeenshire",
+        &[sds_platform::Role::Practitioner],
+    ));
 
     for token in [social_worker, holder_token()] {
         let result = app

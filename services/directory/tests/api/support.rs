@@ -2,15 +2,14 @@
 //! the usual callers, example messages, and ways to look at what was written.
 
 use prost::Message as _;
-use sds_directory::{SCHEMA, grpc_service, migrate};
-use sds_platform::server::ServiceSet;
-use sds_platform::{OrgKind, Principal};
+use sds_directory::SCHEMA;
+use sds_directory::domain::ChangeName;
+use sds_platform::{AuthorityId, OrgKind, Principal, Role};
 use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_proto::v1::{self as proto, Event};
-use sds_testkit::{
-    SpawnedService, authority_staff, bearer, fresh_database, provider_org, test_authenticator,
-    token_for,
-};
+use sds_testkit::{TestProcess, authority_staff, bearer, provider_org, token_for};
+use sds_vocabulary::NamedEnum as _;
+use sds_vocabulary::named_enum::WireEnum as _;
 use sqlx::PgPool;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -18,28 +17,21 @@ use uuid::Uuid;
 
 pub type Client = DirectoryServiceClient<Channel>;
 
-/// The directory, serving on its own database.
+/// The directory, serving on its own database, composed as `sds serve` composes it.
 pub struct TestApp {
     pub pool: PgPool,
     client: Client,
-    _service: SpawnedService,
+    _process: TestProcess,
 }
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        sds_testkit::init_test_logging();
-        let database = fresh_database().await;
-        let pool = database.pool_for_schema(SCHEMA).await;
-        migrate(&pool).await.expect("migrate the directory schema");
-        let service = SpawnedService::spawn(
-            ServiceSet::new().add(grpc_service(pool.clone(), test_authenticator())),
-        )
-        .await;
-        let client = DirectoryServiceClient::new(service.channel().await);
+        let process = TestProcess::start(vec![sds_directory::component()]).await;
+        let client = DirectoryServiceClient::new(process.channel().await);
         TestApp {
-            pool,
+            pool: process.pool(SCHEMA),
             client,
-            _service: service,
+            _process: process,
         }
     }
 
@@ -218,10 +210,12 @@ impl OutboxEvent {
         .expect("event carries a provider")
     }
 
-    /// The `change` of a `provider.updated`, empty for other events.
+    /// The `change` of a `provider.updated` by name, empty for other events.
     pub fn change(&self) -> &str {
         match &self.event.body {
-            Some(proto::event::Body::ProviderUpdated(body)) => &body.change,
+            Some(proto::event::Body::ProviderUpdated(body)) => {
+                ChangeName::from_wire("change", body.change).map_or("", ChangeName::name)
+            }
             _ => "",
         }
     }
@@ -231,7 +225,7 @@ impl OutboxEvent {
 
 /// Commissioning staff of `authority`.
 pub fn commissioning(authority: &str) -> String {
-    token_for(&authority_staff(authority, &["commissioning"]))
+    token_for(&authority_staff(authority, &[Role::Commissioning]))
 }
 
 /// The token of provider `id`.
@@ -255,7 +249,7 @@ pub fn holder_token() -> String {
         org_id: "aberdeenshire-isf-charity".into(),
         org_kind: OrgKind::Holder,
         roles: vec![],
-        authorities: vec!["aberdeenshire".into()],
+        authorities: vec![AuthorityId::parse("authority", "aberdeenshire").expect("valid")],
         person_id: None,
     })
 }

@@ -1,0 +1,141 @@
+//! The service unit: everything one service brings to a process, as one value.
+//!
+//! A service crate exposes `pub fn component() -> Component`: its name (what `sds serve
+//! --only` selects), its PostgreSQL schema and migrations, its gRPC services, its event
+//! consumers and its background tasks. It writes no wiring of its own: [`crate::build`]
+//! connects, migrates, serves, relays its outbox, prunes, runs its consumers and tasks, and
+//! stops them all the same way for every service.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use sds_events::{ConsumerConfig, EventHandler};
+use sds_platform::server::ServiceSet;
+use sds_platform::{Authenticator, PlatformConfig};
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use tokio_util::sync::CancellationToken;
+
+/// What a service's parts are built from: its own pool (working in its schema), the
+/// process's token verifier, JetStream and configuration.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub pool: PgPool,
+    pub authenticator: Authenticator,
+    pub jetstream: async_nats::jetstream::Context,
+    pub config: Arc<PlatformConfig>,
+}
+
+type GrpcFactory = Box<dyn Fn(&Context, ServiceSet) -> ServiceSet + Send + Sync>;
+type Start =
+    Box<dyn FnOnce(Context, CancellationToken) -> BoxFuture<'static, anyhow::Result<()>> + Send>;
+
+/// Something that runs until cancelled: a consumer or a background task.
+pub(crate) struct Worker {
+    pub(crate) name: String,
+    pub(crate) start: Start,
+}
+
+/// One service, as a value a process composes.
+pub struct Component {
+    pub(crate) name: &'static str,
+    pub(crate) schema: &'static str,
+    pub(crate) migrator: &'static Migrator,
+    pub(crate) grpc: Vec<GrpcFactory>,
+    pub(crate) workers: Vec<Worker>,
+}
+
+impl std::fmt::Debug for Component {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let workers: Vec<&str> = self
+            .workers
+            .iter()
+            .map(|worker| worker.name.as_str())
+            .collect();
+        formatter
+            .debug_struct("Component")
+            .field("name", &self.name)
+            .field("schema", &self.schema)
+            .field("workers", &workers)
+            .finish()
+    }
+}
+
+impl Component {
+    /// A service named `name` (lowercase, what `--only` takes) owning `schema`, whose tables
+    /// `migrator` creates. The outbox, inbox and dead-letter tables come with every service.
+    pub fn new(name: &'static str, schema: &'static str, migrator: &'static Migrator) -> Component {
+        Component {
+            name,
+            schema,
+            migrator,
+            grpc: Vec::new(),
+            workers: Vec::new(),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    pub fn schema(&self) -> &'static str {
+        self.schema
+    }
+
+    /// Adds the service's gRPC services to the process's server; `add` usually wraps them in
+    /// `context.authenticator` as an interceptor.
+    pub fn grpc(
+        mut self,
+        add: impl Fn(&Context, ServiceSet) -> ServiceSet + Send + Sync + 'static,
+    ) -> Component {
+        self.grpc.push(Box::new(add));
+        self
+    }
+
+    /// Adds a durable consumer named `durable_name` (shared by every replica of the service;
+    /// prefix it with the service's name) whose handler `make` builds once the service's
+    /// pool exists. It receives the event types the handler declares.
+    pub fn consumer<H: EventHandler>(
+        mut self,
+        durable_name: &'static str,
+        make: impl FnOnce(&Context) -> H + Send + 'static,
+    ) -> Component {
+        let start: Start = Box::new(move |context, cancel| {
+            Box::pin(async move {
+                let handler = make(&context);
+                let config = ConsumerConfig {
+                    poison_attempts: context.config.events.poison_attempts,
+                    ..ConsumerConfig::new(durable_name)
+                };
+                sds_events::run_consumer(
+                    context.pool.clone(),
+                    context.jetstream.clone(),
+                    config,
+                    handler,
+                    cancel.cancelled_owned(),
+                )
+                .await
+            })
+        });
+        self.workers.push(Worker {
+            name: format!("consumer {durable_name}"),
+            start,
+        });
+        self
+    }
+
+    /// Adds a background task that runs until its cancellation token is cancelled, then
+    /// finishes what it holds and returns.
+    pub fn task<F, Fut>(mut self, name: &'static str, run: F) -> Component
+    where
+        F: FnOnce(Context, CancellationToken) -> Fut + Send + 'static,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        self.workers.push(Worker {
+            name: format!("task {name}"),
+            start: Box::new(move |context, cancel| Box::pin(run(context, cancel))),
+        });
+        self
+    }
+}

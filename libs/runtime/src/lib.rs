@@ -1,0 +1,20 @@
+//! One way to put services into a process. Each service crate exposes a [`Component`];
+//! `sds serve`, `sds serve --only NAME`, `sds migrate` and the test harness all pass their
+//! components to [`build`] (or [`migrate`]), so there is one wiring and it is the tested one.
+//!
+//! What every component gets from [`Process::run`], the same way:
+//! - its own pool in its own schema, sized from the process's connection budget;
+//! - its gRPC services on the process's one port, behind health and reflection;
+//! - a relay for its outbox and a pruner for its outbox and inbox;
+//! - its consumers and background tasks, on one task tracker with one cancellation token.
+//!
+//! Shutdown, in order: health turns NOT_SERVING and in-flight RPCs drain (with the drain
+//! deadline); then the token is cancelled and relays, consumers and tasks finish what they
+//! hold (with the stop timeout); then pools close.
+
+mod component;
+mod process;
+
+pub use component::{Component, Context};
+pub use process::{Process, build, migrate, select};
+pub use tokio_util::sync::CancellationToken;

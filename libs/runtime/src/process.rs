@@ -1,0 +1,278 @@
+//! Composing components into one running process.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use sds_events::{Relay, RelayConfig, Retention};
+use sds_platform::server::{GrpcServer, ServiceSet};
+use sds_platform::{Authenticator, PlatformConfig, db};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{Instrument as _, error, info, info_span, warn};
+
+use crate::component::{Component, Context, Worker};
+
+/// Fewest connections a service's pool gets, whatever the budget: a relay overlaps up to
+/// three batches, each in its own transaction, and requests need some too.
+const MIN_CONNECTIONS_PER_SERVICE: u32 = 2;
+
+/// The components named in `only` (all of them when `only` is empty), in composition order.
+/// An unknown name is refused with the names there are.
+pub fn select(all: Vec<Component>, only: &[String]) -> anyhow::Result<Vec<Component>> {
+    if only.is_empty() {
+        return Ok(all);
+    }
+    let known: Vec<&str> = all.iter().map(Component::name).collect();
+    for wanted in only {
+        if !known.contains(&wanted.as_str()) {
+            anyhow::bail!(
+                "--only: there is no service {wanted:?}; services: {}",
+                known.join(", ")
+            );
+        }
+    }
+    Ok(all
+        .into_iter()
+        .filter(|component| only.iter().any(|wanted| wanted == component.name()))
+        .collect())
+}
+
+/// Each service's share of the process's connection budget.
+fn connections_per_service(config: &PlatformConfig, services: usize) -> u32 {
+    let services = u32::try_from(services.max(1)).unwrap_or(u32::MAX);
+    (config.database_max_connections / services).max(MIN_CONNECTIONS_PER_SERVICE)
+}
+
+/// Opens each component's pool and applies its migrations (outbox and inbox first, then its
+/// own). Returns the pools in component order.
+async fn connect_and_migrate(
+    config: &PlatformConfig,
+    components: &[Component],
+) -> anyhow::Result<Vec<PgPool>> {
+    let per_service = connections_per_service(config, components.len());
+    let mut pools = Vec::with_capacity(components.len());
+    for component in components {
+        let pool = db::connect(&config.database_url, component.schema, per_service).await?;
+        sds_events::migrate(&pool)
+            .await
+            .with_context(|| format!("create the {} outbox and inbox", component.name))?;
+        db::migrate(&pool, component.migrator)
+            .await
+            .with_context(|| format!("apply the {} migrations", component.name))?;
+        pools.push(pool);
+    }
+    Ok(pools)
+}
+
+/// Applies every component's migrations, then closes its connections (`sds migrate`).
+pub async fn migrate(config: &PlatformConfig, components: &[Component]) -> anyhow::Result<()> {
+    for pool in connect_and_migrate(config, components).await? {
+        pool.close().await;
+    }
+    Ok(())
+}
+
+/// A process built from components: migrated, connected, its listener bound.
+pub struct Process {
+    server: GrpcServer,
+    services: ServiceSet,
+    config: Arc<PlatformConfig>,
+    units: Vec<(Component, Context)>,
+}
+
+impl std::fmt::Debug for Process {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Process")
+            .field("addr", &self.server.local_addr())
+            .field("services", &self.services)
+            .finish()
+    }
+}
+
+/// Connects to PostgreSQL and NATS, migrates every component and binds the gRPC listener
+/// (port 0 picks a free one). Nothing runs until [`Process::run`].
+pub async fn build(config: PlatformConfig, components: Vec<Component>) -> anyhow::Result<Process> {
+    let config = Arc::new(config);
+    let authenticator = Authenticator::from_config(&config.jwt)?;
+    let pools = connect_and_migrate(&config, &components).await?;
+
+    // The process must come up and take requests even while NATS is unreachable: events
+    // wait safely in the outbox until a relay can publish them.
+    let nats = async_nats::ConnectOptions::new()
+        .name("sds")
+        .retry_on_initial_connect()
+        .connect(&config.nats_url)
+        .await
+        .with_context(|| format!("connect to NATS at {}", config.nats_url))?;
+    let jetstream = async_nats::jetstream::new(nats);
+
+    let mut services = ServiceSet::new();
+    let mut units = Vec::with_capacity(components.len());
+    for (component, pool) in components.into_iter().zip(pools) {
+        let context = Context {
+            pool,
+            authenticator: authenticator.clone(),
+            jetstream: jetstream.clone(),
+            config: Arc::clone(&config),
+        };
+        for add in &component.grpc {
+            services = add(&context, services);
+        }
+        units.push((component, context));
+    }
+    let server = GrpcServer::bind(config.listen_addr).await?;
+    Ok(Process {
+        server,
+        services,
+        config,
+        units,
+    })
+}
+
+impl Process {
+    /// Where the gRPC server listens.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.server.local_addr()
+    }
+
+    /// The pool of the component that owns `schema`, for tests that look at what was written.
+    pub fn pool_of(&self, schema: &str) -> Option<PgPool> {
+        self.units
+            .iter()
+            .find(|(component, _)| component.schema == schema)
+            .map(|(_, context)| context.pool.clone())
+    }
+
+    /// Runs everything until `shutdown` completes, then stops in order (see the crate
+    /// documentation). Returns the gRPC server's result.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
+        let Process {
+            server,
+            services,
+            config,
+            units,
+        } = self;
+        let cancel = CancellationToken::new();
+        let tracker = TaskTracker::new();
+        let mut pools = Vec::with_capacity(units.len());
+        for (component, context) in units {
+            pools.push(context.pool.clone());
+            spawn_relay(&tracker, &cancel, component.name, &context);
+            spawn_pruner(&tracker, &cancel, component.name, &context);
+            for Worker { name, start } in component.workers {
+                let run = start(context.clone(), cancel.clone());
+                spawn_logged(&tracker, component.name, name, run);
+            }
+        }
+        tracker.close();
+
+        let served = server
+            .serve(services, shutdown, config.drain_deadline)
+            .await;
+
+        cancel.cancel();
+        let stop_timeout = config.events.stop_timeout;
+        if tokio::time::timeout(stop_timeout, tracker.wait())
+            .await
+            .is_err()
+        {
+            warn!(
+                timeout_secs = stop_timeout.as_secs(),
+                still_running = tracker.len(),
+                "relays, consumers or tasks did not stop in time; abandoning them"
+            );
+        }
+        for pool in pools {
+            pool.close().await;
+        }
+        info!("stopped");
+        served
+    }
+}
+
+fn spawn_logged(
+    tracker: &TaskTracker,
+    service: &'static str,
+    what: String,
+    run: impl Future<Output = anyhow::Result<()>> + Send + 'static,
+) {
+    let span = info_span!("worker", service, worker = %what);
+    tracker.spawn(
+        async move {
+            if let Err(failure) = run.await {
+                error!(error = format!("{failure:#}"), "stopped with an error");
+            }
+        }
+        .instrument(span),
+    );
+}
+
+fn spawn_relay(
+    tracker: &TaskTracker,
+    cancel: &CancellationToken,
+    service: &'static str,
+    context: &Context,
+) {
+    let events = &context.config.events;
+    let relay_config = RelayConfig {
+        batch_size: events.relay_batch_size,
+        poll_interval: events.relay_poll_interval,
+        ..RelayConfig::default()
+    };
+    let relay = Relay::new(
+        context.pool.clone(),
+        context.jetstream.clone(),
+        relay_config,
+    );
+    let stopped = cancel.clone().cancelled_owned();
+    spawn_logged(
+        tracker,
+        service,
+        "outbox relay".to_owned(),
+        relay.run(stopped),
+    );
+}
+
+fn spawn_pruner(
+    tracker: &TaskTracker,
+    cancel: &CancellationToken,
+    service: &'static str,
+    context: &Context,
+) {
+    let pool = context.pool.clone();
+    let events = context.config.events.clone();
+    let retention = Retention {
+        outbox: events.outbox_retention,
+        inbox: events.inbox_retention,
+    };
+    let cancel = cancel.clone();
+    let prune_every = events.prune_interval;
+    spawn_logged(tracker, service, "pruner".to_owned(), async move {
+        loop {
+            match sds_events::prune(&pool, retention).await {
+                Ok(pruned) if pruned.outbox_rows + pruned.inbox_rows > 0 => {
+                    info!(
+                        outbox_rows = pruned.outbox_rows,
+                        inbox_rows = pruned.inbox_rows,
+                        "pruned handled events"
+                    );
+                }
+                Ok(_) => {}
+                // A database outage only delays pruning.
+                Err(failure) => warn!(
+                    error = format!("{failure:#}"),
+                    "pruning failed; will try again"
+                ),
+            }
+            tokio::select! {
+                () = cancel.cancelled() => return Ok(()),
+                () = tokio::time::sleep(prune_every.max(Duration::from_secs(1))) => {}
+            }
+        }
+    });
+}

@@ -1,0 +1,10 @@
+//! The composition: every service the platform runs, in one list. `sds serve`, `sds
+//! migrate` and the system tests all take their services from here, so adding a service
+//! is writing its crate and adding its line below.
+
+use sds_runtime::Component;
+
+/// Every service, in the order they start.
+pub fn components() -> Vec<Component> {
+    vec![sds_directory::component()]
+}
