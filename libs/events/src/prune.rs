@@ -38,40 +38,48 @@ const BATCH: i64 = 5_000;
 /// Removes published outbox rows and inbox rows past their retention, in the schema of
 /// `pool`.
 pub async fn prune(pool: &PgPool, retention: Retention) -> anyhow::Result<Pruned> {
-    let mut pruned = Pruned::default();
+    let outbox_rows = delete_in_batches(
+        pool,
+        "DELETE FROM outbox WHERE event_id IN ( \
+             SELECT event_id FROM outbox \
+             WHERE published_at IS NOT NULL AND published_at < now() - $1 \
+             LIMIT $2)",
+        retention.outbox,
+    )
+    .await
+    .context("prune published outbox rows")?;
+    let inbox_rows = delete_in_batches(
+        pool,
+        "DELETE FROM inbox WHERE (consumer, event_id) IN ( \
+             SELECT consumer, event_id FROM inbox WHERE handled_at < now() - $1 LIMIT $2)",
+        retention.inbox,
+    )
+    .await
+    .context("prune old inbox rows")?;
+    Ok(Pruned {
+        outbox_rows,
+        inbox_rows,
+    })
+}
+
+/// Runs `statement` (which takes the age as `$1` and the batch size as `$2`) until a batch
+/// removes fewer rows than it may; returns how many rows went.
+async fn delete_in_batches(
+    pool: &PgPool,
+    statement: &'static str,
+    older_than: Duration,
+) -> Result<u64, sqlx::Error> {
+    let mut removed_in_all = 0;
     loop {
-        let removed = sqlx::query(
-            "DELETE FROM outbox WHERE event_id IN ( \
-                 SELECT event_id FROM outbox \
-                 WHERE published_at IS NOT NULL AND published_at < now() - $1 \
-                 LIMIT $2)",
-        )
-        .bind(retention.outbox)
-        .bind(BATCH)
-        .execute(pool)
-        .await
-        .context("prune published outbox rows")?
-        .rows_affected();
-        pruned.outbox_rows += removed;
+        let removed = sqlx::query(statement)
+            .bind(older_than)
+            .bind(BATCH)
+            .execute(pool)
+            .await?
+            .rows_affected();
+        removed_in_all += removed;
         if removed < BATCH.unsigned_abs() {
-            break;
+            return Ok(removed_in_all);
         }
     }
-    loop {
-        let removed = sqlx::query(
-            "DELETE FROM inbox WHERE (consumer, event_id) IN ( \
-                 SELECT consumer, event_id FROM inbox WHERE handled_at < now() - $1 LIMIT $2)",
-        )
-        .bind(retention.inbox)
-        .bind(BATCH)
-        .execute(pool)
-        .await
-        .context("prune old inbox rows")?
-        .rows_affected();
-        pruned.inbox_rows += removed;
-        if removed < BATCH.unsigned_abs() {
-            break;
-        }
-    }
-    Ok(pruned)
 }

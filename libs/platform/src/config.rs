@@ -158,38 +158,36 @@ impl PlatformConfig {
             }
         };
 
-        let seconds = |variable: &'static str, default: &str| -> Result<Duration, ConfigError> {
-            let value: u64 = parse_setting(
-                variable,
-                &get(variable, default),
-                "a whole number of seconds",
-            )?;
-            Ok(Duration::from_secs(value))
-        };
-        let hours = |variable: &'static str, default: &str| -> Result<Duration, ConfigError> {
-            let value: u64 =
-                parse_setting(variable, &get(variable, default), "a whole number of hours")?;
-            Ok(Duration::from_secs(value.saturating_mul(HOUR)))
-        };
-        let at_least_one = |variable: &'static str, value: u64| -> Result<u64, ConfigError> {
-            if value == 0 {
-                return Err(ConfigError {
+        // Whole numbers of at least one: a zero limit or interval is a mistake, not a choice.
+        let positive =
+            |variable: &'static str, default: &str, unit: &str| -> Result<u64, ConfigError> {
+                let value: u64 = parse_setting(
                     variable,
-                    problem: "is 0; it must be at least 1".into(),
-                });
-            }
-            Ok(value)
+                    &get(variable, default),
+                    &format!("a whole number of {unit}"),
+                )?;
+                if value == 0 {
+                    return Err(ConfigError {
+                        variable,
+                        problem: "is 0; it must be at least 1".into(),
+                    });
+                }
+                Ok(value)
+            };
+        let seconds = |variable: &'static str, default: &str| {
+            positive(variable, default, "seconds").map(Duration::from_secs)
+        };
+        let hours = |variable: &'static str, default: &str| {
+            positive(variable, default, "hours")
+                .map(|hours| Duration::from_secs(hours.saturating_mul(HOUR)))
+        };
+        let count = |variable: &'static str, default: &str, unit: &str| {
+            positive(variable, default, unit)
+                .map(|value| usize::try_from(value).unwrap_or(usize::MAX))
         };
         let server = ServerConfig {
             request_timeout: seconds("SDS_REQUEST_TIMEOUT_SECONDS", "30")?,
-            max_concurrent_requests: at_least_one(
-                "SDS_MAX_CONCURRENT_REQUESTS",
-                parse_setting(
-                    "SDS_MAX_CONCURRENT_REQUESTS",
-                    &get("SDS_MAX_CONCURRENT_REQUESTS", "256"),
-                    "a whole number of requests",
-                )?,
-            )? as usize,
+            max_concurrent_requests: count("SDS_MAX_CONCURRENT_REQUESTS", "256", "requests")?,
         };
         let inbox_retention = hours("SDS_INBOX_RETENTION_HOURS", "1080")?;
         if inbox_retention <= EVENTS_MAX_AGE {
@@ -203,41 +201,22 @@ impl PlatformConfig {
             });
         }
         let events = EventsConfig {
-            relay_batch_size: at_least_one(
-                "SDS_RELAY_BATCH_SIZE",
-                parse_setting(
-                    "SDS_RELAY_BATCH_SIZE",
-                    &get("SDS_RELAY_BATCH_SIZE", "500"),
-                    "a whole number of rows",
-                )?,
-            )? as usize,
-            relay_poll_interval: Duration::from_millis(at_least_one(
+            relay_batch_size: count("SDS_RELAY_BATCH_SIZE", "500", "rows")?,
+            relay_poll_interval: Duration::from_millis(positive(
                 "SDS_RELAY_POLL_MS",
-                parse_setting(
-                    "SDS_RELAY_POLL_MS",
-                    &get("SDS_RELAY_POLL_MS", "1000"),
-                    "a whole number of milliseconds",
-                )?,
+                "1000",
+                "milliseconds",
             )?),
             stop_timeout: seconds("SDS_RELAY_STOP_SECONDS", "10")?,
-            poison_attempts: at_least_one(
+            poison_attempts: i64::try_from(positive(
                 "SDS_CONSUMER_POISON_ATTEMPTS",
-                parse_setting(
-                    "SDS_CONSUMER_POISON_ATTEMPTS",
-                    &get("SDS_CONSUMER_POISON_ATTEMPTS", "3"),
-                    "a whole number of deliveries",
-                )?,
-            )? as i64,
+                "3",
+                "deliveries",
+            )?)
+            .unwrap_or(i64::MAX),
             outbox_retention: hours("SDS_OUTBOX_RETENTION_HOURS", "168")?,
             inbox_retention,
-            prune_interval: Duration::from_secs(at_least_one(
-                "SDS_PRUNE_INTERVAL_SECONDS",
-                parse_setting(
-                    "SDS_PRUNE_INTERVAL_SECONDS",
-                    &get("SDS_PRUNE_INTERVAL_SECONDS", "3600"),
-                    "a whole number of seconds",
-                )?,
-            )?),
+            prune_interval: seconds("SDS_PRUNE_INTERVAL_SECONDS", "3600")?,
         };
 
         Ok(Self {

@@ -276,3 +276,47 @@ fn spawn_pruner(
         }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static NO_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate::Migrator::DEFAULT;
+
+    fn composition() -> Vec<Component> {
+        vec![
+            Component::new("directory", "directory", &NO_MIGRATIONS),
+            Component::new("ledger", "ledger", &NO_MIGRATIONS),
+        ]
+    }
+
+    #[test]
+    fn only_picks_the_named_services_and_refuses_unknown_names() {
+        let all = select(composition(), &[]).unwrap();
+        assert_eq!(all.len(), 2);
+        let ledger = select(composition(), &["ledger".to_owned()]).unwrap();
+        assert_eq!(
+            ledger.iter().map(Component::name).collect::<Vec<_>>(),
+            ["ledger"]
+        );
+        let error = select(composition(), &["payment".to_owned()]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "--only: there is no service \"payment\"; services: directory, ledger"
+        );
+    }
+
+    #[test]
+    fn the_connection_budget_is_shared_among_services_with_a_floor() {
+        let mut config = PlatformConfig::from_lookup(|_| None).unwrap();
+        config.database_max_connections = 12;
+        assert_eq!(connections_per_service(&config, 1), 12);
+        assert_eq!(connections_per_service(&config, 6), 2);
+        assert_eq!(connections_per_service(&config, 4), 3);
+        config.database_max_connections = 3;
+        assert_eq!(
+            connections_per_service(&config, 6),
+            MIN_CONNECTIONS_PER_SERVICE
+        );
+    }
+}
