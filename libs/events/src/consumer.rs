@@ -30,7 +30,7 @@ use futures::StreamExt as _;
 use prost::Message as _;
 use sds_proto::v1::Event;
 use sds_proto::v1::event::Body;
-use sds_vocabulary::NamedEnum;
+use sds_vocabulary::{AuthorityId, NamedEnum};
 use sqlx::{PgConnection, PgPool};
 use tracing::{Instrument as _, error, info_span, warn};
 use uuid::Uuid;
@@ -113,7 +113,7 @@ pub struct Received {
     pub consumer: String,
     pub event_id: Uuid,
     pub event_type: EventType,
-    pub authority: String,
+    pub authority: AuthorityId,
     pub aggregate_id: String,
     pub aggregate_version: u64,
     pub occurred_at: Option<prost_types::Timestamp>,
@@ -292,6 +292,8 @@ fn decode(
         )));
     };
     let event_type = EventType::of(&body);
+    let authority = AuthorityId::parse("authority", &envelope.authority)
+        .map_err(|invalid| refuse(format!("the envelope's {invalid}")))?;
     if event_type.name() != envelope.event_type {
         return Err(refuse(format!(
             "the envelope says {} but carries a {} body",
@@ -304,7 +306,7 @@ fn decode(
             consumer: consumer.to_owned(),
             event_id,
             event_type,
-            authority: envelope.authority,
+            authority,
             aggregate_id: envelope.aggregate_id,
             aggregate_version: envelope.aggregate_version,
             occurred_at: envelope.occurred_at,
