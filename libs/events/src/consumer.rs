@@ -349,8 +349,15 @@ async fn handle_message<H: EventHandler>(
         return;
     }
 
+    // Messaging semantic conventions, so a collector shows the handler as the consumer side
+    // of the change's trace (it continues the trace stored in the envelope).
     let span = info_span!(
         "event.handle",
+        otel.kind = "consumer",
+        messaging.system = "nats",
+        messaging.operation.type = "process",
+        messaging.destination.name = %message.subject,
+        messaging.consumer.group.name = %config.durable_name,
         consumer = %config.durable_name,
         event_type = %decoded.received.event_type,
         event_id = %decoded.received.event_id,
