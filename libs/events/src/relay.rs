@@ -9,8 +9,9 @@
 //!   next round publishes it again with the same `Nats-Msg-Id`, which JetStream drops
 //!   within its duplicate window (consumers' inbox tables cover anything older);
 //! - several relays on one schema never claim the same row at once (`SKIP LOCKED`);
-//! - a stream that has gone (NATS restarted with an empty store) is provisioned again
-//!   before the next attempt, so the outbox does not wait for a restart of the service.
+//! - the relay provisions the events stream itself: once as it starts, and again after
+//!   every failed round, so neither a first start against an empty NATS nor a stream that
+//!   has gone (NATS restarted with an empty store) waits for a restart of the service;
 //!
 //! Order: one relay publishes rows in the order they were inserted. Several relays on one
 //! schema, or a batch that failed and is retried, can put a later event ahead of an earlier
@@ -49,6 +50,10 @@ pub struct RelayConfig {
     pub min_backoff: Duration,
     /// The longest pause between failed rounds.
     pub max_backoff: Duration,
+    /// How long the caller waits for [`Relay::run`] to return once it signalled shutdown,
+    /// before giving up on it. `run` itself does not read it: it stops after the batch in
+    /// hand, and this bounds that wait when the database or NATS hangs.
+    pub stop_timeout: Duration,
 }
 
 impl Default for RelayConfig {
@@ -58,6 +63,7 @@ impl Default for RelayConfig {
             poll_interval: Duration::from_secs(1),
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
+            stop_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -266,11 +272,25 @@ impl Relay {
         }
     }
 
-    /// Publishes until `shutdown` completes, then returns after the batch in hand. A failed
-    /// round is logged and retried with capped exponential backoff, so a NATS or database
-    /// outage only delays events; the relay returns `Ok` once it has stopped.
+    /// Provisions the events stream, then publishes until `shutdown` completes, and returns
+    /// after the batch in hand. A failed round is logged, the stream provisioned again, and
+    /// the round retried with backoff from `min_backoff` doubling to `max_backoff`, so a NATS
+    /// or database outage only delays events; the relay returns `Ok` once it has stopped.
+    /// The caller bounds its wait for that with [`RelayConfig::stop_timeout`].
+    ///
+    /// Provisioning is not retried on its own before the first round: while NATS is away
+    /// the rounds fail too and record the attempt on the waiting rows, which is where an
+    /// operator looks, and each failure provisions again.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let mut shutdown = std::pin::pin!(shutdown);
+        tokio::select! {
+            () = shutdown.as_mut() => return Ok(()),
+            provisioned = crate::ensure_stream(&self.jetstream) => {
+                if let Err(stream_error) = provisioned {
+                    warn!(error = %format!("{stream_error:#}"), "events stream not provisioned yet; the relay keeps trying");
+                }
+            }
+        }
         let wake = Arc::new(Notify::new());
         let listener_task = tokio::spawn(listen_for_commits(
             self.pool.clone(),
@@ -300,9 +320,17 @@ impl Relay {
                 }
                 Err(error) => {
                     warn!(error = %format!("{error:#}"), retry_in = ?backoff, "outbox relay round failed");
-                    // Cheap and idempotent; it brings back a stream lost with a NATS store.
-                    if let Err(stream_error) = crate::ensure_stream(&self.jetstream).await {
-                        debug!(error = %format!("{stream_error:#}"), "events stream not reachable yet");
+                    // Cheap and idempotent; it brings back a stream lost with a NATS store. It
+                    // waits for NATS's answer, which an outage delays: shutdown must not.
+                    if !stopping {
+                        tokio::select! {
+                            () = shutdown.as_mut() => return Ok(()),
+                            provisioned = crate::ensure_stream(&self.jetstream) => {
+                                if let Err(stream_error) = provisioned {
+                                    debug!(error = %format!("{stream_error:#}"), "events stream not reachable yet");
+                                }
+                            }
+                        }
                     }
                     let pause = backoff;
                     backoff = (backoff * 2).min(self.config.max_backoff);
@@ -385,5 +413,81 @@ struct AbortOnDrop(tokio::task::JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sds_proto::v1::{Provider, ProviderRegistered, event::Body};
+    use sds_testkit::{PrivateNats, fresh_database, wait_until};
+
+    fn provider_registered() -> crate::NewEvent {
+        crate::NewEvent {
+            event_type: "provider.registered",
+            authority: "national".to_owned(),
+            aggregate_type: "provider",
+            aggregate_id: "p-1".to_owned(),
+            aggregate_version: 1,
+            body: Body::ProviderRegistered(ProviderRegistered {
+                provider: Some(Provider {
+                    id: "p-1".to_owned(),
+                    ..Default::default()
+                }),
+            }),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_relay_started_against_a_nats_without_the_stream_provisions_it_before_its_first_round()
+     {
+        let database = fresh_database().await;
+        let pool = database.pool_for_schema("relay_provisions").await;
+        crate::migrate(&pool).await.expect("migrate outbox");
+        let mut transaction = pool.begin().await.expect("begin");
+        crate::enqueue(&mut transaction, provider_registered())
+            .await
+            .expect("enqueue");
+        transaction.commit().await.expect("commit");
+        let nats = PrivateNats::start().await;
+        let jetstream =
+            jetstream::new(async_nats::connect(nats.url()).await.expect("connect NATS"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+
+        let relay = tokio::spawn(
+            Relay::new(pool.clone(), jetstream.clone(), RelayConfig::default()).run(async {
+                let _ = stopped.await;
+            }),
+        );
+        wait_until(
+            Duration::from_secs(30),
+            "the event is marked published",
+            || async {
+                let unpublished: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                        .fetch_one(&pool)
+                        .await
+                        .ok()?;
+                (unpublished == 0).then_some(())
+            },
+        )
+        .await;
+
+        let mut stream = jetstream
+            .get_stream(crate::EVENTS_STREAM)
+            .await
+            .expect("the relay created the stream");
+        assert_eq!(stream.info().await.expect("stream info").state.messages, 1);
+        // Provisioned before the first round, so that round did not fail first.
+        let attempts: i32 = sqlx::query_scalar("SELECT attempts FROM outbox")
+            .fetch_one(&pool)
+            .await
+            .expect("read attempts");
+        assert_eq!(attempts, 0);
+        let _ = stop.send(());
+        relay
+            .await
+            .expect("relay task")
+            .expect("relay stopped cleanly");
     }
 }
