@@ -12,6 +12,9 @@
 //! - the relay provisions the events stream itself: once as it starts, and again after
 //!   every failed round, so neither a first start against an empty NATS nor a stream that
 //!   has gone (NATS restarted with an empty store) waits for a restart of the service;
+//! - each batch is published in a root span of its own, linked to the trace of every event
+//!   in it (the trace context stored in the envelope), so a trace viewer leads from a
+//!   change to the publish of its event.
 //!
 //! Order: one relay publishes rows in the order they were inserted. Several relays on one
 //! schema, or a batch that failed and is retried, can put a later event ahead of an earlier
@@ -31,13 +34,16 @@ use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::message::PublishMessage;
 use bytes::Bytes;
 use futures::FutureExt as _;
+use prost::Message as _;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 use tracing::{Instrument as _, debug, info_span, warn};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use uuid::Uuid;
 
 use crate::outbox::OUTBOX_CHANNEL;
+use crate::stream::EVENTS_STREAM;
 
 /// How a relay claims, waits and retries.
 #[derive(Debug, Clone)]
@@ -74,6 +80,17 @@ pub struct Relay {
     pool: PgPool,
     jetstream: jetstream::Context,
     config: RelayConfig,
+}
+
+/// The trace context of an `sds.v1.Event` envelope, decoded without the rest of it: prost
+/// skips the other fields, so the relay does not pay for decoding bodies it only forwards.
+/// The tags must match `proto/sds/v1/events.proto`; a test checks them against `Event`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct EnvelopeTraceContext {
+    #[prost(string, tag = "8")]
+    traceparent: String,
+    #[prost(string, tag = "9")]
+    tracestate: String,
 }
 
 /// A claimed outbox row; only the relay reads these.
@@ -218,7 +235,7 @@ impl Relay {
     /// and the attempt recorded on the rows.
     async fn publish(&self, claimed: ClaimedBatch) -> anyhow::Result<PublishedBatch> {
         let ClaimedBatch { transaction, rows } = claimed;
-        let span = info_span!("outbox.publish_batch", count = rows.len());
+        let span = publish_span(&rows);
         let event_ids: Vec<Uuid> = rows.iter().map(|row| row.event_id).collect();
         match self.send_and_confirm(rows).instrument(span.clone()).await {
             Ok(()) => Ok(PublishedBatch {
@@ -227,6 +244,7 @@ impl Relay {
                 span,
             }),
             Err(publish_error) => {
+                span.record("otel.status_code", "ERROR");
                 // Release the claim first so the recorded attempt cannot be rolled back
                 // with it, and so another relay may try these rows.
                 drop(transaction.rollback().await);
@@ -361,6 +379,45 @@ impl Relay {
     }
 }
 
+/// The span of one batch. It is a root span: a batch carries the events of many changes, so
+/// it belongs to none of their traces; instead it links to each. Events written by one
+/// transaction share their trace context and sit next to each other, so one link covers
+/// them. OpenTelemetry keeps at most 128 links a span by default and counts the rest as
+/// dropped.
+fn publish_span(rows: &[PendingRow]) -> tracing::Span {
+    let span = info_span!(
+        parent: None,
+        "outbox.publish_batch",
+        otel.name = "SDS_EVENTS publish",
+        otel.kind = "producer",
+        otel.status_code = tracing::field::Empty,
+        messaging.system = "nats",
+        messaging.operation.type = "send",
+        messaging.destination.name = EVENTS_STREAM,
+        messaging.batch.message_count = rows.len(),
+    );
+    if span.is_disabled() {
+        return span;
+    }
+    let mut linked_traceparent = String::new();
+    for row in rows {
+        // An envelope that does not decode is still published; it just has no link.
+        let Ok(trace) = EnvelopeTraceContext::decode(row.payload.as_slice()) else {
+            continue;
+        };
+        if trace.traceparent.is_empty() || trace.traceparent == linked_traceparent {
+            continue;
+        }
+        if let Some(event_span) =
+            sds_platform::telemetry::stored_span_context(&trace.traceparent, &trace.tracestate)
+        {
+            span.add_link(event_span);
+        }
+        linked_traceparent = trace.traceparent;
+    }
+    span
+}
+
 /// Wakes the relay whenever a transaction in its schema commits an outbox row. Reconnects
 /// with backoff when the listener connection fails; meanwhile the relay polls.
 async fn listen_for_commits(pool: PgPool, wake: Arc<Notify>, config: RelayConfig) {
@@ -419,7 +476,7 @@ impl Drop for AbortOnDrop {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sds_proto::v1::{Provider, ProviderRegistered, event::Body};
+    use sds_proto::v1::{Event, Provider, ProviderRegistered, event::Body};
     use sds_testkit::{PrivateNats, fresh_database, wait_until};
 
     fn provider_registered() -> crate::NewEvent {
@@ -489,5 +546,35 @@ mod tests {
             .await
             .expect("relay task")
             .expect("relay stopped cleanly");
+    }
+
+    #[test]
+    fn the_trace_context_of_an_envelope_is_read_without_decoding_the_rest() {
+        let envelope = Event {
+            event_id: Uuid::now_v7().to_string(),
+            event_type: "provider.registered".to_owned(),
+            authority: "national".to_owned(),
+            aggregate_type: "provider".to_owned(),
+            aggregate_id: "p-1".to_owned(),
+            aggregate_version: 3,
+            occurred_at: Some(prost_types::Timestamp {
+                seconds: 1_800_000_000,
+                nanos: 0,
+            }),
+            traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_owned(),
+            tracestate: "vendor=value".to_owned(),
+            body: Some(Body::ProviderRegistered(ProviderRegistered {
+                provider: Some(Provider {
+                    id: "p-1".to_owned(),
+                    ..Default::default()
+                }),
+            })),
+        };
+
+        let trace = EnvelopeTraceContext::decode(envelope.encode_to_vec().as_slice())
+            .expect("an envelope decodes");
+
+        assert_eq!(trace.traceparent, envelope.traceparent);
+        assert_eq!(trace.tracestate, envelope.tracestate);
     }
 }
