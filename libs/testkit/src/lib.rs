@@ -1,16 +1,19 @@
 //! Real components for tests: PostgreSQL and NATS started once per test run when not
 //! already running, a fresh database per test, private NATS servers that a test may stop
-//! and restart, services spawned in-process on port 0, tokens for any principal, and
-//! waiting for a condition with a deadline instead of sleeping.
+//! and restart, services spawned in-process on port 0, tokens for any principal, waiting
+//! for a condition with a deadline instead of sleeping, and an in-process OTLP receiver
+//! that captures exported spans.
 
 mod infra;
 mod nats;
+mod otlp;
 mod service;
 mod tokens;
 mod wait;
 
 pub use infra::{TestDatabase, fresh_database, shared_nats_url};
 pub use nats::PrivateNats;
+pub use otlp::{ExportedSpan, OtlpReceiver, SpanKind, StatusCode};
 pub use service::SpawnedService;
 pub use tokens::{
     TEST_JWT_SECRET, authority_staff, bearer, expired_token, provider_org, test_authenticator,
