@@ -394,7 +394,8 @@ fn publish_span(rows: &[PendingRow]) -> tracing::Span {
         messaging.system = "nats",
         messaging.operation.type = "send",
         messaging.destination.name = EVENTS_STREAM,
-        messaging.batch.message_count = rows.len(),
+        // As i64: tracing-opentelemetry exports unsigned integers as strings.
+        messaging.batch.message_count = i64::try_from(rows.len()).unwrap_or(i64::MAX),
     );
     if span.is_disabled() {
         return span;
