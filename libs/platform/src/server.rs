@@ -80,7 +80,8 @@ pub struct ServerLimits {
     pub request_timeout: Duration,
     /// Requests being handled at once, server-wide (at least 1). Further requests wait for
     /// a slot; the wait does not count toward `request_timeout`, so a client's own deadline
-    /// is what bounds it.
+    /// is what bounds it. A slot is held until the response starts, so an open stream (a
+    /// health watch) does not keep one.
     pub max_concurrent_requests: usize,
 }
 
