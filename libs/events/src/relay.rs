@@ -9,8 +9,12 @@
 //!   next round publishes it again with the same `Nats-Msg-Id`, which JetStream drops
 //!   within its duplicate window (consumers' inbox tables cover anything older);
 //! - several relays on one schema never claim the same row at once (`SKIP LOCKED`);
-//! - a stream that has gone (NATS restarted with an empty store) is provisioned again
-//!   before the next attempt, so the outbox does not wait for a restart of the service.
+//! - the relay provisions the events stream itself: once as it starts, and again after
+//!   every failed round, so neither a first start against an empty NATS nor a stream that
+//!   has gone (NATS restarted with an empty store) waits for a restart of the service;
+//! - each batch is published in a root span of its own, linked to the trace of every event
+//!   in it (the trace context stored in the envelope), so a trace viewer leads from a
+//!   change to the publish of its event.
 //!
 //! Order: one relay publishes rows in the order they were inserted. Several relays on one
 //! schema, or a batch that failed and is retried, can put a later event ahead of an earlier
@@ -30,13 +34,16 @@ use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::message::PublishMessage;
 use bytes::Bytes;
 use futures::FutureExt as _;
+use prost::Message as _;
 use sqlx::PgPool;
 use sqlx::postgres::PgListener;
 use tokio::sync::Notify;
 use tracing::{Instrument as _, debug, info_span, warn};
+use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use uuid::Uuid;
 
 use crate::outbox::OUTBOX_CHANNEL;
+use crate::stream::EVENTS_STREAM;
 
 /// How a relay claims, waits and retries.
 #[derive(Debug, Clone)]
@@ -49,6 +56,10 @@ pub struct RelayConfig {
     pub min_backoff: Duration,
     /// The longest pause between failed rounds.
     pub max_backoff: Duration,
+    /// How long the caller waits for [`Relay::run`] to return once it signalled shutdown,
+    /// before giving up on it. `run` itself does not read it: it stops after the batch in
+    /// hand, and this bounds that wait when the database or NATS hangs.
+    pub stop_timeout: Duration,
 }
 
 impl Default for RelayConfig {
@@ -58,6 +69,7 @@ impl Default for RelayConfig {
             poll_interval: Duration::from_secs(1),
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
+            stop_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -68,6 +80,17 @@ pub struct Relay {
     pool: PgPool,
     jetstream: jetstream::Context,
     config: RelayConfig,
+}
+
+/// The trace context of an `sds.v1.Event` envelope, decoded without the rest of it: prost
+/// skips the other fields, so the relay does not pay for decoding bodies it only forwards.
+/// The tags must match `proto/sds/v1/events.proto`; a test checks them against `Event`.
+#[derive(Clone, PartialEq, prost::Message)]
+struct EnvelopeTraceContext {
+    #[prost(string, tag = "8")]
+    traceparent: String,
+    #[prost(string, tag = "9")]
+    tracestate: String,
 }
 
 /// A claimed outbox row; only the relay reads these.
@@ -212,7 +235,7 @@ impl Relay {
     /// and the attempt recorded on the rows.
     async fn publish(&self, claimed: ClaimedBatch) -> anyhow::Result<PublishedBatch> {
         let ClaimedBatch { transaction, rows } = claimed;
-        let span = info_span!("outbox.publish_batch", count = rows.len());
+        let span = publish_span(&rows);
         let event_ids: Vec<Uuid> = rows.iter().map(|row| row.event_id).collect();
         match self.send_and_confirm(rows).instrument(span.clone()).await {
             Ok(()) => Ok(PublishedBatch {
@@ -221,6 +244,7 @@ impl Relay {
                 span,
             }),
             Err(publish_error) => {
+                span.record("otel.status_code", "ERROR");
                 // Release the claim first so the recorded attempt cannot be rolled back
                 // with it, and so another relay may try these rows.
                 drop(transaction.rollback().await);
@@ -266,11 +290,25 @@ impl Relay {
         }
     }
 
-    /// Publishes until `shutdown` completes, then returns after the batch in hand. A failed
-    /// round is logged and retried with capped exponential backoff, so a NATS or database
-    /// outage only delays events; the relay returns `Ok` once it has stopped.
+    /// Provisions the events stream, then publishes until `shutdown` completes, and returns
+    /// after the batch in hand. A failed round is logged, the stream provisioned again, and
+    /// the round retried with backoff from `min_backoff` doubling to `max_backoff`, so a NATS
+    /// or database outage only delays events; the relay returns `Ok` once it has stopped.
+    /// The caller bounds its wait for that with [`RelayConfig::stop_timeout`].
+    ///
+    /// Provisioning is not retried on its own before the first round: while NATS is away
+    /// the rounds fail too and record the attempt on the waiting rows, which is where an
+    /// operator looks, and each failure provisions again.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let mut shutdown = std::pin::pin!(shutdown);
+        tokio::select! {
+            () = shutdown.as_mut() => return Ok(()),
+            provisioned = crate::ensure_stream(&self.jetstream) => {
+                if let Err(stream_error) = provisioned {
+                    warn!(error = %format!("{stream_error:#}"), "events stream not provisioned yet; the relay keeps trying");
+                }
+            }
+        }
         let wake = Arc::new(Notify::new());
         let listener_task = tokio::spawn(listen_for_commits(
             self.pool.clone(),
@@ -300,9 +338,17 @@ impl Relay {
                 }
                 Err(error) => {
                     warn!(error = %format!("{error:#}"), retry_in = ?backoff, "outbox relay round failed");
-                    // Cheap and idempotent; it brings back a stream lost with a NATS store.
-                    if let Err(stream_error) = crate::ensure_stream(&self.jetstream).await {
-                        debug!(error = %format!("{stream_error:#}"), "events stream not reachable yet");
+                    // Cheap and idempotent; it brings back a stream lost with a NATS store. It
+                    // waits for NATS's answer, which an outage delays: shutdown must not.
+                    if !stopping {
+                        tokio::select! {
+                            () = shutdown.as_mut() => return Ok(()),
+                            provisioned = crate::ensure_stream(&self.jetstream) => {
+                                if let Err(stream_error) = provisioned {
+                                    debug!(error = %format!("{stream_error:#}"), "events stream not reachable yet");
+                                }
+                            }
+                        }
                     }
                     let pause = backoff;
                     backoff = (backoff * 2).min(self.config.max_backoff);
@@ -331,6 +377,46 @@ impl Relay {
             }
         }
     }
+}
+
+/// The span of one batch. It is a root span: a batch carries the events of many changes, so
+/// it belongs to none of their traces; instead it links to each. Events written by one
+/// transaction share their trace context and sit next to each other, so one link covers
+/// them. OpenTelemetry keeps at most 128 links a span by default and counts the rest as
+/// dropped.
+fn publish_span(rows: &[PendingRow]) -> tracing::Span {
+    let span = info_span!(
+        parent: None,
+        "outbox.publish_batch",
+        otel.name = "SDS_EVENTS publish",
+        otel.kind = "producer",
+        otel.status_code = tracing::field::Empty,
+        messaging.system = "nats",
+        messaging.operation.type = "send",
+        messaging.destination.name = EVENTS_STREAM,
+        // As i64: tracing-opentelemetry exports unsigned integers as strings.
+        messaging.batch.message_count = i64::try_from(rows.len()).unwrap_or(i64::MAX),
+    );
+    if span.is_disabled() {
+        return span;
+    }
+    let mut linked_traceparent = String::new();
+    for row in rows {
+        // An envelope that does not decode is still published; it just has no link.
+        let Ok(trace) = EnvelopeTraceContext::decode(row.payload.as_slice()) else {
+            continue;
+        };
+        if trace.traceparent.is_empty() || trace.traceparent == linked_traceparent {
+            continue;
+        }
+        if let Some(event_span) =
+            sds_platform::telemetry::stored_span_context(&trace.traceparent, &trace.tracestate)
+        {
+            span.add_link(event_span);
+        }
+        linked_traceparent = trace.traceparent;
+    }
+    span
 }
 
 /// Wakes the relay whenever a transaction in its schema commits an outbox row. Reconnects
@@ -385,5 +471,109 @@ struct AbortOnDrop(tokio::task::JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sds_proto::v1::{Event, Provider, ProviderRegistered, event::Body};
+    use sds_testkit::{PrivateNats, fresh_database, wait_until};
+
+    fn provider_registered() -> crate::NewEvent {
+        crate::NewEvent::new(
+            sds_vocabulary::AuthorityId::national(),
+            "p-1",
+            1,
+            Body::ProviderRegistered(ProviderRegistered {
+                provider: Some(Provider {
+                    id: "p-1".to_owned(),
+                    ..Default::default()
+                }),
+            }),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_relay_started_against_a_nats_without_the_stream_provisions_it_before_its_first_round()
+     {
+        let database = fresh_database().await;
+        let pool = database.pool_for_schema("relay_provisions").await;
+        crate::migrate(&pool).await.expect("migrate outbox");
+        let mut transaction = pool.begin().await.expect("begin");
+        crate::enqueue(&mut transaction, provider_registered())
+            .await
+            .expect("enqueue");
+        transaction.commit().await.expect("commit");
+        let nats = PrivateNats::start().await;
+        let jetstream =
+            jetstream::new(async_nats::connect(nats.url()).await.expect("connect NATS"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+
+        let relay = tokio::spawn(
+            Relay::new(pool.clone(), jetstream.clone(), RelayConfig::default()).run(async {
+                let _ = stopped.await;
+            }),
+        );
+        wait_until(
+            Duration::from_secs(30),
+            "the event is marked published",
+            || async {
+                let unpublished: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                        .fetch_one(&pool)
+                        .await
+                        .ok()?;
+                (unpublished == 0).then_some(())
+            },
+        )
+        .await;
+
+        let mut stream = jetstream
+            .get_stream(crate::EVENTS_STREAM)
+            .await
+            .expect("the relay created the stream");
+        assert_eq!(stream.info().await.expect("stream info").state.messages, 1);
+        // Provisioned before the first round, so that round did not fail first.
+        let attempts: i32 = sqlx::query_scalar("SELECT attempts FROM outbox")
+            .fetch_one(&pool)
+            .await
+            .expect("read attempts");
+        assert_eq!(attempts, 0);
+        let _ = stop.send(());
+        relay
+            .await
+            .expect("relay task")
+            .expect("relay stopped cleanly");
+    }
+
+    #[test]
+    fn the_trace_context_of_an_envelope_is_read_without_decoding_the_rest() {
+        let envelope = Event {
+            event_id: Uuid::now_v7().to_string(),
+            event_type: "provider.registered".to_owned(),
+            authority: "national".to_owned(),
+            aggregate_type: "provider".to_owned(),
+            aggregate_id: "p-1".to_owned(),
+            aggregate_version: 3,
+            occurred_at: Some(prost_types::Timestamp {
+                seconds: 1_800_000_000,
+                nanos: 0,
+            }),
+            traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".to_owned(),
+            tracestate: "vendor=value".to_owned(),
+            body: Some(Body::ProviderRegistered(ProviderRegistered {
+                provider: Some(Provider {
+                    id: "p-1".to_owned(),
+                    ..Default::default()
+                }),
+            })),
+        };
+
+        let trace = EnvelopeTraceContext::decode(envelope.encode_to_vec().as_slice())
+            .expect("an envelope decodes");
+
+        assert_eq!(trace.traceparent, envelope.traceparent);
+        assert_eq!(trace.tracestate, envelope.tracestate);
     }
 }

@@ -1,19 +1,36 @@
 //! gRPC server bootstrap: one port for every service of the process, plus gRPC health and
 //! reflection (v1 and v1alpha, since grpcurl 1.8 only speaks v1alpha), a span per RPC that
-//! continues the caller's trace, and graceful shutdown with a drain deadline.
+//! continues the caller's trace, a request timeout and a server-wide concurrency limit, and
+//! graceful shutdown with a drain deadline.
 //!
 //! The listener is bound before serving so tests can bind port 0 and ask for the port.
+//!
+//! What must stay true:
+//!
+//! - every request, health and reflection included, gets one span that follows
+//!   OpenTelemetry's RPC conventions (named `package.Service/Method`, with `rpc.system`,
+//!   `rpc.service`, `rpc.method` and the numeric `rpc.grpc.status_code`), and continues the
+//!   caller's trace when a `traceparent` came with the request;
+//! - a request that runs past [`ServerLimits::request_timeout`] is answered by tonic with
+//!   `CANCELLED` ("Timeout expired"), not left hanging; a client's own shorter `grpc-timeout`
+//!   wins;
+//! - at most [`ServerLimits::max_concurrent_requests`] requests are being handled at once,
+//!   across all connections; the rest wait for a slot.
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::task::{Context as TaskContext, Poll};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::Code;
 use tonic::server::NamedService;
 use tonic::service::RoutesBuilder;
 use tonic_health::ServingStatus;
+use tracing::Instrument as _;
 
 /// The services one process offers, with their names for the health service.
 #[derive(Default)]
@@ -54,11 +71,36 @@ impl ServiceSet {
     }
 }
 
+/// What the server allows each request, across all connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// How long a request may take to produce its response; past it tonic answers
+    /// `CANCELLED` with the message "Timeout expired". For a streaming response it bounds
+    /// the time to the first response, not the whole stream.
+    pub request_timeout: Duration,
+    /// Requests being handled at once, server-wide (at least 1). Further requests wait for
+    /// a slot; the wait does not count toward `request_timeout`, so a client's own deadline
+    /// is what bounds it. A slot is held until the response starts, so an open stream (a
+    /// health watch) does not keep one.
+    pub max_concurrent_requests: usize,
+}
+
+impl Default for ServerLimits {
+    /// 30 s per request, 256 at once.
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+            max_concurrent_requests: 256,
+        }
+    }
+}
+
 /// A bound listener, ready to serve.
 #[derive(Debug)]
 pub struct GrpcServer {
     listener: TcpListener,
     local_addr: SocketAddr,
+    limits: ServerLimits,
 }
 
 impl GrpcServer {
@@ -71,14 +113,22 @@ impl GrpcServer {
         Ok(Self {
             listener,
             local_addr,
+            limits: ServerLimits::default(),
         })
+    }
+
+    /// Replaces the default [`ServerLimits`].
+    pub fn with_limits(mut self, limits: ServerLimits) -> Self {
+        self.limits = limits;
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
     }
 
-    /// Serves `services` until `shutdown` completes. Then health turns NOT_SERVING, the
+    /// Serves `services` until `shutdown` completes, within the [`ServerLimits`] set with
+    /// [`GrpcServer::with_limits`] (defaults otherwise). Then health turns NOT_SERVING, the
     /// listener closes, and in-flight requests get `drain_deadline` to finish before the
     /// server gives up on them.
     pub async fn serve(
@@ -113,20 +163,29 @@ impl GrpcServer {
         routes.add_service(reflection_v1);
         routes.add_service(reflection_v1alpha);
 
+        let ServerLimits {
+            request_timeout,
+            max_concurrent_requests,
+        } = self.limits;
+        // Outermost first: wait for a slot, then open the span. tonic puts its timeout
+        // outside both, so a request that times out is dropped inside its span.
+        let per_request = tower::ServiceBuilder::new()
+            .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
+                max_concurrent_requests.max(1),
+            ))
+            .layer(RpcSpanLayer { request_timeout })
+            .into_inner();
         let (stop_accepting, stop_signal) = tokio::sync::oneshot::channel::<()>();
         let server = tonic::transport::Server::builder()
-            .trace_fn(|request| {
-                let span = tracing::info_span!("rpc", rpc.path = %request.uri().path(), otel.kind = "server");
-                crate::telemetry::adopt_remote_parent(&span, request.headers());
-                span
-            })
+            .timeout(request_timeout)
+            .layer(per_request)
             .add_routes(routes.routes())
             .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), async {
                 let _ = stop_signal.await;
             });
         tokio::pin!(server);
 
-        tracing::info!(addr = %self.local_addr, services = ?names, "serving gRPC");
+        tracing::info!(addr = %self.local_addr, services = ?names, timeout = ?request_timeout, max_concurrent_requests, "serving gRPC");
         tokio::select! {
             result = &mut server => return result.context("gRPC server failed"),
             () = shutdown => {}
@@ -151,6 +210,150 @@ impl GrpcServer {
                 tracing::warn!("drain deadline passed; abandoning requests still in flight");
                 Ok(())
             }
+        }
+    }
+}
+
+/// Gives every request a span that follows OpenTelemetry's RPC conventions and records the
+/// gRPC status the response carries.
+#[derive(Debug, Clone, Copy)]
+struct RpcSpanLayer {
+    request_timeout: Duration,
+}
+
+impl<S> tower::Layer<S> for RpcSpanLayer {
+    type Service = RpcSpanService<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RpcSpanService {
+            inner,
+            request_timeout: self.request_timeout,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct RpcSpanService<S> {
+    inner: S,
+    request_timeout: Duration,
+}
+
+impl<S, RequestBody, ResponseBody> tower::Service<http::Request<RequestBody>> for RpcSpanService<S>
+where
+    S: tower::Service<http::Request<RequestBody>, Response = http::Response<ResponseBody>>,
+    S::Future: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<S::Response, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<RequestBody>) -> Self::Future {
+        let span = rpc_span(request.uri().path());
+        crate::telemetry::adopt_remote_parent(&span, request.headers());
+        let response = span.in_scope(|| self.inner.call(request));
+        let mut outcome = RpcOutcome {
+            span: span.clone(),
+            started: Instant::now(),
+            request_timeout: self.request_timeout,
+            recorded: false,
+        };
+        Box::pin(
+            async move {
+                let response = response.await;
+                match &response {
+                    Ok(response) => outcome.record(grpc_status_in_headers(response.headers())),
+                    // Never happens with tonic's routes (their error is `Infallible`); tonic
+                    // would answer it with UNKNOWN.
+                    Err(_) => outcome.record(Code::Unknown),
+                }
+                response
+            }
+            .instrument(span),
+        )
+    }
+}
+
+/// The span of one RPC, named by its path: `/sds.v1.DirectoryService/SearchProviders` is
+/// span `sds.v1.DirectoryService/SearchProviders`, service `sds.v1.DirectoryService`, method
+/// `SearchProviders`. The status fields are filled in when the response is produced.
+fn rpc_span(path: &str) -> tracing::Span {
+    let full_method = path.strip_prefix('/').unwrap_or(path);
+    let (service, method) = full_method.split_once('/').unwrap_or((full_method, ""));
+    tracing::info_span!(
+        "rpc",
+        otel.name = full_method,
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        rpc.system = "grpc",
+        rpc.service = service,
+        rpc.method = method,
+        rpc.grpc.status_code = tracing::field::Empty,
+    )
+}
+
+/// The gRPC status of a response as far as its headers tell. tonic answers a failed unary
+/// call with a trailers-only response, so its `grpc-status` is among the headers; a response
+/// without it has its status in the trailers, which for a unary call means OK. Assumed, and
+/// not checked: a streaming call that fails after its first message is recorded as OK.
+fn grpc_status_in_headers(headers: &http::HeaderMap) -> Code {
+    match headers.get("grpc-status") {
+        Some(status) => Code::from_bytes(status.as_bytes()),
+        None => Code::Ok,
+    }
+}
+
+/// Codes that mean the server failed, not the caller, per OpenTelemetry's gRPC conventions;
+/// only these mark a server span as an error.
+fn is_server_fault(code: Code) -> bool {
+    matches!(
+        code,
+        Code::Unknown
+            | Code::Internal
+            | Code::Unavailable
+            | Code::DataLoss
+            | Code::DeadlineExceeded
+            | Code::Unimplemented
+    )
+}
+
+/// Records the status of one RPC on its span exactly once, also when the request is dropped
+/// before it produced a response.
+struct RpcOutcome {
+    span: tracing::Span,
+    started: Instant,
+    request_timeout: Duration,
+    recorded: bool,
+}
+
+impl RpcOutcome {
+    fn record(&mut self, code: Code) {
+        self.recorded = true;
+        self.span.record("rpc.grpc.status_code", code as i64);
+        if is_server_fault(code) {
+            self.span.record("otel.status_code", "ERROR");
+        }
+    }
+}
+
+impl Drop for RpcOutcome {
+    /// Dropped without a response: tonic's timeout gave up on the request, the client went
+    /// away, or the drain deadline passed. The client is told (or would be told) CANCELLED.
+    /// Only running out of the server's own time is the server's fault.
+    fn drop(&mut self) {
+        if self.recorded {
+            return;
+        }
+        self.span
+            .record("rpc.grpc.status_code", Code::Cancelled as i64);
+        if self.started.elapsed() >= self.request_timeout {
+            self.span.record("otel.status_code", "ERROR");
+            self.span.in_scope(|| {
+                tracing::warn!(timeout = ?self.request_timeout, "request ran past the server's timeout; answered CANCELLED");
+            });
         }
     }
 }
@@ -180,5 +383,54 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => tracing::info!("received SIGINT"),
         () = terminate => tracing::info!("received SIGTERM"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_response_without_grpc_status_in_its_headers_is_ok_and_a_trailers_only_error_is_read() {
+        assert_eq!(grpc_status_in_headers(&http::HeaderMap::new()), Code::Ok);
+        let mut trailers_only = http::HeaderMap::new();
+        trailers_only.insert("grpc-status", http::HeaderValue::from_static("3"));
+        assert_eq!(
+            grpc_status_in_headers(&trailers_only),
+            Code::InvalidArgument
+        );
+        trailers_only.insert("grpc-status", http::HeaderValue::from_static("garbage"));
+        assert_eq!(grpc_status_in_headers(&trailers_only), Code::Unknown);
+    }
+
+    #[test]
+    fn only_codes_that_mean_the_server_failed_mark_the_span_as_an_error() {
+        let server_faults = [
+            Code::Unknown,
+            Code::Internal,
+            Code::Unavailable,
+            Code::DataLoss,
+            Code::DeadlineExceeded,
+            Code::Unimplemented,
+        ];
+        let caller_faults_or_fine = [
+            Code::Ok,
+            Code::Cancelled,
+            Code::InvalidArgument,
+            Code::NotFound,
+            Code::AlreadyExists,
+            Code::PermissionDenied,
+            Code::ResourceExhausted,
+            Code::FailedPrecondition,
+            Code::Aborted,
+            Code::OutOfRange,
+            Code::Unauthenticated,
+        ];
+        for code in server_faults {
+            assert!(is_server_fault(code), "{code:?}");
+        }
+        for code in caller_faults_or_fine {
+            assert!(!is_server_fault(code), "{code:?}");
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use opentelemetry::propagation::{Extractor, Injector};
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::trace::{SpanContext, TraceContextExt as _, TracerProvider as _};
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -43,7 +43,7 @@ pub fn init(service_name: &'static str, format: LogFormat) -> TelemetryGuard {
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,async_nats=warn,h2=warn,tower=warn"));
 
     let provider = match std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT") {
-        Ok(endpoint) if !endpoint.is_empty() => match otlp_provider(service_name) {
+        Ok(endpoint) if !endpoint.is_empty() => match otlp_tracer_provider(service_name, None) {
             Ok(provider) => Some(provider),
             Err(error) => {
                 eprintln!("telemetry: OTLP export to {endpoint} disabled: {error}");
@@ -75,11 +75,20 @@ pub fn init(service_name: &'static str, format: LogFormat) -> TelemetryGuard {
     TelemetryGuard { provider }
 }
 
-fn otlp_provider(service_name: &'static str) -> anyhow::Result<SdkTracerProvider> {
-    // The endpoint and headers come from the standard OTEL_EXPORTER_OTLP_* variables.
-    let exporter = opentelemetry_otlp::SpanExporter::builder()
-        .with_tonic()
-        .build()?;
+/// A tracer provider that batches spans of `service_name` to an OTLP/gRPC collector at
+/// `endpoint` (`http://host:port`), or, for `None`, wherever the standard
+/// `OTEL_EXPORTER_OTLP_*` variables say. [`init`] uses it; tests point it at an in-process
+/// receiver. Build it inside the tokio runtime.
+pub fn otlp_tracer_provider(
+    service_name: &'static str,
+    endpoint: Option<&str>,
+) -> anyhow::Result<SdkTracerProvider> {
+    use opentelemetry_otlp::WithExportConfig as _;
+    let mut exporter = opentelemetry_otlp::SpanExporter::builder().with_tonic();
+    if let Some(endpoint) = endpoint {
+        exporter = exporter.with_endpoint(endpoint);
+    }
+    let exporter = exporter.build()?;
     let resource = opentelemetry_sdk::Resource::builder()
         .with_service_name(service_name)
         .build();
@@ -117,14 +126,29 @@ pub fn adopt_stored_parent(span: &tracing::Span, traceparent: &str, tracestate: 
     if traceparent.is_empty() {
         return;
     }
-    let carrier: HashMap<String, String> = [
-        ("traceparent".to_owned(), traceparent.to_owned()),
-        ("tracestate".to_owned(), tracestate.to_owned()),
-    ]
-    .into();
-    let parent =
-        opentelemetry::global::get_text_map_propagator(|propagator| propagator.extract(&carrier));
+    let parent = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&StoredTraceContext {
+            traceparent,
+            tracestate,
+        })
+    });
     let _ = span.set_parent(parent);
+}
+
+/// The span a stored W3C trace context (from an event envelope) names, for a span link to
+/// it; `None` when `traceparent` is empty or not understood by the global propagator.
+pub fn stored_span_context(traceparent: &str, tracestate: &str) -> Option<SpanContext> {
+    if traceparent.is_empty() {
+        return None;
+    }
+    let context = opentelemetry::global::get_text_map_propagator(|propagator| {
+        propagator.extract(&StoredTraceContext {
+            traceparent,
+            tracestate,
+        })
+    });
+    let span_context = context.span().span_context().clone();
+    span_context.is_valid().then_some(span_context)
 }
 
 /// Adds the current trace context to outgoing gRPC metadata (for clients).
@@ -133,6 +157,26 @@ pub fn inject_into_metadata(metadata: &mut tonic::metadata::MetadataMap) {
     opentelemetry::global::get_text_map_propagator(|propagator| {
         propagator.inject_context(&context, &mut MetadataInjector(metadata))
     });
+}
+
+/// The two fields of a stored trace context, read without copying them into a map.
+struct StoredTraceContext<'a> {
+    traceparent: &'a str,
+    tracestate: &'a str,
+}
+
+impl Extractor for StoredTraceContext<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        match key {
+            "traceparent" => Some(self.traceparent),
+            "tracestate" if !self.tracestate.is_empty() => Some(self.tracestate),
+            _ => None,
+        }
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        vec!["traceparent", "tracestate"]
+    }
 }
 
 struct HeaderExtractor<'a>(&'a http::HeaderMap);
@@ -199,6 +243,27 @@ mod tests {
             adopt_stored_parent(&handler_span, &in_server, "");
             let (in_handler, _) = handler_span.in_scope(current_trace_context);
             assert_eq!(trace_id(&in_handler), trace_id(&sent));
+        });
+    }
+
+    #[test]
+    fn a_stored_trace_context_names_the_span_it_was_taken_from() {
+        let provider = SdkTracerProvider::builder().build();
+        let subscriber = tracing_subscriber::registry()
+            .with(tracing_opentelemetry::layer().with_tracer(provider.tracer("test")));
+        tracing::subscriber::with_default(subscriber, || {
+            opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+            let change_span = tracing::info_span!("change");
+            let (traceparent, tracestate) = change_span.in_scope(current_trace_context);
+            let expected = change_span.context().span().span_context().clone();
+
+            let stored = stored_span_context(&traceparent, &tracestate).expect("a span context");
+
+            assert_eq!(stored.trace_id(), expected.trace_id());
+            assert_eq!(stored.span_id(), expected.span_id());
+            assert!(stored.is_remote());
+            assert_eq!(stored_span_context("", ""), None);
+            assert_eq!(stored_span_context("not a traceparent", ""), None);
         });
     }
 

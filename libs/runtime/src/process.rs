@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use sds_events::{Relay, RelayConfig, Retention};
-use sds_platform::server::{GrpcServer, ServiceSet};
+use sds_platform::server::{GrpcServer, ServerLimits, ServiceSet};
 use sds_platform::{Authenticator, PlatformConfig, db};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -125,7 +125,12 @@ pub async fn build(config: PlatformConfig, components: Vec<Component>) -> anyhow
         }
         units.push((component, context));
     }
-    let server = GrpcServer::bind(config.listen_addr).await?;
+    let server = GrpcServer::bind(config.listen_addr)
+        .await?
+        .with_limits(ServerLimits {
+            request_timeout: config.server.request_timeout,
+            max_concurrent_requests: config.server.max_concurrent_requests,
+        });
     Ok(Process {
         server,
         services,

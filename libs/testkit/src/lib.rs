@@ -1,11 +1,13 @@
 //! Real components for tests: PostgreSQL and NATS started once per test run when not
 //! already running, a fresh database per test, private NATS servers that a test may stop
 //! and restart, the platform's components run in-process on port 0 through the same
-//! `sds_runtime::build` as `sds serve` ([`TestProcess`]), tokens for any principal, and
-//! waiting for a condition with a deadline instead of sleeping.
+//! `sds_runtime::build` as `sds serve` ([`TestProcess`]), tokens for any principal,
+//! waiting for a condition with a deadline instead of sleeping, and an in-process OTLP
+//! receiver that captures exported spans.
 
 mod infra;
 mod nats;
+mod otlp;
 mod process;
 mod service;
 mod tokens;
@@ -13,6 +15,7 @@ mod wait;
 
 pub use infra::{TestDatabase, fresh_database, shared_nats_url};
 pub use nats::PrivateNats;
+pub use otlp::{ExportedSpan, OtlpReceiver, SpanKind, StatusCode};
 pub use process::{TestProcess, TestSettings};
 pub use service::SpawnedService;
 pub use tokens::{

@@ -1,0 +1,241 @@
+//! What the services export as traces, captured by an in-process OTLP receiver: RPC spans
+//! follow OpenTelemetry's RPC conventions, and one trace follows a change from the RPC that
+//! makes it, through the relay's publish (a span of its own that links to the change), to
+//! the consumer of another service that reacts.
+//!
+//! The tracing subscriber is global to the process, so this file holds one test and is a
+//! test binary of its own.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use sds_events::{Body, EventHandler, EventType, HandlerError, Received};
+use sds_proto::v1::directory_service_client::DirectoryServiceClient;
+use sds_proto::v1::{ProviderDetails, ProviderKind, RegisterProviderRequest};
+use sds_runtime::Component;
+use sds_testkit::{
+    ExportedSpan, OtlpReceiver, PrivateNats, SpanKind, StatusCode, TestProcess, TestSettings,
+    bearer, provider_org, token_for, wait_until,
+};
+use sqlx::PgConnection;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
+
+const REGISTER_PROVIDER: &str = "sds.v1.DirectoryService/RegisterProvider";
+const SERVICE_NAME: &str = "sds-traces-test";
+
+/// Sends spans to `receiver` the way `telemetry::init` does to a real collector, and logs
+/// warnings to the test's output.
+fn export_spans_to(receiver: &OtlpReceiver) -> SdkTracerProvider {
+    let provider =
+        sds_platform::telemetry::otlp_tracer_provider(SERVICE_NAME, Some(receiver.endpoint()))
+            .expect("an OTLP tracer provider");
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    tracing_subscriber::registry()
+        .with(
+            tracing_opentelemetry::layer()
+                .with_tracer(provider.tracer(SERVICE_NAME))
+                .with_filter(EnvFilter::new(
+                    "info,sqlx=warn,async_nats=warn,h2=warn,tower=warn",
+                )),
+        )
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_test_writer()
+                .with_filter(EnvFilter::new("warn")),
+        )
+        .init();
+    provider
+}
+
+/// Exports every span that has ended. The exporter blocks its caller, so off the runtime.
+async fn flush(provider: &SdkTracerProvider) {
+    let provider = provider.clone();
+    let flushed = tokio::task::spawn_blocking(move || provider.force_flush())
+        .await
+        .expect("flush task");
+    if let Err(error) = flushed {
+        // The next poll flushes again; the deadline reports what never arrived.
+        tracing::warn!(%error, "span export did not flush");
+    }
+}
+
+static STAND_IN_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./fixtures/portal_stand_in");
+
+/// A stand-in for another service: it only counts the provider events it was told of.
+#[derive(Clone, Default)]
+struct PortalInbox {
+    handled: Arc<AtomicUsize>,
+}
+
+impl EventHandler for PortalInbox {
+    const HANDLES: &'static [EventType] =
+        &[EventType::ProviderRegistered, EventType::ProviderUpdated];
+
+    async fn handle(
+        &self,
+        _transaction: &mut PgConnection,
+        _event: &Received,
+        _body: Body,
+    ) -> Result<(), HandlerError> {
+        self.handled.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Every service of `sds serve` plus a portal stand-in consuming provider events, composed
+/// by the same build as `sds serve`, on a private NATS.
+struct ProviderChangeFlow {
+    process: TestProcess,
+    _nats: PrivateNats,
+}
+
+impl ProviderChangeFlow {
+    async fn start() -> Self {
+        let nats = PrivateNats::start().await;
+        let mut components = sds::components();
+        components.push(
+            Component::new("portal-stand-in", "portal_test", &STAND_IN_MIGRATOR)
+                .consumer("portal-provider-changes", |_context| PortalInbox::default()),
+        );
+        let process = TestProcess::start_with(
+            components,
+            TestSettings {
+                nats_url: Some(nats.url()),
+                ..TestSettings::default()
+            },
+        )
+        .await;
+        Self {
+            process,
+            _nats: nats,
+        }
+    }
+
+    async fn stop(self) {
+        self.process.shutdown().await;
+    }
+}
+
+/// A W3C `traceparent` as a caller would send it: a fresh trace, sampled.
+fn callers_traceparent() -> (String, String) {
+    let trace_id = uuid::Uuid::new_v4().simple().to_string();
+    let span_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
+    (format!("00-{trace_id}-{span_id}-01"), trace_id)
+}
+
+fn with_status_code(spans: &[ExportedSpan], code: tonic::Code) -> &ExportedSpan {
+    spans
+        .iter()
+        .find(|span| span.int_attribute("rpc.grpc.status_code") == Some(code as i64))
+        .unwrap_or_else(|| panic!("no {REGISTER_PROVIDER} span with status {code:?}: {spans:#?}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rpc_spans_follow_the_conventions_and_one_trace_leads_from_a_registration_to_the_service_that_reacts()
+ {
+    let receiver = OtlpReceiver::start().await;
+    let provider = export_spans_to(&receiver);
+    let flow = ProviderChangeFlow::start().await;
+    let mut client = DirectoryServiceClient::new(flow.process.channel().await);
+    let token = token_for(&provider_org(&uuid::Uuid::now_v7().to_string()));
+    let (traceparent, callers_trace_id) = callers_traceparent();
+
+    let mut registration = bearer(
+        &token,
+        RegisterProviderRequest {
+            details: Some(ProviderDetails {
+                name: "Garioch Gardening Group".into(),
+                kind: ProviderKind::CommunityGroup as i32,
+                localities: vec!["Aberdeenshire".into()],
+                ..Default::default()
+            }),
+        },
+    );
+    registration.metadata_mut().insert(
+        "traceparent",
+        traceparent.parse().expect("traceparent is valid metadata"),
+    );
+    client
+        .register_provider(registration)
+        .await
+        .expect("register");
+    let refused = client
+        .register_provider(bearer(&token, RegisterProviderRequest { details: None }))
+        .await
+        .expect_err("a registration without details is refused");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+
+    let (registrations, publishes, handled) =
+        wait_until(
+            Duration::from_secs(30),
+            "both registrations, the relay's publish and the portal's handling are exported",
+            || async {
+                flush(&provider).await;
+                let registrations = receiver.spans_named(REGISTER_PROVIDER);
+                let publishes = receiver.spans_named("SDS_EVENTS publish");
+                let handled = receiver.spans_named("event.handle");
+                (registrations.len() >= 2 && !publishes.is_empty() && !handled.is_empty())
+                    .then_some((registrations, publishes, handled))
+            },
+        )
+        .await;
+
+    // The RPC spans: named for the method, with the RPC attributes and the gRPC status.
+    let registered = with_status_code(&registrations, tonic::Code::Ok);
+    let refused = with_status_code(&registrations, tonic::Code::InvalidArgument);
+    for span in [registered, refused] {
+        assert_eq!(span.service_name, SERVICE_NAME);
+        assert_eq!(span.kind(), SpanKind::Server);
+        assert_eq!(span.string_attribute("rpc.system"), Some("grpc"));
+        assert_eq!(
+            span.string_attribute("rpc.service"),
+            Some("sds.v1.DirectoryService")
+        );
+        assert_eq!(
+            span.string_attribute("rpc.method"),
+            Some("RegisterProvider")
+        );
+        // Neither is the server's fault: a refused request is not an error of the server.
+        assert_ne!(span.status_code(), StatusCode::Error, "{span:#?}");
+    }
+    assert_eq!(
+        registered.trace_id(),
+        callers_trace_id,
+        "the RPC continues the caller's trace"
+    );
+
+    // The relay's publish is a trace of its own that links to the registration's.
+    let publish = publishes
+        .iter()
+        .find(|span| span.linked_trace_ids().contains(&callers_trace_id))
+        .unwrap_or_else(|| panic!("no publish span links to the registration: {publishes:#?}"));
+    assert!(publish.is_root());
+    assert_eq!(publish.kind(), SpanKind::Producer);
+    assert_eq!(publish.string_attribute("messaging.system"), Some("nats"));
+    assert_eq!(
+        publish.string_attribute("messaging.destination.name"),
+        Some("SDS_EVENTS")
+    );
+    assert_eq!(
+        publish.int_attribute("messaging.batch.message_count"),
+        Some(1)
+    );
+
+    // The portal handles the event in the registration's trace, as its consumer side.
+    assert!(
+        handled
+            .iter()
+            .any(|span| span.trace_id() == callers_trace_id
+                && span.kind() == SpanKind::Consumer
+                && span.string_attribute("event_type") == Some("provider.registered")),
+        "no event.handle span in the registration's trace: {handled:#?}"
+    );
+
+    flow.stop().await;
+}
