@@ -1,6 +1,8 @@
 //! `sds directory ...`: the provider directory from the command line, over gRPC.
 //! Records are printed as JSON so that scripts and people can both read them.
 
+mod care_inspectorate;
+
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -17,8 +19,7 @@ use serde_json::{Value, json};
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-use crate::care_inspectorate;
-use crate::client::{Bearer, ClientArgs, connect, status_error};
+use crate::cli::{Bearer, ClientArgs, connect, status_error};
 
 /// Rows per import call: large enough for set-based writes, small enough to report progress.
 const IMPORT_BATCH: usize = 500;
