@@ -43,12 +43,12 @@ fn last_line_json(output: &Output) -> Value {
 }
 
 fn worked_examples() -> Vec<(PathBuf, PathBuf)> {
-    // The shared design examples beside the project, else the copies the money tests keep.
+    // The shared design examples beside the project, else the copies the preview tests keep.
     let shared = repo_root().join("../shared/design/examples");
     let folder = if shared.is_dir() {
         shared
     } else {
-        repo_root().join("libs/money/tests/examples")
+        repo_root().join("services/sds/tests/examples")
     };
     let mut pairs = Vec::new();
     for entry in std::fs::read_dir(&folder).expect("examples folder") {

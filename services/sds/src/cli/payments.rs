@@ -1,4 +1,7 @@
-//! `sds payments ...`: payment schedules from the command line.
+//! `sds payments ...`: payment schedules from the command line. The preview's JSON
+//! contract is in [`preview`].
+
+mod preview;
 
 use std::path::PathBuf;
 
@@ -21,7 +24,7 @@ pub fn run(command: PaymentsCommand) -> anyhow::Result<()> {
                 std::fs::read_to_string(&input)
                     .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", input.display()))?
             };
-            let schedule = sds_money::preview::preview_json(&text)
+            let schedule = preview::preview_json(&text)
                 .map_err(|error| anyhow::anyhow!("InvalidArgument: {error}"))?;
             println!("{schedule}");
             Ok(())
