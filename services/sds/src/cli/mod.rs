@@ -7,6 +7,7 @@
 //! a non-zero exit.
 
 pub mod directory;
+pub mod output;
 pub mod payments;
 pub mod token;
 
