@@ -425,6 +425,47 @@ async fn a_file_that_is_not_the_datastore_is_refused_and_bad_rows_are_reported_b
     assert_eq!(summary["rejected"][0]["reason"], "CSNumber is missing");
 }
 
+#[test]
+fn sds_token_refuses_an_unknown_kind_or_role_and_lists_the_accepted_values() {
+    let output = sds(&["token", "--org", "demo-shire", "--kind", "council"], &[]);
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty(), "a token was printed");
+    let message = stderr_of(&output);
+    assert!(
+        message.contains("invalid value 'council' for '--kind <KIND>'")
+            && message.contains("[possible values: authority, provider, holder, person]"),
+        "{message}"
+    );
+
+    let output = sds(
+        &[
+            "token",
+            "--org",
+            "demo-shire",
+            "--kind",
+            "authority",
+            "--roles",
+            "commissioning,boss",
+        ],
+        &[],
+    );
+    assert!(!output.status.success());
+    let message = stderr_of(&output);
+    assert!(
+        message.contains("invalid value 'boss' for '--roles <ROLES>'")
+            && message.contains(
+                "practitioner, team-manager, panel, commissioning, finance, provider-admin"
+            ),
+        "{message}"
+    );
+
+    let help = stdout_of(&sds(&["token", "--help"], &[]));
+    assert!(
+        help.contains("[possible values: authority, provider, holder, person]"),
+        "{help}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn directory_search_prints_a_table_for_people_and_the_response_as_json_with_json() {
     let server = ServerProcess::start().await;
