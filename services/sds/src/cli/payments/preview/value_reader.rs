@@ -96,7 +96,8 @@ fn describe(found: Unexpected<'_>) -> String {
         Unexpected::Bool(flag) => flag.to_string(),
         Unexpected::Unsigned(number) => format!("the number {number}"),
         Unexpected::Signed(number) => format!("the number {number}"),
-        Unexpected::Float(number) => format!("the number {number}"),
+        // Debug keeps the decimal point of a whole float (`1.0`), as it was written.
+        Unexpected::Float(number) => format!("the number {number:?}"),
         Unexpected::Str(text) => format!("the string {}", shown(text)),
         Unexpected::Seq => "a list".to_owned(),
         Unexpected::Map => "an object".to_owned(),
@@ -274,6 +275,7 @@ mod tests {
         for (count, found) in [
             (json!("14"), "the string \"14\""),
             (json!(1.5), "the number 1.5"),
+            (json!(1.0), "the number 1.0"),
             (json!(u64::MAX), "the number 18446744073709551615"),
             (json!(null), "null"),
             (json!([1]), "a list"),
