@@ -1,13 +1,13 @@
 //! Money for the SDS platform: GBP amounts over `rust_decimal`, rounding to the penny,
-//! exact daily accrual of plan lines, payment calendars, the payment-schedule rule, and
-//! the JSON preview of a schedule used by `sds payments preview`.
+//! exact daily accrual of plan lines, payment calendars and the payment-schedule rule.
 //!
-//! Everything here is pure: no clock, no IO, no floating point.
+//! Everything here is pure: no clock, no IO, no floating point. Request formats belong to
+//! the edges that read them (`sds payments preview` owns its JSON); `Money` itself
+//! serializes as its decimal string, `"375.00"`.
 
 pub mod accrual;
 pub mod calendar;
 pub mod money;
-pub mod preview;
 pub mod schedule;
 
 pub use accrual::{
@@ -16,10 +16,6 @@ pub use accrual::{
 };
 pub use calendar::{Calendar, Period, Periods, Timing};
 pub use money::{Money, MoneyError, round_to_penny};
-pub use preview::{
-    PreviewError, PreviewInput, PreviewInstalment, PreviewLineInput, PreviewOutput,
-    PreviewVersionInput, preview, preview_json, schedule_request,
-};
 pub use schedule::{
     Instalment, PlanVersion, Schedule, ScheduleError, ScheduleRequest, compute_schedule,
 };

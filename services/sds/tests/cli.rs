@@ -6,7 +6,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use sds_testkit::{TEST_JWT_SECRET, wait_until};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const SDS: &str = env!("CARGO_BIN_EXE_sds");
 
@@ -43,12 +43,12 @@ fn last_line_json(output: &Output) -> Value {
 }
 
 fn worked_examples() -> Vec<(PathBuf, PathBuf)> {
-    // The shared design examples beside the project, else the copies the money tests keep.
+    // The shared design examples beside the project, else the copies the preview tests keep.
     let shared = repo_root().join("../shared/design/examples");
     let folder = if shared.is_dir() {
         shared
     } else {
-        repo_root().join("libs/money/tests/examples")
+        repo_root().join("services/sds/tests/examples")
     };
     let mut pairs = Vec::new();
     for entry in std::fs::read_dir(&folder).expect("examples folder") {
@@ -266,10 +266,17 @@ fn sample_csv() -> PathBuf {
 }
 
 fn count_providers(server: &ServerProcess, token: &str) -> u64 {
-    let output = server.run(&["directory", "search", "--page-size", "1"], Some(token));
+    let output = server.run(
+        &["directory", "search", "--page-size", "1", "--json"],
+        Some(token),
+    );
     assert!(output.status.success(), "{}", stderr_of(&output));
     let value: Value = serde_json::from_slice(&output.stdout).unwrap();
-    value["total_matches"].as_u64().unwrap()
+    // proto3 JSON carries 64-bit integers as strings.
+    value["page"]["total_matches"]
+        .as_str()
+        .and_then(|count| count.parse().ok())
+        .unwrap_or_else(|| panic!("no page.total_matches in {value}"))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -334,6 +341,7 @@ async fn the_care_inspectorate_import_is_idempotent_and_publishes_events() {
             "Aberdeenshire",
             "--min-grade",
             "4",
+            "--json",
         ],
         Some(&commissioning),
     );
@@ -415,6 +423,274 @@ async fn a_file_that_is_not_the_datastore_is_refused_and_bad_rows_are_reported_b
         .collect();
     assert_eq!(lines, vec![3, 4, 5]);
     assert_eq!(summary["rejected"][0]["reason"], "CSNumber is missing");
+}
+
+#[test]
+fn sds_token_refuses_an_unknown_kind_or_role_and_lists_the_accepted_values() {
+    let output = sds(&["token", "--org", "demo-shire", "--kind", "council"], &[]);
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty(), "a token was printed");
+    let message = stderr_of(&output);
+    assert!(
+        message.contains("invalid value 'council' for '--kind <KIND>'")
+            && message.contains("[possible values: authority, provider, holder, person]"),
+        "{message}"
+    );
+
+    let output = sds(
+        &[
+            "token",
+            "--org",
+            "demo-shire",
+            "--kind",
+            "authority",
+            "--roles",
+            "commissioning,boss",
+        ],
+        &[],
+    );
+    assert!(!output.status.success());
+    let message = stderr_of(&output);
+    assert!(
+        message.contains("invalid value 'boss' for '--roles <ROLES>'")
+            && message.contains(
+                "practitioner, team-manager, panel, commissioning, finance, provider-admin"
+            ),
+        "{message}"
+    );
+
+    let help = stdout_of(&sds(&["token", "--help"], &[]));
+    assert!(
+        help.contains("[possible values: authority, provider, holder, person]"),
+        "{help}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn directory_search_prints_a_table_for_people_and_the_response_as_json_with_json() {
+    let server = ServerProcess::start().await;
+    let commissioning = server.commissioning_token();
+    let imported = server.run(
+        &[
+            "directory",
+            "import-care-inspectorate",
+            sample_csv().to_str().unwrap(),
+        ],
+        Some(&commissioning),
+    );
+    assert!(imported.status.success(), "{}", stderr_of(&imported));
+    let search = ["directory", "search", "--locality", "Aberdeenshire"];
+
+    let table = server.run(&search, Some(&commissioning));
+    assert!(table.status.success(), "{}", stderr_of(&table));
+    let text = stdout_of(&table);
+    let lines: Vec<&str> = text.lines().collect();
+    let header: Vec<&str> = lines[0]
+        .split("  ")
+        .map(str::trim)
+        .filter(|cell| !cell.is_empty())
+        .collect();
+    assert_eq!(
+        header,
+        [
+            "ID",
+            "NAME",
+            "KIND",
+            "MIN GRADE",
+            "LOCALITIES",
+            "HOLDS ISFS"
+        ],
+        "{text}"
+    );
+    let footer = lines.last().unwrap();
+
+    let json = server.run(&[&search[..], &["--json"]].concat(), Some(&commissioning));
+    assert!(json.status.success(), "{}", stderr_of(&json));
+    let response: Value = serde_json::from_slice(&json.stdout).expect("--json prints JSON");
+    let providers = response["providers"].as_array().unwrap();
+    assert!(!providers.is_empty(), "{response}");
+    let total = response["page"]["total_matches"].as_str().unwrap();
+    assert_eq!(*footer, format!("{total} matches"), "{text}");
+    // One row per provider, in the same order, between the header and the footer.
+    let rows = &lines[1..lines.len() - 1];
+    assert_eq!(rows.len(), providers.len(), "{text}");
+    for (row, provider) in rows.iter().zip(providers) {
+        assert!(
+            row.starts_with(provider["id"].as_str().unwrap()),
+            "{row} is not {provider}"
+        );
+        assert!(
+            row.contains(provider["details"]["name"].as_str().unwrap()),
+            "{row}"
+        );
+        assert!(row.contains("registered-care-service"), "{row}");
+    }
+
+    let first_page = server.run(
+        &[&search[..], &["--page-size", "1"]].concat(),
+        Some(&commissioning),
+    );
+    let text = stdout_of(&first_page);
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .starts_with(&format!("{total} matches; next page: --page-token ")),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn single_record_commands_print_the_provider_as_the_json_of_its_proto_message() {
+    let server = ServerProcess::start().await;
+    let provider_id = "0190a0b0-0000-7000-8000-0000000000aa";
+    let provider = server.token(&["--org", provider_id, "--kind", "provider"]);
+    let commissioning = server.commissioning_token();
+    let record = |args: &[&str], token: &str| -> Value {
+        let output = server.run(&[&["directory"], args].concat(), Some(token));
+        assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
+        serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|error| panic!("{args:?} did not print JSON ({error})"))
+    };
+
+    let registered = record(
+        &[
+            "register",
+            "--name",
+            "Deeside Art Studio",
+            "--kind",
+            "non-care-business",
+            "--locality",
+            "Aberdeenshire",
+            "--capacity",
+            "6",
+        ],
+        &provider,
+    );
+    assert_eq!(registered["id"], provider_id);
+    assert_eq!(registered["details"]["name"], "Deeside Art Studio");
+    assert_eq!(
+        registered["details"]["kind"],
+        "PROVIDER_KIND_NON_CARE_BUSINESS"
+    );
+    assert_eq!(
+        registered["details"]["localities"],
+        json!(["Aberdeenshire"])
+    );
+    assert_eq!(registered["details"]["capacity"], 6);
+    assert_eq!(registered["details"]["holds_isfs"], false);
+    assert_eq!(registered["details"]["care_inspectorate_number"], "");
+    assert_eq!(registered["min_grade"], 0);
+    assert_eq!(registered["grades"], json!([]));
+    assert_eq!(registered["version"], "1");
+    assert!(
+        registered["registered_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("20")
+    );
+
+    let updated = record(
+        &[
+            "update",
+            provider_id,
+            "--holds-isfs",
+            "true",
+            "--management-fee",
+            "percentage:7.5",
+        ],
+        &provider,
+    );
+    assert_eq!(updated["details"]["holds_isfs"], true);
+    assert_eq!(
+        updated["details"]["management_fee"]["kind"],
+        "MANAGEMENT_FEE_KIND_PERCENTAGE"
+    );
+    assert_eq!(updated["details"]["management_fee"]["percentage"], "7.5");
+    assert_eq!(updated["details"]["capacity"], 6, "kept from before");
+    assert_eq!(updated["version"], "2");
+
+    let checked = record(
+        &[
+            "record-check",
+            provider_id,
+            "--kind",
+            "public-liability-insurance",
+            "--reference",
+            "PLI-42",
+            "--checked-on",
+            "2026-01-10",
+            "--expires-on",
+            "2099-01-10",
+        ],
+        &commissioning,
+    );
+    let check = &checked["checks"][0];
+    assert_eq!(check["kind"], "CHECK_KIND_PUBLIC_LIABILITY_INSURANCE");
+    assert_eq!(check["reference"], "PLI-42");
+    assert_eq!(check["checked_on"], json!({"iso": "2026-01-10"}));
+    assert_eq!(check["expires_on"], json!({"iso": "2099-01-10"}));
+    assert_eq!(check["status"], "CHECK_STATUS_VALID");
+
+    let graded = record(
+        &[
+            "record-grades",
+            provider_id,
+            "--grade",
+            "leadership=5",
+            "--grade",
+            "staff-team=4",
+            "--inspected-on",
+            "2026-03-14",
+        ],
+        &commissioning,
+    );
+    assert_eq!(graded["min_grade"], 4);
+    let grades = graded["grades"].as_array().unwrap();
+    assert!(
+        grades.contains(&json!({
+            "key_question": "KEY_QUESTION_LEADERSHIP",
+            "grade": 5,
+            "inspected_on": {"iso": "2026-03-14"},
+        })),
+        "{graded}"
+    );
+
+    let on_framework = record(
+        &[
+            "set-framework-status",
+            provider_id,
+            "--authority",
+            "demo-shire",
+            "--status",
+            "on-framework",
+        ],
+        &commissioning,
+    );
+    assert_eq!(
+        on_framework["frameworks"],
+        json!([{"authority": "demo-shire", "status": "FRAMEWORK_STATUS_ON_FRAMEWORK"}])
+    );
+
+    let numbered = record(
+        &[
+            "set-care-inspectorate-number",
+            provider_id,
+            "--number",
+            "CS2004071234",
+        ],
+        &commissioning,
+    );
+    assert_eq!(
+        numbered["details"]["care_inspectorate_number"],
+        "CS2004071234"
+    );
+
+    let got = record(&["get", provider_id], &provider);
+    assert_eq!(
+        got, numbered,
+        "get prints the record as the last change left it"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

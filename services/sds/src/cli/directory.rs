@@ -1,24 +1,34 @@
 //! `sds directory ...`: the provider directory from the command line, over gRPC.
-//! Records are printed as JSON so that scripts and people can both read them.
+//!
+//! A command that returns one provider prints it as the JSON of the generated
+//! `sds.v1.Provider` (see [`output`](crate::cli::output) for the conventions); `search`
+//! prints a table, or with `--json` the `SearchProvidersResponse`. The import prints its
+//! progress on stderr and, last on stdout, the one-line JSON summary README documents.
+
+mod care_inspectorate;
 
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::{Subcommand, ValueEnum};
+use clap::Subcommand;
+use sds_directory::domain;
 use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_proto::v1::{
-    Check, CheckKind, CheckStatus, Date, FrameworkStatus, GetProviderRequest, Grade,
-    ImportCareInspectorateServicesRequest, KeyQuestion, ManagementFeeKind, ManagementFeePolicy,
-    Money, PageRequest, Provider, ProviderDetails, ProviderKind, RecordCheckRequest,
-    RecordGradesRequest, RegisterProviderRequest, SearchProvidersRequest,
-    SetCareInspectorateNumberRequest, SetFrameworkStatusRequest, UpdateProviderRequest,
+    Check, CheckStatus, Date, FrameworkStatus, GetProviderRequest, Grade,
+    ImportCareInspectorateServicesRequest, ManagementFeeKind, ManagementFeePolicy, Money,
+    PageRequest, ProviderDetails, RecordCheckRequest, RecordGradesRequest, RegisterProviderRequest,
+    SearchProvidersRequest, SearchProvidersResponse, SetCareInspectorateNumberRequest,
+    SetFrameworkStatusRequest, UpdateProviderRequest,
 };
-use serde_json::{Value, json};
+use sds_vocabulary::NamedEnum;
+use sds_vocabulary::named_enum::WireEnum;
+use serde_json::json;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
-use crate::care_inspectorate;
-use crate::client::{Bearer, ClientArgs, connect, status_error};
+use crate::cli::enum_arg::EnumArg;
+use crate::cli::output::{OutputFormat, Table, count_of, print_json};
+use crate::cli::{Bearer, ClientArgs, connect, status_error};
 
 /// Rows per import call: large enough for set-based writes, small enough to report progress.
 const IMPORT_BATCH: usize = 500;
@@ -62,22 +72,24 @@ pub enum DirectoryCommand {
         /// With --framework-status: whose framework.
         #[arg(long, default_value = "")]
         framework_authority: String,
-        #[arg(long)]
-        framework_status: Option<FrameworkArg>,
+        #[arg(long, value_parser = EnumArg::<domain::FrameworkStatus>::new())]
+        framework_status: Option<domain::FrameworkStatus>,
         #[arg(long)]
         holds_isfs: Option<bool>,
         #[arg(long, default_value_t = 25)]
         page_size: u32,
         #[arg(long, default_value = "")]
         page_token: String,
+        #[command(flatten)]
+        output: OutputFormat,
     },
     /// Records a check with its expiry date.
     RecordCheck {
         #[command(flatten)]
         client: ClientArgs,
         provider_id: String,
-        #[arg(long)]
-        kind: CheckArg,
+        #[arg(long, value_parser = EnumArg::<domain::CheckKind>::new())]
+        kind: domain::CheckKind,
         #[arg(long)]
         reference: String,
         /// YYYY-MM-DD
@@ -106,8 +118,8 @@ pub enum DirectoryCommand {
         provider_id: String,
         #[arg(long)]
         authority: String,
-        #[arg(long)]
-        status: FrameworkArg,
+        #[arg(long, value_parser = EnumArg::<domain::FrameworkStatus>::new())]
+        status: domain::FrameworkStatus,
     },
     /// Attaches, corrects or clears a provider's Care Inspectorate number (commissioning
     /// staff), so that the next import updates this record instead of creating another.
@@ -131,8 +143,8 @@ pub enum DirectoryCommand {
 pub struct DetailsArgs {
     #[arg(long)]
     name: Option<String>,
-    #[arg(long)]
-    kind: Option<KindArg>,
+    #[arg(long, value_parser = EnumArg::<domain::ProviderKind>::new())]
+    kind: Option<domain::ProviderKind>,
     /// CS followed by 10 digits.
     #[arg(long)]
     care_inspectorate_number: Option<String>,
@@ -155,29 +167,11 @@ pub struct DetailsArgs {
     phone: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum KindArg {
-    RegisteredCareService,
-    VoluntaryOrganisation,
-    MicroProvider,
-    SelfEmployedPersonalAssistant,
-    CommunityGroup,
-    NonCareBusiness,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum CheckArg {
-    Registration,
-    PvgMembership,
-    ProofOfSelfEmployment,
-    PublicLiabilityInsurance,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum FrameworkArg {
-    OnFramework,
-    OpenList,
-    OffFramework,
+/// The flag spelling (`micro-provider`) of a provider kind as the server sent it, so that
+/// a table shows what `--kind` takes.
+fn kind_flag_name(kind_number: i32) -> String {
+    domain::ProviderKind::from_wire("kind", kind_number)
+        .map_or_else(|_| format!("unknown ({kind_number})"), NamedEnum::cli_name)
 }
 
 type Client = DirectoryServiceClient<InterceptedService<Channel, Bearer>>;
@@ -206,7 +200,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(status_error)?
                 .into_inner();
-            print_json(&provider_json(&provider))
+            print_json(&provider)
         }
         DirectoryCommand::Update {
             client: args,
@@ -230,7 +224,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(status_error)?
                 .into_inner();
-            print_json(&provider_json(&provider))
+            print_json(&provider)
         }
         DirectoryCommand::Get { client: args, id } => {
             let provider = client(&args)
@@ -239,7 +233,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(status_error)?
                 .into_inner();
-            print_json(&provider_json(&provider))
+            print_json(&provider)
         }
         DirectoryCommand::Search {
             client: args,
@@ -252,6 +246,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
             holds_isfs,
             page_size,
             page_token,
+            output,
         } => {
             let response = client(&args)
                 .await?
@@ -262,8 +257,9 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                     min_grade,
                     framework_authority,
                     framework_status: framework_status
-                        .map_or(FrameworkStatus::Unspecified, FrameworkArg::to_proto)
-                        as i32,
+                        .map_or(FrameworkStatus::Unspecified as i32, |status| {
+                            status.wire_number()
+                        }),
                     holds_isfs,
                     page: Some(PageRequest {
                         page_size,
@@ -273,12 +269,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(status_error)?
                 .into_inner();
-            let page = response.page.unwrap_or_default();
-            print_json(&json!({
-                "providers": response.providers.iter().map(provider_json).collect::<Vec<_>>(),
-                "total_matches": page.total_matches,
-                "next_page_token": page.next_page_token,
-            }))
+            output.print_list(&response, search_table)
         }
         DirectoryCommand::RecordCheck {
             client: args,
@@ -293,7 +284,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                 .record_check(RecordCheckRequest {
                     provider_id,
                     check: Some(Check {
-                        kind: kind.to_proto() as i32,
+                        kind: kind.wire_number(),
                         reference,
                         checked_on: Some(Date { iso: checked_on }),
                         expires_on: Some(Date { iso: expires_on }),
@@ -303,7 +294,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(status_error)?
                 .into_inner();
-            print_json(&provider_json(&provider))
+            print_json(&provider)
         }
         DirectoryCommand::RecordGrades {
             client: args,
@@ -324,7 +315,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(status_error)?
                 .into_inner();
-            print_json(&provider_json(&provider))
+            print_json(&provider)
         }
         DirectoryCommand::SetFrameworkStatus {
             client: args,
@@ -337,12 +328,12 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                 .set_framework_status(SetFrameworkStatusRequest {
                     provider_id,
                     authority,
-                    status: status.to_proto() as i32,
+                    status: status.wire_number(),
                 })
                 .await
                 .map_err(status_error)?
                 .into_inner();
-            print_json(&provider_json(&provider))
+            print_json(&provider)
         }
         DirectoryCommand::SetCareInspectorateNumber {
             client: args,
@@ -359,7 +350,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(status_error)?
                 .into_inner();
-            print_json(&provider_json(&provider))
+            print_json(&provider)
         }
         DirectoryCommand::ImportCareInspectorate { client: args, file } => {
             import_care_inspectorate(&args, &file).await
@@ -442,7 +433,7 @@ impl DetailsArgs {
             details.name = name.clone();
         }
         if let Some(kind) = self.kind {
-            details.kind = kind.to_proto() as i32;
+            details.kind = kind.wire_number();
         }
         if let Some(number) = &self.care_inspectorate_number {
             details.care_inspectorate_number = number.clone();
@@ -510,22 +501,21 @@ fn parse_grade_arg(raw: &str, inspected_on: &str) -> anyhow::Result<Grade> {
     let (question, grade) = raw.split_once('=').with_context(|| {
         format!("--grade {raw:?} must be key-question=grade, e.g. leadership=5")
     })?;
-    let key_question = match question {
-        "support-wellbeing" => KeyQuestion::SupportWellbeing,
-        "care-and-support-planning" => KeyQuestion::CareAndSupportPlanning,
-        "setting" => KeyQuestion::Setting,
-        "staff-team" => KeyQuestion::StaffTeam,
-        "leadership" => KeyQuestion::Leadership,
-        "care-play-and-learning" => KeyQuestion::CarePlayAndLearning,
-        other => anyhow::bail!(
-            "--grade key question {other:?} is unknown; accepted: support-wellbeing, care-and-support-planning, setting, staff-team, leadership, care-play-and-learning"
-        ),
-    };
+    let key_question = domain::KeyQuestion::parse("--grade", question).map_err(|_| {
+        let accepted: Vec<String> = domain::KeyQuestion::ALL
+            .iter()
+            .map(|question| question.cli_name())
+            .collect();
+        anyhow::anyhow!(
+            "--grade key question {question:?} is unknown; accepted: {}",
+            accepted.join(", ")
+        )
+    })?;
     let grade = grade.parse::<u32>().with_context(|| {
         format!("--grade {raw:?}: the grade must be a whole number from 1 to 6")
     })?;
     Ok(Grade {
-        key_question: key_question as i32,
+        key_question: key_question.wire_number(),
         grade,
         inspected_on: Some(Date {
             iso: inspected_on.to_owned(),
@@ -533,102 +523,128 @@ fn parse_grade_arg(raw: &str, inspected_on: &str) -> anyhow::Result<Grade> {
     })
 }
 
-impl KindArg {
-    fn to_proto(self) -> ProviderKind {
-        match self {
-            Self::RegisteredCareService => ProviderKind::RegisteredCareService,
-            Self::VoluntaryOrganisation => ProviderKind::VoluntaryOrganisation,
-            Self::MicroProvider => ProviderKind::MicroProvider,
-            Self::SelfEmployedPersonalAssistant => ProviderKind::SelfEmployedPersonalAssistant,
-            Self::CommunityGroup => ProviderKind::CommunityGroup,
-            Self::NonCareBusiness => ProviderKind::NonCareBusiness,
+/// The search results for people: one provider a row, then the total and where the next
+/// page starts.
+fn search_table(response: &SearchProvidersResponse) -> Table {
+    let mut table = Table::new(&[
+        "id",
+        "name",
+        "kind",
+        "min grade",
+        "localities",
+        "holds isfs",
+    ]);
+    for provider in &response.providers {
+        let details = provider.details.clone().unwrap_or_default();
+        table.push_row(vec![
+            provider.id.clone(),
+            details.name,
+            kind_flag_name(details.kind),
+            // 0 means no grades yet, which is not a grade of 0.
+            match provider.min_grade {
+                0 => "-".to_owned(),
+                grade => grade.to_string(),
+            },
+            details.localities.join(", "),
+            if details.holds_isfs { "yes" } else { "no" }.to_owned(),
+        ]);
+    }
+    let page = response.page.clone().unwrap_or_default();
+    let mut footer = count_of(page.total_matches, "match", "matches");
+    if !page.next_page_token.is_empty() {
+        footer.push_str(&format!(
+            "; next page: --page-token {}",
+            page.next_page_token
+        ));
+    }
+    table.push_footer(footer);
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use sds_proto::v1::{KeyQuestion, PageResponse, Provider, ProviderKind};
+
+    use super::*;
+
+    fn provider(id: &str, name: &str, kind: ProviderKind, min_grade: u32) -> Provider {
+        Provider {
+            id: id.to_owned(),
+            details: Some(ProviderDetails {
+                name: name.to_owned(),
+                kind: kind as i32,
+                localities: vec!["Aberdeenshire".to_owned(), "Moray".to_owned()],
+                holds_isfs: min_grade > 0,
+                ..ProviderDetails::default()
+            }),
+            min_grade,
+            ..Provider::default()
         }
     }
-}
 
-impl CheckArg {
-    fn to_proto(self) -> CheckKind {
-        match self {
-            Self::Registration => CheckKind::Registration,
-            Self::PvgMembership => CheckKind::PvgMembership,
-            Self::ProofOfSelfEmployment => CheckKind::ProofOfSelfEmployment,
-            Self::PublicLiabilityInsurance => CheckKind::PublicLiabilityInsurance,
+    #[test]
+    fn search_results_print_one_provider_a_row_with_the_total_and_the_next_page() {
+        let response = SearchProvidersResponse {
+            providers: vec![
+                provider(
+                    "p-1",
+                    "Deeside Care",
+                    ProviderKind::RegisteredCareService,
+                    5,
+                ),
+                provider("p-2", "Art Studio", ProviderKind::NonCareBusiness, 0),
+            ],
+            page: Some(PageResponse {
+                next_page_token: "abc".to_owned(),
+                total_matches: 7,
+            }),
+        };
+        assert_eq!(
+            search_table(&response).render(),
+            "ID   NAME          KIND                     MIN GRADE  LOCALITIES            HOLDS ISFS\n\
+             p-1  Deeside Care  registered-care-service  5          Aberdeenshire, Moray  yes\n\
+             p-2  Art Studio    non-care-business        -          Aberdeenshire, Moray  no\n\
+             7 matches; next page: --page-token abc\n"
+        );
+    }
+
+    #[test]
+    fn the_last_page_has_no_next_page_token_and_an_unknown_kind_shows_its_number() {
+        let response = SearchProvidersResponse {
+            providers: vec![Provider {
+                details: Some(ProviderDetails {
+                    kind: 99,
+                    ..ProviderDetails::default()
+                }),
+                ..Provider::default()
+            }],
+            page: Some(PageResponse {
+                next_page_token: String::new(),
+                total_matches: 1,
+            }),
+        };
+        let printed = search_table(&response).render();
+        assert!(printed.contains("unknown (99)"), "{printed}");
+        assert!(printed.ends_with("\n1 match\n"), "{printed}");
+    }
+
+    #[test]
+    fn every_kind_flag_maps_to_a_distinct_wire_number_and_back() {
+        for kind in domain::ProviderKind::ALL {
+            let name = kind_flag_name(kind.wire_number());
+            assert_eq!(domain::ProviderKind::parse("--kind", &name), Ok(*kind));
         }
     }
-}
 
-impl FrameworkArg {
-    fn to_proto(self) -> FrameworkStatus {
-        match self {
-            Self::OnFramework => FrameworkStatus::OnFramework,
-            Self::OpenList => FrameworkStatus::OpenList,
-            Self::OffFramework => FrameworkStatus::OffFramework,
-        }
+    #[test]
+    fn an_unknown_key_question_lists_the_accepted_ones() {
+        let error = parse_grade_arg("vibes=5", "2026-03-14").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "--grade key question \"vibes\" is unknown; accepted: support-wellbeing, care-and-support-planning, setting, staff-team, leadership, care-play-and-learning"
+        );
+        let grade = parse_grade_arg("staff-team=4", "2026-03-14").unwrap();
+        assert_eq!(grade.key_question, KeyQuestion::StaffTeam as i32);
+        assert_eq!(grade.grade, 4);
     }
-}
-
-fn print_json(value: &Value) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
-}
-
-/// The enum's name in lower snake case without its prefix: `on_framework`.
-fn enum_name(name: &str, prefix: &str) -> String {
-    name.strip_prefix(prefix)
-        .unwrap_or(name)
-        .to_ascii_lowercase()
-}
-
-fn date_text(date: Option<&Date>) -> Value {
-    date.map_or(Value::Null, |date| Value::String(date.iso.clone()))
-}
-
-fn provider_json(provider: &Provider) -> Value {
-    let details = provider.details.clone().unwrap_or_default();
-    let kind = ProviderKind::try_from(details.kind).map_or("unknown".into(), |kind| {
-        enum_name(kind.as_str_name(), "PROVIDER_KIND_")
-    });
-    let fee = details.management_fee.as_ref().map_or(Value::Null, |fee| {
-        let kind = ManagementFeeKind::try_from(fee.kind).map_or("unknown".into(), |kind| enum_name(kind.as_str_name(), "MANAGEMENT_FEE_KIND_"));
-        json!({
-            "kind": kind,
-            "flat_weekly": fee.flat_weekly.as_ref().map(|money| money.amount.clone()),
-            "percentage": (!fee.percentage.is_empty()).then(|| fee.percentage.clone()),
-            "admin_hours_per_week": (!fee.admin_hours_per_week.is_empty()).then(|| fee.admin_hours_per_week.clone()),
-            "admin_hourly_rate": fee.admin_hourly_rate.as_ref().map(|money| money.amount.clone()),
-        })
-    });
-    json!({
-        "id": provider.id,
-        "name": details.name,
-        "kind": kind,
-        "care_inspectorate_number": details.care_inspectorate_number,
-        "service_types": details.service_types,
-        "localities": details.localities,
-        "capacity": details.capacity,
-        "holds_isfs": details.holds_isfs,
-        "management_fee": fee,
-        "contact_email": details.contact_email,
-        "contact_phone": details.contact_phone,
-        "min_grade": provider.min_grade,
-        "grades": provider.grades.iter().map(|grade| json!({
-            "key_question": KeyQuestion::try_from(grade.key_question).map_or("unknown".into(), |question| enum_name(question.as_str_name(), "KEY_QUESTION_")),
-            "grade": grade.grade,
-            "inspected_on": date_text(grade.inspected_on.as_ref()),
-        })).collect::<Vec<_>>(),
-        "checks": provider.checks.iter().map(|check| json!({
-            "kind": CheckKind::try_from(check.kind).map_or("unknown".into(), |kind| enum_name(kind.as_str_name(), "CHECK_KIND_")),
-            "reference": check.reference,
-            "checked_on": date_text(check.checked_on.as_ref()),
-            "expires_on": date_text(check.expires_on.as_ref()),
-            "status": CheckStatus::try_from(check.status).map_or("unknown".into(), |status| enum_name(status.as_str_name(), "CHECK_STATUS_")),
-        })).collect::<Vec<_>>(),
-        "frameworks": provider.frameworks.iter().map(|membership| json!({
-            "authority": membership.authority,
-            "status": FrameworkStatus::try_from(membership.status).map_or("unknown".into(), |status| enum_name(status.as_str_name(), "FRAMEWORK_STATUS_")),
-        })).collect::<Vec<_>>(),
-        "version": provider.version,
-        "registered_at": provider.registered_at,
-        "updated_at": provider.updated_at,
-    })
 }

@@ -1,42 +1,61 @@
-//! The JSON that `sds payments preview` reads and prints, and the validation that turns
-//! it into a [`ScheduleRequest`].
+//! The JSON contract of `sds payments preview`: the plan history it reads, the schedule it
+//! prints, and the validation that turns the one into a [`ScheduleRequest`] for the pure
+//! schedule rule in `sds_money`. It lives here, at the edge that serves it; the money
+//! crate knows nothing of JSON.
 //!
-//! Input is read in two steps so that every complaint names the field and says what is
-//! accepted: first the JSON is walked by hand into [`PreviewInput`] (strings and numbers
-//! only, catching unknown, missing and wrongly typed fields), then [`preview`] turns
-//! those strings into dates, amounts and a calendar, and applies the schedule rule.
-//! Only JSON syntax errors come from serde_json, with their line and column.
+//! Input is read in two steps so that every refusal names the field by its path
+//! (`versions[0].lines[0].start`) and says what is accepted. First serde reads the JSON
+//! into [`PreviewInput`]: strings and numbers only, refusing unknown keys
+//! (`deny_unknown_fields`), missing keys and wrongly typed values, with the path from
+//! serde_path_to_error and the kind of refusal from [`value_reader`]. Then
+//! [`schedule_request`] turns those strings into dates, amounts and a calendar. Only JSON
+//! syntax errors come from serde_json's parser, with their line and column.
+//!
+//! What must stay true: the input format, the output and the wording of refusals are what
+//! README.md and the worked examples of DOMAIN.md show; scripts and people depend on them.
+
+mod value_reader;
 
 use std::collections::BTreeSet;
 
 use chrono::{Months, NaiveDate};
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{Map, Value};
+use sds_money::{
+    AccrualLine, AccrualLineError, Calendar, Money, PlanVersion, Schedule, ScheduleError,
+    ScheduleRequest, Timing, compute_schedule,
+};
+use sds_vocabulary::date::parse_iso_date;
+use sds_vocabulary::{NamedEnum, shown};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
-use crate::accrual::{AccrualLine, AccrualLineError};
-use crate::calendar::{Calendar, Timing};
-use crate::money::{Money, quoted_excerpt};
-use crate::schedule::{PlanVersion, Schedule, ScheduleError, ScheduleRequest, compute_schedule};
+use value_reader::Refusal;
 
 /// The longest span a preview covers, from the earliest line start to `until`.
 const MAX_PREVIEW_YEARS: u32 = 100;
 
-const FREQUENCIES: &str = "four_weekly, quarterly, monthly";
-const TIMINGS: &str = "advance, arrears";
 const DATE_EXPECTATION: &str = "expected a date as YYYY-MM-DD";
+const OPEN_END_EXPECTATION: &str = "expected a date as YYYY-MM-DD, or null for an open-ended line";
 const LAG_EXPECTATION: &str = "expected a whole number of days, 0 or more";
 const AMOUNT_EXPECTATION: &str = "expected a string of pounds and pence such as \"375.00\"";
+const VERSIONS_EXPECTATION: &str = "expected a list of versions";
+const LINES_EXPECTATION: &str = "expected a list of lines (an empty list means nothing is funded)";
 
-const INPUT_FIELDS: &[&str] = &[
-    "frequency",
-    "timing",
-    "anchor_date",
-    "payment_lag_days",
-    "until",
-    "versions",
-];
-const VERSION_FIELDS: &[&str] = &["recorded_on", "lines"];
-const LINE_FIELDS: &[&str] = &["weekly_amount", "start", "end"];
+sds_vocabulary::named_enum! {
+    /// How often a plan is paid, naming its period calendar.
+    enum Frequency("payment frequency") {
+        FourWeekly = "four_weekly",
+        Quarterly = "quarterly",
+        Monthly = "monthly",
+    }
+}
+
+sds_vocabulary::named_enum! {
+    /// Whether a period is paid at its start or after its end.
+    enum PaymentTiming("payment timing") {
+        Advance = "advance",
+        Arrears = "arrears",
+    }
+}
 
 /// Why a preview could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -62,46 +81,65 @@ fn invalid(path: &str, problem: impl Into<String>) -> PreviewError {
 }
 
 /// The preview request as written in JSON, before any value is interpreted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PreviewInput {
-    pub frequency: String,
-    pub timing: String,
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreviewInput {
+    frequency: String,
+    timing: String,
     /// Needed for `four_weekly`; ignored otherwise.
-    pub anchor_date: Option<String>,
-    pub payment_lag_days: i64,
-    pub until: String,
-    pub versions: Vec<PreviewVersionInput>,
+    anchor_date: Option<String>,
+    payment_lag_days: i64,
+    until: String,
+    versions: Vec<PreviewVersionInput>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PreviewVersionInput {
-    pub recorded_on: String,
-    pub lines: Vec<PreviewLineInput>,
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreviewVersionInput {
+    recorded_on: String,
+    lines: Vec<PreviewLineInput>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PreviewLineInput {
-    pub weekly_amount: String,
-    pub start: String,
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreviewLineInput {
+    weekly_amount: String,
+    start: String,
     /// `None` (JSON `null` or absent) for an open-ended line.
-    pub end: Option<String>,
+    end: Option<String>,
+}
+
+/// What a field accepts, for "missing; ..." and "found ...; ..." messages. Every field of
+/// the input structs above is named here: the field names are the contract.
+fn expectation_of(field: &str) -> String {
+    match field {
+        "frequency" => format!("accepted: {}", Frequency::accepted()),
+        "timing" => format!("accepted: {}", PaymentTiming::accepted()),
+        "anchor_date" | "until" | "recorded_on" | "start" => DATE_EXPECTATION.to_owned(),
+        "end" => OPEN_END_EXPECTATION.to_owned(),
+        "payment_lag_days" => LAG_EXPECTATION.to_owned(),
+        "weekly_amount" => AMOUNT_EXPECTATION.to_owned(),
+        "versions" => VERSIONS_EXPECTATION.to_owned(),
+        "lines" => LINES_EXPECTATION.to_owned(),
+        _ => "see the worked examples for the expected input".to_owned(),
+    }
 }
 
 /// What the preview prints.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PreviewOutput {
-    pub instalments: Vec<PreviewInstalment>,
-    pub closing_settlement: Money,
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct PreviewOutput {
+    instalments: Vec<PreviewInstalment>,
+    closing_settlement: Money,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PreviewInstalment {
-    pub period_start: NaiveDate,
-    pub period_end: NaiveDate,
-    pub due_date: NaiveDate,
-    pub base: Money,
-    pub adjustment: Money,
-    pub amount: Money,
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+struct PreviewInstalment {
+    period_start: NaiveDate,
+    period_end: NaiveDate,
+    due_date: NaiveDate,
+    base: Money,
+    adjustment: Money,
+    amount: Money,
 }
 
 impl From<Schedule> for PreviewOutput {
@@ -128,13 +166,68 @@ impl From<Schedule> for PreviewOutput {
 /// Reads preview JSON and prints the preview as pretty JSON.
 pub fn preview_json(input: &str) -> Result<String, PreviewError> {
     let value: Value = serde_json::from_str(input).map_err(PreviewError::Syntax)?;
-    let parsed = PreviewInput::from_json_value(&value)?;
+    let parsed: PreviewInput = value_reader::read(&value).map_err(refused_by_serde)?;
     let output = preview(&parsed)?;
     serde_json::to_string_pretty(&output).map_err(PreviewError::Output)
 }
 
+/// Words a serde refusal as the preview words every refusal: `path: problem; expectation`.
+fn refused_by_serde(error: serde_path_to_error::Error<Refusal>) -> PreviewError {
+    let mut path = String::new();
+    let mut last_key = String::new();
+    for segment in error.path().iter() {
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => path.push_str(&format!("[{index}]")),
+            serde_path_to_error::Segment::Map { key } => {
+                last_key.clone_from(key);
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                // Keys are echoed as values are: escaped and cut short, here without quotes.
+                let shown_key = shown(key);
+                let unquoted = shown_key
+                    .strip_prefix('"')
+                    .and_then(|inner| inner.strip_suffix('"'))
+                    .unwrap_or(&shown_key);
+                path.push_str(unquoted);
+            }
+            other => path.push_str(&format!(".{other}")),
+        }
+    }
+    let within = |field: &str| {
+        if path.is_empty() {
+            field.to_owned()
+        } else {
+            format!("{path}.{field}")
+        }
+    };
+    match error.into_inner() {
+        // The path already ends with the unknown key.
+        Refusal::UnknownField { accepted, .. } => invalid(
+            &path,
+            format!("unknown field; accepted: {}", accepted.join(", ")),
+        ),
+        // The path is the object's; the key is named by the refusal.
+        Refusal::MissingField { key } => {
+            invalid(&within(key), format!("missing; {}", expectation_of(key)))
+        }
+        Refusal::WrongType { found } => invalid(
+            &path,
+            format!("found {found}; {}", expectation_of(&last_key)),
+        ),
+        Refusal::NotAnObject { found, fields } => invalid(
+            if path.is_empty() { "input" } else { &path },
+            format!(
+                "found {found}; expected an object with fields {}",
+                fields.join(", ")
+            ),
+        ),
+        Refusal::Other(message) => invalid(if path.is_empty() { "input" } else { &path }, message),
+    }
+}
+
 /// Validates `input` and applies the schedule rule to it.
-pub fn preview(input: &PreviewInput) -> Result<PreviewOutput, PreviewError> {
+fn preview(input: &PreviewInput) -> Result<PreviewOutput, PreviewError> {
     let request = schedule_request(input)?;
     match compute_schedule(&request) {
         Ok(schedule) => Ok(schedule.into()),
@@ -151,9 +244,19 @@ pub fn preview(input: &PreviewInput) -> Result<PreviewOutput, PreviewError> {
 }
 
 /// Turns the strings of a preview request into a validated [`ScheduleRequest`].
-pub fn schedule_request(input: &PreviewInput) -> Result<ScheduleRequest, PreviewError> {
-    let calendar = match input.frequency.as_str() {
-        "four_weekly" => {
+fn schedule_request(input: &PreviewInput) -> Result<ScheduleRequest, PreviewError> {
+    let frequency = Frequency::from_name(&input.frequency).ok_or_else(|| {
+        invalid(
+            "frequency",
+            format!(
+                "unknown value {}; accepted: {}",
+                shown(&input.frequency),
+                Frequency::accepted()
+            ),
+        )
+    })?;
+    let calendar = match frequency {
+        Frequency::FourWeekly => {
             let anchor_text = input.anchor_date.as_deref().ok_or_else(|| {
                 invalid(
                     "anchor_date",
@@ -164,27 +267,19 @@ pub fn schedule_request(input: &PreviewInput) -> Result<ScheduleRequest, Preview
                 anchor: parse_date("anchor_date", anchor_text)?,
             }
         }
-        "quarterly" => Calendar::Quarterly,
-        "monthly" => Calendar::Monthly,
-        other => {
-            return Err(invalid(
-                "frequency",
-                format!(
-                    "unknown value \"{}\"; accepted: {FREQUENCIES}",
-                    quoted_excerpt(other)
-                ),
-            ));
-        }
+        Frequency::Quarterly => Calendar::Quarterly,
+        Frequency::Monthly => Calendar::Monthly,
     };
-    let timing = match input.timing.as_str() {
-        "advance" => Timing::Advance,
-        "arrears" => Timing::Arrears,
-        other => {
+    let timing = match PaymentTiming::from_name(&input.timing) {
+        Some(PaymentTiming::Advance) => Timing::Advance,
+        Some(PaymentTiming::Arrears) => Timing::Arrears,
+        None => {
             return Err(invalid(
                 "timing",
                 format!(
-                    "unknown value \"{}\"; accepted: {TIMINGS}",
-                    quoted_excerpt(other)
+                    "unknown value {}; accepted: {}",
+                    shown(&input.timing),
+                    PaymentTiming::accepted()
                 ),
             ));
         }
@@ -291,216 +386,22 @@ fn accrual_line(line_path: &str, input: &PreviewLineInput) -> Result<AccrualLine
     })
 }
 
-/// Strictly `YYYY-MM-DD`: four-digit year, two-digit month and day, a real date.
+/// Strictly `YYYY-MM-DD`, any year: the 100-year bound on the span is checked apart.
 fn parse_date(path: &str, text: &str) -> Result<NaiveDate, PreviewError> {
-    let not_a_date = || {
+    parse_iso_date(text).ok_or_else(|| {
         invalid(
             path,
-            format!(
-                "\"{}\" is not a date; expected YYYY-MM-DD",
-                quoted_excerpt(text)
-            ),
+            format!("{} is not a date; expected YYYY-MM-DD", shown(text)),
         )
-    };
-    let bytes = text.as_bytes();
-    let shape_ok = bytes.len() == 10
-        && bytes.iter().enumerate().all(|(index, byte)| match index {
-            4 | 7 => *byte == b'-',
-            _ => byte.is_ascii_digit(),
-        });
-    if !shape_ok {
-        return Err(not_a_date());
-    }
-    let number =
-        |range: std::ops::Range<usize>| text.get(range).and_then(|part| part.parse::<u32>().ok());
-    let (Some(year), Some(month), Some(day)) = (number(0..4), number(5..7), number(8..10)) else {
-        return Err(not_a_date());
-    };
-    let year = i32::try_from(year).map_err(|_| not_a_date())?;
-    NaiveDate::from_ymd_opt(year, month, day).ok_or_else(not_a_date)
-}
-
-impl PreviewInput {
-    /// Reads the request from parsed JSON, naming the path of any unknown, missing or
-    /// wrongly typed field. Values are checked later, by [`preview`].
-    pub fn from_json_value(value: &Value) -> Result<PreviewInput, PreviewError> {
-        let object = object_with_fields(value, "input", "", INPUT_FIELDS)?;
-        let frequency =
-            required_string(object, "", "frequency", &format!("accepted: {FREQUENCIES}"))?;
-        let timing = required_string(object, "", "timing", &format!("accepted: {TIMINGS}"))?;
-        let anchor_date = optional_string(object, "", "anchor_date", DATE_EXPECTATION)?;
-        let payment_lag_days = match object.get("payment_lag_days") {
-            Some(Value::Number(number)) => number.as_i64().ok_or_else(|| {
-                invalid(
-                    "payment_lag_days",
-                    format!("found the number {number}; {LAG_EXPECTATION}"),
-                )
-            })?,
-            other => return Err(wrong_or_missing("payment_lag_days", other, LAG_EXPECTATION)),
-        };
-        let until = required_string(object, "", "until", DATE_EXPECTATION)?;
-        let versions = match object.get("versions") {
-            Some(Value::Array(items)) => {
-                let mut versions = Vec::with_capacity(items.len());
-                for (index, item) in items.iter().enumerate() {
-                    versions.push(version_from_json(item, &format!("versions[{index}]"))?);
-                }
-                versions
-            }
-            other => {
-                return Err(wrong_or_missing(
-                    "versions",
-                    other,
-                    "expected a list of versions",
-                ));
-            }
-        };
-        Ok(PreviewInput {
-            frequency,
-            timing,
-            anchor_date,
-            payment_lag_days,
-            until,
-            versions,
-        })
-    }
-}
-
-fn version_from_json(value: &Value, path: &str) -> Result<PreviewVersionInput, PreviewError> {
-    let object = object_with_fields(value, path, path, VERSION_FIELDS)?;
-    let recorded_on = required_string(object, path, "recorded_on", DATE_EXPECTATION)?;
-    let lines_path = field_path(path, "lines");
-    let lines = match object.get("lines") {
-        Some(Value::Array(items)) => {
-            let mut lines = Vec::with_capacity(items.len());
-            for (index, item) in items.iter().enumerate() {
-                lines.push(line_from_json(item, &format!("{lines_path}[{index}]"))?);
-            }
-            lines
-        }
-        other => {
-            return Err(wrong_or_missing(
-                &lines_path,
-                other,
-                "expected a list of lines (an empty list means nothing is funded)",
-            ));
-        }
-    };
-    Ok(PreviewVersionInput { recorded_on, lines })
-}
-
-fn line_from_json(value: &Value, path: &str) -> Result<PreviewLineInput, PreviewError> {
-    let object = object_with_fields(value, path, path, LINE_FIELDS)?;
-    Ok(PreviewLineInput {
-        weekly_amount: required_string(object, path, "weekly_amount", AMOUNT_EXPECTATION)?,
-        start: required_string(object, path, "start", DATE_EXPECTATION)?,
-        end: optional_string(
-            object,
-            path,
-            "end",
-            "expected a date as YYYY-MM-DD, or null for an open-ended line",
-        )?,
     })
-}
-
-/// The object at `path`, refusing anything else and any field not in `accepted`.
-fn object_with_fields<'a>(
-    value: &'a Value,
-    shown_path: &str,
-    path: &str,
-    accepted: &[&str],
-) -> Result<&'a Map<String, Value>, PreviewError> {
-    let Value::Object(object) = value else {
-        return Err(invalid(
-            shown_path,
-            format!(
-                "found {}; expected an object with fields {}",
-                describe(value),
-                accepted.join(", ")
-            ),
-        ));
-    };
-    for key in object.keys() {
-        if !accepted.contains(&key.as_str()) {
-            return Err(invalid(
-                &field_path(path, &quoted_excerpt(key)),
-                format!("unknown field; accepted: {}", accepted.join(", ")),
-            ));
-        }
-    }
-    Ok(object)
-}
-
-fn required_string(
-    object: &Map<String, Value>,
-    path: &str,
-    field: &str,
-    expectation: &str,
-) -> Result<String, PreviewError> {
-    match object.get(field) {
-        Some(Value::String(text)) => Ok(text.clone()),
-        other => Err(wrong_or_missing(
-            &field_path(path, field),
-            other,
-            expectation,
-        )),
-    }
-}
-
-fn optional_string(
-    object: &Map<String, Value>,
-    path: &str,
-    field: &str,
-    expectation: &str,
-) -> Result<Option<String>, PreviewError> {
-    match object.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(text)) => Ok(Some(text.clone())),
-        other => Err(wrong_or_missing(
-            &field_path(path, field),
-            other,
-            expectation,
-        )),
-    }
-}
-
-fn wrong_or_missing(path: &str, found: Option<&Value>, expectation: &str) -> PreviewError {
-    match found {
-        None => invalid(path, format!("missing; {expectation}")),
-        Some(value) => invalid(path, format!("found {}; {expectation}", describe(value))),
-    }
-}
-
-fn field_path(path: &str, field: &str) -> String {
-    if path.is_empty() {
-        field.to_owned()
-    } else {
-        format!("{path}.{field}")
-    }
-}
-
-fn describe(value: &Value) -> String {
-    match value {
-        Value::Null => "null".to_owned(),
-        Value::Bool(flag) => flag.to_string(),
-        Value::Number(number) => format!("the number {number}"),
-        Value::String(text) => format!("the string \"{}\"", quoted_excerpt(text)),
-        Value::Array(_) => "a list".to_owned(),
-        Value::Object(_) => "an object".to_owned(),
-    }
-}
-
-/// Deserializing goes through the same hand-written reader, so serde users get the same
-/// field-path messages as [`preview_json`].
-impl<'de> Deserialize<'de> for PreviewInput {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PreviewInput, D::Error> {
-        let value = Value::deserialize(deserializer)?;
-        PreviewInput::from_json_value(&value).map_err(serde::de::Error::custom)
-    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
+    use proptest::prelude::*;
+
     use super::*;
 
     fn valid_input() -> Value {
@@ -663,6 +564,53 @@ mod tests {
     }
 
     #[test]
+    fn every_required_field_says_what_it_expects_when_missing_or_mistyped() {
+        for (pointer, field) in [
+            ("", "frequency"),
+            ("", "timing"),
+            ("", "payment_lag_days"),
+            ("", "until"),
+            ("", "versions"),
+            ("/versions/0", "recorded_on"),
+            ("/versions/0", "lines"),
+            ("/versions/0/lines/0", "weekly_amount"),
+            ("/versions/0/lines/0", "start"),
+        ] {
+            let missing = with(|input| {
+                let parent = input.pointer_mut(pointer).unwrap();
+                parent.as_object_mut().unwrap().remove(field);
+            });
+            assert!(
+                missing.contains(&format!("{field}: missing; {}", expectation_of(field))),
+                "{missing}"
+            );
+            let mistyped = with(|input| {
+                input.pointer_mut(pointer).unwrap()[field] = serde_json::json!(true);
+            });
+            assert!(
+                mistyped.contains(&format!("{field}: found true; {}", expectation_of(field))),
+                "{mistyped}"
+            );
+            assert!(
+                !expectation_of(field).contains("worked examples"),
+                "{field}"
+            );
+        }
+        assert_eq!(
+            with(|input| input["versions"] = "all of them".into()),
+            "versions: found the string \"all of them\"; expected a list of versions"
+        );
+        assert_eq!(
+            with(|input| input["versions"][0] = serde_json::json!(null)),
+            "versions[0]: found null; expected an object with fields recorded_on, lines"
+        );
+        assert_eq!(
+            with(|input| input["versions"][0]["lines"][0]["end"] = 5.into()),
+            "versions[0].lines[0].end: found the number 5; expected a date as YYYY-MM-DD, or null for an open-ended line"
+        );
+    }
+
+    #[test]
     fn four_weekly_needs_an_anchor_but_other_frequencies_ignore_it() {
         assert_eq!(
             with(|input| {
@@ -724,13 +672,98 @@ mod tests {
     }
 
     #[test]
-    fn serde_deserialization_reports_the_same_field_paths() {
-        let mut input = valid_input();
-        input["frequency"] = serde_json::json!(3);
-        let error = serde_json::from_value::<PreviewInput>(input).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "frequency: found the number 3; accepted: four_weekly, quarterly, monthly"
+    fn the_largest_weekly_amount_over_100_years_is_refused_rather_than_overflowing() {
+        let input = serde_json::json!({
+            "frequency": "monthly",
+            "timing": "advance",
+            "payment_lag_days": 0,
+            "until": "2126-01-01",
+            "versions": [{"recorded_on": "2026-01-01", "lines": [
+                {"weekly_amount": "999999999999.99", "start": "2026-01-01", "end": null}
+            ]}]
+        });
+        let error = preview_json(&input.to_string()).expect_err("the total cannot be held");
+        assert!(
+            error
+                .to_string()
+                .ends_with("shorten the span or lower the weekly amounts"),
+            "{error}"
         );
+    }
+
+    #[test]
+    fn the_largest_payment_lag_is_refused_rather_than_overflowing() {
+        let input = serde_json::json!({
+            "frequency": "monthly",
+            "timing": "arrears",
+            "payment_lag_days": i64::MAX,
+            "until": "2026-02-01",
+            "versions": [{"recorded_on": "2026-01-01", "lines": [
+                {"weekly_amount": "1.00", "start": "2026-01-01", "end": null}
+            ]}]
+        });
+        let error = preview_json(&input.to_string()).expect_err("the lag cannot be held");
+        assert!(
+            error.to_string().starts_with("payment_lag_days:"),
+            "{error}"
+        );
+    }
+
+    /// The worked examples of DOMAIN.md, kept beside the CLI tests, compared as JSON values.
+    fn assert_worked_example_matches(name: &str) {
+        let folder: PathBuf = [env!("CARGO_MANIFEST_DIR"), "tests", "examples"]
+            .iter()
+            .collect();
+        let read = |suffix: &str| {
+            let path = folder.join(format!("{name}.{suffix}.json"));
+            std::fs::read_to_string(&path)
+                .unwrap_or_else(|error| panic!("read {}: {error}", path.display()))
+        };
+        let output = preview_json(&read("input"))
+            .unwrap_or_else(|error| panic!("{name}: preview refused the input: {error}"));
+        let actual: Value = serde_json::from_str(&output).expect("preview prints JSON");
+        let expected: Value = serde_json::from_str(&read("expected")).expect("expected is JSON");
+        assert_eq!(actual, expected, "{name}: preview output was\n{output}");
+    }
+
+    #[test]
+    fn four_weekly_advance_with_a_backdated_increase_matches_the_worked_example() {
+        assert_worked_example_matches("four-weekly-advance-backdated-increase");
+    }
+
+    #[test]
+    fn quarterly_arrears_with_a_line_ended_after_the_fact_matches_the_worked_example() {
+        assert_worked_example_matches("quarterly-arrears-ended-after-the-fact");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn the_preview_never_panics_on_arbitrary_text(text in ".{0,200}") {
+            let _ = preview_json(&text);
+        }
+
+        #[test]
+        fn the_preview_never_panics_on_arbitrary_field_values(
+            frequency in "[a-z_]{0,12}",
+            anchor in "[0-9-]{0,12}",
+            lag in any::<i64>(),
+            until in "[0-9+-]{0,12}",
+            amount in "[0-9.eE+-]{0,20}",
+            start in "[0-9-]{8,10}",
+        ) {
+            let input = serde_json::json!({
+                "frequency": frequency,
+                "timing": "arrears",
+                "anchor_date": anchor,
+                "payment_lag_days": lag,
+                "until": until,
+                "versions": [{"recorded_on": "2026-04-01", "lines": [
+                    {"weekly_amount": amount, "start": start, "end": null}
+                ]}]
+            });
+            let _ = preview_json(&input.to_string());
+        }
     }
 }

@@ -1,4 +1,17 @@
-//! Connecting to a running server: address, token, and one-line errors.
+//! The operator command line: one module per service (`sds directory ...`,
+//! `sds payments ...`), `sds token` and `sds health`, and what they share: where the server
+//! is, the bearer token, one-line errors, how results print ([`output`]) and how enum flags
+//! read ([`enum_arg`]).
+//!
+//! What must stay true: the commands, flags and outputs README.md documents are contracts
+//! that scripts depend on. A server error is one line, `error: <gRPC code>: <message>`, and
+//! a non-zero exit.
+
+pub mod directory;
+pub mod enum_arg;
+pub mod output;
+pub mod payments;
+pub mod token;
 
 use anyhow::{Context, bail};
 use tonic::service::Interceptor;
