@@ -9,7 +9,6 @@ mod infra;
 mod nats;
 mod otlp;
 mod process;
-mod service;
 mod tokens;
 mod wait;
 
@@ -17,10 +16,8 @@ pub use infra::{TestDatabase, fresh_database, shared_nats_url};
 pub use nats::PrivateNats;
 pub use otlp::{ExportedSpan, OtlpReceiver, SpanKind, StatusCode};
 pub use process::{TestProcess, TestSettings};
-pub use service::SpawnedService;
 pub use tokens::{
-    TEST_JWT_SECRET, authority_staff, bearer, expired_token, provider_org, test_authenticator,
-    token_for,
+    TEST_JWT_SECRET, authority_staff, bearer, expired_token, provider_org, token_for,
 };
 pub use wait::wait_until;
 

@@ -2,13 +2,9 @@
 
 use std::time::Duration;
 
-use sds_platform::{Authenticator, AuthorityId, OrgKind, Principal, Role, TokenIssuer};
+use sds_platform::{AuthorityId, OrgKind, Principal, Role, TokenIssuer};
 
 pub const TEST_JWT_SECRET: &str = "test-secret-for-sds-testkit-at-least-32-bytes";
-
-pub fn test_authenticator() -> Authenticator {
-    Authenticator::shared_secret(TEST_JWT_SECRET)
-}
 
 pub fn token_for(principal: &Principal) -> String {
     TokenIssuer::shared_secret(TEST_JWT_SECRET)
