@@ -227,6 +227,7 @@ fn spawn_relay(
     let relay_config = RelayConfig {
         batch_size: events.relay_batch_size,
         poll_interval: events.relay_poll_interval,
+        stop_timeout: events.stop_timeout,
         ..RelayConfig::default()
     };
     let relay = Relay::new(
