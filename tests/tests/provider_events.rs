@@ -6,71 +6,19 @@
 //! exactly once in its own schema. No order is promised, so what the consumer was told is
 //! compared by version.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod support;
+
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use sds_events::{Body, EventHandler, EventType, HandlerError, Received};
 use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_proto::v1::{
     ProviderDetails, ProviderKind, RegisterProviderRequest, UpdateProviderRequest,
 };
-use sds_runtime::Component;
 use sds_testkit::{
     PrivateNats, TestProcess, TestSettings, bearer, provider_org, token_for, wait_until,
 };
-use sqlx::{PgConnection, PgPool};
-
-static STAND_IN_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./fixtures/portal_stand_in");
-
-/// A stand-in for the provider portal: it remembers which provider versions it was told of,
-/// ignoring any older version that arrives after a newer one.
-#[derive(Clone, Default)]
-struct PortalInbox {
-    handled: Arc<AtomicUsize>,
-}
-
-impl EventHandler for PortalInbox {
-    const HANDLES: &'static [EventType] =
-        &[EventType::ProviderRegistered, EventType::ProviderUpdated];
-
-    async fn handle(
-        &self,
-        transaction: &mut PgConnection,
-        event: &Received,
-        body: Body,
-    ) -> Result<(), HandlerError> {
-        let (provider, change) = match body {
-            Body::ProviderRegistered(registered) => (registered.provider, "registered"),
-            Body::ProviderUpdated(updated) => (updated.provider, "updated"),
-        };
-        if !event.is_newest_seen(transaction).await? {
-            return Ok(());
-        }
-        let provider_id = provider.map(|provider| provider.id).unwrap_or_default();
-        sqlx::query("INSERT INTO told (provider_id, version, change) VALUES ($1, $2, $3)")
-            .bind(provider_id)
-            .bind(i64::try_from(event.aggregate_version).unwrap_or(i64::MAX))
-            .bind(change)
-            .execute(&mut *transaction)
-            .await?;
-        self.handled.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-}
-
-/// The stand-in as a service unit, the way a real service declares its consumers.
-fn portal_stand_in(portal: PortalInbox) -> Component {
-    Component::new("portal-stand-in", "portal_test", &STAND_IN_MIGRATOR)
-        .consumer("portal-stand-in-providers", move |_context| portal)
-}
-
-async fn told(pool: &PgPool) -> Vec<(String, i64, String)> {
-    sqlx::query_as("SELECT provider_id, version, change FROM told ORDER BY version")
-        .fetch_all(pool)
-        .await
-        .expect("read what the portal was told")
-}
+use support::{PortalInbox, STAND_IN_SCHEMA, portal_stand_in, told};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_provider_registration_and_update_reach_a_consumer_running_inside_sds_serve_exactly_once()
@@ -88,7 +36,7 @@ async fn a_provider_registration_and_update_reach_a_consumer_running_inside_sds_
     )
     .await;
     let directory_pool = process.pool(sds_directory::SCHEMA);
-    let portal_pool = process.pool("portal_test");
+    let portal_pool = process.pool(STAND_IN_SCHEMA);
 
     let mut client = DirectoryServiceClient::new(process.channel().await);
     let provider_id = uuid::Uuid::now_v7().to_string();

@@ -6,22 +6,20 @@
 //! The tracing subscriber is global to the process, so this file holds one test and is a
 //! test binary of its own.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod support;
+
 use std::time::Duration;
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use sds_events::{Body, EventHandler, EventType, HandlerError, Received};
 use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_proto::v1::{ProviderDetails, ProviderKind, RegisterProviderRequest};
-use sds_runtime::Component;
 use sds_testkit::{
     ExportedSpan, OtlpReceiver, PrivateNats, SpanKind, StatusCode, TestProcess, TestSettings,
     bearer, provider_org, token_for, wait_until,
 };
-use sqlx::PgConnection;
+use support::{PortalInbox, portal_stand_in};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _};
@@ -65,29 +63,6 @@ async fn flush(provider: &SdkTracerProvider) {
     }
 }
 
-static STAND_IN_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./fixtures/portal_stand_in");
-
-/// A stand-in for another service: it only counts the provider events it was told of.
-#[derive(Clone, Default)]
-struct PortalInbox {
-    handled: Arc<AtomicUsize>,
-}
-
-impl EventHandler for PortalInbox {
-    const HANDLES: &'static [EventType] =
-        &[EventType::ProviderRegistered, EventType::ProviderUpdated];
-
-    async fn handle(
-        &self,
-        _transaction: &mut PgConnection,
-        _event: &Received,
-        _body: Body,
-    ) -> Result<(), HandlerError> {
-        self.handled.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-}
-
 /// Every service of `sds serve` plus a portal stand-in consuming provider events, composed
 /// by the same build as `sds serve`, on a private NATS.
 struct ProviderChangeFlow {
@@ -99,10 +74,7 @@ impl ProviderChangeFlow {
     async fn start() -> Self {
         let nats = PrivateNats::start().await;
         let mut components = sds::components();
-        components.push(
-            Component::new("portal-stand-in", "portal_test", &STAND_IN_MIGRATOR)
-                .consumer("portal-provider-changes", |_context| PortalInbox::default()),
-        );
+        components.push(portal_stand_in(PortalInbox::default()));
         let process = TestProcess::start_with(
             components,
             TestSettings {

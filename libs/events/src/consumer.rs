@@ -46,8 +46,9 @@ pub struct ConsumerConfig {
     /// Shared by every replica of the service; also the `consumer` column of the inbox.
     pub durable_name: String,
     /// Deliveries of one event before JetStream gives up on it; -1 (the default) never
-    /// gives up, so an outage of any length only delays events. With a limit, an event on
-    /// its last delivery that still fails is written to `dead_letter`.
+    /// gives up, so an outage only delays events, as long as it is shorter than the stream
+    /// keeps them ([`crate::EVENTS_MAX_AGE`]). With a limit, an event on its last delivery
+    /// that still fails is written to `dead_letter`, whatever `poison_attempts` says.
     pub max_deliver: i64,
     /// Deliveries of an event that can never succeed (undecodable, or refused for good by
     /// the handler) before it is written to `dead_letter`. More than one, so that a refusal
@@ -171,6 +172,12 @@ pub async fn run_consumer<H: EventHandler>(
     handler: H,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    if H::HANDLES.is_empty() {
+        anyhow::bail!(
+            "consumer {} declares no event types; a handler must name what it handles",
+            config.durable_name
+        );
+    }
     let mut shutdown = std::pin::pin!(shutdown);
     let filter_subject = filter_for_event_types(H::HANDLES);
     let mut backoff = MIN_RECONNECT_BACKOFF;
@@ -222,27 +229,66 @@ async fn open_messages(
     filter_subject: &str,
 ) -> anyhow::Result<pull::Stream> {
     let stream = ensure_stream(jetstream).await?;
-    let consumer: PullConsumer = stream
-        .get_or_create_consumer(
-            &config.durable_name,
-            pull::Config {
-                durable_name: Some(config.durable_name.clone()),
-                filter_subject: filter_subject.to_owned(),
-                deliver_policy: DeliverPolicy::All,
-                ack_policy: AckPolicy::Explicit,
-                ack_wait: config.ack_wait,
-                max_deliver: config.max_deliver,
-                ..Default::default()
-            },
-        )
+    let wanted = pull::Config {
+        durable_name: Some(config.durable_name.clone()),
+        filter_subject: filter_subject.to_owned(),
+        deliver_policy: DeliverPolicy::All,
+        ack_policy: AckPolicy::Explicit,
+        ack_wait: config.ack_wait,
+        max_deliver: config.max_deliver,
+        ..Default::default()
+    };
+    let mut consumer: PullConsumer = stream
+        .get_or_create_consumer(&config.durable_name, wanted.clone())
         .await
         .with_context(|| format!("create or open consumer {}", config.durable_name))?;
+    let current = consumer.cached_info().config.clone();
+    if current.filter_subject != wanted.filter_subject
+        || current.max_deliver != wanted.max_deliver
+        || current.ack_wait != wanted.ack_wait
+    {
+        consumer = reconcile(&stream, config, wanted, &current.filter_subject).await?;
+    }
     consumer
         .stream()
         .max_messages_per_batch(config.batch)
         .messages()
         .await
         .with_context(|| format!("pull from consumer {}", config.durable_name))
+}
+
+/// Brings a durable consumer created by an earlier build (another filter, as when a
+/// handler declares a new event type, or other limits) to this build's settings: updated
+/// in place where the server allows it, else deleted and created again. Recreating starts
+/// from the beginning of the stream; the inbox, which outlives the stream's retention,
+/// makes every event already applied a no-op. Events of a newly declared type that the old
+/// filter never delivered are then delivered from the start of the stream.
+async fn reconcile(
+    stream: &jetstream::stream::Stream,
+    config: &ConsumerConfig,
+    wanted: pull::Config,
+    old_filter: &str,
+) -> anyhow::Result<PullConsumer> {
+    warn!(consumer = %config.durable_name, old_filter, new_filter = %wanted.filter_subject, "durable consumer settings changed; updating it");
+    match stream.update_consumer(wanted.clone()).await {
+        Ok(updated) if updated.cached_info().config.filter_subject == wanted.filter_subject => {
+            return Ok(updated);
+        }
+        Ok(_) => {
+            warn!(consumer = %config.durable_name, "the server kept the old filter; recreating the consumer")
+        }
+        Err(update_error) => {
+            warn!(consumer = %config.durable_name, error = %update_error, "cannot update the consumer in place; recreating it")
+        }
+    }
+    stream
+        .delete_consumer(&config.durable_name)
+        .await
+        .with_context(|| format!("delete outdated consumer {}", config.durable_name))?;
+    stream
+        .create_consumer(wanted)
+        .await
+        .with_context(|| format!("recreate consumer {}", config.durable_name))
 }
 
 /// What became of one delivery whose handler did not fail.
@@ -265,11 +311,14 @@ struct Decoded {
     body: Body,
 }
 
-/// Reads the envelope; `Err` says why it can never be handled.
+/// Reads the envelope: `None` for an event of a type `handles` does not name (decided on
+/// the type's name before the body, which a newer producer may have written in a form this
+/// build cannot read); `Err` says why an event this consumer handles can never be handled.
 fn decode(
     consumer: &str,
     payload: &[u8],
-) -> Result<Decoded, (Option<Uuid>, Option<String>, String)> {
+    handles: &[EventType],
+) -> Result<Option<Decoded>, (Option<Uuid>, Option<String>, String)> {
     let envelope = Event::decode(payload).map_err(|_| {
         (
             None,
@@ -277,6 +326,12 @@ fn decode(
             "the payload is not an sds.v1.Event envelope".to_owned(),
         )
     })?;
+    if !handles
+        .iter()
+        .any(|handled| handled.name() == envelope.event_type)
+    {
+        return Ok(None);
+    }
     let event_id = Uuid::parse_str(&envelope.event_id).map_err(|_| {
         (
             None,
@@ -301,7 +356,7 @@ fn decode(
             event_type.name()
         )));
     }
-    Ok(Decoded {
+    Ok(Some(Decoded {
         received: Received {
             consumer: consumer.to_owned(),
             event_id,
@@ -312,7 +367,7 @@ fn decode(
             occurred_at: envelope.occurred_at,
         },
         body,
-    })
+    }))
 }
 
 async fn handle_message<H: EventHandler>(
@@ -328,8 +383,14 @@ async fn handle_message<H: EventHandler>(
             return;
         }
     };
-    let decoded = match decode(&config.durable_name, message.payload.as_ref()) {
-        Ok(decoded) => decoded,
+    let decoded = match decode(&config.durable_name, message.payload.as_ref(), H::HANDLES) {
+        Ok(Some(decoded)) => decoded,
+        Ok(None) => {
+            // Another type under the same filter (the aggregate's), perhaps one this build
+            // cannot even read yet: not this handler's business.
+            acknowledge(&message, AckKind::Ack, config).await;
+            return;
+        }
         Err((event_id, event_type, reason)) => {
             // Nothing from the payload is logged: it may hold personal data.
             warn!(consumer = %config.durable_name, subject = %message.subject, stream_sequence, delivery = delivered, reason, "undecodable event");
@@ -343,12 +404,6 @@ async fn handle_message<H: EventHandler>(
             return;
         }
     };
-    if !H::HANDLES.contains(&decoded.received.event_type) {
-        // Another type under the same filter (the aggregate's); not this handler's business.
-        acknowledge(&message, AckKind::Ack, config).await;
-        return;
-    }
-
     // Messaging semantic conventions, so a collector shows the handler as the consumer side
     // of the change's trace (it continues the trace stored in the envelope).
     let span = info_span!(
@@ -419,7 +474,9 @@ async fn give_up_or_retry(
     letter: DeadLetter,
     delivered: i64,
 ) {
-    if delivered >= config.poison_attempts.max(1) {
+    // JetStream delivers nothing after its own last delivery, so that one sets aside too.
+    let last_delivery = config.max_deliver > 0 && delivered >= config.max_deliver;
+    if delivered >= config.poison_attempts.max(1) || last_delivery {
         error!(consumer = %config.durable_name, stream_sequence = letter.stream_sequence, deliveries = delivered, reason = %letter.reason, "event can never be handled; setting it aside in dead_letter");
         set_aside(pool, config, message, letter, delivered).await;
     } else {

@@ -947,3 +947,136 @@ async fn an_older_version_arriving_after_a_newer_one_is_recognised_as_stale() {
     assert_eq!(seen, vec![true, false, false, true]);
     assert!(other_consumer, "each consumer keeps its own versions");
 }
+
+#[tokio::test]
+async fn a_poison_event_is_set_aside_on_the_last_delivery_jetstream_allows() {
+    let sandbox = sandbox().await;
+    let mut transaction = sandbox.pool.begin().await.expect("begin");
+    let poison = enqueue(
+        &mut transaction,
+        NewEvent::new(
+            AuthorityId::national(),
+            "poison-provider",
+            1,
+            Body::ProviderRegistered(ProviderRegistered::default()),
+        ),
+    )
+    .await
+    .expect("enqueue the poison event");
+    transaction.commit().await.expect("commit");
+    let relay = start_relay(&sandbox, RelayConfig::default());
+    wait_until_all_published(&sandbox.pool, DEADLINE).await;
+
+    let (stop, stopped) = until_stopped();
+    let consumer = Running {
+        stop,
+        task: tokio::spawn(run_consumer(
+            sandbox.pool.clone(),
+            sandbox.jetstream.clone(),
+            ConsumerConfig {
+                // JetStream stops delivering before the poison attempts are used up.
+                max_deliver: 2,
+                poison_attempts: 5,
+                ..test_consumer_config("limited")
+            },
+            RefusePoison {
+                deliveries_of_poison: Arc::default(),
+            },
+            stopped,
+        )),
+    };
+    let letter: (Option<Uuid>, Option<i32>) =
+        wait_until(DEADLINE, "the poison event is set aside", || async {
+            sqlx::query_as(
+                "SELECT event_id, deliveries FROM dead_letter WHERE consumer = 'limited'",
+            )
+            .fetch_optional(&sandbox.pool)
+            .await
+            .ok()
+            .flatten()
+        })
+        .await;
+    assert_eq!(letter, (Some(poison), Some(2)));
+    consumer.shut_down().await;
+    relay.shut_down().await;
+}
+
+/// Records provider registrations and updates alike.
+struct RecordRegistrationsAndUpdates;
+
+impl EventHandler for RecordRegistrationsAndUpdates {
+    const HANDLES: &'static [EventType] =
+        &[EventType::ProviderRegistered, EventType::ProviderUpdated];
+
+    async fn handle(
+        &self,
+        transaction: &mut PgConnection,
+        event: &Received,
+        _body: Body,
+    ) -> Result<(), HandlerError> {
+        sqlx::query("INSERT INTO effects (event_id, replica) VALUES ($1, 'only')")
+            .bind(event.event_id)
+            .execute(&mut *transaction)
+            .await?;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_durable_consumer_made_for_fewer_event_types_is_brought_to_its_handlers_filter() {
+    let sandbox = sandbox().await;
+    // An earlier build's consumer that only took registrations.
+    let stream = ensure_stream(&sandbox.jetstream).await.expect("stream");
+    stream
+        .create_consumer(jetstream::consumer::pull::Config {
+            durable_name: Some("widened".to_owned()),
+            filter_subject: "sds.*.provider.registered".to_owned(),
+            ack_policy: jetstream::consumer::AckPolicy::Explicit,
+            ..Default::default()
+        })
+        .await
+        .expect("create the old consumer");
+    let mut transaction = sandbox.pool.begin().await.expect("begin");
+    let updated = enqueue(
+        &mut transaction,
+        NewEvent::new(
+            AuthorityId::national(),
+            "p-1",
+            2,
+            Body::ProviderUpdated(sds_proto::v1::ProviderUpdated::default()),
+        ),
+    )
+    .await
+    .expect("enqueue an update");
+    transaction.commit().await.expect("commit");
+    let relay = start_relay(&sandbox, RelayConfig::default());
+    wait_until_all_published(&sandbox.pool, DEADLINE).await;
+
+    let (stop, stopped) = until_stopped();
+    let consumer = Running {
+        stop,
+        task: tokio::spawn(run_consumer(
+            sandbox.pool.clone(),
+            sandbox.jetstream.clone(),
+            test_consumer_config("widened"),
+            RecordRegistrationsAndUpdates,
+            stopped,
+        )),
+    };
+    wait_until(DEADLINE, "the update takes effect", || async {
+        (!effects_per_event(&sandbox.pool).await.is_empty()).then_some(())
+    })
+    .await;
+    assert_each_took_effect_once(&effects_per_event(&sandbox.pool).await, &[updated]);
+    let filter = stream
+        .clone()
+        .consumer_info("widened")
+        .await
+        .expect("consumer info")
+        .config
+        .filter_subject
+        .clone();
+    assert_eq!(filter, "sds.*.provider.>");
+    consumer.shut_down().await;
+    relay.shut_down().await;
+}

@@ -13,8 +13,9 @@ pub struct PlatformConfig {
     /// `SDS_DATABASE_URL`: the PostgreSQL database; each service keeps its own schema in it.
     pub database_url: String,
     /// `SDS_DB_MAX_CONNECTIONS`: the PostgreSQL connections the whole process may hold,
-    /// shared equally among the services it runs.
-    pub database_max_connections: u32,
+    /// shared equally among the services it runs; `None` gives each service
+    /// [`DEFAULT_CONNECTIONS_PER_SERVICE`].
+    pub database_max_connections: Option<u32>,
     /// `SDS_NATS_URL`: the NATS server with JetStream.
     pub nats_url: String,
     /// How bearer tokens are verified.
@@ -60,6 +61,13 @@ pub struct EventsConfig {
     /// `SDS_PRUNE_INTERVAL_SECONDS`: how often published and handled rows are pruned.
     pub prune_interval: Duration,
 }
+
+/// A service's share of the connection budget when `SDS_DB_MAX_CONNECTIONS` is not set.
+pub const DEFAULT_CONNECTIONS_PER_SERVICE: u32 = 10;
+
+/// How much longer than the stream the inbox must remember handled events: a delivery may
+/// still be in flight (ack wait, retries) and clocks differ.
+pub const INBOX_RETENTION_MARGIN: Duration = Duration::from_secs(24 * 3600);
 
 /// How long the events stream keeps a message. A consumer (re)created on the stream is
 /// delivered all of it, so the inbox must remember handled events for longer.
@@ -112,11 +120,15 @@ impl PlatformConfig {
             &get("SDS_LISTEN_ADDR", DEFAULT_LISTEN_ADDR),
             "an address such as 127.0.0.1:50051",
         )?;
-        let database_max_connections = parse_setting(
-            "SDS_DB_MAX_CONNECTIONS",
-            &get("SDS_DB_MAX_CONNECTIONS", "10"),
-            "a whole number of connections",
-        )?;
+        let database_max_connections = lookup("SDS_DB_MAX_CONNECTIONS")
+            .map(|raw| {
+                parse_setting(
+                    "SDS_DB_MAX_CONNECTIONS",
+                    &raw,
+                    "a whole number of connections",
+                )
+            })
+            .transpose()?;
         let drain_seconds: u64 = parse_setting(
             "SDS_DRAIN_SECONDS",
             &get("SDS_DRAIN_SECONDS", "10"),
@@ -190,12 +202,13 @@ impl PlatformConfig {
             max_concurrent_requests: count("SDS_MAX_CONCURRENT_REQUESTS", "256", "requests")?,
         };
         let inbox_retention = hours("SDS_INBOX_RETENTION_HOURS", "1080")?;
-        if inbox_retention <= EVENTS_MAX_AGE {
+        if inbox_retention < EVENTS_MAX_AGE + INBOX_RETENTION_MARGIN {
             return Err(ConfigError {
                 variable: "SDS_INBOX_RETENTION_HOURS",
                 problem: format!(
-                    "is {} hours; it must be more than the {} hours the events stream keeps an event, or a consumer recreated on the stream could apply an event twice",
+                    "is {} hours; it must be at least {} (the {} hours the events stream keeps an event, and a day more), or a consumer recreated on the stream could apply an event twice",
                     inbox_retention.as_secs() / HOUR,
+                    (EVENTS_MAX_AGE + INBOX_RETENTION_MARGIN).as_secs() / HOUR,
                     EVENTS_MAX_AGE.as_secs() / HOUR
                 ),
             });
@@ -290,13 +303,16 @@ mod tests {
 
     #[test]
     fn an_inbox_that_forgets_before_the_stream_does_is_refused() {
-        let error = config_from(&[("SDS_INBOX_RETENTION_HOURS", "720")]).unwrap_err();
+        let error = config_from(&[("SDS_INBOX_RETENTION_HOURS", "743")]).unwrap_err();
         assert_eq!(error.variable, "SDS_INBOX_RETENTION_HOURS");
-        assert!(error.problem.contains("more than the 720 hours"), "{error}");
-        let config = config_from(&[("SDS_INBOX_RETENTION_HOURS", "721")]).unwrap();
+        assert!(
+            error.problem.contains("at least 744 (the 720 hours"),
+            "{error}"
+        );
+        let config = config_from(&[("SDS_INBOX_RETENTION_HOURS", "744")]).unwrap();
         assert_eq!(
             config.events.inbox_retention,
-            Duration::from_secs(721 * 3600)
+            Duration::from_secs(744 * 3600)
         );
         assert!(config_from(&[("SDS_RELAY_BATCH_SIZE", "0")]).is_err());
     }

@@ -7,18 +7,24 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use sds_events::{Relay, RelayConfig, Retention};
+use sds_platform::config::DEFAULT_CONNECTIONS_PER_SERVICE;
 use sds_platform::server::{GrpcServer, ServerLimits, ServiceSet};
 use sds_platform::{Authenticator, PlatformConfig, db};
 use sqlx::PgPool;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{Instrument as _, error, info, info_span, warn};
 
 use crate::component::{Component, Context, Worker};
 
-/// Fewest connections a service's pool gets, whatever the budget: a relay overlaps up to
-/// three batches, each in its own transaction, and requests need some too.
-const MIN_CONNECTIONS_PER_SERVICE: u32 = 2;
+/// Fewest connections a service's pool may get: its relay's listener holds one for good and
+/// its relay overlaps up to three batches, each in its own transaction; a consumer and
+/// requests need the rest. Fewer and the relay stalls waiting for its own connections.
+const MIN_CONNECTIONS_PER_SERVICE: u32 = 6;
+
+/// How long closing the pools may take once everything else has stopped.
+const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The components named in `only` (all of them when `only` is empty), in composition order.
 /// An unknown name is refused with the names there are.
@@ -41,10 +47,21 @@ pub fn select(all: Vec<Component>, only: &[String]) -> anyhow::Result<Vec<Compon
         .collect())
 }
 
-/// Each service's share of the process's connection budget.
-fn connections_per_service(config: &PlatformConfig, services: usize) -> u32 {
+/// Each service's share of the process's connection budget, refusing a budget too small
+/// to give every service what its relay needs.
+fn connections_per_service(config: &PlatformConfig, services: usize) -> anyhow::Result<u32> {
     let services = u32::try_from(services.max(1)).unwrap_or(u32::MAX);
-    (config.database_max_connections / services).max(MIN_CONNECTIONS_PER_SERVICE)
+    let Some(budget) = config.database_max_connections else {
+        return Ok(DEFAULT_CONNECTIONS_PER_SERVICE);
+    };
+    let share = budget / services;
+    if share < MIN_CONNECTIONS_PER_SERVICE {
+        anyhow::bail!(
+            "SDS_DB_MAX_CONNECTIONS is {budget}; the {services} services of this process need at least {} ({MIN_CONNECTIONS_PER_SERVICE} each); raise it, or run fewer services per process with --only",
+            services.saturating_mul(MIN_CONNECTIONS_PER_SERVICE)
+        );
+    }
+    Ok(share)
 }
 
 /// Opens each component's pool and applies its migrations (outbox and inbox first, then its
@@ -53,7 +70,7 @@ async fn connect_and_migrate(
     config: &PlatformConfig,
     components: &[Component],
 ) -> anyhow::Result<Vec<PgPool>> {
-    let per_service = connections_per_service(config, components.len());
+    let per_service = connections_per_service(config, components.len())?;
     let mut pools = Vec::with_capacity(components.len());
     for component in components {
         let pool = db::connect(&config.database_url, component.schema, per_service).await?;
@@ -164,14 +181,15 @@ impl Process {
         } = self;
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
+        let mut running = Vec::new();
         let mut pools = Vec::with_capacity(units.len());
         for (component, context) in units {
             pools.push(context.pool.clone());
-            spawn_relay(&tracker, &cancel, component.name, &context);
-            spawn_pruner(&tracker, &cancel, component.name, &context);
+            running.push(spawn_relay(&tracker, &cancel, component.name, &context));
+            running.push(spawn_pruner(&tracker, &cancel, component.name, &context));
             for Worker { name, start } in component.workers {
                 let run = start(context.clone(), cancel.clone());
-                spawn_logged(&tracker, component.name, name, run);
+                running.push(spawn_logged(&tracker, component.name, name, run));
             }
         }
         tracker.close();
@@ -189,11 +207,21 @@ impl Process {
             warn!(
                 timeout_secs = stop_timeout.as_secs(),
                 still_running = tracker.len(),
-                "relays, consumers or tasks did not stop in time; abandoning them"
+                "relays, consumers or tasks did not stop in time; aborting them"
             );
+            // Aborting drops their futures, which rolls back any transaction they hold.
+            for task in &running {
+                task.abort();
+            }
+            let _ = tokio::time::timeout(POOL_CLOSE_TIMEOUT, tracker.wait()).await;
         }
         for pool in pools {
-            pool.close().await;
+            if tokio::time::timeout(POOL_CLOSE_TIMEOUT, pool.close())
+                .await
+                .is_err()
+            {
+                warn!("a database pool did not close in time; leaving it");
+            }
         }
         info!("stopped");
         served
@@ -205,7 +233,7 @@ fn spawn_logged(
     service: &'static str,
     what: String,
     run: impl Future<Output = anyhow::Result<()>> + Send + 'static,
-) {
+) -> JoinHandle<()> {
     let span = info_span!("worker", service, worker = %what);
     tracker.spawn(
         async move {
@@ -214,7 +242,7 @@ fn spawn_logged(
             }
         }
         .instrument(span),
-    );
+    )
 }
 
 fn spawn_relay(
@@ -222,7 +250,7 @@ fn spawn_relay(
     cancel: &CancellationToken,
     service: &'static str,
     context: &Context,
-) {
+) -> JoinHandle<()> {
     let events = &context.config.events;
     let relay_config = RelayConfig {
         batch_size: events.relay_batch_size,
@@ -241,7 +269,7 @@ fn spawn_relay(
         service,
         "outbox relay".to_owned(),
         relay.run(stopped),
-    );
+    )
 }
 
 fn spawn_pruner(
@@ -249,7 +277,7 @@ fn spawn_pruner(
     cancel: &CancellationToken,
     service: &'static str,
     context: &Context,
-) {
+) -> JoinHandle<()> {
     let pool = context.pool.clone();
     let events = context.config.events.clone();
     let retention = Retention {
@@ -280,7 +308,7 @@ fn spawn_pruner(
                 () = tokio::time::sleep(prune_every.max(Duration::from_secs(1))) => {}
             }
         }
-    });
+    })
 }
 
 #[cfg(test)]
@@ -313,16 +341,19 @@ mod tests {
     }
 
     #[test]
-    fn the_connection_budget_is_shared_among_services_with_a_floor() {
+    fn the_connection_budget_is_shared_among_services_and_too_small_a_budget_is_refused() {
         let mut config = PlatformConfig::from_lookup(|_| None).unwrap();
-        config.database_max_connections = 12;
-        assert_eq!(connections_per_service(&config, 1), 12);
-        assert_eq!(connections_per_service(&config, 6), 2);
-        assert_eq!(connections_per_service(&config, 4), 3);
-        config.database_max_connections = 3;
         assert_eq!(
-            connections_per_service(&config, 6),
-            MIN_CONNECTIONS_PER_SERVICE
+            connections_per_service(&config, 6).unwrap(),
+            DEFAULT_CONNECTIONS_PER_SERVICE
+        );
+        config.database_max_connections = Some(40);
+        assert_eq!(connections_per_service(&config, 1).unwrap(), 40);
+        assert_eq!(connections_per_service(&config, 6).unwrap(), 6);
+        let error = connections_per_service(&config, 7).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SDS_DB_MAX_CONNECTIONS is 40; the 7 services of this process need at least 42 (6 each); raise it, or run fewer services per process with --only"
         );
     }
 }

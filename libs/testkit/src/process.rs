@@ -51,7 +51,6 @@ impl TestProcess {
                 settings.nats_url.clone().unwrap_or_else(shared_nats_url),
             ),
             ("SDS_JWT_SECRET", TEST_JWT_SECRET.to_owned()),
-            ("SDS_DB_MAX_CONNECTIONS", "8".to_owned()),
             ("SDS_DRAIN_SECONDS", "5".to_owned()),
             ("SDS_RELAY_STOP_SECONDS", "5".to_owned()),
         ]);

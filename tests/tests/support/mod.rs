@@ -1,0 +1,65 @@
+//! What the system tests share: a stand-in for a service that reacts to provider events,
+//! declared as a service unit the way a real service declares its consumers, so that it is
+//! composed with `sds::components()` through the same build as `sds serve`.
+
+// Each test binary uses only part of this module.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sds_events::{Body, EventHandler, EventType, HandlerError, Received};
+use sds_runtime::Component;
+use sqlx::{PgConnection, PgPool};
+
+static STAND_IN_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./fixtures/portal_stand_in");
+
+/// The stand-in's schema.
+pub const STAND_IN_SCHEMA: &str = "portal_test";
+
+/// A stand-in for the provider portal: it records every provider event it applies, one row
+/// per event, so that an event applied twice would show twice.
+#[derive(Clone, Default)]
+pub struct PortalInbox {
+    pub handled: Arc<AtomicUsize>,
+}
+
+impl EventHandler for PortalInbox {
+    const HANDLES: &'static [EventType] =
+        &[EventType::ProviderRegistered, EventType::ProviderUpdated];
+
+    async fn handle(
+        &self,
+        transaction: &mut PgConnection,
+        event: &Received,
+        body: Body,
+    ) -> Result<(), HandlerError> {
+        let (provider, change) = match body {
+            Body::ProviderRegistered(registered) => (registered.provider, "registered"),
+            Body::ProviderUpdated(updated) => (updated.provider, "updated"),
+        };
+        let provider_id = provider.map(|provider| provider.id).unwrap_or_default();
+        sqlx::query("INSERT INTO told (provider_id, version, change) VALUES ($1, $2, $3)")
+            .bind(provider_id)
+            .bind(i64::try_from(event.aggregate_version).unwrap_or(i64::MAX))
+            .bind(change)
+            .execute(&mut *transaction)
+            .await?;
+        self.handled.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// The stand-in as a service unit with one durable consumer.
+pub fn portal_stand_in(portal: PortalInbox) -> Component {
+    Component::new("portal-stand-in", STAND_IN_SCHEMA, &STAND_IN_MIGRATOR)
+        .consumer("portal-stand-in-providers", move |_context| portal)
+}
+
+/// What the stand-in was told, by version.
+pub async fn told(pool: &PgPool) -> Vec<(String, i64, String)> {
+    sqlx::query_as("SELECT provider_id, version, change FROM told ORDER BY version")
+        .fetch_all(pool)
+        .await
+        .expect("read what the portal was told")
+}
