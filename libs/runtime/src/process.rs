@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use futures::FutureExt as _;
 use sds_events::{Relay, RelayConfig, Retention};
 use sds_platform::config::DEFAULT_CONNECTIONS_PER_SERVICE;
 use sds_platform::server::{GrpcServer, ServerLimits, ServiceSet};
@@ -45,6 +46,33 @@ pub fn select(all: Vec<Component>, only: &[String]) -> anyhow::Result<Vec<Compon
         .into_iter()
         .filter(|component| only.iter().any(|wanted| wanted == component.name()))
         .collect())
+}
+
+/// Two components with one name, one schema or one durable consumer would share (and
+/// split) what each must own alone.
+fn ensure_distinct(components: &[Component]) -> anyhow::Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for component in components {
+        let names = [
+            format!("service {}", component.name),
+            format!("schema {}", component.schema),
+        ];
+        // Durable consumers are shared by name across the whole stream; tasks only need
+        // names of their own within their service.
+        let workers = component.workers.iter().map(|worker| {
+            if worker.name.starts_with("consumer ") {
+                worker.name.clone()
+            } else {
+                format!("{} of {}", worker.name, component.name)
+            }
+        });
+        for name in names.into_iter().chain(workers) {
+            if !seen.insert(name.clone()) {
+                anyhow::bail!("two services of this process claim the {name}");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Each service's share of the process's connection budget, refusing a budget too small
@@ -114,6 +142,7 @@ impl std::fmt::Debug for Process {
 /// Connects to PostgreSQL and NATS, migrates every component and binds the gRPC listener
 /// (port 0 picks a free one). Nothing runs until [`Process::run`].
 pub async fn build(config: PlatformConfig, components: Vec<Component>) -> anyhow::Result<Process> {
+    ensure_distinct(&components)?;
     let config = Arc::new(config);
     let authenticator = Authenticator::from_config(&config.jwt)?;
     let pools = connect_and_migrate(&config, &components).await?;
@@ -237,8 +266,12 @@ fn spawn_logged(
     let span = info_span!("worker", service, worker = %what);
     tracker.spawn(
         async move {
-            if let Err(failure) = run.await {
-                error!(error = format!("{failure:#}"), "stopped with an error");
+            // A panic is caught here so that it is logged where the worker's span says
+            // which one it was; the process carries on without it.
+            match std::panic::AssertUnwindSafe(run).catch_unwind().await {
+                Ok(Ok(())) => {}
+                Ok(Err(failure)) => error!(error = format!("{failure:#}"), "stopped with an error"),
+                Err(_panic) => error!("panicked and stopped"),
             }
         }
         .instrument(span),
@@ -338,6 +371,19 @@ mod tests {
             error.to_string(),
             "--only: there is no service \"payment\"; services: directory, ledger"
         );
+    }
+
+    #[test]
+    fn two_services_may_not_share_a_name_or_a_schema() {
+        let twins = vec![
+            Component::new("directory", "directory", &NO_MIGRATIONS),
+            Component::new("directory-copy", "directory", &NO_MIGRATIONS),
+        ];
+        assert_eq!(
+            ensure_distinct(&twins).unwrap_err().to_string(),
+            "two services of this process claim the schema directory"
+        );
+        assert!(ensure_distinct(&composition()).is_ok());
     }
 
     #[test]
