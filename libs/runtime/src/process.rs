@@ -84,8 +84,13 @@ fn connections_per_service(config: &PlatformConfig, services: usize) -> anyhow::
     };
     let share = budget / services;
     if share < MIN_CONNECTIONS_PER_SERVICE {
+        let these = if services == 1 {
+            "the one service of this process needs".to_owned()
+        } else {
+            format!("the {services} services of this process need")
+        };
         anyhow::bail!(
-            "SDS_DB_MAX_CONNECTIONS is {budget}; the {services} services of this process need at least {} ({MIN_CONNECTIONS_PER_SERVICE} each); raise it, or run fewer services per process with --only",
+            "SDS_DB_MAX_CONNECTIONS is {budget}; {these} at least {} ({MIN_CONNECTIONS_PER_SERVICE} each); raise it, or run fewer services per process with --only",
             services.saturating_mul(MIN_CONNECTIONS_PER_SERVICE)
         );
     }
