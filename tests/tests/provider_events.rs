@@ -15,26 +15,14 @@ use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_proto::v1::{
     ProviderDetails, ProviderKind, RegisterProviderRequest, UpdateProviderRequest,
 };
-use sds_testkit::{
-    PrivateNats, TestProcess, TestSettings, bearer, provider_org, token_for, wait_until,
-};
-use support::{PortalInbox, STAND_IN_SCHEMA, portal_stand_in, told};
+use sds_testkit::{bearer, provider_org, token_for, wait_until};
+use support::{PortalInbox, STAND_IN_SCHEMA, platform_with_stand_in, told};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_provider_registration_and_update_reach_a_consumer_running_inside_sds_serve_exactly_once()
 {
-    let nats = PrivateNats::start().await;
     let portal = PortalInbox::default();
-    let mut components = sds::components();
-    components.push(portal_stand_in(portal.clone()));
-    let process = TestProcess::start_with(
-        components,
-        TestSettings {
-            nats_url: Some(nats.url()),
-            ..TestSettings::default()
-        },
-    )
-    .await;
+    let (process, _nats) = platform_with_stand_in(portal.clone()).await;
     let directory_pool = process.pool(sds_directory::SCHEMA);
     let portal_pool = process.pool(STAND_IN_SCHEMA);
 

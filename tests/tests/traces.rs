@@ -16,10 +16,10 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_proto::v1::{ProviderDetails, ProviderKind, RegisterProviderRequest};
 use sds_testkit::{
-    ExportedSpan, OtlpReceiver, PrivateNats, SpanKind, StatusCode, TestProcess, TestSettings,
-    bearer, provider_org, token_for, wait_until,
+    ExportedSpan, OtlpReceiver, PrivateNats, SpanKind, StatusCode, TestProcess, bearer,
+    provider_org, token_for, wait_until,
 };
-use support::{PortalInbox, portal_stand_in};
+use support::{PortalInbox, platform_with_stand_in};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _};
@@ -72,17 +72,7 @@ struct ProviderChangeFlow {
 
 impl ProviderChangeFlow {
     async fn start() -> Self {
-        let nats = PrivateNats::start().await;
-        let mut components = sds::components();
-        components.push(portal_stand_in(PortalInbox::default()));
-        let process = TestProcess::start_with(
-            components,
-            TestSettings {
-                nats_url: Some(nats.url()),
-                ..TestSettings::default()
-            },
-        )
-        .await;
+        let (process, nats) = platform_with_stand_in(PortalInbox::default()).await;
         Self {
             process,
             _nats: nats,

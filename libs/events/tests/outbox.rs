@@ -773,6 +773,24 @@ async fn the_relay_provisions_the_stream_again_after_nats_lost_its_store() {
     relay.shut_down().await;
 }
 
+/// Commits an event about a provider [`RefusePoison`] refuses for good.
+async fn commit_poison_event(pool: &PgPool) -> Uuid {
+    let mut transaction = pool.begin().await.expect("begin");
+    let poison = enqueue(
+        &mut transaction,
+        NewEvent::new(
+            AuthorityId::national(),
+            "poison-provider",
+            1,
+            Body::ProviderRegistered(ProviderRegistered::default()),
+        ),
+    )
+    .await
+    .expect("enqueue the poison event");
+    transaction.commit().await.expect("commit");
+    poison
+}
+
 /// Refuses for good every event about an aggregate whose id starts with `poison`, and
 /// records the rest as [`RecordEffect`] does.
 struct RefusePoison {
@@ -806,19 +824,7 @@ impl EventHandler for RefusePoison {
 async fn a_poison_event_is_set_aside_after_the_configured_attempts_while_later_events_keep_flowing()
 {
     let sandbox = sandbox().await;
-    let mut transaction = sandbox.pool.begin().await.expect("begin");
-    let poison = enqueue(
-        &mut transaction,
-        NewEvent::new(
-            AuthorityId::national(),
-            "poison-provider",
-            1,
-            Body::ProviderRegistered(ProviderRegistered::default()),
-        ),
-    )
-    .await
-    .expect("enqueue the poison event");
-    transaction.commit().await.expect("commit");
+    let poison = commit_poison_event(&sandbox.pool).await;
     let later = commit_events(&sandbox.pool, 3).await;
     let relay = start_relay(&sandbox, RelayConfig::default());
     wait_until_all_published(&sandbox.pool, DEADLINE).await;
@@ -951,19 +957,7 @@ async fn an_older_version_arriving_after_a_newer_one_is_recognised_as_stale() {
 #[tokio::test]
 async fn a_poison_event_is_set_aside_on_the_last_delivery_jetstream_allows() {
     let sandbox = sandbox().await;
-    let mut transaction = sandbox.pool.begin().await.expect("begin");
-    let poison = enqueue(
-        &mut transaction,
-        NewEvent::new(
-            AuthorityId::national(),
-            "poison-provider",
-            1,
-            Body::ProviderRegistered(ProviderRegistered::default()),
-        ),
-    )
-    .await
-    .expect("enqueue the poison event");
-    transaction.commit().await.expect("commit");
+    let poison = commit_poison_event(&sandbox.pool).await;
     let relay = start_relay(&sandbox, RelayConfig::default());
     wait_until_all_published(&sandbox.pool, DEADLINE).await;
 

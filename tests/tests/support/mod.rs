@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sds_events::{Body, EventHandler, EventType, HandlerError, Received};
 use sds_runtime::Component;
+use sds_testkit::{PrivateNats, TestProcess, TestSettings};
 use sqlx::{PgConnection, PgPool};
 
 static STAND_IN_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./fixtures/portal_stand_in");
@@ -62,4 +63,21 @@ pub async fn told(pool: &PgPool) -> Vec<(String, i64, String)> {
         .fetch_all(pool)
         .await
         .expect("read what the portal was told")
+}
+
+/// Every service of `sds serve` plus the stand-in, composed by the same build, relaying to
+/// a NATS server of the test's own (returned so that it lives as long as the process).
+pub async fn platform_with_stand_in(portal: PortalInbox) -> (TestProcess, PrivateNats) {
+    let nats = PrivateNats::start().await;
+    let mut components = sds::components();
+    components.push(portal_stand_in(portal));
+    let process = TestProcess::start_with(
+        components,
+        TestSettings {
+            nats_url: Some(nats.url()),
+            ..TestSettings::default()
+        },
+    )
+    .await;
+    (process, nats)
 }
