@@ -38,6 +38,9 @@ pub struct ServerConfig {
     /// `SDS_MAX_CONCURRENT_REQUESTS`: requests served at once across all connections;
     /// more wait their turn.
     pub max_concurrent_requests: usize,
+    /// `SDS_REFLECTION`: `on` (the default, for local use) or `off` (production): whether
+    /// the server describes its services through gRPC reflection.
+    pub reflection: bool,
 }
 
 /// How events are relayed, consumed and pruned.
@@ -200,6 +203,16 @@ impl PlatformConfig {
         let server = ServerConfig {
             request_timeout: seconds("SDS_REQUEST_TIMEOUT_SECONDS", "30")?,
             max_concurrent_requests: count("SDS_MAX_CONCURRENT_REQUESTS", "256", "requests")?,
+            reflection: match get("SDS_REFLECTION", "on").as_str() {
+                "on" => true,
+                "off" => false,
+                other => {
+                    return Err(ConfigError {
+                        variable: "SDS_REFLECTION",
+                        problem: format!("unknown value {other:?}; accepted: on, off"),
+                    });
+                }
+            },
         };
         let inbox_retention = hours("SDS_INBOX_RETENTION_HOURS", "1080")?;
         if inbox_retention < EVENTS_MAX_AGE + INBOX_RETENTION_MARGIN {

@@ -19,6 +19,11 @@ pub enum ApiError {
     /// (for instance a stale `expected_version`).
     #[error("{0}")]
     FailedPrecondition(String),
+    /// A test-and-set lost: the record moved on since the caller read it (a stale
+    /// `expected_version`). gRPC's `ABORTED`, which client libraries know to retry after
+    /// reading again.
+    #[error("{0}")]
+    Aborted(String),
     #[error("{0}")]
     PermissionDenied(String),
     #[error("{0}")]
@@ -51,6 +56,7 @@ impl From<ApiError> for Status {
             ApiError::NotFound(message) => Status::new(Code::NotFound, message),
             ApiError::AlreadyExists(message) => Status::new(Code::AlreadyExists, message),
             ApiError::FailedPrecondition(message) => Status::new(Code::FailedPrecondition, message),
+            ApiError::Aborted(message) => Status::new(Code::Aborted, message),
             ApiError::PermissionDenied(message) => Status::new(Code::PermissionDenied, message),
             ApiError::Unauthenticated(message) => Status::new(Code::Unauthenticated, message),
             ApiError::Unavailable(message) => {

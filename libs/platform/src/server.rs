@@ -101,6 +101,7 @@ pub struct GrpcServer {
     listener: TcpListener,
     local_addr: SocketAddr,
     limits: ServerLimits,
+    reflection: bool,
 }
 
 impl GrpcServer {
@@ -114,7 +115,16 @@ impl GrpcServer {
             listener,
             local_addr,
             limits: ServerLimits::default(),
+            reflection: true,
         })
+    }
+
+    /// Whether the server describes its services to anyone who asks (gRPC reflection, on
+    /// by default for local use). Production turns it off: a caller should need the
+    /// published protos, not a map handed out to whoever connects.
+    pub fn with_reflection(mut self, reflection: bool) -> Self {
+        self.reflection = reflection;
+        self
     }
 
     /// Replaces the default [`ServerLimits`].
@@ -149,19 +159,21 @@ impl GrpcServer {
             .set_service_status("", ServingStatus::Serving)
             .await;
 
-        let reflection_v1 = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(sds_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1()
-            .context("build reflection v1")?;
-        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-            .register_encoded_file_descriptor_set(sds_proto::FILE_DESCRIPTOR_SET)
-            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-            .build_v1alpha()
-            .context("build reflection v1alpha")?;
         routes.add_service(health_service);
-        routes.add_service(reflection_v1);
-        routes.add_service(reflection_v1alpha);
+        if self.reflection {
+            let reflection_v1 = tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(sds_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .build_v1()
+                .context("build reflection v1")?;
+            let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+                .register_encoded_file_descriptor_set(sds_proto::FILE_DESCRIPTOR_SET)
+                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                .build_v1alpha()
+                .context("build reflection v1alpha")?;
+            routes.add_service(reflection_v1);
+            routes.add_service(reflection_v1alpha);
+        }
 
         let ServerLimits {
             request_timeout,

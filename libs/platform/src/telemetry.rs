@@ -4,6 +4,7 @@
 //! change can be followed across services in a single trace.
 
 use std::collections::HashMap;
+use std::io::IsTerminal as _;
 use std::time::Duration;
 
 use opentelemetry::propagation::{Extractor, Injector};
@@ -59,7 +60,13 @@ pub fn init(service_name: &'static str, format: LogFormat) -> TelemetryGuard {
     let registry = tracing_subscriber::registry().with(filter).with(otel_layer);
     let result = match format {
         LogFormat::Text => registry
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            // Colour codes only for a person at a terminal: in a file, journald or CI they
+            // are noise that hides the text.
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_ansi(std::io::stderr().is_terminal())
+                    .with_writer(std::io::stderr),
+            )
             .try_init(),
         LogFormat::Json => registry
             .with(

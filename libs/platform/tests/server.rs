@@ -230,3 +230,56 @@ async fn a_request_beyond_the_concurrency_limit_waits_until_a_slot_is_free() {
     assert_eq!(first_status.code(), tonic::Code::Cancelled);
     serving.stop().await;
 }
+
+/// The status of a call to the reflection service's path (a unary call to its streaming
+/// method is enough: only a server without the route answers `Unimplemented`).
+async fn ask_for_reflection(channel: Channel) -> tonic::Code {
+    let mut grpc = tonic::client::Grpc::new(channel);
+    grpc.ready().await.expect("channel ready");
+    let path = http::uri::PathAndQuery::from_static(
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    );
+    let codec: tonic_prost::ProstCodec<HealthCheckRequest, HealthCheckRequest> =
+        tonic_prost::ProstCodec::default();
+    match grpc
+        .unary(
+            tonic::Request::new(HealthCheckRequest::default()),
+            path,
+            codec,
+        )
+        .await
+    {
+        Ok(_) => tonic::Code::Ok,
+        Err(status) => status.code(),
+    }
+}
+
+async fn serve_with_reflection(reflection: bool) -> (Channel, oneshot::Sender<()>) {
+    let server = GrpcServer::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
+        .with_reflection(reflection);
+    let addr = server.local_addr();
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(server.serve(
+        ServiceSet::new(),
+        async {
+            let _ = stopped.await;
+        },
+        Duration::from_secs(1),
+    ));
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    (channel, stop)
+}
+
+#[tokio::test]
+async fn reflection_is_served_unless_configuration_turns_it_off() {
+    let (on, _stop_on) = serve_with_reflection(true).await;
+    assert_ne!(ask_for_reflection(on).await, tonic::Code::Unimplemented);
+    let (off, _stop_off) = serve_with_reflection(false).await;
+    assert_eq!(ask_for_reflection(off).await, tonic::Code::Unimplemented);
+}

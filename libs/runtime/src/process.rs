@@ -181,7 +181,8 @@ pub async fn build(config: PlatformConfig, components: Vec<Component>) -> anyhow
         .with_limits(ServerLimits {
             request_timeout: config.server.request_timeout,
             max_concurrent_requests: config.server.max_concurrent_requests,
-        });
+        })
+        .with_reflection(config.server.reflection);
     Ok(Process {
         server,
         services,

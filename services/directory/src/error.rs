@@ -53,7 +53,7 @@ impl From<DirectoryError> for ApiError {
             | DirectoryError::CareInspectorateNumberTaken(_) => {
                 ApiError::AlreadyExists(error.to_string())
             }
-            DirectoryError::StaleVersion(stale) => ApiError::FailedPrecondition(stale.to_string()),
+            DirectoryError::StaleVersion(stale) => ApiError::Aborted(stale.to_string()),
             DirectoryError::Database(database) => ApiError::from(database),
             DirectoryError::Store(store) => ApiError::from(store),
             DirectoryError::Internal(internal) => ApiError::Internal(internal),

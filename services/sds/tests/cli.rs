@@ -742,7 +742,7 @@ async fn client_errors_are_one_line_with_a_non_zero_exit() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn sigterm_stops_the_server_cleanly() {
+async fn sigterm_stops_the_server_cleanly_and_its_file_log_has_no_colour_codes() {
     let mut server = ServerProcess::start().await;
     let pid = server.child.id().to_string();
     let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
@@ -757,4 +757,10 @@ async fn sigterm_stops_the_server_cleanly() {
     )
     .await;
     assert!(exit.success(), "sds serve exited with {exit}");
+    let log = server.log_text();
+    assert!(log.contains("serving gRPC"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "a log written to a file carries no colour codes: {log:?}"
+    );
 }

@@ -261,7 +261,7 @@ async fn a_stale_version_or_an_unknown_provider_is_refused() {
         set_number(&provider.id, "CS2004079999", Some(1)),
     )
     .await;
-    let message = assert_code(stale, Code::FailedPrecondition);
+    let message = assert_code(stale, Code::Aborted);
     assert!(message.contains("version 2, not 1"), "{message}");
 
     let ghost = Uuid::now_v7().to_string();

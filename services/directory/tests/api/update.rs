@@ -76,7 +76,7 @@ async fn an_update_naming_a_stale_version_is_refused_and_changes_nothing() {
         ))
         .await;
 
-    let message = assert_code(second_editor, Code::FailedPrecondition);
+    let message = assert_code(second_editor, Code::Aborted);
     assert!(message.contains("version 2, not 1"), "{message}");
     assert_eq!(app.row_counts().await, before);
     let stored = app.get(&provider.id).await;
