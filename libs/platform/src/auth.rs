@@ -67,6 +67,34 @@ struct Claims {
     person_id: Option<String>,
 }
 
+/// Claims as a token carries them, every one optional, so that a missing one can be named
+/// rather than reported as a malformed token.
+#[derive(Debug, Deserialize)]
+struct ReceivedClaims {
+    sub: Option<String>,
+    iat: Option<u64>,
+    exp: Option<u64>,
+    org_kind: Option<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    authorities: Vec<String>,
+    #[serde(default)]
+    person_id: Option<String>,
+}
+
+/// The claims a token must carry; README lists exactly these.
+pub const REQUIRED_CLAIMS: [&str; 5] = ["sub", "iss", "iat", "exp", "org_kind"];
+
+/// How far a token's issue time may be ahead of this server's clock.
+const CLOCK_LEEWAY_SECONDS: u64 = 30;
+
+/// The longest lifetime (`exp` - `iat`) accepted unless configured otherwise.
+pub const DEFAULT_MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// Identity claims (`sub`, `person_id`) hold at most this many characters.
+const MAX_IDENTITY_CHARS: usize = 128;
+
 #[derive(Debug, thiserror::Error)]
 pub enum AuthSetupError {
     #[error("read JWT public keys from {path}: {source}")]
@@ -85,6 +113,7 @@ pub enum AuthSetupError {
 pub struct Authenticator {
     keys: std::sync::Arc<Vec<DecodingKey>>,
     validation: Validation,
+    max_lifetime: Duration,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -140,40 +169,53 @@ impl Authenticator {
     fn new(keys: Vec<DecodingKey>, algorithm: Algorithm) -> Self {
         let mut validation = Validation::new(algorithm);
         validation.set_issuer(&[TOKEN_ISSUER]);
-        validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+        // `iat` and `org_kind` are checked after decoding, so that each can be named too.
+        validation.set_required_spec_claims(&["sub", "iss", "exp"]);
         // Tokens are told apart by issuer; an identity provider's `aud` claim must not make
         // an otherwise valid token unreadable.
         validation.validate_aud = false;
-        validation.leeway = 30;
+        validation.validate_nbf = true;
+        validation.leeway = CLOCK_LEEWAY_SECONDS;
         Self {
             keys: std::sync::Arc::new(keys),
             validation,
+            max_lifetime: DEFAULT_MAX_TOKEN_LIFETIME,
         }
+    }
+
+    /// Refuses tokens whose `exp` is more than `max_lifetime` after their `iat`: a token that
+    /// leaks should stop working soon.
+    pub fn with_max_lifetime(mut self, max_lifetime: Duration) -> Self {
+        self.max_lifetime = max_lifetime;
+        self
     }
 
     /// Verifies a raw token and returns who it speaks for.
     pub fn verify(&self, token: &str) -> Result<Principal, Status> {
         let mut last_error = None;
         for key in self.keys.iter() {
-            match decode::<Claims>(token, key, &self.validation) {
-                Ok(data) => return principal_from_claims(data.claims),
+            match decode::<ReceivedClaims>(token, key, &self.validation) {
+                Ok(data) => return self.principal_from_claims(data.claims),
                 Err(error) => last_error = Some(error),
             }
         }
         use jsonwebtoken::errors::ErrorKind;
         let message = match last_error.as_ref().map(|error| error.kind()) {
-            Some(ErrorKind::ExpiredSignature) => "bearer token has expired; ask for a new one",
+            Some(ErrorKind::ExpiredSignature) => {
+                "bearer token has expired; ask for a new one".to_owned()
+            }
+            Some(ErrorKind::ImmatureSignature) => {
+                "bearer token is not valid yet (its nbf is in the future)".to_owned()
+            }
             Some(ErrorKind::InvalidSignature) => {
-                "bearer token signature is not valid for this server"
+                "bearer token signature is not valid for this server".to_owned()
             }
-            Some(ErrorKind::InvalidIssuer) => "bearer token was not issued for sds",
+            Some(ErrorKind::InvalidIssuer) => "bearer token was not issued for sds".to_owned(),
             Some(ErrorKind::InvalidAlgorithm) => {
-                "bearer token is signed with an algorithm this server does not accept"
+                "bearer token is signed with an algorithm this server does not accept".to_owned()
             }
-            Some(ErrorKind::MissingRequiredClaim(_)) => {
-                "bearer token lacks a required claim (sub, iss, exp)"
-            }
-            _ => "bearer token is malformed",
+            Some(ErrorKind::MissingRequiredClaim(claim)) => lacks(claim),
+            _ => "bearer token is malformed".to_owned(),
         };
         Err(Status::unauthenticated(message))
     }
@@ -205,30 +247,105 @@ impl tonic::service::Interceptor for Authenticator {
     }
 }
 
-fn principal_from_claims(claims: Claims) -> Result<Principal, Status> {
-    if claims.sub.trim().is_empty() {
-        return Err(Status::unauthenticated(
-            "bearer token names no organisation (empty sub)",
-        ));
-    }
-    let roles = claims
-        .roles
-        .iter()
-        .filter_map(|name| Role::parse("roles", name).ok())
-        .collect();
-    let mut authorities = Vec::with_capacity(claims.authorities.len());
-    for raw in &claims.authorities {
-        let authority = AuthorityId::parse("authorities", raw)
+fn lacks(claim: &str) -> String {
+    format!(
+        "bearer token lacks the claim {claim}; required: {}",
+        REQUIRED_CLAIMS.join(", ")
+    )
+}
+
+impl Authenticator {
+    /// Checks what the signature check does not (issue time, lifetime, the kind of
+    /// organisation, identity claims) and reads the claims into a [`Principal`] once.
+    fn principal_from_claims(&self, claims: ReceivedClaims) -> Result<Principal, Status> {
+        let refuse = |message: String| Err(Status::unauthenticated(message));
+        let Some(issued_at) = claims.iat else {
+            return refuse(lacks("iat"));
+        };
+        let now = jsonwebtoken::get_current_timestamp();
+        if issued_at > now + CLOCK_LEEWAY_SECONDS {
+            return refuse(
+                "bearer token was issued in the future (its iat is ahead of this server's clock); check the issuer's clock".to_owned(),
+            );
+        }
+        let expires_at = claims.exp.unwrap_or_default();
+        let lifetime = expires_at.saturating_sub(issued_at);
+        if lifetime > self.max_lifetime.as_secs() {
+            return refuse(format!(
+                "bearer token is valid for {} hours from its iat; this server accepts at most {}",
+                lifetime / 3600,
+                self.max_lifetime.as_secs() / 3600
+            ));
+        }
+        let Some(org_kind) = claims.org_kind else {
+            return refuse(lacks("org_kind"));
+        };
+        let org_kind = OrgKind::parse("org_kind", &org_kind)
             .map_err(|invalid| Status::unauthenticated(format!("bearer token claim {invalid}")))?;
-        authorities.push(authority);
+        let org_id = identity("sub", claims.sub.as_deref().unwrap_or_default())?;
+        let person_id = claims
+            .person_id
+            .as_deref()
+            .map(|raw| identity("person_id", raw))
+            .transpose()?;
+        let roles = claims
+            .roles
+            .iter()
+            .filter_map(|name| Role::parse("roles", name).ok())
+            .collect();
+        let mut authorities = Vec::with_capacity(claims.authorities.len());
+        for raw in &claims.authorities {
+            let authority = AuthorityId::parse("authorities", raw).map_err(|invalid| {
+                Status::unauthenticated(format!("bearer token claim {invalid}"))
+            })?;
+            authorities.push(authority);
+        }
+        Ok(Principal {
+            org_id,
+            org_kind,
+            roles,
+            authorities,
+            person_id,
+        })
     }
-    Ok(Principal {
-        org_id: claims.sub,
-        org_kind: claims.org_kind,
-        roles,
-        authorities,
-        person_id: claims.person_id,
+}
+
+/// An identity claim in its one canonical form: trimmed, a UUID in lowercase with hyphens,
+/// and only characters a person can see on one line (no controls, line or paragraph
+/// separators, invisible or direction-changing marks), so it can never forge a log line or
+/// pass for another organisation.
+fn identity(claim: &str, raw: &str) -> Result<String, Status> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(Status::unauthenticated(format!(
+            "bearer token names no organisation or person (empty {claim})"
+        )));
+    }
+    if text.chars().count() > MAX_IDENTITY_CHARS {
+        return Err(Status::unauthenticated(format!(
+            "bearer token claim {claim} is longer than {MAX_IDENTITY_CHARS} characters"
+        )));
+    }
+    if text.chars().any(is_invisible_or_control) {
+        return Err(Status::unauthenticated(format!(
+            "bearer token claim {claim} contains a control, line-break or invisible character"
+        )));
+    }
+    Ok(match uuid::Uuid::parse_str(text) {
+        Ok(id) => id.hyphenated().to_string(),
+        Err(_) => text.to_owned(),
     })
+}
+
+fn is_invisible_or_control(character: char) -> bool {
+    character.is_control()
+        || matches!(
+            character,
+            '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
 
 fn pem_blocks(text: &str) -> Vec<String> {
@@ -452,6 +569,100 @@ mod tests {
             "{}",
             status.message()
         );
+    }
+
+    /// A token with exactly these claims, signed with the test secret.
+    fn signed(claims: serde_json::Value) -> String {
+        encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(b"s3cret"),
+        )
+        .unwrap()
+    }
+
+    fn good_claims() -> serde_json::Value {
+        let now = jsonwebtoken::get_current_timestamp();
+        serde_json::json!({
+            "sub": "fife", "iss": "sds", "iat": now, "exp": now + 3600,
+            "org_kind": "authority", "roles": ["commissioning"], "authorities": ["fife"],
+        })
+    }
+
+    fn refusal(claims: serde_json::Value) -> String {
+        let status = Authenticator::shared_secret("s3cret")
+            .verify(&signed(claims))
+            .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        status.message().to_owned()
+    }
+
+    #[test]
+    fn a_token_not_yet_valid_or_issued_in_the_future_is_refused() {
+        let now = jsonwebtoken::get_current_timestamp();
+        let mut early = good_claims();
+        early["nbf"] = (now + 600).into();
+        assert!(refusal(early).contains("not valid yet"));
+        let mut future = good_claims();
+        future["iat"] = (now + 600).into();
+        future["exp"] = (now + 1200).into();
+        assert!(refusal(future).contains("issued in the future"));
+        // Within the leeway, a skewed clock is forgiven.
+        let mut skewed = good_claims();
+        skewed["iat"] = (now + 10).into();
+        assert!(
+            Authenticator::shared_secret("s3cret")
+                .verify(&signed(skewed))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_token_living_longer_than_the_configured_maximum_is_refused() {
+        let now = jsonwebtoken::get_current_timestamp();
+        let mut long_lived = good_claims();
+        long_lived["exp"] = (now + 48 * 3600).into();
+        assert_eq!(
+            refusal(long_lived.clone()),
+            "bearer token is valid for 48 hours from its iat; this server accepts at most 24"
+        );
+        let lenient = Authenticator::shared_secret("s3cret")
+            .with_max_lifetime(Duration::from_secs(72 * 3600));
+        assert!(lenient.verify(&signed(long_lived)).is_ok());
+    }
+
+    #[test]
+    fn a_missing_required_claim_is_named() {
+        for claim in REQUIRED_CLAIMS {
+            let mut claims = good_claims();
+            claims.as_object_mut().unwrap().remove(claim);
+            let message = refusal(claims);
+            assert!(
+                message.starts_with(&format!("bearer token lacks the claim {claim};")),
+                "{claim}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn identity_claims_are_one_printable_line_in_one_canonical_form() {
+        for bad in [
+            "fife\nINFO forged line",
+            "fife\u{202E}",
+            "\u{200B}",
+            &"x".repeat(129),
+        ] {
+            let mut claims = good_claims();
+            claims["sub"] = bad.into();
+            assert!(refusal(claims).contains("claim sub"), "{bad:?} accepted");
+        }
+        let mut provider = good_claims();
+        provider["sub"] = "  0190F5C2-7D3A-7C4E-9B1A-2F6D8E4A1C3B ".into();
+        provider["org_kind"] = "provider".into();
+        let principal = Authenticator::shared_secret("s3cret")
+            .verify(&signed(provider))
+            .unwrap();
+        assert_eq!(principal.org_id, "0190f5c2-7d3a-7c4e-9b1a-2f6d8e4a1c3b");
     }
 
     #[test]

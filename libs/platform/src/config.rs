@@ -20,6 +20,8 @@ pub struct PlatformConfig {
     pub nats_url: String,
     /// How bearer tokens are verified.
     pub jwt: JwtConfig,
+    /// `SDS_JWT_MAX_LIFETIME_HOURS`: the longest a token may be valid (`exp` - `iat`).
+    pub jwt_max_lifetime: Duration,
     /// `SDS_LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
     /// `SDS_DRAIN_SECONDS`: how long in-flight requests may take to finish on shutdown.
@@ -251,6 +253,7 @@ impl PlatformConfig {
             database_max_connections,
             nats_url: get("SDS_NATS_URL", DEFAULT_NATS_URL),
             jwt,
+            jwt_max_lifetime: hours("SDS_JWT_MAX_LIFETIME_HOURS", "24")?,
             log_format,
             drain_deadline: Duration::from_secs(drain_seconds),
             server,

@@ -149,7 +149,8 @@ impl std::fmt::Debug for Process {
 pub async fn build(config: PlatformConfig, components: Vec<Component>) -> anyhow::Result<Process> {
     ensure_distinct(&components)?;
     let config = Arc::new(config);
-    let authenticator = Authenticator::from_config(&config.jwt)?;
+    let authenticator =
+        Authenticator::from_config(&config.jwt)?.with_max_lifetime(config.jwt_max_lifetime);
     let pools = connect_and_migrate(&config, &components).await?;
 
     // The process must come up and take requests even while NATS is unreachable: events

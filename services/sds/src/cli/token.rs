@@ -33,7 +33,8 @@ pub struct TokenArgs {
     /// For a supported person, their person id.
     #[arg(long)]
     person: Option<String>,
-    /// How long the token stays valid, in hours (at most ten years' worth).
+    /// How long the token stays valid, in hours. Servers refuse tokens valid for longer
+    /// than their SDS_JWT_MAX_LIFETIME_HOURS (24 by default).
     #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u64).range(..=MAX_VALID_HOURS))]
     valid_hours: u64,
     #[arg(long, env = "SDS_JWT_SECRET", default_value = sds_platform::config::LOCAL_JWT_SECRET, hide_env_values = true)]
