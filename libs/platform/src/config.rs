@@ -16,6 +16,9 @@ pub struct PlatformConfig {
     /// shared equally among the services it runs; `None` gives each service
     /// [`DEFAULT_CONNECTIONS_PER_SERVICE`].
     pub database_max_connections: Option<u32>,
+    /// `SDS_DB_ACQUIRE_TIMEOUT_MS`: how long a request waits for a database connection
+    /// before it is answered `Unavailable`.
+    pub database_acquire_timeout: Duration,
     /// `SDS_NATS_URL`: the NATS server with JetStream.
     pub nats_url: String,
     /// How bearer tokens are verified.
@@ -251,6 +254,11 @@ impl PlatformConfig {
             listen_addr,
             database_url: get("SDS_DATABASE_URL", DEFAULT_DATABASE_URL),
             database_max_connections,
+            database_acquire_timeout: Duration::from_millis(positive(
+                "SDS_DB_ACQUIRE_TIMEOUT_MS",
+                "2000",
+                "milliseconds",
+            )?),
             nats_url: get("SDS_NATS_URL", DEFAULT_NATS_URL),
             jwt,
             jwt_max_lifetime: hours("SDS_JWT_MAX_LIFETIME_HOURS", "24")?,

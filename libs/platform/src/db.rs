@@ -11,11 +11,33 @@ use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
-/// Opens a pool whose connections work inside `schema`, creating the schema if needed.
+/// How long a caller waits for a connection unless configured otherwise: long enough for a
+/// busy pool, short enough that a request fails fast while the database is away.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Opens a pool whose connections work inside `schema`, creating the schema if needed, with
+/// the default acquire timeout.
 pub async fn connect(
     database_url: &str,
     schema: &str,
     max_connections: u32,
+) -> anyhow::Result<PgPool> {
+    connect_with_timeout(
+        database_url,
+        schema,
+        max_connections,
+        DEFAULT_ACQUIRE_TIMEOUT,
+    )
+    .await
+}
+
+/// Opens a pool whose connections work inside `schema`, creating the schema if needed; a
+/// caller waits at most `acquire_timeout` for a connection.
+pub async fn connect_with_timeout(
+    database_url: &str,
+    schema: &str,
+    max_connections: u32,
+    acquire_timeout: Duration,
 ) -> anyhow::Result<PgPool> {
     if !is_plain_identifier(schema) {
         anyhow::bail!("schema name {schema:?} must be lowercase letters, digits and underscores");
@@ -28,7 +50,7 @@ pub async fn connect(
         .application_name(&format!("sds-{schema}"));
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(10))
+        .acquire_timeout(acquire_timeout)
         .connect_with(options)
         .await
         .with_context(|| format!("connect to PostgreSQL for schema {schema}"))?;

@@ -93,6 +93,15 @@ fn unavailable(error: &sqlx::Error) -> Option<&'static str> {
         {
             Some("the record changed while this request ran; try again")
         }
+        // The server is shutting down or restarting (class 57P: operator intervention) or
+        // the connection broke (class 08): the request may succeed once it is back.
+        sqlx::Error::Database(db)
+            if db
+                .code()
+                .is_some_and(|code| code.starts_with("57P") || code.starts_with("08")) =>
+        {
+            Some("the database is not answering; try again shortly")
+        }
         _ => None,
     }
 }

@@ -52,6 +52,11 @@ impl ServiceSet {
         Self::default()
     }
 
+    /// The names of the services added so far, as health reports them.
+    pub fn names(&self) -> &[&'static str] {
+        &self.names
+    }
+
     /// Adds a service (usually wrapped in the [`crate::Authenticator`] interceptor).
     #[allow(clippy::should_implement_trait)] // a builder step, not arithmetic
     pub fn add<S>(mut self, service: S) -> Self
@@ -102,6 +107,9 @@ pub struct GrpcServer {
     local_addr: SocketAddr,
     limits: ServerLimits,
     reflection: bool,
+    health_reporter: tonic_health::server::HealthReporter,
+    health_service:
+        tonic_health::pb::health_server::HealthServer<tonic_health::server::HealthService>,
 }
 
 impl GrpcServer {
@@ -111,11 +119,17 @@ impl GrpcServer {
             .await
             .with_context(|| format!("bind gRPC listener on {addr}"))?;
         let local_addr = listener.local_addr().context("read bound address")?;
+        let health_reporter = tonic_health::server::HealthReporter::new();
+        let health_service = tonic_health::pb::health_server::HealthServer::new(
+            tonic_health::server::HealthService::from_health_reporter(health_reporter.clone()),
+        );
         Ok(Self {
             listener,
             local_addr,
             limits: ServerLimits::default(),
             reflection: true,
+            health_reporter,
+            health_service,
         })
     }
 
@@ -137,6 +151,13 @@ impl GrpcServer {
         self.local_addr
     }
 
+    /// The health reporter of this server, for whoever watches what the services depend on
+    /// (a database that goes away turns its services NOT_SERVING). The server sets every
+    /// service SERVING as it starts and NOT_SERVING as it shuts down.
+    pub fn health_reporter(&self) -> tonic_health::server::HealthReporter {
+        self.health_reporter.clone()
+    }
+
     /// Serves `services` until `shutdown` completes, within the [`ServerLimits`] set with
     /// [`GrpcServer::with_limits`] (defaults otherwise). Then health turns NOT_SERVING, the
     /// listener closes, and in-flight requests get `drain_deadline` to finish before the
@@ -148,7 +169,8 @@ impl GrpcServer {
         drain_deadline: Duration,
     ) -> anyhow::Result<()> {
         let ServiceSet { mut routes, names } = services;
-        let (health_reporter, health_service) = tonic_health::server::health_reporter();
+        let health_reporter = self.health_reporter;
+        let health_service = self.health_service;
         for name in &names {
             health_reporter
                 .set_service_status(*name, ServingStatus::Serving)

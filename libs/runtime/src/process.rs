@@ -106,7 +106,13 @@ async fn connect_and_migrate(
     let per_service = connections_per_service(config, components.len())?;
     let mut pools = Vec::with_capacity(components.len());
     for component in components {
-        let pool = db::connect(&config.database_url, component.schema, per_service).await?;
+        let pool = db::connect_with_timeout(
+            &config.database_url,
+            component.schema,
+            per_service,
+            config.database_acquire_timeout,
+        )
+        .await?;
         sds_events::migrate(&pool)
             .await
             .with_context(|| format!("create the {} outbox and inbox", component.name))?;
@@ -132,6 +138,8 @@ pub struct Process {
     services: ServiceSet,
     config: Arc<PlatformConfig>,
     units: Vec<(Component, Context)>,
+    /// The gRPC service names each component added, in component order, for health.
+    service_names: Vec<Vec<&'static str>>,
 }
 
 impl std::fmt::Debug for Process {
@@ -165,6 +173,7 @@ pub async fn build(config: PlatformConfig, components: Vec<Component>) -> anyhow
 
     let mut services = ServiceSet::new();
     let mut units = Vec::with_capacity(components.len());
+    let mut service_names = Vec::with_capacity(components.len());
     for (component, pool) in components.into_iter().zip(pools) {
         let context = Context {
             pool,
@@ -172,9 +181,11 @@ pub async fn build(config: PlatformConfig, components: Vec<Component>) -> anyhow
             jetstream: jetstream.clone(),
             config: Arc::clone(&config),
         };
+        let added_before = services.names().len();
         for add in &component.grpc {
             services = add(&context, services);
         }
+        service_names.push(services.names()[added_before..].to_vec());
         units.push((component, context));
     }
     let server = GrpcServer::bind(config.listen_addr)
@@ -189,6 +200,7 @@ pub async fn build(config: PlatformConfig, components: Vec<Component>) -> anyhow
         services,
         config,
         units,
+        service_names,
     })
 }
 
@@ -214,6 +226,7 @@ impl Process {
             services,
             config,
             units,
+            service_names,
         } = self;
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
@@ -228,8 +241,21 @@ impl Process {
                 running.push(spawn_logged(&tracker, component.name, name, run));
             }
         }
+        // Health follows each service's database until shutdown starts; from then on the
+        // server alone says NOT_SERVING.
+        let watching = CancellationToken::new();
+        let watched = units_health(&pools, service_names);
+        running.push(tracker.spawn(watch_databases(
+            server.health_reporter(),
+            watched,
+            watching.clone(),
+        )));
         tracker.close();
 
+        let shutdown = async move {
+            shutdown.await;
+            watching.cancel();
+        };
         let served = server
             .serve(services, shutdown, config.drain_deadline)
             .await;
@@ -261,6 +287,83 @@ impl Process {
         }
         info!("stopped");
         served
+    }
+}
+
+/// How often each service's database is checked for health, and how long a check may take.
+const HEALTH_CHECK_EVERY: Duration = Duration::from_secs(1);
+
+/// A service's pool with the gRPC names its health is reported under.
+struct WatchedService {
+    pool: PgPool,
+    names: Vec<&'static str>,
+    reachable: bool,
+}
+
+fn units_health(pools: &[PgPool], names: Vec<Vec<&'static str>>) -> Vec<WatchedService> {
+    pools
+        .iter()
+        .zip(names)
+        .map(|(pool, names)| WatchedService {
+            pool: pool.clone(),
+            names,
+            reachable: true,
+        })
+        .collect()
+}
+
+/// Reports a service NOT_SERVING while its database does not answer, and SERVING again
+/// once it does, so that load balancers stop sending work that can only fail. The whole
+/// server (the empty name) is SERVING only while every service is.
+async fn watch_databases(
+    reporter: tonic_health::server::HealthReporter,
+    mut services: Vec<WatchedService>,
+    stop: CancellationToken,
+) {
+    use tonic_health::ServingStatus;
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(HEALTH_CHECK_EVERY) => {}
+        }
+        let mut changed = false;
+        for service in &mut services {
+            let answered = tokio::time::timeout(
+                HEALTH_CHECK_EVERY,
+                sqlx::query("SELECT 1").execute(&service.pool),
+            )
+            .await
+            .is_ok_and(|result| result.is_ok());
+            if answered != service.reachable {
+                service.reachable = answered;
+                changed = true;
+                if answered {
+                    info!(services = ?service.names, "database answers again; serving");
+                } else {
+                    warn!(services = ?service.names, "database does not answer; not serving");
+                }
+            }
+        }
+        // Shutdown may have begun while the checks ran; the server's NOT_SERVING stands.
+        if !changed || stop.is_cancelled() {
+            continue;
+        }
+        let status = |reachable: bool| {
+            if reachable {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            }
+        };
+        for service in &services {
+            for name in &service.names {
+                reporter
+                    .set_service_status(*name, status(service.reachable))
+                    .await;
+            }
+        }
+        let all_reachable = services.iter().all(|service| service.reachable);
+        reporter.set_service_status("", status(all_reachable)).await;
     }
 }
 

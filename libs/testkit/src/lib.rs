@@ -8,6 +8,7 @@
 mod infra;
 mod nats;
 mod otlp;
+mod postgres;
 mod process;
 mod tokens;
 mod wait;
@@ -15,6 +16,7 @@ mod wait;
 pub use infra::{TestDatabase, fresh_database, shared_nats_url};
 pub use nats::PrivateNats;
 pub use otlp::{ExportedSpan, OtlpReceiver, SpanKind, StatusCode};
+pub use postgres::PrivatePostgres;
 pub use process::{TestProcess, TestSettings};
 pub use tokens::{
     TEST_JWT_SECRET, authority_staff, bearer, expired_token, provider_org, token_for,

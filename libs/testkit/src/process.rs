@@ -28,6 +28,9 @@ pub struct TestProcess {
 pub struct TestSettings {
     /// The NATS server to relay to; the shared test server when `None`.
     pub nats_url: Option<String>,
+    /// The PostgreSQL database to use (a [`crate::PrivatePostgres`], say); a fresh
+    /// database on the shared test cluster when `None`.
+    pub database_url: Option<String>,
     /// Further `SDS_*` settings, as environment variables would give them.
     pub environment: Vec<(&'static str, String)>,
 }
@@ -41,7 +44,13 @@ impl TestProcess {
     /// Builds and runs `components` on a fresh database with `settings`.
     pub async fn start_with(components: Vec<Component>, settings: TestSettings) -> TestProcess {
         crate::init_test_logging();
-        let database = fresh_database().await;
+        let database = match &settings.database_url {
+            Some(url) => TestDatabase {
+                name: "private".to_owned(),
+                url: url.clone(),
+            },
+            None => fresh_database().await,
+        };
         let schemas: Vec<&'static str> = components.iter().map(Component::schema).collect();
         let mut environment: HashMap<&str, String> = HashMap::from([
             ("SDS_LISTEN_ADDR", "127.0.0.1:0".to_owned()),
