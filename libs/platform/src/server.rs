@@ -277,9 +277,9 @@ where
     S: tower::Service<http::Request<RequestBody>, Response = http::Response<ResponseBody>>,
     S::Future: Send + 'static,
 {
-    type Response = S::Response;
+    type Response = http::Response<CallersFaultBody<ResponseBody>>;
     type Error = S::Error;
-    type Future = BoxFuture<'static, Result<S::Response, S::Error>>;
+    type Future = BoxFuture<'static, Result<Self::Response, S::Error>>;
 
     fn poll_ready(&mut self, cx: &mut TaskContext<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -297,7 +297,13 @@ where
         };
         Box::pin(
             async move {
-                let response = response.await;
+                let response = response.await.map(|response| {
+                    let (mut parts, body) = response.into_parts();
+                    // Trailers-only answers carry the status in the headers...
+                    refuse_malformed_bodies_as_the_callers_fault(&mut parts.headers);
+                    // ...other answers in the trailers at the end of the body.
+                    http::Response::from_parts(parts, CallersFaultBody { inner: body })
+                });
                 match &response {
                     Ok(response) => outcome.record(grpc_status_in_headers(response.headers())),
                     // Never happens with tonic's routes (their error is `Infallible`); tonic
@@ -308,6 +314,82 @@ where
             }
             .instrument(span),
         )
+    }
+}
+
+/// The largest request message tonic decodes (its default, which the server keeps).
+pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+
+/// tonic answers a request body it cannot decode as protobuf (bad bytes, invalid UTF-8 in a
+/// string, a wrong wire type) with INTERNAL, and one over the size limit with OUT_OF_RANGE.
+/// Both are the caller's doing, so they become INVALID_ARGUMENT and RESOURCE_EXHAUSTED with
+/// a short message that names what is accepted. Recognised by tonic's own wording, in the
+/// trailers-only headers it answers such requests with.
+fn refuse_malformed_bodies_as_the_callers_fault(headers: &mut http::HeaderMap) {
+    let code = grpc_status_in_headers(headers);
+    let message = headers
+        .get("grpc-message")
+        .map(|value| value.as_bytes())
+        .unwrap_or_default();
+    // grpc-message is percent-encoded (tonic encodes spaces as %20).
+    let says = |prefix: &str| {
+        message.starts_with(prefix.as_bytes())
+            || message.starts_with(prefix.replace(' ', "%20").as_bytes())
+    };
+    let replacement = if code == Code::Internal && says("failed to decode Protobuf message") {
+        tonic::Status::invalid_argument(
+            "the request body is not a valid protobuf message for this method: a field of the wrong type, text that is not UTF-8, or cut-off data",
+        )
+    } else if code == Code::OutOfRange && says("Error, decoded message length too large") {
+        tonic::Status::resource_exhausted(format!(
+            "the request is larger than the {MAX_REQUEST_BYTES} bytes (4 MiB) a message may be; send less at a time"
+        ))
+    } else {
+        return;
+    };
+    if replacement.add_header(headers).is_err() {
+        tracing::warn!("could not rewrite the status of a malformed request");
+    }
+}
+
+/// A response body whose trailers get the same treatment as trailers-only headers (see
+/// [`refuse_malformed_bodies_as_the_callers_fault`]).
+#[derive(Debug)]
+pub struct CallersFaultBody<B> {
+    inner: B,
+}
+
+impl<B> http_body::Body for CallersFaultBody<B>
+where
+    B: http_body::Body + Unpin,
+{
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut TaskContext<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        let polled = std::pin::Pin::new(&mut self.inner).poll_frame(cx);
+        polled.map(|frame| {
+            frame.map(|frame| {
+                frame.map(|frame| match frame.into_trailers() {
+                    Ok(mut trailers) => {
+                        refuse_malformed_bodies_as_the_callers_fault(&mut trailers);
+                        http_body::Frame::trailers(trailers)
+                    }
+                    Err(frame) => frame,
+                })
+            })
+        })
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
     }
 }
 

@@ -283,3 +283,91 @@ async fn reflection_is_served_unless_configuration_turns_it_off() {
     let (off, _stop_off) = serve_with_reflection(false).await;
     assert_eq!(ask_for_reflection(off).await, tonic::Code::Unimplemented);
 }
+
+/// Sends request bodies as they are, byte for byte, as a broken or hostile client would.
+#[derive(Debug, Clone, Default)]
+struct RawBytes;
+
+impl tonic::codec::Codec for RawBytes {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawBytes;
+    type Decoder = RawBytes;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawBytes
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        RawBytes
+    }
+}
+
+impl tonic::codec::Encoder for RawBytes {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn encode(
+        &mut self,
+        item: Vec<u8>,
+        buffer: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        bytes::BufMut::put_slice(buffer, &item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for RawBytes {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn decode(
+        &mut self,
+        buffer: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> Result<Option<Vec<u8>>, tonic::Status> {
+        let length = bytes::Buf::remaining(buffer);
+        Ok(Some(bytes::Buf::copy_to_bytes(buffer, length).to_vec()))
+    }
+}
+
+async fn health_check_with_body(channel: Channel, body: Vec<u8>) -> tonic::Status {
+    let mut grpc = tonic::client::Grpc::new(channel).max_encoding_message_size(usize::MAX);
+    grpc.ready().await.expect("channel ready");
+    let path = http::uri::PathAndQuery::from_static("/grpc.health.v1.Health/Check");
+    grpc.unary(tonic::Request::new(body), path, RawBytes)
+        .await
+        .expect_err("the body is refused")
+}
+
+#[tokio::test]
+async fn malformed_bodies_are_invalid_arguments_and_oversized_ones_name_the_limit() {
+    let (channel, _stop) = serve_with_reflection(false).await;
+    let malformed = [
+        ("undecodable bytes", vec![0xff, 0xff, 0xff]),
+        // Field 1 (service, a string) holding bytes that are not UTF-8.
+        ("invalid UTF-8", vec![0x0a, 0x02, 0xff, 0xfe]),
+        // Field 1 sent as a varint instead of a length-delimited string.
+        ("wrong wire type", vec![0x08, 0x01]),
+    ];
+    for (what, body) in malformed {
+        let status = health_check_with_body(channel.clone(), body).await;
+        assert_eq!(
+            status.code(),
+            tonic::Code::InvalidArgument,
+            "{what}: {status:?}"
+        );
+        assert!(
+            status.message().contains("not a valid protobuf message"),
+            "{what}: {}",
+            status.message()
+        );
+    }
+    let oversized = vec![0x0a; sds_platform::server::MAX_REQUEST_BYTES + 1];
+    let status = health_check_with_body(channel, oversized).await;
+    assert_eq!(status.code(), tonic::Code::ResourceExhausted, "{status:?}");
+    assert!(
+        status.message().contains("4194304 bytes"),
+        "{}",
+        status.message()
+    );
+}
