@@ -222,7 +222,26 @@ impl Authenticator {
 
     /// Checks the `authorization` metadata of a request and leaves the principal in its
     /// extensions.
-    pub fn authenticate<T>(&self, mut request: Request<T>) -> Result<Request<T>, Status> {
+    ///
+    /// A refusal is logged once, in the request's span (which names the method), with its
+    /// reason and never the token; an accepted caller's organisation is recorded on the span
+    /// (`enduser.id`), so later refusals and errors of the request name who asked.
+    pub fn authenticate<T>(&self, request: Request<T>) -> Result<Request<T>, Status> {
+        match self.read_bearer(request) {
+            Ok(request) => {
+                if let Some(principal) = request.extensions().get::<Principal>() {
+                    tracing::Span::current().record("enduser.id", principal.org_id.as_str());
+                }
+                Ok(request)
+            }
+            Err(status) => {
+                tracing::warn!(reason = %status.message(), "request refused: not authenticated");
+                Err(status)
+            }
+        }
+    }
+
+    fn read_bearer<T>(&self, mut request: Request<T>) -> Result<Request<T>, Status> {
         let header = request.metadata().get("authorization").ok_or_else(|| {
             Status::unauthenticated("missing bearer token: send `authorization: Bearer <token>`")
         })?;
@@ -663,6 +682,24 @@ mod tests {
             .verify(&signed(provider))
             .unwrap();
         assert_eq!(principal.org_id, "0190f5c2-7d3a-7c4e-9b1a-2f6d8e4a1c3b");
+    }
+
+    #[test]
+    fn a_refused_token_is_logged_once_with_its_reason_and_never_the_token() {
+        let logs = crate::telemetry::tests_support::CapturedLogs::default();
+        let forged = TokenIssuer::shared_secret("other")
+            .issue(&commissioning_officer(), Duration::from_secs(60))
+            .unwrap();
+        tracing::subscriber::with_default(logs.subscriber(), || {
+            let _ = Authenticator::shared_secret("s3cret").authenticate(request_with(&forged));
+        });
+        let text = logs.text();
+        assert_eq!(text.matches("request refused").count(), 1, "{text}");
+        assert!(text.contains("signature is not valid"), "{text}");
+        assert!(
+            !text.contains(&forged),
+            "the token must never be logged: {text}"
+        );
     }
 
     #[test]

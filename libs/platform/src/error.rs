@@ -57,7 +57,11 @@ impl From<ApiError> for Status {
             ApiError::AlreadyExists(message) => Status::new(Code::AlreadyExists, message),
             ApiError::FailedPrecondition(message) => Status::new(Code::FailedPrecondition, message),
             ApiError::Aborted(message) => Status::new(Code::Aborted, message),
-            ApiError::PermissionDenied(message) => Status::new(Code::PermissionDenied, message),
+            ApiError::PermissionDenied(message) => {
+                // In the request's span, which names the method and the caller.
+                tracing::warn!(reason = %message, "request refused: permission denied");
+                Status::new(Code::PermissionDenied, message)
+            }
             ApiError::Unauthenticated(message) => Status::new(Code::Unauthenticated, message),
             ApiError::Unavailable(message) => {
                 tracing::warn!(reason = %message, "dependency unavailable");
@@ -185,6 +189,24 @@ mod tests {
         let status: Status =
             ApiError::from(timed_out.operation("insert provider").unwrap_err()).into();
         assert_eq!(status.code(), Code::Unavailable);
+    }
+
+    #[test]
+    fn a_permission_refusal_is_logged_once_with_its_reason() {
+        let logs = crate::telemetry::tests_support::CapturedLogs::default();
+        tracing::subscriber::with_default(logs.subscriber(), || {
+            let _: Status = ApiError::denied("only commissioning staff may grade").into();
+        });
+        let text = logs.text();
+        assert_eq!(
+            text.matches("request refused: permission denied").count(),
+            1,
+            "{text}"
+        );
+        assert!(
+            text.contains("only commissioning staff may grade"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -408,6 +408,7 @@ fn rpc_span(path: &str) -> tracing::Span {
         rpc.service = service,
         rpc.method = method,
         rpc.grpc.status_code = tracing::field::Empty,
+        enduser.id = tracing::field::Empty,
     )
 }
 

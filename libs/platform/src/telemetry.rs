@@ -211,6 +211,44 @@ impl Injector for MetadataInjector<'_> {
     }
 }
 
+/// Log capture for this crate's unit tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use std::sync::{Arc, Mutex};
+
+    /// Everything logged while its subscriber is the default, as plain text.
+    #[derive(Clone, Default)]
+    pub(crate) struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+
+    impl CapturedLogs {
+        pub(crate) fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync {
+            let sink = self.clone();
+            tracing_subscriber::fmt()
+                .with_ansi(false)
+                .with_writer(move || sink.clone())
+                .finish()
+        }
+
+        pub(crate) fn text(&self) -> String {
+            let bytes = self.0.lock().map(|bytes| bytes.clone()).unwrap_or_default();
+            String::from_utf8_lossy(&bytes).into_owned()
+        }
+    }
+
+    impl std::io::Write for CapturedLogs {
+        fn write(&mut self, buffer: &[u8]) -> std::io::Result<usize> {
+            if let Ok(mut bytes) = self.0.lock() {
+                bytes.extend_from_slice(buffer);
+            }
+            Ok(buffer.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
