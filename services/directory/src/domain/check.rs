@@ -32,6 +32,19 @@ sds_vocabulary::wire_enum! {
     }
 }
 
+impl CheckKind {
+    /// What the reference of a check of this kind is, for the kinds that must have one:
+    /// a certificate, membership or policy someone can look up.
+    pub fn required_reference(self) -> Option<&'static str> {
+        match self {
+            CheckKind::Registration => Some("registration number"),
+            CheckKind::PvgMembership => Some("PVG membership number"),
+            CheckKind::PublicLiabilityInsurance => Some("insurance policy number"),
+            CheckKind::ProofOfSelfEmployment => None,
+        }
+    }
+}
+
 /// A check as recorded. Its expiry is never before the day it was checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Check {
@@ -67,6 +80,21 @@ impl Check {
 
     pub fn kind(&self) -> CheckKind {
         self.kind
+    }
+
+    /// A check is recorded once it has been made: not dated after `today`. (Checked on
+    /// input only: a stored check stays readable whatever the clock says.)
+    pub fn ensure_made_by(&self, today: NaiveDate) -> Result<(), Invalid> {
+        if self.checked_on > today {
+            return Err(Invalid::new(
+                "checked_on",
+                format!(
+                    "{} is after today ({today}); record a check once it has been made",
+                    self.checked_on
+                ),
+            ));
+        }
+        Ok(())
     }
 
     pub fn reference(&self) -> Option<&str> {

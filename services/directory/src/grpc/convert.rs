@@ -299,9 +299,17 @@ impl TryFrom<proto::Check> for Check {
     type Error = Invalid;
 
     fn try_from(raw: proto::Check) -> Result<Self, Invalid> {
+        let kind = CheckKind::from_wire("kind", raw.kind)?;
+        let reference = optional_text("reference", &raw.reference, MAX_REFERENCE_CHARS)?;
+        if let (None, Some(what)) = (&reference, kind.required_reference()) {
+            return Err(Invalid::new(
+                "reference",
+                format!("is empty; a {kind} check needs its reference, the {what}"),
+            ));
+        }
         Check::new(
-            CheckKind::from_wire("kind", raw.kind)?,
-            optional_text("reference", &raw.reference, MAX_REFERENCE_CHARS)?,
+            kind,
+            reference,
             date_field("checked_on", raw.checked_on.as_ref())?,
             date_field("expires_on", raw.expires_on.as_ref())?,
         )

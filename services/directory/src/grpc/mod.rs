@@ -250,6 +250,10 @@ impl DirectoryService for DirectoryApi {
         let recording =
             convert::RecordCheck::try_from(request.into_inner()).map_err(DirectoryError::from)?;
         access::ensure_may_record_check(&principal, recording.provider_id)?;
+        recording
+            .check
+            .ensure_made_by(today())
+            .map_err(|invalid| DirectoryError::from(invalid.within("check")))?;
         let change = ProviderChange::Check(recording.check);
         let provider = self
             .change(&principal, recording.provider_id, None, change)

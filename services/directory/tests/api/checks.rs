@@ -167,3 +167,26 @@ async fn a_check_on_a_provider_not_in_the_directory_is_not_found() {
     assert_code(result, Code::NotFound);
     assert_eq!(app.row_counts().await.checks, 0);
 }
+
+#[tokio::test]
+async fn a_check_dated_in_the_future_is_refused_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let (provider, token) = app
+        .provider_registers_itself(details("Forward Planning Care"))
+        .await;
+    let before = app.row_counts().await;
+    let mut early = check(CheckKind::PvgMembership, "PVG-9", 400);
+    early.checked_on = days_from_today(1);
+
+    let refused = app
+        .client()
+        .record_check(bearer(&token, record(&provider.id, early)))
+        .await;
+
+    let message = assert_invalid(refused, "check.checked_on");
+    assert!(
+        message.contains("is after today") && message.contains("once it has been made"),
+        "{message}"
+    );
+    assert_eq!(app.row_counts().await, before);
+}

@@ -309,6 +309,16 @@ async fn a_check_with_bad_input_is_refused_naming_the_field_and_writes_nothing()
             "check.reference is 101 characters long; at most 100 are accepted",
             with(|c| c.reference = "r".repeat(101)),
         ),
+        (
+            "check.checked_on",
+            "check.checked_on ",
+            with(|c| c.checked_on = days_from_today(30)),
+        ),
+        (
+            "check.reference",
+            "check.reference is empty; a pvg_membership check needs its reference, the PVG membership number",
+            with(|c| c.reference = "  ".into()),
+        ),
         ("check", "check is missing", None),
     ];
 
