@@ -157,6 +157,22 @@ pub enum ProviderChange {
 }
 
 impl ProviderChange {
+    /// Whether applying the change would alter `record`. One that would not (the same
+    /// framework status, number, check, grades or details again) is not recorded.
+    pub fn alters(&self, record: &ProviderRecord) -> bool {
+        match self {
+            ProviderChange::Details(details) => details != &record.details,
+            ProviderChange::Check(check) => !record.checks.contains(check),
+            ProviderChange::Grades(grades) => {
+                !grades.iter().all(|grade| record.grades.contains(grade))
+            }
+            ProviderChange::FrameworkStatus(membership) => !record.frameworks.contains(membership),
+            ProviderChange::CareInspectorateNumber(number) => {
+                number != &record.details.care_inspectorate_number
+            }
+        }
+    }
+
     pub fn name(&self) -> ChangeName {
         match self {
             ProviderChange::Details(_) => ChangeName::Details,

@@ -57,7 +57,8 @@ impl DirectoryApi {
     }
 
     /// Applies one change to an existing provider: lock it, check the expected version,
-    /// write, move to the next version, publish `provider.updated`, commit.
+    /// write, move to the next version, publish `provider.updated`, commit. A change that
+    /// would leave the record as it is writes nothing.
     async fn change(
         &self,
         principal: &Principal,
@@ -71,6 +72,13 @@ impl DirectoryApi {
             .await?
             .ok_or(DirectoryError::ProviderNotFound(id))?;
         ensure_expected_version(id, expected_version, current_version)?;
+        let current = loaded(store::load_provider(&mut transaction, id).await?, id)?;
+        if !change.alters(&current) {
+            // Nothing to record: no new version, no event, as the import does for unchanged
+            // rows. The caller gets the record as it stands.
+            transaction.rollback().await?;
+            return Ok(provider_message(&current, today));
+        }
         store::apply_change(&mut transaction, id, &change, &principal.org_id).await?;
         let version =
             store::record_new_version(&mut transaction, id, change.name(), &principal.org_id)

@@ -272,3 +272,19 @@ async fn a_stale_version_or_an_unknown_provider_is_refused() {
     assert_eq!(app.row_counts().await, before);
     assert_eq!(number_of(&app.get(&provider.id).await), "CS2004071234");
 }
+
+#[tokio::test]
+async fn setting_the_number_a_provider_already_has_adds_no_version_and_no_event() {
+    let app = TestApp::spawn().await;
+    let (provider, _) = app
+        .provider_registers_itself(details("Turriff Home Support"))
+        .await;
+    let set_once = commissioning_sets(&app, &provider.id, "CS2004071234", None).await;
+    let before = app.row_counts().await;
+
+    let set_again = commissioning_sets(&app, &provider.id, " cs2004071234 ", None).await;
+
+    assert_eq!(set_again, set_once, "the record is returned as it stands");
+    assert_eq!(number_of(&set_again), "CS2004071234");
+    assert_eq!(app.row_counts().await, before, "no version, no event");
+}

@@ -90,3 +90,23 @@ async fn a_provider_cannot_put_itself_on_a_framework() {
     assert_code(result, Code::PermissionDenied);
     assert_eq!(app.row_counts().await.frameworks, 0);
 }
+
+#[tokio::test]
+async fn setting_the_status_a_provider_already_has_adds_no_version_and_no_event() {
+    let app = TestApp::spawn().await;
+    let (provider, _) = app
+        .provider_registers_itself(details("Banff Befrienders"))
+        .await;
+    let set_once = app
+        .set_framework_status(&provider.id, "aberdeenshire", FrameworkStatus::OpenList)
+        .await;
+    let before = app.row_counts().await;
+
+    let set_again = app
+        .set_framework_status(&provider.id, "aberdeenshire", FrameworkStatus::OpenList)
+        .await;
+
+    assert_eq!(set_again, set_once, "the record is returned as it stands");
+    assert_eq!(set_again.version, 2);
+    assert_eq!(app.row_counts().await, before, "no version, no event");
+}
