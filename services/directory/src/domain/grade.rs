@@ -54,6 +54,24 @@ pub struct Grade {
     pub inspected_on: NaiveDate,
 }
 
+/// Grades come from inspections that have happened: an inspection dated after `today` is
+/// refused (a typo in the year would otherwise make a grade current for years, since the
+/// latest inspection wins). Field names are relative to the list (`grades[0].inspected_on`).
+pub fn ensure_inspected_by(field: &str, grades: &[Grade], today: NaiveDate) -> Result<(), Invalid> {
+    for (index, grade) in grades.iter().enumerate() {
+        if grade.inspected_on > today {
+            return Err(Invalid::new(
+                format!("{field}[{index}].inspected_on"),
+                format!(
+                    "{} is after today ({today}); grades come from an inspection that has happened",
+                    grade.inspected_on
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// An inspection grades each key question once: a list naming one twice is a mistake the
 /// caller must resolve, not something to guess about. Field names are relative to the
 /// list (`grades[3].key_question`).

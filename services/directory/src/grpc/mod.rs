@@ -14,6 +14,7 @@ use tonic::{Request, Response, Status};
 use tracing::info;
 
 use crate::domain::access::{self, Registrant};
+use crate::domain::grade;
 use crate::domain::import::{
     self as import_rules, CareInspectorateService, MAX_ROWS_PER_BATCH, Rejection,
 };
@@ -277,6 +278,8 @@ impl DirectoryService for DirectoryApi {
         let recording =
             convert::RecordGrades::try_from(request.into_inner()).map_err(DirectoryError::from)?;
         access::ensure_may_record_grades(&principal)?;
+        grade::ensure_inspected_by("grades", &recording.grades, today())
+            .map_err(DirectoryError::from)?;
         let change = ProviderChange::Grades(recording.grades);
         let provider = self
             .change(&principal, recording.provider_id, None, change)
@@ -337,9 +340,13 @@ impl DirectoryService for DirectoryApi {
         }
         let mut rejections = Vec::new();
         let mut rows = Vec::with_capacity(services.len());
+        let today = today();
         for raw in services {
             let line = raw.source_line;
-            match CareInspectorateService::try_from(raw) {
+            let row = CareInspectorateService::try_from(raw).and_then(|row| {
+                grade::ensure_inspected_by("grades", &row.grades, today).map(|()| row)
+            });
+            match row {
                 Ok(row) => rows.push(row),
                 Err(invalid) => rejections.push(Rejection {
                     line,

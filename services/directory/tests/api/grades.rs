@@ -109,3 +109,32 @@ async fn a_provider_cannot_record_grades_even_for_itself() {
     assert!(message.contains("Care Inspectorate"), "{message}");
     assert_eq!(app.row_counts().await, before);
 }
+
+#[tokio::test]
+async fn grades_from_an_inspection_after_today_are_refused_and_write_nothing() {
+    let app = TestApp::spawn().await;
+    let provider = app
+        .commissioning_registers(registered_care_service("Crystal Ball Care"))
+        .await;
+    let before = app.row_counts().await;
+    let mut from_the_future = grade(proto::KeyQuestion::StaffTeam, 6, "2025-01-01");
+    from_the_future.inspected_on = days_from_today(1);
+
+    let refused = app
+        .client()
+        .record_grades(bearer(
+            &commissioning("aberdeenshire"),
+            proto::RecordGradesRequest {
+                provider_id: provider.id.clone(),
+                grades: vec![
+                    grade(proto::KeyQuestion::Leadership, 5, "2025-01-01"),
+                    from_the_future,
+                ],
+            },
+        ))
+        .await;
+
+    let message = assert_invalid(refused, "grades[1].inspected_on");
+    assert!(message.contains("is after today"), "{message}");
+    assert_eq!(app.row_counts().await, before);
+}

@@ -190,6 +190,8 @@ async fn invalid_rows_are_rejected_with_their_line_and_reason_and_the_rest_impor
     let mut impossible_date = service(6, "CS2004070006", "Impossible Date");
     impossible_date.grades[0].inspected_on = date("2025-02-30");
     let nameless = service(8, "CS2004070008", "");
+    let mut inspected_next_year = service(9, "CS2004070009", "Inspected Next Year");
+    inspected_next_year.grades[1].inspected_on = days_from_today(365);
 
     let response = import(
         &app,
@@ -201,6 +203,7 @@ async fn invalid_rows_are_rejected_with_their_line_and_reason_and_the_rest_impor
             impossible_date,
             service(7, "CS2004070002", "Good Service Again"),
             nameless,
+            inspected_next_year,
         ],
     )
     .await;
@@ -230,6 +233,7 @@ async fn invalid_rows_are_rejected_with_their_line_and_reason_and_the_rest_impor
         ),
         (7, "service_number CS2004070002 also appears on line 2"),
         (8, "service_name is empty"),
+        (9, "grades[1].inspected_on "),
     ];
     assert_eq!(rejected.len(), expected_starts.len(), "{rejected:?}");
     for ((line, reason), (expected_line, expected_start)) in rejected.iter().zip(expected_starts) {
