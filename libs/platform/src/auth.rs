@@ -357,14 +357,7 @@ fn identity(claim: &str, raw: &str) -> Result<String, Status> {
 }
 
 fn is_invisible_or_control(character: char) -> bool {
-    character.is_control()
-        || matches!(
-            character,
-            '\u{200B}'..='\u{200F}'
-                | '\u{2028}'..='\u{202E}'
-                | '\u{2060}'..='\u{2069}'
-                | '\u{FEFF}'
-        )
+    character.is_control() || sds_vocabulary::text::is_invisible_or_direction_changing(character)
 }
 
 fn pem_blocks(text: &str) -> Vec<String> {

@@ -1,6 +1,24 @@
 //! Readers for free text: trimmed, bounded, on one line.
 
+use unicode_normalization::UnicodeNormalization as _;
+use unicode_normalization::char::is_combining_mark;
+
 use crate::invalid::Invalid;
+
+/// Zero-width characters, bidirectional controls, the line and paragraph separators and
+/// the byte-order mark: characters that change how text looks or reads without being seen.
+pub fn is_invisible_or_direction_changing(character: char) -> bool {
+    matches!(
+        character,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{FEFF}'
+    )
+}
 
 /// Free text fields (names, service types, localities) hold at most this many characters.
 pub const MAX_TEXT_CHARS: usize = 200;
@@ -11,12 +29,28 @@ pub fn required_text(field: &str, raw: &str, max_chars: usize) -> Result<String,
         .ok_or_else(|| Invalid::new(field, "is empty; it is required"))
 }
 
-/// Trimmed text, `None` when empty. Control characters are refused: every text here is a
-/// single line a person reads, and none may smuggle separators into storage or logs.
+/// Trimmed text in Unicode's composed form (NFC), `None` when empty. Every text here is a
+/// single line a person reads, so control characters are refused (none may smuggle
+/// separators into storage or logs), and so are invisible and direction-changing
+/// characters and text made of combining marks alone (none may make one name look like
+/// another). Composing first means that two spellings of "Mòr" compare and store alike.
 pub fn optional_text(field: &str, raw: &str, max_chars: usize) -> Result<Option<String>, Invalid> {
-    let text = raw.trim();
+    let composed: String = raw.trim().nfc().collect();
+    let text = composed.as_str();
     if text.is_empty() {
         return Ok(None);
+    }
+    if text.chars().any(is_invisible_or_direction_changing) {
+        return Err(Invalid::new(
+            field,
+            "contains an invisible or direction-changing character (such as a zero-width space or a right-to-left override); use plain text",
+        ));
+    }
+    if text.chars().all(is_combining_mark) {
+        return Err(Invalid::new(
+            field,
+            "is made of combining marks alone; give letters a person can read",
+        ));
     }
     let length = text.chars().count();
     if length > max_chars {
@@ -93,6 +127,29 @@ mod tests {
                 .unwrap_err()
                 .problem()
                 .contains("control character")
+        );
+    }
+
+    #[test]
+    fn invisible_direction_changing_and_mark_only_text_is_refused_and_text_is_composed() {
+        for sneaky in [
+            "Fife\u{202E}Care",
+            "Fife\u{200B}Care",
+            "Fife\u{2028}Care",
+            "\u{2066}Fife Care\u{2069}",
+        ] {
+            let error = required_text("name", sneaky, 200).unwrap_err();
+            assert!(
+                error.problem().contains("invisible or direction-changing"),
+                "{sneaky:?}"
+            );
+        }
+        let marks = required_text("name", "\u{0301}\u{0300}", 200).unwrap_err();
+        assert!(marks.problem().contains("combining marks alone"), "{marks}");
+        // "Mòr" typed with a separate grave accent is stored as the composed letter.
+        assert_eq!(
+            required_text("name", "Mo\u{0300}r", 200).unwrap(),
+            "M\u{00F2}r"
         );
     }
 

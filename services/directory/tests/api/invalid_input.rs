@@ -46,6 +46,16 @@ fn bad_details() -> Vec<(&'static str, &'static str, proto::ProviderDetails)> {
             with(|d| d.name = "Two\nLines".into()),
         ),
         (
+            "details.name",
+            "details.name contains an invisible or direction-changing character",
+            with(|d| d.name = "Deeside Care\u{202E}emoH".into()),
+        ),
+        (
+            "details.name",
+            "details.name is made of combining marks alone",
+            with(|d| d.name = "\u{0301}\u{0301}".into()),
+        ),
+        (
             "details.service_types",
             "details.service_types has 51 entries; at most 50 are accepted",
             with(|d| {
