@@ -22,7 +22,7 @@ use sds_platform::{OrgKind, Principal, Role};
 use uuid::Uuid;
 
 use super::framework::AuthorityId;
-use super::provider::{CareInspectorateNumber, ProviderId};
+use super::provider::{CareInspectorateNumber, ProviderId, ProviderKind};
 
 /// Why a caller may not do what it asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -70,6 +70,15 @@ pub fn registrant(principal: &Principal) -> Result<Registrant, Denied> {
                 .into(),
         )),
     }
+}
+
+/// Whether the caller may see a provider's email and telephone. A self-employed personal
+/// assistant's are a private person's contact details: authority staff and the assistant
+/// see them; other providers and people browsing see name, area and services only.
+pub fn may_see_contacts(principal: &Principal, id: ProviderId, kind: ProviderKind) -> bool {
+    kind != ProviderKind::SelfEmployedPersonalAssistant
+        || principal.org_kind == OrgKind::Authority
+        || is_provider(principal, id)
 }
 
 pub fn ensure_may_update(principal: &Principal, id: ProviderId) -> Result<(), Denied> {

@@ -111,6 +111,7 @@ impl DirectoryApi {
 
     async fn search(
         &self,
+        principal: &Principal,
         filters: SearchFilters,
         page: Page,
     ) -> Result<proto::SearchProvidersResponse, DirectoryError> {
@@ -121,7 +122,7 @@ impl DirectoryApi {
         Ok(proto::SearchProvidersResponse {
             providers: records
                 .iter()
-                .map(|record| provider_message(record, today))
+                .map(|record| shown_to(principal, record, today))
                 .collect(),
             page: Some(proto::PageResponse {
                 next_page_token: next_page_token(&filters, page, total_matches).unwrap_or_default(),
@@ -232,23 +233,23 @@ impl DirectoryService for DirectoryApi {
         &self,
         request: Request<proto::GetProviderRequest>,
     ) -> Result<Response<proto::Provider>, Status> {
-        Principal::of(&request)?;
+        let principal = Principal::of(&request)?.clone();
         let id = convert::provider_to_get(request.get_ref()).map_err(DirectoryError::from)?;
         let mut connection = self.pool.acquire().await.map_err(DirectoryError::from)?;
         let record = loaded(store::load_provider(&mut connection, id).await?, id)?;
-        Ok(Response::new(provider_message(&record, today())))
+        Ok(Response::new(shown_to(&principal, &record, today())))
     }
 
     async fn search_providers(
         &self,
         request: Request<proto::SearchProvidersRequest>,
     ) -> Result<Response<proto::SearchProvidersResponse>, Status> {
-        Principal::of(&request)?;
+        let principal = Principal::of(&request)?.clone();
         let convert::SearchProviders { filters, page } = request
             .into_inner()
             .try_into()
             .map_err(DirectoryError::from)?;
-        Ok(Response::new(self.search(filters, page).await?))
+        Ok(Response::new(self.search(&principal, filters, page).await?))
     }
 
     async fn record_check(
@@ -365,6 +366,19 @@ impl DirectoryService for DirectoryApi {
 /// an hour ahead of UTC, so a status may turn an hour late; nothing depends on it sooner.
 fn today() -> NaiveDate {
     Utc::now().date_naive()
+}
+
+/// A provider as `principal` may see it: a personal assistant's contact details only for
+/// authority staff and the assistant.
+fn shown_to(principal: &Principal, record: &ProviderRecord, today: NaiveDate) -> proto::Provider {
+    let mut message = provider_message(record, today);
+    if !access::may_see_contacts(principal, record.id, record.details.kind)
+        && let Some(details) = message.details.as_mut()
+    {
+        details.contact_email.clear();
+        details.contact_phone.clear();
+    }
+    message
 }
 
 /// A provider just written or asked for, or `NotFound`.
