@@ -7,6 +7,7 @@ use tonic::Status;
 
 use crate::domain::access::Denied;
 use crate::domain::provider::StaleVersion;
+use crate::domain::withdrawal::NoSuchGrade;
 use crate::domain::{CareInspectorateNumber, Invalid, ProviderId};
 
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +20,9 @@ pub enum DirectoryError {
     NotAllowed(#[from] Denied),
     #[error("provider {0} is not in the directory")]
     ProviderNotFound(ProviderId),
+    /// Look at the provider's grade history for the inspections it has.
+    #[error(transparent)]
+    NoSuchGrade(#[from] NoSuchGrade),
     /// Update the existing record instead.
     #[error("provider {0} is already registered; change it with UpdateProvider")]
     AlreadyRegistered(ProviderId),
@@ -48,7 +52,9 @@ impl From<DirectoryError> for ApiError {
         match error {
             DirectoryError::InvalidInput(invalid) => ApiError::InvalidArgument(invalid.to_string()),
             DirectoryError::NotAllowed(denied) => ApiError::PermissionDenied(denied.to_string()),
-            DirectoryError::ProviderNotFound(_) => ApiError::NotFound(error.to_string()),
+            DirectoryError::ProviderNotFound(_) | DirectoryError::NoSuchGrade(_) => {
+                ApiError::NotFound(error.to_string())
+            }
             DirectoryError::AlreadyRegistered(_)
             | DirectoryError::CareInspectorateNumberTaken(_) => {
                 ApiError::AlreadyExists(error.to_string())

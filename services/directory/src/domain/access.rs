@@ -163,6 +163,31 @@ pub fn ensure_may_record_grades(principal: &Principal) -> Result<(), Denied> {
     }
 }
 
+/// Withdrawing a grade recorded in error is for those who record grades: commissioning
+/// staff.
+pub fn ensure_may_withdraw_grades(principal: &Principal) -> Result<(), Denied> {
+    if is_commissioning_staff(principal) {
+        Ok(())
+    } else {
+        Err(Denied(
+            "grades recorded in error are withdrawn by authority commissioning staff only; ask your authority's commissioning team"
+                .into(),
+        ))
+    }
+}
+
+/// A provider's grade history names the staff who recorded and withdrew grades and why:
+/// authority staff see it, and the provider sees its own.
+pub fn ensure_may_see_grade_history(principal: &Principal, id: ProviderId) -> Result<(), Denied> {
+    if principal.org_kind == OrgKind::Authority || is_provider(principal, id) {
+        Ok(())
+    } else {
+        Err(Denied(format!(
+            "the grade history of provider {id} is shown to authority staff and to the provider itself; its current grades are in GetProvider"
+        )))
+    }
+}
+
 pub fn ensure_may_import(principal: &Principal) -> Result<(), Denied> {
     if is_commissioning_staff(principal) {
         Ok(())

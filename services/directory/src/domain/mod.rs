@@ -12,6 +12,7 @@ pub mod grade;
 pub mod import;
 pub mod provider;
 pub mod search;
+pub mod withdrawal;
 
 pub use check::{Check, CheckKind, CheckStatus};
 pub use fee::{ManagementFeeKind, ManagementFeePolicy};

@@ -194,6 +194,7 @@ sds_vocabulary::wire_enum! {
         FrameworkStatus = "framework_status",
         CareInspectorateNumber = "care_inspectorate_number",
         Import = "import",
+        GradeWithdrawn = "grade_withdrawn",
     }
 }
 

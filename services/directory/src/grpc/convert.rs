@@ -379,7 +379,7 @@ fn grade_list(field: &str, raw: Vec<proto::Grade>) -> Result<Vec<Grade>, Invalid
     Ok(grades)
 }
 
-fn date_field(field: &str, raw: Option<&proto::Date>) -> Result<NaiveDate, Invalid> {
+pub(super) fn date_field(field: &str, raw: Option<&proto::Date>) -> Result<NaiveDate, Invalid> {
     date(
         field,
         raw.map(|value| value.iso.as_str()).unwrap_or_default(),
@@ -468,7 +468,7 @@ fn fee_message(policy: &ManagementFeePolicy) -> proto::ManagementFeePolicy {
     }
 }
 
-fn grade_message(grade: &Grade) -> proto::Grade {
+pub(super) fn grade_message(grade: &Grade) -> proto::Grade {
     proto::Grade {
         key_question: grade.key_question.wire_number(),
         grade: u32::from(grade.grade.get()),

@@ -4,6 +4,7 @@
 //! history entry and its event commit together.
 
 pub mod convert;
+mod grades;
 
 use chrono::{NaiveDate, Utc};
 use sds_platform::Principal;
@@ -286,6 +287,29 @@ impl DirectoryService for DirectoryApi {
             .change(&principal, recording.provider_id, None, change)
             .await?;
         Ok(Response::new(provider))
+    }
+
+    async fn withdraw_grades(
+        &self,
+        request: Request<proto::WithdrawGradesRequest>,
+    ) -> Result<Response<proto::Provider>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        let withdrawal =
+            grades::WithdrawGrades::try_from(request.into_inner()).map_err(DirectoryError::from)?;
+        access::ensure_may_withdraw_grades(&principal)?;
+        Ok(Response::new(
+            DirectoryApi::withdraw_grades(self, &principal, withdrawal).await?,
+        ))
+    }
+
+    async fn list_grade_history(
+        &self,
+        request: Request<proto::ListGradeHistoryRequest>,
+    ) -> Result<Response<proto::ListGradeHistoryResponse>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        let id = grades::provider_for_history(request.get_ref()).map_err(DirectoryError::from)?;
+        access::ensure_may_see_grade_history(&principal, id)?;
+        Ok(Response::new(DirectoryApi::grade_history(self, id).await?))
     }
 
     async fn set_framework_status(

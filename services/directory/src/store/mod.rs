@@ -2,6 +2,7 @@
 //! caller decides what commits together; every multi-row write is one statement (UNNEST).
 //! Row types stay in [`rows`]; what leaves this module is domain types.
 
+mod grades;
 mod import;
 mod rows;
 mod search;
@@ -21,6 +22,7 @@ use crate::domain::{
 };
 use crate::error::DirectoryError;
 
+pub use grades::{grade_history, withdraw_grades};
 pub use import::{ImportOutcome, import_services};
 pub use search::search;
 
@@ -203,7 +205,8 @@ async fn record_check(
 }
 
 /// Adds an inspection's grades to the history; the same key question and date again
-/// corrects the grade recorded for it.
+/// corrects the grade recorded for it, and brings it back if it had been withdrawn (the
+/// import, by contrast, never does: see `import::import_grades`).
 async fn record_grades(
     connection: &mut PgConnection,
     id: ProviderId,
@@ -224,7 +227,8 @@ async fn record_grades(
          SELECT $1, key_question, grade, inspected_on, $5 \
          FROM UNNEST($2::text[], $3::smallint[], $4::date[]) AS incoming(key_question, grade, inspected_on) \
          ON CONFLICT (provider_id, key_question, inspected_on) DO UPDATE SET grade = excluded.grade, \
-             recorded_at = now(), recorded_by = excluded.recorded_by",
+             recorded_at = now(), recorded_by = excluded.recorded_by, \
+             withdrawn_at = NULL, withdrawn_by = NULL, withdrawn_reason = NULL",
     )
     .bind(id.as_uuid())
     .bind(key_questions)

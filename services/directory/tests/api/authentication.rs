@@ -18,18 +18,22 @@ enum Rpc {
     SearchProviders,
     RecordCheck,
     RecordGrades,
+    WithdrawGrades,
+    ListGradeHistory,
     SetFrameworkStatus,
     SetCareInspectorateNumber,
     ImportCareInspectorateServices,
 }
 
-const EVERY_RPC: [Rpc; 9] = [
+const EVERY_RPC: [Rpc; 11] = [
     Rpc::RegisterProvider,
     Rpc::UpdateProvider,
     Rpc::GetProvider,
     Rpc::SearchProviders,
     Rpc::RecordCheck,
     Rpc::RecordGrades,
+    Rpc::WithdrawGrades,
+    Rpc::ListGradeHistory,
     Rpc::SetFrameworkStatus,
     Rpc::SetCareInspectorateNumber,
     Rpc::ImportCareInspectorateServices,
@@ -98,6 +102,26 @@ async fn call(app: &TestApp, rpc: Rpc, token: Option<&str>) -> Result<(), Status
                     provider_id: id,
                     grades: vec![grade(KeyQuestion::Setting, 5, "2025-01-01")],
                 },
+            ))
+            .await
+            .map(drop),
+        Rpc::WithdrawGrades => client
+            .withdraw_grades(with_token(
+                token,
+                proto::WithdrawGradesRequest {
+                    provider_id: id,
+                    inspected_on: date("2025-01-01"),
+                    key_questions: vec![],
+                    reason: "recorded against the wrong service".into(),
+                    expected_version: None,
+                },
+            ))
+            .await
+            .map(drop),
+        Rpc::ListGradeHistory => client
+            .list_grade_history(with_token(
+                token,
+                proto::ListGradeHistoryRequest { provider_id: id },
             ))
             .await
             .map(drop),

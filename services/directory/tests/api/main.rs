@@ -10,6 +10,7 @@ mod care_inspectorate_number;
 mod checks;
 mod framework;
 mod get;
+mod grade_withdrawal;
 mod grades;
 mod import;
 mod invalid_input;

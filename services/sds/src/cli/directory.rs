@@ -6,6 +6,7 @@
 //! progress on stderr and, last on stdout, the one-line JSON summary README documents.
 
 mod care_inspectorate;
+mod grades;
 
 use std::path::PathBuf;
 
@@ -111,6 +112,11 @@ pub enum DirectoryCommand {
         #[arg(long)]
         inspected_on: String,
     },
+    /// Withdraws grades recorded in error (commissioning staff): the previous inspection's
+    /// grade is current again; the withdrawn ones stay in the history with the reason.
+    WithdrawGrades(grades::WithdrawArgs),
+    /// Every grade a provider has had: current, superseded or withdrawn.
+    GradeHistory(grades::HistoryArgs),
     /// Sets a provider's framework status for your authority.
     SetFrameworkStatus {
         #[command(flatten)]
@@ -317,6 +323,8 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                 .into_inner();
             print_json(&provider)
         }
+        DirectoryCommand::WithdrawGrades(args) => grades::withdraw(args).await,
+        DirectoryCommand::GradeHistory(args) => grades::history(args).await,
         DirectoryCommand::SetFrameworkStatus {
             client: args,
             provider_id,
