@@ -40,6 +40,7 @@ async fn a_provider_registration_and_update_reach_a_consumer_running_inside_sds_
             &token,
             RegisterProviderRequest {
                 details: Some(details.clone()),
+                request_id: String::new(),
             },
         ))
         .await

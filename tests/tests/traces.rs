@@ -117,6 +117,7 @@ async fn rpc_spans_follow_the_conventions_and_one_trace_leads_from_a_registratio
                 localities: vec!["Aberdeenshire".into()],
                 ..Default::default()
             }),
+            request_id: String::new(),
         },
     );
     registration.metadata_mut().insert(
@@ -128,7 +129,13 @@ async fn rpc_spans_follow_the_conventions_and_one_trace_leads_from_a_registratio
         .await
         .expect("register");
     let refused = client
-        .register_provider(bearer(&token, RegisterProviderRequest { details: None }))
+        .register_provider(bearer(
+            &token,
+            RegisterProviderRequest {
+                details: None,
+                request_id: String::new(),
+            },
+        ))
         .await
         .expect_err("a registration without details is refused");
     assert_eq!(refused.code(), tonic::Code::InvalidArgument);

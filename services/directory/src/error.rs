@@ -7,6 +7,7 @@ use tonic::Status;
 
 use crate::domain::access::Denied;
 use crate::domain::provider::StaleVersion;
+use crate::domain::registration::RequestIdReused;
 use crate::domain::withdrawal::NoSuchGrade;
 use crate::domain::{CareInspectorateNumber, Invalid, ProviderId};
 
@@ -26,6 +27,9 @@ pub enum DirectoryError {
     /// Update the existing record instead.
     #[error("provider {0} is already registered; change it with UpdateProvider")]
     AlreadyRegistered(ProviderId),
+    /// Send the same details again, or use a new request id for a new registration.
+    #[error(transparent)]
+    RequestIdReused(#[from] RequestIdReused),
     /// Find the provider that holds the number; one service number, one provider.
     #[error("Care Inspectorate number {0} already belongs to another provider in the directory")]
     CareInspectorateNumberTaken(CareInspectorateNumber),
@@ -56,6 +60,7 @@ impl From<DirectoryError> for ApiError {
                 ApiError::NotFound(error.to_string())
             }
             DirectoryError::AlreadyRegistered(_)
+            | DirectoryError::RequestIdReused(_)
             | DirectoryError::CareInspectorateNumberTaken(_) => {
                 ApiError::AlreadyExists(error.to_string())
             }

@@ -5,6 +5,8 @@
 //! - Any authenticated organisation may get and search providers.
 //! - A provider registers, updates and records checks for its own record only; its record's
 //!   id is its token's organisation id.
+//! - A record commissioning staff registered on a provider's behalf is also kept up to date
+//!   by commissioning staff of the registering authority (its stewards).
 //! - Authority commissioning staff register any provider (a personal assistant a person
 //!   chose off framework), record checks and Care Inspectorate grades, import the Care
 //!   Inspectorate datastore, attach or correct a provider's Care Inspectorate number, and
@@ -19,6 +21,7 @@
 //!   another, inspected, service.
 
 use sds_platform::{OrgKind, Principal, Role};
+use sds_vocabulary::NamedEnum as _;
 use uuid::Uuid;
 
 use super::framework::AuthorityId;
@@ -81,14 +84,47 @@ pub fn may_see_contacts(principal: &Principal, id: ProviderId, kind: ProviderKin
         || is_provider(principal, id)
 }
 
-pub fn ensure_may_update(principal: &Principal, id: ProviderId) -> Result<(), Denied> {
+/// A provider updates its own record; commissioning staff update a record their authority
+/// registered on the provider's behalf (its stewards), since such a provider (a personal
+/// assistant chosen off framework, say) often has no token of its own to do it with.
+pub fn ensure_may_update(
+    principal: &Principal,
+    id: ProviderId,
+    stewards: &[AuthorityId],
+) -> Result<(), Denied> {
     if is_provider(principal, id) {
-        Ok(())
-    } else {
-        Err(Denied(format!(
-            "a provider may update only its own record; you may not update provider {id}"
-        )))
+        return Ok(());
     }
+    if is_commissioning_staff(principal)
+        && stewards
+            .iter()
+            .any(|authority| principal.may_act_for(authority))
+    {
+        return Ok(());
+    }
+    if is_commissioning_staff(principal) {
+        return Err(Denied(format!(
+            "provider {id} was not registered on its behalf by your authority, so it keeps its own record; commissioning staff update only records their authority registered"
+        )));
+    }
+    Err(Denied(format!(
+        "a provider may update only its own record; you may not update provider {id}"
+    )))
+}
+
+/// The authorities that keep a record registered on a provider's behalf: the registering
+/// staff's own. Empty when a provider registers itself.
+pub fn stewards_of_registration(principal: &Principal, registrant: Registrant) -> Vec<AuthorityId> {
+    match registrant {
+        Registrant::Itself(_) => Vec::new(),
+        Registrant::OnBehalf => principal.authorities.clone(),
+    }
+}
+
+/// The scope of a registration's request id: the calling organisation, so that keys of two
+/// organisations never collide.
+pub fn request_scope(principal: &Principal) -> String {
+    format!("{}:{}", principal.org_kind.name(), principal.org_id)
 }
 
 /// Whether `registrant` may register a provider with this Care Inspectorate number: a
@@ -258,9 +294,15 @@ mod tests {
     #[test]
     fn only_the_provider_itself_updates_its_record() {
         let id = ProviderId::generate();
-        assert!(ensure_may_update(&provider(&id.to_string()), id).is_ok());
-        assert!(ensure_may_update(&provider(&ProviderId::generate().to_string()), id).is_err());
-        assert!(ensure_may_update(&staff("fife", &[Role::Commissioning]), id).is_err());
+        assert!(ensure_may_update(&provider(&id.to_string()), id, &[]).is_ok());
+        assert!(
+            ensure_may_update(&provider(&ProviderId::generate().to_string()), id, &[]).is_err()
+        );
+        assert!(ensure_may_update(&staff("fife", &[Role::Commissioning]), id, &[]).is_err());
+        let fife = [AuthorityId::parse("a", "fife").unwrap()];
+        assert!(ensure_may_update(&staff("fife", &[Role::Commissioning]), id, &fife).is_ok());
+        assert!(ensure_may_update(&staff("fife", &[Role::Practitioner]), id, &fife).is_err());
+        assert!(ensure_may_update(&staff("angus", &[Role::Commissioning]), id, &fife).is_err());
     }
 
     fn number(text: &str) -> CareInspectorateNumber {

@@ -11,6 +11,7 @@ pub mod framework;
 pub mod grade;
 pub mod import;
 pub mod provider;
+pub mod registration;
 pub mod search;
 pub mod withdrawal;
 

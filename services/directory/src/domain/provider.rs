@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::check::Check;
 use super::fee::ManagementFeePolicy;
-use super::framework::FrameworkMembership;
+use super::framework::{AuthorityId, FrameworkMembership};
 use super::grade::{Grade, GradeValue};
 use sds_vocabulary::{Invalid, shown};
 
@@ -138,6 +138,9 @@ pub struct ProviderRecord {
     pub grades: Vec<Grade>,
     pub checks: Vec<Check>,
     pub frameworks: Vec<FrameworkMembership>,
+    /// The authorities whose commissioning staff registered the record on the provider's
+    /// behalf and keep it up to date; empty when the provider keeps it itself.
+    pub stewards: Vec<AuthorityId>,
     /// The lowest current grade; `None` when the provider has no grades.
     pub min_grade: Option<GradeValue>,
     pub version: u64,

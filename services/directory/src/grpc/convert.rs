@@ -62,12 +62,9 @@ pub struct SetCareInspectorateNumber {
     pub expected_version: Option<u64>,
 }
 
-/// The details of a registration.
-pub fn registration(request: proto::RegisterProviderRequest) -> Result<ProviderDetails, Invalid> {
-    required_details(request.details)
-}
-
-fn required_details(details: Option<proto::ProviderDetails>) -> Result<ProviderDetails, Invalid> {
+pub(super) fn required_details(
+    details: Option<proto::ProviderDetails>,
+) -> Result<ProviderDetails, Invalid> {
     let details = details.ok_or_else(|| Invalid::new("details", "is missing; it is required"))?;
     ProviderDetails::try_from(details).map_err(|invalid| invalid.within("details"))
 }
@@ -409,6 +406,7 @@ pub fn provider_message(record: &ProviderRecord, today: NaiveDate) -> proto::Pro
             .collect(),
         min_grade: record.min_grade.map_or(0, |grade| u32::from(grade.get())),
         version: record.version,
+        stewards: record.stewards.iter().map(ToString::to_string).collect(),
         registered_at: record
             .registered_at
             .to_rfc3339_opts(SecondsFormat::Millis, true),
@@ -418,7 +416,7 @@ pub fn provider_message(record: &ProviderRecord, today: NaiveDate) -> proto::Pro
     }
 }
 
-fn details_message(details: &ProviderDetails) -> proto::ProviderDetails {
+pub(super) fn details_message(details: &ProviderDetails) -> proto::ProviderDetails {
     proto::ProviderDetails {
         name: details.name.clone(),
         kind: details.kind.wire_number(),
@@ -506,12 +504,10 @@ mod tests {
 
     #[test]
     fn negative_capacity_is_named_by_its_path() {
-        let error = registration(proto::RegisterProviderRequest {
-            details: Some(proto::ProviderDetails {
-                capacity: Some(-3),
-                ..details()
-            }),
-        })
+        let error = required_details(Some(proto::ProviderDetails {
+            capacity: Some(-3),
+            ..details()
+        }))
         .unwrap_err();
         assert_eq!(
             error.to_string(),
@@ -544,18 +540,16 @@ mod tests {
 
     #[test]
     fn a_fee_with_three_decimal_places_is_refused_with_its_path() {
-        let error = registration(proto::RegisterProviderRequest {
-            details: Some(proto::ProviderDetails {
-                management_fee: Some(proto::ManagementFeePolicy {
-                    kind: proto::ManagementFeeKind::FlatWeekly as i32,
-                    flat_weekly: Some(proto::Money {
-                        amount: "12.345".into(),
-                    }),
-                    ..proto::ManagementFeePolicy::default()
+        let error = required_details(Some(proto::ProviderDetails {
+            management_fee: Some(proto::ManagementFeePolicy {
+                kind: proto::ManagementFeeKind::FlatWeekly as i32,
+                flat_weekly: Some(proto::Money {
+                    amount: "12.345".into(),
                 }),
-                ..details()
+                ..proto::ManagementFeePolicy::default()
             }),
-        })
+            ..details()
+        }))
         .unwrap_err();
         assert_eq!(error.field(), "details.management_fee.flat_weekly");
         assert!(error.problem().contains("3 decimal places"), "{error}");

@@ -113,7 +113,7 @@ impl DirectoryApi {
     ) -> Result<proto::ListGradeHistoryResponse, DirectoryError> {
         let mut connection = self.pool.acquire().await?;
         // A provider with no grades has an empty history; one not in the directory has none.
-        store::care_inspectorate_number_of(&mut connection, id)
+        store::record_keeping_of(&mut connection, id)
             .await?
             .ok_or(DirectoryError::ProviderNotFound(id))?;
         let history = store::grade_history(&mut connection, id).await?;

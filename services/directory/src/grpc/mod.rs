@@ -5,6 +5,7 @@
 
 pub mod convert;
 mod grades;
+mod register;
 
 use chrono::{NaiveDate, Utc};
 use sds_platform::Principal;
@@ -14,17 +15,14 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 use tracing::info;
 
-use crate::domain::access::{self, Registrant};
+use crate::domain::access;
 use crate::domain::grade;
 use crate::domain::import::{
     self as import_rules, CareInspectorateService, MAX_ROWS_PER_BATCH, Rejection,
 };
 use crate::domain::provider::ensure_expected_version;
 use crate::domain::search::{Page, SearchFilters, next_page_token};
-use crate::domain::{
-    CareInspectorateNumber, ChangeName, Invalid, ProviderChange, ProviderDetails, ProviderId,
-    ProviderRecord,
-};
+use crate::domain::{ChangeName, Invalid, ProviderChange, ProviderId, ProviderRecord};
 use crate::error::DirectoryError;
 use crate::{events, store};
 
@@ -39,23 +37,6 @@ pub struct DirectoryApi {
 impl DirectoryApi {
     pub fn new(pool: PgPool) -> DirectoryApi {
         DirectoryApi { pool }
-    }
-
-    /// Adds a provider at version 1 and publishes `provider.registered`.
-    async fn register(
-        &self,
-        principal: &Principal,
-        id: ProviderId,
-        details: ProviderDetails,
-    ) -> Result<proto::Provider, DirectoryError> {
-        let today = today();
-        let mut transaction = self.pool.begin().await?;
-        store::insert_provider(&mut transaction, id, &details, &principal.org_id).await?;
-        let record = loaded(store::load_provider(&mut transaction, id).await?, id)?;
-        events::publish(&mut transaction, events::registered(&record, today)).await?;
-        transaction.commit().await?;
-        info!(provider_id = %id, by = %principal.org_id, "provider registered");
-        Ok(provider_message(&record, today))
     }
 
     /// Applies one change to an existing provider: lock it, check the expected version,
@@ -96,16 +77,16 @@ impl DirectoryApi {
         Ok(provider_message(&record, today))
     }
 
-    /// The provider's Care Inspectorate number now, read outside any transaction so that a
+    /// How the provider's record is kept now, read outside any transaction so that a
     /// refused update opens none. Commissioning staff may set the number between this read
     /// and the update that follows, but an update never writes it, so the number they set
-    /// stands either way.
-    async fn care_inspectorate_number_of(
+    /// stands either way; stewards never change after registration.
+    async fn record_keeping_of(
         &self,
         id: ProviderId,
-    ) -> Result<Option<CareInspectorateNumber>, DirectoryError> {
+    ) -> Result<store::RecordKeeping, DirectoryError> {
         let mut connection = self.pool.acquire().await?;
-        store::care_inspectorate_number_of(&mut connection, id)
+        store::record_keeping_of(&mut connection, id)
             .await?
             .ok_or(DirectoryError::ProviderNotFound(id))
     }
@@ -197,17 +178,16 @@ impl DirectoryService for DirectoryApi {
         request: Request<proto::RegisterProviderRequest>,
     ) -> Result<Response<proto::Provider>, Status> {
         let principal = Principal::of(&request)?.clone();
-        let details = convert::registration(request.into_inner()).map_err(DirectoryError::from)?;
+        let registration =
+            register::Registration::try_from(request.into_inner()).map_err(DirectoryError::from)?;
         let registrant = access::registrant(&principal)?;
         access::ensure_may_register_with_care_inspectorate_number(
             registrant,
-            details.care_inspectorate_number.as_ref(),
+            registration.details.care_inspectorate_number.as_ref(),
         )?;
-        let id = match registrant {
-            Registrant::Itself(id) => id,
-            Registrant::OnBehalf => ProviderId::generate(),
-        };
-        Ok(Response::new(self.register(&principal, id, details).await?))
+        Ok(Response::new(
+            self.register(&principal, registrant, registration).await?,
+        ))
     }
 
     async fn update_provider(
@@ -217,10 +197,10 @@ impl DirectoryService for DirectoryApi {
         let principal = Principal::of(&request)?.clone();
         let update = convert::UpdateProvider::try_from(request.into_inner())
             .map_err(DirectoryError::from)?;
-        access::ensure_may_update(&principal, update.id)?;
-        let current_number = self.care_inspectorate_number_of(update.id).await?;
+        let keeping = self.record_keeping_of(update.id).await?;
+        access::ensure_may_update(&principal, update.id, &keeping.stewards)?;
         access::ensure_keeps_care_inspectorate_number(
-            current_number.as_ref(),
+            keeping.care_inspectorate_number.as_ref(),
             update.details.care_inspectorate_number.as_ref(),
         )?;
         let change = ProviderChange::Details(update.details);

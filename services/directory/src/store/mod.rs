@@ -4,6 +4,7 @@
 
 mod grades;
 mod import;
+mod registration;
 mod rows;
 mod search;
 
@@ -17,13 +18,14 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::{
-    CareInspectorateNumber, ChangeName, Check, FrameworkMembership, Grade, ProviderChange,
-    ProviderDetails, ProviderId, ProviderRecord,
+    AuthorityId, CareInspectorateNumber, ChangeName, Check, FrameworkMembership, Grade,
+    ProviderChange, ProviderDetails, ProviderId, ProviderRecord,
 };
 use crate::error::DirectoryError;
 
 pub use grades::{grade_history, withdraw_grades};
 pub use import::{ImportOutcome, import_services};
+pub use registration::claim_request_id;
 pub use search::search;
 
 use rows::{CheckRow, FeeColumns, FrameworkRow, GradeRow, ProviderRow, capacity_column};
@@ -32,20 +34,23 @@ use rows::{CheckRow, FeeColumns, FrameworkRow, GradeRow, ProviderRow, capacity_c
 const PROVIDER_PRIMARY_KEY: &str = "provider_pkey";
 const CARE_INSPECTORATE_NUMBER_KEY: &str = "provider_care_inspectorate_number_key";
 
-/// Inserts a new provider at version 1, with its first history entry.
+/// Inserts a new provider at version 1, with its first history entry. `stewards` are the
+/// authorities that registered it on its behalf (see `access::ensure_may_update`).
 pub async fn insert_provider(
     connection: &mut PgConnection,
     id: ProviderId,
     details: &ProviderDetails,
+    stewards: &[AuthorityId],
     actor: &str,
 ) -> Result<(), DirectoryError> {
+    let stewards: Vec<&str> = stewards.iter().map(AuthorityId::as_str).collect();
     let fee = FeeColumns::of(details.management_fee.as_ref());
     sqlx::query(
         "INSERT INTO provider (id, name, kind, care_inspectorate_number, service_types, localities, \
              capacity, holds_isfs, fee_kind, fee_flat_weekly, fee_percentage, \
              fee_admin_hours_per_week, fee_admin_hourly_rate, contact_email, contact_phone, \
-             version, registered_by, updated_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 1, $16, $16)",
+             stewards, version, registered_by, updated_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $17, 1, $16, $16)",
     )
     .bind(id.as_uuid())
     .bind(&details.name)
@@ -63,6 +68,7 @@ pub async fn insert_provider(
     .bind(&details.contact_email)
     .bind(&details.contact_phone)
     .bind(actor)
+    .bind(&stewards)
     .execute(&mut *connection)
     .await
     .map_err(|error| duplicate_or(error, id, details.care_inspectorate_number.as_ref()))?;
@@ -306,26 +312,41 @@ pub async fn record_new_version(
     u64::try_from(version).map_err(|error| DirectoryError::Internal(error.into()))
 }
 
-/// The Care Inspectorate number a provider has now: `None` when the provider is not in
-/// the directory, `Some(None)` when it has no number.
-pub async fn care_inspectorate_number_of(
+/// Who keeps a provider's record, and the number only commissioning staff set: what an
+/// update is checked against before it opens a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordKeeping {
+    pub care_inspectorate_number: Option<CareInspectorateNumber>,
+    pub stewards: Vec<AuthorityId>,
+}
+
+/// How a provider's record is kept now; `None` when the provider is not in the directory.
+pub async fn record_keeping_of(
     connection: &mut PgConnection,
     id: ProviderId,
-) -> Result<Option<Option<CareInspectorateNumber>>, DirectoryError> {
-    let row: Option<Option<String>> =
-        sqlx::query_scalar("SELECT care_inspectorate_number FROM provider WHERE id = $1")
+) -> Result<Option<RecordKeeping>, DirectoryError> {
+    let row: Option<(Option<String>, Vec<String>)> =
+        sqlx::query_as("SELECT care_inspectorate_number, stewards FROM provider WHERE id = $1")
             .bind(id.as_uuid())
             .fetch_optional(&mut *connection)
             .await
-            .operation("read care inspectorate number")?;
-    let Some(number) = row else {
+            .operation("read how a provider's record is kept")?;
+    let Some((number, stewards)) = row else {
         return Ok(None);
     };
-    let number = number
+    let care_inspectorate_number = number
         .map(|number| CareInspectorateNumber::parse("care_inspectorate_number", &number))
         .transpose()
         .with_context(|| format!("stored provider {id} has a malformed service number"))?;
-    Ok(Some(number))
+    let stewards = stewards
+        .iter()
+        .map(|authority| AuthorityId::parse("stewards", authority))
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("stored provider {id} has a malformed steward"))?;
+    Ok(Some(RecordKeeping {
+        care_inspectorate_number,
+        stewards,
+    }))
 }
 
 pub async fn load_provider(
@@ -348,7 +369,8 @@ pub async fn load_providers(
     let providers: Vec<ProviderRow> = sqlx::query_as(
         "SELECT id, name, kind, care_inspectorate_number, service_types, localities, capacity, \
              holds_isfs, fee_kind, fee_flat_weekly, fee_percentage, fee_admin_hours_per_week, \
-             fee_admin_hourly_rate, contact_email, contact_phone, version, registered_at, updated_at \
+             fee_admin_hourly_rate, contact_email, contact_phone, stewards, version, registered_at, \
+             updated_at \
          FROM provider WHERE id = ANY($1)",
     )
     .bind(&uuids)

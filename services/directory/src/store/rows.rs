@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use crate::domain::fee::{FeeFields, ManagementFeeKind};
 use crate::domain::{
-    CareInspectorateNumber, Check, CheckKind, FrameworkMembership, FrameworkStatus, Grade,
-    GradeValue, KeyQuestion, ManagementFeePolicy, ProviderDetails, ProviderId, ProviderKind,
+    AuthorityId, CareInspectorateNumber, Check, CheckKind, FrameworkMembership, FrameworkStatus,
+    Grade, GradeValue, KeyQuestion, ManagementFeePolicy, ProviderDetails, ProviderId, ProviderKind,
     ProviderRecord, grade,
 };
 
@@ -33,6 +33,7 @@ pub(super) struct ProviderRow {
     pub fee_admin_hourly_rate: Option<Decimal>,
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
+    pub stewards: Vec<String>,
     pub version: i64,
     pub registered_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -143,6 +144,12 @@ impl ProviderRow {
         .with_context(|| format!("stored provider {id} has an inconsistent management fee"))?;
         let version = u64::try_from(self.version)
             .with_context(|| format!("stored provider {id} has a negative version"))?;
+        let stewards = self
+            .stewards
+            .iter()
+            .map(|authority| AuthorityId::parse("stewards", authority))
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(|| format!("stored provider {id} has a malformed steward"))?;
         Ok(ProviderRecord {
             id: ProviderId::from_uuid(id),
             details: ProviderDetails {
@@ -161,6 +168,7 @@ impl ProviderRow {
             grades,
             checks,
             frameworks,
+            stewards,
             version,
             registered_at: self.registered_at,
             updated_at: self.updated_at,

@@ -56,6 +56,7 @@ async fn call(app: &TestApp, rpc: Rpc, token: Option<&str>) -> Result<(), Status
                 token,
                 proto::RegisterProviderRequest {
                     details: Some(details("Anyone")),
+                    request_id: String::new(),
                 },
             ))
             .await

@@ -187,7 +187,10 @@ async fn a_registration_with_bad_details_is_refused_naming_the_field_and_writes_
             .client()
             .register_provider(bearer(
                 &new_provider_token(),
-                proto::RegisterProviderRequest { details },
+                proto::RegisterProviderRequest {
+                    details,
+                    request_id: String::new(),
+                },
             ))
             .await;
         let message = assert_invalid(result, field);

@@ -16,5 +16,7 @@ mod import;
 mod invalid_input;
 mod outbox;
 mod register;
+mod retries;
 mod search;
+mod stewards;
 mod update;

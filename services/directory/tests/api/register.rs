@@ -26,6 +26,7 @@ async fn a_provider_registers_itself_under_its_own_organisation_id() {
             contact_phone: "013398 12345".into(),
             ..details("unused")
         }),
+        request_id: String::new(),
     };
 
     let provider = app
@@ -89,6 +90,7 @@ async fn registering_the_same_provider_twice_is_already_exists_and_writes_nothin
             &token,
             proto::RegisterProviderRequest {
                 details: Some(details("Ythan Gardening Group again")),
+                request_id: String::new(),
             },
         ))
         .await;
@@ -120,6 +122,7 @@ async fn a_care_inspectorate_number_belongs_to_one_provider_only() {
                     care_inspectorate_number: "cs2004071234".into(),
                     ..registered
                 }),
+                request_id: String::new(),
             },
         ))
         .await;
@@ -143,6 +146,7 @@ async fn a_provider_cannot_register_itself_with_a_care_inspectorate_number() {
                     care_inspectorate_number: "CS2004071234".into(),
                     ..details("Bay Care at Home")
                 }),
+                request_id: String::new(),
             },
         ))
         .await;
@@ -198,6 +202,7 @@ async fn a_provider_cannot_take_a_services_number_before_the_import_finds_the_re
                     care_inspectorate_number: real_number.into(),
                     ..details("Totally Bay Care")
                 }),
+                request_id: String::new(),
             },
         ))
         .await;
@@ -208,6 +213,7 @@ async fn a_provider_cannot_take_a_services_number_before_the_import_finds_the_re
             &impostor_token,
             proto::RegisterProviderRequest {
                 details: Some(details("Totally Bay Care")),
+                request_id: String::new(),
             },
         ))
         .await
@@ -284,6 +290,7 @@ async fn a_provider_whose_token_names_no_uuid_cannot_register() {
             &provider_token("bay-care"),
             proto::RegisterProviderRequest {
                 details: Some(details("Bay Care")),
+                request_id: String::new(),
             },
         ))
         .await;
@@ -308,6 +315,7 @@ async fn only_providers_and_commissioning_staff_register_providers() {
                 &token,
                 proto::RegisterProviderRequest {
                     details: Some(details("Anyone")),
+                    request_id: String::new(),
                 },
             ))
             .await;

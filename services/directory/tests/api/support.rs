@@ -52,6 +52,7 @@ impl TestApp {
                 &token,
                 proto::RegisterProviderRequest {
                     details: Some(details),
+                    request_id: String::new(),
                 },
             ))
             .await
@@ -70,6 +71,7 @@ impl TestApp {
                 &commissioning("aberdeenshire"),
                 proto::RegisterProviderRequest {
                     details: Some(details),
+                    request_id: String::new(),
                 },
             ))
             .await

@@ -42,6 +42,10 @@ pub enum DirectoryCommand {
         client: ClientArgs,
         #[command(flatten)]
         details: DetailsArgs,
+        /// An idempotency key (such as a UUID): running the same command again with it
+        /// returns the provider the first run registered instead of registering another.
+        #[arg(long, default_value = "")]
+        request_id: String,
     },
     /// Changes a provider's own record: fields not given keep their current values.
     Update {
@@ -195,6 +199,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
         DirectoryCommand::Register {
             client: args,
             details,
+            request_id,
         } => {
             let mut provider_details = ProviderDetails::default();
             details.apply_to(&mut provider_details)?;
@@ -202,6 +207,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                 .await?
                 .register_provider(RegisterProviderRequest {
                     details: Some(provider_details),
+                    request_id,
                 })
                 .await
                 .map_err(status_error)?
