@@ -6,6 +6,7 @@ use sds_platform::ApiError;
 use tonic::Status;
 
 use crate::domain::access::Denied;
+use crate::domain::impersonation::{NameOfRegisteredService, NumberNeededByKind};
 use crate::domain::provider::StaleVersion;
 use crate::domain::registration::RequestIdReused;
 use crate::domain::withdrawal::NoSuchGrade;
@@ -27,6 +28,12 @@ pub enum DirectoryError {
     /// Update the existing record instead.
     #[error("provider {0} is already registered; change it with UpdateProvider")]
     AlreadyRegistered(ProviderId),
+    /// Choose a name that tells the provider apart, or have its number attached.
+    #[error(transparent)]
+    NameOfRegisteredService(#[from] NameOfRegisteredService),
+    /// Change the kind first, or correct the number instead.
+    #[error(transparent)]
+    NumberNeededByKind(#[from] NumberNeededByKind),
     /// Send the same details again, or use a new request id for a new registration.
     #[error(transparent)]
     RequestIdReused(#[from] RequestIdReused),
@@ -63,6 +70,9 @@ impl From<DirectoryError> for ApiError {
             | DirectoryError::RequestIdReused(_)
             | DirectoryError::CareInspectorateNumberTaken(_) => {
                 ApiError::AlreadyExists(error.to_string())
+            }
+            DirectoryError::NameOfRegisteredService(_) | DirectoryError::NumberNeededByKind(_) => {
+                ApiError::FailedPrecondition(error.to_string())
             }
             DirectoryError::StaleVersion(stale) => ApiError::Aborted(stale.to_string()),
             DirectoryError::Database(database) => ApiError::from(database),

@@ -9,6 +9,7 @@ pub mod check;
 pub mod fee;
 pub mod framework;
 pub mod grade;
+pub mod impersonation;
 pub mod import;
 pub mod provider;
 pub mod registration;

@@ -16,13 +16,13 @@ use tonic::{Request, Response, Status};
 use tracing::info;
 
 use crate::domain::access;
-use crate::domain::grade;
 use crate::domain::import::{
     self as import_rules, CareInspectorateService, MAX_ROWS_PER_BATCH, Rejection,
 };
 use crate::domain::provider::ensure_expected_version;
 use crate::domain::search::{Page, SearchFilters, next_page_token};
 use crate::domain::{ChangeName, Invalid, ProviderChange, ProviderId, ProviderRecord};
+use crate::domain::{grade, impersonation};
 use crate::error::DirectoryError;
 use crate::{events, store};
 
@@ -56,6 +56,7 @@ impl DirectoryApi {
             .ok_or(DirectoryError::ProviderNotFound(id))?;
         ensure_expected_version(id, expected_version, current_version)?;
         let current = loaded(store::load_provider(&mut transaction, id).await?, id)?;
+        impersonation::ensure_number_stays_with_kind(&current, &change)?;
         if !change.alters(&current) {
             // Nothing to record: no new version, no event, as the import does for unchanged
             // rows. The caller gets the record as it stands.
@@ -89,6 +90,26 @@ impl DirectoryApi {
         store::record_keeping_of(&mut connection, id)
             .await?
             .ok_or(DirectoryError::ProviderNotFound(id))
+    }
+
+    /// Refuses a rename to the name of a registered care service the provider is not. Read
+    /// outside the update's transaction: an import that adds such a service at the same
+    /// moment is not waited for, which the next rename check catches.
+    async fn ensure_name_is_not_a_registered_services(
+        &self,
+        id: ProviderId,
+        name: &str,
+    ) -> Result<(), DirectoryError> {
+        let mut connection = self.pool.acquire().await?;
+        match store::registered_service_named(&mut connection, name, id).await? {
+            Some(number) => Err(DirectoryError::NameOfRegisteredService(
+                impersonation::NameOfRegisteredService {
+                    name: name.to_owned(),
+                    number,
+                },
+            )),
+            None => Ok(()),
+        }
     }
 
     async fn search(
@@ -185,6 +206,8 @@ impl DirectoryService for DirectoryApi {
             registrant,
             registration.details.care_inspectorate_number.as_ref(),
         )?;
+        impersonation::ensure_registered_service_has_number(&registration.details)
+            .map_err(|invalid| DirectoryError::from(invalid.within("details")))?;
         Ok(Response::new(
             self.register(&principal, registrant, registration).await?,
         ))
@@ -203,6 +226,14 @@ impl DirectoryService for DirectoryApi {
             keeping.care_inspectorate_number.as_ref(),
             update.details.care_inspectorate_number.as_ref(),
         )?;
+        impersonation::ensure_registered_service_has_number(&update.details)
+            .map_err(|invalid| DirectoryError::from(invalid.within("details")))?;
+        if keeping.care_inspectorate_number.is_none()
+            && impersonation::is_rename(&keeping.name, &update.details.name)
+        {
+            self.ensure_name_is_not_a_registered_services(update.id, &update.details.name)
+                .await?;
+        }
         let change = ProviderChange::Details(update.details);
         let provider = self
             .change(&principal, update.id, update.expected_version, change)

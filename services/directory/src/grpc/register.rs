@@ -8,6 +8,7 @@ use sds_proto::v1 as proto;
 use tracing::info;
 
 use crate::domain::access::{self, Registrant};
+use crate::domain::impersonation::NameOfRegisteredService;
 use crate::domain::registration::{Claim, RequestId, RequestIdReused};
 use crate::domain::{Invalid, ProviderDetails, ProviderId};
 use crate::error::DirectoryError;
@@ -81,6 +82,20 @@ impl DirectoryApi {
                     }));
                 }
             }
+        }
+        // A record with its own service number is a registered service itself, named as
+        // the Care Inspectorate registered it (names repeat across real services).
+        let namesake = match details.care_inspectorate_number {
+            Some(_) => None,
+            None => store::registered_service_named(&mut transaction, &details.name, id).await?,
+        };
+        if let Some(number) = namesake {
+            return Err(DirectoryError::NameOfRegisteredService(
+                NameOfRegisteredService {
+                    name: details.name,
+                    number,
+                },
+            ));
         }
         let stewards = access::stewards_of_registration(principal, registrant);
         store::insert_provider(&mut transaction, id, &details, &stewards, &principal.org_id)

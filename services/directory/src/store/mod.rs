@@ -316,6 +316,7 @@ pub async fn record_new_version(
 /// update is checked against before it opens a transaction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordKeeping {
+    pub name: String,
     pub care_inspectorate_number: Option<CareInspectorateNumber>,
     pub stewards: Vec<AuthorityId>,
 }
@@ -325,13 +326,14 @@ pub async fn record_keeping_of(
     connection: &mut PgConnection,
     id: ProviderId,
 ) -> Result<Option<RecordKeeping>, DirectoryError> {
-    let row: Option<(Option<String>, Vec<String>)> =
-        sqlx::query_as("SELECT care_inspectorate_number, stewards FROM provider WHERE id = $1")
-            .bind(id.as_uuid())
-            .fetch_optional(&mut *connection)
-            .await
-            .operation("read how a provider's record is kept")?;
-    let Some((number, stewards)) = row else {
+    let row: Option<(String, Option<String>, Vec<String>)> = sqlx::query_as(
+        "SELECT name, care_inspectorate_number, stewards FROM provider WHERE id = $1",
+    )
+    .bind(id.as_uuid())
+    .fetch_optional(&mut *connection)
+    .await
+    .operation("read how a provider's record is kept")?;
+    let Some((name, number, stewards)) = row else {
         return Ok(None);
     };
     let care_inspectorate_number = number
@@ -344,9 +346,33 @@ pub async fn record_keeping_of(
         .collect::<Result<Vec<_>, _>>()
         .with_context(|| format!("stored provider {id} has a malformed steward"))?;
     Ok(Some(RecordKeeping {
+        name,
         care_inspectorate_number,
         stewards,
     }))
+}
+
+/// The number of a registered care service, other than `except`, whose name reads the same
+/// as `name` (case and runs of spaces aside; see `domain::impersonation`).
+pub async fn registered_service_named(
+    connection: &mut PgConnection,
+    name: &str,
+    except: ProviderId,
+) -> Result<Option<CareInspectorateNumber>, DirectoryError> {
+    let number: Option<String> = sqlx::query_scalar(
+        "SELECT care_inspectorate_number FROM provider \
+         WHERE care_inspectorate_number IS NOT NULL AND name_key(name) = name_key($1) AND id <> $2 \
+         ORDER BY care_inspectorate_number LIMIT 1",
+    )
+    .bind(name)
+    .bind(except.as_uuid())
+    .fetch_optional(&mut *connection)
+    .await
+    .operation("look for a registered service of the same name")?;
+    Ok(number
+        .map(|number| CareInspectorateNumber::parse("care_inspectorate_number", &number))
+        .transpose()
+        .context("stored provider has a malformed service number")?)
 }
 
 pub async fn load_provider(

@@ -148,9 +148,11 @@ async fn setting_the_number_writes_one_provider_updated_event_with_the_new_versi
 #[tokio::test]
 async fn commissioning_staff_correct_and_clear_a_number() {
     let app = TestApp::spawn().await;
+    // A voluntary organisation running a registered service: its number can be cleared
+    // without leaving a "registered care service" without one.
     let provider = app
         .commissioning_registers(proto::ProviderDetails {
-            kind: proto::ProviderKind::RegisteredCareService as i32,
+            kind: proto::ProviderKind::VoluntaryOrganisation as i32,
             care_inspectorate_number: "CS2004071234".into(),
             ..details("Banff Care at Home")
         })

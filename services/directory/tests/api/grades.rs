@@ -6,9 +6,12 @@ use tonic::Code;
 
 use crate::support::*;
 
-fn registered_care_service(name: &str) -> proto::ProviderDetails {
+/// A provider that registered itself and runs an inspected service: commissioning staff
+/// record its grades (only a record with a service number may call itself a registered
+/// care service, and a provider cannot give itself one).
+fn inspected_provider(name: &str) -> proto::ProviderDetails {
     proto::ProviderDetails {
-        kind: proto::ProviderKind::RegisteredCareService as i32,
+        kind: proto::ProviderKind::VoluntaryOrganisation as i32,
         ..details(name)
     }
 }
@@ -17,7 +20,7 @@ fn registered_care_service(name: &str) -> proto::ProviderDetails {
 async fn commissioning_staff_record_grades_and_the_minimum_grade_is_the_lowest() {
     let app = TestApp::spawn().await;
     let (provider, _) = app
-        .provider_registers_itself(registered_care_service("Turriff Care"))
+        .provider_registers_itself(inspected_provider("Turriff Care"))
         .await;
 
     let graded = app
@@ -52,7 +55,7 @@ async fn commissioning_staff_record_grades_and_the_minimum_grade_is_the_lowest()
 async fn a_later_inspection_replaces_the_current_grade_and_an_earlier_one_does_not() {
     let app = TestApp::spawn().await;
     let (provider, _) = app
-        .provider_registers_itself(registered_care_service("Ellon Care"))
+        .provider_registers_itself(inspected_provider("Ellon Care"))
         .await;
     app.record_grades(
         &provider.id,
@@ -90,7 +93,7 @@ async fn a_later_inspection_replaces_the_current_grade_and_an_earlier_one_does_n
 async fn a_provider_cannot_record_grades_even_for_itself() {
     let app = TestApp::spawn().await;
     let (provider, token) = app
-        .provider_registers_itself(registered_care_service("Inverurie Care"))
+        .provider_registers_itself(inspected_provider("Inverurie Care"))
         .await;
     let before = app.row_counts().await;
 
@@ -114,7 +117,7 @@ async fn a_provider_cannot_record_grades_even_for_itself() {
 async fn grades_from_an_inspection_after_today_are_refused_and_write_nothing() {
     let app = TestApp::spawn().await;
     let provider = app
-        .commissioning_registers(registered_care_service("Crystal Ball Care"))
+        .commissioning_registers(inspected_provider("Crystal Ball Care"))
         .await;
     let before = app.row_counts().await;
     let mut from_the_future = grade(proto::KeyQuestion::StaffTeam, 6, "2025-01-01");

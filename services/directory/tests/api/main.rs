@@ -12,6 +12,7 @@ mod framework;
 mod get;
 mod grade_withdrawal;
 mod grades;
+mod impersonation;
 mod import;
 mod invalid_input;
 mod outbox;

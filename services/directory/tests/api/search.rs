@@ -18,6 +18,7 @@ async fn four_providers(app: &TestApp) {
         .commissioning_registers(proto::ProviderDetails {
             name: "Aberdeen Home Care".into(),
             kind: proto::ProviderKind::RegisteredCareService as i32,
+            care_inspectorate_number: "CS2004000001".into(),
             service_types: vec!["Care at Home".into(), "Housing Support Service".into()],
             localities: vec!["Aberdeenshire".into(), "Banff and Buchan".into()],
             holds_isfs: true,
