@@ -1,12 +1,15 @@
 //! The import of the Care Inspectorate datastore: one row per registered care service,
 //! keyed on its service number. A new number registers a provider of kind registered care
 //! service; a known number updates only what the Care Inspectorate owns (name, service
-//! types, localities, capacity and grades) and leaves what the provider maintains (ISFs,
-//! fee policy, contacts, kind) alone. Rows the directory finds invalid are rejected one by
-//! one with their line and reason; the rest of the batch still imports.
+//! types, localities, capacity, status and grades) and leaves what the provider maintains
+//! (ISFs, fee policy, contacts, kind) alone. A service listed as inactive stays in the
+//! directory, marked so; one listed as active again is marked active. Rows the directory
+//! finds invalid are rejected one by one with their line and reason; the rest of the batch
+//! still imports.
 
 use std::collections::HashMap;
 
+use super::care_service::CareServiceStatus;
 use super::grade::Grade;
 use super::provider::CareInspectorateNumber;
 
@@ -26,6 +29,8 @@ pub struct CareInspectorateService {
     pub localities: Vec<String>,
     /// Registered places.
     pub capacity: Option<u32>,
+    /// Whether the service operates (`ServiceStatus`).
+    pub status: CareServiceStatus,
     pub grades: Vec<Grade>,
 }
 
@@ -75,6 +80,7 @@ mod tests {
             service_types: vec!["Housing Support Service".into()],
             localities: vec!["Fife".into()],
             capacity: None,
+            status: CareServiceStatus::Active,
             grades: vec![],
         }
     }

@@ -5,6 +5,7 @@
 //! as an argument; the one impurity is minting new ids ([`ProviderId::generate`]).
 
 pub mod access;
+pub mod care_service;
 pub mod check;
 pub mod fee;
 pub mod framework;
@@ -13,6 +14,7 @@ pub mod import;
 pub mod provider;
 pub mod search;
 
+pub use care_service::CareServiceStatus;
 pub use check::{Check, CheckKind, CheckStatus};
 pub use fee::{ManagementFeeKind, ManagementFeePolicy};
 pub use framework::{AuthorityId, FrameworkMembership, FrameworkStatus};

@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::care_service::CareServiceStatus;
 use super::check::Check;
 use super::fee::ManagementFeePolicy;
 use super::framework::FrameworkMembership;
@@ -138,6 +139,8 @@ pub struct ProviderRecord {
     pub grades: Vec<Grade>,
     pub checks: Vec<Check>,
     pub frameworks: Vec<FrameworkMembership>,
+    /// Set by the Care Inspectorate import; active for every other provider.
+    pub care_service_status: CareServiceStatus,
     /// The lowest current grade; `None` when the provider has no grades.
     pub min_grade: Option<GradeValue>,
     pub version: u64,

@@ -6,6 +6,7 @@
 use chrono::{NaiveDate, SecondsFormat};
 use sds_proto::v1 as proto;
 
+use crate::domain::care_service::status_from_datastore;
 use crate::domain::check::MAX_REFERENCE_CHARS;
 use crate::domain::fee::FeeFields;
 use crate::domain::import::CareInspectorateService;
@@ -135,6 +136,7 @@ impl TryFrom<proto::SearchProvidersRequest> for SearchProviders {
             min_grade,
             framework,
             holds_isfs: request.holds_isfs,
+            include_inactive: request.include_inactive,
         };
         let page_request = request.page.unwrap_or_default();
         let page = requested_page(&filters, page_request.page_size, &page_request.page_token)
@@ -336,7 +338,7 @@ impl TryFrom<proto::CareInspectorateService> for CareInspectorateService {
         // Not stored, but still refused when they could not be real.
         optional_text("service_provider", &raw.service_provider, MAX_TEXT_CHARS)?;
         optional_text("client_group", &raw.client_group, MAX_TEXT_CHARS)?;
-        optional_text("service_status", &raw.service_status, MAX_TEXT_CHARS)?;
+        let status = status_from_datastore("service_status", &raw.service_status)?;
         let capacity = raw
             .registered_places
             .map(|places| {
@@ -361,6 +363,7 @@ impl TryFrom<proto::CareInspectorateService> for CareInspectorateService {
             service_types,
             localities: council_area.into_iter().collect(),
             capacity,
+            status,
             grades: grade_list("grades", raw.grades)?,
         })
     }
@@ -408,6 +411,7 @@ pub fn provider_message(record: &ProviderRecord, today: NaiveDate) -> proto::Pro
             })
             .collect(),
         min_grade: record.min_grade.map_or(0, |grade| u32::from(grade.get())),
+        care_service_status: record.care_service_status.wire_number(),
         version: record.version,
         registered_at: record
             .registered_at

@@ -29,7 +29,7 @@ pub struct ImportOutcome {
 }
 
 /// Registers the services not yet in the directory and updates the Care Inspectorate's
-/// fields of those that are, keyed on the service number. Each service number must occur
+/// fields of those that are (a change of status among them), keyed on the service number. Each service number must occur
 /// once in `services` (see `domain::import::first_row_of_each_service`). A provider whose
 /// fields and grades are already as imported is left exactly as it was: no new version,
 /// no event.
@@ -66,6 +66,10 @@ pub async fn import_services(
         .iter()
         .map(|service| joined(&service.localities))
         .collect();
+    let statuses: Vec<&str> = services
+        .iter()
+        .map(|service| service.status.name())
+        .collect();
     let mut capacities: Vec<Option<i32>> = Vec::with_capacity(services.len());
     for service in &services {
         capacities.push(capacity_column(service.capacity)?);
@@ -75,19 +79,22 @@ pub async fn import_services(
     // returned; a returned row carrying our proposed id is one we inserted.
     let touched: Vec<(Uuid, String)> = sqlx::query_as(
         "INSERT INTO provider (id, name, kind, care_inspectorate_number, service_types, localities, \
-             capacity, holds_isfs, version, registered_by, updated_by) \
+             capacity, care_service_status, holds_isfs, version, registered_by, updated_by) \
          SELECT incoming.id, incoming.name, $7, incoming.number, \
                 string_to_array(incoming.service_types, chr(31)), \
                 string_to_array(incoming.localities, chr(31)), \
-                incoming.capacity, false, 1, $8, $8 \
-         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[]) \
-              AS incoming(id, number, name, service_types, localities, capacity) \
+                incoming.capacity, incoming.status, false, 1, $8, $8 \
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], \
+                     $9::text[]) \
+              AS incoming(id, number, name, service_types, localities, capacity, status) \
          ON CONFLICT (care_inspectorate_number) DO UPDATE SET name = excluded.name, \
              service_types = excluded.service_types, localities = excluded.localities, \
-             capacity = excluded.capacity \
-         WHERE (provider.name, provider.service_types, provider.localities, provider.capacity) \
+             capacity = excluded.capacity, care_service_status = excluded.care_service_status \
+         WHERE (provider.name, provider.service_types, provider.localities, provider.capacity, \
+                provider.care_service_status) \
                IS DISTINCT FROM \
-               (excluded.name, excluded.service_types, excluded.localities, excluded.capacity) \
+               (excluded.name, excluded.service_types, excluded.localities, excluded.capacity, \
+                excluded.care_service_status) \
          RETURNING id, care_inspectorate_number",
     )
     .bind(&proposed_ids)
@@ -98,6 +105,7 @@ pub async fn import_services(
     .bind(&capacities)
     .bind(ProviderKind::RegisteredCareService.name())
     .bind(actor)
+    .bind(&statuses)
     .fetch_all(&mut *connection)
     .await
     .operation("upsert imported services")?;

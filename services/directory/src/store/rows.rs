@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use crate::domain::fee::{FeeFields, ManagementFeeKind};
 use crate::domain::{
-    CareInspectorateNumber, Check, CheckKind, FrameworkMembership, FrameworkStatus, Grade,
-    GradeValue, KeyQuestion, ManagementFeePolicy, ProviderDetails, ProviderId, ProviderKind,
-    ProviderRecord, grade,
+    CareInspectorateNumber, CareServiceStatus, Check, CheckKind, FrameworkMembership,
+    FrameworkStatus, Grade, GradeValue, KeyQuestion, ManagementFeePolicy, ProviderDetails,
+    ProviderId, ProviderKind, ProviderRecord, grade,
 };
 
 #[derive(Debug, sqlx::FromRow)]
@@ -33,6 +33,7 @@ pub(super) struct ProviderRow {
     pub fee_admin_hourly_rate: Option<Decimal>,
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
+    pub care_service_status: String,
     pub version: i64,
     pub registered_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -141,6 +142,13 @@ impl ProviderRow {
             self.fee_admin_hourly_rate,
         )
         .with_context(|| format!("stored provider {id} has an inconsistent management fee"))?;
+        let care_service_status = CareServiceStatus::from_name(&self.care_service_status)
+            .ok_or_else(|| {
+                anyhow!(
+                    "stored provider {id} has unknown care service status {:?}",
+                    self.care_service_status
+                )
+            })?;
         let version = u64::try_from(self.version)
             .with_context(|| format!("stored provider {id} has a negative version"))?;
         Ok(ProviderRecord {
@@ -161,6 +169,7 @@ impl ProviderRow {
             grades,
             checks,
             frameworks,
+            care_service_status,
             version,
             registered_at: self.registered_at,
             updated_at: self.updated_at,

@@ -12,6 +12,7 @@ mod framework;
 mod get;
 mod grades;
 mod import;
+mod inactive;
 mod invalid_input;
 mod outbox;
 mod register;

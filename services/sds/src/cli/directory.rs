@@ -76,6 +76,9 @@ pub enum DirectoryCommand {
         framework_status: Option<domain::FrameworkStatus>,
         #[arg(long)]
         holds_isfs: Option<bool>,
+        /// Also find Care Inspectorate services listed as inactive (cancelled or not operating).
+        #[arg(long)]
+        include_inactive: bool,
         #[arg(long, default_value_t = 25)]
         page_size: u32,
         #[arg(long, default_value = "")]
@@ -244,6 +247,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
             framework_authority,
             framework_status,
             holds_isfs,
+            include_inactive,
             page_size,
             page_token,
             output,
@@ -261,6 +265,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                             status.wire_number()
                         }),
                     holds_isfs,
+                    include_inactive,
                     page: Some(PageRequest {
                         page_size,
                         page_token,
