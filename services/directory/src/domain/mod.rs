@@ -7,6 +7,7 @@
 pub mod access;
 pub mod care_service;
 pub mod check;
+pub mod combined;
 pub mod fee;
 pub mod framework;
 pub mod grade;

@@ -141,6 +141,8 @@ pub struct ProviderRecord {
     pub frameworks: Vec<FrameworkMembership>,
     /// Set by the Care Inspectorate import; active for every other provider.
     pub care_service_status: CareServiceStatus,
+    /// The service this one is registered in combination with; set by the import only.
+    pub combined_service_number: Option<CareInspectorateNumber>,
     /// The lowest current grade; `None` when the provider has no grades.
     pub min_grade: Option<GradeValue>,
     pub version: u64,

@@ -21,7 +21,7 @@ use crate::domain::{
 };
 use crate::error::DirectoryError;
 
-pub use import::{ImportOutcome, import_services};
+pub use import::{ImportOutcome, import_services, latest_grade_dates};
 pub use search::search;
 
 use rows::{CheckRow, FeeColumns, FrameworkRow, GradeRow, ProviderRow, capacity_column};
@@ -261,8 +261,9 @@ async fn set_framework_status(
 
 /// Attaches, corrects or (with `None`) clears a provider's service number. A number
 /// another provider holds is refused by the unique constraint, named for the caller.
-/// What the import said about the old number (inactive) belongs to that service, not to
-/// the provider: a new or cleared number starts active until the next import says more.
+/// What the import said about the old number (inactive, combined with another) belongs to
+/// that service, not to the provider: a new or cleared number starts active and combined
+/// with none until the next import says more.
 async fn set_care_inspectorate_number(
     connection: &mut PgConnection,
     id: ProviderId,
@@ -271,7 +272,9 @@ async fn set_care_inspectorate_number(
     sqlx::query(
         "UPDATE provider SET care_inspectorate_number = $2, \
              care_service_status = CASE WHEN care_inspectorate_number IS DISTINCT FROM $2 \
-                 THEN 'active' ELSE care_service_status END \
+                 THEN 'active' ELSE care_service_status END, \
+             combined_service_number = CASE WHEN care_inspectorate_number IS DISTINCT FROM $2 \
+                 THEN NULL ELSE combined_service_number END \
          WHERE id = $1",
     )
     .bind(id.as_uuid())
@@ -351,7 +354,8 @@ pub async fn load_providers(
     let providers: Vec<ProviderRow> = sqlx::query_as(
         "SELECT id, name, kind, care_inspectorate_number, service_types, localities, capacity, \
              holds_isfs, fee_kind, fee_flat_weekly, fee_percentage, fee_admin_hours_per_week, \
-             fee_admin_hourly_rate, contact_email, contact_phone, care_service_status, version, \
+             fee_admin_hourly_rate, contact_email, contact_phone, care_service_status, \
+             combined_service_number, version, \
              registered_at, updated_at \
          FROM provider WHERE id = ANY($1)",
     )

@@ -34,6 +34,7 @@ pub(super) struct ProviderRow {
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
     pub care_service_status: String,
+    pub combined_service_number: Option<String>,
     pub version: i64,
     pub registered_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -149,6 +150,11 @@ impl ProviderRow {
                     self.care_service_status
                 )
             })?;
+        let combined_service_number = self
+            .combined_service_number
+            .map(|number| CareInspectorateNumber::parse("combined_service_number", &number))
+            .transpose()
+            .with_context(|| format!("stored provider {id} has a malformed combined service"))?;
         let version = u64::try_from(self.version)
             .with_context(|| format!("stored provider {id} has a negative version"))?;
         Ok(ProviderRecord {
@@ -170,6 +176,7 @@ impl ProviderRow {
             checks,
             frameworks,
             care_service_status,
+            combined_service_number,
             version,
             registered_at: self.registered_at,
             updated_at: self.updated_at,

@@ -27,6 +27,7 @@ pub fn service(line: u64, number: &str, name: &str) -> proto::CareInspectorateSe
             grade(KeyQuestion::Leadership, 4, "2025-02-11"),
         ],
         source_line: line,
+        ..proto::CareInspectorateService::default()
     }
 }
 

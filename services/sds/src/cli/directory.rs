@@ -3,7 +3,8 @@
 //! A command that returns one provider prints it as the JSON of the generated
 //! `sds.v1.Provider` (see [`output`](crate::cli::output) for the conventions); `search`
 //! prints a table, or with `--json` the `SearchProvidersResponse`. The import prints its
-//! progress on stderr and, last on stdout, the one-line JSON summary README documents.
+//! progress, rejections and notes on stderr and, last on stdout, the one-line JSON summary
+//! README documents.
 
 mod care_inspectorate;
 
@@ -388,6 +389,7 @@ async fn import_care_inspectorate(args: &ClientArgs, file: &std::path::Path) -> 
         .progress_chars("=> "),
     );
     let (mut imported, mut updated, mut unchanged) = (0u64, 0u64, 0u64);
+    let mut notes: Vec<(u64, String)> = Vec::new();
     for batch in parsed.services.chunks(IMPORT_BATCH) {
         let response = client
             .import_care_inspectorate_services(ImportCareInspectorateServicesRequest { services: batch.to_vec() })
@@ -411,14 +413,20 @@ async fn import_care_inspectorate(args: &ClientArgs, file: &std::path::Path) -> 
                 .suspend(|| eprintln!("line {}: rejected: {}", rejection.line, rejection.reason));
             rejected.push((rejection.line, rejection.reason));
         }
+        for note in response.notes {
+            progress.suspend(|| eprintln!("line {}: note: {}", note.line, note.text));
+            notes.push((note.line, note.text));
+        }
         progress.inc(batch.len() as u64);
     }
     progress.finish_and_clear();
     rejected.sort();
+    notes.sort();
     eprintln!(
-        "{imported} new services registered; {} already known ({updated} changed, {unchanged} unchanged); {} rows rejected",
+        "{imported} new services registered; {} already known ({updated} changed, {unchanged} unchanged); {} rows rejected; {} notes",
         updated + unchanged,
-        rejected.len()
+        rejected.len(),
+        notes.len()
     );
     // "updated" counts every row that matched a known service number, changed or not, so
     // that imported + updated + rejected accounts for every row of the file.
@@ -426,6 +434,7 @@ async fn import_care_inspectorate(args: &ClientArgs, file: &std::path::Path) -> 
         "imported": imported,
         "updated": updated + unchanged,
         "rejected": rejected.iter().map(|(line, reason)| json!({"line": line, "reason": reason})).collect::<Vec<_>>(),
+        "notes": notes.iter().map(|(line, text)| json!({"line": line, "text": text})).collect::<Vec<_>>(),
     });
     println!("{summary}");
     Ok(())
