@@ -425,6 +425,80 @@ async fn a_file_that_is_not_the_datastore_is_refused_and_bad_rows_are_reported_b
     assert_eq!(summary["rejected"][0]["reason"], "CSNumber is missing");
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn the_import_notes_how_it_dated_a_combined_services_grades_and_search_leaves_inactive_services_out()
+ {
+    let server = ServerProcess::start().await;
+    let commissioning = server.commissioning_token();
+    // Windows-1252, as published: \x92 is the right single quotation mark.
+    let file = write_temp(
+        "combined.csv",
+        b"CSNumber,ServiceName,ServiceType,Combined_Service_,CaseNumber_Combined,Council_Area_Name,ServiceStatus,Last_inspection_Date,Publication_of_Latest_Grading,KQ_Support_Wellbeing,KQ_Leadership\r\n\
+          CS2003001234,St Mungo\x92s Care Home,Care Home Service,Yes,CS2024000435,Glasgow City,Active,05/11/2024,,4,4\r\n\
+          CS2024000435,St Mungo\x92s Nursing,Nurse Agency,Yes,CS2003001234,Glasgow City,Active,,20/01/2025,4,3\r\n\
+          CS2001000001,Closed House,Care Home Service,No,,Glasgow City,Inactive,01/03/2019,,3,3\r\n",
+    );
+
+    let output = server.run(
+        &[
+            "directory",
+            "import-care-inspectorate",
+            file.to_str().unwrap(),
+        ],
+        Some(&commissioning),
+    );
+
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let summary = last_line_json(&output);
+    assert_eq!(summary["imported"], 3, "{summary}");
+    assert_eq!(summary["rejected"], Value::Array(vec![]));
+    assert_eq!(summary["notes"].as_array().unwrap().len(), 1, "{summary}");
+    assert_eq!(summary["notes"][0]["line"], 3);
+    let note = summary["notes"][0]["text"].as_str().unwrap();
+    assert!(
+        note.starts_with("grades dated 2025-01-20, the publication date of its latest grading"),
+        "{note}"
+    );
+    let progress = stderr_of(&output);
+    assert!(
+        progress.contains("line 3: note: grades dated 2025-01-20"),
+        "{progress}"
+    );
+    assert!(progress.contains("0 rows rejected; 1 notes"), "{progress}");
+
+    assert_eq!(
+        count_providers(&server, &commissioning),
+        2,
+        "inactive left out"
+    );
+    let with_inactive = server.run(
+        &["directory", "search", "--include-inactive", "--json"],
+        Some(&commissioning),
+    );
+    assert!(
+        with_inactive.status.success(),
+        "{}",
+        stderr_of(&with_inactive)
+    );
+    let found: Value = serde_json::from_slice(&with_inactive.stdout).unwrap();
+    assert_eq!(found["page"]["total_matches"], "3", "{found}");
+    let providers = found["providers"].as_array().unwrap();
+    let closed = providers
+        .iter()
+        .find(|provider| provider["details"]["name"] == "Closed House")
+        .expect("the inactive service is found when asked for");
+    assert_eq!(
+        closed["care_service_status"],
+        "CARE_SERVICE_STATUS_INACTIVE"
+    );
+    let nursing = providers
+        .iter()
+        .find(|provider| provider["details"]["care_inspectorate_number"] == "CS2024000435")
+        .expect("the combined service");
+    assert_eq!(nursing["combined_service_number"], "CS2003001234");
+    assert_eq!(nursing["details"]["name"], "St Mungo\u{2019}s Nursing");
+}
+
 #[test]
 fn sds_token_refuses_an_unknown_kind_or_role_and_lists_the_accepted_values() {
     let output = sds(&["token", "--org", "demo-shire", "--kind", "council"], &[]);

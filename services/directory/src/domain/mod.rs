@@ -5,7 +5,9 @@
 //! as an argument; the one impurity is minting new ids ([`ProviderId::generate`]).
 
 pub mod access;
+pub mod care_service;
 pub mod check;
+pub mod combined;
 pub mod fee;
 pub mod framework;
 pub mod grade;
@@ -16,6 +18,7 @@ pub mod registration;
 pub mod search;
 pub mod withdrawal;
 
+pub use care_service::CareServiceStatus;
 pub use check::{Check, CheckKind, CheckStatus};
 pub use fee::{ManagementFeeKind, ManagementFeePolicy};
 pub use framework::{AuthorityId, FrameworkMembership, FrameworkStatus};

@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use super::care_service::CareServiceStatus;
 use super::check::Check;
 use super::fee::ManagementFeePolicy;
 use super::framework::{AuthorityId, FrameworkMembership};
@@ -141,6 +142,10 @@ pub struct ProviderRecord {
     /// The authorities whose commissioning staff registered the record on the provider's
     /// behalf and keep it up to date; empty when the provider keeps it itself.
     pub stewards: Vec<AuthorityId>,
+    /// Set by the Care Inspectorate import; active for every other provider.
+    pub care_service_status: CareServiceStatus,
+    /// The service this one is registered in combination with; set by the import only.
+    pub combined_service_number: Option<CareInspectorateNumber>,
     /// The lowest current grade; `None` when the provider has no grades.
     pub min_grade: Option<GradeValue>,
     pub version: u64,

@@ -46,6 +46,9 @@ pub struct SearchFilters {
     /// The provider's status with one authority (no status recorded counts as off framework).
     pub framework: Option<FrameworkMembership>,
     pub holds_isfs: Option<bool>,
+    /// Whether inactive Care Inspectorate services (cancelled or not operating) may match;
+    /// by default they do not, since nobody can be supported by them.
+    pub include_inactive: bool,
 }
 
 /// One page of results: at most `size` providers from `offset` on.
@@ -65,7 +68,7 @@ impl SearchFilters {
             .as_ref()
             .map(|membership| format!("{}={}", membership.authority, membership.status.name()))
             .unwrap_or_default();
-        [
+        let mut parts = vec![
             optional(self.text.as_deref()),
             optional(self.service_type.as_deref()),
             optional(self.locality.as_deref()),
@@ -76,8 +79,12 @@ impl SearchFilters {
             self.holds_isfs
                 .map(|holds| holds.to_string())
                 .unwrap_or_default(),
-        ]
-        .join("\u{1f}")
+        ];
+        // Only when asked, so that tokens issued before the filter existed stay valid.
+        if self.include_inactive {
+            parts.push("include_inactive".to_owned());
+        }
+        parts.join("\u{1f}")
     }
 }
 
@@ -211,6 +218,11 @@ mod tests {
             ..day_support()
         };
         assert!(requested_page(&other_search, 10, &token).is_err());
+        let with_inactive = SearchFilters {
+            include_inactive: true,
+            ..day_support()
+        };
+        assert!(requested_page(&with_inactive, 10, &token).is_err());
 
         let decoded = String::from_utf8(URL_SAFE_NO_PAD.decode(&token).unwrap()).unwrap();
         let edited = URL_SAFE_NO_PAD.encode(decoded.replacen(":10:", ":90:", 1));

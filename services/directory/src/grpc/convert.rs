@@ -8,7 +8,6 @@ use sds_proto::v1 as proto;
 
 use crate::domain::check::MAX_REFERENCE_CHARS;
 use crate::domain::fee::FeeFields;
-use crate::domain::import::CareInspectorateService;
 use crate::domain::provider::{MAX_LIST_ENTRIES, contact_email, contact_phone};
 use crate::domain::search::{Page, SearchFilters, requested_page};
 use crate::domain::{
@@ -132,6 +131,7 @@ impl TryFrom<proto::SearchProvidersRequest> for SearchProviders {
             min_grade,
             framework,
             holds_isfs: request.holds_isfs,
+            include_inactive: request.include_inactive,
         };
         let page_request = request.page.unwrap_or_default();
         let page = requested_page(&filters, page_request.page_size, &page_request.page_token)
@@ -205,7 +205,7 @@ impl TryFrom<proto::SetCareInspectorateNumberRequest> for SetCareInspectorateNum
 // ---- parts of requests ---------------------------------------------------------------
 
 /// A service number, or `None` when the field is empty or blank.
-fn optional_care_inspectorate_number(
+pub(super) fn optional_care_inspectorate_number(
     field: &str,
     raw: &str,
 ) -> Result<Option<CareInspectorateNumber>, Invalid> {
@@ -313,58 +313,8 @@ impl TryFrom<proto::Check> for Check {
     }
 }
 
-/// One row of the datastore; field names in errors are the row's own, since a rejection
-/// already names its line.
-impl TryFrom<proto::CareInspectorateService> for CareInspectorateService {
-    type Error = Invalid;
-
-    fn try_from(raw: proto::CareInspectorateService) -> Result<Self, Invalid> {
-        if raw.service_number.trim().is_empty() {
-            return Err(Invalid::new(
-                "service_number",
-                "is empty; every row needs its service number, such as CS2004071234",
-            ));
-        }
-        let number = CareInspectorateNumber::parse("service_number", &raw.service_number)?;
-        let name = required_text("service_name", &raw.service_name, MAX_TEXT_CHARS)?;
-        let service_type = required_text("service_type", &raw.service_type, MAX_TEXT_CHARS)?;
-        let subtype = optional_text("subtype", &raw.subtype, MAX_TEXT_CHARS)?;
-        let council_area = optional_text("council_area", &raw.council_area, MAX_TEXT_CHARS)?;
-        // Not stored, but still refused when they could not be real.
-        optional_text("service_provider", &raw.service_provider, MAX_TEXT_CHARS)?;
-        optional_text("client_group", &raw.client_group, MAX_TEXT_CHARS)?;
-        optional_text("service_status", &raw.service_status, MAX_TEXT_CHARS)?;
-        let capacity = raw
-            .registered_places
-            .map(|places| {
-                u32::try_from(places).map_err(|_| {
-                    Invalid::new(
-                        "registered_places",
-                        format!("is {places}; it must be 0 or more"),
-                    )
-                })
-            })
-            .transpose()?;
-        let mut service_types = vec![service_type];
-        if let Some(subtype) = subtype
-            && !subtype.eq_ignore_ascii_case(&service_types[0])
-        {
-            service_types.push(subtype);
-        }
-        Ok(CareInspectorateService {
-            line: raw.source_line,
-            number,
-            name,
-            service_types,
-            localities: council_area.into_iter().collect(),
-            capacity,
-            grades: grade_list("grades", raw.grades)?,
-        })
-    }
-}
-
 /// Grades of one inspection: each valid, each key question once.
-fn grade_list(field: &str, raw: Vec<proto::Grade>) -> Result<Vec<Grade>, Invalid> {
+pub(super) fn grade_list(field: &str, raw: Vec<proto::Grade>) -> Result<Vec<Grade>, Invalid> {
     let mut grades = Vec::with_capacity(raw.len());
     for (index, raw_grade) in raw.into_iter().enumerate() {
         grades.push(
@@ -405,6 +355,12 @@ pub fn provider_message(record: &ProviderRecord, today: NaiveDate) -> proto::Pro
             })
             .collect(),
         min_grade: record.min_grade.map_or(0, |grade| u32::from(grade.get())),
+        care_service_status: record.care_service_status.wire_number(),
+        combined_service_number: record
+            .combined_service_number
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
         version: record.version,
         stewards: record.stewards.iter().map(ToString::to_string).collect(),
         registered_at: record
@@ -578,24 +534,5 @@ mod tests {
         let fee = message.management_fee.unwrap();
         assert_eq!(fee.admin_hourly_rate.unwrap().amount, "18.50");
         assert_eq!(fee.admin_hours_per_week, "1.5");
-    }
-
-    #[test]
-    fn an_import_row_takes_its_type_subtype_and_council_area() {
-        let row = CareInspectorateService::try_from(proto::CareInspectorateService {
-            service_number: "CS2004071234".into(),
-            service_name: "Bay Care at Home".into(),
-            service_type: "Support Service".into(),
-            subtype: "Care at Home".into(),
-            council_area: "Fife".into(),
-            registered_places: Some(20),
-            source_line: 7,
-            ..proto::CareInspectorateService::default()
-        })
-        .unwrap();
-        assert_eq!(row.service_types, vec!["Support Service", "Care at Home"]);
-        assert_eq!(row.localities, vec!["Fife"]);
-        assert_eq!(row.capacity, Some(20));
-        assert_eq!(row.line, 7);
     }
 }

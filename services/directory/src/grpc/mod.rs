@@ -5,6 +5,7 @@
 
 pub mod convert;
 mod grades;
+mod import;
 mod register;
 
 use chrono::{NaiveDate, Utc};
@@ -16,12 +17,9 @@ use tonic::{Request, Response, Status};
 use tracing::info;
 
 use crate::domain::access;
-use crate::domain::import::{
-    self as import_rules, CareInspectorateService, MAX_ROWS_PER_BATCH, Rejection,
-};
 use crate::domain::provider::ensure_expected_version;
 use crate::domain::search::{Page, SearchFilters, next_page_token};
-use crate::domain::{ChangeName, Invalid, ProviderChange, ProviderId, ProviderRecord};
+use crate::domain::{ProviderChange, ProviderId, ProviderRecord};
 use crate::domain::{grade, impersonation};
 use crate::error::DirectoryError;
 use crate::{events, store};
@@ -131,63 +129,6 @@ impl DirectoryApi {
                 next_page_token: next_page_token(&filters, page, total_matches).unwrap_or_default(),
                 total_matches,
             }),
-        })
-    }
-
-    /// Writes the valid rows of a batch in one transaction with set-based statements, and
-    /// one event per provider registered or changed.
-    async fn import(
-        &self,
-        principal: &Principal,
-        rows: Vec<CareInspectorateService>,
-        mut rejections: Vec<Rejection>,
-    ) -> Result<proto::ImportCareInspectorateServicesResponse, DirectoryError> {
-        rejections.sort_by_key(|rejection| rejection.line);
-        let rejected: Vec<proto::ImportRejection> = rejections
-            .into_iter()
-            .map(|rejection| proto::ImportRejection {
-                line: rejection.line,
-                reason: rejection.reason,
-            })
-            .collect();
-        if rows.is_empty() {
-            return Ok(proto::ImportCareInspectorateServicesResponse {
-                rejected,
-                ..proto::ImportCareInspectorateServicesResponse::default()
-            });
-        }
-        let today = today();
-        let mut transaction = self.pool.begin().await?;
-        let outcome = store::import_services(&mut transaction, &rows, &principal.org_id).await?;
-        let registered = store::load_providers(&mut transaction, &outcome.registered).await?;
-        let updated = store::load_providers(&mut transaction, &outcome.updated).await?;
-        let mut new_events = Vec::with_capacity(registered.len() + updated.len());
-        new_events.extend(
-            registered
-                .iter()
-                .map(|record| events::registered(record, today)),
-        );
-        new_events.extend(
-            updated
-                .iter()
-                .map(|record| events::updated(record, ChangeName::Import, today)),
-        );
-        events::publish_all(&mut transaction, new_events).await?;
-        transaction.commit().await?;
-
-        info!(
-            registered = registered.len(),
-            updated = updated.len(),
-            unchanged = outcome.unchanged,
-            rejected = rejected.len(),
-            by = %principal.org_id,
-            "care inspectorate services imported"
-        );
-        Ok(proto::ImportCareInspectorateServicesResponse {
-            imported: count(registered.len()),
-            updated: count(updated.len()),
-            unchanged: outcome.unchanged,
-            rejected,
         })
     }
 }
@@ -358,8 +299,6 @@ impl DirectoryService for DirectoryApi {
         Ok(Response::new(provider))
     }
 
-    /// A batch too large is refused whole; within a batch, each invalid row is rejected
-    /// with its line and reason and the valid rows still import.
     async fn import_care_inspectorate_services(
         &self,
         request: Request<proto::ImportCareInspectorateServicesRequest>,
@@ -367,32 +306,8 @@ impl DirectoryService for DirectoryApi {
         let principal = Principal::of(&request)?.clone();
         access::ensure_may_import(&principal)?;
         let services = request.into_inner().services;
-        if services.len() > MAX_ROWS_PER_BATCH {
-            let problem = format!(
-                "has {} rows; send at most {MAX_ROWS_PER_BATCH} per request",
-                services.len()
-            );
-            return Err(DirectoryError::from(Invalid::new("services", problem)).into());
-        }
-        let mut rejections = Vec::new();
-        let mut rows = Vec::with_capacity(services.len());
-        let today = today();
-        for raw in services {
-            let line = raw.source_line;
-            let row = CareInspectorateService::try_from(raw).and_then(|row| {
-                grade::ensure_inspected_by("grades", &row.grades, today).map(|()| row)
-            });
-            match row {
-                Ok(row) => rows.push(row),
-                Err(invalid) => rejections.push(Rejection {
-                    line,
-                    reason: invalid.to_string(),
-                }),
-            }
-        }
-        let rows = import_rules::first_row_of_each_service(rows, &mut rejections);
         Ok(Response::new(
-            self.import(&principal, rows, rejections).await?,
+            self.import_batch(&principal, services).await?,
         ))
     }
 }
@@ -422,8 +337,4 @@ fn loaded(
     id: ProviderId,
 ) -> Result<ProviderRecord, DirectoryError> {
     record.ok_or(DirectoryError::ProviderNotFound(id))
-}
-
-fn count(items: usize) -> u64 {
-    u64::try_from(items).unwrap_or(u64::MAX)
 }

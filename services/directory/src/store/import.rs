@@ -6,11 +6,13 @@ use sds_platform::StoreContext as _;
 use sds_vocabulary::NamedEnum as _;
 use std::collections::{HashMap, HashSet};
 
+use anyhow::Context as _;
+use chrono::NaiveDate;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::import::CareInspectorateService;
-use crate::domain::{ChangeName, ProviderId, ProviderKind};
+use crate::domain::{CareInspectorateNumber, ChangeName, ProviderId, ProviderKind};
 use crate::error::DirectoryError;
 
 use super::rows::capacity_column;
@@ -29,7 +31,7 @@ pub struct ImportOutcome {
 }
 
 /// Registers the services not yet in the directory and updates the Care Inspectorate's
-/// fields of those that are, keyed on the service number. Each service number must occur
+/// fields of those that are (status and combined partner among them), keyed on the service number. Each service number must occur
 /// once in `services` (see `domain::import::first_row_of_each_service`). A provider whose
 /// fields and grades are already as imported is left exactly as it was: no new version,
 /// no event.
@@ -66,6 +68,19 @@ pub async fn import_services(
         .iter()
         .map(|service| joined(&service.localities))
         .collect();
+    let statuses: Vec<&str> = services
+        .iter()
+        .map(|service| service.status.name())
+        .collect();
+    let partners: Vec<Option<&str>> = services
+        .iter()
+        .map(|service| {
+            service
+                .combined_with
+                .as_ref()
+                .map(CareInspectorateNumber::as_str)
+        })
+        .collect();
     let mut capacities: Vec<Option<i32>> = Vec::with_capacity(services.len());
     for service in &services {
         capacities.push(capacity_column(service.capacity)?);
@@ -75,19 +90,24 @@ pub async fn import_services(
     // returned; a returned row carrying our proposed id is one we inserted.
     let touched: Vec<(Uuid, String)> = sqlx::query_as(
         "INSERT INTO provider (id, name, kind, care_inspectorate_number, service_types, localities, \
-             capacity, holds_isfs, version, registered_by, updated_by) \
+             capacity, care_service_status, combined_service_number, holds_isfs, version, \
+             registered_by, updated_by) \
          SELECT incoming.id, incoming.name, $7, incoming.number, \
                 string_to_array(incoming.service_types, chr(31)), \
                 string_to_array(incoming.localities, chr(31)), \
-                incoming.capacity, false, 1, $8, $8 \
-         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[]) \
-              AS incoming(id, number, name, service_types, localities, capacity) \
+                incoming.capacity, incoming.status, incoming.partner, false, 1, $8, $8 \
+         FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::integer[], \
+                     $9::text[], $10::text[]) \
+              AS incoming(id, number, name, service_types, localities, capacity, status, partner) \
          ON CONFLICT (care_inspectorate_number) DO UPDATE SET name = excluded.name, \
              service_types = excluded.service_types, localities = excluded.localities, \
-             capacity = excluded.capacity \
-         WHERE (provider.name, provider.service_types, provider.localities, provider.capacity) \
+             capacity = excluded.capacity, care_service_status = excluded.care_service_status, \
+             combined_service_number = excluded.combined_service_number \
+         WHERE (provider.name, provider.service_types, provider.localities, provider.capacity, \
+                provider.care_service_status, provider.combined_service_number) \
                IS DISTINCT FROM \
-               (excluded.name, excluded.service_types, excluded.localities, excluded.capacity) \
+               (excluded.name, excluded.service_types, excluded.localities, excluded.capacity, \
+                excluded.care_service_status, excluded.combined_service_number) \
          RETURNING id, care_inspectorate_number",
     )
     .bind(&proposed_ids)
@@ -98,6 +118,8 @@ pub async fn import_services(
     .bind(&capacities)
     .bind(ProviderKind::RegisteredCareService.name())
     .bind(actor)
+    .bind(&statuses)
+    .bind(&partners)
     .fetch_all(&mut *connection)
     .await
     .operation("upsert imported services")?;
@@ -173,6 +195,35 @@ pub async fn import_services(
         updated: changed.into_iter().map(ProviderId::from_uuid).collect(),
         unchanged: u64::try_from(unchanged).unwrap_or(u64::MAX),
     })
+}
+
+/// The date of the latest grade the directory holds for each of `numbers` that it knows
+/// and has graded: what dates the undated grades of a service combined with one of them.
+pub async fn latest_grade_dates(
+    connection: &mut PgConnection,
+    numbers: &[CareInspectorateNumber],
+) -> Result<HashMap<CareInspectorateNumber, NaiveDate>, DirectoryError> {
+    if numbers.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let wanted: Vec<&str> = numbers.iter().map(CareInspectorateNumber::as_str).collect();
+    let rows: Vec<(String, NaiveDate)> = sqlx::query_as(
+        "SELECT p.care_inspectorate_number, max(g.inspected_on) \
+         FROM provider p JOIN grade g ON g.provider_id = p.id \
+         WHERE p.care_inspectorate_number = ANY($1) \
+         GROUP BY p.care_inspectorate_number",
+    )
+    .bind(&wanted)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("read the latest grade dates of combined partners")?;
+    let mut dates = HashMap::with_capacity(rows.len());
+    for (number, date) in rows {
+        let number = CareInspectorateNumber::parse("care_inspectorate_number", &number)
+            .with_context(|| format!("stored service number {number:?} is malformed"))?;
+        dates.insert(number, date);
+    }
+    Ok(dates)
 }
 
 /// Adds the batch's grades to the history of each service, correcting a grade recorded

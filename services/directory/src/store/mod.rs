@@ -24,7 +24,7 @@ use crate::domain::{
 use crate::error::DirectoryError;
 
 pub use grades::{grade_history, withdraw_grades};
-pub use import::{ImportOutcome, import_services};
+pub use import::{ImportOutcome, import_services, latest_grade_dates};
 pub use registration::claim_request_id;
 pub use search::search;
 
@@ -271,17 +271,27 @@ async fn set_framework_status(
 
 /// Attaches, corrects or (with `None`) clears a provider's service number. A number
 /// another provider holds is refused by the unique constraint, named for the caller.
+/// What the import said about the old number (inactive, combined with another) belongs to
+/// that service, not to the provider: a new or cleared number starts active and combined
+/// with none until the next import says more.
 async fn set_care_inspectorate_number(
     connection: &mut PgConnection,
     id: ProviderId,
     number: Option<&CareInspectorateNumber>,
 ) -> Result<(), DirectoryError> {
-    sqlx::query("UPDATE provider SET care_inspectorate_number = $2 WHERE id = $1")
-        .bind(id.as_uuid())
-        .bind(number.map(CareInspectorateNumber::as_str))
-        .execute(&mut *connection)
-        .await
-        .map_err(|error| duplicate_or(error, id, number))?;
+    sqlx::query(
+        "UPDATE provider SET care_inspectorate_number = $2, \
+             care_service_status = CASE WHEN care_inspectorate_number IS DISTINCT FROM $2 \
+                 THEN 'active' ELSE care_service_status END, \
+             combined_service_number = CASE WHEN care_inspectorate_number IS DISTINCT FROM $2 \
+                 THEN NULL ELSE combined_service_number END \
+         WHERE id = $1",
+    )
+    .bind(id.as_uuid())
+    .bind(number.map(CareInspectorateNumber::as_str))
+    .execute(&mut *connection)
+    .await
+    .map_err(|error| duplicate_or(error, id, number))?;
     Ok(())
 }
 
@@ -395,8 +405,8 @@ pub async fn load_providers(
     let providers: Vec<ProviderRow> = sqlx::query_as(
         "SELECT id, name, kind, care_inspectorate_number, service_types, localities, capacity, \
              holds_isfs, fee_kind, fee_flat_weekly, fee_percentage, fee_admin_hours_per_week, \
-             fee_admin_hourly_rate, contact_email, contact_phone, stewards, version, registered_at, \
-             updated_at \
+             fee_admin_hourly_rate, contact_email, contact_phone, stewards, care_service_status, \
+             combined_service_number, version, registered_at, updated_at \
          FROM provider WHERE id = ANY($1)",
     )
     .bind(&uuids)

@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use crate::domain::fee::{FeeFields, ManagementFeeKind};
 use crate::domain::{
-    AuthorityId, CareInspectorateNumber, Check, CheckKind, FrameworkMembership, FrameworkStatus,
-    Grade, GradeValue, KeyQuestion, ManagementFeePolicy, ProviderDetails, ProviderId, ProviderKind,
-    ProviderRecord, grade,
+    AuthorityId, CareInspectorateNumber, CareServiceStatus, Check, CheckKind, FrameworkMembership,
+    FrameworkStatus, Grade, GradeValue, KeyQuestion, ManagementFeePolicy, ProviderDetails,
+    ProviderId, ProviderKind, ProviderRecord, grade,
 };
 
 #[derive(Debug, sqlx::FromRow)]
@@ -34,6 +34,8 @@ pub(super) struct ProviderRow {
     pub contact_email: Option<String>,
     pub contact_phone: Option<String>,
     pub stewards: Vec<String>,
+    pub care_service_status: String,
+    pub combined_service_number: Option<String>,
     pub version: i64,
     pub registered_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -142,6 +144,18 @@ impl ProviderRow {
             self.fee_admin_hourly_rate,
         )
         .with_context(|| format!("stored provider {id} has an inconsistent management fee"))?;
+        let care_service_status = CareServiceStatus::from_name(&self.care_service_status)
+            .ok_or_else(|| {
+                anyhow!(
+                    "stored provider {id} has unknown care service status {:?}",
+                    self.care_service_status
+                )
+            })?;
+        let combined_service_number = self
+            .combined_service_number
+            .map(|number| CareInspectorateNumber::parse("combined_service_number", &number))
+            .transpose()
+            .with_context(|| format!("stored provider {id} has a malformed combined service"))?;
         let version = u64::try_from(self.version)
             .with_context(|| format!("stored provider {id} has a negative version"))?;
         let stewards = self
@@ -169,6 +183,8 @@ impl ProviderRow {
             checks,
             frameworks,
             stewards,
+            care_service_status,
+            combined_service_number,
             version,
             registered_at: self.registered_at,
             updated_at: self.updated_at,

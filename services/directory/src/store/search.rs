@@ -9,7 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::search::{Page, SearchFilters};
-use crate::domain::{FrameworkStatus, ProviderId};
+use crate::domain::{CareServiceStatus, FrameworkStatus, ProviderId};
 use crate::error::DirectoryError;
 
 /// The ids on `page` of the providers matching `filters`, in search order, and how many
@@ -18,7 +18,8 @@ use crate::error::DirectoryError;
 /// Relevance is PostgreSQL full-text rank of the search text over name, service types and
 /// localities (see `provider_search_document` in the migrations); text made only of words
 /// too common to index matches everything. Off framework matches providers that an
-/// authority marked so and those it has recorded nothing about.
+/// authority marked so and those it has recorded nothing about. Inactive Care Inspectorate
+/// services match only when the filters include them.
 pub async fn search(
     connection: &mut PgConnection,
     filters: &SearchFilters,
@@ -57,6 +58,7 @@ pub async fn search(
                          WHERE f.provider_id = p.id AND f.authority = $5::text AND f.status = $6::text) \
                    END) \
                AND ($7::boolean IS NULL OR p.holds_isfs = $7::boolean) \
+               AND ($11::boolean OR p.care_service_status <> $12::text) \
          ) \
          SELECT (SELECT count(*) FROM matches), \
                 ARRAY(SELECT id FROM matches \
@@ -73,6 +75,8 @@ pub async fn search(
     .bind(FrameworkStatus::OffFramework.name())
     .bind(limit)
     .bind(offset)
+    .bind(filters.include_inactive)
+    .bind(CareServiceStatus::Inactive.name())
     .fetch_one(&mut *connection)
     .await
     .operation("search providers")?;

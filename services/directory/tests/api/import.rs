@@ -10,7 +10,8 @@ use uuid::Uuid;
 
 use crate::support::*;
 
-fn service(line: u64, number: &str, name: &str) -> proto::CareInspectorateService {
+/// An active support service graded 5 and 4, inspected on 2025-02-11.
+pub fn service(line: u64, number: &str, name: &str) -> proto::CareInspectorateService {
     proto::CareInspectorateService {
         service_number: number.to_owned(),
         service_name: name.to_owned(),
@@ -26,10 +27,11 @@ fn service(line: u64, number: &str, name: &str) -> proto::CareInspectorateServic
             grade(KeyQuestion::Leadership, 4, "2025-02-11"),
         ],
         source_line: line,
+        ..proto::CareInspectorateService::default()
     }
 }
 
-async fn import(
+pub async fn import(
     app: &TestApp,
     services: Vec<proto::CareInspectorateService>,
 ) -> proto::ImportCareInspectorateServicesResponse {
@@ -43,7 +45,7 @@ async fn import(
         .into_inner()
 }
 
-async fn id_of(app: &TestApp, number: &str) -> String {
+pub async fn id_of(app: &TestApp, number: &str) -> String {
     let id: Uuid =
         sqlx::query_scalar("SELECT id FROM provider WHERE care_inspectorate_number = $1")
             .bind(number)

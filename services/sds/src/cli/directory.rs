@@ -3,7 +3,8 @@
 //! A command that returns one provider prints it as the JSON of the generated
 //! `sds.v1.Provider` (see [`output`](crate::cli::output) for the conventions); `search`
 //! prints a table, or with `--json` the `SearchProvidersResponse`. The import prints its
-//! progress on stderr and, last on stdout, the one-line JSON summary README documents.
+//! progress, rejections and notes on stderr and, last on stdout, the one-line JSON summary
+//! README documents.
 
 mod care_inspectorate;
 mod grades;
@@ -81,6 +82,9 @@ pub enum DirectoryCommand {
         framework_status: Option<domain::FrameworkStatus>,
         #[arg(long)]
         holds_isfs: Option<bool>,
+        /// Also find Care Inspectorate services listed as inactive (cancelled or not operating).
+        #[arg(long)]
+        include_inactive: bool,
         #[arg(long, default_value_t = 25)]
         page_size: u32,
         #[arg(long, default_value = "")]
@@ -256,6 +260,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
             framework_authority,
             framework_status,
             holds_isfs,
+            include_inactive,
             page_size,
             page_token,
             output,
@@ -273,6 +278,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                             status.wire_number()
                         }),
                     holds_isfs,
+                    include_inactive,
                     page: Some(PageRequest {
                         page_size,
                         page_token,
@@ -397,6 +403,7 @@ async fn import_care_inspectorate(args: &ClientArgs, file: &std::path::Path) -> 
         .progress_chars("=> "),
     );
     let (mut imported, mut updated, mut unchanged) = (0u64, 0u64, 0u64);
+    let mut notes: Vec<(u64, String)> = Vec::new();
     for batch in parsed.services.chunks(IMPORT_BATCH) {
         let response = client
             .import_care_inspectorate_services(ImportCareInspectorateServicesRequest { services: batch.to_vec() })
@@ -420,14 +427,20 @@ async fn import_care_inspectorate(args: &ClientArgs, file: &std::path::Path) -> 
                 .suspend(|| eprintln!("line {}: rejected: {}", rejection.line, rejection.reason));
             rejected.push((rejection.line, rejection.reason));
         }
+        for note in response.notes {
+            progress.suspend(|| eprintln!("line {}: note: {}", note.line, note.text));
+            notes.push((note.line, note.text));
+        }
         progress.inc(batch.len() as u64);
     }
     progress.finish_and_clear();
     rejected.sort();
+    notes.sort();
     eprintln!(
-        "{imported} new services registered; {} already known ({updated} changed, {unchanged} unchanged); {} rows rejected",
+        "{imported} new services registered; {} already known ({updated} changed, {unchanged} unchanged); {} rows rejected; {} notes",
         updated + unchanged,
-        rejected.len()
+        rejected.len(),
+        notes.len()
     );
     // "updated" counts every row that matched a known service number, changed or not, so
     // that imported + updated + rejected accounts for every row of the file.
@@ -435,6 +448,7 @@ async fn import_care_inspectorate(args: &ClientArgs, file: &std::path::Path) -> 
         "imported": imported,
         "updated": updated + unchanged,
         "rejected": rejected.iter().map(|(line, reason)| json!({"line": line, "reason": reason})).collect::<Vec<_>>(),
+        "notes": notes.iter().map(|(line, text)| json!({"line": line, "text": text})).collect::<Vec<_>>(),
     });
     println!("{summary}");
     Ok(())

@@ -3,6 +3,14 @@
 //! apply to a service, columns in any order (extra ones, such as the rolling yearly
 //! complaint columns, ignored).
 //!
+//! A service registered in combination with another (`Combined_Service_` "Yes", the
+//! partner's number in `CaseNumber_Combined`) may carry grades without a
+//! `Last_inspection_Date` of its own. Those grades are sent undated, with the service's
+//! `Publication_of_Latest_Grading` and the partner's `Last_inspection_Date` from the same
+//! file, for the directory to date (a file is sent in several batches, so only the reader
+//! sees the partner's row for sure). Grades without a date are still refused for any
+//! other service.
+//!
 //! Parsing is pure: it turns the file's bytes into rows ready to send and rejections with
 //! their line numbers. A file that is not that CSV at all is refused before anything is sent.
 
@@ -80,6 +88,7 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileError> {
 
     let mut parsed = ParsedFile::default();
     let mut first_line_of: HashMap<String, u64> = HashMap::new();
+    let mut inspected_on_of: HashMap<String, NaiveDate> = HashMap::new();
     for (index, record) in reader.records().enumerate() {
         let fallback_line = u64::try_from(index).unwrap_or(u64::MAX).saturating_add(2);
         let record = match record {
@@ -103,7 +112,7 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileError> {
             continue;
         }
         match columns.service_from(&record, line) {
-            Ok(service) => {
+            Ok((service, inspected_on)) => {
                 if let Some(first) = first_line_of.get(&service.service_number) {
                     parsed.rejected.push(Rejection {
                         line,
@@ -115,12 +124,36 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileError> {
                     continue;
                 }
                 first_line_of.insert(service.service_number.clone(), line);
+                if let Some(inspected_on) = inspected_on {
+                    inspected_on_of.insert(service.service_number.clone(), inspected_on);
+                }
                 parsed.services.push(service);
             }
             Err(reason) => parsed.rejected.push(Rejection { line, reason }),
         }
     }
+    for service in &mut parsed.services {
+        if has_undated_grades(service)
+            && let Some(partner_inspected_on) =
+                inspected_on_of.get(&service.combined_service_number)
+        {
+            service.partner_inspected_on = Some(date_message(*partner_inspected_on));
+        }
+    }
     Ok(parsed)
+}
+
+fn has_undated_grades(service: &CareInspectorateService) -> bool {
+    service
+        .grades
+        .iter()
+        .any(|grade| grade.inspected_on.is_none())
+}
+
+fn date_message(date: NaiveDate) -> Date {
+    Date {
+        iso: date.format("%Y-%m-%d").to_string(),
+    }
 }
 
 /// The datastore is published as Windows-1252; a file saved again as UTF-8 (with or
@@ -168,11 +201,12 @@ impl Columns {
             .unwrap_or("")
     }
 
+    /// The service on one row, and its `Last_inspection_Date`.
     fn service_from(
         &self,
         record: &csv::StringRecord,
         line: u64,
-    ) -> Result<CareInspectorateService, String> {
+    ) -> Result<(CareInspectorateService, Option<NaiveDate>), String> {
         let service_number = self.get(record, "CSNumber").to_ascii_uppercase();
         if service_number.is_empty() {
             return Err("CSNumber is missing".into());
@@ -199,6 +233,7 @@ impl Columns {
             },
         };
 
+        let combined_service_number = self.combined_partner(record)?;
         let inspected_on = match self.get(record, "Last_inspection_Date") {
             "" => None,
             raw => Some(parse_uk_date(raw).ok_or_else(|| {
@@ -216,21 +251,35 @@ impl Columns {
                 Ok(grade @ 1..=6) => grade,
                 _ => return Err(format!("{column} grade {raw:?} is outside 1-6")),
             };
-            let Some(inspected_on) = inspected_on else {
-                return Err(format!(
-                    "{column} has a grade but Last_inspection_Date is blank"
-                ));
+            let inspected_on = match inspected_on {
+                Some(inspected_on) => Some(date_message(inspected_on)),
+                // Graded together with its partner: the directory dates these grades.
+                None if !combined_service_number.is_empty() => None,
+                None => {
+                    return Err(format!(
+                        "{column} has a grade but Last_inspection_Date is blank"
+                    ));
+                }
             };
             grades.push(Grade {
                 key_question: key_question as i32,
                 grade,
-                inspected_on: Some(Date {
-                    iso: inspected_on.format("%Y-%m-%d").to_string(),
-                }),
+                inspected_on,
             });
         }
+        // Read only when it may date grades, so a stray value elsewhere rejects nothing.
+        let grades_published_on = if !grades.is_empty() && inspected_on.is_none() {
+            match self.get(record, "Publication_of_Latest_Grading") {
+                "" => None,
+                raw => Some(date_message(parse_uk_date(raw).ok_or_else(|| {
+                    format!("Publication_of_Latest_Grading {raw:?} is not a date; expected day/month/year such as 14/03/2024")
+                })?)),
+            }
+        } else {
+            None
+        };
 
-        Ok(CareInspectorateService {
+        let service = CareInspectorateService {
             service_number,
             service_name: service_name.to_owned(),
             service_type: self.get(record, "ServiceType").to_owned(),
@@ -242,7 +291,35 @@ impl Columns {
             service_status: self.get(record, "ServiceStatus").to_owned(),
             grades,
             source_line: line,
-        })
+            combined_service_number,
+            grades_published_on,
+            partner_inspected_on: None,
+        };
+        Ok((service, inspected_on))
+    }
+
+    /// The partner's service number when `Combined_Service_` says "Yes" (any case), empty
+    /// when it says "No" or is blank. A partner number on a row that is not combined is
+    /// refused rather than guessed about: one of the two columns is wrong.
+    fn combined_partner(&self, record: &csv::StringRecord) -> Result<String, String> {
+        let combined = self.get(record, "Combined_Service_");
+        let partner = self.get(record, "CaseNumber_Combined").to_ascii_uppercase();
+        match combined.to_ascii_lowercase().as_str() {
+            "yes" if partner.is_empty() => Err(
+                "Combined_Service_ is Yes but CaseNumber_Combined is blank; give the number of the service it is combined with".into(),
+            ),
+            "yes" if !is_service_number(&partner) => Err(format!(
+                "CaseNumber_Combined {partner:?} is not a service number; expected CS followed by 10 digits"
+            )),
+            "yes" => Ok(partner),
+            "no" | "" if partner.is_empty() => Ok(String::new()),
+            "no" | "" => Err(format!(
+                "CaseNumber_Combined is {partner} but Combined_Service_ is {combined:?}; a partner is given only when Combined_Service_ is Yes"
+            )),
+            _ => Err(format!(
+                "Combined_Service_ {combined:?} is not Yes, No or blank"
+            )),
+        }
     }
 }
 
@@ -261,138 +338,4 @@ fn parse_uk_date(raw: &str) -> Option<NaiveDate> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const HEADER: &str = "CSNumber,ServiceType,Subtype,ServiceName,ServiceProvider,Council_Area_Name,Client_group,Registered_Places,ServiceStatus,Last_inspection_Date,KQ_Support_Wellbeing,KQ_Care_and_Support_Planning,KQ_Setting,KQ_Staff_Team,KQ_Leadership,KQ_Care_Play_and_Learning,MinGrade,MaxGrade,Complaints_upheld_2324";
-
-    fn file(rows: &[&str]) -> Vec<u8> {
-        let mut text = String::from(HEADER);
-        for row in rows {
-            text.push_str("\r\n");
-            text.push_str(row);
-        }
-        text.push_str("\r\n");
-        encoding_rs::WINDOWS_1252.encode(&text).0.into_owned()
-    }
-
-    #[test]
-    fn a_windows_1252_row_with_blank_key_questions_becomes_a_service_with_its_grades() {
-        let bytes = file(&[
-            "CS2004071234,Support Service,Care at Home,\"Café Connect, Banchory\",Deeside Ltd,Aberdeenshire,Older people,,Active,14/03/2024,5,4,,5,4,,4,5,0",
-        ]);
-        assert!(
-            std::str::from_utf8(&bytes).is_err(),
-            "the fixture must really be Windows-1252"
-        );
-        let parsed = parse(&bytes).unwrap();
-        assert_eq!(parsed.rejected, vec![]);
-        let service = &parsed.services[0];
-        assert_eq!(service.service_number, "CS2004071234");
-        assert_eq!(service.service_name, "Café Connect, Banchory");
-        assert_eq!(service.registered_places, None);
-        assert_eq!(service.source_line, 2);
-        let grades: Vec<(i32, u32, &str)> = service
-            .grades
-            .iter()
-            .map(|grade| {
-                (
-                    grade.key_question,
-                    grade.grade,
-                    grade.inspected_on.as_ref().unwrap().iso.as_str(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            grades,
-            vec![
-                (KeyQuestion::SupportWellbeing as i32, 5, "2024-03-14"),
-                (KeyQuestion::CareAndSupportPlanning as i32, 4, "2024-03-14"),
-                (KeyQuestion::StaffTeam as i32, 5, "2024-03-14"),
-                (KeyQuestion::Leadership as i32, 4, "2024-03-14"),
-            ]
-        );
-    }
-
-    #[test]
-    fn columns_are_found_by_name_in_any_order() {
-        let text = "Town,Last_inspection_Date,KQ_Leadership,Council_Area_Name,ServiceType,ServiceName,CSNumber\nElgin,01/02/2025,6,Moray,Care Home Service,Elgin House,CS2010123456\n";
-        let parsed = parse(text.as_bytes()).unwrap();
-        assert_eq!(parsed.services.len(), 1);
-        assert_eq!(parsed.services[0].council_area, "Moray");
-        assert_eq!(parsed.services[0].grades[0].grade, 6);
-    }
-
-    #[test]
-    fn bad_rows_are_rejected_with_their_line_and_reason_and_the_rest_kept() {
-        let bytes = file(&[
-            ",Support Service,,No Number,X,Moray,,,Active,01/01/2024,5,,,,,,5,5,0",
-            "CS2004071235,Support Service,,Seven,X,Moray,,,Active,01/01/2024,7,,,,,,7,7,0",
-            "CS2004071236,Support Service,,Bad Date,X,Moray,,,Active,31/02/2024,5,,,,,,5,5,0",
-            "CS2004071237,Care Home Service,,Good,X,Moray,,40,Active,01/01/2024,5,5,5,5,5,,5,5,0",
-            "CS2004071238,Care Home Service,,Minus,X,Moray,,-4,Active,01/01/2024,5,5,5,5,5,,5,5,0",
-            "CS2004071237,Care Home Service,,Twice,X,Moray,,40,Active,01/01/2024,5,5,5,5,5,,5,5,0",
-        ]);
-        let parsed = parse(&bytes).unwrap();
-        assert_eq!(parsed.services.len(), 1);
-        assert_eq!(parsed.services[0].registered_places, Some(40));
-        let lines: Vec<u64> = parsed
-            .rejected
-            .iter()
-            .map(|rejection| rejection.line)
-            .collect();
-        assert_eq!(lines, vec![2, 3, 4, 6, 7]);
-        assert_eq!(parsed.rejected[0].reason, "CSNumber is missing");
-        assert_eq!(
-            parsed.rejected[1].reason,
-            "KQ_Support_Wellbeing grade \"7\" is outside 1-6"
-        );
-        assert!(
-            parsed.rejected[2]
-                .reason
-                .contains("Last_inspection_Date \"31/02/2024\" is not a date")
-        );
-        assert!(
-            parsed.rejected[3]
-                .reason
-                .contains("Registered_Places \"-4\"")
-        );
-        assert_eq!(
-            parsed.rejected[4].reason,
-            "CSNumber CS2004071237 appears again (first at line 5)"
-        );
-    }
-
-    #[test]
-    fn a_file_that_is_not_the_datastore_csv_is_refused_whole() {
-        assert_eq!(parse(b"").unwrap_err(), FileError::Empty);
-        let error = parse(b"name,email\nAnn,ann@example.org\n").unwrap_err();
-        assert!(
-            matches!(error, FileError::MissingColumns { ref missing } if missing == "CSNumber, ServiceName, ServiceType, Council_Area_Name")
-        );
-        let png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00";
-        assert!(matches!(
-            parse(png).unwrap_err(),
-            FileError::MissingColumns { .. }
-        ));
-    }
-
-    #[test]
-    fn a_utf8_file_with_a_byte_order_mark_is_read_as_utf8() {
-        let text = "\u{feff}CSNumber,ServiceName,ServiceType,Council_Area_Name\nCS2004071234,Café Ltd,Support Service,Highland\n";
-        let parsed = parse(text.as_bytes()).unwrap();
-        assert_eq!(parsed.services[0].service_name, "Café Ltd");
-    }
-
-    #[test]
-    fn the_sample_file_shipped_for_deploy_local_parses_cleanly() {
-        let bytes = std::fs::read(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../deploy/local/sample/care-inspectorate-sample.csv"
-        ))
-        .unwrap();
-        let parsed = parse(&bytes).unwrap();
-        assert_eq!(parsed.rejected, vec![]);
-        assert!(parsed.services.len() >= 10);
-    }
-}
+mod tests;
