@@ -2,6 +2,7 @@
 //! bearer-JWT authentication, the mapping of errors to gRPC status, and the database pool.
 
 pub mod auth;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod server;
 pub mod telemetry;
 
 pub use auth::{Authenticator, Principal, TokenIssuer};
+pub use clock::{Clock, ManualClock};
 pub use config::PlatformConfig;
 pub use error::{ApiError, StoreContext, StoreError};
 pub use sds_vocabulary::{AuthorityId, OrgKind, Role};

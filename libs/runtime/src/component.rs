@@ -12,19 +12,21 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use sds_events::{ConsumerConfig, EventHandler};
 use sds_platform::server::ServiceSet;
-use sds_platform::{Authenticator, PlatformConfig};
+use sds_platform::{Authenticator, Clock, PlatformConfig};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use tokio_util::sync::CancellationToken;
 
 /// What a service's parts are built from: its own pool (working in its schema), the
-/// process's token verifier, JetStream and configuration.
+/// process's token verifier, JetStream, configuration and clock (the one "today" every
+/// service shares).
 #[derive(Debug, Clone)]
 pub struct Context {
     pub pool: PgPool,
     pub authenticator: Authenticator,
     pub jetstream: async_nats::jetstream::Context,
     pub config: Arc<PlatformConfig>,
+    pub clock: Clock,
 }
 
 type GrpcFactory = Box<dyn Fn(&Context, ServiceSet) -> ServiceSet + Send + Sync>;

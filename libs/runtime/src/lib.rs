@@ -16,5 +16,5 @@ mod component;
 mod process;
 
 pub use component::{Component, Context};
-pub use process::{Process, build, migrate, select};
+pub use process::{Process, build, build_with_clock, migrate, select};
 pub use tokio_util::sync::CancellationToken;

@@ -10,7 +10,7 @@ use futures::FutureExt as _;
 use sds_events::{Relay, RelayConfig, Retention};
 use sds_platform::config::DEFAULT_CONNECTIONS_PER_SERVICE;
 use sds_platform::server::{GrpcServer, ServerLimits, ServiceSet};
-use sds_platform::{Authenticator, PlatformConfig, db};
+use sds_platform::{Authenticator, Clock, PlatformConfig, db};
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -155,6 +155,18 @@ impl std::fmt::Debug for Process {
 /// Connects to PostgreSQL and NATS, migrates every component and binds the gRPC listener
 /// (port 0 picks a free one). Nothing runs until [`Process::run`].
 pub async fn build(config: PlatformConfig, components: Vec<Component>) -> anyhow::Result<Process> {
+    build_with_clock(config, components, Clock::system()).await
+}
+
+/// [`build`] with a clock of the caller's (a test's or a simulation's [`ManualClock`],
+/// say): every service in the process reads "today" from it.
+///
+/// [`ManualClock`]: sds_platform::ManualClock
+pub async fn build_with_clock(
+    config: PlatformConfig,
+    components: Vec<Component>,
+    clock: Clock,
+) -> anyhow::Result<Process> {
     ensure_distinct(&components)?;
     let config = Arc::new(config);
     let authenticator =
@@ -180,6 +192,7 @@ pub async fn build(config: PlatformConfig, components: Vec<Component>) -> anyhow
             authenticator: authenticator.clone(),
             jetstream: jetstream.clone(),
             config: Arc::clone(&config),
+            clock: clock.clone(),
         };
         let added_before = services.names().len();
         for add in &component.grpc {

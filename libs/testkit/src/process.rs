@@ -33,6 +33,8 @@ pub struct TestSettings {
     pub database_url: Option<String>,
     /// Further `SDS_*` settings, as environment variables would give them.
     pub environment: Vec<(&'static str, String)>,
+    /// The clock every service reads "today" from; the system's when `None`.
+    pub clock: Option<sds_platform::Clock>,
 }
 
 impl TestProcess {
@@ -66,7 +68,8 @@ impl TestProcess {
         environment.extend(settings.environment.iter().cloned());
         let config = PlatformConfig::from_lookup(|name| environment.get(name).cloned())
             .unwrap_or_else(|error| panic!("test configuration: {error}"));
-        let process = sds_runtime::build(config, components)
+        let clock = settings.clock.clone().unwrap_or_default();
+        let process = sds_runtime::build_with_clock(config, components, clock)
             .await
             .unwrap_or_else(|error| panic!("build the test process: {error:#}"));
         let addr = process.local_addr();

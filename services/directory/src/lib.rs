@@ -33,7 +33,7 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub fn component() -> Component {
     Component::new(NAME, SCHEMA, &MIGRATOR).grpc(|context, services| {
         services.add(DirectoryServiceServer::with_interceptor(
-            DirectoryApi::new(context.pool.clone()),
+            DirectoryApi::new(context.pool.clone(), context.clock.clone()),
             context.authenticator.clone(),
         ))
     })

@@ -15,7 +15,7 @@ use crate::error::DirectoryError;
 use crate::{events, store};
 
 use super::convert::{date_field, grade_message};
-use super::{DirectoryApi, loaded, today};
+use super::{DirectoryApi, loaded};
 
 #[derive(Debug)]
 pub struct WithdrawGrades {
@@ -68,7 +68,7 @@ impl DirectoryApi {
             withdrawal,
             expected_version,
         } = request;
-        let today = today();
+        let today = self.today();
         let mut transaction = self.pool.begin().await?;
         let current_version = store::lock_provider(&mut transaction, id)
             .await?

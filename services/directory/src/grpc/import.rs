@@ -39,7 +39,7 @@ impl DirectoryApi {
             );
             return Err(Invalid::new("services", problem).into());
         }
-        let today = super::today();
+        let today = self.today();
         let mut rejections = Vec::new();
         let mut rows = Vec::with_capacity(services.len());
         for raw in services {

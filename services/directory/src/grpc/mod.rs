@@ -8,8 +8,8 @@ mod grades;
 mod import;
 mod register;
 
-use chrono::{NaiveDate, Utc};
-use sds_platform::Principal;
+use chrono::NaiveDate;
+use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
 use sds_proto::v1::directory_service_server::DirectoryService;
 use sqlx::PgPool;
@@ -30,11 +30,18 @@ use convert::provider_message;
 #[derive(Debug, Clone)]
 pub struct DirectoryApi {
     pool: PgPool,
+    clock: Clock,
 }
 
 impl DirectoryApi {
-    pub fn new(pool: PgPool) -> DirectoryApi {
-        DirectoryApi { pool }
+    pub fn new(pool: PgPool, clock: Clock) -> DirectoryApi {
+        DirectoryApi { pool, clock }
+    }
+
+    /// Today in Scotland, the date check statuses are worked out for and grades and checks
+    /// may not be dated after.
+    fn today(&self) -> NaiveDate {
+        self.clock.today()
     }
 
     /// Applies one change to an existing provider: lock it, check the expected version,
@@ -47,7 +54,7 @@ impl DirectoryApi {
         expected_version: Option<u64>,
         change: ProviderChange,
     ) -> Result<proto::Provider, DirectoryError> {
-        let today = today();
+        let today = self.today();
         let mut transaction = self.pool.begin().await?;
         let current_version = store::lock_provider(&mut transaction, id)
             .await?
@@ -119,7 +126,7 @@ impl DirectoryApi {
         let mut connection = self.pool.acquire().await?;
         let (total_matches, ids) = store::search(&mut connection, &filters, page).await?;
         let records = store::load_providers(&mut connection, &ids).await?;
-        let today = today();
+        let today = self.today();
         Ok(proto::SearchProvidersResponse {
             providers: records
                 .iter()
@@ -190,7 +197,7 @@ impl DirectoryService for DirectoryApi {
         let id = convert::provider_to_get(request.get_ref()).map_err(DirectoryError::from)?;
         let mut connection = self.pool.acquire().await.map_err(DirectoryError::from)?;
         let record = loaded(store::load_provider(&mut connection, id).await?, id)?;
-        Ok(Response::new(shown_to(&principal, &record, today())))
+        Ok(Response::new(shown_to(&principal, &record, self.today())))
     }
 
     async fn search_providers(
@@ -215,7 +222,7 @@ impl DirectoryService for DirectoryApi {
         access::ensure_may_record_check(&principal, recording.provider_id)?;
         recording
             .check
-            .ensure_made_by(today())
+            .ensure_made_by(self.today())
             .map_err(|invalid| DirectoryError::from(invalid.within("check")))?;
         let change = ProviderChange::Check(recording.check);
         let provider = self
@@ -232,7 +239,7 @@ impl DirectoryService for DirectoryApi {
         let recording =
             convert::RecordGrades::try_from(request.into_inner()).map_err(DirectoryError::from)?;
         access::ensure_may_record_grades(&principal)?;
-        grade::ensure_inspected_by("grades", &recording.grades, today())
+        grade::ensure_inspected_by("grades", &recording.grades, self.today())
             .map_err(DirectoryError::from)?;
         let change = ProviderChange::Grades(recording.grades);
         let provider = self
@@ -310,12 +317,6 @@ impl DirectoryService for DirectoryApi {
             self.import_batch(&principal, services).await?,
         ))
     }
-}
-
-/// Today in UTC, the date that check statuses are worked out for. Scotland is at most
-/// an hour ahead of UTC, so a status may turn an hour late; nothing depends on it sooner.
-fn today() -> NaiveDate {
-    Utc::now().date_naive()
 }
 
 /// A provider as `principal` may see it: a personal assistant's contact details only for

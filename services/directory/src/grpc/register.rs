@@ -15,7 +15,7 @@ use crate::error::DirectoryError;
 use crate::{events, store};
 
 use super::convert::{details_message, required_details};
-use super::{DirectoryApi, loaded, shown_to, today};
+use super::{DirectoryApi, loaded, shown_to};
 
 #[derive(Debug)]
 pub struct Registration {
@@ -51,7 +51,7 @@ impl DirectoryApi {
             Registrant::Itself(id) => id,
             Registrant::OnBehalf => ProviderId::generate(),
         };
-        let today = today();
+        let today = self.today();
         let mut transaction = self.pool.begin().await?;
         if let Some(request_id) = &request_id {
             // The validated details, so that a retry spelt differently on the wire (spaces

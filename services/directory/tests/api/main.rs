@@ -8,6 +8,7 @@ mod audit;
 mod authentication;
 mod care_inspectorate_number;
 mod checks;
+mod clock;
 mod combined;
 mod framework;
 mod get;

@@ -7,7 +7,7 @@ use sds_directory::domain::ChangeName;
 use sds_platform::{AuthorityId, OrgKind, Principal, Role};
 use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_proto::v1::{self as proto, Event};
-use sds_testkit::{TestProcess, authority_staff, bearer, provider_org, token_for};
+use sds_testkit::{TestProcess, TestSettings, authority_staff, bearer, provider_org, token_for};
 use sds_vocabulary::NamedEnum as _;
 use sds_vocabulary::named_enum::WireEnum as _;
 use sqlx::PgPool;
@@ -26,7 +26,20 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        let process = TestProcess::start(vec![sds_directory::component()]).await;
+        Self::spawn_with(TestSettings::default()).await
+    }
+
+    /// The directory reading "today" from `clock` (a test's [`sds_platform::ManualClock`]).
+    pub async fn spawn_with_clock(clock: sds_platform::Clock) -> TestApp {
+        Self::spawn_with(TestSettings {
+            clock: Some(clock),
+            ..TestSettings::default()
+        })
+        .await
+    }
+
+    async fn spawn_with(settings: TestSettings) -> TestApp {
+        let process = TestProcess::start_with(vec![sds_directory::component()], settings).await;
         let client = DirectoryServiceClient::new(process.channel().await);
         TestApp {
             pool: process.pool(SCHEMA),
