@@ -46,6 +46,21 @@ pub struct ServerConfig {
     /// `SDS_REFLECTION`: `on` (the default, for local use) or `off` (production): whether
     /// the server describes its services through gRPC reflection.
     pub reflection: bool,
+    /// `SDS_HANDSHAKE_TIMEOUT_SECONDS`: a connection that has not sent the HTTP/2 client
+    /// preface this long after it was accepted is closed.
+    pub handshake_timeout: Duration,
+    /// `SDS_KEEPALIVE_INTERVAL_SECONDS`: after this long without hearing from a client the
+    /// server pings it.
+    pub keepalive_interval: Duration,
+    /// `SDS_KEEPALIVE_TIMEOUT_SECONDS`: a connection whose ping is not answered within this
+    /// is closed.
+    pub keepalive_timeout: Duration,
+    /// `SDS_MAX_STREAMS_PER_CONNECTION`: concurrent HTTP/2 streams (calls) one connection
+    /// may have open, advertised to the client in the connection's settings.
+    pub max_streams_per_connection: u32,
+    /// `SDS_MAX_CONNECTIONS`: connections open at once, handshaking ones included; more
+    /// are closed as soon as they are accepted.
+    pub max_connections: usize,
 }
 
 /// How events are relayed, consumed and pruned.
@@ -82,6 +97,9 @@ pub const INBOX_RETENTION_MARGIN: Duration = Duration::from_secs(24 * 3600);
 pub const EVENTS_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
 
 const HOUR: u64 = 3600;
+
+/// The most streams HTTP/2 lets a peer advertise (a 31-bit setting).
+pub const MAX_HTTP2_STREAMS: u32 = (1 << 31) - 1;
 
 /// Token verification: HS256 with a shared secret for local use, RS256 public keys for
 /// production (when `SDS_JWT_PUBLIC_KEYS_FILE` is set it wins).
@@ -218,6 +236,24 @@ impl PlatformConfig {
                     });
                 }
             },
+            handshake_timeout: seconds("SDS_HANDSHAKE_TIMEOUT_SECONDS", "10")?,
+            keepalive_interval: seconds("SDS_KEEPALIVE_INTERVAL_SECONDS", "60")?,
+            keepalive_timeout: seconds("SDS_KEEPALIVE_TIMEOUT_SECONDS", "20")?,
+            max_streams_per_connection: {
+                let streams = positive("SDS_MAX_STREAMS_PER_CONNECTION", "100", "streams")?;
+                match u32::try_from(streams) {
+                    Ok(streams) if streams <= MAX_HTTP2_STREAMS => streams,
+                    _ => {
+                        return Err(ConfigError {
+                            variable: "SDS_MAX_STREAMS_PER_CONNECTION",
+                            problem: format!(
+                                "is {streams}; HTTP/2 allows at most {MAX_HTTP2_STREAMS}"
+                            ),
+                        });
+                    }
+                }
+            },
+            max_connections: count("SDS_MAX_CONNECTIONS", "512", "connections")?,
         };
         let inbox_retention = hours("SDS_INBOX_RETENTION_HOURS", "1080")?;
         if inbox_retention < EVENTS_MAX_AGE + INBOX_RETENTION_MARGIN {
@@ -339,6 +375,39 @@ mod tests {
             Duration::from_secs(744 * 3600)
         );
         assert!(config_from(&[("SDS_RELAY_BATCH_SIZE", "0")]).is_err());
+    }
+
+    #[test]
+    fn connection_limits_default_to_safe_values_and_refuse_zero_or_too_many() {
+        let server = config_from(&[]).unwrap().server;
+        assert_eq!(server.handshake_timeout, Duration::from_secs(10));
+        assert_eq!(server.keepalive_interval, Duration::from_secs(60));
+        assert_eq!(server.keepalive_timeout, Duration::from_secs(20));
+        assert_eq!(server.max_streams_per_connection, 100);
+        assert_eq!(server.max_connections, 512);
+        for variable in [
+            "SDS_HANDSHAKE_TIMEOUT_SECONDS",
+            "SDS_KEEPALIVE_INTERVAL_SECONDS",
+            "SDS_KEEPALIVE_TIMEOUT_SECONDS",
+            "SDS_MAX_STREAMS_PER_CONNECTION",
+            "SDS_MAX_CONNECTIONS",
+        ] {
+            let error = config_from(&[(variable, "0")]).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!("{variable}: is 0; it must be at least 1")
+            );
+        }
+        let error = config_from(&[("SDS_MAX_CONNECTIONS", "lots")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SDS_MAX_CONNECTIONS: \"lots\" is not a whole number of connections"
+        );
+        let error = config_from(&[("SDS_MAX_STREAMS_PER_CONNECTION", "2147483648")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SDS_MAX_STREAMS_PER_CONNECTION: is 2147483648; HTTP/2 allows at most 2147483647"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod config;
+mod connections;
 pub mod db;
 pub mod error;
 pub mod server;

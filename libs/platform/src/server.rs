@@ -15,7 +15,12 @@
 //!   `CANCELLED` ("Timeout expired"), not left hanging; a client's own shorter `grpc-timeout`
 //!   wins;
 //! - at most [`ServerLimits::max_concurrent_requests`] requests are being handled at once,
-//!   across all connections; the rest wait for a slot.
+//!   across all connections; the rest wait for a slot;
+//! - no connection holds the server's resources without talking HTTP/2: at most
+//!   [`ServerLimits::max_connections`] are open at once, one that has not sent its HTTP/2
+//!   preface within [`ServerLimits::handshake_timeout`] is closed (see
+//!   `crate::connections`), one that stops answering keep-alive pings is closed, and each
+//!   may have at most [`ServerLimits::max_streams_per_connection`] calls open at once.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -25,12 +30,13 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use futures::future::BoxFuture;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::Code;
 use tonic::server::NamedService;
 use tonic::service::RoutesBuilder;
 use tonic_health::ServingStatus;
 use tracing::Instrument as _;
+
+use crate::connections::{ConnectionGate, GateLimits};
 
 /// The services one process offers, with their names for the health service.
 #[derive(Default)]
@@ -88,14 +94,32 @@ pub struct ServerLimits {
     /// is what bounds it. A slot is held until the response starts, so an open stream (a
     /// health watch) does not keep one.
     pub max_concurrent_requests: usize,
+    /// How long a new connection has to send the HTTP/2 client preface before it is closed.
+    pub handshake_timeout: Duration,
+    /// After this long without hearing from a client, the server pings it...
+    pub keepalive_interval: Duration,
+    /// ...and closes the connection when the ping is not answered within this.
+    pub keepalive_timeout: Duration,
+    /// Calls (HTTP/2 streams) one connection may have open at once; advertised to the
+    /// client in the server's settings, and a stream beyond it is refused.
+    pub max_streams_per_connection: u32,
+    /// Connections open at once (at least 1), handshaking ones included. A connection
+    /// beyond it is closed as soon as it is accepted. Each takes a file descriptor.
+    pub max_connections: usize,
 }
 
 impl Default for ServerLimits {
-    /// 30 s per request, 256 at once.
+    /// 30 s per request, 256 at once; 10 s to handshake, a ping after 60 s of silence
+    /// answered within 20 s, 100 calls per connection and 512 connections.
     fn default() -> Self {
         Self {
             request_timeout: Duration::from_secs(30),
             max_concurrent_requests: 256,
+            handshake_timeout: Duration::from_secs(10),
+            keepalive_interval: Duration::from_secs(60),
+            keepalive_timeout: Duration::from_secs(20),
+            max_streams_per_connection: 100,
+            max_connections: 512,
         }
     }
 }
@@ -200,6 +224,11 @@ impl GrpcServer {
         let ServerLimits {
             request_timeout,
             max_concurrent_requests,
+            handshake_timeout,
+            keepalive_interval,
+            keepalive_timeout,
+            max_streams_per_connection,
+            max_connections,
         } = self.limits;
         // Outermost first: wait for a slot, then open the span. tonic puts its timeout
         // outside both, so a request that times out is dropped inside its span.
@@ -210,16 +239,36 @@ impl GrpcServer {
             .layer(RpcSpanLayer { request_timeout })
             .into_inner();
         let (stop_accepting, stop_signal) = tokio::sync::oneshot::channel::<()>();
+        let incoming = ConnectionGate::new(
+            self.listener,
+            GateLimits {
+                max_connections,
+                handshake_timeout,
+            },
+        );
         let server = tonic::transport::Server::builder()
             .timeout(request_timeout)
+            .http2_keepalive_interval(Some(keepalive_interval))
+            .http2_keepalive_timeout(Some(keepalive_timeout))
+            .max_concurrent_streams(max_streams_per_connection)
             .layer(per_request)
             .add_routes(routes.routes())
-            .serve_with_incoming_shutdown(TcpListenerStream::new(self.listener), async {
+            .serve_with_incoming_shutdown(incoming, async {
                 let _ = stop_signal.await;
             });
         tokio::pin!(server);
 
-        tracing::info!(addr = %self.local_addr, services = ?names, timeout = ?request_timeout, max_concurrent_requests, "serving gRPC");
+        tracing::info!(
+            addr = %self.local_addr,
+            services = ?names,
+            timeout = ?request_timeout,
+            max_concurrent_requests,
+            max_connections,
+            max_streams_per_connection,
+            handshake_timeout = ?handshake_timeout,
+            keepalive = ?keepalive_interval,
+            "serving gRPC"
+        );
         tokio::select! {
             result = &mut server => return result.context("gRPC server failed"),
             () = shutdown => {}

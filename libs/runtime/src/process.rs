@@ -193,6 +193,11 @@ pub async fn build(config: PlatformConfig, components: Vec<Component>) -> anyhow
         .with_limits(ServerLimits {
             request_timeout: config.server.request_timeout,
             max_concurrent_requests: config.server.max_concurrent_requests,
+            handshake_timeout: config.server.handshake_timeout,
+            keepalive_interval: config.server.keepalive_interval,
+            keepalive_timeout: config.server.keepalive_timeout,
+            max_streams_per_connection: config.server.max_streams_per_connection,
+            max_connections: config.server.max_connections,
         })
         .with_reflection(config.server.reflection);
     Ok(Process {
