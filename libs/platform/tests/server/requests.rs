@@ -13,7 +13,7 @@ use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 
-use crate::support::{NeverAnswers, Serving, wait_for_an_answer};
+use crate::support::{NeverAnswers, RawBytes, Serving, wait_for_an_answer};
 
 #[tokio::test]
 async fn shutdown_turns_health_to_not_serving_and_respects_the_drain_deadline() {
@@ -200,52 +200,6 @@ async fn reflection_is_served_unless_configuration_turns_it_off() {
     assert_ne!(ask_for_reflection(on).await, tonic::Code::Unimplemented);
     let (off, _stop_off) = serve_with_reflection(false).await;
     assert_eq!(ask_for_reflection(off).await, tonic::Code::Unimplemented);
-}
-
-/// Sends request bodies as they are, byte for byte, as a broken or hostile client would.
-#[derive(Debug, Clone, Default)]
-struct RawBytes;
-
-impl tonic::codec::Codec for RawBytes {
-    type Encode = Vec<u8>;
-    type Decode = Vec<u8>;
-    type Encoder = RawBytes;
-    type Decoder = RawBytes;
-
-    fn encoder(&mut self) -> Self::Encoder {
-        RawBytes
-    }
-
-    fn decoder(&mut self) -> Self::Decoder {
-        RawBytes
-    }
-}
-
-impl tonic::codec::Encoder for RawBytes {
-    type Item = Vec<u8>;
-    type Error = tonic::Status;
-
-    fn encode(
-        &mut self,
-        item: Vec<u8>,
-        buffer: &mut tonic::codec::EncodeBuf<'_>,
-    ) -> Result<(), tonic::Status> {
-        bytes::BufMut::put_slice(buffer, &item);
-        Ok(())
-    }
-}
-
-impl tonic::codec::Decoder for RawBytes {
-    type Item = Vec<u8>;
-    type Error = tonic::Status;
-
-    fn decode(
-        &mut self,
-        buffer: &mut tonic::codec::DecodeBuf<'_>,
-    ) -> Result<Option<Vec<u8>>, tonic::Status> {
-        let length = bytes::Buf::remaining(buffer);
-        Ok(Some(bytes::Buf::copy_to_bytes(buffer, length).to_vec()))
-    }
 }
 
 async fn health_check_with_body(channel: Channel, body: Vec<u8>) -> tonic::Status {

@@ -1,5 +1,6 @@
-//! What the server tests share: a service that never answers, a server started on a free
-//! port with given limits, and a way to stop it.
+//! What the server tests share: a service that never answers, a codec that sends and
+//! receives bytes as they are, a server started on a free port with given limits, and a
+//! way to stop it.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -89,5 +90,51 @@ impl Serving {
     pub async fn stop(self) {
         let _ = self.stop.send(());
         self.task.await.unwrap().unwrap();
+    }
+}
+
+/// Sends request bodies as they are, byte for byte, as a broken or hostile client would.
+#[derive(Debug, Clone, Default)]
+pub struct RawBytes;
+
+impl tonic::codec::Codec for RawBytes {
+    type Encode = Vec<u8>;
+    type Decode = Vec<u8>;
+    type Encoder = RawBytes;
+    type Decoder = RawBytes;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        RawBytes
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        RawBytes
+    }
+}
+
+impl tonic::codec::Encoder for RawBytes {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn encode(
+        &mut self,
+        item: Vec<u8>,
+        buffer: &mut tonic::codec::EncodeBuf<'_>,
+    ) -> Result<(), tonic::Status> {
+        bytes::BufMut::put_slice(buffer, &item);
+        Ok(())
+    }
+}
+
+impl tonic::codec::Decoder for RawBytes {
+    type Item = Vec<u8>;
+    type Error = tonic::Status;
+
+    fn decode(
+        &mut self,
+        buffer: &mut tonic::codec::DecodeBuf<'_>,
+    ) -> Result<Option<Vec<u8>>, tonic::Status> {
+        let length = bytes::Buf::remaining(buffer);
+        Ok(Some(bytes::Buf::copy_to_bytes(buffer, length).to_vec()))
     }
 }
