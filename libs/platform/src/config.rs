@@ -83,6 +83,10 @@ pub struct EventsConfig {
     pub inbox_retention: Duration,
     /// `SDS_PRUNE_INTERVAL_SECONDS`: how often published and handled rows are pruned.
     pub prune_interval: Duration,
+    /// `SDS_EVENTS_DUPLICATE_WINDOW_SECONDS`: how long the events stream remembers a
+    /// message id and drops a second publish of it: the longest a relay may be away between
+    /// publishing a batch and marking it published without the stream keeping a duplicate.
+    pub duplicate_window: Duration,
 }
 
 /// A service's share of the connection budget when `SDS_DB_MAX_CONNECTIONS` is not set.
@@ -91,6 +95,11 @@ pub const DEFAULT_CONNECTIONS_PER_SERVICE: u32 = 10;
 /// How much longer than the stream the inbox must remember handled events: a delivery may
 /// still be in flight (ack wait, retries) and clocks differ.
 pub const INBOX_RETENTION_MARGIN: Duration = Duration::from_secs(24 * 3600);
+
+/// How long the events stream remembers a message id by default (an hour): a relay that
+/// dies between publishing and marking and comes back within it publishes no duplicate.
+/// Each id remembered costs the NATS server memory (see README, Operations).
+pub const DEFAULT_DUPLICATE_WINDOW: Duration = Duration::from_secs(3600);
 
 /// How long the events stream keeps a message. A consumer (re)created on the stream is
 /// delivered all of it, so the inbox must remember handled events for longer.
@@ -267,6 +276,18 @@ impl PlatformConfig {
                 ),
             });
         }
+        let duplicate_window = seconds("SDS_EVENTS_DUPLICATE_WINDOW_SECONDS", "3600")?;
+        // JetStream refuses a window longer than the stream keeps its messages.
+        if duplicate_window > EVENTS_MAX_AGE {
+            return Err(ConfigError {
+                variable: "SDS_EVENTS_DUPLICATE_WINDOW_SECONDS",
+                problem: format!(
+                    "is {} seconds; it may be at most {} (the 30 days the events stream keeps an event)",
+                    duplicate_window.as_secs(),
+                    EVENTS_MAX_AGE.as_secs()
+                ),
+            });
+        }
         let events = EventsConfig {
             relay_batch_size: count("SDS_RELAY_BATCH_SIZE", "500", "rows")?,
             relay_poll_interval: Duration::from_millis(positive(
@@ -284,6 +305,7 @@ impl PlatformConfig {
             outbox_retention: hours("SDS_OUTBOX_RETENTION_HOURS", "168")?,
             inbox_retention,
             prune_interval: seconds("SDS_PRUNE_INTERVAL_SECONDS", "3600")?,
+            duplicate_window,
         };
 
         Ok(Self {
@@ -408,6 +430,21 @@ mod tests {
             error.to_string(),
             "SDS_MAX_STREAMS_PER_CONNECTION: is 2147483648; HTTP/2 allows at most 2147483647"
         );
+    }
+
+    #[test]
+    fn the_duplicate_window_defaults_to_an_hour_and_may_not_outlast_the_stream() {
+        let config = config_from(&[]).unwrap();
+        assert_eq!(config.events.duplicate_window, DEFAULT_DUPLICATE_WINDOW);
+        assert_eq!(DEFAULT_DUPLICATE_WINDOW, Duration::from_secs(3600));
+        let config = config_from(&[("SDS_EVENTS_DUPLICATE_WINDOW_SECONDS", "120")]).unwrap();
+        assert_eq!(config.events.duplicate_window, Duration::from_secs(120));
+        let error = config_from(&[("SDS_EVENTS_DUPLICATE_WINDOW_SECONDS", "2592001")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SDS_EVENTS_DUPLICATE_WINDOW_SECONDS: is 2592001 seconds; it may be at most 2592000 (the 30 days the events stream keeps an event)"
+        );
+        assert!(config_from(&[("SDS_EVENTS_DUPLICATE_WINDOW_SECONDS", "0")]).is_err());
     }
 
     #[test]

@@ -404,6 +404,7 @@ fn spawn_relay(
         batch_size: events.relay_batch_size,
         poll_interval: events.relay_poll_interval,
         stop_timeout: events.stop_timeout,
+        duplicate_window: events.duplicate_window,
         ..RelayConfig::default()
     };
     let relay = Relay::new(
