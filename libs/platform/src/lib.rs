@@ -3,7 +3,6 @@
 
 pub mod auth;
 pub mod config;
-mod connections;
 pub mod db;
 pub mod error;
 pub mod server;

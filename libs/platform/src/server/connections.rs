@@ -42,14 +42,14 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(100);
 
 /// The limits the gate enforces.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct GateLimits {
-    pub(crate) max_connections: usize,
-    pub(crate) handshake_timeout: Duration,
+pub(super) struct GateLimits {
+    pub(super) max_connections: usize,
+    pub(super) handshake_timeout: Duration,
 }
 
 /// Accepts sockets from a listener and yields those that made it through the handshake, as
 /// tonic's `serve_with_incoming` wants them.
-pub(crate) struct ConnectionGate {
+pub(super) struct ConnectionGate {
     listener: TcpListener,
     slots: Arc<Semaphore>,
     limits: GateLimits,
@@ -61,7 +61,7 @@ pub(crate) struct ConnectionGate {
 }
 
 impl ConnectionGate {
-    pub(crate) fn new(listener: TcpListener, limits: GateLimits) -> Self {
+    pub(super) fn new(listener: TcpListener, limits: GateLimits) -> Self {
         Self {
             listener,
             slots: Arc::new(Semaphore::new(limits.max_connections.max(1))),
@@ -195,7 +195,7 @@ impl Stream for ConnectionGate {
 /// A connection that sent the HTTP/2 preface. It gives the preface back to whoever reads
 /// it first (hyper), and holds its slot until it is dropped, which is when the connection
 /// ends.
-pub(crate) struct AdmittedConnection {
+pub(super) struct AdmittedConnection {
     socket: TcpStream,
     preface_replayed: usize,
     _slot: OwnedSemaphorePermit,
