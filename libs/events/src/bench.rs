@@ -38,6 +38,8 @@ pub struct RelayBenchReport {
     pub events: usize,
     pub payload_bytes: usize,
     pub relay_batch_size: usize,
+    /// The duplicate window of every benchmark stream, as `SDS_EVENTS` would have it.
+    pub duplicate_window: Duration,
     pub raw_elapsed: Duration,
     /// Raw publishing with a fresh `Nats-Msg-Id` per message; context, not the baseline.
     pub raw_with_message_id_elapsed: Duration,
@@ -87,8 +89,10 @@ impl RelayBenchReport {
             ),
         ];
         let mut table = format!(
-            "outbox relay benchmark: {} events of {} bytes\n",
-            self.events, self.payload_bytes
+            "outbox relay benchmark: {} events of {} bytes, duplicate window {} s\n",
+            self.events,
+            self.payload_bytes,
+            self.duplicate_window.as_secs()
         );
         table.push_str(&format!(
             "{:<44} {:>10} {:>12}\n",
@@ -118,7 +122,7 @@ impl RelayBenchReport {
     pub fn to_json(&self) -> String {
         format!(
             concat!(
-                "{{\"benchmark\":\"outbox-relay\",\"events\":{},\"payload_bytes\":{},",
+                "{{\"benchmark\":\"outbox-relay\",\"events\":{},\"payload_bytes\":{},\"duplicate_window_seconds\":{},",
                 "\"raw\":{{\"in_flight\":{},\"seconds\":{},\"msgs_per_second\":{}}},",
                 "\"raw_with_message_id\":{{\"in_flight\":{},\"seconds\":{},\"msgs_per_second\":{}}},",
                 "\"relay\":{{\"batch_size\":{},\"seconds\":{},\"msgs_per_second\":{}}},",
@@ -126,6 +130,7 @@ impl RelayBenchReport {
             ),
             self.events,
             self.payload_bytes,
+            self.duplicate_window.as_secs(),
             RAW_IN_FLIGHT,
             seconds_text(self.raw_elapsed),
             self.raw_msgs_per_second(),
@@ -143,11 +148,13 @@ impl RelayBenchReport {
 }
 
 /// Measures raw JetStream publishing, then one relay draining `events` outbox rows, on the
-/// PostgreSQL at `database_url` and the NATS at `nats_url`.
+/// PostgreSQL at `database_url` and the NATS at `nats_url`, into streams that remember
+/// message ids for `duplicate_window`.
 pub async fn relay_benchmark(
     database_url: &str,
     nats_url: &str,
     events: usize,
+    duplicate_window: Duration,
 ) -> anyhow::Result<RelayBenchReport> {
     ensure!(events > 0, "the benchmark needs at least one event");
     let client = async_nats::connect(nats_url)
@@ -157,27 +164,35 @@ pub async fn relay_benchmark(
     let payload = sample_payload();
 
     // (a) raw: the same payloads, straight to JetStream.
-    let raw_stream = recreate_stream(&jetstream, RAW_STREAM, "bench.raw.>").await?;
+    let raw_stream =
+        recreate_stream(&jetstream, RAW_STREAM, "bench.raw.>", duplicate_window).await?;
     let raw_started = Instant::now();
     publish_raw(&jetstream, RAW_SUBJECT, &payload, events, false).await?;
     let raw_elapsed = raw_started.elapsed();
     expect_stream_holds(raw_stream, events).await?;
 
     // Context only: the same with a Nats-Msg-Id, as the relay must send.
-    let raw_with_id_stream =
-        recreate_stream(&jetstream, RAW_WITH_ID_STREAM, "bench.rawid.>").await?;
+    let raw_with_id_stream = recreate_stream(
+        &jetstream,
+        RAW_WITH_ID_STREAM,
+        "bench.rawid.>",
+        duplicate_window,
+    )
+    .await?;
     let raw_with_id_started = Instant::now();
     publish_raw(&jetstream, RAW_WITH_ID_SUBJECT, &payload, events, true).await?;
     let raw_with_message_id_elapsed = raw_with_id_started.elapsed();
     expect_stream_holds(raw_with_id_stream, events).await?;
 
     // (b) ours: rows already committed in an outbox, drained by one relay.
-    let relay_stream = recreate_stream(&jetstream, RELAY_STREAM, "bench.relay.>").await?;
+    let relay_stream =
+        recreate_stream(&jetstream, RELAY_STREAM, "bench.relay.>", duplicate_window).await?;
     let pool = fresh_outbox(database_url, &payload, events).await?;
     // Larger rounds than the default: a backlog drains faster, and a quiet outbox never
     // fills a round anyway, so latency is the same.
     let relay_config = RelayConfig {
         batch_size: RELAY_BATCH_SIZE,
+        duplicate_window,
         ..RelayConfig::default()
     };
     let relay_batch_size = relay_config.batch_size;
@@ -206,6 +221,7 @@ pub async fn relay_benchmark(
         events,
         payload_bytes: payload.len(),
         relay_batch_size,
+        duplicate_window,
         raw_elapsed,
         raw_with_message_id_elapsed,
         relay_elapsed,
@@ -249,6 +265,7 @@ async fn recreate_stream(
     jetstream: &jetstream::Context,
     name: &str,
     subjects: &str,
+    duplicate_window: Duration,
 ) -> anyhow::Result<jetstream::stream::Stream> {
     // Absent on a first run; any real problem shows up in the create below.
     drop(jetstream.delete_stream(name).await);
@@ -257,7 +274,7 @@ async fn recreate_stream(
             name: name.to_owned(),
             subjects: vec![subjects.to_owned()],
             storage: jetstream::stream::StorageType::File,
-            duplicate_window: Duration::from_secs(120),
+            duplicate_window,
             ..Default::default()
         })
         .await
@@ -381,6 +398,7 @@ mod tests {
             events: 50_000,
             payload_bytes: 380,
             relay_batch_size: 500,
+            duplicate_window: Duration::from_secs(3600),
             raw_elapsed: Duration::from_millis(400),
             raw_with_message_id_elapsed: Duration::from_millis(500),
             relay_elapsed: Duration::from_millis(1000),

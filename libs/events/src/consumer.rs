@@ -62,6 +62,9 @@ pub struct ConsumerConfig {
     /// The pause before a failed event is redelivered; doubled with every further delivery,
     /// up to a minute.
     pub retry_delay: Duration,
+    /// The events stream's duplicate window, for when the consumer is the one that
+    /// provisions the stream; the same as the relays' so that they never undo each other.
+    pub duplicate_window: Duration,
 }
 
 impl ConsumerConfig {
@@ -76,6 +79,7 @@ impl ConsumerConfig {
             ack_wait: Duration::from_secs(30),
             batch: 100,
             retry_delay: Duration::from_secs(1),
+            duplicate_window: crate::DEFAULT_DUPLICATE_WINDOW,
         }
     }
 }
@@ -228,7 +232,7 @@ async fn open_messages(
     config: &ConsumerConfig,
     filter_subject: &str,
 ) -> anyhow::Result<pull::Stream> {
-    let stream = ensure_stream(jetstream).await?;
+    let stream = ensure_stream(jetstream, config.duplicate_window).await?;
     let wanted = pull::Config {
         durable_name: Some(config.durable_name.clone()),
         filter_subject: filter_subject.to_owned(),

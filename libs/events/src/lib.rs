@@ -25,7 +25,7 @@ pub use outbox::{NewEvent, enqueue, enqueue_all};
 pub use prune::{Pruned, Retention, prune};
 pub use relay::{Relay, RelayConfig};
 pub use sds_proto::v1::event::Body;
-pub use stream::{EVENTS_MAX_AGE, EVENTS_STREAM, ensure_stream};
+pub use stream::{DEFAULT_DUPLICATE_WINDOW, EVENTS_MAX_AGE, EVENTS_STREAM, ensure_stream};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

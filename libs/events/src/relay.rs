@@ -60,6 +60,9 @@ pub struct RelayConfig {
     /// before giving up on it. `run` itself does not read it: it stops after the batch in
     /// hand, and this bounds that wait when the database or NATS hangs.
     pub stop_timeout: Duration,
+    /// The events stream's duplicate window, which the relay provisions: the longest it may
+    /// be away between publishing a batch and marking it without leaving duplicates.
+    pub duplicate_window: Duration,
 }
 
 impl Default for RelayConfig {
@@ -70,6 +73,7 @@ impl Default for RelayConfig {
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
             stop_timeout: Duration::from_secs(10),
+            duplicate_window: crate::DEFAULT_DUPLICATE_WINDOW,
         }
     }
 }
@@ -303,7 +307,7 @@ impl Relay {
         let mut shutdown = std::pin::pin!(shutdown);
         tokio::select! {
             () = shutdown.as_mut() => return Ok(()),
-            provisioned = crate::ensure_stream(&self.jetstream) => {
+            provisioned = crate::ensure_stream(&self.jetstream, self.config.duplicate_window) => {
                 if let Err(stream_error) = provisioned {
                     warn!(error = %format!("{stream_error:#}"), "events stream not provisioned yet; the relay keeps trying");
                 }
@@ -343,7 +347,7 @@ impl Relay {
                     if !stopping {
                         tokio::select! {
                             () = shutdown.as_mut() => return Ok(()),
-                            provisioned = crate::ensure_stream(&self.jetstream) => {
+                            provisioned = crate::ensure_stream(&self.jetstream, self.config.duplicate_window) => {
                                 if let Err(stream_error) = provisioned {
                                     debug!(error = %format!("{stream_error:#}"), "events stream not reachable yet");
                                 }

@@ -7,6 +7,13 @@
 //! The retention is also the longest consumer outage that only delays events: an event
 //! older than that is gone from the stream, delivered or not. A service that was away
 //! longer, or a new one that needs older history, asks the owning services over gRPC.
+//!
+//! The stream drops a message whose `Nats-Msg-Id` it has seen within its duplicate window
+//! (`SDS_EVENTS_DUPLICATE_WINDOW_SECONDS`, an hour by default). That window is the longest
+//! a relay may be away between publishing a batch and marking it published with the stream
+//! still holding each event once; past it the stream keeps both copies and only the
+//! consumers' inboxes tell them apart. Every start brings an existing stream to the
+//! configured window, so a deployment made with another window gets the new one.
 
 use std::time::Duration;
 
@@ -20,22 +27,25 @@ pub const EVENTS_STREAM: &str = "SDS_EVENTS";
 /// checks the inbox retention against it.
 pub use sds_platform::config::EVENTS_MAX_AGE;
 
+/// The duplicate window when none is configured (an hour).
+pub use sds_platform::config::DEFAULT_DUPLICATE_WINDOW;
+
 /// Creates the events stream if it does not exist, or brings its retention to
-/// [`EVENTS_MAX_AGE`] if an older build created it without; harmless to call from every
-/// process at every start. Only the retention is changed on an existing stream, and a
-/// refusal to change it (an account without the right, say) is logged, not fatal: events
-/// still flow, and the inbox retention check still holds for the shorter of the two.
+/// [`EVENTS_MAX_AGE`] and its duplicate window to `duplicate_window` if an older build or
+/// another configuration created it otherwise; harmless to call from every process at every
+/// start. Only those two settings are changed on an existing stream, and a refusal to
+/// change them (an account without the right, say) is logged, not fatal: events still
+/// flow, and the inbox retention check still holds for the shorter of the two.
 pub async fn ensure_stream(
     jetstream: &jetstream::Context,
+    duplicate_window: Duration,
 ) -> anyhow::Result<jetstream::stream::Stream> {
     let wanted = jetstream::stream::Config {
         name: EVENTS_STREAM.to_owned(),
         subjects: vec!["sds.>".to_owned()],
         storage: jetstream::stream::StorageType::File,
         max_age: EVENTS_MAX_AGE,
-        // Publishers retry with the same Nats-Msg-Id; the window must cover a relay's
-        // restart. The inbox tables cover anything longer.
-        duplicate_window: Duration::from_secs(120),
+        duplicate_window,
         ..Default::default()
     };
     let mut stream = jetstream
@@ -48,13 +58,23 @@ pub async fn ensure_stream(
         .context("read the SDS_EVENTS stream's settings")?
         .config
         .clone();
-    if current.max_age != EVENTS_MAX_AGE {
-        let retention_only = jetstream::stream::Config {
+    if current.max_age != EVENTS_MAX_AGE || current.duplicate_window != duplicate_window {
+        let previous_window = current.duplicate_window;
+        let updated = jetstream::stream::Config {
             max_age: EVENTS_MAX_AGE,
+            duplicate_window,
             ..current
         };
-        if let Err(error) = jetstream.update_stream(retention_only).await {
-            tracing::warn!(%error, "cannot set the SDS_EVENTS stream's retention; keeping the stream as it is");
+        match jetstream.update_stream(updated).await {
+            Ok(_) => tracing::info!(
+                previous_duplicate_window = ?previous_window,
+                duplicate_window = ?duplicate_window,
+                "brought the SDS_EVENTS stream to the configured retention and duplicate window"
+            ),
+            Err(error) => tracing::warn!(
+                %error,
+                "cannot set the SDS_EVENTS stream's retention and duplicate window; keeping the stream as it is"
+            ),
         }
     }
     Ok(stream)

@@ -46,6 +46,21 @@ pub struct ServerConfig {
     /// `SDS_REFLECTION`: `on` (the default, for local use) or `off` (production): whether
     /// the server describes its services through gRPC reflection.
     pub reflection: bool,
+    /// `SDS_HANDSHAKE_TIMEOUT_SECONDS`: a connection that has not sent the HTTP/2 client
+    /// preface this long after it was accepted is closed.
+    pub handshake_timeout: Duration,
+    /// `SDS_KEEPALIVE_INTERVAL_SECONDS`: after this long without hearing from a client the
+    /// server pings it.
+    pub keepalive_interval: Duration,
+    /// `SDS_KEEPALIVE_TIMEOUT_SECONDS`: a connection whose ping is not answered within this
+    /// is closed.
+    pub keepalive_timeout: Duration,
+    /// `SDS_MAX_STREAMS_PER_CONNECTION`: concurrent HTTP/2 streams (calls) one connection
+    /// may have open, advertised to the client in the connection's settings.
+    pub max_streams_per_connection: u32,
+    /// `SDS_MAX_CONNECTIONS`: connections open at once, handshaking ones included; more
+    /// are closed as soon as they are accepted.
+    pub max_connections: usize,
 }
 
 /// How events are relayed, consumed and pruned.
@@ -68,6 +83,10 @@ pub struct EventsConfig {
     pub inbox_retention: Duration,
     /// `SDS_PRUNE_INTERVAL_SECONDS`: how often published and handled rows are pruned.
     pub prune_interval: Duration,
+    /// `SDS_EVENTS_DUPLICATE_WINDOW_SECONDS`: how long the events stream remembers a
+    /// message id and drops a second publish of it: the longest a relay may be away between
+    /// publishing a batch and marking it published without the stream keeping a duplicate.
+    pub duplicate_window: Duration,
 }
 
 /// A service's share of the connection budget when `SDS_DB_MAX_CONNECTIONS` is not set.
@@ -77,11 +96,19 @@ pub const DEFAULT_CONNECTIONS_PER_SERVICE: u32 = 10;
 /// still be in flight (ack wait, retries) and clocks differ.
 pub const INBOX_RETENTION_MARGIN: Duration = Duration::from_secs(24 * 3600);
 
+/// How long the events stream remembers a message id by default (an hour): a relay that
+/// dies between publishing and marking and comes back within it publishes no duplicate.
+/// Each id remembered costs the NATS server memory (see README, Operations).
+pub const DEFAULT_DUPLICATE_WINDOW: Duration = Duration::from_secs(3600);
+
 /// How long the events stream keeps a message. A consumer (re)created on the stream is
 /// delivered all of it, so the inbox must remember handled events for longer.
 pub const EVENTS_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
 
 const HOUR: u64 = 3600;
+
+/// The most streams HTTP/2 lets a peer advertise (a 31-bit setting).
+pub const MAX_HTTP2_STREAMS: u32 = (1 << 31) - 1;
 
 /// Token verification: HS256 with a shared secret for local use, RS256 public keys for
 /// production (when `SDS_JWT_PUBLIC_KEYS_FILE` is set it wins).
@@ -218,6 +245,24 @@ impl PlatformConfig {
                     });
                 }
             },
+            handshake_timeout: seconds("SDS_HANDSHAKE_TIMEOUT_SECONDS", "10")?,
+            keepalive_interval: seconds("SDS_KEEPALIVE_INTERVAL_SECONDS", "60")?,
+            keepalive_timeout: seconds("SDS_KEEPALIVE_TIMEOUT_SECONDS", "20")?,
+            max_streams_per_connection: {
+                let streams = positive("SDS_MAX_STREAMS_PER_CONNECTION", "100", "streams")?;
+                match u32::try_from(streams) {
+                    Ok(streams) if streams <= MAX_HTTP2_STREAMS => streams,
+                    _ => {
+                        return Err(ConfigError {
+                            variable: "SDS_MAX_STREAMS_PER_CONNECTION",
+                            problem: format!(
+                                "is {streams}; HTTP/2 allows at most {MAX_HTTP2_STREAMS}"
+                            ),
+                        });
+                    }
+                }
+            },
+            max_connections: count("SDS_MAX_CONNECTIONS", "512", "connections")?,
         };
         let inbox_retention = hours("SDS_INBOX_RETENTION_HOURS", "1080")?;
         if inbox_retention < EVENTS_MAX_AGE + INBOX_RETENTION_MARGIN {
@@ -228,6 +273,18 @@ impl PlatformConfig {
                     inbox_retention.as_secs() / HOUR,
                     (EVENTS_MAX_AGE + INBOX_RETENTION_MARGIN).as_secs() / HOUR,
                     EVENTS_MAX_AGE.as_secs() / HOUR
+                ),
+            });
+        }
+        let duplicate_window = seconds("SDS_EVENTS_DUPLICATE_WINDOW_SECONDS", "3600")?;
+        // JetStream refuses a window longer than the stream keeps its messages.
+        if duplicate_window > EVENTS_MAX_AGE {
+            return Err(ConfigError {
+                variable: "SDS_EVENTS_DUPLICATE_WINDOW_SECONDS",
+                problem: format!(
+                    "is {} seconds; it may be at most {} (the 30 days the events stream keeps an event)",
+                    duplicate_window.as_secs(),
+                    EVENTS_MAX_AGE.as_secs()
                 ),
             });
         }
@@ -248,6 +305,7 @@ impl PlatformConfig {
             outbox_retention: hours("SDS_OUTBOX_RETENTION_HOURS", "168")?,
             inbox_retention,
             prune_interval: seconds("SDS_PRUNE_INTERVAL_SECONDS", "3600")?,
+            duplicate_window,
         };
 
         Ok(Self {
@@ -339,6 +397,54 @@ mod tests {
             Duration::from_secs(744 * 3600)
         );
         assert!(config_from(&[("SDS_RELAY_BATCH_SIZE", "0")]).is_err());
+    }
+
+    #[test]
+    fn connection_limits_default_to_safe_values_and_refuse_zero_or_too_many() {
+        let server = config_from(&[]).unwrap().server;
+        assert_eq!(server.handshake_timeout, Duration::from_secs(10));
+        assert_eq!(server.keepalive_interval, Duration::from_secs(60));
+        assert_eq!(server.keepalive_timeout, Duration::from_secs(20));
+        assert_eq!(server.max_streams_per_connection, 100);
+        assert_eq!(server.max_connections, 512);
+        for variable in [
+            "SDS_HANDSHAKE_TIMEOUT_SECONDS",
+            "SDS_KEEPALIVE_INTERVAL_SECONDS",
+            "SDS_KEEPALIVE_TIMEOUT_SECONDS",
+            "SDS_MAX_STREAMS_PER_CONNECTION",
+            "SDS_MAX_CONNECTIONS",
+        ] {
+            let error = config_from(&[(variable, "0")]).unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!("{variable}: is 0; it must be at least 1")
+            );
+        }
+        let error = config_from(&[("SDS_MAX_CONNECTIONS", "lots")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SDS_MAX_CONNECTIONS: \"lots\" is not a whole number of connections"
+        );
+        let error = config_from(&[("SDS_MAX_STREAMS_PER_CONNECTION", "2147483648")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SDS_MAX_STREAMS_PER_CONNECTION: is 2147483648; HTTP/2 allows at most 2147483647"
+        );
+    }
+
+    #[test]
+    fn the_duplicate_window_defaults_to_an_hour_and_may_not_outlast_the_stream() {
+        let config = config_from(&[]).unwrap();
+        assert_eq!(config.events.duplicate_window, DEFAULT_DUPLICATE_WINDOW);
+        assert_eq!(DEFAULT_DUPLICATE_WINDOW, Duration::from_secs(3600));
+        let config = config_from(&[("SDS_EVENTS_DUPLICATE_WINDOW_SECONDS", "120")]).unwrap();
+        assert_eq!(config.events.duplicate_window, Duration::from_secs(120));
+        let error = config_from(&[("SDS_EVENTS_DUPLICATE_WINDOW_SECONDS", "2592001")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SDS_EVENTS_DUPLICATE_WINDOW_SECONDS: is 2592001 seconds; it may be at most 2592000 (the 30 days the events stream keeps an event)"
+        );
+        assert!(config_from(&[("SDS_EVENTS_DUPLICATE_WINDOW_SECONDS", "0")]).is_err());
     }
 
     #[test]

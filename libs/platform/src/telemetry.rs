@@ -2,6 +2,13 @@
 //! command output); spans are exported over OTLP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 //! Trace context travels as W3C `traceparent` in gRPC metadata and NATS headers, so one
 //! change can be followed across services in a single trace.
+//!
+//! What must stay true: one event is one line. Text logs escape line breaks, control
+//! characters (ANSI escape sequences among them) and direction-changing characters in every
+//! field value and message, of events and spans alike, in the formatter ([`OneLineFields`]),
+//! so no value a request carries (a method name, a claim, a reason quoting input) can forge
+//! a log line or drive the reader's terminal, and no later logging call can forget it. JSON
+//! logs escape by construction.
 
 use std::collections::HashMap;
 use std::io::IsTerminal as _;
@@ -13,7 +20,11 @@ use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::field::{RecordFields, Visit, VisitOutput as _};
+use tracing_subscriber::fmt::format::{DefaultVisitor, Writer};
+use tracing_subscriber::fmt::{FormatFields, MakeWriter};
 use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::registry::LookupSpan;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::config::LogFormat;
@@ -62,11 +73,10 @@ pub fn init(service_name: &'static str, format: LogFormat) -> TelemetryGuard {
         LogFormat::Text => registry
             // Colour codes only for a person at a terminal: in a file, journald or CI they
             // are noise that hides the text.
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .with_ansi(std::io::stderr().is_terminal())
-                    .with_writer(std::io::stderr),
-            )
+            .with(text_log_layer(
+                std::io::stderr().is_terminal(),
+                std::io::stderr,
+            ))
             .try_init(),
         LogFormat::Json => registry
             .with(
@@ -80,6 +90,118 @@ pub fn init(service_name: &'static str, format: LogFormat) -> TelemetryGuard {
         return TelemetryGuard::default();
     }
     TelemetryGuard { provider }
+}
+
+/// The layer that writes text logs to `writer`, one line per event, with colour codes when
+/// `ansi` is set. [`init`] uses it, and so do tests that look at what is logged.
+pub fn text_log_layer<S, W>(ansi: bool, writer: W) -> impl tracing_subscriber::Layer<S>
+where
+    S: tracing::Subscriber + for<'span> LookupSpan<'span>,
+    W: for<'writer> MakeWriter<'writer> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .with_ansi(ansi)
+        .fmt_fields(OneLineFields)
+        .with_writer(writer)
+}
+
+/// Formats the fields of text logs (an event's message and fields, a span's fields) as
+/// tracing's default does, with every value escaped by [`OneLine`].
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OneLineFields;
+
+impl<'writer> FormatFields<'writer> for OneLineFields {
+    fn format_fields<R: RecordFields>(
+        &self,
+        writer: Writer<'writer>,
+        fields: R,
+    ) -> std::fmt::Result {
+        let mut visitor = OneLineVisitor {
+            inner: DefaultVisitor::new(writer, true),
+        };
+        fields.record(&mut visitor);
+        visitor.inner.finish()
+    }
+}
+
+/// Hands every value to tracing's default visitor through [`OneLine`]. Numbers and booleans
+/// take the default route through `record_debug` too; they cannot carry text anyway.
+struct OneLineVisitor<'writer> {
+    inner: DefaultVisitor<'writer>,
+}
+
+impl Visit for OneLineVisitor<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.inner.record_debug(field, &OneLine(value));
+    }
+
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        // As the default visitor: the message as it is, other text quoted.
+        if field.name() == "message" {
+            self.record_debug(field, &format_args!("{value}"));
+        } else {
+            self.record_debug(field, &value);
+        }
+    }
+
+    fn record_error(
+        &mut self,
+        field: &tracing::field::Field,
+        value: &(dyn std::error::Error + 'static),
+    ) {
+        // The error and its causes on one line, as `{error:#}` shows an anyhow chain.
+        let mut chain = value.to_string();
+        let mut source = value.source();
+        while let Some(cause) = source {
+            chain.push_str(": ");
+            chain.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        self.record_debug(field, &format_args!("{chain}"));
+    }
+}
+
+/// A value's `Debug` text with every character that could end the line, move the cursor,
+/// colour or reorder the text written as an escape: `\n`, `\r`, `\t`, or `\u{..}` (so the
+/// ESC that starts an ANSI sequence is `\u{1b}`). Line and paragraph separators and the
+/// C1 controls (NEL, CSI) count too: some terminals and log viewers honour them.
+pub struct OneLine<'value>(pub &'value dyn std::fmt::Debug);
+
+impl std::fmt::Debug for OneLine<'_> {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write as _;
+        write!(EscapingWriter { inner: formatter }, "{:?}", self.0)
+    }
+}
+
+struct EscapingWriter<'a, 'b> {
+    inner: &'a mut std::fmt::Formatter<'b>,
+}
+
+impl std::fmt::Write for EscapingWriter<'_, '_> {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        let mut clean_from = 0;
+        for (index, character) in text.char_indices() {
+            if !breaks_the_line(character) {
+                continue;
+            }
+            self.inner.write_str(&text[clean_from..index])?;
+            match character {
+                '\n' => self.inner.write_str("\\n")?,
+                '\r' => self.inner.write_str("\\r")?,
+                '\t' => self.inner.write_str("\\t")?,
+                other => write!(self.inner, "\\u{{{:x}}}", u32::from(other))?,
+            }
+            clean_from = index + character.len_utf8();
+        }
+        self.inner.write_str(&text[clean_from..])
+    }
+}
+
+/// Control characters (C0, DEL, C1), and the invisible and direction-changing characters
+/// that names refuse (line and paragraph separators among them), by the same rule.
+fn breaks_the_line(character: char) -> bool {
+    character.is_control() || sds_vocabulary::text::is_invisible_or_direction_changing(character)
 }
 
 /// A tracer provider that batches spans of `service_name` to an OTLP/gRPC collector at
@@ -221,12 +343,11 @@ pub(crate) mod tests_support {
     pub(crate) struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
 
     impl CapturedLogs {
+        /// A subscriber that logs as the text format of [`super::init`] does.
         pub(crate) fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync {
+            use tracing_subscriber::layer::SubscriberExt as _;
             let sink = self.clone();
-            tracing_subscriber::fmt()
-                .with_ansi(false)
-                .with_writer(move || sink.clone())
-                .finish()
+            tracing_subscriber::registry().with(super::text_log_layer(false, move || sink.clone()))
         }
 
         pub(crate) fn text(&self) -> String {
@@ -310,6 +431,50 @@ mod tests {
             assert_eq!(stored_span_context("", ""), None);
             assert_eq!(stored_span_context("not a traceparent", ""), None);
         });
+    }
+
+    #[test]
+    fn a_value_carrying_a_line_break_and_ansi_codes_is_logged_on_one_line_escaped() {
+        let logs = tests_support::CapturedLogs::default();
+        let forged = "x\n2026-11-28T09:00:00.000000Z  INFO sds: payment approved\r\u{1b}[2K\u{1b}[31mred\u{85}\u{2028}";
+        let cause = std::io::Error::other(forged);
+        tracing::subscriber::with_default(logs.subscriber(), || {
+            let span = tracing::info_span!(
+                "rpc",
+                rpc.method = forged,
+                enduser.id = tracing::field::Empty
+            );
+            span.record("enduser.id", forged);
+            span.in_scope(|| {
+                tracing::warn!(
+                    reason = %forged,
+                    quoted = forged,
+                    debugged = ?forged,
+                    error = &cause as &(dyn std::error::Error + 'static),
+                    "request refused: {forged}"
+                );
+            });
+        });
+
+        let text = logs.text();
+        assert_eq!(text.lines().count(), 1, "one event, one line: {text:?}");
+        assert!(text.ends_with('\n'), "{text:?}");
+        for raw in ['\r', '\u{1b}', '\u{85}', '\u{2028}'] {
+            assert!(!text.contains(raw), "{raw:?} written as it is: {text:?}");
+        }
+        // In the message, the Display, text, Debug and error fields, and both span fields.
+        let escaped = r"x\n2026-11-28T09:00:00.000000Z  INFO sds: payment approved\r\u{1b}[2K\u{1b}[31mred\u{85}\u{2028}";
+        assert_eq!(text.matches(escaped).count(), 7, "{text}");
+        assert!(text.contains("request refused: x\\n2026"), "{text}");
+    }
+
+    #[test]
+    fn plain_text_is_logged_as_it_is() {
+        let escaped = format!(
+            "{:?}",
+            OneLine(&format_args!("café – naïve 10 % \\n \"quoted\""))
+        );
+        assert_eq!(escaped, "café – naïve 10 % \\n \"quoted\"");
     }
 
     #[test]

@@ -108,6 +108,7 @@ impl Component {
                 let handler = make(&context);
                 let config = ConsumerConfig {
                     poison_attempts: context.config.events.poison_attempts,
+                    duplicate_window: context.config.events.duplicate_window,
                     ..ConsumerConfig::new(durable_name)
                 };
                 sds_events::run_consumer(

@@ -206,6 +206,11 @@ pub async fn build_with_clock(
         .with_limits(ServerLimits {
             request_timeout: config.server.request_timeout,
             max_concurrent_requests: config.server.max_concurrent_requests,
+            handshake_timeout: config.server.handshake_timeout,
+            keepalive_interval: config.server.keepalive_interval,
+            keepalive_timeout: config.server.keepalive_timeout,
+            max_streams_per_connection: config.server.max_streams_per_connection,
+            max_connections: config.server.max_connections,
         })
         .with_reflection(config.server.reflection);
     Ok(Process {
@@ -412,6 +417,7 @@ fn spawn_relay(
         batch_size: events.relay_batch_size,
         poll_interval: events.relay_poll_interval,
         stop_timeout: events.stop_timeout,
+        duplicate_window: events.duplicate_window,
         ..RelayConfig::default()
     };
     let relay = Relay::new(

@@ -23,9 +23,11 @@ pub use tokens::{
 };
 pub use wait::wait_until;
 
-/// Logs from tests go to the test's captured output; `RUST_LOG` raises the level.
+/// Logs from tests go to the test's captured output, one line per event as in production;
+/// `RUST_LOG` raises the level.
 pub fn init_test_logging() {
     let _ = tracing_subscriber::fmt()
+        .fmt_fields(sds_platform::telemetry::OneLineFields)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),

@@ -16,6 +16,9 @@ pub enum BenchCommand {
         database_url: String,
         #[arg(long, env = "SDS_NATS_URL", default_value = sds_platform::config::DEFAULT_NATS_URL)]
         nats_url: String,
+        /// How long the benchmark streams remember message ids, as `SDS_EVENTS` would.
+        #[arg(long, env = "SDS_EVENTS_DUPLICATE_WINDOW_SECONDS", default_value_t = sds_platform::config::DEFAULT_DUPLICATE_WINDOW.as_secs())]
+        duplicate_window_seconds: u64,
         /// Where the JSON figures go.
         #[arg(long, default_value = "bench/results/outbox-relay.json")]
         output: PathBuf,
@@ -28,10 +31,16 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             events,
             database_url,
             nats_url,
+            duplicate_window_seconds,
             output,
         } => {
-            let report =
-                sds_events::bench::relay_benchmark(&database_url, &nats_url, events).await?;
+            let report = sds_events::bench::relay_benchmark(
+                &database_url,
+                &nats_url,
+                events,
+                std::time::Duration::from_secs(duplicate_window_seconds),
+            )
+            .await?;
             println!("{}", report.table());
             if let Some(parent) = output.parent() {
                 std::fs::create_dir_all(parent)

@@ -342,7 +342,9 @@ impl EventHandler for RecordRegistrationsAndUpdates {
 async fn a_durable_consumer_made_for_fewer_event_types_is_brought_to_its_handlers_filter() {
     let sandbox = sandbox().await;
     // An earlier build's consumer that only took registrations.
-    let stream = ensure_stream(&sandbox.jetstream).await.expect("stream");
+    let stream = ensure_stream(&sandbox.jetstream, sds_events::DEFAULT_DUPLICATE_WINDOW)
+        .await
+        .expect("stream");
     stream
         .create_consumer(jetstream::consumer::pull::Config {
             durable_name: Some("widened".to_owned()),

@@ -3,6 +3,7 @@
 //! links it once.
 
 mod consumers;
+mod duplicate_window;
 mod relay;
 mod retention;
 mod support;

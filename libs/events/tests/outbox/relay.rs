@@ -47,26 +47,7 @@ async fn a_committed_event_is_published_once_with_its_id_as_message_id_and_a_rol
 #[tokio::test]
 async fn a_relay_that_dies_between_publishing_and_marking_leaves_each_event_in_the_stream_once() {
     let sandbox = sandbox().await;
-    // The first marking statement fails after the publish, exactly as if the relay had
-    // died there: the publish stands, the mark is rolled back. A sequence remembers the
-    // failure outside the rolled-back transaction.
-    for statement in [
-        "CREATE SEQUENCE marks_attempted",
-        "CREATE FUNCTION die_at_first_mark() RETURNS trigger LANGUAGE plpgsql AS $$ \
-         BEGIN \
-           IF nextval('marks_attempted') = 1 THEN \
-             RAISE EXCEPTION 'relay died before marking its batch published'; \
-           END IF; \
-           RETURN NULL; \
-         END $$",
-        "CREATE TRIGGER die_at_first_mark BEFORE UPDATE OF published_at ON outbox \
-         FOR EACH STATEMENT EXECUTE FUNCTION die_at_first_mark()",
-    ] {
-        sqlx::query(statement)
-            .execute(&sandbox.pool)
-            .await
-            .expect("install the crash");
-    }
+    die_at_first_mark(&sandbox.pool).await;
     let events = commit_events(&sandbox.pool, 5).await;
     let (mut observer, _observer_client) = count_raw_publishes(&sandbox.nats.url()).await;
 

@@ -15,7 +15,9 @@ pub use sds_events::consumer::{
     ConsumerConfig, EventHandler, HandlerError, Received, run_consumer,
 };
 pub use sds_events::relay::{Relay, RelayConfig};
-pub use sds_events::{EVENTS_STREAM, EventType, NewEvent, enqueue, ensure_stream};
+pub use sds_events::{
+    DEFAULT_DUPLICATE_WINDOW, EVENTS_STREAM, EventType, NewEvent, enqueue, ensure_stream,
+};
 pub use sds_proto::v1::event::Body;
 pub use sds_proto::v1::{Event, Provider, ProviderRegistered};
 pub use sds_testkit::{PrivateNats, fresh_database, init_test_logging, wait_until};
@@ -54,7 +56,7 @@ pub async fn sandbox() -> Sandbox {
         .await
         .expect("connect to private NATS");
     let jetstream = jetstream::new(client);
-    ensure_stream(&jetstream)
+    ensure_stream(&jetstream, DEFAULT_DUPLICATE_WINDOW)
         .await
         .expect("create events stream");
     Sandbox {
@@ -92,6 +94,37 @@ pub async fn commit_events(pool: &PgPool, count: usize) -> Vec<Uuid> {
     }
     transaction.commit().await.expect("commit");
     event_ids
+}
+
+/// Makes the first statement that marks outbox rows published fail, exactly as if the
+/// relay had died there: its publish stands, its mark is rolled back. A sequence remembers
+/// the failure outside the rolled-back transaction ([`relay_has_died`]).
+pub async fn die_at_first_mark(pool: &PgPool) {
+    for statement in [
+        "CREATE SEQUENCE marks_attempted",
+        "CREATE FUNCTION die_at_first_mark() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN \
+           IF nextval('marks_attempted') = 1 THEN \
+             RAISE EXCEPTION 'relay died before marking its batch published'; \
+           END IF; \
+           RETURN NULL; \
+         END $$",
+        "CREATE TRIGGER die_at_first_mark BEFORE UPDATE OF published_at ON outbox \
+         FOR EACH STATEMENT EXECUTE FUNCTION die_at_first_mark()",
+    ] {
+        sqlx::query(statement)
+            .execute(pool)
+            .await
+            .expect("install the crash");
+    }
+}
+
+/// Whether a relay has reached the mark that [`die_at_first_mark`] makes fatal.
+pub async fn relay_has_died(pool: &PgPool) -> bool {
+    sqlx::query_scalar("SELECT is_called FROM marks_attempted")
+        .fetch_one(pool)
+        .await
+        .expect("read marks_attempted")
 }
 
 /// An envelope as the relay would publish it, for tests that publish by hand.
