@@ -5,12 +5,15 @@
 //! No IO, no clock and no protobuf: dates such as "today" come in as arguments.
 
 pub mod amount;
+pub mod approval;
 pub mod budget;
 pub mod eligibility;
 pub mod limits;
 pub mod line;
 pub mod option;
 pub mod person;
+pub mod plan;
 pub mod policy;
 pub mod ras;
 pub mod review;
+pub mod variation;
