@@ -11,6 +11,8 @@ use chrono::{Datelike, NaiveDate};
 
 use sds_vocabulary::{Invalid, NamedEnum};
 
+use super::line::PlanLine;
+
 /// Age at which a person is an adult, and devolved limits switch from the children's to the
 /// adults' figure.
 pub const ADULT_AGE_YEARS: i32 = 18;
@@ -45,6 +47,17 @@ sds_vocabulary::named_enum! {
 /// The client groups of one person: a set, so a group given twice counts once and the order
 /// is always the declaration order (which keeps statistics deterministic).
 pub type ClientGroups = BTreeSet<ClientGroup>;
+
+/// A person as the aggregate figures see them: their id in the authority's social care
+/// system, their locality, their client groups and the lines of their approved plan (the
+/// latest approved version, which holds the whole history of lines). One entry per person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupportedPerson {
+    pub social_care_id: String,
+    pub locality: String,
+    pub client_groups: ClientGroups,
+    pub approved_lines: Vec<PlanLine>,
+}
 
 /// Reads client group names (`dementia`, `mental-health`, ...), refusing unknown names with
 /// the accepted list and the index of the bad entry: `client_groups[2]`.
