@@ -134,6 +134,10 @@ pub enum PlanError {
         "version number {number} is not after version {latest}; a variation takes the next number"
     )]
     VersionNumberNotNext { number: u32, latest: u32 },
+    #[error(
+        "the change to line {number} gives no new support type, amount or arrangement; say what changes"
+    )]
+    NothingToChange { number: LineNumber },
     #[error("the plan has no line {number}")]
     UnknownLine { number: LineNumber },
     #[error(

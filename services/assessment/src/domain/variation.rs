@@ -135,6 +135,9 @@ pub fn vary(
                 amount,
                 arrangement,
             } => {
+                if support_type.is_none() && amount.is_none() && arrangement.is_none() {
+                    return Err(PlanError::NothingToChange { number: *number });
+                }
                 let index = line_in_effect(&lines, *number, effective_from)?;
                 let old = lines.remove(index);
                 let successor_span = if old.span.start() >= effective_from {
@@ -420,6 +423,18 @@ mod tests {
             &Variation::Lines(vec![LineChange::End { number: 9 }]),
         );
         assert_eq!(unknown, Err(PlanError::UnknownLine { number: 9 }));
+        let empty_change = vary(
+            &plan,
+            90,
+            dates("2026-06-01", "2026-06-02"),
+            &Variation::Lines(vec![LineChange::Change {
+                number: 1,
+                support_type: None,
+                amount: None,
+                arrangement: None,
+            }]),
+        );
+        assert_eq!(empty_change, Err(PlanError::NothingToChange { number: 1 }));
     }
 
     #[test]
