@@ -6,8 +6,13 @@ use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
-    let files = ["common.proto", "directory.proto", "events.proto"]
-        .map(|name| proto_root.join("sds/v1").join(name));
+    let files = [
+        "common.proto",
+        "directory.proto",
+        "assessment.proto",
+        "events.proto",
+    ]
+    .map(|name| proto_root.join("sds/v1").join(name));
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
     }

@@ -3,7 +3,37 @@
 //! may approve it, when it is reviewed, and the aggregate figures (option uptake and the
 //! Public Health Scotland return) that follow from approved plans.
 //!
-//! This crate holds the pure core only, [`domain`]: rules as functions over plain values,
-//! no IO, no clock, no protobuf. Handlers and the store convert to these types at the edge.
+//! The crate is a library exposing one service unit, [`component`], which `sds serve` and
+//! the tests compose through `sds_runtime::build`. Modules, outside in: [`grpc`] (handlers
+//! and the validating conversions from protobuf), [`domain`] (pure rules, no IO, no clock),
+//! [`store`] (SQL) and [`error`].
 
 pub mod domain;
+pub mod error;
+pub mod grpc;
+pub mod store;
+
+use sds_proto::v1::assessment_service_server::AssessmentServiceServer;
+use sds_runtime::Component;
+
+pub use error::AssessmentError;
+pub use grpc::AssessmentApi;
+
+/// The service's name, as `sds serve --only` takes it.
+pub const NAME: &str = "assessment";
+
+/// The PostgreSQL schema the service owns.
+pub const SCHEMA: &str = "assessment";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Assessment and budgeting as a service unit: its schema and migrations, and its gRPC
+/// service with every call authenticated.
+pub fn component() -> Component {
+    Component::new(NAME, SCHEMA, &MIGRATOR).grpc(|context, services| {
+        services.add(AssessmentServiceServer::with_interceptor(
+            AssessmentApi::new(context.pool.clone(), context.clock.clone()),
+            context.authenticator.clone(),
+        ))
+    })
+}

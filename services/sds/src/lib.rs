@@ -6,5 +6,5 @@ use sds_runtime::Component;
 
 /// Every service, in the order they start.
 pub fn components() -> Vec<Component> {
-    vec![sds_directory::component()]
+    vec![sds_directory::component(), sds_assessment::component()]
 }

@@ -7,9 +7,9 @@
 
 use sds_vocabulary::NamedEnum;
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// The risk to independence and wellbeing found at assessment, most serious first.
-    pub enum EligibilityLevel("eligibility level") {
+    pub enum EligibilityLevel("eligibility level") => sds_proto::v1::EligibilityLevel {
         Critical = "critical",
         Substantial = "substantial",
         Moderate = "moderate",

@@ -5,6 +5,7 @@
 //! No IO, no clock and no protobuf: dates such as "today" come in as arguments, and the
 //! handlers and the store convert to and from these types at the edge.
 
+pub mod access;
 pub mod amount;
 pub mod approval;
 pub mod budget;
@@ -17,6 +18,7 @@ pub mod phs;
 pub mod plan;
 pub mod policy;
 pub mod ras;
+pub mod record;
 pub mod review;
 pub mod uptake;
 pub mod variation;

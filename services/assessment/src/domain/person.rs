@@ -17,10 +17,10 @@ use super::line::PlanLine;
 /// adults' figure.
 pub const ADULT_AGE_YEARS: i32 = 18;
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// A client group as the national social care return counts them. Several may apply to
     /// one person.
-    pub enum ClientGroup("client group") {
+    pub enum ClientGroup("client group") => sds_proto::v1::ClientGroup {
         Dementia = "dementia",
         MentalHealth = "mental_health",
         LearningDisability = "learning_disability",
@@ -36,9 +36,9 @@ sds_vocabulary::named_enum! {
     }
 }
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// Whether the children's or the adults' rules (and devolved limits) apply.
-    pub enum AgeGroup("age group") {
+    pub enum AgeGroup("age group") => sds_proto::v1::AgeGroup {
         Child = "child",
         Adult = "adult",
     }

@@ -1,0 +1,93 @@
+//! Everything that can go wrong in assessment and budgeting, named for what the caller does
+//! differently, and its one mapping to a gRPC status (through [`ApiError`], which logs
+//! internal errors once and hides their detail).
+
+use chrono::NaiveDate;
+use sds_platform::ApiError;
+use sds_vocabulary::AuthorityId;
+use tonic::Status;
+use uuid::Uuid;
+
+use crate::domain::Invalid;
+use crate::domain::access::Denied;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssessmentError {
+    /// Fix the request; the message names the field.
+    #[error(transparent)]
+    InvalidInput(#[from] Invalid),
+    /// Ask someone who may.
+    #[error(transparent)]
+    NotAllowed(#[from] Denied),
+    #[error("person {0} is not recorded")]
+    PersonNotFound(Uuid),
+    /// Set a policy first (commissioning staff).
+    #[error(
+        "{authority} has no policy in effect on {on}; its commissioning staff set one with SetPolicy"
+    )]
+    NoPolicy {
+        authority: AuthorityId,
+        on: NaiveDate,
+    },
+    #[error("{authority} has no policy in effect on {on}")]
+    PolicyNotFound {
+        authority: AuthorityId,
+        on: NaiveDate,
+    },
+    /// Policies follow one another: a new one starts after the latest.
+    #[error(
+        "{authority} has a policy from {latest}, so a new one must start after it, not on {requested}; a policy in effect is never changed or undercut"
+    )]
+    PolicyNotAfterLatest {
+        authority: AuthorityId,
+        latest: NaiveDate,
+        requested: NaiveDate,
+    },
+    /// A policy in effect is never changed: a new one takes over from its own date.
+    #[error(
+        "{authority} already has a policy from {effective_from}; a policy is never changed once set: set a new one from a later date"
+    )]
+    PolicyExists {
+        authority: AuthorityId,
+        effective_from: NaiveDate,
+    },
+    /// A database call that names what it was doing.
+    #[error(transparent)]
+    Store(#[from] sds_platform::StoreError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<AssessmentError> for ApiError {
+    fn from(error: AssessmentError) -> Self {
+        match error {
+            AssessmentError::InvalidInput(invalid) => {
+                ApiError::InvalidArgument(invalid.to_string())
+            }
+            AssessmentError::NotAllowed(denied) => ApiError::PermissionDenied(denied.to_string()),
+            AssessmentError::PersonNotFound(_) => ApiError::NotFound(error.to_string()),
+            AssessmentError::NoPolicy { .. } | AssessmentError::PolicyNotAfterLatest { .. } => {
+                ApiError::FailedPrecondition(error.to_string())
+            }
+            AssessmentError::PolicyNotFound { .. } => ApiError::NotFound(error.to_string()),
+            AssessmentError::PolicyExists { .. } => ApiError::AlreadyExists(error.to_string()),
+            AssessmentError::Store(store) => ApiError::from(store),
+            AssessmentError::Database(database) => ApiError::from(database),
+            AssessmentError::Internal(internal) => ApiError::Internal(internal),
+        }
+    }
+}
+
+impl From<AssessmentError> for Status {
+    fn from(error: AssessmentError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl From<Denied> for Status {
+    fn from(denied: Denied) -> Self {
+        AssessmentError::from(denied).into()
+    }
+}

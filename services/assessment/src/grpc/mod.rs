@@ -1,0 +1,244 @@
+//! The `sds.v1.AssessmentService` handlers. Each one reads the caller from the request,
+//! converts the message into domain types (refusing bad input), asks `domain::access`
+//! whether the caller may, and only then opens a transaction. Every change to and read of
+//! a person's record is written to their audit trail in the same transaction.
+
+pub mod convert;
+
+use chrono::NaiveDate;
+use sds_platform::{Clock, Principal};
+use sds_proto::v1 as proto;
+use sds_proto::v1::assessment_service_server::AssessmentService;
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+use tracing::info;
+use uuid::Uuid;
+
+use crate::domain::access;
+use crate::domain::{Invalid, decide_eligibility, policy_in_effect};
+use crate::error::AssessmentError;
+use crate::store::{self, AssessmentRecord, PersonRecord, Recorded};
+
+/// The assessment service over its PostgreSQL schema.
+#[derive(Debug, Clone)]
+pub struct AssessmentApi {
+    pool: PgPool,
+    clock: Clock,
+}
+
+impl AssessmentApi {
+    pub fn new(pool: PgPool, clock: Clock) -> AssessmentApi {
+        AssessmentApi { pool, clock }
+    }
+
+    fn today(&self) -> NaiveDate {
+        self.clock.today()
+    }
+
+    /// The person, if the caller may see them. Staff of another authority are told the
+    /// person is not recorded: which authority supports someone is itself personal.
+    async fn person_for(
+        &self,
+        connection: &mut sqlx::PgConnection,
+        principal: &Principal,
+        id: Uuid,
+        rule: fn(&Principal, &sds_vocabulary::AuthorityId) -> Result<(), access::Denied>,
+    ) -> Result<PersonRecord, AssessmentError> {
+        let person = store::load_person(connection, id)
+            .await?
+            .ok_or(AssessmentError::PersonNotFound(id))?;
+        if access::ensure_may_read(principal, &person.authority).is_err() {
+            return Err(AssessmentError::PersonNotFound(id));
+        }
+        rule(principal, &person.authority)?;
+        Ok(person)
+    }
+}
+
+/// Refuses callers that are not an authority's staff before anything is read.
+fn ensure_authority_staff(principal: &Principal) -> Result<(), AssessmentError> {
+    if principal.org_kind == sds_platform::OrgKind::Authority {
+        Ok(())
+    } else {
+        Err(AssessmentError::NotAllowed(access::Denied::new(
+            "people, assessments, plans and policies are seen only by the staff of the authority that supports the person",
+        )))
+    }
+}
+
+#[tonic::async_trait]
+impl AssessmentService for AssessmentApi {
+    async fn record_person(
+        &self,
+        request: Request<proto::RecordPersonRequest>,
+    ) -> Result<Response<proto::Person>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        let request = request.into_inner();
+        let authority =
+            convert::authority("authority", &request.authority).map_err(AssessmentError::from)?;
+        let details = convert::person_details(request.details, self.today())
+            .map_err(AssessmentError::from)?;
+        access::ensure_may_record_people(&principal, &authority)?;
+        let mut transaction = self.pool.begin().await.map_err(AssessmentError::from)?;
+        let (person, recorded) =
+            store::record_person(&mut transaction, &authority, &details, &principal.org_id).await?;
+        let action = match recorded {
+            Recorded::New => "person.created",
+            Recorded::Changed => "person.updated",
+            Recorded::Unchanged => "person.confirmed",
+        };
+        store::audit(&mut transaction, &person, &principal.org_id, action).await?;
+        transaction.commit().await.map_err(AssessmentError::from)?;
+        info!(person_id = %person.id, version = person.version, action, "person recorded");
+        Ok(Response::new(convert::person_message(&person)))
+    }
+
+    async fn get_person(
+        &self,
+        request: Request<proto::GetPersonRequest>,
+    ) -> Result<Response<proto::Person>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        ensure_authority_staff(&principal)?;
+        let id = convert::id("id", &request.get_ref().id).map_err(AssessmentError::from)?;
+        let mut transaction = self.pool.begin().await.map_err(AssessmentError::from)?;
+        let person = self
+            .person_for(&mut transaction, &principal, id, access::ensure_may_read)
+            .await?;
+        store::audit(&mut transaction, &person, &principal.org_id, "person.read").await?;
+        transaction.commit().await.map_err(AssessmentError::from)?;
+        Ok(Response::new(convert::person_message(&person)))
+    }
+
+    async fn set_policy(
+        &self,
+        request: Request<proto::SetPolicyRequest>,
+    ) -> Result<Response<proto::Policy>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        let policy =
+            convert::policy(request.into_inner().details).map_err(AssessmentError::from)?;
+        access::ensure_may_set_policy(&principal, &policy.authority)?;
+        let mut transaction = self.pool.begin().await.map_err(AssessmentError::from)?;
+        // Serialises policy changes of one authority, so "after the latest" holds.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('policy:' || $1))")
+            .bind(policy.authority.as_str())
+            .execute(&mut *transaction)
+            .await
+            .map_err(AssessmentError::from)?;
+        let versions = store::policies_of(&mut transaction, &policy.authority).await?;
+        if let Some(latest) = versions.last()
+            && latest.policy.effective_from >= policy.effective_from
+        {
+            return Err(AssessmentError::PolicyNotAfterLatest {
+                authority: policy.authority.clone(),
+                latest: latest.policy.effective_from,
+                requested: policy.effective_from,
+            }
+            .into());
+        }
+        store::insert_policy(&mut transaction, &policy, &principal.org_id).await?;
+        let stored = store::policies_of(&mut transaction, &policy.authority)
+            .await?
+            .into_iter()
+            .find(|record| record.policy.effective_from == policy.effective_from)
+            .ok_or_else(|| {
+                AssessmentError::Internal(anyhow::anyhow!("policy just written is missing"))
+            })?;
+        transaction.commit().await.map_err(AssessmentError::from)?;
+        info!(authority = %policy.authority, effective_from = %policy.effective_from, "policy set");
+        Ok(Response::new(convert::policy_message(&stored)))
+    }
+
+    async fn get_policy(
+        &self,
+        request: Request<proto::GetPolicyRequest>,
+    ) -> Result<Response<proto::Policy>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        let request = request.into_inner();
+        let authority =
+            convert::authority("authority", &request.authority).map_err(AssessmentError::from)?;
+        let on = match request.at.as_ref().filter(|at| !at.iso.trim().is_empty()) {
+            Some(at) => sds_vocabulary::date::date("at", &at.iso).map_err(AssessmentError::from)?,
+            None => self.today(),
+        };
+        access::ensure_may_read(&principal, &authority)?;
+        let mut connection = self.pool.acquire().await.map_err(AssessmentError::from)?;
+        let versions = store::policies_of(&mut connection, &authority).await?;
+        let policies: Vec<_> = versions
+            .iter()
+            .map(|record| record.policy.clone())
+            .collect();
+        let effective_from = policy_in_effect(&policies, on)
+            .map(|policy| policy.effective_from)
+            .ok_or(AssessmentError::PolicyNotFound {
+                authority: authority.clone(),
+                on,
+            })?;
+        let record = versions
+            .iter()
+            .find(|record| record.policy.effective_from == effective_from)
+            .ok_or_else(|| {
+                AssessmentError::Internal(anyhow::anyhow!("policy in effect vanished"))
+            })?;
+        Ok(Response::new(convert::policy_message(record)))
+    }
+
+    async fn record_assessment(
+        &self,
+        request: Request<proto::RecordAssessmentRequest>,
+    ) -> Result<Response<proto::Assessment>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        ensure_authority_staff(&principal)?;
+        let new = convert::assessment(request.into_inner(), self.today())
+            .map_err(AssessmentError::from)?;
+        let mut transaction = self.pool.begin().await.map_err(AssessmentError::from)?;
+        let person = self
+            .person_for(
+                &mut transaction,
+                &principal,
+                new.person_id,
+                access::ensure_may_assess,
+            )
+            .await?;
+        let versions = store::policies_of(&mut transaction, &person.authority).await?;
+        let policies: Vec<_> = versions.into_iter().map(|record| record.policy).collect();
+        let policy = policy_in_effect(&policies, new.assessed_on).ok_or_else(|| {
+            AssessmentError::NoPolicy {
+                authority: person.authority.clone(),
+                on: new.assessed_on,
+            }
+        })?;
+        let decision = decide_eligibility(new.eligibility, policy.eligibility_threshold);
+        if !decision.eligible && new.community_resources.is_empty() {
+            return Err(AssessmentError::from(Invalid::new(
+                "community_resources",
+                format!(
+                    "is empty, but the person is not eligible ({}); note the community resources they were pointed to",
+                    decision.reason
+                ),
+            ))
+            .into());
+        }
+        let mut record = AssessmentRecord {
+            id: Uuid::now_v7(),
+            person_id: person.id,
+            outcomes: new.outcomes,
+            needs: new.needs,
+            decision,
+            community_resources: new.community_resources,
+            assessed_on: new.assessed_on,
+            recorded_at: chrono::Utc::now(),
+            recorded_by: principal.org_id.clone(),
+        };
+        record.recorded_at = store::insert_assessment(&mut transaction, &record).await?;
+        store::audit(
+            &mut transaction,
+            &person,
+            &principal.org_id,
+            "assessment.recorded",
+        )
+        .await?;
+        transaction.commit().await.map_err(AssessmentError::from)?;
+        info!(person_id = %person.id, assessment_id = %record.id, eligible = record.decision.eligible, "assessment recorded");
+        Ok(Response::new(convert::assessment_message(&record)))
+    }
+}

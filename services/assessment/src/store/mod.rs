@@ -1,0 +1,12 @@
+//! The assessment service's SQL: small functions over an open connection or transaction,
+//! so the caller decides what commits together. What leaves this module is domain types;
+//! stored values are read back through the same validation that admitted them, and one the
+//! domain refuses is an internal error (the database was changed behind the service).
+
+mod assessment;
+mod people;
+mod policy;
+
+pub use assessment::{AssessmentRecord, insert_assessment};
+pub use people::{PersonRecord, Recorded, audit, load_person, record_person};
+pub use policy::{PolicyRecord, insert_policy, policies_of};

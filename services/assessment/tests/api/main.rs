@@ -1,0 +1,11 @@
+//! The assessment service over gRPC, end to end: each test spawns the service in-process on
+//! its own fresh PostgreSQL database, with a clock the test sets, and calls it through the
+//! generated client with real tokens. One test binary, so the workspace links it once.
+
+mod support;
+
+mod assessments;
+mod authorisation;
+mod invalid_input;
+mod people;
+mod policy;
