@@ -9,6 +9,7 @@ sds_vocabulary::named_enum! {
     pub enum EventType("event type") {
         ProviderRegistered = "provider.registered",
         ProviderUpdated = "provider.updated",
+        PlanApproved = "plan.approved",
     }
 }
 
@@ -18,6 +19,7 @@ impl EventType {
         match body {
             Body::ProviderRegistered(_) => EventType::ProviderRegistered,
             Body::ProviderUpdated(_) => EventType::ProviderUpdated,
+            Body::PlanApproved(_) => EventType::PlanApproved,
         }
     }
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::Invalid;
 use crate::domain::access::Denied;
+use crate::domain::{ApprovalRefusal, PlanError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AssessmentError {
@@ -51,6 +52,34 @@ pub enum AssessmentError {
         authority: AuthorityId,
         effective_from: NaiveDate,
     },
+    /// A plan rule refused: the message says what to do instead.
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    /// The caller's devolved limit does not cover the plan, or no policy is in effect.
+    #[error(transparent)]
+    Approval(#[from] ApprovalRefusal),
+    #[error("person {0} has no support plan yet; draft one with DraftPlan")]
+    NoPlan(Uuid),
+    #[error("person {person} has no plan version {version}; the latest is {latest}")]
+    NoSuchVersion {
+        person: Uuid,
+        version: u32,
+        latest: u32,
+    },
+    #[error(
+        "version {version} is not the latest version of the plan ({latest}); get the plan again"
+    )]
+    NotLatest { version: u32, latest: u32 },
+    #[error("the plan's latest version {version} is {status}; {what}")]
+    PlanInState {
+        version: u32,
+        status: String,
+        what: &'static str,
+    },
+    #[error(
+        "person {0} has no indicative budget; set one with SetIndicativeBudget before submitting the plan"
+    )]
+    NoBudget(Uuid),
     /// A database call that names what it was doing.
     #[error(transparent)]
     Store(#[from] sds_platform::StoreError),
@@ -73,6 +102,26 @@ impl From<AssessmentError> for ApiError {
             }
             AssessmentError::PolicyNotFound { .. } => ApiError::NotFound(error.to_string()),
             AssessmentError::PolicyExists { .. } => ApiError::AlreadyExists(error.to_string()),
+            AssessmentError::Plan(PlanError::Invalid(invalid)) => {
+                ApiError::InvalidArgument(invalid.to_string())
+            }
+            AssessmentError::Plan(PlanError::OverBudgetWithoutReason { .. }) => {
+                ApiError::InvalidArgument(format!("over_budget_reason is missing: {error}"))
+            }
+            AssessmentError::Plan(_)
+            | AssessmentError::NotLatest { .. }
+            | AssessmentError::PlanInState { .. }
+            | AssessmentError::NoBudget(_) => ApiError::FailedPrecondition(error.to_string()),
+            AssessmentError::Approval(ApprovalRefusal::Plan(plan)) => {
+                ApiError::from(AssessmentError::Plan(plan))
+            }
+            AssessmentError::Approval(ApprovalRefusal::NoPolicyInEffect { .. }) => {
+                ApiError::FailedPrecondition(error.to_string())
+            }
+            AssessmentError::Approval(_) => ApiError::PermissionDenied(error.to_string()),
+            AssessmentError::NoPlan(_) | AssessmentError::NoSuchVersion { .. } => {
+                ApiError::NotFound(error.to_string())
+            }
             AssessmentError::Store(store) => ApiError::from(store),
             AssessmentError::Database(database) => ApiError::from(database),
             AssessmentError::Internal(internal) => ApiError::Internal(internal),

@@ -38,6 +38,12 @@ impl EventHandler for PortalInbox {
         let (provider, change) = match body {
             Body::ProviderRegistered(registered) => (registered.provider, "registered"),
             Body::ProviderUpdated(updated) => (updated.provider, "updated"),
+            other => {
+                return Err(HandlerError::Permanent(anyhow::anyhow!(
+                    "the stand-in subscribes to provider events only, not {}",
+                    sds_events::EventType::of(&other)
+                )));
+            }
         };
         let provider_id = provider.map(|provider| provider.id).unwrap_or_default();
         sqlx::query("INSERT INTO told (provider_id, version, change) VALUES ($1, $2, $3)")

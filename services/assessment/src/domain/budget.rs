@@ -17,9 +17,9 @@ use super::ras::{RasAnswer, ResourceAllocationSystem};
 /// Reasons for a budget set by hand may be a short paragraph.
 pub const MAX_REASON_CHARS: usize = 2000;
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// How an indicative budget was worked out.
-    pub enum BudgetMethod("budget method") {
+    pub enum BudgetMethod("budget method") => sds_proto::v1::BudgetMethod {
         ResourceAllocation = "resource_allocation",
         HoursAtRates = "hours_at_rates",
         SetByHand = "set_by_hand",

@@ -11,9 +11,9 @@ use super::amount::{ExactAccrual, LineAmount};
 use super::option::{Arrangement, SdsOption};
 use sds_vocabulary::Invalid;
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// The kind of support a line pays for.
-    pub enum SupportType("support type") {
+    pub enum SupportType("support type") => sds_proto::v1::SupportType {
         PersonalCare = "personal_care",
         DaySupport = "day_support",
         /// Short breaks and respite, usually counted in nights.

@@ -68,9 +68,9 @@ impl fmt::Display for SdsOption {
     }
 }
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// Who holds an Individual Service Fund on the person's behalf.
-    pub enum FundHoldingModel("fund holding model") {
+    pub enum FundHoldingModel("fund holding model") => sds_proto::v1::FundHoldingModel {
         /// An organisation contracted to hold funds, which pays the providers.
         ThirdParty = "third_party",
         /// The chosen provider holds the fund and draws its own charges.

@@ -18,9 +18,9 @@ use super::budget::{IndicativeBudget, MAX_REASON_CHARS};
 use super::line::{LineNumber, LineSpan, PlanLine, SupportType};
 use super::option::{Arrangement, ChoicePending, SdsOption};
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// Where a plan version is in its lifecycle.
-    pub enum PlanStatus("plan status") {
+    pub enum PlanStatus("plan status") => sds_proto::v1::PlanStatus {
         Draft = "draft",
         Submitted = "submitted",
         Approved = "approved",

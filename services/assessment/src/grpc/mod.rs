@@ -4,6 +4,8 @@
 //! a person's record is written to their audit trail in the same transaction.
 
 pub mod convert;
+pub mod plan_wire;
+mod plans;
 
 use chrono::NaiveDate;
 use sds_platform::{Clock, Principal};
@@ -240,5 +242,71 @@ impl AssessmentService for AssessmentApi {
         transaction.commit().await.map_err(AssessmentError::from)?;
         info!(person_id = %person.id, assessment_id = %record.id, eligible = record.decision.eligible, "assessment recorded");
         Ok(Response::new(convert::assessment_message(&record)))
+    }
+
+    async fn set_indicative_budget(
+        &self,
+        request: Request<proto::SetIndicativeBudgetRequest>,
+    ) -> Result<Response<proto::IndicativeBudget>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        ensure_authority_staff(&principal)?;
+        Ok(Response::new(
+            self.set_budget(&principal, request.into_inner()).await?,
+        ))
+    }
+
+    async fn draft_plan(
+        &self,
+        request: Request<proto::DraftPlanRequest>,
+    ) -> Result<Response<proto::Plan>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        ensure_authority_staff(&principal)?;
+        Ok(Response::new(
+            self.draft(&principal, request.into_inner()).await?,
+        ))
+    }
+
+    async fn submit_plan(
+        &self,
+        request: Request<proto::SubmitPlanRequest>,
+    ) -> Result<Response<proto::Plan>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        ensure_authority_staff(&principal)?;
+        Ok(Response::new(
+            self.submit(&principal, request.into_inner()).await?,
+        ))
+    }
+
+    async fn approve_plan(
+        &self,
+        request: Request<proto::ApprovePlanRequest>,
+    ) -> Result<Response<proto::Plan>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        ensure_authority_staff(&principal)?;
+        Ok(Response::new(
+            self.approve(&principal, request.into_inner()).await?,
+        ))
+    }
+
+    async fn reject_plan(
+        &self,
+        request: Request<proto::RejectPlanRequest>,
+    ) -> Result<Response<proto::Plan>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        ensure_authority_staff(&principal)?;
+        Ok(Response::new(
+            self.reject(&principal, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_plan(
+        &self,
+        request: Request<proto::GetPlanRequest>,
+    ) -> Result<Response<proto::Plan>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        ensure_authority_staff(&principal)?;
+        Ok(Response::new(
+            self.get(&principal, request.into_inner()).await?,
+        ))
     }
 }

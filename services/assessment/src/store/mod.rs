@@ -4,9 +4,13 @@
 //! domain refuses is an internal error (the database was changed behind the service).
 
 mod assessment;
+mod budgets;
 mod people;
+mod plans;
 mod policy;
 
 pub use assessment::{AssessmentRecord, insert_assessment};
+pub use budgets::{BudgetRecord, current_budget, insert_budget};
 pub use people::{PersonRecord, Recorded, audit, load_person, record_person};
+pub use plans::{StoredVersion, lock_plan, plan_versions, save_version};
 pub use policy::{PolicyRecord, insert_policy, policies_of};

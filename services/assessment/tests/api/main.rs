@@ -8,4 +8,5 @@ mod assessments;
 mod authorisation;
 mod invalid_input;
 mod people;
+mod plans;
 mod policy;

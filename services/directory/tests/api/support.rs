@@ -220,7 +220,7 @@ impl OutboxEvent {
         match &self.event.body {
             Some(proto::event::Body::ProviderRegistered(body)) => body.provider.as_ref(),
             Some(proto::event::Body::ProviderUpdated(body)) => body.provider.as_ref(),
-            None => None,
+            _ => None,
         }
         .expect("event carries a provider")
     }
