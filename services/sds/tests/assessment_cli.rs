@@ -1,0 +1,320 @@
+//! `sds assessment ...` end to end: the real `sds` binary against a real `sds serve` on
+//! real PostgreSQL and NATS, as a council's staff would drive it.
+//!
+//! What must stay true: the sample policy `deploy/local/up` sets is one the service accepts;
+//! each command prints the JSON of the message the server returned; a refusal is one line
+//! with the server's code and message, nothing on stdout, and a non-zero exit.
+
+mod support;
+
+use std::process::Output;
+
+use serde_json::Value;
+use support::{ServerProcess, repo_root, stderr_of, stdout_of, write_temp};
+
+fn sample_policy() -> String {
+    repo_root()
+        .join("deploy/local/sample/policy.json")
+        .to_str()
+        .expect("the repository path is UTF-8")
+        .to_owned()
+}
+
+/// The JSON a command printed, after checking it succeeded.
+fn printed(output: &Output) -> Value {
+    assert!(output.status.success(), "{}", stderr_of(output));
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("stdout is not JSON ({error}): {}", stdout_of(output)))
+}
+
+/// The one line a refused command printed, after checking it failed and printed nothing
+/// else.
+fn refusal(output: &Output) -> String {
+    assert!(
+        !output.status.success(),
+        "expected a refusal, got: {}",
+        stdout_of(output)
+    );
+    assert!(output.stdout.is_empty(), "{}", stdout_of(output));
+    let message = stderr_of(output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    message.trim_end().to_owned()
+}
+
+fn record_morag(server: &ServerProcess, token: &str) -> Output {
+    server.run(
+        &[
+            "assessment",
+            "person",
+            "record",
+            "--authority",
+            "demo-shire",
+            "--case-reference",
+            "SW-2026-0042",
+            "--name",
+            "Morag Innes",
+            "--date-of-birth",
+            "1941-02-17",
+            "--locality",
+            "Banchory",
+            "--client-group",
+            "elderly-frail",
+            "--client-group",
+            "physical_sensory_disability",
+        ],
+        Some(token),
+    )
+}
+
+fn assess(server: &ServerProcess, token: &str, person: &str, extra: &[&str]) -> Output {
+    let args = [
+        &[
+            "assessment",
+            "assess",
+            person,
+            "--outcome",
+            "I want to stay in my own home",
+            "--outcome",
+            "I want to get to the lunch club on Thursdays",
+            "--need",
+            "help to wash and dress in the morning",
+            "--assessed-on",
+            "2026-06-01",
+        ],
+        extra,
+    ]
+    .concat();
+    server.run(&args, Some(token))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn staff_set_the_sample_policy_record_a_person_and_assess_them_eligible_or_not() {
+    let server = ServerProcess::start().await;
+    let commissioning = server.commissioning_token();
+    let practitioner = server.staff_token("practitioner");
+
+    let policy = printed(&server.run(
+        &["assessment", "policy", "set", "--file", &sample_policy()],
+        Some(&commissioning),
+    ));
+    let details = &policy["details"];
+    assert_eq!(details["authority"], "demo-shire");
+    assert_eq!(details["effective_from"]["iso"], "2026-04-01");
+    assert_eq!(
+        details["eligibility_threshold"],
+        "ELIGIBILITY_LEVEL_SUBSTANTIAL"
+    );
+    assert_eq!(
+        details["approval_limits"]["practitioner"]["adult"]["up_to"]["amount"],
+        "375.00"
+    );
+    assert_eq!(
+        details["approval_limits"]["panel"]["child"]["unlimited"],
+        true
+    );
+    assert_eq!(details["review_interval_months"], 12);
+    assert_eq!(policy["recorded_by"], "demo-shire");
+
+    let got = printed(&server.run(
+        &[
+            "assessment",
+            "policy",
+            "get",
+            "--authority",
+            "demo-shire",
+            "--at",
+            "2026-06-01",
+        ],
+        Some(&practitioner),
+    ));
+    assert_eq!(got, policy);
+
+    // What deploy/local/up meets when it runs again: the policy is never changed once set.
+    let again = refusal(&server.run(
+        &["assessment", "policy", "set", "--file", &sample_policy()],
+        Some(&commissioning),
+    ));
+    assert!(
+        again.starts_with("error: FailedPrecondition: demo-shire has a policy from 2026-04-01"),
+        "{again}"
+    );
+
+    let person = printed(&record_morag(&server, &practitioner));
+    let id = person["id"].as_str().expect("a person id").to_owned();
+    assert_eq!(person["authority"], "demo-shire");
+    assert_eq!(person["version"], "1");
+    assert_eq!(person["details"]["display_name"], "Morag Innes");
+    assert_eq!(person["details"]["date_of_birth"]["iso"], "1941-02-17");
+    assert_eq!(
+        person["details"]["client_groups"],
+        serde_json::json!([
+            "CLIENT_GROUP_PHYSICAL_SENSORY_DISABILITY",
+            "CLIENT_GROUP_ELDERLY_FRAIL"
+        ])
+    );
+    // Recording the same person again is harmless: the same record, no new version.
+    assert_eq!(printed(&record_morag(&server, &practitioner)), person);
+
+    let got = printed(&server.run(&["assessment", "person", "get", &id], Some(&practitioner)));
+    assert_eq!(got, person);
+
+    let eligible = printed(&assess(
+        &server,
+        &practitioner,
+        &id,
+        &["--eligibility", "substantial"],
+    ));
+    assert_eq!(eligible["person_id"], id.as_str());
+    assert_eq!(eligible["eligibility"], "ELIGIBILITY_LEVEL_SUBSTANTIAL");
+    assert_eq!(eligible["eligible"], true);
+    assert_eq!(eligible["assessed_on"]["iso"], "2026-06-01");
+    assert_eq!(
+        eligible["outcomes"][1],
+        "I want to get to the lunch club on Thursdays"
+    );
+    assert_eq!(
+        eligible["needs"][0],
+        "help to wash and dress in the morning"
+    );
+    assert!(
+        eligible["decision_reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("substantial")),
+        "{eligible}"
+    );
+
+    let not_eligible = printed(&assess(
+        &server,
+        &practitioner,
+        &id,
+        &[
+            "--eligibility",
+            "moderate",
+            "--community-resource",
+            "Banchory lunch club",
+        ],
+    ));
+    assert_eq!(not_eligible["eligible"], false);
+    assert_eq!(
+        not_eligible["community_resources"],
+        serde_json::json!(["Banchory lunch club"])
+    );
+    assert_ne!(not_eligible["id"], eligible["id"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_call_prints_the_servers_reason_in_one_line_and_exits_non_zero() {
+    let server = ServerProcess::start().await;
+    let commissioning = server.commissioning_token();
+    let practitioner = server.staff_token("practitioner");
+
+    let no_policy_yet = refusal(&server.run(
+        &["assessment", "policy", "get", "--authority", "demo-shire"],
+        Some(&practitioner),
+    ));
+    assert!(
+        no_policy_yet.starts_with("error: NotFound: demo-shire has no policy in effect on"),
+        "{no_policy_yet}"
+    );
+
+    // A policy the file format allows but the service does not: limits must rise with
+    // seniority. Read from standard input, which `--file -` takes.
+    let sample = std::fs::read_to_string(sample_policy()).unwrap();
+    let inverted = sample.replace("\"375.00\"", "\"900.00\"");
+    let message = refusal(&server.run_with_input(
+        &["assessment", "policy", "set", "--file", "-"],
+        Some(&commissioning),
+        inverted.as_bytes(),
+    ));
+    assert!(
+        message.starts_with("error: InvalidArgument: details.approval_limits"),
+        "{message}"
+    );
+
+    // The file is read before the server is asked: a file that is not the policy's JSON is
+    // refused naming the file and the field.
+    let misspelt = write_temp(
+        "policy.json",
+        sample
+            .replace("\"sending_location\"", "\"sending_place\"")
+            .as_bytes(),
+    );
+    let message = refusal(&server.run(
+        &[
+            "assessment",
+            "policy",
+            "set",
+            "--file",
+            misspelt.to_str().unwrap(),
+        ],
+        Some(&commissioning),
+    ));
+    assert!(
+        message.contains(&format!(
+            "{}: sending_place: unknown field `sending_place`",
+            misspelt.display()
+        )),
+        "{message}"
+    );
+    printed(&server.run_with_input(
+        &["assessment", "policy", "set", "--file", "-"],
+        Some(&commissioning),
+        sample.as_bytes(),
+    ));
+
+    let person = printed(&record_morag(&server, &practitioner));
+    let id = person["id"].as_str().unwrap();
+    let message = refusal(&assess(
+        &server,
+        &practitioner,
+        id,
+        &["--eligibility", "low"],
+    ));
+    assert!(
+        message.starts_with(
+            "error: InvalidArgument: community_resources is empty, but the person is not eligible (The assessed risk is low;"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.ends_with("note the community resources they were pointed to"),
+        "{message}"
+    );
+
+    let message = refusal(&server.run(
+        &[
+            "assessment",
+            "person",
+            "record",
+            "--authority",
+            "demo-shire",
+            "--case-reference",
+            "SW-2026-0043",
+            "--name",
+            "Callum Reid",
+            "--date-of-birth",
+            "17/02/1961",
+            "--locality",
+            "Stonehaven",
+            "--client-group",
+            "learning-disability",
+        ],
+        Some(&practitioner),
+    ));
+    assert!(
+        message.starts_with("error: InvalidArgument: details.date_of_birth"),
+        "{message}"
+    );
+
+    // Assessments are casework: commissioning staff may set the policy but not assess.
+    let message = refusal(&assess(
+        &server,
+        &commissioning,
+        id,
+        &["--eligibility", "critical"],
+    ));
+    assert!(
+        message.starts_with("error: PermissionDenied: assessments are recorded by"),
+        "{message}"
+    );
+}

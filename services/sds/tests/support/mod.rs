@@ -1,0 +1,209 @@
+//! What the end-to-end tests of the `sds` binary share: running it, reading what it printed,
+//! and [`ServerProcess`], a real `sds serve` on real PostgreSQL and NATS.
+//!
+//! What must stay true: every server a test starts has its own port, database and NATS
+//! server, and stops when the test drops it, so that tests run in parallel and leave
+//! nothing behind.
+
+// Each test binary (`cli`, `assessment_cli`) includes this module and uses a different
+// part of it; what one of them leaves unused is not dead.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use sds_testkit::TEST_JWT_SECRET;
+use serde_json::Value;
+
+pub const SDS: &str = env!("CARGO_BIN_EXE_sds");
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn sds(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(SDS)
+        .args(args)
+        .env_remove("SDS_TOKEN")
+        .envs(env.iter().copied())
+        .env("SDS_JWT_SECRET", TEST_JWT_SECRET)
+        .output()
+        .expect("run sds")
+}
+
+pub fn stdout_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+pub fn last_line_json(output: &Output) -> Value {
+    let text = stdout_of(output);
+    let last = text
+        .lines()
+        .last()
+        .unwrap_or_else(|| panic!("no output; stderr: {}", stderr_of(output)));
+    serde_json::from_str(last)
+        .unwrap_or_else(|error| panic!("last line is not JSON ({error}): {last}"))
+}
+
+/// A real `sds serve` process with its own port, database and NATS server, stopped when
+/// dropped. Its log goes to a file that a failed start prints.
+pub struct ServerProcess {
+    pub child: Child,
+    pub env: Vec<(String, String)>,
+    pub nats: sds_testkit::PrivateNats,
+    pub log: PathBuf,
+}
+
+impl ServerProcess {
+    pub async fn start() -> Self {
+        let database = sds_testkit::fresh_database().await;
+        let nats = sds_testkit::PrivateNats::start().await;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let env = vec![
+            ("SDS_ADDR".to_owned(), addr.clone()),
+            ("SDS_LISTEN_ADDR".to_owned(), addr),
+            ("SDS_DATABASE_URL".to_owned(), database.url.clone()),
+            ("SDS_NATS_URL".to_owned(), nats.url()),
+        ];
+        let log = std::env::temp_dir().join(format!("sds-serve-{}.log", database.name));
+        let log_file = std::fs::File::create(&log).expect("create server log");
+        let child = Command::new(SDS)
+            .arg("serve")
+            .env_remove("RUST_LOG")
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("SDS_JWT_SECRET", TEST_JWT_SECRET)
+            .env("SDS_DRAIN_SECONDS", "5")
+            .stdout(Stdio::null())
+            .stderr(log_file)
+            .spawn()
+            .expect("spawn sds serve");
+        let mut server = Self {
+            child,
+            env,
+            nats,
+            log,
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(Some(exit)) = server.child.try_wait() {
+                panic!(
+                    "sds serve exited with {exit} while starting:\n{}",
+                    server.log_text()
+                );
+            }
+            if server.run(&["health"], None).status.success() {
+                return server;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sds serve was not SERVING within 30 s:\n{}",
+                server.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// A commissioning officer of the demo authority, as `sds token` issues one.
+    pub fn commissioning_token(&self) -> String {
+        self.token(&[
+            "--org",
+            "demo-shire",
+            "--kind",
+            "authority",
+            "--roles",
+            "commissioning",
+            "--authority",
+            "demo-shire",
+        ])
+    }
+
+    /// Staff of the demo authority with these roles (comma-separated), as `sds token`
+    /// issues them.
+    pub fn staff_token(&self, roles: &str) -> String {
+        self.token(&[
+            "--org",
+            "demo-shire",
+            "--kind",
+            "authority",
+            "--roles",
+            roles,
+            "--authority",
+            "demo-shire",
+        ])
+    }
+
+    /// Runs `sds` as [`run`](Self::run) does, with `input` on its standard input.
+    pub fn run_with_input(&self, args: &[&str], token: Option<&str>, input: &[u8]) -> Output {
+        let mut command = Command::new(SDS);
+        command
+            .args(args)
+            .env_remove("SDS_TOKEN")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("SDS_JWT_SECRET", TEST_JWT_SECRET)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(token) = token {
+            command.env("SDS_TOKEN", token);
+        }
+        let mut child = command.spawn().expect("run sds");
+        std::io::Write::write_all(child.stdin.as_mut().expect("piped stdin"), input)
+            .expect("write sds's standard input");
+        child.wait_with_output().expect("wait for sds")
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn run(&self, args: &[&str], token: Option<&str>) -> Output {
+        let mut env: Vec<(&str, &str)> = self
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        if let Some(token) = token {
+            env.push(("SDS_TOKEN", token));
+        }
+        sds(args, &env)
+    }
+
+    pub fn addr(&self) -> &str {
+        &self.env[0].1
+    }
+
+    pub fn token(&self, args: &[&str]) -> String {
+        let output = self.run(&[&["token"], args].concat(), None);
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        stdout_of(&output).trim().to_owned()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}
+
+pub fn write_temp(name: &str, bytes: &[u8]) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("sds-{}-{name}", uuid_like()));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+pub fn uuid_like() -> String {
+    format!("{}-{:?}", std::process::id(), std::time::Instant::now())
+        .replace(|c: char| !c.is_ascii_alphanumeric(), "")
+}
