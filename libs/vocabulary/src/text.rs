@@ -5,19 +5,40 @@ use unicode_normalization::char::is_combining_mark;
 
 use crate::invalid::Invalid;
 
-/// Zero-width characters, bidirectional controls, the line and paragraph separators and
-/// the byte-order mark: characters that change how text looks or reads without being seen.
+/// Characters that change how text looks or reads without being seen: Unicode's default
+/// ignorable code points (zero-width characters, joiners, variation selectors, fillers,
+/// tag characters, the soft hyphen, invisible operators), bidirectional controls, the line
+/// and paragraph separators, the byte-order mark, the blank braille pattern and the
+/// interlinear annotation controls; and characters with no agreed appearance (private use
+/// and noncharacters). Any of them lets one name pass for another.
 pub fn is_invisible_or_direction_changing(character: char) -> bool {
-    matches!(
-        character,
-        '\u{00AD}'
-            | '\u{061C}'
-            | '\u{180E}'
-            | '\u{200B}'..='\u{200F}'
-            | '\u{2028}'..='\u{202E}'
-            | '\u{2060}'..='\u{206F}'
-            | '\u{FEFF}'
-    )
+    let code = u32::from(character);
+    // Noncharacters: U+FDD0..U+FDEF and the last two code points of every plane.
+    let noncharacter = (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE;
+    noncharacter
+        || matches!(
+            character,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{2800}'
+                | '\u{3164}'
+                | '\u{E000}'..='\u{F8FF}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFFB}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+                | '\u{F0000}'..='\u{10FFFF}'
+        )
 }
 
 /// Free text fields (names, service types, localities) hold at most this many characters.
@@ -43,7 +64,7 @@ pub fn optional_text(field: &str, raw: &str, max_chars: usize) -> Result<Option<
     if text.chars().any(is_invisible_or_direction_changing) {
         return Err(Invalid::new(
             field,
-            "contains an invisible or direction-changing character (such as a zero-width space or a right-to-left override); use plain text",
+            "contains an invisible or direction-changing character (such as a zero-width space, a variation selector, a filler or a right-to-left override) or a private-use character; use plain text",
         ));
     }
     if text.chars().all(is_combining_mark) {
@@ -137,12 +158,41 @@ mod tests {
             "Fife\u{200B}Care",
             "Fife\u{2028}Care",
             "\u{2066}Fife Care\u{2069}",
+            // What a probe of the directory found accepted: variation selectors, fillers,
+            // tag characters, the grapheme joiner, the blank braille pattern, musical and
+            // shorthand format controls, interlinear annotation, private use, noncharacters.
+            "Deeside Ca\u{FE0F}re",
+            "Deeside Care\u{E0020}",
+            "Fife\u{E0041}Care",
+            "Fife\u{E0100}Care",
+            "Fife\u{034F}Care",
+            "Fife\u{115F}Care",
+            "Fife\u{3164}Care",
+            "Fife\u{FFA0}Care",
+            "Fife\u{180B}Care",
+            "Fife\u{17B4}Care",
+            "Fife\u{2800}Care",
+            "Fife\u{FFF9}Care",
+            "Fife\u{1D173}Care",
+            "Fife\u{1BCA0}Care",
+            "Fife\u{E000}Care",
+            "Fife\u{FFFE}Care",
+            "Fife\u{10FFFF}Care",
         ] {
             let error = required_text("name", sneaky, 200).unwrap_err();
             assert!(
                 error.problem().contains("invisible or direction-changing"),
                 "{sneaky:?}"
             );
+        }
+        for plain in [
+            "Mòr Care",
+            "Ścieżka",
+            "Ceòl agus Craic",
+            "日本語",
+            "Fife Care – Glenrothes",
+        ] {
+            assert!(required_text("name", plain, 200).is_ok(), "{plain:?}");
         }
         let marks = required_text("name", "\u{0301}\u{0300}", 200).unwrap_err();
         assert!(marks.problem().contains("combining marks alone"), "{marks}");

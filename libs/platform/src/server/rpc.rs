@@ -106,6 +106,16 @@ fn refuse_malformed_bodies_as_the_callers_fault(headers: &mut http::HeaderMap) {
         tonic::Status::invalid_argument(
             "the request body is not a valid protobuf message for this method: a field of the wrong type, text that is not UTF-8, or cut-off data",
         )
+    } else if code == Code::Internal
+        && says("protocol error: received message with compressed-flag")
+    {
+        tonic::Status::invalid_argument(
+            "the request's message is flagged as compressed but no grpc-encoding header says how; send it uncompressed or name the encoding",
+        )
+    } else if code == Code::Internal && says("Unexpected EOF decoding stream") {
+        tonic::Status::invalid_argument(
+            "the request body ends in the middle of a gRPC message (its length prefix promises more bytes than were sent)",
+        )
     } else if code == Code::OutOfRange && says("Error, decoded message length too large") {
         tonic::Status::resource_exhausted(format!(
             "the request is larger than the {MAX_REQUEST_BYTES} bytes (4 MiB) a message may be; send less at a time"

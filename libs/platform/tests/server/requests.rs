@@ -243,3 +243,64 @@ async fn malformed_bodies_are_invalid_arguments_and_oversized_ones_name_the_limi
         status.message()
     );
 }
+
+/// Sends one gRPC request to Health/Check as raw HTTP/2 with `frames` as its body, exactly as
+/// given, and returns the `grpc-status` and `grpc-message` the server answers with.
+async fn raw_health_check(addr: std::net::SocketAddr, frames: Vec<u8>) -> (String, String) {
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (client, connection) = h2::client::handshake(tcp).await.expect("handshake");
+    tokio::spawn(connection);
+    let mut client = client.ready().await.expect("ready");
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{addr}/grpc.health.v1.Health/Check"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .unwrap();
+    let (response, mut stream) = client.send_request(request, false).expect("send");
+    stream
+        .send_data(bytes::Bytes::from(frames), true)
+        .expect("send body");
+    let response = response.await.expect("response");
+    let header = |headers: &http::HeaderMap, name: &str| {
+        headers
+            .get(name)
+            .map(|value| value.to_str().unwrap_or_default().to_owned())
+    };
+    if let Some(status) = header(response.headers(), "grpc-status") {
+        let message = header(response.headers(), "grpc-message").unwrap_or_default();
+        return (status, message);
+    }
+    let mut body = response.into_body();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk.expect("body");
+        let _ = body.flow_control().release_capacity(chunk.len());
+    }
+    let trailers = body.trailers().await.expect("trailers").unwrap_or_default();
+    (
+        header(&trailers, "grpc-status").unwrap_or_default(),
+        header(&trailers, "grpc-message").unwrap_or_default(),
+    )
+}
+
+#[tokio::test]
+async fn broken_grpc_framing_is_the_callers_fault_too() {
+    let server = Serving::start(ServerLimits::default(), ServiceSet::new()).await;
+    let cases = [
+        // Flagged as compressed, with no grpc-encoding header naming how.
+        (
+            "compressed flag without an encoding",
+            vec![1, 0, 0, 0, 2, 0x0a, 0x00],
+        ),
+        // A frame that says 100 bytes follow, then three and the end of the stream.
+        ("a message cut off", vec![0, 0, 0, 0, 100, 0x0a, 0x01, 0x61]),
+        // Not even a whole frame header.
+        ("half a frame header", vec![0, 0]),
+    ];
+    for (what, frames) in cases {
+        let (status, message) = raw_health_check(server.addr, frames).await;
+        assert_eq!(status, "3", "{what}: {status} {message}");
+    }
+    server.stop().await;
+}

@@ -67,6 +67,10 @@ pub fn registrant(principal: &Principal) -> Result<Registrant, Denied> {
                 principal.org_id
             ))),
         },
+        _ if is_commissioning_staff(principal) && principal.authorities.is_empty() => Err(Denied(
+            "your token names no authority you act for, so nobody could keep the record you would register up to date; ask for a token whose authorities name yours"
+                .into(),
+        )),
         _ if is_commissioning_staff(principal) => Ok(Registrant::OnBehalf),
         _ => Err(Denied(
             "only a provider (for itself) or authority staff with the commissioning role may register providers"
@@ -103,8 +107,17 @@ pub fn ensure_may_update(
         return Ok(());
     }
     if is_commissioning_staff(principal) {
+        let reason = if stewards.is_empty() {
+            format!("provider {id} keeps its own record")
+        } else {
+            let names: Vec<String> = stewards.iter().map(ToString::to_string).collect();
+            format!(
+                "provider {id} is kept by commissioning staff of {} (who registered it on its behalf) and by the provider itself",
+                names.join(", ")
+            )
+        };
         return Err(Denied(format!(
-            "provider {id} was not registered on its behalf by your authority, so it keeps its own record; commissioning staff update only records their authority registered"
+            "{reason}; commissioning staff update only records their own authority registered"
         )));
     }
     Err(Denied(format!(

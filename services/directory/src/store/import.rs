@@ -227,7 +227,9 @@ pub async fn latest_grade_dates(
 }
 
 /// Adds the batch's grades to the history of each service, correcting a grade recorded
-/// for the same key question and date. Returns the providers whose grades changed.
+/// for the same key question and date, unless commissioning staff withdrew it: a withdrawn
+/// entry keeps the value its withdrawal was about, and only `RecordGrades` brings it back.
+/// Returns the providers whose grades changed.
 async fn import_grades(
     connection: &mut PgConnection,
     services: &[&CareInspectorateService],
@@ -256,7 +258,7 @@ async fn import_grades(
          JOIN provider p ON p.care_inspectorate_number = incoming.number \
          ON CONFLICT (provider_id, key_question, inspected_on) DO UPDATE SET \
              grade = excluded.grade, recorded_at = now(), recorded_by = excluded.recorded_by \
-         WHERE grade.grade <> excluded.grade \
+         WHERE grade.grade <> excluded.grade AND grade.withdrawn_at IS NULL \
          RETURNING provider_id",
     )
     .bind(&numbers)

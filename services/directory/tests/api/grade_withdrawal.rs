@@ -242,9 +242,78 @@ async fn the_import_does_not_bring_a_withdrawn_grade_back() {
         .expect("withdraw");
 
     let again = import(2).await;
+    let regraded = import(5).await;
 
     assert_eq!(again.unchanged, 1);
+    assert_eq!(
+        regraded.unchanged, 1,
+        "a withdrawn entry is not rewritten by the import"
+    );
     assert!(app.get(&id).await.grades.is_empty());
+    let history = app
+        .client()
+        .list_grade_history(bearer(
+            &commissioning("aberdeenshire"),
+            proto::ListGradeHistoryRequest { provider_id: id },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(history.entries.len(), 1);
+    assert_eq!(
+        history.entries[0].grade.as_ref().unwrap().grade,
+        2,
+        "the withdrawal keeps the value it was about"
+    );
+}
+
+#[tokio::test]
+async fn corrections_and_withdrawals_keep_every_earlier_state_in_the_audit_trail() {
+    let app = TestApp::spawn().await;
+    let provider = app.commissioning_registers(details("Alford Care")).await;
+    app.record_grades(
+        &provider.id,
+        vec![grade(KeyQuestion::Leadership, 2, "2025-01-10")],
+    )
+    .await;
+    app.client()
+        .withdraw_grades(bearer(
+            &commissioning("aberdeenshire"),
+            withdrawal(&provider.id, "2025-01-10", &[]),
+        ))
+        .await
+        .unwrap();
+    app.record_grades(
+        &provider.id,
+        vec![grade(KeyQuestion::Leadership, 6, "2025-01-10")],
+    )
+    .await;
+    app.record_grades(
+        &provider.id,
+        vec![grade(KeyQuestion::Leadership, 3, "2025-01-10")],
+    )
+    .await;
+
+    let trail: Vec<(i16, Option<String>)> = sqlx::query_as(
+        "SELECT grade, withdrawn_reason FROM grade_audit WHERE provider_id = $1::uuid ORDER BY position",
+    )
+    .bind(&provider.id)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        trail,
+        vec![
+            (2, None),
+            (2, Some(REASON.to_owned())),
+            (6, None),
+            (3, None),
+        ]
+    );
+    let rewritten = sqlx::query("DELETE FROM grade_audit")
+        .execute(&app.pool)
+        .await;
+    assert!(rewritten.is_err(), "the trail is append-only");
 }
 
 #[tokio::test]

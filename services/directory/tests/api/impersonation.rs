@@ -129,6 +129,20 @@ async fn nobody_without_a_number_registers_or_renames_to_a_registered_services_e
             Code::FailedPrecondition,
         );
     }
+    for hidden in [
+        "Bay Ca\u{FE0F}re at Home",
+        "Bay Care at Home\u{E0020}",
+        "Bay\u{3164}Care at Home",
+    ] {
+        assert_invalid(
+            rename(&app, &token, &impostor, hidden).await,
+            "details.name",
+        );
+        assert_invalid(
+            register(&app, &new_provider_token(), details(hidden)).await,
+            "details.name",
+        );
+    }
     assert_eq!(app.row_counts().await, before, "refusals write nothing");
 
     let distinct = rename(&app, &token, &impostor, "Bay Care at Home Cleaning").await;

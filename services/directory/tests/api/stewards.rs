@@ -88,4 +88,50 @@ async fn a_provider_that_registered_itself_has_no_stewards_and_commissioning_sta
 
     let message = assert_code(result, Code::PermissionDenied);
     assert!(message.contains("keeps its own record"), "{message}");
+    assert!(
+        message.contains("update only records their own authority registered"),
+        "{message}"
+    );
+}
+
+#[tokio::test]
+async fn commissioning_staff_whose_token_names_no_authority_cannot_register_on_someones_behalf() {
+    let app = TestApp::spawn().await;
+    let mut nobodys = authority_staff("aberdeenshire", &[Role::Commissioning]);
+    nobodys.authorities.clear();
+
+    let result = app
+        .client()
+        .register_provider(bearer(
+            &token_for(&nobodys),
+            proto::RegisterProviderRequest {
+                details: Some(details("Orphan PA")),
+                request_id: String::new(),
+            },
+        ))
+        .await;
+
+    let message = assert_code(result, Code::PermissionDenied);
+    assert!(message.contains("names no authority"), "{message}");
+    assert_eq!(app.row_counts().await.providers, 0);
+}
+
+#[tokio::test]
+async fn another_authority_is_told_who_keeps_the_record() {
+    let app = TestApp::spawn().await;
+    let registered = app.commissioning_registers(details("Echt PA")).await;
+
+    let result = app
+        .client()
+        .update_provider(bearer(
+            &commissioning("fife"),
+            update(&registered.id, "Taken over", registered.version),
+        ))
+        .await;
+
+    let message = assert_code(result, Code::PermissionDenied);
+    assert!(
+        message.contains("kept by commissioning staff of aberdeenshire"),
+        "{message}"
+    );
 }
