@@ -49,6 +49,9 @@ pub struct ServerConfig {
     /// `SDS_HANDSHAKE_TIMEOUT_SECONDS`: a connection that has not sent the HTTP/2 client
     /// preface this long after it was accepted is closed.
     pub handshake_timeout: Duration,
+    /// `SDS_REQUEST_BODY_TIMEOUT_SECONDS`: a request whose body has not fully arrived this
+    /// long after its headers is refused, without ever taking a concurrency slot.
+    pub body_timeout: Duration,
     /// `SDS_KEEPALIVE_INTERVAL_SECONDS`: after this long without hearing from a client the
     /// server pings it.
     pub keepalive_interval: Duration,
@@ -246,6 +249,7 @@ impl PlatformConfig {
                 }
             },
             handshake_timeout: seconds("SDS_HANDSHAKE_TIMEOUT_SECONDS", "10")?,
+            body_timeout: seconds("SDS_REQUEST_BODY_TIMEOUT_SECONDS", "10")?,
             keepalive_interval: seconds("SDS_KEEPALIVE_INTERVAL_SECONDS", "60")?,
             keepalive_timeout: seconds("SDS_KEEPALIVE_TIMEOUT_SECONDS", "20")?,
             max_streams_per_connection: {
@@ -403,12 +407,14 @@ mod tests {
     fn connection_limits_default_to_safe_values_and_refuse_zero_or_too_many() {
         let server = config_from(&[]).unwrap().server;
         assert_eq!(server.handshake_timeout, Duration::from_secs(10));
+        assert_eq!(server.body_timeout, Duration::from_secs(10));
         assert_eq!(server.keepalive_interval, Duration::from_secs(60));
         assert_eq!(server.keepalive_timeout, Duration::from_secs(20));
         assert_eq!(server.max_streams_per_connection, 100);
         assert_eq!(server.max_connections, 512);
         for variable in [
             "SDS_HANDSHAKE_TIMEOUT_SECONDS",
+            "SDS_REQUEST_BODY_TIMEOUT_SECONDS",
             "SDS_KEEPALIVE_INTERVAL_SECONDS",
             "SDS_KEEPALIVE_TIMEOUT_SECONDS",
             "SDS_MAX_STREAMS_PER_CONNECTION",

@@ -32,9 +32,11 @@ use tonic::server::NamedService;
 use tonic::service::RoutesBuilder;
 use tonic_health::ServingStatus;
 
+mod body_first;
 mod connections;
 mod rpc;
 
+use body_first::BodyFirstLayer;
 use connections::{ConnectionGate, GateLimits};
 use rpc::RpcSpanLayer;
 pub use rpc::{CallersFaultBody, MAX_REQUEST_BYTES};
@@ -97,6 +99,9 @@ pub struct ServerLimits {
     pub max_concurrent_requests: usize,
     /// How long a new connection has to send the HTTP/2 client preface before it is closed.
     pub handshake_timeout: Duration,
+    /// How long a request's body may take to arrive after its headers. A request takes a
+    /// concurrency slot only once its body is in, so stalled bodies cannot hold slots.
+    pub body_timeout: Duration,
     /// After this long without hearing from a client, the server pings it...
     pub keepalive_interval: Duration,
     /// ...and closes the connection when the ping is not answered within this.
@@ -116,6 +121,7 @@ impl Default for ServerLimits {
         Self {
             request_timeout: Duration::from_secs(30),
             max_concurrent_requests: 256,
+            body_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(10),
             keepalive_interval: Duration::from_secs(60),
             keepalive_timeout: Duration::from_secs(20),
@@ -226,14 +232,21 @@ impl GrpcServer {
             request_timeout,
             max_concurrent_requests,
             handshake_timeout,
+            body_timeout,
             keepalive_interval,
             keepalive_timeout,
             max_streams_per_connection,
             max_connections,
         } = self.limits;
-        // Outermost first: wait for a slot, then open the span. tonic puts its timeout
-        // outside both, so a request that times out is dropped inside its span.
+        // Outermost first: read the body, wait for a slot, then open the span. tonic puts
+        // its timeout outside all three, so a request that times out is dropped inside its
+        // span. A little over the message limit is read, so that a message just over it
+        // is refused by tonic with the same words.
         let per_request = tower::ServiceBuilder::new()
+            .layer(BodyFirstLayer {
+                body_timeout,
+                max_bytes: MAX_REQUEST_BYTES + 1024,
+            })
             .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
                 max_concurrent_requests.max(1),
             ))

@@ -207,6 +207,7 @@ pub async fn build_with_clock(
             request_timeout: config.server.request_timeout,
             max_concurrent_requests: config.server.max_concurrent_requests,
             handshake_timeout: config.server.handshake_timeout,
+            body_timeout: config.server.body_timeout,
             keepalive_interval: config.server.keepalive_interval,
             keepalive_timeout: config.server.keepalive_timeout,
             max_streams_per_connection: config.server.max_streams_per_connection,

@@ -130,7 +130,7 @@ fn refuse_malformed_bodies_as_the_callers_fault(headers: &mut http::HeaderMap) {
 
 /// A response body whose trailers get the same treatment as trailers-only headers (see
 /// [`refuse_malformed_bodies_as_the_callers_fault`]).
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct CallersFaultBody<B> {
     inner: B,
 }

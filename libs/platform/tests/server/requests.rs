@@ -304,3 +304,69 @@ async fn broken_grpc_framing_is_the_callers_fault_too() {
     }
     server.stop().await;
 }
+
+/// Opens a call on a raw HTTP/2 connection, sends its headers and never its body.
+async fn stall_a_body(
+    addr: std::net::SocketAddr,
+) -> (h2::client::ResponseFuture, h2::SendStream<bytes::Bytes>) {
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (client, connection) = h2::client::handshake(tcp).await.expect("handshake");
+    tokio::spawn(connection);
+    let mut client = client.ready().await.expect("ready");
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("http://{addr}/grpc.health.v1.Health/Check"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .unwrap();
+    client.send_request(request, false).expect("send headers")
+}
+
+#[tokio::test]
+async fn calls_whose_bodies_never_arrive_hold_no_slot_and_are_refused_in_time() {
+    let server = Serving::start(
+        ServerLimits {
+            max_concurrent_requests: 1,
+            body_timeout: Duration::from_millis(500),
+            ..ServerLimits::default()
+        },
+        ServiceSet::new(),
+    )
+    .await;
+    let mut health = HealthClient::new(server.channel().await);
+    let mut stalled = Vec::new();
+    for _ in 0..5 {
+        stalled.push(stall_a_body(server.addr).await);
+    }
+
+    let started = Instant::now();
+    let answered = tokio::time::timeout(
+        Duration::from_millis(400),
+        health.check(HealthCheckRequest::default()),
+    )
+    .await;
+    assert!(
+        matches!(answered, Ok(Ok(_))),
+        "a whole request is served at once while bodies stall: {answered:?} after {:?}",
+        started.elapsed()
+    );
+
+    for (response, _stream) in stalled {
+        let response = tokio::time::timeout(Duration::from_secs(3), response)
+            .await
+            .expect("the stalled call is answered")
+            .expect("a response");
+        let status = response
+            .headers()
+            .get("grpc-status")
+            .map(|value| value.to_str().unwrap().to_owned());
+        assert_eq!(
+            status.as_deref(),
+            Some("4"),
+            "DEADLINE_EXCEEDED: {:?}",
+            response.headers()
+        );
+    }
+    server.stop().await;
+}
