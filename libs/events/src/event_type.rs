@@ -10,6 +10,9 @@ sds_vocabulary::named_enum! {
         ProviderRegistered = "provider.registered",
         ProviderUpdated = "provider.updated",
         PlanApproved = "plan.approved",
+        PlanVaried = "plan.varied",
+        PlanEnded = "plan.ended",
+        PlanProviderChosen = "plan.provider_chosen",
     }
 }
 
@@ -20,6 +23,9 @@ impl EventType {
             Body::ProviderRegistered(_) => EventType::ProviderRegistered,
             Body::ProviderUpdated(_) => EventType::ProviderUpdated,
             Body::PlanApproved(_) => EventType::PlanApproved,
+            Body::PlanVaried(_) => EventType::PlanVaried,
+            Body::PlanEnded(_) => EventType::PlanEnded,
+            Body::PlanProviderChosen(_) => EventType::PlanProviderChosen,
         }
     }
 

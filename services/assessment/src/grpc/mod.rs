@@ -6,6 +6,7 @@
 pub mod convert;
 pub mod plan_wire;
 mod plans;
+mod variations;
 
 use chrono::NaiveDate;
 use sds_platform::{Clock, Principal};
@@ -296,6 +297,30 @@ impl AssessmentService for AssessmentApi {
         ensure_authority_staff(&principal)?;
         Ok(Response::new(
             self.reject(&principal, request.into_inner()).await?,
+        ))
+    }
+
+    async fn vary_plan(
+        &self,
+        request: Request<proto::VaryPlanRequest>,
+    ) -> Result<Response<proto::Plan>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        ensure_authority_staff(&principal)?;
+        Ok(Response::new(
+            self.vary_plan_version(&principal, request.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn record_provider_choice(
+        &self,
+        request: Request<proto::RecordProviderChoiceRequest>,
+    ) -> Result<Response<proto::Plan>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        ensure_authority_staff(&principal)?;
+        Ok(Response::new(
+            self.choose_provider(&principal, request.into_inner())
+                .await?,
         ))
     }
 

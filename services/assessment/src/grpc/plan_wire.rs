@@ -63,7 +63,7 @@ fn hours(field: &str, raw: &str) -> Result<Decimal, Invalid> {
     Ok(hours)
 }
 
-fn line_amount(raw: Option<proto::LineAmount>) -> Result<LineAmount, Invalid> {
+pub(super) fn line_amount(raw: Option<proto::LineAmount>) -> Result<LineAmount, Invalid> {
     let given = match raw.and_then(|amount| amount.amount) {
         Some(proto::line_amount::Amount::Weekly(weekly)) => GivenAmount::Weekly {
             per_week: positive_money("weekly", Some(&weekly))?,
@@ -100,7 +100,7 @@ fn provider(field: &str, raw: &str) -> Result<Option<ProviderRef>, Invalid> {
     }
 }
 
-fn arrangement(
+pub(super) fn arrangement(
     raw: Option<proto::Arrangement>,
     authority: &AuthorityId,
 ) -> Result<Arrangement, Invalid> {
@@ -125,7 +125,7 @@ fn arrangement(
     }
 }
 
-fn holder(
+pub(super) fn holder(
     directed: &proto::PersonDirected,
     authority: &AuthorityId,
 ) -> Result<Option<FundHolder>, Invalid> {
@@ -188,36 +188,41 @@ pub fn new_lines(
     }
     raw.into_iter()
         .enumerate()
-        .map(|(index, line)| {
-            let field = format!("lines[{index}]");
-            let within = |invalid: Invalid| {
-                if invalid.field().is_empty() {
-                    Invalid::new(field.clone(), invalid.problem().to_owned())
-                } else {
-                    invalid.within(&field)
-                }
-            };
-            let support_type =
-                SupportType::from_wire("support_type", line.support_type).map_err(within)?;
-            let amount = line_amount(line.amount)
-                .map_err(|invalid| within(named_within("amount", invalid)))?;
-            let arrangement = arrangement(line.arrangement, authority)
-                .map_err(|invalid| within(named_within("arrangement", invalid)))?;
-            let start = date_field("start", line.start.as_ref()).map_err(within)?;
-            let end = optional_date("end", line.end.as_ref()).map_err(within)?;
-            let span = LineSpan::new(start, end).map_err(within)?;
-            Ok(NewLine {
-                support_type,
-                amount,
-                arrangement,
-                span,
-            })
-        })
+        .map(|(index, line)| new_line(&format!("lines[{index}]"), line, authority))
         .collect()
 }
 
+/// One new line; refusals are placed under `field` (`lines[2]`, `changes[0].add`).
+pub fn new_line(
+    field: &str,
+    line: proto::NewPlanLine,
+    authority: &AuthorityId,
+) -> Result<NewLine, Invalid> {
+    let within = |invalid: Invalid| {
+        if invalid.field().is_empty() {
+            Invalid::new(field.to_owned(), invalid.problem().to_owned())
+        } else {
+            invalid.within(field)
+        }
+    };
+    let support_type = SupportType::from_wire("support_type", line.support_type).map_err(within)?;
+    let amount =
+        line_amount(line.amount).map_err(|invalid| within(named_within("amount", invalid)))?;
+    let arrangement = arrangement(line.arrangement, authority)
+        .map_err(|invalid| within(named_within("arrangement", invalid)))?;
+    let start = date_field("start", line.start.as_ref()).map_err(within)?;
+    let end = optional_date("end", line.end.as_ref()).map_err(within)?;
+    let span = LineSpan::new(start, end).map_err(within)?;
+    Ok(NewLine {
+        support_type,
+        amount,
+        arrangement,
+        span,
+    })
+}
+
 /// Places a refusal of a part inside the part's field; an empty field is the part itself.
-fn named_within(part: &str, invalid: Invalid) -> Invalid {
+pub(super) fn named_within(part: &str, invalid: Invalid) -> Invalid {
     if invalid.field().is_empty() {
         Invalid::new(part, invalid.problem().to_owned())
     } else {
@@ -296,6 +301,8 @@ pub struct PlanContext {
     pub authority: AuthorityId,
     pub budget: Option<Money>,
     pub review_due: Option<NaiveDate>,
+    pub previous_version: Option<u32>,
+    pub ends_plan: bool,
 }
 
 pub fn plan_message(plan: &PlanVersion, context: &PlanContext) -> proto::Plan {
@@ -340,6 +347,8 @@ pub fn plan_message(plan: &PlanVersion, context: &PlanContext) -> proto::Plan {
         over_budget_by: over_budget_by.map(money_message),
         over_budget_reason: plan.over_budget_reason().unwrap_or_default().to_owned(),
         review_due: context.review_due.map(date_message),
+        previous_version: context.previous_version.unwrap_or(0),
+        ends_plan: context.ends_plan,
         ..proto::Plan::default()
     };
     match plan.state() {

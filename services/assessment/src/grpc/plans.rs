@@ -27,7 +27,7 @@ use super::convert;
 use super::plan_wire::{self, PlanContext, positive_money};
 
 impl AssessmentApi {
-    async fn policies(
+    pub(super) async fn policies(
         &self,
         connection: &mut PgConnection,
         person: &PersonRecord,
@@ -39,7 +39,7 @@ impl AssessmentApi {
             .collect())
     }
 
-    async fn plan_message(
+    pub(super) async fn plan_message(
         &self,
         connection: &mut PgConnection,
         person: &PersonRecord,
@@ -53,6 +53,8 @@ impl AssessmentApi {
                 authority: person.authority.clone(),
                 budget: budget.map(|record| record.budget.weekly),
                 review_due: stored.review_due,
+                previous_version: stored.previous_version,
+                ends_plan: stored.ends_plan,
             },
         ))
     }
@@ -172,7 +174,7 @@ impl AssessmentApi {
     }
 
     /// The person (whom the caller may plan for), with their plan locked and read.
-    async fn locked_plan(
+    pub(super) async fn locked_plan(
         &self,
         connection: &mut PgConnection,
         principal: &Principal,
@@ -245,20 +247,19 @@ impl AssessmentApi {
                 }
             },
         };
+        let stored = StoredVersion {
+            review_due: None,
+            ..StoredVersion::new(drafted)
+        };
         store::save_version(
             &mut transaction,
             person.id,
             &person.authority,
-            &drafted,
-            None,
+            &stored,
             &principal.org_id,
         )
         .await?;
         store::audit(&mut transaction, &person, &principal.org_id, "plan.drafted").await?;
-        let stored = StoredVersion {
-            plan: drafted,
-            review_due: None,
-        };
         let message = self
             .plan_message(&mut transaction, &person, &stored)
             .await?;
@@ -304,12 +305,16 @@ impl AssessmentApi {
         let reason =
             Some(request.over_budget_reason.as_str()).filter(|reason| !reason.trim().is_empty());
         let submitted = latest.plan.submit(self.today(), &budget.budget, reason)?;
+        let stored = StoredVersion {
+            plan: submitted,
+            review_due: None,
+            ..latest.clone()
+        };
         store::save_version(
             &mut transaction,
             person.id,
             &person.authority,
-            &submitted,
-            None,
+            &stored,
             &principal.org_id,
         )
         .await?;
@@ -320,10 +325,6 @@ impl AssessmentApi {
             "plan.submitted",
         )
         .await?;
-        let stored = StoredVersion {
-            plan: submitted,
-            review_due: None,
-        };
         let message = self
             .plan_message(&mut transaction, &person, &stored)
             .await?;
@@ -358,12 +359,16 @@ impl AssessmentApi {
         let approved = latest.plan.approve(&granted, today)?;
         let review_due = policy_in_effect(&policies, approved.effective_from())
             .and_then(|policy| review_due_on(today, policy.review_interval));
+        let stored = StoredVersion {
+            plan: approved,
+            review_due,
+            ..latest.clone()
+        };
         store::save_version(
             &mut transaction,
             person.id,
             &person.authority,
-            &approved,
-            review_due,
+            &stored,
             &principal.org_id,
         )
         .await?;
@@ -374,10 +379,6 @@ impl AssessmentApi {
             "plan.approved",
         )
         .await?;
-        let stored = StoredVersion {
-            plan: approved,
-            review_due,
-        };
         let message = self
             .plan_message(&mut transaction, &person, &stored)
             .await?;
@@ -387,9 +388,7 @@ impl AssessmentApi {
                 person.authority.clone(),
                 person.id.to_string(),
                 u64::from(stored.plan.version()),
-                proto::event::Body::PlanApproved(proto::PlanApproved {
-                    plan: Some(message.clone()),
-                }),
+                approval_event(&stored, message.clone()),
             ),
         )
         .await
@@ -420,12 +419,16 @@ impl AssessmentApi {
             .await?;
         let latest = Self::latest_named(&versions, person.id, request.version)?;
         let rejected = latest.plan.reject(self.today(), &request.reason)?;
+        let stored = StoredVersion {
+            plan: rejected,
+            review_due: None,
+            ..latest.clone()
+        };
         store::save_version(
             &mut transaction,
             person.id,
             &person.authority,
-            &rejected,
-            None,
+            &stored,
             &principal.org_id,
         )
         .await?;
@@ -436,10 +439,6 @@ impl AssessmentApi {
             "plan.rejected",
         )
         .await?;
-        let stored = StoredVersion {
-            plan: rejected,
-            review_due: None,
-        };
         let message = self
             .plan_message(&mut transaction, &person, &stored)
             .await?;
@@ -507,4 +506,14 @@ fn redraft(
             "a fresh draft failed its own check: {invalid}"
         ))
     })
+}
+
+/// What an approval publishes: `plan.approved` for a first plan, `plan.ended` for a version
+/// that ends it, `plan.varied` for any other variation.
+fn approval_event(stored: &StoredVersion, plan: proto::Plan) -> proto::event::Body {
+    match (stored.previous_version, stored.ends_plan) {
+        (None, _) => proto::event::Body::PlanApproved(proto::PlanApproved { plan: Some(plan) }),
+        (Some(_), true) => proto::event::Body::PlanEnded(proto::PlanEnded { plan: Some(plan) }),
+        (Some(_), false) => proto::event::Body::PlanVaried(proto::PlanVaried { plan: Some(plan) }),
+    }
 }

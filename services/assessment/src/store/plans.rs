@@ -25,6 +25,22 @@ use crate::error::AssessmentError;
 pub struct StoredVersion {
     pub plan: PlanVersion,
     pub review_due: Option<NaiveDate>,
+    /// The approved version this one varies or carries a choice on; `None` for the first.
+    pub previous_version: Option<u32>,
+    /// Whether this version ends the whole plan.
+    pub ends_plan: bool,
+}
+
+impl StoredVersion {
+    /// A version just made, not yet stored.
+    pub fn new(plan: PlanVersion) -> StoredVersion {
+        StoredVersion {
+            plan,
+            review_due: None,
+            previous_version: None,
+            ends_plan: false,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -41,6 +57,8 @@ struct VersionRow {
     rejection_reason: Option<String>,
     over_budget_reason: Option<String>,
     review_due: Option<NaiveDate>,
+    previous_version: Option<i32>,
+    ends_plan: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -83,7 +101,7 @@ pub async fn plan_versions(
     let versions: Vec<VersionRow> = sqlx::query_as(
         "SELECT version, effective_from, recorded_on, status, submitted_on, approved_on, \
              approved_as, approved_weekly, rejected_on, rejection_reason, over_budget_reason, \
-             review_due \
+             review_due, previous_version, ends_plan \
          FROM plan_version WHERE person_id = $1 ORDER BY version",
     )
     .bind(person_id)
@@ -221,6 +239,8 @@ fn version_of(row: VersionRow, lines: Vec<PlanLine>) -> anyhow::Result<StoredVer
     Ok(StoredVersion {
         plan,
         review_due: row.review_due,
+        previous_version: row.previous_version.map(u32::try_from).transpose()?,
+        ends_plan: row.ends_plan,
     })
 }
 
@@ -237,10 +257,11 @@ pub async fn save_version(
     connection: &mut PgConnection,
     person_id: Uuid,
     authority: &AuthorityId,
-    version: &PlanVersion,
-    review_due: Option<NaiveDate>,
+    stored: &StoredVersion,
     actor: &str,
 ) -> Result<(), AssessmentError> {
+    let version = &stored.plan;
+    let review_due = stored.review_due;
     let (submitted_on, approved, rejected) = match version.state() {
         PlanState::Draft => (None, None, None),
         PlanState::Submitted { submitted_on } => (Some(*submitted_on), None, None),
@@ -254,8 +275,9 @@ pub async fn save_version(
     let written = sqlx::query(
         "INSERT INTO plan_version (person_id, version, authority, effective_from, recorded_on, \
              status, submitted_on, approved_on, approved_as, approved_weekly, rejected_on, \
-             rejection_reason, over_budget_reason, review_due, recorded_by, updated_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15) \
+             rejection_reason, over_budget_reason, review_due, recorded_by, updated_by, \
+             previous_version, ends_plan) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16, $17) \
          ON CONFLICT (person_id, version) DO UPDATE SET \
              effective_from = excluded.effective_from, recorded_on = excluded.recorded_on, \
              status = excluded.status, submitted_on = coalesce(excluded.submitted_on, plan_version.submitted_on), \
@@ -281,6 +303,14 @@ pub async fn save_version(
     .bind(version.over_budget_reason())
     .bind(review_due)
     .bind(actor)
+    .bind(
+        stored
+            .previous_version
+            .map(i32::try_from)
+            .transpose()
+            .map_err(anyhow::Error::new)?,
+    )
+    .bind(stored.ends_plan)
     .execute(&mut *connection)
     .await
     .operation("save plan version")?;
@@ -289,7 +319,9 @@ pub async fn save_version(
             "plan version {number} of {person_id} is approved or rejected and cannot be written"
         )));
     }
-    if version.status().name() != "draft" {
+    let carries_new_lines =
+        version.status().name() == "draft" || written_fresh(connection, person_id, number).await?;
+    if !carries_new_lines {
         return Ok(());
     }
     sqlx::query("DELETE FROM plan_line WHERE person_id = $1 AND version = $2")
@@ -352,4 +384,21 @@ pub async fn save_version(
         .operation("insert plan line")?;
     }
     Ok(())
+}
+
+/// Whether a version has no lines stored yet: one just inserted already approved (a
+/// provider choice) has its lines written once, like a draft.
+async fn written_fresh(
+    connection: &mut PgConnection,
+    person_id: Uuid,
+    version: i32,
+) -> Result<bool, AssessmentError> {
+    let lines: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM plan_line WHERE person_id = $1 AND version = $2")
+            .bind(person_id)
+            .bind(version)
+            .fetch_one(&mut *connection)
+            .await
+            .operation("count plan lines")?;
+    Ok(lines == 0)
 }
