@@ -6,8 +6,10 @@
 //! What must stay true: the body is read within [`BodyFirstLayer::body_timeout`] or the
 //! call is answered `DEADLINE_EXCEEDED` and takes no slot; a body over the size limit is
 //! answered `RESOURCE_EXHAUSTED` naming it, and never buffered beyond it. Every RPC of the
-//! platform sends one request message (unary or server-streaming); a client-streaming RPC
-//! would need its own exemption here, since its body ends only when the client is done.
+//! platform's own services sends one request message (unary or server-streaming). A
+//! client- or bidirectional-streaming RPC sends its body for as long as the call lasts, so
+//! it is passed through as it comes: gRPC reflection is the one there is, and any new one
+//! must be named in [`STREAMING_REQUESTS`].
 
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
@@ -15,6 +17,13 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use http_body_util::{BodyExt as _, Full, Limited};
 use tower::ServiceExt as _;
+
+/// Path prefixes of RPCs whose request is a stream: reflection's `ServerReflectionInfo` is
+/// bidirectional.
+pub const STREAMING_REQUESTS: [&str; 2] = [
+    "/grpc.reflection.v1.ServerReflection/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+];
 
 /// Reads each request body in full (within `body_timeout`, at most `max_bytes`) before
 /// handing the request on.
@@ -65,6 +74,12 @@ where
         // The clone is not driven to readiness yet; `oneshot` below does that after the
         // body has arrived.
         let inner = self.inner.clone();
+        if STREAMING_REQUESTS
+            .iter()
+            .any(|prefix| request.uri().path().starts_with(prefix))
+        {
+            return Box::pin(inner.oneshot(request));
+        }
         let BodyFirstLayer {
             body_timeout,
             max_bytes,

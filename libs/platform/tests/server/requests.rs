@@ -173,6 +173,13 @@ async fn ask_for_reflection(channel: Channel) -> tonic::Code {
 }
 
 async fn serve_with_reflection(reflection: bool) -> (Channel, oneshot::Sender<()>) {
+    let (channel, _addr, stop) = serve_with_reflection_at(reflection).await;
+    (channel, stop)
+}
+
+async fn serve_with_reflection_at(
+    reflection: bool,
+) -> (Channel, std::net::SocketAddr, oneshot::Sender<()>) {
     let server = GrpcServer::bind("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap()
@@ -191,7 +198,7 @@ async fn serve_with_reflection(reflection: bool) -> (Channel, oneshot::Sender<()
         .connect()
         .await
         .unwrap();
-    (channel, stop)
+    (channel, addr, stop)
 }
 
 #[tokio::test]
@@ -369,4 +376,51 @@ async fn calls_whose_bodies_never_arrive_hold_no_slot_and_are_refused_in_time() 
         );
     }
     server.stop().await;
+}
+
+#[tokio::test]
+async fn reflection_answers_a_client_that_keeps_its_request_stream_open() {
+    // grpcurl's way: one ListServices request, and the request stream left open.
+    let (_channel, addr, _stop) = serve_with_reflection_at(true).await;
+    let tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let (client, connection) = h2::client::handshake(tcp).await.expect("handshake");
+    tokio::spawn(connection);
+    let mut client = client.ready().await.expect("ready");
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!(
+            "http://{addr}/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
+        ))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .unwrap();
+    let (response, mut stream) = client.send_request(request, false).expect("send");
+    // ServerReflectionRequest { list_services: "" }: field 7, length-delimited, empty.
+    stream
+        .send_data(
+            bytes::Bytes::from_static(&[0, 0, 0, 0, 2, 0x3a, 0x00]),
+            false,
+        )
+        .expect("send the request message");
+
+    let response = tokio::time::timeout(Duration::from_secs(3), response)
+        .await
+        .expect("answered while the request stream is still open")
+        .expect("a response");
+
+    assert_eq!(response.status(), http::StatusCode::OK);
+    assert!(
+        response.headers().get("grpc-status").is_none(),
+        "not refused: {:?}",
+        response.headers()
+    );
+    let mut body = response.into_body();
+    let first = tokio::time::timeout(Duration::from_secs(3), body.data())
+        .await
+        .expect("a first message")
+        .expect("data")
+        .expect("no error");
+    assert!(first.len() > 5, "a ListServices answer");
+    drop(stream);
 }

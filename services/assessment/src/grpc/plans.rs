@@ -59,6 +59,28 @@ impl AssessmentApi {
         ))
     }
 
+    /// Writes a version, notes the action in the person's audit trail and returns the plan
+    /// as the caller sees it: the common end of every plan change.
+    pub(super) async fn record_version(
+        &self,
+        connection: &mut PgConnection,
+        principal: &Principal,
+        person: &PersonRecord,
+        stored: &StoredVersion,
+        action: &str,
+    ) -> Result<proto::Plan, AssessmentError> {
+        store::save_version(
+            connection,
+            person.id,
+            &person.authority,
+            stored,
+            &principal.org_id,
+        )
+        .await?;
+        store::audit(connection, person, &principal.org_id, action).await?;
+        self.plan_message(connection, person, stored).await
+    }
+
     pub(super) async fn set_budget(
         &self,
         principal: &Principal,
@@ -251,17 +273,14 @@ impl AssessmentApi {
             review_due: None,
             ..StoredVersion::new(drafted)
         };
-        store::save_version(
-            &mut transaction,
-            person.id,
-            &person.authority,
-            &stored,
-            &principal.org_id,
-        )
-        .await?;
-        store::audit(&mut transaction, &person, &principal.org_id, "plan.drafted").await?;
         let message = self
-            .plan_message(&mut transaction, &person, &stored)
+            .record_version(
+                &mut transaction,
+                principal,
+                &person,
+                &stored,
+                "plan.drafted",
+            )
             .await?;
         transaction.commit().await?;
         Ok(message)
@@ -310,23 +329,14 @@ impl AssessmentApi {
             review_due: None,
             ..latest.clone()
         };
-        store::save_version(
-            &mut transaction,
-            person.id,
-            &person.authority,
-            &stored,
-            &principal.org_id,
-        )
-        .await?;
-        store::audit(
-            &mut transaction,
-            &person,
-            &principal.org_id,
-            "plan.submitted",
-        )
-        .await?;
         let message = self
-            .plan_message(&mut transaction, &person, &stored)
+            .record_version(
+                &mut transaction,
+                principal,
+                &person,
+                &stored,
+                "plan.submitted",
+            )
             .await?;
         transaction.commit().await?;
         Ok(message)
@@ -364,23 +374,14 @@ impl AssessmentApi {
             review_due,
             ..latest.clone()
         };
-        store::save_version(
-            &mut transaction,
-            person.id,
-            &person.authority,
-            &stored,
-            &principal.org_id,
-        )
-        .await?;
-        store::audit(
-            &mut transaction,
-            &person,
-            &principal.org_id,
-            "plan.approved",
-        )
-        .await?;
         let message = self
-            .plan_message(&mut transaction, &person, &stored)
+            .record_version(
+                &mut transaction,
+                principal,
+                &person,
+                &stored,
+                "plan.approved",
+            )
             .await?;
         sds_events::enqueue(
             &mut transaction,
@@ -424,23 +425,14 @@ impl AssessmentApi {
             review_due: None,
             ..latest.clone()
         };
-        store::save_version(
-            &mut transaction,
-            person.id,
-            &person.authority,
-            &stored,
-            &principal.org_id,
-        )
-        .await?;
-        store::audit(
-            &mut transaction,
-            &person,
-            &principal.org_id,
-            "plan.rejected",
-        )
-        .await?;
         let message = self
-            .plan_message(&mut transaction, &person, &stored)
+            .record_version(
+                &mut transaction,
+                principal,
+                &person,
+                &stored,
+                "plan.rejected",
+            )
             .await?;
         transaction.commit().await?;
         Ok(message)

@@ -18,7 +18,7 @@ use crate::domain::{
     Invalid, LineChange, SupportType, Variation, VariationDates, vary_under_policy,
 };
 use crate::error::AssessmentError;
-use crate::store::{self, StoredVersion};
+use crate::store::StoredVersion;
 
 use super::AssessmentApi;
 use super::convert;
@@ -97,23 +97,14 @@ impl AssessmentApi {
             previous_version: Some(base.plan.version()),
             ends_plan: request.end_plan,
         };
-        store::save_version(
-            &mut transaction,
-            person.id,
-            &person.authority,
-            &stored,
-            &principal.org_id,
-        )
-        .await?;
-        store::audit(
-            &mut transaction,
-            &person,
-            &principal.org_id,
-            "plan.variation_drafted",
-        )
-        .await?;
         let message = self
-            .plan_message(&mut transaction, &person, &stored)
+            .record_version(
+                &mut transaction,
+                principal,
+                &person,
+                &stored,
+                "plan.variation_drafted",
+            )
             .await?;
         transaction.commit().await?;
         info!(person_id = %person.id, version = stored.plan.version(), ends_plan = stored.ends_plan, "plan variation drafted");
@@ -226,23 +217,14 @@ impl AssessmentApi {
             previous_version: Some(latest.plan.version()),
             ends_plan: false,
         };
-        store::save_version(
-            &mut transaction,
-            person.id,
-            &person.authority,
-            &stored,
-            &principal.org_id,
-        )
-        .await?;
-        store::audit(
-            &mut transaction,
-            &person,
-            &principal.org_id,
-            "plan.provider_chosen",
-        )
-        .await?;
         let message = self
-            .plan_message(&mut transaction, &person, &stored)
+            .record_version(
+                &mut transaction,
+                principal,
+                &person,
+                &stored,
+                "plan.provider_chosen",
+            )
             .await?;
         sds_events::enqueue(
             &mut transaction,
