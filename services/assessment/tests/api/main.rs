@@ -10,3 +10,4 @@ mod invalid_input;
 mod people;
 mod plans;
 mod policy;
+mod statistics;
