@@ -8,6 +8,8 @@
 //! - Practitioners, team managers and panel members record people and assessments;
 //!   commissioning staff may record people too (the case-system import is theirs).
 //! - Commissioning staff set the authority's policy; any of its staff may read it.
+//! - Commissioning staff, and only they, see the authority's uptake statistics and take its
+//!   national (PHS) return.
 
 use sds_platform::{OrgKind, Principal, Role};
 use sds_vocabulary::AuthorityId;
@@ -82,6 +84,23 @@ pub fn ensure_may_set_policy(principal: &Principal, authority: &AuthorityId) -> 
     }
 }
 
+/// Uptake statistics and the PHS return: commissioning staff of the authority. The return
+/// names every supported person by case reference, and even counts by locality and client
+/// group can point at someone, so caseworkers see people one at a time instead.
+pub fn ensure_may_see_statistics(
+    principal: &Principal,
+    authority: &AuthorityId,
+) -> Result<(), Denied> {
+    staff_only(principal, authority)?;
+    if principal.has_role(Role::Commissioning) {
+        Ok(())
+    } else {
+        Err(Denied(format!(
+            "the uptake statistics and the national return of {authority} are for its commissioning staff"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,6 +158,11 @@ mod tests {
                 ensure_may_set_policy(&principal, &fife).is_ok(),
                 policy,
                 "{roles:?}"
+            );
+            assert_eq!(
+                ensure_may_see_statistics(&principal, &fife).is_ok(),
+                policy,
+                "statistics follow the policy role: {roles:?}"
             );
         }
     }

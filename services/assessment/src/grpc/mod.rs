@@ -6,6 +6,7 @@
 pub mod convert;
 pub mod plan_wire;
 mod plans;
+mod statistics;
 mod variations;
 
 use chrono::NaiveDate;
@@ -332,6 +333,28 @@ impl AssessmentService for AssessmentApi {
         ensure_authority_staff(&principal)?;
         Ok(Response::new(
             self.get(&principal, request.into_inner()).await?,
+        ))
+    }
+
+    async fn get_uptake_statistics(
+        &self,
+        request: Request<proto::GetUptakeStatisticsRequest>,
+    ) -> Result<Response<proto::UptakeStatistics>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        Ok(Response::new(
+            self.uptake_statistics(&principal, request.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn export_national_return(
+        &self,
+        request: Request<proto::ExportNationalReturnRequest>,
+    ) -> Result<Response<proto::NationalReturn>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        Ok(Response::new(
+            self.national_return(&principal, request.into_inner())
+                .await?,
         ))
     }
 }

@@ -61,8 +61,9 @@ struct VersionRow {
     ends_plan: bool,
 }
 
+// Shared with `statistics`, which reads the lines of many people the same way.
 #[derive(sqlx::FromRow)]
-struct LineRow {
+pub(super) struct LineRow {
     version: i32,
     number: i32,
     support_type: String,
@@ -142,7 +143,7 @@ fn money(raw: Option<Decimal>, what: &str) -> anyhow::Result<Money> {
     Money::try_from(raw).map_err(|_| anyhow::anyhow!("{what} {raw} is not money"))
 }
 
-fn line_of(row: &LineRow, authority: &AuthorityId) -> anyhow::Result<PlanLine> {
+pub(super) fn line_of(row: &LineRow, authority: &AuthorityId) -> anyhow::Result<PlanLine> {
     let given = match row.amount_kind.as_str() {
         "weekly" => GivenAmount::Weekly {
             per_week: money(row.amount, "amount")?,

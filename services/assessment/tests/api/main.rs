@@ -10,4 +10,5 @@ mod invalid_input;
 mod people;
 mod plans;
 mod policy;
+mod statistics;
 mod variations;

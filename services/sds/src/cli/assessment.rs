@@ -3,7 +3,8 @@
 //!
 //! Every command prints the one record the server returns (`Person`, `Policy`,
 //! `Assessment`) as the pretty JSON of its generated message (see
-//! [`output`](crate::cli::output) for the conventions). The policy is read from a file in
+//! [`output`](crate::cli::output) for the conventions); `stats` and `export-phs` print
+//! their own shapes ([`statistics`]). The policy is read from a file in
 //! the proto3 JSON of `sds.v1.PolicyDetails` ([`policy`]).
 //!
 //! What must stay true: the commands and flags README.md lists ("The `sds` command") are
@@ -13,6 +14,7 @@
 //! JSON).
 
 mod policy;
+mod statistics;
 
 use std::path::PathBuf;
 
@@ -42,6 +44,12 @@ pub enum AssessmentCommand {
     /// Records an assessment of a person and prints the eligibility decision against the
     /// policy in effect on the assessment's date (practitioners, team managers, panel).
     Assess(AssessArgs),
+    /// People on each SDS option on a date, by locality and client group (commissioning
+    /// staff): a table, or with --json one JSON object on the last line.
+    Stats(statistics::StatsArgs),
+    /// Writes the Public Health Scotland SDS return for a quarter, sds_snapshot.csv and
+    /// client.csv (commissioning staff), and prints the paths and row counts.
+    ExportPhs(statistics::ExportPhsArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -216,6 +224,8 @@ pub async fn run(command: AssessmentCommand) -> anyhow::Result<()> {
                 .into_inner();
             print_json(&assessment)
         }
+        AssessmentCommand::Stats(args) => statistics::stats(args).await,
+        AssessmentCommand::ExportPhs(args) => statistics::export_phs(args).await,
     }
 }
 
