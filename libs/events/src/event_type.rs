@@ -13,6 +13,8 @@ sds_vocabulary::named_enum! {
         PlanVaried = "plan.varied",
         PlanEnded = "plan.ended",
         PlanProviderChosen = "plan.provider_chosen",
+        ReviewDue = "review.due",
+        VariancePersistent = "variance.persistent",
     }
 }
 
@@ -26,6 +28,8 @@ impl EventType {
             Body::PlanVaried(_) => EventType::PlanVaried,
             Body::PlanEnded(_) => EventType::PlanEnded,
             Body::PlanProviderChosen(_) => EventType::PlanProviderChosen,
+            Body::ReviewDue(_) => EventType::ReviewDue,
+            Body::VariancePersistent(_) => EventType::VariancePersistent,
         }
     }
 

@@ -11,6 +11,7 @@
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod reviews;
 pub mod store;
 
 use sds_proto::v1::assessment_service_server::AssessmentServiceServer;
@@ -27,13 +28,17 @@ pub const SCHEMA: &str = "assessment";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Assessment and budgeting as a service unit: its schema and migrations, and its gRPC
-/// service with every call authenticated.
+/// Assessment and budgeting as a service unit: its schema and migrations, its gRPC
+/// service with every call authenticated, the task that announces due reviews, and the
+/// consumer that suggests reviews on persistent variance.
 pub fn component() -> Component {
-    Component::new(NAME, SCHEMA, &MIGRATOR).grpc(|context, services| {
-        services.add(AssessmentServiceServer::with_interceptor(
-            AssessmentApi::new(context.pool.clone(), context.clock.clone()),
-            context.authenticator.clone(),
-        ))
-    })
+    Component::new(NAME, SCHEMA, &MIGRATOR)
+        .grpc(|context, services| {
+            services.add(AssessmentServiceServer::with_interceptor(
+                AssessmentApi::new(context.pool.clone(), context.clock.clone()),
+                context.authenticator.clone(),
+            ))
+        })
+        .task("review-due", reviews::run_review_announcer)
+        .consumer("assessment-variance", |_| reviews::VarianceHandler)
 }

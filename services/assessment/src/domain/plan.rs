@@ -387,6 +387,18 @@ impl PlanVersion {
         })
     }
 
+    /// Submits a draft that ends the plan. It may have no lines left (a line not yet
+    /// started when the plan ends is removed, having never accrued) and adds no cost, so
+    /// it needs neither lines nor a budget check.
+    pub fn submit_end(&self, submitted_on: NaiveDate) -> Result<PlanVersion, PlanError> {
+        self.ensure_status(PlanStatus::Draft)?;
+        Ok(PlanVersion {
+            state: PlanState::Submitted { submitted_on },
+            over_budget_reason: None,
+            ..self.clone()
+        })
+    }
+
     /// Approves a submitted version with an approval decided for its own peak cost.
     pub fn approve(
         &self,

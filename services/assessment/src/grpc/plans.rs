@@ -318,12 +318,16 @@ impl AssessmentApi {
             )
             .await?;
         let latest = Self::latest_named(&versions, person.id, request.version)?;
-        let budget = store::current_budget(&mut transaction, person.id)
-            .await?
-            .ok_or(AssessmentError::NoBudget(person.id))?;
-        let reason =
-            Some(request.over_budget_reason.as_str()).filter(|reason| !reason.trim().is_empty());
-        let submitted = latest.plan.submit(self.today(), &budget.budget, reason)?;
+        let submitted = if latest.ends_plan {
+            latest.plan.submit_end(self.today())?
+        } else {
+            let budget = store::current_budget(&mut transaction, person.id)
+                .await?
+                .ok_or(AssessmentError::NoBudget(person.id))?;
+            let reason = Some(request.over_budget_reason.as_str())
+                .filter(|reason| !reason.trim().is_empty());
+            latest.plan.submit(self.today(), &budget.budget, reason)?
+        };
         let stored = StoredVersion {
             plan: submitted,
             review_due: None,

@@ -10,5 +10,6 @@ mod invalid_input;
 mod people;
 mod plans;
 mod policy;
+mod reviews;
 mod statistics;
 mod variations;
