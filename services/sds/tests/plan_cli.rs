@@ -2,8 +2,8 @@
 //! against a real `sds serve` on real PostgreSQL and NATS, as a social worker and their team
 //! manager would drive a support plan from the command line on deploy/local.
 //!
-//! What must stay true: the flow README.md shows ("Assessing a person") runs as written,
-//! from a budget by hand to a varied, approved plan; each command prints the JSON of the
+//! What must stay true: the flow README.md shows ("Assessing a person") runs as written
+//! (here with a rejection on the way), from a budget by hand to a varied, approved plan; each command prints the JSON of the
 //! message the server returned (`plan get` a table unless `--json`); a refusal is one line
 //! with the server's code and message, nothing on stdout, and a non-zero exit.
 
@@ -169,7 +169,9 @@ async fn a_social_worker_budgets_drafts_varies_and_gets_a_plan_approved_from_the
         "ask Morag's daughter about the mornings first"
     );
 
+    // A rejected version stays as it was; drafting again starts the next version.
     let second = draft();
+    assert_eq!(second["version"], 2);
     let second_version = second["version"].as_u64().expect("a version").to_string();
     let submitted = submit(&second_version, &reason);
     assert_eq!(submitted["status"], "PLAN_STATUS_SUBMITTED");
