@@ -302,7 +302,8 @@ async fn a_social_worker_budgets_drafts_varies_and_gets_a_plan_approved_from_the
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_bad_line_is_refused_before_anything_is_sent_and_a_rejection_carries_its_reason() {
+async fn a_bad_line_or_lines_file_is_refused_before_anything_is_sent_and_an_unknown_plan_is_not_found()
+ {
     let server = ServerProcess::start().await;
     let practitioner = server.staff_token("practitioner");
     let run = |args: &[&str]| {
@@ -324,6 +325,25 @@ async fn a_bad_line_is_refused_before_anything_is_sent_and_a_rejection_carries_i
         message,
         "error: line \"personal-care:weekly=210.00:option5\": option \"option5\" is not one of \
          option1 (direct payment), option2 (person directed) or option3 (authority arranged)"
+    );
+
+    let message = refusal(&server.run_with_input(
+        &[
+            "assessment",
+            "plan",
+            "draft",
+            "0190f5c2-7d3a-7c4e-9b1a-2f6d8e4a1c3b",
+            "--effective-from",
+            "2026-04-01",
+            "--lines-file",
+            "-",
+        ],
+        Some(&practitioner),
+        br#"[{"support": "SUPPORT_TYPE_EQUIPMENT"}]"#,
+    ));
+    assert!(
+        message.starts_with("error: standard input: [0].support: unknown field `support`"),
+        "{message}"
     );
 
     let message = refusal(&run(&[

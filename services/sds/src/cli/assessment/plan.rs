@@ -3,25 +3,29 @@
 //!
 //! Every command prints the record the server returns (`IndicativeBudget`, `Plan`) as
 //! pretty JSON, except `plan get`, which prints a table of the plan's lines unless given
-//! `--json`. Lines and changes are written in the compact forms of [`line_spec`].
+//! `--json`. Lines and changes are written in the compact forms of [`line_spec`]; a draft's
+//! lines may instead come from a file of the proto3 JSON of a list of `sds.v1.NewPlanLine`.
 //!
 //! What must stay true: the commands and flags README.md lists are contracts; a spec is
-//! refused before anything is sent only for its shape, and everything else (amounts,
+//! refused before anything is sent only for its shape (a lines file only for not being that
+//! JSON), and everything else (amounts,
 //! dates, limits, who may approve) is the server's to judge, its refusal printed as one line.
+
+use std::path::PathBuf;
 
 use clap::Subcommand;
 use sds_assessment::domain::FundHoldingModel;
 use sds_proto::v1::{
     ApprovePlanRequest, BudgetByHand, Date, DraftPlanRequest, GetPlanRequest, HoursAtRates,
-    LineChange, Money, Plan, RasAnswers, RecordProviderChoiceRequest, RejectPlanRequest,
-    SetIndicativeBudgetRequest, SubmitPlanRequest, VaryPlanRequest, line_change,
+    LineChange, Money, NewPlanLine, Plan, RasAnswers, RecordProviderChoiceRequest,
+    RejectPlanRequest, SetIndicativeBudgetRequest, SubmitPlanRequest, VaryPlanRequest, line_change,
     set_indicative_budget_request::Method,
 };
 use sds_vocabulary::NamedEnum as _;
 use sds_vocabulary::named_enum::WireEnum as _;
 
-use super::line_spec;
 use super::{client, print_json};
+use super::{line_spec, policy};
 use crate::cli::ClientArgs;
 use crate::cli::output::{OutputFormat, Table};
 use crate::cli::status_error;
@@ -59,6 +63,7 @@ pub enum PlanCommand {
     /// Drafts the person's first plan, or replaces the lines of its open draft. A line is
     /// SUPPORT:AMOUNT:OPTION[:from=DATE][:to=DATE][:provider=P][:holder=H], such as
     /// personal-care:weekly=210.00:option2:holder=provider (see README.md).
+    #[command(group(clap::ArgGroup::new("plan_lines").required(true).multiple(true).args(["lines", "lines_file"])))]
     Draft {
         #[command(flatten)]
         client: ClientArgs,
@@ -67,8 +72,12 @@ pub enum PlanCommand {
         #[arg(long)]
         effective_from: String,
         /// A plan line; repeat for each.
-        #[arg(long = "line", required = true)]
+        #[arg(long = "line")]
         lines: Vec<String>,
+        /// A file (or - for standard input) of lines as the proto3 JSON of a list of
+        /// sds.v1.NewPlanLine; they come before any --line.
+        #[arg(long)]
+        lines_file: Option<PathBuf>,
     },
     /// Submits a draft for approval.
     Submit {
@@ -226,18 +235,31 @@ impl VaryArgs {
     }
 }
 
+/// What a lines file should be, for refusals.
+const LINES_FILE: &str = "expected the proto3 JSON of a list of sds.v1.NewPlanLine, as \
+    [{\"support_type\": \"SUPPORT_TYPE_PERSONAL_CARE\", \"amount\": {\"weekly\": {\"amount\": \"210.00\"}}, \
+    \"arrangement\": {\"direct_payment\": {}}, \"start\": {\"iso\": \"2026-12-01\"}}]";
+
+/// Reads a lines file, or standard input for `-`.
+fn read_lines_file(file: &std::path::Path) -> anyhow::Result<Vec<NewPlanLine>> {
+    let (source, text) = policy::read_source(file)?;
+    policy::from_json(&source, &text, LINES_FILE)
+}
+
 fn draft_request(
     person_id: &str,
     effective_from: &str,
+    file_lines: Vec<NewPlanLine>,
     lines: &[String],
 ) -> anyhow::Result<DraftPlanRequest> {
+    let mut all = file_lines;
+    for spec in lines {
+        all.push(line_spec::plan_line(spec, effective_from)?);
+    }
     Ok(DraftPlanRequest {
         person_id: person_id.to_owned(),
         effective_from: date(effective_from),
-        lines: lines
-            .iter()
-            .map(|spec| line_spec::plan_line(spec, effective_from))
-            .collect::<anyhow::Result<_>>()?,
+        lines: all,
     })
 }
 
@@ -260,8 +282,14 @@ pub async fn run(command: PlanCommand) -> anyhow::Result<()> {
             person_id,
             effective_from,
             lines,
+            lines_file,
         } => {
-            let request = draft_request(&person_id, &effective_from, &lines)?;
+            // Read before connecting, so that a bad file or spec is refused with no server.
+            let file_lines = match lines_file {
+                Some(file) => read_lines_file(&file)?,
+                None => Vec::new(),
+            };
+            let request = draft_request(&person_id, &effective_from, file_lines, &lines)?;
             client(&args).await?.draft_plan(request).await
         }
         PlanCommand::Submit {
@@ -521,6 +549,51 @@ mod tests {
         assert_eq!(
             vary(&["--end-plan", "--end-line", "1"]),
             Err(ErrorKind::ArgumentConflict)
+        );
+    }
+
+    #[test]
+    fn a_draft_takes_lines_from_a_file_before_its_line_flags_and_needs_one_or_the_other() {
+        let file = std::env::temp_dir().join(format!("sds-lines-{}.json", std::process::id()));
+        std::fs::write(
+            &file,
+            r#"[{"support_type": "SUPPORT_TYPE_EQUIPMENT", "amount": {"annual": {"amount": "520.00"}},
+                "arrangement": {"direct_payment": {}}, "start": {"iso": "2026-12-01"}}]"#,
+        )
+        .unwrap();
+        let lines = read_lines_file(&file).unwrap();
+        let request = draft_request(
+            "id",
+            "2026-12-01",
+            lines,
+            &["personal-care:weekly=210.00:option2".to_owned()],
+        )
+        .unwrap();
+        let kinds: Vec<i32> = request.lines.iter().map(|l| l.support_type).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                proto::SupportType::Equipment as i32,
+                proto::SupportType::PersonalCare as i32
+            ]
+        );
+
+        std::fs::write(&file, r#"[{"support": "SUPPORT_TYPE_EQUIPMENT"}]"#).unwrap();
+        let message = format!("{:#}", read_lines_file(&file).unwrap_err());
+        assert!(
+            message.contains("[0].support: unknown field `support`"),
+            "{message}"
+        );
+        assert!(
+            message.contains("a list of sds.v1.NewPlanLine"),
+            "{message}"
+        );
+        std::fs::remove_file(&file).unwrap();
+
+        let missing = parse(&["plan", "draft", "id", "--effective-from", "2026-12-01"]);
+        assert_eq!(
+            missing.unwrap_err().kind(),
+            ErrorKind::MissingRequiredArgument
         );
     }
 
