@@ -320,8 +320,9 @@ async fn a_refused_call_prints_the_servers_reason_in_one_line_and_exits_non_zero
 }
 
 /// Records `case_reference` in demo-shire and approves a plan of `lines` (option, start,
-/// end) at 100.00 a week each, from 2026-04-01, through the service's own calls: the CLI
-/// has no plan commands yet.
+/// end) at 100.00 a week each, from 2026-04-01, through the service's own calls: one
+/// connection sets up a person where the CLI would start five processes (plan_cli.rs
+/// drives the plan commands themselves).
 async fn approved_person(
     server: &ServerProcess,
     case_reference: &str,

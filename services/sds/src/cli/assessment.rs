@@ -13,6 +13,8 @@
 //! CLI refuses only what it cannot send: an unknown enum name or a file that is not that
 //! JSON).
 
+mod line_spec;
+mod plan;
 mod policy;
 mod statistics;
 
@@ -50,6 +52,13 @@ pub enum AssessmentCommand {
     /// Writes the Public Health Scotland SDS return for a quarter, sds_snapshot.csv and
     /// client.csv (commissioning staff), and prints the paths and row counts.
     ExportPhs(statistics::ExportPhsArgs),
+    /// Sets the person's indicative budget by hand (--by-hand with --reason), from the RAS
+    /// (--ras with --answer code=score) or from hours at rates (--hours), and prints it.
+    Budget(plan::BudgetArgs),
+    /// The person's support plan: draft, submit, approve or reject, get, vary, and record
+    /// the provider chosen for an option 2 line.
+    #[command(subcommand)]
+    Plan(plan::PlanCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -226,6 +235,8 @@ pub async fn run(command: AssessmentCommand) -> anyhow::Result<()> {
         }
         AssessmentCommand::Stats(args) => statistics::stats(args).await,
         AssessmentCommand::ExportPhs(args) => statistics::export_phs(args).await,
+        AssessmentCommand::Budget(args) => plan::budget(args).await,
+        AssessmentCommand::Plan(command) => plan::run(command).await,
     }
 }
 

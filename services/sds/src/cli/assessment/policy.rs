@@ -19,38 +19,52 @@ const EXPECTED: &str =
 
 /// Reads and parses the policy file, or standard input for `-`.
 pub fn read_policy_details(file: &Path) -> anyhow::Result<PolicyDetails> {
-    let (source, text) = if file.as_os_str() == "-" {
+    let (source, text) = read_source(file)?;
+    policy_details_from_json(&source, &text)
+}
+
+/// The text of `file`, or of standard input for `-`, with the name a refusal gives it.
+pub fn read_source(file: &Path) -> anyhow::Result<(String, String)> {
+    if file.as_os_str() == "-" {
         let text =
             std::io::read_to_string(std::io::stdin()).context("cannot read standard input")?;
-        ("standard input".to_owned(), text)
+        Ok(("standard input".to_owned(), text))
     } else {
         let text = std::fs::read_to_string(file)
             .with_context(|| format!("cannot read {}", file.display()))?;
-        (file.display().to_string(), text)
-    };
-    policy_details_from_json(&source, &text)
+        Ok((file.display().to_string(), text))
+    }
 }
 
 /// Parses `text` as `PolicyDetails`; `source` names it in a refusal.
 pub fn policy_details_from_json(source: &str, text: &str) -> anyhow::Result<PolicyDetails> {
+    from_json(source, text, EXPECTED)
+}
+
+/// Parses `text` as one `T` (a generated message, or a list of them); a refusal names
+/// `source`, the field by its path, and what was `expected`.
+pub fn from_json<T: serde::de::DeserializeOwned>(
+    source: &str,
+    text: &str,
+    expected: &str,
+) -> anyhow::Result<T> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let details: PolicyDetails =
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-            let path = error.path().to_string();
-            let problem = in_words(error.inner());
-            // The root is printed as "."; a refusal there names no field.
-            if path == "." {
-                anyhow::anyhow!("{source}: {problem}; {EXPECTED}")
-            } else {
-                anyhow::anyhow!("{source}: {path}: {problem}; {EXPECTED}")
-            }
-        })?;
-    // Something after the object (a second object, stray text) means the file is not one
-    // policy, whatever its first part says.
+    let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let problem = in_words(error.inner());
+        // The root is printed as "."; a refusal there names no field.
+        if path == "." {
+            anyhow::anyhow!("{source}: {problem}; {expected}")
+        } else {
+            anyhow::anyhow!("{source}: {path}: {problem}; {expected}")
+        }
+    })?;
+    // Something after the value (a second object, stray text) means the file is not one
+    // value, whatever its first part says.
     deserializer
         .end()
-        .map_err(|error| anyhow::anyhow!("{source}: {error}; {EXPECTED}"))?;
-    Ok(details)
+        .map_err(|error| anyhow::anyhow!("{source}: {error}; {expected}"))?;
+    Ok(value)
 }
 
 /// serde_json's refusal, except where it speaks of pbjson's insides: a number field
