@@ -3,6 +3,7 @@
 //! whether the caller may, and only then opens a transaction. Every change to and read of
 //! a person's record is written to their audit trail in the same transaction.
 
+mod budget;
 pub mod convert;
 pub mod plan_wire;
 mod plans;
