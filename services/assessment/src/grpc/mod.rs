@@ -4,6 +4,7 @@
 //! a person's record is written to their audit trail in the same transaction.
 
 pub mod convert;
+mod import;
 pub mod plan_wire;
 mod plans;
 mod statistics;
@@ -354,6 +355,18 @@ impl AssessmentService for AssessmentApi {
         let principal = Principal::of(&request)?.clone();
         Ok(Response::new(
             self.national_return(&principal, request.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn import_case_records(
+        &self,
+        request: Request<proto::ImportCaseRecordsRequest>,
+    ) -> Result<Response<proto::ImportCaseRecordsResponse>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        ensure_authority_staff(&principal)?;
+        Ok(Response::new(
+            self.import_case_records(&principal, request.into_inner())
                 .await?,
         ))
     }
