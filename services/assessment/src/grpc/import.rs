@@ -563,12 +563,8 @@ fn weekly_amount(raw: &str) -> Result<Money, Invalid> {
             "is blank; give the amount a week, such as 210.00",
         ));
     }
-    let amount = Money::parse(text).map_err(|error| {
-        Invalid::new(
-            "weekly_amount",
-            format!("{} is not an amount: {error}", shown(raw)),
-        )
-    })?;
+    let amount = Money::parse(text)
+        .map_err(|error| Invalid::new("weekly_amount", format!("is not an amount: {error}")))?;
     if amount.is_negative() || amount.is_zero() {
         return Err(Invalid::new(
             "weekly_amount",
