@@ -306,3 +306,102 @@ async fn only_the_authoritys_commissioning_staff_may_import_and_a_refusal_writes
     assert_eq!(app.row_counts().await.people, 0);
     assert!(events(&app).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_changed_name_alone_updates_the_person_without_a_new_plan_version_or_event() {
+    let app = TestApp::spawn().await;
+    imported(&app, two_people()).await;
+    let mut rows = two_people();
+    for row in rows.iter_mut().filter(|row| row.case_reference == "SW-1") {
+        row.display_name = "Morag Innes".into();
+    }
+
+    let response = imported(&app, rows).await;
+
+    assert_eq!(counts(&response), (0, 1, 1, 0));
+    let someone = person_id(&app, "SW-1").await;
+    assert_eq!(plan(&app, &someone).await.version, 1);
+    assert_eq!(events(&app).await.len(), 2, "only the two first approvals");
+    let actions: Vec<String> = app
+        .audit_of(&someone)
+        .await
+        .into_iter()
+        .map(|(_, action)| action)
+        .collect();
+    assert!(
+        actions.contains(&"person.updated".to_owned()),
+        "{actions:?}"
+    );
+}
+
+#[tokio::test]
+async fn rows_of_one_person_that_disagree_on_their_details_reject_that_person() {
+    let app = TestApp::spawn().await;
+    let mut rows = two_people();
+    rows[1].date_of_birth = "1948-05-18".into();
+
+    let response = imported(&app, rows).await;
+
+    assert_eq!(counts(&response), (1, 0, 0, 1));
+    assert_eq!(response.rejected.len(), 1);
+    assert_eq!(response.rejected[0].line, 3);
+    assert!(
+        response.rejected[0]
+            .reason
+            .starts_with("date_of_birth differs from line 2"),
+        "{}",
+        response.rejected[0].reason
+    );
+}
+
+#[tokio::test]
+async fn a_person_whose_plan_has_an_open_draft_is_rejected_on_their_first_line_and_keeps_it() {
+    let app = TestApp::spawn().await;
+    let someone = app.record_person("fife", person("SW-1")).await;
+    app.client()
+        .draft_plan(bearer(
+            &practitioner("fife"),
+            proto::DraftPlanRequest {
+                person_id: someone.id.clone(),
+                effective_from: date("2026-12-01"),
+                lines: vec![proto::NewPlanLine {
+                    support_type: proto::SupportType::PersonalCare as i32,
+                    amount: Some(proto::LineAmount {
+                        amount: Some(proto::line_amount::Amount::Weekly(
+                            money("100.00").expect("money"),
+                        )),
+                    }),
+                    arrangement: Some(proto::Arrangement {
+                        arrangement: Some(proto::arrangement::Arrangement::DirectPayment(
+                            proto::DirectPayment {},
+                        )),
+                    }),
+                    start: date("2026-12-01"),
+                    end: None,
+                }],
+            },
+        ))
+        .await
+        .expect("draft a plan");
+
+    let response = imported(&app, two_people()).await;
+
+    assert_eq!(counts(&response), (1, 0, 0, 1));
+    assert_eq!(response.rejected[0].line, 2);
+    assert!(
+        response.rejected[0].reason.contains("version 1 draft"),
+        "{}",
+        response.rejected[0].reason
+    );
+    let kept = plan(&app, &someone.id).await;
+    assert_eq!(kept.status, PlanStatus::Draft as i32);
+    let name: String =
+        sqlx::query_scalar("SELECT display_name FROM person WHERE case_reference = 'SW-1'")
+            .fetch_one(&app.pool)
+            .await
+            .expect("read the person");
+    assert_eq!(
+        name, "Morag Innes",
+        "the rejected person's details are not written"
+    );
+}
