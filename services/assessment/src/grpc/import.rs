@@ -121,9 +121,10 @@ impl AssessmentApi {
                 people_rejected += 1;
                 continue;
             }
-            if let Some(disagreement) = disagreement(&rows) {
+            let disagreeing = disagreements(&rows);
+            if !disagreeing.is_empty() {
                 people_rejected += 1;
-                rejected.push(disagreement);
+                rejected.extend(disagreeing);
                 continue;
             }
             // A savepoint per person, so a person refused after their record was read
@@ -376,31 +377,34 @@ fn number_imported(
         .collect()
 }
 
-/// The first row of a person whose details or eligibility differ from their first row's.
-fn disagreement(rows: &[GoodRow]) -> Option<proto::CaseRecordRejection> {
+/// Every row of a person whose details or eligibility differ from their first row's.
+fn disagreements(rows: &[GoodRow]) -> Vec<proto::CaseRecordRejection> {
     let first = &rows[0];
-    rows[1..].iter().find_map(|row| {
-        let field = if row.details.display_name != first.details.display_name {
-            "display_name"
-        } else if row.details.date_of_birth != first.details.date_of_birth {
-            "date_of_birth"
-        } else if row.details.locality != first.details.locality {
-            "locality"
-        } else if row.details.client_groups != first.details.client_groups {
-            "client_groups"
-        } else if row.eligibility != first.eligibility {
-            "eligibility"
-        } else {
-            return None;
-        };
-        Some(rejection(
-            row.line,
-            format!(
-                "{field} differs from line {} of case_reference {}; one person has one {field}",
-                first.line, first.details.case_reference
-            ),
-        ))
-    })
+    rows[1..]
+        .iter()
+        .filter_map(|row| {
+            let field = if row.details.display_name != first.details.display_name {
+                "display_name"
+            } else if row.details.date_of_birth != first.details.date_of_birth {
+                "date_of_birth"
+            } else if row.details.locality != first.details.locality {
+                "locality"
+            } else if row.details.client_groups != first.details.client_groups {
+                "client_groups"
+            } else if row.eligibility != first.eligibility {
+                "eligibility"
+            } else {
+                return None;
+            };
+            Some(rejection(
+                row.line,
+                format!(
+                    "{field} differs from line {} of case_reference {}; one person has one {field}",
+                    first.line, first.details.case_reference
+                ),
+            ))
+        })
+        .collect()
 }
 
 fn optional(raw: &str) -> Option<&str> {

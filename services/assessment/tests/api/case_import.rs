@@ -339,11 +339,17 @@ async fn rows_of_one_person_that_disagree_on_their_details_reject_that_person() 
     let app = TestApp::spawn().await;
     let mut rows = two_people();
     rows[1].date_of_birth = "1948-05-18".into();
+    rows.push(proto::CaseRecordRow {
+        locality: "Mearns".into(),
+        ..row(5, "SW-1", "1", "5.00")
+    });
 
     let response = imported(&app, rows).await;
 
     assert_eq!(counts(&response), (1, 0, 0, 1));
-    assert_eq!(response.rejected.len(), 1);
+    assert_eq!(response.rejected.len(), 2, "every disagreeing row");
+    assert_eq!(response.rejected[1].line, 5);
+    assert!(response.rejected[1].reason.starts_with("locality differs"));
     assert_eq!(response.rejected[0].line, 3);
     assert!(
         response.rejected[0]
