@@ -84,6 +84,22 @@ pub fn ensure_may_set_policy(principal: &Principal, authority: &AuthorityId) -> 
     }
 }
 
+/// The case-system import: commissioning staff of the authority, since it records people
+/// and approved plans in bulk, beyond any one caseworker's devolved limit.
+pub fn ensure_may_import_case_records(
+    principal: &Principal,
+    authority: &AuthorityId,
+) -> Result<(), Denied> {
+    staff_only(principal, authority)?;
+    if principal.has_role(Role::Commissioning) {
+        Ok(())
+    } else {
+        Err(Denied(format!(
+            "the case-system import of {authority} is for its commissioning staff"
+        )))
+    }
+}
+
 /// Uptake statistics and the PHS return: commissioning staff of the authority. The return
 /// names every supported person by case reference, and even counts by locality and client
 /// group can point at someone, so caseworkers see people one at a time instead.

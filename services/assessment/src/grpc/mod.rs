@@ -5,6 +5,7 @@
 
 mod budget;
 pub mod convert;
+mod import;
 pub mod plan_wire;
 mod plans;
 mod statistics;
@@ -355,6 +356,18 @@ impl AssessmentService for AssessmentApi {
         let principal = Principal::of(&request)?.clone();
         Ok(Response::new(
             self.national_return(&principal, request.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn import_case_records(
+        &self,
+        request: Request<proto::ImportCaseRecordsRequest>,
+    ) -> Result<Response<proto::ImportCaseRecordsResponse>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        ensure_authority_staff(&principal)?;
+        Ok(Response::new(
+            self.import_case_records(&principal, request.into_inner())
                 .await?,
         ))
     }

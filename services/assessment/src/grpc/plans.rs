@@ -386,7 +386,7 @@ fn redraft(
 
 /// What an approval publishes: `plan.approved` for a first plan, `plan.ended` for a version
 /// that ends it, `plan.varied` for any other variation.
-fn approval_event(stored: &StoredVersion, plan: proto::Plan) -> proto::event::Body {
+pub(super) fn approval_event(stored: &StoredVersion, plan: proto::Plan) -> proto::event::Body {
     match (stored.previous_version, stored.ends_plan) {
         (None, _) => proto::event::Body::PlanApproved(proto::PlanApproved { plan: Some(plan) }),
         (Some(_), true) => proto::event::Body::PlanEnded(proto::PlanEnded { plan: Some(plan) }),

@@ -12,7 +12,9 @@ mod statistics;
 
 pub use assessment::{AssessmentRecord, insert_assessment};
 pub use budgets::{BudgetRecord, current_budget, insert_budget};
-pub use people::{PersonRecord, Recorded, audit, load_person, record_person};
-pub use plans::{StoredVersion, lock_plan, plan_versions, save_version};
+pub use people::{
+    PersonRecord, Recorded, audit, load_person, people_by_case_reference, record_person,
+};
+pub use plans::{StoredVersion, latest_approved_lines, lock_plan, plan_versions, save_version};
 pub use policy::{PolicyRecord, insert_policy, policies_of};
 pub use statistics::{SupportedRecord, audit_exported, audit_report, supported_people};

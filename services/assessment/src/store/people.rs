@@ -178,3 +178,26 @@ pub async fn audit(
     .operation("audit person record")?;
     Ok(())
 }
+
+/// The authority's people with these case references, read in one query: what the
+/// case-system import compares a whole batch with before it writes anything.
+pub async fn people_by_case_reference(
+    connection: &mut PgConnection,
+    authority: &AuthorityId,
+    case_references: &[String],
+) -> Result<Vec<PersonRecord>, AssessmentError> {
+    let rows: Vec<PersonRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        person_columns!(),
+        " FROM person WHERE authority = $1 AND case_reference = ANY($2)"
+    ))
+    .bind(authority.as_str())
+    .bind(case_references)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select people by case reference")?;
+    Ok(rows
+        .into_iter()
+        .map(PersonRow::into_record)
+        .collect::<anyhow::Result<_>>()?)
+}

@@ -403,3 +403,51 @@ async fn written_fresh(
             .operation("count plan lines")?;
     Ok(lines == 0)
 }
+
+#[derive(sqlx::FromRow)]
+struct PersonLineRow {
+    person_id: Uuid,
+    #[sqlx(flatten)]
+    line: LineRow,
+}
+
+/// The lines of each person's latest version, for those whose latest version is approved,
+/// read in one query. A person whose latest version is open (draft or submitted), rejected,
+/// or approved without lines is absent: the caller reads them one by one.
+pub async fn latest_approved_lines(
+    connection: &mut PgConnection,
+    person_ids: &[Uuid],
+    authority: &AuthorityId,
+) -> Result<std::collections::HashMap<Uuid, Vec<PlanLine>>, AssessmentError> {
+    let rows: Vec<PersonLineRow> = sqlx::query_as(
+        "WITH latest AS ( \
+             SELECT DISTINCT ON (person_id) person_id, version, status \
+             FROM plan_version WHERE person_id = ANY($1) \
+             ORDER BY person_id, version DESC) \
+         SELECT l.person_id, l.version, l.number, l.support_type, l.amount_kind, l.amount, \
+             l.hours_per_week, l.hourly_rate, l.arrangement, l.provider, l.holding_model, \
+             l.holder, l.start_date, l.end_date \
+         FROM plan_line l JOIN latest ON latest.person_id = l.person_id \
+             AND latest.version = l.version \
+         WHERE latest.status = 'approved' \
+         ORDER BY l.person_id, l.number",
+    )
+    .bind(person_ids)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select latest approved lines")?;
+    let mut lines: std::collections::HashMap<Uuid, Vec<PlanLine>> =
+        std::collections::HashMap::new();
+    for row in rows {
+        let line = line_of(&row.line, authority).map_err(|error| {
+            anyhow::anyhow!(
+                "stored plan line {} of {} v{}: {error}",
+                row.line.number,
+                row.person_id,
+                row.line.version
+            )
+        })?;
+        lines.entry(row.person_id).or_default().push(line);
+    }
+    Ok(lines)
+}

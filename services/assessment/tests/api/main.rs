@@ -6,6 +6,7 @@ mod support;
 
 mod assessments;
 mod authorisation;
+mod case_import;
 mod invalid_input;
 mod people;
 mod plans;

@@ -13,6 +13,7 @@
 //! CLI refuses only what it cannot send: an unknown enum name or a file that is not that
 //! JSON).
 
+mod case_import;
 mod line_spec;
 mod plan;
 mod policy;
@@ -59,6 +60,11 @@ pub enum AssessmentCommand {
     /// the provider chosen for an option 2 line.
     #[command(subcommand)]
     Plan(plan::PlanCommand),
+    /// Imports the CSV a case system exports (commissioning staff): one row per plan line,
+    /// each case reference's rows its current approved plan, recorded as imported. Rejected
+    /// rows on stderr; last on stdout one JSON line with the people imported, updated,
+    /// unchanged and rejected.
+    Import(case_import::ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -237,6 +243,7 @@ pub async fn run(command: AssessmentCommand) -> anyhow::Result<()> {
         AssessmentCommand::ExportPhs(args) => statistics::export_phs(args).await,
         AssessmentCommand::Budget(args) => plan::budget(args).await,
         AssessmentCommand::Plan(command) => plan::run(command).await,
+        AssessmentCommand::Import(args) => case_import::import(args).await,
     }
 }
 

@@ -1,0 +1,606 @@
+//! ImportCaseRecords: the case system's export, one row per plan line, the rows of one case
+//! reference being that person's current approved plan.
+//!
+//! What must stay true: the import records what the case system decided and judges nothing
+//! again against a policy (so it works for an authority that has set none); a person with
+//! any bad row is rejected whole, nothing of them written, every bad row reported with its
+//! line; importing the same rows again writes, audits and publishes nothing; a changed
+//! person or plan becomes a new version, the plan approved "as imported" (as the panel,
+//! the most senior approving role, on the import day) and published as `plan.approved`
+//! (first) or `plan.varied` (later) through the outbox in the same transaction.
+//! Eligibility is read and checked but not stored: an assessment row needs the policy's
+//! threshold, which an authority importing its case system may not have set.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDate;
+use sds_events::NewEvent;
+use sds_money::Money;
+use sds_platform::Principal;
+use sds_proto::v1 as proto;
+use sds_vocabulary::text::{MAX_TEXT_CHARS, required_text};
+use sds_vocabulary::{AuthorityId, Invalid, NamedEnum as _, Role, shown};
+use tracing::info;
+use uuid::Uuid;
+
+use crate::domain::access;
+use crate::domain::eligibility::EligibilityLevel;
+use crate::domain::option::{
+    Arrangement, FundHolder, FundHoldingModel, PersonsChoice, ProviderRef,
+};
+use crate::domain::person::{ClientGroup, ClientGroups};
+use crate::domain::plan::{Approval, NewLine, PlanState, PlanVersion};
+use crate::domain::record::{
+    CaseReference, PersonDetails, ensure_plausible_date_of_birth, ensure_some_client_group,
+};
+use crate::domain::{
+    AuthorityPolicy, LineAmount, LineSpan, PlanLine, SupportType, policy_in_effect, review_due_on,
+};
+use crate::error::AssessmentError;
+use crate::store::{self, PersonRecord, Recorded, StoredVersion};
+
+use super::AssessmentApi;
+use super::convert;
+
+/// The most rows one request may carry.
+pub const MAX_ROWS_PER_REQUEST: usize = 5000;
+
+/// The role an imported approval is recorded as: the case system's approval is taken as it
+/// stands, and the panel is the role with no devolved limit.
+const IMPORTED_AS: Role = Role::Panel;
+
+/// A row whose every cell was read.
+#[derive(Debug, Clone)]
+struct GoodRow {
+    line: u32,
+    details: PersonDetails,
+    eligibility: EligibilityLevel,
+    plan_line: NewLine,
+}
+
+/// What happened to one person.
+enum Outcome {
+    Imported,
+    Updated,
+    Unchanged,
+}
+
+impl AssessmentApi {
+    pub(super) async fn import_case_records(
+        &self,
+        principal: &Principal,
+        request: proto::ImportCaseRecordsRequest,
+    ) -> Result<proto::ImportCaseRecordsResponse, AssessmentError> {
+        let authority = convert::authority("authority", &request.authority)?;
+        access::ensure_may_import_case_records(principal, &authority)?;
+        if request.rows.len() > MAX_ROWS_PER_REQUEST {
+            return Err(Invalid::new(
+                "rows",
+                format!(
+                    "has {} rows; send at most {MAX_ROWS_PER_REQUEST} per request, all the rows of one case_reference in the same request",
+                    request.rows.len()
+                ),
+            )
+            .into());
+        }
+        let today = self.today();
+        let mut rejected: Vec<proto::CaseRecordRejection> = Vec::new();
+        // Grouped by case reference, in the order the file gives them.
+        let mut people: BTreeMap<String, (Vec<GoodRow>, bool)> = BTreeMap::new();
+        let mut order: Vec<String> = Vec::new();
+        for raw in request.rows {
+            let line = raw.source_line;
+            let key = raw.case_reference.trim().to_owned();
+            let entry = people.entry(key.clone()).or_insert_with(|| {
+                order.push(key.clone());
+                (Vec::new(), false)
+            });
+            match read_row(&raw, &authority, today) {
+                Ok(row) => entry.0.push(row),
+                Err(invalid) => {
+                    entry.1 = true;
+                    rejected.push(rejection(line, invalid.to_string()));
+                }
+            }
+        }
+        let policies: Vec<AuthorityPolicy> = {
+            let mut connection = self.pool.acquire().await?;
+            store::policies_of(&mut connection, &authority)
+                .await?
+                .into_iter()
+                .map(|record| record.policy)
+                .collect()
+        };
+        let (mut imported, mut updated, mut unchanged, mut people_rejected) = (0, 0, 0, 0);
+        let mut transaction = self.pool.begin().await?;
+        // Read in two queries what the batch's good people already are, so a person whose
+        // details and plan are as imported (most of them, in a daily import) costs no
+        // further round trip; anyone else is read again, locked, one by one.
+        let good: Vec<String> = people
+            .iter()
+            .filter(|(_, (_, bad))| !bad)
+            .map(|(key, _)| key.clone())
+            .collect();
+        let known: HashMap<String, PersonRecord> =
+            store::people_by_case_reference(&mut transaction, &authority, &good)
+                .await?
+                .into_iter()
+                .map(|person| (person.details.case_reference.as_str().to_owned(), person))
+                .collect();
+        let ids: Vec<Uuid> = known.values().map(|person| person.id).collect();
+        let known_lines = store::latest_approved_lines(&mut transaction, &ids, &authority).await?;
+        for key in order {
+            let Some((rows, bad)) = people.remove(&key) else {
+                continue;
+            };
+            if bad {
+                people_rejected += 1;
+                continue;
+            }
+            let disagreeing = disagreements(&rows);
+            if !disagreeing.is_empty() {
+                people_rejected += 1;
+                rejected.extend(disagreeing);
+                continue;
+            }
+            if let Some(person) = known.get(&key)
+                && person.details == rows[0].details
+                && known_lines.get(&person.id).is_some_and(|lines| {
+                    let imported: Vec<NewLine> =
+                        rows.iter().map(|row| row.plan_line.clone()).collect();
+                    same_lines(lines, &imported)
+                })
+            {
+                unchanged += 1;
+                continue;
+            }
+            // A savepoint per person, so a person refused after their record was read
+            // (an open draft, a cost out of range) leaves nothing behind.
+            let mut person_transaction = sqlx::Acquire::begin(&mut *transaction).await?;
+            match self
+                .import_person(
+                    &mut person_transaction,
+                    principal,
+                    &authority,
+                    &rows,
+                    &policies,
+                )
+                .await?
+            {
+                Ok(outcome) => {
+                    person_transaction.commit().await?;
+                    match outcome {
+                        Outcome::Imported => imported += 1,
+                        Outcome::Updated => updated += 1,
+                        Outcome::Unchanged => unchanged += 1,
+                    }
+                }
+                Err(refusal) => {
+                    person_transaction.rollback().await?;
+                    people_rejected += 1;
+                    rejected.push(refusal);
+                }
+            }
+        }
+        transaction.commit().await?;
+        rejected.sort_by_key(|rejection| rejection.line);
+        info!(%authority, imported, updated, unchanged, rejected = people_rejected, "case records imported");
+        Ok(proto::ImportCaseRecordsResponse {
+            people_imported: imported,
+            people_updated: updated,
+            people_unchanged: unchanged,
+            people_rejected,
+            rejected,
+        })
+    }
+
+    /// One person's rows, all good: the outcome, or the refusal (on their first line) of a
+    /// person whose plan cannot take an imported version.
+    async fn import_person(
+        &self,
+        connection: &mut sqlx::PgConnection,
+        principal: &Principal,
+        authority: &AuthorityId,
+        rows: &[GoodRow],
+        policies: &[AuthorityPolicy],
+    ) -> Result<Result<Outcome, proto::CaseRecordRejection>, AssessmentError> {
+        let first_line = rows[0].line;
+        let today = self.today();
+        let (person, recorded) =
+            store::record_person(connection, authority, &rows[0].details, &principal.org_id)
+                .await?;
+        store::lock_plan(connection, person.id).await?;
+        let versions = store::plan_versions(connection, person.id, authority).await?;
+        if let Some(open) = versions.last().filter(|stored| {
+            matches!(
+                stored.plan.state(),
+                PlanState::Draft | PlanState::Submitted { .. }
+            )
+        }) {
+            return Ok(Err(rejection(
+                first_line,
+                format!(
+                    "case_reference {} has plan version {} {} on the platform; approve or reject it before importing",
+                    person.details.case_reference,
+                    open.plan.version(),
+                    open.plan.status().name()
+                ),
+            )));
+        }
+        let approved = versions
+            .iter()
+            .rev()
+            .find(|stored| matches!(stored.plan.state(), PlanState::Approved(_)));
+        let imported: Vec<NewLine> = rows.iter().map(|row| row.plan_line.clone()).collect();
+        let plan_changed = match approved {
+            Some(latest) => !same_lines(latest.plan.lines(), &imported),
+            None => true,
+        };
+        if plan_changed {
+            let highest_used = versions
+                .iter()
+                .flat_map(|stored| stored.plan.lines())
+                .map(|line| line.number)
+                .max()
+                .unwrap_or(0);
+            let lines = number_imported(
+                imported,
+                approved.map(|stored| stored.plan.lines()).unwrap_or(&[]),
+                highest_used,
+            );
+            let effective_from = lines
+                .iter()
+                .map(|line| line.span.start())
+                .min()
+                .unwrap_or(today);
+            let version = versions
+                .last()
+                .map_or(1, |stored| stored.plan.version() + 1);
+            let draft = PlanVersion::restore(
+                version,
+                effective_from,
+                today,
+                lines.clone(),
+                PlanState::Draft,
+                None,
+            )
+            .map_err(|invalid| {
+                anyhow::anyhow!("an imported plan failed its own check: {invalid}")
+            })?;
+            let weekly_cost = match draft.peak_weekly_cost_from(effective_from) {
+                Ok(cost) => cost,
+                Err(error) => return Ok(Err(rejection(first_line, error.to_string()))),
+            };
+            let plan = PlanVersion::restore(
+                version,
+                effective_from,
+                today,
+                lines,
+                PlanState::Approved(Approval {
+                    approved_on: today,
+                    approved_as: IMPORTED_AS,
+                    weekly_cost,
+                }),
+                None,
+            )
+            .map_err(|invalid| {
+                anyhow::anyhow!("an imported plan failed its own check: {invalid}")
+            })?;
+            let stored = StoredVersion {
+                plan,
+                review_due: policy_in_effect(policies, effective_from)
+                    .and_then(|policy| review_due_on(today, policy.review_interval)),
+                previous_version: approved.map(|stored| stored.plan.version()),
+                ends_plan: false,
+            };
+            self.audit_person(connection, principal, &person, recorded)
+                .await?;
+            let message = self
+                .record_version(connection, principal, &person, &stored, "plan.imported")
+                .await?;
+            sds_events::enqueue(
+                connection,
+                NewEvent::new(
+                    person.authority.clone(),
+                    person.id.to_string(),
+                    u64::from(stored.plan.version()),
+                    super::plans::approval_event(&stored, message),
+                ),
+            )
+            .await
+            .map_err(|error| {
+                AssessmentError::Internal(
+                    anyhow::Error::new(error)
+                        .context("write an imported plan's event to the outbox"),
+                )
+            })?;
+        } else if recorded != Recorded::Unchanged {
+            self.audit_person(connection, principal, &person, recorded)
+                .await?;
+        }
+        // An unchanged person is not audited: nothing of their record changed, and nothing
+        // of it was shown to the caller, so importing the same file twice writes nothing.
+        Ok(Ok(match (recorded, plan_changed) {
+            (Recorded::New, _) => Outcome::Imported,
+            (Recorded::Changed, _) | (_, true) => Outcome::Updated,
+            (Recorded::Unchanged, false) => Outcome::Unchanged,
+        }))
+    }
+
+    async fn audit_person(
+        &self,
+        connection: &mut sqlx::PgConnection,
+        principal: &Principal,
+        person: &PersonRecord,
+        recorded: Recorded,
+    ) -> Result<(), AssessmentError> {
+        let action = match recorded {
+            Recorded::New => "person.imported",
+            Recorded::Changed => "person.updated",
+            Recorded::Unchanged => return Ok(()),
+        };
+        store::audit(connection, person, &principal.org_id, action).await
+    }
+}
+
+fn rejection(line: u32, reason: String) -> proto::CaseRecordRejection {
+    proto::CaseRecordRejection { line, reason }
+}
+
+/// Whether the stored lines carry exactly the imported ones, in any order and whatever
+/// their numbers.
+fn same_lines(stored: &[PlanLine], imported: &[NewLine]) -> bool {
+    let mut stored: Vec<String> = stored
+        .iter()
+        .map(|line| line_key(&unnumbered(line)))
+        .collect();
+    let mut imported: Vec<String> = imported.iter().map(line_key).collect();
+    stored.sort();
+    imported.sort();
+    stored == imported
+}
+
+fn unnumbered(line: &PlanLine) -> NewLine {
+    NewLine {
+        support_type: line.support_type,
+        amount: line.amount,
+        arrangement: line.arrangement.clone(),
+        span: line.span,
+    }
+}
+
+fn line_key(line: &NewLine) -> String {
+    format!("{line:?}")
+}
+
+/// Numbers the imported lines: a line the previous approved version already had keeps its
+/// number (a line number always means one amount and arrangement); any other takes a number
+/// never used in this plan.
+fn number_imported(
+    imported: Vec<NewLine>,
+    previous: &[PlanLine],
+    highest_used: u32,
+) -> Vec<PlanLine> {
+    let mut free: Vec<&PlanLine> = previous.iter().collect();
+    let mut next = highest_used;
+    imported
+        .into_iter()
+        .map(|line| {
+            let key = line_key(&line);
+            match free
+                .iter()
+                .position(|old| line_key(&unnumbered(old)) == key)
+            {
+                Some(index) => {
+                    let number = free.remove(index).number;
+                    line.numbered(number)
+                }
+                None => {
+                    next += 1;
+                    line.numbered(next)
+                }
+            }
+        })
+        .collect()
+}
+
+/// Every row of a person whose details or eligibility differ from their first row's.
+fn disagreements(rows: &[GoodRow]) -> Vec<proto::CaseRecordRejection> {
+    let first = &rows[0];
+    rows[1..]
+        .iter()
+        .filter_map(|row| {
+            let field = if row.details.display_name != first.details.display_name {
+                "display_name"
+            } else if row.details.date_of_birth != first.details.date_of_birth {
+                "date_of_birth"
+            } else if row.details.locality != first.details.locality {
+                "locality"
+            } else if row.details.client_groups != first.details.client_groups {
+                "client_groups"
+            } else if row.eligibility != first.eligibility {
+                "eligibility"
+            } else {
+                return None;
+            };
+            Some(rejection(
+                row.line,
+                format!(
+                    "{field} differs from line {} of case_reference {}; one person has one {field}",
+                    first.line, first.details.case_reference
+                ),
+            ))
+        })
+        .collect()
+}
+
+fn optional(raw: &str) -> Option<&str> {
+    Some(raw.trim()).filter(|text| !text.is_empty())
+}
+
+/// Reads one row, refusing the first bad cell by its column name.
+fn read_row(
+    raw: &proto::CaseRecordRow,
+    authority: &AuthorityId,
+    today: NaiveDate,
+) -> Result<GoodRow, Invalid> {
+    let case_reference = CaseReference::parse("case_reference", &raw.case_reference)?;
+    let display_name = required_text("display_name", &raw.display_name, MAX_TEXT_CHARS)?;
+    let date_of_birth = sds_vocabulary::date::date("date_of_birth", raw.date_of_birth.trim())?;
+    ensure_plausible_date_of_birth("date_of_birth", date_of_birth, today)?;
+    let locality = required_text("locality", &raw.locality, MAX_TEXT_CHARS)?;
+    let mut client_groups = ClientGroups::new();
+    for name in raw
+        .client_groups
+        .split(';')
+        .filter(|name| !name.trim().is_empty())
+    {
+        client_groups.insert(ClientGroup::parse("client_groups", name)?);
+    }
+    ensure_some_client_group("client_groups", &client_groups)?;
+    let eligibility = EligibilityLevel::parse("eligibility", &raw.eligibility)?;
+    let support_type = SupportType::parse("support_type", &raw.support_type)?;
+    let weekly = weekly_amount(&raw.weekly_amount)?;
+    let start = sds_vocabulary::date::date("start_date", raw.start_date.trim())?;
+    let end = optional(&raw.end_date)
+        .map(|text| sds_vocabulary::date::date("end_date", text))
+        .transpose()?;
+    if let Some(end) = end
+        && end < start
+    {
+        return Err(Invalid::new(
+            "end_date",
+            format!("{end} is before start_date {start}; a line ends on or after it starts"),
+        ));
+    }
+    let provider = optional(&raw.provider)
+        .map(|text| ProviderRef::parse("provider", text))
+        .transpose()?;
+    let holding_model = optional(&raw.holding_model)
+        .map(|text| FundHoldingModel::parse("holding_model", text))
+        .transpose()?;
+    let holder = optional(&raw.holder);
+    let arrangement = match raw.option.trim() {
+        "1" => {
+            for (field, given) in [
+                ("provider", provider.is_some()),
+                ("holding_model", holding_model.is_some()),
+                ("holder", holder.is_some()),
+            ] {
+                if given {
+                    return Err(Invalid::new(
+                        field,
+                        "is given, but option 1 is a direct payment the person arranges themselves; leave it blank",
+                    ));
+                }
+            }
+            Arrangement::DirectPayment
+        }
+        "2" => {
+            let provider = provider.ok_or_else(|| {
+                Invalid::new(
+                    "provider",
+                    "is blank; option 2 needs the provider the person chose (a directory id or a Care Inspectorate number)",
+                )
+            })?;
+            let model = holding_model.ok_or_else(|| {
+                Invalid::new(
+                    "holding_model",
+                    format!(
+                        "is blank; option 2 needs who holds the fund: {}",
+                        FundHoldingModel::accepted()
+                    ),
+                )
+            })?;
+            let holder = match (model, holder) {
+                (FundHoldingModel::ThirdParty, Some(text)) => FundHolder::ThirdParty {
+                    holder: Uuid::parse_str(text).map_err(|_| {
+                        Invalid::new(
+                            "holder",
+                            format!("{} is not an organisation id (a UUID)", shown(text)),
+                        )
+                    })?,
+                },
+                (FundHoldingModel::ThirdParty, None) => {
+                    return Err(Invalid::new(
+                        "holder",
+                        "is blank; a third_party holding model needs the holder's organisation id",
+                    ));
+                }
+                (_, Some(_)) => {
+                    return Err(Invalid::new(
+                        "holder",
+                        "is given, but only a third_party holding model names a holder; leave it blank",
+                    ));
+                }
+                (FundHoldingModel::Provider, None) => FundHolder::Provider,
+                (FundHoldingModel::Authority, None) => FundHolder::Authority {
+                    authority: authority.clone(),
+                },
+            };
+            Arrangement::PersonDirected(PersonsChoice {
+                provider: Some(provider),
+                holder: Some(holder),
+            })
+        }
+        "3" => {
+            for (field, given) in [
+                ("holding_model", holding_model.is_some()),
+                ("holder", holder.is_some()),
+            ] {
+                if given {
+                    return Err(Invalid::new(
+                        field,
+                        "is given, but option 3 is arranged by the authority; leave it blank",
+                    ));
+                }
+            }
+            Arrangement::AuthorityArranged { provider }
+        }
+        other => {
+            return Err(Invalid::new(
+                "option",
+                format!(
+                    "is {}, which is not an SDS option; accepted: 1, 2, 3",
+                    shown(other)
+                ),
+            ));
+        }
+    };
+    Ok(GoodRow {
+        line: raw.source_line,
+        details: PersonDetails {
+            case_reference,
+            display_name,
+            date_of_birth,
+            locality,
+            client_groups,
+        },
+        eligibility,
+        plan_line: NewLine {
+            support_type,
+            amount: LineAmount::per_week(weekly)?,
+            arrangement,
+            span: LineSpan::new(start, end)?,
+        },
+    })
+}
+
+fn weekly_amount(raw: &str) -> Result<Money, Invalid> {
+    let text = raw.trim();
+    if text.is_empty() {
+        return Err(Invalid::new(
+            "weekly_amount",
+            "is blank; give the amount a week, such as 210.00",
+        ));
+    }
+    let amount = Money::parse(text)
+        .map_err(|error| Invalid::new("weekly_amount", format!("is not an amount: {error}")))?;
+    if amount.is_negative() || amount.is_zero() {
+        return Err(Invalid::new(
+            "weekly_amount",
+            format!("is {}; it must be above 0.00", shown(raw)),
+        ));
+    }
+    Ok(amount)
+}
