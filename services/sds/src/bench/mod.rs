@@ -1,7 +1,9 @@
 //! `sds bench ...`: benchmarks that measure a raw baseline in the same run and report the
 //! ratio, printing a table and writing `bench/results/<name>.json`.
 
-use std::path::PathBuf;
+mod assessment_import;
+
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
@@ -23,6 +25,29 @@ pub enum BenchCommand {
         #[arg(long, default_value = "bench/results/outbox-relay.json")]
         output: PathBuf,
     },
+    /// The case-system import against raw INSERT ... UNNEST of the same rows (QUALITY.md
+    /// P4). Works in scratch databases it creates and drops; the last line is JSON.
+    AssessmentImport {
+        /// How many people (about 1.33 plan lines each).
+        #[arg(long, default_value_t = 100_000)]
+        people: usize,
+        #[arg(long, env = "SDS_DATABASE_URL", default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
+        database_url: String,
+        #[arg(long, env = "SDS_NATS_URL", default_value = sds_platform::config::DEFAULT_NATS_URL)]
+        nats_url: String,
+        /// Where the JSON figures go.
+        #[arg(long, default_value = "bench/results/assessment-import.json")]
+        output: PathBuf,
+    },
+}
+
+fn write_figures(output: &Path, json: &str) -> anyhow::Result<()> {
+    if let Some(parent) = output.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("create {}", parent.display()))?;
+    }
+    std::fs::write(output, json).with_context(|| format!("write {}", output.display()))?;
+    eprintln!("figures written to {}", output.display());
+    Ok(())
 }
 
 pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
@@ -42,13 +67,20 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             )
             .await?;
             println!("{}", report.table());
-            if let Some(parent) = output.parent() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("create {}", parent.display()))?;
-            }
-            std::fs::write(&output, report.to_json())
-                .with_context(|| format!("write {}", output.display()))?;
-            eprintln!("figures written to {}", output.display());
+            write_figures(&output, &report.to_json())
+        }
+        BenchCommand::AssessmentImport {
+            people,
+            database_url,
+            nats_url,
+            output,
+        } => {
+            let report =
+                assessment_import::import_benchmark(&database_url, &nats_url, people).await?;
+            println!("{}", report.table());
+            let json = report.to_json();
+            write_figures(&output, &json)?;
+            println!("{json}");
             Ok(())
         }
     }
