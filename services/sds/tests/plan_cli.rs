@@ -9,40 +9,9 @@
 
 mod support;
 
-use std::process::Output;
-
 use chrono::{Days, NaiveDate};
 use serde_json::{Value, json};
-use support::{ServerProcess, repo_root, stderr_of, stdout_of};
-
-fn sample_policy() -> String {
-    repo_root()
-        .join("deploy/local/sample/policy.json")
-        .to_str()
-        .expect("the repository path is UTF-8")
-        .to_owned()
-}
-
-/// The JSON a command printed, after checking it succeeded.
-fn printed(output: &Output) -> Value {
-    assert!(output.status.success(), "{}", stderr_of(output));
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|error| panic!("stdout is not JSON ({error}): {}", stdout_of(output)))
-}
-
-/// The one line a refused command printed, after checking it failed and printed nothing
-/// else.
-fn refusal(output: &Output) -> String {
-    assert!(
-        !output.status.success(),
-        "expected a refusal, got: {}",
-        stdout_of(output)
-    );
-    assert!(output.stdout.is_empty(), "{}", stdout_of(output));
-    let message = stderr_of(output);
-    assert_eq!(message.lines().count(), 1, "{message}");
-    message.trim_end().to_owned()
-}
+use support::{ServerProcess, printed, refusal, sample_policy, stderr_of, stdout_of};
 
 /// `days` before today, as the server reckons today in Scotland. The variation must fall
 /// within the policy's 90-day backdating window of the day it is recorded, so the dates are

@@ -4,6 +4,7 @@
 //! a person's record is written to their audit trail in the same transaction.
 
 mod budget;
+mod case_rows;
 pub mod convert;
 mod import;
 pub mod plan_wire;

@@ -16,6 +16,7 @@
 mod case_import;
 mod line_spec;
 mod plan;
+mod plan_table;
 mod policy;
 mod statistics;
 

@@ -207,3 +207,33 @@ pub fn uuid_like() -> String {
     format!("{}-{:?}", std::process::id(), std::time::Instant::now())
         .replace(|c: char| !c.is_ascii_alphanumeric(), "")
 }
+
+/// The sample policy `deploy/local/up` sets for the demo authority.
+pub fn sample_policy() -> String {
+    repo_root()
+        .join("deploy/local/sample/policy.json")
+        .to_str()
+        .expect("the repository path is UTF-8")
+        .to_owned()
+}
+
+/// The JSON a command printed, after checking it succeeded.
+pub fn printed(output: &Output) -> Value {
+    assert!(output.status.success(), "{}", stderr_of(output));
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("stdout is not JSON ({error}): {}", stdout_of(output)))
+}
+
+/// The one line a refused command printed, after checking it failed and printed nothing
+/// else.
+pub fn refusal(output: &Output) -> String {
+    assert!(
+        !output.status.success(),
+        "expected a refusal, got: {}",
+        stdout_of(output)
+    );
+    assert!(output.stdout.is_empty(), "{}", stdout_of(output));
+    let message = stderr_of(output);
+    assert_eq!(message.lines().count(), 1, "{message}");
+    message.trim_end().to_owned()
+}

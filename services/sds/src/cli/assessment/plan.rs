@@ -17,17 +17,17 @@ use clap::Subcommand;
 use sds_assessment::domain::FundHoldingModel;
 use sds_proto::v1::{
     ApprovePlanRequest, BudgetByHand, Date, DraftPlanRequest, GetPlanRequest, HoursAtRates,
-    LineChange, Money, NewPlanLine, Plan, RasAnswers, RecordProviderChoiceRequest,
-    RejectPlanRequest, SetIndicativeBudgetRequest, SubmitPlanRequest, VaryPlanRequest, line_change,
+    LineChange, Money, NewPlanLine, RasAnswers, RecordProviderChoiceRequest, RejectPlanRequest,
+    SetIndicativeBudgetRequest, SubmitPlanRequest, VaryPlanRequest, line_change,
     set_indicative_budget_request::Method,
 };
-use sds_vocabulary::NamedEnum as _;
 use sds_vocabulary::named_enum::WireEnum as _;
 
+use super::plan_table::plan_table;
 use super::{client, print_json};
 use super::{line_spec, policy};
 use crate::cli::ClientArgs;
-use crate::cli::output::{OutputFormat, Table};
+use crate::cli::output::OutputFormat;
 use crate::cli::status_error;
 
 #[derive(Debug, clap::Args)]
@@ -371,54 +371,6 @@ pub async fn run(command: PlanCommand) -> anyhow::Result<()> {
     print_json(&plan.map_err(status_error)?.into_inner())
 }
 
-fn iso(date: Option<&Date>) -> String {
-    date.map(|date| date.iso.clone()).unwrap_or_default()
-}
-
-fn amount(money: Option<&Money>) -> String {
-    money.map(|money| money.amount.clone()).unwrap_or_default()
-}
-
-/// The plan's lines for a person to read, with its version, status and cost below.
-pub fn plan_table(plan: &Plan) -> Table {
-    let mut table = Table::new(&[
-        "line", "support", "option", "weekly", "start", "end", "pending",
-    ]);
-    for line in &plan.lines {
-        let support = sds_assessment::domain::SupportType::from_wire("", line.support_type)
-            .map_or_else(|_| line.support_type.to_string(), |s| s.cli_name());
-        table.push_row(vec![
-            line.number.to_string(),
-            support,
-            line.option.to_string(),
-            line.weekly.clone(),
-            iso(line.start.as_ref()),
-            iso(line.end.as_ref()),
-            line.pending.clone(),
-        ]);
-    }
-    let status = sds_proto::v1::PlanStatus::try_from(plan.status).map_or_else(
-        |_| plan.status.to_string(),
-        |s| {
-            s.as_str_name()
-                .trim_start_matches("PLAN_STATUS_")
-                .to_lowercase()
-        },
-    );
-    table.push_footer(format!(
-        "version {} ({status}) from {}: option {}, {} a week, budget {}",
-        plan.version,
-        iso(plan.effective_from.as_ref()),
-        plan.option,
-        amount(plan.weekly_cost.as_ref()),
-        match amount(plan.budget.as_ref()) {
-            budget if budget.is_empty() => "not set".to_owned(),
-            budget => budget,
-        }
-    ));
-    table
-}
-
 #[cfg(test)]
 mod tests {
     use clap::Parser;
@@ -426,6 +378,7 @@ mod tests {
     use sds_proto::v1 as proto;
 
     use super::*;
+    use sds_proto::v1::Plan;
 
     #[derive(Debug, Parser)]
     struct Cli {
