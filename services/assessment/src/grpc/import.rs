@@ -13,6 +13,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use chrono::NaiveDate;
+
 use sds_events::NewEvent;
 use sds_platform::Principal;
 use sds_proto::v1 as proto;
@@ -29,6 +31,7 @@ use crate::store::{self, PersonRecord, Recorded, StoredVersion};
 use super::AssessmentApi;
 use super::case_rows::{GoodRow, disagreements, read_row, rejection};
 use super::convert;
+use super::plan_wire::{self, PlanContext};
 
 /// The most rows one request may carry.
 pub const MAX_ROWS_PER_REQUEST: usize = 5000;
@@ -90,11 +93,14 @@ impl AssessmentApi {
                 .map(|record| record.policy)
                 .collect()
         };
-        let (mut imported, mut updated, mut unchanged, mut people_rejected) = (0, 0, 0, 0);
+        let mut tally = Tally {
+            rejected,
+            ..Tally::default()
+        };
         let mut transaction = self.pool.begin().await?;
         // Read in two queries what the batch's good people already are, so a person whose
         // details and plan are as imported (most of them, in a daily import) costs no
-        // further round trip; anyone else is read again, locked, one by one.
+        // further round trip; anyone changed is read again, locked, one by one.
         let good: Vec<String> = people
             .iter()
             .filter(|(_, (_, bad))| !bad)
@@ -108,60 +114,66 @@ impl AssessmentApi {
                 .collect();
         let ids: Vec<Uuid> = known.values().map(|person| person.id).collect();
         let known_lines = store::latest_approved_lines(&mut transaction, &ids, &authority).await?;
+        let mut fresh: Vec<Vec<GoodRow>> = Vec::new();
         for key in order {
             let Some((rows, bad)) = people.remove(&key) else {
                 continue;
             };
             if bad {
-                people_rejected += 1;
+                tally.people_rejected += 1;
                 continue;
             }
             let disagreeing = disagreements(&rows);
             if !disagreeing.is_empty() {
-                people_rejected += 1;
-                rejected.extend(disagreeing);
+                tally.people_rejected += 1;
+                tally.rejected.extend(disagreeing);
                 continue;
             }
-            if let Some(person) = known.get(&key)
-                && person.details == rows[0].details
-                && known_lines.get(&person.id).is_some_and(|lines| {
-                    let imported: Vec<NewLine> =
-                        rows.iter().map(|row| row.plan_line.clone()).collect();
-                    same_lines(lines, &imported)
-                })
+            let Some(person) = known.get(&key) else {
+                fresh.push(rows);
+                continue;
+            };
+            let imported: Vec<NewLine> = rows.iter().map(|row| row.plan_line.clone()).collect();
+            if person.details == rows[0].details
+                && known_lines
+                    .get(&person.id)
+                    .is_some_and(|lines| same_lines(lines, &imported))
             {
-                unchanged += 1;
+                tally.unchanged += 1;
                 continue;
             }
-            // A savepoint per person, so a person refused after their record was read
-            // (an open draft, a cost out of range) leaves nothing behind.
-            let mut person_transaction = sqlx::Acquire::begin(&mut *transaction).await?;
-            match self
-                .import_person(
-                    &mut person_transaction,
-                    principal,
-                    &authority,
-                    &rows,
-                    &policies,
-                )
-                .await?
-            {
-                Ok(outcome) => {
-                    person_transaction.commit().await?;
-                    match outcome {
-                        Outcome::Imported => imported += 1,
-                        Outcome::Updated => updated += 1,
-                        Outcome::Unchanged => unchanged += 1,
-                    }
-                }
-                Err(refusal) => {
-                    person_transaction.rollback().await?;
-                    people_rejected += 1;
-                    rejected.push(refusal);
-                }
-            }
+            tally.count(
+                self.import_one(&mut transaction, principal, &authority, &rows, &policies)
+                    .await?,
+            );
+        }
+        // The people no one has recorded yet, most of a first import: each table is written
+        // once for all of them. Anyone another writer recorded meanwhile takes the
+        // one-person path, like a known person.
+        let raced = self
+            .import_new_people(
+                &mut transaction,
+                principal,
+                &authority,
+                fresh,
+                &policies,
+                &mut tally,
+            )
+            .await?;
+        for rows in raced {
+            tally.count(
+                self.import_one(&mut transaction, principal, &authority, &rows, &policies)
+                    .await?,
+            );
         }
         transaction.commit().await?;
+        let Tally {
+            imported,
+            updated,
+            unchanged,
+            people_rejected,
+            mut rejected,
+        } = tally;
         rejected.sort_by_key(|rejection| rejection.line);
         info!(%authority, imported, updated, unchanged, rejected = people_rejected, "case records imported");
         Ok(proto::ImportCaseRecordsResponse {
@@ -171,6 +183,111 @@ impl AssessmentApi {
             people_rejected,
             rejected,
         })
+    }
+
+    /// One person through the one-person path, in a savepoint of its own, so a person
+    /// refused after their record was read (an open draft, a cost out of range) leaves
+    /// nothing behind.
+    async fn import_one(
+        &self,
+        transaction: &mut sqlx::PgConnection,
+        principal: &Principal,
+        authority: &AuthorityId,
+        rows: &[GoodRow],
+        policies: &[AuthorityPolicy],
+    ) -> Result<Result<Outcome, proto::CaseRecordRejection>, AssessmentError> {
+        let mut person_transaction = sqlx::Acquire::begin(&mut *transaction).await?;
+        let outcome = self
+            .import_person(
+                &mut person_transaction,
+                principal,
+                authority,
+                rows,
+                policies,
+            )
+            .await?;
+        match outcome {
+            Ok(_) => person_transaction.commit().await?,
+            Err(_) => person_transaction.rollback().await?,
+        }
+        Ok(outcome)
+    }
+
+    /// People not recorded before: their approved first versions made in memory, then
+    /// people, audit entries, versions, lines and events written set-based. Returns the
+    /// rows of anyone recorded by another writer since the batch was read.
+    async fn import_new_people(
+        &self,
+        connection: &mut sqlx::PgConnection,
+        principal: &Principal,
+        authority: &AuthorityId,
+        fresh: Vec<Vec<GoodRow>>,
+        policies: &[AuthorityPolicy],
+        tally: &mut Tally,
+    ) -> Result<Vec<Vec<GoodRow>>, AssessmentError> {
+        let today = self.today();
+        let mut planned: Vec<(Uuid, Vec<GoodRow>, StoredVersion)> = Vec::with_capacity(fresh.len());
+        for rows in fresh {
+            let imported: Vec<NewLine> = rows.iter().map(|row| row.plan_line.clone()).collect();
+            match imported_version(imported, &[], None, today, policies)? {
+                Ok(stored) => planned.push((Uuid::now_v7(), rows, stored)),
+                Err(reason) => tally.count(Err(rejection(rows[0].line, reason))),
+            }
+        }
+        let details: Vec<(Uuid, &crate::domain::record::PersonDetails)> = planned
+            .iter()
+            .map(|(id, rows, _)| (*id, &rows[0].details))
+            .collect();
+        let inserted =
+            store::insert_new_people(connection, authority, &details, &principal.org_id).await?;
+        let (written, raced): (Vec<_>, Vec<_>) = planned
+            .into_iter()
+            .partition(|(id, _, _)| inserted.contains(id));
+        let audit: Vec<(Uuid, &str)> = written
+            .iter()
+            .flat_map(|(id, _, _)| [(*id, "person.imported"), (*id, "plan.imported")])
+            .collect();
+        store::audit_people(connection, authority, &audit, &principal.org_id).await?;
+        let versions: Vec<(Uuid, &StoredVersion)> = written
+            .iter()
+            .map(|(id, _, stored)| (*id, stored))
+            .collect();
+        store::insert_approved_versions(connection, authority, &versions, &principal.org_id)
+            .await?;
+        let events: Vec<NewEvent> = written
+            .iter()
+            .map(|(id, _, stored)| {
+                let message = plan_wire::plan_message(
+                    &stored.plan,
+                    &PlanContext {
+                        person_id: *id,
+                        authority: authority.clone(),
+                        // Someone recorded just now has no indicative budget yet.
+                        budget: None,
+                        review_due: stored.review_due,
+                        previous_version: None,
+                        ends_plan: false,
+                    },
+                );
+                NewEvent::new(
+                    authority.clone(),
+                    id.to_string(),
+                    u64::from(stored.plan.version()),
+                    super::plans::approval_event(stored, message),
+                )
+            })
+            .collect();
+        sds_events::enqueue_all(connection, events)
+            .await
+            .map_err(|error| {
+                AssessmentError::Internal(
+                    anyhow::Error::new(error).context("write imported plans' events to the outbox"),
+                )
+            })?;
+        for _ in &written {
+            tally.count(Ok(Outcome::Imported));
+        }
+        Ok(raced.into_iter().map(|(_, rows, _)| rows).collect())
     }
 
     /// One person's rows, all good: the outcome, or the refusal (on their first line) of a
@@ -216,61 +333,9 @@ impl AssessmentApi {
             None => true,
         };
         if plan_changed {
-            let highest_used = versions
-                .iter()
-                .flat_map(|stored| stored.plan.lines())
-                .map(|line| line.number)
-                .max()
-                .unwrap_or(0);
-            let lines = number_imported(
-                imported,
-                approved.map(|stored| stored.plan.lines()).unwrap_or(&[]),
-                highest_used,
-            );
-            let effective_from = lines
-                .iter()
-                .map(|line| line.span.start())
-                .min()
-                .unwrap_or(today);
-            let version = versions
-                .last()
-                .map_or(1, |stored| stored.plan.version() + 1);
-            let draft = PlanVersion::restore(
-                version,
-                effective_from,
-                today,
-                lines.clone(),
-                PlanState::Draft,
-                None,
-            )
-            .map_err(|invalid| {
-                anyhow::anyhow!("an imported plan failed its own check: {invalid}")
-            })?;
-            let weekly_cost = match draft.peak_weekly_cost_from(effective_from) {
-                Ok(cost) => cost,
-                Err(error) => return Ok(Err(rejection(first_line, error.to_string()))),
-            };
-            let plan = PlanVersion::restore(
-                version,
-                effective_from,
-                today,
-                lines,
-                PlanState::Approved(Approval {
-                    approved_on: today,
-                    approved_as: IMPORTED_AS,
-                    weekly_cost,
-                }),
-                None,
-            )
-            .map_err(|invalid| {
-                anyhow::anyhow!("an imported plan failed its own check: {invalid}")
-            })?;
-            let stored = StoredVersion {
-                plan,
-                review_due: policy_in_effect(policies, effective_from)
-                    .and_then(|policy| review_due_on(today, policy.review_interval)),
-                previous_version: approved.map(|stored| stored.plan.version()),
-                ends_plan: false,
+            let stored = match imported_version(imported, &versions, approved, today, policies)? {
+                Ok(stored) => stored,
+                Err(reason) => return Ok(Err(rejection(first_line, reason))),
             };
             self.audit_person(connection, principal, &person, recorded)
                 .await?;
@@ -320,6 +385,95 @@ impl AssessmentApi {
         };
         store::audit(connection, person, &principal.org_id, action).await
     }
+}
+
+/// What one request did, person by person.
+#[derive(Default)]
+struct Tally {
+    imported: u64,
+    updated: u64,
+    unchanged: u64,
+    people_rejected: u64,
+    rejected: Vec<proto::CaseRecordRejection>,
+}
+
+impl Tally {
+    fn count(&mut self, outcome: Result<Outcome, proto::CaseRecordRejection>) {
+        match outcome {
+            Ok(Outcome::Imported) => self.imported += 1,
+            Ok(Outcome::Updated) => self.updated += 1,
+            Ok(Outcome::Unchanged) => self.unchanged += 1,
+            Err(refusal) => {
+                self.people_rejected += 1;
+                self.rejected.push(refusal);
+            }
+        }
+    }
+}
+
+/// The approved version an import records: lines the previous approved version had keep
+/// their numbers, the plan is effective from its earliest line and approved "as imported"
+/// today. The inner error is the reason a person is refused (a cost out of range).
+fn imported_version(
+    imported: Vec<NewLine>,
+    versions: &[StoredVersion],
+    approved: Option<&StoredVersion>,
+    today: NaiveDate,
+    policies: &[AuthorityPolicy],
+) -> Result<Result<StoredVersion, String>, AssessmentError> {
+    let highest_used = versions
+        .iter()
+        .flat_map(|stored| stored.plan.lines())
+        .map(|line| line.number)
+        .max()
+        .unwrap_or(0);
+    let lines = number_imported(
+        imported,
+        approved.map(|stored| stored.plan.lines()).unwrap_or(&[]),
+        highest_used,
+    );
+    let effective_from = lines
+        .iter()
+        .map(|line| line.span.start())
+        .min()
+        .unwrap_or(today);
+    let version = versions
+        .last()
+        .map_or(1, |stored| stored.plan.version() + 1);
+    let own_check = |invalid| anyhow::anyhow!("an imported plan failed its own check: {invalid}");
+    let draft = PlanVersion::restore(
+        version,
+        effective_from,
+        today,
+        lines.clone(),
+        PlanState::Draft,
+        None,
+    )
+    .map_err(own_check)?;
+    let weekly_cost = match draft.peak_weekly_cost_from(effective_from) {
+        Ok(cost) => cost,
+        Err(error) => return Ok(Err(error.to_string())),
+    };
+    let plan = PlanVersion::restore(
+        version,
+        effective_from,
+        today,
+        lines,
+        PlanState::Approved(Approval {
+            approved_on: today,
+            approved_as: IMPORTED_AS,
+            weekly_cost,
+        }),
+        None,
+    )
+    .map_err(own_check)?;
+    Ok(Ok(StoredVersion {
+        plan,
+        review_due: policy_in_effect(policies, effective_from)
+            .and_then(|policy| review_due_on(today, policy.review_interval)),
+        previous_version: approved.map(|stored| stored.plan.version()),
+        ends_plan: false,
+    }))
 }
 
 /// Whether the stored lines carry exactly the imported ones, in any order and whatever

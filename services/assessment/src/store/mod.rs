@@ -5,6 +5,7 @@
 
 mod assessment;
 mod budgets;
+mod bulk;
 mod people;
 mod plans;
 mod policy;
@@ -12,6 +13,7 @@ mod statistics;
 
 pub use assessment::{AssessmentRecord, insert_assessment};
 pub use budgets::{BudgetRecord, current_budget, insert_budget};
+pub use bulk::{audit_people, insert_approved_versions, insert_new_people};
 pub use people::{
     PersonRecord, Recorded, audit, load_person, people_by_case_reference, record_person,
 };

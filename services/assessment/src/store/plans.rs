@@ -332,7 +332,55 @@ pub async fn save_version(
         .await
         .operation("clear draft lines")?;
     for line in version.lines() {
-        let (kind, amount, hours, rate) = match line.amount.given() {
+        let columns = LineColumns::of(line)?;
+        sqlx::query(
+            "INSERT INTO plan_line (person_id, version, number, support_type, amount_kind, amount, \
+                 hours_per_week, hourly_rate, weekly, arrangement, provider, holding_model, holder, \
+                 start_date, end_date) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        )
+        .bind(person_id)
+        .bind(number)
+        .bind(columns.number)
+        .bind(columns.support_type)
+        .bind(columns.amount_kind)
+        .bind(columns.amount)
+        .bind(columns.hours_per_week)
+        .bind(columns.hourly_rate)
+        .bind(columns.weekly)
+        .bind(columns.arrangement)
+        .bind(columns.provider)
+        .bind(columns.holding_model)
+        .bind(columns.holder)
+        .bind(columns.start_date)
+        .bind(columns.end_date)
+        .execute(&mut *connection)
+        .await
+        .operation("insert plan line")?;
+    }
+    Ok(())
+}
+
+/// A line as its `plan_line` columns (beside the person and version).
+pub(super) struct LineColumns {
+    pub number: i32,
+    pub support_type: &'static str,
+    pub amount_kind: &'static str,
+    pub amount: Option<Decimal>,
+    pub hours_per_week: Option<Decimal>,
+    pub hourly_rate: Option<Decimal>,
+    pub weekly: Decimal,
+    pub arrangement: &'static str,
+    pub provider: Option<String>,
+    pub holding_model: Option<&'static str>,
+    pub holder: Option<String>,
+    pub start_date: NaiveDate,
+    pub end_date: Option<NaiveDate>,
+}
+
+impl LineColumns {
+    pub(super) fn of(line: &PlanLine) -> Result<LineColumns, AssessmentError> {
+        let (amount_kind, amount, hours_per_week, hourly_rate) = match line.amount.given() {
             GivenAmount::Weekly { per_week } => ("weekly", Some(per_week.as_decimal()), None, None),
             GivenAmount::Annual { per_year } => ("annual", Some(per_year.as_decimal()), None, None),
             GivenAmount::HoursAtRate {
@@ -356,35 +404,25 @@ pub async fn save_version(
                 choice.holder.as_ref(),
             ),
         };
-        sqlx::query(
-            "INSERT INTO plan_line (person_id, version, number, support_type, amount_kind, amount, \
-                 hours_per_week, hourly_rate, weekly, arrangement, provider, holding_model, holder, \
-                 start_date, end_date) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        )
-        .bind(person_id)
-        .bind(number)
-        .bind(i32::try_from(line.number).map_err(anyhow::Error::new)?)
-        .bind(line.support_type.name())
-        .bind(kind)
-        .bind(amount)
-        .bind(hours)
-        .bind(rate)
-        .bind(line.amount.weekly())
-        .bind(arrangement)
-        .bind(provider.map(provider_text))
-        .bind(holder.map(|holder| holder.model().name()))
-        .bind(match holder {
-            Some(FundHolder::ThirdParty { holder }) => Some(holder.to_string()),
-            _ => None,
+        Ok(LineColumns {
+            number: i32::try_from(line.number).map_err(anyhow::Error::new)?,
+            support_type: line.support_type.name(),
+            amount_kind,
+            amount,
+            hours_per_week,
+            hourly_rate,
+            weekly: line.amount.weekly(),
+            arrangement,
+            provider: provider.map(provider_text),
+            holding_model: holder.map(|holder| holder.model().name()),
+            holder: match holder {
+                Some(FundHolder::ThirdParty { holder }) => Some(holder.to_string()),
+                _ => None,
+            },
+            start_date: line.span.start(),
+            end_date: line.span.end(),
         })
-        .bind(line.span.start())
-        .bind(line.span.end())
-        .execute(&mut *connection)
-        .await
-        .operation("insert plan line")?;
     }
-    Ok(())
 }
 
 /// Whether a version has no lines stored yet: one just inserted already approved (a

@@ -411,3 +411,100 @@ async fn a_person_whose_plan_has_an_open_draft_is_rejected_on_their_first_line_a
         "the rejected person's details are not written"
     );
 }
+
+/// The stored plan of a person, as comparable text: every column of its versions and lines
+/// but the person's id and the timestamps.
+async fn stored_plan(app: &TestApp, case_reference: &str) -> Vec<String> {
+    let versions: Vec<String> = sqlx::query_scalar(
+        "SELECT concat_ws('|', v.version, v.authority, v.effective_from, v.recorded_on, v.status, \
+             v.submitted_on, v.approved_on, v.approved_as, v.approved_weekly, v.rejected_on, \
+             v.rejection_reason, v.over_budget_reason, v.review_due, v.recorded_by, \
+             v.updated_by, v.previous_version, v.ends_plan) \
+         FROM plan_version v JOIN person p ON p.id = v.person_id \
+         WHERE p.case_reference = $1 ORDER BY v.version",
+    )
+    .bind(case_reference)
+    .fetch_all(&app.pool)
+    .await
+    .expect("read versions");
+    let lines: Vec<String> = sqlx::query_scalar(
+        "SELECT concat_ws('|', l.version, l.number, l.support_type, l.amount_kind, l.amount, \
+             l.hours_per_week, l.hourly_rate, l.weekly, l.arrangement, l.provider, \
+             l.holding_model, l.holder, l.start_date, l.end_date) \
+         FROM plan_line l JOIN person p ON p.id = l.person_id \
+         WHERE p.case_reference = $1 ORDER BY l.version, l.number",
+    )
+    .bind(case_reference)
+    .fetch_all(&app.pool)
+    .await
+    .expect("read lines");
+    versions.into_iter().chain(lines).collect()
+}
+
+#[tokio::test]
+async fn a_new_person_is_written_as_a_person_recorded_before_the_import_is() {
+    // New people are written set-based; someone already recorded goes through the
+    // one-person path. Both must leave the same plan rows and the same event.
+    let app = TestApp::spawn().await;
+    let earlier = app.record_person("fife", person("SW-3")).await;
+    let same_lines_for = |case_reference: &str, first_line: u32| {
+        vec![
+            row(first_line, case_reference, "1", "120.00"),
+            option_2(first_line + 1, case_reference, "80.50"),
+        ]
+    };
+    let rows = [same_lines_for("SW-1", 2), same_lines_for("SW-3", 4)].concat();
+
+    let response = imported(&app, rows).await;
+
+    assert_eq!(counts(&response), (1, 1, 0, 0));
+    let fresh = stored_plan(&app, "SW-1").await;
+    assert_eq!(fresh.len(), 3, "one version and two lines: {fresh:?}");
+    assert_eq!(fresh, stored_plan(&app, "SW-3").await);
+    let new_id = person_id(&app, "SW-1").await;
+    let actions = |trail: Vec<(String, String)>| -> Vec<String> {
+        trail.into_iter().map(|(_, action)| action).collect()
+    };
+    assert_eq!(
+        actions(app.audit_of(&new_id).await),
+        ["person.imported", "plan.imported"]
+    );
+    assert_eq!(
+        actions(app.audit_of(&earlier.id).await)[1..],
+        ["person.updated", "plan.imported"]
+    );
+    let plans: Vec<proto::Plan> = events(&app)
+        .await
+        .into_iter()
+        .map(|(_, event)| match event.body {
+            Some(proto::event::Body::PlanApproved(approved)) => approved.plan.expect("the plan"),
+            other => panic!("expected plan.approved, got {other:?}"),
+        })
+        .collect();
+    assert_eq!(plans.len(), 2);
+    let (mut first, mut second) = (plans[0].clone(), plans[1].clone());
+    first.person_id.clear();
+    second.person_id.clear();
+    assert_eq!(first, second);
+}
+
+#[tokio::test]
+async fn two_imports_of_the_same_new_people_at_once_record_each_person_and_plan_once() {
+    let app = TestApp::spawn().await;
+    let rows: Vec<proto::CaseRecordRow> = (0..40)
+        .map(|index| option_2(index + 2, &format!("SW-{index}"), "80.50"))
+        .collect();
+
+    let (one, other) = tokio::join!(imported(&app, rows.clone()), imported(&app, rows));
+
+    assert_eq!(one.people_imported + other.people_imported, 40);
+    assert_eq!(one.people_unchanged + other.people_unchanged, 40);
+    assert_eq!(one.people_rejected + other.people_rejected, 0);
+    assert_eq!(app.row_counts().await.people, 40);
+    let versions: i64 = sqlx::query_scalar("SELECT count(*) FROM plan_version")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count versions");
+    assert_eq!(versions, 40);
+    assert_eq!(events(&app).await.len(), 40, "one plan.approved each");
+}
