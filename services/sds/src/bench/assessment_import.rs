@@ -13,13 +13,13 @@ use prost::Message as _;
 use sds_platform::{AuthorityId, OrgKind, PlatformConfig, Principal, Role, TokenIssuer};
 use sds_proto::v1::assessment_service_client::AssessmentServiceClient;
 use sds_proto::v1::{self as proto, CaseRecordRow, ImportCaseRecordsRequest};
+
+use crate::cli::assessment::case_import::{batches, send_batches};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 /// The authority the generated people belong to.
 const AUTHORITY: &str = "bench-shire";
-/// Rows per import request, as the CLI sends them.
-const ROWS_PER_REQUEST: usize = 5000;
 /// QUALITY.md P4: the import reaches at least 0.8x the raw writes (in thousandths).
 pub const TARGET_RATIO_THOUSANDTHS: u64 = 800;
 
@@ -217,45 +217,45 @@ async fn time_the_import(
     let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))?
         .connect()
         .await?;
-    let mut client =
-        AssessmentServiceClient::new(channel).max_decoding_message_size(64 * 1024 * 1024);
+    let client = AssessmentServiceClient::new(channel).max_decoding_message_size(64 * 1024 * 1024);
+    let header: tonic::metadata::MetadataValue<_> =
+        format!("Bearer {token}").parse().context("token header")?;
     let started = Instant::now();
-    let mut batch: Vec<CaseRecordRow> = Vec::with_capacity(ROWS_PER_REQUEST);
-    for person in generated {
-        if batch.len() + person.len() > ROWS_PER_REQUEST {
-            send(&mut client, &token, std::mem::take(&mut batch)).await?;
-        }
-        batch.extend(person.iter().cloned());
-    }
-    if !batch.is_empty() {
-        send(&mut client, &token, batch).await?;
-    }
+    // Batched and sent exactly as `sds assessment import` sends a file.
+    let mut rejected = None;
+    send_batches(
+        batches(generated.to_vec()),
+        |rows| {
+            let mut client = client.clone();
+            let mut request = tonic::Request::new(ImportCaseRecordsRequest {
+                authority: AUTHORITY.to_owned(),
+                rows,
+            });
+            request
+                .metadata_mut()
+                .insert("authorization", header.clone());
+            async move {
+                client
+                    .import_case_records(request)
+                    .await
+                    .map(tonic::Response::into_inner)
+            }
+        },
+        |_, response| {
+            if rejected.is_none() {
+                rejected = response.rejected.into_iter().next();
+            }
+        },
+    )
+    .await?;
+    ensure!(
+        rejected.is_none(),
+        "the benchmark's rows were rejected: {rejected:?}"
+    );
     let elapsed = started.elapsed();
     let _ = stop.send(());
     running.await.context("the benchmark server")??;
     Ok(elapsed)
-}
-
-async fn send(
-    client: &mut AssessmentServiceClient<tonic::transport::Channel>,
-    token: &str,
-    rows: Vec<CaseRecordRow>,
-) -> anyhow::Result<()> {
-    let mut request = tonic::Request::new(ImportCaseRecordsRequest {
-        authority: AUTHORITY.to_owned(),
-        rows,
-    });
-    request.metadata_mut().insert(
-        "authorization",
-        format!("Bearer {token}").parse().context("token header")?,
-    );
-    let response = client.import_case_records(request).await?.into_inner();
-    ensure!(
-        response.rejected.is_empty(),
-        "the benchmark's rows were rejected: {:?}",
-        response.rejected.first()
-    );
-    Ok(())
 }
 
 /// The same rows written by hand: one `INSERT ... SELECT FROM UNNEST` per table, for the

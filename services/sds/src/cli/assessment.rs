@@ -13,7 +13,7 @@
 //! CLI refuses only what it cannot send: an unknown enum name or a file that is not that
 //! JSON).
 
-mod case_import;
+pub(crate) mod case_import;
 mod line_spec;
 mod plan;
 mod plan_table;

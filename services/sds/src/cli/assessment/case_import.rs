@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use anyhow::Context as _;
-use sds_proto::v1::{CaseRecordRow, ImportCaseRecordsRequest};
+use sds_proto::v1::{CaseRecordRow, ImportCaseRecordsRequest, ImportCaseRecordsResponse};
 
 use crate::cli::ClientArgs;
 
@@ -207,6 +207,36 @@ pub fn batches(people: Vec<Vec<CaseRecordRow>>) -> Vec<Vec<CaseRecordRow>> {
     batches
 }
 
+/// Requests kept in flight. People in different requests never share a row, so the server
+/// writes two batches at once, each on its own PostgreSQL connection (and core), instead of
+/// leaving one idle while the other request travels and is read.
+pub const REQUESTS_IN_FLIGHT: usize = 2;
+
+/// Sends every batch through `send`, [`REQUESTS_IN_FLIGHT`] at a time, handing each answer
+/// (with its batch's row count) to `answered` as it comes; stops at the first refusal.
+pub async fn send_batches<Send, Sent>(
+    batches: Vec<Vec<CaseRecordRow>>,
+    send: Send,
+    mut answered: impl FnMut(usize, ImportCaseRecordsResponse),
+) -> Result<(), tonic::Status>
+where
+    Send: Fn(Vec<CaseRecordRow>) -> Sent,
+    Sent: std::future::Future<Output = Result<ImportCaseRecordsResponse, tonic::Status>>,
+{
+    use futures::StreamExt as _;
+    let mut answers = futures::stream::iter(batches.into_iter().map(|batch| {
+        let size = batch.len();
+        let sent = send(batch);
+        async move { sent.await.map(|response| (size, response)) }
+    }))
+    .buffer_unordered(REQUESTS_IN_FLIGHT);
+    while let Some(answer) = answers.next().await {
+        let (size, response) = answer?;
+        answered(size, response);
+    }
+    Ok(())
+}
+
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
     #[command(flatten)]
@@ -231,7 +261,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
         eprintln!("line {line}: rejected: {reason}");
     }
     let total: usize = parsed.people.iter().map(Vec::len).sum();
-    let mut client = super::client(&args.client).await?;
+    let client = super::client(&args.client).await?;
     // indicatif draws nothing when stderr is not a terminal.
     let progress = indicatif::ProgressBar::new(total as u64);
     progress.set_style(
@@ -243,33 +273,44 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<()> {
     );
     let (mut imported, mut updated, mut unchanged) = (0u64, 0u64, 0u64);
     let mut people_rejected = parsed.people_rejected;
-    for batch in batches(parsed.people) {
-        let size = batch.len() as u64;
-        let response = client
-            .import_case_records(ImportCaseRecordsRequest {
-                authority: args.authority.clone(),
-                rows: batch,
-            })
-            .await
-            .map_err(|status| {
-                progress.abandon();
-                anyhow::anyhow!(
-                    "{:?}: {} (after {imported} people imported and {updated} updated; the import is idempotent, so run it again once fixed)",
-                    status.code(),
-                    status.message(),
-                )
-            })?
-            .into_inner();
-        imported += response.people_imported;
-        updated += response.people_updated;
-        unchanged += response.people_unchanged;
-        people_rejected += response.people_rejected;
-        for rejection in response.rejected {
-            progress
-                .suspend(|| eprintln!("line {}: rejected: {}", rejection.line, rejection.reason));
-            rejected.push((rejection.line, rejection.reason));
-        }
-        progress.inc(size);
+    let authority = args.authority.clone();
+    let sent = send_batches(
+        batches(parsed.people),
+        |rows| {
+            let mut client = client.clone();
+            let request = ImportCaseRecordsRequest {
+                authority: authority.clone(),
+                rows,
+            };
+            async move {
+                client
+                    .import_case_records(request)
+                    .await
+                    .map(tonic::Response::into_inner)
+            }
+        },
+        |size, response| {
+            imported += response.people_imported;
+            updated += response.people_updated;
+            unchanged += response.people_unchanged;
+            people_rejected += response.people_rejected;
+            for rejection in response.rejected {
+                progress.suspend(|| {
+                    eprintln!("line {}: rejected: {}", rejection.line, rejection.reason)
+                });
+                rejected.push((rejection.line, rejection.reason));
+            }
+            progress.inc(size as u64);
+        },
+    )
+    .await;
+    if let Err(status) = sent {
+        progress.abandon();
+        anyhow::bail!(
+            "{:?}: {} (after {imported} people imported and {updated} updated; the import is idempotent, so run it again once fixed)",
+            status.code(),
+            status.message(),
+        );
     }
     progress.finish_and_clear();
     rejected.sort();
