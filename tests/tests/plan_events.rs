@@ -2,12 +2,15 @@
 //! policy, assessment, budget, plan, approval, a provider choice, a backdated variation and
 //! the end of the plan, each through gRPC; every plan event reaches NATS JetStream exactly
 //! once, in its own transaction's order, with the plan version as its aggregate version.
+//! The provider chosen is one the directory registered: its Care Inspectorate number
+//! reaches assessment through the directory's events and resolves to its directory id.
 
 use std::time::Duration;
 
 use prost::Message as _;
 use sds_platform::{ManualClock, Role};
 use sds_proto::v1::assessment_service_client::AssessmentServiceClient;
+use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_proto::v1::{self as proto, ClientGroup, EligibilityLevel, Event};
 use sds_testkit::{
     PrivateNats, TestProcess, TestSettings, authority_staff, bearer, token_for, wait_until,
@@ -43,7 +46,7 @@ fn roles(child: Option<&str>, adult: Option<&str>) -> Option<proto::RoleLimits> 
     })
 }
 
-/// Every event on `sds.fife.>` in the stream, in stream order: (type, aggregate version).
+/// Every event on `sds.fife.plan.>` in the stream, in stream order: (type, aggregate version).
 async fn plan_events_in_stream(jetstream: &async_nats::jetstream::Context) -> Vec<(String, u64)> {
     let stream = jetstream
         .get_stream("SDS_EVENTS")
@@ -55,7 +58,7 @@ async fn plan_events_in_stream(jetstream: &async_nats::jetstream::Context) -> Ve
         let Ok(message) = stream.get_raw_message(sequence).await else {
             continue;
         };
-        if !message.subject.starts_with("sds.fife.") {
+        if !message.subject.starts_with("sds.fife.plan.") {
             continue;
         }
         let event = Event::decode(message.payload.as_ref()).expect("an envelope");
@@ -201,7 +204,44 @@ async fn a_plan_from_referral_to_its_end_publishes_each_event_once_with_its_vers
         .approve_plan(bearer(&practitioner, approve(1)))
         .await
         .expect("approve v1");
-    client
+    // The directory registers the service the person chose; assessment hears of it
+    // through provider.registered and resolves its number to its directory id.
+    let registered = DirectoryServiceClient::new(process.channel().await)
+        .register_provider(bearer(
+            &commissioning,
+            proto::RegisterProviderRequest {
+                details: Some(proto::ProviderDetails {
+                    name: "Kingdom Home Support".into(),
+                    kind: proto::ProviderKind::RegisteredCareService as i32,
+                    care_inspectorate_number: "CS2004071234".into(),
+                    service_types: vec!["Support services".into()],
+                    localities: vec!["Fife".into()],
+                    capacity: Some(40),
+                    ..proto::ProviderDetails::default()
+                }),
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .expect("register the provider")
+        .into_inner();
+    let assessment_pool = process.pool(sds_assessment::SCHEMA);
+    wait_until(
+        Duration::from_secs(20),
+        "assessment knows the registered provider",
+        || async {
+            let known: Option<Option<String>> = sqlx::query_scalar(
+                "SELECT care_inspectorate_number FROM known_provider WHERE provider_id = $1::uuid",
+            )
+            .bind(&registered.id)
+            .fetch_optional(&assessment_pool)
+            .await
+            .expect("read the provider index");
+            known.flatten().map(|_| ())
+        },
+    )
+    .await;
+    let chosen = client
         .record_provider_choice(bearer(
             &practitioner,
             proto::RecordProviderChoiceRequest {
@@ -214,7 +254,19 @@ async fn a_plan_from_referral_to_its_end_publishes_each_event_once_with_its_vers
             },
         ))
         .await
-        .expect("choice: v2");
+        .expect("choice: v2")
+        .into_inner();
+    let Some(proto::arrangement::Arrangement::PersonDirected(directed)) = chosen.lines[0]
+        .arrangement
+        .as_ref()
+        .and_then(|arrangement| arrangement.arrangement.clone())
+    else {
+        panic!("line 1 is option 2: {:?}", chosen.lines[0]);
+    };
+    assert_eq!(
+        directed.provider, registered.id,
+        "the number resolved to the directory id"
+    );
     client
         .vary_plan(bearer(
             &practitioner,

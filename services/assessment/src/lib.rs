@@ -11,6 +11,7 @@
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod providers;
 pub mod reviews;
 pub mod store;
 
@@ -29,8 +30,9 @@ pub const SCHEMA: &str = "assessment";
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Assessment and budgeting as a service unit: its schema and migrations, its gRPC
-/// service with every call authenticated, the task that announces due reviews, and the
-/// consumer that suggests reviews on persistent variance.
+/// service with every call authenticated, the task that announces due reviews, the
+/// consumer that suggests reviews on persistent variance, and the one that keeps the
+/// directory's providers for resolving what plan lines name.
 pub fn component() -> Component {
     Component::new(NAME, SCHEMA, &MIGRATOR)
         .grpc(|context, services| {
@@ -41,4 +43,5 @@ pub fn component() -> Component {
         })
         .task("review-due", reviews::run_review_announcer)
         .consumer("assessment-variance", |_| reviews::VarianceHandler)
+        .consumer("assessment-providers", |_| providers::ProviderIndexHandler)
 }

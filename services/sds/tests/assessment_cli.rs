@@ -558,6 +558,10 @@ SW-3,Iain Reid,1962-03-03,Huntly,mental_health,moderate,personal_care,1,20.00,20
 async fn a_case_system_export_imports_its_good_people_reports_the_bad_row_and_is_unchanged_the_second_time()
  {
     let server = ServerProcess::start().await;
+    // The export names its option 2 provider by the number the directory lists.
+    server
+        .directory_lists("Banchory Home Care", "CS2004071234")
+        .await;
     let commissioning = server.commissioning_token();
     let file = write_temp("case-export.csv", CASE_EXPORT.as_bytes());
     let file = file.to_str().expect("the temporary path is UTF-8");

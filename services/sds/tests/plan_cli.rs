@@ -36,6 +36,13 @@ fn line_summary(line: &Value) -> Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_social_worker_budgets_drafts_varies_and_gets_a_plan_approved_from_the_command_line() {
     let server = ServerProcess::start().await;
+    // The two services the plan names, as the directory lists them.
+    let day_centre = server
+        .directory_lists("Deeside Day Centre", "CS2004071234")
+        .await;
+    let home_care = server
+        .directory_lists("Banchory Home Care", "CS2004070001")
+        .await;
     let practitioner = server.staff_token("practitioner");
     let team_manager = server.staff_token("team-manager");
     printed(&server.run(
@@ -250,7 +257,12 @@ async fn a_social_worker_budgets_drafts_varies_and_gets_a_plan_approved_from_the
     );
     assert_eq!(
         plan["lines"][0]["arrangement"]["person_directed"]["provider"],
-        "CS2004070001"
+        home_care.as_str(),
+        "the number chosen is kept as the directory id it resolves to"
+    );
+    assert_eq!(
+        plan["lines"][1]["arrangement"]["authority_arranged"]["provider"],
+        day_centre.as_str()
     );
 
     let table = run(

@@ -23,9 +23,11 @@ use tracing::info;
 use uuid::Uuid;
 
 use crate::domain::access;
+use crate::domain::option::ProviderRef;
 use crate::domain::plan::{Approval, NewLine, PlanState, PlanVersion};
 use crate::domain::{AuthorityPolicy, PlanLine, policy_in_effect, review_due_on};
 use crate::error::AssessmentError;
+use crate::providers::{self, KnownProviders};
 use crate::store::{self, PersonRecord, Recorded, StoredVersion};
 
 use super::AssessmentApi;
@@ -85,14 +87,35 @@ impl AssessmentApi {
                 }
             }
         }
-        let policies: Vec<AuthorityPolicy> = {
+        let (policies, known_providers) = {
             let mut connection = self.pool.acquire().await?;
-            store::policies_of(&mut connection, &authority)
+            let policies: Vec<AuthorityPolicy> = store::policies_of(&mut connection, &authority)
                 .await?
                 .into_iter()
                 .map(|record| record.policy)
-                .collect()
+                .collect();
+            let named: Vec<ProviderRef> = people
+                .values()
+                .flat_map(|(rows, _)| rows.iter())
+                .filter_map(|row| providers::named_provider(&row.plan_line.arrangement).cloned())
+                .collect();
+            (policies, KnownProviders::of(&mut connection, &named).await?)
         };
+        // Every provider named by its directory id from here on; a row naming one the
+        // directory has not published rejects its person like any bad cell.
+        for (rows, bad) in people.values_mut() {
+            for row in rows.iter_mut() {
+                match known_providers
+                    .arrangement_named_at("provider", row.plan_line.arrangement.clone())
+                {
+                    Ok(resolved) => row.plan_line.arrangement = resolved,
+                    Err(invalid) => {
+                        *bad = true;
+                        rejected.push(rejection(row.line, invalid.to_string()));
+                    }
+                }
+            }
+        }
         let mut tally = Tally {
             rejected,
             ..Tally::default()

@@ -14,6 +14,7 @@ use crate::domain::access;
 use crate::domain::plan::{NewLine, PlanState, PlanVersion};
 use crate::domain::{AuthorityPolicy, decide_plan_approval, policy_in_effect, review_due_on};
 use crate::error::AssessmentError;
+use crate::providers::{self, KnownProviders};
 use crate::store::{self, PersonRecord, StoredVersion};
 
 use super::AssessmentApi;
@@ -116,6 +117,14 @@ impl AssessmentApi {
             )
             .await?;
         let lines = plan_wire::new_lines(request.lines, &person.authority)?;
+        let known = KnownProviders::of(
+            &mut transaction,
+            lines
+                .iter()
+                .filter_map(|line| providers::named_provider(&line.arrangement)),
+        )
+        .await?;
+        let lines = known.lines("lines", lines)?;
         let drafted = match versions.last().map(|stored| &stored.plan) {
             None => PlanVersion::draft(effective_from, today, lines),
             Some(latest) => match latest.state() {

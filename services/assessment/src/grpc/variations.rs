@@ -18,6 +18,7 @@ use crate::domain::{
     Invalid, LineChange, SupportType, Variation, VariationDates, vary_under_policy,
 };
 use crate::error::AssessmentError;
+use crate::providers::{self, KnownProviders};
 use crate::store::StoredVersion;
 
 use super::AssessmentApi;
@@ -80,6 +81,7 @@ impl AssessmentApi {
             });
         }
         let variation = variation(request.changes, request.end_plan, &person.authority)?;
+        let variation = resolve_providers(&mut transaction, variation).await?;
         let policies = self.policies(&mut transaction, &person).await?;
         let varied = vary_under_policy(
             &base.plan,
@@ -141,7 +143,7 @@ impl AssessmentApi {
                 latest: latest.plan.version(),
             });
         }
-        let provider = ProviderRef::parse("provider", &request.provider)?;
+        let named = ProviderRef::parse("provider", &request.provider)?;
         let holder = plan_wire::holder(
             &proto::PersonDirected {
                 provider: request.provider.clone(),
@@ -157,6 +159,9 @@ impl AssessmentApi {
                 "is unspecified; say who holds the fund: third_party, provider or authority",
             )
         })?;
+        let provider = KnownProviders::of(&mut transaction, [&named])
+            .await?
+            .resolve("provider", &named)?;
         let chosen = PersonsChoice {
             provider: Some(provider),
             holder: Some(holder),
@@ -330,4 +335,61 @@ fn variation(
         })
         .collect::<Result<Vec<_>, Invalid>>()
         .map(Variation::Lines)
+}
+
+/// The variation with every provider it names resolved to its directory id.
+async fn resolve_providers(
+    connection: &mut sqlx::PgConnection,
+    variation: Variation,
+) -> Result<Variation, AssessmentError> {
+    let Variation::Lines(changes) = variation else {
+        return Ok(variation);
+    };
+    let known = KnownProviders::of(
+        connection,
+        changes.iter().filter_map(|change| match change {
+            LineChange::Add(line) => providers::named_provider(&line.arrangement),
+            LineChange::Change {
+                arrangement: Some(arrangement),
+                ..
+            } => providers::named_provider(arrangement),
+            _ => None,
+        }),
+    )
+    .await?;
+    let changes = changes
+        .into_iter()
+        .enumerate()
+        .map(|(index, change)| {
+            Ok(match change {
+                LineChange::Add(mut line) => {
+                    line.arrangement = known.arrangement(
+                        &format!("changes[{index}].add.arrangement"),
+                        line.arrangement,
+                    )?;
+                    LineChange::Add(line)
+                }
+                LineChange::Change {
+                    number,
+                    support_type,
+                    amount,
+                    arrangement,
+                } => LineChange::Change {
+                    number,
+                    support_type,
+                    amount,
+                    arrangement: arrangement
+                        .map(|arrangement| {
+                            known.arrangement(
+                                &format!("changes[{index}].change.arrangement"),
+                                arrangement,
+                            )
+                        })
+                        .transpose()?,
+                },
+                end @ LineChange::End { .. } => end,
+            })
+        })
+        .collect::<Result<Vec<_>, Invalid>>()?;
+    Ok(Variation::Lines(changes))
 }

@@ -11,7 +11,7 @@ use tonic::Code;
 
 use crate::support::*;
 
-const PROVIDER: &str = "CS2004071234";
+const PROVIDER: &str = KNOWN_PROVIDER_NUMBER;
 const HOLDER: &str = "0192f0c1-7d2e-7b3a-9c4d-5e6f70819203";
 
 fn row(line: u32, case_reference: &str, option: &str, weekly: &str) -> proto::CaseRecordRow {
@@ -507,4 +507,37 @@ async fn two_imports_of_the_same_new_people_at_once_record_each_person_and_plan_
         .expect("count versions");
     assert_eq!(versions, 40);
     assert_eq!(events(&app).await.len(), 40, "one plan.approved each");
+}
+
+#[tokio::test]
+async fn a_row_naming_a_provider_the_directory_has_not_published_rejects_its_person() {
+    let app = TestApp::spawn().await;
+    let mut rows = two_people();
+    rows.push(proto::CaseRecordRow {
+        provider: "CS2099000002".into(),
+        ..option_2(5, "SW-9", "60.00")
+    });
+
+    let response = imported(&app, rows).await;
+
+    assert_eq!(counts(&response), (2, 0, 0, 1));
+    assert_eq!(response.rejected.len(), 1);
+    assert_eq!(response.rejected[0].line, 5);
+    assert!(
+        response.rejected[0]
+            .reason
+            .starts_with("provider \"CS2099000002\" is not in the provider directory"),
+        "{}",
+        response.rejected[0].reason
+    );
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT provider FROM plan_line WHERE provider IS NOT NULL")
+            .fetch_all(&app.pool)
+            .await
+            .expect("read lines");
+    assert_eq!(
+        stored,
+        [KNOWN_PROVIDER_ID, KNOWN_PROVIDER_ID],
+        "the Care Inspectorate number is stored as the directory id it resolves to"
+    );
 }

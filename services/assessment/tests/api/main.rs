@@ -11,6 +11,7 @@ mod invalid_input;
 mod people;
 mod plans;
 mod policy;
+mod providers;
 mod reviews;
 mod statistics;
 mod variations;

@@ -394,7 +394,7 @@ async fn bad_lines_are_refused_by_field_and_write_nothing() {
     let before = app.row_counts().await;
     let third_party_without_holder =
         proto::arrangement::Arrangement::PersonDirected(proto::PersonDirected {
-            provider: "CS2004071234".into(),
+            provider: KNOWN_PROVIDER_NUMBER.into(),
             holding_model: proto::FundHoldingModel::ThirdParty as i32,
             holder: "".into(),
         });

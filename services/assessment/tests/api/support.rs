@@ -40,8 +40,12 @@ impl TestApp {
         )
         .await;
         let client = AssessmentServiceClient::new(process.channel().await);
+        let pool = process.pool(SCHEMA);
+        // What the directory's provider.registered would leave: the index is filled only
+        // from events, and a test of its own (providers.rs) sends them through NATS.
+        directory_published(&pool, KNOWN_PROVIDER_ID, Some(KNOWN_PROVIDER_NUMBER), 1).await;
         TestApp {
-            pool: process.pool(SCHEMA),
+            pool,
             clock,
             client,
             _process: process,
@@ -134,6 +138,27 @@ pub fn practitioner(authority: &str) -> String {
 
 pub fn commissioning(authority: &str) -> String {
     staff(authority, &[Role::Commissioning])
+}
+
+/// A provider the directory has published (every test app knows it).
+pub const KNOWN_PROVIDER_ID: &str = "0192f0c1-0000-7000-8000-00000000c5a1";
+/// Its Care Inspectorate number: one no other suite registers, since every test process's
+/// provider consumer shares one durable on the shared test NATS and may index what other
+/// suites' directories publish.
+pub const KNOWN_PROVIDER_NUMBER: &str = "CS2026112801";
+
+/// Records in the service's provider index what a directory event about this provider
+/// would record, through the same code the consumer runs.
+pub async fn directory_published(pool: &PgPool, id: &str, number: Option<&str>, version: u64) {
+    let id = sds_directory::domain::ProviderId::parse("id", id).expect("a provider id");
+    let number = number.map(|number| {
+        sds_directory::domain::CareInspectorateNumber::parse("number", number)
+            .expect("a Care Inspectorate number")
+    });
+    let mut connection = pool.acquire().await.expect("a connection");
+    sds_assessment::providers::remember(&mut connection, id, number.as_ref(), version)
+        .await
+        .expect("record the provider");
 }
 
 pub fn provider_token() -> String {

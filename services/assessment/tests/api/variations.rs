@@ -17,7 +17,7 @@ fn weekly(amount: &str) -> Option<proto::LineAmount> {
     })
 }
 
-fn line(
+pub(crate) fn line(
     amount: &str,
     arrangement: proto::arrangement::Arrangement,
     start: &str,
@@ -33,17 +33,17 @@ fn line(
     }
 }
 
-fn option_2_pending() -> proto::arrangement::Arrangement {
+pub(crate) fn option_2_pending() -> proto::arrangement::Arrangement {
     proto::arrangement::Arrangement::PersonDirected(proto::PersonDirected::default())
 }
 
-fn option_3() -> proto::arrangement::Arrangement {
+pub(crate) fn option_3() -> proto::arrangement::Arrangement {
     proto::arrangement::Arrangement::AuthorityArranged(proto::AuthorityArranged::default())
 }
 
 /// A person whose first plan (option 2 pending at 210.00 and option 3 at 90.00 a week,
 /// from 2026-10-01) is approved.
-async fn approved_plan(app: &TestApp) -> proto::Plan {
+pub(crate) async fn approved_plan(app: &TestApp) -> proto::Plan {
     app.set_policy(policy("fife", "2026-04-01")).await;
     let someone = app.record_person("fife", person("SW-8001")).await;
     let staff = practitioner("fife");
@@ -117,7 +117,7 @@ async fn vary(
         .map(tonic::Response::into_inner)
 }
 
-async fn events(app: &TestApp) -> Vec<(String, Event)> {
+pub(crate) async fn events(app: &TestApp) -> Vec<(String, Event)> {
     let rows: Vec<(String, Vec<u8>)> =
         sqlx::query_as("SELECT event_type, payload FROM outbox ORDER BY position")
             .fetch_all(&app.pool)
@@ -297,7 +297,7 @@ async fn the_persons_choice_of_provider_is_a_new_approved_version_published_once
         .client()
         .record_provider_choice(bearer(
             &practitioner("fife"),
-            choose("CS2004071234", proto::FundHoldingModel::Provider, 1),
+            choose(KNOWN_PROVIDER_NUMBER, proto::FundHoldingModel::Provider, 1),
         ))
         .await
         .expect("choice")
@@ -318,7 +318,7 @@ async fn the_persons_choice_of_provider_is_a_new_approved_version_published_once
             &practitioner("fife"),
             proto::RecordProviderChoiceRequest {
                 version: 2,
-                ..choose("CS2004071234", proto::FundHoldingModel::Provider, 1)
+                ..choose(KNOWN_PROVIDER_NUMBER, proto::FundHoldingModel::Provider, 1)
             },
         ))
         .await
@@ -339,7 +339,7 @@ async fn the_persons_choice_of_provider_is_a_new_approved_version_published_once
             &practitioner("fife"),
             proto::RecordProviderChoiceRequest {
                 version: 2,
-                ..choose("CS2004071234", proto::FundHoldingModel::Provider, 2)
+                ..choose(KNOWN_PROVIDER_NUMBER, proto::FundHoldingModel::Provider, 2)
             },
         ))
         .await;
@@ -362,7 +362,11 @@ async fn the_persons_choice_of_provider_is_a_new_approved_version_published_once
             &practitioner("fife"),
             proto::RecordProviderChoiceRequest {
                 version: 2,
-                ..choose("CS2004071234", proto::FundHoldingModel::ThirdParty, 1)
+                ..choose(
+                    KNOWN_PROVIDER_NUMBER,
+                    proto::FundHoldingModel::ThirdParty,
+                    1,
+                )
             },
         ))
         .await;

@@ -20,6 +20,8 @@ use uuid::Uuid;
 
 /// The authority the generated people belong to.
 const AUTHORITY: &str = "bench-shire";
+/// The provider every generated option 2 line names.
+const PROVIDER: &str = "CS2004071234";
 /// QUALITY.md P4: the import reaches at least 0.8x the raw writes (in thousandths).
 pub const TARGET_RATIO_THOUSANDTHS: u64 = 800;
 
@@ -115,7 +117,7 @@ fn rows_of(index: usize) -> Vec<CaseRecordRow> {
         "personal_care",
         "2",
         "210.00",
-        "CS2004071234",
+        PROVIDER,
         "provider",
     )];
     if index.is_multiple_of(3) {
@@ -199,6 +201,21 @@ async fn time_the_import(
         anyhow::bail!("the benchmark signs its own tokens: unset SDS_JWT_PUBLIC_KEYS_FILE");
     };
     let process = sds_runtime::build(config, vec![sds_assessment::component()]).await?;
+    // The generated plans name their provider by Care Inspectorate number: the directory
+    // has published it, as its provider.registered would leave it in the index.
+    let pool = process
+        .pool_of(sds_assessment::SCHEMA)
+        .context("the assessment pool")?;
+    sds_assessment::providers::remember(
+        &mut *pool.acquire().await?,
+        sds_assessment::domain::option::ProviderId::from_uuid(Uuid::now_v7()),
+        Some(&sds_assessment::domain::option::CareInspectorateNumber::parse(
+            "provider",
+            PROVIDER,
+        )?),
+        1,
+    )
+    .await?;
     let addr: SocketAddr = process.local_addr();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(process.run(async {

@@ -127,6 +127,62 @@ impl ServerProcess {
         ])
     }
 
+    /// Registers a care service in the directory through `sds directory register`, and
+    /// waits until assessment has heard of it through `provider.registered` (plan lines may
+    /// then name it by its number). Returns its directory id.
+    pub async fn directory_lists(&self, name: &str, number: &str) -> String {
+        let output = self.run(
+            &[
+                "directory",
+                "register",
+                "--name",
+                name,
+                "--kind",
+                "registered-care-service",
+                "--care-inspectorate-number",
+                number,
+                "--service-type",
+                "Support services",
+                "--locality",
+                "Aberdeenshire",
+                "--capacity",
+                "20",
+            ],
+            Some(&self.commissioning_token()),
+        );
+        assert!(output.status.success(), "{}", stderr_of(&output));
+        let id = printed(&output)["id"]
+            .as_str()
+            .expect("the registered provider's id")
+            .to_owned();
+        let database = self
+            .env
+            .iter()
+            .find(|(name, _)| name == "SDS_DATABASE_URL")
+            .map(|(_, url)| url.clone())
+            .expect("the server's database");
+        let pool = sqlx::PgPool::connect(&database)
+            .await
+            .expect("connect to the server's database");
+        sds_testkit::wait_until(
+            Duration::from_secs(20),
+            "assessment hears of the registered provider",
+            || async {
+                let known: Option<i32> = sqlx::query_scalar(
+                    "SELECT 1 FROM assessment.known_provider WHERE provider_id = $1::uuid",
+                )
+                .bind(&id)
+                .fetch_optional(&pool)
+                .await
+                .expect("read the provider index");
+                known.map(|_| ())
+            },
+        )
+        .await;
+        pool.close().await;
+        id
+    }
+
     /// Staff of the demo authority with these roles (comma-separated), as `sds token`
     /// issues them.
     pub fn staff_token(&self, roles: &str) -> String {
