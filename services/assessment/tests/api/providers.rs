@@ -8,7 +8,7 @@ use sds_testkit::bearer;
 use tonic::Status;
 
 use crate::support::*;
-use crate::variations::{approved_plan, events, line, option_2_pending, option_3};
+use crate::variations::{approved_plan, events, line, option_2_pending};
 
 const UNKNOWN_NUMBER: &str = "CS2099000001";
 const UNKNOWN_ID: &str = "0192f0c1-0000-7000-8000-0000000bad01";
@@ -168,7 +168,6 @@ async fn a_provider_the_directory_has_not_published_is_refused_where_it_is_named
         .await
         .expect("a choice still pending needs no provider");
     assert!(pending.lines[0].pending.contains("choice pending"));
-    let _ = option_3();
 }
 
 #[tokio::test]

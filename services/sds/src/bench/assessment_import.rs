@@ -209,10 +209,7 @@ async fn time_the_import(
     sds_assessment::providers::remember(
         &mut *pool.acquire().await?,
         sds_assessment::domain::option::ProviderId::from_uuid(Uuid::now_v7()),
-        Some(&sds_assessment::domain::option::CareInspectorateNumber::parse(
-            "provider",
-            PROVIDER,
-        )?),
+        Some(&sds_assessment::domain::option::CareInspectorateNumber::parse("provider", PROVIDER)?),
         1,
     )
     .await?;
