@@ -43,6 +43,12 @@ async fn a_social_worker_budgets_drafts_varies_and_gets_a_plan_approved_from_the
     let home_care = server
         .directory_lists("Banchory Home Care", "CS2004070001")
         .await;
+    // Publishing the directory again (for a service rebuilding its copy) changes nothing.
+    let republished = printed(&server.run(
+        &["directory", "republish"],
+        Some(&server.commissioning_token()),
+    ));
+    assert_eq!(republished["providers"], "2");
     let practitioner = server.staff_token("practitioner");
     let team_manager = server.staff_token("team-manager");
     printed(&server.run(

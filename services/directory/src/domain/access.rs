@@ -247,6 +247,18 @@ pub fn ensure_may_import(principal: &Principal) -> Result<(), Denied> {
     }
 }
 
+/// Publishing the whole directory again is an operation for commissioning staff: it
+/// changes nothing but sends an event per provider to every service.
+pub fn ensure_may_republish(principal: &Principal) -> Result<(), Denied> {
+    if is_commissioning_staff(principal) {
+        Ok(())
+    } else {
+        Err(Denied(
+            "publishing the directory again is for authority commissioning staff only".into(),
+        ))
+    }
+}
+
 pub fn ensure_may_set_framework_status(
     principal: &Principal,
     authority: &AuthorityId,

@@ -203,6 +203,8 @@ sds_vocabulary::wire_enum! {
         CareInspectorateNumber = "care_inspectorate_number",
         Import = "import",
         GradeWithdrawn = "grade_withdrawn",
+        /// Only ever in events: the record published again, unchanged.
+        Republished = "republished",
     }
 }
 

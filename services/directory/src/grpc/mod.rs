@@ -7,6 +7,7 @@ pub mod convert;
 mod grades;
 mod import;
 mod register;
+mod republish;
 
 use chrono::NaiveDate;
 use sds_platform::{Clock, Principal};
@@ -304,6 +305,14 @@ impl DirectoryService for DirectoryApi {
             )
             .await?;
         Ok(Response::new(provider))
+    }
+
+    async fn republish_providers(
+        &self,
+        request: Request<proto::RepublishProvidersRequest>,
+    ) -> Result<Response<proto::RepublishProvidersResponse>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        Ok(Response::new(self.republish(&principal).await?))
     }
 
     async fn import_care_inspectorate_services(

@@ -20,6 +20,7 @@ mod inactive;
 mod invalid_input;
 mod outbox;
 mod register;
+mod republish;
 mod retries;
 mod search;
 mod stewards;

@@ -19,8 +19,8 @@ use sds_proto::v1::{
     Check, CheckStatus, Date, FrameworkStatus, GetProviderRequest, Grade,
     ImportCareInspectorateServicesRequest, ManagementFeeKind, ManagementFeePolicy, Money,
     PageRequest, ProviderDetails, RecordCheckRequest, RecordGradesRequest, RegisterProviderRequest,
-    SearchProvidersRequest, SearchProvidersResponse, SetCareInspectorateNumberRequest,
-    SetFrameworkStatusRequest, UpdateProviderRequest,
+    RepublishProvidersRequest, SearchProvidersRequest, SearchProvidersResponse,
+    SetCareInspectorateNumberRequest, SetFrameworkStatusRequest, UpdateProviderRequest,
 };
 use sds_vocabulary::NamedEnum;
 use sds_vocabulary::named_enum::WireEnum;
@@ -144,6 +144,12 @@ pub enum DirectoryCommand {
         /// CS followed by 10 digits; an empty value ("") clears the number.
         #[arg(long)]
         number: String,
+    },
+    /// Publishes every provider again, unchanged, for services that keep their own copy of
+    /// the directory and must rebuild it (commissioning staff).
+    Republish {
+        #[command(flatten)]
+        client: ClientArgs,
     },
     /// Imports the Care Inspectorate datastore CSV (idempotent on CSNumber).
     ImportCareInspectorate {
@@ -371,6 +377,15 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                 .map_err(status_error)?
                 .into_inner();
             print_json(&provider)
+        }
+        DirectoryCommand::Republish { client: args } => {
+            let response = client(&args)
+                .await?
+                .republish_providers(RepublishProvidersRequest {})
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            print_json(&response)
         }
         DirectoryCommand::ImportCareInspectorate { client: args, file } => {
             import_care_inspectorate(&args, &file).await
