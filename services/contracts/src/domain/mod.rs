@@ -4,3 +4,6 @@
 pub mod fee;
 
 pub use fee::{FeeKind, FeePlacement, ManagementFee, WeeklySplit};
+pub mod rate;
+
+pub use rate::{RateCard, RateComponent, RateHistory, RateVersion, Uplift, weekly_for_hours};
