@@ -7,3 +7,6 @@ pub use fee::{FeeKind, FeePlacement, ManagementFee, WeeklySplit};
 pub mod rate;
 
 pub use rate::{RateCard, RateComponent, RateHistory, RateVersion, Uplift, weekly_for_hours};
+pub mod terms;
+
+pub use terms::{Frequency, HoldingModel, Payee, PaymentBasis, PaymentTiming, Terms, TermsDraft};
