@@ -10,3 +10,6 @@ pub use rate::{RateCard, RateComponent, RateHistory, RateVersion, Uplift, weekly
 pub mod terms;
 
 pub use terms::{Frequency, HoldingModel, Payee, PaymentBasis, PaymentTiming, Terms, TermsDraft};
+pub mod standing;
+
+pub use standing::{CheckFact, ProviderStanding, Requirement, Shortfall};
