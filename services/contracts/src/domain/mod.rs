@@ -13,3 +13,9 @@ pub use terms::{Frequency, HoldingModel, Payee, PaymentBasis, PaymentTiming, Ter
 pub mod standing;
 
 pub use standing::{CheckFact, ProviderStanding, Requirement, Shortfall};
+pub mod agreement;
+
+pub use agreement::{
+    AgreementContent, AgreementVersion, Capacity, FundedLine, Parties, PartyRole, RateReference,
+    Representative, SignRefused, Signature, Signed, VersionState,
+};
