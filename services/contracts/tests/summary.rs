@@ -48,25 +48,56 @@ fn frequencies() -> [Frequency; 3] {
     ]
 }
 
+/// Who else is named: Ann Innes acting for Morag, and a third-party fund holder (without
+/// one, the provider holds the money).
+#[derive(Clone, Copy)]
+struct Others {
+    representative: bool,
+    holder: bool,
+}
+
+impl Others {
+    const ALL: [Others; 4] = [
+        Others::BOTH,
+        Others::NONE,
+        Others {
+            representative: true,
+            holder: false,
+        },
+        Others {
+            representative: false,
+            holder: true,
+        },
+    ];
+    const BOTH: Others = Others {
+        representative: true,
+        holder: true,
+    };
+    const NONE: Others = Others {
+        representative: false,
+        holder: false,
+    };
+}
+
 /// Morag Innes's agreement with Deeside Home Care, varied by the arguments.
 fn facts(
     fee: FeeKind,
     timing: Timing,
     frequency: Frequency,
     actuals_based: bool,
-    with_others: bool,
+    others: Others,
 ) -> SummaryFacts {
     let on_top = !matches!(fee, FeeKind::Percentage { .. });
     SummaryFacts {
         person: "Morag Innes".into(),
-        representative: with_others.then(|| Representative {
+        representative: others.representative.then(|| Representative {
             name: "Ann Innes".into(),
             capacity: "welfare power of attorney".into(),
         }),
         provider: "Deeside Home Care".into(),
         authority: "Demo Shire Council".into(),
-        holder: with_others.then(|| "Grampian Fund Care".into()),
-        holding_model: if with_others {
+        holder: others.holder.then(|| "Grampian Fund Care".into()),
+        holding_model: if others.holder {
             HoldingModel::ThirdParty
         } else {
             HoldingModel::Provider
@@ -114,8 +145,8 @@ fn every_combination() -> Vec<SummaryFacts> {
         for timing in timings() {
             for frequency in frequencies() {
                 for actuals in [true, false] {
-                    for with_others in [true, false] {
-                        all.push(facts(fee, timing, frequency, actuals, with_others));
+                    for others in Others::ALL {
+                        all.push(facts(fee, timing, frequency, actuals, others));
                     }
                 }
             }
@@ -127,7 +158,7 @@ fn every_combination() -> Vec<SummaryFacts> {
 #[test]
 fn every_summary_is_short_and_plain() {
     let all = every_combination();
-    assert_eq!(all.len(), 5 * 2 * 3 * 2 * 2);
+    assert_eq!(all.len(), 5 * 2 * 3 * 2 * 4);
     let mut most_words = 0;
     let mut fewest_words = usize::MAX;
     let mut lowest_ease = i64::MAX;
@@ -182,7 +213,7 @@ fn each_fee_kind_timing_and_frequency_is_explained() {
             Timing::Advance,
             Frequency::Monthly,
             false,
-            true,
+            Others::BOTH,
         )
     };
     let text = summary_text(&base());
@@ -200,7 +231,7 @@ fn each_fee_kind_timing_and_frequency_is_explained() {
         Timing::Arrears { lag_days: 14 },
         Frequency::Quarterly,
         true,
-        false,
+        Others::NONE,
     ));
     assert!(text.contains("8% of your budget"), "{text}");
     assert!(text.contains("comes out of your budget"), "{text}");
@@ -221,7 +252,7 @@ fn each_fee_kind_timing_and_frequency_is_explained() {
         Timing::Advance,
         Frequency::FourWeekly,
         false,
-        false,
+        Others::NONE,
     ));
     assert!(
         text.contains("1.5 hours of admin a week, at £22.00 an hour"),
@@ -235,7 +266,7 @@ fn each_fee_kind_timing_and_frequency_is_explained() {
         Timing::Advance,
         Frequency::FourWeekly,
         false,
-        false,
+        Others::NONE,
     ));
     assert!(text.contains("part of the hourly rate"), "{text}");
 }
@@ -247,7 +278,7 @@ fn html_escapes_what_the_data_says() {
         Timing::Advance,
         Frequency::Monthly,
         true,
-        true,
+        Others::BOTH,
     );
     facts.provider = "Smith & <Sons>".into();
     facts.payee = "Smith & <Sons>".into();
@@ -282,7 +313,7 @@ fn html_has_the_same_sections_as_the_text() {
         Timing::Advance,
         Frequency::Monthly,
         true,
-        true,
+        Others::BOTH,
     );
     let html = summary_html(&facts);
     let text = summary_text(&facts);
@@ -297,4 +328,48 @@ fn html_has_the_same_sections_as_the_text() {
         assert!(text.contains(&format!("{heading}\n\n")), "{text}");
     }
     assert!(html.contains("<ul>\n<li>"), "{html}");
+}
+
+#[test]
+fn an_unnamed_third_party_or_the_authority_can_hold_the_money() {
+    let mut facts = facts(
+        FeeKind::FlatWeekly,
+        Timing::Arrears { lag_days: 0 },
+        Frequency::Monthly,
+        false,
+        Others::NONE,
+    );
+    facts.holding_model = HoldingModel::ThirdParty;
+    let text = summary_text(&facts);
+    assert!(
+        text.contains("- Someone else, who holds the money for you."),
+        "{text}"
+    );
+    assert!(
+        text.contains("as soon as the time it covers ends"),
+        "{text}"
+    );
+    facts.holding_model = HoldingModel::Authority;
+    facts.tolerance_percent = Decimal::ZERO;
+    facts.notice_days = 1;
+    facts.representative = Some(Representative {
+        name: "Niall O'Neill".into(),
+        capacity: "guardian".into(),
+    });
+    let text = summary_text(&facts);
+    assert!(
+        text.contains("Demo Shire Council holds the money"),
+        "{text}"
+    );
+    assert!(text.contains("If it is different from your plan"), "{text}");
+    assert!(text.contains("1 day's notice"), "{text}");
+    assert!(
+        text.contains("Niall O'Neill, who acts for you as your guardian."),
+        "{text}"
+    );
+    let ease = TextStats::of(&text).reading_ease_milli();
+    assert!(
+        ease.is_some_and(|ease| ease >= MIN_READING_EASE_MILLI),
+        "{ease:?}"
+    );
 }

@@ -11,6 +11,10 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sds_money::Money;
 
+use super::plain_words::{
+    capitalised, days, hours_text, long_date, notice, one_line, pounds, with_full_stop,
+};
+
 /// Someone who acts for the person, and in what capacity ("welfare power of attorney").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Representative {
@@ -248,25 +252,25 @@ fn who_section(facts: &SummaryFacts, names: &Names) -> Section {
     let mut blocks = vec![Block::Paragraph(
         "This is a short guide to your agreement. It is between:".into(),
     )];
-    match (facts.holding_model, &facts.holder) {
-        (HoldingModel::ThirdParty, holder) => {
-            let holder = holder
-                .as_deref()
-                .map_or("Someone else".to_string(), one_line);
-            people.push(format!("{holder}, who holds the money for you."));
-            blocks.push(Block::List(people));
-        }
-        (HoldingModel::Provider | HoldingModel::Authority, _) => {
-            let holder = if facts.holding_model == HoldingModel::Provider {
-                &names.provider
-            } else {
-                &names.authority
-            };
-            blocks.push(Block::List(people));
-            blocks.push(Block::Paragraph(format!(
-                "{holder} holds the money for your support."
-            )));
-        }
+    // A third-party holder is a party in their own right; otherwise one of the parties
+    // above holds the money, which is said after the list.
+    if facts.holding_model == HoldingModel::ThirdParty {
+        let holder = facts
+            .holder
+            .as_deref()
+            .map_or("Someone else".to_string(), one_line);
+        people.push(format!("{holder}, who holds the money for you."));
+    }
+    blocks.push(Block::List(people));
+    let party_holder = match facts.holding_model {
+        HoldingModel::ThirdParty => None,
+        HoldingModel::Provider => Some(&names.provider),
+        HoldingModel::Authority => Some(&names.authority),
+    };
+    if let Some(holder) = party_holder {
+        blocks.push(Block::Paragraph(format!(
+            "{holder} holds the money for your support."
+        )));
     }
     Section {
         heading: "Who this agreement is between",
@@ -453,66 +457,5 @@ fn change_section(facts: &SummaryFacts, names: &Names) -> Section {
                 long_date(facts.review_on)
             )),
         ],
-    }
-}
-
-/// "£210.00".
-fn pounds(amount: Money) -> String {
-    format!("£{amount}")
-}
-
-/// "1 April 2027".
-fn long_date(date: NaiveDate) -> String {
-    date.format("%-d %B %Y").to_string()
-}
-
-/// "1 day", "28 days".
-fn days(count: u32) -> String {
-    if count == 1 {
-        "1 day".to_string()
-    } else {
-        format!("{count} days")
-    }
-}
-
-/// "1 day's notice", "28 days' notice".
-fn notice(count: u32) -> String {
-    if count == 1 {
-        "1 day's notice".to_string()
-    } else {
-        format!("{count} days' notice")
-    }
-}
-
-/// "1 hour", "2.5 hours".
-fn hours_text(hours: Decimal) -> String {
-    let hours = hours.normalize();
-    if hours == Decimal::ONE {
-        "1 hour".to_string()
-    } else {
-        format!("{hours} hours")
-    }
-}
-
-/// `text` with its whitespace, line breaks included, collapsed to single spaces.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// `text` ending in a full stop unless it already ends a sentence.
-fn with_full_stop(text: &str) -> String {
-    if text.ends_with(['.', '!', '?']) {
-        text.to_string()
-    } else {
-        format!("{text}.")
-    }
-}
-
-/// `text` with its first letter in capitals ("personal care" to "Personal care").
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
