@@ -6,9 +6,9 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use sds_contracts::domain::readability::{TextStats, word_count};
-use sds_contracts::domain::summary::{
-    FeeKind, FeeSummary, Frequency, HoldingModel, Representative, SummaryFacts, SummaryLine,
-    Timing, summary_html, summary_text,
+use sds_contracts::domain::summary::{SummaryFacts, SummaryLine, summary_html, summary_text};
+use sds_contracts::domain::{
+    Capacity, FeePlacement, Frequency, HoldingModel, ManagementFee, PaymentTiming, Representative,
 };
 use sds_money::Money;
 
@@ -23,21 +23,34 @@ fn money(text: &str) -> Money {
     Money::parse(text).expect("valid test amount")
 }
 
-fn fee_kinds() -> [FeeKind; 5] {
+/// Every fee kind, a percentage both on top and within the budget.
+fn fee_kinds() -> [ManagementFee; 6] {
     [
-        FeeKind::None,
-        FeeKind::FlatWeekly,
-        FeeKind::Percentage { percent: dec!(8) },
-        FeeKind::AdminHours {
-            hours: dec!(1.5),
-            rate: money("22.00"),
+        ManagementFee::None,
+        ManagementFee::FlatWeekly {
+            per_week: money("33.00"),
         },
-        FeeKind::IncludedInHourlyRate,
+        ManagementFee::Percentage {
+            percent: dec!(8),
+            placement: FeePlacement::WithinBudget,
+        },
+        ManagementFee::Percentage {
+            percent: dec!(8),
+            placement: FeePlacement::OnTop,
+        },
+        ManagementFee::AdminHours {
+            hours_per_week: dec!(1.5),
+            hourly_rate: money("22.00"),
+        },
+        ManagementFee::IncludedInHourlyRate,
     ]
 }
 
-fn timings() -> [Timing; 2] {
-    [Timing::Advance, Timing::Arrears { lag_days: 14 }]
+fn timings() -> [PaymentTiming; 2] {
+    [
+        PaymentTiming::Advance,
+        PaymentTiming::Arrears { lag_days: 14 },
+    ]
 }
 
 fn frequencies() -> [Frequency; 3] {
@@ -81,18 +94,17 @@ impl Others {
 
 /// Morag Innes's agreement with Deeside Home Care, varied by the arguments.
 fn facts(
-    fee: FeeKind,
-    timing: Timing,
+    fee: ManagementFee,
+    timing: PaymentTiming,
     frequency: Frequency,
     actuals_based: bool,
     others: Others,
 ) -> SummaryFacts {
-    let on_top = !matches!(fee, FeeKind::Percentage { .. });
     SummaryFacts {
         person: "Morag Innes".into(),
         representative: others.representative.then(|| Representative {
             name: "Ann Innes".into(),
-            capacity: "welfare power of attorney".into(),
+            capacity: Capacity::WelfarePowerOfAttorney,
         }),
         provider: "Deeside Home Care".into(),
         authority: "Demo Shire Council".into(),
@@ -117,14 +129,14 @@ fn facts(
                 to: Some(date(2028, 3, 31)),
             },
         ],
-        fee: FeeSummary {
-            kind: fee,
-            weekly: if matches!(fee, FeeKind::None | FeeKind::IncludedInHourlyRate) {
-                Money::zero()
-            } else {
-                money("33.00")
-            },
-            on_top_of_budget: on_top,
+        fee,
+        fee_weekly: if matches!(
+            fee,
+            ManagementFee::None | ManagementFee::IncludedInHourlyRate
+        ) {
+            Money::zero()
+        } else {
+            money("33.00")
         },
         weekly_total: money("307.50"),
         frequency,
@@ -158,7 +170,8 @@ fn every_combination() -> Vec<SummaryFacts> {
 #[test]
 fn every_summary_is_short_and_plain() {
     let all = every_combination();
-    assert_eq!(all.len(), 5 * 2 * 3 * 2 * 4);
+    // Five fee kinds, the percentage both on top and within the budget.
+    assert_eq!(all.len(), 6 * 2 * 3 * 2 * 4);
     let mut most_words = 0;
     let mut fewest_words = usize::MAX;
     let mut lowest_ease = i64::MAX;
@@ -197,8 +210,10 @@ fn every_summary_says_the_amounts_payee_notice_and_review() {
             assert!(text.contains(needed), "missing {needed:?}:\n{text}");
         }
         if matches!(
-            facts.fee.kind,
-            FeeKind::FlatWeekly | FeeKind::Percentage { .. } | FeeKind::AdminHours { .. }
+            facts.fee,
+            ManagementFee::FlatWeekly { .. }
+                | ManagementFee::Percentage { .. }
+                | ManagementFee::AdminHours { .. }
         ) {
             assert!(text.contains("£33.00 a week"), "fee missing:\n{text}");
         }
@@ -209,8 +224,8 @@ fn every_summary_says_the_amounts_payee_notice_and_review() {
 fn each_fee_kind_timing_and_frequency_is_explained() {
     let base = || {
         facts(
-            FeeKind::None,
-            Timing::Advance,
+            ManagementFee::None,
+            PaymentTiming::Advance,
             Frequency::Monthly,
             false,
             Others::BOTH,
@@ -227,8 +242,11 @@ fn each_fee_kind_timing_and_frequency_is_explained() {
     assert!(text.contains("Grampian Fund Care, who holds the money"));
 
     let text = summary_text(&facts(
-        FeeKind::Percentage { percent: dec!(8) },
-        Timing::Arrears { lag_days: 14 },
+        ManagementFee::Percentage {
+            percent: dec!(8),
+            placement: FeePlacement::WithinBudget,
+        },
+        PaymentTiming::Arrears { lag_days: 14 },
         Frequency::Quarterly,
         true,
         Others::NONE,
@@ -245,11 +263,11 @@ fn each_fee_kind_timing_and_frequency_is_explained() {
     assert!(!text.contains("Ann Innes"), "{text}");
 
     let text = summary_text(&facts(
-        FeeKind::AdminHours {
-            hours: dec!(1.5),
-            rate: money("22.00"),
+        ManagementFee::AdminHours {
+            hours_per_week: dec!(1.5),
+            hourly_rate: money("22.00"),
         },
-        Timing::Advance,
+        PaymentTiming::Advance,
         Frequency::FourWeekly,
         false,
         Others::NONE,
@@ -262,8 +280,8 @@ fn each_fee_kind_timing_and_frequency_is_explained() {
     assert!(text.contains("every four weeks"), "{text}");
 
     let text = summary_text(&facts(
-        FeeKind::IncludedInHourlyRate,
-        Timing::Advance,
+        ManagementFee::IncludedInHourlyRate,
+        PaymentTiming::Advance,
         Frequency::FourWeekly,
         false,
         Others::NONE,
@@ -274,8 +292,10 @@ fn each_fee_kind_timing_and_frequency_is_explained() {
 #[test]
 fn html_escapes_what_the_data_says() {
     let mut facts = facts(
-        FeeKind::FlatWeekly,
-        Timing::Advance,
+        ManagementFee::FlatWeekly {
+            per_week: money("33.00"),
+        },
+        PaymentTiming::Advance,
         Frequency::Monthly,
         true,
         Others::BOTH,
@@ -309,8 +329,10 @@ fn html_escapes_what_the_data_says() {
 #[test]
 fn html_has_the_same_sections_as_the_text() {
     let facts = facts(
-        FeeKind::FlatWeekly,
-        Timing::Advance,
+        ManagementFee::FlatWeekly {
+            per_week: money("33.00"),
+        },
+        PaymentTiming::Advance,
         Frequency::Monthly,
         true,
         Others::BOTH,
@@ -333,8 +355,10 @@ fn html_has_the_same_sections_as_the_text() {
 #[test]
 fn an_unnamed_third_party_or_the_authority_can_hold_the_money() {
     let mut facts = facts(
-        FeeKind::FlatWeekly,
-        Timing::Arrears { lag_days: 0 },
+        ManagementFee::FlatWeekly {
+            per_week: money("33.00"),
+        },
+        PaymentTiming::Arrears { lag_days: 0 },
         Frequency::Monthly,
         false,
         Others::NONE,
@@ -354,7 +378,7 @@ fn an_unnamed_third_party_or_the_authority_can_hold_the_money() {
     facts.notice_days = 1;
     facts.representative = Some(Representative {
         name: "Niall O'Neill".into(),
-        capacity: "guardian".into(),
+        capacity: Capacity::WelfareGuardian,
     });
     let text = summary_text(&facts);
     assert!(
@@ -364,7 +388,7 @@ fn an_unnamed_third_party_or_the_authority_can_hold_the_money() {
     assert!(text.contains("If it is different from your plan"), "{text}");
     assert!(text.contains("1 day's notice"), "{text}");
     assert!(
-        text.contains("Niall O'Neill, who acts for you as your guardian."),
+        text.contains("Niall O'Neill, who acts for you as your welfare guardian."),
         "{text}"
     );
     let ease = TextStats::of(&text).reading_ease_milli();

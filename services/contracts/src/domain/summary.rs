@@ -11,25 +11,12 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sds_money::Money;
 
+use super::agreement::{Capacity, Representative};
+use super::fee::{FeePlacement, ManagementFee};
 use super::plain_words::{
     capitalised, days, hours_text, long_date, notice, one_line, pounds, with_full_stop,
 };
-
-/// Someone who acts for the person, and in what capacity ("welfare power of attorney").
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Representative {
-    pub name: String,
-    pub capacity: String,
-}
-
-/// Who holds the fund that payments are made from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HoldingModel {
-    /// Someone other than the provider or the authority (named in [`SummaryFacts::holder`]).
-    ThirdParty,
-    Provider,
-    Authority,
-}
+use super::terms::{Frequency, HoldingModel, PaymentTiming};
 
 /// One line of support in the agreement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,53 +26,6 @@ pub struct SummaryLine {
     pub weekly: Money,
     pub from: NaiveDate,
     pub to: Option<NaiveDate>,
-}
-
-/// How the fee for managing the money is worked out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FeeKind {
-    None,
-    /// A set amount each week.
-    FlatWeekly,
-    /// A share of the budget, such as 8%.
-    Percentage {
-        percent: Decimal,
-    },
-    /// Hours of admin each week, paid at an hourly rate.
-    AdminHours {
-        hours: Decimal,
-        rate: Money,
-    },
-    /// Already part of the provider's hourly rate, so not charged separately.
-    IncludedInHourlyRate,
-}
-
-/// The management fee as the summary explains it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct FeeSummary {
-    pub kind: FeeKind,
-    /// What the fee comes to a week.
-    pub weekly: Money,
-    /// Paid by the authority on top of the budget, rather than taken out of it.
-    pub on_top_of_budget: bool,
-}
-
-/// How often payments are made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Frequency {
-    FourWeekly,
-    /// On the quarters of the financial year (April, July, October, January).
-    Quarterly,
-    Monthly,
-}
-
-/// When in relation to the period it covers a payment is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Timing {
-    /// At the start of the period.
-    Advance,
-    /// After the period ends, `lag_days` later.
-    Arrears { lag_days: u32 },
 }
 
 /// What the summary says, as the agreement states it.
@@ -103,11 +43,14 @@ pub struct SummaryFacts {
     /// What the person wants from their support, short and in their own words.
     pub outcomes: String,
     pub lines: Vec<SummaryLine>,
-    pub fee: FeeSummary,
+    /// The management fee as agreed.
+    pub fee: ManagementFee,
+    /// What the fee comes to a week.
+    pub fee_weekly: Money,
     /// What the authority pays a week in all.
     pub weekly_total: Money,
     pub frequency: Frequency,
-    pub timing: Timing,
+    pub timing: PaymentTiming,
     /// Paid on the support reported as delivered (flexible) rather than on the schedule.
     pub actuals_based: bool,
     /// How far delivery may differ from the plan in a period without a query, in percent.
@@ -244,7 +187,7 @@ fn who_section(facts: &SummaryFacts, names: &Names) -> Section {
         people.push(format!(
             "{}, who acts for you as your {}.",
             one_line(&representative.name),
-            one_line(&representative.capacity)
+            capacity_words(representative.capacity)
         ));
     }
     people.push(format!("{}, who gives you your support.", names.provider));
@@ -335,7 +278,11 @@ fn cost_section(facts: &SummaryFacts, names: &Names) -> Section {
         names.authority,
         pounds(facts.weekly_total)
     ))];
-    blocks.push(Block::Paragraph(fee_text(&facts.fee, names)));
+    blocks.push(Block::Paragraph(fee_text(
+        &facts.fee,
+        facts.fee_weekly,
+        names,
+    )));
     Section {
         heading: "How much it costs",
         blocks,
@@ -343,31 +290,34 @@ fn cost_section(facts: &SummaryFacts, names: &Names) -> Section {
 }
 
 /// The fee in plain words: what it is, what it comes to and who bears it.
-fn fee_text(fee: &FeeSummary, names: &Names) -> String {
-    let weekly = pounds(fee.weekly);
-    let what = match fee.kind {
-        FeeKind::None => return "There is no fee for looking after the money.".to_string(),
-        FeeKind::IncludedInHourlyRate => {
+fn fee_text(fee: &ManagementFee, fee_weekly: Money, names: &Names) -> String {
+    let weekly = pounds(fee_weekly);
+    let what = match *fee {
+        ManagementFee::None => return "There is no fee for looking after the money.".to_string(),
+        ManagementFee::IncludedInHourlyRate => {
             return "The fee for looking after the money is part of the hourly rate for your \
                     care. It is not paid on top."
                 .to_string();
         }
-        FeeKind::FlatWeekly => {
+        ManagementFee::FlatWeekly { .. } => {
             format!("There is a fee of {weekly} a week for looking after the money.")
         }
-        FeeKind::Percentage { percent } => format!(
+        ManagementFee::Percentage { percent, .. } => format!(
             "There is a fee for looking after the money. It is {}% of your budget. That is \
              {weekly} a week.",
             percent.normalize()
         ),
-        FeeKind::AdminHours { hours, rate } => format!(
+        ManagementFee::AdminHours {
+            hours_per_week,
+            hourly_rate,
+        } => format!(
             "There is a fee for looking after the money. It pays for {} of admin a week, at \
              {} an hour. That is {weekly} a week.",
-            hours_text(hours),
-            pounds(rate)
+            hours_text(hours_per_week),
+            pounds(hourly_rate)
         ),
     };
-    let who = if fee.on_top_of_budget {
+    let who = if fee.placement() == FeePlacement::OnTop {
         format!(
             "{} pays it on top of your budget. It does not take away from your support.",
             names.authority
@@ -376,6 +326,17 @@ fn fee_text(fee: &FeeSummary, names: &Names) -> String {
         "It comes out of your budget. So there is that much less for your support.".to_string()
     };
     format!("{what} {who}")
+}
+
+/// A representative's capacity as the person would say it.
+fn capacity_words(capacity: Capacity) -> &'static str {
+    match capacity {
+        Capacity::Themselves => "own self",
+        Capacity::WelfarePowerOfAttorney => "welfare power of attorney",
+        Capacity::WelfareGuardian => "welfare guardian",
+        Capacity::Intervener => "intervener",
+        Capacity::Parent => "parent",
+    }
 }
 
 fn payment_section(facts: &SummaryFacts, names: &Names) -> Section {
@@ -388,11 +349,13 @@ fn payment_section(facts: &SummaryFacts, names: &Names) -> Section {
         Frequency::Monthly => "It pays every month.",
     };
     let when = match facts.timing {
-        Timing::Advance => "Each payment is made at the start of the time it covers.".to_string(),
-        Timing::Arrears { lag_days: 0 } => {
+        PaymentTiming::Advance => {
+            "Each payment is made at the start of the time it covers.".to_string()
+        }
+        PaymentTiming::Arrears { lag_days: 0 } => {
             "Each payment is made as soon as the time it covers ends.".to_string()
         }
-        Timing::Arrears { lag_days } => format!(
+        PaymentTiming::Arrears { lag_days } => format!(
             "Each payment is made {} after the time it covers ends.",
             days(lag_days)
         ),
