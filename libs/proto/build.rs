@@ -10,6 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "common.proto",
         "directory.proto",
         "assessment.proto",
+        "contracts.proto",
         "events.proto",
     ]
     .map(|name| proto_root.join("sds/v1").join(name));
