@@ -37,6 +37,10 @@ pub const UNITS_PER_PENNY: i128 = 100;
 pub const MAX_HOURS_PER_WEEK: i64 = 168;
 /// Hours are given to the hundredth (7.25 hours), no finer.
 pub const HOURS_DECIMAL_PLACES: u32 = 2;
+/// The most one line may cost a week, in pence: 100,000.00. Far above any real package
+/// (round-the-clock care by two workers is a few thousand a week), and far enough below
+/// what the plan's columns hold that no sum of lines can overflow them.
+pub const MAX_WEEKLY_PENCE: i64 = 10_000_000;
 
 /// A line's amount as the practitioner gave it; kept so it can be shown back unchanged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,6 +92,31 @@ impl LineAmount {
                 hundredths * i128::from(hourly_rate.pence()) * WEEKS_PER_YEAR
             }
         };
+        if yearly_rate > i128::from(MAX_WEEKLY_PENCE) * WEEKS_PER_YEAR * UNITS_PER_PENNY {
+            let most = Money::from_pence(MAX_WEEKLY_PENCE).unwrap_or_else(|_| Money::zero());
+            let (field, what) = match given {
+                GivenAmount::Weekly { per_week } => {
+                    ("per_week", format!("is {per_week}, more than"))
+                }
+                GivenAmount::Annual { per_year } => (
+                    "per_year",
+                    format!("is {per_year} a year, which comes to more than"),
+                ),
+                GivenAmount::HoursAtRate {
+                    hours_per_week,
+                    hourly_rate,
+                } => (
+                    "hourly_rate",
+                    format!(
+                        "is {hourly_rate}, and {hours_per_week} hours a week at it come to more than"
+                    ),
+                ),
+            };
+            return Err(Invalid::new(
+                field,
+                format!("{what} {most} a week, the most one line may cost"),
+            ));
+        }
         Ok(LineAmount {
             given,
             yearly_rate: YearlyRate(yearly_rate),
@@ -324,6 +353,54 @@ mod tests {
         );
         // One day of 1000.00 a year is 2.747..., which rounds to 2.75.
         assert_eq!(annual.yearly_rate().exact_accrual(1).rounded_pence(), 275);
+    }
+
+    #[test]
+    fn a_line_costing_more_than_the_most_a_week_is_refused_in_every_form() {
+        let cases = [
+            (
+                GivenAmount::Weekly {
+                    per_week: money("100000.01"),
+                },
+                "per_week",
+            ),
+            (
+                GivenAmount::Annual {
+                    per_year: money("999999999999.99"),
+                },
+                "per_year",
+            ),
+            (
+                GivenAmount::HoursAtRate {
+                    hours_per_week: dec!(168),
+                    hourly_rate: money("9999999999.99"),
+                },
+                "hourly_rate",
+            ),
+        ];
+        for (given, field) in cases {
+            let refusal = LineAmount::new(given).expect_err("refused");
+            assert_eq!(refusal.field(), field, "{given:?}");
+            assert!(
+                refusal
+                    .problem()
+                    .contains("more than 100000.00 a week, the most one line may cost"),
+                "{refusal}"
+            );
+        }
+        assert!(
+            LineAmount::new(GivenAmount::Weekly {
+                per_week: money("100000.00")
+            })
+            .is_ok(),
+            "the most is allowed"
+        );
+        assert!(
+            LineAmount::new(GivenAmount::Annual {
+                per_year: money("5200000.00")
+            })
+            .is_ok()
+        );
     }
 
     #[test]

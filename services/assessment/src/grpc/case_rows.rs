@@ -210,7 +210,8 @@ pub(super) fn read_row(
         eligibility,
         plan_line: NewLine {
             support_type,
-            amount: LineAmount::per_week(weekly)?,
+            amount: LineAmount::per_week(weekly)
+                .map_err(|invalid| Invalid::new("weekly_amount", invalid.problem().to_owned()))?,
             arrangement,
             span: LineSpan::new(start, end)?,
         },

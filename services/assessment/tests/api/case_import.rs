@@ -541,3 +541,22 @@ async fn a_row_naming_a_provider_the_directory_has_not_published_rejects_its_per
         "the Care Inspectorate number is stored as the directory id it resolves to"
     );
 }
+
+#[tokio::test]
+async fn an_amount_beyond_what_a_line_may_cost_rejects_only_its_person() {
+    let app = TestApp::spawn().await;
+    let mut rows = two_people();
+    rows.push(row(5, "SW-9", "1", "999999999999.99"));
+
+    let response = imported(&app, rows).await;
+
+    assert_eq!(counts(&response), (2, 0, 0, 1));
+    assert_eq!(response.rejected[0].line, 5);
+    assert!(
+        response.rejected[0]
+            .reason
+            .starts_with("weekly_amount is 999999999999.99, more than 100000.00 a week"),
+        "{}",
+        response.rejected[0].reason
+    );
+}

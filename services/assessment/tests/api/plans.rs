@@ -402,6 +402,11 @@ async fn bad_lines_are_refused_by_field_and_write_nothing() {
         (line(weekly("0.00"), option_3()), "lines[0].amount.weekly"),
         (line(weekly("10.005"), option_3()), "lines[0].amount.weekly"),
         (line(weekly("-5.00"), option_3()), "lines[0].amount.weekly"),
+        // Beyond what one line may cost a week (and what its column holds).
+        (
+            line(weekly("99999999999.99"), option_3()),
+            "lines[0].amount.weekly",
+        ),
         (line(None, option_3()), "lines[0].amount"),
         (
             proto::NewPlanLine {
