@@ -37,7 +37,7 @@ pub enum AssessmentError {
     },
     /// Policies follow one another: a new one starts after the latest.
     #[error(
-        "{authority} has a policy from {latest}, so a new one must start after it, not on {requested}; a policy in effect is never changed or undercut"
+        "{authority} has a policy in effect from {latest}, so a new one must start after it, not on {requested}; a policy in effect is never changed or undercut (one not yet in effect is replaced by setting another from its date)"
     )]
     PolicyNotAfterLatest {
         authority: AuthorityId,

@@ -26,6 +26,10 @@ use crate::domain::{Invalid, decide_eligibility, policy_in_effect};
 use crate::error::AssessmentError;
 use crate::store::{self, AssessmentRecord, PersonRecord, Recorded};
 
+/// How far ahead a policy may be set: two years. Further than that is a typo (2062 for
+/// 2026), and a policy is replaceable only until it takes effect.
+const MAX_POLICY_DAYS_AHEAD: u64 = 731;
+
 /// The assessment service over its PostgreSQL schema.
 #[derive(Debug, Clone)]
 pub struct AssessmentApi {
@@ -131,16 +135,48 @@ impl AssessmentService for AssessmentApi {
             .execute(&mut *transaction)
             .await
             .map_err(AssessmentError::from)?;
+        let today = self.today();
+        let furthest = today
+            .checked_add_days(chrono::Days::new(MAX_POLICY_DAYS_AHEAD))
+            .unwrap_or(today);
+        if policy.effective_from > furthest {
+            return Err(AssessmentError::from(Invalid::new(
+                "details.effective_from",
+                format!(
+                    "{} is more than two years ahead; a policy is set at most {MAX_POLICY_DAYS_AHEAD} days before it takes effect (by {furthest})",
+                    policy.effective_from
+                ),
+            ))
+            .into());
+        }
         let versions = store::policies_of(&mut transaction, &policy.authority).await?;
-        if let Some(latest) = versions.last()
-            && latest.policy.effective_from >= policy.effective_from
+        // Policies in effect (or past) are history and are never changed or undercut; one
+        // not yet in effect is only scheduled, so setting another from its date replaces it.
+        if let Some(in_effect) = versions
+            .iter()
+            .rev()
+            .find(|record| record.policy.effective_from <= today)
+            && in_effect.policy.effective_from >= policy.effective_from
         {
             return Err(AssessmentError::PolicyNotAfterLatest {
                 authority: policy.authority.clone(),
-                latest: latest.policy.effective_from,
+                latest: in_effect.policy.effective_from,
                 requested: policy.effective_from,
             }
             .into());
+        }
+        if versions
+            .iter()
+            .any(|record| record.policy.effective_from == policy.effective_from)
+        {
+            store::withdraw_scheduled_policy(
+                &mut transaction,
+                &policy.authority,
+                policy.effective_from,
+                today,
+            )
+            .await?;
+            info!(authority = %policy.authority, effective_from = %policy.effective_from, "scheduled policy replaced");
         }
         store::insert_policy(&mut transaction, &policy, &principal.org_id).await?;
         let stored = store::policies_of(&mut transaction, &policy.authority)

@@ -18,5 +18,5 @@ pub use people::{
     PersonRecord, Recorded, audit, load_person, people_by_case_reference, record_person,
 };
 pub use plans::{StoredVersion, latest_approved_lines, lock_plan, plan_versions, save_version};
-pub use policy::{PolicyRecord, insert_policy, policies_of};
+pub use policy::{PolicyRecord, insert_policy, policies_of, withdraw_scheduled_policy};
 pub use statistics::{SupportedRecord, audit_exported, audit_report, supported_people};

@@ -176,6 +176,27 @@ fn limits_of(json: LimitsJson) -> anyhow::Result<DevolvedLimits> {
 }
 
 /// Adds a policy version; one already starting on that date is `PolicyExists`.
+/// Removes a policy that has not taken effect (its date is after `today`), so another
+/// from the same date can replace it. A policy in effect or past is never removed: the
+/// statement only matches a future date.
+pub async fn withdraw_scheduled_policy(
+    connection: &mut PgConnection,
+    authority: &AuthorityId,
+    effective_from: NaiveDate,
+    today: NaiveDate,
+) -> Result<(), AssessmentError> {
+    sqlx::query(
+        "DELETE FROM policy WHERE authority = $1 AND effective_from = $2 AND effective_from > $3",
+    )
+    .bind(authority.as_str())
+    .bind(effective_from)
+    .bind(today)
+    .execute(&mut *connection)
+    .await
+    .operation("withdraw a scheduled policy")?;
+    Ok(())
+}
+
 pub async fn insert_policy(
     connection: &mut PgConnection,
     policy: &AuthorityPolicy,

@@ -90,3 +90,46 @@ async fn only_the_authoritys_commissioning_staff_set_its_policy() {
     }
     assert_eq!(app.row_counts().await.policies, 0);
 }
+
+#[tokio::test]
+async fn a_policy_not_yet_in_effect_is_replaced_by_another_from_its_date_and_one_years_away_is_refused()
+ {
+    // Today is 2026-11-28 in the test clock.
+    let app = TestApp::spawn().await;
+    app.set_policy(policy("fife", "2026-04-01")).await;
+    let scheduled = app.set_policy(policy("fife", "2027-04-01")).await;
+    assert_eq!(scheduled.details.unwrap().backdating_days, 90);
+
+    // A correction of the scheduled policy, and another scheduled before it.
+    let corrected = app
+        .set_policy(proto::PolicyDetails {
+            backdating_days: 60,
+            ..policy("fife", "2027-04-01")
+        })
+        .await;
+    assert_eq!(corrected.details.unwrap().backdating_days, 60);
+    app.set_policy(policy("fife", "2027-01-01")).await;
+    let policies: i64 = sqlx::query_scalar("SELECT count(*) FROM policy")
+        .fetch_one(&app.pool)
+        .await
+        .expect("count policies");
+    assert_eq!(
+        policies, 3,
+        "2026-04-01, 2027-01-01 and the corrected 2027-04-01"
+    );
+
+    // A typo of decades is refused, and nothing changes.
+    let before = app.row_counts().await;
+    let result = app
+        .client()
+        .set_policy(bearer(
+            &commissioning("fife"),
+            proto::SetPolicyRequest {
+                details: Some(policy("fife", "2062-04-01")),
+            },
+        ))
+        .await;
+    let message = assert_invalid(result, "details.effective_from");
+    assert!(message.contains("more than two years ahead"), "{message}");
+    assert_eq!(app.row_counts().await, before);
+}
