@@ -57,6 +57,10 @@ impl PhsPeriod {
             return Err(refuse());
         }
         let financial_year: i32 = year.parse().map_err(|_| refuse())?;
+        // The years the platform dates anything in (as `sds_vocabulary::date` reads them).
+        if !(1900..=2200).contains(&financial_year) {
+            return Err(refuse());
+        }
         let quarter: u8 = quarter.parse().map_err(|_| refuse())?;
         PhsPeriod::new(financial_year, quarter).ok_or_else(refuse)
     }
@@ -408,7 +412,7 @@ mod tests {
         }
         assert_eq!(period("2026q3").to_string(), "2026Q3");
         for bad in [
-            "2026Q5", "2026Q0", "26Q3", "2026-Q3", "2026", "Q3", "2026Q10",
+            "2026Q5", "2026Q0", "26Q3", "2026-Q3", "2026", "Q3", "2026Q10", "9999Q4", "0000Q1",
         ] {
             assert!(PhsPeriod::parse("period", bad).is_err(), "{bad}");
         }

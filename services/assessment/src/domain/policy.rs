@@ -84,12 +84,16 @@ impl AuthorityPolicy {
         if let Some(ras) = &self.ras {
             ras.validate().map_err(|error| error.within("ras"))?;
         }
+        // A rate of nothing would make every budget from hours nothing; leave the rate out
+        // when the authority does not budget from hours.
         if let Some(rate) = self.standard_hourly_rate
-            && rate.is_negative()
+            && (rate.is_negative() || rate.is_zero())
         {
             return Err(Invalid::new(
                 "standard_hourly_rate",
-                format!("is {rate}; a rate must be 0.00 or more"),
+                format!(
+                    "is {rate}; a rate is above 0.00 (leave it out if budgets are not set from hours)"
+                ),
             ));
         }
         self.approval_limits
@@ -227,6 +231,8 @@ pub(crate) mod tests {
         bad_limits.approval_limits.team_manager.child = Limit::UpTo(money("275.00"));
         let mut bad_rate = example_policy("2026-04-01");
         bad_rate.standard_hourly_rate = Some(money("-1.00"));
+        let mut zero_rate = example_policy("2026-04-01");
+        zero_rate.standard_hourly_rate = Some(money("0.00"));
         let mut bad_window = example_policy("2026-04-01");
         bad_window.backdating_window_days = 4000;
         let mut bad_review = example_policy("2026-04-01");
@@ -235,6 +241,7 @@ pub(crate) mod tests {
             (bad_band, "ras.bands[1]"),
             (bad_limits, "approval_limits.team_manager.child"),
             (bad_rate, "standard_hourly_rate"),
+            (zero_rate, "standard_hourly_rate"),
             (bad_window, "backdating_window_days"),
             (bad_review, "review_interval"),
         ];

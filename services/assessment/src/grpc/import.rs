@@ -146,6 +146,17 @@ impl AssessmentApi {
                 tally.people_rejected += 1;
                 continue;
             }
+            if rows.len() > plan_wire::MAX_LINES {
+                tally.count(Err(rejection(
+                    rows[0].line,
+                    format!(
+                        "case_reference {key} has {} rows; a plan has at most {} lines",
+                        rows.len(),
+                        plan_wire::MAX_LINES
+                    ),
+                )));
+                continue;
+            }
             let disagreeing = disagreements(&rows);
             if !disagreeing.is_empty() {
                 tally.people_rejected += 1;

@@ -560,3 +560,20 @@ async fn an_amount_beyond_what_a_line_may_cost_rejects_only_its_person() {
         response.rejected[0].reason
     );
 }
+
+#[tokio::test]
+async fn a_person_with_more_rows_than_a_plan_has_lines_is_rejected_on_their_first_line() {
+    let app = TestApp::spawn().await;
+    let mut rows = two_people();
+    rows.extend((0..101).map(|index| row(10 + index, "SW-9", "1", "1.00")));
+
+    let response = imported(&app, rows).await;
+
+    assert_eq!(counts(&response), (2, 0, 0, 1));
+    assert_eq!(response.rejected.len(), 1);
+    assert_eq!(response.rejected[0].line, 10);
+    assert_eq!(
+        response.rejected[0].reason,
+        "case_reference SW-9 has 101 rows; a plan has at most 100 lines"
+    );
+}

@@ -166,12 +166,17 @@ pub struct AssessArgs {
 
 type Client = AssessmentServiceClient<InterceptedService<Channel, Bearer>>;
 
+/// The largest answer the CLI accepts: a national return of about two million people.
+const MAX_RESPONSE_BYTES: usize = 256 * 1024 * 1024;
+
 async fn client(args: &ClientArgs) -> anyhow::Result<Client> {
     let bearer = Bearer::from_args(args)?;
-    Ok(AssessmentServiceClient::with_interceptor(
-        connect(&args.server).await?,
-        bearer,
-    ))
+    // The national return of a large authority runs to several megabytes (about 110 bytes
+    // a person), past tonic's 4 MiB default for a message received.
+    Ok(
+        AssessmentServiceClient::with_interceptor(connect(&args.server).await?, bearer)
+            .max_decoding_message_size(MAX_RESPONSE_BYTES),
+    )
 }
 
 pub async fn run(command: AssessmentCommand) -> anyhow::Result<()> {

@@ -67,6 +67,8 @@ pub enum FileError {
     MissingColumns { missing: String },
     #[error("not the case system's CSV: line {line} cannot be read ({reason})")]
     Unreadable { line: u64, reason: String },
+    #[error("not the case system's CSV: the header names {column} twice; give each column once")]
+    DuplicateColumn { column: String },
 }
 
 /// Turns the bytes of an export into each person's rows.
@@ -87,11 +89,14 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileError> {
             reason: error.to_string(),
         })?
         .clone();
-    let positions: HashMap<String, usize> = header
-        .iter()
-        .enumerate()
-        .map(|(position, name)| (name.trim().to_ascii_lowercase(), position))
-        .collect();
+    let mut positions: HashMap<String, usize> = HashMap::new();
+    for (position, name) in header.iter().enumerate() {
+        let name = name.trim().to_ascii_lowercase();
+        // Two columns of one name would leave it to chance which one a value comes from.
+        if !name.is_empty() && positions.insert(name.clone(), position).is_some() {
+            return Err(FileError::DuplicateColumn { column: name });
+        }
+    }
     let missing: Vec<&str> = REQUIRED_COLUMNS
         .iter()
         .copied()
@@ -121,6 +126,17 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileError> {
             .map_or(0, |position| physical_line(text, position));
         if record.iter().all(str::is_empty) {
             continue;
+        }
+        // A quote left open swallows the rows after it into one cell: a line break followed
+        // by more comma-separated text. Refuse the file rather than lose those rows. (A
+        // lone line break inside a quoted name reaches the server, which rejects that
+        // person for it.)
+        if record.iter().any(swallowed_rows) {
+            return Err(FileError::Unreadable {
+                line: u64::from(line),
+                reason: "a quoted cell runs over several lines; a quote is probably not closed"
+                    .to_owned(),
+            });
         }
         let row = CaseRecordRow {
             source_line: line,
@@ -166,6 +182,13 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileError> {
     Ok(parsed)
 }
 
+/// Whether a cell holds a line break with a comma after it: rows a quote left open ran on
+/// into.
+fn swallowed_rows(cell: &str) -> bool {
+    cell.find(['\n', '\r'])
+        .is_some_and(|line_break| cell[line_break..].contains(','))
+}
+
 /// The file's line a record starts on (the header is line 1). csv counts lines so a
 /// quoted cell over several lines does not shift the rest, but places a record after empty
 /// lines at the first of them, which it skips: those are stepped over here.
@@ -191,14 +214,28 @@ fn physical_line(text: &str, position: &csv::Position) -> u32 {
     u32::try_from(line).unwrap_or(u32::MAX)
 }
 
-/// Requests of at most [`MAX_ROWS_PER_REQUEST`] rows, each person's rows in one of them.
+/// The most bytes of rows in one request: below the server's 4 MiB message limit with
+/// room for the request's own framing.
+pub const MAX_REQUEST_BYTES: usize = 3 * 1024 * 1024;
+
+/// Requests of at most [`MAX_ROWS_PER_REQUEST`] rows and [`MAX_REQUEST_BYTES`] bytes, each
+/// person's rows in one of them.
 pub fn batches(people: Vec<Vec<CaseRecordRow>>) -> Vec<Vec<CaseRecordRow>> {
+    use prost::Message as _;
     let mut batches: Vec<Vec<CaseRecordRow>> = Vec::new();
     let mut current: Vec<CaseRecordRow> = Vec::new();
+    let mut current_bytes = 0;
     for rows in people {
-        if current.len() + rows.len() > MAX_ROWS_PER_REQUEST {
+        // Each row travels as a length-delimited field: its bytes plus a few of framing.
+        let bytes: usize = rows.iter().map(|row| row.encoded_len() + 8).sum();
+        if !current.is_empty()
+            && (current.len() + rows.len() > MAX_ROWS_PER_REQUEST
+                || current_bytes + bytes > MAX_REQUEST_BYTES)
+        {
             batches.push(std::mem::take(&mut current));
+            current_bytes = 0;
         }
+        current_bytes += bytes;
         current.extend(rows);
     }
     if !current.is_empty() {
@@ -371,6 +408,50 @@ mod tests {
             parsed.people[0][0].end_date, "",
             "an absent optional column is blank"
         );
+    }
+
+    #[test]
+    fn a_quote_left_open_or_a_column_named_twice_refuses_the_file() {
+        let open_quote = format!(
+            "{HEADER}1,Q-1,\"Unclosed Name,1948-05-17,Garioch,dementia,substantial,personal_care,10.00,2026-10-01\n1,Q-2,Ann,1950-01-01,Garioch,dementia,low,other,5.00,2026-10-01\n"
+        );
+        assert_eq!(
+            parse(open_quote.as_bytes()).unwrap_err(),
+            FileError::Unreadable {
+                line: 2,
+                reason: "a quoted cell runs over several lines; a quote is probably not closed"
+                    .to_owned()
+            }
+        );
+        let twice = format!(
+            "case_reference,{HEADER}SW-X,1,SW-1,Morag,1948-05-17,Garioch,dementia,substantial,personal_care,10.00,2026-10-01\n"
+        );
+        assert_eq!(
+            parse(twice.as_bytes()).unwrap_err(),
+            FileError::DuplicateColumn {
+                column: "case_reference".to_owned()
+            }
+        );
+    }
+
+    #[test]
+    fn batches_stay_below_the_message_limit_however_wide_the_rows() {
+        let wide = CaseRecordRow {
+            display_name: "Ä".repeat(200),
+            locality: "Ö".repeat(200),
+            ..CaseRecordRow::default()
+        };
+        let people: Vec<Vec<CaseRecordRow>> = (0..6000).map(|_| vec![wide.clone()]).collect();
+        let sent = batches(people);
+        assert!(sent.len() > 1, "6000 wide rows do not fit one request");
+        for batch in &sent {
+            let bytes: usize = batch
+                .iter()
+                .map(|row| prost::Message::encoded_len(row) + 8)
+                .sum();
+            assert!(bytes <= MAX_REQUEST_BYTES, "{bytes}");
+        }
+        assert_eq!(sent.iter().map(Vec::len).sum::<usize>(), 6000);
     }
 
     #[test]
