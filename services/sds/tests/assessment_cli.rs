@@ -284,7 +284,8 @@ async fn a_refused_call_prints_the_servers_reason_in_one_line_and_exits_non_zero
         &["--eligibility", "critical"],
     ));
     assert!(
-        message.starts_with("error: PermissionDenied: assessments are recorded by"),
+        message
+            .starts_with("error: PermissionDenied: assessments, budgets and plans are recorded by"),
         "{message}"
     );
 }

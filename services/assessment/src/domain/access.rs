@@ -68,7 +68,7 @@ pub fn ensure_may_assess(principal: &Principal, authority: &AuthorityId) -> Resu
         Ok(())
     } else {
         Err(Denied(format!(
-            "assessments are recorded by practitioners, team managers or panel members of {authority}"
+            "assessments, budgets and plans are recorded by practitioners, team managers or panel members of {authority}"
         )))
     }
 }
