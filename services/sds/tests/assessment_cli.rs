@@ -105,7 +105,9 @@ async fn staff_set_the_sample_policy_record_a_person_and_assess_them_eligible_or
         Some(&commissioning),
     ));
     assert!(
-        again.starts_with("error: FailedPrecondition: demo-shire has a policy from 2026-04-01"),
+        again.starts_with(
+            "error: FailedPrecondition: demo-shire has a policy in effect from 2026-04-01"
+        ),
         "{again}"
     );
 
