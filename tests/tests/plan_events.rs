@@ -10,8 +10,9 @@ use std::time::Duration;
 use prost::Message as _;
 use sds_platform::{ManualClock, Role};
 use sds_proto::v1::assessment_service_client::AssessmentServiceClient;
-use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_proto::v1::{self as proto, ClientGroup, EligibilityLevel, Event};
+mod support;
+
 use sds_testkit::{
     PrivateNats, TestProcess, TestSettings, authority_staff, bearer, token_for, wait_until,
 };
@@ -206,39 +207,11 @@ async fn a_plan_from_referral_to_its_end_publishes_each_event_once_with_its_vers
         .expect("approve v1");
     // The directory registers the service the person chose; assessment hears of it
     // through provider.registered and resolves its number to its directory id.
-    let registered = DirectoryServiceClient::new(process.channel().await)
-        .register_provider(bearer(
-            &commissioning,
-            proto::RegisterProviderRequest {
-                details: Some(proto::ProviderDetails {
-                    name: "Kingdom Home Support".into(),
-                    kind: proto::ProviderKind::RegisteredCareService as i32,
-                    care_inspectorate_number: "CS2004071234".into(),
-                    service_types: vec!["Support services".into()],
-                    localities: vec!["Fife".into()],
-                    capacity: Some(40),
-                    ..proto::ProviderDetails::default()
-                }),
-                request_id: String::new(),
-            },
-        ))
-        .await
-        .expect("register the provider")
-        .into_inner();
-    let assessment_pool = process.pool(sds_assessment::SCHEMA);
-    wait_until(
-        Duration::from_secs(20),
-        "assessment knows the registered provider",
-        || async {
-            let known: Option<Option<String>> = sqlx::query_scalar(
-                "SELECT care_inspectorate_number FROM known_provider WHERE provider_id = $1::uuid",
-            )
-            .bind(&registered.id)
-            .fetch_optional(&assessment_pool)
-            .await
-            .expect("read the provider index");
-            known.flatten().map(|_| ())
-        },
+    let registered = support::register_indexed_care_service(
+        &process,
+        &commissioning,
+        "Kingdom Home Support",
+        "CS2004071234",
     )
     .await;
     let chosen = client

@@ -11,17 +11,9 @@ use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_testkit::{
     PrivateNats, TestProcess, TestSettings, authority_staff, bearer, token_for, wait_until,
 };
-use sqlx::PgPool;
 
-async fn indexed_number(pool: &PgPool, id: &str) -> Option<Option<String>> {
-    sqlx::query_scalar(
-        "SELECT care_inspectorate_number FROM known_provider WHERE provider_id = $1::uuid",
-    )
-    .bind(id)
-    .fetch_optional(pool)
-    .await
-    .expect("read the provider index")
-}
+mod support;
+use support::{indexed_number, register_indexed_care_service};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_lost_provider_index_is_rebuilt_when_the_directory_publishes_again() {
@@ -35,33 +27,15 @@ async fn a_lost_provider_index_is_rebuilt_when_the_directory_publishes_again() {
     )
     .await;
     let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
-    let mut directory = DirectoryServiceClient::new(process.channel().await);
-    let registered = directory
-        .register_provider(bearer(
-            &commissioning,
-            proto::RegisterProviderRequest {
-                details: Some(proto::ProviderDetails {
-                    name: "Kingdom Home Support".into(),
-                    kind: proto::ProviderKind::RegisteredCareService as i32,
-                    care_inspectorate_number: "CS2004071234".into(),
-                    service_types: vec!["Support services".into()],
-                    localities: vec!["Fife".into()],
-                    capacity: Some(40),
-                    ..proto::ProviderDetails::default()
-                }),
-                request_id: String::new(),
-            },
-        ))
-        .await
-        .expect("register")
-        .into_inner();
-    let index = process.pool(sds_assessment::SCHEMA);
-    wait_until(
-        Duration::from_secs(20),
-        "the registration is indexed",
-        || async { indexed_number(&index, &registered.id).await.map(|_| ()) },
+    let registered = register_indexed_care_service(
+        &process,
+        &commissioning,
+        "Kingdom Home Support",
+        "CS2004071234",
     )
     .await;
+    let index = process.pool(sds_assessment::SCHEMA);
+    let mut directory = DirectoryServiceClient::new(process.channel().await);
 
     // The index is lost (a restore, or a service added after the stream dropped the event).
     sqlx::query("DELETE FROM known_provider")

@@ -87,3 +87,53 @@ pub async fn platform_with_stand_in(portal: PortalInbox) -> (TestProcess, Privat
     .await;
     (process, nats)
 }
+
+/// Registers a care service in the directory as commissioning staff would, and waits until
+/// assessment's provider index has heard of it through `provider.registered`.
+pub async fn register_indexed_care_service(
+    process: &TestProcess,
+    commissioning: &str,
+    name: &str,
+    number: &str,
+) -> sds_proto::v1::Provider {
+    use sds_proto::v1 as proto;
+    let registered =
+        proto::directory_service_client::DirectoryServiceClient::new(process.channel().await)
+            .register_provider(sds_testkit::bearer(
+                commissioning,
+                proto::RegisterProviderRequest {
+                    details: Some(proto::ProviderDetails {
+                        name: name.into(),
+                        kind: proto::ProviderKind::RegisteredCareService as i32,
+                        care_inspectorate_number: number.into(),
+                        service_types: vec!["Support services".into()],
+                        localities: vec!["Fife".into()],
+                        capacity: Some(40),
+                        ..proto::ProviderDetails::default()
+                    }),
+                    request_id: String::new(),
+                },
+            ))
+            .await
+            .expect("register the provider")
+            .into_inner();
+    let index = process.pool(sds_assessment::SCHEMA);
+    sds_testkit::wait_until(
+        std::time::Duration::from_secs(20),
+        "assessment's index has the registered provider",
+        || async { indexed_number(&index, &registered.id).await.map(|_| ()) },
+    )
+    .await;
+    registered
+}
+
+/// The Care Inspectorate number assessment's index holds for a provider, if it has a row.
+pub async fn indexed_number(index: &PgPool, provider_id: &str) -> Option<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT care_inspectorate_number FROM known_provider WHERE provider_id = $1::uuid",
+    )
+    .bind(provider_id)
+    .fetch_optional(index)
+    .await
+    .expect("read the provider index")
+}
