@@ -3,7 +3,38 @@
 //! card with its components and scheduled uplifts; the management fee in every form
 //! authorities use.
 //!
-//! This first slice is the pure domain core ([`domain`]: no IO, no clock); the service
-//! unit (gRPC, store, events) builds on it the way the directory and assessment do.
+//! The crate is a library exposing one service unit, [`component`], which `sds serve` and
+//! the tests compose through `sds_runtime::build`. Modules, outside in: [`grpc`] (handlers
+//! and the validating conversions from protobuf), [`domain`] (pure rules, no IO, no clock),
+//! [`store`] (SQL) and [`error`]. This slice serves each authority's contract defaults and
+//! providers' rate cards; agreements follow.
 
 pub mod domain;
+pub mod error;
+pub mod grpc;
+pub mod store;
+
+use sds_proto::v1::contracts_service_server::ContractsServiceServer;
+use sds_runtime::Component;
+
+pub use error::ContractsError;
+pub use grpc::ContractsApi;
+
+/// The service's name, as `sds serve --only` takes it.
+pub const NAME: &str = "contracts";
+
+/// The PostgreSQL schema the service owns.
+pub const SCHEMA: &str = "contracts";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Contracts as a service unit: its schema and migrations and its gRPC service with every
+/// call authenticated.
+pub fn component() -> Component {
+    Component::new(NAME, SCHEMA, &MIGRATOR).grpc(|context, services| {
+        services.add(ContractsServiceServer::with_interceptor(
+            ContractsApi::new(context.pool.clone()),
+            context.authenticator.clone(),
+        ))
+    })
+}

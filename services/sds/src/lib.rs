@@ -6,5 +6,9 @@ use sds_runtime::Component;
 
 /// Every service, in the order they start.
 pub fn components() -> Vec<Component> {
-    vec![sds_directory::component(), sds_assessment::component()]
+    vec![
+        sds_directory::component(),
+        sds_assessment::component(),
+        sds_contracts::component(),
+    ]
 }

@@ -15,9 +15,9 @@ use sds_vocabulary::{Invalid, shown};
 /// At most this many admin hours a week (there are 168 hours in a week).
 const MAX_ADMIN_HOURS_PER_WEEK: i64 = 168;
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// The form of a management fee.
-    pub enum FeeKind("management fee kind") {
+    pub enum FeeKind("management fee kind") => sds_proto::v1::ManagementFeeKind {
         None = "none",
         FlatWeekly = "flat_weekly",
         Percentage = "percentage",
@@ -26,9 +26,9 @@ sds_vocabulary::named_enum! {
     }
 }
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// Where a fee sits against the person's budget.
-    pub enum FeePlacement("fee placement") {
+    pub enum FeePlacement("fee placement") => sds_proto::v1::FeePlacement {
         /// Paid in addition to the budget: the person's support keeps the whole budget.
         OnTop = "on_top",
         /// Taken out of the budget: the authority pays the budget, the support gets less.
@@ -207,6 +207,12 @@ pub enum FeeError {
 mod tests {
     use super::*;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn names_follow_the_wire() {
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<FeeKind>();
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<FeePlacement>();
+    }
 
     fn money(text: &str) -> Money {
         Money::parse(text).expect("money")

@@ -1,7 +1,9 @@
 //! The rules of agreements, rates and fees, pure: every function takes what it needs and
 //! returns a value or a field-path refusal ([`sds_vocabulary::Invalid`]).
 
+pub mod access;
 pub mod agreement;
+pub mod defaults;
 pub mod fee;
 mod plain_words;
 pub mod rate;
@@ -14,6 +16,7 @@ pub use agreement::{
     AgreementContent, AgreementVersion, Capacity, FundedLine, Parties, PartyRole, RateReference,
     Representative, SignRefused, Signature, Signed, VersionState,
 };
+pub use defaults::{DefaultTerms, DefaultTermsDraft};
 pub use fee::{FeeKind, FeePlacement, ManagementFee, WeeklySplit};
 pub use rate::{RateCard, RateComponent, RateHistory, RateVersion, Uplift, weekly_for_hours};
 pub use standing::{CheckFact, ProviderStanding, Requirement, Shortfall};

@@ -17,9 +17,9 @@ use rust_decimal::Decimal;
 use sds_money::{AccrualLine, Money, round_to_penny};
 use sds_vocabulary::{Invalid, NamedEnum as _, shown};
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// A part of an hourly rate.
-    pub enum RateComponent("rate component") {
+    pub enum RateComponent("rate component") => sds_proto::v1::RateComponent {
         CareWorkerWage = "care_worker_wage",
         OnCosts = "on_costs",
         Travel = "travel",
@@ -301,6 +301,11 @@ mod tests {
     use super::*;
     use rust_decimal_macros::dec;
     use sds_money::{Calendar, cumulative_instalments, rounded_accrual};
+
+    #[test]
+    fn names_follow_the_wire() {
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<RateComponent>();
+    }
 
     fn money(text: &str) -> Money {
         Money::parse(text).expect("money")

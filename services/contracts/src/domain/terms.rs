@@ -20,9 +20,9 @@ pub const MAX_LAG_DAYS: u32 = 90;
 /// The longest notice period: a year.
 pub const MAX_NOTICE_DAYS: u32 = 365;
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// How often an agreement is paid.
-    pub enum Frequency("payment frequency") {
+    pub enum Frequency("payment frequency") => sds_proto::v1::PaymentFrequency {
         /// 28-day periods from the authority's anchor date.
         FourWeekly = "four_weekly",
         /// The quarters of the UK financial year.
@@ -62,9 +62,9 @@ impl PaymentTiming {
     }
 }
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// What a period's payment follows.
-    pub enum PaymentBasis("payment basis") {
+    pub enum PaymentBasis("payment basis") => sds_proto::v1::PaymentBasis {
         /// The planned amounts.
         Scheduled = "scheduled",
         /// The delivery the provider reports for the period (flex).
@@ -249,6 +249,12 @@ mod tests {
     use crate::domain::fee::FeePlacement;
     use rust_decimal_macros::dec;
     use sds_money::Money;
+
+    #[test]
+    fn names_follow_the_wire() {
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<Frequency>();
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<PaymentBasis>();
+    }
 
     fn day(text: &str) -> NaiveDate {
         text.parse().expect("a date")

@@ -1,0 +1,74 @@
+//! Everything that can go wrong in contracts, named for what the caller does differently,
+//! and its one mapping to a gRPC status (through [`ApiError`], which logs internal errors
+//! once and hides their detail).
+
+use chrono::NaiveDate;
+use sds_platform::ApiError;
+use sds_vocabulary::{AuthorityId, Invalid};
+use tonic::Status;
+use uuid::Uuid;
+
+use crate::domain::access::Denied;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ContractsError {
+    /// Fix the request; the message names the field.
+    #[error(transparent)]
+    InvalidInput(#[from] Invalid),
+    /// Ask someone who may.
+    #[error(transparent)]
+    NotAllowed(#[from] Denied),
+    #[error(
+        "{0} has no contract defaults yet; its commissioning staff set them with SetContractDefaults"
+    )]
+    NoDefaults(AuthorityId),
+    #[error("rate card {0} is not recorded")]
+    RateCardNotFound(Uuid),
+    /// A rate card's versions follow one another: a new one starts after the latest.
+    #[error(
+        "the rate card's latest version is from {latest}, so a new one must start after it, not on {requested}; a version in force is never changed or undercut"
+    )]
+    NotAfterLatest {
+        latest: NaiveDate,
+        requested: NaiveDate,
+    },
+    #[error("the uplifted rate is too large to represent; check the uplift")]
+    UpliftOutOfRange,
+    /// A database call that names what it was doing.
+    #[error(transparent)]
+    Store(#[from] sds_platform::StoreError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<ContractsError> for ApiError {
+    fn from(error: ContractsError) -> Self {
+        match error {
+            ContractsError::InvalidInput(invalid) => ApiError::InvalidArgument(invalid.to_string()),
+            ContractsError::NotAllowed(denied) => ApiError::PermissionDenied(denied.to_string()),
+            ContractsError::NoDefaults(_) | ContractsError::RateCardNotFound(_) => {
+                ApiError::NotFound(error.to_string())
+            }
+            ContractsError::NotAfterLatest { .. } | ContractsError::UpliftOutOfRange => {
+                ApiError::FailedPrecondition(error.to_string())
+            }
+            ContractsError::Store(store) => ApiError::from(store),
+            ContractsError::Database(database) => ApiError::from(database),
+            ContractsError::Internal(internal) => ApiError::Internal(internal),
+        }
+    }
+}
+
+impl From<ContractsError> for Status {
+    fn from(error: ContractsError) -> Self {
+        ApiError::from(error).into()
+    }
+}
+
+impl From<Denied> for Status {
+    fn from(denied: Denied) -> Self {
+        ContractsError::from(denied).into()
+    }
+}

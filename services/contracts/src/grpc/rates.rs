@@ -1,0 +1,127 @@
+//! Rate cards: set and uplifted by the provider itself or commissioning staff, read by any
+//! authority's staff and by the provider. Every change adds a version after the latest;
+//! none is edited, since agreements are paid at the version in force on each day.
+
+use sds_platform::Principal;
+use sds_proto::v1 as proto;
+use sqlx::{PgConnection, PgPool};
+use tracing::info;
+use uuid::Uuid;
+
+use super::convert;
+use crate::domain::RateHistory;
+use crate::domain::access;
+use crate::domain::rate::UpliftRefused;
+use crate::error::ContractsError;
+use crate::store::{self, RateCardRecord, VersionCause};
+
+pub(super) async fn set(
+    pool: &PgPool,
+    principal: &Principal,
+    request: &proto::SetRateCardRequest,
+) -> Result<proto::RateCard, ContractsError> {
+    let new = convert::new_rate_card(request)?;
+    access::ensure_may_set_rates(principal, new.provider_id)?;
+    let mut transaction = pool.begin().await?;
+    let id = store::claim_rate_card(
+        &mut transaction,
+        new.provider_id,
+        &new.service_type,
+        &principal.org_id,
+    )
+    .await?;
+    let existing = loaded(&mut transaction, id).await?;
+    let version = match existing.latest() {
+        Some(latest) if latest.effective_from >= new.effective_from => {
+            return Err(ContractsError::NotAfterLatest {
+                latest: latest.effective_from,
+                requested: new.effective_from,
+            });
+        }
+        Some(latest) => latest.version + 1,
+        None => 1,
+    };
+    store::insert_rate_version(
+        &mut transaction,
+        id,
+        version,
+        new.effective_from,
+        VersionCause::Set,
+        None,
+        &new.card,
+        &principal.org_id,
+    )
+    .await?;
+    let record = loaded(&mut transaction, id).await?;
+    transaction.commit().await?;
+    info!(rate_card_id = %id, version, "rate card set");
+    Ok(convert::rate_card_message(&record))
+}
+
+pub(super) async fn schedule_uplift(
+    pool: &PgPool,
+    principal: &Principal,
+    request: &proto::ScheduleUpliftRequest,
+) -> Result<proto::RateCard, ContractsError> {
+    let new = convert::new_uplift(request)?;
+    let mut transaction = pool.begin().await?;
+    // Locks the card, so two uplifts cannot both become "the next" version.
+    if !store::lock_rate_card(&mut transaction, new.rate_card_id).await? {
+        return Err(ContractsError::RateCardNotFound(new.rate_card_id));
+    }
+    let card = loaded(&mut transaction, new.rate_card_id).await?;
+    access::ensure_may_set_rates(principal, card.provider_id)?;
+    let latest = card.latest().ok_or_else(|| {
+        ContractsError::Internal(anyhow::anyhow!("rate card {} has no versions", card.id))
+    })?;
+    // Only the latest version matters to an uplift: it raises that one from a later date.
+    let mut history = RateHistory::new(latest.effective_from, latest.card.clone());
+    let uplifted = history
+        .schedule(new.effective_from, &new.uplift)
+        .map_err(|refused| match refused {
+            UpliftRefused::NotAfterLatest {
+                effective_from,
+                latest,
+            } => ContractsError::NotAfterLatest {
+                latest,
+                requested: effective_from,
+            },
+            UpliftRefused::OutOfRange => ContractsError::UpliftOutOfRange,
+        })?
+        .card
+        .clone();
+    let version = latest.version + 1;
+    store::insert_rate_version(
+        &mut transaction,
+        card.id,
+        version,
+        new.effective_from,
+        VersionCause::Uplift,
+        convert::uplift_percent(&new.uplift),
+        &uplifted,
+        &principal.org_id,
+    )
+    .await?;
+    let record = loaded(&mut transaction, card.id).await?;
+    transaction.commit().await?;
+    info!(rate_card_id = %card.id, version, "rate card uplift scheduled");
+    Ok(convert::rate_card_message(&record))
+}
+
+pub(super) async fn get(
+    pool: &PgPool,
+    principal: &Principal,
+    request: &proto::GetRateCardRequest,
+) -> Result<proto::RateCard, ContractsError> {
+    let id = convert::id("rate_card_id", &request.rate_card_id)?;
+    let mut connection = pool.acquire().await?;
+    let record = loaded(&mut connection, id).await?;
+    access::ensure_may_read_rates(principal, record.provider_id)?;
+    Ok(convert::rate_card_message(&record))
+}
+
+async fn loaded(connection: &mut PgConnection, id: Uuid) -> Result<RateCardRecord, ContractsError> {
+    store::load_rate_card(connection, id)
+        .await?
+        .ok_or(ContractsError::RateCardNotFound(id))
+}

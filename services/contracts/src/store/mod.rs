@@ -1,0 +1,13 @@
+//! The contracts service's SQL: small functions over an open connection or transaction, so
+//! the caller decides what commits together. What leaves this module is domain types;
+//! stored values are read back through the same validation that admitted them, and one the
+//! domain refuses is an internal error (the database was changed behind the service).
+
+mod defaults;
+mod rates;
+
+pub use defaults::{DefaultsRecord, load_defaults, save_defaults};
+pub use rates::{
+    RateCardRecord, StoredRateVersion, VersionCause, claim_rate_card, insert_rate_version,
+    load_rate_card, lock_rate_card,
+};

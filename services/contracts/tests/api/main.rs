@@ -1,0 +1,9 @@
+//! The contracts service over gRPC, end to end: each test spawns the service in-process on
+//! its own fresh PostgreSQL database and calls it through the generated client with real
+//! tokens. One test binary, so the workspace links it once.
+
+mod support;
+
+mod defaults;
+mod invalid_input;
+mod rate_cards;

@@ -1,0 +1,248 @@
+//! What every test needs: the contracts service spawned on a fresh database, a client,
+//! tokens for the usual callers, example messages, and ways to look at what was written.
+
+use sds_contracts::SCHEMA;
+use sds_platform::Role;
+use sds_proto::v1::contracts_service_client::ContractsServiceClient;
+use sds_proto::v1::{self as proto, RateComponent};
+use sds_testkit::{TestProcess, authority_staff, bearer, provider_org, token_for};
+use sqlx::PgPool;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+
+pub type Client = ContractsServiceClient<Channel>;
+
+/// The provider most tests price.
+pub const PROVIDER_ID: &str = "0192f0c1-0000-7000-8000-00000000c5a1";
+/// Another provider, who may not see or change the first one's cards.
+pub const OTHER_PROVIDER_ID: &str = "0192f0c1-0000-7000-8000-00000000c5a2";
+
+pub struct TestApp {
+    pub pool: PgPool,
+    client: Client,
+    _process: TestProcess,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        let process = TestProcess::start(vec![sds_contracts::component()]).await;
+        let client = ContractsServiceClient::new(process.channel().await);
+        let pool = process.pool(SCHEMA);
+        TestApp {
+            pool,
+            client,
+            _process: process,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    pub async fn set_defaults(
+        &self,
+        authority: &str,
+        terms: proto::ContractDefaultTerms,
+    ) -> Result<proto::ContractDefaults, Status> {
+        self.client()
+            .set_contract_defaults(bearer(
+                &commissioning(authority),
+                proto::SetContractDefaultsRequest {
+                    authority: authority.to_owned(),
+                    terms: Some(terms),
+                },
+            ))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn set_card(
+        &self,
+        token: &str,
+        request: proto::SetRateCardRequest,
+    ) -> Result<proto::RateCard, Status> {
+        self.client()
+            .set_rate_card(bearer(token, request))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn uplift(
+        &self,
+        token: &str,
+        request: proto::ScheduleUpliftRequest,
+    ) -> Result<proto::RateCard, Status> {
+        self.client()
+            .schedule_uplift(bearer(token, request))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn get_card(&self, token: &str, id: &str) -> Result<proto::RateCard, Status> {
+        self.client()
+            .get_rate_card(bearer(
+                token,
+                proto::GetRateCardRequest {
+                    rate_card_id: id.to_owned(),
+                },
+            ))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Rows in each table, to show that a refused request wrote nothing.
+    pub async fn row_counts(&self) -> RowCounts {
+        let (defaults, cards, versions, components): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM contract_defaults), (SELECT count(*) FROM rate_card), \
+                    (SELECT count(*) FROM rate_card_version), \
+                    (SELECT count(*) FROM rate_card_component)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .expect("count rows");
+        RowCounts {
+            defaults,
+            cards,
+            versions,
+            components,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowCounts {
+    pub defaults: i64,
+    pub cards: i64,
+    pub versions: i64,
+    pub components: i64,
+}
+
+// ---- callers ----------------------------------------------------------------------------
+
+pub fn staff(authority: &str, roles: &[Role]) -> String {
+    token_for(&authority_staff(authority, roles))
+}
+
+pub fn commissioning(authority: &str) -> String {
+    staff(authority, &[Role::Commissioning])
+}
+
+pub fn practitioner(authority: &str) -> String {
+    staff(authority, &[Role::Practitioner])
+}
+
+pub fn provider(id: &str) -> String {
+    token_for(&provider_org(id))
+}
+
+// ---- example messages -------------------------------------------------------------------
+
+pub fn money(amount: &str) -> Option<proto::Money> {
+    Some(proto::Money {
+        amount: amount.to_owned(),
+    })
+}
+
+pub fn date(iso: &str) -> Option<proto::Date> {
+    Some(proto::Date {
+        iso: iso.to_owned(),
+    })
+}
+
+/// Four-weekly, 14 days in arrears on actuals, 10% tolerance, a 7.5% fee within the
+/// budget, 28 days' notice, reviewed after 6 months.
+pub fn terms() -> proto::ContractDefaultTerms {
+    proto::ContractDefaultTerms {
+        frequency: proto::PaymentFrequency::FourWeekly as i32,
+        timing: Some(proto::PaymentTiming {
+            timing: Some(proto::payment_timing::Timing::Arrears(proto::InArrears {
+                lag_days: 14,
+            })),
+        }),
+        basis: proto::PaymentBasis::Actuals as i32,
+        flex_tolerance_percent: "10".into(),
+        fee: Some(proto::AgreementFee {
+            kind: proto::ManagementFeeKind::Percentage as i32,
+            percentage: "7.5".into(),
+            placement: proto::FeePlacement::WithinBudget as i32,
+            ..proto::AgreementFee::default()
+        }),
+        notice_days: 28,
+        review_after_months: 6,
+    }
+}
+
+pub fn amount(component: RateComponent, hourly: &str) -> proto::RateAmount {
+    proto::RateAmount {
+        component: component as i32,
+        hourly: money(hourly),
+    }
+}
+
+/// 12.60 wage, 3.15 on-costs, 2.10 travel, 0.52 training, 4.00 overheads, 2.00
+/// management and 1.00 surplus: 25.37 an hour.
+pub fn components() -> Vec<proto::RateAmount> {
+    vec![
+        amount(RateComponent::CareWorkerWage, "12.60"),
+        amount(RateComponent::OnCosts, "3.15"),
+        amount(RateComponent::Travel, "2.10"),
+        amount(RateComponent::Training, "0.52"),
+        amount(RateComponent::Overheads, "4.00"),
+        amount(RateComponent::Management, "2.00"),
+        amount(RateComponent::Surplus, "1.00"),
+    ]
+}
+
+pub fn card_request(effective_from: &str) -> proto::SetRateCardRequest {
+    proto::SetRateCardRequest {
+        provider_id: PROVIDER_ID.into(),
+        service_type: "Care at home".into(),
+        effective_from: date(effective_from),
+        components: components(),
+    }
+}
+
+/// The hourly rate of each version, oldest first.
+pub fn rates(card: &proto::RateCard) -> Vec<(u32, String, String, String)> {
+    card.versions
+        .iter()
+        .map(|version| {
+            (
+                version.version,
+                version.effective_from.clone().unwrap_or_default().iso,
+                version.hourly_rate.clone().unwrap_or_default().amount,
+                version.cause.clone(),
+            )
+        })
+        .collect()
+}
+
+/// The component's hourly amount in a version.
+pub fn component_of(version: &proto::RateCardVersion, component: RateComponent) -> String {
+    version
+        .components
+        .iter()
+        .find(|amount| amount.component == component as i32)
+        .and_then(|amount| amount.hourly.clone())
+        .map(|hourly| hourly.amount)
+        .unwrap_or_default()
+}
+
+// ---- assertions -------------------------------------------------------------------------
+
+/// The call failed with `code`; returns its message.
+pub fn assert_code<T: std::fmt::Debug>(result: Result<T, Status>, code: Code) -> String {
+    let status = result.expect_err("the call should fail");
+    assert_eq!(status.code(), code, "unexpected status {status:?}");
+    status.message().to_owned()
+}
+
+/// The call failed with `InvalidArgument` naming `field` first; returns its message.
+pub fn assert_invalid<T: std::fmt::Debug>(result: Result<T, Status>, field: &str) -> String {
+    let message = assert_code(result, Code::InvalidArgument);
+    assert!(
+        message.starts_with(&format!("{field} ")),
+        "expected the message to name {field}: {message}"
+    );
+    message
+}
