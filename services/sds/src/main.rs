@@ -43,6 +43,9 @@ enum Command {
     /// People, the authority's policy and assessments.
     #[command(subcommand)]
     Assessment(cli::assessment::AssessmentCommand),
+    /// Contract defaults and providers' rate cards.
+    #[command(subcommand)]
+    Contracts(cli::contracts::ContractsCommand),
     /// Payment schedules.
     #[command(subcommand)]
     Payments(cli::payments::PaymentsCommand),
@@ -89,6 +92,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Health(server) => cli::check_health(&server).await,
         Command::Directory(command) => cli::directory::run(command).await,
         Command::Assessment(command) => cli::assessment::run(command).await,
+        Command::Contracts(command) => cli::contracts::run(command).await,
         Command::Payments(command) => cli::payments::run(command),
         Command::Bench(command) => bench::run(command).await,
     }
