@@ -478,6 +478,12 @@ async fn commissioning_staff_print_uptake_as_one_json_line_and_write_the_phs_ret
     .map(|key| line.find(key).expect("every key"))
     .collect();
     assert!(keys.is_sorted(), "{line}");
+    assert!(
+        line.starts_with(
+            r#"{"authority": "demo-shire", "at": "2026-10-01", "people": 2, "by_option": {"1": 0,"#
+        ),
+        "spaced as the issue writes it: {line}"
+    );
 
     let table = server.run(stats, Some(&commissioning));
     assert!(table.status.success(), "{}", stderr_of(&table));

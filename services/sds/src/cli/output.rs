@@ -39,6 +39,52 @@ pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One value as JSON on one line, spaced as the issues write their output lines
+/// (`{"key": 1, "list": [1, 2]}`: a space after each `:` and `,`), which scripts and
+/// people read alike.
+pub fn one_line_json(value: &impl Serialize) -> anyhow::Result<String> {
+    let mut out = Vec::new();
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, SpacedLine);
+    value.serialize(&mut serializer)?;
+    Ok(String::from_utf8(out)?)
+}
+
+/// serde_json's compact formatter with a space after `:` and after `,`.
+struct SpacedLine;
+
+impl serde_json::ser::Formatter for SpacedLine {
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        if first {
+            Ok(())
+        } else {
+            writer.write_all(b", ")
+        }
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+    ) -> std::io::Result<()> {
+        writer.write_all(b": ")
+    }
+}
+
 /// Columns a person can read: each as wide as its widest cell, two spaces apart, and
 /// footer lines (totals, the next page) below.
 #[derive(Debug, Clone)]

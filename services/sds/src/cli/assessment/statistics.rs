@@ -194,7 +194,7 @@ pub fn stats_json(statistics: &UptakeStatistics) -> anyhow::Result<String> {
             })
             .collect(),
     };
-    Ok(serde_json::to_string(&json)?)
+    crate::cli::output::one_line_json(&json)
 }
 
 /// `part` as a percentage of `whole` to one place, rounded half up; "-" of nobody.
@@ -284,7 +284,7 @@ mod tests {
     fn the_json_is_one_line_with_the_keys_in_the_issues_order_and_options_as_strings() {
         assert_eq!(
             stats_json(&example()).unwrap(),
-            r#"{"authority":"demo-shire","at":"2026-10-01","people":3,"by_option":{"1":1,"2":2,"3":0,"4":0},"cells":[{"locality":"Banchory","client_group":"dementia","option":"2","people":2},{"locality":"Banchory","client_group":"learning_disability","option":"1","people":1}]}"#
+            r#"{"authority": "demo-shire", "at": "2026-10-01", "people": 3, "by_option": {"1": 1, "2": 2, "3": 0, "4": 0}, "cells": [{"locality": "Banchory", "client_group": "dementia", "option": "2", "people": 2}, {"locality": "Banchory", "client_group": "learning_disability", "option": "1", "people": 1}]}"#
         );
     }
 
