@@ -8,6 +8,7 @@
 
 mod care_inspectorate;
 mod grades;
+mod search_table;
 
 use std::path::PathBuf;
 
@@ -16,24 +17,20 @@ use clap::Subcommand;
 use sds_directory::domain;
 use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_proto::v1::{
-    Check, CheckStatus, Date, FrameworkStatus, GetProviderRequest, Grade,
-    ImportCareInspectorateServicesRequest, ManagementFeeKind, ManagementFeePolicy, Money,
-    PageRequest, ProviderDetails, RecordCheckRequest, RecordGradesRequest, RegisterProviderRequest,
-    RepublishProvidersRequest, SearchProvidersRequest, SearchProvidersResponse,
-    SetCareInspectorateNumberRequest, SetFrameworkStatusRequest, UpdateProviderRequest,
+    Check, CheckStatus, Date, FrameworkStatus, GetProviderRequest, Grade, ManagementFeeKind,
+    ManagementFeePolicy, Money, PageRequest, ProviderDetails, RecordCheckRequest,
+    RecordGradesRequest, RegisterProviderRequest, RepublishProvidersRequest,
+    SearchProvidersRequest, SetCareInspectorateNumberRequest, SetFrameworkStatusRequest,
+    UpdateProviderRequest,
 };
 use sds_vocabulary::NamedEnum;
 use sds_vocabulary::named_enum::WireEnum;
-use serde_json::json;
 use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 
 use crate::cli::enum_arg::EnumArg;
-use crate::cli::output::{OutputFormat, Table, count_of, print_json};
+use crate::cli::output::{OutputFormat, print_json};
 use crate::cli::{Bearer, ClientArgs, connect, status_error};
-
-/// Rows per import call: large enough for set-based writes, small enough to report progress.
-const IMPORT_BATCH: usize = 500;
 
 #[derive(Debug, Subcommand)]
 pub enum DirectoryCommand {
@@ -187,13 +184,6 @@ pub struct DetailsArgs {
     phone: Option<String>,
 }
 
-/// The flag spelling (`micro-provider`) of a provider kind as the server sent it, so that
-/// a table shows what `--kind` takes.
-fn kind_flag_name(kind_number: i32) -> String {
-    domain::ProviderKind::from_wire("kind", kind_number)
-        .map_or_else(|_| format!("unknown ({kind_number})"), NamedEnum::cli_name)
-}
-
 type Client = DirectoryServiceClient<InterceptedService<Channel, Bearer>>;
 
 async fn client(args: &ClientArgs) -> anyhow::Result<Client> {
@@ -293,7 +283,7 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
                 .await
                 .map_err(status_error)?
                 .into_inner();
-            output.print_list(&response, search_table)
+            output.print_list(&response, search_table::search_table)
         }
         DirectoryCommand::RecordCheck {
             client: args,
@@ -388,87 +378,13 @@ pub async fn run(command: DirectoryCommand) -> anyhow::Result<()> {
             print_json(&response)
         }
         DirectoryCommand::ImportCareInspectorate { client: args, file } => {
-            import_care_inspectorate(&args, &file).await
+            care_inspectorate::import(&args, &file).await
         }
     }
 }
 
 /// Reads the whole file first, so that a file that is not the datastore CSV is refused
 /// before anything is written; then sends the rows in batches.
-async fn import_care_inspectorate(args: &ClientArgs, file: &std::path::Path) -> anyhow::Result<()> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let parsed = care_inspectorate::parse(&bytes)
-        .map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
-    let mut rejected: Vec<(u64, String)> = parsed
-        .rejected
-        .iter()
-        .map(|rejection| (rejection.line, rejection.reason.clone()))
-        .collect();
-    for (line, reason) in &rejected {
-        eprintln!("line {line}: rejected: {reason}");
-    }
-
-    let mut client = client(args).await?;
-    let progress = indicatif::ProgressBar::new(parsed.services.len() as u64);
-    progress.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} importing [{bar:40}] {pos}/{len} services ({per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    let (mut imported, mut updated, mut unchanged) = (0u64, 0u64, 0u64);
-    let mut notes: Vec<(u64, String)> = Vec::new();
-    for batch in parsed.services.chunks(IMPORT_BATCH) {
-        let response = client
-            .import_care_inspectorate_services(ImportCareInspectorateServicesRequest { services: batch.to_vec() })
-            .await
-            .map_err(|status| {
-                progress.abandon();
-                anyhow::anyhow!(
-                    "{:?}: {} (after {} imported and {} updated; the import is idempotent, so run it again once fixed)",
-                    status.code(),
-                    status.message(),
-                    imported,
-                    updated
-                )
-            })?
-            .into_inner();
-        imported += response.imported;
-        updated += response.updated;
-        unchanged += response.unchanged;
-        for rejection in response.rejected {
-            progress
-                .suspend(|| eprintln!("line {}: rejected: {}", rejection.line, rejection.reason));
-            rejected.push((rejection.line, rejection.reason));
-        }
-        for note in response.notes {
-            progress.suspend(|| eprintln!("line {}: note: {}", note.line, note.text));
-            notes.push((note.line, note.text));
-        }
-        progress.inc(batch.len() as u64);
-    }
-    progress.finish_and_clear();
-    rejected.sort();
-    notes.sort();
-    eprintln!(
-        "{imported} new services registered; {} already known ({updated} changed, {unchanged} unchanged); {} rows rejected; {} notes",
-        updated + unchanged,
-        rejected.len(),
-        notes.len()
-    );
-    // "updated" counts every row that matched a known service number, changed or not, so
-    // that imported + updated + rejected accounts for every row of the file.
-    let summary = json!({
-        "imported": imported,
-        "updated": updated + unchanged,
-        "rejected": rejected.iter().map(|(line, reason)| json!({"line": line, "reason": reason})).collect::<Vec<_>>(),
-        "notes": notes.iter().map(|(line, text)| json!({"line": line, "text": text})).collect::<Vec<_>>(),
-    });
-    println!("{summary}");
-    Ok(())
-}
-
 impl DetailsArgs {
     /// Overwrites the fields that were given on the command line.
     fn apply_to(&self, details: &mut ProviderDetails) -> anyhow::Result<()> {
@@ -566,118 +482,11 @@ fn parse_grade_arg(raw: &str, inspected_on: &str) -> anyhow::Result<Grade> {
     })
 }
 
-/// The search results for people: one provider a row, then the total and where the next
-/// page starts.
-fn search_table(response: &SearchProvidersResponse) -> Table {
-    let mut table = Table::new(&[
-        "id",
-        "name",
-        "kind",
-        "min grade",
-        "localities",
-        "holds isfs",
-    ]);
-    for provider in &response.providers {
-        let details = provider.details.clone().unwrap_or_default();
-        table.push_row(vec![
-            provider.id.clone(),
-            details.name,
-            kind_flag_name(details.kind),
-            // 0 means no grades yet, which is not a grade of 0.
-            match provider.min_grade {
-                0 => "-".to_owned(),
-                grade => grade.to_string(),
-            },
-            details.localities.join(", "),
-            if details.holds_isfs { "yes" } else { "no" }.to_owned(),
-        ]);
-    }
-    let page = response.page.clone().unwrap_or_default();
-    let mut footer = count_of(page.total_matches, "match", "matches");
-    if !page.next_page_token.is_empty() {
-        footer.push_str(&format!(
-            "; next page: --page-token {}",
-            page.next_page_token
-        ));
-    }
-    table.push_footer(footer);
-    table
-}
-
 #[cfg(test)]
 mod tests {
-    use sds_proto::v1::{KeyQuestion, PageResponse, Provider, ProviderKind};
+    use sds_proto::v1::KeyQuestion;
 
     use super::*;
-
-    fn provider(id: &str, name: &str, kind: ProviderKind, min_grade: u32) -> Provider {
-        Provider {
-            id: id.to_owned(),
-            details: Some(ProviderDetails {
-                name: name.to_owned(),
-                kind: kind as i32,
-                localities: vec!["Aberdeenshire".to_owned(), "Moray".to_owned()],
-                holds_isfs: min_grade > 0,
-                ..ProviderDetails::default()
-            }),
-            min_grade,
-            ..Provider::default()
-        }
-    }
-
-    #[test]
-    fn search_results_print_one_provider_a_row_with_the_total_and_the_next_page() {
-        let response = SearchProvidersResponse {
-            providers: vec![
-                provider(
-                    "p-1",
-                    "Deeside Care",
-                    ProviderKind::RegisteredCareService,
-                    5,
-                ),
-                provider("p-2", "Art Studio", ProviderKind::NonCareBusiness, 0),
-            ],
-            page: Some(PageResponse {
-                next_page_token: "abc".to_owned(),
-                total_matches: 7,
-            }),
-        };
-        assert_eq!(
-            search_table(&response).render(),
-            "ID   NAME          KIND                     MIN GRADE  LOCALITIES            HOLDS ISFS\n\
-             p-1  Deeside Care  registered-care-service  5          Aberdeenshire, Moray  yes\n\
-             p-2  Art Studio    non-care-business        -          Aberdeenshire, Moray  no\n\
-             7 matches; next page: --page-token abc\n"
-        );
-    }
-
-    #[test]
-    fn the_last_page_has_no_next_page_token_and_an_unknown_kind_shows_its_number() {
-        let response = SearchProvidersResponse {
-            providers: vec![Provider {
-                details: Some(ProviderDetails {
-                    kind: 99,
-                    ..ProviderDetails::default()
-                }),
-                ..Provider::default()
-            }],
-            page: Some(PageResponse {
-                next_page_token: String::new(),
-                total_matches: 1,
-            }),
-        };
-        let printed = search_table(&response).render();
-        assert!(printed.contains("unknown (99)"), "{printed}");
-        assert!(printed.ends_with("\n1 match\n"), "{printed}");
-    }
-
-    #[test]
-    fn every_kind_flag_maps_to_a_distinct_wire_number_and_back() {
-        for kind in domain::ProviderKind::ALL {
-            let name = kind_flag_name(kind.wire_number());
-            assert_eq!(domain::ProviderKind::parse("--kind", &name), Ok(*kind));
-        }
-    }
 
     #[test]
     fn an_unknown_key_question_lists_the_accepted_ones() {

@@ -16,8 +16,14 @@
 
 use std::collections::HashMap;
 
+use anyhow::Context as _;
 use chrono::NaiveDate;
-use sds_proto::v1::{CareInspectorateService, Date, Grade, KeyQuestion};
+use sds_proto::v1::{
+    CareInspectorateService, Date, Grade, ImportCareInspectorateServicesRequest, KeyQuestion,
+};
+use serde_json::json;
+
+use crate::cli::ClientArgs;
 
 /// The columns without which a file is not the datastore CSV.
 const REQUIRED_COLUMNS: [&str; 4] = [
@@ -335,6 +341,85 @@ fn parse_uk_date(raw: &str) -> Option<NaiveDate> {
     (1900..=2200)
         .contains(&chrono::Datelike::year(&date))
         .then_some(date)
+}
+
+/// Rows per import call: large enough for set-based writes, small enough to report progress.
+const IMPORT_BATCH: usize = 500;
+
+/// `sds directory import-care-inspectorate FILE`: reads the whole file first (a file that
+/// is not the datastore CSV is refused before anything is sent), sends it in batches with
+/// a progress bar, and prints the summary line last.
+pub(super) async fn import(args: &ClientArgs, file: &std::path::Path) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed = parse(&bytes).map_err(|error| anyhow::anyhow!("{}: {error}", file.display()))?;
+    let mut rejected: Vec<(u64, String)> = parsed
+        .rejected
+        .iter()
+        .map(|rejection| (rejection.line, rejection.reason.clone()))
+        .collect();
+    for (line, reason) in &rejected {
+        eprintln!("line {line}: rejected: {reason}");
+    }
+
+    let mut client = super::client(args).await?;
+    let progress = indicatif::ProgressBar::new(parsed.services.len() as u64);
+    progress.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} importing [{bar:40}] {pos}/{len} services ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let (mut imported, mut updated, mut unchanged) = (0u64, 0u64, 0u64);
+    let mut notes: Vec<(u64, String)> = Vec::new();
+    for batch in parsed.services.chunks(IMPORT_BATCH) {
+        let response = client
+            .import_care_inspectorate_services(ImportCareInspectorateServicesRequest { services: batch.to_vec() })
+            .await
+            .map_err(|status| {
+                progress.abandon();
+                anyhow::anyhow!(
+                    "{:?}: {} (after {} imported and {} updated; the import is idempotent, so run it again once fixed)",
+                    status.code(),
+                    status.message(),
+                    imported,
+                    updated
+                )
+            })?
+            .into_inner();
+        imported += response.imported;
+        updated += response.updated;
+        unchanged += response.unchanged;
+        for rejection in response.rejected {
+            progress
+                .suspend(|| eprintln!("line {}: rejected: {}", rejection.line, rejection.reason));
+            rejected.push((rejection.line, rejection.reason));
+        }
+        for note in response.notes {
+            progress.suspend(|| eprintln!("line {}: note: {}", note.line, note.text));
+            notes.push((note.line, note.text));
+        }
+        progress.inc(batch.len() as u64);
+    }
+    progress.finish_and_clear();
+    rejected.sort();
+    notes.sort();
+    eprintln!(
+        "{imported} new services registered; {} already known ({updated} changed, {unchanged} unchanged); {} rows rejected; {} notes",
+        updated + unchanged,
+        rejected.len(),
+        notes.len()
+    );
+    // "updated" counts every row that matched a known service number, changed or not, so
+    // that imported + updated + rejected accounts for every row of the file.
+    let summary = json!({
+        "imported": imported,
+        "updated": updated + unchanged,
+        "rejected": rejected.iter().map(|(line, reason)| json!({"line": line, "reason": reason})).collect::<Vec<_>>(),
+        "notes": notes.iter().map(|(line, text)| json!({"line": line, "text": text})).collect::<Vec<_>>(),
+    });
+    println!("{summary}");
+    Ok(())
 }
 
 #[cfg(test)]
