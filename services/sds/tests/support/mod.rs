@@ -253,6 +253,11 @@ impl Drop for ServerProcess {
     }
 }
 
+/// The sample of the Care Inspectorate datastore that `deploy/local/up` imports.
+pub fn sample_csv() -> PathBuf {
+    repo_root().join("deploy/local/sample/care-inspectorate-sample.csv")
+}
+
 pub fn write_temp(name: &str, bytes: &[u8]) -> PathBuf {
     let path = std::env::temp_dir().join(format!("sds-{}-{name}", uuid_like()));
     std::fs::write(&path, bytes).unwrap();
