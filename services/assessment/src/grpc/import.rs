@@ -13,19 +13,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::NaiveDate;
-
 use sds_events::NewEvent;
 use sds_platform::Principal;
 use sds_proto::v1 as proto;
-use sds_vocabulary::{AuthorityId, Invalid, NamedEnum as _, Role};
+use sds_vocabulary::{AuthorityId, Invalid, NamedEnum as _};
 use tracing::info;
 use uuid::Uuid;
 
+use crate::domain::AuthorityPolicy;
 use crate::domain::access;
 use crate::domain::option::ProviderRef;
-use crate::domain::plan::{Approval, NewLine, PlanState, PlanVersion};
-use crate::domain::{AuthorityPolicy, PlanLine, policy_in_effect, review_due_on};
+use crate::domain::plan::{NewLine, PlanState};
 use crate::error::AssessmentError;
 use crate::providers::{self, KnownProviders};
 use crate::store::{self, PersonRecord, Recorded, StoredVersion};
@@ -33,14 +31,11 @@ use crate::store::{self, PersonRecord, Recorded, StoredVersion};
 use super::AssessmentApi;
 use super::case_rows::{GoodRow, disagreements, read_row, rejection};
 use super::convert;
+use super::imported_plan::{imported_version, same_lines};
 use super::plan_wire::{self, PlanContext};
 
 /// The most rows one request may carry.
 pub const MAX_ROWS_PER_REQUEST: usize = 5000;
-
-/// The role an imported approval is recorded as: the case system's approval is taken as it
-/// stands, and the panel is the role with no devolved limit.
-const IMPORTED_AS: Role = Role::Panel;
 
 /// What happened to one person.
 enum Outcome {
@@ -443,126 +438,4 @@ impl Tally {
             }
         }
     }
-}
-
-/// The approved version an import records: lines the previous approved version had keep
-/// their numbers, the plan is effective from its earliest line and approved "as imported"
-/// today. The inner error is the reason a person is refused (a cost out of range).
-fn imported_version(
-    imported: Vec<NewLine>,
-    versions: &[StoredVersion],
-    approved: Option<&StoredVersion>,
-    today: NaiveDate,
-    policies: &[AuthorityPolicy],
-) -> Result<Result<StoredVersion, String>, AssessmentError> {
-    let highest_used = versions
-        .iter()
-        .flat_map(|stored| stored.plan.lines())
-        .map(|line| line.number)
-        .max()
-        .unwrap_or(0);
-    let lines = number_imported(
-        imported,
-        approved.map(|stored| stored.plan.lines()).unwrap_or(&[]),
-        highest_used,
-    );
-    let effective_from = lines
-        .iter()
-        .map(|line| line.span.start())
-        .min()
-        .unwrap_or(today);
-    let version = versions
-        .last()
-        .map_or(1, |stored| stored.plan.version() + 1);
-    let own_check = |invalid| anyhow::anyhow!("an imported plan failed its own check: {invalid}");
-    let draft = PlanVersion::restore(
-        version,
-        effective_from,
-        today,
-        lines.clone(),
-        PlanState::Draft,
-        None,
-    )
-    .map_err(own_check)?;
-    let weekly_cost = match draft.peak_weekly_cost_from(effective_from) {
-        Ok(cost) => cost,
-        Err(error) => return Ok(Err(error.to_string())),
-    };
-    let plan = PlanVersion::restore(
-        version,
-        effective_from,
-        today,
-        lines,
-        PlanState::Approved(Approval {
-            approved_on: today,
-            approved_as: IMPORTED_AS,
-            weekly_cost,
-        }),
-        None,
-    )
-    .map_err(own_check)?;
-    Ok(Ok(StoredVersion {
-        plan,
-        review_due: policy_in_effect(policies, effective_from)
-            .and_then(|policy| review_due_on(today, policy.review_interval)),
-        previous_version: approved.map(|stored| stored.plan.version()),
-        ends_plan: false,
-    }))
-}
-
-/// Whether the stored lines carry exactly the imported ones, in any order and whatever
-/// their numbers.
-fn same_lines(stored: &[PlanLine], imported: &[NewLine]) -> bool {
-    let mut stored: Vec<String> = stored
-        .iter()
-        .map(|line| line_key(&unnumbered(line)))
-        .collect();
-    let mut imported: Vec<String> = imported.iter().map(line_key).collect();
-    stored.sort();
-    imported.sort();
-    stored == imported
-}
-
-fn unnumbered(line: &PlanLine) -> NewLine {
-    NewLine {
-        support_type: line.support_type,
-        amount: line.amount,
-        arrangement: line.arrangement.clone(),
-        span: line.span,
-    }
-}
-
-fn line_key(line: &NewLine) -> String {
-    format!("{line:?}")
-}
-
-/// Numbers the imported lines: a line the previous approved version already had keeps its
-/// number (a line number always means one amount and arrangement); any other takes a number
-/// never used in this plan.
-fn number_imported(
-    imported: Vec<NewLine>,
-    previous: &[PlanLine],
-    highest_used: u32,
-) -> Vec<PlanLine> {
-    let mut free: Vec<&PlanLine> = previous.iter().collect();
-    let mut next = highest_used;
-    imported
-        .into_iter()
-        .map(|line| {
-            let key = line_key(&line);
-            match free
-                .iter()
-                .position(|old| line_key(&unnumbered(old)) == key)
-            {
-                Some(index) => {
-                    let number = free.remove(index).number;
-                    line.numbered(number)
-                }
-                None => {
-                    next += 1;
-                    line.numbered(next)
-                }
-            }
-        })
-        .collect()
 }

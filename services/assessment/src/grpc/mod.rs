@@ -7,6 +7,7 @@ mod budget;
 mod case_rows;
 pub mod convert;
 mod import;
+mod imported_plan;
 pub mod plan_wire;
 mod plans;
 mod statistics;
