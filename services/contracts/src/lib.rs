@@ -12,6 +12,7 @@
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod plans;
 pub mod store;
 
 use sds_proto::v1::contracts_service_server::ContractsServiceServer;
@@ -28,13 +29,15 @@ pub const SCHEMA: &str = "contracts";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Contracts as a service unit: its schema and migrations and its gRPC service with every
-/// call authenticated.
+/// Contracts as a service unit: its schema and migrations, its gRPC service with every
+/// call authenticated, and the consumer that copies approved plans and drafts from them.
 pub fn component() -> Component {
-    Component::new(NAME, SCHEMA, &MIGRATOR).grpc(|context, services| {
-        services.add(ContractsServiceServer::with_interceptor(
-            ContractsApi::new(context.pool.clone()),
-            context.authenticator.clone(),
-        ))
-    })
+    Component::new(NAME, SCHEMA, &MIGRATOR)
+        .grpc(|context, services| {
+            services.add(ContractsServiceServer::with_interceptor(
+                ContractsApi::new(context.pool.clone()),
+                context.authenticator.clone(),
+            ))
+        })
+        .consumer("contracts-plans", |_| plans::PlanCopyHandler)
 }

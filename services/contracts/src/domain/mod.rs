@@ -6,6 +6,7 @@ pub mod agreement;
 pub mod defaults;
 pub mod fee;
 mod plain_words;
+pub mod plan_copy;
 pub mod rate;
 pub mod readability;
 pub mod standing;

@@ -6,4 +6,5 @@ mod support;
 
 mod defaults;
 mod invalid_input;
+mod plan_events;
 mod rate_cards;
