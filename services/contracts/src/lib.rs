@@ -10,6 +10,7 @@
 //! providers' rate cards; agreements follow.
 
 pub mod domain;
+pub mod drafting;
 pub mod error;
 pub mod grpc;
 pub mod plans;
@@ -39,5 +40,7 @@ pub fn component() -> Component {
                 context.authenticator.clone(),
             ))
         })
-        .consumer("contracts-plans", |_| plans::PlanCopyHandler)
+        .consumer("contracts-plans", |context| plans::PlanCopyHandler {
+            clock: context.clock.clone(),
+        })
 }

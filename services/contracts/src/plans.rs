@@ -16,11 +16,16 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::plan_copy::{Arrangement, PlanCopy, PlanLineCopy};
+use crate::drafting;
 use crate::store;
+use sds_platform::Clock;
 
-/// Stores each plan version once (consumer `contracts-plans`).
-#[derive(Debug, Clone, Default)]
-pub struct PlanCopyHandler;
+/// Stores each plan version once and, for an approval or a provider chosen, drafts the
+/// agreements it calls for (consumer `contracts-plans`).
+#[derive(Debug, Clone)]
+pub struct PlanCopyHandler {
+    pub clock: Clock,
+}
 
 impl EventHandler for PlanCopyHandler {
     const HANDLES: &'static [EventType] = &[
@@ -70,6 +75,22 @@ impl EventHandler for PlanCopyHandler {
             new,
             "plan copy received"
         );
+        // Variations and endings change agreements through variation, a later slice.
+        let drafts = matches!(
+            event.event_type,
+            EventType::PlanApproved | EventType::PlanProviderChosen
+        );
+        if new && drafts {
+            drafting::draft_from_plan(
+                transaction,
+                &event.authority,
+                &copy,
+                self.clock.today(),
+                "contracts-plans",
+            )
+            .await
+            .map_err(|error| HandlerError::Transient(anyhow::Error::new(error)))?;
+        }
         Ok(())
     }
 }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod agreement;
 pub mod defaults;
+pub mod drafting;
 pub mod fee;
 mod plain_words;
 pub mod plan_copy;

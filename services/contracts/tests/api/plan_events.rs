@@ -190,3 +190,120 @@ async fn each_plan_version_is_copied_once_however_often_it_arrives() {
     app.wait_for_plan_events(2).await;
     assert_eq!(app.plan_copies().await, vec![(1, "plan.approved".into())]);
 }
+pub fn provider_chosen(authority: &str, plan: proto::Plan, line_number: u32) -> Event {
+    envelope(
+        authority,
+        Uuid::now_v7(),
+        proto::event::Body::PlanProviderChosen(proto::PlanProviderChosen {
+            plan: Some(plan),
+            line_number,
+        }),
+    )
+}
+
+impl TestApp {
+    /// Each agreement's provider, holder, status and funded lines, oldest first.
+    pub async fn agreements(&self) -> Vec<(String, Option<String>, String, Vec<i32>)> {
+        let rows: Vec<(uuid::Uuid, Option<uuid::Uuid>, String, Vec<i32>)> = sqlx::query_as(
+            "SELECT provider_id, holder_id, status, funded_lines FROM agreement \
+             ORDER BY created, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .unwrap();
+        rows.into_iter()
+            .map(|(provider, holder, status, lines)| {
+                (
+                    provider.to_string(),
+                    holder.map(|holder| holder.to_string()),
+                    status,
+                    lines,
+                )
+            })
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn an_approved_plan_drafts_one_agreement_for_its_chosen_option_2_lines() {
+    let app = TestApp::spawn().await;
+    app.set_defaults("fife", terms()).await.unwrap();
+    let first = approved(
+        "fife",
+        plan(
+            "fife",
+            1,
+            vec![
+                directed_line(1, PROVIDER_ID, Some(HOLDER_ID)),
+                arranged_line(2),
+            ],
+        ),
+    );
+    app.publish(&first, &first.event_id).await;
+    app.wait_for_plan_events(1).await;
+    let drafted = vec![(
+        PROVIDER_ID.to_owned(),
+        Some(HOLDER_ID.to_owned()),
+        "draft".to_owned(),
+        vec![1],
+    )];
+    assert_eq!(app.agreements().await, drafted, "only the option 2 line");
+    let (lines, terms, outcomes, payee): (String, String, String, uuid::Uuid) = sqlx::query_as(
+        "SELECT lines::text, terms::text, outcomes, payee_id FROM agreement_version",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(lines.contains(r#""weekly": "210.13""#), "{lines}");
+    assert!(terms.contains(r#""start": "2026-12-01""#), "{terms}");
+    assert!(terms.contains(r#""review_on": "2027-06-01""#), "{terms}");
+    assert!(terms.contains(r#""fee_percentage": "7.50""#), "{terms}");
+    assert_eq!(outcomes, "To be agreed with the person before signing");
+    assert_eq!(payee.to_string(), HOLDER_ID, "a third-party holder is paid");
+
+    // The same event again (a new message id, the same event id): nothing changes.
+    app.publish(&first, "delivered-again").await;
+    // A later choice for another provider drafts a second agreement.
+    let mut other = directed_line(3, OTHER_PROVIDER_ID, None);
+    other.start = date("2027-01-04");
+    let chosen = provider_chosen(
+        "fife",
+        plan(
+            "fife",
+            2,
+            vec![
+                directed_line(1, PROVIDER_ID, Some(HOLDER_ID)),
+                arranged_line(2),
+                other,
+            ],
+        ),
+        3,
+    );
+    app.publish(&chosen, &chosen.event_id).await;
+    app.wait_for_plan_events(2).await;
+    let mut both = drafted;
+    both.push((
+        OTHER_PROVIDER_ID.to_owned(),
+        None,
+        "draft".to_owned(),
+        vec![3],
+    ));
+    assert_eq!(app.agreements().await, both);
+}
+
+#[tokio::test]
+async fn without_contract_defaults_nothing_is_drafted() {
+    let app = TestApp::spawn().await;
+    let first = approved(
+        "fife",
+        plan(
+            "fife",
+            1,
+            vec![directed_line(1, PROVIDER_ID, Some(HOLDER_ID))],
+        ),
+    );
+    app.publish(&first, &first.event_id).await;
+    app.wait_for_plan_events(1).await;
+    assert_eq!(app.agreements().await, vec![]);
+    assert_eq!(app.plan_copies().await.len(), 1, "the plan is still kept");
+}
