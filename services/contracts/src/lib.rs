@@ -6,8 +6,9 @@
 //! The crate is a library exposing one service unit, [`component`], which `sds serve` and
 //! the tests compose through `sds_runtime::build`. Modules, outside in: [`grpc`] (handlers
 //! and the validating conversions from protobuf), [`domain`] (pure rules, no IO, no clock),
-//! [`store`] (SQL) and [`error`]. This slice serves each authority's contract defaults and
-//! providers' rate cards; agreements follow.
+//! [`store`] (SQL) and [`error`]. It serves each authority's contract defaults, providers'
+//! rate cards, and agreements: drafted from approved plans (see [`plans`]) or by hand, and
+//! signed by every party.
 
 pub mod domain;
 pub mod drafting;
@@ -36,7 +37,7 @@ pub fn component() -> Component {
     Component::new(NAME, SCHEMA, &MIGRATOR)
         .grpc(|context, services| {
             services.add(ContractsServiceServer::with_interceptor(
-                ContractsApi::new(context.pool.clone()),
+                ContractsApi::new(context.pool.clone(), context.clock.clone()),
                 context.authenticator.clone(),
             ))
         })

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod agreement;
+pub mod agreement_access;
 pub mod defaults;
 pub mod drafting;
 pub mod fee;

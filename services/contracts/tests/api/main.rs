@@ -4,6 +4,7 @@
 
 mod support;
 
+mod agreements;
 mod defaults;
 mod invalid_input;
 mod plan_events;
