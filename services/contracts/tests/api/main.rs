@@ -6,6 +6,7 @@ mod support;
 
 mod agreements;
 mod defaults;
+mod invalid_agreements;
 mod invalid_input;
 mod plan_events;
 mod rate_cards;
