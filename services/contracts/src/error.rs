@@ -32,6 +32,8 @@ pub enum ContractsError {
         "no approved plan of this person is held for {0}; agreements are drafted from an approved plan"
     )]
     NoPlan(AuthorityId),
+    #[error("the person's latest plan version ends the plan; nothing is left to fund")]
+    PlanEnded,
     #[error(
         "plan line {line} is already funded by another agreement of the person; a line is funded once"
     )]
@@ -73,6 +75,7 @@ impl From<ContractsError> for ApiError {
             ContractsError::NotAfterLatest { .. }
             | ContractsError::UpliftOutOfRange
             | ContractsError::AlreadyFunded { .. }
+            | ContractsError::PlanEnded
             | ContractsError::SignaturesStarted
             | ContractsError::NotLatestVersion { .. }
             | ContractsError::SignRefused(_) => ApiError::FailedPrecondition(error.to_string()),

@@ -42,6 +42,9 @@ pub(super) async fn draft(
     )
     .await?
     .ok_or_else(|| ContractsError::NoPlan(request.authority.clone()))?;
+    if plan.ends_plan {
+        return Err(ContractsError::PlanEnded);
+    }
     let mut lines = Vec::with_capacity(request.plan_lines.len());
     for (index, number) in request.plan_lines.iter().enumerate() {
         let field = format!("plan_lines[{index}]");
@@ -58,6 +61,16 @@ pub(super) async fn draft(
                     ),
                 )
             })?;
+        if line.end.is_some_and(|end| end < plan.effective_from) {
+            return Err(Invalid::new(
+                &field,
+                format!(
+                    "names line {number}, which ended before plan version {} took effect",
+                    plan.version
+                ),
+            )
+            .into());
+        }
         let chosen = line.chosen().ok_or_else(|| {
             Invalid::new(
                 &field,

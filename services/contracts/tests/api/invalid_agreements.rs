@@ -21,6 +21,14 @@ impl TestApp {
     }
 }
 
+/// An option 2 line that ended before the plan took effect.
+fn ended_line(number: u32) -> proto::PlanLine {
+    let mut line = directed_line(number, PROVIDER_ID, Some(HOLDER_ID));
+    line.start = date("2026-06-01");
+    line.end = date("2026-11-30");
+    line
+}
+
 fn representative(name: &str, capacity: &str) -> Option<proto::AgreementRepresentative> {
     Some(proto::AgreementRepresentative {
         name: name.into(),
@@ -41,6 +49,7 @@ async fn bad_agreement_requests_are_refused_by_field_and_write_nothing() {
                 directed_line(1, PROVIDER_ID, Some(HOLDER_ID)),
                 arranged_line(2),
                 directed_line(3, OTHER_PROVIDER_ID, None),
+                ended_line(4),
             ],
         ),
     );
@@ -99,6 +108,13 @@ async fn bad_agreement_requests_are_refused_by_field_and_write_nothing() {
                 ..by_hand()
             },
             "plan_lines[0]",
+        ),
+        (
+            proto::DraftAgreementRequest {
+                plan_lines: vec![1, 4],
+                ..by_hand()
+            },
+            "plan_lines[1]",
         ),
         (
             proto::DraftAgreementRequest {
