@@ -15,6 +15,7 @@ sds_vocabulary::named_enum! {
         PlanProviderChosen = "plan.provider_chosen",
         ReviewDue = "review.due",
         VariancePersistent = "variance.persistent",
+        AgreementSigned = "agreement.signed",
     }
 }
 
@@ -30,6 +31,7 @@ impl EventType {
             Body::PlanProviderChosen(_) => EventType::PlanProviderChosen,
             Body::ReviewDue(_) => EventType::ReviewDue,
             Body::VariancePersistent(_) => EventType::VariancePersistent,
+            Body::AgreementSigned(_) => EventType::AgreementSigned,
         }
     }
 

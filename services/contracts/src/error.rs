@@ -8,6 +8,7 @@ use sds_vocabulary::{AuthorityId, Invalid};
 use tonic::Status;
 use uuid::Uuid;
 
+use crate::domain::SignRefused;
 use crate::domain::access::Denied;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +25,25 @@ pub enum ContractsError {
     NoDefaults(AuthorityId),
     #[error("rate card {0} is not recorded")]
     RateCardNotFound(Uuid),
+    /// Also what a caller who may not see the agreement is told.
+    #[error("agreement {0} is not recorded")]
+    AgreementNotFound(Uuid),
+    #[error(
+        "no approved plan of this person is held for {0}; agreements are drafted from an approved plan"
+    )]
+    NoPlan(AuthorityId),
+    #[error("the person's latest plan version ends the plan; nothing is left to fund")]
+    PlanEnded,
+    #[error(
+        "plan line {line} is already funded by another agreement of the person; a line is funded once"
+    )]
+    AlreadyFunded { line: u32 },
+    #[error("someone has signed this draft, so it no longer changes; vary the agreement instead")]
+    SignaturesStarted,
+    #[error("version {asked} is not the agreement's latest, {latest}; sign the latest version")]
+    NotLatestVersion { asked: u32, latest: u32 },
+    #[error(transparent)]
+    SignRefused(#[from] SignRefused),
     /// A rate card's versions follow one another: a new one starts after the latest.
     #[error(
         "the rate card's latest version is from {latest}, so a new one must start after it, not on {requested}; a version in force is never changed or undercut"
@@ -48,12 +68,17 @@ impl From<ContractsError> for ApiError {
         match error {
             ContractsError::InvalidInput(invalid) => ApiError::InvalidArgument(invalid.to_string()),
             ContractsError::NotAllowed(denied) => ApiError::PermissionDenied(denied.to_string()),
-            ContractsError::NoDefaults(_) | ContractsError::RateCardNotFound(_) => {
-                ApiError::NotFound(error.to_string())
-            }
-            ContractsError::NotAfterLatest { .. } | ContractsError::UpliftOutOfRange => {
-                ApiError::FailedPrecondition(error.to_string())
-            }
+            ContractsError::NoDefaults(_)
+            | ContractsError::RateCardNotFound(_)
+            | ContractsError::AgreementNotFound(_)
+            | ContractsError::NoPlan(_) => ApiError::NotFound(error.to_string()),
+            ContractsError::NotAfterLatest { .. }
+            | ContractsError::UpliftOutOfRange
+            | ContractsError::AlreadyFunded { .. }
+            | ContractsError::PlanEnded
+            | ContractsError::SignaturesStarted
+            | ContractsError::NotLatestVersion { .. }
+            | ContractsError::SignRefused(_) => ApiError::FailedPrecondition(error.to_string()),
             ContractsError::Store(store) => ApiError::from(store),
             ContractsError::Database(database) => ApiError::from(database),
             ContractsError::Internal(internal) => ApiError::Internal(internal),

@@ -6,12 +6,15 @@
 //! The crate is a library exposing one service unit, [`component`], which `sds serve` and
 //! the tests compose through `sds_runtime::build`. Modules, outside in: [`grpc`] (handlers
 //! and the validating conversions from protobuf), [`domain`] (pure rules, no IO, no clock),
-//! [`store`] (SQL) and [`error`]. This slice serves each authority's contract defaults and
-//! providers' rate cards; agreements follow.
+//! [`store`] (SQL) and [`error`]. It serves each authority's contract defaults, providers'
+//! rate cards, and agreements: drafted from approved plans (see [`plans`]) or by hand, and
+//! signed by every party.
 
 pub mod domain;
+pub mod drafting;
 pub mod error;
 pub mod grpc;
+pub mod plans;
 pub mod store;
 
 use sds_proto::v1::contracts_service_server::ContractsServiceServer;
@@ -28,13 +31,17 @@ pub const SCHEMA: &str = "contracts";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Contracts as a service unit: its schema and migrations and its gRPC service with every
-/// call authenticated.
+/// Contracts as a service unit: its schema and migrations, its gRPC service with every
+/// call authenticated, and the consumer that copies approved plans and drafts from them.
 pub fn component() -> Component {
-    Component::new(NAME, SCHEMA, &MIGRATOR).grpc(|context, services| {
-        services.add(ContractsServiceServer::with_interceptor(
-            ContractsApi::new(context.pool.clone()),
-            context.authenticator.clone(),
-        ))
-    })
+    Component::new(NAME, SCHEMA, &MIGRATOR)
+        .grpc(|context, services| {
+            services.add(ContractsServiceServer::with_interceptor(
+                ContractsApi::new(context.pool.clone(), context.clock.clone()),
+                context.authenticator.clone(),
+            ))
+        })
+        .consumer("contracts-plans", |context| plans::PlanCopyHandler {
+            clock: context.clock.clone(),
+        })
 }

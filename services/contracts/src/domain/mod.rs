@@ -3,9 +3,12 @@
 
 pub mod access;
 pub mod agreement;
+pub mod agreement_access;
 pub mod defaults;
+pub mod drafting;
 pub mod fee;
 mod plain_words;
+pub mod plan_copy;
 pub mod rate;
 pub mod readability;
 pub mod standing;

@@ -329,7 +329,7 @@ pub fn defaults_message(record: &DefaultsRecord) -> proto::ContractDefaults {
     }
 }
 
-fn fee_message(fee: ManagementFee) -> proto::AgreementFee {
+pub(super) fn fee_message(fee: ManagementFee) -> proto::AgreementFee {
     let mut message = proto::AgreementFee {
         kind: fee.kind().to_wire() as i32,
         placement: fee.placement().to_wire() as i32,

@@ -1,13 +1,16 @@
 //! The `sds.v1.ContractsService` handlers. Each one reads the caller from the request,
 //! converts the message into domain types (refusing bad input), asks `domain::access`
 //! whether the caller may, and only then opens a transaction. The handlers themselves live
-//! with their concept ([`defaults`], [`rates`]); this module only routes to them.
+//! with their concept ([`defaults`], [`rates`], [`agreements`]); this module only routes to them.
 
+mod agreement_convert;
+mod agreements;
 pub mod convert;
 mod defaults;
+mod paging;
 mod rates;
 
-use sds_platform::Principal;
+use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
 use sds_proto::v1::contracts_service_server::ContractsService;
 use sqlx::PgPool;
@@ -17,11 +20,13 @@ use tonic::{Request, Response, Status};
 #[derive(Debug, Clone)]
 pub struct ContractsApi {
     pool: PgPool,
+    /// The one "today" agreements are recorded and signed on.
+    clock: Clock,
 }
 
 impl ContractsApi {
-    pub fn new(pool: PgPool) -> ContractsApi {
-        ContractsApi { pool }
+    pub fn new(pool: PgPool, clock: Clock) -> ContractsApi {
+        ContractsApi { pool, clock }
     }
 }
 
@@ -83,6 +88,61 @@ impl ContractsService for ContractsApi {
     ) -> Result<Response<proto::RateCard>, Status> {
         let (principal, request) = caller(request)?;
         rates::get(&self.pool, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn draft_agreement(
+        &self,
+        request: Request<proto::DraftAgreementRequest>,
+    ) -> Result<Response<proto::Agreement>, Status> {
+        let (principal, request) = caller(request)?;
+        agreements::draft(&self.pool, &self.clock, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn update_agreement_draft(
+        &self,
+        request: Request<proto::UpdateAgreementDraftRequest>,
+    ) -> Result<Response<proto::Agreement>, Status> {
+        let (principal, request) = caller(request)?;
+        agreements::update_draft(&self.pool, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn get_agreement(
+        &self,
+        request: Request<proto::GetAgreementRequest>,
+    ) -> Result<Response<proto::Agreement>, Status> {
+        let (principal, request) = caller(request)?;
+        agreements::get(&self.pool, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn list_agreements(
+        &self,
+        request: Request<proto::ListAgreementsRequest>,
+    ) -> Result<Response<proto::ListAgreementsResponse>, Status> {
+        let (principal, request) = caller(request)?;
+        agreements::list(&self.pool, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn sign_agreement(
+        &self,
+        request: Request<proto::SignAgreementRequest>,
+    ) -> Result<Response<proto::Agreement>, Status> {
+        let (principal, request) = caller(request)?;
+        agreements::sign(&self.pool, &self.clock, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)

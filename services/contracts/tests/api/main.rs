@@ -4,6 +4,9 @@
 
 mod support;
 
+mod agreements;
 mod defaults;
+mod invalid_agreements;
 mod invalid_input;
+mod plan_events;
 mod rate_cards;

@@ -5,7 +5,9 @@ use sds_contracts::SCHEMA;
 use sds_platform::Role;
 use sds_proto::v1::contracts_service_client::ContractsServiceClient;
 use sds_proto::v1::{self as proto, RateComponent};
-use sds_testkit::{TestProcess, authority_staff, bearer, provider_org, token_for};
+use sds_testkit::{
+    PrivateNats, TestProcess, TestSettings, authority_staff, bearer, provider_org, token_for,
+};
 use sqlx::PgPool;
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -17,21 +19,38 @@ pub const PROVIDER_ID: &str = "0192f0c1-0000-7000-8000-00000000c5a1";
 /// Another provider, who may not see or change the first one's cards.
 pub const OTHER_PROVIDER_ID: &str = "0192f0c1-0000-7000-8000-00000000c5a2";
 
+/// The day every test runs on.
+pub const TODAY: &str = "2026-11-28";
+
 pub struct TestApp {
     pub pool: PgPool,
     client: Client,
+    // Dropped after the process, which relays to it and consumes from it.
     _process: TestProcess,
+    pub nats: PrivateNats,
 }
 
 impl TestApp {
+    /// The service on a fresh database and a NATS of its own: the service consumes plan
+    /// events, and durables shared between test processes would take each other's events.
     pub async fn spawn() -> TestApp {
-        let process = TestProcess::start(vec![sds_contracts::component()]).await;
+        let nats = PrivateNats::start().await;
+        let process = TestProcess::start_with(
+            vec![sds_contracts::component()],
+            TestSettings {
+                nats_url: Some(nats.url()),
+                clock: Some(sds_platform::ManualClock::on(TODAY.parse().expect("a date")).clock()),
+                ..TestSettings::default()
+            },
+        )
+        .await;
         let client = ContractsServiceClient::new(process.channel().await);
         let pool = process.pool(SCHEMA);
         TestApp {
             pool,
             client,
             _process: process,
+            nats,
         }
     }
 

@@ -1,0 +1,286 @@
+//! Agreement requests into domain types (refusing bad input by field path) and agreements
+//! into messages. The rules of [`super::convert`] hold here too.
+
+use chrono::NaiveDate;
+use sds_money::Money;
+use sds_proto::v1 as proto;
+use sds_vocabulary::date::iso;
+use sds_vocabulary::text::{optional_text, required_text};
+use sds_vocabulary::{AuthorityId, Invalid, NamedEnum};
+use uuid::Uuid;
+
+use super::convert::{authority, fee_message, id};
+use crate::domain::agreement::{MAX_LINES, MAX_OUTCOMES_CHARS};
+use crate::domain::{Capacity, Payee, PaymentTiming, Representative};
+use crate::store::AgreementRecord;
+
+/// The longest name of someone acting for the person.
+const MAX_NAME_CHARS: usize = 200;
+
+fn representative(
+    field: &str,
+    raw: &proto::AgreementRepresentative,
+) -> Result<Representative, Invalid> {
+    let name = required_text(&format!("{field}.name"), &raw.name, MAX_NAME_CHARS)?;
+    let at = format!("{field}.capacity");
+    let capacity = Capacity::parse(&at, &raw.capacity)?;
+    if capacity == Capacity::Themselves {
+        return Err(Invalid::new(
+            at,
+            "is themselves; a representative acts for the person in another capacity (leave the representative out when the person signs)",
+        ));
+    }
+    Ok(Representative { name, capacity })
+}
+
+fn outcomes(raw: &str) -> Result<String, Invalid> {
+    required_text("outcomes", raw, MAX_OUTCOMES_CHARS)
+}
+
+/// An agreement drafted by hand.
+pub struct DraftRequest {
+    pub authority: AuthorityId,
+    pub person_id: Uuid,
+    pub plan_lines: Vec<u32>,
+    pub outcomes: String,
+    pub representative: Option<Representative>,
+}
+
+pub fn draft_request(raw: &proto::DraftAgreementRequest) -> Result<DraftRequest, Invalid> {
+    let authority = authority("authority", &raw.authority)?;
+    let person_id = id("person_id", &raw.person_id)?;
+    if raw.plan_lines.is_empty() || raw.plan_lines.len() > MAX_LINES {
+        return Err(Invalid::new(
+            "plan_lines",
+            format!(
+                "has {} lines; name 1 to {MAX_LINES} plan lines to fund",
+                raw.plan_lines.len()
+            ),
+        ));
+    }
+    for (index, line) in raw.plan_lines.iter().enumerate() {
+        if *line == 0 {
+            return Err(Invalid::new(
+                format!("plan_lines[{index}]"),
+                "is 0; plan lines are numbered from 1",
+            ));
+        }
+        if raw.plan_lines[..index].contains(line) {
+            return Err(Invalid::new(
+                format!("plan_lines[{index}]"),
+                format!("names line {line} again; each line is funded once"),
+            ));
+        }
+    }
+    Ok(DraftRequest {
+        authority,
+        person_id,
+        plan_lines: raw.plan_lines.clone(),
+        outcomes: outcomes(&raw.outcomes)?,
+        representative: raw
+            .representative
+            .as_ref()
+            .map(|given| representative("representative", given))
+            .transpose()?,
+    })
+}
+
+/// What a draft's update changes; `None` keeps it.
+pub struct DraftUpdate {
+    pub agreement_id: Uuid,
+    pub outcomes: Option<String>,
+    pub representative: Option<Option<Representative>>,
+}
+
+pub fn draft_update(raw: &proto::UpdateAgreementDraftRequest) -> Result<DraftUpdate, Invalid> {
+    let agreement_id = id("agreement_id", &raw.agreement_id)?;
+    let outcomes = optional_text("outcomes", &raw.outcomes, MAX_OUTCOMES_CHARS)?;
+    let representative = match (&raw.representative, raw.no_representative) {
+        (Some(_), true) => {
+            return Err(Invalid::new(
+                "no_representative",
+                "is set, but a representative is given too; give one or the other",
+            ));
+        }
+        (Some(given), false) => Some(Some(representative("representative", given)?)),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    if outcomes.is_none() && representative.is_none() {
+        return Err(Invalid::new(
+            "outcomes",
+            "is empty and nothing else is given; give outcomes, a representative or no_representative",
+        ));
+    }
+    Ok(DraftUpdate {
+        agreement_id,
+        outcomes,
+        representative,
+    })
+}
+
+/// A signature asked for.
+pub struct SignRequest {
+    pub agreement_id: Uuid,
+    pub version: u32,
+    pub capacity: Option<Capacity>,
+}
+
+pub fn sign_request(raw: &proto::SignAgreementRequest) -> Result<SignRequest, Invalid> {
+    let agreement_id = id("agreement_id", &raw.agreement_id)?;
+    if raw.version == 0 {
+        return Err(Invalid::new(
+            "version",
+            "is 0; give the version being signed (the latest, from GetAgreement)",
+        ));
+    }
+    let capacity = match raw.capacity.trim() {
+        "" => None,
+        given => Some(Capacity::parse("capacity", given)?),
+    };
+    Ok(SignRequest {
+        agreement_id,
+        version: raw.version,
+        capacity,
+    })
+}
+
+/// A list asked for, before the caller's scope is applied.
+pub struct ListRequest {
+    pub authority: Option<AuthorityId>,
+    pub person_id: Option<Uuid>,
+    pub page_size: u32,
+    pub page_token: String,
+}
+
+pub fn list_request(raw: &proto::ListAgreementsRequest) -> Result<ListRequest, Invalid> {
+    let page = raw.page.clone().unwrap_or_default();
+    Ok(ListRequest {
+        authority: Some(raw.authority.trim())
+            .filter(|given| !given.is_empty())
+            .map(|given| authority("authority", given))
+            .transpose()?,
+        person_id: Some(raw.person_id.trim())
+            .filter(|given| !given.is_empty())
+            .map(|given| id("person_id", given))
+            .transpose()?,
+        page_size: page.page_size,
+        page_token: page.page_token,
+    })
+}
+
+// ---- agreements, as messages ------------------------------------------------------
+
+fn money_message(amount: Money) -> proto::Money {
+    proto::Money {
+        amount: amount.to_string(),
+    }
+}
+
+fn date_message(day: NaiveDate) -> proto::Date {
+    proto::Date { iso: iso(day) }
+}
+
+pub fn agreement_message(record: &AgreementRecord) -> proto::Agreement {
+    let latest = &record.latest;
+    let content = &latest.content;
+    let parties = &content.parties;
+    let terms = &content.terms;
+    let timing = match terms.timing() {
+        PaymentTiming::Advance => proto::payment_timing::Timing::Advance(proto::InAdvance {}),
+        PaymentTiming::Arrears { lag_days } => {
+            proto::payment_timing::Timing::Arrears(proto::InArrears { lag_days })
+        }
+    };
+    let (payee_kind, payee_id) = match content.payee {
+        Payee::Provider { provider_id } => ("provider", provider_id),
+        Payee::Holder { holder_id } => ("holder", holder_id),
+    };
+    let (state, agreed_on) = match latest.state {
+        crate::domain::VersionState::Awaiting => ("awaiting", None),
+        crate::domain::VersionState::Agreed { on } => ("agreed", Some(date_message(on))),
+    };
+    proto::Agreement {
+        id: record.id.to_string(),
+        authority: parties.authority.as_str().to_owned(),
+        person_id: parties.person_id.to_string(),
+        provider_id: parties.provider_id.to_string(),
+        holding_model: record.holding_model.name().to_owned(),
+        holder_id: parties
+            .holder_id
+            .map(|id| id.to_string())
+            .unwrap_or_default(),
+        status: record.status.name().to_owned(),
+        version: latest.version,
+        effective_from: Some(date_message(latest.effective_from)),
+        recorded_on: Some(date_message(latest.recorded_on)),
+        state: state.to_owned(),
+        agreed_on,
+        lines: content
+            .lines
+            .iter()
+            .map(|line| proto::AgreementLine {
+                plan_line: line.plan_line,
+                support_type: line.support_type.clone(),
+                weekly: Some(money_message(line.weekly)),
+                start: Some(date_message(line.start)),
+                end: line.end.map(date_message),
+            })
+            .collect(),
+        terms: Some(proto::AgreementTerms {
+            frequency: terms.frequency().to_wire() as i32,
+            timing: Some(proto::PaymentTiming {
+                timing: Some(timing),
+            }),
+            basis: terms.basis().to_wire() as i32,
+            flex_tolerance_percent: terms.flex_tolerance_percent().normalize().to_string(),
+            fee: Some(fee_message(terms.fee())),
+            notice_days: terms.notice_days(),
+            review_on: Some(date_message(terms.review_on())),
+            start: Some(date_message(terms.start())),
+            end: terms.end().map(date_message),
+        }),
+        outcomes: content.outcomes.clone(),
+        representative: parties.representative.as_ref().map(|representative| {
+            proto::AgreementRepresentative {
+                name: representative.name.clone(),
+                capacity: representative.capacity.name().to_owned(),
+            }
+        }),
+        payee_kind: payee_kind.to_owned(),
+        payee_id: payee_id.to_string(),
+        rate: content.rate.map(|rate| proto::RateCardReference {
+            rate_card_id: rate.rate_card_id.to_string(),
+            version: rate.version,
+        }),
+        signatures: latest
+            .signatures
+            .iter()
+            .map(|signature| proto::AgreementSignature {
+                role: signature.role.name().to_owned(),
+                signed_by: signature.signed_by.clone(),
+                capacity: signature
+                    .capacity
+                    .map(|capacity| capacity.name().to_owned())
+                    .unwrap_or_default(),
+                signed_on: Some(date_message(signature.signed_on)),
+            })
+            .collect(),
+        unsigned: latest
+            .unsigned()
+            .into_iter()
+            .map(|role| role.name().to_owned())
+            .collect(),
+        // The split exists whenever the version's lines add up (they were checked on the
+        // way in); a version whose lines start later has no money on its first day.
+        weekly: content
+            .weekly_split_on(latest.effective_from)
+            .ok()
+            .map(|split| proto::AgreementWeekly {
+                support: Some(money_message(split.support)),
+                fee: Some(money_message(split.fee)),
+                total: Some(money_message(split.total)),
+                fee_placement: split.placement.to_wire() as i32,
+            }),
+    }
+}

@@ -1,0 +1,420 @@
+//! Agreements, their versions and signatures. A version's content is written once; only a
+//! first version nobody has signed has its outcomes and representative changed, and a
+//! version's state moves from awaiting to agreed once.
+
+use chrono::NaiveDate;
+use sds_platform::StoreContext as _;
+use sds_vocabulary::{AuthorityId, NamedEnum as _};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use super::agreement_rows::{LineJson, TermsJson};
+use crate::domain::drafting::AgreementStatus;
+use crate::domain::{
+    AgreementContent, AgreementVersion, Capacity, HoldingModel, Parties, PartyRole, Payee,
+    RateReference, Representative, Signature, VersionState,
+};
+use crate::error::ContractsError;
+
+/// An agreement with its latest version and that version's signatures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgreementRecord {
+    pub id: Uuid,
+    pub holding_model: HoldingModel,
+    pub status: AgreementStatus,
+    pub latest: AgreementVersion,
+}
+
+/// Serialises drafting for one person, so two drafts (the consumer's and a practitioner's)
+/// cannot both fund the same plan line.
+pub async fn lock_person(
+    connection: &mut PgConnection,
+    person_id: Uuid,
+) -> Result<(), ContractsError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
+        .bind(person_id)
+        .execute(&mut *connection)
+        .await
+        .operation("lock the person's agreements")?;
+    Ok(())
+}
+
+/// The plan lines the person's agreements that have not ended already fund.
+pub async fn funded_lines(
+    connection: &mut PgConnection,
+    person_id: Uuid,
+) -> Result<Vec<u32>, ContractsError> {
+    let lines: Vec<i32> = sqlx::query_scalar(
+        "SELECT DISTINCT line FROM agreement, unnest(funded_lines) AS line \
+         WHERE person_id = $1 AND status <> 'ended'",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select funded plan lines")?;
+    Ok(lines
+        .into_iter()
+        .filter_map(|line| u32::try_from(line).ok())
+        .collect())
+}
+
+fn to_i32(value: u32) -> Result<i32, ContractsError> {
+    Ok(i32::try_from(value).map_err(anyhow::Error::new)?)
+}
+
+/// Records a new agreement with its first version, waiting for signatures.
+pub async fn insert_agreement(
+    connection: &mut PgConnection,
+    holding_model: HoldingModel,
+    plan_version: u32,
+    created_by: &str,
+    first: &AgreementVersion,
+) -> Result<Uuid, ContractsError> {
+    let id = Uuid::now_v7();
+    let content = &first.content;
+    let parties = &content.parties;
+    let funded = content
+        .lines
+        .iter()
+        .map(|line| to_i32(line.plan_line))
+        .collect::<Result<Vec<_>, _>>()?;
+    sqlx::query(
+        "INSERT INTO agreement (id, authority, person_id, provider_id, holding_model, holder_id, \
+             status, funded_lines, plan_version, created_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'draft', $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(parties.authority.as_str())
+    .bind(parties.person_id)
+    .bind(parties.provider_id)
+    .bind(holding_model.name())
+    .bind(parties.holder_id)
+    .bind(&funded)
+    .bind(to_i32(plan_version)?)
+    .bind(created_by)
+    .execute(&mut *connection)
+    .await
+    .operation("insert agreement")?;
+    let lines: Vec<LineJson> = content.lines.iter().map(LineJson::of).collect();
+    let lines = serde_json::to_string(&lines).map_err(anyhow::Error::new)?;
+    let terms =
+        serde_json::to_string(&TermsJson::of(&content.terms)).map_err(anyhow::Error::new)?;
+    let (payee_kind, payee_id) = match content.payee {
+        Payee::Provider { provider_id } => ("provider", provider_id),
+        Payee::Holder { holder_id } => ("holder", holder_id),
+    };
+    let representative = parties.representative.as_ref();
+    sqlx::query(
+        "INSERT INTO agreement_version (agreement_id, version, effective_from, recorded_on, \
+             lines, terms, outcomes, representative_name, representative_capacity, payee_kind, \
+             payee_id, rate_card_id, rate_card_version, state) \
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, \
+             'awaiting')",
+    )
+    .bind(id)
+    .bind(to_i32(first.version)?)
+    .bind(first.effective_from)
+    .bind(first.recorded_on)
+    .bind(lines)
+    .bind(terms)
+    .bind(&content.outcomes)
+    .bind(representative.map(|representative| representative.name.as_str()))
+    .bind(representative.map(|representative| representative.capacity.name()))
+    .bind(payee_kind)
+    .bind(payee_id)
+    .bind(content.rate.map(|rate| rate.rate_card_id))
+    .bind(content.rate.map(|rate| to_i32(rate.version)).transpose()?)
+    .execute(&mut *connection)
+    .await
+    .operation("insert agreement version")?;
+    Ok(id)
+}
+
+#[derive(sqlx::FromRow)]
+struct AgreementRow {
+    id: Uuid,
+    authority: String,
+    person_id: Uuid,
+    provider_id: Uuid,
+    holding_model: String,
+    holder_id: Option<Uuid>,
+    status: String,
+    version: i32,
+    effective_from: NaiveDate,
+    recorded_on: NaiveDate,
+    lines: String,
+    terms: String,
+    outcomes: String,
+    representative_name: Option<String>,
+    representative_capacity: Option<String>,
+    payee_kind: String,
+    payee_id: Uuid,
+    rate_card_id: Option<Uuid>,
+    rate_card_version: Option<i32>,
+    state: String,
+    agreed_on: Option<NaiveDate>,
+}
+
+/// The agreement with its latest version and signatures; `lock` holds it for update.
+pub async fn load_agreement(
+    connection: &mut PgConnection,
+    id: Uuid,
+    lock: bool,
+) -> Result<Option<AgreementRecord>, ContractsError> {
+    if lock {
+        sqlx::query("SELECT id FROM agreement WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .execute(&mut *connection)
+            .await
+            .operation("lock agreement")?;
+    }
+    let row: Option<AgreementRow> = sqlx::query_as(concat!(
+        "SELECT a.id, a.authority, a.person_id, a.provider_id, \
+        a.holding_model, a.holder_id, a.status, v.version, v.effective_from, v.recorded_on, \
+        v.lines::text AS lines, v.terms::text AS terms, v.outcomes, v.representative_name, \
+        v.representative_capacity, v.payee_kind, v.payee_id, v.rate_card_id, \
+        v.rate_card_version, v.state, v.agreed_on \
+    FROM agreement a \
+    JOIN LATERAL (SELECT * FROM agreement_version WHERE agreement_id = a.id \
+                  ORDER BY version DESC LIMIT 1) v ON true ",
+        "WHERE a.id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(&mut *connection)
+    .await
+    .operation("select agreement")?;
+    match row {
+        None => Ok(None),
+        Some(row) => Ok(Some(with_signatures(connection, row).await?)),
+    }
+}
+
+/// Who a list of agreements is for.
+#[derive(Debug, Clone, Default)]
+pub struct AgreementFilter {
+    pub authority: Option<AuthorityId>,
+    pub person_id: Option<Uuid>,
+    /// Only agreements this organisation is the provider or holder of.
+    pub party_org: Option<Uuid>,
+}
+
+/// A page of agreements, oldest first, and how many match in all.
+pub async fn list_agreements(
+    connection: &mut PgConnection,
+    filter: &AgreementFilter,
+    limit: u32,
+    offset: u64,
+) -> Result<(Vec<AgreementRecord>, u64), ContractsError> {
+    let total: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM agreement a \
+         WHERE ($1::text IS NULL OR a.authority = $1) \
+           AND ($2::uuid IS NULL OR a.person_id = $2) \
+           AND ($3::uuid IS NULL OR a.provider_id = $3 OR a.holder_id = $3)",
+    )
+    .bind(filter.authority.as_ref().map(AuthorityId::as_str))
+    .bind(filter.person_id)
+    .bind(filter.party_org)
+    .fetch_one(&mut *connection)
+    .await
+    .operation("count agreements")?;
+    let rows: Vec<AgreementRow> = sqlx::query_as(concat!(
+        "SELECT a.id, a.authority, a.person_id, a.provider_id, \
+        a.holding_model, a.holder_id, a.status, v.version, v.effective_from, v.recorded_on, \
+        v.lines::text AS lines, v.terms::text AS terms, v.outcomes, v.representative_name, \
+        v.representative_capacity, v.payee_kind, v.payee_id, v.rate_card_id, \
+        v.rate_card_version, v.state, v.agreed_on \
+    FROM agreement a \
+    JOIN LATERAL (SELECT * FROM agreement_version WHERE agreement_id = a.id \
+                  ORDER BY version DESC LIMIT 1) v ON true ",
+        "WHERE ($1::text IS NULL OR a.authority = $1) \
+           AND ($2::uuid IS NULL OR a.person_id = $2) \
+           AND ($3::uuid IS NULL OR a.provider_id = $3 OR a.holder_id = $3) \
+         ORDER BY a.created, a.id LIMIT $4 OFFSET $5"
+    ))
+    .bind(filter.authority.as_ref().map(AuthorityId::as_str))
+    .bind(filter.person_id)
+    .bind(filter.party_org)
+    .bind(i64::from(limit))
+    .bind(i64::try_from(offset).map_err(anyhow::Error::new)?)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("list agreements")?;
+    let mut records = Vec::with_capacity(rows.len());
+    // One query per agreement for its signatures: a page is at most a few hundred.
+    for row in rows {
+        records.push(with_signatures(connection, row).await?);
+    }
+    Ok((records, u64::try_from(total).unwrap_or_default()))
+}
+
+async fn with_signatures(
+    connection: &mut PgConnection,
+    row: AgreementRow,
+) -> Result<AgreementRecord, ContractsError> {
+    let signatures: Vec<(String, String, Option<String>, NaiveDate)> = sqlx::query_as(
+        "SELECT role, signed_by, capacity, signed_on FROM agreement_signature \
+         WHERE agreement_id = $1 AND version = $2 ORDER BY recorded_at, role",
+    )
+    .bind(row.id)
+    .bind(row.version)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select signatures")?;
+    Ok(row.into_record(signatures)?)
+}
+
+impl AgreementRow {
+    fn into_record(
+        self,
+        signatures: Vec<(String, String, Option<String>, NaiveDate)>,
+    ) -> anyhow::Result<AgreementRecord> {
+        let whose = format!("stored agreement {}", self.id);
+        let bad = |what: &str| anyhow::anyhow!("{whose} has a malformed {what}");
+        let lines: Vec<LineJson> = serde_json::from_str(&self.lines).map_err(|_| bad("lines"))?;
+        let terms: TermsJson = serde_json::from_str(&self.terms).map_err(|_| bad("terms"))?;
+        let representative = match (self.representative_name, self.representative_capacity) {
+            (Some(name), Some(capacity)) => Some(Representative {
+                name,
+                capacity: Capacity::from_name(&capacity).ok_or_else(|| bad("capacity"))?,
+            }),
+            _ => None,
+        };
+        let content = AgreementContent {
+            parties: Parties {
+                person_id: self.person_id,
+                representative,
+                provider_id: self.provider_id,
+                authority: AuthorityId::parse("authority", &self.authority)
+                    .map_err(|_| bad("authority"))?,
+                holder_id: self.holder_id,
+            },
+            lines: lines.into_iter().map(LineJson::into_line).collect(),
+            outcomes: self.outcomes,
+            terms: terms.into_terms()?,
+            payee: match self.payee_kind.as_str() {
+                "provider" => Payee::Provider {
+                    provider_id: self.payee_id,
+                },
+                "holder" => Payee::Holder {
+                    holder_id: self.payee_id,
+                },
+                _ => return Err(bad("payee")),
+            },
+            rate: match (self.rate_card_id, self.rate_card_version) {
+                (Some(rate_card_id), Some(version)) => Some(RateReference {
+                    rate_card_id,
+                    version: u32::try_from(version)?,
+                }),
+                _ => None,
+            },
+        }
+        .checked()
+        .map_err(|invalid| anyhow::anyhow!("{whose} no longer validates: {invalid}"))?;
+        let signatures = signatures
+            .into_iter()
+            .map(|(role, signed_by, capacity, signed_on)| {
+                Ok(Signature {
+                    role: PartyRole::from_name(&role).ok_or_else(|| bad("signature role"))?,
+                    signed_by,
+                    capacity: capacity
+                        .map(|capacity| {
+                            Capacity::from_name(&capacity).ok_or_else(|| bad("capacity"))
+                        })
+                        .transpose()?,
+                    signed_on,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        let state = match (self.state.as_str(), self.agreed_on) {
+            ("awaiting", None) => VersionState::Awaiting,
+            ("agreed", Some(on)) => VersionState::Agreed { on },
+            _ => return Err(bad("state")),
+        };
+        Ok(AgreementRecord {
+            id: self.id,
+            holding_model: HoldingModel::from_name(&self.holding_model)
+                .ok_or_else(|| bad("holding model"))?,
+            status: AgreementStatus::from_name(&self.status).ok_or_else(|| bad("status"))?,
+            latest: AgreementVersion {
+                version: u32::try_from(self.version)?,
+                effective_from: self.effective_from,
+                recorded_on: self.recorded_on,
+                content,
+                signatures,
+                state,
+            },
+        })
+    }
+}
+
+/// Changes the outcomes and representative of a first version nobody has signed.
+pub async fn update_draft(
+    connection: &mut PgConnection,
+    id: Uuid,
+    outcomes: &str,
+    representative: Option<&Representative>,
+) -> Result<(), ContractsError> {
+    sqlx::query(
+        "UPDATE agreement_version SET outcomes = $2, representative_name = $3, \
+             representative_capacity = $4 \
+         WHERE agreement_id = $1 AND version = 1 AND state = 'awaiting' \
+           AND NOT EXISTS (SELECT 1 FROM agreement_signature s \
+                           WHERE s.agreement_id = $1 AND s.version = 1)",
+    )
+    .bind(id)
+    .bind(outcomes)
+    .bind(representative.map(|representative| representative.name.as_str()))
+    .bind(representative.map(|representative| representative.capacity.name()))
+    .execute(&mut *connection)
+    .await
+    .operation("update agreement draft")?;
+    Ok(())
+}
+
+/// Records a signature on a version.
+pub async fn insert_signature(
+    connection: &mut PgConnection,
+    id: Uuid,
+    version: u32,
+    signature: &Signature,
+) -> Result<(), ContractsError> {
+    sqlx::query(
+        "INSERT INTO agreement_signature (agreement_id, version, role, signed_by, capacity, \
+             signed_on) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id)
+    .bind(to_i32(version)?)
+    .bind(signature.role.name())
+    .bind(&signature.signed_by)
+    .bind(signature.capacity.map(|capacity| capacity.name()))
+    .bind(signature.signed_on)
+    .execute(&mut *connection)
+    .await
+    .operation("insert signature")?;
+    Ok(())
+}
+
+/// Marks the version agreed on `on` and the agreement active.
+pub async fn mark_agreed(
+    connection: &mut PgConnection,
+    id: Uuid,
+    version: u32,
+    on: NaiveDate,
+) -> Result<(), ContractsError> {
+    sqlx::query(
+        "UPDATE agreement_version SET state = 'agreed', agreed_on = $3 \
+         WHERE agreement_id = $1 AND version = $2 AND state = 'awaiting'",
+    )
+    .bind(id)
+    .bind(to_i32(version)?)
+    .bind(on)
+    .execute(&mut *connection)
+    .await
+    .operation("mark version agreed")?;
+    sqlx::query("UPDATE agreement SET status = 'active' WHERE id = $1 AND status = 'draft'")
+        .bind(id)
+        .execute(&mut *connection)
+        .await
+        .operation("activate agreement")?;
+    Ok(())
+}
