@@ -4,12 +4,10 @@
 
 use chrono::{Months, NaiveDate};
 use rust_decimal::Decimal;
-use sds_vocabulary::{Invalid, shown};
+use sds_vocabulary::Invalid;
 
 use super::fee::ManagementFee;
-use super::terms::{
-    Frequency, MAX_LAG_DAYS, MAX_NOTICE_DAYS, PaymentBasis, PaymentTiming, Terms, TermsDraft,
-};
+use super::terms::{Frequency, PaymentBasis, PaymentTiming, Terms, TermsDraft, payment_rules};
 
 /// The longest first review interval, in months: five years.
 pub const MAX_REVIEW_AFTER_MONTHS: u32 = 60;
@@ -35,45 +33,14 @@ impl DefaultTerms {
     /// those of agreed [`Terms`], so defaults never draft terms that would be refused.
     pub fn new(field: &str, draft: DefaultTermsDraft) -> Result<DefaultTerms, Invalid> {
         let within = |invalid: Invalid| invalid.within(field);
-        if let PaymentTiming::Arrears { lag_days } = draft.timing
-            && lag_days > MAX_LAG_DAYS
-        {
-            return Err(within(Invalid::new(
-                "timing.arrears.lag_days",
-                format!(
-                    "is {lag_days}; arrears are paid at most {MAX_LAG_DAYS} days after the period ends"
-                ),
-            )));
-        }
-        if draft.basis == PaymentBasis::Actuals && draft.timing == PaymentTiming::Advance {
-            return Err(within(Invalid::new(
-                "basis",
-                "is actuals, but the timing is advance; payment on reported delivery is made in arrears, once the period's delivery is known",
-            )));
-        }
-        let tolerance = draft.flex_tolerance_percent;
-        if tolerance < Decimal::ZERO
-            || tolerance > Decimal::ONE_HUNDRED
-            || tolerance.normalize().scale() > 2
-        {
-            return Err(within(Invalid::new(
-                "flex_tolerance_percent",
-                format!(
-                    "is {}; a tolerance is 0 to 100 percent with at most 2 decimal places, such as 10",
-                    shown(&tolerance.to_string())
-                ),
-            )));
-        }
-        let fee = draft.fee.checked("fee").map_err(within)?;
-        if draft.notice_days > MAX_NOTICE_DAYS {
-            return Err(within(Invalid::new(
-                "notice_days",
-                format!(
-                    "is {}; notice is at most {MAX_NOTICE_DAYS} days",
-                    draft.notice_days
-                ),
-            )));
-        }
+        let fee = payment_rules(
+            draft.timing,
+            draft.basis,
+            draft.flex_tolerance_percent,
+            draft.fee,
+            draft.notice_days,
+        )
+        .map_err(within)?;
         if draft.review_after_months == 0 || draft.review_after_months > MAX_REVIEW_AFTER_MONTHS {
             return Err(within(Invalid::new(
                 "review_after_months",

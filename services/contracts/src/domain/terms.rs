@@ -136,45 +136,14 @@ impl Terms {
     /// Checks the draft; refusals name the field under `field` (`terms.notice_days`).
     pub fn new(field: &str, draft: TermsDraft) -> Result<Terms, Invalid> {
         let within = |invalid: Invalid| invalid.within(field);
-        if let PaymentTiming::Arrears { lag_days } = draft.timing
-            && lag_days > MAX_LAG_DAYS
-        {
-            return Err(within(Invalid::new(
-                "timing.lag_days",
-                format!(
-                    "is {lag_days}; arrears are paid at most {MAX_LAG_DAYS} days after the period ends"
-                ),
-            )));
-        }
-        if draft.basis == PaymentBasis::Actuals && draft.timing == PaymentTiming::Advance {
-            return Err(within(Invalid::new(
-                "basis",
-                "is actuals, but the timing is advance; payment on reported delivery is made in arrears, once the period's delivery is known",
-            )));
-        }
-        let tolerance = draft.flex_tolerance_percent;
-        if tolerance < Decimal::ZERO
-            || tolerance > Decimal::ONE_HUNDRED
-            || tolerance.normalize().scale() > 2
-        {
-            return Err(within(Invalid::new(
-                "flex_tolerance_percent",
-                format!(
-                    "is {}; a tolerance is 0 to 100 percent with at most 2 decimal places, such as 10",
-                    shown(&tolerance.to_string())
-                ),
-            )));
-        }
-        let fee = draft.fee.checked("fee").map_err(within)?;
-        if draft.notice_days > MAX_NOTICE_DAYS {
-            return Err(within(Invalid::new(
-                "notice_days",
-                format!(
-                    "is {}; notice is at most {MAX_NOTICE_DAYS} days",
-                    draft.notice_days
-                ),
-            )));
-        }
+        let fee = payment_rules(
+            draft.timing,
+            draft.basis,
+            draft.flex_tolerance_percent,
+            draft.fee,
+            draft.notice_days,
+        )
+        .map_err(within)?;
         if let Some(end) = draft.end
             && end < draft.start
         {
@@ -243,6 +212,55 @@ impl Terms {
     }
 }
 
+/// The rules agreed terms and an authority's defaults share: a lag of at most
+/// [`MAX_LAG_DAYS`], actuals only in arrears, a tolerance of 0-100 percent to two places, a
+/// sound fee and at most [`MAX_NOTICE_DAYS`] of notice. Refusals name the part
+/// (`timing.arrears.lag_days`, `basis`, `fee.percent`, ...). Returns the fee as checked.
+pub(crate) fn payment_rules(
+    timing: PaymentTiming,
+    basis: PaymentBasis,
+    flex_tolerance_percent: Decimal,
+    fee: ManagementFee,
+    notice_days: u32,
+) -> Result<ManagementFee, Invalid> {
+    if let PaymentTiming::Arrears { lag_days } = timing
+        && lag_days > MAX_LAG_DAYS
+    {
+        return Err(Invalid::new(
+            "timing.arrears.lag_days",
+            format!(
+                "is {lag_days}; arrears are paid at most {MAX_LAG_DAYS} days after the period ends"
+            ),
+        ));
+    }
+    if basis == PaymentBasis::Actuals && timing == PaymentTiming::Advance {
+        return Err(Invalid::new(
+            "basis",
+            "is actuals, but the timing is advance; payment on reported delivery is made in arrears, once the period's delivery is known",
+        ));
+    }
+    if flex_tolerance_percent < Decimal::ZERO
+        || flex_tolerance_percent > Decimal::ONE_HUNDRED
+        || flex_tolerance_percent.normalize().scale() > 2
+    {
+        return Err(Invalid::new(
+            "flex_tolerance_percent",
+            format!(
+                "is {}; a tolerance is 0 to 100 percent with at most 2 decimal places, such as 10",
+                shown(&flex_tolerance_percent.to_string())
+            ),
+        ));
+    }
+    let fee = fee.checked("fee")?;
+    if notice_days > MAX_NOTICE_DAYS {
+        return Err(Invalid::new(
+            "notice_days",
+            format!("is {notice_days}; notice is at most {MAX_NOTICE_DAYS} days"),
+        ));
+    }
+    Ok(fee)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -307,7 +325,7 @@ mod tests {
                     timing: PaymentTiming::Arrears { lag_days: 91 },
                     ..draft()
                 },
-                "terms.timing.lag_days",
+                "terms.timing.arrears.lag_days",
             ),
             (
                 TermsDraft {
