@@ -23,9 +23,9 @@ pub const MAX_LINES: usize = 50;
 /// The outcomes summary is short: it is read in the agreement's two minutes.
 pub const MAX_OUTCOMES_CHARS: usize = 600;
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// A party to an agreement, by the part it plays.
-    pub enum PartyRole("party") {
+    pub enum PartyRole("party") => sds_proto::v1::AgreementParty {
         Person = "person",
         Provider = "provider",
         Authority = "authority",
@@ -33,9 +33,9 @@ sds_vocabulary::named_enum! {
     }
 }
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// In what capacity someone signs for the person.
-    pub enum Capacity("capacity") {
+    pub enum Capacity("capacity") => sds_proto::v1::SigningCapacity {
         /// The person signs for themselves.
         Themselves = "themselves",
         WelfarePowerOfAttorney = "welfare_power_of_attorney",
@@ -445,6 +445,15 @@ mod tests {
             Ok(Signed::AlreadySigned),
             "a retry after the last signature is harmless"
         );
+    }
+
+    #[test]
+    fn parties_capacities_and_statuses_follow_the_wire() {
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<PartyRole>();
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<Capacity>();
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<
+            crate::domain::drafting::AgreementStatus,
+        >();
     }
 
     #[test]

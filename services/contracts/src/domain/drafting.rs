@@ -21,9 +21,9 @@ use super::terms::Payee;
 /// agrees them with the person before anyone signs.
 pub const PLACEHOLDER_OUTCOMES: &str = "To be agreed with the person before signing";
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// Where an agreement stands.
-    pub enum AgreementStatus("agreement status") {
+    pub enum AgreementStatus("agreement status") => sds_proto::v1::AgreementStatus {
         /// Waiting for its first version to be signed by every party.
         Draft = "draft",
         /// Signed by every party; payments follow it.

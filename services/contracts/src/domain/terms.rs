@@ -72,9 +72,9 @@ sds_vocabulary::wire_enum! {
     }
 }
 
-sds_vocabulary::named_enum! {
+sds_vocabulary::wire_enum! {
     /// Who holds the person's fund (the plan line's holding model).
-    pub enum HoldingModel("holding model") {
+    pub enum HoldingModel("holding model") => sds_proto::v1::FundHoldingModel {
         ThirdParty = "third_party",
         Provider = "provider",
         Authority = "authority",
@@ -272,6 +272,7 @@ mod tests {
     fn names_follow_the_wire() {
         sds_vocabulary::named_enum::assert_names_follow_the_wire::<Frequency>();
         sds_vocabulary::named_enum::assert_names_follow_the_wire::<PaymentBasis>();
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<HoldingModel>();
     }
 
     fn day(text: &str) -> NaiveDate {

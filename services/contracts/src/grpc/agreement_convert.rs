@@ -5,8 +5,9 @@ use chrono::NaiveDate;
 use sds_money::Money;
 use sds_proto::v1 as proto;
 use sds_vocabulary::date::iso;
+use sds_vocabulary::named_enum::WireEnum as _;
 use sds_vocabulary::text::{optional_text, required_text};
-use sds_vocabulary::{AuthorityId, Invalid, NamedEnum};
+use sds_vocabulary::{AuthorityId, Invalid};
 use uuid::Uuid;
 
 use super::convert::{authority, fee_message, id};
@@ -23,7 +24,7 @@ fn representative(
 ) -> Result<Representative, Invalid> {
     let name = required_text(&format!("{field}.name"), &raw.name, MAX_NAME_CHARS)?;
     let at = format!("{field}.capacity");
-    let capacity = Capacity::parse(&at, &raw.capacity)?;
+    let capacity = Capacity::from_wire(&at, raw.capacity)?;
     if capacity == Capacity::Themselves {
         return Err(Invalid::new(
             at,
@@ -134,9 +135,9 @@ pub fn sign_request(raw: &proto::SignAgreementRequest) -> Result<SignRequest, In
             "is 0; give the version being signed (the latest, from GetAgreement)",
         ));
     }
-    let capacity = match raw.capacity.trim() {
-        "" => None,
-        given => Some(Capacity::parse("capacity", given)?),
+    let capacity = match raw.capacity {
+        0 => None,
+        given => Some(Capacity::from_wire("capacity", given)?),
     };
     Ok(SignRequest {
         agreement_id,
@@ -193,28 +194,30 @@ pub fn agreement_message(record: &AgreementRecord) -> proto::Agreement {
         }
     };
     let (payee_kind, payee_id) = match content.payee {
-        Payee::Provider { provider_id } => ("provider", provider_id),
-        Payee::Holder { holder_id } => ("holder", holder_id),
+        Payee::Provider { provider_id } => (proto::PayeeKind::Provider, provider_id),
+        Payee::Holder { holder_id } => (proto::PayeeKind::Holder, holder_id),
     };
     let (state, agreed_on) = match latest.state {
-        crate::domain::VersionState::Awaiting => ("awaiting", None),
-        crate::domain::VersionState::Agreed { on } => ("agreed", Some(date_message(on))),
+        crate::domain::VersionState::Awaiting => (proto::AgreementVersionState::Awaiting, None),
+        crate::domain::VersionState::Agreed { on } => {
+            (proto::AgreementVersionState::Agreed, Some(date_message(on)))
+        }
     };
     proto::Agreement {
         id: record.id.to_string(),
         authority: parties.authority.as_str().to_owned(),
         person_id: parties.person_id.to_string(),
         provider_id: parties.provider_id.to_string(),
-        holding_model: record.holding_model.name().to_owned(),
+        holding_model: record.holding_model.wire_number(),
         holder_id: parties
             .holder_id
             .map(|id| id.to_string())
             .unwrap_or_default(),
-        status: record.status.name().to_owned(),
+        status: record.status.wire_number(),
         version: latest.version,
         effective_from: Some(date_message(latest.effective_from)),
         recorded_on: Some(date_message(latest.recorded_on)),
-        state: state.to_owned(),
+        state: state as i32,
         agreed_on,
         lines: content
             .lines
@@ -244,10 +247,10 @@ pub fn agreement_message(record: &AgreementRecord) -> proto::Agreement {
         representative: parties.representative.as_ref().map(|representative| {
             proto::AgreementRepresentative {
                 name: representative.name.clone(),
-                capacity: representative.capacity.name().to_owned(),
+                capacity: representative.capacity.wire_number(),
             }
         }),
-        payee_kind: payee_kind.to_owned(),
+        payee_kind: payee_kind as i32,
         payee_id: payee_id.to_string(),
         rate: content.rate.map(|rate| proto::RateCardReference {
             rate_card_id: rate.rate_card_id.to_string(),
@@ -257,19 +260,18 @@ pub fn agreement_message(record: &AgreementRecord) -> proto::Agreement {
             .signatures
             .iter()
             .map(|signature| proto::AgreementSignature {
-                role: signature.role.name().to_owned(),
+                role: signature.role.wire_number(),
                 signed_by: signature.signed_by.clone(),
                 capacity: signature
                     .capacity
-                    .map(|capacity| capacity.name().to_owned())
-                    .unwrap_or_default(),
+                    .map_or(0, |capacity| capacity.wire_number()),
                 signed_on: Some(date_message(signature.signed_on)),
             })
             .collect(),
         unsigned: latest
             .unsigned()
             .into_iter()
-            .map(|role| role.name().to_owned())
+            .map(|role| role.wire_number())
             .collect(),
         // The split exists whenever the version's lines add up (they were checked on the
         // way in); a version whose lines start later has no money on its first day.

@@ -97,7 +97,7 @@ impl TestApp {
                 proto::SignAgreementRequest {
                     agreement_id: id.into(),
                     version: 1,
-                    capacity: capacity.into(),
+                    capacity: capacity_number(capacity),
                 },
             ))
             .await
@@ -126,7 +126,7 @@ pub fn by_hand() -> proto::DraftAgreementRequest {
         outcomes: "I want to stay in my own home and get to the lunch club on Fridays".into(),
         representative: Some(proto::AgreementRepresentative {
             name: "Ann Innes".into(),
-            capacity: "welfare_guardian".into(),
+            capacity: capacity_number("welfare_guardian"),
         }),
     }
 }
@@ -137,10 +137,10 @@ async fn a_draft_by_hand_is_changed_until_signed_and_seen_only_by_the_authority_
     app.plan_held_undrafted().await;
     let staff = practitioner("fife");
     let drafted = app.draft(&staff, by_hand()).await.unwrap();
-    assert_eq!(drafted.status, "draft");
-    assert_eq!(drafted.state, "awaiting");
+    assert_eq!(drafted.status, proto::AgreementStatus::Draft as i32);
+    assert_eq!(drafted.state, proto::AgreementVersionState::Awaiting as i32);
     assert_eq!(drafted.holder_id, HOLDER_ID);
-    assert_eq!(drafted.payee_kind, "holder");
+    assert_eq!(drafted.payee_kind, proto::PayeeKind::Holder as i32);
     assert_eq!(drafted.lines.len(), 1);
     assert_eq!(drafted.lines[0].weekly.as_ref().unwrap().amount, "210.13");
     let terms = drafted.terms.as_ref().unwrap();
@@ -154,7 +154,12 @@ async fn a_draft_by_hand_is_changed_until_signed_and_seen_only_by_the_authority_
     );
     assert_eq!(
         drafted.unsigned,
-        vec!["person", "provider", "authority", "holder"]
+        vec![
+            proto::AgreementParty::Person as i32,
+            proto::AgreementParty::Provider as i32,
+            proto::AgreementParty::Authority as i32,
+            proto::AgreementParty::Holder as i32,
+        ]
     );
 
     let again = app.draft(&staff, by_hand()).await;
@@ -252,7 +257,10 @@ async fn each_party_signs_as_itself_and_the_last_signature_publishes_agreement_s
     let id = drafted.id.as_str();
 
     let first = app.sign(&person(PERSON_ID), id, "").await.unwrap();
-    assert_eq!(first.signatures[0].capacity, "welfare_guardian");
+    assert_eq!(
+        first.signatures[0].capacity,
+        capacity_number("welfare_guardian")
+    );
     assert_eq!(
         app.sign(&person(PERSON_ID), id, "").await.unwrap(),
         first,
@@ -270,8 +278,8 @@ async fn each_party_signs_as_itself_and_the_last_signature_publishes_agreement_s
     app.sign(&holder(), id, "").await.unwrap();
     assert!(app.signed_events().await.is_empty(), "not until the last");
     let agreed = app.sign(&practitioner("fife"), id, "").await.unwrap();
-    assert_eq!(agreed.status, "active");
-    assert_eq!(agreed.state, "agreed");
+    assert_eq!(agreed.status, proto::AgreementStatus::Active as i32);
+    assert_eq!(agreed.state, proto::AgreementVersionState::Agreed as i32);
     assert_eq!(agreed.agreed_on.as_ref().unwrap().iso, TODAY);
     assert!(agreed.unsigned.is_empty());
     assert_eq!(
@@ -291,7 +299,10 @@ async fn each_party_signs_as_itself_and_the_last_signature_publishes_agreement_s
     let published = signed.agreement.as_ref().unwrap();
     assert_eq!(published.person_id, PERSON_ID);
     assert_eq!(published.payee_id, HOLDER_ID);
-    assert_eq!(published.holding_model, "third_party");
+    assert_eq!(
+        published.holding_model,
+        proto::FundHoldingModel::ThirdParty as i32
+    );
     assert_eq!(published.lines[0].weekly.as_ref().unwrap().amount, "210.13");
     assert_eq!(published.lines[0].start.as_ref().unwrap().iso, "2026-12-01");
     let terms = published.terms.as_ref().unwrap();

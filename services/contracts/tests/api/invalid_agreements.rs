@@ -32,7 +32,7 @@ fn ended_line(number: u32) -> proto::PlanLine {
 fn representative(name: &str, capacity: &str) -> Option<proto::AgreementRepresentative> {
     Some(proto::AgreementRepresentative {
         name: name.into(),
-        capacity: capacity.into(),
+        capacity: capacity_number(capacity),
     })
 }
 
@@ -231,7 +231,7 @@ async fn bad_agreement_requests_are_refused_by_field_and_write_nothing() {
     let sign = |id: &str, version: u32, capacity: &str| proto::SignAgreementRequest {
         agreement_id: id.into(),
         version,
-        capacity: capacity.into(),
+        capacity: capacity_number(capacity),
     };
     for (token, request, field) in [
         (person(PERSON_ID), sign("nope", 1, ""), "agreement_id"),

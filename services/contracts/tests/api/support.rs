@@ -265,3 +265,14 @@ pub fn assert_invalid<T: std::fmt::Debug>(result: Result<T, Status>, field: &str
     );
     message
 }
+
+/// A capacity by its name as the wire number: "" for unspecified, and 99 (a number no
+/// capacity has) for a name that is none, such as "cousin".
+pub fn capacity_number(name: &str) -> i32 {
+    use sds_vocabulary::NamedEnum as _;
+    use sds_vocabulary::named_enum::WireEnum as _;
+    if name.is_empty() {
+        return 0;
+    }
+    sds_contracts::domain::Capacity::from_name(name).map_or(99, |capacity| capacity.wire_number())
+}
