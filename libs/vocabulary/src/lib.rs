@@ -9,6 +9,7 @@
 pub mod authority;
 pub mod date;
 pub mod decimal;
+pub mod id;
 pub mod invalid;
 pub mod named_enum;
 pub mod org;

@@ -29,17 +29,7 @@ pub fn authority(field: &str, raw: &str) -> Result<AuthorityId, Invalid> {
     AuthorityId::parse(field, raw)
 }
 
-pub fn id(field: &str, raw: &str) -> Result<Uuid, Invalid> {
-    Uuid::parse_str(raw.trim()).map_err(|_| {
-        Invalid::new(
-            field,
-            format!(
-                "{} is not an id; expected a UUID such as 0190f5c2-7d3a-7c4e-9b1a-2f6d8e4a1c3b",
-                shown(raw)
-            ),
-        )
-    })
-}
+pub use sds_vocabulary::id::id;
 
 fn date_field(field: &str, raw: Option<&proto::Date>) -> Result<NaiveDate, Invalid> {
     date(
