@@ -16,6 +16,9 @@ sds_vocabulary::named_enum! {
         ReviewDue = "review.due",
         VariancePersistent = "variance.persistent",
         AgreementSigned = "agreement.signed",
+        AgreementVaried = "agreement.varied",
+        AgreementEnded = "agreement.ended",
+        RateUplifted = "rate.uplifted",
     }
 }
 
@@ -32,6 +35,9 @@ impl EventType {
             Body::ReviewDue(_) => EventType::ReviewDue,
             Body::VariancePersistent(_) => EventType::VariancePersistent,
             Body::AgreementSigned(_) => EventType::AgreementSigned,
+            Body::AgreementVaried(_) => EventType::AgreementVaried,
+            Body::AgreementEnded(_) => EventType::AgreementEnded,
+            Body::RateUplifted(_) => EventType::RateUplifted,
         }
     }
 

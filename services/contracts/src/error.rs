@@ -40,8 +40,12 @@ pub enum ContractsError {
     AlreadyFunded { line: u32 },
     #[error("someone has signed this draft, so it no longer changes; vary the agreement instead")]
     SignaturesStarted,
-    #[error("version {asked} is not the agreement's latest, {latest}; sign the latest version")]
-    NotLatestVersion { asked: u32, latest: u32 },
+    #[error("version {asked} is not awaiting signatures; {}", awaiting_hint(*.awaiting))]
+    NotAwaiting { asked: u32, awaiting: Option<u32> },
+    #[error("the agreement has ended (its last day of support is {0}); it is no longer signed, varied or ended again")]
+    Ended(NaiveDate),
+    #[error("the agreement is not active yet; a draft changes through UpdateAgreementDraft or the plan, and is withdrawn with EndAgreement")]
+    NotActive,
     #[error(transparent)]
     SignRefused(#[from] SignRefused),
     /// A rate card's versions follow one another: a new one starts after the latest.
@@ -63,6 +67,13 @@ pub enum ContractsError {
     Internal(#[from] anyhow::Error),
 }
 
+fn awaiting_hint(awaiting: Option<u32>) -> String {
+    match awaiting {
+        Some(version) => format!("sign version {version}, which is"),
+        None => "no version of this agreement is awaiting signatures".to_owned(),
+    }
+}
+
 impl From<ContractsError> for ApiError {
     fn from(error: ContractsError) -> Self {
         match error {
@@ -77,7 +88,9 @@ impl From<ContractsError> for ApiError {
             | ContractsError::AlreadyFunded { .. }
             | ContractsError::PlanEnded
             | ContractsError::SignaturesStarted
-            | ContractsError::NotLatestVersion { .. }
+            | ContractsError::NotAwaiting { .. }
+            | ContractsError::Ended(_)
+            | ContractsError::NotActive
             | ContractsError::SignRefused(_) => ApiError::FailedPrecondition(error.to_string()),
             ContractsError::Store(store) => ApiError::from(store),
             ContractsError::Database(database) => ApiError::from(database),

@@ -16,6 +16,7 @@ pub mod error;
 pub mod grpc;
 pub mod plans;
 pub mod store;
+pub mod variations;
 
 use sds_proto::v1::contracts_service_server::ContractsServiceServer;
 use sds_runtime::Component;

@@ -1,6 +1,6 @@
 //! The consumer `contracts-plans`: keeps a copy of every approved plan version assessment
-//! publishes (`plan.approved`, `plan.varied`, `plan.ended`, `plan.provider_chosen`) and
-//! drafts the agreements a new version calls for.
+//! publishes (`plan.approved`, `plan.varied`, `plan.ended`, `plan.provider_chosen`), varies
+//! or ends the agreements a new version changes, and drafts those it calls for.
 //!
 //! What must stay true: each version is stored once and never changed, so a replayed event
 //! (the inbox already drops one it has seen) or another event about a version already held
@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::domain::plan_copy::{Arrangement, PlanCopy, PlanLineCopy};
 use crate::drafting;
 use crate::store;
+use crate::variations;
 use sds_platform::Clock;
 
 /// Stores each plan version once and, for an approval or a provider chosen, drafts the
@@ -75,12 +76,19 @@ impl EventHandler for PlanCopyHandler {
             new,
             "plan copy received"
         );
-        // Variations and endings change agreements through variation, a later slice.
-        let drafts = matches!(
-            event.event_type,
-            EventType::PlanApproved | EventType::PlanProviderChosen
-        );
-        if new && drafts {
+        if !new {
+            return Ok(());
+        }
+        // Every new version may vary or end the agreements already drafted from earlier
+        // ones (a choice moved to another provider ends that line, say); then the lines it
+        // newly makes ready are drafted.
+        store::lock_person(transaction, copy.person_id)
+            .await
+            .map_err(|error| HandlerError::Transient(anyhow::Error::new(error)))?;
+        variations::follow_plan(transaction, &copy, self.clock.today())
+            .await
+            .map_err(|error| HandlerError::Transient(anyhow::Error::new(error)))?;
+        if !copy.ends_plan {
             drafting::draft_from_plan(
                 transaction,
                 &event.authority,
@@ -176,10 +184,21 @@ fn plan_line(line: &proto::PlanLine) -> Result<PlanLineCopy, String> {
         },
         None => return Err("arrangement is missing".into()),
     };
+    let hours_per_week = match line.amount.as_ref().and_then(|amount| amount.amount.as_ref()) {
+        Some(proto::line_amount::Amount::HoursAtRate(hours)) => Some(
+            hours
+                .hours_per_week
+                .trim()
+                .parse::<Decimal>()
+                .map_err(|_| "amount.hours_at_rate.hours_per_week is not a decimal")?,
+        ),
+        _ => None,
+    };
     Ok(PlanLineCopy {
         number: line.number,
         support_type,
         weekly,
+        hours_per_week,
         arrangement,
         start: required_day("start", line.start.as_ref())?,
         end: day("end", line.end.as_ref())?,

@@ -16,6 +16,7 @@ use sds_vocabulary::{AuthorityId, Invalid, NamedEnum as _};
 use uuid::Uuid;
 
 use super::fee::{FeeError, WeeklySplit};
+use super::variation::VersionCause;
 use super::terms::{Payee, Terms};
 
 /// The most lines one agreement funds.
@@ -212,8 +213,11 @@ pub struct Signature {
 pub enum VersionState {
     /// Waiting for signatures.
     Awaiting,
-    /// Signed by every party (or an uplift, agreed in advance) on this date.
+    /// Signed by every party (or a rate change, agreed in advance) on this date.
     Agreed { on: NaiveDate },
+    /// Replaced by a newer variation (or the agreement's end) before every party signed:
+    /// never signed, never in force.
+    Superseded,
 }
 
 /// What a signature did.
@@ -231,8 +235,10 @@ pub enum Signed {
 pub enum SignRefused {
     #[error("{role} is not a party to this agreement")]
     NotAParty { role: &'static str },
-    #[error("version {version} is already agreed; sign the latest version")]
+    #[error("version {version} is already agreed; sign the version awaiting signatures")]
     AlreadyAgreed { version: u32 },
+    #[error("version {version} was replaced by a later variation; sign the version awaiting signatures")]
+    Superseded { version: u32 },
 }
 
 /// One version of an agreement with its signatures.
@@ -246,6 +252,7 @@ pub struct AgreementVersion {
     pub content: AgreementContent,
     pub signatures: Vec<Signature>,
     pub state: VersionState,
+    pub cause: VersionCause,
 }
 
 impl AgreementVersion {
@@ -258,30 +265,36 @@ impl AgreementVersion {
             content,
             signatures: Vec::new(),
             state: VersionState::Awaiting,
+            cause: VersionCause::Drafted,
         }
     }
 
-    /// A variation of this version from `effective_from`: signed again by every party, or,
-    /// for an uplift agreed in advance, agreed as it is recorded.
-    pub fn varied(
-        &self,
+    /// Variation number `version` from `effective_from`: signed again by every party, or,
+    /// for a rate change agreed in advance, agreed as it is recorded.
+    pub fn variation(
+        version: u32,
         content: AgreementContent,
         effective_from: NaiveDate,
         recorded_on: NaiveDate,
-        agreed_in_advance: bool,
+        cause: VersionCause,
     ) -> AgreementVersion {
         AgreementVersion {
-            version: self.version + 1,
+            version,
             effective_from,
             recorded_on,
             content,
             signatures: Vec::new(),
-            state: if agreed_in_advance {
+            state: if cause == VersionCause::RateChanged {
                 VersionState::Agreed { on: recorded_on }
             } else {
                 VersionState::Awaiting
             },
+            cause,
         }
+    }
+
+    pub fn is_agreed(&self) -> bool {
+        matches!(self.state, VersionState::Agreed { .. })
     }
 
     /// The parties yet to sign.
@@ -313,10 +326,18 @@ impl AgreementVersion {
         {
             return Ok(Signed::AlreadySigned);
         }
-        if let VersionState::Agreed { .. } = self.state {
-            return Err(SignRefused::AlreadyAgreed {
-                version: self.version,
-            });
+        match self.state {
+            VersionState::Awaiting => {}
+            VersionState::Agreed { .. } => {
+                return Err(SignRefused::AlreadyAgreed {
+                    version: self.version,
+                });
+            }
+            VersionState::Superseded => {
+                return Err(SignRefused::Superseded {
+                    version: self.version,
+                });
+            }
         }
         let on = signature.signed_on;
         self.signatures.push(signature);
@@ -468,7 +489,13 @@ mod tests {
         for role in [PartyRole::Person, PartyRole::Provider, PartyRole::Authority] {
             first.sign(signature(role, "2026-11-28")).expect("signed");
         }
-        let uplift = first.varied(content(None), day("2027-04-01"), day("2027-03-01"), true);
+        let uplift = AgreementVersion::variation(
+            2,
+            content(None),
+            day("2027-04-01"),
+            day("2027-03-01"),
+            VersionCause::RateChanged,
+        );
         assert_eq!(uplift.version, 2);
         assert_eq!(
             uplift.state,
@@ -476,7 +503,13 @@ mod tests {
                 on: day("2027-03-01")
             }
         );
-        let varied = first.varied(content(None), day("2026-11-01"), day("2027-01-10"), false);
+        let varied = AgreementVersion::variation(
+            3,
+            content(None),
+            day("2026-11-01"),
+            day("2027-01-10"),
+            VersionCause::PlanVaried,
+        );
         assert_eq!(varied.state, VersionState::Awaiting);
         assert_eq!(varied.effective_from, day("2026-11-01"), "backdated");
         assert_eq!(varied.unsigned().len(), 3);

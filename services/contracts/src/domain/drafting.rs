@@ -44,7 +44,7 @@ pub struct DraftFrom<'a> {
 }
 
 /// A plan's weekly amount (exact to 4 places) to the penny, half away from zero.
-fn weekly(field: &str, amount: Decimal) -> Result<Money, Invalid> {
+pub(crate) fn weekly(field: &str, amount: Decimal) -> Result<Money, Invalid> {
     Money::try_from(round_to_penny(amount))
         .map_err(|_| Invalid::new(field, format!("{amount} is not an amount a week")))
 }
@@ -72,7 +72,7 @@ pub fn draft_content(
                 plan_line: line.number,
                 support_type: line.support_type.clone(),
                 weekly: weekly(&format!("lines[{index}].weekly"), line.weekly)?,
-                hours_per_week: None,
+                hours_per_week: line.hours_per_week,
                 start: line.start,
                 end: line.end,
             })
@@ -135,6 +135,7 @@ mod tests {
             number,
             support_type: "personal_care".into(),
             weekly: dec!(210.1250),
+            hours_per_week: None,
             arrangement: Arrangement::DirectPayment,
             start: day(start),
             end: end.map(day),

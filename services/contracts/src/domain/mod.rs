@@ -14,6 +14,7 @@ pub mod readability;
 pub mod standing;
 pub mod summary;
 pub mod terms;
+pub mod variation;
 
 pub use agreement::{
     AgreementContent, AgreementVersion, Capacity, FundedLine, Parties, PartyRole, RateReference,
@@ -24,3 +25,4 @@ pub use fee::{FeeKind, FeePlacement, ManagementFee, WeeklySplit};
 pub use rate::{RateCard, RateComponent, RateHistory, RateVersion, Uplift, weekly_for_hours};
 pub use standing::{CheckFact, ProviderStanding, Requirement, Shortfall};
 pub use terms::{Frequency, HoldingModel, Payee, PaymentBasis, PaymentTiming, Terms, TermsDraft};
+pub use variation::{EndCause, VersionCause};

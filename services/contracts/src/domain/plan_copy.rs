@@ -39,6 +39,10 @@ pub struct PlanLineCopy {
     pub support_type: String,
     /// The amount a week, exact to 4 decimal places as the plan gives it.
     pub weekly: Decimal,
+    /// Hours a week, when the plan gives the line as hours at a rate (copies stored before
+    /// hours were kept have none).
+    #[serde(default)]
+    pub hours_per_week: Option<Decimal>,
     pub arrangement: Arrangement,
     pub start: NaiveDate,
     pub end: Option<NaiveDate>,
@@ -136,6 +140,7 @@ mod tests {
             number,
             support_type: "personal_care".into(),
             weekly: dec!(100),
+            hours_per_week: None,
             arrangement,
             start: day("2026-12-01"),
             end: None,

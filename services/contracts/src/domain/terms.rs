@@ -171,6 +171,11 @@ impl Terms {
         Ok(Terms(TermsDraft { fee, ..draft }))
     }
 
+    /// The terms as a draft, to change some and check them again.
+    pub fn to_draft(&self) -> TermsDraft {
+        self.0.clone()
+    }
+
     pub fn frequency(&self) -> Frequency {
         self.0.frequency
     }

@@ -10,9 +10,11 @@ use sds_vocabulary::text::{optional_text, required_text};
 use sds_vocabulary::{AuthorityId, Invalid};
 use uuid::Uuid;
 
-use super::convert::{authority, fee_message, id};
+use super::convert::{agreement_terms, authority, date_field, fee_message, id};
 use crate::domain::agreement::{MAX_LINES, MAX_OUTCOMES_CHARS};
-use crate::domain::{Capacity, Payee, PaymentTiming, Representative};
+use crate::domain::{
+    AgreementContent, Capacity, FundedLine, Payee, PaymentTiming, Representative, Terms,
+};
 use crate::store::AgreementRecord;
 
 /// The longest name of someone acting for the person.
@@ -45,6 +47,48 @@ pub struct DraftRequest {
     pub plan_lines: Vec<u32>,
     pub outcomes: String,
     pub representative: Option<Representative>,
+    pub rate_card_id: Option<Uuid>,
+}
+
+/// A variation of an agreement's terms.
+pub struct VaryRequest {
+    pub agreement_id: Uuid,
+    pub effective_from: NaiveDate,
+    pub terms: Terms,
+}
+
+pub fn vary_request(raw: &proto::VaryAgreementRequest) -> Result<VaryRequest, Invalid> {
+    Ok(VaryRequest {
+        agreement_id: id("agreement_id", &raw.agreement_id)?,
+        effective_from: date_field("effective_from", raw.effective_from.as_ref())?,
+        terms: agreement_terms("terms", raw.terms.as_ref())?,
+    })
+}
+
+fn optional_id(field: &str, raw: &str) -> Result<Option<Uuid>, Invalid> {
+    if raw.trim().is_empty() {
+        Ok(None)
+    } else {
+        id(field, raw).map(Some)
+    }
+}
+
+/// The most a reason for ending says.
+const MAX_REASON_CHARS: usize = 300;
+
+/// Notice given to end an agreement.
+pub struct EndRequest {
+    pub agreement_id: Uuid,
+    pub last_day: NaiveDate,
+    pub reason: String,
+}
+
+pub fn end_request(raw: &proto::EndAgreementRequest) -> Result<EndRequest, Invalid> {
+    Ok(EndRequest {
+        agreement_id: id("agreement_id", &raw.agreement_id)?,
+        last_day: date_field("last_day", raw.last_day.as_ref())?,
+        reason: required_text("reason", &raw.reason, MAX_REASON_CHARS)?,
+    })
 }
 
 pub fn draft_request(raw: &proto::DraftAgreementRequest) -> Result<DraftRequest, Invalid> {
@@ -83,6 +127,7 @@ pub fn draft_request(raw: &proto::DraftAgreementRequest) -> Result<DraftRequest,
             .as_ref()
             .map(|given| representative("representative", given))
             .transpose()?,
+        rate_card_id: optional_id("rate_card_id", &raw.rate_card_id)?,
     })
 }
 
@@ -172,13 +217,13 @@ pub fn list_request(raw: &proto::ListAgreementsRequest) -> Result<ListRequest, I
 
 // ---- agreements, as messages ------------------------------------------------------
 
-fn money_message(amount: Money) -> proto::Money {
+pub fn money_message(amount: Money) -> proto::Money {
     proto::Money {
         amount: amount.to_string(),
     }
 }
 
-fn date_message(day: NaiveDate) -> proto::Date {
+pub fn date_message(day: NaiveDate) -> proto::Date {
     proto::Date { iso: iso(day) }
 }
 
@@ -202,6 +247,9 @@ pub fn agreement_message(record: &AgreementRecord) -> proto::Agreement {
         crate::domain::VersionState::Agreed { on } => {
             (proto::AgreementVersionState::Agreed, Some(date_message(on)))
         }
+        crate::domain::VersionState::Superseded => {
+            (proto::AgreementVersionState::Superseded, None)
+        }
     };
     proto::Agreement {
         id: record.id.to_string(),
@@ -219,17 +267,7 @@ pub fn agreement_message(record: &AgreementRecord) -> proto::Agreement {
         recorded_on: Some(date_message(latest.recorded_on)),
         state: state as i32,
         agreed_on,
-        lines: content
-            .lines
-            .iter()
-            .map(|line| proto::AgreementLine {
-                plan_line: line.plan_line,
-                support_type: line.support_type.clone(),
-                weekly: Some(money_message(line.weekly)),
-                start: Some(date_message(line.start)),
-                end: line.end.map(date_message),
-            })
-            .collect(),
+        lines: content.lines.iter().map(line_message).collect(),
         terms: Some(proto::AgreementTerms {
             frequency: terms.frequency().to_wire() as i32,
             timing: Some(proto::PaymentTiming {
@@ -273,16 +311,34 @@ pub fn agreement_message(record: &AgreementRecord) -> proto::Agreement {
             .into_iter()
             .map(|role| role.wire_number())
             .collect(),
-        // The split exists whenever the version's lines add up (they were checked on the
-        // way in); a version whose lines start later has no money on its first day.
-        weekly: content
-            .weekly_split_on(latest.effective_from)
-            .ok()
-            .map(|split| proto::AgreementWeekly {
-                support: Some(money_message(split.support)),
-                fee: Some(money_message(split.fee)),
-                total: Some(money_message(split.total)),
-                fee_placement: split.placement.to_wire() as i32,
-            }),
+        weekly: weekly_message(content, latest.effective_from),
+        cause: latest.cause.wire_number(),
+        awaiting_version: record.awaiting.unwrap_or_default(),
+        last_day: record.ended.map(|(last_day, _)| date_message(last_day)),
+        end_cause: record.ended.map_or(0, |(_, cause)| cause.wire_number()),
     }
+}
+
+pub fn line_message(line: &FundedLine) -> proto::AgreementLine {
+    proto::AgreementLine {
+        plan_line: line.plan_line,
+        support_type: line.support_type.clone(),
+        weekly: Some(money_message(line.weekly)),
+        start: Some(date_message(line.start)),
+        end: line.end.map(date_message),
+    }
+}
+
+/// The week's money under `content` on `on`. The split exists whenever the lines add up
+/// (they were checked on the way in); a version whose lines start later has none that day.
+pub fn weekly_message(content: &AgreementContent, on: NaiveDate) -> Option<proto::AgreementWeekly> {
+    content
+        .weekly_split_on(on)
+        .ok()
+        .map(|split| proto::AgreementWeekly {
+            support: Some(money_message(split.support)),
+            fee: Some(money_message(split.fee)),
+            total: Some(money_message(split.total)),
+            fee_placement: split.placement.to_wire() as i32,
+        })
 }

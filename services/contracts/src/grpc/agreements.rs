@@ -1,13 +1,13 @@
 //! Agreements: drafted by hand from the person's plan copy, their draft changed while nobody
 //! has signed, read by the authority and the parties, and signed by each party as its token
-//! shows it to be. The last signature agrees the version, activates the agreement and
-//! writes `agreement.signed` to the outbox in the same transaction.
+//! shows it to be. The last signature agrees the version awaiting signatures and, in the
+//! same transaction, activates the agreement and publishes it (`variations::after_agreed`:
+//! `agreement.signed` for the first agreed version, `agreement.varied` for a variation).
 //!
 //! Activation is not yet gated: the off-framework standing check before an agreement
 //! becomes active (`domain::standing`) comes in a later slice, so today the last signature
 //! activates the agreement whatever the provider's standing.
 
-use sds_events::NewEvent;
 use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
 use sds_vocabulary::{AuthorityId, Invalid};
@@ -20,7 +20,11 @@ use super::paging;
 use crate::domain::access::Denied;
 use crate::domain::agreement_access::{self as access, org_of_kind, person_of};
 use crate::domain::drafting::{DraftFrom, draft_content};
-use crate::domain::{AgreementVersion, Capacity, PartyRole, Signature, Signed};
+use crate::domain::drafting::AgreementStatus;
+use crate::domain::{
+    AgreementContent, AgreementVersion, Capacity, RateReference, PartyRole, SignRefused, Signature, Signed, VersionCause,
+};
+use crate::variations;
 use crate::error::ContractsError;
 use crate::store::{self, AgreementFilter, AgreementRecord};
 use sds_platform::OrgKind;
@@ -108,6 +112,10 @@ pub(super) async fn draft(
         },
         &plan_lines,
     )?;
+    let content = match request.rate_card_id {
+        Some(rate_card_id) => on_rate_card(&mut transaction, content, rate_card_id).await?,
+        None => content,
+    };
     let first = AgreementVersion::first(content, clock.today());
     let id = store::insert_agreement(
         &mut transaction,
@@ -121,6 +129,52 @@ pub(super) async fn draft(
     transaction.commit().await?;
     info!(authority = %request.authority, agreement = %id, "agreement drafted by hand");
     Ok(agreement_message(&record))
+}
+
+/// `content` with its hours priced on the provider's rate card `rate_card_id` as in force on
+/// the agreement's start. Refusals name `rate_card_id`.
+async fn on_rate_card(
+    connection: &mut sqlx::PgConnection,
+    content: AgreementContent,
+    rate_card_id: Uuid,
+) -> Result<AgreementContent, ContractsError> {
+    let card = store::load_rate_card(connection, rate_card_id)
+        .await?
+        .ok_or(ContractsError::RateCardNotFound(rate_card_id))?;
+    if card.provider_id != content.parties.provider_id {
+        return Err(Invalid::new(
+            "rate_card_id",
+            "is another provider's rate card; an agreement is priced on its own provider's card",
+        )
+        .into());
+    }
+    if content.lines.iter().all(|line| line.hours_per_week.is_none()) {
+        return Err(Invalid::new(
+            "rate_card_id",
+            "is given, but no line is given as hours a week; a rate card prices hours",
+        )
+        .into());
+    }
+    let start = content.terms.start();
+    if card
+        .versions
+        .first()
+        .is_none_or(|first| first.effective_from > start)
+    {
+        return Err(Invalid::new(
+            "rate_card_id",
+            format!("has no rate in force on the agreement's start, {start}"),
+        )
+        .into());
+    }
+    let content = AgreementContent {
+        rate: Some(RateReference {
+            rate_card_id,
+            version: 1,
+        }),
+        ..content
+    };
+    variations::priced_on_card(connection, content, start).await
 }
 
 async fn loaded(
@@ -146,7 +200,13 @@ pub(super) async fn update_draft(
         return Err(ContractsError::AgreementNotFound(record.id));
     }
     access::ensure_may_draft(principal, &parties.authority)?;
-    if record.latest.version != 1 || !record.latest.signatures.is_empty() {
+    if let Some((last_day, _)) = record.ended {
+        return Err(ContractsError::Ended(last_day));
+    }
+    if record.status != AgreementStatus::Draft
+        || record.awaiting != Some(record.latest.version)
+        || !record.latest.signatures.is_empty()
+    {
         return Err(ContractsError::SignaturesStarted);
     }
     let mut content = record.latest.content.clone();
@@ -268,14 +328,15 @@ pub(super) async fn sign(
     let request = convert::sign_request(request)?;
     let mut transaction = pool.begin().await?;
     let record = loaded(&mut transaction, request.agreement_id, true).await?;
-    let parties = record.latest.content.parties.clone();
+    let not_awaiting = || ContractsError::NotAwaiting {
+        asked: request.version,
+        awaiting: record.awaiting,
+    };
+    let target = store::load_agreement_version(&mut transaction, record.id, request.version)
+        .await?
+        .ok_or_else(not_awaiting)?;
+    let parties = target.latest.content.parties.clone();
     let role = access::signing_role(principal, &parties)?;
-    if request.version != record.latest.version {
-        return Err(ContractsError::NotLatestVersion {
-            asked: request.version,
-            latest: record.latest.version,
-        });
-    }
     let capacity = if role == PartyRole::Person {
         let expected = parties
             .representative
@@ -310,14 +371,23 @@ pub(super) async fn sign(
         capacity,
         signed_on: clock.today(),
     };
-    let mut version = record.latest.clone();
-    let signed = version.sign(signature.clone())?;
+    let mut version = target.latest.clone();
+    let signed = match version.sign(signature.clone()) {
+        // A rate change is agreed in advance: nobody signs it.
+        Err(SignRefused::AlreadyAgreed { .. }) if version.cause == VersionCause::RateChanged => {
+            return Err(not_awaiting());
+        }
+        other => other?,
+    };
     if signed == Signed::AlreadySigned {
         return Ok(agreement_message(&record));
     }
+    if let Some((last_day, _)) = record.ended {
+        return Err(ContractsError::Ended(last_day));
+    }
     store::insert_signature(&mut transaction, record.id, version.version, &signature).await?;
     if signed == Signed::Completed {
-        store::mark_agreed(
+        variations::after_agreed(
             &mut transaction,
             record.id,
             version.version,
@@ -326,27 +396,6 @@ pub(super) async fn sign(
         .await?;
     }
     let record = loaded(&mut transaction, record.id, false).await?;
-    let message = agreement_message(&record);
-    if signed == Signed::Completed {
-        let mut published = message.clone();
-        // No names travel in events.
-        if let Some(representative) = published.representative.as_mut() {
-            representative.name.clear();
-        }
-        sds_events::enqueue(
-            &mut transaction,
-            NewEvent::new(
-                parties.authority.clone(),
-                record.id.to_string(),
-                u64::from(version.version),
-                proto::event::Body::AgreementSigned(proto::AgreementSigned {
-                    agreement: Some(published),
-                }),
-            ),
-        )
-        .await
-        .map_err(anyhow::Error::new)?;
-    }
     transaction.commit().await?;
     info!(
         authority = %parties.authority,
@@ -355,5 +404,5 @@ pub(super) async fn sign(
         agreed = signed == Signed::Completed,
         "agreement signed"
     );
-    Ok(message)
+    Ok(agreement_message(&record))
 }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     DefaultTerms, DefaultTermsDraft, FeeKind, FeePlacement, Frequency, ManagementFee, PaymentBasis,
-    PaymentTiming, RateCard, RateComponent, Uplift,
+    PaymentTiming, RateCard, RateComponent, Terms, TermsDraft, Uplift,
 };
 use crate::store::{DefaultsRecord, RateCardRecord};
 
@@ -31,7 +31,7 @@ pub fn authority(field: &str, raw: &str) -> Result<AuthorityId, Invalid> {
 
 pub use sds_vocabulary::id::id;
 
-fn date_field(field: &str, raw: Option<&proto::Date>) -> Result<NaiveDate, Invalid> {
+pub(super) fn date_field(field: &str, raw: Option<&proto::Date>) -> Result<NaiveDate, Invalid> {
     date(
         field,
         raw.map(|value| value.iso.as_str()).unwrap_or_default(),
@@ -60,6 +60,48 @@ fn is_given(raw: Option<&proto::Money>) -> bool {
     raw.is_some_and(|money| !money.amount.trim().is_empty())
 }
 
+fn timing(field: &str, raw: Option<&proto::PaymentTiming>) -> Result<PaymentTiming, Invalid> {
+    match raw.and_then(|timing| timing.timing.as_ref()) {
+        Some(proto::payment_timing::Timing::Advance(_)) => Ok(PaymentTiming::Advance),
+        Some(proto::payment_timing::Timing::Arrears(arrears)) => Ok(PaymentTiming::Arrears {
+            lag_days: arrears.lag_days,
+        }),
+        None => Err(Invalid::new(
+            field,
+            "is missing; give advance, or arrears with its lag in days",
+        )),
+    }
+}
+
+/// An agreement's complete terms, checked by the domain's rules.
+pub fn agreement_terms(
+    field: &str,
+    raw: Option<&proto::AgreementTerms>,
+) -> Result<Terms, Invalid> {
+    let raw = raw.ok_or_else(|| Invalid::new(field, "is missing; give the complete new terms"))?;
+    let at = |name: &str| format!("{field}.{name}");
+    let end = match raw.end.as_ref().map(|end| end.iso.trim()) {
+        None | Some("") => None,
+        Some(_) => Some(date_field(&at("end"), raw.end.as_ref())?),
+    };
+    let draft = TermsDraft {
+        frequency: Frequency::from_wire(&at("frequency"), raw.frequency)?,
+        timing: timing(&at("timing"), raw.timing.as_ref())?,
+        basis: PaymentBasis::from_wire(&at("basis"), raw.basis)?,
+        flex_tolerance_percent: decimal(
+            &at("flex_tolerance_percent"),
+            &raw.flex_tolerance_percent,
+            2,
+        )?,
+        fee: fee(&at("fee"), raw.fee.as_ref())?,
+        notice_days: raw.notice_days,
+        review_on: date_field(&at("review_on"), raw.review_on.as_ref())?,
+        start: date_field(&at("start"), raw.start.as_ref())?,
+        end,
+    };
+    Terms::new(field, draft)
+}
+
 /// The request's defaults, checked by the domain's rules.
 pub fn default_terms(
     field: &str,
@@ -67,25 +109,9 @@ pub fn default_terms(
 ) -> Result<DefaultTerms, Invalid> {
     let raw = raw.ok_or_else(|| Invalid::new(field, "is missing; give the default terms"))?;
     let at = |name: &str| format!("{field}.{name}");
-    let timing = match raw
-        .timing
-        .as_ref()
-        .and_then(|timing| timing.timing.as_ref())
-    {
-        Some(proto::payment_timing::Timing::Advance(_)) => PaymentTiming::Advance,
-        Some(proto::payment_timing::Timing::Arrears(arrears)) => PaymentTiming::Arrears {
-            lag_days: arrears.lag_days,
-        },
-        None => {
-            return Err(Invalid::new(
-                at("timing"),
-                "is missing; give advance, or arrears with its lag in days",
-            ));
-        }
-    };
     let draft = DefaultTermsDraft {
         frequency: Frequency::from_wire(&at("frequency"), raw.frequency)?,
-        timing,
+        timing: timing(&at("timing"), raw.timing.as_ref())?,
         basis: PaymentBasis::from_wire(&at("basis"), raw.basis)?,
         flex_tolerance_percent: decimal(
             &at("flex_tolerance_percent"),

@@ -1,10 +1,11 @@
 //! The `sds.v1.ContractsService` handlers. Each one reads the caller from the request,
 //! converts the message into domain types (refusing bad input), asks `domain::access`
 //! whether the caller may, and only then opens a transaction. The handlers themselves live
-//! with their concept ([`defaults`], [`rates`], [`agreements`]); this module only routes to them.
+//! with their concept ([`defaults`], [`rates`], [`agreements`], [`changes`]); this module only routes to them.
 
-mod agreement_convert;
+pub(crate) mod agreement_convert;
 mod agreements;
+mod changes;
 pub mod convert;
 mod defaults;
 mod paging;
@@ -65,7 +66,7 @@ impl ContractsService for ContractsApi {
         request: Request<proto::SetRateCardRequest>,
     ) -> Result<Response<proto::RateCard>, Status> {
         let (principal, request) = caller(request)?;
-        rates::set(&self.pool, &principal, &request)
+        rates::set(&self.pool, &self.clock, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)
@@ -76,7 +77,7 @@ impl ContractsService for ContractsApi {
         request: Request<proto::ScheduleUpliftRequest>,
     ) -> Result<Response<proto::RateCard>, Status> {
         let (principal, request) = caller(request)?;
-        rates::schedule_uplift(&self.pool, &principal, &request)
+        rates::schedule_uplift(&self.pool, &self.clock, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)
@@ -143,6 +144,28 @@ impl ContractsService for ContractsApi {
     ) -> Result<Response<proto::Agreement>, Status> {
         let (principal, request) = caller(request)?;
         agreements::sign(&self.pool, &self.clock, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn vary_agreement(
+        &self,
+        request: Request<proto::VaryAgreementRequest>,
+    ) -> Result<Response<proto::Agreement>, Status> {
+        let (principal, request) = caller(request)?;
+        changes::vary(&self.pool, &self.clock, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn end_agreement(
+        &self,
+        request: Request<proto::EndAgreementRequest>,
+    ) -> Result<Response<proto::Agreement>, Status> {
+        let (principal, request) = caller(request)?;
+        changes::end(&self.pool, &self.clock, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)

@@ -2,7 +2,7 @@
 //! authority's staff and by the provider. Every change adds a version after the latest;
 //! none is edited, since agreements are paid at the version in force on each day.
 
-use sds_platform::Principal;
+use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
 use sqlx::{PgConnection, PgPool};
 use tracing::info;
@@ -14,9 +14,11 @@ use crate::domain::access;
 use crate::domain::rate::UpliftRefused;
 use crate::error::ContractsError;
 use crate::store::{self, RateCardRecord, VersionCause};
+use crate::variations;
 
 pub(super) async fn set(
     pool: &PgPool,
+    clock: &Clock,
     principal: &Principal,
     request: &proto::SetRateCardRequest,
 ) -> Result<proto::RateCard, ContractsError> {
@@ -52,6 +54,14 @@ pub(super) async fn set(
         &principal.org_id,
     )
     .await?;
+    variations::follow_rate_change(
+        &mut transaction,
+        id,
+        version,
+        new.effective_from,
+        clock.today(),
+    )
+    .await?;
     let record = loaded(&mut transaction, id).await?;
     transaction.commit().await?;
     info!(rate_card_id = %id, version, "rate card set");
@@ -60,6 +70,7 @@ pub(super) async fn set(
 
 pub(super) async fn schedule_uplift(
     pool: &PgPool,
+    clock: &Clock,
     principal: &Principal,
     request: &proto::ScheduleUpliftRequest,
 ) -> Result<proto::RateCard, ContractsError> {
@@ -100,6 +111,15 @@ pub(super) async fn schedule_uplift(
         convert::uplift_percent(&new.uplift),
         &uplifted,
         &principal.org_id,
+    )
+    .await?;
+    // Agreements priced on the card follow it from the uplift's date without re-contracting.
+    variations::follow_rate_change(
+        &mut transaction,
+        card.id,
+        version,
+        new.effective_from,
+        clock.today(),
     )
     .await?;
     let record = loaded(&mut transaction, card.id).await?;

@@ -11,10 +11,42 @@ use uuid::Uuid;
 use super::agreement_rows::{LineJson, TermsJson};
 use crate::domain::drafting::AgreementStatus;
 use crate::domain::{
-    AgreementContent, AgreementVersion, Capacity, HoldingModel, Parties, PartyRole, Payee,
+    AgreementContent, AgreementVersion, Capacity, EndCause, HoldingModel, VersionCause, Parties, PartyRole, Payee,
     RateReference, Representative, Signature, VersionState,
 };
 use crate::error::ContractsError;
+
+/// An agreement's columns and one version `v` of it (static SQL, as sqlx requires):
+/// `agreement_sql!(latest, "WHERE ...")` joins the latest version, `agreement_sql!(any,
+/// "WHERE ...")` every version.
+macro_rules! agreement_sql {
+    (latest, $rest:literal) => {
+        concat!(
+            agreement_sql!(@select),
+            " JOIN LATERAL (SELECT * FROM agreement_version \
+              WHERE agreement_id = a.id ORDER BY version DESC LIMIT 1) v ON true ",
+            $rest
+        )
+    };
+    (any, $rest:literal) => {
+        concat!(
+            agreement_sql!(@select),
+            " JOIN agreement_version v ON v.agreement_id = a.id ",
+            $rest
+        )
+    };
+    (@select) => {
+        "SELECT a.id, a.authority, a.person_id, a.provider_id, \
+        a.holding_model, a.holder_id, a.status, a.last_day, a.end_cause, \
+        (SELECT w.version FROM agreement_version w \
+         WHERE w.agreement_id = a.id AND w.state = 'awaiting') AS awaiting, \
+        v.version, v.effective_from, v.recorded_on, \
+        v.lines::text AS lines, v.terms::text AS terms, v.outcomes, v.representative_name, \
+        v.representative_capacity, v.payee_kind, v.payee_id, v.rate_card_id, \
+        v.rate_card_version, v.state, v.agreed_on, v.cause \
+    FROM agreement a"
+    };
+}
 
 /// An agreement with its latest version and that version's signatures.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +54,12 @@ pub struct AgreementRecord {
     pub id: Uuid,
     pub holding_model: HoldingModel,
     pub status: AgreementStatus,
+    /// The latest version, or the one asked for.
     pub latest: AgreementVersion,
+    /// The version awaiting signatures, if any.
+    pub awaiting: Option<u32>,
+    /// Once ended: the last day of support and why.
+    pub ended: Option<(NaiveDate, EndCause)>,
 }
 
 /// Serialises drafting for one person, so two drafts (the consumer's and a practitioner's)
@@ -95,6 +132,17 @@ pub async fn insert_agreement(
     .execute(&mut *connection)
     .await
     .operation("insert agreement")?;
+    insert_version(connection, id, first).await?;
+    Ok(id)
+}
+
+/// Records a version of agreement `id` as it stands (awaiting, or agreed in advance).
+pub async fn insert_version(
+    connection: &mut PgConnection,
+    id: Uuid,
+    version: &AgreementVersion,
+) -> Result<(), ContractsError> {
+    let content = &version.content;
     let lines: Vec<LineJson> = content.lines.iter().map(LineJson::of).collect();
     let lines = serde_json::to_string(&lines).map_err(anyhow::Error::new)?;
     let terms =
@@ -103,18 +151,23 @@ pub async fn insert_agreement(
         Payee::Provider { provider_id } => ("provider", provider_id),
         Payee::Holder { holder_id } => ("holder", holder_id),
     };
-    let representative = parties.representative.as_ref();
+    let (state, agreed_on) = match version.state {
+        VersionState::Awaiting => ("awaiting", None),
+        VersionState::Agreed { on } => ("agreed", Some(on)),
+        VersionState::Superseded => ("superseded", None),
+    };
+    let representative = content.parties.representative.as_ref();
     sqlx::query(
         "INSERT INTO agreement_version (agreement_id, version, effective_from, recorded_on, \
              lines, terms, outcomes, representative_name, representative_capacity, payee_kind, \
-             payee_id, rate_card_id, rate_card_version, state) \
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, \
-             'awaiting')",
+             payee_id, rate_card_id, rate_card_version, state, agreed_on, cause) \
+         VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8, $9, $10, $11, $12, $13, $14, \
+             $15, $16)",
     )
     .bind(id)
-    .bind(to_i32(first.version)?)
-    .bind(first.effective_from)
-    .bind(first.recorded_on)
+    .bind(to_i32(version.version)?)
+    .bind(version.effective_from)
+    .bind(version.recorded_on)
     .bind(lines)
     .bind(terms)
     .bind(&content.outcomes)
@@ -124,10 +177,120 @@ pub async fn insert_agreement(
     .bind(payee_id)
     .bind(content.rate.map(|rate| rate.rate_card_id))
     .bind(content.rate.map(|rate| to_i32(rate.version)).transpose()?)
+    .bind(state)
+    .bind(agreed_on)
+    .bind(version.cause.name())
     .execute(&mut *connection)
     .await
     .operation("insert agreement version")?;
-    Ok(id)
+    Ok(())
+}
+
+/// Marks the version awaiting signatures, if any, superseded: a newer variation (or the
+/// agreement's end) replaces it.
+pub async fn supersede_awaiting(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> Result<(), ContractsError> {
+    sqlx::query(
+        "UPDATE agreement_version SET state = 'superseded' \
+         WHERE agreement_id = $1 AND state = 'awaiting'",
+    )
+    .bind(id)
+    .execute(&mut *connection)
+    .await
+    .operation("supersede awaiting version")?;
+    Ok(())
+}
+
+/// Records the end of agreement `id`: its last day, why, and the day it was recorded.
+pub async fn end_agreement(
+    connection: &mut PgConnection,
+    id: Uuid,
+    last_day: NaiveDate,
+    cause: EndCause,
+    reason: Option<&str>,
+    ended_on: NaiveDate,
+) -> Result<(), ContractsError> {
+    sqlx::query(
+        "UPDATE agreement SET status = 'ended', last_day = $2, end_cause = $3, \
+             end_reason = $4, ended_on = $5 \
+         WHERE id = $1 AND status <> 'ended'",
+    )
+    .bind(id)
+    .bind(last_day)
+    .bind(cause.name())
+    .bind(reason)
+    .bind(ended_on)
+    .execute(&mut *connection)
+    .await
+    .operation("end agreement")?;
+    Ok(())
+}
+
+/// The person's agreements that have not ended, oldest first.
+pub async fn open_agreements_of(
+    connection: &mut PgConnection,
+    person_id: Uuid,
+) -> Result<Vec<Uuid>, ContractsError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM agreement WHERE person_id = $1 AND status <> 'ended' \
+         ORDER BY created, id",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select the person's open agreements")?)
+}
+
+/// The active agreements with an agreed version priced on `rate_card_id`, oldest first.
+pub async fn active_agreements_on_card(
+    connection: &mut PgConnection,
+    rate_card_id: Uuid,
+) -> Result<Vec<Uuid>, ContractsError> {
+    Ok(sqlx::query_scalar(
+        "SELECT a.id FROM agreement a WHERE a.status = 'active' AND EXISTS ( \
+             SELECT 1 FROM agreement_version v WHERE v.agreement_id = a.id \
+               AND v.state = 'agreed' AND v.rate_card_id = $1) \
+         ORDER BY a.created, a.id",
+    )
+    .bind(rate_card_id)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select agreements priced on a rate card")?)
+}
+
+/// Every version of agreement `id` (signatures left out), oldest first.
+pub async fn load_versions(
+    connection: &mut PgConnection,
+    id: Uuid,
+) -> Result<Vec<AgreementVersion>, ContractsError> {
+    let rows: Vec<AgreementRow> = sqlx::query_as(agreement_sql!(any, "WHERE a.id = $1 ORDER BY v.version"))
+    .bind(id)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select agreement versions")?;
+    rows.into_iter()
+        .map(|row| Ok(row.into_record(Vec::new())?.latest))
+        .collect()
+}
+
+/// Agreement `id` with version `version` (and that version's signatures) in `latest`.
+pub async fn load_agreement_version(
+    connection: &mut PgConnection,
+    id: Uuid,
+    version: u32,
+) -> Result<Option<AgreementRecord>, ContractsError> {
+    let row: Option<AgreementRow> = sqlx::query_as(agreement_sql!(any, "WHERE a.id = $1 AND v.version = $2"))
+    .bind(id)
+    .bind(to_i32(version)?)
+    .fetch_optional(&mut *connection)
+    .await
+    .operation("select agreement version")?;
+    match row {
+        None => Ok(None),
+        Some(row) => Ok(Some(with_signatures(connection, row).await?)),
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -139,6 +302,9 @@ struct AgreementRow {
     holding_model: String,
     holder_id: Option<Uuid>,
     status: String,
+    last_day: Option<NaiveDate>,
+    end_cause: Option<String>,
+    awaiting: Option<i32>,
     version: i32,
     effective_from: NaiveDate,
     recorded_on: NaiveDate,
@@ -153,6 +319,7 @@ struct AgreementRow {
     rate_card_version: Option<i32>,
     state: String,
     agreed_on: Option<NaiveDate>,
+    cause: String,
 }
 
 /// The agreement with its latest version and signatures; `lock` holds it for update.
@@ -168,17 +335,7 @@ pub async fn load_agreement(
             .await
             .operation("lock agreement")?;
     }
-    let row: Option<AgreementRow> = sqlx::query_as(concat!(
-        "SELECT a.id, a.authority, a.person_id, a.provider_id, \
-        a.holding_model, a.holder_id, a.status, v.version, v.effective_from, v.recorded_on, \
-        v.lines::text AS lines, v.terms::text AS terms, v.outcomes, v.representative_name, \
-        v.representative_capacity, v.payee_kind, v.payee_id, v.rate_card_id, \
-        v.rate_card_version, v.state, v.agreed_on \
-    FROM agreement a \
-    JOIN LATERAL (SELECT * FROM agreement_version WHERE agreement_id = a.id \
-                  ORDER BY version DESC LIMIT 1) v ON true ",
-        "WHERE a.id = $1"
-    ))
+    let row: Option<AgreementRow> = sqlx::query_as(agreement_sql!(latest, "WHERE a.id = $1"))
     .bind(id)
     .fetch_optional(&mut *connection)
     .await
@@ -217,15 +374,8 @@ pub async fn list_agreements(
     .fetch_one(&mut *connection)
     .await
     .operation("count agreements")?;
-    let rows: Vec<AgreementRow> = sqlx::query_as(concat!(
-        "SELECT a.id, a.authority, a.person_id, a.provider_id, \
-        a.holding_model, a.holder_id, a.status, v.version, v.effective_from, v.recorded_on, \
-        v.lines::text AS lines, v.terms::text AS terms, v.outcomes, v.representative_name, \
-        v.representative_capacity, v.payee_kind, v.payee_id, v.rate_card_id, \
-        v.rate_card_version, v.state, v.agreed_on \
-    FROM agreement a \
-    JOIN LATERAL (SELECT * FROM agreement_version WHERE agreement_id = a.id \
-                  ORDER BY version DESC LIMIT 1) v ON true ",
+    let rows: Vec<AgreementRow> = sqlx::query_as(agreement_sql!(
+        latest,
         "WHERE ($1::text IS NULL OR a.authority = $1) \
            AND ($2::uuid IS NULL OR a.person_id = $2) \
            AND ($3::uuid IS NULL OR a.provider_id = $3 OR a.holder_id = $3) \
@@ -328,13 +478,24 @@ impl AgreementRow {
         let state = match (self.state.as_str(), self.agreed_on) {
             ("awaiting", None) => VersionState::Awaiting,
             ("agreed", Some(on)) => VersionState::Agreed { on },
+            ("superseded", None) => VersionState::Superseded,
             _ => return Err(bad("state")),
+        };
+        let ended = match (self.last_day, self.end_cause) {
+            (Some(last_day), Some(cause)) => Some((
+                last_day,
+                EndCause::from_name(&cause).ok_or_else(|| bad("end cause"))?,
+            )),
+            (None, None) => None,
+            _ => return Err(bad("end")),
         };
         Ok(AgreementRecord {
             id: self.id,
             holding_model: HoldingModel::from_name(&self.holding_model)
                 .ok_or_else(|| bad("holding model"))?,
             status: AgreementStatus::from_name(&self.status).ok_or_else(|| bad("status"))?,
+            awaiting: self.awaiting.map(u32::try_from).transpose()?,
+            ended,
             latest: AgreementVersion {
                 version: u32::try_from(self.version)?,
                 effective_from: self.effective_from,
@@ -342,6 +503,7 @@ impl AgreementRow {
                 content,
                 signatures,
                 state,
+                cause: VersionCause::from_name(&self.cause).ok_or_else(|| bad("cause"))?,
             },
         })
     }
@@ -357,9 +519,9 @@ pub async fn update_draft(
     sqlx::query(
         "UPDATE agreement_version SET outcomes = $2, representative_name = $3, \
              representative_capacity = $4 \
-         WHERE agreement_id = $1 AND version = 1 AND state = 'awaiting' \
+         WHERE agreement_id = $1 AND state = 'awaiting' \
            AND NOT EXISTS (SELECT 1 FROM agreement_signature s \
-                           WHERE s.agreement_id = $1 AND s.version = 1)",
+                           WHERE s.agreement_id = $1 AND s.version = agreement_version.version)",
     )
     .bind(id)
     .bind(outcomes)

@@ -128,6 +128,7 @@ pub fn by_hand() -> proto::DraftAgreementRequest {
             name: "Ann Innes".into(),
             capacity: capacity_number("welfare_guardian"),
         }),
+        rate_card_id: String::new(),
     }
 }
 
