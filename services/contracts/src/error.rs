@@ -42,9 +42,13 @@ pub enum ContractsError {
     SignaturesStarted,
     #[error("version {asked} is not awaiting signatures; {}", awaiting_hint(*.awaiting))]
     NotAwaiting { asked: u32, awaiting: Option<u32> },
-    #[error("the agreement has ended (its last day of support is {0}); it is no longer signed, varied or ended again")]
+    #[error(
+        "the agreement has ended (its last day of support is {0}); it is no longer signed, varied or ended again"
+    )]
     Ended(NaiveDate),
-    #[error("the agreement is not active yet; a draft changes through UpdateAgreementDraft or the plan, and is withdrawn with EndAgreement")]
+    #[error(
+        "the agreement is not active yet; a draft changes through UpdateAgreementDraft or the plan, and is withdrawn with EndAgreement"
+    )]
     NotActive,
     #[error(transparent)]
     SignRefused(#[from] SignRefused),

@@ -184,7 +184,11 @@ fn plan_line(line: &proto::PlanLine) -> Result<PlanLineCopy, String> {
         },
         None => return Err("arrangement is missing".into()),
     };
-    let hours_per_week = match line.amount.as_ref().and_then(|amount| amount.amount.as_ref()) {
+    let hours_per_week = match line
+        .amount
+        .as_ref()
+        .and_then(|amount| amount.amount.as_ref())
+    {
         Some(proto::line_amount::Amount::HoursAtRate(hours)) => Some(
             hours
                 .hours_per_week

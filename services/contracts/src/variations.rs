@@ -154,9 +154,14 @@ pub async fn follow_card(
     let versions = store::load_versions(connection, id).await?;
     let follow_ups =
         rate_follow_ups(&versions, card, from).map_err(|_| ContractsError::UpliftOutOfRange)?;
-    let mut next = versions.iter().map(|version| version.version).max().unwrap_or(0) + 1;
+    let first = versions
+        .iter()
+        .map(|version| version.version)
+        .max()
+        .unwrap_or(0)
+        + 1;
     let mut made = Vec::with_capacity(follow_ups.len());
-    for (effective_from, content) in follow_ups {
+    for (next, (effective_from, content)) in (first..).zip(follow_ups) {
         let version = AgreementVersion::variation(
             next,
             content,
@@ -167,7 +172,6 @@ pub async fn follow_card(
         store::insert_version(connection, id, &version).await?;
         publish_agreed(connection, id, next).await?;
         made.push(version);
-        next += 1;
     }
     Ok(made)
 }
@@ -183,7 +187,12 @@ pub async fn draft_variation(
     cause: VersionCause,
 ) -> Result<u32, ContractsError> {
     let versions = store::load_versions(connection, record.id).await?;
-    let next = versions.iter().map(|version| version.version).max().unwrap_or(0) + 1;
+    let next = versions
+        .iter()
+        .map(|version| version.version)
+        .max()
+        .unwrap_or(0)
+        + 1;
     store::supersede_awaiting(connection, record.id).await?;
     let content = priced_on_card(connection, content, effective_from).await?;
     let version = AgreementVersion::variation(next, content, effective_from, today, cause);
@@ -384,7 +393,10 @@ pub async fn follow_rate_change(
             None => by_authority.push((parties.authority.clone(), vec![moved])),
         }
     }
-    let moved = by_authority.iter().map(|(_, agreements)| agreements.len()).sum();
+    let moved = by_authority
+        .iter()
+        .map(|(_, agreements)| agreements.len())
+        .sum();
     for (authority, agreements) in by_authority {
         let body = proto::event::Body::RateUplifted(proto::RateUplifted {
             rate_card_id: rate_card_id.to_string(),

@@ -16,8 +16,8 @@ use sds_vocabulary::{AuthorityId, Invalid, NamedEnum as _};
 use uuid::Uuid;
 
 use super::fee::{FeeError, WeeklySplit};
-use super::variation::VersionCause;
 use super::terms::{Payee, Terms};
+use super::variation::VersionCause;
 
 /// The most lines one agreement funds.
 pub const MAX_LINES: usize = 50;
@@ -237,7 +237,9 @@ pub enum SignRefused {
     NotAParty { role: &'static str },
     #[error("version {version} is already agreed; sign the version awaiting signatures")]
     AlreadyAgreed { version: u32 },
-    #[error("version {version} was replaced by a later variation; sign the version awaiting signatures")]
+    #[error(
+        "version {version} was replaced by a later variation; sign the version awaiting signatures"
+    )]
     Superseded { version: u32 },
 }
 

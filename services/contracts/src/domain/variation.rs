@@ -117,7 +117,12 @@ pub fn rate_follow_ups(
     dates.sort_unstable();
     dates.dedup();
     let mut timeline = agreed.to_vec();
-    let mut next_number = agreed.iter().map(|version| version.version).max().unwrap_or(0) + 1;
+    let mut next_number = agreed
+        .iter()
+        .map(|version| version.version)
+        .max()
+        .unwrap_or(0)
+        + 1;
     let mut follow_ups = Vec::new();
     for date in dates {
         let Some(base) = in_force_on(agreed, date) else {
@@ -319,4 +324,3 @@ pub fn last_day_with_notice(
     }
     Ok(asked)
 }
-

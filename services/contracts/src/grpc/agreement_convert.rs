@@ -247,9 +247,7 @@ pub fn agreement_message(record: &AgreementRecord) -> proto::Agreement {
         crate::domain::VersionState::Agreed { on } => {
             (proto::AgreementVersionState::Agreed, Some(date_message(on)))
         }
-        crate::domain::VersionState::Superseded => {
-            (proto::AgreementVersionState::Superseded, None)
-        }
+        crate::domain::VersionState::Superseded => (proto::AgreementVersionState::Superseded, None),
     };
     proto::Agreement {
         id: record.id.to_string(),

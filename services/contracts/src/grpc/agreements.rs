@@ -19,14 +19,15 @@ use super::agreement_convert::{self as convert, agreement_message};
 use super::paging;
 use crate::domain::access::Denied;
 use crate::domain::agreement_access::{self as access, org_of_kind, person_of};
-use crate::domain::drafting::{DraftFrom, draft_content};
 use crate::domain::drafting::AgreementStatus;
+use crate::domain::drafting::{DraftFrom, draft_content};
 use crate::domain::{
-    AgreementContent, AgreementVersion, Capacity, RateReference, PartyRole, SignRefused, Signature, Signed, VersionCause,
+    AgreementContent, AgreementVersion, Capacity, PartyRole, RateReference, SignRefused, Signature,
+    Signed, VersionCause,
 };
-use crate::variations;
 use crate::error::ContractsError;
 use crate::store::{self, AgreementFilter, AgreementRecord};
+use crate::variations;
 use sds_platform::OrgKind;
 
 pub(super) async fn draft(
@@ -148,7 +149,11 @@ async fn on_rate_card(
         )
         .into());
     }
-    if content.lines.iter().all(|line| line.hours_per_week.is_none()) {
+    if content
+        .lines
+        .iter()
+        .all(|line| line.hours_per_week.is_none())
+    {
         return Err(Invalid::new(
             "rate_card_id",
             "is given, but no line is given as hours a week; a rate card prices hours",

@@ -91,7 +91,10 @@ pub(super) async fn vary(
     {
         return Err(Invalid::new(
             "effective_from",
-            format!("{} is after the new terms end, {end}", request.effective_from),
+            format!(
+                "{} is after the new terms end, {end}",
+                request.effective_from
+            ),
         )
         .into());
     }

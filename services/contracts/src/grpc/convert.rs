@@ -74,10 +74,7 @@ fn timing(field: &str, raw: Option<&proto::PaymentTiming>) -> Result<PaymentTimi
 }
 
 /// An agreement's complete terms, checked by the domain's rules.
-pub fn agreement_terms(
-    field: &str,
-    raw: Option<&proto::AgreementTerms>,
-) -> Result<Terms, Invalid> {
+pub fn agreement_terms(field: &str, raw: Option<&proto::AgreementTerms>) -> Result<Terms, Invalid> {
     let raw = raw.ok_or_else(|| Invalid::new(field, "is missing; give the complete new terms"))?;
     let at = |name: &str| format!("{field}.{name}");
     let end = match raw.end.as_ref().map(|end| end.iso.trim()) {

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::agreement_rows::{LineJson, TermsJson};
 use crate::domain::drafting::AgreementStatus;
 use crate::domain::{
-    AgreementContent, AgreementVersion, Capacity, EndCause, HoldingModel, VersionCause, Parties, PartyRole, Payee,
-    RateReference, Representative, Signature, VersionState,
+    AgreementContent, AgreementVersion, Capacity, EndCause, HoldingModel, Parties, PartyRole,
+    Payee, RateReference, Representative, Signature, VersionCause, VersionState,
 };
 use crate::error::ContractsError;
 
@@ -265,11 +265,12 @@ pub async fn load_versions(
     connection: &mut PgConnection,
     id: Uuid,
 ) -> Result<Vec<AgreementVersion>, ContractsError> {
-    let rows: Vec<AgreementRow> = sqlx::query_as(agreement_sql!(any, "WHERE a.id = $1 ORDER BY v.version"))
-    .bind(id)
-    .fetch_all(&mut *connection)
-    .await
-    .operation("select agreement versions")?;
+    let rows: Vec<AgreementRow> =
+        sqlx::query_as(agreement_sql!(any, "WHERE a.id = $1 ORDER BY v.version"))
+            .bind(id)
+            .fetch_all(&mut *connection)
+            .await
+            .operation("select agreement versions")?;
     rows.into_iter()
         .map(|row| Ok(row.into_record(Vec::new())?.latest))
         .collect()
@@ -281,12 +282,13 @@ pub async fn load_agreement_version(
     id: Uuid,
     version: u32,
 ) -> Result<Option<AgreementRecord>, ContractsError> {
-    let row: Option<AgreementRow> = sqlx::query_as(agreement_sql!(any, "WHERE a.id = $1 AND v.version = $2"))
-    .bind(id)
-    .bind(to_i32(version)?)
-    .fetch_optional(&mut *connection)
-    .await
-    .operation("select agreement version")?;
+    let row: Option<AgreementRow> =
+        sqlx::query_as(agreement_sql!(any, "WHERE a.id = $1 AND v.version = $2"))
+            .bind(id)
+            .bind(to_i32(version)?)
+            .fetch_optional(&mut *connection)
+            .await
+            .operation("select agreement version")?;
     match row {
         None => Ok(None),
         Some(row) => Ok(Some(with_signatures(connection, row).await?)),
@@ -336,10 +338,10 @@ pub async fn load_agreement(
             .operation("lock agreement")?;
     }
     let row: Option<AgreementRow> = sqlx::query_as(agreement_sql!(latest, "WHERE a.id = $1"))
-    .bind(id)
-    .fetch_optional(&mut *connection)
-    .await
-    .operation("select agreement")?;
+        .bind(id)
+        .fetch_optional(&mut *connection)
+        .await
+        .operation("select agreement")?;
     match row {
         None => Ok(None),
         Some(row) => Ok(Some(with_signatures(connection, row).await?)),

@@ -92,6 +92,8 @@ pub fn envelope(authority: &str, event_id: Uuid, body: proto::event::Body) -> Ev
         proto::event::Body::PlanProviderChosen(chosen) => {
             ("plan.provider_chosen", chosen.plan.as_ref())
         }
+        proto::event::Body::PlanVaried(varied) => ("plan.varied", varied.plan.as_ref()),
+        proto::event::Body::PlanEnded(ended) => ("plan.ended", ended.plan.as_ref()),
         other => panic!("not a plan event: {other:?}"),
     };
     Event {

@@ -28,6 +28,8 @@ pub struct TestApp {
     // Dropped after the process, which relays to it and consumes from it.
     _process: TestProcess,
     pub nats: PrivateNats,
+    /// The service's clock, which tests move on.
+    pub clock: sds_platform::ManualClock,
 }
 
 impl TestApp {
@@ -35,11 +37,12 @@ impl TestApp {
     /// events, and durables shared between test processes would take each other's events.
     pub async fn spawn() -> TestApp {
         let nats = PrivateNats::start().await;
+        let clock = sds_platform::ManualClock::on(TODAY.parse().expect("a date"));
         let process = TestProcess::start_with(
             vec![sds_contracts::component()],
             TestSettings {
                 nats_url: Some(nats.url()),
-                clock: Some(sds_platform::ManualClock::on(TODAY.parse().expect("a date")).clock()),
+                clock: Some(clock.clock()),
                 ..TestSettings::default()
             },
         )
@@ -51,6 +54,7 @@ impl TestApp {
             client,
             _process: process,
             nats,
+            clock,
         }
     }
 
