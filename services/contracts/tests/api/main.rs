@@ -11,3 +11,4 @@ mod invalid_input;
 mod plan_events;
 mod rate_cards;
 mod variations;
+mod invalid_changes;
