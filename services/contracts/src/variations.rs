@@ -18,9 +18,8 @@ use uuid::Uuid;
 
 use crate::domain::drafting::AgreementStatus;
 use crate::domain::plan_copy::{Chosen, PlanCopy};
-use crate::domain::variation::{
-    CardTimeline, PlanChange, after_plan_variation, in_force_on, priced, rate_follow_ups,
-};
+use crate::domain::rate_following::{CardTimeline, in_force_on, priced, rate_follow_ups};
+use crate::domain::variation::{PlanChange, after_plan_variation};
 use crate::domain::{AgreementContent, AgreementVersion, EndCause, Payee, VersionCause};
 use crate::error::ContractsError;
 use crate::grpc::agreement_convert::{

@@ -7,9 +7,12 @@ pub mod agreement_access;
 pub mod defaults;
 pub mod drafting;
 pub mod fee;
+#[cfg(test)]
+mod fixtures;
 mod plain_words;
 pub mod plan_copy;
 pub mod rate;
+pub mod rate_following;
 pub mod readability;
 pub mod standing;
 pub mod summary;

@@ -1,22 +1,18 @@
 //! How an agreement changes after it is agreed: variations of its lines (from a plan
-//! variation) or terms, rate changes that follow its rate card without re-contracting, and
-//! its end with notice.
+//! variation) or its terms, and its end with notice. Rate changes are
+//! [`super::rate_following`]'s.
 //!
-//! What must stay true: what is in force on a day is the highest-numbered agreed version
-//! effective on or before it (so a backdated variation takes over from its own date); a rate
-//! change makes a new agreed version at each date the priced amounts would otherwise be
-//! wrong, so after any change every day is priced at the card version in force that day; a
-//! variation that changes nothing is not made; the last day after notice is never earlier
-//! than the notice period allows.
+//! What must stay true: a variation that changes nothing is not made; a line the plan moves
+//! to someone else, or drops, stops the day before the plan version; the agreement's end
+//! follows its lines; the last day after notice is never earlier than the notice period
+//! allows.
 
 use chrono::NaiveDate;
 use sds_vocabulary::Invalid;
-use uuid::Uuid;
 
-use super::agreement::{AgreementContent, AgreementVersion, FundedLine, RateReference};
+use super::agreement::{AgreementContent, FundedLine};
 use super::drafting::weekly;
 use super::plan_copy::{Chosen, PlanCopy};
-use super::rate::{RateCard, RateError, weekly_for_hours};
 use super::terms::{Terms, TermsDraft};
 
 sds_vocabulary::wire_enum! {
@@ -41,116 +37,6 @@ sds_vocabulary::wire_enum! {
         /// The plan that funds it ended.
         PlanEnded = "plan_ended",
     }
-}
-
-/// The agreed version in force on `on`: the highest-numbered agreed version effective on or
-/// before it (`versions` in any order).
-pub fn in_force_on(versions: &[AgreementVersion], on: NaiveDate) -> Option<&AgreementVersion> {
-    versions
-        .iter()
-        .filter(|version| version.is_agreed() && version.effective_from <= on)
-        .max_by_key(|version| version.version)
-}
-
-/// A rate card's versions, numbered, oldest first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CardTimeline {
-    pub rate_card_id: Uuid,
-    pub versions: Vec<(u32, NaiveDate, RateCard)>,
-}
-
-impl CardTimeline {
-    /// The version in force on `on`.
-    pub fn on(&self, on: NaiveDate) -> Option<(u32, &RateCard)> {
-        self.versions
-            .iter()
-            .rev()
-            .find(|(_, from, _)| *from <= on)
-            .map(|(number, _, card)| (*number, card))
-    }
-}
-
-/// `content` with every line given in hours priced at the card version in force on `on`
-/// (each rounded once to whole pence), and the version named; unchanged when the card has
-/// no version by then.
-pub fn priced(
-    content: &AgreementContent,
-    card: &CardTimeline,
-    on: NaiveDate,
-) -> Result<AgreementContent, RateError> {
-    let Some((number, rate)) = card.on(on) else {
-        return Ok(content.clone());
-    };
-    let mut priced = content.clone();
-    for line in &mut priced.lines {
-        if let Some(hours) = line.hours_per_week {
-            line.weekly = weekly_for_hours(hours, rate)?;
-        }
-    }
-    priced.rate = Some(RateReference {
-        rate_card_id: card.rate_card_id,
-        version: number,
-    });
-    Ok(priced)
-}
-
-/// The versions (effective date and content) that bring an agreement priced on `card` up to
-/// it from `from` on: at `from`, at each later date an agreed version takes effect and at
-/// each later card version, the content in force then priced at the card version in force
-/// then, wherever that differs from what would otherwise be in force. `agreed` are the
-/// agreement's versions (any state).
-pub fn rate_follow_ups(
-    agreed: &[AgreementVersion],
-    card: &CardTimeline,
-    from: NaiveDate,
-) -> Result<Vec<(NaiveDate, AgreementContent)>, RateError> {
-    let mut dates: Vec<NaiveDate> = std::iter::once(from)
-        .chain(
-            agreed
-                .iter()
-                .filter(|version| version.is_agreed())
-                .map(|version| version.effective_from),
-        )
-        .chain(card.versions.iter().map(|(_, date, _)| *date))
-        .filter(|date| *date >= from)
-        .collect();
-    dates.sort_unstable();
-    dates.dedup();
-    let mut timeline = agreed.to_vec();
-    let mut next_number = agreed
-        .iter()
-        .map(|version| version.version)
-        .max()
-        .unwrap_or(0)
-        + 1;
-    let mut follow_ups = Vec::new();
-    for date in dates {
-        let Some(base) = in_force_on(agreed, date) else {
-            continue;
-        };
-        if base
-            .content
-            .rate
-            .is_none_or(|rate| rate.rate_card_id != card.rate_card_id)
-        {
-            continue;
-        }
-        let wanted = priced(&base.content, card, date)?;
-        let current = in_force_on(&timeline, date).map(|version| &version.content);
-        if current == Some(&wanted) {
-            continue;
-        }
-        timeline.push(AgreementVersion::variation(
-            next_number,
-            wanted.clone(),
-            date,
-            date,
-            VersionCause::RateChanged,
-        ));
-        next_number += 1;
-        follow_ups.push((date, wanted));
-    }
-    Ok(follow_ups)
 }
 
 /// What a plan variation does to an agreement funding some of its lines.
@@ -323,4 +209,158 @@ pub fn last_day_with_notice(
         ));
     }
     Ok(asked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::fixtures::*;
+    use crate::domain::plan_copy::{Arrangement, PlanLineCopy};
+    use crate::domain::terms::HoldingModel;
+    use rust_decimal::Decimal;
+    use rust_decimal_macros::dec;
+    use uuid::Uuid;
+
+    #[test]
+    fn names_follow_the_wire() {
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<VersionCause>();
+        sds_vocabulary::named_enum::assert_names_follow_the_wire::<EndCause>();
+    }
+
+    fn plan_line(number: u32, weekly: Decimal, provider: Uuid, end: Option<&str>) -> PlanLineCopy {
+        PlanLineCopy {
+            number,
+            support_type: "personal_care".into(),
+            weekly,
+            hours_per_week: None,
+            arrangement: Arrangement::PersonDirected {
+                provider: Some(provider.to_string()),
+                holding_model: Some("provider".into()),
+                holder: None,
+            },
+            start: day("2026-12-01"),
+            end: end.map(day),
+        }
+    }
+
+    fn plan_version(effective: &str, lines: Vec<PlanLineCopy>) -> PlanCopy {
+        PlanCopy {
+            person_id: Uuid::from_u128(1),
+            version: 2,
+            effective_from: day(effective),
+            recorded_on: day("2027-01-15"),
+            ends_plan: false,
+            lines,
+        }
+    }
+
+    const CHOSEN: Chosen = Chosen {
+        provider_id: PROVIDER,
+        holding_model: HoldingModel::Provider,
+        holder_id: None,
+    };
+
+    #[test]
+    fn a_plan_variation_changes_the_lines_it_moves_and_nothing_else() {
+        let current = content("200.00", None, None);
+        let same = plan_version("2027-01-04", vec![plan_line(1, dec!(200), PROVIDER, None)]);
+        assert_eq!(
+            after_plan_variation(&current, CHOSEN, &same),
+            Ok(PlanChange::Unchanged)
+        );
+        let more = plan_version(
+            "2027-01-04",
+            vec![plan_line(1, dec!(250.125), PROVIDER, None)],
+        );
+        let Ok(PlanChange::Varied(varied)) = after_plan_variation(&current, CHOSEN, &more) else {
+            panic!("varied");
+        };
+        assert_eq!(varied.lines[0].weekly, money("250.13"), "to the penny");
+        let ending = plan_version(
+            "2027-01-04",
+            vec![plan_line(1, dec!(200), PROVIDER, Some("2027-03-31"))],
+        );
+        let Ok(PlanChange::Varied(ends)) = after_plan_variation(&current, CHOSEN, &ending) else {
+            panic!("varied");
+        };
+        assert_eq!(
+            ends.terms.end(),
+            Some(day("2027-03-31")),
+            "the end follows the lines"
+        );
+        assert_eq!(
+            ends.terms.review_on(),
+            day("2027-03-31"),
+            "the review comes in with it"
+        );
+    }
+
+    #[test]
+    fn a_line_moved_to_another_provider_or_dropped_stops_the_day_before() {
+        let current = content("200.00", None, None);
+        let moved = plan_version(
+            "2027-01-04",
+            vec![plan_line(1, dec!(200), Uuid::from_u128(99), None)],
+        );
+        assert_eq!(
+            after_plan_variation(&current, CHOSEN, &moved),
+            Ok(PlanChange::NoLinesLeft {
+                last_day: day("2027-01-03")
+            })
+        );
+        let dropped = plan_version("2027-01-04", vec![]);
+        assert_eq!(
+            after_plan_variation(&current, CHOSEN, &dropped),
+            Ok(PlanChange::NoLinesLeft {
+                last_day: day("2027-01-03")
+            })
+        );
+    }
+
+    #[test]
+    fn notice_runs_its_full_period_unless_the_agreement_ends_first() {
+        let open = terms(None);
+        let today = day("2026-11-28");
+        let refused = last_day_with_notice(&open, today, day("2026-12-25")).expect_err("early");
+        assert_eq!(refused.field(), "last_day");
+        assert!(refused.to_string().contains("2026-12-26"), "{refused}");
+        assert_eq!(
+            last_day_with_notice(&open, today, day("2026-12-26")),
+            Ok(day("2026-12-26"))
+        );
+        let ending = terms(Some("2027-06-30"));
+        assert_eq!(
+            last_day_with_notice(&ending, day("2027-06-20"), day("2027-06-30")),
+            Ok(day("2027-06-30")),
+            "the agreement's own end comes before the notice would"
+        );
+        assert!(last_day_with_notice(&ending, today, day("2027-07-05")).is_err());
+    }
+
+    #[test]
+    fn a_terms_variation_keeps_the_start_and_changes_something() {
+        let current = content("200.00", None, None);
+        let mut draft = current.terms.to_draft();
+        draft.notice_days = 56;
+        let longer = Terms::new("terms", draft.clone()).expect("terms");
+        assert_eq!(
+            with_terms(&current, longer)
+                .expect("varied")
+                .terms
+                .notice_days(),
+            56
+        );
+        draft.start = day("2026-12-02");
+        let moved = Terms::new("terms", draft).expect("terms");
+        assert_eq!(
+            with_terms(&current, moved).expect_err("moved").field(),
+            "terms.start"
+        );
+        assert_eq!(
+            with_terms(&current, current.terms.clone())
+                .expect_err("same")
+                .field(),
+            "terms"
+        );
+    }
 }

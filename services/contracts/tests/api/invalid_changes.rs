@@ -33,8 +33,14 @@ async fn bad_variations_and_notices_are_refused_by_field_and_write_nothing() {
         vary(&|request| change(request.terms.as_mut().unwrap()))
     };
     let varies: Vec<(proto::VaryAgreementRequest, &str)> = vec![
-        (vary(&|request| request.agreement_id = "nope".into()), "agreement_id"),
-        (vary(&|request| request.effective_from = None), "effective_from"),
+        (
+            vary(&|request| request.agreement_id = "nope".into()),
+            "agreement_id",
+        ),
+        (
+            vary(&|request| request.effective_from = None),
+            "effective_from",
+        ),
         (
             vary(&|request| request.effective_from = date("2027-02-30")),
             "effective_from",
@@ -44,7 +50,10 @@ async fn bad_variations_and_notices_are_refused_by_field_and_write_nothing() {
             "effective_from",
         ),
         (vary(&|request| request.terms = None), "terms"),
-        (vary(&|request| request.terms = Some(terms.clone())), "terms"),
+        (
+            vary(&|request| request.terms = Some(terms.clone())),
+            "terms",
+        ),
         (terms_with(&|terms| terms.frequency = 0), "terms.frequency"),
         (terms_with(&|terms| terms.frequency = 99), "terms.frequency"),
         (terms_with(&|terms| terms.timing = None), "terms.timing"),
@@ -87,7 +96,10 @@ async fn bad_variations_and_notices_are_refused_by_field_and_write_nothing() {
     };
     let long = "x".repeat(301);
     let ends: Vec<(proto::EndAgreementRequest, &str)> = vec![
-        (end("nope", date("2027-01-31"), "Moving away"), "agreement_id"),
+        (
+            end("nope", date("2027-01-31"), "Moving away"),
+            "agreement_id",
+        ),
         (end(id, None, "Moving away"), "last_day"),
         (end(id, date("31/01/2027"), "Moving away"), "last_day"),
         (end(id, date("2027-01-31"), " "), "reason"),
