@@ -5,6 +5,7 @@
 mod support;
 
 mod agreements;
+mod authorisation;
 mod defaults;
 mod invalid_agreements;
 mod invalid_changes;
