@@ -1,13 +1,7 @@
 //! Agreements: drafted by hand from the person's plan copy, their draft changed while nobody
-//! has signed, read by the authority and the parties, and signed by each party as its token
-//! shows it to be. The last signature agrees the version, activates the agreement and
-//! writes `agreement.signed` to the outbox in the same transaction.
-//!
-//! Activation is not yet gated: the off-framework standing check before an agreement
-//! becomes active (`domain::standing`) comes in a later slice, so today the last signature
-//! activates the agreement whatever the provider's standing.
+//! has signed, and read by the authority and the parties. Signing, and the provider's
+//! standing checked before activation, are in [`super::signing`].
 
-use sds_events::NewEvent;
 use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
 use sds_vocabulary::{AuthorityId, Invalid};
@@ -17,10 +11,10 @@ use uuid::Uuid;
 
 use super::agreement_convert::{self as convert, agreement_message};
 use super::paging;
+use crate::domain::AgreementVersion;
 use crate::domain::access::Denied;
 use crate::domain::agreement_access::{self as access, org_of_kind, person_of};
 use crate::domain::drafting::{DraftFrom, draft_content};
-use crate::domain::{AgreementVersion, Capacity, PartyRole, Signature, Signed};
 use crate::error::ContractsError;
 use crate::store::{self, AgreementFilter, AgreementRecord};
 use sds_platform::OrgKind;
@@ -123,7 +117,7 @@ pub(super) async fn draft(
     Ok(agreement_message(&record))
 }
 
-async fn loaded(
+pub(super) async fn loaded(
     connection: &mut sqlx::PgConnection,
     id: Uuid,
     lock: bool,
@@ -257,103 +251,4 @@ pub(super) async fn list(
             total_matches: total,
         }),
     })
-}
-
-pub(super) async fn sign(
-    pool: &PgPool,
-    clock: &Clock,
-    principal: &Principal,
-    request: &proto::SignAgreementRequest,
-) -> Result<proto::Agreement, ContractsError> {
-    let request = convert::sign_request(request)?;
-    let mut transaction = pool.begin().await?;
-    let record = loaded(&mut transaction, request.agreement_id, true).await?;
-    let parties = record.latest.content.parties.clone();
-    let role = access::signing_role(principal, &parties)?;
-    if request.version != record.latest.version {
-        return Err(ContractsError::NotLatestVersion {
-            asked: request.version,
-            latest: record.latest.version,
-        });
-    }
-    let capacity = if role == PartyRole::Person {
-        let expected = parties
-            .representative
-            .as_ref()
-            .map_or(Capacity::Themselves, |representative| {
-                representative.capacity
-            });
-        if request.capacity.is_some_and(|given| given != expected) {
-            return Err(Invalid::new(
-                "capacity",
-                format!("is not how this agreement is signed for the person; it names {expected}"),
-            )
-            .into());
-        }
-        Some(expected)
-    } else {
-        if request.capacity.is_some() {
-            return Err(Invalid::new(
-                "capacity",
-                "is given, but only the person's signature has a capacity; leave it empty",
-            )
-            .into());
-        }
-        None
-    };
-    let signature = Signature {
-        role,
-        signed_by: match role {
-            PartyRole::Person => parties.person_id.to_string(),
-            _ => principal.org_id.clone(),
-        },
-        capacity,
-        signed_on: clock.today(),
-    };
-    let mut version = record.latest.clone();
-    let signed = version.sign(signature.clone())?;
-    if signed == Signed::AlreadySigned {
-        return Ok(agreement_message(&record));
-    }
-    store::insert_signature(&mut transaction, record.id, version.version, &signature).await?;
-    if signed == Signed::Completed {
-        store::mark_agreed(
-            &mut transaction,
-            record.id,
-            version.version,
-            signature.signed_on,
-        )
-        .await?;
-    }
-    let record = loaded(&mut transaction, record.id, false).await?;
-    let message = agreement_message(&record);
-    if signed == Signed::Completed {
-        let mut published = message.clone();
-        // No names travel in events.
-        if let Some(representative) = published.representative.as_mut() {
-            representative.name.clear();
-        }
-        sds_events::enqueue(
-            &mut transaction,
-            NewEvent::new(
-                parties.authority.clone(),
-                record.id.to_string(),
-                u64::from(version.version),
-                proto::event::Body::AgreementSigned(proto::AgreementSigned {
-                    agreement: Some(published),
-                }),
-            ),
-        )
-        .await
-        .map_err(anyhow::Error::new)?;
-    }
-    transaction.commit().await?;
-    info!(
-        authority = %parties.authority,
-        agreement = %record.id,
-        role = %role,
-        agreed = signed == Signed::Completed,
-        "agreement signed"
-    );
-    Ok(message)
 }
