@@ -106,6 +106,11 @@ pub enum AuthSetupError {
     BadKeys { path: String, reason: String },
     #[error("sign token: {0}")]
     Sign(jsonwebtoken::errors::Error),
+    #[error("read the service key from {path}: {source}")]
+    ReadServiceKey {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// Verifies bearer tokens; cheap to clone (keys are shared).
@@ -410,6 +415,27 @@ impl TokenIssuer {
         })
     }
 
+    /// What services sign the tokens they call each other with, so that the process's own
+    /// [`Authenticator`] (and every other process's) accepts them: the shared secret, or
+    /// the private key in `service_key_file` whose public half the public keys file holds.
+    /// `None` when tokens are verified with public keys and no service key is configured.
+    pub fn for_services(
+        jwt: &JwtConfig,
+        service_key_file: Option<&Path>,
+    ) -> Result<Option<Self>, AuthSetupError> {
+        match (jwt, service_key_file) {
+            (JwtConfig::SharedSecret(secret), _) => Ok(Some(Self::shared_secret(secret))),
+            (JwtConfig::PublicKeysFile(_), Some(path)) => {
+                let pem = std::fs::read(path).map_err(|source| AuthSetupError::ReadServiceKey {
+                    path: path.display().to_string(),
+                    source,
+                })?;
+                Self::rsa_private_key_pem(&pem).map(Some)
+            }
+            (JwtConfig::PublicKeysFile(_), None) => Ok(None),
+        }
+    }
+
     /// A token for `principal`, valid for `valid_for` from now.
     pub fn issue(
         &self,
@@ -473,6 +499,43 @@ mod tests {
             .metadata_mut()
             .insert("authorization", format!("Bearer {token}").parse().unwrap());
         request
+    }
+
+    #[test]
+    fn services_sign_with_what_the_process_verifies_with() {
+        let secret = JwtConfig::SharedSecret("s3cret".into());
+        let issuer = TokenIssuer::for_services(&secret, None).unwrap().unwrap();
+        let token = issuer
+            .issue(&commissioning_officer(), Duration::from_secs(60))
+            .unwrap();
+        assert!(
+            Authenticator::shared_secret("s3cret")
+                .verify(&token)
+                .is_ok()
+        );
+
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let public_keys = JwtConfig::PublicKeysFile(fixtures.join("test-rsa-public.pem"));
+        assert!(
+            TokenIssuer::for_services(&public_keys, None)
+                .unwrap()
+                .is_none(),
+            "no service key, no service tokens"
+        );
+        let private = fixtures.join("test-rsa-private.pem");
+        let issuer = TokenIssuer::for_services(&public_keys, Some(&private))
+            .unwrap()
+            .unwrap();
+        let token = issuer
+            .issue(&commissioning_officer(), Duration::from_secs(60))
+            .unwrap();
+        let authenticator = Authenticator::rsa_public_keys_pem(RSA_PUBLIC).unwrap();
+        assert!(authenticator.verify(&token).is_ok());
+        let missing = TokenIssuer::for_services(&public_keys, Some(&fixtures.join("nope.pem")));
+        assert!(matches!(
+            missing,
+            Err(AuthSetupError::ReadServiceKey { .. })
+        ));
     }
 
     #[test]

@@ -25,6 +25,14 @@ pub struct PlatformConfig {
     pub jwt: JwtConfig,
     /// `SDS_JWT_MAX_LIFETIME_HOURS`: the longest a token may be valid (`exp` - `iat`).
     pub jwt_max_lifetime: Duration,
+    /// `SDS_SERVICE_KEY_FILE`: the RS256 private key (PEM) services sign the tokens they
+    /// call each other with, when tokens are verified with `SDS_JWT_PUBLIC_KEYS_FILE` (which
+    /// must then hold its public half). With a shared secret, services sign with the secret.
+    pub service_key_file: Option<PathBuf>,
+    /// `SDS_DIRECTORY_URL`: where services reach the directory over gRPC, such as
+    /// `http://directory:50051`; `None` when the directory runs in the same process, which
+    /// is then called on its own address.
+    pub directory_url: Option<String>,
     /// `SDS_LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
     /// `SDS_DRAIN_SECONDS`: how long in-flight requests may take to finish on shutdown.
@@ -208,6 +216,26 @@ impl PlatformConfig {
             }
         };
 
+        let service_key_file = lookup("SDS_SERVICE_KEY_FILE")
+            .filter(|path| !path.is_empty())
+            .map(PathBuf::from);
+        let directory_url = lookup("SDS_DIRECTORY_URL")
+            .filter(|url| !url.is_empty())
+            .map(|url| {
+                // Checked here so that a typo stops the process at start rather than
+                // refusing the first agreement that needs the directory.
+                let endpoint = url.starts_with("http://") || url.starts_with("https://");
+                if endpoint && tonic::transport::Endpoint::from_shared(url.clone()).is_ok() {
+                    Ok(url)
+                } else {
+                    Err(ConfigError {
+                        variable: "SDS_DIRECTORY_URL",
+                        problem: format!("{url:?} is not a URL such as http://directory:50051"),
+                    })
+                }
+            })
+            .transpose()?;
+
         // Whole numbers of at least one: a zero limit or interval is a mistake, not a choice.
         let positive =
             |variable: &'static str, default: &str, unit: &str| -> Result<u64, ConfigError> {
@@ -324,6 +352,8 @@ impl PlatformConfig {
             nats_url: get("SDS_NATS_URL", DEFAULT_NATS_URL),
             jwt,
             jwt_max_lifetime: hours("SDS_JWT_MAX_LIFETIME_HOURS", "24")?,
+            service_key_file,
+            directory_url,
             log_format,
             drain_deadline: Duration::from_secs(drain_seconds),
             server,
@@ -374,6 +404,18 @@ mod tests {
         );
         let error = config_from(&[("SDS_LOG_FORMAT", "xml")]).unwrap_err();
         assert!(error.to_string().contains("accepted: text, json"));
+    }
+
+    #[test]
+    fn the_directory_url_is_a_url_or_unset() {
+        assert_eq!(config_from(&[]).unwrap().directory_url, None);
+        let set = config_from(&[("SDS_DIRECTORY_URL", "http://directory:50051")]).unwrap();
+        assert_eq!(set.directory_url.as_deref(), Some("http://directory:50051"));
+        let error = config_from(&[("SDS_DIRECTORY_URL", "directory:50051")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SDS_DIRECTORY_URL: \"directory:50051\" is not a URL such as http://directory:50051"
+        );
     }
 
     #[test]

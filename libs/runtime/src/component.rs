@@ -7,23 +7,30 @@
 //! stops them all the same way for every service.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use sds_events::{ConsumerConfig, EventHandler};
 use sds_platform::server::ServiceSet;
-use sds_platform::{Authenticator, Clock, PlatformConfig};
+use sds_platform::{Authenticator, Clock, PlatformConfig, TokenIssuer};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use tokio_util::sync::CancellationToken;
 
 /// What a service's parts are built from: its own pool (working in its schema), the
-/// process's token verifier, JetStream, configuration and clock (the one "today" every
-/// service shares).
+/// process's token verifier and service token signer, JetStream, configuration, clock (the
+/// one "today" every service shares) and the address the process serves on.
 #[derive(Debug, Clone)]
 pub struct Context {
     pub pool: PgPool,
     pub authenticator: Authenticator,
+    /// Signs the tokens a service calls another service with (see
+    /// [`TokenIssuer::for_services`]); `None` when the process has no key to sign them.
+    pub service_tokens: Option<TokenIssuer>,
+    /// Where this process's gRPC server listens (the port bound, when 0 was asked for), so
+    /// a service can call another one running in the same process.
+    pub local_addr: SocketAddr,
     pub jetstream: async_nats::jetstream::Context,
     pub config: Arc<PlatformConfig>,
     pub clock: Clock,

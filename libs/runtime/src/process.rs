@@ -10,7 +10,7 @@ use futures::FutureExt as _;
 use sds_events::{Relay, RelayConfig, Retention};
 use sds_platform::config::DEFAULT_CONNECTIONS_PER_SERVICE;
 use sds_platform::server::{GrpcServer, ServerLimits, ServiceSet};
-use sds_platform::{Authenticator, Clock, PlatformConfig, db};
+use sds_platform::{Authenticator, Clock, PlatformConfig, TokenIssuer, db};
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -171,6 +171,8 @@ pub async fn build_with_clock(
     let config = Arc::new(config);
     let authenticator =
         Authenticator::from_config(&config.jwt)?.with_max_lifetime(config.jwt_max_lifetime);
+    let service_tokens =
+        TokenIssuer::for_services(&config.jwt, config.service_key_file.as_deref())?;
     let pools = connect_and_migrate(&config, &components).await?;
 
     // The process must come up and take requests even while NATS is unreachable: events
@@ -183,24 +185,7 @@ pub async fn build_with_clock(
         .with_context(|| format!("connect to NATS at {}", config.nats_url))?;
     let jetstream = async_nats::jetstream::new(nats);
 
-    let mut services = ServiceSet::new();
-    let mut units = Vec::with_capacity(components.len());
-    let mut service_names = Vec::with_capacity(components.len());
-    for (component, pool) in components.into_iter().zip(pools) {
-        let context = Context {
-            pool,
-            authenticator: authenticator.clone(),
-            jetstream: jetstream.clone(),
-            config: Arc::clone(&config),
-            clock: clock.clone(),
-        };
-        let added_before = services.names().len();
-        for add in &component.grpc {
-            services = add(&context, services);
-        }
-        service_names.push(services.names()[added_before..].to_vec());
-        units.push((component, context));
-    }
+    // Bound before the services are built, so each knows the address it is served on.
     let server = GrpcServer::bind(config.listen_addr)
         .await?
         .with_limits(ServerLimits {
@@ -214,6 +199,29 @@ pub async fn build_with_clock(
             max_connections: config.server.max_connections,
         })
         .with_reflection(config.server.reflection);
+    let local_addr = server.local_addr();
+
+    let mut services = ServiceSet::new();
+    let mut units = Vec::with_capacity(components.len());
+    let mut service_names = Vec::with_capacity(components.len());
+    for (component, pool) in components.into_iter().zip(pools) {
+        let context = Context {
+            pool,
+            authenticator: authenticator.clone(),
+            service_tokens: service_tokens.clone(),
+            local_addr,
+            jetstream: jetstream.clone(),
+            config: Arc::clone(&config),
+            clock: clock.clone(),
+        };
+        let added_before = services.names().len();
+        for add in &component.grpc {
+            services = add(&context, services);
+        }
+        service_names.push(services.names()[added_before..].to_vec());
+        units.push((component, context));
+    }
+
     Ok(Process {
         server,
         services,

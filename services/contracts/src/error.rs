@@ -52,6 +52,19 @@ pub enum ContractsError {
     NotActive,
     #[error(transparent)]
     SignRefused(#[from] SignRefused),
+    /// An off-framework provider lacks what it must show before the agreement starts; the
+    /// message lists every requirement missing or expired (see `domain::standing`).
+    #[error("{0}")]
+    ProviderStanding(String),
+    #[error(
+        "provider {0} is not in the provider directory, so its standing cannot be checked before the agreement starts; register it there"
+    )]
+    ProviderNotInDirectory(Uuid),
+    /// The directory did not answer; nothing was written, so signing again works.
+    #[error(
+        "the provider directory cannot be reached to check the provider before the agreement starts ({0}); nothing was recorded, sign again shortly"
+    )]
+    DirectoryUnavailable(String),
     /// A rate card's versions follow one another: a new one starts after the latest.
     #[error(
         "the rate card's latest version is from {latest}, so a new one must start after it, not on {requested}; a version in force is never changed or undercut"
@@ -95,7 +108,12 @@ impl From<ContractsError> for ApiError {
             | ContractsError::NotAwaiting { .. }
             | ContractsError::Ended(_)
             | ContractsError::NotActive
-            | ContractsError::SignRefused(_) => ApiError::FailedPrecondition(error.to_string()),
+            | ContractsError::SignRefused(_)
+            | ContractsError::ProviderStanding(_)
+            | ContractsError::ProviderNotInDirectory(_) => {
+                ApiError::FailedPrecondition(error.to_string())
+            }
+            ContractsError::DirectoryUnavailable(_) => ApiError::Unavailable(error.to_string()),
             ContractsError::Store(store) => ApiError::from(store),
             ContractsError::Database(database) => ApiError::from(database),
             ContractsError::Internal(internal) => ApiError::Internal(internal),

@@ -8,8 +8,10 @@
 //! and the validating conversions from protobuf), [`domain`] (pure rules, no IO, no clock),
 //! [`store`] (SQL) and [`error`]. It serves each authority's contract defaults, providers'
 //! rate cards, and agreements: drafted from approved plans (see [`plans`]) or by hand, and
-//! signed by every party.
+//! signed by every party, the last signature activating an agreement only once the
+//! [`directory`] shows the provider may start.
 
+pub mod directory;
 pub mod domain;
 pub mod drafting;
 pub mod error;
@@ -21,6 +23,7 @@ pub mod variations;
 use sds_proto::v1::contracts_service_server::ContractsServiceServer;
 use sds_runtime::Component;
 
+use directory::Directory;
 pub use error::ContractsError;
 pub use grpc::ContractsApi;
 
@@ -33,12 +36,18 @@ pub const SCHEMA: &str = "contracts";
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Contracts as a service unit: its schema and migrations, its gRPC service with every
-/// call authenticated, and the consumer that copies approved plans and drafts from them.
+/// call authenticated (and its client of the directory: `SDS_DIRECTORY_URL`, or this
+/// process's own address), and the consumer that copies approved plans and drafts from them.
 pub fn component() -> Component {
     Component::new(NAME, SCHEMA, &MIGRATOR)
         .grpc(|context, services| {
+            let directory = Directory::new(
+                context.config.directory_url.as_deref(),
+                context.local_addr,
+                context.service_tokens.clone(),
+            );
             services.add(ContractsServiceServer::with_interceptor(
-                ContractsApi::new(context.pool.clone(), context.clock.clone()),
+                ContractsApi::new(context.pool.clone(), context.clock.clone(), directory),
                 context.authenticator.clone(),
             ))
         })

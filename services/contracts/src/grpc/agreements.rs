@@ -1,12 +1,6 @@
 //! Agreements: drafted by hand from the person's plan copy, their draft changed while nobody
-//! has signed, read by the authority and the parties, and signed by each party as its token
-//! shows it to be. The last signature agrees the version awaiting signatures and, in the
-//! same transaction, activates the agreement and publishes it (`variations::after_agreed`:
-//! `agreement.signed` for the first agreed version, `agreement.varied` for a variation).
-//!
-//! Activation is not yet gated: the off-framework standing check before an agreement
-//! becomes active (`domain::standing`) comes in a later slice, so today the last signature
-//! activates the agreement whatever the provider's standing.
+//! has signed, and read by the authority and the parties. Signing, and the provider's
+//! standing checked before activation, are in [`super::signing`].
 
 use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
@@ -17,14 +11,12 @@ use uuid::Uuid;
 
 use super::agreement_convert::{self as convert, agreement_message};
 use super::paging;
+use crate::domain::AgreementVersion;
 use crate::domain::access::Denied;
 use crate::domain::agreement_access::{self as access, org_of_kind, person_of};
 use crate::domain::drafting::AgreementStatus;
 use crate::domain::drafting::{DraftFrom, draft_content};
-use crate::domain::{
-    AgreementContent, AgreementVersion, Capacity, PartyRole, RateReference, SignRefused, Signature,
-    Signed, VersionCause,
-};
+use crate::domain::{AgreementContent, RateReference};
 use crate::error::ContractsError;
 use crate::store::{self, AgreementFilter, AgreementRecord};
 use crate::variations;
@@ -182,7 +174,7 @@ async fn on_rate_card(
     variations::priced_on_card(connection, content, start).await
 }
 
-async fn loaded(
+pub(super) async fn loaded(
     connection: &mut sqlx::PgConnection,
     id: Uuid,
     lock: bool,
@@ -322,92 +314,4 @@ pub(super) async fn list(
             total_matches: total,
         }),
     })
-}
-
-pub(super) async fn sign(
-    pool: &PgPool,
-    clock: &Clock,
-    principal: &Principal,
-    request: &proto::SignAgreementRequest,
-) -> Result<proto::Agreement, ContractsError> {
-    let request = convert::sign_request(request)?;
-    let mut transaction = pool.begin().await?;
-    let record = loaded(&mut transaction, request.agreement_id, true).await?;
-    let not_awaiting = || ContractsError::NotAwaiting {
-        asked: request.version,
-        awaiting: record.awaiting,
-    };
-    let target = store::load_agreement_version(&mut transaction, record.id, request.version)
-        .await?
-        .ok_or_else(not_awaiting)?;
-    let parties = target.latest.content.parties.clone();
-    let role = access::signing_role(principal, &parties)?;
-    let capacity = if role == PartyRole::Person {
-        let expected = parties
-            .representative
-            .as_ref()
-            .map_or(Capacity::Themselves, |representative| {
-                representative.capacity
-            });
-        if request.capacity.is_some_and(|given| given != expected) {
-            return Err(Invalid::new(
-                "capacity",
-                format!("is not how this agreement is signed for the person; it names {expected}"),
-            )
-            .into());
-        }
-        Some(expected)
-    } else {
-        if request.capacity.is_some() {
-            return Err(Invalid::new(
-                "capacity",
-                "is given, but only the person's signature has a capacity; leave it empty",
-            )
-            .into());
-        }
-        None
-    };
-    let signature = Signature {
-        role,
-        signed_by: match role {
-            PartyRole::Person => parties.person_id.to_string(),
-            _ => principal.org_id.clone(),
-        },
-        capacity,
-        signed_on: clock.today(),
-    };
-    let mut version = target.latest.clone();
-    let signed = match version.sign(signature.clone()) {
-        // A rate change is agreed in advance: nobody signs it.
-        Err(SignRefused::AlreadyAgreed { .. }) if version.cause == VersionCause::RateChanged => {
-            return Err(not_awaiting());
-        }
-        other => other?,
-    };
-    if signed == Signed::AlreadySigned {
-        return Ok(agreement_message(&record));
-    }
-    if let Some((last_day, _)) = record.ended {
-        return Err(ContractsError::Ended(last_day));
-    }
-    store::insert_signature(&mut transaction, record.id, version.version, &signature).await?;
-    if signed == Signed::Completed {
-        variations::after_agreed(
-            &mut transaction,
-            record.id,
-            version.version,
-            signature.signed_on,
-        )
-        .await?;
-    }
-    let record = loaded(&mut transaction, record.id, false).await?;
-    transaction.commit().await?;
-    info!(
-        authority = %parties.authority,
-        agreement = %record.id,
-        role = %role,
-        agreed = signed == Signed::Completed,
-        "agreement signed"
-    );
-    Ok(agreement_message(&record))
 }

@@ -1,7 +1,8 @@
 //! The `sds.v1.ContractsService` handlers. Each one reads the caller from the request,
 //! converts the message into domain types (refusing bad input), asks `domain::access`
 //! whether the caller may, and only then opens a transaction. The handlers themselves live
-//! with their concept ([`defaults`], [`rates`], [`agreements`], [`changes`]); this module only routes to them.
+//! with their concept ([`defaults`], [`rates`], [`agreements`], [`signing`], [`changes`]);
+//! this module only routes to them.
 
 pub(crate) mod agreement_convert;
 mod agreements;
@@ -10,6 +11,7 @@ pub mod convert;
 mod defaults;
 mod paging;
 mod rates;
+mod signing;
 
 use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
@@ -17,17 +19,25 @@ use sds_proto::v1::contracts_service_server::ContractsService;
 use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
+use crate::directory::Directory;
+
 /// The contracts service over its PostgreSQL schema.
 #[derive(Debug, Clone)]
 pub struct ContractsApi {
     pool: PgPool,
     /// The one "today" agreements are recorded and signed on.
     clock: Clock,
+    /// Asked about the provider before an agreement becomes active.
+    directory: Directory,
 }
 
 impl ContractsApi {
-    pub fn new(pool: PgPool, clock: Clock) -> ContractsApi {
-        ContractsApi { pool, clock }
+    pub fn new(pool: PgPool, clock: Clock, directory: Directory) -> ContractsApi {
+        ContractsApi {
+            pool,
+            clock,
+            directory,
+        }
     }
 }
 
@@ -143,10 +153,16 @@ impl ContractsService for ContractsApi {
         request: Request<proto::SignAgreementRequest>,
     ) -> Result<Response<proto::Agreement>, Status> {
         let (principal, request) = caller(request)?;
-        agreements::sign(&self.pool, &self.clock, &principal, &request)
-            .await
-            .map(Response::new)
-            .map_err(Status::from)
+        signing::sign(
+            &self.pool,
+            &self.clock,
+            &self.directory,
+            &principal,
+            &request,
+        )
+        .await
+        .map(Response::new)
+        .map_err(Status::from)
     }
 
     async fn vary_agreement(

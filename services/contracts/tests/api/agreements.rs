@@ -253,6 +253,7 @@ async fn a_draft_by_hand_is_changed_until_signed_and_seen_only_by_the_authority_
 #[tokio::test]
 async fn each_party_signs_as_itself_and_the_last_signature_publishes_agreement_signed_once() {
     let app = TestApp::spawn().await;
+    app.on_framework(PROVIDER_ID, "fife").await;
     app.plan_held_undrafted().await;
     let drafted = app.draft(&practitioner("fife"), by_hand()).await.unwrap();
     let id = drafted.id.as_str();

@@ -12,4 +12,5 @@ mod invalid_changes;
 mod invalid_input;
 mod plan_events;
 mod rate_cards;
+mod standing;
 mod variations;

@@ -1,9 +1,11 @@
-//! What every test needs: the contracts service spawned on a fresh database, a client,
+//! What every test needs: the contracts service spawned on a fresh database (with the
+//! directory beside it, which contracts asks before an agreement becomes active), clients,
 //! tokens for the usual callers, example messages, and ways to look at what was written.
 
 use sds_contracts::SCHEMA;
 use sds_platform::Role;
 use sds_proto::v1::contracts_service_client::ContractsServiceClient;
+use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_proto::v1::{self as proto, RateComponent};
 use sds_testkit::{
     PrivateNats, TestProcess, TestSettings, authority_staff, bearer, provider_org, token_for,
@@ -25,6 +27,7 @@ pub const TODAY: &str = "2026-11-28";
 pub struct TestApp {
     pub pool: PgPool,
     client: Client,
+    pub directory: DirectoryServiceClient<Channel>,
     // Dropped after the process, which relays to it and consumes from it.
     _process: TestProcess,
     pub nats: PrivateNats,
@@ -36,22 +39,31 @@ impl TestApp {
     /// The service on a fresh database and a NATS of its own: the service consumes plan
     /// events, and durables shared between test processes would take each other's events.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(Vec::new()).await
+    }
+
+    /// [`TestApp::spawn`] with further `SDS_*` settings.
+    pub async fn spawn_with(environment: Vec<(&'static str, String)>) -> TestApp {
         let nats = PrivateNats::start().await;
         let clock = sds_platform::ManualClock::on(TODAY.parse().expect("a date"));
         let process = TestProcess::start_with(
-            vec![sds_contracts::component()],
+            vec![sds_directory::component(), sds_contracts::component()],
             TestSettings {
                 nats_url: Some(nats.url()),
                 clock: Some(clock.clock()),
+                environment,
                 ..TestSettings::default()
             },
         )
         .await;
-        let client = ContractsServiceClient::new(process.channel().await);
+        let channel = process.channel().await;
+        let client = ContractsServiceClient::new(channel.clone());
+        let directory = DirectoryServiceClient::new(channel);
         let pool = process.pool(SCHEMA);
         TestApp {
             pool,
             client,
+            directory,
             _process: process,
             nats,
             clock,

@@ -46,6 +46,7 @@ impl TestApp {
 
     /// An agreement drafted by hand from the held plan and signed by every party.
     pub async fn active_agreement(&self) -> proto::Agreement {
+        self.on_framework(PROVIDER_ID, "fife").await;
         self.plan_held_undrafted().await;
         let drafted = self.draft(&practitioner("fife"), by_hand()).await.unwrap();
         let active = self.all_sign(&drafted.id, 1).await;
@@ -236,6 +237,7 @@ fn hours_line() -> proto::PlanLine {
 #[tokio::test]
 async fn an_uplift_moves_agreements_priced_on_the_card_from_its_date_without_signatures() {
     let app = TestApp::spawn().await;
+    app.on_framework(PROVIDER_ID, "fife").await;
     let card = app
         .set_card(&provider(PROVIDER_ID), card_request("2026-04-01"))
         .await
