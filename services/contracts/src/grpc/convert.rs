@@ -73,6 +73,45 @@ fn timing(field: &str, raw: Option<&proto::PaymentTiming>) -> Result<PaymentTimi
     }
 }
 
+/// How payment is made, as agreed terms and an authority's defaults both give it.
+struct PaymentParts<'a> {
+    frequency: i32,
+    timing: Option<&'a proto::PaymentTiming>,
+    basis: i32,
+    flex_tolerance_percent: &'a str,
+    fee: Option<&'a proto::AgreementFee>,
+}
+
+impl PaymentParts<'_> {
+    /// Each part read under `field`; refusals name `field.<part>`.
+    fn read(
+        self,
+        field: &str,
+    ) -> Result<
+        (
+            Frequency,
+            PaymentTiming,
+            PaymentBasis,
+            Decimal,
+            ManagementFee,
+        ),
+        Invalid,
+    > {
+        let at = |name: &str| format!("{field}.{name}");
+        Ok((
+            Frequency::from_wire(&at("frequency"), self.frequency)?,
+            timing(&at("timing"), self.timing)?,
+            PaymentBasis::from_wire(&at("basis"), self.basis)?,
+            decimal(
+                &at("flex_tolerance_percent"),
+                self.flex_tolerance_percent,
+                2,
+            )?,
+            fee(&at("fee"), self.fee)?,
+        ))
+    }
+}
+
 /// An agreement's complete terms, checked by the domain's rules.
 pub fn agreement_terms(field: &str, raw: Option<&proto::AgreementTerms>) -> Result<Terms, Invalid> {
     let raw = raw.ok_or_else(|| Invalid::new(field, "is missing; give the complete new terms"))?;
@@ -81,16 +120,20 @@ pub fn agreement_terms(field: &str, raw: Option<&proto::AgreementTerms>) -> Resu
         None | Some("") => None,
         Some(_) => Some(date_field(&at("end"), raw.end.as_ref())?),
     };
+    let (frequency, timing, basis, flex_tolerance_percent, fee) = PaymentParts {
+        frequency: raw.frequency,
+        timing: raw.timing.as_ref(),
+        basis: raw.basis,
+        flex_tolerance_percent: &raw.flex_tolerance_percent,
+        fee: raw.fee.as_ref(),
+    }
+    .read(field)?;
     let draft = TermsDraft {
-        frequency: Frequency::from_wire(&at("frequency"), raw.frequency)?,
-        timing: timing(&at("timing"), raw.timing.as_ref())?,
-        basis: PaymentBasis::from_wire(&at("basis"), raw.basis)?,
-        flex_tolerance_percent: decimal(
-            &at("flex_tolerance_percent"),
-            &raw.flex_tolerance_percent,
-            2,
-        )?,
-        fee: fee(&at("fee"), raw.fee.as_ref())?,
+        frequency,
+        timing,
+        basis,
+        flex_tolerance_percent,
+        fee,
         notice_days: raw.notice_days,
         review_on: date_field(&at("review_on"), raw.review_on.as_ref())?,
         start: date_field(&at("start"), raw.start.as_ref())?,
@@ -105,17 +148,20 @@ pub fn default_terms(
     raw: Option<&proto::ContractDefaultTerms>,
 ) -> Result<DefaultTerms, Invalid> {
     let raw = raw.ok_or_else(|| Invalid::new(field, "is missing; give the default terms"))?;
-    let at = |name: &str| format!("{field}.{name}");
+    let (frequency, timing, basis, flex_tolerance_percent, fee) = PaymentParts {
+        frequency: raw.frequency,
+        timing: raw.timing.as_ref(),
+        basis: raw.basis,
+        flex_tolerance_percent: &raw.flex_tolerance_percent,
+        fee: raw.fee.as_ref(),
+    }
+    .read(field)?;
     let draft = DefaultTermsDraft {
-        frequency: Frequency::from_wire(&at("frequency"), raw.frequency)?,
-        timing: timing(&at("timing"), raw.timing.as_ref())?,
-        basis: PaymentBasis::from_wire(&at("basis"), raw.basis)?,
-        flex_tolerance_percent: decimal(
-            &at("flex_tolerance_percent"),
-            &raw.flex_tolerance_percent,
-            2,
-        )?,
-        fee: fee(&at("fee"), raw.fee.as_ref())?,
+        frequency,
+        timing,
+        basis,
+        flex_tolerance_percent,
+        fee,
         notice_days: raw.notice_days,
         review_after_months: raw.review_after_months,
     };

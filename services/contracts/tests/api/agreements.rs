@@ -35,17 +35,7 @@ impl TestApp {
     /// The person's plan held (line 1 option 2 with a third-party holder, line 2 option 3)
     /// before fife had defaults, so nothing was drafted; then fife's defaults.
     pub async fn plan_held_undrafted(&self) {
-        let event = approved(
-            "fife",
-            plan(
-                "fife",
-                1,
-                vec![
-                    directed_line(1, PROVIDER_ID, Some(HOLDER_ID)),
-                    arranged_line(2),
-                ],
-            ),
-        );
+        let event = held_plan();
         self.publish(&event, &event.event_id).await;
         self.wait_for_plan_events(1).await;
         self.set_defaults("fife", terms()).await.unwrap();

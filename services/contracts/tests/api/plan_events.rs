@@ -159,6 +159,22 @@ impl TestApp {
     }
 }
 
+/// Fife's approval of the person's first plan: line 1 option 2 with a third-party holder,
+/// line 2 option 3.
+pub fn held_plan() -> Event {
+    approved(
+        "fife",
+        plan(
+            "fife",
+            1,
+            vec![
+                directed_line(1, PROVIDER_ID, Some(HOLDER_ID)),
+                arranged_line(2),
+            ],
+        ),
+    )
+}
+
 pub fn approved(authority: &str, plan: proto::Plan) -> Event {
     envelope(
         authority,
@@ -170,17 +186,7 @@ pub fn approved(authority: &str, plan: proto::Plan) -> Event {
 #[tokio::test]
 async fn each_plan_version_is_copied_once_however_often_it_arrives() {
     let app = TestApp::spawn().await;
-    let first = approved(
-        "fife",
-        plan(
-            "fife",
-            1,
-            vec![
-                directed_line(1, PROVIDER_ID, Some(HOLDER_ID)),
-                arranged_line(2),
-            ],
-        ),
-    );
+    let first = held_plan();
     app.publish(&first, &first.event_id).await;
     app.wait_for_plan_events(1).await;
     // The same event again under another message id: the inbox drops it.
@@ -230,17 +236,7 @@ impl TestApp {
 async fn an_approved_plan_drafts_one_agreement_for_its_chosen_option_2_lines() {
     let app = TestApp::spawn().await;
     app.set_defaults("fife", terms()).await.unwrap();
-    let first = approved(
-        "fife",
-        plan(
-            "fife",
-            1,
-            vec![
-                directed_line(1, PROVIDER_ID, Some(HOLDER_ID)),
-                arranged_line(2),
-            ],
-        ),
-    );
+    let first = held_plan();
     app.publish(&first, &first.event_id).await;
     app.wait_for_plan_events(1).await;
     let drafted = vec![(

@@ -528,17 +528,7 @@ async fn the_plan_s_end_ends_the_agreements_it_funds_and_replaying_every_event_c
     // plan versions: nothing changes.
     let versions = app.version_rows().await;
     let outbox = app.outbox_count().await;
-    let first = approved(
-        "fife",
-        plan(
-            "fife",
-            1,
-            vec![
-                directed_line(1, PROVIDER_ID, Some(HOLDER_ID)),
-                arranged_line(2),
-            ],
-        ),
-    );
+    let first = held_plan();
     for event in [&first, &varied, &ended] {
         app.publish(event, &format!("{}-again", event.event_id))
             .await;
