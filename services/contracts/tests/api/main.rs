@@ -10,3 +10,4 @@ mod invalid_agreements;
 mod invalid_input;
 mod plan_events;
 mod rate_cards;
+mod summaries;
