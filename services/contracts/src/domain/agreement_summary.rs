@@ -79,11 +79,19 @@ fn support_words(support_type: &str) -> String {
 }
 
 /// "east-lothian" as "East Lothian": an authority id is its name in lower case, words
-/// joined by - or _.
+/// joined by - or _. The small words of names such as "Dumfries and Galloway" or "City of
+/// Edinburgh" stay lower case after the first.
 pub fn authority_name(id: &str) -> String {
     id.split(['-', '_'])
         .filter(|word| !word.is_empty())
-        .map(super::plain_words::capitalised)
+        .enumerate()
+        .map(|(index, word)| {
+            if index > 0 && matches!(word, "and" | "of" | "the") {
+                word.to_string()
+            } else {
+                super::plain_words::capitalised(word)
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
