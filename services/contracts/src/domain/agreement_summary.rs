@@ -106,8 +106,9 @@ mod tests {
         assert_eq!(authority_name("east-lothian"), "East Lothian");
         assert_eq!(
             authority_name("dumfries_and_galloway"),
-            "Dumfries And Galloway"
+            "Dumfries and Galloway"
         );
+        assert_eq!(authority_name("city-of-edinburgh"), "City of Edinburgh");
         assert_eq!(support_words("personal_care"), "personal care");
     }
 }
