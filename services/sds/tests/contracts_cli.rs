@@ -1,6 +1,7 @@
 //! `sds contracts ...` against a real `sds serve`: an authority's default terms set and read
-//! back; a provider's rate card set, uplifted and shown as a table of its versions; flags of
-//! the wrong shape refused before anything is sent.
+//! back; a provider's rate card set, uplifted and shown as a table of its versions; an
+//! agreement drafted from an imported plan, read, listed, summarised and signed by each
+//! party; flags of the wrong shape refused before anything is sent.
 
 mod support;
 
@@ -164,4 +165,309 @@ async fn flags_of_the_wrong_shape_are_refused_before_anything_is_sent() {
         let message = refusal(&output);
         assert!(message.contains(expected), "{message}");
     }
+}
+
+/// A case system's export of one person with one option 2 line: personal care from the
+/// provider the directory lists as CS2004071234, which holds the fund.
+const ONE_PERSON_EXPORT: &str = "case_reference,display_name,date_of_birth,locality,client_groups,eligibility,support_type,option,weekly_amount,start_date,end_date,provider,holding_model,holder\n\
+SW-1,Morag Innes,1941-02-17,Banchory,elderly_frail,substantial,personal_care,2,210.00,2026-10-01,,CS2004071234,provider,\n";
+
+/// Waits until contracts holds a copy of an approved plan (from assessment's
+/// `plan.approved`), and returns the person's id.
+async fn contracts_holds_a_plan(server: &ServerProcess) -> String {
+    let database = server
+        .env
+        .iter()
+        .find(|(name, _)| name == "SDS_DATABASE_URL")
+        .map(|(_, url)| url.clone())
+        .expect("the server's database");
+    let pool = sqlx::PgPool::connect(&database)
+        .await
+        .expect("connect to the server's database");
+    let person = sds_testkit::wait_until(
+        std::time::Duration::from_secs(20),
+        "contracts holds the approved plan",
+        || async {
+            sqlx::query_scalar::<_, String>(
+                "SELECT person_id::text FROM contracts.plan_copy LIMIT 1",
+            )
+            .fetch_optional(&pool)
+            .await
+            .expect("read contracts' plan copies")
+        },
+    )
+    .await;
+    pool.close().await;
+    person
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_agreement_is_drafted_from_an_imported_plan_signed_by_each_party_and_summarised() {
+    let server = ServerProcess::start().await;
+    let provider = server
+        .directory_lists("Deeside Home Care", "CS2004071234")
+        .await;
+    let commissioning = server.commissioning_token();
+    let file = write_temp("one-person.csv", ONE_PERSON_EXPORT.as_bytes());
+    let imported = server.run(
+        &[
+            "assessment",
+            "import",
+            "--authority",
+            "demo-shire",
+            file.to_str().expect("the temporary path is UTF-8"),
+        ],
+        Some(&commissioning),
+    );
+    assert!(imported.status.success(), "{}", stderr_of(&imported));
+    let person = contracts_holds_a_plan(&server).await;
+    // Defaults only now, so nothing was drafted on its own: this agreement is drafted by hand.
+    printed(&server.run(
+        &[
+            "contracts",
+            "defaults",
+            "set",
+            "--authority",
+            "demo-shire",
+            "--frequency",
+            "four-weekly",
+            "--timing",
+            "arrears:14",
+            "--basis",
+            "scheduled",
+            "--tolerance",
+            "10",
+            "--fee",
+            "flat:12.50",
+            "--notice-days",
+            "28",
+            "--review-after-months",
+            "12",
+        ],
+        Some(&commissioning),
+    ));
+    let practitioner = server.staff_token("practitioner");
+
+    let drafted = printed(&server.run(
+        &[
+            "contracts",
+            "agreement",
+            "draft",
+            "--authority",
+            "demo-shire",
+            "--person",
+            &person,
+            "--lines",
+            "1",
+            "--outcomes",
+            "I want to stay in my own home",
+            "--representative",
+            "Ann Innes",
+            "--capacity",
+            "welfare-guardian",
+        ],
+        Some(&practitioner),
+    ));
+    assert_eq!(drafted["status"], "AGREEMENT_STATUS_DRAFT");
+    assert_eq!(drafted["provider_id"], provider.as_str());
+    assert_eq!(drafted["weekly"]["total"]["amount"], "222.50");
+    let id = drafted["id"].as_str().expect("an agreement id").to_owned();
+
+    let table = server.run(&["contracts", "agreement", "get", &id], Some(&practitioner));
+    let text = stdout_of(&table);
+    assert!(table.status.success(), "{}", stderr_of(&table));
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(rows[0].starts_with("LINE  SUPPORT"), "{text}");
+    assert!(
+        rows[1].contains("personal-care") && rows[1].contains("210.00"),
+        "{text}"
+    );
+    assert!(
+        text.contains("signed for the person by Ann Innes (welfare-guardian)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("signed: nobody yet; to sign: person, provider, authority"),
+        "{text}"
+    );
+    let listed = server.run(
+        &["contracts", "agreement", "list", "--person", &person],
+        Some(&practitioner),
+    );
+    let list_text = stdout_of(&listed);
+    assert!(
+        list_text.contains(&id) && list_text.contains("1 agreement"),
+        "{list_text}{}",
+        stderr_of(&listed)
+    );
+
+    let summary = server.run(
+        &["contracts", "agreement", "summary", &id],
+        Some(&practitioner),
+    );
+    let summary_text = stdout_of(&summary);
+    assert!(summary.status.success(), "{}", stderr_of(&summary));
+    assert!(
+        summary_text.starts_with("Who this agreement is between\n\n"),
+        "{summary_text}"
+    );
+    for said in [
+        "Ann Innes, who acts for you as your welfare guardian.",
+        "Demo Shire pays £222.50 a week in all.",
+        "There is a fee of £12.50 a week for looking after the money.",
+        "Demo Shire pays the money to your provider.",
+    ] {
+        assert!(summary_text.contains(said), "{said:?}:\n{summary_text}");
+    }
+    let html = stdout_of(&server.run(
+        &["contracts", "agreement", "summary", &id, "--html"],
+        Some(&practitioner),
+    ));
+    assert!(
+        html.starts_with("<h2>Who this agreement is between</h2>\n"),
+        "{html}"
+    );
+
+    // Each party signs from its own token; the person's welfare guardian signs for them.
+    let person_token = server.token(&["--org", &person, "--kind", "person", "--person", &person]);
+    let provider_token = server.token(&["--org", &provider, "--kind", "provider"]);
+    let sign = |token: &str, extra: &[&str]| {
+        server.run(
+            &[
+                &["contracts", "agreement", "sign", &id, "--version", "1"],
+                extra,
+            ]
+            .concat(),
+            Some(token),
+        )
+    };
+    let by_person = printed(&sign(&person_token, &["--capacity", "welfare-guardian"]));
+    assert_eq!(
+        by_person["signatures"][0]["capacity"],
+        "SIGNING_CAPACITY_WELFARE_GUARDIAN"
+    );
+    printed(&sign(&provider_token, &[]));
+    // The provider is not on demo-shire's framework and has no insurance on record: the
+    // last signature, which would start the agreement, is refused naming what is missing.
+    let refused = refusal(&sign(&practitioner, &[]));
+    assert!(
+        refused.starts_with("error: FailedPrecondition: provider ")
+            && refused.contains("public liability insurance: none recorded"),
+        "{refused}"
+    );
+    // The server's "today" is London's.
+    let today = sds_platform::clock::london_date(chrono::Utc::now());
+    let in_a_year = (today + chrono::Days::new(365)).to_string();
+    let insured = server.run(
+        &[
+            "directory",
+            "record-check",
+            &provider,
+            "--kind",
+            "public-liability-insurance",
+            "--reference",
+            "PLI-0042",
+            "--checked-on",
+            &today.to_string(),
+            "--expires-on",
+            &in_a_year,
+        ],
+        Some(&provider_token),
+    );
+    assert!(insured.status.success(), "{}", stderr_of(&insured));
+    let active = printed(&sign(&practitioner, &[]));
+    assert_eq!(active["status"], "AGREEMENT_STATUS_ACTIVE");
+    assert_eq!(active["unsigned"], serde_json::json!([]));
+    let json = printed(&server.run(
+        &["contracts", "agreement", "get", &id, "--json"],
+        Some(&provider_token),
+    ));
+    assert_eq!(json, active);
+
+    // The authority varies the notice period from the start; every party signs version 2.
+    let start = active["terms"]["start"]["iso"].as_str().unwrap().to_owned();
+    let pending = printed(&server.run(
+        &[
+            "contracts",
+            "agreement",
+            "vary",
+            &id,
+            "--from",
+            &start,
+            "--notice-days",
+            "56",
+        ],
+        Some(&practitioner),
+    ));
+    assert_eq!(pending["awaiting_version"], 2);
+    assert_eq!(pending["cause"], "AGREEMENT_VERSION_CAUSE_TERMS_VARIED");
+    let sign_two = |token: &str, extra: &[&str]| {
+        printed(
+            &server.run(
+                &[
+                    &["contracts", "agreement", "sign", &id, "--version", "2"],
+                    extra,
+                ]
+                .concat(),
+                Some(token),
+            ),
+        )
+    };
+    sign_two(&person_token, &["--capacity", "welfare-guardian"]);
+    sign_two(&provider_token, &[]);
+    let varied = sign_two(&practitioner, &[]);
+    assert_eq!(varied["state"], "AGREEMENT_VERSION_STATE_AGREED");
+    assert_eq!(varied["terms"]["notice_days"], 56);
+
+    // The provider gives notice: too soon is refused naming the earliest last day.
+    let too_soon = refusal(&server.run(
+        &[
+            "contracts",
+            "agreement",
+            "end",
+            &id,
+            "--last-day",
+            &(today + chrono::Days::new(7)).to_string(),
+            "--reason",
+            "Staff shortage",
+        ],
+        Some(&provider_token),
+    ));
+    let earliest = (today + chrono::Days::new(56)).to_string();
+    assert!(
+        too_soon.starts_with("error: InvalidArgument: last_day ") && too_soon.contains(&earliest),
+        "{too_soon}"
+    );
+    let ended = printed(&server.run(
+        &[
+            "contracts",
+            "agreement",
+            "end",
+            &id,
+            "--last-day",
+            &earliest,
+            "--reason",
+            "Staff shortage",
+        ],
+        Some(&provider_token),
+    ));
+    assert_eq!(ended["status"], "AGREEMENT_STATUS_ENDED");
+    let table =
+        stdout_of(&server.run(&["contracts", "agreement", "get", &id], Some(&practitioner)));
+    assert!(
+        table.contains(&format!(
+            "ended: the last day of support is {earliest} (notice)"
+        )),
+        "{table}"
+    );
+
+    // A bad id is named and nothing is printed on stdout.
+    let refused = refusal(&server.run(
+        &["contracts", "agreement", "summary", "not-an-id"],
+        Some(&practitioner),
+    ));
+    assert!(
+        refused.starts_with("error: InvalidArgument: agreement_id "),
+        "{refused}"
+    );
 }

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod agreement;
 pub mod agreement_access;
+pub mod agreement_summary;
 pub mod defaults;
 pub mod drafting;
 pub mod fee;

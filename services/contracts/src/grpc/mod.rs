@@ -1,8 +1,8 @@
 //! The `sds.v1.ContractsService` handlers. Each one reads the caller from the request,
 //! converts the message into domain types (refusing bad input), asks `domain::access`
 //! whether the caller may, and only then opens a transaction. The handlers themselves live
-//! with their concept ([`defaults`], [`rates`], [`agreements`], [`signing`], [`changes`]);
-//! this module only routes to them.
+//! with their concept ([`defaults`], [`rates`], [`agreements`], [`signing`], [`changes`],
+//! [`summary`]); this module only routes to them.
 
 pub(crate) mod agreement_convert;
 mod agreements;
@@ -12,6 +12,7 @@ mod defaults;
 mod paging;
 mod rates;
 mod signing;
+mod summary;
 
 use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
@@ -182,6 +183,17 @@ impl ContractsService for ContractsApi {
     ) -> Result<Response<proto::Agreement>, Status> {
         let (principal, request) = caller(request)?;
         changes::end(&self.pool, &self.clock, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn get_agreement_summary(
+        &self,
+        request: Request<proto::GetAgreementSummaryRequest>,
+    ) -> Result<Response<proto::AgreementSummary>, Status> {
+        let (principal, request) = caller(request)?;
+        summary::get(&self.pool, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)

@@ -13,4 +13,5 @@ mod invalid_input;
 mod plan_events;
 mod rate_cards;
 mod standing;
+mod summaries;
 mod variations;

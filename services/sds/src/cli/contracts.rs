@@ -1,10 +1,13 @@
-//! `sds contracts ...`: an authority's default contract terms and providers' rate cards
-//! with their scheduled uplifts.
+//! `sds contracts ...`: an authority's default contract terms, providers' rate cards with
+//! their scheduled uplifts, and agreements ([`agreements`]).
 //!
 //! Flags read compactly and are checked for shape before anything is sent (`--timing
 //! arrears:14`, `--fee percentage:7.5:within-budget`, `--component care-worker-wage=12.60`);
 //! whether the values are sound (a tolerance within 0-100, an uplift after the latest
 //! version) is the server's to say, in its own `InvalidArgument` or `FailedPrecondition`.
+
+mod agreements;
+mod changes;
 
 use anyhow::{Context as _, bail};
 use sds_contracts::domain::{FeePlacement, Frequency, PaymentBasis, RateComponent};
@@ -31,6 +34,9 @@ pub enum ContractsCommand {
     /// A provider's rate card for a service type, and its uplifts.
     #[command(subcommand, name = "rate-card")]
     RateCard(RateCardCommand),
+    /// Agreements: drafted, read, listed, signed by each party, summarised.
+    #[command(subcommand)]
+    Agreement(agreements::AgreementCommand),
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -130,6 +136,7 @@ async fn client(args: &ClientArgs) -> anyhow::Result<Client> {
 
 pub async fn run(command: ContractsCommand) -> anyhow::Result<()> {
     match command {
+        ContractsCommand::Agreement(command) => agreements::run(command).await,
         ContractsCommand::Defaults(DefaultsCommand::Set(args)) => {
             let terms = ContractDefaultTerms {
                 frequency: args.frequency.wire_number(),

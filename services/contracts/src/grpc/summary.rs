@@ -1,0 +1,65 @@
+//! `GetAgreementSummary`: the latest version of an agreement in plain language, as text and
+//! HTML with its word count and reading ease. Read access is GetAgreement's, so a caller who
+//! may not see the agreement is told it does not exist here too.
+
+use rust_decimal::{Decimal, RoundingStrategy};
+use sds_platform::Principal;
+use sds_proto::v1 as proto;
+use sqlx::PgPool;
+
+use crate::domain::agreement_access as access;
+use crate::domain::agreement_summary::summary_facts;
+use crate::domain::readability::{reading_ease_milli, word_count};
+use crate::domain::summary::{summary_html, summary_text};
+use crate::error::ContractsError;
+use crate::store;
+
+pub(super) async fn get(
+    pool: &PgPool,
+    principal: &Principal,
+    request: &proto::GetAgreementSummaryRequest,
+) -> Result<proto::AgreementSummary, ContractsError> {
+    let id = super::convert::id("agreement_id", &request.agreement_id)?;
+    let mut connection = pool.acquire().await?;
+    let record = store::load_agreement(&mut connection, id, false)
+        .await?
+        .ok_or(ContractsError::AgreementNotFound(id))?;
+    if !access::may_see(principal, &record.latest.content.parties) {
+        return Err(ContractsError::AgreementNotFound(id));
+    }
+    // The version's lines were checked on the way in, so their sum and fee fit; failing
+    // here would be a stored version no drafting could have made.
+    let facts = summary_facts(record.holding_model, &record.latest)
+        .map_err(|error| anyhow::anyhow!("agreement {id}: the week's money: {error}"))?;
+    let text = summary_text(&facts);
+    Ok(proto::AgreementSummary {
+        agreement_id: record.id.to_string(),
+        version: record.latest.version,
+        html: summary_html(&facts),
+        words: u32::try_from(word_count(&text)).unwrap_or(u32::MAX),
+        reading_ease: reading_ease_milli(&text)
+            .map(one_decimal_place)
+            .unwrap_or_default(),
+        text,
+    })
+}
+
+/// Thousandths of a point as "78.4", rounded half away from zero as the score itself is.
+fn one_decimal_place(milli: i64) -> String {
+    Decimal::new(milli, 3)
+        .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_decimal_place;
+
+    #[test]
+    fn reading_ease_shows_one_decimal_place() {
+        assert_eq!(one_decimal_place(78_449), "78.4");
+        assert_eq!(one_decimal_place(78_450), "78.5");
+        assert_eq!(one_decimal_place(70_000), "70.0");
+        assert_eq!(one_decimal_place(-12_350), "-12.4");
+    }
+}
