@@ -29,8 +29,13 @@ pub(super) async fn get(
     }
     // The version's lines were checked on the way in, so their sum and fee fit; failing
     // here would be a stored version no drafting could have made.
-    let facts = summary_facts(record.holding_model, &record.latest)
+    let mut facts = summary_facts(record.holding_model, &record.latest)
         .map_err(|error| anyhow::anyhow!("agreement {id}: the week's money: {error}"))?;
+    // Once notice is given (or the plan ends) the agreement ends on its last day of
+    // support, whatever the terms said.
+    if let Some((last_day, _)) = record.ended {
+        facts.end = Some(facts.end.map_or(last_day, |end| end.min(last_day)));
+    }
     let text = summary_text(&facts);
     Ok(proto::AgreementSummary {
         agreement_id: record.id.to_string(),

@@ -481,6 +481,12 @@ async fn notice_ends_an_agreement_no_sooner_than_the_notice_period_allows() {
         app.end(&practitioner("fife"), id, "2027-02-28").await,
         Code::FailedPrecondition,
     );
+    let summary = app.summary(&person(PERSON_ID), id).await.unwrap();
+    assert!(
+        summary.text.contains("and ends on 31 January 2027."),
+        "the summary tells the person the last day: {}",
+        summary.text
+    );
     let events = app.events_of("agreement.ended").await;
     assert_eq!(events.len(), 1);
     let Some(proto::event::Body::AgreementEnded(end)) = &events[0].body else {
