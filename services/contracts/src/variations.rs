@@ -196,6 +196,15 @@ pub async fn draft_variation(
     let content = priced_on_card(connection, content, effective_from).await?;
     let version = AgreementVersion::variation(next, content, effective_from, today, cause);
     store::insert_version(connection, record.id, &version).await?;
+    // Lines that join the agreement are funded by it from now on, so drafting does not
+    // make them an agreement of their own.
+    let lines: Vec<u32> = version
+        .content
+        .lines
+        .iter()
+        .map(|line| line.plan_line)
+        .collect();
+    store::fund_lines(connection, record.id, &lines).await?;
     info!(
         authority = %record.latest.content.parties.authority,
         agreement = %record.id,
@@ -293,7 +302,16 @@ pub async fn follow_plan(
             holding_model: record.holding_model,
             holder_id: parties.holder_id,
         };
-        let change = match after_plan_variation(&current.content, chosen, plan) {
+        let own: Vec<u32> = versions
+            .iter()
+            .flat_map(|version| version.content.lines.iter().map(|line| line.plan_line))
+            .collect();
+        let funded_elsewhere: Vec<u32> = store::funded_lines(connection, plan.person_id)
+            .await?
+            .into_iter()
+            .filter(|line| !own.contains(line))
+            .collect();
+        let change = match after_plan_variation(&current.content, chosen, plan, &funded_elsewhere) {
             Ok(change) => change,
             // The plan's lines no longer make an agreement the terms allow (a review that
             // would fall after a new end, say): staff vary it by hand.

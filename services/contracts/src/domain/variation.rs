@@ -52,13 +52,18 @@ pub enum PlanChange {
 
 /// The agreement's content (`current`, the latest agreed or drafted) after plan version
 /// `plan`: each funded line as the plan now gives it while it is still chosen with the same
-/// provider and holder, ended the day before the plan version otherwise; the agreement's end
-/// follows its lines. Lines priced on a rate card keep their hours at the card (pricing is
-/// the caller's, at the version's date).
+/// provider and holder, ended the day before the plan version otherwise; and the plan's
+/// lines chosen with the same provider and holder that run from the plan version on and no
+/// agreement funds yet (not in `funded_elsewhere`), which join it. A plan changes a line's
+/// amount by ending it and adding a new line from the change's date, so the change reaches
+/// the agreement as one line ending and another joining. The agreement's end follows its
+/// lines. Lines priced on a rate card keep their hours at the card (pricing is the
+/// caller's, at the version's date).
 pub fn after_plan_variation(
     current: &AgreementContent,
     chosen: Chosen,
     plan: &PlanCopy,
+    funded_elsewhere: &[u32],
 ) -> Result<PlanChange, Invalid> {
     let day_before = plan.effective_from.pred_opt().unwrap_or(NaiveDate::MIN);
     let mut lines = Vec::with_capacity(current.lines.len());
@@ -87,6 +92,26 @@ pub fn after_plan_variation(
         if next.end.is_none_or(|end| end >= next.start) {
             lines.push(next);
         }
+    }
+    let joining = plan.lines.iter().filter(|planned| {
+        planned.chosen() == Some(chosen)
+            && planned.end.is_none_or(|end| end >= plan.effective_from)
+            && !funded_elsewhere.contains(&planned.number)
+            && !current
+                .lines
+                .iter()
+                .any(|line| line.plan_line == planned.number)
+    });
+    for planned in joining {
+        let index = lines.len();
+        lines.push(FundedLine {
+            plan_line: planned.number,
+            support_type: planned.support_type.clone(),
+            weekly: weekly(&format!("lines[{index}].weekly"), planned.weekly)?,
+            hours_per_week: planned.hours_per_week,
+            start: planned.start,
+            end: planned.end,
+        });
     }
     if lines
         .iter()
@@ -265,14 +290,15 @@ mod tests {
         let current = content("200.00", None, None);
         let same = plan_version("2027-01-04", vec![plan_line(1, dec!(200), PROVIDER, None)]);
         assert_eq!(
-            after_plan_variation(&current, CHOSEN, &same),
+            after_plan_variation(&current, CHOSEN, &same, &[]),
             Ok(PlanChange::Unchanged)
         );
         let more = plan_version(
             "2027-01-04",
             vec![plan_line(1, dec!(250.125), PROVIDER, None)],
         );
-        let Ok(PlanChange::Varied(varied)) = after_plan_variation(&current, CHOSEN, &more) else {
+        let Ok(PlanChange::Varied(varied)) = after_plan_variation(&current, CHOSEN, &more, &[])
+        else {
             panic!("varied");
         };
         assert_eq!(varied.lines[0].weekly, money("250.13"), "to the penny");
@@ -280,7 +306,8 @@ mod tests {
             "2027-01-04",
             vec![plan_line(1, dec!(200), PROVIDER, Some("2027-03-31"))],
         );
-        let Ok(PlanChange::Varied(ends)) = after_plan_variation(&current, CHOSEN, &ending) else {
+        let Ok(PlanChange::Varied(ends)) = after_plan_variation(&current, CHOSEN, &ending, &[])
+        else {
             panic!("varied");
         };
         assert_eq!(
@@ -296,6 +323,40 @@ mod tests {
     }
 
     #[test]
+    fn a_changed_amount_arrives_as_one_line_ending_and_another_joining() {
+        let current = content("200.00", None, None);
+        let mut ended = plan_line(1, dec!(200), PROVIDER, Some("2027-01-03"));
+        ended.start = day("2026-12-01");
+        let mut more = plan_line(2, dec!(250), PROVIDER, None);
+        more.start = day("2027-01-04");
+        let plan = plan_version("2027-01-04", vec![ended, more]);
+        let Ok(PlanChange::Varied(varied)) = after_plan_variation(&current, CHOSEN, &plan, &[])
+        else {
+            panic!("varied");
+        };
+        let lines: Vec<(u32, sds_money::Money, Option<NaiveDate>)> = varied
+            .lines
+            .iter()
+            .map(|line| (line.plan_line, line.weekly, line.end))
+            .collect();
+        assert_eq!(
+            lines,
+            vec![
+                (1, money("200.00"), Some(day("2027-01-03"))),
+                (2, money("250.00"), None)
+            ]
+        );
+        assert_eq!(varied.terms.end(), None, "still open-ended");
+        // Another agreement already funds line 2: this one has nothing left from the change.
+        assert_eq!(
+            after_plan_variation(&current, CHOSEN, &plan, &[2]),
+            Ok(PlanChange::NoLinesLeft {
+                last_day: day("2027-01-03")
+            })
+        );
+    }
+
+    #[test]
     fn a_line_moved_to_another_provider_or_dropped_stops_the_day_before() {
         let current = content("200.00", None, None);
         let moved = plan_version(
@@ -303,14 +364,14 @@ mod tests {
             vec![plan_line(1, dec!(200), Uuid::from_u128(99), None)],
         );
         assert_eq!(
-            after_plan_variation(&current, CHOSEN, &moved),
+            after_plan_variation(&current, CHOSEN, &moved, &[]),
             Ok(PlanChange::NoLinesLeft {
                 last_day: day("2027-01-03")
             })
         );
         let dropped = plan_version("2027-01-04", vec![]);
         assert_eq!(
-            after_plan_variation(&current, CHOSEN, &dropped),
+            after_plan_variation(&current, CHOSEN, &dropped, &[]),
             Ok(PlanChange::NoLinesLeft {
                 last_day: day("2027-01-03")
             })

@@ -186,6 +186,29 @@ pub async fn insert_version(
     Ok(())
 }
 
+/// Adds `lines` to the plan lines agreement `id` funds (those it funds already stay).
+pub async fn fund_lines(
+    connection: &mut PgConnection,
+    id: Uuid,
+    lines: &[u32],
+) -> Result<(), ContractsError> {
+    let lines = lines
+        .iter()
+        .map(|line| to_i32(*line))
+        .collect::<Result<Vec<_>, _>>()?;
+    sqlx::query(
+        "UPDATE agreement SET funded_lines = ARRAY(\
+             SELECT DISTINCT line FROM unnest(funded_lines || $2::integer[]) AS line ORDER BY line) \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&lines)
+    .execute(&mut *connection)
+    .await
+    .operation("fund plan lines")?;
+    Ok(())
+}
+
 /// Marks the version awaiting signatures, if any, superseded: a newer variation (or the
 /// agreement's end) replaces it.
 pub async fn supersede_awaiting(

@@ -122,6 +122,40 @@ fn varied_plan(version: u32, effective_from: &str, recorded_on: &str, weekly: &s
     )
 }
 
+/// A variation as assessment makes one: the changed line ends the day before the change
+/// and a new line (`new_line`) carries the new amount from the change's date.
+fn changed_plan(version: u32, effective_from: &str, recorded_on: &str, weekly: &str) -> Event {
+    let day_before = chrono::NaiveDate::parse_from_str(effective_from, "%Y-%m-%d")
+        .unwrap()
+        .pred_opt()
+        .unwrap()
+        .to_string();
+    let mut ended = directed_line(1, PROVIDER_ID, Some(HOLDER_ID));
+    ended.end = date(&day_before);
+    let mut new_line = directed_line(3, PROVIDER_ID, Some(HOLDER_ID));
+    new_line.weekly = weekly.into();
+    new_line.start = date(effective_from);
+    let mut plan = plan("fife", version, vec![ended, arranged_line(2), new_line]);
+    plan.effective_from = date(effective_from);
+    plan.recorded_on = date(recorded_on);
+    envelope(
+        "fife",
+        Uuid::now_v7(),
+        proto::event::Body::PlanVaried(proto::PlanVaried { plan: Some(plan) }),
+    )
+}
+
+/// The weekly amount of plan line `number` in `agreement`.
+fn weekly_of(agreement: &proto::Agreement, number: u32) -> String {
+    agreement
+        .lines
+        .iter()
+        .find(|line| line.plan_line == number)
+        .and_then(|line| line.weekly.clone())
+        .map(|weekly| weekly.amount)
+        .unwrap_or_default()
+}
+
 fn iso(date: &Option<proto::Date>) -> &str {
     date.as_ref().map_or("", |date| date.iso.as_str())
 }
@@ -145,7 +179,7 @@ async fn a_backdated_plan_variation_is_signed_again_and_published_from_its_own_d
     let active = app.active_agreement().await;
     let id = active.id.as_str();
     app.today_is("2027-01-15");
-    let varied = varied_plan(2, "2027-01-04", "2027-01-15", "250.0000");
+    let varied = changed_plan(2, "2027-01-04", "2027-01-15", "250.0000");
     app.publish(&varied, &varied.event_id).await;
     app.wait_for_plan_events(2).await;
 
@@ -159,7 +193,14 @@ async fn a_backdated_plan_variation_is_signed_again_and_published_from_its_own_d
         proto::AgreementVersionCause::PlanVaried as i32
     );
     assert_eq!(iso(&pending.effective_from), "2027-01-04", "backdated");
-    assert_eq!(pending.lines[0].weekly.as_ref().unwrap().amount, "250.00");
+    // Line 1 ends the day before; line 3 carries the new amount, in the same agreement.
+    assert_eq!(iso(&pending.lines[0].end), "2027-01-03");
+    assert_eq!(weekly_of(&pending, 3), "250.00");
+    assert_eq!(
+        app.agreements().await.len(),
+        1,
+        "no agreement of its own for line 3"
+    );
     assert!(app.events_of("agreement.varied").await.is_empty());
 
     // Version 1 is agreed: signing it again is harmless, and version 2 is what is signed.
@@ -177,13 +218,16 @@ async fn a_backdated_plan_variation_is_signed_again_and_published_from_its_own_d
     assert_eq!(previous, Some(1));
     assert_eq!(iso(&published.effective_from), "2027-01-04");
     assert_eq!(iso(&published.recorded_on), "2027-01-15");
-    assert_eq!(published.lines[0].weekly.as_ref().unwrap().amount, "250.00");
+    assert_eq!(weekly_of(published, 3), "250.00");
     assert_eq!(published.payee_id, HOLDER_ID);
     assert_eq!(published.representative.as_ref().unwrap().name, "");
     assert_eq!(app.events_of("agreement.signed").await.len(), 1);
 
     // The same amounts again in a later plan version ask nobody to sign anything.
-    let same = varied_plan(3, "2027-01-20", "2027-01-20", "250.0000");
+    let mut same = changed_plan(3, "2027-01-04", "2027-01-20", "250.0000");
+    if let Some(proto::event::Body::PlanVaried(varied)) = same.body.as_mut() {
+        varied.plan.as_mut().unwrap().effective_from = date("2027-01-20");
+    }
     app.publish(&same, &same.event_id).await;
     app.wait_for_plan_events(3).await;
     assert_eq!(app.get(&practitioner("fife"), id).await.unwrap().version, 2);
@@ -328,7 +372,11 @@ async fn an_uplift_moves_agreements_priced_on_the_card_from_its_date_without_sig
     // A plan variation backdated across the uplift: 12 hours from 1 March is priced at
     // the old rate until 31 March and follows the uplift from 1 April.
     app.today_is("2027-05-03");
+    let mut ten_until_march = hours_line();
+    ten_until_march.end = date("2027-02-28");
     let mut twelve = hours_line();
+    twelve.number = 2;
+    twelve.start = date("2027-03-01");
     twelve.amount = Some(proto::LineAmount {
         amount: Some(proto::line_amount::Amount::HoursAtRate(
             proto::HoursAtRate {
@@ -338,7 +386,7 @@ async fn an_uplift_moves_agreements_priced_on_the_card_from_its_date_without_sig
         )),
     });
     twelve.weekly = "252.0000".into();
-    let mut later = plan("fife", 2, vec![twelve]);
+    let mut later = plan("fife", 2, vec![ten_until_march, twelve]);
     later.effective_from = date("2027-03-01");
     later.recorded_on = date("2027-05-03");
     let event = envelope(
@@ -359,7 +407,12 @@ async fn an_uplift_moves_agreements_priced_on_the_card_from_its_date_without_sig
             (
                 event.aggregate_version,
                 iso(&agreement.effective_from).to_owned(),
-                agreement.lines[0].weekly.as_ref().unwrap().amount.clone(),
+                agreement
+                    .lines
+                    .last()
+                    .and_then(|line| line.weekly.clone())
+                    .unwrap()
+                    .amount,
             )
         })
         .collect();
