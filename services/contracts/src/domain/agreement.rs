@@ -299,8 +299,12 @@ impl AgreementVersion {
         matches!(self.state, VersionState::Agreed { .. })
     }
 
-    /// The parties yet to sign.
+    /// The parties yet to sign: none once the version is agreed (a rate change is agreed
+    /// with nobody's signature) or superseded.
     pub fn unsigned(&self) -> Vec<PartyRole> {
+        if self.state != VersionState::Awaiting {
+            return Vec::new();
+        }
         self.content
             .parties
             .signatories()

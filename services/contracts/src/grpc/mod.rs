@@ -193,7 +193,7 @@ impl ContractsService for ContractsApi {
         request: Request<proto::GetAgreementSummaryRequest>,
     ) -> Result<Response<proto::AgreementSummary>, Status> {
         let (principal, request) = caller(request)?;
-        summary::get(&self.pool, &principal, &request)
+        summary::get(&self.pool, &self.clock, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)

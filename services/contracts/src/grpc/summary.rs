@@ -1,14 +1,17 @@
-//! `GetAgreementSummary`: the latest version of an agreement in plain language, as text and
-//! HTML with its word count and reading ease. Read access is GetAgreement's, so a caller who
-//! may not see the agreement is told it does not exist here too.
+//! `GetAgreementSummary`: an agreement in plain language, as text and HTML with its word
+//! count and reading ease: the version in force today (before the agreement starts, the one
+//! in force on its first day; while a draft, its latest), so a rate change agreed for a
+//! later date is not told as today's money. Read access is GetAgreement's, so a caller who may not see the
+//! agreement is told it does not exist here too.
 
 use rust_decimal::{Decimal, RoundingStrategy};
-use sds_platform::Principal;
+use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
 use sqlx::PgPool;
 
 use crate::domain::agreement_access as access;
 use crate::domain::agreement_summary::summary_facts;
+use crate::domain::rate_following::in_force_on;
 use crate::domain::readability::{reading_ease_milli, word_count};
 use crate::domain::summary::{summary_html, summary_text};
 use crate::error::ContractsError;
@@ -16,6 +19,7 @@ use crate::store;
 
 pub(super) async fn get(
     pool: &PgPool,
+    clock: &Clock,
     principal: &Principal,
     request: &proto::GetAgreementSummaryRequest,
 ) -> Result<proto::AgreementSummary, ContractsError> {
@@ -29,7 +33,11 @@ pub(super) async fn get(
     }
     // The version's lines were checked on the way in, so their sum and fee fit; failing
     // here would be a stored version no drafting could have made.
-    let mut facts = summary_facts(record.holding_model, &record.latest)
+    let versions = store::load_versions(&mut connection, id).await?;
+    // Before the agreement starts, what will be in force on its first day.
+    let on = clock.today().max(record.latest.content.terms.start());
+    let told = in_force_on(&versions, on).unwrap_or(&record.latest);
+    let mut facts = summary_facts(record.holding_model, told)
         .map_err(|error| anyhow::anyhow!("agreement {id}: the week's money: {error}"))?;
     // Once notice is given (or the plan ends) the agreement ends on its last day of
     // support, whatever the terms said.
@@ -39,7 +47,7 @@ pub(super) async fn get(
     let text = summary_text(&facts);
     Ok(proto::AgreementSummary {
         agreement_id: record.id.to_string(),
-        version: record.latest.version,
+        version: told.version,
         html: summary_html(&facts),
         words: u32::try_from(word_count(&text)).unwrap_or(u32::MAX),
         reading_ease: reading_ease_milli(&text)

@@ -335,6 +335,18 @@ async fn an_uplift_moves_agreements_priced_on_the_card_from_its_date_without_sig
     assert_eq!(iso(&now.effective_from), "2027-04-01");
     assert_eq!(now.lines[0].weekly.as_ref().unwrap().amount, "263.80");
     assert_eq!(now.rate.as_ref().unwrap().version, 2);
+    assert!(
+        now.unsigned.is_empty(),
+        "nobody is asked to sign a rate change"
+    );
+    // The person reads today's money; the uplift is told once it is in force.
+    let summary = app.summary(&person(PERSON_ID), id).await.unwrap();
+    assert_eq!(summary.version, 1);
+    assert!(
+        summary.text.contains("£253.70 a week") && !summary.text.contains("263.80"),
+        "{}",
+        summary.text
+    );
 
     let varied = app.events_of("agreement.varied").await;
     assert_eq!(varied.len(), 1);

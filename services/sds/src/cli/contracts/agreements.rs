@@ -318,6 +318,13 @@ fn agreement_table(agreement: &proto::Agreement) -> Table {
             named::<EndCause>(agreement.end_cause)
         ));
     }
+    if agreement.cause == proto::AgreementVersionCause::RateChanged as i32 {
+        table.push_footer(
+            "a rate change from the provider's rate card: agreed in advance, nobody signs it"
+                .to_owned(),
+        );
+        return table;
+    }
     table.push_footer(format!(
         "signed: {}; to sign: {}",
         if signed.is_empty() {
