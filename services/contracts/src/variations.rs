@@ -18,7 +18,9 @@ use uuid::Uuid;
 
 use crate::domain::drafting::AgreementStatus;
 use crate::domain::plan_copy::{Chosen, PlanCopy};
-use crate::domain::rate_following::{CardTimeline, in_force_on, priced, rate_follow_ups};
+use crate::domain::rate_following::{
+    CardTimeline, follow_ups_after, in_force_on, priced, rate_follow_ups,
+};
 use crate::domain::variation::{PlanChange, after_plan_variation};
 use crate::domain::{AgreementContent, AgreementVersion, EndCause, Payee, VersionCause};
 use crate::error::ContractsError;
@@ -132,13 +134,44 @@ pub async fn after_agreed(
         .iter()
         .find(|candidate| candidate.version == version)
         .ok_or(ContractsError::AgreementNotFound(id))?;
-    match agreed.content.rate {
-        Some(rate) => {
-            let card = card_timeline(connection, rate.rate_card_id).await?;
-            follow_card(connection, id, &card, agreed.effective_from, today).await
-        }
-        None => Ok(Vec::new()),
+    let card = match agreed.content.rate {
+        Some(rate) => Some(card_timeline(connection, rate.rate_card_id).await?),
+        None => None,
+    };
+    let follow_ups = follow_ups_after(&versions, agreed, card.as_ref())
+        .map_err(|_| ContractsError::UpliftOutOfRange)?;
+    let first = versions
+        .iter()
+        .map(|version| version.version)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    insert_agreed_in_advance(connection, id, first, follow_ups, today).await
+}
+
+/// Records and publishes `follow_ups` as versions `first`, `first + 1`, ... agreed in
+/// advance (no signatures).
+async fn insert_agreed_in_advance(
+    connection: &mut PgConnection,
+    id: Uuid,
+    first: u32,
+    follow_ups: Vec<(NaiveDate, AgreementContent)>,
+    today: NaiveDate,
+) -> Result<Vec<AgreementVersion>, ContractsError> {
+    let mut made = Vec::with_capacity(follow_ups.len());
+    for (next, (effective_from, content)) in (first..).zip(follow_ups) {
+        let version = AgreementVersion::variation(
+            next,
+            content,
+            effective_from,
+            today,
+            VersionCause::RateChanged,
+        );
+        store::insert_version(connection, id, &version).await?;
+        publish_agreed(connection, id, next).await?;
+        made.push(version);
     }
+    Ok(made)
 }
 
 /// Makes the rate-change versions that bring agreement `id` up to `card` from `from`, each
@@ -159,20 +192,7 @@ pub async fn follow_card(
         .max()
         .unwrap_or(0)
         + 1;
-    let mut made = Vec::with_capacity(follow_ups.len());
-    for (next, (effective_from, content)) in (first..).zip(follow_ups) {
-        let version = AgreementVersion::variation(
-            next,
-            content,
-            effective_from,
-            today,
-            VersionCause::RateChanged,
-        );
-        store::insert_version(connection, id, &version).await?;
-        publish_agreed(connection, id, next).await?;
-        made.push(version);
-    }
-    Ok(made)
+    insert_agreed_in_advance(connection, id, first, follow_ups, today).await
 }
 
 /// Replaces any version of `record` awaiting signatures with a new variation of `content`

@@ -125,6 +125,69 @@ pub fn rate_follow_ups(
     Ok(follow_ups)
 }
 
+/// The versions that make `anchor` (just agreed by every party) what is in force from its
+/// own date on: at its date, at each later date another agreed version takes effect (a rate
+/// change made while it awaited signatures, built from the content before it) and at each
+/// later card version, the anchor's content priced on `card` as in force then (unpriced
+/// when the agreement is not on a card), wherever that differs from what would otherwise
+/// be in force. The parties agreed the anchor as the whole agreement from its date, so
+/// nothing recorded before it overrides it later.
+pub fn follow_ups_after(
+    versions: &[AgreementVersion],
+    anchor: &AgreementVersion,
+    card: Option<&CardTimeline>,
+) -> Result<Vec<(NaiveDate, AgreementContent)>, RateError> {
+    let from = anchor.effective_from;
+    let card = card.filter(|card| {
+        anchor
+            .content
+            .rate
+            .is_some_and(|rate| rate.rate_card_id == card.rate_card_id)
+    });
+    let mut dates: Vec<NaiveDate> = std::iter::once(from)
+        .chain(
+            versions
+                .iter()
+                .filter(|version| version.is_agreed())
+                .map(|version| version.effective_from),
+        )
+        .chain(
+            card.into_iter()
+                .flat_map(|card| card.versions.iter().map(|(_, date, _)| *date)),
+        )
+        .filter(|date| *date >= from)
+        .collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let mut timeline = versions.to_vec();
+    let mut next_number = versions
+        .iter()
+        .map(|version| version.version)
+        .max()
+        .unwrap_or(0)
+        + 1;
+    let mut follow_ups = Vec::new();
+    for date in dates {
+        let wanted = match card {
+            Some(card) => priced(&anchor.content, card, date)?,
+            None => anchor.content.clone(),
+        };
+        if in_force_on(&timeline, date).map(|version| &version.content) == Some(&wanted) {
+            continue;
+        }
+        timeline.push(AgreementVersion::variation(
+            next_number,
+            wanted.clone(),
+            date,
+            date,
+            VersionCause::RateChanged,
+        ));
+        next_number += 1;
+        follow_ups.push((date, wanted));
+    }
+    Ok(follow_ups)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +260,37 @@ mod tests {
             rate_follow_ups(&[unpriced], &timeline(), day("2027-04-01")).expect("priced"),
             vec![]
         );
+    }
+
+    #[test]
+    fn a_variation_agreed_after_a_rate_change_was_made_holds_from_its_date_on() {
+        // Version 2 (12 hours from March) awaited signatures while the April uplift made
+        // version 3 from version 1's 10 hours; once version 2 is agreed, April on must be
+        // 12 hours at the new rate, not version 3's 10.
+        let first = agreed(1, content("200.00", Some(dec!(10)), Some(1)), "2026-12-01");
+        let mut pending = agreed(2, content("240.00", Some(dec!(12)), Some(1)), "2027-03-01");
+        pending.state = VersionState::Awaiting;
+        let stale = agreed(3, content("210.00", Some(dec!(10)), Some(2)), "2027-04-01");
+        pending.state = VersionState::Agreed {
+            on: day("2027-05-01"),
+        };
+        let versions = [first, pending.clone(), stale];
+        let follow = follow_ups_after(&versions, &pending, Some(&timeline())).expect("priced");
+        let made: Vec<(NaiveDate, Money)> = follow
+            .iter()
+            .map(|(from, content)| (*from, content.lines[0].weekly))
+            .collect();
+        assert_eq!(made, vec![(day("2027-04-01"), money("252.00"))]);
+        // Unpriced agreements carry the agreed content past a version made before it.
+        let plain_first = agreed(1, content("200.00", None, None), "2026-12-01");
+        let plain = agreed(2, content("240.00", None, None), "2027-03-01");
+        let mut later_terms = content("200.00", None, None);
+        later_terms.outcomes = "Older outcomes".into();
+        let older = agreed(3, later_terms, "2027-06-01");
+        let follow =
+            follow_ups_after(&[plain_first, plain.clone(), older], &plain, None).expect("unpriced");
+        assert_eq!(follow.len(), 1);
+        assert_eq!(follow[0].0, day("2027-06-01"));
+        assert_eq!(follow[0].1, plain.content);
     }
 }

@@ -278,28 +278,97 @@ fn hours_line() -> proto::PlanLine {
     line
 }
 
-#[tokio::test]
-async fn an_uplift_moves_agreements_priced_on_the_card_from_its_date_without_signatures() {
-    let app = TestApp::spawn().await;
-    app.on_framework(PROVIDER_ID, "fife").await;
-    let card = app
-        .set_card(&provider(PROVIDER_ID), card_request("2026-04-01"))
-        .await
-        .unwrap();
-    let held = approved("fife", plan("fife", 1, vec![hours_line()]));
-    app.publish(&held, &held.event_id).await;
-    app.wait_for_plan_events(1).await;
-    app.set_defaults("fife", terms()).await.unwrap();
-    let drafted = app
-        .draft(
-            &practitioner("fife"),
-            proto::DraftAgreementRequest {
-                rate_card_id: card.id.clone(),
-                ..by_hand()
+impl TestApp {
+    /// A draft for 10 hours a week priced on the provider's card (25.37 an hour from April
+    /// 2026), the provider on fife's framework.
+    pub async fn priced_draft(&self) -> (proto::RateCard, proto::Agreement) {
+        self.on_framework(PROVIDER_ID, "fife").await;
+        let card = self
+            .set_card(&provider(PROVIDER_ID), card_request("2026-04-01"))
+            .await
+            .unwrap();
+        let held = approved("fife", plan("fife", 1, vec![hours_line()]));
+        self.publish(&held, &held.event_id).await;
+        self.wait_for_plan_events(1).await;
+        self.set_defaults("fife", terms()).await.unwrap();
+        let drafted = self
+            .draft(
+                &practitioner("fife"),
+                proto::DraftAgreementRequest {
+                    rate_card_id: card.id.clone(),
+                    ..by_hand()
+                },
+            )
+            .await
+            .unwrap();
+        (card, drafted)
+    }
+
+    pub async fn uplift_by(&self, card: &str, from: &str, percent: &str) {
+        self.uplift(
+            &provider(PROVIDER_ID),
+            proto::ScheduleUpliftRequest {
+                rate_card_id: card.into(),
+                effective_from: date(from),
+                uplift: Some(proto::schedule_uplift_request::Uplift::Percentage(
+                    percent.into(),
+                )),
             },
         )
         .await
         .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn a_terms_variation_signed_after_an_uplift_was_made_holds_at_the_new_rate() {
+    let app = TestApp::spawn().await;
+    let (card, drafted) = app.priced_draft().await;
+    let id = drafted.id.as_str();
+    app.all_sign(id, 1).await;
+    let mut terms = drafted.terms.clone().unwrap();
+    terms.notice_days = 56;
+    let pending = app
+        .client()
+        .vary_agreement(bearer(
+            &practitioner("fife"),
+            proto::VaryAgreementRequest {
+                agreement_id: id.into(),
+                effective_from: date("2026-12-10"),
+                terms: Some(terms),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(pending.awaiting_version, 2);
+    // The uplift arrives while version 2 awaits signatures: version 3 moves version 1.
+    app.uplift_by(&card.id, "2027-04-01", "4").await;
+    app.all_sign(id, 2).await;
+    // Version 2 is the agreement from 10 December; from 1 April it is repriced (version 4),
+    // and version 3's 28 days' notice no longer applies.
+    let now = app.get(&practitioner("fife"), id).await.unwrap();
+    assert_eq!(now.version, 4);
+    assert_eq!(iso(&now.effective_from), "2027-04-01");
+    assert_eq!(now.terms.as_ref().unwrap().notice_days, 56);
+    assert_eq!(weekly_of(&now, 1), "263.80");
+    let varied: Vec<u64> = app
+        .events_of("agreement.varied")
+        .await
+        .iter()
+        .map(|event| event.aggregate_version)
+        .collect();
+    assert_eq!(
+        varied,
+        vec![3, 2, 4],
+        "each version published once, as agreed"
+    );
+}
+
+#[tokio::test]
+async fn an_uplift_moves_agreements_priced_on_the_card_from_its_date_without_signatures() {
+    let app = TestApp::spawn().await;
+    let (card, drafted) = app.priced_draft().await;
     assert_eq!(
         drafted.lines[0].weekly.as_ref().unwrap().amount,
         "253.70",
@@ -313,18 +382,7 @@ async fn an_uplift_moves_agreements_priced_on_the_card_from_its_date_without_sig
     let id = drafted.id.as_str();
     app.all_sign(id, 1).await;
 
-    app.uplift(
-        &provider(PROVIDER_ID),
-        proto::ScheduleUpliftRequest {
-            rate_card_id: card.id.clone(),
-            effective_from: date("2027-04-01"),
-            uplift: Some(proto::schedule_uplift_request::Uplift::Percentage(
-                "4".into(),
-            )),
-        },
-    )
-    .await
-    .unwrap();
+    app.uplift_by(&card.id, "2027-04-01", "4").await;
 
     // Each component up 4% to the penny: 26.38 an hour, so 263.80 a week from 1 April.
     let now = app.get(&person(PERSON_ID), id).await.unwrap();
