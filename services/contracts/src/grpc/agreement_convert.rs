@@ -174,10 +174,14 @@ pub struct SignRequest {
 
 pub fn sign_request(raw: &proto::SignAgreementRequest) -> Result<SignRequest, Invalid> {
     let agreement_id = id("agreement_id", &raw.agreement_id)?;
-    if raw.version == 0 {
+    // Versions are numbered from 1 and stored as PostgreSQL integers.
+    if raw.version == 0 || i32::try_from(raw.version).is_err() {
         return Err(Invalid::new(
             "version",
-            "is 0; give the version being signed (the latest, from GetAgreement)",
+            format!(
+                "is {}; give the version awaiting signatures (awaiting_version, from GetAgreement)",
+                raw.version
+            ),
         ));
     }
     let capacity = match raw.capacity {

@@ -44,6 +44,10 @@ pub(super) async fn sign(
     loop {
         let mut transaction = pool.begin().await?;
         let record = loaded(&mut transaction, request.agreement_id, true).await?;
+        // Someone who may not see the agreement learns nothing of it, its versions included.
+        if !access::may_see(principal, &record.latest.content.parties) {
+            return Err(ContractsError::AgreementNotFound(record.id));
+        }
         let not_awaiting = || ContractsError::NotAwaiting {
             asked: request.version,
             awaiting: record.awaiting,

@@ -260,7 +260,7 @@ async fn each_party_signs_as_itself_and_the_last_signature_publishes_agreement_s
     );
     assert_code(
         app.sign(&provider(OTHER_PROVIDER_ID), id, "").await,
-        Code::PermissionDenied,
+        Code::NotFound,
     );
     assert_code(
         app.sign(&staff("fife", &[Role::Finance]), id, "").await,

@@ -238,6 +238,12 @@ async fn bad_agreement_requests_are_refused_by_field_and_write_nothing() {
         (person(PERSON_ID), sign(&drafted.id, 0, ""), "version"),
         (
             person(PERSON_ID),
+            sign(&drafted.id, u32::MAX, ""),
+            "version",
+        ),
+        (person(PERSON_ID), sign(&drafted.id, 1 << 31, ""), "version"),
+        (
+            person(PERSON_ID),
             sign(&drafted.id, 1, "cousin"),
             "capacity",
         ),
