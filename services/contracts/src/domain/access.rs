@@ -77,6 +77,28 @@ pub fn ensure_may_set_rates(principal: &Principal, provider_id: Uuid) -> Result<
     }
 }
 
+/// Changing a card that prices active agreements: the provider itself, or commissioning
+/// staff who act for every authority whose agreements the change would move (one authority
+/// never reprices another's agreements).
+pub fn ensure_may_move_agreements(
+    principal: &Principal,
+    provider_id: Uuid,
+    authorities: &[AuthorityId],
+) -> Result<(), Denied> {
+    if is_the_provider(principal, provider_id) {
+        return Ok(());
+    }
+    match authorities
+        .iter()
+        .find(|authority| !principal.may_act_for(authority))
+    {
+        None => Ok(()),
+        Some(other) => Err(Denied(format!(
+            "the card prices agreements of {other}, which its provider or {other}'s own commissioning staff change"
+        ))),
+    }
+}
+
 pub fn ensure_may_read_rates(principal: &Principal, provider_id: Uuid) -> Result<(), Denied> {
     if is_the_provider(principal, provider_id) || principal.org_kind == OrgKind::Authority {
         Ok(())

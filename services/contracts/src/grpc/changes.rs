@@ -21,6 +21,8 @@ use crate::variations;
 
 /// How far back a variation may take effect: a year, as plan variations allow.
 const BACKDATING_DAYS: u64 = 366;
+/// How far ahead a variation may be dated: two years (further is taken as a typo).
+const FORWARD_DAYS: u64 = 731;
 
 async fn locked(
     connection: &mut PgConnection,
@@ -50,6 +52,17 @@ fn check_effective(
         return Err(Invalid::new(
             "effective_from",
             format!("{effective_from} is before the agreement starts, {start}"),
+        ));
+    }
+    let latest = today
+        .checked_add_days(Days::new(FORWARD_DAYS))
+        .unwrap_or(NaiveDate::MAX);
+    if effective_from > latest {
+        return Err(Invalid::new(
+            "effective_from",
+            format!(
+                "{effective_from} is more than two years ahead; a variation takes effect by {latest} at the latest"
+            ),
         ));
     }
     let earliest = today

@@ -2,8 +2,10 @@
 //! authority's staff and by the provider. Every change adds a version after the latest;
 //! none is edited, since agreements are paid at the version in force on each day.
 
+use chrono::{Months, NaiveDate};
 use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
+use sds_vocabulary::Invalid;
 use sqlx::{PgConnection, PgPool};
 use tracing::info;
 use uuid::Uuid;
@@ -23,6 +25,7 @@ pub(super) async fn set(
     request: &proto::SetRateCardRequest,
 ) -> Result<proto::RateCard, ContractsError> {
     let new = convert::new_rate_card(request)?;
+    within_reach(new.effective_from, clock.today())?;
     access::ensure_may_set_rates(principal, new.provider_id)?;
     let mut transaction = pool.begin().await?;
     let id = store::claim_rate_card(
@@ -33,6 +36,8 @@ pub(super) async fn set(
     )
     .await?;
     let existing = loaded(&mut transaction, id).await?;
+    let moved = store::authorities_on_card(&mut transaction, id).await?;
+    access::ensure_may_move_agreements(principal, new.provider_id, &moved)?;
     let version = match existing.latest() {
         Some(latest) if latest.effective_from >= new.effective_from => {
             return Err(ContractsError::NotAfterLatest {
@@ -75,6 +80,7 @@ pub(super) async fn schedule_uplift(
     request: &proto::ScheduleUpliftRequest,
 ) -> Result<proto::RateCard, ContractsError> {
     let new = convert::new_uplift(request)?;
+    within_reach(new.effective_from, clock.today())?;
     let mut transaction = pool.begin().await?;
     // Locks the card, so two uplifts cannot both become "the next" version.
     if !store::lock_rate_card(&mut transaction, new.rate_card_id).await? {
@@ -82,6 +88,8 @@ pub(super) async fn schedule_uplift(
     }
     let card = loaded(&mut transaction, new.rate_card_id).await?;
     access::ensure_may_set_rates(principal, card.provider_id)?;
+    let moved = store::authorities_on_card(&mut transaction, card.id).await?;
+    access::ensure_may_move_agreements(principal, card.provider_id, &moved)?;
     let latest = card.latest().ok_or_else(|| {
         ContractsError::Internal(anyhow::anyhow!("rate card {} has no versions", card.id))
     })?;
@@ -138,6 +146,25 @@ pub(super) async fn get(
     let record = loaded(&mut connection, id).await?;
     access::ensure_may_read_rates(principal, record.provider_id)?;
     Ok(convert::rate_card_message(&record))
+}
+
+/// How far ahead a rate may be set: two years, as a policy may. A date further away is
+/// taken as a typo, and would otherwise close the card to every change before it.
+const MAX_YEARS_AHEAD: u32 = 2;
+
+fn within_reach(effective_from: NaiveDate, today: NaiveDate) -> Result<(), Invalid> {
+    let furthest = today
+        .checked_add_months(Months::new(12 * MAX_YEARS_AHEAD))
+        .unwrap_or(NaiveDate::MAX);
+    if effective_from > furthest {
+        return Err(Invalid::new(
+            "effective_from",
+            format!(
+                "{effective_from} is more than {MAX_YEARS_AHEAD} years ahead; a rate is set from {furthest} at the latest"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 async fn loaded(connection: &mut PgConnection, id: Uuid) -> Result<RateCardRecord, ContractsError> {

@@ -283,6 +283,31 @@ pub async fn active_agreements_on_card(
     .operation("select agreements priced on a rate card")?)
 }
 
+/// The authorities with active agreements priced on rate card `rate_card_id`.
+pub async fn authorities_on_card(
+    connection: &mut PgConnection,
+    rate_card_id: Uuid,
+) -> Result<Vec<AuthorityId>, ContractsError> {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT a.authority FROM agreement a WHERE a.status = 'active' AND EXISTS ( \
+             SELECT 1 FROM agreement_version v WHERE v.agreement_id = a.id \
+               AND v.state = 'agreed' AND v.rate_card_id = $1) \
+         ORDER BY 1",
+    )
+    .bind(rate_card_id)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select the authorities priced on a rate card")?;
+    names
+        .iter()
+        .map(|name| {
+            AuthorityId::parse("authority", name).map_err(|_| {
+                anyhow::anyhow!("stored agreement authority {name:?} is malformed").into()
+            })
+        })
+        .collect()
+}
+
 /// Every version of agreement `id` (signatures left out), oldest first.
 pub async fn load_versions(
     connection: &mut PgConnection,

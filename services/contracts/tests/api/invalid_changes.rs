@@ -4,6 +4,7 @@
 
 use sds_proto::v1 as proto;
 use sds_testkit::bearer;
+use tonic::Code;
 
 use crate::agreements::by_hand;
 use crate::support::*;
@@ -47,6 +48,10 @@ async fn bad_variations_and_notices_are_refused_by_field_and_write_nothing() {
         ),
         (
             vary(&|request| request.effective_from = date("2026-11-30")),
+            "effective_from",
+        ),
+        (
+            vary(&|request| request.effective_from = date("2200-12-31")),
             "effective_from",
         ),
         (vary(&|request| request.terms = None), "terms"),
@@ -158,4 +163,50 @@ async fn a_draft_is_priced_only_on_its_own_provider_s_card_and_only_for_hours() 
         );
     }
     assert_eq!(app.agreement_rows().await, (0, 0, 0, 0), "nothing written");
+}
+
+#[tokio::test]
+async fn a_rate_card_is_changed_at_most_two_years_ahead_and_never_by_another_authority_s_staff() {
+    let app = TestApp::spawn().await;
+    let (card, drafted) = app.priced_draft().await;
+    app.all_sign(&drafted.id, 1).await;
+    let versions = app.version_rows().await;
+    let uplift = |from: &str| proto::ScheduleUpliftRequest {
+        rate_card_id: card.id.clone(),
+        effective_from: date(from),
+        uplift: Some(proto::schedule_uplift_request::Uplift::Percentage(
+            "4".into(),
+        )),
+    };
+    let message = assert_invalid(
+        app.uplift(&provider(PROVIDER_ID), uplift("2200-12-31"))
+            .await,
+        "effective_from",
+    );
+    assert!(
+        message.contains("2028-11-28"),
+        "names the furthest date: {message}"
+    );
+    assert_invalid(
+        app.set_card(&provider(PROVIDER_ID), card_request("2029-01-01"))
+            .await,
+        "effective_from",
+    );
+    // Angus's commissioning staff may not reprice fife's agreement; fife's may.
+    let refused = assert_code(
+        app.uplift(&commissioning("angus"), uplift("2027-04-01"))
+            .await,
+        Code::PermissionDenied,
+    );
+    assert!(refused.contains("fife"), "{refused}");
+    assert_code(
+        app.set_card(&commissioning("angus"), card_request("2027-04-01"))
+            .await,
+        Code::PermissionDenied,
+    );
+    assert_eq!(app.version_rows().await, versions, "nothing moved");
+    app.uplift(&commissioning("fife"), uplift("2027-04-01"))
+        .await
+        .unwrap();
+    assert_eq!(app.version_rows().await.len(), versions.len() + 1);
 }
