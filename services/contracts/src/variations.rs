@@ -245,10 +245,27 @@ pub async fn end(
     reason: Option<&str>,
     today: NaiveDate,
 ) -> Result<(), ContractsError> {
-    store::supersede_awaiting(connection, record.id).await?;
-    store::end_agreement(connection, record.id, last_day, cause, reason, today).await?;
+    let under_notice = match record.ended {
+        // Already ending: only an earlier last day (the plan ending first) changes it.
+        Some((ending, _)) if last_day >= ending => return Ok(()),
+        Some(_) => {
+            store::bring_end_forward(connection, record.id, last_day, cause).await?;
+            true
+        }
+        None => {
+            store::end_agreement(connection, record.id, last_day, cause, reason, today).await?;
+            false
+        }
+    };
+    let was_active = record.status == AgreementStatus::Active || under_notice;
+    if was_active {
+        // A variation still awaiting signatures may still be agreed for the notice period.
+        store::supersede_awaiting_after(connection, record.id, last_day).await?;
+    } else {
+        store::supersede_awaiting(connection, record.id).await?;
+    }
     let parties = &record.latest.content.parties;
-    if record.status == AgreementStatus::Active {
+    if was_active {
         let versions = store::load_versions(connection, record.id).await?;
         let version = versions
             .iter()
@@ -291,7 +308,7 @@ pub async fn follow_plan(
     today: NaiveDate,
 ) -> Result<(), ContractsError> {
     let day_before = plan.effective_from.pred_opt().unwrap_or(NaiveDate::MIN);
-    for id in store::open_agreements_of(connection, plan.person_id).await? {
+    for id in store::open_agreements_of(connection, plan.person_id, plan.effective_from).await? {
         let record = store::load_agreement(connection, id, true)
             .await?
             .ok_or(ContractsError::AgreementNotFound(id))?;
@@ -359,6 +376,13 @@ pub async fn follow_plan(
                     AgreementStatus::Draft => content.terms.start(),
                     _ => plan.effective_from.max(content.terms.start()),
                 };
+                // Under notice, a change after the last day of support is moot.
+                if record
+                    .ended
+                    .is_some_and(|(last_day, _)| effective_from > last_day)
+                {
+                    continue;
+                }
                 // A variation that leaves what is in force that day as it is would ask
                 // everyone to sign for nothing.
                 if in_force_on(&versions, effective_from)
@@ -402,13 +426,11 @@ pub async fn follow_rate_change(
         .and_then(|stored| stored.card.hourly_rate().ok());
     let card = card_timeline(connection, rate_card_id).await?;
     let mut by_authority: Vec<(AuthorityId, Vec<proto::UpliftedAgreement>)> = Vec::new();
-    for id in store::active_agreements_on_card(connection, rate_card_id).await? {
-        let agreement = store::load_agreement(connection, id, true)
+    for id in store::active_agreements_on_card(connection, rate_card_id, effective_from).await? {
+        // Locked, so a signature or notice on it waits for the change.
+        store::load_agreement(connection, id, true)
             .await?
             .ok_or(ContractsError::AgreementNotFound(id))?;
-        if agreement.ended.is_some() {
-            continue;
-        }
         let made = follow_card(connection, id, &card, effective_from, today).await?;
         // The version in force from the change's date is the first one made.
         let Some(first) = made.first() else {

@@ -90,13 +90,19 @@ pub(super) async fn vary(
     let mut transaction = pool.begin().await?;
     let record = locked(&mut transaction, principal, request.agreement_id).await?;
     access::ensure_may_draft(principal, &record.latest.content.parties.authority)?;
-    if let Some((last_day, _)) = record.ended {
-        return Err(ContractsError::Ended(last_day));
-    }
-    if record.status != AgreementStatus::Active {
-        return Err(ContractsError::NotActive);
-    }
     let versions = store::load_versions(&mut transaction, record.id).await?;
+    let was_active = versions.iter().any(AgreementVersion::is_agreed);
+    match record.ended {
+        // Under notice the agreement runs until its last day, and may change until then.
+        Some((last_day, _)) if !was_active || request.effective_from > last_day => {
+            return Err(ContractsError::Ended(last_day));
+        }
+        Some(_) => {}
+        None if record.status != AgreementStatus::Active => {
+            return Err(ContractsError::NotActive);
+        }
+        None => {}
+    }
     let current = newest(&versions).ok_or(ContractsError::AgreementNotFound(record.id))?;
     check_effective(request.effective_from, current.content.terms.start(), today)?;
     if let Some(end) = request.terms.end()

@@ -69,7 +69,11 @@ pub(super) async fn sign(
         if signed == Signed::AlreadySigned {
             return Ok(agreement_message(&record));
         }
-        if let Some((last_day, _)) = record.ended {
+        // Under notice, a variation for the time before the last day is still agreed (an
+        // ended draft's version was superseded, so it never gets here).
+        if let Some((last_day, _)) = record.ended
+            && version.effective_from > last_day
+        {
             return Err(ContractsError::Ended(last_day));
         }
         let activates = signed == Signed::Completed && record.status == AgreementStatus::Draft;

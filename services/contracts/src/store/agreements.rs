@@ -251,33 +251,81 @@ pub async fn end_agreement(
     Ok(())
 }
 
-/// The person's agreements that have not ended, oldest first.
+/// The person's agreements still running on `on`, oldest first: those not ended, and those
+/// under notice (once active) whose last day of support is `on` or later.
 pub async fn open_agreements_of(
     connection: &mut PgConnection,
     person_id: Uuid,
+    on: NaiveDate,
 ) -> Result<Vec<Uuid>, ContractsError> {
     Ok(sqlx::query_scalar(
-        "SELECT id FROM agreement WHERE person_id = $1 AND status <> 'ended' \
-         ORDER BY created, id",
+        "SELECT a.id FROM agreement a WHERE a.person_id = $1 \
+           AND (a.status <> 'ended' OR (a.end_cause = 'notice' AND a.last_day >= $2 \
+                AND EXISTS (SELECT 1 FROM agreement_version v \
+                            WHERE v.agreement_id = a.id AND v.state = 'agreed'))) \
+         ORDER BY a.created, a.id",
     )
     .bind(person_id)
+    .bind(on)
     .fetch_all(&mut *connection)
     .await
     .operation("select the person's open agreements")?)
 }
 
-/// The active agreements with an agreed version priced on `rate_card_id`, oldest first.
+/// Brings the last day of support of agreement `id`, already ended, forward to `last_day`.
+pub async fn bring_end_forward(
+    connection: &mut PgConnection,
+    id: Uuid,
+    last_day: NaiveDate,
+    cause: EndCause,
+) -> Result<(), ContractsError> {
+    sqlx::query(
+        "UPDATE agreement SET last_day = $2, end_cause = $3 \
+         WHERE id = $1 AND status = 'ended' AND last_day > $2",
+    )
+    .bind(id)
+    .bind(last_day)
+    .bind(cause.name())
+    .execute(&mut *connection)
+    .await
+    .operation("bring an agreement's end forward")?;
+    Ok(())
+}
+
+/// Supersedes the version awaiting signatures if it would take effect after `last_day`.
+pub async fn supersede_awaiting_after(
+    connection: &mut PgConnection,
+    id: Uuid,
+    last_day: NaiveDate,
+) -> Result<(), ContractsError> {
+    sqlx::query(
+        "UPDATE agreement_version SET state = 'superseded' \
+         WHERE agreement_id = $1 AND state = 'awaiting' AND effective_from > $2",
+    )
+    .bind(id)
+    .bind(last_day)
+    .execute(&mut *connection)
+    .await
+    .operation("supersede a variation after the last day")?;
+    Ok(())
+}
+
+/// The agreements running on `from` (active, or under notice until then or later) with an
+/// agreed version priced on `rate_card_id`, oldest first.
 pub async fn active_agreements_on_card(
     connection: &mut PgConnection,
     rate_card_id: Uuid,
+    from: NaiveDate,
 ) -> Result<Vec<Uuid>, ContractsError> {
     Ok(sqlx::query_scalar(
-        "SELECT a.id FROM agreement a WHERE a.status = 'active' AND EXISTS ( \
-             SELECT 1 FROM agreement_version v WHERE v.agreement_id = a.id \
-               AND v.state = 'agreed' AND v.rate_card_id = $1) \
+        "SELECT a.id FROM agreement a \
+         WHERE (a.status = 'active' OR (a.end_cause = 'notice' AND a.last_day >= $2)) \
+           AND EXISTS (SELECT 1 FROM agreement_version v WHERE v.agreement_id = a.id \
+                       AND v.state = 'agreed' AND v.rate_card_id = $1) \
          ORDER BY a.created, a.id",
     )
     .bind(rate_card_id)
+    .bind(from)
     .fetch_all(&mut *connection)
     .await
     .operation("select agreements priced on a rate card")?)

@@ -11,9 +11,10 @@ mod rates;
 
 pub use agreements::{
     AgreementFilter, AgreementRecord, active_agreements_on_card, authorities_on_card,
-    end_agreement, fund_lines, funded_lines, insert_agreement, insert_signature, insert_version,
-    list_agreements, load_agreement, load_agreement_version, load_versions, lock_person,
-    mark_agreed, open_agreements_of, supersede_awaiting, update_draft,
+    bring_end_forward, end_agreement, fund_lines, funded_lines, insert_agreement, insert_signature,
+    insert_version, list_agreements, load_agreement, load_agreement_version, load_versions,
+    lock_person, mark_agreed, open_agreements_of, supersede_awaiting, supersede_awaiting_after,
+    update_draft,
 };
 pub use defaults::{DefaultsRecord, load_defaults, save_defaults};
 pub use plans::{latest_plan_copy, save_plan_copy};

@@ -674,3 +674,55 @@ async fn the_plan_s_end_ends_the_agreements_it_funds_and_replaying_every_event_c
         "the agreement is as it was"
     );
 }
+
+#[tokio::test]
+async fn an_agreement_under_notice_follows_the_plan_until_its_last_day() {
+    let app = TestApp::spawn().await;
+    let active = app.active_agreement().await;
+    let id = active.id.as_str();
+    app.end(&provider(PROVIDER_ID), id, "2027-01-31")
+        .await
+        .unwrap();
+    // More support from 4 January, within the notice period: varied and signed as usual.
+    app.today_is("2027-01-06");
+    let more = changed_plan(2, "2027-01-04", "2027-01-06", "250.0000");
+    app.publish(&more, &more.event_id).await;
+    app.wait_for_plan_events(2).await;
+    let pending = app.get(&practitioner("fife"), id).await.unwrap();
+    assert_eq!(pending.awaiting_version, 2);
+    let agreed = app.all_sign(id, 2).await;
+    assert_eq!(weekly_of(&agreed, 3), "250.00");
+    assert_eq!(iso(&agreed.last_day), "2027-01-31", "still ending then");
+    assert_eq!(app.events_of("agreement.varied").await.len(), 1);
+    // A change after the last day is moot; the plan ending sooner brings the end forward.
+    let mut later = changed_plan(3, "2027-02-08", "2027-01-06", "260.0000");
+    if let Some(proto::event::Body::PlanVaried(varied)) = later.body.as_mut() {
+        varied.plan.as_mut().unwrap().lines[2].number = 4;
+    }
+    app.publish(&later, &later.event_id).await;
+    app.wait_for_plan_events(3).await;
+    assert_eq!(app.get(&practitioner("fife"), id).await.unwrap().version, 2);
+    let mut ending = plan("fife", 4, vec![]);
+    ending.ends_plan = true;
+    ending.effective_from = date("2027-01-20");
+    let ended = envelope(
+        "fife",
+        Uuid::now_v7(),
+        proto::event::Body::PlanEnded(proto::PlanEnded { plan: Some(ending) }),
+    );
+    app.publish(&ended, &ended.event_id).await;
+    app.wait_for_plan_events(4).await;
+    let now = app.get(&person(PERSON_ID), id).await.unwrap();
+    assert_eq!(iso(&now.last_day), "2027-01-19");
+    assert_eq!(now.end_cause, proto::AgreementEndCause::PlanEnded as i32);
+    let last_days: Vec<String> = app
+        .events_of("agreement.ended")
+        .await
+        .iter()
+        .map(|event| match &event.body {
+            Some(proto::event::Body::AgreementEnded(end)) => iso(&end.last_day).to_owned(),
+            other => panic!("unexpected {other:?}"),
+        })
+        .collect();
+    assert_eq!(last_days, vec!["2027-01-31", "2027-01-19"]);
+}
