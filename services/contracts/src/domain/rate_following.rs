@@ -76,20 +76,48 @@ pub fn rate_follow_ups(
     card: &CardTimeline,
     from: NaiveDate,
 ) -> Result<Vec<(NaiveDate, AgreementContent)>, RateError> {
+    follow(agreed, from, Some(card), |date| {
+        match in_force_on(agreed, date) {
+            Some(base)
+                if base
+                    .content
+                    .rate
+                    .is_some_and(|rate| rate.rate_card_id == card.rate_card_id) =>
+            {
+                priced(&base.content, card, date).map(Some)
+            }
+            _ => Ok(None),
+        }
+    })
+}
+
+/// The versions that make the timeline of `versions` what `wanted` says on each date from
+/// `from` on where it might change (`from`, each later agreed version's date, each later
+/// card version's date), wherever what is in force then differs; `wanted` gives `None` for
+/// a date it leaves alone. Each is agreed in advance, numbered after every version so far.
+fn follow(
+    versions: &[AgreementVersion],
+    from: NaiveDate,
+    card: Option<&CardTimeline>,
+    wanted: impl Fn(NaiveDate) -> Result<Option<AgreementContent>, RateError>,
+) -> Result<Vec<(NaiveDate, AgreementContent)>, RateError> {
     let mut dates: Vec<NaiveDate> = std::iter::once(from)
         .chain(
-            agreed
+            versions
                 .iter()
                 .filter(|version| version.is_agreed())
                 .map(|version| version.effective_from),
         )
-        .chain(card.versions.iter().map(|(_, date, _)| *date))
+        .chain(
+            card.into_iter()
+                .flat_map(|card| card.versions.iter().map(|(_, date, _)| *date)),
+        )
         .filter(|date| *date >= from)
         .collect();
     dates.sort_unstable();
     dates.dedup();
-    let mut timeline = agreed.to_vec();
-    let mut next_number = agreed
+    let mut timeline = versions.to_vec();
+    let mut next_number = versions
         .iter()
         .map(|version| version.version)
         .max()
@@ -97,19 +125,10 @@ pub fn rate_follow_ups(
         + 1;
     let mut follow_ups = Vec::new();
     for date in dates {
-        let Some(base) = in_force_on(agreed, date) else {
+        let Some(wanted) = wanted(date)? else {
             continue;
         };
-        if base
-            .content
-            .rate
-            .is_none_or(|rate| rate.rate_card_id != card.rate_card_id)
-        {
-            continue;
-        }
-        let wanted = priced(&base.content, card, date)?;
-        let current = in_force_on(&timeline, date).map(|version| &version.content);
-        if current == Some(&wanted) {
+        if in_force_on(&timeline, date).map(|version| &version.content) == Some(&wanted) {
             continue;
         }
         timeline.push(AgreementVersion::variation(
@@ -137,55 +156,16 @@ pub fn follow_ups_after(
     anchor: &AgreementVersion,
     card: Option<&CardTimeline>,
 ) -> Result<Vec<(NaiveDate, AgreementContent)>, RateError> {
-    let from = anchor.effective_from;
     let card = card.filter(|card| {
         anchor
             .content
             .rate
             .is_some_and(|rate| rate.rate_card_id == card.rate_card_id)
     });
-    let mut dates: Vec<NaiveDate> = std::iter::once(from)
-        .chain(
-            versions
-                .iter()
-                .filter(|version| version.is_agreed())
-                .map(|version| version.effective_from),
-        )
-        .chain(
-            card.into_iter()
-                .flat_map(|card| card.versions.iter().map(|(_, date, _)| *date)),
-        )
-        .filter(|date| *date >= from)
-        .collect();
-    dates.sort_unstable();
-    dates.dedup();
-    let mut timeline = versions.to_vec();
-    let mut next_number = versions
-        .iter()
-        .map(|version| version.version)
-        .max()
-        .unwrap_or(0)
-        + 1;
-    let mut follow_ups = Vec::new();
-    for date in dates {
-        let wanted = match card {
-            Some(card) => priced(&anchor.content, card, date)?,
-            None => anchor.content.clone(),
-        };
-        if in_force_on(&timeline, date).map(|version| &version.content) == Some(&wanted) {
-            continue;
-        }
-        timeline.push(AgreementVersion::variation(
-            next_number,
-            wanted.clone(),
-            date,
-            date,
-            VersionCause::RateChanged,
-        ));
-        next_number += 1;
-        follow_ups.push((date, wanted));
-    }
-    Ok(follow_ups)
+    follow(versions, anchor.effective_from, card, |date| match card {
+        Some(card) => priced(&anchor.content, card, date).map(Some),
+        None => Ok(Some(anchor.content.clone())),
+    })
 }
 
 #[cfg(test)]
