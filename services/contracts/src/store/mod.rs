@@ -3,18 +3,21 @@
 //! stored values are read back through the same validation that admitted them, and one the
 //! domain refuses is an internal error (the database was changed behind the service).
 
+mod agreement_changes;
 mod agreement_rows;
 mod agreements;
 mod defaults;
 mod plans;
 mod rates;
 
+pub use agreement_changes::{
+    active_agreements_on_card, authorities_on_card, bring_end_forward, end_agreement, fund_lines,
+    insert_signature, mark_agreed, open_agreements_of, supersede_awaiting,
+    supersede_awaiting_after, update_draft,
+};
 pub use agreements::{
-    AgreementFilter, AgreementRecord, active_agreements_on_card, authorities_on_card,
-    bring_end_forward, end_agreement, fund_lines, funded_lines, insert_agreement, insert_signature,
-    insert_version, list_agreements, load_agreement, load_agreement_version, load_versions,
-    lock_person, mark_agreed, open_agreements_of, supersede_awaiting, supersede_awaiting_after,
-    update_draft,
+    AgreementFilter, AgreementRecord, funded_lines, insert_agreement, insert_version,
+    list_agreements, load_agreement, load_agreement_version, load_versions, lock_person,
 };
 pub use defaults::{DefaultsRecord, load_defaults, save_defaults};
 pub use plans::{latest_plan_copy, save_plan_copy};
