@@ -70,12 +70,18 @@ fn apply_one(
     content: &TransferContent,
 ) -> Result<Recording, LedgerError> {
     let field = |name: &str| format!("transfers[{index}].{name}");
+    // The payees of the locked accounts, for a provider reading as one paid from the fund.
+    let payees: Vec<Uuid> = locked
+        .accounts
+        .values()
+        .filter_map(|account| account.payee)
+        .collect();
     let account = |id: Uuid, name: &str| {
         locked
             .accounts
             .get(&id)
             // A fund the caller may not read is not recorded, as far as the caller knows.
-            .filter(|account| may_read(actor.principal, &account.fund, &[]))
+            .filter(|account| may_read(actor.principal, &account.fund, &payees))
             .ok_or_else(|| LedgerError::AccountNotFound {
                 field: field(name),
                 id,
