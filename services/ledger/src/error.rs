@@ -90,6 +90,10 @@ impl From<LedgerError> for ApiError {
             LedgerError::InvalidInput(invalid) => ApiError::InvalidArgument(invalid.to_string()),
             LedgerError::NotAllowed(denied) => ApiError::PermissionDenied(denied.to_string()),
             LedgerError::OtherFund { .. } => ApiError::InvalidArgument(error.to_string()),
+            LedgerError::Refused {
+                refused: Refused::NotLocked,
+                ..
+            } => ApiError::Internal(anyhow::anyhow!("{error}")),
             LedgerError::FundNotFound(_)
             | LedgerError::AccountNotFound { .. }
             | LedgerError::TransferNotFound(_) => ApiError::NotFound(error.to_string()),

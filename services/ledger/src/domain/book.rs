@@ -90,6 +90,10 @@ pub enum Refused {
     FundClosed(Uuid),
     #[error("an account's sums would be too large to record; nothing was recorded")]
     TooLarge,
+    /// A transfer named an account the transaction did not lock (a mistake of the caller's
+    /// code, not of the request).
+    #[error("an account of the transfer was not locked; nothing was recorded")]
+    NotLocked,
 }
 
 fn money(pence: i64) -> String {
@@ -137,7 +141,7 @@ impl Book {
     ) -> Result<(), Refused> {
         let (Some(from), Some(to)) = (self.accounts.get(&debit), self.accounts.get(&credit)) else {
             // The caller locks every account it names; a missing one is its mistake.
-            return Err(Refused::TooLarge);
+            return Err(Refused::NotLocked);
         };
         let (mut from, mut to) = (*from, *to);
         if matches!(movement, Movement::Post | Movement::Reserve) {

@@ -24,6 +24,14 @@ pub async fn create_transfers(
     contents: Vec<TransferContent>,
 ) -> Result<Vec<TransferRecord>, LedgerError> {
     let ids: Vec<Uuid> = contents.iter().map(|content| content.id).collect();
+    // Lock first, then look for ids already recorded: a concurrent request with the same
+    // transfer holds these accounts until it commits, so what it recorded is seen here and
+    // answered as a retry, rather than its effect on the balance refusing this one.
+    let accounts: Vec<Uuid> = contents
+        .iter()
+        .flat_map(|content| [content.debit, content.credit])
+        .collect();
+    let mut locked = lock(connection, &accounts).await?;
     let recorded: HashMap<Uuid, TransferRecord> = store::load_transfers(connection, &ids)
         .await?
         .into_iter()
@@ -43,11 +51,6 @@ pub async fn create_transfers(
     }
     let mut written: HashMap<Uuid, TransferRecord> = HashMap::new();
     if !fresh.is_empty() {
-        let accounts: Vec<Uuid> = fresh
-            .iter()
-            .flat_map(|(_, content)| [content.debit, content.credit])
-            .collect();
-        let mut locked = lock(connection, &accounts).await?;
         let mut recordings = Vec::with_capacity(fresh.len());
         for (index, content) in fresh {
             recordings.push(apply_one(actor, &mut locked, index, content)?);

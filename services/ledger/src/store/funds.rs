@@ -181,7 +181,9 @@ pub async fn load_fund(
 }
 
 /// As [`load_fund`], holding the fund row until the transaction ends, so that closing is
-/// decided once.
+/// decided once. `NO KEY UPDATE`, not `UPDATE`: a transfer inserted meanwhile takes a key
+/// share lock on its fund (its foreign key) while holding its accounts, and a full update
+/// lock here, taken before the accounts, would wait on it in a circle.
 pub async fn load_fund_for_update(
     connection: &mut PgConnection,
     id: Uuid,
@@ -189,7 +191,7 @@ pub async fn load_fund_for_update(
     let row: Option<FundRow> = sqlx::query_as(concat!(
         "SELECT ",
         fund_columns!(),
-        " FROM fund f WHERE f.id = $1 FOR UPDATE"
+        " FROM fund f WHERE f.id = $1 FOR NO KEY UPDATE"
     ))
     .bind(id)
     .fetch_optional(&mut *connection)

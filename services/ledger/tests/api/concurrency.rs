@@ -107,3 +107,35 @@ async fn eight_tasks_posting_on_one_fund_leave_exact_balances_and_no_deadlock() 
     assert_eq!(counts.events, 1 + (TASKS * ROUNDS) as i64);
     app.assert_entries_match_balances().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_same_transfer_sent_by_eight_tasks_at_once_is_recorded_once() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let fund = app.open_fund(PERSON, "").await;
+    // Exactly what the transfer spends: a retry that saw the first one's effect on the
+    // balance, rather than the first one itself, would be refused as overdrawing.
+    app.fund(&fund, "10.00").await;
+    let spend = TestApp::spend(&fund, "10.00");
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let (app, spend) = (app.clone(), spend.clone());
+        tasks.push(tokio::spawn(async move {
+            app.create(&finance(AUTHORITY), vec![spend]).await
+        }));
+    }
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(
+            task.await
+                .expect("a task finished")
+                .expect("each is answered"),
+        );
+    }
+    assert!(
+        answers.windows(2).all(|pair| pair[0] == pair[1]),
+        "{answers:?}"
+    );
+    assert_eq!(app.fund_balance(&fund).await.0, "0.00");
+    assert_eq!(app.row_counts().await.transfers, 2);
+    app.assert_entries_match_balances().await;
+}
