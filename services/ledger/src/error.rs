@@ -57,6 +57,8 @@ pub enum LedgerError {
     NotReversible { id: Uuid, status: TransferStatus },
     #[error("transfer {id} was already reversed by transfer {by}; a transfer is reversed once")]
     AlreadyReversed { id: Uuid, by: Uuid },
+    #[error("fund {0} is closed; it takes no new payees")]
+    FundClosed(Uuid),
     #[error("fund {0} has pending transfers; post or void them before it closes")]
     PendingOutstanding(Uuid),
     #[error(
@@ -106,6 +108,7 @@ impl From<LedgerError> for ApiError {
             | LedgerError::NotReversible { .. }
             | LedgerError::AlreadyReversed { .. }
             | LedgerError::PendingOutstanding(_)
+            | LedgerError::FundClosed(_)
             | LedgerError::BalanceLeft { .. } => ApiError::FailedPrecondition(error.to_string()),
             LedgerError::Store(store) => ApiError::from(store),
             LedgerError::Database(database) => ApiError::from(database),

@@ -112,6 +112,30 @@ pub(super) async fn close(
     Ok(fund_message(&fund, &accounts))
 }
 
+pub(super) async fn add_payee(
+    pool: &PgPool,
+    principal: &Principal,
+    request: &proto::AddPayeeRequest,
+) -> Result<proto::Fund, LedgerError> {
+    let fund_id = convert::required_id("fund_id", &request.fund_id)?;
+    let payee = convert::required_id("payee_id", &request.payee_id)?;
+    let (fund, accounts) = in_transaction!(pool, connection => async {
+        let (fund, accounts) = readable_fund(connection, principal, fund_id).await?;
+        ensure_may_manage(principal, &fund.authority)?;
+        if accounts.iter().any(|(_, paid)| *paid == Some(payee)) {
+            return Ok((fund, accounts));
+        }
+        if fund.closed_on.is_some() {
+            return Err(LedgerError::FundClosed(fund_id));
+        }
+        // A concurrent add of the same payee loses on the unique index and runs again.
+        store::insert_payable(connection, fund_id, payee).await?;
+        readable_fund(connection, principal, fund_id).await
+    })?;
+    info!(authority = %fund.authority, fund = %fund.id, "payee added");
+    Ok(fund_message(&fund, &accounts))
+}
+
 pub(super) async fn get(
     pool: &PgPool,
     principal: &Principal,

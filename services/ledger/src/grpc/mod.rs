@@ -83,6 +83,17 @@ impl LedgerService for LedgerApi {
             .map_err(Status::from)
     }
 
+    async fn add_payee(
+        &self,
+        request: Request<proto::AddPayeeRequest>,
+    ) -> Result<Response<proto::Fund>, Status> {
+        let (principal, request) = caller(request)?;
+        funds::add_payee(&self.pool, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
     async fn get_fund(
         &self,
         request: Request<proto::GetFundRequest>,

@@ -139,6 +139,23 @@ pub async fn insert_fund(
     Ok(())
 }
 
+/// A payable account for `payee` in `fund`; a second for the same payee is a unique
+/// violation.
+pub async fn insert_payable(
+    connection: &mut PgConnection,
+    fund: Uuid,
+    payee: Uuid,
+) -> Result<(), LedgerError> {
+    sqlx::query("INSERT INTO account (id, fund_id, kind, payee_id) VALUES ($1, $2, 'payable', $3)")
+        .bind(Uuid::now_v7())
+        .bind(fund)
+        .bind(payee)
+        .execute(&mut *connection)
+        .await
+        .operation("insert payable account")?;
+    Ok(())
+}
+
 async fn fund_with_accounts(
     connection: &mut PgConnection,
     row: Option<FundRow>,

@@ -7,8 +7,8 @@ mod funds;
 mod transfers;
 
 pub use funds::{
-    LockedAccount, close_fund, insert_fund, load_fund, load_fund_for_update, lock_accounts,
-    update_accounts,
+    LockedAccount, close_fund, insert_fund, insert_payable, load_fund, load_fund_for_update,
+    lock_accounts, update_accounts,
 };
 pub use transfers::{
     NewEntry, balance_as_at, count_transfers, insert_entries, insert_resolution, insert_transfers,

@@ -216,3 +216,59 @@ async fn the_balance_as_at_a_past_day_is_the_sum_of_its_entries_to_that_day() {
     assert_eq!(amount_of(&payable.balance_as_at), "300.00");
     let _ = TransferCategory::Funding;
 }
+
+#[tokio::test]
+async fn a_payee_added_later_gets_its_own_payable_account_once() {
+    let app = TestApp::spawn().await;
+    let fund = app.open_fund(PERSON, "").await;
+    assert_code(
+        app.get_fund(&provider(OTHER_PROVIDER), &fund.id).await,
+        Code::NotFound,
+    );
+    let add = proto::AddPayeeRequest {
+        fund_id: fund.id.clone(),
+        payee_id: OTHER_PROVIDER.into(),
+    };
+    let added = app
+        .client()
+        .add_payee(bearer(&manager(AUTHORITY), add.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    let payables: Vec<&str> = added
+        .accounts
+        .iter()
+        .filter(|account| account.kind == LedgerAccountKind::Payable as i32)
+        .map(|account| account.payee_id.as_str())
+        .collect();
+    assert_eq!(payables, [PAYEE, OTHER_PROVIDER]);
+    let again = app
+        .client()
+        .add_payee(bearer(&manager(AUTHORITY), add.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(again, added, "adding a payee again changes nothing");
+    // Paid from the fund now, the provider reads it.
+    app.get_fund(&provider(OTHER_PROVIDER), &fund.id)
+        .await
+        .expect("a payee reads the fund");
+    assert_code(
+        app.client()
+            .add_payee(bearer(&provider(OTHER_PROVIDER), add))
+            .await,
+        Code::PermissionDenied,
+    );
+    assert_invalid(
+        app.client()
+            .add_payee(bearer(
+                &manager(AUTHORITY),
+                proto::AddPayeeRequest {
+                    fund_id: fund.id.clone(),
+                    payee_id: "someone".into(),
+                },
+            ))
+            .await,
+        "payee_id",
+    );
+}
