@@ -219,32 +219,51 @@ pub async fn load_fund_for_update(
 
 /// Locks the accounts `ids` in id order (so two transactions never wait on each other in a
 /// circle) and reads them, after the lock, with their funds. Ids not recorded are absent.
+///
+/// The funds are read by a second statement: a statement that waited for a lock sees the
+/// locked rows as they are now but joined rows as they were when it started, so a fund
+/// closed while this one waited would still look open.
 pub async fn lock_accounts(
     connection: &mut PgConnection,
     ids: &[Uuid],
 ) -> Result<Vec<LockedAccount>, LedgerError> {
     #[derive(sqlx::FromRow)]
     struct Row {
+        fund_id: Uuid,
         #[sqlx(flatten)]
         account: AccountRow,
-        #[sqlx(flatten)]
-        fund: FundRow,
     }
     let rows: Vec<Row> = sqlx::query_as(concat!(
-        "SELECT ",
+        "SELECT a.fund_id, ",
         account_columns!(),
-        ", ",
-        fund_columns!(),
-        " FROM account a JOIN fund f ON f.id = a.fund_id \
-          WHERE a.id = ANY($1) ORDER BY a.id FOR UPDATE OF a"
+        " FROM account a WHERE a.id = ANY($1) ORDER BY a.id FOR UPDATE"
     ))
     .bind(ids)
     .fetch_all(&mut *connection)
     .await
     .operation("lock accounts")?;
+    let mut fund_ids: Vec<Uuid> = rows.iter().map(|row| row.fund_id).collect();
+    fund_ids.sort();
+    fund_ids.dedup();
+    let funds: Vec<FundRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        fund_columns!(),
+        " FROM fund f WHERE f.id = ANY($1)"
+    ))
+    .bind(&fund_ids)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select funds of locked accounts")?;
+    let funds = funds
+        .into_iter()
+        .map(|row| Ok((row.fund_id, row.fund()?)))
+        .collect::<Result<std::collections::HashMap<Uuid, Fund>, LedgerError>>()?;
     rows.into_iter()
         .map(|row| {
-            let fund = row.fund.fund()?;
+            let fund = funds
+                .get(&row.fund_id)
+                .cloned()
+                .ok_or_else(|| anyhow::anyhow!("account {} has no fund", row.account.id))?;
             Ok(LockedAccount {
                 state: row.account.state(fund.id)?,
                 payee: row.account.payee_id,

@@ -139,3 +139,61 @@ async fn the_same_transfer_sent_by_eight_tasks_at_once_is_recorded_once() {
     assert_eq!(app.row_counts().await.transfers, 2);
     app.assert_entries_match_balances().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn closing_a_fund_while_tasks_spend_from_it_never_deadlocks_and_keeps_every_penny() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let fund = app.open_fund(PERSON, "").await;
+    app.fund(&fund, "1000.00").await;
+    let recovery = account(&fund, LedgerAccountKind::Recovery);
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let (app, fund) = (app.clone(), fund.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut spent = 0;
+            for _ in 0..ROUNDS {
+                match app
+                    .create(&finance(AUTHORITY), vec![TestApp::spend(&fund, "1.00")])
+                    .await
+                {
+                    Ok(_) => spent += 100,
+                    // Once closed, the fund moves nothing: the only refusal allowed.
+                    Err(status) => {
+                        assert_eq!(status.code(), tonic::Code::FailedPrecondition, "{status:?}");
+                        assert!(status.message().contains("is closed"), "{status:?}");
+                    }
+                }
+            }
+            spent
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let closed = app
+        .client()
+        .close_fund(sds_testkit::bearer(
+            &manager(AUTHORITY),
+            sds_proto::v1::CloseFundRequest {
+                fund_id: fund.id.clone(),
+                destination_account_id: recovery.clone(),
+                transfer_id: uuid::Uuid::now_v7().to_string(),
+                note: String::new(),
+            },
+        ))
+        .await
+        .expect("the fund closes while others spend");
+    assert_eq!(
+        closed.into_inner().status,
+        sds_proto::v1::FundStatus::Closed as i32
+    );
+    let mut spent = 0;
+    for task in tasks {
+        spent += task.await.expect("a task finished");
+    }
+    assert_eq!(app.fund_balance(&fund).await.0, "0.00");
+    let recovered = amount_of(&app.balance(&recovery, None).await.balance);
+    let expected = sds_money::Money::from_pence(100_000 - spent)
+        .unwrap()
+        .to_string();
+    assert_eq!(recovered, expected);
+    app.assert_entries_match_balances().await;
+}
