@@ -11,6 +11,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "directory.proto",
         "assessment.proto",
         "contracts.proto",
+        "ledger.proto",
         "events.proto",
     ]
     .map(|name| proto_root.join("sds/v1").join(name));

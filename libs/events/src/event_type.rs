@@ -19,6 +19,7 @@ sds_vocabulary::named_enum! {
         AgreementVaried = "agreement.varied",
         AgreementEnded = "agreement.ended",
         RateUplifted = "rate.uplifted",
+        LedgerPosted = "ledger.posted",
     }
 }
 
@@ -38,6 +39,7 @@ impl EventType {
             Body::AgreementVaried(_) => EventType::AgreementVaried,
             Body::AgreementEnded(_) => EventType::AgreementEnded,
             Body::RateUplifted(_) => EventType::RateUplifted,
+            Body::LedgerPosted(_) => EventType::LedgerPosted,
         }
     }
 

@@ -10,5 +10,6 @@ pub fn components() -> Vec<Component> {
         sds_directory::component(),
         sds_assessment::component(),
         sds_contracts::component(),
+        sds_ledger::component(),
     ]
 }

@@ -46,6 +46,9 @@ enum Command {
     /// Contract defaults and providers' rate cards.
     #[command(subcommand)]
     Contracts(cli::contracts::ContractsCommand),
+    /// Funds held for each person, their accounts, transfers and balances.
+    #[command(subcommand)]
+    Ledger(cli::ledger::LedgerCommand),
     /// Payment schedules.
     #[command(subcommand)]
     Payments(cli::payments::PaymentsCommand),
@@ -93,6 +96,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Directory(command) => cli::directory::run(command).await,
         Command::Assessment(command) => cli::assessment::run(command).await,
         Command::Contracts(command) => cli::contracts::run(command).await,
+        Command::Ledger(command) => cli::ledger::run(command).await,
         Command::Payments(command) => cli::payments::run(command),
         Command::Bench(command) => bench::run(command).await,
     }

@@ -1,5 +1,5 @@
 //! The operator command line: one module per service (`sds directory ...`,
-//! `sds assessment ...`, `sds contracts ...`, `sds payments ...`), `sds token` and `sds health`, and what they share: where the server
+//! `sds assessment ...`, `sds contracts ...`, `sds ledger ...`, `sds payments ...`), `sds token` and `sds health`, and what they share: where the server
 //! is, the bearer token, one-line errors, how results print ([`output`]) and how enum flags
 //! read ([`enum_arg`]).
 //!
@@ -11,6 +11,7 @@ pub mod assessment;
 pub mod contracts;
 pub mod directory;
 pub mod enum_arg;
+pub mod ledger;
 pub mod output;
 pub mod payments;
 pub mod token;

@@ -1,0 +1,138 @@
+//! Who may do what with funds. Pure decisions over the verified [`Principal`]:
+//!
+//! - Opening and closing a fund: staff of the fund's authority (practitioners, team
+//!   managers, panel, commissioning or finance).
+//! - Posting transfers, settling or releasing pending ones and reversing: the authority's
+//!   finance staff.
+//! - Reading: any staff of the authority; the provider or third party holding the fund; a
+//!   provider paid from it (it has a payable account there); the person. Anyone else is
+//!   told the fund is not recorded.
+
+use sds_platform::{OrgKind, Principal, Role};
+use sds_vocabulary::AuthorityId;
+use uuid::Uuid;
+
+use super::fund::{Fund, HoldingModel};
+
+/// Why a caller may not do what it asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Denied(String);
+
+const MANAGING_ROLES: [Role; 5] = [
+    Role::Practitioner,
+    Role::TeamManager,
+    Role::Panel,
+    Role::Commissioning,
+    Role::Finance,
+];
+
+fn is_staff_of(principal: &Principal, authority: &AuthorityId) -> bool {
+    principal.org_kind == OrgKind::Authority && principal.may_act_for(authority)
+}
+
+pub fn ensure_may_manage(principal: &Principal, authority: &AuthorityId) -> Result<(), Denied> {
+    if is_staff_of(principal, authority)
+        && MANAGING_ROLES.iter().any(|role| principal.has_role(*role))
+    {
+        Ok(())
+    } else {
+        Err(Denied(format!(
+            "funds of {authority} are opened and closed by its practitioners, team managers, panel, commissioning or finance staff"
+        )))
+    }
+}
+
+pub fn ensure_may_post(principal: &Principal, authority: &AuthorityId) -> Result<(), Denied> {
+    if is_staff_of(principal, authority) && principal.has_role(Role::Finance) {
+        Ok(())
+    } else {
+        Err(Denied(format!(
+            "transfers on funds of {authority} are posted by its finance staff"
+        )))
+    }
+}
+
+/// Whether the caller may read `fund`, whose payable accounts pay `payees`.
+pub fn may_read(principal: &Principal, fund: &Fund, payees: &[Uuid]) -> bool {
+    let org = Uuid::parse_str(&principal.org_id).ok();
+    let holds = fund.holding_model != HoldingModel::Authority
+        && matches!(principal.org_kind, OrgKind::Provider | OrgKind::Holder)
+        && org.is_some_and(|org| org.to_string() == fund.holder_id);
+    let paid =
+        principal.org_kind == OrgKind::Provider && org.is_some_and(|org| payees.contains(&org));
+    let own = principal.org_kind == OrgKind::Person
+        && principal
+            .person_id
+            .as_deref()
+            .and_then(|id| Uuid::parse_str(id).ok())
+            == Some(fund.person_id);
+    is_staff_of(principal, &fund.authority) || holds || paid || own
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fund() -> Fund {
+        Fund {
+            id: Uuid::from_u128(1),
+            authority: AuthorityId::parse("authority", "fife").unwrap(),
+            person_id: Uuid::from_u128(2),
+            holding_model: HoldingModel::ThirdParty,
+            holder_id: Uuid::from_u128(3).to_string(),
+            weekly_budget: 0,
+            overdraft_limit: 0,
+            opened_on: chrono::NaiveDate::from_ymd_opt(2026, 4, 1).unwrap(),
+            closed_on: None,
+        }
+    }
+
+    fn org(kind: OrgKind, id: u128) -> Principal {
+        Principal {
+            org_id: Uuid::from_u128(id).to_string(),
+            org_kind: kind,
+            roles: vec![],
+            authorities: vec![],
+            person_id: (kind == OrgKind::Person).then(|| Uuid::from_u128(id).to_string()),
+        }
+    }
+
+    fn staff(of: &str, role: Role) -> Principal {
+        Principal {
+            org_id: of.into(),
+            org_kind: OrgKind::Authority,
+            roles: vec![role],
+            authorities: vec![AuthorityId::parse("authority", of).unwrap()],
+            person_id: None,
+        }
+    }
+
+    #[test]
+    fn each_caller_reads_only_what_is_theirs() {
+        let fund = fund();
+        let payees = [Uuid::from_u128(4)];
+        let cases = [
+            (staff("fife", Role::Practitioner), true),
+            (staff("angus", Role::Finance), false),
+            (org(OrgKind::Holder, 3), true),
+            (org(OrgKind::Provider, 4), true),
+            (org(OrgKind::Provider, 5), false),
+            (org(OrgKind::Person, 2), true),
+            (org(OrgKind::Person, 9), false),
+        ];
+        for (principal, expected) in cases {
+            assert_eq!(
+                may_read(&principal, &fund, &payees),
+                expected,
+                "{principal:?}"
+            );
+        }
+        let fife = AuthorityId::parse("authority", "fife").unwrap();
+        assert!(ensure_may_post(&staff("fife", Role::Finance), &fife).is_ok());
+        assert!(ensure_may_post(&staff("fife", Role::Practitioner), &fife).is_err());
+        assert!(ensure_may_post(&staff("angus", Role::Finance), &fife).is_err());
+        assert!(ensure_may_manage(&staff("fife", Role::Practitioner), &fife).is_ok());
+        assert!(ensure_may_manage(&staff("fife", Role::ProviderAdmin), &fife).is_err());
+    }
+}

@@ -1,0 +1,148 @@
+//! Funds: opened and closed by the authority's staff, read by whoever may see them.
+
+use sds_platform::{Clock, Principal};
+use sds_proto::v1 as proto;
+use sqlx::PgPool;
+use tracing::info;
+use uuid::Uuid;
+
+use super::convert::{self, fund_message};
+use super::in_transaction;
+use crate::domain::access::{ensure_may_manage, may_read};
+use crate::domain::{AccountState, Fund};
+use crate::error::LedgerError;
+use crate::posting::Actor;
+use crate::posting::closing::{self, Closing};
+use crate::store;
+
+type FundWithAccounts = (Fund, Vec<(AccountState, Option<Uuid>)>);
+
+/// The fund `id` if the caller may read it; otherwise it is not recorded, for them.
+pub(super) async fn readable_fund(
+    connection: &mut sqlx::PgConnection,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<FundWithAccounts, LedgerError> {
+    store::load_fund(connection, id)
+        .await?
+        .filter(|(fund, accounts)| {
+            let payees: Vec<Uuid> = accounts.iter().filter_map(|(_, payee)| *payee).collect();
+            may_read(principal, fund, &payees)
+        })
+        .ok_or(LedgerError::FundNotFound(id))
+}
+
+pub(super) async fn open(
+    pool: &PgPool,
+    clock: &Clock,
+    principal: &Principal,
+    request: &proto::OpenFundRequest,
+) -> Result<proto::Fund, LedgerError> {
+    let fund = convert::open_fund(request)?;
+    ensure_may_manage(principal, &fund.authority)?;
+    let today = clock.today();
+    let (fund, accounts) = in_transaction!(pool, connection => async {
+        if let Some((held, accounts)) = store::load_fund(connection, fund.id).await? {
+            let payees: Vec<Uuid> = accounts.iter().filter_map(|(_, payee)| *payee).collect();
+            if fund.is_same_as(&held, &payees) {
+                return Ok((held, accounts));
+            }
+            return Err(LedgerError::FundIdUsed(fund.id));
+        }
+        if let Some(open) = open_fund_of(connection, &fund.person_id, &fund.holder_id).await? {
+            return Err(LedgerError::OpenFundExists(open));
+        }
+        store::insert_fund(connection, &fund, today, &principal.org_id).await?;
+        store::load_fund(connection, fund.id)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("fund {} vanished after insert", fund.id).into())
+    })?;
+    info!(authority = %fund.authority, fund = %fund.id, "fund opened");
+    Ok(fund_message(&fund, &accounts))
+}
+
+/// The person's open fund with the holder, if any.
+async fn open_fund_of(
+    connection: &mut sqlx::PgConnection,
+    person: &Uuid,
+    holder: &str,
+) -> Result<Option<Uuid>, LedgerError> {
+    use sds_platform::StoreContext as _;
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM fund WHERE person_id = $1 AND holder_id = $2 AND closed_on IS NULL",
+    )
+    .bind(person)
+    .bind(holder)
+    .fetch_optional(&mut *connection)
+    .await
+    .operation("select open fund of person")?)
+}
+
+pub(super) async fn close(
+    pool: &PgPool,
+    clock: &Clock,
+    principal: &Principal,
+    request: &proto::CloseFundRequest,
+) -> Result<proto::Fund, LedgerError> {
+    let closing = Closing {
+        fund_id: convert::required_id("fund_id", &request.fund_id)?,
+        destination: convert::optional_id(
+            "destination_account_id",
+            &request.destination_account_id,
+        )?,
+        transfer_id: convert::optional_id("transfer_id", &request.transfer_id)?,
+        note: convert::note("note", &request.note)?,
+    };
+    if closing.destination.is_some() != closing.transfer_id.is_some() {
+        return Err(sds_vocabulary::Invalid::new(
+            "transfer_id",
+            "and destination_account_id are given together: the destination receives what is left by a transfer with this id",
+        )
+        .into());
+    }
+    let actor = Actor::new(principal, clock);
+    let (fund, accounts) = in_transaction!(pool, connection => async {
+        let fund = closing::close(connection, &actor, &closing).await?;
+        let (_, accounts) = store::load_fund(connection, fund.id)
+            .await?
+            .ok_or(LedgerError::FundNotFound(fund.id))?;
+        Ok::<_, LedgerError>((fund, accounts))
+    })?;
+    info!(authority = %fund.authority, fund = %fund.id, "fund closed");
+    Ok(fund_message(&fund, &accounts))
+}
+
+pub(super) async fn add_payee(
+    pool: &PgPool,
+    principal: &Principal,
+    request: &proto::AddPayeeRequest,
+) -> Result<proto::Fund, LedgerError> {
+    let fund_id = convert::required_id("fund_id", &request.fund_id)?;
+    let payee = convert::required_id("payee_id", &request.payee_id)?;
+    let (fund, accounts) = in_transaction!(pool, connection => async {
+        let (fund, accounts) = readable_fund(connection, principal, fund_id).await?;
+        ensure_may_manage(principal, &fund.authority)?;
+        if accounts.iter().any(|(_, paid)| *paid == Some(payee)) {
+            return Ok((fund, accounts));
+        }
+        if fund.closed_on.is_some() {
+            return Err(LedgerError::FundClosed(fund_id));
+        }
+        // A concurrent add of the same payee loses on the unique index and runs again.
+        store::insert_payable(connection, fund_id, payee).await?;
+        readable_fund(connection, principal, fund_id).await
+    })?;
+    info!(authority = %fund.authority, fund = %fund.id, "payee added");
+    Ok(fund_message(&fund, &accounts))
+}
+
+pub(super) async fn get(
+    pool: &PgPool,
+    principal: &Principal,
+    request: &proto::GetFundRequest,
+) -> Result<proto::Fund, LedgerError> {
+    let id = convert::required_id("fund_id", &request.fund_id)?;
+    let mut connection = pool.acquire().await?;
+    let (fund, accounts) = readable_fund(&mut connection, principal, id).await?;
+    Ok(fund_message(&fund, &accounts))
+}

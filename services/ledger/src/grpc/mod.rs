@@ -1,0 +1,185 @@
+//! The `sds.v1.LedgerService` handlers. Each one reads the caller from the request,
+//! converts the message into domain types (refusing bad input before any transaction), and
+//! runs its change in one transaction ([`crate::posting`]). A transaction that lost a race
+//! for the same key (two retries of one transfer arriving together) runs once more, and
+//! then finds what the other recorded.
+
+pub mod convert;
+mod funds;
+mod paging;
+mod reads;
+mod transfers;
+
+use sds_platform::{Clock, Principal};
+use sds_proto::v1 as proto;
+use sds_proto::v1::ledger_service_server::LedgerService;
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+
+/// Runs `$body` (an async expression over the connection `$connection`) in a transaction
+/// and commits it; a unique violation (a concurrent request recorded the same key) runs it
+/// again, up to three times in all.
+macro_rules! in_transaction {
+    ($pool:expr, $connection:ident => $body:expr) => {{
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut transaction = $pool.begin().await?;
+            let $connection: &mut sqlx::PgConnection = &mut transaction;
+            match $body.await {
+                Ok(value) => {
+                    transaction.commit().await?;
+                    break Ok(value);
+                }
+                Err(error) if attempt < 3 && error.is_race() => continue,
+                Err(error) => break Err(error),
+            }
+        }
+    }};
+}
+pub(crate) use in_transaction;
+
+/// The ledger service over its PostgreSQL schema.
+#[derive(Debug, Clone)]
+pub struct LedgerApi {
+    pool: PgPool,
+    /// The one "now" transfers are recorded at, and "today" they are dated.
+    clock: Clock,
+}
+
+impl LedgerApi {
+    pub fn new(pool: PgPool, clock: Clock) -> LedgerApi {
+        LedgerApi { pool, clock }
+    }
+}
+
+/// The verified caller and the message.
+fn caller<T>(request: Request<T>) -> Result<(Principal, T), Status> {
+    let principal = Principal::of(&request)?.clone();
+    Ok((principal, request.into_inner()))
+}
+
+#[tonic::async_trait]
+impl LedgerService for LedgerApi {
+    async fn open_fund(
+        &self,
+        request: Request<proto::OpenFundRequest>,
+    ) -> Result<Response<proto::Fund>, Status> {
+        let (principal, request) = caller(request)?;
+        funds::open(&self.pool, &self.clock, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn close_fund(
+        &self,
+        request: Request<proto::CloseFundRequest>,
+    ) -> Result<Response<proto::Fund>, Status> {
+        let (principal, request) = caller(request)?;
+        funds::close(&self.pool, &self.clock, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn add_payee(
+        &self,
+        request: Request<proto::AddPayeeRequest>,
+    ) -> Result<Response<proto::Fund>, Status> {
+        let (principal, request) = caller(request)?;
+        funds::add_payee(&self.pool, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn get_fund(
+        &self,
+        request: Request<proto::GetFundRequest>,
+    ) -> Result<Response<proto::Fund>, Status> {
+        let (principal, request) = caller(request)?;
+        funds::get(&self.pool, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn create_transfers(
+        &self,
+        request: Request<proto::CreateTransfersRequest>,
+    ) -> Result<Response<proto::CreateTransfersResponse>, Status> {
+        let (principal, request) = caller(request)?;
+        transfers::create(&self.pool, &self.clock, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn post_pending(
+        &self,
+        request: Request<proto::ResolvePendingRequest>,
+    ) -> Result<Response<proto::Transfer>, Status> {
+        let (principal, request) = caller(request)?;
+        transfers::resolve(
+            &self.pool,
+            &self.clock,
+            &principal,
+            &request,
+            crate::domain::TransferStatus::Posted,
+        )
+        .await
+        .map(Response::new)
+        .map_err(Status::from)
+    }
+
+    async fn void_pending(
+        &self,
+        request: Request<proto::ResolvePendingRequest>,
+    ) -> Result<Response<proto::Transfer>, Status> {
+        let (principal, request) = caller(request)?;
+        transfers::resolve(
+            &self.pool,
+            &self.clock,
+            &principal,
+            &request,
+            crate::domain::TransferStatus::Voided,
+        )
+        .await
+        .map(Response::new)
+        .map_err(Status::from)
+    }
+
+    async fn reverse_transfer(
+        &self,
+        request: Request<proto::ReverseTransferRequest>,
+    ) -> Result<Response<proto::Transfer>, Status> {
+        let (principal, request) = caller(request)?;
+        transfers::reverse(&self.pool, &self.clock, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn get_balance(
+        &self,
+        request: Request<proto::GetBalanceRequest>,
+    ) -> Result<Response<proto::Balance>, Status> {
+        let (principal, request) = caller(request)?;
+        reads::balance(&self.pool, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn list_transfers(
+        &self,
+        request: Request<proto::ListTransfersRequest>,
+    ) -> Result<Response<proto::ListTransfersResponse>, Status> {
+        let (principal, request) = caller(request)?;
+        reads::list(&self.pool, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+}

@@ -1,0 +1,92 @@
+//! Balances (now, pending, and as at the end of a past day) and the fund's transfers.
+
+use sds_platform::Principal;
+use sds_proto::v1 as proto;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::convert::{self, money_message, transfer_message};
+use super::funds::readable_fund;
+use super::paging;
+use crate::error::LedgerError;
+use crate::store;
+
+pub(super) async fn balance(
+    pool: &PgPool,
+    principal: &Principal,
+    request: &proto::GetBalanceRequest,
+) -> Result<proto::Balance, LedgerError> {
+    let account_id = convert::required_id("account_id", &request.account_id)?;
+    let as_at = convert::optional_date("as_at", request.as_at.as_ref())?;
+    let mut connection = pool.acquire().await?;
+    let not_found = || LedgerError::AccountNotFound {
+        field: "account_id".into(),
+        id: account_id,
+    };
+    let fund_id: Uuid = {
+        use sds_platform::StoreContext as _;
+        sqlx::query_scalar("SELECT fund_id FROM account WHERE id = $1")
+            .bind(account_id)
+            .fetch_optional(&mut *connection)
+            .await
+            .operation("select account's fund")?
+            .ok_or_else(not_found)?
+    };
+    let (_, accounts) = readable_fund(&mut connection, principal, fund_id)
+        .await
+        .map_err(|_| not_found())?;
+    let (account, _) = accounts
+        .iter()
+        .find(|(account, _)| account.id == account_id)
+        .ok_or_else(not_found)?;
+    let as_at_balance = match as_at {
+        Some(day) => Some(store::balance_as_at(&mut connection, account_id, day).await?),
+        None => None,
+    };
+    Ok(proto::Balance {
+        account_id: account_id.to_string(),
+        fund_id: fund_id.to_string(),
+        kind: sds_vocabulary::named_enum::WireEnum::wire_number(account.kind),
+        balance: Some(money_message(account.balance())),
+        pending_debits: Some(money_message(account.debits_pending)),
+        pending_credits: Some(money_message(account.credits_pending)),
+        available: Some(money_message(account.available())),
+        as_at: as_at.map(|day| proto::Date {
+            iso: sds_vocabulary::date::iso(day),
+        }),
+        balance_as_at: as_at_balance.map(money_message),
+    })
+}
+
+pub(super) async fn list(
+    pool: &PgPool,
+    principal: &Principal,
+    request: &proto::ListTransfersRequest,
+) -> Result<proto::ListTransfersResponse, LedgerError> {
+    let fund_id = convert::required_id("fund_id", &request.fund_id)?;
+    let page_request = request.page.clone().unwrap_or_default();
+    let fingerprint = fund_id.to_string();
+    let page = paging::requested(
+        page_request.page_size,
+        &page_request.page_token,
+        &fingerprint,
+    )
+    .map_err(|invalid| invalid.within("page"))?;
+    let mut connection = pool.acquire().await?;
+    readable_fund(&mut connection, principal, fund_id).await?;
+    let total = store::count_transfers(&mut connection, fund_id).await?;
+    let records = store::list_transfers(
+        &mut connection,
+        fund_id,
+        i64::from(page.size),
+        i64::try_from(page.offset).unwrap_or(i64::MAX),
+    )
+    .await?;
+    Ok(proto::ListTransfersResponse {
+        transfers: records.iter().map(transfer_message).collect(),
+        page: Some(proto::PageResponse {
+            next_page_token: paging::next_token(page, total, &fingerprint).unwrap_or_default(),
+            total_matches: total,
+        }),
+    })
+}

@@ -1,0 +1,39 @@
+//! The ISF ledger: the money held for each person, in one fund per person per holder, each
+//! fund with its own accounts, on a double-entry ledger whose history is never changed.
+//!
+//! The crate is a library exposing one service unit, [`component`], which `sds serve` and
+//! the tests compose through `sds_runtime::build`. Modules, outside in: [`grpc`] (handlers
+//! and the validating conversions from protobuf), [`posting`] (one transaction of the
+//! ledger: lock the accounts in id order, apply the domain's rules, write), [`domain`]
+//! (pure rules over whole pence, no IO, no clock), [`store`] (SQL) and [`error`].
+
+pub mod domain;
+pub mod error;
+pub mod grpc;
+pub mod posting;
+pub mod store;
+
+use sds_proto::v1::ledger_service_server::LedgerServiceServer;
+use sds_runtime::Component;
+
+pub use error::LedgerError;
+pub use grpc::LedgerApi;
+
+/// The service's name, as `sds serve --only` takes it.
+pub const NAME: &str = "ledger";
+
+/// The PostgreSQL schema the service owns.
+pub const SCHEMA: &str = "ledger";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The ledger as a service unit: its schema and migrations, and its gRPC service with every
+/// call authenticated.
+pub fn component() -> Component {
+    Component::new(NAME, SCHEMA, &MIGRATOR).grpc(|context, services| {
+        services.add(LedgerServiceServer::with_interceptor(
+            LedgerApi::new(context.pool.clone(), context.clock.clone()),
+            context.authenticator.clone(),
+        ))
+    })
+}

@@ -1,0 +1,127 @@
+//! A batch of transfers, all or nothing: every new transfer is checked and applied in
+//! memory before anything is written, so one that would overdraw a fund refuses the whole
+//! batch. Ids already recorded with the same content are answered with the original and
+//! move nothing again; with other content the batch is refused.
+
+use std::collections::HashMap;
+
+use sds_vocabulary::Invalid;
+use uuid::Uuid;
+
+use super::{Actor, Locked, Recording, lock, write_batch};
+use crate::domain::access::{ensure_may_post, may_read};
+use crate::domain::transfer::compare;
+use crate::domain::{Movement, Retry, TransferContent, TransferRecord};
+use crate::error::LedgerError;
+use crate::store;
+use sqlx::PgConnection;
+
+/// Records `contents` (checked for shape and distinct ids by the caller) in the open
+/// transaction. Returns each as recorded, in the order asked.
+pub async fn create_transfers(
+    connection: &mut PgConnection,
+    actor: &Actor<'_>,
+    contents: Vec<TransferContent>,
+) -> Result<Vec<TransferRecord>, LedgerError> {
+    let ids: Vec<Uuid> = contents.iter().map(|content| content.id).collect();
+    // Lock first, then look for ids already recorded: a concurrent request with the same
+    // transfer holds these accounts until it commits, so what it recorded is seen here and
+    // answered as a retry, rather than its effect on the balance refusing this one.
+    let accounts: Vec<Uuid> = contents
+        .iter()
+        .flat_map(|content| [content.debit, content.credit])
+        .collect();
+    let mut locked = lock(connection, &accounts).await?;
+    let recorded: HashMap<Uuid, TransferRecord> = store::load_transfers(connection, &ids)
+        .await?
+        .into_iter()
+        .map(|record| (record.content.id, record))
+        .collect();
+    let mut fresh = Vec::new();
+    for (index, content) in contents.iter().enumerate() {
+        match recorded.get(&content.id) {
+            Some(record) => {
+                ensure_may_post(actor.principal, &record.authority)?;
+                if compare(&record.content, content) == Retry::Conflict {
+                    return Err(LedgerError::TransferIdUsed(content.id));
+                }
+            }
+            None => fresh.push((index, content)),
+        }
+    }
+    let mut written: HashMap<Uuid, TransferRecord> = HashMap::new();
+    if !fresh.is_empty() {
+        let mut recordings = Vec::with_capacity(fresh.len());
+        for (index, content) in fresh {
+            recordings.push(apply_one(actor, &mut locked, index, content)?);
+        }
+        for record in write_batch(connection, actor, &recordings, &locked.book).await? {
+            written.insert(record.content.id, record);
+        }
+    }
+    Ok(ids
+        .iter()
+        .filter_map(|id| written.remove(id).or_else(|| recorded.get(id).cloned()))
+        .collect())
+}
+
+/// Checks transfer `index` against the locked accounts and applies it to the book.
+fn apply_one(
+    actor: &Actor<'_>,
+    locked: &mut Locked,
+    index: usize,
+    content: &TransferContent,
+) -> Result<Recording, LedgerError> {
+    let field = |name: &str| format!("transfers[{index}].{name}");
+    // The payees of the locked accounts, for a provider reading as one paid from the fund.
+    let payees: Vec<Uuid> = locked
+        .accounts
+        .values()
+        .filter_map(|account| account.payee)
+        .collect();
+    let account = |id: Uuid, name: &str| {
+        locked
+            .accounts
+            .get(&id)
+            // A fund the caller may not read is not recorded, as far as the caller knows.
+            .filter(|account| may_read(actor.principal, &account.fund, &payees))
+            .ok_or_else(|| LedgerError::AccountNotFound {
+                field: field(name),
+                id,
+            })
+    };
+    let debit = account(content.debit, "debit_account_id")?;
+    let credit = account(content.credit, "credit_account_id")?;
+    ensure_may_post(actor.principal, &debit.fund.authority)?;
+    if credit.fund.id != debit.fund.id {
+        return Err(LedgerError::OtherFund {
+            field: field("credit_account_id"),
+            fund: debit.fund.id,
+            other: credit.fund.id,
+        });
+    }
+    let recording = Recording {
+        content: content.clone(),
+        fund_id: debit.fund.id,
+        credit_fund_id: credit.fund.id,
+        authority: debit.fund.authority.clone(),
+    };
+    let movement = if content.pending {
+        Movement::Reserve
+    } else {
+        Movement::Post
+    };
+    locked
+        .book
+        .apply(content.debit, content.credit, content.amount, movement)
+        .map_err(|refused| LedgerError::Refused {
+            at: format!("transfers[{index}]"),
+            refused,
+        })?;
+    Ok(recording)
+}
+
+/// The refusal of an empty batch.
+pub fn no_transfers() -> Invalid {
+    Invalid::new("transfers", "is empty; a batch has at least one transfer")
+}

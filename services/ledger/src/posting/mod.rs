@@ -1,0 +1,209 @@
+//! One transaction of the ledger. Every change follows the same steps: lock the accounts it
+//! touches in account id order (so concurrent transactions never wait on each other in a
+//! circle, and no deadlock reaches a caller), read them after the lock, apply the domain's
+//! rules in memory ([`Book`]), then write the transfers, their entries, the accounts' new
+//! sums and `ledger.posted` in the same transaction, so they commit together or not at all.
+//!
+//! [`batch`] records transfers, [`pending`] posts and voids pending ones and reverses
+//! posted ones, [`closing`] closes a fund.
+
+pub mod batch;
+pub mod closing;
+pub mod pending;
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sds_events::NewEvent;
+use sds_platform::{Clock, Principal};
+use sds_proto::v1 as proto;
+use sds_vocabulary::AuthorityId;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::{Book, FundLimits, TransferContent, TransferRecord, TransferStatus};
+use crate::error::LedgerError;
+use crate::grpc::convert::transfer_message;
+use crate::store::{self, LockedAccount, NewEntry};
+
+/// Who is acting and when: the caller, and the one "now" the whole transaction records.
+#[derive(Debug, Clone)]
+pub struct Actor<'a> {
+    pub principal: &'a Principal,
+    pub now: DateTime<Utc>,
+    pub today: NaiveDate,
+}
+
+impl<'a> Actor<'a> {
+    pub fn new(principal: &'a Principal, clock: &Clock) -> Actor<'a> {
+        Actor {
+            principal,
+            now: clock.now(),
+            today: clock.today(),
+        }
+    }
+
+    fn by(&self) -> &str {
+        &self.principal.org_id
+    }
+}
+
+/// Accounts locked by the transaction: their sums in a [`Book`], and each with its fund.
+#[derive(Debug)]
+pub struct Locked {
+    pub book: Book,
+    pub accounts: HashMap<Uuid, LockedAccount>,
+}
+
+/// Locks `ids` (in id order, whatever order they are given in) and reads them.
+pub async fn lock(connection: &mut PgConnection, ids: &[Uuid]) -> Result<Locked, LedgerError> {
+    let mut sorted: Vec<Uuid> = ids.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    let locked = store::lock_accounts(connection, &sorted).await?;
+    let funds = locked
+        .iter()
+        .map(|account| {
+            (
+                account.fund.id,
+                FundLimits {
+                    overdraft_limit: account.fund.overdraft_limit,
+                    open: account.fund.closed_on.is_none(),
+                },
+            )
+        })
+        .collect();
+    let book = Book::new(locked.iter().map(|account| account.state).collect(), funds);
+    let accounts = locked
+        .into_iter()
+        .map(|account| (account.state.id, account))
+        .collect();
+    Ok(Locked { book, accounts })
+}
+
+/// A transfer about to be recorded, with the funds of its two accounts.
+#[derive(Debug, Clone)]
+pub struct Recording {
+    pub content: TransferContent,
+    pub fund_id: Uuid,
+    pub credit_fund_id: Uuid,
+    pub authority: AuthorityId,
+}
+
+impl Recording {
+    fn record(&self, today: NaiveDate) -> TransferRecord {
+        TransferRecord {
+            content: self.content.clone(),
+            fund_id: self.fund_id,
+            authority: self.authority.clone(),
+            status: if self.content.pending {
+                TransferStatus::Pending
+            } else {
+                TransferStatus::Posted
+            },
+            created_on: today,
+        }
+    }
+}
+
+/// The two entries of a movement posted now.
+fn entries_of(content: &TransferContent) -> [NewEntry; 2] {
+    [
+        NewEntry {
+            transfer_id: content.id,
+            account_id: content.debit,
+            amount: -content.amount,
+        },
+        NewEntry {
+            transfer_id: content.id,
+            account_id: content.credit,
+            amount: content.amount,
+        },
+    ]
+}
+
+/// Writes the sums of the accounts `touched` as `book` holds them.
+async fn write_sums(
+    connection: &mut PgConnection,
+    book: &Book,
+    touched: &BTreeSet<Uuid>,
+) -> Result<(), LedgerError> {
+    let states: Vec<_> = touched
+        .iter()
+        .filter_map(|id| book.account(*id).copied())
+        .collect();
+    store::update_accounts(connection, &states).await
+}
+
+/// Writes `recordings` as one batch: the transfers, the entries of those posted now, the
+/// accounts' sums, and `ledger.posted`. Returns them as recorded.
+async fn write_batch(
+    connection: &mut PgConnection,
+    actor: &Actor<'_>,
+    recordings: &[Recording],
+    book: &Book,
+) -> Result<Vec<TransferRecord>, LedgerError> {
+    let batch_id = Uuid::now_v7();
+    let rows: Vec<_> = recordings
+        .iter()
+        .map(|r| (r.content.clone(), r.fund_id, r.credit_fund_id))
+        .collect();
+    store::insert_transfers(
+        connection,
+        batch_id,
+        &rows,
+        actor.now,
+        actor.today,
+        actor.by(),
+    )
+    .await?;
+    let entries: Vec<NewEntry> = recordings
+        .iter()
+        .filter(|r| !r.content.pending)
+        .flat_map(|r| entries_of(&r.content))
+        .collect();
+    store::insert_entries(connection, &entries, actor.now, actor.today).await?;
+    let touched: BTreeSet<Uuid> = recordings
+        .iter()
+        .flat_map(|r| [r.content.debit, r.content.credit])
+        .collect();
+    write_sums(connection, book, &touched).await?;
+    let records: Vec<TransferRecord> = recordings.iter().map(|r| r.record(actor.today)).collect();
+    publish(connection, batch_id, &records).await?;
+    Ok(records)
+}
+
+/// `ledger.posted` for a committed batch: one event per authority it touched (a batch is
+/// normally one authority's), carrying its transfers as recorded.
+async fn publish(
+    connection: &mut PgConnection,
+    batch_id: Uuid,
+    records: &[TransferRecord],
+) -> Result<(), LedgerError> {
+    let mut authorities: Vec<&AuthorityId> = records.iter().map(|r| &r.authority).collect();
+    authorities.sort();
+    authorities.dedup();
+    let events = authorities
+        .into_iter()
+        .map(|authority| {
+            let transfers = records
+                .iter()
+                .filter(|r| &r.authority == authority)
+                .map(transfer_message)
+                .collect();
+            NewEvent::new(
+                authority.clone(),
+                batch_id.to_string(),
+                1,
+                proto::event::Body::LedgerPosted(proto::LedgerPosted {
+                    batch_id: batch_id.to_string(),
+                    transfers,
+                }),
+            )
+        })
+        .collect();
+    sds_events::enqueue_all(connection, events)
+        .await
+        .map_err(anyhow::Error::new)?;
+    Ok(())
+}

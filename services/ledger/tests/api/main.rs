@@ -1,0 +1,12 @@
+//! The ledger over gRPC, end to end: each test spawns the service in-process on its own
+//! fresh PostgreSQL database and calls it through the generated client with real tokens.
+//! One test binary, so the workspace links it once.
+
+mod support;
+
+mod authorisation;
+mod closing;
+mod concurrency;
+mod invalid_input;
+mod pending;
+mod transfers;

@@ -1,0 +1,155 @@
+//! `sds ledger ...` against a real `sds serve`: a fund opened by a practitioner, funded and
+//! spent by finance, read back as a table of its accounts and as JSON, and a balance read
+//! now and as at a past day; a category that is none refused before anything is sent.
+
+mod support;
+
+use support::*;
+
+const PERSON: &str = "0192f0c1-0000-7000-8000-0000000000a1";
+const HOLDER: &str = "0192f0c1-0000-7000-8000-0000000000b1";
+const PAYEE: &str = "0192f0c1-0000-7000-8000-0000000000c1";
+
+fn account_of(fund: &serde_json::Value, kind: &str) -> String {
+    fund["accounts"]
+        .as_array()
+        .expect("accounts")
+        .iter()
+        .find(|account| account["kind"] == kind)
+        .and_then(|account| account["id"].as_str())
+        .unwrap_or_else(|| panic!("a {kind} account in {fund}"))
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fund_is_opened_funded_spent_and_read_back_through_the_cli() {
+    let server = ServerProcess::start().await;
+    let practitioner = server.staff_token("practitioner");
+    let finance = server.staff_token("finance");
+
+    let fund = printed(&server.run(
+        &[
+            "ledger",
+            "open-fund",
+            "--authority",
+            "demo-shire",
+            "--person",
+            PERSON,
+            "--holding-model",
+            "third-party",
+            "--holder",
+            HOLDER,
+            "--weekly-budget",
+            "375.00",
+            "--payee",
+            PAYEE,
+        ],
+        Some(&practitioner),
+    ));
+    assert_eq!(fund["status"], "FUND_STATUS_OPEN");
+    let fund_id = fund["id"].as_str().expect("a fund id").to_owned();
+    let balance = account_of(&fund, "LEDGER_ACCOUNT_KIND_FUND_BALANCE");
+    let funding = account_of(&fund, "LEDGER_ACCOUNT_KIND_AUTHORITY_FUNDING");
+    let payable = account_of(&fund, "LEDGER_ACCOUNT_KIND_PAYABLE");
+
+    let funded = printed(&server.run(
+        &[
+            "ledger",
+            "transfer",
+            "--debit",
+            &funding,
+            "--credit",
+            &balance,
+            "--amount",
+            "1500.00",
+            "--category",
+            "funding",
+            "--reference",
+            "instalment 1",
+        ],
+        Some(&finance),
+    ));
+    assert_eq!(funded["status"], "TRANSFER_STATUS_POSTED");
+    let spend = [
+        "ledger",
+        "transfer",
+        "--id",
+        "0192f0c1-0000-7000-8000-0000000000d1",
+        "--debit",
+        &balance,
+        "--credit",
+        &payable,
+        "--amount",
+        "1312.50",
+        "--category",
+        "support-payment",
+    ];
+    let spent = printed(&server.run(&spend, Some(&finance)));
+    // The same id again is answered with the original, and moves nothing twice.
+    assert_eq!(printed(&server.run(&spend, Some(&finance))), spent);
+
+    let table = server.run(&["ledger", "get-fund", &fund_id], Some(&finance));
+    assert!(table.status.success(), "{}", stderr_of(&table));
+    let text = stdout_of(&table);
+    let rows: Vec<&str> = text.lines().collect();
+    assert!(rows[0].starts_with("KIND"), "{text}");
+    assert!(
+        rows[1].starts_with("fund-balance") && rows[1].contains("187.50"),
+        "{text}"
+    );
+    assert!(text.contains("375.00 a week"), "{text}");
+    let json = printed(&server.run(&["ledger", "get-fund", &fund_id, "--json"], Some(&finance)));
+    assert_eq!(json["accounts"][0]["balance"]["amount"], "187.50");
+
+    let today = chrono::Utc::now().date_naive();
+    let yesterday = today.pred_opt().expect("a day before").to_string();
+    let now = printed(&server.run(
+        &["ledger", "balance", &balance, "--as-at", &yesterday],
+        Some(&finance),
+    ));
+    assert_eq!(now["balance"]["amount"], "187.50");
+    assert_eq!(now["balance_as_at"]["amount"], "0.00");
+
+    let refused = server.run(
+        &["ledger", "balance", &balance],
+        Some(&server.token(&[
+            "--org",
+            "angus",
+            "--kind",
+            "authority",
+            "--roles",
+            "finance",
+            "--authority",
+            "angus",
+        ])),
+    );
+    let message = refusal(&refused);
+    assert!(message.contains("NotFound"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_category_that_is_none_is_refused_before_anything_is_sent() {
+    // No server: a refusal here never reached one.
+    let env = [("SDS_ADDR", "127.0.0.1:9"), ("SDS_TOKEN", "unused")];
+    let output = sds(
+        &[
+            "ledger",
+            "transfer",
+            "--debit",
+            "a",
+            "--credit",
+            "b",
+            "--amount",
+            "1.00",
+            "--category",
+            "bonus",
+        ],
+        &env,
+    );
+    assert!(!output.status.success());
+    let message = stderr_of(&output);
+    assert!(
+        message.contains("bonus") && message.contains("support-payment"),
+        "{message}"
+    );
+}
