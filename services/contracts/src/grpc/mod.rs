@@ -77,10 +77,16 @@ impl ContractsService for ContractsApi {
         request: Request<proto::SetRateCardRequest>,
     ) -> Result<Response<proto::RateCard>, Status> {
         let (principal, request) = caller(request)?;
-        rates::set(&self.pool, &self.clock, &principal, &request)
-            .await
-            .map(Response::new)
-            .map_err(Status::from)
+        rates::set(
+            &self.pool,
+            &self.clock,
+            &self.directory,
+            &principal,
+            &request,
+        )
+        .await
+        .map(Response::new)
+        .map_err(Status::from)
     }
 
     async fn schedule_uplift(

@@ -3,7 +3,7 @@
 //! none is edited, since agreements are paid at the version in force on each day.
 
 use chrono::{Months, NaiveDate};
-use sds_platform::{Clock, Principal};
+use sds_platform::{Clock, OrgKind, Principal};
 use sds_proto::v1 as proto;
 use sds_vocabulary::Invalid;
 use sqlx::{PgConnection, PgPool};
@@ -11,6 +11,7 @@ use tracing::info;
 use uuid::Uuid;
 
 use super::convert;
+use crate::directory::Directory;
 use crate::domain::RateHistory;
 use crate::domain::access;
 use crate::domain::rate::UpliftRefused;
@@ -21,12 +22,20 @@ use crate::variations;
 pub(super) async fn set(
     pool: &PgPool,
     clock: &Clock,
+    directory: &Directory,
     principal: &Principal,
     request: &proto::SetRateCardRequest,
 ) -> Result<proto::RateCard, ContractsError> {
     let new = convert::new_rate_card(request)?;
     within_reach(new.effective_from, clock.today())?;
     access::ensure_may_set_rates(principal, new.provider_id)?;
+    // Commissioning staff keep cards for providers the directory lists (a provider's own
+    // token already names a provider); a card for an id nobody registered prices nobody.
+    if let Some(authority) = principal.authorities.first()
+        && principal.org_kind == OrgKind::Authority
+    {
+        directory.provider(new.provider_id, authority).await?;
+    }
     let mut transaction = pool.begin().await?;
     let id = store::claim_rate_card(
         &mut transaction,

@@ -44,6 +44,19 @@ async fn a_provider_sets_its_own_card_and_it_reads_back_adding_up() {
 #[tokio::test]
 async fn commissioning_staff_set_a_card_and_a_later_one_becomes_its_next_version() {
     let app = TestApp::spawn().await;
+    // Only for a provider the directory lists.
+    let unknown = assert_code(
+        app.set_card(&commissioning("fife"), card_request("2026-04-01"))
+            .await,
+        Code::FailedPrecondition,
+    );
+    assert!(unknown.contains(PROVIDER_ID), "{unknown}");
+    app.register_provider(
+        PROVIDER_ID,
+        "Kingdom Care",
+        proto::ProviderKind::VoluntaryOrganisation,
+    )
+    .await;
     let first = app
         .set_card(&commissioning("fife"), card_request("2026-04-01"))
         .await
