@@ -20,6 +20,8 @@ sds_vocabulary::named_enum! {
         AgreementEnded = "agreement.ended",
         RateUplifted = "rate.uplifted",
         LedgerPosted = "ledger.posted",
+        FundSurplus = "fund.surplus",
+        FundLowBalance = "fund.low_balance",
     }
 }
 
@@ -40,6 +42,8 @@ impl EventType {
             Body::AgreementEnded(_) => EventType::AgreementEnded,
             Body::RateUplifted(_) => EventType::RateUplifted,
             Body::LedgerPosted(_) => EventType::LedgerPosted,
+            Body::FundSurplus(_) => EventType::FundSurplus,
+            Body::FundLowBalance(_) => EventType::FundLowBalance,
         }
     }
 

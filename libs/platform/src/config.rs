@@ -33,6 +33,12 @@ pub struct PlatformConfig {
     /// `http://directory:50051`; `None` when the directory runs in the same process, which
     /// is then called on its own address.
     pub directory_url: Option<String>,
+    /// `SDS_LEDGER_SURPLUS_WEEKS`: a fund's balance above this many weeks of its budget is
+    /// a surplus (`fund.surplus` as it crosses).
+    pub ledger_surplus_weeks: u32,
+    /// `SDS_LEDGER_LOW_BALANCE_WEEKS`: a fund's balance below this many weeks of its budget
+    /// is low (`fund.low_balance` as it crosses).
+    pub ledger_low_balance_weeks: u32,
     /// `SDS_LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
     /// `SDS_DRAIN_SECONDS`: how long in-flight requests may take to finish on shutdown.
@@ -296,6 +302,20 @@ impl PlatformConfig {
             },
             max_connections: count("SDS_MAX_CONNECTIONS", "512", "connections")?,
         };
+        let weeks = |variable: &'static str, default: &str| {
+            positive(variable, default, "weeks")
+                .map(|weeks| u32::try_from(weeks).unwrap_or(u32::MAX))
+        };
+        let ledger_surplus_weeks = weeks("SDS_LEDGER_SURPLUS_WEEKS", "4")?;
+        let ledger_low_balance_weeks = weeks("SDS_LEDGER_LOW_BALANCE_WEEKS", "1")?;
+        if ledger_low_balance_weeks >= ledger_surplus_weeks {
+            return Err(ConfigError {
+                variable: "SDS_LEDGER_LOW_BALANCE_WEEKS",
+                problem: format!(
+                    "is {ledger_low_balance_weeks}, not below SDS_LEDGER_SURPLUS_WEEKS ({ledger_surplus_weeks}); a low balance is below a surplus"
+                ),
+            });
+        }
         let inbox_retention = hours("SDS_INBOX_RETENTION_HOURS", "1080")?;
         if inbox_retention < EVENTS_MAX_AGE + INBOX_RETENTION_MARGIN {
             return Err(ConfigError {
@@ -354,6 +374,8 @@ impl PlatformConfig {
             jwt_max_lifetime: hours("SDS_JWT_MAX_LIFETIME_HOURS", "24")?,
             service_key_file,
             directory_url,
+            ledger_surplus_weeks,
+            ledger_low_balance_weeks,
             log_format,
             drain_deadline: Duration::from_secs(drain_seconds),
             server,
@@ -404,6 +426,21 @@ mod tests {
         );
         let error = config_from(&[("SDS_LOG_FORMAT", "xml")]).unwrap_err();
         assert!(error.to_string().contains("accepted: text, json"));
+    }
+
+    #[test]
+    fn a_low_balance_threshold_is_below_the_surplus_threshold() {
+        let defaults = config_from(&[]).unwrap();
+        assert_eq!(
+            (
+                defaults.ledger_surplus_weeks,
+                defaults.ledger_low_balance_weeks
+            ),
+            (4, 1)
+        );
+        let error = config_from(&[("SDS_LEDGER_LOW_BALANCE_WEEKS", "4")]).unwrap_err();
+        assert_eq!(error.variable, "SDS_LEDGER_LOW_BALANCE_WEEKS");
+        assert!(config_from(&[("SDS_LEDGER_SURPLUS_WEEKS", "0")]).is_err());
     }
 
     #[test]

@@ -32,7 +32,14 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub fn component() -> Component {
     Component::new(NAME, SCHEMA, &MIGRATOR).grpc(|context, services| {
         services.add(LedgerServiceServer::with_interceptor(
-            LedgerApi::new(context.pool.clone(), context.clock.clone()),
+            LedgerApi::new(
+                context.pool.clone(),
+                context.clock.clone(),
+                domain::Watch {
+                    surplus_weeks: context.config.ledger_surplus_weeks,
+                    low_balance_weeks: context.config.ledger_low_balance_weeks,
+                },
+            ),
             context.authenticator.clone(),
         ))
     })

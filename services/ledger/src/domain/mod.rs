@@ -7,8 +7,10 @@ pub mod access;
 pub mod book;
 pub mod fund;
 pub mod transfer;
+pub mod watch;
 
 pub use access::Denied;
 pub use book::{AccountState, Book, FundLimits, Movement, Refused};
 pub use fund::{AccountKind, Fund, FundStatus, HoldingModel, NewFund};
 pub use transfer::{Category, Retry, TransferContent, TransferRecord, TransferStatus};
+pub use watch::{Crossing, Watch};

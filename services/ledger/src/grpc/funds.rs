@@ -1,5 +1,6 @@
 //! Funds: opened and closed by the authority's staff, read by whoever may see them.
 
+use crate::domain::Watch;
 use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
 use sqlx::PgPool;
@@ -81,6 +82,7 @@ async fn open_fund_of(
 pub(super) async fn close(
     pool: &PgPool,
     clock: &Clock,
+    watch: Watch,
     principal: &Principal,
     request: &proto::CloseFundRequest,
 ) -> Result<proto::Fund, LedgerError> {
@@ -100,7 +102,7 @@ pub(super) async fn close(
         )
         .into());
     }
-    let actor = Actor::new(principal, clock);
+    let actor = Actor::new(principal, clock, watch);
     let (fund, accounts) = in_transaction!(pool, connection => async {
         let fund = closing::close(connection, &actor, &closing).await?;
         let (_, accounts) = store::load_fund(connection, fund.id)

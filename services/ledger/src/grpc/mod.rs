@@ -14,6 +14,8 @@ use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
 use sds_proto::v1::ledger_service_server::LedgerService;
 use sqlx::PgPool;
+
+use crate::domain::Watch;
 use tonic::{Request, Response, Status};
 
 /// Runs `$body` (an async expression over the connection `$connection`) in a transaction
@@ -45,11 +47,13 @@ pub struct LedgerApi {
     pool: PgPool,
     /// The one "now" transfers are recorded at, and "today" they are dated.
     clock: Clock,
+    /// The balance thresholds that make `fund.surplus` and `fund.low_balance`.
+    watch: Watch,
 }
 
 impl LedgerApi {
-    pub fn new(pool: PgPool, clock: Clock) -> LedgerApi {
-        LedgerApi { pool, clock }
+    pub fn new(pool: PgPool, clock: Clock, watch: Watch) -> LedgerApi {
+        LedgerApi { pool, clock, watch }
     }
 }
 
@@ -77,7 +81,7 @@ impl LedgerService for LedgerApi {
         request: Request<proto::CloseFundRequest>,
     ) -> Result<Response<proto::Fund>, Status> {
         let (principal, request) = caller(request)?;
-        funds::close(&self.pool, &self.clock, &principal, &request)
+        funds::close(&self.pool, &self.clock, self.watch, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)
@@ -110,7 +114,7 @@ impl LedgerService for LedgerApi {
         request: Request<proto::CreateTransfersRequest>,
     ) -> Result<Response<proto::CreateTransfersResponse>, Status> {
         let (principal, request) = caller(request)?;
-        transfers::create(&self.pool, &self.clock, &principal, &request)
+        transfers::create(&self.pool, &self.clock, self.watch, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)
@@ -124,6 +128,7 @@ impl LedgerService for LedgerApi {
         transfers::resolve(
             &self.pool,
             &self.clock,
+            self.watch,
             &principal,
             &request,
             crate::domain::TransferStatus::Posted,
@@ -141,6 +146,7 @@ impl LedgerService for LedgerApi {
         transfers::resolve(
             &self.pool,
             &self.clock,
+            self.watch,
             &principal,
             &request,
             crate::domain::TransferStatus::Voided,
@@ -155,7 +161,7 @@ impl LedgerService for LedgerApi {
         request: Request<proto::ReverseTransferRequest>,
     ) -> Result<Response<proto::Transfer>, Status> {
         let (principal, request) = caller(request)?;
-        transfers::reverse(&self.pool, &self.clock, &principal, &request)
+        transfers::reverse(&self.pool, &self.clock, self.watch, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)

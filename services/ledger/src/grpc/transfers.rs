@@ -1,6 +1,7 @@
 //! Transfers: batches, the ends of pending transfers, and reversals, each in one
 //! transaction (see [`crate::posting`]).
 
+use crate::domain::Watch;
 use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
 use sqlx::PgPool;
@@ -21,6 +22,7 @@ const MAX_BATCH: usize = 1000;
 pub(super) async fn create(
     pool: &PgPool,
     clock: &Clock,
+    watch: Watch,
     principal: &Principal,
     request: &proto::CreateTransfersRequest,
 ) -> Result<proto::CreateTransfersResponse, LedgerError> {
@@ -39,7 +41,7 @@ pub(super) async fn create(
     }
     let contents = convert::new_transfers(&request.transfers)?;
     distinct_ids(&contents)?;
-    let actor = Actor::new(principal, clock);
+    let actor = Actor::new(principal, clock, watch);
     let records = in_transaction!(pool, connection => create_transfers(connection, &actor, contents.clone()))?;
     info!(transfers = records.len(), "transfers recorded");
     Ok(proto::CreateTransfersResponse {
@@ -50,12 +52,13 @@ pub(super) async fn create(
 pub(super) async fn resolve(
     pool: &PgPool,
     clock: &Clock,
+    watch: Watch,
     principal: &Principal,
     request: &proto::ResolvePendingRequest,
     outcome: TransferStatus,
 ) -> Result<proto::Transfer, LedgerError> {
     let id = convert::required_id("transfer_id", &request.transfer_id)?;
-    let actor = Actor::new(principal, clock);
+    let actor = Actor::new(principal, clock, watch);
     let record =
         in_transaction!(pool, connection => pending::resolve(connection, &actor, id, outcome))?;
     info!(transfer = %id, %outcome, "pending transfer resolved");
@@ -65,6 +68,7 @@ pub(super) async fn resolve(
 pub(super) async fn reverse(
     pool: &PgPool,
     clock: &Clock,
+    watch: Watch,
     principal: &Principal,
     request: &proto::ReverseTransferRequest,
 ) -> Result<proto::Transfer, LedgerError> {
@@ -78,7 +82,7 @@ pub(super) async fn reverse(
         .into());
     }
     let note = convert::note("note", &request.note)?;
-    let actor = Actor::new(principal, clock);
+    let actor = Actor::new(principal, clock, watch);
     let record = in_transaction!(pool, connection => pending::reverse(connection, &actor, id, reversal_id, note.clone()))?;
     info!(transfer = %id, reversal = %reversal_id, "transfer reversed");
     Ok(transfer_message(&record))

@@ -55,7 +55,7 @@ pub async fn create_transfers(
         for (index, content) in fresh {
             recordings.push(apply_one(actor, &mut locked, index, content)?);
         }
-        for record in write_batch(connection, actor, &recordings, &locked.book).await? {
+        for record in write_batch(connection, actor, &recordings, &locked).await? {
             written.insert(record.content.id, record);
         }
     }

@@ -120,7 +120,7 @@ pub async fn close(
             credit_fund_id: credit_fund,
             authority: fund.authority.clone(),
         };
-        write_batch(connection, actor, &[recording], &locked.book).await?;
+        write_batch(connection, actor, &[recording], &locked).await?;
     }
     store::close_fund(connection, fund_id, actor.today, actor.by()).await?;
     Ok(Fund {

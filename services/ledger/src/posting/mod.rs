@@ -10,6 +10,7 @@
 pub mod batch;
 pub mod closing;
 pub mod pending;
+mod watch;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -21,7 +22,7 @@ use sds_vocabulary::AuthorityId;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::{Book, FundLimits, TransferContent, TransferRecord, TransferStatus};
+use crate::domain::{Book, FundLimits, TransferContent, TransferRecord, TransferStatus, Watch};
 use crate::error::LedgerError;
 use crate::grpc::convert::transfer_message;
 use crate::store::{self, LockedAccount, NewEntry};
@@ -32,14 +33,17 @@ pub struct Actor<'a> {
     pub principal: &'a Principal,
     pub now: DateTime<Utc>,
     pub today: NaiveDate,
+    /// The balance thresholds watched as the transaction moves money.
+    pub watch: Watch,
 }
 
 impl<'a> Actor<'a> {
-    pub fn new(principal: &'a Principal, clock: &Clock) -> Actor<'a> {
+    pub fn new(principal: &'a Principal, clock: &Clock, watch: Watch) -> Actor<'a> {
         Actor {
             principal,
             now: clock.now(),
             today: clock.today(),
+            watch,
         }
     }
 
@@ -122,17 +126,21 @@ fn entries_of(content: &TransferContent) -> [NewEntry; 2] {
     ]
 }
 
-/// Writes the sums of the accounts `touched` as `book` holds them.
+/// Writes the sums of the accounts `touched` as `locked.book` now holds them, and tells
+/// the thresholds each fund's balance crossed from what it was when locked.
 async fn write_sums(
     connection: &mut PgConnection,
-    book: &Book,
+    actor: &Actor<'_>,
+    batch_id: Uuid,
+    locked: &Locked,
     touched: &BTreeSet<Uuid>,
 ) -> Result<(), LedgerError> {
     let states: Vec<_> = touched
         .iter()
-        .filter_map(|id| book.account(*id).copied())
+        .filter_map(|id| locked.book.account(*id).copied())
         .collect();
-    store::update_accounts(connection, &states).await
+    store::update_accounts(connection, &states).await?;
+    watch::tell_crossings(connection, actor, batch_id, locked, &states).await
 }
 
 /// Writes `recordings` as one batch: the transfers, the entries of those posted now, the
@@ -141,7 +149,7 @@ async fn write_batch(
     connection: &mut PgConnection,
     actor: &Actor<'_>,
     recordings: &[Recording],
-    book: &Book,
+    locked: &Locked,
 ) -> Result<Vec<TransferRecord>, LedgerError> {
     let batch_id = Uuid::now_v7();
     let rows: Vec<_> = recordings
@@ -167,7 +175,7 @@ async fn write_batch(
         .iter()
         .flat_map(|r| [r.content.debit, r.content.credit])
         .collect();
-    write_sums(connection, book, &touched).await?;
+    write_sums(connection, actor, batch_id, locked, &touched).await?;
     let records: Vec<TransferRecord> = recordings.iter().map(|r| r.record(actor.today)).collect();
     publish(connection, batch_id, &records).await?;
     Ok(records)

@@ -71,9 +71,12 @@ pub async fn resolve(
     if outcome == TransferStatus::Posted {
         store::insert_entries(connection, &entries_of(content), actor.now, actor.today).await?;
     }
+    let batch_id = uuid::Uuid::now_v7();
     write_sums(
         connection,
-        &locked.book,
+        actor,
+        batch_id,
+        &locked,
         &[content.debit, content.credit].into_iter().collect(),
     )
     .await?;
@@ -81,12 +84,7 @@ pub async fn resolve(
         status: outcome,
         ..record
     };
-    publish(
-        connection,
-        uuid::Uuid::now_v7(),
-        std::slice::from_ref(&resolved),
-    )
-    .await?;
+    publish(connection, batch_id, std::slice::from_ref(&resolved)).await?;
     Ok(resolved)
 }
 

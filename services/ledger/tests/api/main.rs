@@ -10,3 +10,4 @@ mod concurrency;
 mod invalid_input;
 mod pending;
 mod transfers;
+mod watchers;
