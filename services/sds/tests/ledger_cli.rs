@@ -110,6 +110,45 @@ async fn a_fund_is_opened_funded_spent_and_read_back_through_the_cli() {
     assert_eq!(now["balance"]["amount"], "187.50");
     assert_eq!(now["balance_as_at"]["amount"], "0.00");
 
+    // The person's statement of the last four weeks, in words and in figures.
+    let london = sds_platform::clock::london_date(chrono::Utc::now());
+    let from = (london - chrono::Days::new(27)).to_string();
+    let to = london.to_string();
+    let words = server.run(
+        &[
+            "ledger",
+            "statement",
+            &fund_id,
+            "--from",
+            &from,
+            "--to",
+            &to,
+        ],
+        Some(&finance),
+    );
+    let text = stdout_of(&words);
+    assert!(
+        text.starts_with("Between ")
+            && text.contains("ended with 187.50.")
+            && text.contains("for these 28 days."),
+        "{text}{}",
+        stderr_of(&words)
+    );
+    let figures = printed(&server.run(
+        &[
+            "ledger",
+            "statement",
+            &fund_id,
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--json",
+        ],
+        Some(&finance),
+    ));
+    assert_eq!(figures["closing_balance"]["amount"], "187.50");
+
     let refused = server.run(
         &["ledger", "balance", &balance],
         Some(&server.token(&[

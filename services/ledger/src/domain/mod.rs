@@ -6,6 +6,7 @@
 pub mod access;
 pub mod book;
 pub mod fund;
+pub mod statement;
 pub mod transfer;
 pub mod watch;
 

@@ -8,6 +8,7 @@ pub mod convert;
 mod funds;
 mod paging;
 mod reads;
+mod statements;
 mod transfers;
 
 use sds_platform::{Clock, Principal};
@@ -184,6 +185,17 @@ impl LedgerService for LedgerApi {
     ) -> Result<Response<proto::ListTransfersResponse>, Status> {
         let (principal, request) = caller(request)?;
         reads::list(&self.pool, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn get_statement(
+        &self,
+        request: Request<proto::GetStatementRequest>,
+    ) -> Result<Response<proto::Statement>, Status> {
+        let (principal, request) = caller(request)?;
+        statements::get(&self.pool, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)

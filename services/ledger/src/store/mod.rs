@@ -4,12 +4,14 @@
 //! know is an internal error (the database was changed behind the service).
 
 mod funds;
+mod statements;
 mod transfers;
 
 pub use funds::{
     LockedAccount, close_fund, insert_fund, insert_payable, load_fund, load_fund_for_update,
     lock_accounts, update_accounts,
 };
+pub use statements::{balance_before, movements};
 pub use transfers::{
     NewEntry, balance_as_at, count_transfers, insert_entries, insert_resolution, insert_transfers,
     list_transfers, load_transfers, reversal_of,

@@ -9,5 +9,6 @@ mod closing;
 mod concurrency;
 mod invalid_input;
 mod pending;
+mod statements;
 mod transfers;
 mod watchers;

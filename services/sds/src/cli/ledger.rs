@@ -34,6 +34,21 @@ pub enum LedgerCommand {
     },
     /// Records one transfer between two accounts of a fund (finance staff).
     Transfer(TransferArgs),
+    /// A fund's statement for a period in plain words, or `--json` for the figures.
+    Statement {
+        #[command(flatten)]
+        client: ClientArgs,
+        fund_id: String,
+        /// The first day, YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// The last day, YYYY-MM-DD.
+        #[arg(long)]
+        to: String,
+        /// Print the Statement as JSON instead of its text.
+        #[arg(long)]
+        json: bool,
+    },
     /// An account's balance now, and with `--as-at` at the end of that day.
     Balance {
         #[command(flatten)]
@@ -172,6 +187,30 @@ pub async fn run(command: LedgerCommand) -> anyhow::Result<()> {
                 .pop()
                 .ok_or_else(|| anyhow::anyhow!("the server recorded no transfer"))?;
             print_json(&transfer)
+        }
+        LedgerCommand::Statement {
+            client: args,
+            fund_id,
+            from,
+            to,
+            json,
+        } => {
+            let statement = client(&args)
+                .await?
+                .get_statement(proto::GetStatementRequest {
+                    fund_id,
+                    from: Some(Date { iso: from }),
+                    to: Some(Date { iso: to }),
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            if json {
+                print_json(&statement)
+            } else {
+                print!("{}", statement.text);
+                Ok(())
+            }
         }
         LedgerCommand::Balance {
             client: args,

@@ -1,0 +1,81 @@
+//! `GetStatement`: a fund's statement for a period, read by whoever may read the fund.
+
+use chrono::Days;
+use sds_platform::Principal;
+use sds_proto::v1 as proto;
+use sds_vocabulary::Invalid;
+use sds_vocabulary::named_enum::WireEnum as _;
+use sqlx::PgPool;
+
+use super::convert::{self, money_message};
+use super::funds::readable_fund;
+use crate::domain::AccountKind;
+use crate::domain::statement::{StatementLine, statement, statement_text};
+use crate::error::LedgerError;
+use crate::store;
+
+/// The longest period one statement covers.
+const MAX_PERIOD_DAYS: u64 = 3 * 366;
+
+fn line_message(line: &StatementLine) -> proto::StatementLine {
+    proto::StatementLine {
+        counterpart: line.counterpart.wire_number(),
+        payee_id: line
+            .payee
+            .map(|payee| payee.to_string())
+            .unwrap_or_default(),
+        category: line.category.wire_number(),
+        amount: Some(money_message(line.amount)),
+    }
+}
+
+pub(super) async fn get(
+    pool: &PgPool,
+    principal: &Principal,
+    request: &proto::GetStatementRequest,
+) -> Result<proto::Statement, LedgerError> {
+    let fund_id = convert::required_id("fund_id", &request.fund_id)?;
+    let from = convert::optional_date("from", request.from.as_ref())?
+        .ok_or_else(|| Invalid::new("from", "is missing; give the period's first day"))?;
+    let to = convert::optional_date("to", request.to.as_ref())?
+        .ok_or_else(|| Invalid::new("to", "is missing; give the period's last day"))?;
+    if to < from {
+        return Err(Invalid::new("to", format!("{to} is before from, {from}")).into());
+    }
+    if from
+        .checked_add_days(Days::new(MAX_PERIOD_DAYS))
+        .is_some_and(|limit| to > limit)
+    {
+        return Err(Invalid::new(
+            "to",
+            format!("makes a period of more than {MAX_PERIOD_DAYS} days; ask for shorter ones"),
+        )
+        .into());
+    }
+    let mut connection = pool.acquire().await?;
+    let (fund, accounts) = readable_fund(&mut connection, principal, fund_id).await?;
+    let balance = accounts
+        .iter()
+        .find(|(account, _)| account.kind == AccountKind::FundBalance)
+        .map(|(account, _)| account.id)
+        .ok_or_else(|| anyhow::anyhow!("fund {fund_id} has no balance account"))?;
+    let opening = store::balance_before(&mut connection, balance, from).await?;
+    let movements = store::movements(&mut connection, balance, from, to).await?;
+    let statement = statement(from, to, fund.weekly_budget, opening, &movements);
+    let date = |day: chrono::NaiveDate| proto::Date {
+        iso: sds_vocabulary::date::iso(day),
+    };
+    Ok(proto::Statement {
+        fund_id: fund_id.to_string(),
+        from: Some(date(from)),
+        to: Some(date(to)),
+        opening_balance: Some(money_message(statement.opening)),
+        closing_balance: Some(money_message(statement.closing)),
+        money_in: statement.money_in.iter().map(line_message).collect(),
+        money_out: statement.money_out.iter().map(line_message).collect(),
+        total_in: Some(money_message(statement.total_in)),
+        total_out: Some(money_message(statement.total_out)),
+        planned: Some(money_message(statement.planned)),
+        text: statement_text(&statement, fund.authority.as_str()),
+    })
+}
