@@ -74,8 +74,8 @@ pub fn statement(
         .map(|movement| line(movement, -movement.net))
         .collect();
     // Largest first: what the reader wants to see first.
-    money_in.sort_by(|a, b| b.amount.cmp(&a.amount));
-    money_out.sort_by(|a, b| b.amount.cmp(&a.amount));
+    money_in.sort_by_key(|line| std::cmp::Reverse(line.amount));
+    money_out.sort_by_key(|line| std::cmp::Reverse(line.amount));
     let total_in = money_in.iter().map(|line| line.amount).sum();
     let total_out = money_out.iter().map(|line| line.amount).sum();
     Statement {
@@ -109,7 +109,7 @@ pub fn pounds(pence: i64) -> String {
     let whole = (pence / 100).to_string();
     let mut grouped = String::new();
     for (index, digit) in whole.chars().enumerate() {
-        if index > 0 && (whole.len() - index) % 3 == 0 {
+        if index > 0 && (whole.len() - index).is_multiple_of(3) {
             grouped.push(',');
         }
         grouped.push(digit);
