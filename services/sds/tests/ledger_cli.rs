@@ -149,6 +149,57 @@ async fn a_fund_is_opened_funded_spent_and_read_back_through_the_cli() {
     ));
     assert_eq!(figures["closing_balance"]["amount"], "187.50");
 
+    // A pending payment reserved and released; then the payment reversed as a mistake.
+    let reserve = printed(&server.run(
+        &[
+            "ledger",
+            "transfer",
+            "--debit",
+            &balance,
+            "--credit",
+            &payable,
+            "--amount",
+            "50.00",
+            "--category",
+            "support-payment",
+            "--pending",
+        ],
+        Some(&finance),
+    ));
+    let reserved = reserve["id"].as_str().expect("an id").to_owned();
+    let voided = printed(&server.run(&["ledger", "void-pending", &reserved], Some(&finance)));
+    assert_eq!(voided["status"], "TRANSFER_STATUS_VOIDED");
+    let reversal = printed(&server.run(
+        &[
+            "ledger",
+            "reverse",
+            "0192f0c1-0000-7000-8000-0000000000d1",
+            "--note",
+            "paid to the wrong provider",
+        ],
+        Some(&finance),
+    ));
+    assert_eq!(
+        reversal["reverses_id"],
+        "0192f0c1-0000-7000-8000-0000000000d1"
+    );
+    let listed = server.run(&["ledger", "transfers", &fund_id], Some(&finance));
+    let rows = stdout_of(&listed);
+    assert!(
+        rows.starts_with("DAY") && rows.contains("voided") && rows.contains("4 transfers"),
+        "{rows}{}",
+        stderr_of(&listed)
+    );
+    let restored = printed(&server.run(&["ledger", "balance", &balance], Some(&finance)));
+    assert_eq!(restored["balance"]["amount"], "1500.00");
+    // With nothing pending, the fund closes by moving what is left back to the authority.
+    let recovery = account_of(&fund, "LEDGER_ACCOUNT_KIND_RECOVERY");
+    let closed = printed(&server.run(
+        &["ledger", "close-fund", &fund_id, "--destination", &recovery],
+        Some(&practitioner),
+    ));
+    assert_eq!(closed["status"], "FUND_STATUS_CLOSED");
+
     let refused = server.run(
         &["ledger", "balance", &balance],
         Some(&server.token(&[

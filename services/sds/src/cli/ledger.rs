@@ -1,5 +1,6 @@
 //! `sds ledger ...`: open a fund, read it with its accounts, record a transfer, read a
-//! balance (now, or as at the end of a day).
+//! balance (now, or as at the end of a day) and a statement; corrections, pending
+//! transfers, closing and the list of transfers are in [`super::ledger_corrections`].
 //!
 //! Amounts and dates are sent as given; whether they are sound (an amount above zero with
 //! at most two decimal places, an account of the same fund) is the server's to say, in its
@@ -34,6 +35,16 @@ pub enum LedgerCommand {
     },
     /// Records one transfer between two accounts of a fund (finance staff).
     Transfer(TransferArgs),
+    /// Corrects a posted transfer with a new one the other way round (finance staff).
+    Reverse(super::ledger_corrections::ReverseArgs),
+    /// Settles a pending transfer: its reserved amount moves.
+    PostPending(super::ledger_corrections::PendingArgs),
+    /// Releases a pending transfer: its reserved amount is freed.
+    VoidPending(super::ledger_corrections::PendingArgs),
+    /// Closes a fund (zero balance, or `--destination` receives what is left).
+    CloseFund(super::ledger_corrections::CloseArgs),
+    /// The fund's transfers, newest first: a table, or `--json`.
+    Transfers(super::ledger_corrections::TransfersArgs),
     /// A fund's statement for a period in plain words, or `--json` for the figures.
     Statement {
         #[command(flatten)]
@@ -115,7 +126,7 @@ pub struct TransferArgs {
 
 type Client = LedgerServiceClient<InterceptedService<Channel, Bearer>>;
 
-async fn client(args: &ClientArgs) -> anyhow::Result<Client> {
+pub(super) async fn client(args: &ClientArgs) -> anyhow::Result<Client> {
     let bearer = Bearer::from_args(args)?;
     Ok(LedgerServiceClient::with_interceptor(
         connect(&args.server).await?,
@@ -188,6 +199,11 @@ pub async fn run(command: LedgerCommand) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("the server recorded no transfer"))?;
             print_json(&transfer)
         }
+        LedgerCommand::Reverse(args) => super::ledger_corrections::reverse(args).await,
+        LedgerCommand::PostPending(args) => super::ledger_corrections::resolve(args, true).await,
+        LedgerCommand::VoidPending(args) => super::ledger_corrections::resolve(args, false).await,
+        LedgerCommand::CloseFund(args) => super::ledger_corrections::close(args).await,
+        LedgerCommand::Transfers(args) => super::ledger_corrections::transfers(args).await,
         LedgerCommand::Statement {
             client: args,
             fund_id,
