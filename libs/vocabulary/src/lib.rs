@@ -13,6 +13,7 @@ pub mod id;
 pub mod invalid;
 pub mod named_enum;
 pub mod org;
+pub mod paging;
 pub mod role;
 pub mod text;
 

@@ -10,7 +10,6 @@ use tracing::info;
 use uuid::Uuid;
 
 use super::agreement_convert::{self as convert, agreement_message};
-use super::paging;
 use crate::domain::AgreementVersion;
 use crate::domain::access::Denied;
 use crate::domain::agreement_access::{self as access, org_of_kind, person_of};
@@ -21,6 +20,7 @@ use crate::error::ContractsError;
 use crate::store::{self, AgreementFilter, AgreementRecord};
 use crate::variations;
 use sds_platform::OrgKind;
+use sds_vocabulary::paging;
 
 pub(super) async fn draft(
     pool: &PgPool,

@@ -9,7 +9,6 @@ mod agreements;
 mod changes;
 pub mod convert;
 mod defaults;
-mod paging;
 mod rates;
 mod signing;
 mod summary;

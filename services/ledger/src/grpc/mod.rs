@@ -6,7 +6,6 @@
 
 pub mod convert;
 mod funds;
-mod paging;
 mod reads;
 mod statements;
 mod transfers;

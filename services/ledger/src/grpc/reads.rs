@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use super::convert::{self, money_message, transfer_message};
 use super::funds::readable_fund;
-use super::paging;
 use crate::error::LedgerError;
 use crate::store;
+use sds_vocabulary::paging;
 
 pub(super) async fn balance(
     pool: &PgPool,

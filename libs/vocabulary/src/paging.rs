@@ -1,7 +1,7 @@
-//! Pages of a list, as the directory's search pages: a size (25 unless asked, at most 200)
+//! Pages of a list, as every service lists them: a size (25 unless asked, at most 200)
 //! and an opaque token for the next page that is refused if it belongs to another list.
 
-use sds_vocabulary::Invalid;
+use crate::Invalid;
 
 const DEFAULT_PAGE_SIZE: u32 = 25;
 const MAX_PAGE_SIZE: u32 = 200;
