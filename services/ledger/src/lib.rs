@@ -7,6 +7,8 @@
 //! ledger: lock the accounts in id order, apply the domain's rules, write), [`domain`]
 //! (pure rules over whole pence, no IO, no clock), [`store`] (SQL) and [`error`].
 
+pub mod audit;
+pub mod chain;
 pub mod domain;
 pub mod error;
 pub mod grpc;
