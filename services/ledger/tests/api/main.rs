@@ -4,6 +4,7 @@
 
 mod support;
 
+mod audit;
 mod authorisation;
 mod closing;
 mod concurrency;

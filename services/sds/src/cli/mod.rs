@@ -12,6 +12,7 @@ pub mod contracts;
 pub mod directory;
 pub mod enum_arg;
 pub mod ledger;
+pub mod ledger_audit;
 pub mod output;
 pub mod payments;
 pub mod token;
