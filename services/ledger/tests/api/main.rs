@@ -9,5 +9,6 @@ mod authorisation;
 mod closing;
 mod concurrency;
 mod invalid_input;
+mod model;
 mod pending;
 mod transfers;
