@@ -6,7 +6,11 @@
 //! and the validating conversions from protobuf), [`posting`] (one transaction of the
 //! ledger: lock the accounts in id order, apply the domain's rules, write), [`domain`]
 //! (pure rules over whole pence, no IO, no clock), [`store`] (SQL) and [`error`].
+//! Beside them, [`chain`] makes history tamper-evident (one hash-chain link per posting
+//! transaction) and [`audit`] checks every invariant of the books for `sds ledger audit`.
 
+pub mod audit;
+pub mod chain;
 pub mod domain;
 pub mod error;
 pub mod grpc;

@@ -5,9 +5,11 @@
 //! sums and `ledger.posted` in the same transaction, so they commit together or not at all.
 //!
 //! [`batch`] records transfers, [`pending`] posts and voids pending ones and reverses
-//! posted ones, [`closing`] closes a fund.
+//! posted ones, [`closing`] closes a fund. Each transaction that writes history appends one
+//! link to the hash chain ([`chained`]), last of its locks, before its rows that name it.
 
 pub mod batch;
+pub mod chained;
 pub mod closing;
 pub mod pending;
 mod watch;
@@ -156,6 +158,13 @@ async fn write_batch(
         .iter()
         .map(|r| (r.content.clone(), r.fund_id, r.credit_fund_id))
         .collect();
+    let entries: Vec<NewEntry> = recordings
+        .iter()
+        .filter(|r| !r.content.pending)
+        .flat_map(|r| entries_of(&r.content))
+        .collect();
+    let link = chained::batch_link(actor, batch_id, recordings, &entries);
+    let chain_seq = crate::chain::store::append(connection, &link, actor.now).await?;
     store::insert_transfers(
         connection,
         batch_id,
@@ -163,14 +172,10 @@ async fn write_batch(
         actor.now,
         actor.today,
         actor.by(),
+        chain_seq,
     )
     .await?;
-    let entries: Vec<NewEntry> = recordings
-        .iter()
-        .filter(|r| !r.content.pending)
-        .flat_map(|r| entries_of(&r.content))
-        .collect();
-    store::insert_entries(connection, &entries, actor.now, actor.today).await?;
+    store::insert_entries(connection, &entries, actor.now, actor.today, chain_seq).await?;
     let touched: BTreeSet<Uuid> = recordings
         .iter()
         .flat_map(|r| [r.content.debit, r.content.credit])

@@ -5,7 +5,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::batch::create_transfers;
-use super::{Actor, entries_of, lock, publish, write_sums};
+use super::{Actor, chained, entries_of, lock, publish, write_sums};
 use crate::domain::access::ensure_may_post;
 use crate::domain::transfer::reversal_of;
 use crate::domain::{Movement, TransferRecord, TransferStatus};
@@ -67,10 +67,24 @@ pub async fn resolve(
             at: format!("transfer {id}"),
             refused,
         })?;
-    store::insert_resolution(connection, id, outcome, actor.now, actor.today, actor.by()).await?;
-    if outcome == TransferStatus::Posted {
-        store::insert_entries(connection, &entries_of(content), actor.now, actor.today).await?;
-    }
+    let posted: Vec<_> = if outcome == TransferStatus::Posted {
+        entries_of(content).to_vec()
+    } else {
+        Vec::new()
+    };
+    let link = chained::resolution_link(actor, id, outcome, &posted);
+    let chain_seq = crate::chain::store::append(connection, &link, actor.now).await?;
+    store::insert_resolution(
+        connection,
+        id,
+        outcome,
+        actor.now,
+        actor.today,
+        actor.by(),
+        chain_seq,
+    )
+    .await?;
+    store::insert_entries(connection, &posted, actor.now, actor.today, chain_seq).await?;
     let batch_id = uuid::Uuid::now_v7();
     write_sums(
         connection,

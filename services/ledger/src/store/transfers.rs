@@ -113,15 +113,16 @@ pub async fn insert_transfers(
     now: DateTime<Utc>,
     today: NaiveDate,
     by: &str,
+    chain_seq: i64,
 ) -> Result<(), LedgerError> {
     let contents = || rows.iter().map(|(content, _, _)| content);
     sqlx::query(
         "INSERT INTO transfer (id, batch_id, fund_id, credit_fund_id, debit_account_id, \
              credit_account_id, amount_pence, category, reference, note, pending, reverses_id, \
-             created_at, created_on, created_by) \
+             created_at, created_on, created_by, chain_seq) \
          SELECT id, $1, fund, credit_fund, debit, credit, amount, category, reference, note, \
              pending, NULLIF(reverses, '00000000-0000-0000-0000-000000000000'::uuid), \
-             $13, $14, $15 \
+             $13, $14, $15, $16 \
          FROM UNNEST($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::bigint[], \
              $8::text[], $9::text[], $10::text[], $11::bool[], $12::uuid[]) \
              WITH ORDINALITY AS t(id, fund, credit_fund, debit, credit, amount, category, \
@@ -163,6 +164,7 @@ pub async fn insert_transfers(
     .bind(now)
     .bind(today)
     .bind(by)
+    .bind(chain_seq)
     .execute(&mut *connection)
     .await
     .operation("insert transfers")?;
@@ -182,13 +184,15 @@ pub async fn insert_entries(
     entries: &[NewEntry],
     now: DateTime<Utc>,
     today: NaiveDate,
+    chain_seq: i64,
 ) -> Result<(), LedgerError> {
     if entries.is_empty() {
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO entry (transfer_id, account_id, amount_pence, posted_at, posted_on) \
-         SELECT transfer_id, account_id, amount, $4, $5 \
+        "INSERT INTO entry (transfer_id, account_id, amount_pence, posted_at, posted_on, \
+             chain_seq) \
+         SELECT transfer_id, account_id, amount, $4, $5, $6 \
          FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[]) AS e(transfer_id, account_id, amount)",
     )
     .bind(entries.iter().map(|e| e.transfer_id).collect::<Vec<_>>())
@@ -196,6 +200,7 @@ pub async fn insert_entries(
     .bind(entries.iter().map(|e| e.amount).collect::<Vec<_>>())
     .bind(now)
     .bind(today)
+    .bind(chain_seq)
     .execute(&mut *connection)
     .await
     .operation("insert entries")?;
@@ -210,16 +215,18 @@ pub async fn insert_resolution(
     now: DateTime<Utc>,
     today: NaiveDate,
     by: &str,
+    chain_seq: i64,
 ) -> Result<(), LedgerError> {
     sqlx::query(
         "INSERT INTO pending_resolution (transfer_id, outcome, resolved_at, resolved_on, \
-             resolved_by) VALUES ($1, $2, $3, $4, $5)",
+             resolved_by, chain_seq) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
     .bind(outcome.name())
     .bind(now)
     .bind(today)
     .bind(by)
+    .bind(chain_seq)
     .execute(&mut *connection)
     .await
     .operation("insert pending resolution")?;

@@ -4,10 +4,12 @@
 
 mod support;
 
+mod audit;
 mod authorisation;
 mod closing;
 mod concurrency;
 mod invalid_input;
+mod model;
 mod pending;
 mod statements;
 mod transfers;

@@ -69,6 +69,10 @@ pub enum LedgerCommand {
         #[arg(long)]
         as_at: Option<String>,
     },
+    /// Checks every invariant of the books, reading the ledger's schema with
+    /// SDS_DATABASE_URL (no server, no token); the last line is JSON, and the exit status
+    /// is non-zero on any violation.
+    Audit,
 }
 
 #[derive(Debug, clap::Args)]
@@ -244,6 +248,7 @@ pub async fn run(command: LedgerCommand) -> anyhow::Result<()> {
                 .into_inner();
             print_json(&balance)
         }
+        LedgerCommand::Audit => super::ledger_audit::run().await,
     }
 }
 

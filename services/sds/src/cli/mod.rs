@@ -12,6 +12,7 @@ pub mod contracts;
 pub mod directory;
 pub mod enum_arg;
 pub mod ledger;
+pub mod ledger_audit;
 pub mod ledger_corrections;
 pub mod output;
 pub mod payments;
