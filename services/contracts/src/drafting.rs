@@ -3,16 +3,18 @@
 //!
 //! What must stay true: a plan line is funded by at most one agreement of the person that
 //! has not ended (drafting holds a per-person lock and skips lines already funded); a draft
-//! that the domain refuses is never written.
+//! that the domain refuses is never written; hours are priced on the provider's rate card
+//! when it is named, or, drafting from a plan, when the provider has only one.
 
 use chrono::NaiveDate;
-use sds_vocabulary::AuthorityId;
+use sds_vocabulary::{AuthorityId, Invalid};
 use sqlx::PgConnection;
 use tracing::{info, warn};
+use uuid::Uuid;
 
-use crate::domain::AgreementVersion;
 use crate::domain::drafting::{DraftFrom, PLACEHOLDER_OUTCOMES, draft_content};
 use crate::domain::plan_copy::{PlanCopy, agreements_called_for};
+use crate::domain::{AgreementContent, AgreementVersion, RateReference};
 use crate::error::ContractsError;
 use crate::store;
 
@@ -52,6 +54,7 @@ pub async fn draft_from_plan(
         };
         match draft_content(from, &lines) {
             Ok(content) => {
+                let content = priced_on_the_only_card(connection, content).await?;
                 let first = AgreementVersion::first(content, today);
                 store::insert_agreement(
                     connection,
@@ -74,4 +77,80 @@ pub async fn draft_from_plan(
     }
     info!(%authority, drafted, "agreements drafted from a plan");
     Ok(drafted)
+}
+
+/// `content` with its hours priced on the provider's rate card `rate_card_id` as in force on
+/// the agreement's start. Refusals name `rate_card_id`.
+pub async fn on_rate_card(
+    connection: &mut sqlx::PgConnection,
+    content: AgreementContent,
+    rate_card_id: Uuid,
+) -> Result<AgreementContent, ContractsError> {
+    let card = store::load_rate_card(connection, rate_card_id)
+        .await?
+        .ok_or(ContractsError::RateCardNotFound(rate_card_id))?;
+    if card.provider_id != content.parties.provider_id {
+        return Err(Invalid::new(
+            "rate_card_id",
+            "is another provider's rate card; an agreement is priced on its own provider's card",
+        )
+        .into());
+    }
+    if content
+        .lines
+        .iter()
+        .all(|line| line.hours_per_week.is_none())
+    {
+        return Err(Invalid::new(
+            "rate_card_id",
+            "is given, but no line is given as hours a week; a rate card prices hours",
+        )
+        .into());
+    }
+    let start = content.terms.start();
+    if card
+        .versions
+        .first()
+        .is_none_or(|first| first.effective_from > start)
+    {
+        return Err(Invalid::new(
+            "rate_card_id",
+            format!("has no rate in force on the agreement's start, {start}"),
+        )
+        .into());
+    }
+    let content = AgreementContent {
+        rate: Some(RateReference {
+            rate_card_id,
+            version: 1,
+        }),
+        ..content
+    };
+    crate::variations::priced_on_card(connection, content, start).await
+}
+
+/// `content` priced on its provider's rate card when the provider has exactly one, in force
+/// on the agreement's start, and some line is hours a week; as it is otherwise (a provider
+/// with cards for several service types is priced by hand, naming the card).
+async fn priced_on_the_only_card(
+    connection: &mut PgConnection,
+    content: AgreementContent,
+) -> Result<AgreementContent, ContractsError> {
+    if content
+        .lines
+        .iter()
+        .all(|line| line.hours_per_week.is_none())
+    {
+        return Ok(content);
+    }
+    let cards = store::rate_cards_of(connection, content.parties.provider_id).await?;
+    let [only] = cards.as_slice() else {
+        return Ok(content);
+    };
+    match on_rate_card(connection, content.clone(), *only).await {
+        Ok(priced) => Ok(priced),
+        // No rate in force on the start: the plan's amounts stand.
+        Err(ContractsError::InvalidInput(_)) => Ok(content),
+        Err(other) => Err(other),
+    }
 }

@@ -15,10 +15,9 @@ use crate::domain::access::Denied;
 use crate::domain::agreement_access::{self as access, org_of_kind, person_of};
 use crate::domain::drafting::AgreementStatus;
 use crate::domain::drafting::{DraftFrom, draft_content};
-use crate::domain::{AgreementContent, RateReference};
+use crate::drafting;
 use crate::error::ContractsError;
 use crate::store::{self, AgreementFilter, AgreementRecord};
-use crate::variations;
 use sds_platform::OrgKind;
 use sds_vocabulary::paging;
 
@@ -106,7 +105,9 @@ pub(super) async fn draft(
         &plan_lines,
     )?;
     let content = match request.rate_card_id {
-        Some(rate_card_id) => on_rate_card(&mut transaction, content, rate_card_id).await?,
+        Some(rate_card_id) => {
+            drafting::on_rate_card(&mut transaction, content, rate_card_id).await?
+        }
         None => content,
     };
     let first = AgreementVersion::first(content, clock.today());
@@ -122,56 +123,6 @@ pub(super) async fn draft(
     transaction.commit().await?;
     info!(authority = %request.authority, agreement = %id, "agreement drafted by hand");
     Ok(agreement_message(&record))
-}
-
-/// `content` with its hours priced on the provider's rate card `rate_card_id` as in force on
-/// the agreement's start. Refusals name `rate_card_id`.
-async fn on_rate_card(
-    connection: &mut sqlx::PgConnection,
-    content: AgreementContent,
-    rate_card_id: Uuid,
-) -> Result<AgreementContent, ContractsError> {
-    let card = store::load_rate_card(connection, rate_card_id)
-        .await?
-        .ok_or(ContractsError::RateCardNotFound(rate_card_id))?;
-    if card.provider_id != content.parties.provider_id {
-        return Err(Invalid::new(
-            "rate_card_id",
-            "is another provider's rate card; an agreement is priced on its own provider's card",
-        )
-        .into());
-    }
-    if content
-        .lines
-        .iter()
-        .all(|line| line.hours_per_week.is_none())
-    {
-        return Err(Invalid::new(
-            "rate_card_id",
-            "is given, but no line is given as hours a week; a rate card prices hours",
-        )
-        .into());
-    }
-    let start = content.terms.start();
-    if card
-        .versions
-        .first()
-        .is_none_or(|first| first.effective_from > start)
-    {
-        return Err(Invalid::new(
-            "rate_card_id",
-            format!("has no rate in force on the agreement's start, {start}"),
-        )
-        .into());
-    }
-    let content = AgreementContent {
-        rate: Some(RateReference {
-            rate_card_id,
-            version: 1,
-        }),
-        ..content
-    };
-    variations::priced_on_card(connection, content, start).await
 }
 
 pub(super) async fn loaded(

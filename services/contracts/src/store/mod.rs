@@ -23,5 +23,5 @@ pub use defaults::{DefaultsRecord, load_defaults, save_defaults};
 pub use plans::{latest_plan_copy, save_plan_copy};
 pub use rates::{
     RateCardRecord, StoredRateVersion, VersionCause, claim_rate_card, insert_rate_version,
-    load_rate_card, lock_rate_card,
+    load_rate_card, lock_rate_card, rate_cards_of,
 };

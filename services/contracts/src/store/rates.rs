@@ -144,6 +144,22 @@ pub async fn insert_rate_version(
     Ok(())
 }
 
+/// The ids of the provider's rate cards, oldest first.
+pub async fn rate_cards_of(
+    connection: &mut PgConnection,
+    provider_id: Uuid,
+) -> Result<Vec<Uuid>, ContractsError> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM rate_card WHERE provider_id = $1 \
+           AND EXISTS (SELECT 1 FROM rate_card_version v WHERE v.rate_card_id = rate_card.id) \
+         ORDER BY recorded_at, id",
+    )
+    .bind(provider_id)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select the provider's rate cards")?)
+}
+
 /// The card with every version, or `None` if no card has this id.
 pub async fn load_rate_card(
     connection: &mut PgConnection,

@@ -244,3 +244,38 @@ async fn an_uplift_moves_agreements_priced_on_the_card_from_its_date_without_sig
         "12 x 25.37 from March, 12 x 26.38 from April"
     );
 }
+
+#[tokio::test]
+async fn a_plan_s_hours_are_drafted_on_the_provider_s_only_rate_card() {
+    let app = TestApp::spawn().await;
+    let card = app
+        .set_card(&provider(PROVIDER_ID), card_request("2026-04-01"))
+        .await
+        .unwrap();
+    app.set_defaults("fife", terms()).await.unwrap();
+    let approved_plan = approved("fife", plan("fife", 1, vec![hours_line()]));
+    app.publish(&approved_plan, &approved_plan.event_id).await;
+    app.wait_for_plan_events(1).await;
+    let listed = app
+        .list(
+            &practitioner("fife"),
+            proto::ListAgreementsRequest {
+                authority: "fife".into(),
+                person_id: String::new(),
+                page: None,
+            },
+        )
+        .await
+        .unwrap();
+    let drafted = &listed.agreements[0];
+    assert_eq!(
+        weekly_of(drafted, 1),
+        "253.70",
+        "10 hours at 25.37, not the plan's 21.00"
+    );
+    let rate = drafted.rate.as_ref().unwrap();
+    assert_eq!(
+        (rate.rate_card_id.as_str(), rate.version),
+        (card.id.as_str(), 1)
+    );
+}
