@@ -196,7 +196,7 @@ async fn a_fund_is_opened_funded_spent_and_read_back_through_the_cli() {
     let recovery = account_of(&fund, "LEDGER_ACCOUNT_KIND_RECOVERY");
     let closed = printed(&server.run(
         &["ledger", "close-fund", &fund_id, "--destination", &recovery],
-        Some(&practitioner),
+        Some(&finance),
     ));
     assert_eq!(closed["status"], "FUND_STATUS_CLOSED");
 

@@ -1,12 +1,14 @@
 //! Closing a fund: with nothing pending, and either a zero balance or a named destination
-//! that receives what is left (or makes good an overdrawn balance) in the same transaction.
+//! that receives what is left (or makes good an overdrawn balance) in the same transaction:
+//! one of the fund's own accounts, or the same person's other fund with the authority, and
+//! moved by finance staff.
 
 use sds_vocabulary::Invalid;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{Actor, Recording, lock, write_batch};
-use crate::domain::access::{ensure_may_manage, may_read};
+use crate::domain::access::{ensure_may_manage, ensure_may_post, may_read};
 use crate::domain::{AccountKind, Category, Fund, Movement, TransferContent};
 use crate::error::LedgerError;
 use crate::store;
@@ -82,7 +84,20 @@ pub async fn close(
             )
             .into());
         }
-        ensure_may_manage(actor.principal, &target.fund.authority)?;
+        // What is left stays the person's, with the authority: it goes to one of the fund's
+        // own accounts (its recovery account, say) or to the same person's other fund with
+        // the same authority, never to someone else's.
+        if target.fund.id != fund_id
+            && (target.fund.person_id != fund.person_id || target.fund.authority != fund.authority)
+        {
+            return Err(Invalid::new(
+                "destination_account_id",
+                "is an account of another person's fund; what is left goes to one of this fund's own accounts (such as its recovery account) or to the same person's other fund with this authority",
+            )
+            .into());
+        }
+        // Moving money is finance's, as every other movement is.
+        ensure_may_post(actor.principal, &fund.authority)?;
         if !store::load_transfers(connection, &[transfer_id])
             .await?
             .is_empty()

@@ -68,7 +68,7 @@ async fn books(app: &TestApp) -> proto::Fund {
     app.fund(&other, "75.00").await;
     app.client()
         .close_fund(bearer(
-            &manager(AUTHORITY),
+            &finance(AUTHORITY),
             proto::CloseFundRequest {
                 fund_id: other.id.clone(),
                 destination_account_id: account(&other, LedgerAccountKind::Recovery),

@@ -37,7 +37,7 @@ async fn a_fund_closes_at_zero_or_moves_what_is_left_to_a_named_account() {
     let transfer_id = Uuid::now_v7().to_string();
     let message = assert_code(
         app.client()
-            .close_fund(bearer(&manager(AUTHORITY), close(&recovery, &transfer_id)))
+            .close_fund(bearer(&finance(AUTHORITY), close(&recovery, &transfer_id)))
             .await,
         Code::FailedPrecondition,
     );
@@ -54,7 +54,7 @@ async fn a_fund_closes_at_zero_or_moves_what_is_left_to_a_named_account() {
 
     let closed = app
         .client()
-        .close_fund(bearer(&manager(AUTHORITY), close(&recovery, &transfer_id)))
+        .close_fund(bearer(&finance(AUTHORITY), close(&recovery, &transfer_id)))
         .await
         .unwrap()
         .into_inner();
@@ -67,7 +67,7 @@ async fn a_fund_closes_at_zero_or_moves_what_is_left_to_a_named_account() {
     );
     let again = app
         .client()
-        .close_fund(bearer(&manager(AUTHORITY), close(&recovery, &transfer_id)))
+        .close_fund(bearer(&finance(AUTHORITY), close(&recovery, &transfer_id)))
         .await
         .unwrap()
         .into_inner();
@@ -112,4 +112,43 @@ impl TestApp {
         );
         self.create(&finance(AUTHORITY), vec![funding]).await
     }
+}
+
+#[tokio::test]
+async fn what_is_left_never_goes_to_another_person_s_fund_and_only_finance_moves_it() {
+    let app = TestApp::spawn().await;
+    let fund = app.open_fund(PERSON, "").await;
+    app.fund(&fund, "100.00").await;
+    let someone_else = app.open_fund(OTHER_PERSON, "").await;
+    app.fund(&someone_else, "50.00").await;
+    let before = app.row_counts().await;
+    let close = |destination: &str, transfer: &str| proto::CloseFundRequest {
+        fund_id: fund.id.clone(),
+        destination_account_id: destination.to_owned(),
+        transfer_id: transfer.to_owned(),
+        note: String::new(),
+    };
+    let into_theirs = close(
+        &account(&someone_else, LedgerAccountKind::FundBalance),
+        &Uuid::now_v7().to_string(),
+    );
+    assert_invalid(
+        app.client()
+            .close_fund(bearer(&finance(AUTHORITY), into_theirs))
+            .await,
+        "destination_account_id",
+    );
+    // A practitioner closes an empty fund, but moving what is left is finance's.
+    let recovery = account(&fund, LedgerAccountKind::Recovery);
+    assert_code(
+        app.client()
+            .close_fund(bearer(
+                &manager(AUTHORITY),
+                close(&recovery, &Uuid::now_v7().to_string()),
+            ))
+            .await,
+        Code::PermissionDenied,
+    );
+    assert_eq!(app.row_counts().await, before, "nothing moved");
+    assert_eq!(app.fund_balance(&someone_else).await.0, "50.00");
 }

@@ -171,7 +171,7 @@ async fn closing_a_fund_while_tasks_spend_from_it_never_deadlocks_and_keeps_ever
     let closed = app
         .client()
         .close_fund(sds_testkit::bearer(
-            &manager(AUTHORITY),
+            &finance(AUTHORITY),
             sds_proto::v1::CloseFundRequest {
                 fund_id: fund.id.clone(),
                 destination_account_id: recovery.clone(),
