@@ -14,8 +14,8 @@ use crate::domain::statement::{StatementLine, statement, statement_text};
 use crate::error::LedgerError;
 use crate::store;
 
-/// The longest period one statement covers.
-const MAX_PERIOD_DAYS: u64 = 3 * 366;
+/// The longest period one statement covers, in days (both ends counted): three years.
+const MAX_PERIOD_DAYS: u64 = 3 * 365 + 1;
 
 fn line_message(line: &StatementLine) -> proto::StatementLine {
     proto::StatementLine {
@@ -42,9 +42,10 @@ pub(super) async fn get(
     if to < from {
         return Err(Invalid::new("to", format!("{to} is before from, {from}")).into());
     }
+    // Both days count: the period's days are `to - from + 1`.
     if from
-        .checked_add_days(Days::new(MAX_PERIOD_DAYS))
-        .is_some_and(|limit| to > limit)
+        .checked_add_days(Days::new(MAX_PERIOD_DAYS - 1))
+        .is_some_and(|last| to > last)
     {
         return Err(Invalid::new(
             "to",

@@ -22,7 +22,12 @@ async fn load_for_posting(
     let record = store::load_transfers(connection, &[id])
         .await?
         .pop()
-        .filter(|record| actor.principal.may_act_for(&record.authority))
+        // Only the authority's own staff learn that a transfer exists; anyone else, whatever
+        // authorities their token names, is told it is not recorded.
+        .filter(|record| {
+            actor.principal.org_kind == sds_platform::OrgKind::Authority
+                && actor.principal.may_act_for(&record.authority)
+        })
         .ok_or(LedgerError::TransferNotFound(id))?;
     ensure_may_post(actor.principal, &record.authority)?;
     Ok(record)

@@ -171,3 +171,43 @@ async fn a_reversal_points_at_the_original_and_restores_the_balances_once() {
         .expect_err("entries are never removed");
     app.assert_entries_match_balances().await;
 }
+
+#[tokio::test]
+async fn someone_not_on_the_authority_s_staff_learns_nothing_of_a_transfer_whatever_their_token_claims()
+ {
+    let app = TestApp::spawn().await;
+    let fund = app.open_fund(PERSON, "").await;
+    let funded = app.fund(&fund, "100.00").await;
+    // A provider's token that also names the authority is still not its staff.
+    let claiming = sds_testkit::token_for(&sds_platform::Principal {
+        org_id: OTHER_PROVIDER.into(),
+        org_kind: sds_platform::OrgKind::Provider,
+        roles: vec![sds_platform::Role::Finance],
+        authorities: vec![sds_vocabulary::AuthorityId::parse("authority", AUTHORITY).unwrap()],
+        person_id: None,
+    });
+    for (real, made_up) in [(funded.id.clone(), Uuid::now_v7().to_string())] {
+        for id in [real, made_up] {
+            let reversed = app
+                .client()
+                .reverse_transfer(bearer(
+                    &claiming,
+                    proto::ReverseTransferRequest {
+                        transfer_id: id.clone(),
+                        reversal_id: Uuid::now_v7().to_string(),
+                        note: String::new(),
+                    },
+                ))
+                .await;
+            assert_code(reversed, Code::NotFound);
+            let posted = app
+                .client()
+                .post_pending(bearer(
+                    &claiming,
+                    proto::ResolvePendingRequest { transfer_id: id },
+                ))
+                .await;
+            assert_code(posted, Code::NotFound);
+        }
+    }
+}

@@ -138,9 +138,20 @@ async fn a_statement_is_refused_for_a_bad_period_and_to_whoever_may_not_read_the
         (fund.id.as_str(), "2026-04-31", "2026-05-28", "from"),
         (fund.id.as_str(), "2026-04-28", "2026-04-01", "to"),
         (fund.id.as_str(), "2020-01-01", "2026-04-01", "to"),
+        // 1,097 days, both ends counted: one more than three years allow.
+        (fund.id.as_str(), "2023-11-28", "2026-11-28", "to"),
     ] {
         assert_invalid(app.statement(&reader, id, from, to).await, field);
     }
+    let longest = app
+        .statement(&reader, &fund.id, "2023-11-29", "2026-11-28")
+        .await
+        .unwrap();
+    assert!(
+        longest.text.contains("for these 1096 days."),
+        "{}",
+        longest.text
+    );
     for token in [
         person(OTHER_PERSON),
         provider(OTHER_PROVIDER),
