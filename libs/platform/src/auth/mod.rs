@@ -3,18 +3,22 @@
 //! in the request's extensions for handlers to authorise against.
 //!
 //! Locally tokens are HS256 with a shared secret (`sds token` issues them); in production
-//! the identity provider signs RS256 and services hold only its public keys.
+//! the identity provider signs RS256 and services hold only its public keys. Signing is
+//! [`issuer`]'s.
 
 use std::path::Path;
 use std::time::Duration;
 
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
 use serde::{Deserialize, Serialize};
 use tonic::{Request, Status};
 
 use sds_vocabulary::{AuthorityId, NamedEnum, OrgKind, Role};
 
 use crate::config::JwtConfig;
+
+mod issuer;
+pub use issuer::TokenIssuer;
 
 /// The issuer every token must name.
 pub const TOKEN_ISSUER: &str = "sds";
@@ -53,18 +57,18 @@ impl Principal {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-struct Claims {
-    sub: String,
-    iss: String,
-    iat: u64,
-    exp: u64,
-    org_kind: OrgKind,
+pub(super) struct Claims {
+    pub(super) sub: String,
+    pub(super) iss: String,
+    pub(super) iat: u64,
+    pub(super) exp: u64,
+    pub(super) org_kind: OrgKind,
     #[serde(default)]
-    roles: Vec<String>,
+    pub(super) roles: Vec<String>,
     #[serde(default)]
-    authorities: Vec<String>,
+    pub(super) authorities: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    person_id: Option<String>,
+    pub(super) person_id: Option<String>,
 }
 
 /// Claims as a token carries them, every one optional, so that a missing one can be named
@@ -385,105 +389,15 @@ fn pem_blocks(text: &str) -> Vec<String> {
     blocks
 }
 
-/// Signs tokens: HS256 for local use and tests, RS256 where a private key is at hand.
-#[derive(Clone)]
-pub struct TokenIssuer {
-    key: EncodingKey,
-    algorithm: Algorithm,
-}
-
-impl std::fmt::Debug for TokenIssuer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenIssuer")
-            .field("algorithm", &self.algorithm)
-            .finish()
-    }
-}
-
-impl TokenIssuer {
-    pub fn shared_secret(secret: &str) -> Self {
-        Self {
-            key: EncodingKey::from_secret(secret.as_bytes()),
-            algorithm: Algorithm::HS256,
-        }
-    }
-
-    pub fn rsa_private_key_pem(pem: &[u8]) -> Result<Self, AuthSetupError> {
-        Ok(Self {
-            key: EncodingKey::from_rsa_pem(pem).map_err(AuthSetupError::Sign)?,
-            algorithm: Algorithm::RS256,
-        })
-    }
-
-    /// What services sign the tokens they call each other with, so that the process's own
-    /// [`Authenticator`] (and every other process's) accepts them: the shared secret, or
-    /// the private key in `service_key_file` whose public half the public keys file holds.
-    /// `None` when tokens are verified with public keys and no service key is configured.
-    pub fn for_services(
-        jwt: &JwtConfig,
-        service_key_file: Option<&Path>,
-    ) -> Result<Option<Self>, AuthSetupError> {
-        match (jwt, service_key_file) {
-            (JwtConfig::SharedSecret(secret), _) => Ok(Some(Self::shared_secret(secret))),
-            (JwtConfig::PublicKeysFile(_), Some(path)) => {
-                let pem = std::fs::read(path).map_err(|source| AuthSetupError::ReadServiceKey {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                Self::rsa_private_key_pem(&pem).map(Some)
-            }
-            (JwtConfig::PublicKeysFile(_), None) => Ok(None),
-        }
-    }
-
-    /// A token for `principal`, valid for `valid_for` from now.
-    pub fn issue(
-        &self,
-        principal: &Principal,
-        valid_for: Duration,
-    ) -> Result<String, AuthSetupError> {
-        let now = jsonwebtoken::get_current_timestamp();
-        self.issue_at(principal, now, now + valid_for.as_secs())
-    }
-
-    /// A token with explicit issue and expiry times (seconds since the epoch); tests use it
-    /// for expired tokens.
-    pub fn issue_at(
-        &self,
-        principal: &Principal,
-        issued_at: u64,
-        expires_at: u64,
-    ) -> Result<String, AuthSetupError> {
-        let claims = Claims {
-            sub: principal.org_id.clone(),
-            iss: TOKEN_ISSUER.to_owned(),
-            iat: issued_at,
-            exp: expires_at,
-            org_kind: principal.org_kind,
-            roles: principal
-                .roles
-                .iter()
-                .map(|role| role.name().to_owned())
-                .collect(),
-            authorities: principal
-                .authorities
-                .iter()
-                .map(|authority| authority.as_str().to_owned())
-                .collect(),
-            person_id: principal.person_id.clone(),
-        };
-        encode(&Header::new(self.algorithm), &claims, &self.key).map_err(AuthSetupError::Sign)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use jsonwebtoken::{EncodingKey, Header, encode};
 
-    const RSA_PRIVATE: &str = include_str!("../tests/fixtures/test-rsa-private.pem");
-    const RSA_PUBLIC: &str = include_str!("../tests/fixtures/test-rsa-public.pem");
+    const RSA_PRIVATE: &str = include_str!("../../tests/fixtures/test-rsa-private.pem");
+    pub(super) const RSA_PUBLIC: &str = include_str!("../../tests/fixtures/test-rsa-public.pem");
 
-    fn commissioning_officer() -> Principal {
+    pub(super) fn commissioning_officer() -> Principal {
         Principal {
             org_id: "aberdeenshire".into(),
             org_kind: OrgKind::Authority,
@@ -493,49 +407,12 @@ mod tests {
         }
     }
 
-    fn request_with(token: &str) -> Request<()> {
+    pub(super) fn request_with(token: &str) -> Request<()> {
         let mut request = Request::new(());
         request
             .metadata_mut()
             .insert("authorization", format!("Bearer {token}").parse().unwrap());
         request
-    }
-
-    #[test]
-    fn services_sign_with_what_the_process_verifies_with() {
-        let secret = JwtConfig::SharedSecret("s3cret".into());
-        let issuer = TokenIssuer::for_services(&secret, None).unwrap().unwrap();
-        let token = issuer
-            .issue(&commissioning_officer(), Duration::from_secs(60))
-            .unwrap();
-        assert!(
-            Authenticator::shared_secret("s3cret")
-                .verify(&token)
-                .is_ok()
-        );
-
-        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
-        let public_keys = JwtConfig::PublicKeysFile(fixtures.join("test-rsa-public.pem"));
-        assert!(
-            TokenIssuer::for_services(&public_keys, None)
-                .unwrap()
-                .is_none(),
-            "no service key, no service tokens"
-        );
-        let private = fixtures.join("test-rsa-private.pem");
-        let issuer = TokenIssuer::for_services(&public_keys, Some(&private))
-            .unwrap()
-            .unwrap();
-        let token = issuer
-            .issue(&commissioning_officer(), Duration::from_secs(60))
-            .unwrap();
-        let authenticator = Authenticator::rsa_public_keys_pem(RSA_PUBLIC).unwrap();
-        assert!(authenticator.verify(&token).is_ok());
-        let missing = TokenIssuer::for_services(&public_keys, Some(&fixtures.join("nope.pem")));
-        assert!(matches!(
-            missing,
-            Err(AuthSetupError::ReadServiceKey { .. })
-        ));
     }
 
     #[test]
