@@ -27,7 +27,7 @@ const MANAGING_ROLES: [Role; 5] = [
     Role::Finance,
 ];
 
-fn is_staff_of(principal: &Principal, authority: &AuthorityId) -> bool {
+pub fn is_staff_of(principal: &Principal, authority: &AuthorityId) -> bool {
     principal.org_kind == OrgKind::Authority && principal.may_act_for(authority)
 }
 

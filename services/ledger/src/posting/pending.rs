@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use super::batch::create_transfers;
 use super::{Actor, chained, entries_of, lock, publish, write_sums};
-use crate::domain::access::ensure_may_post;
+use crate::domain::access::{ensure_may_post, is_staff_of};
 use crate::domain::transfer::reversal_of;
 use crate::domain::{Movement, TransferRecord, TransferStatus};
 use crate::error::LedgerError;
@@ -24,10 +24,7 @@ async fn load_for_posting(
         .pop()
         // Only the authority's own staff learn that a transfer exists; anyone else, whatever
         // authorities their token names, is told it is not recorded.
-        .filter(|record| {
-            actor.principal.org_kind == sds_platform::OrgKind::Authority
-                && actor.principal.may_act_for(&record.authority)
-        })
+        .filter(|record| is_staff_of(actor.principal, &record.authority))
         .ok_or(LedgerError::TransferNotFound(id))?;
     ensure_may_post(actor.principal, &record.authority)?;
     Ok(record)
