@@ -4,6 +4,7 @@
 //! for the same key (two retries of one transfer arriving together) runs once more, and
 //! then finds what the other recorded.
 
+mod bulk;
 pub mod convert;
 mod funds;
 mod reads;
@@ -118,6 +119,16 @@ impl LedgerService for LedgerApi {
             .await
             .map(Response::new)
             .map_err(Status::from)
+    }
+
+    async fn post_bulk(
+        &self,
+        request: Request<tonic::Streaming<proto::PostBulkChunk>>,
+    ) -> Result<Response<proto::PostBulkResponse>, Status> {
+        let (principal, stream) = caller(request)?;
+        bulk::post_bulk(&self.pool, &self.clock, self.watch, &principal, stream)
+            .await
+            .map(Response::new)
     }
 
     async fn post_pending(

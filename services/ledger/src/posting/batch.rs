@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use sds_platform::OrgKind;
 use sds_vocabulary::Invalid;
 use uuid::Uuid;
 
@@ -16,6 +17,13 @@ use crate::error::LedgerError;
 use crate::store;
 use sqlx::PgConnection;
 
+/// What a batch recorded: the transfers it wrote, and those it answered as retries.
+#[derive(Debug, Default)]
+pub struct Recorded {
+    pub written: Vec<TransferRecord>,
+    pub retried: Vec<TransferRecord>,
+}
+
 /// Records `contents` (checked for shape and distinct ids by the caller) in the open
 /// transaction. Returns each as recorded, in the order asked.
 pub async fn create_transfers(
@@ -23,6 +31,24 @@ pub async fn create_transfers(
     actor: &Actor<'_>,
     contents: Vec<TransferContent>,
 ) -> Result<Vec<TransferRecord>, LedgerError> {
+    let ids: Vec<Uuid> = contents.iter().map(|content| content.id).collect();
+    let recorded = record(connection, actor, &contents).await?;
+    let mut by_id: HashMap<Uuid, TransferRecord> = recorded
+        .written
+        .into_iter()
+        .chain(recorded.retried)
+        .map(|record| (record.content.id, record))
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// Records the transfers of `contents` not yet recorded, as one batch, and answers the
+/// others as retries. Refuses the whole batch if one is refused.
+pub async fn record(
+    connection: &mut PgConnection,
+    actor: &Actor<'_>,
+    contents: &[TransferContent],
+) -> Result<Recorded, LedgerError> {
     let ids: Vec<Uuid> = contents.iter().map(|content| content.id).collect();
     // Lock first, then look for ids already recorded: a concurrent request with the same
     // transfer holds these accounts until it commits, so what it recorded is seen here and
@@ -32,37 +58,34 @@ pub async fn create_transfers(
         .flat_map(|content| [content.debit, content.credit])
         .collect();
     let mut locked = lock(connection, &accounts).await?;
-    let recorded: HashMap<Uuid, TransferRecord> = store::load_transfers(connection, &ids)
+    let mut recorded: HashMap<Uuid, TransferRecord> = store::load_transfers(connection, &ids)
         .await?
         .into_iter()
         .map(|record| (record.content.id, record))
         .collect();
     let mut fresh = Vec::new();
+    let mut retried = Vec::with_capacity(recorded.len());
     for (index, content) in contents.iter().enumerate() {
-        match recorded.get(&content.id) {
+        match recorded.remove(&content.id) {
             Some(record) => {
                 ensure_may_post(actor.principal, &record.authority)?;
                 if compare(&record.content, content) == Retry::Conflict {
                     return Err(LedgerError::TransferIdUsed(content.id));
                 }
+                retried.push(record);
             }
             None => fresh.push((index, content)),
         }
     }
-    let mut written: HashMap<Uuid, TransferRecord> = HashMap::new();
+    let mut written = Vec::new();
     if !fresh.is_empty() {
         let mut recordings = Vec::with_capacity(fresh.len());
         for (index, content) in fresh {
             recordings.push(apply_one(actor, &mut locked, index, content)?);
         }
-        for record in write_batch(connection, actor, &recordings, &locked).await? {
-            written.insert(record.content.id, record);
-        }
+        written = write_batch(connection, actor, &recordings, &locked).await?;
     }
-    Ok(ids
-        .iter()
-        .filter_map(|id| written.remove(id).or_else(|| recorded.get(id).cloned()))
-        .collect())
+    Ok(Recorded { written, retried })
 }
 
 /// Checks transfer `index` against the locked accounts and applies it to the book.
@@ -73,18 +96,25 @@ fn apply_one(
     content: &TransferContent,
 ) -> Result<Recording, LedgerError> {
     let field = |name: &str| format!("transfers[{index}].{name}");
-    // The payees of the locked accounts, for a provider reading as one paid from the fund.
-    let payees: Vec<Uuid> = locked
-        .accounts
-        .values()
-        .filter_map(|account| account.payee)
-        .collect();
+    // The fund's payees, for a provider reading as one paid from it; gathered only for a
+    // provider, since a bulk chunk locks thousands of accounts.
+    let payees = |fund: Uuid| -> Vec<Uuid> {
+        if actor.principal.org_kind != OrgKind::Provider {
+            return Vec::new();
+        }
+        locked
+            .accounts
+            .values()
+            .filter(|account| account.fund.id == fund)
+            .filter_map(|account| account.payee)
+            .collect()
+    };
     let account = |id: Uuid, name: &str| {
         locked
             .accounts
             .get(&id)
             // A fund the caller may not read is not recorded, as far as the caller knows.
-            .filter(|account| may_read(actor.principal, &account.fund, &payees))
+            .filter(|account| may_read(actor.principal, &account.fund, &payees(account.fund.id)))
             .ok_or_else(|| LedgerError::AccountNotFound {
                 field: field(name),
                 id,

@@ -186,8 +186,14 @@ async fn write_batch(
     Ok(records)
 }
 
+/// The most transfers one `ledger.posted` carries: a thousand transfers make an event of
+/// about 250 kB, well inside NATS's 1 MB message limit, where a bulk chunk's 10,000 would not
+/// fit.
+const TRANSFERS_PER_EVENT: usize = 1000;
+
 /// `ledger.posted` for a committed batch: one event per authority it touched (a batch is
-/// normally one authority's), carrying its transfers as recorded.
+/// normally one authority's), carrying its transfers as recorded, in parts of at most
+/// [`TRANSFERS_PER_EVENT`].
 async fn publish(
     connection: &mut PgConnection,
     batch_id: Uuid,
@@ -196,25 +202,29 @@ async fn publish(
     let mut authorities: Vec<&AuthorityId> = records.iter().map(|r| &r.authority).collect();
     authorities.sort();
     authorities.dedup();
-    let events = authorities
-        .into_iter()
-        .map(|authority| {
-            let transfers = records
-                .iter()
-                .filter(|r| &r.authority == authority)
-                .map(transfer_message)
-                .collect();
-            NewEvent::new(
+    let mut events = Vec::new();
+    for authority in authorities {
+        let transfers: Vec<proto::Transfer> = records
+            .iter()
+            .filter(|r| &r.authority == authority)
+            .map(transfer_message)
+            .collect();
+        let parts = transfers.len().div_ceil(TRANSFERS_PER_EVENT);
+        for (index, part) in transfers.chunks(TRANSFERS_PER_EVENT).enumerate() {
+            let number = index + 1;
+            events.push(NewEvent::new(
                 authority.clone(),
                 batch_id.to_string(),
-                1,
+                u64::try_from(number).unwrap_or(u64::MAX),
                 proto::event::Body::LedgerPosted(proto::LedgerPosted {
                     batch_id: batch_id.to_string(),
-                    transfers,
+                    transfers: part.to_vec(),
+                    part: u32::try_from(number).unwrap_or(u32::MAX),
+                    parts: u32::try_from(parts).unwrap_or(u32::MAX),
                 }),
-            )
-        })
-        .collect();
+            ));
+        }
+    }
     sds_events::enqueue_all(connection, events)
         .await
         .map_err(anyhow::Error::new)?;

@@ -3,6 +3,7 @@
 //! are read back through the same names that admitted them, and one the domain does not
 //! know is an internal error (the database was changed behind the service).
 
+mod copy;
 mod funds;
 mod statements;
 mod transfers;

@@ -6,6 +6,7 @@ mod support;
 
 mod audit;
 mod authorisation;
+mod bulk;
 mod closing;
 mod concurrency;
 mod invalid_input;
