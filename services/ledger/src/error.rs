@@ -33,7 +33,7 @@ pub enum LedgerError {
     )]
     FundIdUsed(Uuid),
     #[error(
-        "this person already has an open fund with this holder: {0}; a person has one fund per holder"
+        "this person already has an open fund with this holder: {0}; a person has one open fund per holder with an authority"
     )]
     OpenFundExists(Uuid),
     /// A batch refused by the balance rule or a closed fund; `at` is the transfer's place.
@@ -57,6 +57,10 @@ pub enum LedgerError {
     NotReversible { id: Uuid, status: TransferStatus },
     #[error("transfer {id} was already reversed by transfer {by}; a transfer is reversed once")]
     AlreadyReversed { id: Uuid, by: Uuid },
+    #[error(
+        "transfer {id} is itself the reversal of transfer {of}; a reversal is not reversed (if the original movement was right after all, record it again with a new id)"
+    )]
+    ReversesAReversal { id: Uuid, of: Uuid },
     #[error("fund {0} is closed; it takes no new payees")]
     FundClosed(Uuid),
     #[error("fund {0} has pending transfers; post or void them before it closes")]
@@ -107,6 +111,7 @@ impl From<LedgerError> for ApiError {
             | LedgerError::AlreadyResolved { .. }
             | LedgerError::NotReversible { .. }
             | LedgerError::AlreadyReversed { .. }
+            | LedgerError::ReversesAReversal { .. }
             | LedgerError::PendingOutstanding(_)
             | LedgerError::FundClosed(_)
             | LedgerError::BalanceLeft { .. } => ApiError::FailedPrecondition(error.to_string()),

@@ -6,7 +6,7 @@
 //! What must stay true: the closing balance is the opening balance plus every movement of
 //! the period, exactly (money in less money out); movements of the same source or purpose
 //! are netted, so a payment and its reversal cancel; the planned amount is the weekly
-//! budget over the period's days, rounded once to the penny.
+//! budget over the days of the period the fund was open, rounded once to the penny.
 
 use chrono::{Datelike as _, NaiveDate};
 use uuid::Uuid;
@@ -44,16 +44,36 @@ pub struct Statement {
     pub total_in: i64,
     pub total_out: i64,
     pub closing: i64,
-    /// The weekly budget over the period's days.
+    /// The weekly budget over `planned_days`.
     pub planned: i64,
+    /// The days of the period on which the fund was open.
+    pub planned_days: i64,
 }
 
-/// The statement of a fund with `weekly_budget` (pence) from `from` to `to` (inclusive),
-/// whose balance was `opening` when the period began.
+/// What the plan meant the fund to receive, and the days it was open: from the day it
+/// opened to the day it closed, both counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub weekly: i64,
+    pub opened_on: NaiveDate,
+    pub closed_on: Option<NaiveDate>,
+}
+
+impl Budget {
+    /// The days of `from..=to` on which the fund was open.
+    fn open_days(&self, from: NaiveDate, to: NaiveDate) -> i64 {
+        let start = from.max(self.opened_on);
+        let end = self.closed_on.map_or(to, |closed| to.min(closed));
+        if end < start { 0 } else { days(start, end) }
+    }
+}
+
+/// The statement of a fund with `budget` from `from` to `to` (inclusive), whose balance was
+/// `opening` when the period began.
 pub fn statement(
     from: NaiveDate,
     to: NaiveDate,
-    weekly_budget: i64,
+    budget: Budget,
     opening: i64,
     movements: &[Movements],
 ) -> Statement {
@@ -87,7 +107,8 @@ pub fn statement(
         total_in,
         total_out,
         closing: opening + total_in - total_out,
-        planned: planned(weekly_budget, days(from, to)),
+        planned: planned(budget.weekly, budget.open_days(from, to)),
+        planned_days: budget.open_days(from, to),
     }
 }
 
@@ -210,11 +231,22 @@ pub fn statement_text(statement: &Statement, authority_id: &str) -> String {
             use_words(line, &authority)
         ));
     }
-    sentences.push(format!(
-        "Your plan meant {} for these {} days.",
-        pounds(statement.planned),
-        days(statement.from, statement.to)
-    ));
+    let period_days = days(statement.from, statement.to);
+    sentences.push(if statement.planned_days == period_days {
+        format!(
+            "Your plan meant {} for these {} days.",
+            pounds(statement.planned),
+            period_days
+        )
+    } else if statement.planned_days == 0 {
+        "The fund was not open on these days, so your plan meant nothing for them.".to_owned()
+    } else {
+        format!(
+            "The fund was open on {} of these days, and your plan meant {} for them.",
+            statement.planned_days,
+            pounds(statement.planned)
+        )
+    });
     sentences.join(" ") + "\n"
 }
 
@@ -227,6 +259,42 @@ mod tests {
     }
 
     const PROVIDER: Uuid = Uuid::from_u128(0xc5a1);
+
+    fn budget(weekly: i64, opened_on: &str, closed_on: Option<&str>) -> Budget {
+        Budget {
+            weekly,
+            opened_on: day(opened_on),
+            closed_on: closed_on.map(day),
+        }
+    }
+
+    #[test]
+    fn the_plan_counts_only_the_days_the_fund_was_open() {
+        let april = |opened: &str, closed: Option<&str>| {
+            statement(
+                day("2026-04-01"),
+                day("2026-04-28"),
+                budget(37_500, opened, closed),
+                0,
+                &[],
+            )
+        };
+        // Opened on the 15th: 14 of the 28 days, two weeks.
+        let late = april("2026-04-15", None);
+        assert_eq!((late.planned_days, late.planned), (14, 75_000));
+        assert!(statement_text(&late, "fife").ends_with(
+            "The fund was open on 14 of these days, and your plan meant 750.00 for them.\n"
+        ));
+        // Closed on the 7th: its first week.
+        let early = april("2025-01-01", Some("2026-04-07"));
+        assert_eq!((early.planned_days, early.planned), (7, 37_500));
+        // Opened after the period: nothing was meant for it.
+        let after = april("2026-05-01", None);
+        assert_eq!((after.planned_days, after.planned), (0, 0));
+        assert!(statement_text(&after, "fife").contains("so your plan meant nothing for them."));
+        // Open throughout: every day.
+        assert_eq!(april("2026-04-01", Some("2026-04-28")).planned_days, 28);
+    }
 
     #[test]
     fn the_closing_balance_is_the_opening_and_every_movement_netted_by_source_and_purpose() {
@@ -260,7 +328,7 @@ mod tests {
         let statement = statement(
             day("2026-04-01"),
             day("2026-04-28"),
-            37_500,
+            budget(37_500, "2026-01-05", None),
             20_000,
             &movements,
         );
@@ -286,7 +354,13 @@ mod tests {
         assert_eq!(pounds(123_456_789), "1,234,567.89");
         assert_eq!(pounds(5), "0.05");
         assert_eq!(pounds(-150_000), "-1,500.00");
-        let quiet = statement(day("2026-12-20"), day("2027-01-02"), 0, 0, &[]);
+        let quiet = statement(
+            day("2026-12-20"),
+            day("2027-01-02"),
+            budget(0, "2026-01-05", None),
+            0,
+            &[],
+        );
         let text = statement_text(&quiet, "fife");
         assert!(
             text.starts_with("Between 20 December 2026 and 2 January 2027,"),

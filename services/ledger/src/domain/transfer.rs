@@ -73,6 +73,14 @@ pub fn transfer_content(draft: TransferDraft) -> Result<TransferContent, Invalid
             "is the debit account too; a transfer moves money between two accounts",
         ));
     }
+    // A closure is the one move CloseFund makes as the fund closes; one made by hand would
+    // read on the statement as the fund closing while it stays open.
+    if draft.category == Category::Closure {
+        return Err(Invalid::new(
+            "category",
+            "is closure, which only closing a fund records (CloseFund); move money by hand as adjustment or recovery",
+        ));
+    }
     Ok(TransferContent {
         id: draft.id,
         debit: draft.debit,
@@ -174,9 +182,14 @@ mod tests {
     }
 
     #[test]
-    fn an_amount_is_above_zero_between_two_accounts() {
+    fn a_transfer_by_hand_moves_above_zero_between_two_accounts_and_is_no_closure() {
         assert_eq!(transfer_content(draft(0)).unwrap_err().field(), "amount");
         assert_eq!(transfer_content(draft(-5)).unwrap_err().field(), "amount");
+        let closure = TransferDraft {
+            category: Category::Closure,
+            ..draft(100)
+        };
+        assert_eq!(transfer_content(closure).unwrap_err().field(), "category");
         let mut same = draft(5);
         same.credit = same.debit;
         assert_eq!(

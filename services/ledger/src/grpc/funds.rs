@@ -50,7 +50,7 @@ pub(super) async fn open(
             }
             return Err(LedgerError::FundIdUsed(fund.id));
         }
-        if let Some(open) = open_fund_of(connection, &fund.person_id, &fund.holder_id).await? {
+        if let Some(open) = open_fund_of(connection, &fund.authority, &fund.person_id, &fund.holder_id).await? {
             return Err(LedgerError::OpenFundExists(open));
         }
         store::insert_fund(connection, &fund, today, &principal.org_id).await?;
@@ -62,16 +62,19 @@ pub(super) async fn open(
     Ok(fund_message(&fund, &accounts))
 }
 
-/// The person's open fund with the holder, if any.
+/// The person's open fund with the holder under the authority, if any.
 async fn open_fund_of(
     connection: &mut sqlx::PgConnection,
+    authority: &sds_vocabulary::AuthorityId,
     person: &Uuid,
     holder: &str,
 ) -> Result<Option<Uuid>, LedgerError> {
     use sds_platform::StoreContext as _;
     Ok(sqlx::query_scalar(
-        "SELECT id FROM fund WHERE person_id = $1 AND holder_id = $2 AND closed_on IS NULL",
+        "SELECT id FROM fund \
+         WHERE authority = $1 AND person_id = $2 AND holder_id = $3 AND closed_on IS NULL",
     )
+    .bind(authority.as_str())
     .bind(person)
     .bind(holder)
     .fetch_optional(&mut *connection)

@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use super::convert::{self, money_message};
 use super::funds::readable_fund;
 use crate::domain::AccountKind;
-use crate::domain::statement::{StatementLine, statement, statement_text};
+use crate::domain::statement::{Budget, StatementLine, statement, statement_text};
 use crate::error::LedgerError;
 use crate::store;
 
@@ -62,7 +62,12 @@ pub(super) async fn get(
         .ok_or_else(|| anyhow::anyhow!("fund {fund_id} has no balance account"))?;
     let opening = store::balance_before(&mut connection, balance, from).await?;
     let movements = store::movements(&mut connection, balance, from, to).await?;
-    let statement = statement(from, to, fund.weekly_budget, opening, &movements);
+    let budget = Budget {
+        weekly: fund.weekly_budget,
+        opened_on: fund.opened_on,
+        closed_on: fund.closed_on,
+    };
+    let statement = statement(from, to, budget, opening, &movements);
     let date = |day: chrono::NaiveDate| proto::Date {
         iso: sds_vocabulary::date::iso(day),
     };
@@ -77,6 +82,7 @@ pub(super) async fn get(
         total_in: Some(money_message(statement.total_in)),
         total_out: Some(money_message(statement.total_out)),
         planned: Some(money_message(statement.planned)),
+        planned_days: u32::try_from(statement.planned_days).unwrap_or_default(),
         text: statement_text(&statement, fund.authority.as_str()),
     })
 }

@@ -10,7 +10,7 @@ use sds_vocabulary::Invalid;
 use uuid::Uuid;
 
 use super::{Actor, Locked, Recording, lock, write_batch};
-use crate::domain::access::{ensure_may_post, may_read};
+use crate::domain::access::{ensure_may_post, is_staff_of, may_read};
 use crate::domain::transfer::compare;
 use crate::domain::{Movement, Retry, TransferContent, TransferRecord};
 use crate::error::LedgerError;
@@ -68,6 +68,11 @@ pub async fn record(
     for (index, content) in contents.iter().enumerate() {
         match recorded.remove(&content.id) {
             Some(record) => {
+                // A transfer id is a global key, so another authority's transfer may hold
+                // it: its caller learns only that the id is taken, never whose it is.
+                if !is_staff_of(actor.principal, &record.authority) {
+                    return Err(LedgerError::TransferIdUsed(content.id));
+                }
                 ensure_may_post(actor.principal, &record.authority)?;
                 if compare(&record.content, content) == Retry::Conflict {
                     return Err(LedgerError::TransferIdUsed(content.id));

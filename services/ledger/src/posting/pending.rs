@@ -113,6 +113,11 @@ pub async fn reverse(
     note: String,
 ) -> Result<TransferRecord, LedgerError> {
     let original = load_for_posting(connection, actor, id).await?;
+    // Reversing a reversal would restore the original through a chain of corrections no
+    // statement reads plainly; the movement is recorded afresh instead.
+    if let Some(of) = original.content.reverses {
+        return Err(LedgerError::ReversesAReversal { id, of });
+    }
     let reversal = reversal_of(&original.content, reversal_id, note);
     match store::reversal_of(connection, id).await? {
         // Asked again: the batch answers with the original or refuses other content.

@@ -5,6 +5,7 @@ use sds_platform::Role;
 use sds_proto::v1::{self as proto, LedgerAccountKind};
 use sds_testkit::bearer;
 use tonic::Code;
+use uuid::Uuid;
 
 use crate::support::*;
 
@@ -111,5 +112,40 @@ async fn each_caller_reads_and_posts_only_what_is_theirs() {
             .await,
         Code::PermissionDenied,
     );
+    assert_eq!(app.row_counts().await, before, "nothing was written");
+}
+
+#[tokio::test]
+async fn another_authority_learns_nothing_of_a_funds_transfers_or_its_person_from_global_ids() {
+    let app = TestApp::spawn().await;
+    let fund = app.open_fund(PERSON, "").await;
+    let funded = app.fund(&fund, "100.00").await;
+    // The same person with the same holder under another authority (they moved): a fund
+    // of its own, not refused by the first authority's.
+    let mut elsewhere = fund_request(&Uuid::now_v7().to_string(), PERSON, "");
+    elsewhere.authority = OTHER_AUTHORITY.into();
+    let other = app
+        .client()
+        .open_fund(bearer(&manager(OTHER_AUTHORITY), elsewhere))
+        .await
+        .expect("another authority opens its own fund for the person")
+        .into_inner();
+    assert_ne!(other.id, fund.id);
+    // A transfer id the first authority used, sent by the other for its own fund: taken,
+    // without saying whose it is.
+    let mut reused = new_transfer(
+        account(&other, LedgerAccountKind::AuthorityFunding),
+        account(&other, LedgerAccountKind::FundBalance),
+        "5.00",
+        proto::TransferCategory::Funding,
+    );
+    reused.id = funded.id.clone();
+    let before = app.row_counts().await;
+    let message = assert_code(
+        app.create(&finance(OTHER_AUTHORITY), vec![reused]).await,
+        Code::AlreadyExists,
+    );
+    assert!(!message.contains(AUTHORITY), "{message}");
+    assert!(!message.contains(&fund.id), "{message}");
     assert_eq!(app.row_counts().await, before, "nothing was written");
 }

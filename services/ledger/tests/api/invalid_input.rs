@@ -68,6 +68,10 @@ async fn every_rpc_refuses_bad_input_naming_the_field_and_writes_nothing() {
         (batch(|t| t.amount = None), "transfers[0].amount"),
         (batch(|t| t.category = 0), "transfers[0].category"),
         (
+            batch(|t| t.category = proto::TransferCategory::Closure as i32),
+            "transfers[0].category",
+        ),
+        (
             batch(|t| t.reference = "x".repeat(201)),
             "transfers[0].reference",
         ),

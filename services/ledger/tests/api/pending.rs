@@ -153,6 +153,24 @@ async fn a_reversal_points_at_the_original_and_restores_the_balances_once() {
         Code::FailedPrecondition,
     );
     assert!(message.contains("already reversed"), "{message}");
+    // A reversal is not itself reversed: the movement is recorded afresh if it was right.
+    let message = assert_code(
+        app.client()
+            .reverse_transfer(bearer(
+                &finance(AUTHORITY),
+                proto::ReverseTransferRequest {
+                    transfer_id: reversal.id.clone(),
+                    reversal_id: Uuid::now_v7().to_string(),
+                    note: "the payment was right after all".into(),
+                },
+            ))
+            .await,
+        Code::FailedPrecondition,
+    );
+    assert!(
+        message.contains(&format!("is itself the reversal of transfer {}", spent.id)),
+        "{message}"
+    );
     assert_eq!(app.fund_balance(&fund).await.0, "100.00");
     // History is kept: the original and its reversal are both there.
     let history: i64 = sqlx::query_scalar("SELECT count(*) FROM transfer")

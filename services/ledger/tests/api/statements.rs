@@ -147,8 +147,12 @@ async fn a_statement_is_refused_for_a_bad_period_and_to_whoever_may_not_read_the
         .statement(&reader, &fund.id, "2023-11-29", "2026-11-28")
         .await
         .unwrap();
+    // The fund opened on the last day of the period: the plan counts that day only.
+    assert_eq!(longest.planned_days, 1);
     assert!(
-        longest.text.contains("for these 1096 days."),
+        longest
+            .text
+            .contains("The fund was open on 1 of these days, and your plan meant 53.57 for them."),
         "{}",
         longest.text
     );
