@@ -5,25 +5,10 @@
 use sds_ledger::audit;
 use sds_proto::v1::{self as proto, LedgerAccountKind, TransferCategory};
 use sds_testkit::bearer;
-use tonic::{Code, Status};
+use tonic::Code;
 use uuid::Uuid;
 
 use crate::support::*;
-
-async fn post_bulk(
-    app: &TestApp,
-    token: &str,
-    chunks: Vec<Vec<proto::NewTransfer>>,
-) -> Result<proto::PostBulkResponse, Status> {
-    let chunks: Vec<proto::PostBulkChunk> = chunks
-        .into_iter()
-        .map(|transfers| proto::PostBulkChunk { transfers })
-        .collect();
-    app.client()
-        .post_bulk(bearer(token, futures::stream::iter(chunks)))
-        .await
-        .map(tonic::Response::into_inner)
-}
 
 fn funding(fund: &proto::Fund, amount: &str) -> proto::NewTransfer {
     new_transfer(
@@ -64,7 +49,8 @@ async fn a_payment_run_streamed_in_chunks_is_recorded_once_and_a_resent_stream_m
     let app = TestApp::spawn().await;
     let funds = funds(&app, 40).await;
     let run = run(&funds);
-    let answer = post_bulk(&app, &finance(AUTHORITY), run.clone())
+    let answer = app
+        .post_bulk(&finance(AUTHORITY), run.clone())
         .await
         .expect("the run is recorded");
     assert_eq!(answer.chunks, 2);
@@ -116,7 +102,8 @@ async fn a_payment_run_streamed_in_chunks_is_recorded_once_and_a_resent_stream_m
 
     // The whole stream again (the run lost its answer): every transfer is a retry.
     let before = app.row_counts().await;
-    let again = post_bulk(&app, &finance(AUTHORITY), run)
+    let again = app
+        .post_bulk(&finance(AUTHORITY), run)
         .await
         .expect("a resent run is answered");
     assert_eq!(
@@ -142,13 +129,14 @@ async fn a_refused_chunk_records_nothing_and_names_its_place_while_the_chunks_be
     // The third payment of the second chunk overdraws its fund.
     second[2] = TestApp::spend(&funds[2], "50.01");
     let after_first = {
-        post_bulk(&app, &finance(AUTHORITY), vec![first.clone()])
+        app.post_bulk(&finance(AUTHORITY), vec![first.clone()])
             .await
             .expect("the first chunk alone is recorded");
         app.row_counts().await
     };
     let message = assert_code(
-        post_bulk(&app, &finance(AUTHORITY), vec![first, second.clone()]).await,
+        app.post_bulk(&finance(AUTHORITY), vec![first, second.clone()])
+            .await,
         Code::FailedPrecondition,
     );
     assert!(
@@ -166,7 +154,8 @@ async fn a_refused_chunk_records_nothing_and_names_its_place_while_the_chunks_be
 
     // Fixed, the run goes through from the refused chunk.
     second[2] = TestApp::spend(&funds[2], "50.00");
-    let answer = post_bulk(&app, &finance(AUTHORITY), vec![second])
+    let answer = app
+        .post_bulk(&finance(AUTHORITY), vec![second])
         .await
         .expect("the corrected chunk is recorded");
     assert_eq!((answer.recorded, answer.already_recorded), (3, 0));
@@ -228,7 +217,7 @@ async fn bad_chunks_are_refused_by_field_and_write_nothing() {
         ),
     ];
     for (case, chunks, code, start) in cases {
-        let message = assert_code(post_bulk(&app, &finance(AUTHORITY), chunks).await, code);
+        let message = assert_code(app.post_bulk(&finance(AUTHORITY), chunks).await, code);
         assert!(message.starts_with(start), "{case}: {message}");
         assert_eq!(app.row_counts().await, before, "{case} wrote something");
     }
@@ -236,15 +225,16 @@ async fn bad_chunks_are_refused_by_field_and_write_nothing() {
     // Only finance staff of the funds' authority post; a provider is not told the fund.
     let payment = vec![vec![TestApp::spend(&fund, "1.00")]];
     assert_code(
-        post_bulk(&app, &manager(AUTHORITY), payment.clone()).await,
+        app.post_bulk(&manager(AUTHORITY), payment.clone()).await,
         Code::PermissionDenied,
     );
     assert_code(
-        post_bulk(&app, &finance(OTHER_AUTHORITY), payment.clone()).await,
+        app.post_bulk(&finance(OTHER_AUTHORITY), payment.clone())
+            .await,
         Code::NotFound,
     );
     assert_code(
-        post_bulk(&app, &provider(PAYEE), payment).await,
+        app.post_bulk(&provider(PAYEE), payment).await,
         Code::PermissionDenied,
     );
     assert_eq!(app.row_counts().await, before);
@@ -257,8 +247,8 @@ async fn the_same_run_sent_twice_at_once_moves_each_transfer_once() {
     let run = run(&funds);
     let token = finance(AUTHORITY);
     let (one, two) = tokio::join!(
-        post_bulk(&app, &token, run.clone()),
-        post_bulk(&app, &token, run.clone()),
+        app.post_bulk(&token, run.clone()),
+        app.post_bulk(&token, run.clone()),
     );
     let (one, two) = (one.expect("one run"), two.expect("the other run"));
     assert_eq!(one.recorded + two.recorded, 1210);

@@ -1,5 +1,5 @@
-//! Model-based: four tasks apply seeded random sequences of transfers, batches, pendings,
-//! posts, voids, reversals and retries through the real gRPC API at once. The test keeps
+//! Model-based: four tasks apply seeded random sequences of transfers, batches, bulk
+//! streams, pendings, posts, voids, reversals and retries through the real gRPC API at once. The test keeps
 //! its own model of every account, applied only for operations that succeeded; at the end
 //! every balance read through the API equals the model and the audit is clean.
 //!
@@ -120,6 +120,15 @@ fn pence(text: &str) -> i64 {
     if negative { -value } else { value }
 }
 
+/// The chunk a refusal names: `chunks[N]...`.
+fn refused_chunk(message: &str) -> usize {
+    message
+        .strip_prefix("chunks[")
+        .and_then(|rest| rest.split_once(']'))
+        .and_then(|(number, _)| number.parse().ok())
+        .unwrap_or_else(|| panic!("a bulk refusal names its chunk: {message}"))
+}
+
 fn random_transfer(rng: &mut Rng, funds: &[proto::Fund]) -> proto::NewTransfer {
     let fund = &funds[rng.below(funds.len())];
     let debit = rng.below(fund.accounts.len());
@@ -145,7 +154,7 @@ async fn run_task(app: Arc<TestApp>, funds: Vec<proto::Fund>, model: Arc<Mutex<M
     let mut rng = Rng(seed);
     let token = finance(AUTHORITY);
     for _ in 0..OPERATIONS_PER_TASK {
-        match rng.below(8) {
+        match rng.below(9) {
             0..=2 => {
                 let size = if rng.below(2) == 0 {
                     1
@@ -231,6 +240,35 @@ async fn run_task(app: Arc<TestApp>, funds: Vec<proto::Fund>, model: Arc<Mutex<M
                     }
                 }
             }
+            7 => {
+                // A bulk stream of a few small chunks: those before a refused one stay.
+                let chunks: Vec<Vec<_>> = (0..1 + rng.below(3))
+                    .map(|_| {
+                        (0..1 + rng.below(5))
+                            .map(|_| random_transfer(&mut rng, &funds))
+                            .collect()
+                    })
+                    .collect();
+                let committed = match app.post_bulk(&token, chunks.clone()).await {
+                    Ok(answer) => {
+                        assert_eq!(usize::try_from(answer.chunks).unwrap(), chunks.len());
+                        chunks.len()
+                    }
+                    Err(status) => {
+                        assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+                        refused_chunk(status.message())
+                    }
+                };
+                let mut model = model.lock().unwrap();
+                for sent in chunks[..committed].iter().flatten() {
+                    model.recorded(sent);
+                }
+                model.count(if committed == chunks.len() {
+                    "bulk recorded"
+                } else {
+                    "bulk chunk refused"
+                });
+            }
             _ => {
                 // A retry of something recorded moves nothing again.
                 let sent = {
@@ -292,6 +330,8 @@ async fn random_concurrent_operations_match_the_model_and_pass_the_audit() {
     for outcome in [
         "batch recorded",
         "batch refused",
+        "bulk recorded",
+        "bulk chunk refused",
         "posted",
         "voided",
         "reversed",

@@ -90,6 +90,22 @@ impl TestApp {
             .map(|response| response.into_inner().transfers)
     }
 
+    /// Streams `chunks` to `PostBulk`.
+    pub async fn post_bulk(
+        &self,
+        token: &str,
+        chunks: Vec<Vec<proto::NewTransfer>>,
+    ) -> Result<proto::PostBulkResponse, Status> {
+        let chunks: Vec<proto::PostBulkChunk> = chunks
+            .into_iter()
+            .map(|transfers| proto::PostBulkChunk { transfers })
+            .collect();
+        self.client()
+            .post_bulk(bearer(token, futures::stream::iter(chunks)))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
     /// Pays `amount` into the fund from the authority, as finance.
     pub async fn fund(&self, fund: &proto::Fund, amount: &str) -> proto::Transfer {
         let transfer = new_transfer(
