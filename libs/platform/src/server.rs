@@ -11,9 +11,11 @@
 //!   OpenTelemetry's RPC conventions (named `package.Service/Method`, with `rpc.system`,
 //!   `rpc.service`, `rpc.method` and the numeric `rpc.grpc.status_code`), and continues the
 //!   caller's trace when a `traceparent` came with the request;
-//! - a request that runs past [`ServerLimits::request_timeout`] is answered by tonic with
-//!   `CANCELLED` ("Timeout expired"), not left hanging; a client's own shorter `grpc-timeout`
-//!   wins;
+//! - a request that runs past [`ServerLimits::request_timeout`] is answered with
+//!   `CANCELLED` ("Timeout expired", as tonic words it), not left hanging; a client's own
+//!   shorter `grpc-timeout` wins. A call that streams its request (bulk posting) is not
+//!   limited in length, but a wait for its next message is, by
+//!   [`ServerLimits::body_timeout`] (see `deadline`);
 //! - at most [`ServerLimits::max_concurrent_requests`] requests are being handled at once,
 //!   across all connections; the rest wait for a slot;
 //! - no connection holds the server's resources without talking HTTP/2: at most
@@ -34,10 +36,12 @@ use tonic_health::ServingStatus;
 
 mod body_first;
 mod connections;
+mod deadline;
 mod rpc;
 
 use body_first::BodyFirstLayer;
 use connections::{ConnectionGate, GateLimits};
+use deadline::DeadlineLayer;
 use rpc::RpcSpanLayer;
 pub use rpc::{CallersFaultBody, MAX_REQUEST_BYTES};
 
@@ -88,9 +92,10 @@ impl ServiceSet {
 /// What the server allows each request, across all connections.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServerLimits {
-    /// How long a request may take to produce its response; past it tonic answers
+    /// How long a request may take to produce its response; past it the server answers
     /// `CANCELLED` with the message "Timeout expired". For a streaming response it bounds
-    /// the time to the first response, not the whole stream.
+    /// the time to the first response, not the whole stream; a streamed request is bounded
+    /// by `body_timeout` between its messages instead.
     pub request_timeout: Duration,
     /// Requests being handled at once, server-wide (at least 1). Further requests wait for
     /// a slot; the wait does not count toward `request_timeout`, so a client's own deadline
@@ -100,7 +105,9 @@ pub struct ServerLimits {
     /// How long a new connection has to send the HTTP/2 client preface before it is closed.
     pub handshake_timeout: Duration,
     /// How long a request's body may take to arrive after its headers. A request takes a
-    /// concurrency slot only once its body is in, so stalled bodies cannot hold slots.
+    /// concurrency slot only once its body is in, so stalled bodies cannot hold slots. A
+    /// streamed request holds its slot while it streams, and may wait at most this long for
+    /// each of its messages.
     pub body_timeout: Duration,
     /// After this long without hearing from a client, the server pings it...
     pub keepalive_interval: Duration,
@@ -238,11 +245,15 @@ impl GrpcServer {
             max_streams_per_connection,
             max_connections,
         } = self.limits;
-        // Outermost first: read the body, wait for a slot, then open the span. tonic puts
-        // its timeout outside all three, so a request that times out is dropped inside its
-        // span. A little over the message limit is read, so that a message just over it
-        // is refused by tonic with the same words.
+        // Outermost first: the deadline, read the body, wait for a slot, then open the
+        // span. The deadline is outside the other three, so a request that times out is
+        // dropped inside its span. A little over the message limit is read, so that a
+        // message just over it is refused by tonic with the same words.
         let per_request = tower::ServiceBuilder::new()
+            .layer(DeadlineLayer {
+                request_timeout,
+                idle_timeout: body_timeout,
+            })
             .layer(BodyFirstLayer {
                 body_timeout,
                 max_bytes: MAX_REQUEST_BYTES + 1024,
@@ -260,8 +271,9 @@ impl GrpcServer {
                 handshake_timeout,
             },
         );
+        // No `.timeout(...)`: tonic's would cut a streamed request off; `DeadlineLayer`
+        // times the others. tonic still honours a client's `grpc-timeout`.
         let server = tonic::transport::Server::builder()
-            .timeout(request_timeout)
             .http2_keepalive_interval(Some(keepalive_interval))
             .http2_keepalive_timeout(Some(keepalive_timeout))
             .max_concurrent_streams(max_streams_per_connection)

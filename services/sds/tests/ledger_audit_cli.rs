@@ -1,7 +1,8 @@
 //! `sds ledger audit` against a real `sds serve`'s database: clean after postings through
 //! the CLI, and non-zero naming what was changed behind the service. Then a crash: `sds
 //! serve` killed with SIGKILL while it records a batch of 1,000 transfers keeps all of the
-//! batch or none, and the audit is clean after a restart.
+//! batch or none, and one killed in the middle of a bulk stream keeps whole chunks; the
+//! audit is clean after a restart, and sending again records the rest exactly once.
 
 mod support;
 
@@ -282,5 +283,120 @@ async fn a_batch_cut_off_by_sigkill_is_all_there_or_not_at_all() {
     assert!(audit.status.success(), "{}", stderr_of(&audit));
     let report = last_line_json(&audit);
     assert_eq!(report["transfers"], 1 + 3 * BATCH);
+    observer.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bulk_stream_cut_off_by_sigkill_keeps_whole_chunks_and_a_resent_stream_completes_it() {
+    const CHUNKS: usize = 6;
+    const CHUNK: usize = 5000;
+    let mut server = ServerProcess::start().await;
+    let (balance, payable) = funded(&server);
+    let finance = server.staff_token("finance");
+    let observer = sqlx::PgPool::connect(&database_url(&server)).await.unwrap();
+    let chunks: Vec<Vec<proto::NewTransfer>> = (0..CHUNKS)
+        .map(|chunk| {
+            (0..CHUNK)
+                .map(|n| proto::NewTransfer {
+                    id: Uuid::now_v7().to_string(),
+                    debit_account_id: balance.clone(),
+                    credit_account_id: payable.clone(),
+                    amount: Some(proto::Money {
+                        amount: "0.01".into(),
+                    }),
+                    category: TransferCategory::SupportPayment as i32,
+                    reference: format!("run 1 chunk {chunk} line {n}"),
+                    note: String::new(),
+                    pending: false,
+                })
+                .collect()
+        })
+        .collect();
+    let stream = |chunks: &[Vec<proto::NewTransfer>]| {
+        futures::stream::iter(
+            chunks
+                .iter()
+                .map(|transfers| proto::PostBulkChunk {
+                    transfers: transfers.clone(),
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
+    let channel = tonic::transport::Channel::from_shared(format!("http://{}", server.addr()))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let request = bearer(&finance, stream(&chunks));
+    let call =
+        tokio::spawn(async move { LedgerServiceClient::new(channel).post_bulk(request).await });
+    // Kill once some chunk has committed and the stream is still going.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let recorded: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM ledger.transfer WHERE reference LIKE 'run 1 chunk %'",
+        )
+        .fetch_one(&observer)
+        .await
+        .unwrap();
+        if recorded > 0 || call.is_finished() || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let finished_first = call.is_finished();
+    server.child.kill().expect("SIGKILL sds serve");
+    server.child.wait().expect("reap sds serve");
+    let _ = call.await;
+    restart(&mut server).await;
+
+    // Each chunk is all there or not at all.
+    let mut survived = 0;
+    for (index, chunk) in chunks.iter().enumerate() {
+        let ids: Vec<Uuid> = chunk.iter().map(|t| t.id.parse().unwrap()).collect();
+        let recorded: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM ledger.transfer WHERE id = ANY($1)")
+                .bind(&ids)
+                .fetch_one(&observer)
+                .await
+                .unwrap();
+        assert!(
+            recorded == 0 || recorded == i64::try_from(CHUNK).unwrap(),
+            "chunk {index}: {recorded} of {CHUNK} transfers survived the kill"
+        );
+        survived += usize::try_from(recorded).unwrap();
+    }
+    eprintln!("killed with {survived} transfers recorded");
+    assert!(
+        finished_first || survived < CHUNKS * CHUNK,
+        "the kill should land while the stream was still going"
+    );
+    let audit = server.run(&["ledger", "audit"], None);
+    assert!(audit.status.success(), "{}", stdout_of(&audit));
+
+    // The whole stream again: the chunks that survived are answered as retries.
+    let answer = LedgerServiceClient::new(
+        tonic::transport::Channel::from_shared(format!("http://{}", server.addr()))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap(),
+    )
+    .post_bulk(bearer(&finance, stream(&chunks)))
+    .await
+    .expect("the stream is recorded after the restart")
+    .into_inner();
+    assert_eq!(
+        (
+            usize::try_from(answer.chunks).unwrap(),
+            usize::try_from(answer.recorded).unwrap(),
+            usize::try_from(answer.already_recorded).unwrap()
+        ),
+        (CHUNKS, CHUNKS * CHUNK - survived, survived)
+    );
+    let audit = server.run(&["ledger", "audit"], None);
+    assert!(audit.status.success(), "{}", stderr_of(&audit));
+    let report = last_line_json(&audit);
+    assert_eq!(report["transfers"], 1 + CHUNKS * CHUNK);
     observer.close().await;
 }

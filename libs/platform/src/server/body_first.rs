@@ -5,11 +5,12 @@
 //!
 //! What must stay true: the body is read within [`BodyFirstLayer::body_timeout`] or the
 //! call is answered `DEADLINE_EXCEEDED` and takes no slot; a body over the size limit is
-//! answered `RESOURCE_EXHAUSTED` naming it, and never buffered beyond it. Every RPC of the
-//! platform's own services sends one request message (unary or server-streaming). A
-//! client- or bidirectional-streaming RPC sends its body for as long as the call lasts, so
-//! it is passed through as it comes: gRPC reflection is the one there is, and any new one
-//! must be named in [`STREAMING_REQUESTS`].
+//! answered `RESOURCE_EXHAUSTED` naming it, and never buffered beyond it. Most RPCs send
+//! one request message (unary or server-streaming). A client- or bidirectional-streaming
+//! RPC sends its body for as long as the call lasts, so it is passed through as it comes
+//! (each message still limited by tonic, and the waits between them by `deadline`): gRPC
+//! reflection and the ledger's bulk posting are the ones there are, and any new one must be
+//! named in [`STREAMING_REQUESTS`].
 
 use std::task::{Context as TaskContext, Poll};
 use std::time::Duration;
@@ -19,10 +20,11 @@ use http_body_util::{BodyExt as _, Full, Limited};
 use tower::ServiceExt as _;
 
 /// Path prefixes of RPCs whose request is a stream: reflection's `ServerReflectionInfo` is
-/// bidirectional.
-pub const STREAMING_REQUESTS: [&str; 2] = [
+/// bidirectional, the ledger's `PostBulk` client-streaming.
+pub const STREAMING_REQUESTS: [&str; 3] = [
     "/grpc.reflection.v1.ServerReflection/",
     "/grpc.reflection.v1alpha.ServerReflection/",
+    "/sds.v1.LedgerService/PostBulk",
 ];
 
 /// Reads each request body in full (within `body_timeout`, at most `max_bytes`) before
@@ -74,10 +76,7 @@ where
         // The clone is not driven to readiness yet; `oneshot` below does that after the
         // body has arrived.
         let inner = self.inner.clone();
-        if STREAMING_REQUESTS
-            .iter()
-            .any(|prefix| request.uri().path().starts_with(prefix))
-        {
+        if super::deadline::is_streaming_request(request.uri().path()) {
             return Box::pin(inner.oneshot(request));
         }
         let BodyFirstLayer {

@@ -38,11 +38,17 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(Vec::new()).await
+    }
+
+    /// With further `SDS_*` settings.
+    pub async fn spawn_with(environment: Vec<(&'static str, String)>) -> TestApp {
         let clock = sds_platform::ManualClock::on(TODAY.parse().expect("a date"));
         let process = TestProcess::start_with(
             vec![sds_ledger::component()],
             TestSettings {
                 clock: Some(clock.clock()),
+                environment,
                 ..TestSettings::default()
             },
         )
