@@ -1,6 +1,7 @@
 //! `sds ledger ...` against a real `sds serve`: a fund opened by a practitioner, funded and
 //! spent by finance, read back as a table of its accounts and as JSON, and a balance read
-//! now and as at a past day; a category that is none refused before anything is sent.
+//! now and as at a past day; a category that is none refused before anything is sent; a
+//! payment run posted from a file, once however often it is sent.
 
 mod support;
 
@@ -243,4 +244,92 @@ async fn a_category_that_is_none_is_refused_before_anything_is_sent() {
         message.contains("bonus") && message.contains("support-payment"),
         "{message}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_payment_run_is_posted_from_a_file_once_however_often_it_is_sent() {
+    let server = ServerProcess::start().await;
+    let finance = server.staff_token("finance");
+    let fund = printed(&server.run(
+        &[
+            "ledger",
+            "open-fund",
+            "--authority",
+            "demo-shire",
+            "--person",
+            PERSON,
+            "--holding-model",
+            "third-party",
+            "--holder",
+            HOLDER,
+            "--weekly-budget",
+            "375.00",
+            "--payee",
+            PAYEE,
+        ],
+        Some(&server.staff_token("practitioner")),
+    ));
+    let balance = account_of(&fund, "LEDGER_ACCOUNT_KIND_FUND_BALANCE");
+    let funding = account_of(&fund, "LEDGER_ACCOUNT_KIND_AUTHORITY_FUNDING");
+    let payable = account_of(&fund, "LEDGER_ACCOUNT_KIND_PAYABLE");
+    let id = || uuid::Uuid::now_v7().to_string();
+    let mut file = String::from(
+        "id,debit_account_id,credit_account_id,amount,category,reference,note,pending\n",
+    );
+    file.push_str(&format!(
+        "{},{funding},{balance},1500.00,funding,run 2026-12,,\n",
+        id()
+    ));
+    for week in 1..=4 {
+        file.push_str(&format!(
+            "{},{balance},{payable},328.13,support-payment,run 2026-12,\"week {week}, 17.5 hours\",\n",
+            id()
+        ));
+    }
+    let dir = std::env::temp_dir().join(format!("sds-run-{}", id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let path = dir.join("run.csv");
+    std::fs::write(&path, &file).expect("write the run");
+    let path = path.to_str().expect("a UTF-8 path");
+
+    let posted = printed(&server.run(&["ledger", "post-bulk", path], Some(&finance)));
+    assert_eq!(posted["chunks"], 1);
+    assert_eq!(posted["recorded"], "5");
+    assert_eq!(posted["amount"]["amount"], "2812.52");
+    let again = printed(&server.run(&["ledger", "post-bulk", path], Some(&finance)));
+    assert_eq!(again["recorded"], "0");
+    assert_eq!(again["already_recorded"], "5");
+    let read = printed(&server.run(&["ledger", "balance", &balance], Some(&finance)));
+    assert_eq!(read["balance"]["amount"], "187.48");
+
+    // What only the server can judge comes back on the file's line.
+    std::fs::write(
+        dir.join("bad.csv"),
+        format!(
+            "id,debit_account_id,credit_account_id,amount,category\n{},{balance},{payable},5.00,support-payment\n{},{balance},{payable},-1,support-payment\n",
+            id(),
+            id()
+        ),
+    )
+    .expect("write the bad run");
+    let refused = server.run(
+        &[
+            "ledger",
+            "post-bulk",
+            dir.join("bad.csv").to_str().expect("a UTF-8 path"),
+        ],
+        Some(&finance),
+    );
+    assert!(!refused.status.success());
+    let message = stderr_of(&refused);
+    assert!(
+        message.contains("InvalidArgument: line 3: amount "),
+        "{message}"
+    );
+    let read = printed(&server.run(&["ledger", "balance", &balance], Some(&finance)));
+    assert_eq!(
+        read["balance"]["amount"], "187.48",
+        "nothing of the bad run moved"
+    );
+    std::fs::remove_dir_all(&dir).expect("remove the temporary directory");
 }

@@ -1,6 +1,7 @@
 //! `sds ledger ...`: open a fund, read it with its accounts, record a transfer, read a
 //! balance (now, or as at the end of a day) and a statement; corrections, pending
-//! transfers, closing and the list of transfers are in [`super::ledger_corrections`].
+//! transfers, closing and the list of transfers are in [`super::ledger_corrections`], a
+//! payment run from a file in [`super::ledger_bulk`].
 //!
 //! Amounts and dates are sent as given; whether they are sound (an amount above zero with
 //! at most two decimal places, an account of the same fund) is the server's to say, in its
@@ -35,6 +36,10 @@ pub enum LedgerCommand {
     },
     /// Records one transfer between two accounts of a fund (finance staff).
     Transfer(TransferArgs),
+    /// Posts a payment run's transfers from a CSV file, in chunks each all or nothing
+    /// (finance staff); sending the file again records each transfer once.
+    #[command(name = "post-bulk")]
+    PostBulk(super::ledger_bulk::PostBulkArgs),
     /// Corrects a posted transfer with a new one the other way round (finance staff).
     Reverse(super::ledger_corrections::ReverseArgs),
     /// Settles a pending transfer: its reserved amount moves.
@@ -203,6 +208,7 @@ pub async fn run(command: LedgerCommand) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("the server recorded no transfer"))?;
             print_json(&transfer)
         }
+        LedgerCommand::PostBulk(args) => super::ledger_bulk::post_bulk(args).await,
         LedgerCommand::Reverse(args) => super::ledger_corrections::reverse(args).await,
         LedgerCommand::PostPending(args) => super::ledger_corrections::resolve(args, true).await,
         LedgerCommand::VoidPending(args) => super::ledger_corrections::resolve(args, false).await,

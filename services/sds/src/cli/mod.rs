@@ -13,6 +13,7 @@ pub mod directory;
 pub mod enum_arg;
 pub mod ledger;
 pub mod ledger_audit;
+pub mod ledger_bulk;
 pub mod ledger_corrections;
 pub mod output;
 pub mod payments;

@@ -184,7 +184,7 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileError> {
 
 /// Whether a cell holds a line break with a comma after it: rows a quote left open ran on
 /// into.
-fn swallowed_rows(cell: &str) -> bool {
+pub(crate) fn swallowed_rows(cell: &str) -> bool {
     cell.find(['\n', '\r'])
         .is_some_and(|line_break| cell[line_break..].contains(','))
 }
@@ -192,7 +192,7 @@ fn swallowed_rows(cell: &str) -> bool {
 /// The file's line a record starts on (the header is line 1). csv counts lines so a
 /// quoted cell over several lines does not shift the rest, but places a record after empty
 /// lines at the first of them, which it skips: those are stepped over here.
-fn physical_line(text: &str, position: &csv::Position) -> u32 {
+pub(crate) fn physical_line(text: &str, position: &csv::Position) -> u32 {
     let mut line = position.line();
     let mut rest = usize::try_from(position.byte())
         .ok()

@@ -1,0 +1,326 @@
+//! `sds ledger post-bulk FILE`: posts a payment run's transfers from a CSV file through
+//! `PostBulk`, in chunks of up to 10,000, each all or nothing.
+//!
+//! The file has a header row naming at least `id`, `debit_account_id`,
+//! `credit_account_id`, `amount` and `category`, and optionally `reference`, `note` and
+//! `pending` (`true`/`false`, `yes`/`no`, or empty). Every row names its transfer's id, so
+//! the same file sent again after a lost answer or a refused chunk records each transfer
+//! once. The file's shape is checked before anything is sent (a missing column, a column
+//! twice, a quote left open, an unknown category, a row without id); what only the server
+//! can judge (amounts, accounts, balances) comes back naming the file's line.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use sds_ledger::domain::Category;
+use sds_proto::v1 as proto;
+use sds_vocabulary::NamedEnum as _;
+use sds_vocabulary::named_enum::WireEnum as _;
+
+use super::ClientArgs;
+use super::output::print_json;
+
+/// As the server takes them.
+const CHUNK: usize = 10_000;
+
+const REQUIRED_COLUMNS: [&str; 5] = [
+    "id",
+    "debit_account_id",
+    "credit_account_id",
+    "amount",
+    "category",
+];
+const OPTIONAL_COLUMNS: [&str; 3] = ["reference", "note", "pending"];
+
+#[derive(Debug, clap::Args)]
+pub struct PostBulkArgs {
+    #[command(flatten)]
+    client: ClientArgs,
+    /// The run's CSV file.
+    file: PathBuf,
+}
+
+/// The transfers of a file, each with the line it is on.
+#[derive(Debug, Default, PartialEq)]
+pub struct RunFile {
+    pub transfers: Vec<proto::NewTransfer>,
+    pub lines: Vec<u32>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RunFileError {
+    #[error("the file is empty; expected a CSV of transfers with a header row")]
+    Empty,
+    #[error("the file is not UTF-8 text")]
+    NotUtf8,
+    #[error(
+        "the header lacks {missing}; expected the columns id, debit_account_id, credit_account_id, amount, category, and optionally reference, note, pending"
+    )]
+    MissingColumns { missing: String },
+    #[error("the header names {column} twice; give each column once")]
+    DuplicateColumn { column: String },
+    #[error("line {line} cannot be read ({reason})")]
+    Unreadable { line: u32, reason: String },
+    #[error("line {line}: {column} {reason}")]
+    BadCell {
+        line: u32,
+        column: &'static str,
+        reason: String,
+    },
+    #[error("the file has no transfers, only its header")]
+    NoTransfers,
+}
+
+/// Reads a run's file.
+pub fn parse(bytes: &[u8]) -> Result<RunFile, RunFileError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|_| RunFileError::NotUtf8)?;
+    if text.trim().is_empty() {
+        return Err(RunFileError::Empty);
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|error| RunFileError::Unreadable {
+            line: 1,
+            reason: error.to_string(),
+        })?
+        .clone();
+    let mut positions: HashMap<String, usize> = HashMap::new();
+    for (position, name) in header.iter().enumerate() {
+        let name = name.trim().to_ascii_lowercase();
+        if !name.is_empty() && positions.insert(name.clone(), position).is_some() {
+            return Err(RunFileError::DuplicateColumn { column: name });
+        }
+    }
+    let missing: Vec<&str> = REQUIRED_COLUMNS
+        .iter()
+        .copied()
+        .filter(|name| !positions.contains_key(*name))
+        .collect();
+    if !missing.is_empty() {
+        return Err(RunFileError::MissingColumns {
+            missing: missing.join(", "),
+        });
+    }
+    let mut run = RunFile::default();
+    for record in reader.records() {
+        let record = record.map_err(|error| RunFileError::Unreadable {
+            line: error
+                .position()
+                .map_or(0, |position| u32::try_from(position.line()).unwrap_or(0)),
+            reason: error.to_string(),
+        })?;
+        let line = record.position().map_or(0, |position| {
+            super::assessment::case_import::physical_line(text, position)
+        });
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        if record
+            .iter()
+            .any(super::assessment::case_import::swallowed_rows)
+        {
+            return Err(RunFileError::Unreadable {
+                line,
+                reason: "a quoted cell runs over several lines; a quote is probably not closed"
+                    .to_owned(),
+            });
+        }
+        let cell = |column: &str| -> String {
+            positions
+                .get(column)
+                .and_then(|position| record.get(*position))
+                .unwrap_or("")
+                .to_owned()
+        };
+        let bad = |column: &'static str, reason: String| RunFileError::BadCell {
+            line,
+            column,
+            reason,
+        };
+        let id = cell("id");
+        if id.is_empty() {
+            return Err(bad(
+                "id",
+                "is empty; every transfer of a run names its id (a UUID), so the file can be sent again safely".to_owned(),
+            ));
+        }
+        let category = Category::parse("category", &cell("category"))
+            .map_err(|invalid| bad("category", invalid.problem().to_owned()))?;
+        let pending = match cell("pending").to_ascii_lowercase().as_str() {
+            "" | "false" | "no" | "0" => false,
+            "true" | "yes" | "1" => true,
+            other => {
+                return Err(bad(
+                    "pending",
+                    format!("is {other:?}; give true or false (or leave it empty)"),
+                ));
+            }
+        };
+        run.transfers.push(proto::NewTransfer {
+            id,
+            debit_account_id: cell("debit_account_id"),
+            credit_account_id: cell("credit_account_id"),
+            amount: Some(proto::Money {
+                amount: cell("amount"),
+            }),
+            category: category.wire_number(),
+            reference: cell(OPTIONAL_COLUMNS[0]),
+            note: cell(OPTIONAL_COLUMNS[1]),
+            pending,
+        });
+        run.lines.push(line);
+    }
+    if run.transfers.is_empty() {
+        return Err(RunFileError::NoTransfers);
+    }
+    Ok(run)
+}
+
+/// The server's refusal with its `chunks[N].transfers[M]` read as the file's line.
+fn placed(message: &str, lines: &[u32]) -> String {
+    let place = message.strip_prefix("chunks[").and_then(|rest| {
+        let (chunk, rest) = rest.split_once("].transfers[")?;
+        let (transfer, rest) = rest.split_once(']')?;
+        let index = chunk.parse::<usize>().ok()? * CHUNK + transfer.parse::<usize>().ok()?;
+        Some((lines.get(index)?, rest))
+    });
+    match place {
+        Some((line, rest)) => {
+            let rest = rest.strip_prefix('.').unwrap_or(rest);
+            format!("line {line}: {}", rest.trim_start_matches(": "))
+        }
+        None => message.to_owned(),
+    }
+}
+
+pub async fn post_bulk(args: PostBulkArgs) -> anyhow::Result<()> {
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("read {}", args.file.display()))?;
+    let run = parse(&bytes)
+        .map_err(|error| anyhow::anyhow!("{}: {error}; nothing was sent", args.file.display()))?;
+    let total = run.transfers.len();
+    let chunks: Vec<proto::PostBulkChunk> = run
+        .transfers
+        .chunks(CHUNK)
+        .map(|transfers| proto::PostBulkChunk {
+            transfers: transfers.to_vec(),
+        })
+        .collect();
+    let answer = super::ledger::client(&args.client)
+        .await?
+        .post_bulk(futures::stream::iter(chunks))
+        .await
+        .map_err(|status| {
+            anyhow::anyhow!(
+                "{:?}: {}",
+                status.code(),
+                placed(status.message(), &run.lines)
+            )
+        })?
+        .into_inner();
+    eprintln!(
+        "{total} transfers in {} chunk(s): {} recorded now, {} already recorded",
+        answer.chunks, answer.recorded, answer.already_recorded
+    );
+    print_json(&answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str =
+        "id,debit_account_id,credit_account_id,amount,category,reference,note,pending\n";
+
+    #[test]
+    fn a_run_file_is_read_with_its_lines() {
+        let text = format!(
+            "{HEADER}t1,a,b,10.00,support-payment,run 7,\"a note, with a comma\",\n\nt2,a,b,0.50,management_fee,,,yes\n"
+        );
+        let run = parse(text.as_bytes()).unwrap();
+        assert_eq!(run.lines, vec![2, 4]);
+        assert_eq!(run.transfers[0].note, "a note, with a comma");
+        assert_eq!(
+            run.transfers[0].category,
+            Category::SupportPayment.wire_number()
+        );
+        assert!(run.transfers[1].pending);
+        assert_eq!(run.transfers[1].amount.as_ref().unwrap().amount, "0.50");
+    }
+
+    #[test]
+    fn a_file_of_the_wrong_shape_is_refused_before_anything_is_sent() {
+        let cases: Vec<(String, RunFileError)> = vec![
+            (String::new(), RunFileError::Empty),
+            (HEADER.to_owned(), RunFileError::NoTransfers),
+            (
+                "id,amount\nt1,1.00\n".to_owned(),
+                RunFileError::MissingColumns {
+                    missing: "debit_account_id, credit_account_id, category".to_owned(),
+                },
+            ),
+            (
+                "id,id,debit_account_id,credit_account_id,amount,category\n".to_owned(),
+                RunFileError::DuplicateColumn {
+                    column: "id".to_owned(),
+                },
+            ),
+            (
+                format!("{HEADER},a,b,1.00,funding,,,\n"),
+                RunFileError::BadCell {
+                    line: 2,
+                    column: "id",
+                    reason: "is empty; every transfer of a run names its id (a UUID), so the file can be sent again safely".to_owned(),
+                },
+            ),
+            (
+                format!("{HEADER}t1,a,b,1.00,funding,,,maybe\n"),
+                RunFileError::BadCell {
+                    line: 2,
+                    column: "pending",
+                    reason: "is \"maybe\"; give true or false (or leave it empty)".to_owned(),
+                },
+            ),
+            (
+                format!("{HEADER}t1,a,b,1.00,funding,\"open quote,,\nt2,a,b,1.00,funding,,,\n"),
+                RunFileError::Unreadable {
+                    line: 2,
+                    reason: "a quoted cell runs over several lines; a quote is probably not closed"
+                        .to_owned(),
+                },
+            ),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(parse(text.as_bytes()), Err(expected), "{text:?}");
+        }
+        let unknown = parse(format!("{HEADER}t1,a,b,1.00,gift,,,\n").as_bytes()).unwrap_err();
+        assert!(
+            unknown.to_string().starts_with("line 2: category "),
+            "{unknown}"
+        );
+        assert_eq!(parse(b"\xff\xfe"), Err(RunFileError::NotUtf8));
+    }
+
+    #[test]
+    fn a_refusal_is_placed_on_the_files_line() {
+        let lines: Vec<u32> = (0..20_005).map(|index| index + 2).collect();
+        assert_eq!(
+            placed("chunks[1].transfers[3].amount is not above zero", &lines),
+            "line 10005: amount is not above zero"
+        );
+        assert_eq!(
+            placed("chunks[2].transfers[0]: fund f would be overdrawn", &lines),
+            "line 20002: fund f would be overdrawn"
+        );
+        assert_eq!(
+            placed("chunks[0]: transfer t is already recorded", &lines),
+            "chunks[0]: transfer t is already recorded"
+        );
+    }
+}
