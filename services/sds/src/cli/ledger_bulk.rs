@@ -9,7 +9,6 @@
 //! twice, a quote left open, an unknown category, a row without id); what only the server
 //! can judge (amounts, accounts, balances) comes back naming the file's line.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -19,6 +18,7 @@ use sds_vocabulary::NamedEnum as _;
 use sds_vocabulary::named_enum::WireEnum as _;
 
 use super::ClientArgs;
+use super::csv_file::{CsvFile, Shape, physical_line, swallowed_rows};
 use super::output::print_json;
 
 /// As the server takes them.
@@ -74,70 +74,36 @@ pub enum RunFileError {
 
 /// Reads a run's file.
 pub fn parse(bytes: &[u8]) -> Result<RunFile, RunFileError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|_| RunFileError::NotUtf8)?;
-    if text.trim().is_empty() {
-        return Err(RunFileError::Empty);
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header = reader
-        .headers()
-        .map_err(|error| RunFileError::Unreadable {
-            line: 1,
-            reason: error.to_string(),
-        })?
-        .clone();
-    let mut positions: HashMap<String, usize> = HashMap::new();
-    for (position, name) in header.iter().enumerate() {
-        let name = name.trim().to_ascii_lowercase();
-        if !name.is_empty() && positions.insert(name.clone(), position).is_some() {
-            return Err(RunFileError::DuplicateColumn { column: name });
-        }
-    }
-    let missing: Vec<&str> = REQUIRED_COLUMNS
-        .iter()
-        .copied()
-        .filter(|name| !positions.contains_key(*name))
-        .collect();
-    if !missing.is_empty() {
-        return Err(RunFileError::MissingColumns {
-            missing: missing.join(", "),
-        });
-    }
+    let mut file = CsvFile::open(bytes, &REQUIRED_COLUMNS).map_err(|shape| match shape {
+        Shape::Empty => RunFileError::Empty,
+        Shape::NotUtf8 => RunFileError::NotUtf8,
+        Shape::UnreadableHeader(reason) => RunFileError::Unreadable { line: 1, reason },
+        Shape::DuplicateColumn(column) => RunFileError::DuplicateColumn { column },
+        Shape::MissingColumns(missing) => RunFileError::MissingColumns { missing },
+    })?;
+    let text = file.text;
     let mut run = RunFile::default();
-    for record in reader.records() {
+    for record in file.reader.records() {
         let record = record.map_err(|error| RunFileError::Unreadable {
             line: error
                 .position()
                 .map_or(0, |position| u32::try_from(position.line()).unwrap_or(0)),
             reason: error.to_string(),
         })?;
-        let line = record.position().map_or(0, |position| {
-            super::assessment::case_import::physical_line(text, position)
-        });
+        let line = record
+            .position()
+            .map_or(0, |position| physical_line(text, position));
         if record.iter().all(str::is_empty) {
             continue;
         }
-        if record
-            .iter()
-            .any(super::assessment::case_import::swallowed_rows)
-        {
+        if record.iter().any(swallowed_rows) {
             return Err(RunFileError::Unreadable {
                 line,
                 reason: "a quoted cell runs over several lines; a quote is probably not closed"
                     .to_owned(),
             });
         }
-        let cell = |column: &str| -> String {
-            positions
-                .get(column)
-                .and_then(|position| record.get(*position))
-                .unwrap_or("")
-                .to_owned()
-        };
+        let cell = |column: &str| file.columns.cell(&record, column);
         let bad = |column: &'static str, reason: String| RunFileError::BadCell {
             line,
             column,

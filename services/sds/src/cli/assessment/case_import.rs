@@ -17,6 +17,7 @@ use anyhow::Context as _;
 use sds_proto::v1::{CaseRecordRow, ImportCaseRecordsRequest, ImportCaseRecordsResponse};
 
 use crate::cli::ClientArgs;
+use crate::cli::csv_file::{CsvFile, Shape, physical_line, swallowed_rows};
 
 /// The most rows in one request, as the server allows.
 pub const MAX_ROWS_PER_REQUEST: usize = 5000;
@@ -73,50 +74,17 @@ pub enum FileError {
 
 /// Turns the bytes of an export into each person's rows.
 pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let text = std::str::from_utf8(bytes).map_err(|_| FileError::NotUtf8)?;
-    if text.trim().is_empty() {
-        return Err(FileError::Empty);
-    }
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header = reader
-        .headers()
-        .map_err(|error| FileError::Unreadable {
-            line: 1,
-            reason: error.to_string(),
-        })?
-        .clone();
-    let mut positions: HashMap<String, usize> = HashMap::new();
-    for (position, name) in header.iter().enumerate() {
-        let name = name.trim().to_ascii_lowercase();
-        // Two columns of one name would leave it to chance which one a value comes from.
-        if !name.is_empty() && positions.insert(name.clone(), position).is_some() {
-            return Err(FileError::DuplicateColumn { column: name });
-        }
-    }
-    let missing: Vec<&str> = REQUIRED_COLUMNS
-        .iter()
-        .copied()
-        .filter(|name| !positions.contains_key(*name))
-        .collect();
-    if !missing.is_empty() {
-        return Err(FileError::MissingColumns {
-            missing: missing.join(", "),
-        });
-    }
-    let cell = |record: &csv::StringRecord, column: &str| -> String {
-        positions
-            .get(column)
-            .and_then(|position| record.get(*position))
-            .unwrap_or("")
-            .to_owned()
-    };
+    let mut file = CsvFile::open(bytes, &REQUIRED_COLUMNS).map_err(|shape| match shape {
+        Shape::Empty => FileError::Empty,
+        Shape::NotUtf8 => FileError::NotUtf8,
+        Shape::UnreadableHeader(reason) => FileError::Unreadable { line: 1, reason },
+        Shape::DuplicateColumn(column) => FileError::DuplicateColumn { column },
+        Shape::MissingColumns(missing) => FileError::MissingColumns { missing },
+    })?;
+    let text = file.text;
     let mut parsed = ParsedFile::default();
     let mut person_of: HashMap<String, usize> = HashMap::new();
-    for record in reader.records() {
+    for record in file.reader.records() {
         let record = record.map_err(|error| FileError::Unreadable {
             line: error.position().map_or(0, csv::Position::line),
             reason: error.to_string(),
@@ -140,20 +108,20 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileError> {
         }
         let row = CaseRecordRow {
             source_line: line,
-            case_reference: cell(&record, "case_reference"),
-            display_name: cell(&record, "display_name"),
-            date_of_birth: cell(&record, "date_of_birth"),
-            locality: cell(&record, "locality"),
-            client_groups: cell(&record, "client_groups"),
-            eligibility: cell(&record, "eligibility"),
-            support_type: cell(&record, "support_type"),
-            option: cell(&record, "option"),
-            weekly_amount: cell(&record, "weekly_amount"),
-            start_date: cell(&record, "start_date"),
-            end_date: cell(&record, OPTIONAL_COLUMNS[0]),
-            provider: cell(&record, OPTIONAL_COLUMNS[1]),
-            holding_model: cell(&record, OPTIONAL_COLUMNS[2]),
-            holder: cell(&record, OPTIONAL_COLUMNS[3]),
+            case_reference: file.columns.cell(&record, "case_reference"),
+            display_name: file.columns.cell(&record, "display_name"),
+            date_of_birth: file.columns.cell(&record, "date_of_birth"),
+            locality: file.columns.cell(&record, "locality"),
+            client_groups: file.columns.cell(&record, "client_groups"),
+            eligibility: file.columns.cell(&record, "eligibility"),
+            support_type: file.columns.cell(&record, "support_type"),
+            option: file.columns.cell(&record, "option"),
+            weekly_amount: file.columns.cell(&record, "weekly_amount"),
+            start_date: file.columns.cell(&record, "start_date"),
+            end_date: file.columns.cell(&record, OPTIONAL_COLUMNS[0]),
+            provider: file.columns.cell(&record, OPTIONAL_COLUMNS[1]),
+            holding_model: file.columns.cell(&record, OPTIONAL_COLUMNS[2]),
+            holder: file.columns.cell(&record, OPTIONAL_COLUMNS[3]),
         };
         let index = *person_of
             .entry(row.case_reference.clone())
@@ -180,38 +148,6 @@ pub fn parse(bytes: &[u8]) -> Result<ParsedFile, FileError> {
         false
     });
     Ok(parsed)
-}
-
-/// Whether a cell holds a line break with a comma after it: rows a quote left open ran on
-/// into.
-pub(crate) fn swallowed_rows(cell: &str) -> bool {
-    cell.find(['\n', '\r'])
-        .is_some_and(|line_break| cell[line_break..].contains(','))
-}
-
-/// The file's line a record starts on (the header is line 1). csv counts lines so a
-/// quoted cell over several lines does not shift the rest, but places a record after empty
-/// lines at the first of them, which it skips: those are stepped over here.
-pub(crate) fn physical_line(text: &str, position: &csv::Position) -> u32 {
-    let mut line = position.line();
-    let mut rest = usize::try_from(position.byte())
-        .ok()
-        .and_then(|start| text.get(start..))
-        .unwrap_or("");
-    loop {
-        let after = rest
-            .strip_prefix("\r\n")
-            .or_else(|| rest.strip_prefix('\n'))
-            .or_else(|| rest.strip_prefix('\r'));
-        match after {
-            Some(after) => {
-                rest = after;
-                line += 1;
-            }
-            None => break,
-        }
-    }
-    u32::try_from(line).unwrap_or(u32::MAX)
 }
 
 /// The most bytes of rows in one request: below the server's 4 MiB message limit with
