@@ -63,6 +63,13 @@ impl NewEvent {
 #[error("insert outbox row: {0}")]
 pub struct EnqueueError(#[from] sqlx::Error);
 
+impl EnqueueError {
+    /// The database's error, for a caller that tells an unavailable database from others.
+    pub fn into_database_error(self) -> sqlx::Error {
+        self.0
+    }
+}
+
 /// The channel the relay listens on; a notification only wakes it, the table is the truth.
 pub const OUTBOX_CHANNEL: &str = "sds_outbox";
 

@@ -42,8 +42,9 @@ mod rpc;
 use body_first::BodyFirstLayer;
 use connections::{ConnectionGate, GateLimits};
 use deadline::DeadlineLayer;
+pub use deadline::is_streaming_request;
 use rpc::RpcSpanLayer;
-pub use rpc::{CallersFaultBody, MAX_REQUEST_BYTES};
+pub use rpc::{CallersFaultBody, MAX_REQUEST_BYTES, callers_fault};
 
 /// The services one process offers, with their names for the health service.
 #[derive(Default)]

@@ -90,6 +90,16 @@ impl LedgerError {
     }
 }
 
+impl From<sds_events::EnqueueError> for LedgerError {
+    /// As any other write: a database that went away is UNAVAILABLE to the caller.
+    fn from(error: sds_events::EnqueueError) -> Self {
+        LedgerError::Store(sds_platform::StoreError {
+            operation: "insert outbox rows",
+            source: error.into_database_error(),
+        })
+    }
+}
+
 impl From<LedgerError> for ApiError {
     fn from(error: LedgerError) -> Self {
         match error {

@@ -97,6 +97,20 @@ fn refuse_malformed_bodies_as_the_callers_fault(headers: &mut http::HeaderMap) {
         .get("grpc-message")
         .map(|value| value.as_bytes())
         .unwrap_or_default();
+    let Some(replacement) = callers_fault(code, message) else {
+        return;
+    };
+    if replacement.add_header(headers).is_err() {
+        tracing::warn!("could not rewrite the status of a malformed request");
+    }
+}
+
+/// The status a caller should get for tonic's answer `code`/`message` to a request body it
+/// could not decode, or `None` when the answer is not about a malformed body. `message` may
+/// be percent-encoded, as in `grpc-message`. A streaming handler that reads its messages
+/// itself (and so sees tonic's decoding errors before the trailers are written) asks this
+/// too.
+pub fn callers_fault(code: Code, message: &[u8]) -> Option<tonic::Status> {
     // grpc-message is percent-encoded (tonic encodes spaces as %20).
     let says = |prefix: &str| {
         message.starts_with(prefix.as_bytes())
@@ -112,6 +126,10 @@ fn refuse_malformed_bodies_as_the_callers_fault(headers: &mut http::HeaderMap) {
         tonic::Status::invalid_argument(
             "the request's message is flagged as compressed but no grpc-encoding header says how; send it uncompressed or name the encoding",
         )
+    } else if code == Code::Internal && says("invalid compression flag") {
+        tonic::Status::invalid_argument(
+            "the request body is not gRPC framing: each message starts with a flag byte of 0 or 1 and a four-byte length",
+        )
     } else if code == Code::Internal && says("Unexpected EOF decoding stream") {
         tonic::Status::invalid_argument(
             "the request body ends in the middle of a gRPC message (its length prefix promises more bytes than were sent)",
@@ -121,11 +139,9 @@ fn refuse_malformed_bodies_as_the_callers_fault(headers: &mut http::HeaderMap) {
             "the request is larger than the {MAX_REQUEST_BYTES} bytes (4 MiB) a message may be; send less at a time"
         ))
     } else {
-        return;
+        return None;
     };
-    if replacement.add_header(headers).is_err() {
-        tracing::warn!("could not rewrite the status of a malformed request");
-    }
+    Some(replacement)
 }
 
 /// A response body whose trailers get the same treatment as trailers-only headers (see

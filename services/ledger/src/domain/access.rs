@@ -53,6 +53,18 @@ pub fn ensure_may_post(principal: &Principal, authority: &AuthorityId) -> Result
     }
 }
 
+/// Whether the caller could post at all (finance staff of some authority), asked before a
+/// bulk stream is read; which funds they may post to is checked per transfer.
+pub fn ensure_may_post_somewhere(principal: &Principal) -> Result<(), Denied> {
+    if principal.org_kind == OrgKind::Authority && principal.has_role(Role::Finance) {
+        Ok(())
+    } else {
+        Err(Denied(
+            "bulk posting is for the finance staff of an authority".to_owned(),
+        ))
+    }
+}
+
 /// Whether the caller may read `fund`, whose payable accounts pay `payees`.
 pub fn may_read(principal: &Principal, fund: &Fund, payees: &[Uuid]) -> bool {
     let org = Uuid::parse_str(&principal.org_id).ok();

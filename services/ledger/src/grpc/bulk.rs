@@ -6,27 +6,46 @@
 //! So a chunk costs a handful of round trips whatever its size, and a run that lost its
 //! answer sends the whole stream again without moving anything twice.
 //!
-//! A refused chunk ends the call. Its error keeps the refusal's code, names the chunk
-//! (`chunks[N].transfers[M]...`) and says how much the chunks before it recorded, since
-//! those are committed and stay so.
+//! What must stay true:
+//! - a refused chunk ends the call; its error keeps the refusal's code, names the chunk
+//!   (`chunks[N].transfers[M]...`) and says how much the chunks before it recorded, since
+//!   those are committed and stay so;
+//! - a chunk, once received, runs to its commit or rollback in a task of its own, whatever
+//!   the client does: a client that goes away in the middle of a COPY must not leave a
+//!   connection in the pool half way through it;
+//! - a stream holds one of the server's request slots while it lasts, so only finance staff
+//!   of an authority may open one (refused before anything is read), at most
+//!   [`MAX_BULK_STREAMS`] run at once, and each chunk must arrive whole within
+//!   [`CHUNK_ARRIVAL`] of being asked for.
 
-use sds_platform::{Clock, Principal};
+use std::time::Duration;
+
+use sds_platform::Principal;
 use sds_proto::v1 as proto;
 use sqlx::PgPool;
-use tonic::{Status, Streaming};
-use tracing::info;
+use tonic::{Code, Status, Streaming};
+use tracing::{Instrument as _, info, warn};
 
 use super::convert;
 use super::in_transaction;
+use crate::domain::TransferContent;
+use crate::domain::access::ensure_may_post_somewhere;
 use crate::domain::transfer::distinct_ids;
-use crate::domain::{TransferContent, Watch};
 use crate::error::LedgerError;
 use crate::posting::Actor;
 use crate::posting::batch::{Recorded, no_transfers, record};
 
-/// The most transfers one chunk takes: about 3 MB of rows, well inside the 4 MiB message
-/// limit, and few enough that a chunk's locks are held for a fraction of a second.
+/// The most transfers one chunk takes. A chunk must also fit the 4 MiB a message may be:
+/// 10,000 transfers with short references and notes take about 2 MB, so a run with long
+/// notes sends fewer per chunk (`sds ledger post-bulk` splits by size as well as count).
 pub const MAX_CHUNK: usize = 10_000;
+
+/// Bulk streams the service runs at once; one more is refused `RESOURCE_EXHAUSTED`.
+pub const MAX_BULK_STREAMS: usize = 8;
+
+/// How long a chunk may take to arrive whole once the service is ready for it: a stream
+/// trickling a byte at a time cannot hold its slot for longer.
+pub const CHUNK_ARRIVAL: Duration = Duration::from_secs(60);
 
 /// What the call has recorded so far.
 #[derive(Debug, Default)]
@@ -51,9 +70,33 @@ impl Totals {
         }
     }
 
+    fn add(&mut self, recorded: &Recorded) {
+        self.chunks += 1;
+        self.recorded += u64::try_from(recorded.written.len()).unwrap_or(u64::MAX);
+        self.already_recorded += u64::try_from(recorded.retried.len()).unwrap_or(u64::MAX);
+        self.amount += recorded
+            .written
+            .iter()
+            .map(|written| i128::from(written.content.amount))
+            .sum::<i128>();
+    }
+
     /// `status`, placed at chunk `self.chunks` and told what the earlier chunks recorded.
     fn refusal(&self, status: Status) -> Status {
-        let message = status.message();
+        // A chunk tonic could not decode is the caller's fault, as for any other call.
+        let status =
+            sds_platform::server::callers_fault(status.code(), status.message().as_bytes())
+                .unwrap_or(status);
+        warn!(
+            chunk = self.chunks,
+            code = ?status.code(),
+            recorded = self.recorded,
+            "bulk posting ended by a refused chunk"
+        );
+        let message = status
+            .message()
+            .strip_suffix("; nothing was recorded")
+            .unwrap_or(status.message());
         let placed = if message.starts_with("transfers") {
             format!("chunks[{}].{message}", self.chunks)
         } else {
@@ -94,43 +137,61 @@ fn chunk_contents(chunk: &proto::PostBulkChunk) -> Result<Vec<TransferContent>, 
     Ok(contents)
 }
 
-/// One chunk, in a transaction of its own.
+/// One chunk, in a transaction of its own, in a task of its own: dropped with the call,
+/// the task still runs the transaction to its end.
 async fn post_chunk(
-    pool: &PgPool,
-    actor: &Actor<'_>,
-    contents: &[TransferContent],
+    api: &super::LedgerApi,
+    principal: &Principal,
+    contents: Vec<TransferContent>,
 ) -> Result<Recorded, LedgerError> {
-    in_transaction!(pool, connection => record(connection, actor, contents))
+    let pool: PgPool = api.pool.clone();
+    let clock = api.clock.clone();
+    let watch = api.watch;
+    let principal = principal.clone();
+    tokio::spawn(
+        async move {
+            // One "now" per chunk: each chunk is a transaction of its own.
+            let actor = Actor::new(&principal, &clock, watch);
+            in_transaction!(pool, connection => record(connection, &actor, &contents))
+        }
+        .instrument(tracing::Span::current()),
+    )
+    .await
+    .map_err(|failed| anyhow::anyhow!("the chunk's task failed: {failed}"))?
 }
 
 pub(super) async fn post_bulk(
-    pool: &PgPool,
-    clock: &Clock,
-    watch: Watch,
-    principal: &Principal,
+    api: &super::LedgerApi,
+    principal: Principal,
     mut stream: Streaming<proto::PostBulkChunk>,
 ) -> Result<proto::PostBulkResponse, Status> {
+    ensure_may_post_somewhere(&principal).map_err(LedgerError::from)?;
+    let Ok(_slot) = api.bulk_streams.clone().try_acquire_owned() else {
+        return Err(Status::resource_exhausted(format!(
+            "{MAX_BULK_STREAMS} bulk postings are already running; send this one when one of them has ended"
+        )));
+    };
     let mut totals = Totals::default();
-    while let Some(chunk) = stream
-        .message()
-        .await
-        .map_err(|status| totals.refusal(status))?
-    {
+    loop {
+        let next = match tokio::time::timeout(CHUNK_ARRIVAL, stream.message()).await {
+            Ok(next) => next.map_err(|status| totals.refusal(status))?,
+            Err(_late) => {
+                return Err(totals.refusal(Status::new(
+                    Code::DeadlineExceeded,
+                    format!(
+                        "the chunk did not arrive whole within {} s; send each chunk at once",
+                        CHUNK_ARRIVAL.as_secs()
+                    ),
+                )));
+            }
+        };
+        let Some(chunk) = next else { break };
         let contents =
             chunk_contents(&chunk).map_err(|error| totals.refusal(Status::from(error)))?;
-        // One "now" per chunk: each chunk is a transaction of its own.
-        let actor = Actor::new(principal, clock, watch);
-        let recorded = post_chunk(pool, &actor, &contents)
+        let recorded = post_chunk(api, &principal, contents)
             .await
             .map_err(|error| totals.refusal(Status::from(error)))?;
-        totals.chunks += 1;
-        totals.recorded += u64::try_from(recorded.written.len()).unwrap_or(u64::MAX);
-        totals.already_recorded += u64::try_from(recorded.retried.len()).unwrap_or(u64::MAX);
-        totals.amount += recorded
-            .written
-            .iter()
-            .map(|written| i128::from(written.content.amount))
-            .sum::<i128>();
+        totals.add(&recorded);
     }
     if totals.chunks == 0 {
         return Err(Status::from(LedgerError::from(

@@ -50,11 +50,19 @@ pub struct LedgerApi {
     clock: Clock,
     /// The balance thresholds that make `fund.surplus` and `fund.low_balance`.
     watch: Watch,
+    /// Bulk streams running at once: each holds one of the server's request slots while it
+    /// streams, so they are kept to a few.
+    bulk_streams: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl LedgerApi {
     pub fn new(pool: PgPool, clock: Clock, watch: Watch) -> LedgerApi {
-        LedgerApi { pool, clock, watch }
+        LedgerApi {
+            pool,
+            clock,
+            watch,
+            bulk_streams: std::sync::Arc::new(tokio::sync::Semaphore::new(bulk::MAX_BULK_STREAMS)),
+        }
     }
 }
 
@@ -126,7 +134,7 @@ impl LedgerService for LedgerApi {
         request: Request<tonic::Streaming<proto::PostBulkChunk>>,
     ) -> Result<Response<proto::PostBulkResponse>, Status> {
         let (principal, stream) = caller(request)?;
-        bulk::post_bulk(&self.pool, &self.clock, self.watch, &principal, stream)
+        bulk::post_bulk(self, principal, stream)
             .await
             .map(Response::new)
     }

@@ -225,8 +225,6 @@ async fn publish(
             ));
         }
     }
-    sds_events::enqueue_all(connection, events)
-        .await
-        .map_err(anyhow::Error::new)?;
+    sds_events::enqueue_all(connection, events).await?;
     Ok(())
 }

@@ -82,8 +82,6 @@ pub(super) async fn tell_crossings(
     if events.is_empty() {
         return Ok(());
     }
-    sds_events::enqueue_all(connection, events)
-        .await
-        .map_err(anyhow::Error::new)?;
+    sds_events::enqueue_all(connection, events).await?;
     Ok(())
 }

@@ -3,21 +3,12 @@
 //! bad input writes nothing.
 
 use sds_ledger::audit;
-use sds_proto::v1::{self as proto, LedgerAccountKind, TransferCategory};
+use sds_proto::v1 as proto;
 use sds_testkit::bearer;
 use tonic::Code;
 use uuid::Uuid;
 
 use crate::support::*;
-
-fn funding(fund: &proto::Fund, amount: &str) -> proto::NewTransfer {
-    new_transfer(
-        account(fund, LedgerAccountKind::AuthorityFunding),
-        account(fund, LedgerAccountKind::FundBalance),
-        amount,
-        TransferCategory::Funding,
-    )
-}
 
 /// `count` funds, each for its own person.
 async fn funds(app: &TestApp, count: usize) -> Vec<proto::Fund> {
@@ -259,70 +250,4 @@ async fn the_same_run_sent_twice_at_once_moves_each_transfer_once() {
     }
     let report = audit::run(&app.pool).await.expect("the audit runs");
     assert_eq!(report.violations, vec![]);
-}
-
-/// A server that answers a request within a second and waits two for a stream's next
-/// message.
-async fn impatient() -> TestApp {
-    TestApp::spawn_with(vec![
-        ("SDS_REQUEST_TIMEOUT_SECONDS", "1".to_owned()),
-        ("SDS_REQUEST_BODY_TIMEOUT_SECONDS", "2".to_owned()),
-    ])
-    .await
-}
-
-fn chunk_messages(chunks: Vec<Vec<proto::NewTransfer>>) -> Vec<proto::PostBulkChunk> {
-    chunks
-        .into_iter()
-        .map(|transfers| proto::PostBulkChunk { transfers })
-        .collect()
-}
-
-#[tokio::test]
-async fn a_run_may_stream_for_longer_than_a_request_may_take_while_its_chunks_keep_coming() {
-    let app = impatient().await;
-    let fund = app.open_fund(PERSON, "").await;
-    let chunks: Vec<_> = (0..4).map(|_| vec![funding(&fund, "10.00")]).collect();
-    // 4 x 600 ms: past the one-second request timeout, never two seconds between chunks.
-    let paced = futures::StreamExt::then(
-        futures::stream::iter(chunk_messages(chunks)),
-        |chunk| async move {
-            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
-            chunk
-        },
-    );
-    let answer = app
-        .client()
-        .post_bulk(bearer(&finance(AUTHORITY), paced))
-        .await
-        .expect("a run that keeps sending is not cut off")
-        .into_inner();
-    assert_eq!((answer.chunks, answer.recorded), (4, 4));
-    assert_eq!(app.fund_balance(&fund).await.0, "40.00");
-}
-
-#[tokio::test]
-async fn a_run_that_stops_sending_is_ended_keeping_the_chunks_it_sent() {
-    let app = impatient().await;
-    let fund = app.open_fund(PERSON, "").await;
-    let first = chunk_messages(vec![vec![funding(&fund, "10.00")]]);
-    let stalled =
-        futures::StreamExt::chain(futures::stream::iter(first), futures::stream::pending());
-    let started = std::time::Instant::now();
-    let message = assert_code(
-        app.client()
-            .post_bulk(bearer(&finance(AUTHORITY), stalled))
-            .await,
-        Code::DeadlineExceeded,
-    );
-    assert!(
-        message.starts_with("chunks[1]: the request stream sent nothing for 2 s;"),
-        "{message}"
-    );
-    assert!(
-        message.contains("the 1 chunk(s) before it stay recorded"),
-        "{message}"
-    );
-    assert!(started.elapsed() < std::time::Duration::from_secs(10));
-    assert_eq!(app.fund_balance(&fund).await.0, "10.00");
 }

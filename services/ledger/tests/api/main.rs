@@ -7,6 +7,7 @@ mod support;
 mod audit;
 mod authorisation;
 mod bulk;
+mod bulk_streams;
 mod closing;
 mod concurrency;
 mod invalid_input;

@@ -311,6 +311,16 @@ pub fn account(fund: &proto::Fund, kind: LedgerAccountKind) -> String {
         .unwrap_or_else(|| panic!("the fund has a {kind:?} account"))
 }
 
+/// Money from the authority into the fund.
+pub fn funding(fund: &proto::Fund, amount: &str) -> proto::NewTransfer {
+    new_transfer(
+        account(fund, LedgerAccountKind::AuthorityFunding),
+        account(fund, LedgerAccountKind::FundBalance),
+        amount,
+        TransferCategory::Funding,
+    )
+}
+
 pub fn new_transfer(
     debit: String,
     credit: String,
