@@ -23,6 +23,9 @@ use super::output::print_json;
 
 /// As the server takes them.
 const CHUNK: usize = 10_000;
+/// Below the server's 4 MiB message limit, with room for the chunk's own framing: a run
+/// with long notes goes in more, smaller chunks.
+const CHUNK_BYTES: usize = 3 * 1024 * 1024;
 
 const REQUIRED_COLUMNS: [&str; 5] = [
     "id",
@@ -148,12 +151,36 @@ pub fn parse(bytes: &[u8]) -> Result<RunFile, RunFileError> {
     Ok(run)
 }
 
+/// Chunks of at most [`CHUNK`] transfers and [`CHUNK_BYTES`] bytes, in file order.
+fn chunks(transfers: Vec<proto::NewTransfer>) -> Vec<proto::PostBulkChunk> {
+    use prost::Message as _;
+    let mut chunks: Vec<proto::PostBulkChunk> = Vec::new();
+    let mut bytes = 0;
+    for transfer in transfers {
+        // A field's tag and length prefix take a few bytes more than the message itself.
+        let size = transfer.encoded_len() + 8;
+        let full = chunks
+            .last()
+            .is_none_or(|chunk| chunk.transfers.len() == CHUNK || bytes + size > CHUNK_BYTES);
+        if full {
+            chunks.push(proto::PostBulkChunk::default());
+            bytes = 0;
+        }
+        bytes += size;
+        if let Some(chunk) = chunks.last_mut() {
+            chunk.transfers.push(transfer);
+        }
+    }
+    chunks
+}
+
 /// The server's refusal with its `chunks[N].transfers[M]` read as the file's line.
-fn placed(message: &str, lines: &[u32]) -> String {
+fn placed(message: &str, lines: &[u32], chunk_starts: &[usize]) -> String {
     let place = message.strip_prefix("chunks[").and_then(|rest| {
         let (chunk, rest) = rest.split_once("].transfers[")?;
         let (transfer, rest) = rest.split_once(']')?;
-        let index = chunk.parse::<usize>().ok()? * CHUNK + transfer.parse::<usize>().ok()?;
+        let index =
+            chunk_starts.get(chunk.parse::<usize>().ok()?)? + transfer.parse::<usize>().ok()?;
         Some((lines.get(index)?, rest))
     });
     match place {
@@ -171,11 +198,14 @@ pub async fn post_bulk(args: PostBulkArgs) -> anyhow::Result<()> {
     let run = parse(&bytes)
         .map_err(|error| anyhow::anyhow!("{}: {error}; nothing was sent", args.file.display()))?;
     let total = run.transfers.len();
-    let chunks: Vec<proto::PostBulkChunk> = run
-        .transfers
-        .chunks(CHUNK)
-        .map(|transfers| proto::PostBulkChunk {
-            transfers: transfers.to_vec(),
+    let chunks = chunks(run.transfers.clone());
+    // Where each chunk starts in the file's transfers, to place a refusal on its line.
+    let chunk_starts: Vec<usize> = chunks
+        .iter()
+        .scan(0, |start, chunk| {
+            let this = *start;
+            *start += chunk.transfers.len();
+            Some(this)
         })
         .collect();
     let answer = super::ledger::client(&args.client)
@@ -186,7 +216,7 @@ pub async fn post_bulk(args: PostBulkArgs) -> anyhow::Result<()> {
             anyhow::anyhow!(
                 "{:?}: {}",
                 status.code(),
-                placed(status.message(), &run.lines)
+                placed(status.message(), &run.lines, &chunk_starts)
             )
         })?
         .into_inner();
@@ -276,17 +306,51 @@ mod tests {
     #[test]
     fn a_refusal_is_placed_on_the_files_line() {
         let lines: Vec<u32> = (0..20_005).map(|index| index + 2).collect();
+        let starts = [0, 10_000, 20_000];
         assert_eq!(
-            placed("chunks[1].transfers[3].amount is not above zero", &lines),
+            placed(
+                "chunks[1].transfers[3].amount is not above zero",
+                &lines,
+                &starts
+            ),
             "line 10005: amount is not above zero"
         );
         assert_eq!(
-            placed("chunks[2].transfers[0]: fund f would be overdrawn", &lines),
+            placed(
+                "chunks[2].transfers[0]: fund f would be overdrawn",
+                &lines,
+                &starts
+            ),
             "line 20002: fund f would be overdrawn"
         );
         assert_eq!(
-            placed("chunks[0]: transfer t is already recorded", &lines),
+            placed("chunks[0]: transfer t is already recorded", &lines, &starts),
             "chunks[0]: transfer t is already recorded"
+        );
+    }
+
+    #[test]
+    fn chunks_are_cut_by_count_and_by_size() {
+        use prost::Message as _;
+        let transfer = |note_chars: usize| proto::NewTransfer {
+            id: "0192f0c1-0000-7000-8000-0000000000a1".to_owned(),
+            note: "n".repeat(note_chars),
+            ..proto::NewTransfer::default()
+        };
+        let short = chunks(vec![transfer(0); 25_001]);
+        assert_eq!(
+            short.iter().map(|c| c.transfers.len()).collect::<Vec<_>>(),
+            vec![10_000, 10_000, 5_001]
+        );
+        // Notes of 1,000 characters: about 3,000 of them fill a chunk.
+        let long = chunks(vec![transfer(1000); 10_000]);
+        assert!(long.len() >= 4, "{} chunks", long.len());
+        for chunk in &long {
+            assert!(chunk.encoded_len() < 4 * 1024 * 1024);
+        }
+        assert_eq!(
+            long.iter().map(|c| c.transfers.len()).sum::<usize>(),
+            10_000
         );
     }
 }
