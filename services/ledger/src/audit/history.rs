@@ -8,10 +8,11 @@ use crate::chain::{GENESIS, Hash, LinkContent, link_hash};
 
 use super::Violation;
 
-/// A link as stored.
+/// A link as stored: its place in the chain, the id its rows name it by, and its hash.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct StoredLink {
     pub seq: i64,
+    pub link_id: i64,
     pub hash: Vec<u8>,
 }
 
@@ -84,13 +85,10 @@ impl ChainWalk {
     }
 }
 
-/// Rows naming link `seq`, which is not recorded.
-pub fn orphaned(seq: i64, content: &LinkContent) -> Violation {
+/// Rows naming link id `link_id`, which is not recorded.
+pub fn orphaned(link_id: i64, transfers: i64, resolutions: i64, entries: i64) -> Violation {
     changed(format!(
-        "{} transfers, {} resolutions and {} entries name chain link {seq}, which is not recorded",
-        content.transfers.len(),
-        content.resolutions.len(),
-        content.entries.len()
+        "{transfers} transfers, {resolutions} resolutions and {entries} entries name chain link id {link_id}, which is not recorded"
     ))
 }
 
@@ -137,6 +135,7 @@ mod tests {
                 previous = link_hash(&previous, &content.digest());
                 StoredLink {
                     seq,
+                    link_id: seq,
                     hash: previous.to_vec(),
                 }
             })

@@ -93,9 +93,9 @@ pub async fn each_account(
 /// How many rows of transfer, pending_resolution and entry name no chain link.
 pub async fn unchained(connection: &mut PgConnection) -> anyhow::Result<[(&'static str, i64); 3]> {
     let (transfers, resolutions, entries): (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM transfer WHERE chain_seq IS NULL), \
-                (SELECT count(*) FROM pending_resolution WHERE chain_seq IS NULL), \
-                (SELECT count(*) FROM entry WHERE chain_seq IS NULL)",
+        "SELECT (SELECT count(*) FROM transfer WHERE chain_link_id IS NULL), \
+                (SELECT count(*) FROM pending_resolution WHERE chain_link_id IS NULL), \
+                (SELECT count(*) FROM entry WHERE chain_link_id IS NULL)",
     )
     .fetch_one(&mut *connection)
     .await
@@ -108,7 +108,8 @@ pub async fn unchained(connection: &mut PgConnection) -> anyhow::Result<[(&'stat
 }
 
 pub async fn head(connection: &mut PgConnection) -> anyhow::Result<Option<StoredLink>> {
-    sqlx::query_as("SELECT seq, hash FROM chain_head")
+    // The head names no rows of its own: it repeats the last link's place and hash.
+    sqlx::query_as("SELECT seq, 0::bigint AS link_id, hash FROM chain_head")
         .fetch_optional(&mut *connection)
         .await
         .context("read the chain head")
@@ -119,7 +120,7 @@ pub async fn links_after(
     connection: &mut PgConnection,
     after: i64,
 ) -> anyhow::Result<Vec<StoredLink>> {
-    sqlx::query_as("SELECT seq, hash FROM chain_link WHERE seq > $1 ORDER BY seq LIMIT $2")
+    sqlx::query_as("SELECT seq, link_id, hash FROM chain_link WHERE seq > $1 ORDER BY seq LIMIT $2")
         .bind(after)
         .bind(LINKS_PER_PAGE)
         .fetch_all(&mut *connection)
@@ -129,7 +130,7 @@ pub async fn links_after(
 
 #[derive(sqlx::FromRow)]
 struct TransferRow {
-    chain_seq: i64,
+    chain_link_id: i64,
     id: Uuid,
     batch_id: Uuid,
     fund_id: Uuid,
@@ -148,7 +149,7 @@ struct TransferRow {
 
 #[derive(sqlx::FromRow)]
 struct ResolutionRow {
-    chain_seq: i64,
+    chain_link_id: i64,
     transfer_id: Uuid,
     outcome: String,
     resolved_on: NaiveDate,
@@ -157,34 +158,32 @@ struct ResolutionRow {
 
 #[derive(sqlx::FromRow)]
 struct EntryRow {
-    chain_seq: i64,
+    chain_link_id: i64,
     transfer_id: Uuid,
     account_id: Uuid,
     amount_pence: i64,
     posted_on: NaiveDate,
 }
 
-/// The rows naming links in `after < seq <= up_to`, by link.
+/// The rows naming the links `link_ids`, by link id.
 pub async fn contents(
     connection: &mut PgConnection,
-    after: i64,
-    up_to: i64,
+    link_ids: &[i64],
 ) -> anyhow::Result<BTreeMap<i64, LinkContent>> {
     let mut by_link: BTreeMap<i64, LinkContent> = BTreeMap::new();
     let transfers: Vec<TransferRow> = sqlx::query_as(
-        "SELECT chain_seq, id, batch_id, fund_id, credit_fund_id, debit_account_id, \
+        "SELECT chain_link_id, id, batch_id, fund_id, credit_fund_id, debit_account_id, \
              credit_account_id, amount_pence, category, reference, note, pending, reverses_id, \
              created_on, created_by \
-         FROM transfer WHERE chain_seq > $1 AND chain_seq <= $2",
+         FROM transfer WHERE chain_link_id = ANY($1)",
     )
-    .bind(after)
-    .bind(up_to)
+    .bind(link_ids)
     .fetch_all(&mut *connection)
     .await
     .context("read chained transfers")?;
     for row in transfers {
         by_link
-            .entry(row.chain_seq)
+            .entry(row.chain_link_id)
             .or_default()
             .transfers
             .push(ChainTransfer {
@@ -205,17 +204,16 @@ pub async fn contents(
             });
     }
     let resolutions: Vec<ResolutionRow> = sqlx::query_as(
-        "SELECT chain_seq, transfer_id, outcome, resolved_on, resolved_by \
-         FROM pending_resolution WHERE chain_seq > $1 AND chain_seq <= $2",
+        "SELECT chain_link_id, transfer_id, outcome, resolved_on, resolved_by \
+         FROM pending_resolution WHERE chain_link_id = ANY($1)",
     )
-    .bind(after)
-    .bind(up_to)
+    .bind(link_ids)
     .fetch_all(&mut *connection)
     .await
     .context("read chained resolutions")?;
     for row in resolutions {
         by_link
-            .entry(row.chain_seq)
+            .entry(row.chain_link_id)
             .or_default()
             .resolutions
             .push(ChainResolution {
@@ -226,17 +224,16 @@ pub async fn contents(
             });
     }
     let entries: Vec<EntryRow> = sqlx::query_as(
-        "SELECT chain_seq, transfer_id, account_id, amount_pence, posted_on \
-         FROM entry WHERE chain_seq > $1 AND chain_seq <= $2",
+        "SELECT chain_link_id, transfer_id, account_id, amount_pence, posted_on \
+         FROM entry WHERE chain_link_id = ANY($1)",
     )
-    .bind(after)
-    .bind(up_to)
+    .bind(link_ids)
     .fetch_all(&mut *connection)
     .await
     .context("read chained entries")?;
     for row in entries {
         by_link
-            .entry(row.chain_seq)
+            .entry(row.chain_link_id)
             .or_default()
             .entries
             .push(ChainEntry {
@@ -245,6 +242,42 @@ pub async fn contents(
                 amount: row.amount_pence,
                 posted_on: row.posted_on,
             });
+    }
+    Ok(by_link)
+}
+
+/// Rows naming a link id that is not recorded, counted by that id: (transfers,
+/// resolutions, entries).
+pub async fn orphans(
+    connection: &mut PgConnection,
+) -> anyhow::Result<BTreeMap<i64, (i64, i64, i64)>> {
+    let rows: Vec<(String, i64, i64)> = sqlx::query_as(
+        "SELECT 'transfer', chain_link_id, count(*) FROM transfer r \
+         WHERE chain_link_id IS NOT NULL \
+           AND NOT EXISTS (SELECT 1 FROM chain_link l WHERE l.link_id = r.chain_link_id) \
+         GROUP BY chain_link_id \
+         UNION ALL \
+         SELECT 'resolution', chain_link_id, count(*) FROM pending_resolution r \
+         WHERE chain_link_id IS NOT NULL \
+           AND NOT EXISTS (SELECT 1 FROM chain_link l WHERE l.link_id = r.chain_link_id) \
+         GROUP BY chain_link_id \
+         UNION ALL \
+         SELECT 'entry', chain_link_id, count(*) FROM entry r \
+         WHERE chain_link_id IS NOT NULL \
+           AND NOT EXISTS (SELECT 1 FROM chain_link l WHERE l.link_id = r.chain_link_id) \
+         GROUP BY chain_link_id",
+    )
+    .fetch_all(&mut *connection)
+    .await
+    .context("find rows naming no recorded link")?;
+    let mut by_link: BTreeMap<i64, (i64, i64, i64)> = BTreeMap::new();
+    for (table, link_id, count) in rows {
+        let counts = by_link.entry(link_id).or_default();
+        match table.as_str() {
+            "transfer" => counts.0 = count,
+            "resolution" => counts.1 = count,
+            _ => counts.2 = count,
+        }
     }
     Ok(by_link)
 }

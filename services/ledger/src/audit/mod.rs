@@ -131,31 +131,26 @@ pub async fn run(pool: &PgPool) -> anyhow::Result<Report> {
     })
 }
 
-/// Walks the chain a page of links at a time.
+/// Walks the chain a page of links at a time, then looks for rows naming no link.
 async fn walk_chain(connection: &mut sqlx::PgConnection) -> anyhow::Result<Vec<Violation>> {
     let mut violations = Vec::new();
     let mut walk = ChainWalk::default();
     loop {
-        let after = walk.seq();
-        let links = load::links_after(connection, after).await?;
+        let links = load::links_after(connection, walk.seq()).await?;
         let last_page = i64::try_from(links.len()).unwrap_or(i64::MAX) < load::LINKS_PER_PAGE;
-        // The last page also takes rows naming links beyond the last one recorded.
-        let up_to = match links.last() {
-            Some(link) if !last_page => link.seq,
-            _ => i64::MAX,
-        };
+        let link_ids: Vec<i64> = links.iter().map(|link| link.link_id).collect();
         let mut contents: BTreeMap<i64, LinkContent> =
-            load::contents(connection, after, up_to).await?;
+            load::contents(connection, &link_ids).await?;
         for link in &links {
-            let content = contents.remove(&link.seq).unwrap_or_default();
+            let content = contents.remove(&link.link_id).unwrap_or_default();
             violations.extend(walk.link(link, &content));
-        }
-        for (seq, content) in &contents {
-            violations.push(history::orphaned(*seq, content));
         }
         if last_page {
             break;
         }
+    }
+    for (link_id, (transfers, resolutions, entries)) in load::orphans(connection).await? {
+        violations.push(history::orphaned(link_id, transfers, resolutions, entries));
     }
     let head = load::head(connection).await?;
     violations.extend(walk.finish(head.as_ref()));

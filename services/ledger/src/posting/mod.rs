@@ -6,7 +6,8 @@
 //!
 //! [`batch`] records transfers, [`pending`] posts and voids pending ones and reverses
 //! posted ones, [`closing`] closes a fund. Each transaction that writes history appends one
-//! link to the hash chain ([`chained`]), last of its locks, before its rows that name it.
+//! link to the hash chain ([`chained`]) as its last statement, so the chain head's lock, the
+//! last it takes, is held only to the commit; its rows name the link by an id drawn first.
 
 pub mod batch;
 pub mod chained;
@@ -163,8 +164,7 @@ async fn write_batch(
         .filter(|r| !r.content.pending)
         .flat_map(|r| entries_of(&r.content))
         .collect();
-    let link = chained::batch_link(actor, batch_id, recordings, &entries);
-    let chain_seq = crate::chain::store::append(connection, &link, actor.now).await?;
+    let link_id = crate::chain::store::next_link_id(connection).await?;
     store::insert_transfers(
         connection,
         batch_id,
@@ -172,10 +172,10 @@ async fn write_batch(
         actor.now,
         actor.today,
         actor.by(),
-        chain_seq,
+        link_id,
     )
     .await?;
-    store::insert_entries(connection, &entries, actor.now, actor.today, chain_seq).await?;
+    store::insert_entries(connection, &entries, actor.now, actor.today, link_id).await?;
     let touched: BTreeSet<Uuid> = recordings
         .iter()
         .flat_map(|r| [r.content.debit, r.content.credit])
@@ -183,6 +183,9 @@ async fn write_batch(
     write_sums(connection, actor, batch_id, locked, &touched).await?;
     let records: Vec<TransferRecord> = recordings.iter().map(|r| r.record(actor.today)).collect();
     publish(connection, batch_id, &records).await?;
+    // Last: the chain head's lock is held from here to the commit.
+    let link = chained::batch_link(actor, batch_id, recordings, &entries);
+    crate::chain::store::append(connection, link_id, &link, actor.now).await?;
     Ok(records)
 }
 

@@ -74,8 +74,7 @@ pub async fn resolve(
     } else {
         Vec::new()
     };
-    let link = chained::resolution_link(actor, id, outcome, &posted);
-    let chain_seq = crate::chain::store::append(connection, &link, actor.now).await?;
+    let link_id = crate::chain::store::next_link_id(connection).await?;
     store::insert_resolution(
         connection,
         id,
@@ -83,10 +82,10 @@ pub async fn resolve(
         actor.now,
         actor.today,
         actor.by(),
-        chain_seq,
+        link_id,
     )
     .await?;
-    store::insert_entries(connection, &posted, actor.now, actor.today, chain_seq).await?;
+    store::insert_entries(connection, &posted, actor.now, actor.today, link_id).await?;
     let batch_id = uuid::Uuid::now_v7();
     write_sums(
         connection,
@@ -101,6 +100,9 @@ pub async fn resolve(
         ..record
     };
     publish(connection, batch_id, std::slice::from_ref(&resolved)).await?;
+    // Last: the chain head's lock is held from here to the commit.
+    let link = chained::resolution_link(actor, id, outcome, &posted);
+    crate::chain::store::append(connection, link_id, &link, actor.now).await?;
     Ok(resolved)
 }
 

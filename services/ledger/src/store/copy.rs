@@ -37,15 +37,15 @@ fn push_text(row: &mut String, value: &str) {
 struct Stamp {
     at: String,
     on: String,
-    chain_seq: i64,
+    chain_link_id: i64,
 }
 
 impl Stamp {
-    fn new(now: DateTime<Utc>, today: NaiveDate, chain_seq: i64) -> Stamp {
+    fn new(now: DateTime<Utc>, today: NaiveDate, chain_link_id: i64) -> Stamp {
         Stamp {
             at: now.to_rfc3339_opts(SecondsFormat::Micros, true),
             on: today.format("%Y-%m-%d").to_string(),
-            chain_seq,
+            chain_link_id,
         }
     }
 }
@@ -82,7 +82,7 @@ fn transfer_rows(
             if content.pending { 't' } else { 'f' },
             stamp.at,
             stamp.on,
-            stamp.chain_seq
+            stamp.chain_link_id
         );
     }
     buffer
@@ -94,7 +94,12 @@ fn entry_rows(entries: &[NewEntry], stamp: &Stamp) -> String {
         let _ = writeln!(
             buffer,
             "{}\t{}\t{}\t{}\t{}\t{}",
-            entry.transfer_id, entry.account_id, entry.amount, stamp.at, stamp.on, stamp.chain_seq
+            entry.transfer_id,
+            entry.account_id,
+            entry.amount,
+            stamp.at,
+            stamp.on,
+            stamp.chain_link_id
         );
     }
     buffer
@@ -133,14 +138,14 @@ pub async fn copy_transfers(
     now: DateTime<Utc>,
     today: NaiveDate,
     by: &str,
-    chain_seq: i64,
+    chain_link_id: i64,
 ) -> Result<(), LedgerError> {
-    let stamp = Stamp::new(now, today, chain_seq);
+    let stamp = Stamp::new(now, today, chain_link_id);
     copy(
         connection,
         "COPY transfer (id, batch_id, fund_id, credit_fund_id, debit_account_id, \
              credit_account_id, amount_pence, category, reference, note, pending, reverses_id, \
-             created_at, created_on, created_by, chain_seq) FROM STDIN",
+             created_at, created_on, created_by, chain_link_id) FROM STDIN",
         transfer_rows(batch_id, rows, &stamp, by),
         "copy transfers",
     )
@@ -153,12 +158,12 @@ pub async fn copy_entries(
     entries: &[NewEntry],
     now: DateTime<Utc>,
     today: NaiveDate,
-    chain_seq: i64,
+    chain_link_id: i64,
 ) -> Result<(), LedgerError> {
-    let stamp = Stamp::new(now, today, chain_seq);
+    let stamp = Stamp::new(now, today, chain_link_id);
     copy(
         connection,
-        "COPY entry (transfer_id, account_id, amount_pence, posted_at, posted_on, chain_seq) \
+        "COPY entry (transfer_id, account_id, amount_pence, posted_at, posted_on, chain_link_id) \
          FROM STDIN",
         entry_rows(entries, &stamp),
         "copy entries",

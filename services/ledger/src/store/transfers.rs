@@ -117,17 +117,25 @@ pub async fn insert_transfers(
     now: DateTime<Utc>,
     today: NaiveDate,
     by: &str,
-    chain_seq: i64,
+    chain_link_id: i64,
 ) -> Result<(), LedgerError> {
     if rows.len() > COPY_ABOVE {
-        return super::copy::copy_transfers(connection, batch_id, rows, now, today, by, chain_seq)
-            .await;
+        return super::copy::copy_transfers(
+            connection,
+            batch_id,
+            rows,
+            now,
+            today,
+            by,
+            chain_link_id,
+        )
+        .await;
     }
     let contents = || rows.iter().map(|(content, _, _)| content);
     sqlx::query(
         "INSERT INTO transfer (id, batch_id, fund_id, credit_fund_id, debit_account_id, \
              credit_account_id, amount_pence, category, reference, note, pending, reverses_id, \
-             created_at, created_on, created_by, chain_seq) \
+             created_at, created_on, created_by, chain_link_id) \
          SELECT id, $1, fund, credit_fund, debit, credit, amount, category, reference, note, \
              pending, NULLIF(reverses, '00000000-0000-0000-0000-000000000000'::uuid), \
              $13, $14, $15, $16 \
@@ -172,7 +180,7 @@ pub async fn insert_transfers(
     .bind(now)
     .bind(today)
     .bind(by)
-    .bind(chain_seq)
+    .bind(chain_link_id)
     .execute(&mut *connection)
     .await
     .operation("insert transfers")?;
@@ -192,17 +200,17 @@ pub async fn insert_entries(
     entries: &[NewEntry],
     now: DateTime<Utc>,
     today: NaiveDate,
-    chain_seq: i64,
+    chain_link_id: i64,
 ) -> Result<(), LedgerError> {
     if entries.is_empty() {
         return Ok(());
     }
     if entries.len() > COPY_ABOVE {
-        return super::copy::copy_entries(connection, entries, now, today, chain_seq).await;
+        return super::copy::copy_entries(connection, entries, now, today, chain_link_id).await;
     }
     sqlx::query(
         "INSERT INTO entry (transfer_id, account_id, amount_pence, posted_at, posted_on, \
-             chain_seq) \
+             chain_link_id) \
          SELECT transfer_id, account_id, amount, $4, $5, $6 \
          FROM UNNEST($1::uuid[], $2::uuid[], $3::bigint[]) AS e(transfer_id, account_id, amount)",
     )
@@ -211,7 +219,7 @@ pub async fn insert_entries(
     .bind(entries.iter().map(|e| e.amount).collect::<Vec<_>>())
     .bind(now)
     .bind(today)
-    .bind(chain_seq)
+    .bind(chain_link_id)
     .execute(&mut *connection)
     .await
     .operation("insert entries")?;
@@ -226,18 +234,18 @@ pub async fn insert_resolution(
     now: DateTime<Utc>,
     today: NaiveDate,
     by: &str,
-    chain_seq: i64,
+    chain_link_id: i64,
 ) -> Result<(), LedgerError> {
     sqlx::query(
         "INSERT INTO pending_resolution (transfer_id, outcome, resolved_at, resolved_on, \
-             resolved_by, chain_seq) VALUES ($1, $2, $3, $4, $5, $6)",
+             resolved_by, chain_link_id) VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(id)
     .bind(outcome.name())
     .bind(now)
     .bind(today)
     .bind(by)
-    .bind(chain_seq)
+    .bind(chain_link_id)
     .execute(&mut *connection)
     .await
     .operation("insert pending resolution")?;

@@ -121,7 +121,8 @@ async fn an_entry_changed_behind_the_service_breaks_its_transfer_account_and_lin
     let fund = books(&app).await;
     let balance = account(&fund, LedgerAccountKind::FundBalance);
     let link: i64 = sqlx::query_scalar(
-        "SELECT chain_seq FROM entry WHERE account_id = $1 AND amount_pence = 50000",
+        "SELECT l.seq FROM entry e JOIN chain_link l ON l.link_id = e.chain_link_id \
+         WHERE e.account_id = $1 AND e.amount_pence = 50000",
     )
     .bind(Uuid::parse_str(&balance).unwrap())
     .fetch_one(&app.pool)
@@ -190,6 +191,10 @@ async fn a_transfer_rewritten_or_a_link_removed_is_history_changed() {
 
     let app = TestApp::spawn().await;
     books(&app).await;
+    let removed: i64 = sqlx::query_scalar("SELECT link_id FROM chain_link WHERE seq = 2")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
     let mut tx = app.pool.begin().await.unwrap();
     sqlx::query("SET LOCAL session_replication_role = replica")
         .execute(&mut *tx)
@@ -213,9 +218,9 @@ async fn a_transfer_rewritten_or_a_link_removed_is_history_changed() {
         "{details:?}"
     );
     assert!(
-        details
-            .iter()
-            .any(|d| d.contains("name chain link 2, which is not recorded")),
+        details.iter().any(|d| d.contains(&format!(
+            "name chain link id {removed}, which is not recorded"
+        ))),
         "{details:?}"
     );
 }
