@@ -2,6 +2,7 @@
 //! ratio, printing a table and writing `bench/results/<name>.json`.
 
 mod assessment_import;
+mod scratch;
 
 use std::path::{Path, PathBuf};
 
