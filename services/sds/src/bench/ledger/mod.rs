@@ -7,7 +7,7 @@
 //! service runs on, one the raw baseline writes into, so raw rows (which have no hash-chain
 //! link) never reach the books the audit reads. Both are seeded with the same funds and
 //! accounts ([`seed`], by SQL: those rows are not history), and every fund gets the same
-//! opening funding on both sides (through `CreateTransfers` on the service's). Then each
+//! opening funding on both sides (through `PostBulk` on the service's). Then each
 //! phase posts the same planned transfers on both sides ([`workload`]), the service first:
 //!
 //! - **single**: `CreateTransfers` of one transfer, from `clients` concurrent clients (a
@@ -41,9 +41,6 @@ pub use report::LedgerBenchReport;
 use report::{Pair, SizeReport};
 use service::Service;
 use workload::{Picker, Planned};
-
-/// Transfers per `CreateTransfers` of the opening funding (the service's largest batch).
-const FUNDING_BATCH: usize = 1_000;
 
 /// What to run.
 #[derive(Debug, Clone)]
@@ -156,10 +153,10 @@ async fn measure_size(
     eprintln!("ledger bench: opening funding");
     let opening = Arc::new(workload::opening_funding(&fleet));
     let funding = service
-        .create_transfers(Arc::clone(&opening), FUNDING_BATCH)
+        .post_bulk(Arc::clone(&opening), options.bulk_chunk)
         .await
         .context("opening funding")?;
-    raw.post(opening, FUNDING_BATCH).await?;
+    raw.bulk(&opening).await?;
 
     // The same seed at every size, so sizes differ only in how many funds there are.
     let mut picker = Picker::seeded(0x1ed6e7);
@@ -182,10 +179,18 @@ async fn measure_size(
         .await
         .context("batch")?;
     eprintln!("ledger bench: bulk");
-    let planned = workload::transfers(&fleet, &mut picker, "bulk", options.bulk);
+    let planned = Arc::new(workload::transfers(
+        &fleet,
+        &mut picker,
+        "bulk",
+        options.bulk,
+    ));
     let bulk = Pair {
-        ours: Default::default(),
-        raw: raw.bulk(&planned).await.context("bulk")?,
+        ours: service
+            .post_bulk(Arc::clone(&planned), options.bulk_chunk)
+            .await
+            .context("bulk")?,
+        raw: raw.bulk(&planned).await.context("bulk, raw")?,
     };
 
     let service = Arc::into_inner(service).context("the service is still in use")?;

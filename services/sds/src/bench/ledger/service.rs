@@ -5,9 +5,10 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, ensure};
+use futures::StreamExt as _;
 use sds_platform::{AuthorityId, OrgKind, Principal, Role, TokenIssuer};
 use sds_proto::v1 as proto;
 use sds_proto::v1::ledger_service_client::LedgerServiceClient;
@@ -111,6 +112,45 @@ impl Service {
             }
         })
         .await
+    }
+
+    /// Streams `planned` through one `PostBulk` call, `chunk` transfers a message, as a
+    /// payment run would. Each message is built as the stream is read, so encoding the run
+    /// is timed, as the raw side's COPY text is.
+    pub async fn post_bulk(
+        &self,
+        planned: Arc<Vec<Planned>>,
+        chunk: usize,
+    ) -> anyhow::Result<Measured> {
+        let chunk = chunk.max(1);
+        let total = planned.len();
+        let chunks = total.div_ceil(chunk);
+        let started = Instant::now();
+        let stream = futures::stream::iter(0..chunks).map(move |index| proto::PostBulkChunk {
+            transfers: planned[index * chunk..total.min((index + 1) * chunk)]
+                .iter()
+                .map(Planned::message)
+                .collect(),
+        });
+        let mut client = self.clients[0].clone();
+        let answer = client
+            .post_bulk(self.request(stream))
+            .await
+            .map_err(|status| anyhow::anyhow!("PostBulk: {status}"))?
+            .into_inner();
+        let elapsed = started.elapsed();
+        let transfers = u64::try_from(total).unwrap_or(u64::MAX);
+        ensure!(
+            usize::try_from(answer.chunks).ok() == Some(chunks)
+                && answer.recorded == transfers
+                && answer.already_recorded == 0,
+            "PostBulk answered {answer:?} for {total} new transfers in {chunks} chunks"
+        );
+        Ok(Measured {
+            transfers,
+            elapsed,
+            latencies: vec![elapsed],
+        })
     }
 
     /// Stops serving and waits for the relay and the pools to close.
