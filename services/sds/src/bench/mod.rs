@@ -50,10 +50,10 @@ pub enum BenchCommand {
         #[arg(long, value_delimiter = ',', default_values_t = [10_000, 1_000_000])]
         accounts: Vec<usize>,
         /// Transfers posted one per `CreateTransfers`, at each size.
-        #[arg(long, default_value_t = 8_000)]
+        #[arg(long, default_value_t = 4_000)]
         single: usize,
         /// `CreateTransfers` calls of `--batch-size` transfers, at each size.
-        #[arg(long, default_value_t = 300)]
+        #[arg(long, default_value_t = 200)]
         batches: usize,
         #[arg(long, default_value_t = 100)]
         batch_size: usize,

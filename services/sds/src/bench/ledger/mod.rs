@@ -21,7 +21,10 @@
 //! the token, validation, idempotency look-ups, the hash-chain link, `ledger.posted` in
 //! the outbox (published to NATS by the relay running alongside, on the same 2 cores).
 //! Afterwards the ledger audit (`sds ledger audit`'s code) runs on the service's database:
-//! any violation, any error reaching a caller, fails the run.
+//! any violation, any error reaching a caller, fails the run. So `deadlocks` in the JSON
+//! line is PostgreSQL's own count (`pg_stat_database`) over the run in both scratch
+//! databases: a deadlock or serialization failure that reached a caller has already
+//! failed the run, loudly, before any figure is printed.
 
 mod clients;
 mod raw;
