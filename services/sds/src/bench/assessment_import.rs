@@ -10,10 +10,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, ensure};
 use prost::Message as _;
-use sds_platform::{AuthorityId, OrgKind, PlatformConfig, Principal, Role, TokenIssuer};
+use sds_platform::{AuthorityId, OrgKind, Principal, Role, TokenIssuer};
 use sds_proto::v1::assessment_service_client::AssessmentServiceClient;
 use sds_proto::v1::{self as proto, CaseRecordRow, ImportCaseRecordsRequest};
 
+use super::scratch::{config_for, drop_database, scratch_database, thousandths};
 use crate::cli::assessment::case_import::{batches, send_batches};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -69,11 +70,6 @@ impl ImportBenchReport {
     }
 }
 
-/// `1234` thousandths as `1.234`.
-fn thousandths(value: u128) -> String {
-    format!("{}.{:03}", value / 1000, value % 1000)
-}
-
 /// A duration as seconds to the millisecond: `12.345`.
 fn millis_as_seconds(elapsed: Duration) -> String {
     thousandths(elapsed.as_millis())
@@ -126,22 +122,6 @@ fn rows_of(index: usize) -> Vec<CaseRecordRow> {
     rows
 }
 
-async fn scratch_database(
-    admin: &PgPool,
-    admin_url: &str,
-    purpose: &str,
-) -> anyhow::Result<(String, String)> {
-    let name = format!("bench_{purpose}_{}", Uuid::new_v4().simple());
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(admin)
-        .await
-        .with_context(|| format!("create scratch database {name}"))?;
-    let (server, _) = admin_url
-        .rsplit_once('/')
-        .context("the database URL names no database")?;
-    Ok((name.clone(), format!("{server}/{name}")))
-}
-
 /// Runs the benchmark with `people` generated people.
 pub async fn import_benchmark(
     database_url: &str,
@@ -168,27 +148,9 @@ pub async fn import_benchmark(
     }
     .await;
     for name in [ours_name, raw_name] {
-        // Best effort: a scratch database left behind is harmless and named for what it is.
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&admin)
-        .await;
+        drop_database(&admin, &name).await;
     }
     outcome
-}
-
-fn config_for(database_url: &str, nats_url: &str) -> anyhow::Result<PlatformConfig> {
-    let database_url = database_url.to_owned();
-    let nats_url = nats_url.to_owned();
-    PlatformConfig::from_lookup(move |name| match name {
-        "SDS_DATABASE_URL" => Some(database_url.clone()),
-        "SDS_NATS_URL" => Some(nats_url.clone()),
-        "SDS_LISTEN_ADDR" => Some("127.0.0.1:0".to_owned()),
-        "SDS_REFLECTION" => Some("off".to_owned()),
-        other => std::env::var(other).ok(),
-    })
-    .context("configuration")
 }
 
 async fn time_the_import(

@@ -2,6 +2,8 @@
 //! ratio, printing a table and writing `bench/results/<name>.json`.
 
 mod assessment_import;
+mod ledger;
+mod scratch;
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +39,39 @@ pub enum BenchCommand {
         nats_url: String,
         /// Where the JSON figures go.
         #[arg(long, default_value = "bench/results/assessment-import.json")]
+        output: PathBuf,
+    },
+    /// Posting through the ledger (single transfers, batches, bulk) against the same SQL
+    /// with no service in between (QUALITY.md P2), at each ledger size. Works in scratch
+    /// databases it creates and drops; audits the books after; the last line is JSON.
+    Ledger {
+        /// Ledger sizes in accounts (four a fund), comma-separated; the JSON line reports
+        /// the largest.
+        #[arg(long, value_delimiter = ',', default_values_t = [10_000, 1_000_000])]
+        accounts: Vec<usize>,
+        /// Transfers posted one per `CreateTransfers`, at each size.
+        #[arg(long, default_value_t = 4_000)]
+        single: usize,
+        /// `CreateTransfers` calls of `--batch-size` transfers, at each size.
+        #[arg(long, default_value_t = 200)]
+        batches: usize,
+        #[arg(long, default_value_t = 100)]
+        batch_size: usize,
+        /// Transfers posted through `PostBulk`, at each size.
+        #[arg(long, default_value_t = 1_000_000)]
+        bulk: usize,
+        /// Transfers per `PostBulk` chunk (the service takes at most 10,000).
+        #[arg(long, default_value_t = 10_000)]
+        bulk_chunk: usize,
+        /// Concurrent clients for single and batch (and raw connections).
+        #[arg(long, default_value_t = 8)]
+        clients: usize,
+        #[arg(long, env = "SDS_DATABASE_URL", default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
+        database_url: String,
+        #[arg(long, env = "SDS_NATS_URL", default_value = sds_platform::config::DEFAULT_NATS_URL)]
+        nats_url: String,
+        /// Where the JSON figures go.
+        #[arg(long, default_value = "bench/results/ledger.json")]
         output: PathBuf,
     },
 }
@@ -78,6 +113,39 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             let report =
                 assessment_import::import_benchmark(&database_url, &nats_url, people).await?;
             println!("{}", report.table());
+            let json = report.to_json();
+            write_figures(&output, &json)?;
+            println!("{json}");
+            Ok(())
+        }
+        BenchCommand::Ledger {
+            accounts,
+            single,
+            batches,
+            batch_size,
+            bulk,
+            bulk_chunk,
+            clients,
+            database_url,
+            nats_url,
+            output,
+        } => {
+            let options = ledger::Options {
+                accounts,
+                single,
+                batches,
+                batch_size,
+                bulk,
+                bulk_chunk,
+                clients,
+            };
+            let report = ledger::ledger_benchmark(&database_url, &nats_url, &options).await?;
+            println!("{}", report.table());
+            // The audit's own summary line for each size's books, then the figures.
+            for size in &report.sizes {
+                println!("audit of the {}-account ledger:", size.accounts);
+                println!("{}", size.audit);
+            }
             let json = report.to_json();
             write_figures(&output, &json)?;
             println!("{json}");
