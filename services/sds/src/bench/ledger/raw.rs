@@ -1,7 +1,7 @@
 //! The raw baselines: the same debit/credit/balance SQL with no service in between, in a
 //! scratch database of its own migrated exactly as the service's (same tables, indexes,
 //! constraints, foreign keys and triggers), so the raw rows never reach the books the
-//! audit reads. Raw rows carry no hash-chain link (`chain_seq` NULL) and no outbox event:
+//! audit reads. Raw rows carry no hash-chain link (`chain_link_id` NULL) and no outbox event:
 //! the chain and `ledger.posted` are work the service does and the baseline does not.
 //!
 //! - one posting a transaction: lock both accounts in id order (reading their sums),
