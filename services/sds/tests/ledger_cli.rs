@@ -22,13 +22,10 @@ fn account_of(fund: &serde_json::Value, kind: &str) -> String {
         .to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_fund_is_opened_funded_spent_and_read_back_through_the_cli() {
-    let server = ServerProcess::start().await;
-    let practitioner = server.staff_token("practitioner");
-    let finance = server.staff_token("finance");
-
-    let fund = printed(&server.run(
+/// Opens demo-shire's fund for [`PERSON`] held by [`HOLDER`], paying [`PAYEE`], 375.00 a
+/// week, through the CLI.
+fn open_fund(server: &ServerProcess, practitioner: &str) -> serde_json::Value {
+    printed(&server.run(
         &[
             "ledger",
             "open-fund",
@@ -45,8 +42,17 @@ async fn a_fund_is_opened_funded_spent_and_read_back_through_the_cli() {
             "--payee",
             PAYEE,
         ],
-        Some(&practitioner),
-    ));
+        Some(practitioner),
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fund_is_opened_funded_spent_and_read_back_through_the_cli() {
+    let server = ServerProcess::start().await;
+    let practitioner = server.staff_token("practitioner");
+    let finance = server.staff_token("finance");
+
+    let fund = open_fund(&server, &practitioner);
     assert_eq!(fund["status"], "FUND_STATUS_OPEN");
     let fund_id = fund["id"].as_str().expect("a fund id").to_owned();
     let balance = account_of(&fund, "LEDGER_ACCOUNT_KIND_FUND_BALANCE");
@@ -250,25 +256,7 @@ async fn a_category_that_is_none_is_refused_before_anything_is_sent() {
 async fn a_payment_run_is_posted_from_a_file_once_however_often_it_is_sent() {
     let server = ServerProcess::start().await;
     let finance = server.staff_token("finance");
-    let fund = printed(&server.run(
-        &[
-            "ledger",
-            "open-fund",
-            "--authority",
-            "demo-shire",
-            "--person",
-            PERSON,
-            "--holding-model",
-            "third-party",
-            "--holder",
-            HOLDER,
-            "--weekly-budget",
-            "375.00",
-            "--payee",
-            PAYEE,
-        ],
-        Some(&server.staff_token("practitioner")),
-    ));
+    let fund = open_fund(&server, &server.staff_token("practitioner"));
     let balance = account_of(&fund, "LEDGER_ACCOUNT_KIND_FUND_BALANCE");
     let funding = account_of(&fund, "LEDGER_ACCOUNT_KIND_AUTHORITY_FUNDING");
     let payable = account_of(&fund, "LEDGER_ACCOUNT_KIND_PAYABLE");
