@@ -21,7 +21,9 @@ pub mod versions;
 
 pub use consumer::{ConsumerConfig, EventHandler, HandlerError, Received, run_consumer};
 pub use event_type::EventType;
-pub use outbox::{EnqueueError, NewEvent, enqueue, enqueue_all};
+pub use outbox::{
+    EnqueueError, NewEvent, OutboxBell, enqueue, enqueue_all, enqueue_all_unannounced,
+};
 pub use prune::{Pruned, Retention, prune};
 pub use relay::{Relay, RelayConfig};
 pub use sds_proto::v1::event::Body;

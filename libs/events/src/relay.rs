@@ -20,8 +20,9 @@
 //! schema, or a batch that failed and is retried, can put a later event ahead of an earlier
 //! one, so consumers must not rely on order; events carry the aggregate version for that.
 //!
-//! The relay wakes on `LISTEN sds_outbox` (sent by [`crate::enqueue`] at commit) and also
-//! polls, so a lost notification or a broken listener connection only delays an event.
+//! The relay wakes on `LISTEN sds_outbox` (sent by [`crate::enqueue`] at commit), on its
+//! process's [`OutboxBell`] (rung after commits that did not notify), and also polls, so a
+//! lost notification or a broken listener connection only delays an event.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -42,7 +43,7 @@ use tracing::{Instrument as _, debug, info_span, warn};
 use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use uuid::Uuid;
 
-use crate::outbox::OUTBOX_CHANNEL;
+use crate::outbox::{OUTBOX_CHANNEL, OutboxBell};
 use crate::stream::EVENTS_STREAM;
 
 /// How a relay claims, waits and retries.
@@ -84,6 +85,7 @@ pub struct Relay {
     pool: PgPool,
     jetstream: jetstream::Context,
     config: RelayConfig,
+    bell: OutboxBell,
 }
 
 /// The trace context of an `sds.v1.Event` envelope, decoded without the rest of it: prost
@@ -154,7 +156,15 @@ impl Relay {
             pool,
             jetstream,
             config,
+            bell: OutboxBell::new(),
         }
+    }
+
+    /// Wakes on `bell` too: the bell its process's writers ring after committing rows they
+    /// did not announce (see [`crate::enqueue_all_unannounced`]).
+    pub fn with_bell(mut self, bell: OutboxBell) -> Self {
+        self.bell = bell;
+        self
     }
 
     /// One round: claims up to `batch_size` unpublished rows, publishes them, waits for all
@@ -313,7 +323,7 @@ impl Relay {
                 }
             }
         }
-        let wake = Arc::new(Notify::new());
+        let wake = self.bell.notify();
         let listener_task = tokio::spawn(listen_for_commits(
             self.pool.clone(),
             Arc::clone(&wake),

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use sds_events::{ConsumerConfig, EventHandler};
+use sds_events::{ConsumerConfig, EventHandler, OutboxBell};
 use sds_platform::server::ServiceSet;
 use sds_platform::{Authenticator, Clock, PlatformConfig, TokenIssuer};
 use sqlx::PgPool;
@@ -34,6 +34,9 @@ pub struct Context {
     pub jetstream: async_nats::jetstream::Context,
     pub config: Arc<PlatformConfig>,
     pub clock: Clock,
+    /// Wakes this service's outbox relay; rung by writers that commit events without
+    /// `NOTIFY` ([`sds_events::enqueue_all_unannounced`]).
+    pub outbox_bell: OutboxBell,
 }
 
 type GrpcFactory = Box<dyn Fn(&Context, ServiceSet) -> ServiceSet + Send + Sync>;

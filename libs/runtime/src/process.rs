@@ -213,6 +213,7 @@ pub async fn build_with_clock(
             jetstream: jetstream.clone(),
             config: Arc::clone(&config),
             clock: clock.clone(),
+            outbox_bell: sds_events::OutboxBell::new(),
         };
         let added_before = services.names().len();
         for add in &component.grpc {
@@ -433,7 +434,8 @@ fn spawn_relay(
         context.pool.clone(),
         context.jetstream.clone(),
         relay_config,
-    );
+    )
+    .with_bell(context.outbox_bell.clone());
     let stopped = cancel.clone().cancelled_owned();
     spawn_logged(
         tracker,

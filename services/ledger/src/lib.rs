@@ -31,20 +31,32 @@ pub const SCHEMA: &str = "ledger";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// The ledger as a service unit: its schema and migrations, and its gRPC service with every
-/// call authenticated.
+/// The ledger as a service unit: its schema and migrations, its gRPC service with every
+/// call authenticated, and the linker that chains what the postings staged.
 pub fn component() -> Component {
-    Component::new(NAME, SCHEMA, &MIGRATOR).grpc(|context, services| {
-        services.add(LedgerServiceServer::with_interceptor(
-            LedgerApi::new(
-                context.pool.clone(),
-                context.clock.clone(),
-                domain::Watch {
-                    surplus_weeks: context.config.ledger_surplus_weeks,
-                    low_balance_weeks: context.config.ledger_low_balance_weeks,
-                },
-            ),
-            context.authenticator.clone(),
-        ))
-    })
+    // Shared by the handlers, which ring it after each commit, and the linker.
+    let chain_bell = chain::linker::ChainBell::default();
+    let linker_bell = chain_bell.clone();
+    Component::new(NAME, SCHEMA, &MIGRATOR)
+        .grpc(move |context, services| {
+            let writer = grpc::Writer {
+                pool: context.pool.clone(),
+                outbox: context.outbox_bell.clone(),
+                chain: chain_bell.clone(),
+            };
+            services.add(LedgerServiceServer::with_interceptor(
+                LedgerApi::new(
+                    writer,
+                    context.clock.clone(),
+                    domain::Watch {
+                        surplus_weeks: context.config.ledger_surplus_weeks,
+                        low_balance_weeks: context.config.ledger_low_balance_weeks,
+                    },
+                ),
+                context.authenticator.clone(),
+            ))
+        })
+        .task("hash chain linker", move |context, cancel| {
+            chain::linker::run(context.pool, context.clock, linker_bell, cancel)
+        })
 }

@@ -217,3 +217,39 @@ async fn the_relay_provisions_the_stream_again_after_nats_lost_its_store() {
     assert_stream_holds_each_once(&sandbox.jetstream, &after).await;
     relay.shut_down().await;
 }
+
+#[tokio::test]
+async fn rows_committed_without_notify_are_published_when_the_bell_rings_not_at_the_next_poll() {
+    let sandbox = sandbox().await;
+    let bell = sds_events::OutboxBell::new();
+    let config = RelayConfig {
+        poll_interval: Duration::from_secs(600),
+        ..RelayConfig::default()
+    };
+    let relay =
+        Relay::new(sandbox.pool.clone(), sandbox.jetstream.clone(), config).with_bell(bell.clone());
+    let (stop, stopped) = until_stopped();
+    let relay = Running {
+        stop,
+        task: tokio::spawn(relay.run(stopped)),
+    };
+    // Announced rows go out: the relay is up and listening.
+    commit_events(&sandbox.pool, 1).await;
+    wait_until_all_published(&sandbox.pool, DEADLINE).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let mut transaction = sandbox.pool.begin().await.expect("begin");
+    sds_events::enqueue_all_unannounced(&mut transaction, vec![provider_registered(); 3])
+        .await
+        .expect("enqueue");
+    transaction.commit().await.expect("commit");
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert_eq!(
+        unpublished_rows(&sandbox.pool).await,
+        3,
+        "nothing announced them and the next poll is minutes away"
+    );
+    bell.ring();
+    wait_until_all_published(&sandbox.pool, Duration::from_secs(5)).await;
+    relay.shut_down().await;
+}

@@ -2,11 +2,13 @@
 //! from the previous link's stored hash and the digest of the rows that name it, so a row
 //! changed, added or removed breaks its own link, and a stored hash rewritten to match
 //! changed rows breaks the next one. A missing sequence number is a removed link; the head
-//! must be the last link.
+//! must be the last link. The rows of a link staged and not chained yet are checked against
+//! the digest staged with them.
 
 use crate::chain::{GENESIS, Hash, LinkContent, link_hash};
 
 use super::Violation;
+use super::load::StagedLink;
 
 /// A link as stored: its place in the chain, the id its rows name it by, and its hash.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -83,6 +85,21 @@ impl ChainWalk {
             None => Some(changed("the chain head is missing".into())),
         }
     }
+}
+
+/// Checks the rows of a link staged and not yet chained against the digest staged with
+/// them.
+pub fn check_staged(link: &StagedLink, content: &LinkContent) -> Option<Violation> {
+    (link.digest.as_slice() != content.digest().as_slice()).then(|| {
+        changed(format!(
+            "staged chain link id {} does not match: its {} transfers, {} resolutions and {} \
+             entries are not what was recorded",
+            link.link_id,
+            content.transfers.len(),
+            content.resolutions.len(),
+            content.entries.len()
+        ))
+    })
 }
 
 /// Rows naming link id `link_id`, which is not recorded.
@@ -200,6 +217,18 @@ mod tests {
         let (walk, _) = walk(&links, &contents);
         assert!(walk.finish(Some(&links[1])).is_some());
         assert!(walk.finish(None).is_some());
+    }
+
+    #[test]
+    fn a_staged_link_is_checked_against_its_digest() {
+        let staged = StagedLink {
+            link_id: 7,
+            digest: content(10).digest().to_vec(),
+        };
+        assert_eq!(check_staged(&staged, &content(10)), None);
+        let changed = check_staged(&staged, &content(11)).expect("a violation");
+        assert_eq!(changed.kind, "history_changed");
+        assert!(changed.detail.starts_with("staged chain link id 7 "));
     }
 
     #[test]

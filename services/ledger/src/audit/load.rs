@@ -128,6 +128,29 @@ pub async fn links_after(
         .context("read chain links")
 }
 
+/// A link staged by a posting and not chained yet: the id its rows name and the digest
+/// staged with them.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StagedLink {
+    pub link_id: i64,
+    pub digest: Vec<u8>,
+}
+
+/// The staged links after link id `after`, at most [`LINKS_PER_PAGE`], in link id order.
+pub async fn staged_after(
+    connection: &mut PgConnection,
+    after: i64,
+) -> anyhow::Result<Vec<StagedLink>> {
+    sqlx::query_as(
+        "SELECT link_id, digest FROM chain_pending WHERE link_id > $1 ORDER BY link_id LIMIT $2",
+    )
+    .bind(after)
+    .bind(LINKS_PER_PAGE)
+    .fetch_all(&mut *connection)
+    .await
+    .context("read staged chain links")
+}
+
 #[derive(sqlx::FromRow)]
 struct TransferRow {
     chain_link_id: i64,
@@ -255,16 +278,19 @@ pub async fn orphans(
         "SELECT 'transfer', chain_link_id, count(*) FROM transfer r \
          WHERE chain_link_id IS NOT NULL \
            AND NOT EXISTS (SELECT 1 FROM chain_link l WHERE l.link_id = r.chain_link_id) \
+           AND NOT EXISTS (SELECT 1 FROM chain_pending p WHERE p.link_id = r.chain_link_id) \
          GROUP BY chain_link_id \
          UNION ALL \
          SELECT 'resolution', chain_link_id, count(*) FROM pending_resolution r \
          WHERE chain_link_id IS NOT NULL \
            AND NOT EXISTS (SELECT 1 FROM chain_link l WHERE l.link_id = r.chain_link_id) \
+           AND NOT EXISTS (SELECT 1 FROM chain_pending p WHERE p.link_id = r.chain_link_id) \
          GROUP BY chain_link_id \
          UNION ALL \
          SELECT 'entry', chain_link_id, count(*) FROM entry r \
          WHERE chain_link_id IS NOT NULL \
            AND NOT EXISTS (SELECT 1 FROM chain_link l WHERE l.link_id = r.chain_link_id) \
+           AND NOT EXISTS (SELECT 1 FROM chain_pending p WHERE p.link_id = r.chain_link_id) \
          GROUP BY chain_link_id",
     )
     .fetch_all(&mut *connection)

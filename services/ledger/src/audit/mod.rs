@@ -6,7 +6,8 @@
 //! not the sums of its entries), `pending_mismatch` (its stored pending sums are not its
 //! unresolved pending transfers), `below_limit` (a fund's available balance is below minus
 //! its overdraft limit), `history_changed` (the hash chain does not recompute, naming the
-//! link) and `unchained` (history rows outside the chain).
+//! link, or a staged link whose rows no longer match its digest) and `unchained` (history
+//! rows outside the chain).
 //!
 //! Everything is read in one repeatable-read, read-only transaction, so the audit sees one
 //! consistent moment of the books while postings go on. The checks themselves are pure
@@ -131,7 +132,8 @@ pub async fn run(pool: &PgPool) -> anyhow::Result<Report> {
     })
 }
 
-/// Walks the chain a page of links at a time, then looks for rows naming no link.
+/// Walks the chain a page of links at a time, checks the links staged behind it, then
+/// looks for rows naming no link.
 async fn walk_chain(connection: &mut sqlx::PgConnection) -> anyhow::Result<Vec<Violation>> {
     let mut violations = Vec::new();
     let mut walk = ChainWalk::default();
@@ -149,11 +151,33 @@ async fn walk_chain(connection: &mut sqlx::PgConnection) -> anyhow::Result<Vec<V
             break;
         }
     }
+    violations.extend(check_staged(connection).await?);
     for (link_id, (transfers, resolutions, entries)) in load::orphans(connection).await? {
         violations.push(history::orphaned(link_id, transfers, resolutions, entries));
     }
     let head = load::head(connection).await?;
     violations.extend(walk.finish(head.as_ref()));
+    Ok(violations)
+}
+
+/// Checks the rows of links staged and not yet chained against the digests staged with
+/// them, a page at a time.
+async fn check_staged(connection: &mut sqlx::PgConnection) -> anyhow::Result<Vec<Violation>> {
+    let mut violations = Vec::new();
+    let mut after = 0;
+    loop {
+        let staged = load::staged_after(connection, after).await?;
+        let Some(last) = staged.last() else {
+            break;
+        };
+        after = last.link_id;
+        let link_ids: Vec<i64> = staged.iter().map(|link| link.link_id).collect();
+        let mut contents = load::contents(connection, &link_ids).await?;
+        for link in &staged {
+            let content = contents.remove(&link.link_id).unwrap_or_default();
+            violations.extend(history::check_staged(link, &content));
+        }
+    }
     Ok(violations)
 }
 

@@ -9,6 +9,7 @@
 //! kind is sorted by its key) and leaves out timestamps, whose precision the database
 //! rounds; the days, ids, amounts and words are what a tamperer would change.
 
+pub mod linker;
 pub mod store;
 
 use chrono::NaiveDate;

@@ -1,15 +1,15 @@
-//! Appending a link, in two steps. At the start of a posting transaction its rows are given
-//! a link id from a sequence ([`next_link_id`]), with no lock taken. As the transaction's
-//! last statement, [`append`] moves the chain head on and records the link under that id:
-//! the head's row lock is then held only for that statement and the commit, and since it
-//! is held to commit, the next append waits for it and links follow commit order without
-//! forks.
+//! The chain in the database, in two steps. A posting transaction draws a link id for its
+//! rows ([`next_link_id`]) and, with them, stages the digest of what it wrote under that id
+//! ([`stage`]), taking no lock shared with other postings. The linker then moves staged
+//! links onto the chain ([`link_staged`]), in one transaction per batch under the chain
+//! head's row lock, so links are numbered one after another without forks however many
+//! linkers run.
 
 use chrono::{DateTime, Utc};
 use sds_platform::StoreContext as _;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 
-use super::LinkContent;
+use super::{Hash, LinkContent, link_hash};
 use crate::error::LedgerError;
 
 /// The id the rows of this transaction's link carry.
@@ -20,28 +20,87 @@ pub async fn next_link_id(connection: &mut PgConnection) -> Result<i64, LedgerEr
         .operation("draw a chain link id")?)
 }
 
-/// Appends link `link_id` for `content`; call it last, just before the commit. Returns the
-/// link's place in the chain.
-pub async fn append(
+/// Stages link `link_id`, whose rows are `content`, in the posting's transaction: it
+/// commits or rolls back with them.
+pub async fn stage(
     connection: &mut PgConnection,
     link_id: i64,
     content: &LinkContent,
     now: DateTime<Utc>,
-) -> Result<i64, LedgerError> {
-    let digest = content.digest();
-    let seq: i64 = sqlx::query_scalar(
-        "WITH head AS ( \
-             UPDATE chain_head SET seq = seq + 1, hash = sha256(hash || $1) \
-             WHERE one RETURNING seq, hash) \
-         INSERT INTO chain_link (seq, link_id, hash, linked_at) \
-         SELECT seq, $2, hash, $3 FROM head \
-         RETURNING seq",
+) -> Result<(), LedgerError> {
+    sqlx::query("INSERT INTO chain_pending (link_id, digest, staged_at) VALUES ($1, $2, $3)")
+        .bind(link_id)
+        .bind(content.digest().as_slice())
+        .bind(now)
+        .execute(&mut *connection)
+        .await
+        .operation("stage a chain link")?;
+    Ok(())
+}
+
+/// Moves up to `limit` staged links onto the chain, oldest link id first, in one
+/// transaction. Returns how many it linked.
+pub async fn link_staged(
+    pool: &PgPool,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, LedgerError> {
+    let mut transaction = pool.begin().await.operation("begin linking")?;
+    // Taken first: a second linker waits here, then sees what this one left.
+    let (mut seq, head): (i64, Vec<u8>) =
+        sqlx::query_as("SELECT seq, hash FROM chain_head WHERE one FOR UPDATE")
+            .fetch_one(&mut *transaction)
+            .await
+            .operation("lock the chain head")?;
+    let staged: Vec<(i64, Vec<u8>)> =
+        sqlx::query_as("SELECT link_id, digest FROM chain_pending ORDER BY link_id LIMIT $1")
+            .bind(limit)
+            .fetch_all(&mut *transaction)
+            .await
+            .operation("read staged links")?;
+    if staged.is_empty() {
+        return Ok(0);
+    }
+    let mut previous: Hash = to_hash(&head, "the chain head")?;
+    let mut seqs = Vec::with_capacity(staged.len());
+    let mut link_ids = Vec::with_capacity(staged.len());
+    let mut hashes = Vec::with_capacity(staged.len());
+    for (link_id, digest) in &staged {
+        seq += 1;
+        previous = link_hash(&previous, &to_hash(digest, "a staged digest")?);
+        seqs.push(seq);
+        link_ids.push(*link_id);
+        hashes.push(previous.to_vec());
+    }
+    sqlx::query(
+        "INSERT INTO chain_link (seq, link_id, hash, linked_at) \
+         SELECT seq, link_id, hash, $4 FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[]) \
+             AS linked(seq, link_id, hash)",
     )
-    .bind(digest.as_slice())
-    .bind(link_id)
+    .bind(&seqs)
+    .bind(&link_ids)
+    .bind(&hashes)
     .bind(now)
-    .fetch_one(&mut *connection)
+    .execute(&mut *transaction)
     .await
     .operation("append to the hash chain")?;
-    Ok(seq)
+    sqlx::query("DELETE FROM chain_pending WHERE link_id = ANY($1)")
+        .bind(&link_ids)
+        .execute(&mut *transaction)
+        .await
+        .operation("remove linked links from the staging table")?;
+    sqlx::query("UPDATE chain_head SET seq = $1, hash = $2 WHERE one")
+        .bind(seq)
+        .bind(previous.as_slice())
+        .execute(&mut *transaction)
+        .await
+        .operation("move the chain head")?;
+    transaction.commit().await.operation("commit linking")?;
+    Ok(staged.len())
+}
+
+fn to_hash(bytes: &[u8], what: &str) -> Result<Hash, LedgerError> {
+    bytes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("{what} is {} bytes, not 32", bytes.len()).into())
 }

@@ -22,7 +22,6 @@ use std::time::Duration;
 
 use sds_platform::Principal;
 use sds_proto::v1 as proto;
-use sqlx::PgPool;
 use tonic::{Code, Status, Streaming};
 use tracing::{Instrument as _, info, warn};
 
@@ -144,7 +143,7 @@ async fn post_chunk(
     principal: &Principal,
     contents: Vec<TransferContent>,
 ) -> Result<Recorded, LedgerError> {
-    let pool: PgPool = api.pool.clone();
+    let writer = api.writer.clone();
     let clock = api.clock.clone();
     let watch = api.watch;
     let principal = principal.clone();
@@ -152,7 +151,7 @@ async fn post_chunk(
         async move {
             // One "now" per chunk: each chunk is a transaction of its own.
             let actor = Actor::new(&principal, &clock, watch);
-            in_transaction!(pool, connection => record(connection, &actor, &contents))
+            in_transaction!(writer, connection => record(connection, &actor, &contents))
         }
         .instrument(tracing::Span::current()),
     )

@@ -8,7 +8,7 @@ use tracing::info;
 use uuid::Uuid;
 
 use super::convert::{self, fund_message};
-use super::in_transaction;
+use super::{Writer, in_transaction};
 use crate::domain::access::{ensure_may_manage, may_read};
 use crate::domain::{AccountState, Fund};
 use crate::error::LedgerError;
@@ -34,7 +34,7 @@ pub(super) async fn readable_fund(
 }
 
 pub(super) async fn open(
-    pool: &PgPool,
+    writer: &Writer,
     clock: &Clock,
     principal: &Principal,
     request: &proto::OpenFundRequest,
@@ -42,7 +42,7 @@ pub(super) async fn open(
     let fund = convert::open_fund(request)?;
     ensure_may_manage(principal, &fund.authority)?;
     let today = clock.today();
-    let (fund, accounts) = in_transaction!(pool, connection => async {
+    let (fund, accounts) = in_transaction!(writer, connection => async {
         if let Some((held, accounts)) = store::load_fund(connection, fund.id).await? {
             let payees: Vec<Uuid> = accounts.iter().filter_map(|(_, payee)| *payee).collect();
             if fund.is_same_as(&held, &payees) {
@@ -83,7 +83,7 @@ async fn open_fund_of(
 }
 
 pub(super) async fn close(
-    pool: &PgPool,
+    writer: &Writer,
     clock: &Clock,
     watch: Watch,
     principal: &Principal,
@@ -106,7 +106,7 @@ pub(super) async fn close(
         .into());
     }
     let actor = Actor::new(principal, clock, watch);
-    let (fund, accounts) = in_transaction!(pool, connection => async {
+    let (fund, accounts) = in_transaction!(writer, connection => async {
         let fund = closing::close(connection, &actor, &closing).await?;
         let (_, accounts) = store::load_fund(connection, fund.id)
             .await?
@@ -118,13 +118,13 @@ pub(super) async fn close(
 }
 
 pub(super) async fn add_payee(
-    pool: &PgPool,
+    writer: &Writer,
     principal: &Principal,
     request: &proto::AddPayeeRequest,
 ) -> Result<proto::Fund, LedgerError> {
     let fund_id = convert::required_id("fund_id", &request.fund_id)?;
     let payee = convert::required_id("payee_id", &request.payee_id)?;
-    let (fund, accounts) = in_transaction!(pool, connection => async {
+    let (fund, accounts) = in_transaction!(writer, connection => async {
         let (fund, accounts) = readable_fund(connection, principal, fund_id).await?;
         ensure_may_manage(principal, &fund.authority)?;
         if accounts.iter().any(|(_, paid)| *paid == Some(payee)) {

@@ -16,22 +16,25 @@ use sds_proto::v1 as proto;
 use sds_proto::v1::ledger_service_server::LedgerService;
 use sqlx::PgPool;
 
+use crate::chain::linker::ChainBell;
 use crate::domain::Watch;
+use sds_events::OutboxBell;
 use tonic::{Request, Response, Status};
 
 /// Runs `$body` (an async expression over the connection `$connection`) in a transaction
-/// and commits it; a unique violation (a concurrent request recorded the same key) runs it
-/// again, up to three times in all.
+/// of `$writer` and commits it; a unique violation (a concurrent request recorded the same
+/// key) runs it again, up to three times in all.
 macro_rules! in_transaction {
-    ($pool:expr, $connection:ident => $body:expr) => {{
+    ($writer:expr, $connection:ident => $body:expr) => {{
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut transaction = $pool.begin().await?;
+            let mut transaction = $writer.pool.begin().await?;
             let $connection: &mut sqlx::PgConnection = &mut transaction;
             match $body.await {
                 Ok(value) => {
                     transaction.commit().await?;
+                    $writer.committed();
                     break Ok(value);
                 }
                 Err(error) if attempt < 3 && error.is_race() => continue,
@@ -42,10 +45,29 @@ macro_rules! in_transaction {
 }
 pub(crate) use in_transaction;
 
+/// Where the handlers write: the service's pool, and the bells rung after each commit, so
+/// that the events and the chain link it staged go out now rather than at the next poll
+/// (postings do not `NOTIFY`; see [`crate::posting`]).
+#[derive(Debug, Clone)]
+pub struct Writer {
+    pub pool: PgPool,
+    pub outbox: OutboxBell,
+    pub chain: ChainBell,
+}
+
+impl Writer {
+    /// Called after every commit (ringing when nothing was written costs nothing).
+    pub fn committed(&self) {
+        self.outbox.ring();
+        self.chain.ring();
+    }
+}
+
 /// The ledger service over its PostgreSQL schema.
 #[derive(Debug, Clone)]
 pub struct LedgerApi {
     pool: PgPool,
+    writer: Writer,
     /// The one "now" transfers are recorded at, and "today" they are dated.
     clock: Clock,
     /// The balance thresholds that make `fund.surplus` and `fund.low_balance`.
@@ -56,9 +78,10 @@ pub struct LedgerApi {
 }
 
 impl LedgerApi {
-    pub fn new(pool: PgPool, clock: Clock, watch: Watch) -> LedgerApi {
+    pub fn new(writer: Writer, clock: Clock, watch: Watch) -> LedgerApi {
         LedgerApi {
-            pool,
+            pool: writer.pool.clone(),
+            writer,
             clock,
             watch,
             bulk_streams: std::sync::Arc::new(tokio::sync::Semaphore::new(bulk::MAX_BULK_STREAMS)),
@@ -79,7 +102,7 @@ impl LedgerService for LedgerApi {
         request: Request<proto::OpenFundRequest>,
     ) -> Result<Response<proto::Fund>, Status> {
         let (principal, request) = caller(request)?;
-        funds::open(&self.pool, &self.clock, &principal, &request)
+        funds::open(&self.writer, &self.clock, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)
@@ -90,7 +113,7 @@ impl LedgerService for LedgerApi {
         request: Request<proto::CloseFundRequest>,
     ) -> Result<Response<proto::Fund>, Status> {
         let (principal, request) = caller(request)?;
-        funds::close(&self.pool, &self.clock, self.watch, &principal, &request)
+        funds::close(&self.writer, &self.clock, self.watch, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)
@@ -101,7 +124,7 @@ impl LedgerService for LedgerApi {
         request: Request<proto::AddPayeeRequest>,
     ) -> Result<Response<proto::Fund>, Status> {
         let (principal, request) = caller(request)?;
-        funds::add_payee(&self.pool, &principal, &request)
+        funds::add_payee(&self.writer, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)
@@ -123,7 +146,7 @@ impl LedgerService for LedgerApi {
         request: Request<proto::CreateTransfersRequest>,
     ) -> Result<Response<proto::CreateTransfersResponse>, Status> {
         let (principal, request) = caller(request)?;
-        transfers::create(&self.pool, &self.clock, self.watch, &principal, &request)
+        transfers::create(&self.writer, &self.clock, self.watch, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)
@@ -145,7 +168,7 @@ impl LedgerService for LedgerApi {
     ) -> Result<Response<proto::Transfer>, Status> {
         let (principal, request) = caller(request)?;
         transfers::resolve(
-            &self.pool,
+            &self.writer,
             &self.clock,
             self.watch,
             &principal,
@@ -163,7 +186,7 @@ impl LedgerService for LedgerApi {
     ) -> Result<Response<proto::Transfer>, Status> {
         let (principal, request) = caller(request)?;
         transfers::resolve(
-            &self.pool,
+            &self.writer,
             &self.clock,
             self.watch,
             &principal,
@@ -180,7 +203,7 @@ impl LedgerService for LedgerApi {
         request: Request<proto::ReverseTransferRequest>,
     ) -> Result<Response<proto::Transfer>, Status> {
         let (principal, request) = caller(request)?;
-        transfers::reverse(&self.pool, &self.clock, self.watch, &principal, &request)
+        transfers::reverse(&self.writer, &self.clock, self.watch, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)

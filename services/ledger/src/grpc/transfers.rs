@@ -4,11 +4,10 @@
 use crate::domain::Watch;
 use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
-use sqlx::PgPool;
 use tracing::info;
 
 use super::convert::{self, transfer_message};
-use super::in_transaction;
+use super::{Writer, in_transaction};
 use crate::domain::TransferStatus;
 use crate::domain::transfer::distinct_ids;
 use crate::error::LedgerError;
@@ -20,7 +19,7 @@ use crate::posting::pending;
 const MAX_BATCH: usize = 1000;
 
 pub(super) async fn create(
-    pool: &PgPool,
+    writer: &Writer,
     clock: &Clock,
     watch: Watch,
     principal: &Principal,
@@ -42,7 +41,7 @@ pub(super) async fn create(
     let contents = convert::new_transfers(&request.transfers)?;
     distinct_ids(&contents)?;
     let actor = Actor::new(principal, clock, watch);
-    let records = in_transaction!(pool, connection => create_transfers(connection, &actor, contents.clone()))?;
+    let records = in_transaction!(writer, connection => create_transfers(connection, &actor, contents.clone()))?;
     info!(transfers = records.len(), "transfers recorded");
     Ok(proto::CreateTransfersResponse {
         transfers: records.iter().map(transfer_message).collect(),
@@ -50,7 +49,7 @@ pub(super) async fn create(
 }
 
 pub(super) async fn resolve(
-    pool: &PgPool,
+    writer: &Writer,
     clock: &Clock,
     watch: Watch,
     principal: &Principal,
@@ -60,13 +59,13 @@ pub(super) async fn resolve(
     let id = convert::required_id("transfer_id", &request.transfer_id)?;
     let actor = Actor::new(principal, clock, watch);
     let record =
-        in_transaction!(pool, connection => pending::resolve(connection, &actor, id, outcome))?;
+        in_transaction!(writer, connection => pending::resolve(connection, &actor, id, outcome))?;
     info!(transfer = %id, %outcome, "pending transfer resolved");
     Ok(transfer_message(&record))
 }
 
 pub(super) async fn reverse(
-    pool: &PgPool,
+    writer: &Writer,
     clock: &Clock,
     watch: Watch,
     principal: &Principal,
@@ -83,7 +82,7 @@ pub(super) async fn reverse(
     }
     let note = convert::note("note", &request.note)?;
     let actor = Actor::new(principal, clock, watch);
-    let record = in_transaction!(pool, connection => pending::reverse(connection, &actor, id, reversal_id, note.clone()))?;
+    let record = in_transaction!(writer, connection => pending::reverse(connection, &actor, id, reversal_id, note.clone()))?;
     info!(transfer = %id, reversal = %reversal_id, "transfer reversed");
     Ok(transfer_message(&record))
 }

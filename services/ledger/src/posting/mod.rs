@@ -5,9 +5,13 @@
 //! sums and `ledger.posted` in the same transaction, so they commit together or not at all.
 //!
 //! [`batch`] records transfers, [`pending`] posts and voids pending ones and reverses
-//! posted ones, [`closing`] closes a fund. Each transaction that writes history appends one
-//! link to the hash chain ([`chained`]) as its last statement, so the chain head's lock, the
-//! last it takes, is held only to the commit; its rows name the link by an id drawn first.
+//! posted ones, [`closing`] closes a fund. Each transaction that writes history stages one
+//! link of the hash chain ([`chained`]): its rows name the link by an id drawn first, and
+//! the linker chains it after the commit (`crate::chain::linker`), so no posting waits for
+//! another that touches none of its accounts.
+//!
+//! Nothing here announces a commit (no `NOTIFY`, which would queue every posting's commit
+//! behind the others'): whoever commits rings the bells of [`crate::grpc::Writer`].
 
 pub mod batch;
 pub mod chained;
@@ -183,9 +187,8 @@ async fn write_batch(
     write_sums(connection, actor, batch_id, locked, &touched).await?;
     let records: Vec<TransferRecord> = recordings.iter().map(|r| r.record(actor.today)).collect();
     publish(connection, batch_id, &records).await?;
-    // Last: the chain head's lock is held from here to the commit.
     let link = chained::batch_link(actor, batch_id, recordings, &entries);
-    crate::chain::store::append(connection, link_id, &link, actor.now).await?;
+    crate::chain::store::stage(connection, link_id, &link, actor.now).await?;
     Ok(records)
 }
 
@@ -228,6 +231,6 @@ async fn publish(
             ));
         }
     }
-    sds_events::enqueue_all(connection, events).await?;
+    sds_events::enqueue_all_unannounced(connection, events).await?;
     Ok(())
 }

@@ -100,9 +100,8 @@ pub async fn resolve(
         ..record
     };
     publish(connection, batch_id, std::slice::from_ref(&resolved)).await?;
-    // Last: the chain head's lock is held from here to the commit.
     let link = chained::resolution_link(actor, id, outcome, &posted);
-    crate::chain::store::append(connection, link_id, &link, actor.now).await?;
+    crate::chain::store::stage(connection, link_id, &link, actor.now).await?;
     Ok(resolved)
 }
 

@@ -82,6 +82,6 @@ pub(super) async fn tell_crossings(
     if events.is_empty() {
         return Ok(());
     }
-    sds_events::enqueue_all(connection, events).await?;
+    sds_events::enqueue_all_unannounced(connection, events).await?;
     Ok(())
 }

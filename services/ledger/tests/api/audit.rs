@@ -119,6 +119,7 @@ async fn books_written_through_the_api_pass_the_audit() {
 async fn an_entry_changed_behind_the_service_breaks_its_transfer_account_and_link() {
     let app = TestApp::spawn().await;
     let fund = books(&app).await;
+    app.link_staged().await;
     let balance = account(&fund, LedgerAccountKind::FundBalance);
     let link: i64 = sqlx::query_scalar(
         "SELECT l.seq FROM entry e JOIN chain_link l ON l.link_id = e.chain_link_id \
@@ -191,6 +192,7 @@ async fn a_transfer_rewritten_or_a_link_removed_is_history_changed() {
 
     let app = TestApp::spawn().await;
     books(&app).await;
+    app.link_staged().await;
     let removed: i64 = sqlx::query_scalar("SELECT link_id FROM chain_link WHERE seq = 2")
         .fetch_one(&app.pool)
         .await

@@ -8,6 +8,7 @@ mod audit;
 mod authorisation;
 mod bulk;
 mod bulk_streams;
+mod chain;
 mod closing;
 mod concurrency;
 mod invalid_input;

@@ -63,6 +63,14 @@ impl TestApp {
         }
     }
 
+    /// Chains every link staged so far, as the service's linker would on its next round;
+    /// returns how many it linked.
+    pub async fn link_staged(&self) -> usize {
+        sds_ledger::chain::linker::link_all(&self.pool, &self.clock.clock())
+            .await
+            .expect("the staged links are chained")
+    }
+
     pub fn client(&self) -> Client {
         self.client.clone()
     }
