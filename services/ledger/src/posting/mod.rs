@@ -29,7 +29,9 @@ use sds_vocabulary::AuthorityId;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::{Book, FundLimits, TransferContent, TransferRecord, TransferStatus, Watch};
+use crate::domain::{
+    AccountState, Book, FundLimits, TransferContent, TransferRecord, TransferStatus, Watch,
+};
 use crate::error::LedgerError;
 use crate::grpc::convert::transfer_message;
 use crate::store::{self, LockedAccount, NewEntry};
@@ -133,25 +135,31 @@ fn entries_of(content: &TransferContent) -> [NewEntry; 2] {
     ]
 }
 
-/// Writes the sums of the accounts `touched` as `locked.book` now holds them, and tells
-/// the thresholds each fund's balance crossed from what it was when locked.
+/// The accounts `touched`, as `locked.book` now holds them.
+fn sums_of(locked: &Locked, touched: &BTreeSet<Uuid>) -> Vec<AccountState> {
+    touched
+        .iter()
+        .filter_map(|id| locked.book.account(*id).copied())
+        .collect()
+}
+
+/// Writes the sums of the accounts `touched` as `locked.book` now holds them. Returns the
+/// events of the thresholds each fund's balance crossed from what it was when locked.
 async fn write_sums(
     connection: &mut PgConnection,
     actor: &Actor<'_>,
     batch_id: Uuid,
     locked: &Locked,
     touched: &BTreeSet<Uuid>,
-) -> Result<(), LedgerError> {
-    let states: Vec<_> = touched
-        .iter()
-        .filter_map(|id| locked.book.account(*id).copied())
-        .collect();
+) -> Result<Vec<NewEvent>, LedgerError> {
+    let states = sums_of(locked, touched);
     store::update_accounts(connection, &states).await?;
-    watch::tell_crossings(connection, actor, batch_id, locked, &states).await
+    Ok(watch::crossing_events(actor, batch_id, locked, &states))
 }
 
 /// Writes `recordings` as one batch: the transfers, the entries of those posted now, the
-/// accounts' sums, and `ledger.posted`. Returns them as recorded.
+/// accounts' sums, the staged chain link, and `ledger.posted` (after any thresholds
+/// crossed). Returns them as recorded.
 async fn write_batch(
     connection: &mut PgConnection,
     actor: &Actor<'_>,
@@ -168,27 +176,38 @@ async fn write_batch(
         .filter(|r| !r.content.pending)
         .flat_map(|r| entries_of(&r.content))
         .collect();
-    let link_id = crate::chain::store::next_link_id(connection).await?;
-    store::insert_transfers(
-        connection,
-        batch_id,
-        &rows,
-        actor.now,
-        actor.today,
-        actor.by(),
-        link_id,
-    )
-    .await?;
-    store::insert_entries(connection, &entries, actor.now, actor.today, link_id).await?;
     let touched: BTreeSet<Uuid> = recordings
         .iter()
         .flat_map(|r| [r.content.debit, r.content.credit])
         .collect();
-    write_sums(connection, actor, batch_id, locked, &touched).await?;
-    let records: Vec<TransferRecord> = recordings.iter().map(|r| r.record(actor.today)).collect();
-    publish(connection, batch_id, &records).await?;
+    let sums = sums_of(locked, &touched);
     let link = chained::batch_link(actor, batch_id, recordings, &entries);
-    crate::chain::store::stage(connection, link_id, &link, actor.now).await?;
+    if rows.len() > store::COPY_ABOVE {
+        let link_id = crate::chain::store::next_link_id(connection).await?;
+        let (now, today) = (actor.now, actor.today);
+        store::copy_transfers(connection, batch_id, &rows, now, today, actor.by(), link_id).await?;
+        store::copy_entries(connection, &entries, now, today, link_id).await?;
+        store::update_accounts(connection, &sums).await?;
+        crate::chain::store::stage(connection, link_id, &link, now).await?;
+    } else {
+        store::write_posting(
+            connection,
+            &store::Posting {
+                batch_id,
+                transfers: &rows,
+                entries: &entries,
+                accounts: &sums,
+                now: actor.now,
+                today: actor.today,
+                by: actor.by(),
+                digest: link.digest(),
+            },
+        )
+        .await?;
+    }
+    let records: Vec<TransferRecord> = recordings.iter().map(|r| r.record(actor.today)).collect();
+    let crossings = watch::crossing_events(actor, batch_id, locked, &sums);
+    publish(connection, crossings, batch_id, &records).await?;
     Ok(records)
 }
 
@@ -197,18 +216,19 @@ async fn write_batch(
 /// fit.
 const TRANSFERS_PER_EVENT: usize = 1000;
 
-/// `ledger.posted` for a committed batch: one event per authority it touched (a batch is
-/// normally one authority's), carrying its transfers as recorded, in parts of at most
-/// [`TRANSFERS_PER_EVENT`].
+/// Records `crossings`, then `ledger.posted` for the batch: one event per authority it
+/// touched (a batch is normally one authority's), carrying its transfers as recorded, in
+/// parts of at most [`TRANSFERS_PER_EVENT`]. One statement for all.
 async fn publish(
     connection: &mut PgConnection,
+    crossings: Vec<NewEvent>,
     batch_id: Uuid,
     records: &[TransferRecord],
 ) -> Result<(), LedgerError> {
     let mut authorities: Vec<&AuthorityId> = records.iter().map(|r| &r.authority).collect();
     authorities.sort();
     authorities.dedup();
-    let mut events = Vec::new();
+    let mut events = crossings;
     for authority in authorities {
         let transfers: Vec<proto::Transfer> = records
             .iter()

@@ -87,7 +87,7 @@ pub async fn resolve(
     .await?;
     store::insert_entries(connection, &posted, actor.now, actor.today, link_id).await?;
     let batch_id = uuid::Uuid::now_v7();
-    write_sums(
+    let crossings = write_sums(
         connection,
         actor,
         batch_id,
@@ -99,7 +99,13 @@ pub async fn resolve(
         status: outcome,
         ..record
     };
-    publish(connection, batch_id, std::slice::from_ref(&resolved)).await?;
+    publish(
+        connection,
+        crossings,
+        batch_id,
+        std::slice::from_ref(&resolved),
+    )
+    .await?;
     let link = chained::resolution_link(actor, id, outcome, &posted);
     crate::chain::store::stage(connection, link_id, &link, actor.now).await?;
     Ok(resolved)

@@ -1,7 +1,7 @@
 //! Telling the thresholds a transaction's movements crossed: for each fund whose balance
 //! account it changed, the balance when the account was locked against the balance it is
-//! written with, in the same transaction, so each crossing is told exactly once
-//! (`fund.surplus`, `fund.low_balance`).
+//! written with; the events are recorded in the same transaction, so each crossing is told
+//! exactly once (`fund.surplus`, `fund.low_balance`).
 
 use sds_events::NewEvent;
 use sds_proto::v1 as proto;
@@ -10,17 +10,14 @@ use uuid::Uuid;
 
 use super::{Actor, Locked};
 use crate::domain::{AccountKind, AccountState, Crossing};
-use crate::error::LedgerError;
 use crate::grpc::convert::money_message;
-use sqlx::PgConnection;
 
-pub(super) async fn tell_crossings(
-    connection: &mut PgConnection,
+pub(super) fn crossing_events(
     actor: &Actor<'_>,
     batch_id: Uuid,
     locked: &Locked,
     written: &[AccountState],
-) -> Result<(), LedgerError> {
+) -> Vec<NewEvent> {
     let mut events = Vec::new();
     for after in written
         .iter()
@@ -79,9 +76,5 @@ pub(super) async fn tell_crossings(
             ));
         }
     }
-    if events.is_empty() {
-        return Ok(());
-    }
-    sds_events::enqueue_all_unannounced(connection, events).await?;
-    Ok(())
+    events
 }

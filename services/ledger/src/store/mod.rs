@@ -5,17 +5,20 @@
 
 mod copy;
 mod funds;
+mod posting;
 mod statements;
 mod transfers;
 
+pub use copy::{copy_entries, copy_transfers};
 pub use funds::{
     LockedAccount, close_fund, insert_fund, insert_payable, load_fund, load_fund_for_update,
     lock_accounts, update_accounts,
 };
+pub use posting::{COPY_ABOVE, Posting, write_posting};
 pub use statements::{balance_before, movements};
 pub use transfers::{
-    NewEntry, balance_as_at, count_transfers, insert_entries, insert_resolution, insert_transfers,
-    list_transfers, load_transfers, reversal_of,
+    NewEntry, balance_as_at, count_transfers, insert_entries, insert_resolution, list_transfers,
+    load_transfers, reversal_of,
 };
 
 use sds_vocabulary::NamedEnum;

@@ -104,89 +104,6 @@ pub async fn reversal_of(
     )
 }
 
-/// Above this many rows, COPY writes them faster than one statement binding arrays; below
-/// it, one prepared statement saves COPY's extra round trip.
-const COPY_ABOVE: usize = 1000;
-
-/// Inserts the transfers of one batch in one statement (COPY for many); each row is what was asked and
-/// the funds of its debit and credit accounts.
-pub async fn insert_transfers(
-    connection: &mut PgConnection,
-    batch_id: Uuid,
-    rows: &[(TransferContent, Uuid, Uuid)],
-    now: DateTime<Utc>,
-    today: NaiveDate,
-    by: &str,
-    chain_link_id: i64,
-) -> Result<(), LedgerError> {
-    if rows.len() > COPY_ABOVE {
-        return super::copy::copy_transfers(
-            connection,
-            batch_id,
-            rows,
-            now,
-            today,
-            by,
-            chain_link_id,
-        )
-        .await;
-    }
-    let contents = || rows.iter().map(|(content, _, _)| content);
-    sqlx::query(
-        "INSERT INTO transfer (id, batch_id, fund_id, credit_fund_id, debit_account_id, \
-             credit_account_id, amount_pence, category, reference, note, pending, reverses_id, \
-             created_at, created_on, created_by, chain_link_id) \
-         SELECT id, $1, fund, credit_fund, debit, credit, amount, category, reference, note, \
-             pending, NULLIF(reverses, '00000000-0000-0000-0000-000000000000'::uuid), \
-             $13, $14, $15, $16 \
-         FROM UNNEST($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::uuid[], $7::bigint[], \
-             $8::text[], $9::text[], $10::text[], $11::bool[], $12::uuid[]) \
-             WITH ORDINALITY AS t(id, fund, credit_fund, debit, credit, amount, category, \
-             reference, note, pending, reverses, n) \
-         ORDER BY n",
-    )
-    .bind(batch_id)
-    .bind(contents().map(|content| content.id).collect::<Vec<_>>())
-    .bind(rows.iter().map(|row| row.1).collect::<Vec<_>>())
-    .bind(rows.iter().map(|row| row.2).collect::<Vec<_>>())
-    .bind(contents().map(|content| content.debit).collect::<Vec<_>>())
-    .bind(contents().map(|content| content.credit).collect::<Vec<_>>())
-    .bind(contents().map(|content| content.amount).collect::<Vec<_>>())
-    .bind(
-        contents()
-            .map(|content| content.category.name())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        contents()
-            .map(|content| content.reference.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        contents()
-            .map(|content| content.note.as_str())
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        contents()
-            .map(|content| content.pending)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        contents()
-            .map(|content| content.reverses.unwrap_or_default())
-            .collect::<Vec<_>>(),
-    )
-    .bind(now)
-    .bind(today)
-    .bind(by)
-    .bind(chain_link_id)
-    .execute(&mut *connection)
-    .await
-    .operation("insert transfers")?;
-    Ok(())
-}
-
 /// One account's side of a posted movement: credits positive, debits negative.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NewEntry {
@@ -204,9 +121,6 @@ pub async fn insert_entries(
 ) -> Result<(), LedgerError> {
     if entries.is_empty() {
         return Ok(());
-    }
-    if entries.len() > COPY_ABOVE {
-        return super::copy::copy_entries(connection, entries, now, today, chain_link_id).await;
     }
     sqlx::query(
         "INSERT INTO entry (transfer_id, account_id, amount_pence, posted_at, posted_on, \
