@@ -22,7 +22,8 @@ pub mod versions;
 pub use consumer::{ConsumerConfig, EventHandler, HandlerError, Received, run_consumer};
 pub use event_type::EventType;
 pub use outbox::{
-    EnqueueError, NewEvent, OutboxBell, enqueue, enqueue_all, enqueue_all_unannounced,
+    EnqueueError, NewEvent, OutboxBell, OutboxRows, enqueue, enqueue_all, enqueue_all_unannounced,
+    rows_insert,
 };
 pub use prune::{Pruned, Retention, prune};
 pub use relay::{Relay, RelayConfig};

@@ -45,8 +45,16 @@ pub async fn connect_with_timeout(
     let options: PgConnectOptions = database_url
         .parse()
         .with_context(|| "parse SDS_DATABASE_URL (expected postgres://user@host:port/database)")?;
+    // Generic plans: every statement is prepared once per connection, and the services'
+    // statements find rows by key or by arrays of keys, where a plan made for the values of
+    // one call is no better than the generic one. Left to PostgreSQL's default, it planned
+    // the ledger's one-statement posting (a `WITH` of five writes) afresh on every call,
+    // which cost a fifth of the ledger's single-transfer throughput.
     let options = options
-        .options([("search_path", schema)])
+        .options([
+            ("search_path", schema),
+            ("plan_cache_mode", "force_generic_plan"),
+        ])
         .application_name(&format!("sds-{schema}"));
     let pool = PgPoolOptions::new()
         .max_connections(max_connections)

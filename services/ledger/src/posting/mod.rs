@@ -182,6 +182,9 @@ async fn write_batch(
         .collect();
     let sums = sums_of(locked, &touched);
     let link = chained::batch_link(actor, batch_id, recordings, &entries);
+    let records: Vec<TransferRecord> = recordings.iter().map(|r| r.record(actor.today)).collect();
+    let mut events = watch::crossing_events(actor, batch_id, locked, &sums);
+    events.extend(posted_events(batch_id, &records));
     if rows.len() > store::COPY_ABOVE {
         let link_id = crate::chain::store::next_link_id(connection).await?;
         let (now, today) = (actor.now, actor.today);
@@ -189,6 +192,7 @@ async fn write_batch(
         store::copy_entries(connection, &entries, now, today, link_id).await?;
         store::update_accounts(connection, &sums).await?;
         crate::chain::store::stage(connection, link_id, &link, now).await?;
+        sds_events::enqueue_all_unannounced(connection, events).await?;
     } else {
         store::write_posting(
             connection,
@@ -201,13 +205,11 @@ async fn write_batch(
                 today: actor.today,
                 by: actor.by(),
                 digest: link.digest(),
+                events: sds_events::OutboxRows::of(events),
             },
         )
         .await?;
     }
-    let records: Vec<TransferRecord> = recordings.iter().map(|r| r.record(actor.today)).collect();
-    let crossings = watch::crossing_events(actor, batch_id, locked, &sums);
-    publish(connection, crossings, batch_id, &records).await?;
     Ok(records)
 }
 
@@ -216,19 +218,14 @@ async fn write_batch(
 /// fit.
 const TRANSFERS_PER_EVENT: usize = 1000;
 
-/// Records `crossings`, then `ledger.posted` for the batch: one event per authority it
-/// touched (a batch is normally one authority's), carrying its transfers as recorded, in
-/// parts of at most [`TRANSFERS_PER_EVENT`]. One statement for all.
-async fn publish(
-    connection: &mut PgConnection,
-    crossings: Vec<NewEvent>,
-    batch_id: Uuid,
-    records: &[TransferRecord],
-) -> Result<(), LedgerError> {
+/// `ledger.posted` for a batch: one event per authority it touched (a batch is normally
+/// one authority's), carrying its transfers as recorded, in parts of at most
+/// [`TRANSFERS_PER_EVENT`].
+fn posted_events(batch_id: Uuid, records: &[TransferRecord]) -> Vec<NewEvent> {
     let mut authorities: Vec<&AuthorityId> = records.iter().map(|r| &r.authority).collect();
     authorities.sort();
     authorities.dedup();
-    let mut events = crossings;
+    let mut events = Vec::new();
     for authority in authorities {
         let transfers: Vec<proto::Transfer> = records
             .iter()
@@ -251,6 +248,17 @@ async fn publish(
             ));
         }
     }
-    sds_events::enqueue_all_unannounced(connection, events).await?;
+    events
+}
+
+/// Records `crossings`, then `ledger.posted` for the batch, in one statement.
+async fn publish(
+    connection: &mut PgConnection,
+    mut crossings: Vec<NewEvent>,
+    batch_id: Uuid,
+    records: &[TransferRecord],
+) -> Result<(), LedgerError> {
+    crossings.extend(posted_events(batch_id, records));
+    sds_events::enqueue_all_unannounced(connection, crossings).await?;
     Ok(())
 }

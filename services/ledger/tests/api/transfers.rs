@@ -272,3 +272,13 @@ async fn a_payee_added_later_gets_its_own_payable_account_once() {
         "payee_id",
     );
 }
+
+#[tokio::test]
+async fn the_service_runs_its_statements_on_generic_plans_made_once_per_connection() {
+    let app = TestApp::spawn().await;
+    let mode: String = sqlx::query_scalar("SHOW plan_cache_mode")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(mode, "force_generic_plan");
+}
