@@ -69,6 +69,10 @@ pub enum LedgerError {
         "fund {fund} still holds {balance}; name destination_account_id to receive it, and transfer_id for the move"
     )]
     BalanceLeft { fund: Uuid, balance: String },
+    /// The funds of a batch were read before a lock wait and one closed meanwhile; the
+    /// batch runs again on what is recorded now (see `posting::lock_for_batch`).
+    #[error("a fund of this batch closed while it waited for its accounts; ask again")]
+    FundClosedMeanwhile,
     /// A database call that names what it was doing.
     #[error(transparent)]
     Store(#[from] sds_platform::StoreError),
@@ -79,10 +83,12 @@ pub enum LedgerError {
 }
 
 impl LedgerError {
-    /// Whether a concurrent request recorded the same key first: answered by running the
-    /// request again, which then finds what the other recorded.
+    /// Whether a concurrent request recorded the same key first, or closed a fund the
+    /// request had read: answered by running the request again, which then finds what the
+    /// other recorded.
     pub fn is_race(&self) -> bool {
         match self {
+            LedgerError::FundClosedMeanwhile => true,
             LedgerError::Store(store) => store.is_unique_violation(),
             LedgerError::Database(database) => sds_platform::error::is_unique_violation(database),
             _ => false,
@@ -125,6 +131,7 @@ impl From<LedgerError> for ApiError {
             | LedgerError::PendingOutstanding(_)
             | LedgerError::FundClosed(_)
             | LedgerError::BalanceLeft { .. } => ApiError::FailedPrecondition(error.to_string()),
+            LedgerError::FundClosedMeanwhile => ApiError::Aborted(error.to_string()),
             LedgerError::Store(store) => ApiError::from(store),
             LedgerError::Database(database) => ApiError::from(database),
             LedgerError::Internal(internal) => ApiError::Internal(internal),

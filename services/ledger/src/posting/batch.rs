@@ -9,7 +9,7 @@ use sds_platform::OrgKind;
 use sds_vocabulary::Invalid;
 use uuid::Uuid;
 
-use super::{Actor, Locked, Recording, lock, write_batch};
+use super::{Actor, Locked, Recording, lock_for_batch, write_batch};
 use crate::domain::access::{ensure_may_post, is_staff_of, may_read};
 use crate::domain::transfer::compare;
 use crate::domain::{Movement, Retry, TransferContent, TransferRecord};
@@ -57,7 +57,7 @@ pub async fn record(
         .iter()
         .flat_map(|content| [content.debit, content.credit])
         .collect();
-    let mut locked = lock(connection, &accounts).await?;
+    let mut locked = lock_for_batch(connection, &accounts).await?;
     let mut recorded: HashMap<Uuid, TransferRecord> = store::load_transfers(connection, &ids)
         .await?
         .into_iter()
@@ -86,7 +86,21 @@ pub async fn record(
     if !fresh.is_empty() {
         let mut recordings = Vec::with_capacity(fresh.len());
         for (index, content) in fresh {
-            recordings.push(apply_one(actor, &mut locked, index, content)?);
+            match apply_one(actor, &mut locked, index, content) {
+                Ok(recording) => recordings.push(recording),
+                // The funds were read before any wait for the locks: a refusal that a fund
+                // closed meanwhile would explain is decided again on what is recorded now.
+                Err(refused @ LedgerError::Refused { .. }) => {
+                    let funds: Vec<Uuid> = locked.accounts.values().map(|a| a.fund.id).collect();
+                    if store::count_closed(connection, &funds).await? > 0
+                        && locked.accounts.values().any(|a| a.fund.closed_on.is_none())
+                    {
+                        return Err(LedgerError::FundClosedMeanwhile);
+                    }
+                    return Err(refused);
+                }
+                Err(other) => return Err(other),
+            }
         }
         written = write_batch(connection, actor, &recordings, &locked).await?;
     }

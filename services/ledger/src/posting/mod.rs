@@ -70,10 +70,30 @@ pub struct Locked {
 
 /// Locks `ids` (in id order, whatever order they are given in) and reads them.
 pub async fn lock(connection: &mut PgConnection, ids: &[Uuid]) -> Result<Locked, LedgerError> {
+    Ok(locked_from(
+        store::lock_accounts(connection, &sorted(ids)).await?,
+    ))
+}
+
+/// As [`lock`], one statement cheaper, for a batch: its funds may read as they were before a
+/// wait for a lock, so [`write_batch`] checks again that they are open as it writes.
+pub async fn lock_for_batch(
+    connection: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Locked, LedgerError> {
+    Ok(locked_from(
+        store::lock_accounts_reading_funds_before(connection, &sorted(ids)).await?,
+    ))
+}
+
+fn sorted(ids: &[Uuid]) -> Vec<Uuid> {
     let mut sorted: Vec<Uuid> = ids.to_vec();
     sorted.sort();
     sorted.dedup();
-    let locked = store::lock_accounts(connection, &sorted).await?;
+    sorted
+}
+
+fn locked_from(locked: Vec<LockedAccount>) -> Locked {
     let funds = locked
         .iter()
         .map(|account| {
@@ -91,7 +111,7 @@ pub async fn lock(connection: &mut PgConnection, ids: &[Uuid]) -> Result<Locked,
         .into_iter()
         .map(|account| (account.state.id, account))
         .collect();
-    Ok(Locked { book, accounts })
+    Locked { book, accounts }
 }
 
 /// A transfer about to be recorded, with the funds of its two accounts.
@@ -181,6 +201,13 @@ async fn write_batch(
         .flat_map(|r| [r.content.debit, r.content.credit])
         .collect();
     let sums = sums_of(locked, &touched);
+    // Checked as the batch writes: `lock_for_batch` may have read them before a closing.
+    let funds: Vec<Uuid> = recordings
+        .iter()
+        .flat_map(|r| [r.fund_id, r.credit_fund_id])
+        .collect::<BTreeSet<Uuid>>()
+        .into_iter()
+        .collect();
     let link = chained::batch_link(actor, batch_id, recordings, &entries);
     let records: Vec<TransferRecord> = recordings.iter().map(|r| r.record(actor.today)).collect();
     let mut events = watch::crossing_events(actor, batch_id, locked, &sums);
@@ -193,8 +220,11 @@ async fn write_batch(
         store::update_accounts(connection, &sums).await?;
         crate::chain::store::stage(connection, link_id, &link, now).await?;
         sds_events::enqueue_all_unannounced(connection, events).await?;
+        if store::count_closed(connection, &funds).await? > 0 {
+            return Err(LedgerError::FundClosedMeanwhile);
+        }
     } else {
-        store::write_posting(
+        let written = store::write_posting(
             connection,
             &store::Posting {
                 batch_id,
@@ -206,9 +236,13 @@ async fn write_batch(
                 by: actor.by(),
                 digest: link.digest(),
                 events: sds_events::OutboxRows::of(events),
+                funds: &funds,
             },
         )
         .await?;
+        if written.funds_closed > 0 {
+            return Err(LedgerError::FundClosedMeanwhile);
+        }
     }
     Ok(records)
 }

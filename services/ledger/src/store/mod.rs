@@ -11,10 +11,10 @@ mod transfers;
 
 pub use copy::{copy_entries, copy_transfers};
 pub use funds::{
-    LockedAccount, close_fund, insert_fund, insert_payable, load_fund, load_fund_for_update,
-    lock_accounts, update_accounts,
+    LockedAccount, close_fund, count_closed, insert_fund, insert_payable, load_fund,
+    load_fund_for_update, lock_accounts, lock_accounts_reading_funds_before, update_accounts,
 };
-pub use posting::{COPY_ABOVE, Posting, write_posting};
+pub use posting::{COPY_ABOVE, Posting, Written, write_posting};
 pub use statements::{balance_before, movements};
 pub use transfers::{
     NewEntry, balance_as_at, count_transfers, insert_entries, insert_resolution, list_transfers,

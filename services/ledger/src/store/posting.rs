@@ -41,6 +41,18 @@ pub struct Posting<'a> {
     pub digest: Hash,
     /// The events the batch records (thresholds crossed, then `ledger.posted`).
     pub events: OutboxRows,
+    /// The funds of the transfers, checked to be open as the statement writes.
+    pub funds: &'a [Uuid],
+}
+
+/// What the statement reports back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Written {
+    /// The link id the rows name.
+    pub link_id: i64,
+    /// How many of [`Posting::funds`] are closed, as recorded when the statement ran: the
+    /// caller rolls back when any is.
+    pub funds_closed: i64,
 }
 
 /// Every part but the outbox's, which `sds_events` words (parameters `$25` to `$28`).
@@ -76,23 +88,26 @@ const POSTING_PARTS: &str = "WITH link AS (SELECT nextval('chain_link_id') AS id
         INSERT INTO chain_pending (link_id, digest, staged_at) \
         SELECT link.id, $24, $13 FROM link)";
 
-/// Writes `posting` in the open transaction, whose accounts it has locked. Returns the
-/// link id its rows name.
+/// Writes `posting` in the open transaction, whose accounts it has locked.
 pub async fn write_posting(
     connection: &mut PgConnection,
     posting: &Posting<'_>,
-) -> Result<i64, LedgerError> {
+) -> Result<Written, LedgerError> {
     let transfers = || posting.transfers.iter().map(|(content, _, _)| content);
     let accounts = posting.accounts;
     let sums = |pick: fn(&AccountState) -> i64| accounts.iter().map(pick).collect::<Vec<_>>();
     static WRITE: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "{POSTING_PARTS}, outboxed AS ({}) SELECT id FROM link",
+            "{POSTING_PARTS}, outboxed AS ({}) \
+             SELECT link.id AS link_id, \
+                 (SELECT count(*) FROM fund WHERE id = ANY($29) AND closed_on IS NOT NULL) \
+                     AS funds_closed \
+             FROM link",
             sds_events::rows_insert(25)
         )
     });
     let events = &posting.events;
-    Ok(sqlx::query_scalar(AssertSqlSafe(WRITE.as_str()))
+    Ok(sqlx::query_as(AssertSqlSafe(WRITE.as_str()))
         .bind(posting.batch_id)
         .bind(transfers().map(|content| content.id).collect::<Vec<_>>())
         .bind(
@@ -178,6 +193,7 @@ pub async fn write_posting(
         .bind(&events.subjects)
         .bind(&events.event_types)
         .bind(&events.payloads)
+        .bind(posting.funds)
         .fetch_one(&mut *connection)
         .await
         .operation("write a posting")?)

@@ -197,3 +197,60 @@ async fn closing_a_fund_while_tasks_spend_from_it_never_deadlocks_and_keeps_ever
     assert_eq!(recovered, expected);
     app.assert_entries_match_balances().await;
 }
+
+/// Money paid in while the fund closes: a payment whose accounts' lock waited for the
+/// closing must see the fund closed, though it read the fund before the wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn paying_into_a_fund_while_it_closes_never_leaves_money_in_the_closed_fund() {
+    let app = std::sync::Arc::new(TestApp::spawn().await);
+    let fund = app.open_fund(PERSON, "").await;
+    app.fund(&fund, "1000.00").await;
+    let recovery = account(&fund, LedgerAccountKind::Recovery);
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        let (app, fund) = (app.clone(), fund.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut paid_in = 0;
+            for _ in 0..ROUNDS {
+                let funding = new_transfer(
+                    account(&fund, LedgerAccountKind::AuthorityFunding),
+                    account(&fund, LedgerAccountKind::FundBalance),
+                    "1.00",
+                    TransferCategory::Funding,
+                );
+                match app.create(&finance(AUTHORITY), vec![funding]).await {
+                    Ok(_) => paid_in += 100,
+                    Err(status) => {
+                        assert_eq!(status.code(), tonic::Code::FailedPrecondition, "{status:?}");
+                        assert!(status.message().contains("is closed"), "{status:?}");
+                    }
+                }
+            }
+            paid_in
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    app.client()
+        .close_fund(sds_testkit::bearer(
+            &finance(AUTHORITY),
+            sds_proto::v1::CloseFundRequest {
+                fund_id: fund.id.clone(),
+                destination_account_id: recovery.clone(),
+                transfer_id: uuid::Uuid::now_v7().to_string(),
+                note: String::new(),
+            },
+        ))
+        .await
+        .expect("the fund closes while others pay in");
+    let mut paid_in = 0;
+    for task in tasks {
+        paid_in += task.await.expect("a task finished");
+    }
+    assert_eq!(app.fund_balance(&fund).await.0, "0.00");
+    let recovered = amount_of(&app.balance(&recovery, None).await.balance);
+    let expected = sds_money::Money::from_pence(100_000 + paid_in)
+        .unwrap()
+        .to_string();
+    assert_eq!(recovered, expected);
+    app.assert_entries_match_balances().await;
+}
