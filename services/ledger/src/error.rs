@@ -73,6 +73,10 @@ pub enum LedgerError {
     /// batch runs again on what is recorded now (see `posting::lock_for_batch`).
     #[error("a fund of this batch closed while it waited for its accounts; ask again")]
     FundClosedMeanwhile,
+    /// A batch that assumed its transfers new found one recorded (a retry); it runs again,
+    /// looking them up first (see `posting::batch::Retries`).
+    #[error("a transfer of this batch is already recorded; ask again")]
+    RecordedMeanwhile,
     /// A database call that names what it was doing.
     #[error(transparent)]
     Store(#[from] sds_platform::StoreError),
@@ -88,7 +92,7 @@ impl LedgerError {
     /// other recorded.
     pub fn is_race(&self) -> bool {
         match self {
-            LedgerError::FundClosedMeanwhile => true,
+            LedgerError::FundClosedMeanwhile | LedgerError::RecordedMeanwhile => true,
             LedgerError::Store(store) => store.is_unique_violation(),
             LedgerError::Database(database) => sds_platform::error::is_unique_violation(database),
             _ => false,
@@ -131,7 +135,9 @@ impl From<LedgerError> for ApiError {
             | LedgerError::PendingOutstanding(_)
             | LedgerError::FundClosed(_)
             | LedgerError::BalanceLeft { .. } => ApiError::FailedPrecondition(error.to_string()),
-            LedgerError::FundClosedMeanwhile => ApiError::Aborted(error.to_string()),
+            LedgerError::FundClosedMeanwhile | LedgerError::RecordedMeanwhile => {
+                ApiError::Aborted(error.to_string())
+            }
             LedgerError::Store(store) => ApiError::from(store),
             LedgerError::Database(database) => ApiError::from(database),
             LedgerError::Internal(internal) => ApiError::Internal(internal),

@@ -32,7 +32,7 @@ use crate::domain::access::ensure_may_post_somewhere;
 use crate::domain::transfer::distinct_ids;
 use crate::error::LedgerError;
 use crate::posting::Actor;
-use crate::posting::batch::{Recorded, no_transfers, record};
+use crate::posting::batch::{Recorded, Retries, no_transfers, record};
 
 /// The most transfers one chunk takes. A chunk must also fit the 4 MiB a message may be:
 /// 10,000 transfers with short references and notes take about 2 MB, so a run with long
@@ -151,7 +151,7 @@ async fn post_chunk(
         async move {
             // One "now" per chunk: each chunk is a transaction of its own.
             let actor = Actor::new(&principal, &clock, watch);
-            in_transaction!(writer, connection => record(connection, &actor, &contents))
+            in_transaction!(writer, connection => record(connection, &actor, &contents, Retries::LookFirst))
         }
         .instrument(tracing::Span::current()),
     )

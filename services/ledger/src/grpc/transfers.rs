@@ -12,7 +12,7 @@ use crate::domain::TransferStatus;
 use crate::domain::transfer::distinct_ids;
 use crate::error::LedgerError;
 use crate::posting::Actor;
-use crate::posting::batch::{create_transfers, no_transfers};
+use crate::posting::batch::{Retries, create_transfers, no_transfers};
 use crate::posting::pending;
 
 /// The most transfers one batch takes; payment runs use bulk posting.
@@ -41,7 +41,17 @@ pub(super) async fn create(
     let contents = convert::new_transfers(&request.transfers)?;
     distinct_ids(&contents)?;
     let actor = Actor::new(principal, clock, watch);
-    let records = in_transaction!(writer, connection => create_transfers(connection, &actor, contents.clone()))?;
+    // The first attempt assumes the transfers are new; one that finds otherwise is run
+    // again, looking first.
+    let first = std::sync::atomic::AtomicBool::new(true);
+    let records = in_transaction!(writer, connection => {
+        let retries = if first.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            Retries::AssumeNone
+        } else {
+            Retries::LookFirst
+        };
+        create_transfers(connection, &actor, contents.clone(), retries)
+    })?;
     info!(transfers = records.len(), "transfers recorded");
     Ok(proto::CreateTransfersResponse {
         transfers: records.iter().map(transfer_message).collect(),

@@ -24,15 +24,28 @@ pub struct Recorded {
     pub retried: Vec<TransferRecord>,
 }
 
+/// How a batch finds the transfers it holds that are already recorded (retries).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retries {
+    /// Looks them up once the accounts are locked, before deciding anything.
+    LookFirst,
+    /// Assumes there are none, saving the look-up on the common path: the write skips an
+    /// id already recorded and reports it, and a refusal may be a retry's, so either ends
+    /// the transaction with [`LedgerError::RecordedMeanwhile`] and the caller runs the
+    /// batch again with [`Retries::LookFirst`].
+    AssumeNone,
+}
+
 /// Records `contents` (checked for shape and distinct ids by the caller) in the open
 /// transaction. Returns each as recorded, in the order asked.
 pub async fn create_transfers(
     connection: &mut PgConnection,
     actor: &Actor<'_>,
     contents: Vec<TransferContent>,
+    retries: Retries,
 ) -> Result<Vec<TransferRecord>, LedgerError> {
     let ids: Vec<Uuid> = contents.iter().map(|content| content.id).collect();
-    let recorded = record(connection, actor, &contents).await?;
+    let recorded = record(connection, actor, &contents, retries).await?;
     let mut by_id: HashMap<Uuid, TransferRecord> = recorded
         .written
         .into_iter()
@@ -48,6 +61,7 @@ pub async fn record(
     connection: &mut PgConnection,
     actor: &Actor<'_>,
     contents: &[TransferContent],
+    retries: Retries,
 ) -> Result<Recorded, LedgerError> {
     let ids: Vec<Uuid> = contents.iter().map(|content| content.id).collect();
     // Lock first, then look for ids already recorded: a concurrent request with the same
@@ -58,11 +72,13 @@ pub async fn record(
         .flat_map(|content| [content.debit, content.credit])
         .collect();
     let mut locked = lock_for_batch(connection, &accounts).await?;
-    let mut recorded: HashMap<Uuid, TransferRecord> = store::load_transfers(connection, &ids)
-        .await?
-        .into_iter()
-        .map(|record| (record.content.id, record))
-        .collect();
+    let mut recorded: HashMap<Uuid, TransferRecord> = match retries {
+        Retries::LookFirst => store::load_transfers(connection, &ids).await?,
+        Retries::AssumeNone => Vec::new(),
+    }
+    .into_iter()
+    .map(|record| (record.content.id, record))
+    .collect();
     let mut fresh = Vec::new();
     let mut retried = Vec::with_capacity(recorded.len());
     for (index, content) in contents.iter().enumerate() {
@@ -90,6 +106,9 @@ pub async fn record(
                 Ok(recording) => recordings.push(recording),
                 // The funds were read before any wait for the locks: a refusal that a fund
                 // closed meanwhile would explain is decided again on what is recorded now.
+                Err(LedgerError::Refused { .. }) if retries == Retries::AssumeNone => {
+                    return Err(LedgerError::RecordedMeanwhile);
+                }
                 Err(refused @ LedgerError::Refused { .. }) => {
                     let funds: Vec<Uuid> = locked.accounts.values().map(|a| a.fund.id).collect();
                     if store::count_closed(connection, &funds).await? > 0

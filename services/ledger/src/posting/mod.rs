@@ -243,6 +243,9 @@ async fn write_batch(
         if written.funds_closed > 0 {
             return Err(LedgerError::FundClosedMeanwhile);
         }
+        if written.transfers != i64::try_from(rows.len()).unwrap_or(i64::MAX) {
+            return Err(LedgerError::RecordedMeanwhile);
+        }
     }
     Ok(records)
 }

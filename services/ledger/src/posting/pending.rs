@@ -4,7 +4,7 @@
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use super::batch::create_transfers;
+use super::batch::{Retries, create_transfers};
 use super::{Actor, chained, entries_of, lock, publish, write_sums};
 use crate::domain::access::{ensure_may_post, is_staff_of};
 use crate::domain::transfer::reversal_of;
@@ -138,7 +138,8 @@ pub async fn reverse(
         }
         None => {}
     }
-    let mut records = create_transfers(connection, actor, vec![reversal]).await?;
+    let mut records =
+        create_transfers(connection, actor, vec![reversal], Retries::LookFirst).await?;
     records
         .pop()
         .ok_or_else(|| anyhow::anyhow!("a batch of one recorded nothing").into())

@@ -50,6 +50,9 @@ pub struct Posting<'a> {
 pub struct Written {
     /// The link id the rows name.
     pub link_id: i64,
+    /// How many transfers it wrote: fewer than asked when an id was already recorded (by
+    /// a retry's first attempt), which the statement skipped; the caller rolls back.
+    pub transfers: i64,
     /// How many of [`Posting::funds`] are closed, as recorded when the statement ran: the
     /// caller rolls back when any is.
     pub funds_closed: i64,
@@ -70,7 +73,9 @@ const POSTING_PARTS: &str = "WITH link AS (SELECT nextval('chain_link_id') AS id
             WITH ORDINALITY AS t(id, fund, credit_fund, debit, credit, amount, category, \
             reference, note, pending, reverses, n) \
         CROSS JOIN link \
-        ORDER BY t.n), \
+        ORDER BY t.n \
+        ON CONFLICT (id) DO NOTHING \
+        RETURNING 1), \
     posted AS ( \
         INSERT INTO entry (transfer_id, account_id, amount_pence, posted_at, posted_on, \
             chain_link_id) \
@@ -99,7 +104,7 @@ pub async fn write_posting(
     static WRITE: LazyLock<String> = LazyLock::new(|| {
         format!(
             "{POSTING_PARTS}, outboxed AS ({}) \
-             SELECT link.id AS link_id, \
+             SELECT link.id AS link_id, (SELECT count(*) FROM moved) AS transfers, \
                  (SELECT count(*) FROM fund WHERE id = ANY($29) AND closed_on IS NOT NULL) \
                      AS funds_closed \
              FROM link",

@@ -131,6 +131,33 @@ async fn a_retried_transfer_returns_the_original_and_other_content_under_its_id_
     assert_eq!(app.fund_balance(&fund).await.0, "60.00");
 }
 
+/// The first attempt of a batch assumes its transfers are new: a retry of a payment that
+/// emptied the fund would look like an overdraft to it, and must still be answered as the
+/// retry it is.
+#[tokio::test]
+async fn a_retried_payment_that_emptied_the_fund_is_answered_with_the_original_not_refused() {
+    let app = TestApp::spawn().await;
+    let fund = app.open_fund(PERSON, "").await;
+    app.fund(&fund, "100.00").await;
+    let spend = TestApp::spend(&fund, "100.00");
+    let first = app
+        .create(&finance(AUTHORITY), vec![spend.clone()])
+        .await
+        .unwrap();
+    let before = app.row_counts().await;
+    let again = app
+        .create(&finance(AUTHORITY), vec![spend.clone()])
+        .await
+        .expect("the retry is answered");
+    assert_eq!(again, first);
+    assert_eq!(app.row_counts().await, before, "a retry writes nothing");
+    assert_eq!(app.fund_balance(&fund).await.0, "0.00");
+    assert_eq!(
+        sds_ledger::audit::run(&app.pool).await.unwrap().violations,
+        vec![]
+    );
+}
+
 #[tokio::test]
 async fn a_batch_that_would_overdraw_is_refused_whole_naming_the_balance_and_the_shortfall() {
     let app = TestApp::spawn().await;
