@@ -1,8 +1,9 @@
 //! The `sds.v1.LedgerService` handlers. Each one reads the caller from the request,
 //! converts the message into domain types (refusing bad input before any transaction), and
 //! runs its change in one transaction ([`crate::posting`]). A transaction that lost a race
-//! for the same key (two retries of one transfer arriving together) runs once more, and
-//! then finds what the other recorded.
+//! for the same key (two retries of one transfer arriving together), or that read a fund
+//! before it closed, or that assumed its transfers new and found one recorded, runs once
+//! more, and then finds what the other recorded.
 
 mod bulk;
 pub mod convert;

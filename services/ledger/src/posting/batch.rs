@@ -104,11 +104,13 @@ pub async fn record(
         for (index, content) in fresh {
             match apply_one(actor, &mut locked, index, content) {
                 Ok(recording) => recordings.push(recording),
-                // The funds were read before any wait for the locks: a refusal that a fund
-                // closed meanwhile would explain is decided again on what is recorded now.
+                // Perhaps a retry, whose original already moved the balance: decided again,
+                // looking first.
                 Err(LedgerError::Refused { .. }) if retries == Retries::AssumeNone => {
                     return Err(LedgerError::RecordedMeanwhile);
                 }
+                // The funds were read before any wait for the locks: a refusal that a fund
+                // closed meanwhile would explain is decided again on what is recorded now.
                 Err(refused @ LedgerError::Refused { .. }) => {
                     let funds: Vec<Uuid> = locked.accounts.values().map(|a| a.fund.id).collect();
                     if store::count_closed(connection, &funds).await? > 0

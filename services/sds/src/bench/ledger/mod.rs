@@ -8,7 +8,9 @@
 //! link) never reach the books the audit reads. Both are seeded with the same funds and
 //! accounts ([`seed`], by SQL: those rows are not history), and every fund gets the same
 //! opening funding on both sides (through `PostBulk` on the service's). Then each
-//! phase posts the same planned transfers on both sides ([`workload`]), the service first:
+//! phase posts the same planned transfers on both sides ([`workload`]), the service first,
+//! each side starting settled ([`settle`]: the service's events published, its chain
+//! linked, the cluster checkpointed), so neither pays for what came before it:
 //!
 //! - **single**: `CreateTransfers` of one transfer, from `clients` concurrent clients (a
 //!   gRPC channel each), against one posting a transaction on as many connections;
@@ -119,6 +121,32 @@ async fn deadlocks(admin: &PgPool, names: &[String]) -> anyhow::Result<i64> {
     .context("read pg_stat_database")
 }
 
+/// Waits until the service has published every event and chained every link it staged
+/// (up to a minute), then checkpoints the cluster, so each measured phase of either side
+/// starts from the same quiet state and pays for its own work only, not for what an earlier
+/// phase or the seeding left behind.
+async fn settle(ours: &PgPool, admin: &PgPool) -> anyhow::Result<()> {
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (unpublished, staged): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL), \
+                    (SELECT count(*) FROM chain_pending)",
+        )
+        .fetch_one(ours)
+        .await
+        .context("read the service's backlog")?;
+        if (unpublished == 0 && staged == 0) || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Needs a superuser (or pg_checkpoint); without it the phases just start unsettled.
+    if let Err(error) = sqlx::query("CHECKPOINT").execute(admin).await {
+        eprintln!("ledger bench: no checkpoint between phases ({error})");
+    }
+    Ok(())
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn measure_size(
     admin: &PgPool,
@@ -170,7 +198,13 @@ async fn measure_size(
         "single",
         options.single,
     ));
-    let single = both(&service, &raw, &planned, 1).await.context("single")?;
+    let settled = Settle {
+        ours: &ours_pool,
+        admin,
+    };
+    let single = both(&service, &raw, &planned, 1, &settled)
+        .await
+        .context("single")?;
     eprintln!("ledger bench: batch");
     let planned = Arc::new(workload::transfers(
         &fleet,
@@ -178,7 +212,7 @@ async fn measure_size(
         "batch",
         options.batches * options.batch_size,
     ));
-    let batch = both(&service, &raw, &planned, options.batch_size)
+    let batch = both(&service, &raw, &planned, options.batch_size, &settled)
         .await
         .context("batch")?;
     eprintln!("ledger bench: bulk");
@@ -188,11 +222,14 @@ async fn measure_size(
         "bulk",
         options.bulk,
     ));
+    settled.wait().await?;
+    let ours = service
+        .post_bulk(Arc::clone(&planned), options.bulk_chunk)
+        .await
+        .context("bulk")?;
+    settled.wait().await?;
     let bulk = Pair {
-        ours: service
-            .post_bulk(Arc::clone(&planned), options.bulk_chunk)
-            .await
-            .context("bulk")?,
+        ours,
         raw: raw.bulk(&planned).await.context("bulk, raw")?,
     };
 
@@ -227,15 +264,30 @@ async fn measure_size(
 }
 
 /// Posts `planned` through the service, then the same rows raw, `per_call` a call.
+/// What [`settle`] needs, carried to each phase.
+struct Settle<'a> {
+    ours: &'a PgPool,
+    admin: &'a PgPool,
+}
+
+impl Settle<'_> {
+    async fn wait(&self) -> anyhow::Result<()> {
+        settle(self.ours, self.admin).await
+    }
+}
+
 async fn both(
     service: &Arc<Service>,
     raw: &raw::Raw,
     planned: &Arc<Vec<Planned>>,
     per_call: usize,
+    settled: &Settle<'_>,
 ) -> anyhow::Result<Pair> {
+    settled.wait().await?;
     let ours = service
         .create_transfers(Arc::clone(planned), per_call)
         .await?;
+    settled.wait().await?;
     let raw = raw.post(Arc::clone(planned), per_call).await?;
     Ok(Pair { ours, raw })
 }
