@@ -1,7 +1,7 @@
 //! Many callers on one fund at once: every balance ends exact, and no deadlock or
 //! serialization failure reaches a caller (accounts are locked in id order).
 
-use sds_proto::v1::{LedgerAccountKind, TransferCategory};
+use sds_proto::v1::{self as proto, LedgerAccountKind, TransferCategory};
 
 use crate::support::*;
 
@@ -140,8 +140,12 @@ async fn the_same_transfer_sent_by_eight_tasks_at_once_is_recorded_once() {
     app.assert_entries_match_balances().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn closing_a_fund_while_tasks_spend_from_it_never_deadlocks_and_keeps_every_penny() {
+/// Opens a fund with 1000.00 and closes it to its recovery account while [`TASKS`] tasks
+/// each try [`ROUNDS`] transfers of 1.00 made by `transfer`; once closed, the only refusal
+/// allowed is that the fund is closed. Then checks the fund is empty, its recovery account
+/// holds 1000.00 plus `sign` times what the tasks moved, and every balance matches its
+/// entries.
+async fn close_while_moving(transfer: fn(&proto::Fund) -> proto::NewTransfer, sign: i64) {
     let app = std::sync::Arc::new(TestApp::spawn().await);
     let fund = app.open_fund(PERSON, "").await;
     app.fund(&fund, "1000.00").await;
@@ -150,21 +154,17 @@ async fn closing_a_fund_while_tasks_spend_from_it_never_deadlocks_and_keeps_ever
     for _ in 0..TASKS {
         let (app, fund) = (app.clone(), fund.clone());
         tasks.push(tokio::spawn(async move {
-            let mut spent = 0;
+            let mut moved = 0;
             for _ in 0..ROUNDS {
-                match app
-                    .create(&finance(AUTHORITY), vec![TestApp::spend(&fund, "1.00")])
-                    .await
-                {
-                    Ok(_) => spent += 100,
-                    // Once closed, the fund moves nothing: the only refusal allowed.
+                match app.create(&finance(AUTHORITY), vec![transfer(&fund)]).await {
+                    Ok(_) => moved += 100,
                     Err(status) => {
                         assert_eq!(status.code(), tonic::Code::FailedPrecondition, "{status:?}");
                         assert!(status.message().contains("is closed"), "{status:?}");
                     }
                 }
             }
-            spent
+            moved
         }));
     }
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -172,7 +172,7 @@ async fn closing_a_fund_while_tasks_spend_from_it_never_deadlocks_and_keeps_ever
         .client()
         .close_fund(sds_testkit::bearer(
             &finance(AUTHORITY),
-            sds_proto::v1::CloseFundRequest {
+            proto::CloseFundRequest {
                 fund_id: fund.id.clone(),
                 destination_account_id: recovery.clone(),
                 transfer_id: uuid::Uuid::now_v7().to_string(),
@@ -180,77 +180,40 @@ async fn closing_a_fund_while_tasks_spend_from_it_never_deadlocks_and_keeps_ever
             },
         ))
         .await
-        .expect("the fund closes while others spend");
-    assert_eq!(
-        closed.into_inner().status,
-        sds_proto::v1::FundStatus::Closed as i32
-    );
-    let mut spent = 0;
+        .expect("the fund closes while others move money");
+    assert_eq!(closed.into_inner().status, proto::FundStatus::Closed as i32);
+    let mut moved = 0;
     for task in tasks {
-        spent += task.await.expect("a task finished");
+        moved += task.await.expect("a task finished");
     }
     assert_eq!(app.fund_balance(&fund).await.0, "0.00");
     let recovered = amount_of(&app.balance(&recovery, None).await.balance);
-    let expected = sds_money::Money::from_pence(100_000 - spent)
+    let expected = sds_money::Money::from_pence(100_000 + sign * moved)
         .unwrap()
         .to_string();
     assert_eq!(recovered, expected);
     app.assert_entries_match_balances().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn closing_a_fund_while_tasks_spend_from_it_never_deadlocks_and_keeps_every_penny() {
+    close_while_moving(|fund| TestApp::spend(fund, "1.00"), -1).await;
+}
+
 /// Money paid in while the fund closes: a payment whose accounts' lock waited for the
 /// closing must see the fund closed, though it read the fund before the wait.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn paying_into_a_fund_while_it_closes_never_leaves_money_in_the_closed_fund() {
-    let app = std::sync::Arc::new(TestApp::spawn().await);
-    let fund = app.open_fund(PERSON, "").await;
-    app.fund(&fund, "1000.00").await;
-    let recovery = account(&fund, LedgerAccountKind::Recovery);
-    let mut tasks = Vec::new();
-    for _ in 0..TASKS {
-        let (app, fund) = (app.clone(), fund.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut paid_in = 0;
-            for _ in 0..ROUNDS {
-                let funding = new_transfer(
-                    account(&fund, LedgerAccountKind::AuthorityFunding),
-                    account(&fund, LedgerAccountKind::FundBalance),
-                    "1.00",
-                    TransferCategory::Funding,
-                );
-                match app.create(&finance(AUTHORITY), vec![funding]).await {
-                    Ok(_) => paid_in += 100,
-                    Err(status) => {
-                        assert_eq!(status.code(), tonic::Code::FailedPrecondition, "{status:?}");
-                        assert!(status.message().contains("is closed"), "{status:?}");
-                    }
-                }
-            }
-            paid_in
-        }));
-    }
-    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    app.client()
-        .close_fund(sds_testkit::bearer(
-            &finance(AUTHORITY),
-            sds_proto::v1::CloseFundRequest {
-                fund_id: fund.id.clone(),
-                destination_account_id: recovery.clone(),
-                transfer_id: uuid::Uuid::now_v7().to_string(),
-                note: String::new(),
-            },
-        ))
-        .await
-        .expect("the fund closes while others pay in");
-    let mut paid_in = 0;
-    for task in tasks {
-        paid_in += task.await.expect("a task finished");
-    }
-    assert_eq!(app.fund_balance(&fund).await.0, "0.00");
-    let recovered = amount_of(&app.balance(&recovery, None).await.balance);
-    let expected = sds_money::Money::from_pence(100_000 + paid_in)
-        .unwrap()
-        .to_string();
-    assert_eq!(recovered, expected);
-    app.assert_entries_match_balances().await;
+    close_while_moving(
+        |fund| {
+            new_transfer(
+                account(fund, LedgerAccountKind::AuthorityFunding),
+                account(fund, LedgerAccountKind::FundBalance),
+                "1.00",
+                TransferCategory::Funding,
+            )
+        },
+        1,
+    )
+    .await;
 }
