@@ -57,6 +57,30 @@ pub fn required_id(field: &str, raw: &str) -> Result<Uuid, Invalid> {
     optional_id(field, raw)?.ok_or_else(|| Invalid::new(field, "is missing; give the id, a UUID"))
 }
 
+/// The id a caller gives something it records (a transfer, a fund): also its idempotency
+/// key, so the nil UUID, which every client that forgot to set one would share, is refused.
+pub fn new_id(field: &str, raw: &str) -> Result<Uuid, Invalid> {
+    let id = required_id(field, raw)?;
+    ensure_not_nil(field, id)
+}
+
+/// As [`new_id`], when the id may be left out.
+pub fn optional_new_id(field: &str, raw: &str) -> Result<Option<Uuid>, Invalid> {
+    optional_id(field, raw)?
+        .map(|id| ensure_not_nil(field, id))
+        .transpose()
+}
+
+fn ensure_not_nil(field: &str, id: Uuid) -> Result<Uuid, Invalid> {
+    if id.is_nil() {
+        return Err(Invalid::new(
+            field,
+            "is the nil UUID, which names nothing; give a new UUID for each (a UUIDv7, for example)",
+        ));
+    }
+    Ok(id)
+}
+
 pub fn text(field: &str, raw: &str, max: usize) -> Result<String, Invalid> {
     Ok(optional_text(field, raw, max)?.unwrap_or_default())
 }
@@ -86,7 +110,7 @@ pub fn open_fund(request: &proto::OpenFundRequest) -> Result<NewFund, Invalid> {
         .map(|(index, raw)| required_id(&format!("payee_ids[{index}]"), raw))
         .collect::<Result<Vec<_>, _>>()?;
     new_fund(FundDraft {
-        id: required_id("fund_id", &request.fund_id)?,
+        id: new_id("fund_id", &request.fund_id)?,
         authority: AuthorityId::parse("authority", &request.authority)?,
         person_id: required_id("person_id", &request.person_id)?,
         holding_model: HoldingModel::from_wire("holding_model", request.holding_model)?,
@@ -100,7 +124,7 @@ pub fn open_fund(request: &proto::OpenFundRequest) -> Result<NewFund, Invalid> {
 
 fn new_transfer(raw: &proto::NewTransfer) -> Result<TransferContent, Invalid> {
     transfer_content(TransferDraft {
-        id: required_id("id", &raw.id)?,
+        id: new_id("id", &raw.id)?,
         debit: required_id("debit_account_id", &raw.debit_account_id)?,
         credit: required_id("credit_account_id", &raw.credit_account_id)?,
         amount: pence("amount", raw.amount.as_ref())?,

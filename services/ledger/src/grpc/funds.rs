@@ -95,7 +95,7 @@ pub(super) async fn close(
             "destination_account_id",
             &request.destination_account_id,
         )?,
-        transfer_id: convert::optional_id("transfer_id", &request.transfer_id)?,
+        transfer_id: convert::optional_new_id("transfer_id", &request.transfer_id)?,
         note: convert::note("note", &request.note)?,
     };
     if closing.destination.is_some() != closing.transfer_id.is_some() {

@@ -82,7 +82,7 @@ pub(super) async fn reverse(
     request: &proto::ReverseTransferRequest,
 ) -> Result<proto::Transfer, LedgerError> {
     let id = convert::required_id("transfer_id", &request.transfer_id)?;
-    let reversal_id = convert::required_id("reversal_id", &request.reversal_id)?;
+    let reversal_id = convert::new_id("reversal_id", &request.reversal_id)?;
     if reversal_id == id {
         return Err(sds_vocabulary::Invalid::new(
             "reversal_id",

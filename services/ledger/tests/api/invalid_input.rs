@@ -21,6 +21,10 @@ async fn every_rpc_refuses_bad_input_naming_the_field_and_writes_nothing() {
     };
     for (request, field) in [
         (open(|r| r.fund_id = "F-1".into()), "fund_id"),
+        (
+            open(|r| r.fund_id = uuid::Uuid::nil().to_string()),
+            "fund_id",
+        ),
         (open(|r| r.authority = "Fife Council".into()), "authority"),
         (open(|r| r.person_id = String::new()), "person_id"),
         (open(|r| r.holding_model = 0), "holding_model"),
@@ -54,6 +58,10 @@ async fn every_rpc_refuses_bad_input_naming_the_field_and_writes_nothing() {
     for (transfers, field) in [
         (vec![], "transfers"),
         (batch(|t| t.id = "not-an-id".into()), "transfers[0].id"),
+        (
+            batch(|t| t.id = uuid::Uuid::nil().to_string()),
+            "transfers[0].id",
+        ),
         (
             batch(|t| t.debit_account_id = String::new()),
             "transfers[0].debit_account_id",
@@ -141,6 +149,14 @@ async fn every_rpc_refuses_bad_input_naming_the_field_and_writes_nothing() {
             },
             "reversal_id",
         ),
+        (
+            proto::ReverseTransferRequest {
+                transfer_id: some_id.clone(),
+                reversal_id: uuid::Uuid::nil().to_string(),
+                note: String::new(),
+            },
+            "reversal_id",
+        ),
     ] {
         assert_invalid(
             app.client().reverse_transfer(bearer(&token, request)).await,
@@ -161,6 +177,15 @@ async fn every_rpc_refuses_bad_input_naming_the_field_and_writes_nothing() {
             proto::CloseFundRequest {
                 fund_id: fund.id.clone(),
                 destination_account_id: account(&fund, LedgerAccountKind::Recovery),
+                ..Default::default()
+            },
+            "transfer_id",
+        ),
+        (
+            proto::CloseFundRequest {
+                fund_id: fund.id.clone(),
+                destination_account_id: account(&fund, LedgerAccountKind::Recovery),
+                transfer_id: uuid::Uuid::nil().to_string(),
                 ..Default::default()
             },
             "transfer_id",
