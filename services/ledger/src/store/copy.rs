@@ -1,6 +1,6 @@
 //! Many rows at once by `COPY ... FROM STDIN`: a bulk chunk's transfers and entries go to
 //! the server as one buffer each, parsed there without a statement per row or arrays to
-//! unpack. The rows are the same as `insert_transfers` / `insert_entries` write, so which
+//! unpack. The rows are the same as `write_posting` writes for a smaller batch, so which
 //! path wrote a row makes no difference to anything that reads it (the hash chain and the
 //! audit included).
 //!
@@ -130,7 +130,7 @@ async fn copy(
     }
 }
 
-/// The transfers of one batch, as `insert_transfers` would write them.
+/// The transfers of one batch, as `write_posting` would write them.
 pub async fn copy_transfers(
     connection: &mut PgConnection,
     batch_id: Uuid,

@@ -85,24 +85,6 @@ async fn audited(app: &TestApp) -> Report {
     audit::run(&app.pool).await.expect("the audit runs")
 }
 
-/// Runs `statements` as a superuser with every trigger off (as someone going behind the
-/// service would).
-async fn tamper(app: &TestApp, statements: &[&'static str], bind: &str) {
-    let mut tx = app.pool.begin().await.unwrap();
-    sqlx::query("SET LOCAL session_replication_role = replica")
-        .execute(&mut *tx)
-        .await
-        .expect("the test connects as a superuser");
-    for statement in statements {
-        sqlx::query(*statement)
-            .bind(Uuid::parse_str(bind).unwrap())
-            .execute(&mut *tx)
-            .await
-            .expect("tamper");
-    }
-    tx.commit().await.unwrap();
-}
-
 #[tokio::test]
 async fn books_written_through_the_api_pass_the_audit() {
     let app = TestApp::spawn().await;

@@ -74,17 +74,12 @@ async fn a_posting_commits_while_the_chain_head_is_held_and_its_rows_are_audited
     assert_eq!(report.violations, vec![], "a staged link whose rows match");
 
     // Changed behind the service before its link is chained: the staged digest names it.
-    let mut tamper = app.pool.begin().await.unwrap();
-    sqlx::query("SET LOCAL session_replication_role = replica")
-        .execute(&mut *tamper)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE transfer SET amount_pence = 50001 WHERE id = $1")
-        .bind(Uuid::parse_str(&funded.id).unwrap())
-        .execute(&mut *tamper)
-        .await
-        .unwrap();
-    tamper.commit().await.unwrap();
+    tamper(
+        &app,
+        &["UPDATE transfer SET amount_pence = 50001 WHERE id = $1"],
+        &funded.id,
+    )
+    .await;
     let report = audit::run(&app.pool).await.unwrap();
     let history: Vec<&str> = report
         .violations

@@ -365,3 +365,21 @@ pub fn assert_invalid<T: std::fmt::Debug>(result: Result<T, Status>, field: &str
     );
     message
 }
+
+/// Runs `statements` as a superuser with every trigger off (as someone going behind the
+/// service would).
+pub async fn tamper(app: &TestApp, statements: &[&'static str], bind: &str) {
+    let mut tx = app.pool.begin().await.unwrap();
+    sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *tx)
+        .await
+        .expect("the test connects as a superuser");
+    for statement in statements {
+        sqlx::query(*statement)
+            .bind(Uuid::parse_str(bind).unwrap())
+            .execute(&mut *tx)
+            .await
+            .expect("tamper");
+    }
+    tx.commit().await.unwrap();
+}
