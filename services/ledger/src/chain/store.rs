@@ -45,7 +45,14 @@ pub async fn link_staged(
     limit: i64,
     now: DateTime<Utc>,
 ) -> Result<usize, LedgerError> {
-    let mut transaction = pool.begin().await.operation("begin linking")?;
+    // Without waiting for the flush: a round PostgreSQL loses in a crash is lost whole (its
+    // links, the head's move and the unstaging are one transaction, and any later commit
+    // that survived flushed it too), so its links are still staged and the next round
+    // chains them.
+    let mut transaction = pool
+        .begin_with("BEGIN; SET LOCAL synchronous_commit = off")
+        .await
+        .operation("begin linking")?;
     // Taken first: a second linker waits here, then sees what this one left.
     let (mut seq, head): (i64, Vec<u8>) =
         sqlx::query_as("SELECT seq, hash FROM chain_head WHERE one FOR UPDATE")
@@ -72,29 +79,25 @@ pub async fn link_staged(
         link_ids.push(*link_id);
         hashes.push(previous.to_vec());
     }
+    // One statement for the three writes: each round is a handful of round trips however
+    // many links it appends.
     sqlx::query(
-        "INSERT INTO chain_link (seq, link_id, hash, linked_at) \
-         SELECT seq, link_id, hash, $4 FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[]) \
-             AS linked(seq, link_id, hash)",
+        "WITH appended AS ( \
+             INSERT INTO chain_link (seq, link_id, hash, linked_at) \
+             SELECT seq, link_id, hash, $4 FROM UNNEST($1::bigint[], $2::bigint[], $3::bytea[]) \
+                 AS linked(seq, link_id, hash)), \
+         unstaged AS (DELETE FROM chain_pending WHERE link_id = ANY($2)) \
+         UPDATE chain_head SET seq = $5, hash = $6 WHERE one",
     )
     .bind(&seqs)
     .bind(&link_ids)
     .bind(&hashes)
     .bind(now)
+    .bind(seq)
+    .bind(previous.as_slice())
     .execute(&mut *transaction)
     .await
     .operation("append to the hash chain")?;
-    sqlx::query("DELETE FROM chain_pending WHERE link_id = ANY($1)")
-        .bind(&link_ids)
-        .execute(&mut *transaction)
-        .await
-        .operation("remove linked links from the staging table")?;
-    sqlx::query("UPDATE chain_head SET seq = $1, hash = $2 WHERE one")
-        .bind(seq)
-        .bind(previous.as_slice())
-        .execute(&mut *transaction)
-        .await
-        .operation("move the chain head")?;
     transaction.commit().await.operation("commit linking")?;
     Ok(staged.len())
 }

@@ -50,7 +50,7 @@ pub enum BenchCommand {
         #[arg(long, value_delimiter = ',', default_values_t = [10_000, 1_000_000])]
         accounts: Vec<usize>,
         /// Transfers posted one per `CreateTransfers`, at each size.
-        #[arg(long, default_value_t = 4_000)]
+        #[arg(long, default_value_t = 8_000)]
         single: usize,
         /// `CreateTransfers` calls of `--batch-size` transfers, at each size.
         #[arg(long, default_value_t = 200)]
@@ -66,6 +66,10 @@ pub enum BenchCommand {
         /// Concurrent clients for single and batch (and raw connections).
         #[arg(long, default_value_t = 8)]
         clients: usize,
+        /// Turns the single and batch phases are cut into: the service's share of each
+        /// round, then the raw side's, so a host whose speed drifts slows both alike.
+        #[arg(long, default_value_t = 4)]
+        rounds: usize,
         #[arg(long, env = "SDS_DATABASE_URL", default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
         database_url: String,
         #[arg(long, env = "SDS_NATS_URL", default_value = sds_platform::config::DEFAULT_NATS_URL)]
@@ -126,6 +130,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             bulk,
             bulk_chunk,
             clients,
+            rounds,
             database_url,
             nats_url,
             output,
@@ -138,6 +143,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
                 bulk,
                 bulk_chunk,
                 clients,
+                rounds,
             };
             let report = ledger::ledger_benchmark(&database_url, &nats_url, &options).await?;
             println!("{}", report.table());

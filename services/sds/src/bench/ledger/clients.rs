@@ -21,6 +21,16 @@ pub struct Measured {
     pub latencies: Vec<Duration>,
 }
 
+impl Measured {
+    /// Adds a later round of the same phase: its transfers, its time and its latencies.
+    pub fn absorb(&mut self, round: Measured) {
+        self.transfers += round.transfers;
+        self.elapsed += round.elapsed;
+        self.latencies.extend(round.latencies);
+        self.latencies.sort_unstable();
+    }
+}
+
 /// Makes `calls` calls, `call(client, index)`, from `clients` concurrent tasks; each call
 /// posts `transfers_per_call` transfers.
 pub async fn run<F, Fut>(

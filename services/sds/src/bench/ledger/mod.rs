@@ -63,6 +63,8 @@ pub struct Options {
     pub bulk_chunk: usize,
     /// Concurrent clients (and raw connections).
     pub clients: usize,
+    /// Rounds the single and batch phases are cut into, the two sides taking turns.
+    pub rounds: usize,
 }
 
 /// Runs every size in `options`, smallest first.
@@ -77,6 +79,7 @@ pub async fn ledger_benchmark(
         "--single, --batches and --bulk must each be at least 1"
     );
     ensure!(options.clients > 0, "--clients must be at least 1");
+    ensure!(options.rounds > 0, "--rounds must be at least 1");
     let admin = PgPool::connect(database_url)
         .await
         .with_context(|| format!("connect to PostgreSQL at {database_url}"))?;
@@ -122,10 +125,18 @@ async fn deadlocks(admin: &PgPool, names: &[String]) -> anyhow::Result<i64> {
 }
 
 /// Waits until the service has published every event and chained every link it staged
-/// (up to a minute), then checkpoints the cluster, so each measured phase of either side
-/// starts from the same quiet state and pays for its own work only, not for what an earlier
-/// phase or the seeding left behind.
-async fn settle(ours: &PgPool, admin: &PgPool) -> anyhow::Result<()> {
+/// (up to a minute), vacuums and analyses both scratch databases and waits for any
+/// autovacuum worker still running, then checkpoints the cluster, so each measured phase
+/// of either side starts from the same quiet state and pays for its own work only, not for
+/// what an earlier phase or the seeding left behind. Without the vacuum, the 250,000
+/// opening fundings of the larger ledger set autovacuum off on both databases' tables just
+/// as the service's single phase, which runs first, begins.
+async fn settle(
+    ours: &PgPool,
+    raw: &PgPool,
+    admin: &PgPool,
+    checkpoint: Checkpoint,
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + std::time::Duration::from_secs(60);
     loop {
         let (unpublished, staged): (i64, i64) = sqlx::query_as(
@@ -140,11 +151,47 @@ async fn settle(ours: &PgPool, admin: &PgPool) -> anyhow::Result<()> {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    // Needs a superuser (or pg_checkpoint); without it the phases just start unsettled.
-    if let Err(error) = sqlx::query("CHECKPOINT").execute(admin).await {
-        eprintln!("ledger bench: no checkpoint between phases ({error})");
+    for pool in [ours, raw] {
+        // VACUUM cannot run in a transaction block: sent alone, by the simple protocol.
+        sqlx::raw_sql("VACUUM (ANALYZE)")
+            .execute(pool)
+            .await
+            .context("vacuum a scratch database")?;
+    }
+    let deadline = Instant::now() + std::time::Duration::from_secs(120);
+    while Instant::now() < deadline {
+        sqlx::query("SELECT pg_stat_clear_snapshot()")
+            .execute(admin)
+            .await?;
+        let vacuuming: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'",
+        )
+        .fetch_one(admin)
+        .await
+        .context("read pg_stat_activity")?;
+        if vacuuming == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    if checkpoint == Checkpoint::Now {
+        // Needs a superuser (or pg_checkpoint); without it the phases just start unsettled.
+        if let Err(error) = sqlx::query("CHECKPOINT").execute(admin).await {
+            eprintln!("ledger bench: no checkpoint between phases ({error})");
+        }
     }
     Ok(())
+}
+
+/// Whether [`settle`] checkpoints the cluster: at the start of a phase, so no checkpoint
+/// that an earlier phase's writes made due falls into it, but not between its rounds. After
+/// a checkpoint the first change to each page writes the whole page to the WAL, and on the
+/// larger ledger nearly every posting touches pages no other has touched since; a
+/// checkpoint before every round would measure both sides at that worst moment only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Checkpoint {
+    Now,
+    NotYet,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -200,9 +247,10 @@ async fn measure_size(
     ));
     let settled = Settle {
         ours: &ours_pool,
+        raw: &raw_pool,
         admin,
     };
-    let single = both(&service, &raw, &planned, 1, &settled)
+    let single = both(&service, &raw, &planned, 1, &settled, options.rounds)
         .await
         .context("single")?;
     eprintln!("ledger bench: batch");
@@ -212,9 +260,16 @@ async fn measure_size(
         "batch",
         options.batches * options.batch_size,
     ));
-    let batch = both(&service, &raw, &planned, options.batch_size, &settled)
-        .await
-        .context("batch")?;
+    let batch = both(
+        &service,
+        &raw,
+        &planned,
+        options.batch_size,
+        &settled,
+        options.rounds,
+    )
+    .await
+    .context("batch")?;
     eprintln!("ledger bench: bulk");
     let planned = Arc::new(workload::transfers(
         &fleet,
@@ -222,12 +277,12 @@ async fn measure_size(
         "bulk",
         options.bulk,
     ));
-    settled.wait().await?;
+    settled.wait(Checkpoint::Now).await?;
     let ours = service
         .post_bulk(Arc::clone(&planned), options.bulk_chunk)
         .await
         .context("bulk")?;
-    settled.wait().await?;
+    settled.wait(Checkpoint::Now).await?;
     let bulk = Pair {
         ours,
         raw: raw.bulk(&planned).await.context("bulk, raw")?,
@@ -263,31 +318,51 @@ async fn measure_size(
     })
 }
 
-/// Posts `planned` through the service, then the same rows raw, `per_call` a call.
 /// What [`settle`] needs, carried to each phase.
 struct Settle<'a> {
     ours: &'a PgPool,
+    raw: &'a PgPool,
     admin: &'a PgPool,
 }
 
 impl Settle<'_> {
-    async fn wait(&self) -> anyhow::Result<()> {
-        settle(self.ours, self.admin).await
+    async fn wait(&self, checkpoint: Checkpoint) -> anyhow::Result<()> {
+        settle(self.ours, self.raw, self.admin, checkpoint).await
     }
 }
 
+/// Posts `planned` through the service and the same rows raw, `per_call` a call, in
+/// `rounds` turns (the service's share of a round, then the raw side's, each settled
+/// first), so that a host whose speed drifts during the phase (other tenants' load, CPU
+/// steal) slows both sides alike instead of whichever happened to run at the bad moment.
 async fn both(
     service: &Arc<Service>,
     raw: &raw::Raw,
     planned: &Arc<Vec<Planned>>,
     per_call: usize,
     settled: &Settle<'_>,
+    rounds: usize,
 ) -> anyhow::Result<Pair> {
-    settled.wait().await?;
-    let ours = service
-        .create_transfers(Arc::clone(planned), per_call)
-        .await?;
-    settled.wait().await?;
-    let raw = raw.post(Arc::clone(planned), per_call).await?;
-    Ok(Pair { ours, raw })
+    // Whole calls per round, so each side posts exactly the calls of the whole phase.
+    let calls = planned.len().div_ceil(per_call.max(1));
+    let per_round = calls.div_ceil(rounds.max(1)) * per_call.max(1);
+    let mut pair = Pair::default();
+    for (index, round) in planned.chunks(per_round.max(1)).enumerate() {
+        let round = Arc::new(round.to_vec());
+        settled
+            .wait(if index == 0 {
+                Checkpoint::Now
+            } else {
+                Checkpoint::NotYet
+            })
+            .await?;
+        pair.ours.absorb(
+            service
+                .create_transfers(Arc::clone(&round), per_call)
+                .await?,
+        );
+        settled.wait(Checkpoint::NotYet).await?;
+        pair.raw.absorb(raw.post(round, per_call).await?);
+    }
+    Ok(pair)
 }
