@@ -17,7 +17,7 @@ fn worked_examples() -> Vec<(PathBuf, PathBuf)> {
     let folder = if shared.is_dir() {
         shared
     } else {
-        repo_root().join("services/sds/tests/examples")
+        repo_root().join("services/payments/tests/examples")
     };
     let mut pairs = Vec::new();
     for entry in std::fs::read_dir(&folder).expect("examples folder") {

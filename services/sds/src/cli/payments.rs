@@ -1,7 +1,7 @@
 //! `sds payments ...`: payment schedules from the command line. The preview's JSON
 //! contract is in [`preview`].
 
-mod preview;
+use sds_payments::preview;
 
 use std::path::PathBuf;
 

@@ -8,9 +8,12 @@
 //! link) never reach the books the audit reads. Both are seeded with the same funds and
 //! accounts ([`seed`], by SQL: those rows are not history), and every fund gets the same
 //! opening funding on both sides (through `PostBulk` on the service's). Then each
-//! phase posts the same planned transfers on both sides ([`workload`]), the service first,
-//! each side starting settled ([`settle`]: the service's events published, its chain
-//! linked, the cluster checkpointed), so neither pays for what came before it:
+//! phase posts the same planned transfers on both sides ([`workload`]). Single and batch
+//! are cut into rounds in which the sides take turns, the service first, so a host whose
+//! speed drifts (other tenants, CPU steal) slows both alike. Each side starts each turn
+//! settled ([`settle`]: the service's events published, its chain linked, both databases
+//! vacuumed, and at a phase's start the cluster checkpointed), so neither pays for what
+//! came before it:
 //!
 //! - **single**: `CreateTransfers` of one transfer, from `clients` concurrent clients (a
 //!   gRPC channel each), against one posting a transaction on as many connections;
@@ -126,7 +129,7 @@ async fn deadlocks(admin: &PgPool, names: &[String]) -> anyhow::Result<i64> {
 
 /// Waits until the service has published every event and chained every link it staged
 /// (up to a minute), vacuums and analyses both scratch databases and waits for any
-/// autovacuum worker still running, then checkpoints the cluster, so each measured phase
+/// autovacuum worker still running, then (when asked) checkpoints the cluster, so each measured phase
 /// of either side starts from the same quiet state and pays for its own work only, not for
 /// what an earlier phase or the seeding left behind. Without the vacuum, the 250,000
 /// opening fundings of the larger ledger set autovacuum off on both databases' tables just
