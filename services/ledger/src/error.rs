@@ -63,6 +63,8 @@ pub enum LedgerError {
     ReversesAReversal { id: Uuid, of: Uuid },
     #[error("fund {0} is closed; it takes no new payees")]
     FundClosed(Uuid),
+    #[error("fund {fund} already pays {max} payees, the most a fund takes; it takes no new payee")]
+    TooManyPayees { fund: Uuid, max: usize },
     #[error("fund {0} has pending transfers; post or void them before it closes")]
     PendingOutstanding(Uuid),
     #[error(
@@ -134,6 +136,7 @@ impl From<LedgerError> for ApiError {
             | LedgerError::ReversesAReversal { .. }
             | LedgerError::PendingOutstanding(_)
             | LedgerError::FundClosed(_)
+            | LedgerError::TooManyPayees { .. }
             | LedgerError::BalanceLeft { .. } => ApiError::FailedPrecondition(error.to_string()),
             LedgerError::FundClosedMeanwhile | LedgerError::RecordedMeanwhile => {
                 ApiError::Aborted(error.to_string())

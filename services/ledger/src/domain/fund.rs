@@ -98,6 +98,11 @@ pub struct FundDraft {
     pub payees: Vec<Uuid>,
 }
 
+/// The most payees (each with its payable account) one fund takes. A person's support comes
+/// from a handful of providers; the bound keeps a fund, and every answer that lists its
+/// accounts, far inside what a gRPC client takes in one message (4 MiB by default).
+pub const MAX_PAYEES: usize = 100;
+
 pub fn new_fund(draft: FundDraft) -> Result<NewFund, Invalid> {
     let holder_id = match (draft.holding_model, draft.holder_id) {
         (HoldingModel::Authority, None) => draft.authority.as_str().to_owned(),
@@ -125,6 +130,15 @@ pub fn new_fund(draft: FundDraft) -> Result<NewFund, Invalid> {
                 "is below zero; it must be 0.00 or more",
             ));
         }
+    }
+    if draft.payees.len() > MAX_PAYEES {
+        return Err(Invalid::new(
+            "payee_ids",
+            format!(
+                "names {} payees; a fund takes at most {MAX_PAYEES}",
+                draft.payees.len()
+            ),
+        ));
     }
     for (index, payee) in draft.payees.iter().enumerate() {
         if draft.payees[..index].contains(payee) {

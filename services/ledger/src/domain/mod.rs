@@ -12,6 +12,6 @@ pub mod watch;
 
 pub use access::Denied;
 pub use book::{AccountState, Book, FundLimits, Movement, Refused};
-pub use fund::{AccountKind, Fund, FundStatus, HoldingModel, NewFund};
+pub use fund::{AccountKind, Fund, FundStatus, HoldingModel, MAX_PAYEES, NewFund};
 pub use transfer::{Category, Retry, TransferContent, TransferRecord, TransferStatus};
 pub use watch::{Crossing, Watch};

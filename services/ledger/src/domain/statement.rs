@@ -232,21 +232,28 @@ pub fn statement_text(statement: &Statement, authority_id: &str) -> String {
         ));
     }
     let period_days = days(statement.from, statement.to);
-    sentences.push(if statement.planned_days == period_days {
-        format!(
-            "Your plan meant {} for these {} days.",
-            pounds(statement.planned),
-            period_days
-        )
-    } else if statement.planned_days == 0 {
-        "The fund was not open on these days, so your plan meant nothing for them.".to_owned()
-    } else {
-        format!(
-            "The fund was open on {} of these days, and your plan meant {} for them.",
-            statement.planned_days,
-            pounds(statement.planned)
-        )
-    });
+    sentences.push(
+        if statement.planned_days == period_days && period_days == 1 {
+            format!(
+                "Your plan meant {} for this day.",
+                pounds(statement.planned)
+            )
+        } else if statement.planned_days == period_days {
+            format!(
+                "Your plan meant {} for these {} days.",
+                pounds(statement.planned),
+                period_days
+            )
+        } else if statement.planned_days == 0 {
+            "The fund was not open on these days, so your plan meant nothing for them.".to_owned()
+        } else {
+            format!(
+                "The fund was open on {} of these days, and your plan meant {} for them.",
+                statement.planned_days,
+                pounds(statement.planned)
+            )
+        },
+    );
     sentences.join(" ") + "\n"
 }
 
@@ -368,6 +375,18 @@ mod tests {
         );
         assert!(
             text.contains("No money came in. No money was paid out."),
+            "{text}"
+        );
+        let one_day = statement(
+            day("2026-04-01"),
+            day("2026-04-01"),
+            budget(10_000, "2026-01-05", None),
+            0,
+            &[],
+        );
+        let text = statement_text(&one_day, "fife");
+        assert!(
+            text.ends_with("Your plan meant 14.29 for this day.\n"),
             "{text}"
         );
     }

@@ -71,6 +71,30 @@ pub fn optional_new_id(field: &str, raw: &str) -> Result<Option<Uuid>, Invalid> 
         .transpose()
 }
 
+/// The id of someone the fund names (the person, the holder, a payee): the nil UUID names
+/// nobody, and stored it would read as "no payee" (`store::insert_fund`).
+pub fn someone_id(field: &str, raw: &str) -> Result<Uuid, Invalid> {
+    let id = required_id(field, raw)?;
+    ensure_names_someone(field, id)
+}
+
+/// As [`someone_id`], when the id may be left out.
+pub fn optional_someone_id(field: &str, raw: &str) -> Result<Option<Uuid>, Invalid> {
+    optional_id(field, raw)?
+        .map(|id| ensure_names_someone(field, id))
+        .transpose()
+}
+
+fn ensure_names_someone(field: &str, id: Uuid) -> Result<Uuid, Invalid> {
+    if id.is_nil() {
+        return Err(Invalid::new(
+            field,
+            "is the nil UUID, which names nobody; give the id of the person or organisation",
+        ));
+    }
+    Ok(id)
+}
+
 fn ensure_not_nil(field: &str, id: Uuid) -> Result<Uuid, Invalid> {
     if id.is_nil() {
         return Err(Invalid::new(
@@ -107,14 +131,14 @@ pub fn open_fund(request: &proto::OpenFundRequest) -> Result<NewFund, Invalid> {
         .payee_ids
         .iter()
         .enumerate()
-        .map(|(index, raw)| required_id(&format!("payee_ids[{index}]"), raw))
+        .map(|(index, raw)| someone_id(&format!("payee_ids[{index}]"), raw))
         .collect::<Result<Vec<_>, _>>()?;
     new_fund(FundDraft {
         id: new_id("fund_id", &request.fund_id)?,
         authority: AuthorityId::parse("authority", &request.authority)?,
-        person_id: required_id("person_id", &request.person_id)?,
+        person_id: someone_id("person_id", &request.person_id)?,
         holding_model: HoldingModel::from_wire("holding_model", request.holding_model)?,
-        holder_id: optional_id("holder_id", &request.holder_id)?,
+        holder_id: optional_someone_id("holder_id", &request.holder_id)?,
         weekly_budget: pence("weekly_budget", request.weekly_budget.as_ref())?,
         overdraft_limit: optional_pence("overdraft_limit", request.overdraft_limit.as_ref())?
             .unwrap_or(0),

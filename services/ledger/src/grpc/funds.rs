@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::convert::{self, fund_message};
 use super::{Writer, in_transaction};
 use crate::domain::access::{ensure_may_manage, may_read};
-use crate::domain::{AccountState, Fund};
+use crate::domain::{AccountState, Fund, MAX_PAYEES};
 use crate::error::LedgerError;
 use crate::posting::Actor;
 use crate::posting::closing::{self, Closing};
@@ -123,7 +123,7 @@ pub(super) async fn add_payee(
     request: &proto::AddPayeeRequest,
 ) -> Result<proto::Fund, LedgerError> {
     let fund_id = convert::required_id("fund_id", &request.fund_id)?;
-    let payee = convert::required_id("payee_id", &request.payee_id)?;
+    let payee = convert::someone_id("payee_id", &request.payee_id)?;
     let (fund, accounts) = in_transaction!(writer, connection => async {
         let (fund, accounts) = readable_fund(connection, principal, fund_id).await?;
         ensure_may_manage(principal, &fund.authority)?;
@@ -132,6 +132,12 @@ pub(super) async fn add_payee(
         }
         if fund.closed_on.is_some() {
             return Err(LedgerError::FundClosed(fund_id));
+        }
+        // Adds racing at the bound may each pass it: the bound keeps answers small, and is
+        // not a sum to hold exactly.
+        let payees = accounts.iter().filter(|(_, paid)| paid.is_some()).count();
+        if payees >= MAX_PAYEES {
+            return Err(LedgerError::TooManyPayees { fund: fund_id, max: MAX_PAYEES });
         }
         // A concurrent add of the same payee loses on the unique index and runs again.
         store::insert_payable(connection, fund_id, payee).await?;

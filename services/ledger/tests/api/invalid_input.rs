@@ -36,7 +36,25 @@ async fn every_rpc_refuses_bad_input_naming_the_field_and_writes_nothing() {
             open(|r| r.overdraft_limit = money("1.234")),
             "overdraft_limit",
         ),
+        (
+            open(|r| r.person_id = uuid::Uuid::nil().to_string()),
+            "person_id",
+        ),
+        (
+            open(|r| r.holder_id = uuid::Uuid::nil().to_string()),
+            "holder_id",
+        ),
         (open(|r| r.payee_ids = vec!["x".into()]), "payee_ids[0]"),
+        (
+            open(|r| r.payee_ids = vec![PAYEE.into(), uuid::Uuid::nil().to_string()]),
+            "payee_ids[1]",
+        ),
+        (
+            open(|r| {
+                r.payee_ids = (0..101).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+            }),
+            "payee_ids",
+        ),
         (
             open(|r| r.payee_ids = vec![PAYEE.into(), PAYEE.into()]),
             "payee_ids[1]",
@@ -205,6 +223,27 @@ async fn every_rpc_refuses_bad_input_naming_the_field_and_writes_nothing() {
             field,
         );
     }
+    for (request, field) in [
+        (
+            proto::AddPayeeRequest {
+                fund_id: fund.id.clone(),
+                payee_id: String::new(),
+            },
+            "payee_id",
+        ),
+        (
+            proto::AddPayeeRequest {
+                fund_id: fund.id.clone(),
+                payee_id: uuid::Uuid::nil().to_string(),
+            },
+            "payee_id",
+        ),
+    ] {
+        assert_invalid(
+            app.client().add_payee(bearer(&manage, request)).await,
+            field,
+        );
+    }
     assert_invalid(
         app.client()
             .get_fund(bearer(&token, proto::GetFundRequest::default()))
@@ -256,5 +295,42 @@ async fn every_rpc_refuses_bad_input_naming_the_field_and_writes_nothing() {
             field,
         );
     }
+    assert_eq!(app.row_counts().await, before, "nothing was written");
+}
+
+#[tokio::test]
+async fn a_fund_takes_at_most_a_hundred_payees_so_every_answer_listing_them_stays_small() {
+    let app = TestApp::spawn().await;
+    let manage = manager(AUTHORITY);
+    let mut request = fund_request(&uuid::Uuid::now_v7().to_string(), PERSON, "");
+    request.payee_ids = (0..100).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    let fund = app
+        .client()
+        .open_fund(bearer(&manage, request))
+        .await
+        .expect("a hundred payees are taken")
+        .into_inner();
+    let before = app.row_counts().await;
+    let refused = app
+        .client()
+        .add_payee(bearer(
+            &manage,
+            proto::AddPayeeRequest {
+                fund_id: fund.id.clone(),
+                payee_id: uuid::Uuid::now_v7().to_string(),
+            },
+        ))
+        .await
+        .expect_err("the hundred-and-first payee is refused");
+    assert_eq!(
+        refused.code(),
+        tonic::Code::FailedPrecondition,
+        "{refused:?}"
+    );
+    assert!(
+        refused.message().contains("100 payees"),
+        "{}",
+        refused.message()
+    );
     assert_eq!(app.row_counts().await, before, "nothing was written");
 }

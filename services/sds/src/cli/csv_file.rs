@@ -22,6 +22,8 @@ pub struct CsvFile<'a> {
     pub text: &'a str,
     pub reader: csv::Reader<&'a [u8]>,
     pub columns: Columns,
+    /// How many columns the header names (blank names included).
+    pub width: usize,
 }
 
 /// Where each column of the header is, by its lower-case name.
@@ -65,6 +67,7 @@ impl<'a> CsvFile<'a> {
             text,
             reader,
             columns: Columns { positions },
+            width: header.len(),
         })
     }
 }

@@ -9,6 +9,7 @@
 //! twice, a quote left open, an unknown category, a row without id); what only the server
 //! can judge (amounts, accounts, balances) comes back naming the file's line.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -86,6 +87,9 @@ pub fn parse(bytes: &[u8]) -> Result<RunFile, RunFileError> {
     })?;
     let text = file.text;
     let mut run = RunFile::default();
+    // Each id's first line: a repeated id would be refused only when its chunk is sent,
+    // after the chunks before it had been recorded.
+    let mut first_lines: HashMap<String, u32> = HashMap::new();
     for record in file.reader.records() {
         let record = record.map_err(|error| RunFileError::Unreadable {
             line: error
@@ -106,6 +110,16 @@ pub fn parse(bytes: &[u8]) -> Result<RunFile, RunFileError> {
                     .to_owned(),
             });
         }
+        if record.len() > file.width {
+            return Err(RunFileError::Unreadable {
+                line,
+                reason: format!(
+                    "it has {} fields where the header names {} columns; a value holding a comma needs double quotes round it",
+                    record.len(),
+                    file.width
+                ),
+            });
+        }
         let cell = |column: &str| file.columns.cell(&record, column);
         let bad = |column: &'static str, reason: String| RunFileError::BadCell {
             line,
@@ -117,6 +131,12 @@ pub fn parse(bytes: &[u8]) -> Result<RunFile, RunFileError> {
             return Err(bad(
                 "id",
                 "is empty; every transfer of a run names its id (a UUID), so the file can be sent again safely".to_owned(),
+            ));
+        }
+        if let Some(first) = first_lines.insert(id.to_ascii_lowercase(), line) {
+            return Err(bad(
+                "id",
+                format!("repeats the id of line {first}; each transfer of a run has its own id"),
             ));
         }
         let category = Category::parse("category", &cell("category"))
@@ -273,6 +293,22 @@ mod tests {
                     line: 2,
                     column: "id",
                     reason: "is empty; every transfer of a run names its id (a UUID), so the file can be sent again safely".to_owned(),
+                },
+            ),
+            (
+                format!("{HEADER}T1,a,b,1.00,funding,,,\nt2,a,b,1.00,funding,,,\nt1,a,b,2.00,funding,,,\n"),
+                RunFileError::BadCell {
+                    line: 4,
+                    column: "id",
+                    reason: "repeats the id of line 2; each transfer of a run has its own id"
+                        .to_owned(),
+                },
+            ),
+            (
+                format!("{HEADER}t1,a,b,1.00,funding,ref, with comma,,\n"),
+                RunFileError::Unreadable {
+                    line: 2,
+                    reason: "it has 9 fields where the header names 8 columns; a value holding a comma needs double quotes round it".to_owned(),
                 },
             ),
             (
