@@ -51,6 +51,15 @@ pub fn next_token(page: Page, total: u64, fingerprint: &str) -> Option<String> {
     })
 }
 
+/// A token carrying `position` itself, for a list paged by the last row shown rather than
+/// by an offset: [`requested`] reads it back as [`Page::offset`] for the same fingerprint.
+pub fn position_token(position: u64, fingerprint: &str) -> String {
+    format!(
+        "{TOKEN_VERSION}.{position}.{:016x}",
+        checksum(fingerprint, position)
+    )
+}
+
 fn offset_of(token: &str, fingerprint: &str) -> Option<u64> {
     let mut parts = token.split('.');
     let (Some(version), Some(offset), Some(sum), None) =
@@ -105,5 +114,8 @@ mod tests {
             None
         );
         assert_eq!(requested(201, "", "fife").unwrap_err().field(), "page_size");
+        let after = position_token(4_711, "fife");
+        assert_eq!(requested(0, &after, "fife").unwrap().offset, 4_711);
+        assert!(requested(0, &after, "angus").is_err());
     }
 }

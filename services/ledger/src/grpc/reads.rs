@@ -65,27 +65,45 @@ pub(super) async fn list(
 ) -> Result<proto::ListTransfersResponse, LedgerError> {
     let fund_id = convert::required_id("fund_id", &request.fund_id)?;
     let page_request = request.page.clone().unwrap_or_default();
-    let fingerprint = fund_id.to_string();
+    // Tokens point after a transfer's seq; the prefix keeps tokens of the offset paging
+    // that came before from being read as a position.
+    let fingerprint = format!("transfers-before-seq:{fund_id}");
     let page = paging::requested(
         page_request.page_size,
         &page_request.page_token,
         &fingerprint,
     )
     .map_err(|invalid| invalid.within("page"))?;
+    let before_seq = match page.offset {
+        0 => None,
+        seq => Some(i64::try_from(seq).unwrap_or(i64::MAX)),
+    };
     let mut connection = pool.acquire().await?;
     readable_fund(&mut connection, principal, fund_id).await?;
     let total = store::count_transfers(&mut connection, fund_id).await?;
-    let records = store::list_transfers(
+    // One more than the page, to know whether another page follows.
+    let mut rows = store::list_transfers(
         &mut connection,
         fund_id,
-        i64::from(page.size),
-        i64::try_from(page.offset).unwrap_or(i64::MAX),
+        i64::from(page.size) + 1,
+        before_seq,
     )
     .await?;
+    let more = rows.len() > usize::try_from(page.size).unwrap_or(usize::MAX);
+    rows.truncate(usize::try_from(page.size).unwrap_or(usize::MAX));
+    let next_page_token = match rows.last() {
+        Some((seq, _)) if more => {
+            paging::position_token(u64::try_from(*seq).unwrap_or_default(), &fingerprint)
+        }
+        _ => String::new(),
+    };
     Ok(proto::ListTransfersResponse {
-        transfers: records.iter().map(transfer_message).collect(),
+        transfers: rows
+            .iter()
+            .map(|(_, record)| transfer_message(record))
+            .collect(),
         page: Some(proto::PageResponse {
-            next_page_token: paging::next_token(page, total, &fingerprint).unwrap_or_default(),
+            next_page_token,
             total_matches: total,
         }),
     })

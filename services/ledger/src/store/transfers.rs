@@ -17,7 +17,7 @@ macro_rules! transfer_sql {
         concat!(
             "SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount_pence, t.category, \
                  t.reference, t.note, t.pending, t.reverses_id, t.fund_id, f.authority, \
-                 r.outcome, t.created_on \
+                 r.outcome, t.created_on, t.seq \
              FROM transfer t JOIN fund f ON f.id = t.fund_id \
              LEFT JOIN pending_resolution r ON r.transfer_id = t.id ",
             $rest
@@ -40,6 +40,8 @@ struct TransferRow {
     authority: String,
     outcome: Option<String>,
     created_on: NaiveDate,
+    /// Insertion order: what a listing's page token points after.
+    seq: i64,
 }
 
 impl TransferRow {
@@ -167,22 +169,32 @@ pub async fn insert_resolution(
 }
 
 /// The transfers in or out of `fund`, newest first.
+/// Up to `limit` of the fund's transfers, newest first, each with its `seq`; only those
+/// before `before_seq` when given (the last one a previous page showed). Paging by the
+/// last row shown, not by an offset, keeps pages from shifting while postings go on: a
+/// transfer recorded meanwhile is above the cursor, not pushed into the next page.
 pub async fn list_transfers(
     connection: &mut PgConnection,
     fund: Uuid,
     limit: i64,
-    offset: i64,
-) -> Result<Vec<TransferRecord>, LedgerError> {
+    before_seq: Option<i64>,
+) -> Result<Vec<(i64, TransferRecord)>, LedgerError> {
     let rows: Vec<TransferRow> = sqlx::query_as(transfer_sql!(
-        "WHERE t.fund_id = $1 OR t.credit_fund_id = $1 ORDER BY t.seq DESC LIMIT $2 OFFSET $3"
+        "WHERE (t.fund_id = $1 OR t.credit_fund_id = $1) AND ($3::bigint IS NULL OR t.seq < $3) \
+         ORDER BY t.seq DESC LIMIT $2"
     ))
     .bind(fund)
     .bind(limit)
-    .bind(offset)
+    .bind(before_seq)
     .fetch_all(&mut *connection)
     .await
     .operation("list transfers")?;
-    rows.into_iter().map(TransferRow::record).collect()
+    rows.into_iter()
+        .map(|row| {
+            let seq = row.seq;
+            row.record().map(|record| (seq, record))
+        })
+        .collect()
 }
 
 pub async fn count_transfers(

@@ -309,3 +309,54 @@ async fn the_service_runs_its_statements_on_generic_plans_made_once_per_connecti
         .unwrap();
     assert_eq!(mode, "force_generic_plan");
 }
+
+#[tokio::test]
+async fn paging_through_transfers_while_postings_go_on_shows_each_once_and_misses_none() {
+    let app = TestApp::spawn().await;
+    let fund = app.open_fund(PERSON, "").await;
+    app.fund(&fund, "100.00").await;
+    let mut posted = Vec::new();
+    for _ in 0..4 {
+        let spend = TestApp::spend(&fund, "1.00");
+        posted.push(spend.id.clone());
+        app.create(&finance(AUTHORITY), vec![spend]).await.unwrap();
+    }
+    let page = |token: String| {
+        let app = &app;
+        let fund_id = fund.id.clone();
+        async move {
+            app.client()
+                .list_transfers(bearer(
+                    &finance(AUTHORITY),
+                    proto::ListTransfersRequest {
+                        fund_id,
+                        page: Some(proto::PageRequest {
+                            page_size: 2,
+                            page_token: token,
+                        }),
+                    },
+                ))
+                .await
+                .unwrap()
+                .into_inner()
+        }
+    };
+    let mut seen: Vec<String> = Vec::new();
+    let mut token = String::new();
+    loop {
+        let listed = page(token).await;
+        seen.extend(listed.transfers.iter().map(|transfer| transfer.id.clone()));
+        // A payment recorded between pages, as happens while a finance officer reads.
+        let spend = TestApp::spend(&fund, "1.00");
+        app.create(&finance(AUTHORITY), vec![spend]).await.unwrap();
+        token = listed.page.unwrap().next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    // The funding and the four payments that were there when the listing began, newest
+    // first, each once: with offset paging each new payment pushed one into the next page.
+    assert_eq!(seen.len(), 5, "{seen:?}");
+    let mut expected: Vec<String> = posted.into_iter().rev().collect();
+    assert_eq!(seen[..4], expected[..]);
+}
