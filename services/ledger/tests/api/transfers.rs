@@ -357,6 +357,6 @@ async fn paging_through_transfers_while_postings_go_on_shows_each_once_and_misse
     // The funding and the four payments that were there when the listing began, newest
     // first, each once: with offset paging each new payment pushed one into the next page.
     assert_eq!(seen.len(), 5, "{seen:?}");
-    let mut expected: Vec<String> = posted.into_iter().rev().collect();
+    let expected: Vec<String> = posted.into_iter().rev().collect();
     assert_eq!(seen[..4], expected[..]);
 }
