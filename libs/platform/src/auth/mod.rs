@@ -234,12 +234,18 @@ impl Authenticator {
     ///
     /// A refusal is logged once, in the request's span (which names the method), with its
     /// reason and never the token; an accepted caller's organisation is recorded on the span
-    /// (`enduser.id`), so later refusals and errors of the request name who asked.
+    /// (`enduser.id`), so later refusals and errors of the request name who asked. A
+    /// supported person is recorded as `person`, never by their id: logs carry no
+    /// personal data, and an organisation's id is not personal.
     pub fn authenticate<T>(&self, request: Request<T>) -> Result<Request<T>, Status> {
         match self.read_bearer(request) {
             Ok(request) => {
                 if let Some(principal) = request.extensions().get::<Principal>() {
-                    tracing::Span::current().record("enduser.id", principal.org_id.as_str());
+                    let who = match principal.org_kind {
+                        OrgKind::Person => "person",
+                        _ => principal.org_id.as_str(),
+                    };
+                    tracing::Span::current().record("enduser.id", who);
                 }
                 Ok(request)
             }
@@ -633,6 +639,38 @@ mod tests {
             !text.contains(&forged),
             "the token must never be logged: {text}"
         );
+    }
+
+    #[test]
+    fn a_person_is_named_in_the_logs_by_kind_and_an_organisation_by_its_id() {
+        let person_id = "0190f5c2-7d3a-7c4e-9b1a-2f6d8e4a1c3b";
+        let person = Principal {
+            org_id: person_id.into(),
+            org_kind: OrgKind::Person,
+            roles: vec![],
+            authorities: vec![AuthorityId::parse("authorities", "aberdeenshire").unwrap()],
+            person_id: Some(person_id.into()),
+        };
+        let issuer = TokenIssuer::shared_secret("s3cret");
+        let authenticator = Authenticator::shared_secret("s3cret");
+        let logs = crate::telemetry::tests_support::CapturedLogs::default();
+        tracing::subscriber::with_default(logs.subscriber(), || {
+            for principal in [&person, &commissioning_officer()] {
+                let token = issuer.issue(principal, Duration::from_secs(60)).unwrap();
+                let span = tracing::info_span!("rpc", enduser.id = tracing::field::Empty);
+                span.in_scope(|| {
+                    authenticator.authenticate(request_with(&token)).unwrap();
+                    tracing::warn!("refused later in the request");
+                });
+            }
+        });
+        let text = logs.text();
+        assert!(
+            !text.contains(person_id),
+            "a person's id was logged: {text}"
+        );
+        assert!(text.contains("enduser.id=\"person\""), "{text}");
+        assert!(text.contains("enduser.id=\"aberdeenshire\""), "{text}");
     }
 
     #[test]
