@@ -84,6 +84,14 @@ impl Interceptor for Bearer {
 
 /// One line for a server error: the gRPC code and the server's message.
 pub fn status_error(status: tonic::Status) -> anyhow::Error {
+    // A connection that broke mid-call (the server killed, the network gone) reaches the
+    // client as `Unknown: transport error`; scripts read the code to decide whether to send
+    // again, and that is what `Unavailable` tells them.
+    if status.code() == tonic::Code::Unknown && status.message() == "transport error" {
+        return anyhow::anyhow!(
+            "Unavailable: the connection to the server broke before it answered (transport error); it may have recorded the request, so send it again with the same ids (a request sent again with the same ids is recorded once)"
+        );
+    }
     anyhow::anyhow!("{:?}: {}", status.code(), status.message())
 }
 
@@ -108,5 +116,20 @@ pub async fn check_health(server: &ServerArgs) -> anyhow::Result<()> {
             server.addr,
             response.status
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_connection_broken_mid_call_is_reported_as_unavailable_and_other_codes_as_they_are() {
+        let broken = status_error(tonic::Status::unknown("transport error")).to_string();
+        assert!(broken.starts_with("Unavailable: "), "{broken}");
+        let other = status_error(tonic::Status::unknown("something else")).to_string();
+        assert_eq!(other, "Unknown: something else");
+        let refused = status_error(tonic::Status::invalid_argument("amount is missing"));
+        assert_eq!(refused.to_string(), "InvalidArgument: amount is missing");
     }
 }
