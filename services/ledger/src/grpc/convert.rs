@@ -57,50 +57,41 @@ pub fn required_id(field: &str, raw: &str) -> Result<Uuid, Invalid> {
     optional_id(field, raw)?.ok_or_else(|| Invalid::new(field, "is missing; give the id, a UUID"))
 }
 
+/// Why the nil UUID is refused as the id of something recorded, and as someone's id.
+const NIL_NEW_ID: &str =
+    "is the nil UUID, which names nothing; give a new UUID for each (a UUIDv7, for example)";
+const NIL_SOMEONE: &str =
+    "is the nil UUID, which names nobody; give the id of the person or organisation";
+
 /// The id a caller gives something it records (a transfer, a fund): also its idempotency
 /// key, so the nil UUID, which every client that forgot to set one would share, is refused.
 pub fn new_id(field: &str, raw: &str) -> Result<Uuid, Invalid> {
-    let id = required_id(field, raw)?;
-    ensure_not_nil(field, id)
+    refuse_nil(field, required_id(field, raw)?, NIL_NEW_ID)
 }
 
 /// As [`new_id`], when the id may be left out.
 pub fn optional_new_id(field: &str, raw: &str) -> Result<Option<Uuid>, Invalid> {
     optional_id(field, raw)?
-        .map(|id| ensure_not_nil(field, id))
+        .map(|id| refuse_nil(field, id, NIL_NEW_ID))
         .transpose()
 }
 
 /// The id of someone the fund names (the person, the holder, a payee): the nil UUID names
 /// nobody, and stored it would read as "no payee" (`store::insert_fund`).
 pub fn someone_id(field: &str, raw: &str) -> Result<Uuid, Invalid> {
-    let id = required_id(field, raw)?;
-    ensure_names_someone(field, id)
+    refuse_nil(field, required_id(field, raw)?, NIL_SOMEONE)
 }
 
 /// As [`someone_id`], when the id may be left out.
 pub fn optional_someone_id(field: &str, raw: &str) -> Result<Option<Uuid>, Invalid> {
     optional_id(field, raw)?
-        .map(|id| ensure_names_someone(field, id))
+        .map(|id| refuse_nil(field, id, NIL_SOMEONE))
         .transpose()
 }
 
-fn ensure_names_someone(field: &str, id: Uuid) -> Result<Uuid, Invalid> {
+fn refuse_nil(field: &str, id: Uuid, refusal: &str) -> Result<Uuid, Invalid> {
     if id.is_nil() {
-        return Err(Invalid::new(
-            field,
-            "is the nil UUID, which names nobody; give the id of the person or organisation",
-        ));
-    }
-    Ok(id)
-}
-
-fn ensure_not_nil(field: &str, id: Uuid) -> Result<Uuid, Invalid> {
-    if id.is_nil() {
-        return Err(Invalid::new(
-            field,
-            "is the nil UUID, which names nothing; give a new UUID for each (a UUIDv7, for example)",
-        ));
+        return Err(Invalid::new(field, refusal));
     }
     Ok(id)
 }
