@@ -12,6 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "assessment.proto",
         "contracts.proto",
         "ledger.proto",
+        "payments.proto",
         "events.proto",
     ]
     .map(|name| proto_root.join("sds/v1").join(name));

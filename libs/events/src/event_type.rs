@@ -22,6 +22,7 @@ sds_vocabulary::named_enum! {
         LedgerPosted = "ledger.posted",
         FundSurplus = "fund.surplus",
         FundLowBalance = "fund.low_balance",
+        ScheduleChanged = "schedule.changed",
     }
 }
 
@@ -44,6 +45,7 @@ impl EventType {
             Body::LedgerPosted(_) => EventType::LedgerPosted,
             Body::FundSurplus(_) => EventType::FundSurplus,
             Body::FundLowBalance(_) => EventType::FundLowBalance,
+            Body::ScheduleChanged(_) => EventType::ScheduleChanged,
         }
     }
 

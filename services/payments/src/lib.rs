@@ -1,5 +1,42 @@
-//! Payments: the schedule rule of `sds_money` put to work. So far the preview's contract
-//! ([`preview`]): the plan history it reads as JSON, the schedule it answers, and the
-//! refusals by field path, shared by `sds payments preview` and the service.
+//! Payments: the schedule rule of `sds_money` put to work.
+//!
+//! The crate is a library exposing one service unit, [`component`], which `sds serve` and
+//! the tests compose through `sds_runtime::build`. [`preview`] is the preview's contract:
+//! the plan history it reads as JSON, the schedule it answers and the refusals by field
+//! path, shared by `sds payments preview` and the service's `PreviewSchedule` ([`grpc`]).
 
+pub mod domain;
+pub mod error;
+pub mod grpc;
 pub mod preview;
+pub mod schedules;
+pub mod store;
+
+use sds_proto::v1::payments_service_server::PaymentsServiceServer;
+use sds_runtime::Component;
+
+pub use error::PaymentsError;
+pub use grpc::PaymentsApi;
+
+/// The service's name, as `sds serve --only` takes it.
+pub const NAME: &str = "payments";
+
+/// The PostgreSQL schema the service owns.
+pub const SCHEMA: &str = "payments";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Payments as a service unit: its schema and migrations, its gRPC service with every call
+/// authenticated, and the consumer that follows agreements into schedules.
+pub fn component() -> Component {
+    Component::new(NAME, SCHEMA, &MIGRATOR)
+        .grpc(|context, services| {
+            services.add(PaymentsServiceServer::with_interceptor(
+                PaymentsApi::new(context.pool.clone(), context.clock.clone()),
+                context.authenticator.clone(),
+            ))
+        })
+        .consumer("payments-agreements", |_context| {
+            schedules::AgreementHandler
+        })
+}

@@ -43,7 +43,7 @@ const LINES_EXPECTATION: &str = "expected a list of lines (an empty list means n
 
 sds_vocabulary::named_enum! {
     /// How often a plan is paid, naming its period calendar.
-    enum Frequency("payment frequency") {
+    pub enum Frequency("payment frequency") {
         FourWeekly = "four_weekly",
         Quarterly = "quarterly",
         Monthly = "monthly",
@@ -52,7 +52,7 @@ sds_vocabulary::named_enum! {
 
 sds_vocabulary::named_enum! {
     /// Whether a period is paid at its start or after its end.
-    enum PaymentTiming("payment timing") {
+    pub enum PaymentTiming("payment timing") {
         Advance = "advance",
         Arrears = "arrears",
     }
@@ -74,45 +74,47 @@ pub enum PreviewError {
     Output(serde_json::Error),
 }
 
-fn invalid(path: &str, problem: impl Into<String>) -> PreviewError {
+pub(crate) fn invalid(path: &str, problem: impl Into<String>) -> PreviewError {
     PreviewError::Invalid {
         path: path.to_owned(),
         problem: problem.into(),
     }
 }
 
-/// The preview request as written in JSON, before any value is interpreted.
-#[derive(Debug, Deserialize)]
+/// The preview request as written in JSON, before any value is interpreted. The service's
+/// `PreviewSchedule` fills the same structure from its message, so both are validated and
+/// refused by the same code.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PreviewInput {
-    frequency: String,
-    timing: String,
+pub struct PreviewInput {
+    pub frequency: String,
+    pub timing: String,
     /// Needed for `four_weekly`; ignored otherwise.
-    anchor_date: Option<String>,
-    payment_lag_days: i64,
-    until: String,
-    versions: Vec<PreviewVersionInput>,
+    pub anchor_date: Option<String>,
+    pub payment_lag_days: i64,
+    pub until: String,
+    pub versions: Vec<PreviewVersionInput>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PreviewVersionInput {
-    recorded_on: String,
-    lines: Vec<PreviewLineInput>,
+pub struct PreviewVersionInput {
+    pub recorded_on: String,
+    pub lines: Vec<PreviewLineInput>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct PreviewLineInput {
-    weekly_amount: String,
-    start: String,
+pub struct PreviewLineInput {
+    pub weekly_amount: String,
+    pub start: String,
     /// `None` (JSON `null` or absent) for an open-ended line.
-    end: Option<String>,
+    pub end: Option<String>,
 }
 
 /// What a field accepts, for "missing; ..." and "found ...; ..." messages. Every field of
 /// the input structs above is named here: the field names are the contract.
-fn expectation_of(field: &str) -> String {
+pub(crate) fn expectation_of(field: &str) -> String {
     match field {
         "frequency" => format!("accepted: {}", Frequency::accepted()),
         "timing" => format!("accepted: {}", PaymentTiming::accepted()),
@@ -128,19 +130,19 @@ fn expectation_of(field: &str) -> String {
 
 /// What the preview prints.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-struct PreviewOutput {
-    instalments: Vec<PreviewInstalment>,
-    closing_settlement: Money,
+pub struct PreviewOutput {
+    pub instalments: Vec<PreviewInstalment>,
+    pub closing_settlement: Money,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-struct PreviewInstalment {
-    period_start: NaiveDate,
-    period_end: NaiveDate,
-    due_date: NaiveDate,
-    base: Money,
-    adjustment: Money,
-    amount: Money,
+pub struct PreviewInstalment {
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub due_date: NaiveDate,
+    pub base: Money,
+    pub adjustment: Money,
+    pub amount: Money,
 }
 
 impl From<Schedule> for PreviewOutput {
@@ -228,7 +230,7 @@ fn refused_by_serde(error: serde_path_to_error::Error<Refusal>) -> PreviewError 
 }
 
 /// Validates `input` and applies the schedule rule to it.
-fn preview(input: &PreviewInput) -> Result<PreviewOutput, PreviewError> {
+pub fn preview(input: &PreviewInput) -> Result<PreviewOutput, PreviewError> {
     let request = schedule_request(input)?;
     match compute_schedule(&request) {
         Ok(schedule) => Ok(schedule.into()),

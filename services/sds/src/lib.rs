@@ -11,5 +11,6 @@ pub fn components() -> Vec<Component> {
         sds_assessment::component(),
         sds_contracts::component(),
         sds_ledger::component(),
+        sds_payments::component(),
     ]
 }

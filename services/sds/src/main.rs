@@ -97,7 +97,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Assessment(command) => cli::assessment::run(command).await,
         Command::Contracts(command) => cli::contracts::run(command).await,
         Command::Ledger(command) => cli::ledger::run(command).await,
-        Command::Payments(command) => cli::payments::run(command),
+        Command::Payments(command) => cli::payments::run(command).await,
         Command::Bench(command) => bench::run(command).await,
     }
 }

@@ -1,9 +1,16 @@
 //! `sds payments ...`: payment schedules from the command line. The preview's JSON
-//! contract is in [`preview`].
+//! contract is in [`preview`]; a live schedule is read from the server.
 
 use sds_payments::preview;
+use sds_proto::v1::payments_service_client::PaymentsServiceClient;
+use sds_proto::v1::{self as proto, Date};
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::Channel;
 
 use std::path::PathBuf;
+
+use super::output::{OutputFormat, Table};
+use super::{Bearer, ClientArgs, connect, status_error};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum PaymentsCommand {
@@ -13,10 +20,50 @@ pub enum PaymentsCommand {
         #[arg(long)]
         input: PathBuf,
     },
+    /// An agreement's live schedule: its instalments as a table, or `--json` for the
+    /// schedule with its history in the preview's shape.
+    Schedule {
+        #[command(flatten)]
+        client: ClientArgs,
+        agreement_id: String,
+        /// List periods through the one containing this day (YYYY-MM-DD); by default
+        /// through the last day of support, or a year from today.
+        #[arg(long)]
+        until: Option<String>,
+        #[command(flatten)]
+        output: OutputFormat,
+    },
 }
 
-pub fn run(command: PaymentsCommand) -> anyhow::Result<()> {
+type Client = PaymentsServiceClient<InterceptedService<Channel, Bearer>>;
+
+async fn client(args: &ClientArgs) -> anyhow::Result<Client> {
+    let bearer = Bearer::from_args(args)?;
+    Ok(PaymentsServiceClient::with_interceptor(
+        connect(&args.server).await?,
+        bearer,
+    ))
+}
+
+pub async fn run(command: PaymentsCommand) -> anyhow::Result<()> {
     match command {
+        PaymentsCommand::Schedule {
+            client: args,
+            agreement_id,
+            until,
+            output,
+        } => {
+            let schedule = client(&args)
+                .await?
+                .get_schedule(proto::GetScheduleRequest {
+                    agreement_id,
+                    until: until.map(|iso| Date { iso }),
+                })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            output.print_list(&schedule, schedule_table)
+        }
         PaymentsCommand::Preview { input } => {
             let text = if input.as_os_str() == "-" {
                 std::io::read_to_string(std::io::stdin())?
@@ -30,4 +77,48 @@ pub fn run(command: PaymentsCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn schedule_table(schedule: &proto::Schedule) -> Table {
+    let iso = |date: &Option<Date>| {
+        date.as_ref()
+            .map(|date| date.iso.clone())
+            .unwrap_or_default()
+    };
+    let amount = |money: &Option<proto::Money>| {
+        money
+            .as_ref()
+            .map(|money| money.amount.clone())
+            .unwrap_or_default()
+    };
+    let mut table = Table::new(&["PERIOD", "DUE", "BASE", "ADJUSTMENT", "AMOUNT"]);
+    for instalment in &schedule.instalments {
+        table.push_row(vec![
+            format!(
+                "{}..{}",
+                iso(&instalment.period_start),
+                iso(&instalment.period_end)
+            ),
+            iso(&instalment.due_date),
+            amount(&instalment.base),
+            amount(&instalment.adjustment),
+            amount(&instalment.amount),
+        ]);
+    }
+    let payee = match proto::PayeeKind::try_from(schedule.payee_kind) {
+        Ok(proto::PayeeKind::Holder) => "the holder",
+        _ => "the provider",
+    };
+    table.push_footer(format!(
+        "agreement {} pays {payee} {}; revision {}",
+        schedule.agreement_id, schedule.payee_id, schedule.revision
+    ));
+    let closing = amount(&schedule.closing_settlement);
+    if let Some(last_day) = schedule.last_day.as_ref() {
+        table.push_footer(format!(
+            "support ends {}; closing settlement {closing} (negative: owed back)",
+            last_day.iso
+        ));
+    }
+    table
 }

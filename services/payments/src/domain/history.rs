@@ -1,0 +1,144 @@
+//! A schedule's recorded history, and the plan versions the schedule rule reads from it.
+//!
+//! Payments keeps every agreed version of an agreement (its lines from its effective date,
+//! as known from the day it was recorded) and every end (its last day, as known from the
+//! day it was recorded). The schedule rule wants something simpler: for each day something
+//! was recorded, the complete set of lines then known. [`History::plan_versions`] makes it:
+//! on a day, each known version governs the days from its effective date up to the next
+//! higher-numbered known version's effective date, and nothing accrues after the earliest
+//! known last day.
+//!
+//! What must stay true: pure (no clock, no IO), so the live schedule and a preview of the
+//! same history are one computation; a day's knowledge never depends on anything recorded
+//! after it.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use sds_money::{AccrualLine, Money, PlanVersion};
+
+sds_vocabulary::named_enum! {
+    /// What a schedule line pays for.
+    pub enum LineKind("schedule line kind") {
+        /// A line of the agreement: the person's support.
+        Support = "support",
+        /// The management fee, paid on top of the budget.
+        Fee = "fee",
+    }
+}
+
+/// A line of an agreed version, as the agreement gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    pub kind: LineKind,
+    /// The plan line it funds; 0 for the fee.
+    pub plan_line: u32,
+    pub support_type: String,
+    pub weekly: Money,
+    pub start: NaiveDate,
+    /// `None` for open-ended.
+    pub end: Option<NaiveDate>,
+}
+
+/// An agreed version: from `effective_from`, the agreement's lines are `lines`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgreedVersion {
+    pub version: u32,
+    pub effective_from: NaiveDate,
+    pub recorded_on: NaiveDate,
+    pub lines: Vec<Line>,
+}
+
+/// The agreement ends: nothing accrues after `last_day`. An end may be brought forward by a
+/// later one with an earlier last day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ending {
+    pub last_day: NaiveDate,
+    pub recorded_on: NaiveDate,
+}
+
+/// Everything recorded about one agreement's money.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    pub versions: Vec<AgreedVersion>,
+    pub endings: Vec<Ending>,
+}
+
+impl History {
+    /// One plan version for each day something was recorded, in date order: the complete
+    /// set of lines known from that day.
+    pub fn plan_versions(&self) -> Vec<PlanVersion> {
+        let days: BTreeSet<NaiveDate> = self
+            .versions
+            .iter()
+            .map(|version| version.recorded_on)
+            .chain(self.endings.iter().map(|ending| ending.recorded_on))
+            .collect();
+        days.into_iter()
+            .map(|day| PlanVersion {
+                recorded_on: day,
+                lines: self.lines_known_on(day),
+            })
+            .collect()
+    }
+
+    /// The last day of support as known on `day`, if an end was recorded by then.
+    pub fn last_day_known_on(&self, day: NaiveDate) -> Option<NaiveDate> {
+        self.endings
+            .iter()
+            .filter(|ending| ending.recorded_on <= day)
+            .map(|ending| ending.last_day)
+            .min()
+    }
+
+    /// The lines accruing as known on `day`, each cut to the days its version governs.
+    pub fn lines_known_on(&self, day: NaiveDate) -> Vec<AccrualLine> {
+        let mut known: Vec<&AgreedVersion> = self
+            .versions
+            .iter()
+            .filter(|version| version.recorded_on <= day)
+            .collect();
+        known.sort_by_key(|version| version.version);
+        let last_day = self.last_day_known_on(day);
+        let mut lines = Vec::new();
+        for (index, version) in known.iter().enumerate() {
+            // A higher-numbered version takes over from its effective date.
+            let superseded_from = known[index + 1..]
+                .iter()
+                .map(|later| later.effective_from)
+                .min();
+            let governs_until = [superseded_from.and_then(|from| from.pred_opt()), last_day]
+                .into_iter()
+                .flatten()
+                .min();
+            for line in &version.lines {
+                let start = line.start.max(version.effective_from);
+                let end = [line.end, governs_until].into_iter().flatten().min();
+                if end.is_some_and(|end| end < start) {
+                    continue;
+                }
+                // Start is at most end here, and weekly amounts are never negative.
+                if let Ok(accrual) = AccrualLine::new(line.weekly, start, end) {
+                    lines.push(accrual);
+                }
+            }
+        }
+        lines
+    }
+
+    /// The earliest day any line starts, if any version has a line.
+    pub fn earliest_start(&self) -> Option<NaiveDate> {
+        self.versions
+            .iter()
+            .flat_map(|version| {
+                version
+                    .lines
+                    .iter()
+                    .map(|line| line.start.max(version.effective_from))
+            })
+            .min()
+    }
+}
+
+#[cfg(test)]
+mod tests;

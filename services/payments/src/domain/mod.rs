@@ -1,0 +1,5 @@
+//! Payments' pure rules: no IO, no clock.
+
+pub mod history;
+pub mod live;
+pub mod terms;

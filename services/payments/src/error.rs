@@ -1,0 +1,54 @@
+//! Everything that can go wrong in payments, named for what the caller does differently,
+//! and its one mapping to a gRPC status (through [`ApiError`], which logs internal errors
+//! once and hides their detail).
+
+use sds_platform::ApiError;
+use tonic::Status;
+use uuid::Uuid;
+
+use crate::preview::PreviewError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PaymentsError {
+    /// Fix the request; the message names the field by its path.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// Also what a caller who may not see the schedule is told.
+    #[error("no schedule is recorded for agreement {0}")]
+    ScheduleNotFound(Uuid),
+    #[error(transparent)]
+    Store(#[from] sds_platform::StoreError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<PreviewError> for PaymentsError {
+    fn from(error: PreviewError) -> PaymentsError {
+        match error {
+            // A history whose amounts overflow is still the caller's input.
+            PreviewError::Invalid { .. } | PreviewError::Schedule(_) => {
+                PaymentsError::InvalidInput(error.to_string())
+            }
+            PreviewError::Syntax(_) | PreviewError::Output(_) => {
+                PaymentsError::Internal(anyhow::Error::new(error))
+            }
+        }
+    }
+}
+
+impl From<PaymentsError> for ApiError {
+    fn from(error: PaymentsError) -> ApiError {
+        match error {
+            PaymentsError::InvalidInput(message) => ApiError::InvalidArgument(message),
+            PaymentsError::ScheduleNotFound(_) => ApiError::NotFound(error.to_string()),
+            PaymentsError::Store(store) => ApiError::from(store),
+            PaymentsError::Internal(internal) => ApiError::Internal(internal),
+        }
+    }
+}
+
+impl From<PaymentsError> for Status {
+    fn from(error: PaymentsError) -> Status {
+        ApiError::from(error).into()
+    }
+}

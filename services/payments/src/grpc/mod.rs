@@ -1,0 +1,60 @@
+//! The `sds.v1.PaymentsService` handlers. Each reads the verified caller, converts the
+//! message into domain values (refusing bad input before touching the database) and answers.
+
+pub(crate) mod convert;
+mod preview;
+mod schedules;
+
+pub use schedules::history_message;
+
+use sds_platform::{Clock, Principal};
+use sds_proto::v1 as proto;
+use sds_proto::v1::payments_service_server::PaymentsService;
+use sqlx::PgPool;
+use tonic::{Request, Response, Status};
+
+use crate::error::PaymentsError;
+
+/// The payments service over its PostgreSQL schema.
+#[derive(Debug, Clone)]
+pub struct PaymentsApi {
+    pool: PgPool,
+    /// "Today", for a schedule listed without a date.
+    clock: Clock,
+}
+
+impl PaymentsApi {
+    pub fn new(pool: PgPool, clock: Clock) -> PaymentsApi {
+        PaymentsApi { pool, clock }
+    }
+}
+
+#[tonic::async_trait]
+impl PaymentsService for PaymentsApi {
+    async fn preview_schedule(
+        &self,
+        request: Request<proto::PreviewScheduleRequest>,
+    ) -> Result<Response<proto::PreviewScheduleResponse>, Status> {
+        // Any verified caller: the preview reads and writes nothing.
+        Principal::of(&request)?;
+        preview::preview_schedule(request.get_ref())
+            .map(Response::new)
+            .map_err(|error| Status::from(PaymentsError::from(error)))
+    }
+
+    async fn get_schedule(
+        &self,
+        request: Request<proto::GetScheduleRequest>,
+    ) -> Result<Response<proto::Schedule>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        schedules::get(
+            &self.pool,
+            self.clock.today(),
+            &principal,
+            request.get_ref(),
+        )
+        .await
+        .map(Response::new)
+        .map_err(Status::from)
+    }
+}

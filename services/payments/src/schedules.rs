@@ -1,0 +1,427 @@
+//! The consumer `payments-agreements`: makes a schedule from each signed agreement and
+//! records every later agreed version and every end, then publishes `schedule.changed`
+//! saying what the change did.
+//!
+//! Plan variations and rate uplifts reach payments this way too: contracts turns each into
+//! an agreed version of the agreements they move (`agreement.varied`, with the version's
+//! effective date and the day it was recorded), so following the agreement's versions
+//! follows both, once.
+//!
+//! What must stay true: each version and each end is stored once and never changed, so a
+//! replayed event (the inbox already drops one it has seen) or another event about a
+//! version already held changes nothing and publishes nothing; the schedule's calendar is
+//! fixed when it is made; payments learns of agreements only from these events.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sds_events::{EventHandler, EventType, HandlerError, NewEvent, Received};
+use sds_money::Money;
+use sds_proto::v1 as proto;
+use sds_proto::v1::event::Body;
+use sds_vocabulary::AuthorityId;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::history::{AgreedVersion, Ending, History, Line, LineKind};
+use crate::domain::live::{ChangeSummary, change_summary};
+use crate::domain::terms::{
+    Basis, Frequency, HoldingModel, PayeeKind, PaymentTiming, ScheduleTerms,
+};
+use crate::error::PaymentsError;
+use crate::grpc::convert::{date_message, money_message};
+use crate::store;
+
+/// The four-weekly anchor of an authority whose finance staff have set none: Monday 6 April
+/// 2026, the first Monday of the 2026/27 financial year.
+pub const DEFAULT_ANCHOR: NaiveDate = match NaiveDate::from_ymd_opt(2026, 4, 6) {
+    Some(day) => day,
+    None => NaiveDate::MIN,
+};
+
+/// Follows agreements into schedules (consumer `payments-agreements`).
+#[derive(Debug, Clone, Default)]
+pub struct AgreementHandler;
+
+fn permanent(event: &Received, problem: impl std::fmt::Display) -> HandlerError {
+    HandlerError::Permanent(anyhow::anyhow!("{}: {problem}", event.event_type))
+}
+
+fn transient(error: PaymentsError) -> HandlerError {
+    HandlerError::Transient(anyhow::Error::new(error))
+}
+
+impl EventHandler for AgreementHandler {
+    const HANDLES: &'static [EventType] = &[
+        EventType::AgreementSigned,
+        EventType::AgreementVaried,
+        EventType::AgreementEnded,
+    ];
+
+    async fn handle(
+        &self,
+        transaction: &mut PgConnection,
+        event: &Received,
+        body: Body,
+    ) -> Result<(), HandlerError> {
+        match body {
+            Body::AgreementSigned(proto::AgreementSigned { agreement })
+            | Body::AgreementVaried(proto::AgreementVaried { agreement, .. }) => {
+                let agreement =
+                    agreement.ok_or_else(|| permanent(event, "carries no agreement"))?;
+                follow_version(transaction, event, &agreement).await
+            }
+            Body::AgreementEnded(ended) => follow_end(transaction, event, &ended).await,
+            _ => Ok(()),
+        }
+    }
+}
+
+async fn follow_version(
+    transaction: &mut PgConnection,
+    event: &Received,
+    agreement: &proto::Agreement,
+) -> Result<(), HandlerError> {
+    if agreement.authority != event.authority.as_str() {
+        return Err(permanent(
+            event,
+            "carries an agreement of another authority",
+        ));
+    }
+    let agreement_id = uuid(&agreement.id).map_err(|problem| permanent(event, problem))?;
+    let version = agreed_version(agreement).map_err(|problem| permanent(event, problem))?;
+    let created = if store::lock_schedule(transaction, agreement_id)
+        .await
+        .map_err(transient)?
+    {
+        false
+    } else {
+        let anchor = store::anchor_date(transaction, &event.authority)
+            .await
+            .map_err(transient)?;
+        let terms = schedule_terms(agreement, &event.authority, anchor)
+            .map_err(|problem| permanent(event, problem))?;
+        let created = store::create_schedule(transaction, &terms)
+            .await
+            .map_err(transient)?;
+        store::lock_schedule(transaction, agreement_id)
+            .await
+            .map_err(transient)?;
+        created
+    };
+    let before = load(transaction, agreement_id).await?;
+    let new = store::record_version(
+        transaction,
+        agreement_id,
+        &version,
+        &event.event_type.to_string(),
+    )
+    .await
+    .map_err(transient)?;
+    if !new {
+        tracing::info!(authority = %event.authority, agreement = %agreement_id, version = version.version, "agreement version already held");
+        return Ok(());
+    }
+    let change = if created {
+        proto::ScheduleChangeKind::Created
+    } else {
+        proto::ScheduleChangeKind::Varied
+    };
+    publish_change(
+        transaction,
+        event,
+        agreement_id,
+        before.history,
+        change,
+        version.version,
+        version.effective_from,
+        version.recorded_on,
+    )
+    .await
+}
+
+async fn follow_end(
+    transaction: &mut PgConnection,
+    event: &Received,
+    ended: &proto::AgreementEnded,
+) -> Result<(), HandlerError> {
+    if ended.authority != event.authority.as_str() {
+        return Err(permanent(event, "ends an agreement of another authority"));
+    }
+    let agreement_id = uuid(&ended.agreement_id).map_err(|problem| permanent(event, problem))?;
+    let ending = Ending {
+        last_day: required_day("last_day", ended.last_day.as_ref())
+            .map_err(|problem| permanent(event, problem))?,
+        recorded_on: required_day("recorded_on", ended.recorded_on.as_ref())
+            .map_err(|problem| permanent(event, problem))?,
+    };
+    let cause = match proto::AgreementEndCause::try_from(ended.cause) {
+        Ok(proto::AgreementEndCause::Notice) => "notice",
+        Ok(proto::AgreementEndCause::PlanEnded) => "plan_ended",
+        _ => {
+            return Err(permanent(
+                event,
+                format!("unknown end cause {}", ended.cause),
+            ));
+        }
+    };
+    let exists = store::lock_schedule(transaction, agreement_id)
+        .await
+        .map_err(transient)?;
+    let before = if exists {
+        Some(load(transaction, agreement_id).await?)
+    } else {
+        None
+    };
+    let new = store::record_ending(transaction, agreement_id, &ending, cause)
+        .await
+        .map_err(transient)?;
+    // An end that overtook its agreement's signing is kept and applies once the schedule is
+    // made; there is nothing to recompute yet.
+    let Some(before) = before.filter(|_| new) else {
+        return Ok(());
+    };
+    publish_change(
+        transaction,
+        event,
+        agreement_id,
+        before.history,
+        proto::ScheduleChangeKind::Ended,
+        ended.version,
+        ending.last_day.succ_opt().unwrap_or(ending.last_day),
+        ending.recorded_on,
+    )
+    .await
+}
+
+async fn load(
+    transaction: &mut PgConnection,
+    agreement_id: Uuid,
+) -> Result<store::ScheduleRecord, HandlerError> {
+    store::load_schedule(transaction, agreement_id)
+        .await
+        .map_err(transient)?
+        .ok_or_else(|| HandlerError::Transient(anyhow::anyhow!("schedule {agreement_id} vanished")))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn publish_change(
+    transaction: &mut PgConnection,
+    event: &Received,
+    agreement_id: Uuid,
+    before: History,
+    change: proto::ScheduleChangeKind,
+    agreement_version: u32,
+    effective_from: NaiveDate,
+    recorded_on: NaiveDate,
+) -> Result<(), HandlerError> {
+    let after = load(transaction, agreement_id).await?;
+    let terms = &after.terms;
+    let ChangeSummary {
+        weekly_before,
+        weekly_after,
+        adjustment,
+        next,
+    } = change_summary(terms, &before, &after.history, effective_from, recorded_on)
+        .map_err(|error| permanent(event, error))?;
+    let revision = store::next_revision(transaction, agreement_id)
+        .await
+        .map_err(transient)?;
+    let body = Body::ScheduleChanged(proto::ScheduleChanged {
+        agreement_id: agreement_id.to_string(),
+        person_id: terms.person_id.to_string(),
+        payee_kind: payee_kind_message(terms.payee_kind) as i32,
+        payee_id: terms.payee_id.to_string(),
+        change: change as i32,
+        agreement_version,
+        effective_from: Some(date_message(effective_from)),
+        recorded_on: Some(date_message(recorded_on)),
+        weekly_before: Some(money_message(weekly_before)),
+        weekly_after: Some(money_message(weekly_after)),
+        adjustment: Some(money_message(adjustment)),
+        next_due_date: next.map(|(due, _)| date_message(due)),
+        next_amount: next.map(|(_, amount)| money_message(amount)),
+    });
+    sds_events::enqueue(
+        transaction,
+        NewEvent::new(
+            terms.authority.clone(),
+            agreement_id.to_string(),
+            u64::from(revision),
+            body,
+        ),
+    )
+    .await
+    .map_err(|error| HandlerError::Transient(anyhow::Error::new(error)))?;
+    tracing::info!(
+        authority = %terms.authority,
+        agreement = %agreement_id,
+        revision,
+        change = change.as_str_name(),
+        "schedule changed"
+    );
+    Ok(())
+}
+
+pub fn payee_kind_message(kind: PayeeKind) -> proto::PayeeKind {
+    match kind {
+        PayeeKind::Provider => proto::PayeeKind::Provider,
+        PayeeKind::Holder => proto::PayeeKind::Holder,
+    }
+}
+
+fn uuid(text: &str) -> Result<Uuid, String> {
+    Uuid::parse_str(text).map_err(|_| format!("{text:?} is not a UUID"))
+}
+
+fn day(field: &str, raw: Option<&proto::Date>) -> Result<Option<NaiveDate>, String> {
+    match raw
+        .map(|date| date.iso.as_str())
+        .filter(|iso| !iso.is_empty())
+    {
+        None => Ok(None),
+        Some(iso) => iso
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{field} {iso:?} is not a date")),
+    }
+}
+
+fn required_day(field: &str, raw: Option<&proto::Date>) -> Result<NaiveDate, String> {
+    day(field, raw)?.ok_or_else(|| format!("{field} is missing"))
+}
+
+fn money(field: &str, raw: Option<&proto::Money>) -> Result<Money, String> {
+    let text = raw.map(|money| money.amount.as_str()).unwrap_or_default();
+    Money::parse(text).map_err(|error| format!("{field}: {error}"))
+}
+
+/// The schedule's parties and calendar, from the agreement as first heard of.
+fn schedule_terms(
+    agreement: &proto::Agreement,
+    authority: &AuthorityId,
+    anchor: Option<NaiveDate>,
+) -> Result<ScheduleTerms, String> {
+    let terms = agreement.terms.as_ref().ok_or("carries no terms")?;
+    let frequency = match proto::PaymentFrequency::try_from(terms.frequency) {
+        Ok(proto::PaymentFrequency::FourWeekly) => Frequency::FourWeekly,
+        Ok(proto::PaymentFrequency::Quarterly) => Frequency::Quarterly,
+        Ok(proto::PaymentFrequency::Monthly) => Frequency::Monthly,
+        _ => return Err(format!("unknown payment frequency {}", terms.frequency)),
+    };
+    let (timing, payment_lag_days) = match terms
+        .timing
+        .as_ref()
+        .and_then(|timing| timing.timing.as_ref())
+    {
+        Some(proto::payment_timing::Timing::Advance(_)) => (PaymentTiming::Advance, 0),
+        Some(proto::payment_timing::Timing::Arrears(arrears)) if arrears.lag_days <= 90 => {
+            (PaymentTiming::Arrears, arrears.lag_days)
+        }
+        _ => return Err("carries no payment timing, or a lag above 90 days".to_owned()),
+    };
+    let basis = match proto::PaymentBasis::try_from(terms.basis) {
+        Ok(proto::PaymentBasis::Scheduled) => Basis::Scheduled,
+        Ok(proto::PaymentBasis::Actuals) => Basis::Actuals,
+        _ => return Err(format!("unknown payment basis {}", terms.basis)),
+    };
+    let flex_tolerance_percent: Decimal = if terms.flex_tolerance_percent.is_empty() {
+        Decimal::ZERO
+    } else {
+        terms.flex_tolerance_percent.parse().map_err(|_| {
+            format!(
+                "flex tolerance {:?} is not a number",
+                terms.flex_tolerance_percent
+            )
+        })?
+    };
+    let holding_model = match proto::FundHoldingModel::try_from(agreement.holding_model) {
+        Ok(proto::FundHoldingModel::ThirdParty) => HoldingModel::ThirdParty,
+        Ok(proto::FundHoldingModel::Provider) => HoldingModel::Provider,
+        Ok(proto::FundHoldingModel::Authority) => HoldingModel::Authority,
+        _ => return Err(format!("unknown holding model {}", agreement.holding_model)),
+    };
+    let payee_kind = match proto::PayeeKind::try_from(agreement.payee_kind) {
+        Ok(proto::PayeeKind::Provider) => PayeeKind::Provider,
+        Ok(proto::PayeeKind::Holder) => PayeeKind::Holder,
+        _ => return Err(format!("unknown payee kind {}", agreement.payee_kind)),
+    };
+    let holder_id = if agreement.holder_id.is_empty() {
+        None
+    } else {
+        Some(uuid(&agreement.holder_id)?)
+    };
+    Ok(ScheduleTerms {
+        agreement_id: uuid(&agreement.id)?,
+        authority: authority.clone(),
+        person_id: uuid(&agreement.person_id)?,
+        provider_id: uuid(&agreement.provider_id)?,
+        holding_model,
+        holder_id,
+        payee_kind,
+        payee_id: uuid(&agreement.payee_id)?,
+        frequency,
+        anchor_date: (frequency == Frequency::FourWeekly)
+            .then_some(anchor.unwrap_or(DEFAULT_ANCHOR)),
+        timing,
+        payment_lag_days,
+        basis,
+        flex_tolerance_percent,
+    })
+}
+
+/// The agreed version the agreement carries: its lines, cut to the agreement's end, and
+/// the management fee as a line when it is paid on top of the budget.
+fn agreed_version(agreement: &proto::Agreement) -> Result<AgreedVersion, String> {
+    let terms = agreement.terms.as_ref().ok_or("carries no terms")?;
+    let agreement_end = day("terms.end", terms.end.as_ref())?;
+    let cut = |end: Option<NaiveDate>| [end, agreement_end].into_iter().flatten().min();
+    let mut lines = Vec::with_capacity(agreement.lines.len() + 1);
+    for (index, line) in agreement.lines.iter().enumerate() {
+        let start = required_day(&format!("lines[{index}].start"), line.start.as_ref())?;
+        let end = cut(day(&format!("lines[{index}].end"), line.end.as_ref())?);
+        if end.is_some_and(|end| end < start) {
+            continue;
+        }
+        let weekly = money(&format!("lines[{index}].weekly"), line.weekly.as_ref())?;
+        if weekly.is_negative() {
+            return Err(format!("lines[{index}].weekly {weekly} is negative"));
+        }
+        if line.plan_line == 0 {
+            return Err(format!(
+                "lines[{index}].plan_line is 0; plan lines count from 1"
+            ));
+        }
+        lines.push(Line {
+            kind: LineKind::Support,
+            plan_line: line.plan_line,
+            support_type: line.support_type.chars().take(100).collect(),
+            weekly,
+            start,
+            end,
+        });
+    }
+    if let Some(weekly) = agreement.weekly.as_ref() {
+        let fee = money("weekly.fee", weekly.fee.as_ref())?;
+        let on_top = weekly.fee_placement == proto::FeePlacement::OnTop as i32;
+        if on_top && !fee.is_zero() && !fee.is_negative() {
+            let start = required_day("terms.start", terms.start.as_ref())?;
+            lines.push(Line {
+                kind: LineKind::Fee,
+                plan_line: 0,
+                support_type: "management_fee".to_owned(),
+                weekly: fee,
+                start,
+                end: agreement_end,
+            });
+        }
+    }
+    if agreement.version == 0 {
+        return Err("version is 0; agreed versions count from 1".to_owned());
+    }
+    Ok(AgreedVersion {
+        version: agreement.version,
+        effective_from: required_day("effective_from", agreement.effective_from.as_ref())?,
+        recorded_on: required_day("recorded_on", agreement.recorded_on.as_ref())?,
+        lines,
+    })
+}

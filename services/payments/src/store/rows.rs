@@ -1,0 +1,205 @@
+//! Rows read back, checked again as the CHECK constraints promise: a row that breaks them is
+//! reported as an internal error naming the row, never turned into a wrong payment.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sds_money::Money;
+use sds_platform::StoreContext as _;
+use sds_vocabulary::{AuthorityId, NamedEnum};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::history::{AgreedVersion, Ending, History, Line, LineKind};
+use crate::domain::terms::{Basis, Frequency, PaymentTiming, ScheduleTerms};
+use crate::error::PaymentsError;
+
+/// A schedule with everything recorded about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleRecord {
+    pub terms: ScheduleTerms,
+    pub history: History,
+    pub revision: u32,
+}
+
+fn named<T: NamedEnum>(column: &str, value: &str) -> Result<T, PaymentsError> {
+    T::from_name(value).ok_or_else(|| {
+        PaymentsError::Internal(anyhow::anyhow!(
+            "stored {column} {value:?} is not a known {}",
+            T::WHAT
+        ))
+    })
+}
+
+fn count(column: &str, value: i32) -> Result<u32, PaymentsError> {
+    u32::try_from(value).map_err(|_| {
+        PaymentsError::Internal(anyhow::anyhow!("stored {column} {value} is negative"))
+    })
+}
+
+type TermsRow = (
+    String,
+    Uuid,
+    Uuid,
+    String,
+    Option<Uuid>,
+    String,
+    Uuid,
+    String,
+    Option<NaiveDate>,
+    String,
+    i32,
+    String,
+    Decimal,
+    i32,
+);
+
+pub(super) async fn load_terms(
+    connection: &mut PgConnection,
+    agreement_id: Uuid,
+) -> Result<Option<(u32, ScheduleTerms)>, PaymentsError> {
+    let row: Option<TermsRow> = sqlx::query_as(
+        "SELECT authority, person_id, provider_id, holding_model, holder_id, payee_kind, \
+             payee_id, frequency, anchor_date, timing, payment_lag_days, basis, \
+             flex_tolerance_percent, revision \
+         FROM schedule WHERE agreement_id = $1",
+    )
+    .bind(agreement_id)
+    .fetch_optional(&mut *connection)
+    .await
+    .operation("select schedule")?;
+    let Some((
+        authority,
+        person_id,
+        provider_id,
+        holding_model,
+        holder_id,
+        payee_kind,
+        payee_id,
+        frequency,
+        anchor_date,
+        timing,
+        payment_lag_days,
+        basis,
+        flex_tolerance_percent,
+        revision,
+    )) = row
+    else {
+        return Ok(None);
+    };
+    let frequency: Frequency = named("frequency", &frequency)?;
+    if (frequency == Frequency::FourWeekly) != anchor_date.is_some() {
+        return Err(PaymentsError::Internal(anyhow::anyhow!(
+            "schedule {agreement_id} is {} with anchor {anchor_date:?}",
+            frequency.name()
+        )));
+    }
+    let terms = ScheduleTerms {
+        agreement_id,
+        authority: AuthorityId::parse("authority", &authority)
+            .map_err(|invalid| PaymentsError::Internal(anyhow::anyhow!("stored {invalid}")))?,
+        person_id,
+        provider_id,
+        holding_model: named("holding_model", &holding_model)?,
+        holder_id,
+        payee_kind: named("payee_kind", &payee_kind)?,
+        payee_id,
+        frequency,
+        anchor_date,
+        timing: named::<PaymentTiming>("timing", &timing)?,
+        payment_lag_days: count("payment_lag_days", payment_lag_days)?,
+        basis: named::<Basis>("basis", &basis)?,
+        flex_tolerance_percent,
+    };
+    Ok(Some((count("revision", revision)?, terms)))
+}
+
+/// A version with one of its lines; the line's columns are NULL for a version without lines.
+type VersionLineRow = (
+    i32,
+    NaiveDate,
+    NaiveDate,
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+    Option<Decimal>,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+);
+
+pub(super) async fn load_versions(
+    connection: &mut PgConnection,
+    agreement_id: Uuid,
+) -> Result<Vec<AgreedVersion>, PaymentsError> {
+    let rows: Vec<VersionLineRow> = sqlx::query_as(
+        "SELECT v.version, v.effective_from, v.recorded_on, l.kind, l.plan_line, l.support_type, \
+             l.weekly, l.start_date, l.end_date \
+         FROM schedule_version v \
+         LEFT JOIN schedule_line l ON l.agreement_id = v.agreement_id AND l.version = v.version \
+         WHERE v.agreement_id = $1 ORDER BY v.version, l.line_number",
+    )
+    .bind(agreement_id)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select schedule versions")?;
+    let mut versions: Vec<AgreedVersion> = Vec::new();
+    for (version, effective_from, recorded_on, kind, plan_line, support_type, weekly, start, end) in
+        rows
+    {
+        let number = count("version", version)?;
+        if versions.last().is_none_or(|last| last.version != number) {
+            versions.push(AgreedVersion {
+                version: number,
+                effective_from,
+                recorded_on,
+                lines: Vec::new(),
+            });
+        }
+        let (Some(kind), Some(plan_line), Some(support_type), Some(weekly), Some(start)) =
+            (kind, plan_line, support_type, weekly, start)
+        else {
+            continue;
+        };
+        let weekly = Money::try_from(weekly).map_err(|error| {
+            PaymentsError::Internal(anyhow::anyhow!(
+                "schedule {agreement_id} version {version}: stored weekly {weekly}: {error}"
+            ))
+        })?;
+        if weekly.is_negative() || end.is_some_and(|end| end < start) {
+            return Err(PaymentsError::Internal(anyhow::anyhow!(
+                "schedule {agreement_id} version {version}: stored line {weekly} {start}..{end:?} breaks its checks"
+            )));
+        }
+        let line = Line {
+            kind: named::<LineKind>("kind", &kind)?,
+            plan_line: count("plan_line", plan_line)?,
+            support_type,
+            weekly,
+            start,
+            end,
+        };
+        if let Some(current) = versions.last_mut() {
+            current.lines.push(line);
+        }
+    }
+    Ok(versions)
+}
+
+pub(super) async fn load_endings(
+    connection: &mut PgConnection,
+    agreement_id: Uuid,
+) -> Result<Vec<Ending>, PaymentsError> {
+    let rows: Vec<(NaiveDate, NaiveDate)> = sqlx::query_as(
+        "SELECT last_day, recorded_on FROM schedule_end WHERE agreement_id = $1 ORDER BY recorded_on, last_day",
+    )
+    .bind(agreement_id)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select schedule ends")?;
+    Ok(rows
+        .into_iter()
+        .map(|(last_day, recorded_on)| Ending {
+            last_day,
+            recorded_on,
+        })
+        .collect())
+}

@@ -1,0 +1,9 @@
+//! The payments service over gRPC and the bus, end to end: each test spawns the service
+//! in-process on its own fresh PostgreSQL database and a NATS of its own, publishes
+//! agreement events as contracts would, and calls the service through the generated client
+//! with real tokens. One test binary, so the workspace links it once.
+
+mod support;
+
+mod preview;
+mod schedules;

@@ -1,0 +1,428 @@
+//! What every test needs: the payments service spawned on a fresh database and a NATS of
+//! its own, a clock the test moves, tokens for the usual callers, agreement events as
+//! contracts publishes them, and ways to look at what was written.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use prost::Message as _;
+use sds_payments::SCHEMA;
+use sds_platform::{OrgKind, Principal, Role};
+use sds_proto::v1::payments_service_client::PaymentsServiceClient;
+use sds_proto::v1::{self as proto, Event};
+use sds_testkit::{
+    PrivateNats, TestProcess, TestSettings, authority_staff, bearer, provider_org, token_for,
+    wait_until,
+};
+use sqlx::PgPool;
+use tonic::transport::Channel;
+use tonic::{Code, Status};
+use uuid::Uuid;
+
+pub type Client = PaymentsServiceClient<Channel>;
+
+pub const AUTHORITY: &str = "fife";
+pub const OTHER_AUTHORITY: &str = "angus";
+pub const TODAY: &str = "2026-11-28";
+pub const AGREEMENT: &str = "0192f0c1-0000-7000-8000-0000000000d1";
+pub const PERSON: &str = "0192f0c1-0000-7000-8000-0000000000a1";
+pub const HOLDER: &str = "0192f0c1-0000-7000-8000-0000000000b1";
+pub const PROVIDER: &str = "0192f0c1-0000-7000-8000-0000000000c1";
+pub const OTHER_PROVIDER: &str = "0192f0c1-0000-7000-8000-0000000000c2";
+
+pub struct TestApp {
+    pub pool: PgPool,
+    client: Client,
+    // Dropped after the process, which relays to it and consumes from it.
+    _process: TestProcess,
+    pub nats: PrivateNats,
+    pub clock: sds_platform::ManualClock,
+}
+
+impl TestApp {
+    /// The service on a fresh database and a NATS of its own: durables shared between test
+    /// processes would take each other's events.
+    pub async fn spawn() -> TestApp {
+        let nats = PrivateNats::start().await;
+        let clock = sds_platform::ManualClock::on(TODAY.parse().expect("a date"));
+        let process = TestProcess::start_with(
+            vec![sds_payments::component()],
+            TestSettings {
+                nats_url: Some(nats.url()),
+                clock: Some(clock.clock()),
+                ..TestSettings::default()
+            },
+        )
+        .await;
+        let client = PaymentsServiceClient::new(process.channel().await);
+        let pool = process.pool(SCHEMA);
+        TestApp {
+            pool,
+            client,
+            _process: process,
+            nats,
+            clock,
+        }
+    }
+
+    pub fn client(&self) -> Client {
+        self.client.clone()
+    }
+
+    pub async fn preview(
+        &self,
+        token: &str,
+        request: proto::PreviewScheduleRequest,
+    ) -> Result<proto::PreviewScheduleResponse, Status> {
+        self.client()
+            .preview_schedule(bearer(token, request))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    pub async fn schedule(
+        &self,
+        token: &str,
+        agreement_id: &str,
+    ) -> Result<proto::Schedule, Status> {
+        self.schedule_until(token, agreement_id, None).await
+    }
+
+    pub async fn schedule_until(
+        &self,
+        token: &str,
+        agreement_id: &str,
+        until: Option<&str>,
+    ) -> Result<proto::Schedule, Status> {
+        self.client()
+            .get_schedule(bearer(
+                token,
+                proto::GetScheduleRequest {
+                    agreement_id: agreement_id.to_owned(),
+                    until: until.map(date),
+                },
+            ))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
+    /// Publishes `event` as the relay would, with its event id as the message id unless
+    /// `message_id` says otherwise (a redelivery past the dedup window uses another).
+    pub async fn publish(&self, event: &Event, message_id: Option<&str>) {
+        let jetstream =
+            async_nats::jetstream::new(async_nats::connect(self.nats.url()).await.unwrap());
+        wait_until(
+            Duration::from_secs(10),
+            "the events stream exists",
+            || async { jetstream.get_stream("SDS_EVENTS").await.ok().map(|_| ()) },
+        )
+        .await;
+        let subject = format!("sds.{}.{}", event.authority, event.event_type);
+        jetstream
+            .send_publish(
+                subject,
+                async_nats::jetstream::message::PublishMessage::build()
+                    .message_id(message_id.unwrap_or(&event.event_id))
+                    .payload(event.encode_to_vec().into()),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+
+    /// Publishes `event` and waits until the consumer has handled it.
+    pub async fn deliver(&self, event: &Event) {
+        let before = self.handled().await;
+        self.publish(event, None).await;
+        self.wait_for_handled(before + 1).await;
+    }
+
+    /// How many agreement events the consumer has handled (its inbox rows).
+    pub async fn handled(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM inbox WHERE consumer = 'payments-agreements'")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn wait_for_handled(&self, count: i64) {
+        wait_until(
+            Duration::from_secs(15),
+            "the agreement events are handled",
+            || async { (self.handled().await >= count).then_some(()) },
+        )
+        .await;
+    }
+
+    pub async fn changes(&self) -> Vec<proto::ScheduleChanged> {
+        self.events_of("schedule.changed")
+            .await
+            .into_iter()
+            .map(|event| match event.body {
+                Some(proto::event::Body::ScheduleChanged(changed)) => changed,
+                other => panic!("not a schedule change: {other:?}"),
+            })
+            .collect()
+    }
+
+    pub async fn events_of(&self, event_type: &str) -> Vec<Event> {
+        let payloads: Vec<Vec<u8>> = sqlx::query_scalar(
+            "SELECT payload FROM outbox WHERE event_type = $1 ORDER BY position",
+        )
+        .bind(event_type)
+        .fetch_all(&self.pool)
+        .await
+        .expect("read the outbox");
+        payloads
+            .iter()
+            .map(|payload| Event::decode(payload.as_slice()).expect("an event"))
+            .collect()
+    }
+
+    /// Rows in every table payments writes, to show that a refusal wrote nothing.
+    pub async fn row_counts(&self) -> Vec<(String, i64)> {
+        let mut counts = Vec::new();
+        for table in [
+            "schedule",
+            "schedule_version",
+            "schedule_line",
+            "schedule_end",
+            "authority_settings",
+            "outbox",
+        ] {
+            let count: i64 =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                    .fetch_one(&self.pool)
+                    .await
+                    .unwrap();
+            counts.push((table.to_owned(), count));
+        }
+        counts
+    }
+}
+
+pub fn date(iso: &str) -> proto::Date {
+    proto::Date {
+        iso: iso.to_owned(),
+    }
+}
+
+pub fn money(amount: &str) -> proto::Money {
+    proto::Money {
+        amount: amount.to_owned(),
+    }
+}
+
+pub fn finance(authority: &str) -> String {
+    token_for(&authority_staff(authority, &[Role::Finance]))
+}
+
+pub fn practitioner(authority: &str) -> String {
+    token_for(&authority_staff(authority, &[Role::Practitioner]))
+}
+
+pub fn provider(id: &str) -> String {
+    token_for(&provider_org(id))
+}
+
+pub fn holder(id: &str) -> String {
+    token_for(&Principal {
+        org_id: id.to_owned(),
+        org_kind: OrgKind::Holder,
+        roles: vec![],
+        authorities: vec![],
+        person_id: None,
+    })
+}
+
+pub fn person(id: &str) -> String {
+    token_for(&Principal {
+        org_id: id.to_owned(),
+        org_kind: OrgKind::Person,
+        roles: vec![],
+        authorities: vec![],
+        person_id: Some(id.to_owned()),
+    })
+}
+
+pub fn assert_refused(result: Result<impl std::fmt::Debug, Status>, code: Code, words: &str) {
+    let status = result.expect_err("refused");
+    assert_eq!(status.code(), code, "{}", status.message());
+    assert!(
+        status.message().contains(words),
+        "{:?} does not contain {words:?}",
+        status.message()
+    );
+}
+
+/// An agreement line of `weekly` a week from `start`.
+pub fn line(plan_line: u32, weekly: &str, start: &str, end: Option<&str>) -> proto::AgreementLine {
+    proto::AgreementLine {
+        plan_line,
+        support_type: "personal_care".to_owned(),
+        weekly: Some(money(weekly)),
+        start: Some(date(start)),
+        end: end.map(date),
+    }
+}
+
+/// Terms: the frequency, advance (lag `None`) or arrears with a lag, from `start`.
+pub fn terms(
+    frequency: proto::PaymentFrequency,
+    arrears_lag: Option<u32>,
+    start: &str,
+) -> proto::AgreementTerms {
+    proto::AgreementTerms {
+        frequency: frequency as i32,
+        timing: Some(proto::PaymentTiming {
+            timing: Some(match arrears_lag {
+                None => proto::payment_timing::Timing::Advance(proto::InAdvance {}),
+                Some(lag_days) => {
+                    proto::payment_timing::Timing::Arrears(proto::InArrears { lag_days })
+                }
+            }),
+        }),
+        basis: proto::PaymentBasis::Scheduled as i32,
+        flex_tolerance_percent: "10".to_owned(),
+        fee: None,
+        notice_days: 28,
+        review_on: None,
+        start: Some(date(start)),
+        end: None,
+    }
+}
+
+/// Version `version` of the test agreement: provider-held, paying the provider.
+pub fn agreement(
+    version: u32,
+    effective_from: &str,
+    recorded_on: &str,
+    terms: proto::AgreementTerms,
+    lines: Vec<proto::AgreementLine>,
+) -> proto::Agreement {
+    proto::Agreement {
+        id: AGREEMENT.to_owned(),
+        authority: AUTHORITY.to_owned(),
+        person_id: PERSON.to_owned(),
+        provider_id: PROVIDER.to_owned(),
+        holding_model: proto::FundHoldingModel::Provider as i32,
+        holder_id: String::new(),
+        status: proto::AgreementStatus::Active as i32,
+        version,
+        effective_from: Some(date(effective_from)),
+        recorded_on: Some(date(recorded_on)),
+        lines,
+        terms: Some(terms),
+        payee_kind: proto::PayeeKind::Provider as i32,
+        payee_id: PROVIDER.to_owned(),
+        ..proto::Agreement::default()
+    }
+}
+
+/// The same agreement held by a third party, paying the holder.
+pub fn held_by_third_party(mut agreement: proto::Agreement) -> proto::Agreement {
+    agreement.holding_model = proto::FundHoldingModel::ThirdParty as i32;
+    agreement.holder_id = HOLDER.to_owned();
+    agreement.payee_kind = proto::PayeeKind::Holder as i32;
+    agreement.payee_id = HOLDER.to_owned();
+    agreement
+}
+
+/// The envelope the relay would publish for `body`, with a fresh event id.
+pub fn event(body: proto::event::Body) -> Event {
+    let (event_type, aggregate_id, version, authority) = match &body {
+        proto::event::Body::AgreementSigned(signed) => {
+            let agreement = signed.agreement.as_ref().expect("an agreement");
+            (
+                "agreement.signed",
+                agreement.id.clone(),
+                agreement.version,
+                agreement.authority.clone(),
+            )
+        }
+        proto::event::Body::AgreementVaried(varied) => {
+            let agreement = varied.agreement.as_ref().expect("an agreement");
+            (
+                "agreement.varied",
+                agreement.id.clone(),
+                agreement.version,
+                agreement.authority.clone(),
+            )
+        }
+        proto::event::Body::AgreementEnded(ended) => (
+            "agreement.ended",
+            ended.agreement_id.clone(),
+            ended.version,
+            ended.authority.clone(),
+        ),
+        other => panic!("not an agreement event: {other:?}"),
+    };
+    Event {
+        event_id: Uuid::now_v7().to_string(),
+        event_type: event_type.into(),
+        authority,
+        aggregate_type: "agreement".into(),
+        aggregate_id,
+        aggregate_version: u64::from(version),
+        body: Some(body),
+        ..Event::default()
+    }
+}
+
+pub fn signed(agreement: proto::Agreement) -> Event {
+    event(proto::event::Body::AgreementSigned(
+        proto::AgreementSigned {
+            agreement: Some(agreement),
+        },
+    ))
+}
+
+pub fn varied(agreement: proto::Agreement) -> Event {
+    let previous_version = agreement.version - 1;
+    event(proto::event::Body::AgreementVaried(
+        proto::AgreementVaried {
+            agreement: Some(agreement),
+            previous_version,
+        },
+    ))
+}
+
+pub fn ended(version: u32, last_day: &str, recorded_on: &str) -> Event {
+    event(proto::event::Body::AgreementEnded(proto::AgreementEnded {
+        agreement_id: AGREEMENT.to_owned(),
+        authority: AUTHORITY.to_owned(),
+        person_id: PERSON.to_owned(),
+        version,
+        last_day: Some(date(last_day)),
+        recorded_on: Some(date(recorded_on)),
+        cause: proto::AgreementEndCause::Notice as i32,
+        payee_kind: proto::PayeeKind::Provider as i32,
+        payee_id: PROVIDER.to_owned(),
+    }))
+}
+
+/// (due date, adjustment, amount) of each instalment, as text.
+pub fn instalments(instalments: &[proto::ScheduleInstalment]) -> Vec<String> {
+    instalments
+        .iter()
+        .map(|instalment| {
+            format!(
+                "{} {} {}",
+                instalment
+                    .due_date
+                    .as_ref()
+                    .map_or("", |date| date.iso.as_str()),
+                instalment
+                    .adjustment
+                    .as_ref()
+                    .map_or("", |money| money.amount.as_str()),
+                instalment
+                    .amount
+                    .as_ref()
+                    .map_or("", |money| money.amount.as_str()),
+            )
+        })
+        .collect()
+}
