@@ -13,6 +13,9 @@ pub enum PaymentsError {
     /// Fix the request; the message names the field by its path.
     #[error("{0}")]
     InvalidInput(String),
+    /// Ask someone who may.
+    #[error("{0}")]
+    NotAllowed(String),
     /// Also what a caller who may not see the schedule is told.
     #[error("no schedule is recorded for agreement {0}")]
     ScheduleNotFound(Uuid),
@@ -40,6 +43,7 @@ impl From<PaymentsError> for ApiError {
     fn from(error: PaymentsError) -> ApiError {
         match error {
             PaymentsError::InvalidInput(message) => ApiError::InvalidArgument(message),
+            PaymentsError::NotAllowed(message) => ApiError::PermissionDenied(message),
             PaymentsError::ScheduleNotFound(_) => ApiError::NotFound(error.to_string()),
             PaymentsError::Store(store) => ApiError::from(store),
             PaymentsError::Internal(internal) => ApiError::Internal(internal),

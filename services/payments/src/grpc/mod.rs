@@ -4,6 +4,7 @@
 pub(crate) mod convert;
 mod preview;
 mod schedules;
+mod settings;
 
 pub use schedules::history_message;
 
@@ -56,5 +57,27 @@ impl PaymentsService for PaymentsApi {
         .await
         .map(Response::new)
         .map_err(Status::from)
+    }
+
+    async fn set_payment_settings(
+        &self,
+        request: Request<proto::SetPaymentSettingsRequest>,
+    ) -> Result<Response<proto::PaymentSettings>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        settings::set(&self.pool, &principal, request.get_ref())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn get_payment_settings(
+        &self,
+        request: Request<proto::GetPaymentSettingsRequest>,
+    ) -> Result<Response<proto::PaymentSettings>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        settings::get(&self.pool, &principal, request.get_ref())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
     }
 }

@@ -29,6 +29,25 @@ pub async fn anchor_date(
     )
 }
 
+/// Sets the authority's four-weekly anchor.
+pub async fn set_anchor_date(
+    connection: &mut PgConnection,
+    authority: &AuthorityId,
+    anchor_date: NaiveDate,
+) -> Result<(), PaymentsError> {
+    sqlx::query(
+        "INSERT INTO authority_settings (authority, anchor_date) VALUES ($1, $2) \
+         ON CONFLICT (authority) DO UPDATE SET anchor_date = EXCLUDED.anchor_date, updated_at = now() \
+         WHERE authority_settings.anchor_date <> EXCLUDED.anchor_date",
+    )
+    .bind(authority.as_str())
+    .bind(anchor_date)
+    .execute(&mut *connection)
+    .await
+    .operation("set anchor date")?;
+    Ok(())
+}
+
 /// Makes the schedule unless it exists. Returns whether it was new.
 pub async fn create_schedule(
     connection: &mut PgConnection,

@@ -7,3 +7,4 @@ mod support;
 
 mod preview;
 mod schedules;
+mod settings;
