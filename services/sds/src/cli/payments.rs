@@ -33,6 +33,17 @@ pub enum PaymentsCommand {
         #[command(flatten)]
         output: OutputFormat,
     },
+    /// The authority's payment settings as JSON; with `--anchor-date`, sets its four-weekly
+    /// anchor first (finance staff). Schedules made afterwards follow it.
+    Settings {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        authority: String,
+        /// The first day of one of the authority's four-weekly periods, YYYY-MM-DD.
+        #[arg(long)]
+        anchor_date: Option<String>,
+    },
 }
 
 type Client = PaymentsServiceClient<InterceptedService<Channel, Bearer>>;
@@ -63,6 +74,28 @@ pub async fn run(command: PaymentsCommand) -> anyhow::Result<()> {
                 .map_err(status_error)?
                 .into_inner();
             output.print_list(&schedule, schedule_table)
+        }
+        PaymentsCommand::Settings {
+            client: args,
+            authority,
+            anchor_date,
+        } => {
+            let mut client = client(&args).await?;
+            let settings = match anchor_date {
+                Some(iso) => client
+                    .set_payment_settings(proto::SetPaymentSettingsRequest {
+                        authority,
+                        anchor_date: Some(Date { iso }),
+                    })
+                    .await
+                    .map_err(status_error)?,
+                None => client
+                    .get_payment_settings(proto::GetPaymentSettingsRequest { authority })
+                    .await
+                    .map_err(status_error)?,
+            }
+            .into_inner();
+            super::output::print_json(&settings)
         }
         PaymentsCommand::Preview { input } => {
             let text = if input.as_os_str() == "-" {
