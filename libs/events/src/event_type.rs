@@ -23,6 +23,7 @@ sds_vocabulary::named_enum! {
         FundSurplus = "fund.surplus",
         FundLowBalance = "fund.low_balance",
         ScheduleChanged = "schedule.changed",
+        PaymentRunCompleted = "payment.run.completed",
     }
 }
 
@@ -46,6 +47,7 @@ impl EventType {
             Body::FundSurplus(_) => EventType::FundSurplus,
             Body::FundLowBalance(_) => EventType::FundLowBalance,
             Body::ScheduleChanged(_) => EventType::ScheduleChanged,
+            Body::PaymentRunCompleted(_) => EventType::PaymentRunCompleted,
         }
     }
 

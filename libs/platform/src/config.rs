@@ -33,6 +33,9 @@ pub struct PlatformConfig {
     /// `http://directory:50051`; `None` when the directory runs in the same process, which
     /// is then called on its own address.
     pub directory_url: Option<String>,
+    /// `SDS_LEDGER_URL`: where services reach the ledger over gRPC, such as
+    /// `http://ledger:50051`; `None` when the ledger runs in the same process.
+    pub ledger_url: Option<String>,
     /// `SDS_LEDGER_SURPLUS_WEEKS`: a fund's balance above this many weeks of its budget is
     /// a surplus (`fund.surplus` as it crosses).
     pub ledger_surplus_weeks: u32,
@@ -225,22 +228,26 @@ impl PlatformConfig {
         let service_key_file = lookup("SDS_SERVICE_KEY_FILE")
             .filter(|path| !path.is_empty())
             .map(PathBuf::from);
-        let directory_url = lookup("SDS_DIRECTORY_URL")
-            .filter(|url| !url.is_empty())
-            .map(|url| {
-                // Checked here so that a typo stops the process at start rather than
-                // refusing the first agreement that needs the directory.
-                let endpoint = url.starts_with("http://") || url.starts_with("https://");
-                if endpoint && tonic::transport::Endpoint::from_shared(url.clone()).is_ok() {
-                    Ok(url)
-                } else {
-                    Err(ConfigError {
-                        variable: "SDS_DIRECTORY_URL",
-                        problem: format!("{url:?} is not a URL such as http://directory:50051"),
-                    })
-                }
-            })
-            .transpose()?;
+        // Checked here so that a typo stops the process at start rather than refusing the
+        // first request that needs the other service.
+        let service_url = |variable: &'static str, example: &str| {
+            lookup(variable)
+                .filter(|url| !url.is_empty())
+                .map(|url| {
+                    let endpoint = url.starts_with("http://") || url.starts_with("https://");
+                    if endpoint && tonic::transport::Endpoint::from_shared(url.clone()).is_ok() {
+                        Ok(url)
+                    } else {
+                        Err(ConfigError {
+                            variable,
+                            problem: format!("{url:?} is not a URL such as {example}"),
+                        })
+                    }
+                })
+                .transpose()
+        };
+        let directory_url = service_url("SDS_DIRECTORY_URL", "http://directory:50051")?;
+        let ledger_url = service_url("SDS_LEDGER_URL", "http://ledger:50051")?;
 
         // Whole numbers of at least one: a zero limit or interval is a mistake, not a choice.
         let positive =
@@ -374,6 +381,7 @@ impl PlatformConfig {
             jwt_max_lifetime: hours("SDS_JWT_MAX_LIFETIME_HOURS", "24")?,
             service_key_file,
             directory_url,
+            ledger_url,
             ledger_surplus_weeks,
             ledger_low_balance_weeks,
             log_format,
@@ -453,6 +461,13 @@ mod tests {
             error.to_string(),
             "SDS_DIRECTORY_URL: \"directory:50051\" is not a URL such as http://directory:50051"
         );
+        let error = config_from(&[("SDS_LEDGER_URL", "ftp://ledger")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "SDS_LEDGER_URL: \"ftp://ledger\" is not a URL such as http://ledger:50051"
+        );
+        let set = config_from(&[("SDS_LEDGER_URL", "http://ledger:50051")]).unwrap();
+        assert_eq!(set.ledger_url.as_deref(), Some("http://ledger:50051"));
     }
 
     #[test]

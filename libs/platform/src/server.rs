@@ -325,6 +325,19 @@ impl GrpcServer {
 }
 
 /// Completes on SIGTERM or SIGINT (Ctrl-C).
+/// The address to call a server listening on `addr` at: a server on every interface is
+/// called on the loopback one. For a service calling another in the same process.
+pub fn reachable(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    addr
+}
+
 pub async fn shutdown_signal() {
     let interrupt = async {
         if let Err(error) = tokio::signal::ctrl_c().await {
@@ -349,5 +362,19 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => tracing::info!("received SIGINT"),
         () = terminate => tracing::info!("received SIGTERM"),
+    }
+}
+
+#[cfg(test)]
+mod reachable_tests {
+    use super::reachable;
+    use std::net::SocketAddr;
+
+    #[test]
+    fn a_server_on_every_interface_is_called_on_the_loopback_one() {
+        let any: SocketAddr = "0.0.0.0:50051".parse().unwrap();
+        assert_eq!(reachable(any).to_string(), "127.0.0.1:50051");
+        let own: SocketAddr = "10.0.0.5:50051".parse().unwrap();
+        assert_eq!(reachable(own), own);
     }
 }

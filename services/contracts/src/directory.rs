@@ -65,7 +65,7 @@ impl Directory {
     ) -> Directory {
         let url = match url {
             Some(url) => url.to_owned(),
-            None => format!("http://{}", reachable(local_addr)),
+            None => format!("http://{}", sds_platform::server::reachable(local_addr)),
         };
         let channel = Endpoint::from_shared(url.clone())
             .map(|endpoint| {
@@ -133,19 +133,6 @@ fn service_principal(authority: &AuthorityId) -> Principal {
         authorities: vec![authority.clone()],
         person_id: None,
     }
-}
-
-/// The address to call a server listening on `addr` at: a server on every interface is
-/// called on the loopback one.
-fn reachable(addr: SocketAddr) -> SocketAddr {
-    let mut addr = addr;
-    if addr.ip().is_unspecified() {
-        addr.set_ip(match addr {
-            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-        });
-    }
-    addr
 }
 
 /// The directory's answer read into what activation is judged on. The framework status is
@@ -253,13 +240,5 @@ mod tests {
         let read = provider_of(&numbered, &fife()).unwrap();
         assert_eq!(read.standing.framework, Some(FrameworkStatus::OnFramework));
         assert_eq!(read.standing.care_service, Some(CareServiceStatus::Active));
-    }
-
-    #[test]
-    fn a_server_on_every_interface_is_called_on_the_loopback_one() {
-        let any: SocketAddr = "0.0.0.0:50051".parse().unwrap();
-        assert_eq!(reachable(any).to_string(), "127.0.0.1:50051");
-        let own: SocketAddr = "10.0.0.5:50051".parse().unwrap();
-        assert_eq!(reachable(own), own);
     }
 }

@@ -19,6 +19,16 @@ pub enum PaymentsError {
     /// Also what a caller who may not see the schedule is told.
     #[error("no schedule is recorded for agreement {0}")]
     ScheduleNotFound(Uuid),
+    #[error(
+        "run {run_id} for {run_date} is unfinished; run that date again to finish it before running another"
+    )]
+    RunUnfinished {
+        run_id: Uuid,
+        run_date: chrono::NaiveDate,
+    },
+    /// The ledger is not answering; the run can be run again to finish.
+    #[error("the ledger is unavailable ({0}); run the same date again to finish the run")]
+    LedgerUnavailable(String),
     #[error(transparent)]
     Store(#[from] sds_platform::StoreError),
     #[error(transparent)]
@@ -45,6 +55,8 @@ impl From<PaymentsError> for ApiError {
             PaymentsError::InvalidInput(message) => ApiError::InvalidArgument(message),
             PaymentsError::NotAllowed(message) => ApiError::PermissionDenied(message),
             PaymentsError::ScheduleNotFound(_) => ApiError::NotFound(error.to_string()),
+            PaymentsError::RunUnfinished { .. } => ApiError::FailedPrecondition(error.to_string()),
+            PaymentsError::LedgerUnavailable(_) => ApiError::Unavailable(error.to_string()),
             PaymentsError::Store(store) => ApiError::from(store),
             PaymentsError::Internal(internal) => ApiError::Internal(internal),
         }

@@ -8,7 +8,9 @@
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod ledger;
 pub mod preview;
+pub mod runs;
 pub mod schedules;
 pub mod store;
 
@@ -31,8 +33,18 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub fn component() -> Component {
     Component::new(NAME, SCHEMA, &MIGRATOR)
         .grpc(|context, services| {
+            let ledger = ledger::Ledger::new(
+                context.config.ledger_url.as_deref(),
+                context.local_addr,
+                context.service_tokens.clone(),
+            );
             services.add(PaymentsServiceServer::with_interceptor(
-                PaymentsApi::new(context.pool.clone(), context.clock.clone()),
+                PaymentsApi::new(
+                    context.pool.clone(),
+                    context.clock.clone(),
+                    ledger,
+                    context.outbox_bell.clone(),
+                ),
                 context.authenticator.clone(),
             ))
         })

@@ -1,7 +1,9 @@
 //! `sds contracts ...` against a real `sds serve`: an authority's default terms set and read
 //! back; a provider's rate card set, uplifted and shown as a table of its versions; an
 //! agreement drafted from an imported plan, read, listed, summarised and signed by each
-//! party; flags of the wrong shape refused before anything is sent.
+//! party, and the payment schedule payments makes of it and follows through its variation
+//! and end (`sds payments schedule`); flags of the wrong shape refused before anything is
+//! sent.
 
 mod support;
 
@@ -174,6 +176,29 @@ SW-1,Morag Innes,1941-02-17,Banchory,elderly_frail,substantial,personal_care,2,2
 
 /// Waits until contracts holds a copy of an approved plan (from assessment's
 /// `plan.approved`), and returns the person's id.
+/// `sds payments schedule ID --json` once it shows what `ready` looks for: payments hears of
+/// agreements through events, a moment after contracts publishes them.
+async fn schedule_once(
+    server: &ServerProcess,
+    id: &str,
+    token: &str,
+    ready: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    sds_testkit::wait_until(
+        std::time::Duration::from_secs(20),
+        "payments shows the agreement's schedule",
+        || async {
+            let output = server.run(&["payments", "schedule", id, "--json"], Some(token));
+            if !output.status.success() {
+                return None;
+            }
+            let schedule = printed(&output);
+            ready(&schedule).then_some(schedule)
+        },
+    )
+    .await
+}
+
 async fn contracts_holds_a_plan(server: &ServerProcess) -> String {
     let database = server
         .env
@@ -384,6 +409,89 @@ async fn an_agreement_is_drafted_from_an_imported_plan_signed_by_each_party_and_
     ));
     assert_eq!(json, active);
 
+    // Payments makes the agreement's schedule from agreement.signed: it pays the provider
+    // on demo-shire's default terms, and the provider may read it.
+    let schedule = schedule_once(&server, &id, &provider_token, |schedule| {
+        schedule["revision"] == 1
+    })
+    .await;
+    assert_eq!(schedule["payee_id"], provider.as_str());
+    assert_eq!(schedule["payee_kind"], "PAYEE_KIND_PROVIDER");
+    assert_eq!(
+        schedule["history"]["frequency"],
+        "PAYMENT_FREQUENCY_FOUR_WEEKLY"
+    );
+    assert_eq!(
+        schedule["history"]["versions"][0]["lines"][0]["weekly_amount"]["amount"],
+        active["lines"][0]["weekly"]["amount"]
+    );
+
+    // A run four weeks on pays what is due by then, once; the last line is the run as JSON.
+    let finance = server.staff_token("finance");
+    let run_date = (today + chrono::Days::new(28)).to_string();
+    let run = |token: &str| {
+        server.run(
+            &[
+                "payments",
+                "run",
+                "--authority",
+                "demo-shire",
+                "--date",
+                &run_date,
+            ],
+            Some(token),
+        )
+    };
+    let ran = run(&finance);
+    assert!(ran.status.success(), "{}", stderr_of(&ran));
+    let line = last_line_json(&ran);
+    assert_eq!(line["payees"], 1, "{line}");
+    assert_eq!(line["files"], serde_json::json!([]));
+    assert!(
+        line["run_id"].as_str().is_some_and(|id| id.len() == 36),
+        "{line}"
+    );
+    // Exactly what the live schedule shows due by the run's date, each marked paid by it.
+    let paid = printed(&server.run(
+        &["payments", "schedule", &id, "--until", &run_date, "--json"],
+        Some(&finance),
+    ));
+    let due: Vec<&serde_json::Value> = paid["instalments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|instalment| instalment["due_date"]["iso"].as_str().unwrap() <= run_date.as_str())
+        .filter(|instalment| instalment["amount"]["amount"] != "0.00")
+        .collect();
+    assert!(!due.is_empty(), "{paid}");
+    assert_eq!(line["instalments"], due.len(), "{line}");
+    let total: rust_decimal::Decimal = due
+        .iter()
+        .map(|instalment| {
+            instalment["amount"]["amount"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(line["total"], total.to_string(), "{line}");
+    assert!(
+        due.iter()
+            .all(|instalment| instalment["paid_by_run"] == line["run_id"]),
+        "{paid}"
+    );
+    let again = last_line_json(&run(&finance));
+    assert_eq!(again["instalments"], 0, "nothing is paid twice: {again}");
+    assert_eq!(again["total"], "0.00");
+    let refused = refusal(&run(&practitioner));
+    assert!(
+        refused.starts_with(
+            "error: PermissionDenied: payments of demo-shire are run by its finance staff"
+        ),
+        "{refused}"
+    );
+
     // The authority varies the notice period from the start; every party signs version 2.
     let start = active["terms"]["start"]["iso"].as_str().unwrap().to_owned();
     let pending = printed(&server.run(
@@ -458,6 +566,18 @@ async fn an_agreement_is_drafted_from_an_imported_plan_signed_by_each_party_and_
         table.contains(&format!(
             "ended: the last day of support is {earliest} (notice)"
         )),
+        "{table}"
+    );
+
+    // The schedule follows the version 2 and the end: it stops after the last day.
+    let schedule = schedule_once(&server, &id, &practitioner, |schedule| {
+        schedule["last_day"]["iso"] == earliest.as_str()
+    })
+    .await;
+    assert_eq!(schedule["revision"], 3, "made, varied, ended");
+    let table = stdout_of(&server.run(&["payments", "schedule", &id], Some(&practitioner)));
+    assert!(
+        table.contains(&format!("support ends {earliest}; closing settlement ")),
         "{table}"
     );
 

@@ -3,6 +3,7 @@
 
 pub(crate) mod convert;
 mod preview;
+mod runs;
 mod schedules;
 mod settings;
 
@@ -15,6 +16,8 @@ use sqlx::PgPool;
 use tonic::{Request, Response, Status};
 
 use crate::error::PaymentsError;
+use crate::ledger::Ledger;
+use sds_events::OutboxBell;
 
 /// The payments service over its PostgreSQL schema.
 #[derive(Debug, Clone)]
@@ -22,16 +25,37 @@ pub struct PaymentsApi {
     pool: PgPool,
     /// "Today", for a schedule listed without a date.
     clock: Clock,
+    /// Where runs post their transfers.
+    ledger: Ledger,
+    /// Rung after a run commits its event, so it goes out now rather than at the next poll.
+    outbox: OutboxBell,
 }
 
 impl PaymentsApi {
-    pub fn new(pool: PgPool, clock: Clock) -> PaymentsApi {
-        PaymentsApi { pool, clock }
+    pub fn new(pool: PgPool, clock: Clock, ledger: Ledger, outbox: OutboxBell) -> PaymentsApi {
+        PaymentsApi {
+            pool,
+            clock,
+            ledger,
+            outbox,
+        }
     }
 }
 
 #[tonic::async_trait]
 impl PaymentsService for PaymentsApi {
+    type RunPaymentsStream = runs::RunStream;
+
+    async fn run_payments(
+        &self,
+        request: Request<proto::RunPaymentsRequest>,
+    ) -> Result<Response<Self::RunPaymentsStream>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        runs::start(self, &principal, request.get_ref())
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
     async fn preview_schedule(
         &self,
         request: Request<proto::PreviewScheduleRequest>,

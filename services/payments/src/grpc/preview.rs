@@ -126,6 +126,7 @@ fn response(output: &PreviewOutput) -> proto::PreviewScheduleResponse {
                 base: Some(money_message(instalment.base)),
                 adjustment: Some(money_message(instalment.adjustment)),
                 amount: Some(money_message(instalment.amount)),
+                paid_by_run: String::new(),
             })
             .collect(),
         closing_settlement: Some(money_message(output.closing_settlement)),

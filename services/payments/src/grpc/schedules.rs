@@ -1,6 +1,8 @@
 //! `GetSchedule`: the live schedule with its recorded history in the shape `PreviewSchedule`
 //! takes, so anyone may check the one against the other.
 
+use std::collections::HashMap;
+
 use chrono::{Months, NaiveDate};
 use sds_money::AccrualLine;
 use sds_platform::{OrgKind, Principal};
@@ -62,7 +64,8 @@ pub async fn get(
             )));
         }
     }
-    schedule_message(&record, until)
+    let paid = store::runs::paid_by_run(&mut connection, agreement_id).await?;
+    schedule_message(&record, until, &paid)
 }
 
 /// Staff of the schedule's authority, its provider, its holder and the person.
@@ -85,6 +88,7 @@ fn may_see(principal: &Principal, terms: &ScheduleTerms) -> bool {
 fn schedule_message(
     record: &ScheduleRecord,
     until: NaiveDate,
+    paid: &HashMap<NaiveDate, Uuid>,
 ) -> Result<proto::Schedule, PaymentsError> {
     let terms = &record.terms;
     let schedule = live_schedule(terms, &record.history, until)
@@ -120,6 +124,10 @@ fn schedule_message(
                 base: Some(money_message(instalment.base)),
                 adjustment: Some(money_message(instalment.adjustment)),
                 amount: Some(money_message(instalment.amount)),
+                paid_by_run: paid
+                    .get(&instalment.period.start)
+                    .map(Uuid::to_string)
+                    .unwrap_or_default(),
             })
             .collect(),
         closing_settlement: Some(money_message(schedule.closing_settlement)),

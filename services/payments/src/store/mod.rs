@@ -2,6 +2,7 @@
 //! made with. Rows read back are checked again ([`rows`]), as the CHECK constraints promise.
 
 mod rows;
+pub mod runs;
 
 use chrono::NaiveDate;
 use sds_platform::StoreContext as _;
@@ -9,7 +10,7 @@ use sds_vocabulary::{AuthorityId, NamedEnum as _};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::history::{AgreedVersion, Ending, History};
+use crate::domain::history::{AgreedVersion, Ending};
 use crate::domain::terms::ScheduleTerms;
 use crate::error::PaymentsError;
 
@@ -197,23 +198,16 @@ pub async fn load_schedule(
     connection: &mut PgConnection,
     agreement_id: Uuid,
 ) -> Result<Option<ScheduleRecord>, PaymentsError> {
-    let Some(terms) = rows::load_terms(connection, agreement_id).await? else {
-        return Ok(None);
-    };
-    let (revision, terms) = terms;
-    let history = load_history(connection, agreement_id).await?;
-    Ok(Some(ScheduleRecord {
-        terms,
-        history,
-        revision,
-    }))
+    Ok(rows::load_records(connection, &[agreement_id])
+        .await?
+        .into_iter()
+        .next())
 }
 
-async fn load_history(
+/// The schedules of `ids` with their histories, in the order of `ids`.
+pub async fn load_schedules(
     connection: &mut PgConnection,
-    agreement_id: Uuid,
-) -> Result<History, PaymentsError> {
-    let versions = rows::load_versions(connection, agreement_id).await?;
-    let endings = rows::load_endings(connection, agreement_id).await?;
-    Ok(History { versions, endings })
+    ids: &[Uuid],
+) -> Result<Vec<ScheduleRecord>, PaymentsError> {
+    rows::load_records(connection, ids).await
 }

@@ -1,6 +1,8 @@
 //! Rows read back, checked again as the CHECK constraints promise: a row that breaks them is
 //! reported as an internal error naming the row, never turned into a wrong payment.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sds_money::Money;
@@ -37,6 +39,7 @@ fn count(column: &str, value: i32) -> Result<u32, PaymentsError> {
 }
 
 type TermsRow = (
+    Uuid,
     String,
     Uuid,
     Uuid,
@@ -53,21 +56,45 @@ type TermsRow = (
     i32,
 );
 
-pub(super) async fn load_terms(
+/// The schedules of `ids` with everything recorded about them, in the order of `ids`;
+/// ids without a schedule are left out. Three queries whatever the number of ids.
+pub(super) async fn load_records(
     connection: &mut PgConnection,
-    agreement_id: Uuid,
-) -> Result<Option<(u32, ScheduleTerms)>, PaymentsError> {
-    let row: Option<TermsRow> = sqlx::query_as(
-        "SELECT authority, person_id, provider_id, holding_model, holder_id, payee_kind, \
-             payee_id, frequency, anchor_date, timing, payment_lag_days, basis, \
+    ids: &[Uuid],
+) -> Result<Vec<ScheduleRecord>, PaymentsError> {
+    let rows: Vec<TermsRow> = sqlx::query_as(
+        "SELECT s.agreement_id, authority, person_id, provider_id, holding_model, holder_id, \
+             payee_kind, payee_id, frequency, anchor_date, timing, payment_lag_days, basis, \
              flex_tolerance_percent, revision \
-         FROM schedule WHERE agreement_id = $1",
+         FROM UNNEST($1::uuid[]) WITH ORDINALITY AS wanted (agreement_id, position) \
+         JOIN schedule s ON s.agreement_id = wanted.agreement_id \
+         ORDER BY wanted.position",
     )
-    .bind(agreement_id)
-    .fetch_optional(&mut *connection)
+    .bind(ids)
+    .fetch_all(&mut *connection)
     .await
-    .operation("select schedule")?;
-    let Some((
+    .operation("select schedules")?;
+    let mut versions = load_versions(connection, ids).await?;
+    let mut endings = load_endings(connection, ids).await?;
+    rows.into_iter()
+        .map(|row| {
+            let (revision, terms) = terms_of(row)?;
+            let history = History {
+                versions: versions.remove(&terms.agreement_id).unwrap_or_default(),
+                endings: endings.remove(&terms.agreement_id).unwrap_or_default(),
+            };
+            Ok(ScheduleRecord {
+                terms,
+                history,
+                revision,
+            })
+        })
+        .collect()
+}
+
+fn terms_of(row: TermsRow) -> Result<(u32, ScheduleTerms), PaymentsError> {
+    let (
+        agreement_id,
         authority,
         person_id,
         provider_id,
@@ -82,10 +109,7 @@ pub(super) async fn load_terms(
         basis,
         flex_tolerance_percent,
         revision,
-    )) = row
-    else {
-        return Ok(None);
-    };
+    ) = row;
     let frequency: Frequency = named("frequency", &frequency)?;
     if (frequency == Frequency::FourWeekly) != anchor_date.is_some() {
         return Err(PaymentsError::Internal(anyhow::anyhow!(
@@ -110,11 +134,12 @@ pub(super) async fn load_terms(
         basis: named::<Basis>("basis", &basis)?,
         flex_tolerance_percent,
     };
-    Ok(Some((count("revision", revision)?, terms)))
+    Ok((count("revision", revision)?, terms))
 }
 
 /// A version with one of its lines; the line's columns are NULL for a version without lines.
 type VersionLineRow = (
+    Uuid,
     i32,
     NaiveDate,
     NaiveDate,
@@ -126,25 +151,36 @@ type VersionLineRow = (
     Option<NaiveDate>,
 );
 
-pub(super) async fn load_versions(
+async fn load_versions(
     connection: &mut PgConnection,
-    agreement_id: Uuid,
-) -> Result<Vec<AgreedVersion>, PaymentsError> {
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<AgreedVersion>>, PaymentsError> {
     let rows: Vec<VersionLineRow> = sqlx::query_as(
-        "SELECT v.version, v.effective_from, v.recorded_on, l.kind, l.plan_line, l.support_type, \
-             l.weekly, l.start_date, l.end_date \
+        "SELECT v.agreement_id, v.version, v.effective_from, v.recorded_on, l.kind, l.plan_line, \
+             l.support_type, l.weekly, l.start_date, l.end_date \
          FROM schedule_version v \
          LEFT JOIN schedule_line l ON l.agreement_id = v.agreement_id AND l.version = v.version \
-         WHERE v.agreement_id = $1 ORDER BY v.version, l.line_number",
+         WHERE v.agreement_id = ANY($1) ORDER BY v.agreement_id, v.version, l.line_number",
     )
-    .bind(agreement_id)
+    .bind(ids)
     .fetch_all(&mut *connection)
     .await
     .operation("select schedule versions")?;
-    let mut versions: Vec<AgreedVersion> = Vec::new();
-    for (version, effective_from, recorded_on, kind, plan_line, support_type, weekly, start, end) in
-        rows
+    let mut by_agreement: HashMap<Uuid, Vec<AgreedVersion>> = HashMap::new();
+    for (
+        agreement_id,
+        version,
+        effective_from,
+        recorded_on,
+        kind,
+        plan_line,
+        support_type,
+        weekly,
+        start,
+        end,
+    ) in rows
     {
+        let versions = by_agreement.entry(agreement_id).or_default();
         let number = count("version", version)?;
         if versions.last().is_none_or(|last| last.version != number) {
             versions.push(AgreedVersion {
@@ -181,25 +217,27 @@ pub(super) async fn load_versions(
             current.lines.push(line);
         }
     }
-    Ok(versions)
+    Ok(by_agreement)
 }
 
-pub(super) async fn load_endings(
+async fn load_endings(
     connection: &mut PgConnection,
-    agreement_id: Uuid,
-) -> Result<Vec<Ending>, PaymentsError> {
-    let rows: Vec<(NaiveDate, NaiveDate)> = sqlx::query_as(
-        "SELECT last_day, recorded_on FROM schedule_end WHERE agreement_id = $1 ORDER BY recorded_on, last_day",
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<Ending>>, PaymentsError> {
+    let rows: Vec<(Uuid, NaiveDate, NaiveDate)> = sqlx::query_as(
+        "SELECT agreement_id, last_day, recorded_on FROM schedule_end \
+         WHERE agreement_id = ANY($1) ORDER BY agreement_id, recorded_on, last_day",
     )
-    .bind(agreement_id)
+    .bind(ids)
     .fetch_all(&mut *connection)
     .await
     .operation("select schedule ends")?;
-    Ok(rows
-        .into_iter()
-        .map(|(last_day, recorded_on)| Ending {
+    let mut by_agreement: HashMap<Uuid, Vec<Ending>> = HashMap::new();
+    for (agreement_id, last_day, recorded_on) in rows {
+        by_agreement.entry(agreement_id).or_default().push(Ending {
             last_day,
             recorded_on,
-        })
-        .collect())
+        });
+    }
+    Ok(by_agreement)
 }

@@ -6,5 +6,6 @@
 mod support;
 
 mod preview;
+mod runs;
 mod schedules;
 mod settings;

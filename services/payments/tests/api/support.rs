@@ -34,6 +34,7 @@ pub const OTHER_PROVIDER: &str = "0192f0c1-0000-7000-8000-0000000000c2";
 pub struct TestApp {
     pub pool: PgPool,
     client: Client,
+    pub ledger: sds_proto::v1::ledger_service_client::LedgerServiceClient<Channel>,
     // Dropped after the process, which relays to it and consumes from it.
     _process: TestProcess,
     pub nats: PrivateNats,
@@ -44,10 +45,19 @@ impl TestApp {
     /// The service on a fresh database and a NATS of its own: durables shared between test
     /// processes would take each other's events.
     pub async fn spawn() -> TestApp {
+        TestApp::spawn_components(vec![sds_payments::component()]).await
+    }
+
+    /// Payments with the ledger beside it, which runs post to.
+    pub async fn spawn_with_ledger() -> TestApp {
+        TestApp::spawn_components(vec![sds_ledger::component(), sds_payments::component()]).await
+    }
+
+    async fn spawn_components(components: Vec<sds_runtime::Component>) -> TestApp {
         let nats = PrivateNats::start().await;
         let clock = sds_platform::ManualClock::on(TODAY.parse().expect("a date"));
         let process = TestProcess::start_with(
-            vec![sds_payments::component()],
+            components,
             TestSettings {
                 nats_url: Some(nats.url()),
                 clock: Some(clock.clock()),
@@ -55,11 +65,14 @@ impl TestApp {
             },
         )
         .await;
-        let client = PaymentsServiceClient::new(process.channel().await);
+        let channel = process.channel().await;
+        let client = PaymentsServiceClient::new(channel.clone());
+        let ledger = sds_proto::v1::ledger_service_client::LedgerServiceClient::new(channel);
         let pool = process.pool(SCHEMA);
         TestApp {
             pool,
             client,
+            ledger,
             _process: process,
             nats,
             clock,
@@ -185,6 +198,10 @@ impl TestApp {
     pub async fn row_counts(&self) -> Vec<(String, i64)> {
         let mut counts = Vec::new();
         for table in [
+            "payment_run",
+            "instalment_payment",
+            "fund_link",
+            "fund_payee",
             "schedule",
             "schedule_version",
             "schedule_line",

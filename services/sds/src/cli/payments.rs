@@ -33,6 +33,20 @@ pub enum PaymentsCommand {
         #[command(flatten)]
         output: OutputFormat,
     },
+    /// Pays every instalment of the authority's schedules due on or before `--date` and not
+    /// yet paid (finance staff), showing progress; the last line printed is JSON:
+    /// `{"run_id": "...", "instalments": N, "payees": N, "total": "0.00", "files": [...]}`.
+    /// Running the same date again pays nothing twice; a stopped run is finished by running
+    /// its date again.
+    Run {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        authority: String,
+        /// Pay what is due on or before this day, YYYY-MM-DD.
+        #[arg(long)]
+        date: String,
+    },
     /// The authority's payment settings as JSON; with `--anchor-date`, sets its four-weekly
     /// anchor first (finance staff). Schedules made afterwards follow it.
     Settings {
@@ -75,6 +89,11 @@ pub async fn run(command: PaymentsCommand) -> anyhow::Result<()> {
                 .into_inner();
             output.print_list(&schedule, schedule_table)
         }
+        PaymentsCommand::Run {
+            client: args,
+            authority,
+            date,
+        } => run_payments(&args, authority, date).await,
         PaymentsCommand::Settings {
             client: args,
             authority,
@@ -154,4 +173,59 @@ fn schedule_table(schedule: &proto::Schedule) -> Table {
         ));
     }
     table
+}
+
+async fn run_payments(args: &ClientArgs, authority: String, date: String) -> anyhow::Result<()> {
+    let mut stream = client(args)
+        .await?
+        .run_payments(proto::RunPaymentsRequest {
+            authority,
+            run_date: Some(Date { iso: date }),
+        })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    // indicatif draws nothing when stderr is not a terminal.
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:40}] {pos}/{len}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let mut completed = None;
+    while let Some(progress) = stream.message().await.map_err(status_error)? {
+        let phase = match proto::RunPhase::try_from(progress.phase) {
+            Ok(proto::RunPhase::Planning) => "choosing instalments (schedules)",
+            Ok(proto::RunPhase::Funds) => "opening funds",
+            Ok(proto::RunPhase::Posting) => "posting to the ledger (instalments)",
+            _ => "completing",
+        };
+        bar.set_message(phase);
+        bar.set_length(progress.total);
+        bar.set_position(progress.done);
+        if progress.completed.is_some() {
+            completed = progress.completed;
+        }
+    }
+    bar.finish_and_clear();
+    let summary = completed.ok_or_else(|| {
+        anyhow::anyhow!(
+            "Unavailable: the run's progress ended before it completed; run the same date again to finish it"
+        )
+    })?;
+    if summary.resumed {
+        eprintln!(
+            "finished run {} that an earlier call had started",
+            summary.run_id
+        );
+    }
+    let line = serde_json::json!({
+        "run_id": summary.run_id,
+        "instalments": summary.instalments,
+        "payees": summary.payees,
+        "total": summary.total.map(|money| money.amount).unwrap_or_else(|| "0.00".to_owned()),
+        "files": summary.files,
+    });
+    println!("{line}");
+    Ok(())
 }

@@ -1,0 +1,97 @@
+//! `RunPayments`: the request checked and authorised, then the run started in a task of its
+//! own, so that it carries on to its end when the caller goes away (a caller that lost its
+//! connection runs the same date again and is answered with the finished run).
+
+use sds_platform::{OrgKind, Principal, Role};
+use sds_proto::v1 as proto;
+use sds_vocabulary::date::parse_iso_date;
+use sds_vocabulary::{AuthorityId, shown};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::Status;
+
+use crate::error::PaymentsError;
+use crate::runs::{self, RunRequest};
+
+use super::PaymentsApi;
+
+/// Progress messages buffered for a slow reader; the run waits for it beyond that.
+const PROGRESS_BUFFER: usize = 64;
+
+pub type RunStream = ReceiverStream<Result<proto::RunProgress, Status>>;
+
+fn request_of(
+    principal: &Principal,
+    request: &proto::RunPaymentsRequest,
+) -> Result<RunRequest, PaymentsError> {
+    let authority = AuthorityId::parse("authority", &request.authority)
+        .map_err(|invalid| PaymentsError::InvalidInput(invalid.to_string()))?;
+    let text = request
+        .run_date
+        .as_ref()
+        .map(|date| date.iso.as_str())
+        .filter(|iso| !iso.is_empty())
+        .ok_or_else(|| {
+            PaymentsError::InvalidInput(
+                "run_date: missing; give the day to pay up to as YYYY-MM-DD".to_owned(),
+            )
+        })?;
+    let run_date = parse_iso_date(text).ok_or_else(|| {
+        PaymentsError::InvalidInput(format!(
+            "run_date: {} is not a date; expected YYYY-MM-DD",
+            shown(text)
+        ))
+    })?;
+    let finance = principal.org_kind == OrgKind::Authority
+        && principal.may_act_for(&authority)
+        && principal.has_role(Role::Finance);
+    if !finance {
+        return Err(PaymentsError::NotAllowed(format!(
+            "payments of {authority} are run by its finance staff"
+        )));
+    }
+    Ok(RunRequest {
+        authority,
+        run_date,
+        requested_by: principal.org_id.clone(),
+    })
+}
+
+pub fn start(
+    api: &PaymentsApi,
+    principal: &Principal,
+    request: &proto::RunPaymentsRequest,
+) -> Result<RunStream, PaymentsError> {
+    let request = request_of(principal, request)?;
+    let (sender, receiver) = mpsc::channel(PROGRESS_BUFFER);
+    let (progress, mut reports) = mpsc::channel::<proto::RunProgress>(PROGRESS_BUFFER);
+    let forward = sender.clone();
+    tokio::spawn(async move {
+        while let Some(report) = reports.recv().await {
+            // The caller may have gone; the run goes on.
+            let _ = forward.send(Ok(report)).await;
+        }
+    });
+    let pool = api.pool.clone();
+    let ledger = api.ledger.clone();
+    let outbox = api.outbox.clone();
+    tokio::spawn(async move {
+        let outcome = runs::run(&pool, &ledger, &outbox, &request, &progress).await;
+        drop(progress);
+        let last = match outcome {
+            Ok(summary) => Ok(proto::RunProgress {
+                run_id: summary.run_id.clone(),
+                phase: proto::RunPhase::Completed as i32,
+                done: summary.instalments,
+                total: summary.instalments,
+                completed: Some(summary),
+            }),
+            Err(error) => {
+                tracing::warn!(authority = %request.authority, %error, "payment run stopped");
+                Err(Status::from(error))
+            }
+        };
+        let _ = sender.send(last).await;
+    });
+    Ok(ReceiverStream::new(receiver))
+}

@@ -1,0 +1,223 @@
+//! The ledger as payments uses it: the funds a run pays into, and the bulk posting of a
+//! run's transfers. Calls go over gRPC with a service identity of payments' own, finance
+//! staff of the run's authority (which may open funds and post), signed with the process's
+//! service key and short-lived, like contracts' calls to the directory.
+//!
+//! What must stay true: every call is safe to repeat. A fund is opened under an id derived
+//! from its person and holder, so a run that died after opening it opens the same one again;
+//! transfers carry ids derived from their instalment, so the ledger records each once
+//! however often a run sends them.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow};
+use sds_platform::{OrgKind, Principal, Role, TokenIssuer};
+use sds_proto::v1 as proto;
+use sds_proto::v1::ledger_service_client::LedgerServiceClient;
+use sds_vocabulary::AuthorityId;
+use tonic::transport::{Channel, Endpoint};
+use tonic::{Code, Request, Status};
+use uuid::Uuid;
+
+use crate::error::PaymentsError;
+
+/// The organisation id payments' tokens carry, so the ledger's logs name who asked.
+pub const SERVICE_ID: &str = "sds-payments";
+
+const TOKEN_LIFETIME: Duration = Duration::from_secs(300);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// A bulk posting of a large run takes a while; ordinary calls answer within seconds.
+const CALL_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The ledger's cap on a chunk of a bulk posting.
+pub const MAX_CHUNK: usize = 10_000;
+
+/// A client of the ledger, cheap to clone; it connects when first used.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    channel: Result<Channel, String>,
+    tokens: Option<TokenIssuer>,
+}
+
+impl Ledger {
+    /// A client of the ledger at `url`, or, when none is configured, of the ledger in this
+    /// process at `local_addr`.
+    pub fn new(url: Option<&str>, local_addr: SocketAddr, tokens: Option<TokenIssuer>) -> Ledger {
+        let url = match url {
+            Some(url) => url.to_owned(),
+            None => format!("http://{}", sds_platform::server::reachable(local_addr)),
+        };
+        let channel = Endpoint::from_shared(url.clone())
+            .map(|endpoint| {
+                endpoint
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .timeout(CALL_TIMEOUT)
+                    .connect_lazy()
+            })
+            .map_err(|error| format!("the ledger's address {url:?} is not a URL: {error}"));
+        Ledger { channel, tokens }
+    }
+
+    fn client(&self) -> Result<LedgerServiceClient<Channel>, PaymentsError> {
+        let channel = self.channel.clone().map_err(|problem| anyhow!(problem))?;
+        Ok(LedgerServiceClient::new(channel).max_decoding_message_size(64 * 1024 * 1024))
+    }
+
+    fn bearer(
+        &self,
+        authority: &AuthorityId,
+    ) -> Result<tonic::metadata::MetadataValue<tonic::metadata::Ascii>, PaymentsError> {
+        let tokens = self.tokens.as_ref().ok_or_else(|| {
+            anyhow!("payments has no key to sign its calls to the ledger with: set SDS_SERVICE_KEY_FILE (see README, Configuration)")
+        })?;
+        let token = tokens
+            .issue(&service_principal(authority), TOKEN_LIFETIME)
+            .context("sign the token payments calls the ledger with")?;
+        Ok(format!("Bearer {token}")
+            .parse()
+            .context("a signed token is ASCII")?)
+    }
+
+    fn request<T>(&self, authority: &AuthorityId, message: T) -> Result<Request<T>, PaymentsError> {
+        let mut request = Request::new(message);
+        request
+            .metadata_mut()
+            .insert("authorization", self.bearer(authority)?);
+        Ok(request)
+    }
+
+    /// Opens the fund `request` describes, or finds it: the same fund id again returns it,
+    /// and when the person already has an open fund with this holder (opened by staff under
+    /// another id) that fund is the one used.
+    pub async fn open_fund(
+        &self,
+        authority: &AuthorityId,
+        request: proto::OpenFundRequest,
+    ) -> Result<proto::Fund, PaymentsError> {
+        let answer = self
+            .client()?
+            .open_fund(self.request(authority, request)?)
+            .await;
+        match answer {
+            Ok(fund) => Ok(fund.into_inner()),
+            Err(status) if status.code() == Code::FailedPrecondition => {
+                match existing_fund(status.message()) {
+                    Some(fund_id) => self.get_fund(authority, fund_id).await,
+                    None => Err(unexpected("OpenFund", &status)),
+                }
+            }
+            Err(status) => Err(refused("OpenFund", &status)),
+        }
+    }
+
+    pub async fn get_fund(
+        &self,
+        authority: &AuthorityId,
+        fund_id: Uuid,
+    ) -> Result<proto::Fund, PaymentsError> {
+        self.client()?
+            .get_fund(self.request(
+                authority,
+                proto::GetFundRequest {
+                    fund_id: fund_id.to_string(),
+                },
+            )?)
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|status| refused("GetFund", &status))
+    }
+
+    /// Gives the fund a payable account for `payee` (the fund as it is when it has one).
+    pub async fn add_payee(
+        &self,
+        authority: &AuthorityId,
+        fund_id: Uuid,
+        payee: Uuid,
+    ) -> Result<proto::Fund, PaymentsError> {
+        self.client()?
+            .add_payee(self.request(
+                authority,
+                proto::AddPayeeRequest {
+                    fund_id: fund_id.to_string(),
+                    payee_id: payee.to_string(),
+                },
+            )?)
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|status| refused("AddPayee", &status))
+    }
+
+    /// Posts `transfers` in chunks of at most [`MAX_CHUNK`], each all or nothing.
+    pub async fn post_bulk(
+        &self,
+        authority: &AuthorityId,
+        transfers: Vec<proto::NewTransfer>,
+    ) -> Result<proto::PostBulkResponse, PaymentsError> {
+        let mut chunks = Vec::with_capacity(transfers.len().div_ceil(MAX_CHUNK));
+        let mut transfers = transfers.into_iter().peekable();
+        while transfers.peek().is_some() {
+            chunks.push(proto::PostBulkChunk {
+                transfers: transfers.by_ref().take(MAX_CHUNK).collect(),
+            });
+        }
+        self.client()?
+            .post_bulk(self.request(authority, tokio_stream::iter(chunks))?)
+            .await
+            .map(tonic::Response::into_inner)
+            .map_err(|status| refused("PostBulk", &status))
+    }
+}
+
+/// Who payments calls the ledger as: finance staff of the authority whose money it moves.
+fn service_principal(authority: &AuthorityId) -> Principal {
+    Principal {
+        org_id: SERVICE_ID.to_owned(),
+        org_kind: OrgKind::Authority,
+        roles: vec![Role::Finance],
+        authorities: vec![authority.clone()],
+        person_id: None,
+    }
+}
+
+/// The fund named by the ledger's refusal of a second open fund for a person and holder
+/// ("this person already has an open fund with this holder: ID; ...").
+fn existing_fund(message: &str) -> Option<Uuid> {
+    let (_, after) = message.split_once("already has an open fund with this holder: ")?;
+    let id = after.split(';').next()?.trim();
+    Uuid::parse_str(id).ok()
+}
+
+fn refused(call: &str, status: &Status) -> PaymentsError {
+    match status.code() {
+        Code::Unavailable | Code::DeadlineExceeded | Code::Cancelled | Code::Aborted => {
+            PaymentsError::LedgerUnavailable(format!("{call}: {}", status.message()))
+        }
+        _ => unexpected(call, status),
+    }
+}
+
+/// Anything else is this deployment's or this code's mistake, not the caller's: logged in
+/// full, hidden from them.
+fn unexpected(call: &str, status: &Status) -> PaymentsError {
+    PaymentsError::Internal(anyhow!(
+        "the ledger refused payments' {call}: {:?} {}",
+        status.code(),
+        status.message()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fund_a_refused_open_names_is_read_from_the_ledgers_words() {
+        let id = Uuid::from_u128(7);
+        let message = format!(
+            "this person already has an open fund with this holder: {id}; a person has one open fund per holder with an authority"
+        );
+        assert_eq!(existing_fund(&message), Some(id));
+        assert_eq!(existing_fund("fund_id: not a UUID"), None);
+    }
+}

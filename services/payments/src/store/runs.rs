@@ -1,0 +1,477 @@
+//! Payment runs in SQL: the run's own row, the instalments it chose, and the funds and
+//! payable accounts it posts to. Set-based: a page of schedules or instalments is one
+//! statement, whatever its size.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sds_money::{Instalment, Money};
+use sds_platform::StoreContext as _;
+use sds_vocabulary::{AuthorityId, NamedEnum as _};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::terms::HoldingModel;
+use crate::error::PaymentsError;
+
+sds_vocabulary::named_enum! {
+    /// Where a run has got to.
+    pub enum RunStatus("run status") {
+        Planning = "planning",
+        Posting = "posting",
+        Completed = "completed",
+    }
+}
+
+/// A run as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    pub run_id: Uuid,
+    pub authority: AuthorityId,
+    pub run_date: NaiveDate,
+    pub status: RunStatus,
+}
+
+/// What starting a run found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Started {
+    /// A new run.
+    New(RunRecord),
+    /// The authority's unfinished run for the same date, to finish.
+    Resumed(RunRecord),
+    /// The authority's unfinished run for another date, which must be finished first.
+    OtherUnfinished(RunRecord),
+}
+
+fn run_of(row: (Uuid, String, NaiveDate, String)) -> Result<RunRecord, PaymentsError> {
+    let (run_id, authority, run_date, status) = row;
+    Ok(RunRecord {
+        run_id,
+        authority: AuthorityId::parse("authority", &authority)
+            .map_err(|invalid| PaymentsError::Internal(anyhow::anyhow!("stored {invalid}")))?,
+        run_date,
+        status: RunStatus::from_name(&status).ok_or_else(|| {
+            PaymentsError::Internal(anyhow::anyhow!("stored run status {status:?}"))
+        })?,
+    })
+}
+
+/// Starts a run of `authority` for `run_date`, or finds the unfinished one to finish.
+pub async fn start_run(
+    pool: &PgPool,
+    authority: &AuthorityId,
+    run_date: NaiveDate,
+    requested_by: &str,
+) -> Result<Started, PaymentsError> {
+    // Two starts at once: the unique index lets one insert; the other finds its run.
+    for _ in 0..3 {
+        let mut transaction = pool.begin().await.map_err(anyhow::Error::new)?;
+        let unfinished: Option<(Uuid, String, NaiveDate, String)> = sqlx::query_as(
+            "SELECT run_id, authority, run_date, status FROM payment_run \
+             WHERE authority = $1 AND status <> 'completed'",
+        )
+        .bind(authority.as_str())
+        .fetch_optional(&mut *transaction)
+        .await
+        .operation("select unfinished run")?;
+        if let Some(row) = unfinished {
+            let run = run_of(row)?;
+            return Ok(if run.run_date == run_date {
+                Started::Resumed(run)
+            } else {
+                Started::OtherUnfinished(run)
+            });
+        }
+        let run_id = Uuid::now_v7();
+        let inserted = sqlx::query(
+            "INSERT INTO payment_run (run_id, authority, run_date, status, requested_by) \
+             VALUES ($1, $2, $3, 'planning', $4) ON CONFLICT DO NOTHING",
+        )
+        .bind(run_id)
+        .bind(authority.as_str())
+        .bind(run_date)
+        .bind(requested_by)
+        .execute(&mut *transaction)
+        .await
+        .operation("insert run")?;
+        if inserted.rows_affected() == 1 {
+            transaction.commit().await.map_err(anyhow::Error::new)?;
+            return Ok(Started::New(RunRecord {
+                run_id,
+                authority: authority.clone(),
+                run_date,
+                status: RunStatus::Planning,
+            }));
+        }
+    }
+    Err(PaymentsError::Internal(anyhow::anyhow!(
+        "a run of {authority} could neither be started nor found"
+    )))
+}
+
+pub async fn set_status(
+    pool: &PgPool,
+    run_id: Uuid,
+    status: RunStatus,
+) -> Result<(), PaymentsError> {
+    sqlx::query("UPDATE payment_run SET status = $2 WHERE run_id = $1 AND status <> 'completed'")
+        .bind(run_id)
+        .bind(status.name())
+        .execute(pool)
+        .await
+        .operation("set run status")?;
+    Ok(())
+}
+
+/// How many schedules the authority has.
+pub async fn count_schedules(pool: &PgPool, authority: &AuthorityId) -> Result<u64, PaymentsError> {
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM schedule WHERE authority = $1")
+        .bind(authority.as_str())
+        .fetch_one(pool)
+        .await
+        .operation("count schedules")?;
+    Ok(u64::try_from(count).unwrap_or_default())
+}
+
+/// The next page of the authority's schedule ids after `after`, in id order.
+pub async fn schedule_page(
+    pool: &PgPool,
+    authority: &AuthorityId,
+    after: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<Uuid>, PaymentsError> {
+    Ok(sqlx::query_scalar(
+        "SELECT agreement_id FROM schedule \
+         WHERE authority = $1 AND ($2::uuid IS NULL OR agreement_id > $2) \
+         ORDER BY agreement_id LIMIT $3",
+    )
+    .bind(authority.as_str())
+    .bind(after)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .operation("page schedules")?)
+}
+
+/// The start of the last period paid of each schedule in `ids` that has one.
+pub async fn paid_through(
+    connection: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, NaiveDate>, PaymentsError> {
+    let rows: Vec<(Uuid, NaiveDate)> = sqlx::query_as(
+        "SELECT agreement_id, max(period_start) FROM instalment_payment \
+         WHERE agreement_id = ANY($1) GROUP BY agreement_id",
+    )
+    .bind(ids)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select paid through")?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Records the instalments `run_id` pays; one another run already chose stays with it.
+pub async fn choose_instalments(
+    connection: &mut PgConnection,
+    run_id: Uuid,
+    chosen: &[(Uuid, Instalment)],
+) -> Result<u64, PaymentsError> {
+    let mut agreements = Vec::with_capacity(chosen.len());
+    let mut starts = Vec::with_capacity(chosen.len());
+    let mut ends = Vec::with_capacity(chosen.len());
+    let mut dues = Vec::with_capacity(chosen.len());
+    let mut bases: Vec<Decimal> = Vec::with_capacity(chosen.len());
+    let mut adjustments: Vec<Decimal> = Vec::with_capacity(chosen.len());
+    let mut amounts: Vec<Decimal> = Vec::with_capacity(chosen.len());
+    for (agreement_id, instalment) in chosen {
+        agreements.push(*agreement_id);
+        starts.push(instalment.period.start);
+        ends.push(instalment.period.end);
+        dues.push(instalment.due_date);
+        bases.push(instalment.base.as_decimal());
+        adjustments.push(instalment.adjustment.as_decimal());
+        amounts.push(instalment.amount.as_decimal());
+    }
+    let inserted = sqlx::query(
+        "INSERT INTO instalment_payment (agreement_id, period_start, period_end, due_date, base, \
+             adjustment, amount, run_id, posted) \
+         SELECT a, s, e, d, b, j, m, $8, m = 0 \
+         FROM UNNEST($1::uuid[], $2::date[], $3::date[], $4::date[], $5::numeric[], \
+             $6::numeric[], $7::numeric[]) AS chosen (a, s, e, d, b, j, m) \
+         ON CONFLICT (agreement_id, period_start) DO NOTHING",
+    )
+    .bind(agreements)
+    .bind(starts)
+    .bind(ends)
+    .bind(dues)
+    .bind(bases)
+    .bind(adjustments)
+    .bind(amounts)
+    .bind(run_id)
+    .execute(&mut *connection)
+    .await
+    .operation("choose instalments")?;
+    Ok(inserted.rows_affected())
+}
+
+/// A fund the run pays into for the first time: a schedule's person and holder with no
+/// link yet, or an authority-held fund without a payable account for the payee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FundNeeded {
+    pub agreement_id: Uuid,
+    pub person_id: Uuid,
+    pub holding_model: HoldingModel,
+    pub holder_key: String,
+    pub payee_id: Uuid,
+}
+
+/// The funds `run_id`'s unposted instalments need and payments has not linked yet.
+pub async fn funds_needed(
+    pool: &PgPool,
+    run_id: Uuid,
+    authority: &AuthorityId,
+) -> Result<Vec<FundNeeded>, PaymentsError> {
+    let rows: Vec<(Uuid, Uuid, String, String, Uuid)> = sqlx::query_as(
+        "SELECT DISTINCT ON (s.person_id, k.holder_key, s.payee_id) s.agreement_id, s.person_id, \
+             s.holding_model, k.holder_key, s.payee_id \
+         FROM instalment_payment i \
+         JOIN schedule s ON s.agreement_id = i.agreement_id \
+         CROSS JOIN LATERAL (SELECT CASE s.holding_model \
+             WHEN 'third_party' THEN s.holder_id::text \
+             WHEN 'provider' THEN s.provider_id::text ELSE '' END AS holder_key) k \
+         LEFT JOIN fund_link f ON f.authority = s.authority AND f.person_id = s.person_id \
+             AND f.holder_key = k.holder_key \
+         LEFT JOIN fund_payee p ON p.fund_id = f.fund_id AND p.payee_id = s.payee_id \
+         WHERE i.run_id = $1 AND NOT i.posted AND s.authority = $2 \
+           AND (f.fund_id IS NULL OR (s.holding_model = 'authority' AND p.fund_id IS NULL)) \
+         ORDER BY s.person_id, k.holder_key, s.payee_id, s.agreement_id",
+    )
+    .bind(run_id)
+    .bind(authority.as_str())
+    .fetch_all(pool)
+    .await
+    .operation("select funds needed")?;
+    rows.into_iter()
+        .map(
+            |(agreement_id, person_id, holding_model, holder_key, payee_id)| {
+                Ok(FundNeeded {
+                    agreement_id,
+                    person_id,
+                    holding_model: HoldingModel::from_name(&holding_model).ok_or_else(|| {
+                        PaymentsError::Internal(anyhow::anyhow!(
+                            "stored holding model {holding_model:?}"
+                        ))
+                    })?,
+                    holder_key,
+                    payee_id,
+                })
+            },
+        )
+        .collect()
+}
+
+/// A ledger fund and the accounts a run posts to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FundLink {
+    pub person_id: Uuid,
+    pub holder_key: String,
+    pub fund_id: Uuid,
+    pub funding_account_id: Uuid,
+    pub balance_account_id: Uuid,
+    /// For an authority-held fund: the payee and its payable account.
+    pub payable: Option<(Uuid, Uuid)>,
+}
+
+/// Links a fund and its accounts (the same link again changes nothing).
+pub async fn link_fund(
+    pool: &PgPool,
+    authority: &AuthorityId,
+    link: &FundLink,
+) -> Result<(), PaymentsError> {
+    let mut transaction = pool.begin().await.map_err(anyhow::Error::new)?;
+    sqlx::query(
+        "INSERT INTO fund_link (authority, person_id, holder_key, fund_id, funding_account_id, \
+             balance_account_id) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (authority, person_id, holder_key) DO NOTHING",
+    )
+    .bind(authority.as_str())
+    .bind(link.person_id)
+    .bind(&link.holder_key)
+    .bind(link.fund_id)
+    .bind(link.funding_account_id)
+    .bind(link.balance_account_id)
+    .execute(&mut *transaction)
+    .await
+    .operation("link fund")?;
+    if let Some((payee_id, payable_account_id)) = link.payable {
+        sqlx::query(
+            "INSERT INTO fund_payee (fund_id, payee_id, payable_account_id) VALUES ($1, $2, $3) \
+             ON CONFLICT (fund_id, payee_id) DO NOTHING",
+        )
+        .bind(link.fund_id)
+        .bind(payee_id)
+        .bind(payable_account_id)
+        .execute(&mut *transaction)
+        .await
+        .operation("link payee")?;
+    }
+    transaction.commit().await.map_err(anyhow::Error::new)?;
+    Ok(())
+}
+
+/// An instalment to post, with the accounts its transfers move money between.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToPost {
+    pub agreement_id: Uuid,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub amount: Money,
+    pub funding_account_id: Uuid,
+    pub balance_account_id: Uuid,
+    /// For an authority-held fund: the payee's payable account.
+    pub payable_account_id: Option<Uuid>,
+}
+
+type ToPostRow = (
+    Uuid,
+    NaiveDate,
+    NaiveDate,
+    Decimal,
+    Uuid,
+    Uuid,
+    Option<Uuid>,
+    String,
+);
+
+/// The first page of `run_id`'s unposted instalments, in key order.
+pub async fn to_post(
+    pool: &PgPool,
+    run_id: Uuid,
+    limit: i64,
+) -> Result<Vec<ToPost>, PaymentsError> {
+    let rows: Vec<ToPostRow> = sqlx::query_as(
+        "SELECT i.agreement_id, i.period_start, i.period_end, i.amount, f.funding_account_id, \
+             f.balance_account_id, p.payable_account_id, s.holding_model \
+         FROM instalment_payment i \
+         JOIN schedule s ON s.agreement_id = i.agreement_id \
+         JOIN fund_link f ON f.authority = s.authority AND f.person_id = s.person_id \
+             AND f.holder_key = CASE s.holding_model WHEN 'third_party' THEN s.holder_id::text \
+                 WHEN 'provider' THEN s.provider_id::text ELSE '' END \
+         LEFT JOIN fund_payee p ON p.fund_id = f.fund_id AND p.payee_id = s.payee_id \
+         WHERE i.run_id = $1 AND NOT i.posted \
+         ORDER BY i.agreement_id, i.period_start LIMIT $2",
+    )
+    .bind(run_id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .operation("select instalments to post")?;
+    rows.into_iter()
+        .map(|(agreement_id, period_start, period_end, amount, funding, balance, payable, holding_model)| {
+            let amount = Money::try_from(amount).map_err(|error| {
+                PaymentsError::Internal(anyhow::anyhow!("stored instalment amount {amount}: {error}"))
+            })?;
+            if holding_model == HoldingModel::Authority.name() && payable.is_none() {
+                return Err(PaymentsError::Internal(anyhow::anyhow!(
+                    "instalment of {agreement_id} from {period_start}: the authority-held fund has no payable account for its payee"
+                )));
+            }
+            Ok(ToPost {
+                agreement_id,
+                period_start,
+                period_end,
+                amount,
+                funding_account_id: funding,
+                balance_account_id: balance,
+                payable_account_id: (holding_model == HoldingModel::Authority.name()).then_some(payable).flatten(),
+            })
+        })
+        .collect()
+}
+
+/// How many of `run_id`'s instalments are still to post.
+pub async fn count_unposted(pool: &PgPool, run_id: Uuid) -> Result<u64, PaymentsError> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM instalment_payment WHERE run_id = $1 AND NOT posted",
+    )
+    .bind(run_id)
+    .fetch_one(pool)
+    .await
+    .operation("count unposted")?;
+    Ok(u64::try_from(count).unwrap_or_default())
+}
+
+/// Marks instalments posted once the ledger holds their transfers.
+pub async fn mark_posted(pool: &PgPool, keys: &[(Uuid, NaiveDate)]) -> Result<(), PaymentsError> {
+    let (agreements, starts): (Vec<Uuid>, Vec<NaiveDate>) = keys.iter().copied().unzip();
+    sqlx::query(
+        "UPDATE instalment_payment i SET posted = true \
+         FROM UNNEST($1::uuid[], $2::date[]) AS done (a, s) \
+         WHERE i.agreement_id = done.a AND i.period_start = done.s",
+    )
+    .bind(agreements)
+    .bind(starts)
+    .execute(pool)
+    .await
+    .operation("mark posted")?;
+    Ok(())
+}
+
+/// The completed run's figures: instalments above 0.00, their payees and total.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunTotals {
+    pub instalments: u64,
+    pub payees: u64,
+    pub total: Money,
+}
+
+/// Completes the run with its figures; returns them, and whether this call completed it
+/// (a run completed by a concurrent call is only read).
+pub async fn complete_run(
+    connection: &mut PgConnection,
+    run_id: Uuid,
+) -> Result<(RunTotals, bool), PaymentsError> {
+    let (instalments, payees, total): (i64, i64, Decimal) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE i.amount > 0), count(DISTINCT s.payee_id) FILTER (WHERE i.amount > 0), \
+             coalesce(sum(i.amount), 0) \
+         FROM instalment_payment i JOIN schedule s ON s.agreement_id = i.agreement_id \
+         WHERE i.run_id = $1",
+    )
+    .bind(run_id)
+    .fetch_one(&mut *connection)
+    .await
+    .operation("total run")?;
+    let completed = sqlx::query(
+        "UPDATE payment_run SET status = 'completed', completed_at = now(), instalments = $2, \
+             payees = $3, total = $4 \
+         WHERE run_id = $1 AND status <> 'completed'",
+    )
+    .bind(run_id)
+    .bind(i32::try_from(instalments).map_err(anyhow::Error::new)?)
+    .bind(i32::try_from(payees).map_err(anyhow::Error::new)?)
+    .bind(total)
+    .execute(&mut *connection)
+    .await
+    .operation("complete run")?;
+    let totals = RunTotals {
+        instalments: u64::try_from(instalments).unwrap_or_default(),
+        payees: u64::try_from(payees).unwrap_or_default(),
+        total: Money::try_from(total).map_err(|error| {
+            PaymentsError::Internal(anyhow::anyhow!("run total {total}: {error}"))
+        })?,
+    };
+    Ok((totals, completed.rows_affected() == 1))
+}
+
+/// The run that paid each paid instalment of a schedule, by period start.
+pub async fn paid_by_run(
+    connection: &mut PgConnection,
+    agreement_id: Uuid,
+) -> Result<std::collections::HashMap<NaiveDate, Uuid>, PaymentsError> {
+    let rows: Vec<(NaiveDate, Uuid)> = sqlx::query_as(
+        "SELECT period_start, run_id FROM instalment_payment WHERE agreement_id = $1 AND posted",
+    )
+    .bind(agreement_id)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select paid instalments")?;
+    Ok(rows.into_iter().collect())
+}
