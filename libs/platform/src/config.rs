@@ -36,6 +36,9 @@ pub struct PlatformConfig {
     /// `SDS_LEDGER_URL`: where services reach the ledger over gRPC, such as
     /// `http://ledger:50051`; `None` when the ledger runs in the same process.
     pub ledger_url: Option<String>,
+    /// `SDS_EXPORTS_DIR`: where payment runs write their finance files, a folder per run
+    /// under one per authority.
+    pub exports_dir: PathBuf,
     /// `SDS_LEDGER_SURPLUS_WEEKS`: a fund's balance above this many weeks of its budget is
     /// a surplus (`fund.surplus` as it crosses).
     pub ledger_surplus_weeks: u32,
@@ -248,6 +251,13 @@ impl PlatformConfig {
         };
         let directory_url = service_url("SDS_DIRECTORY_URL", "http://directory:50051")?;
         let ledger_url = service_url("SDS_LEDGER_URL", "http://ledger:50051")?;
+        let exports_dir = PathBuf::from(get("SDS_EXPORTS_DIR", "exports"));
+        if exports_dir.as_os_str().is_empty() {
+            return Err(ConfigError {
+                variable: "SDS_EXPORTS_DIR",
+                problem: "is empty; name the folder payment runs write their files to".to_owned(),
+            });
+        }
 
         // Whole numbers of at least one: a zero limit or interval is a mistake, not a choice.
         let positive =
@@ -382,6 +392,7 @@ impl PlatformConfig {
             service_key_file,
             directory_url,
             ledger_url,
+            exports_dir,
             ledger_surplus_weeks,
             ledger_low_balance_weeks,
             log_format,

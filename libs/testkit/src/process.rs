@@ -64,6 +64,14 @@ impl TestProcess {
             ("SDS_JWT_SECRET", TEST_JWT_SECRET.to_owned()),
             ("SDS_DRAIN_SECONDS", "5".to_owned()),
             ("SDS_RELAY_STOP_SECONDS", "5".to_owned()),
+            // Each process its own folder for payment runs' files, never the source tree.
+            (
+                "SDS_EXPORTS_DIR",
+                std::env::temp_dir()
+                    .join(format!("sds-exports-{}", uuid::Uuid::now_v7()))
+                    .display()
+                    .to_string(),
+            ),
         ]);
         environment.extend(settings.environment.iter().cloned());
         let config = PlatformConfig::from_lookup(|name| environment.get(name).cloned())

@@ -7,6 +7,7 @@
 
 pub mod domain;
 pub mod error;
+pub mod exports;
 pub mod grpc;
 pub mod ledger;
 pub mod preview;
@@ -44,6 +45,7 @@ pub fn component() -> Component {
                     context.clock.clone(),
                     ledger,
                     context.outbox_bell.clone(),
+                    context.config.exports_dir.clone(),
                 ),
                 context.authenticator.clone(),
             ))

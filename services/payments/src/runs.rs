@@ -17,6 +17,9 @@
 //! instalment rows say what the run chose, the transfer ids make posting idempotent, and
 //! `posted` is only set after the ledger has answered.
 
+use std::io::Write as _;
+use std::path::Path;
+
 use chrono::NaiveDate;
 use sds_events::{NewEvent, OutboxBell};
 use sds_proto::v1 as proto;
@@ -29,6 +32,8 @@ use crate::domain::due::due_instalments;
 use crate::domain::live::weekly_on;
 use crate::domain::terms::HoldingModel;
 use crate::error::PaymentsError;
+use crate::exports::journal;
+use crate::exports::{PendingFile, run_folder};
 use crate::grpc::convert::{date_message, money_message};
 use crate::ledger::Ledger;
 use crate::store;
@@ -71,6 +76,7 @@ pub async fn run(
     pool: &PgPool,
     ledger: &Ledger,
     outbox: &OutboxBell,
+    exports: &Path,
     request: &RunRequest,
     progress: &Progress,
 ) -> Result<proto::PaymentRunSummary, PaymentsError> {
@@ -98,8 +104,10 @@ pub async fn run(
     }
     open_funds(pool, ledger, &run, progress).await?;
     post(pool, ledger, &run, progress).await?;
+    let files = export(pool, exports, &run, progress).await?;
     let mut transaction = pool.begin().await.map_err(anyhow::Error::new)?;
-    let (totals, completed_now) = runs::complete_run(&mut transaction, run.run_id).await?;
+    let (totals, files, completed_now) =
+        runs::complete_run(&mut transaction, run.run_id, &files).await?;
     if completed_now {
         sds_events::enqueue(
             &mut transaction,
@@ -135,7 +143,7 @@ pub async fn run(
         instalments: totals.instalments,
         payees: totals.payees,
         total: Some(money_message(totals.total)),
-        files: Vec::new(),
+        files,
         resumed,
     })
 }
@@ -342,6 +350,61 @@ async fn post(
         )));
     }
     Ok(())
+}
+
+/// Writes the run's finance files from what it paid; returns their paths. Written again in
+/// full when a run is finished again, with the same content.
+async fn export(
+    pool: &PgPool,
+    exports: &Path,
+    run: &RunRecord,
+    progress: &Progress,
+) -> Result<Vec<String>, PaymentsError> {
+    let codes = {
+        let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
+        store::journal_codes(&mut connection, &run.authority).await?
+    }
+    .unwrap_or_default();
+    let folder = run_folder(exports, &run.authority, run.run_date, run.run_id);
+    let write_error = |error: std::io::Error| {
+        PaymentsError::Internal(anyhow::anyhow!(
+            "write the journal of run {} under {}: {error}",
+            run.run_id,
+            folder.display()
+        ))
+    };
+    let mut journal = PendingFile::create(&folder, "journal.csv").map_err(write_error)?;
+    writeln!(journal.writer(), "{}", journal::HEADER).map_err(write_error)?;
+    let mut line = 0;
+    let mut written = 0;
+    let mut after = None;
+    loop {
+        let items = runs::paid_items(pool, run.run_id, after, POST_PAGE).await?;
+        let Some(last) = items.last() else {
+            break;
+        };
+        after = Some((last.agreement_id, last.period_start));
+        line = journal::write_lines(
+            journal.writer(),
+            run.run_id,
+            run.run_date,
+            &codes,
+            &items,
+            line,
+        )
+        .map_err(write_error)?;
+        written += u64::try_from(items.len()).unwrap_or_default();
+        report(
+            progress,
+            run.run_id,
+            proto::RunPhase::Exporting,
+            written,
+            written,
+        )
+        .await;
+    }
+    let path = journal.finish().map_err(write_error)?;
+    Ok(vec![path.display().to_string()])
 }
 
 /// The transfers that pay one instalment: the authority into the fund and, for an

@@ -446,7 +446,12 @@ async fn an_agreement_is_drafted_from_an_imported_plan_signed_by_each_party_and_
     assert!(ran.status.success(), "{}", stderr_of(&ran));
     let line = last_line_json(&ran);
     assert_eq!(line["payees"], 1, "{line}");
-    assert_eq!(line["files"], serde_json::json!([]));
+    let files = line["files"].as_array().expect("files");
+    assert_eq!(files.len(), 1, "{line}");
+    assert!(
+        files[0].as_str().unwrap().ends_with("/journal.csv"),
+        "{line}"
+    );
     assert!(
         line["run_id"].as_str().is_some_and(|id| id.len() == 36),
         "{line}"

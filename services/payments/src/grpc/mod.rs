@@ -29,15 +29,24 @@ pub struct PaymentsApi {
     ledger: Ledger,
     /// Rung after a run commits its event, so it goes out now rather than at the next poll.
     outbox: OutboxBell,
+    /// Where runs write their finance files.
+    exports: std::path::PathBuf,
 }
 
 impl PaymentsApi {
-    pub fn new(pool: PgPool, clock: Clock, ledger: Ledger, outbox: OutboxBell) -> PaymentsApi {
+    pub fn new(
+        pool: PgPool,
+        clock: Clock,
+        ledger: Ledger,
+        outbox: OutboxBell,
+        exports: std::path::PathBuf,
+    ) -> PaymentsApi {
         PaymentsApi {
             pool,
             clock,
             ledger,
             outbox,
+            exports,
         }
     }
 }

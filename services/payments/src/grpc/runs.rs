@@ -75,8 +75,9 @@ pub fn start(
     let pool = api.pool.clone();
     let ledger = api.ledger.clone();
     let outbox = api.outbox.clone();
+    let exports = api.exports.clone();
     tokio::spawn(async move {
-        let outcome = runs::run(&pool, &ledger, &outbox, &request, &progress).await;
+        let outcome = runs::run(&pool, &ledger, &outbox, &exports, &request, &progress).await;
         drop(progress);
         let last = match outcome {
             Ok(summary) => Ok(proto::RunProgress {

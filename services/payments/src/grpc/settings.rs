@@ -9,6 +9,7 @@ use sds_vocabulary::{AuthorityId, shown};
 use sqlx::PgPool;
 
 use crate::error::PaymentsError;
+use crate::exports::journal::LedgerCodes;
 use crate::schedules::DEFAULT_ANCHOR;
 use crate::store;
 
@@ -45,15 +46,41 @@ pub async fn set(
             shown(anchor_text)
         ))
     })?;
+    let codes = request
+        .journal_codes
+        .as_ref()
+        .map(journal_codes)
+        .transpose()?;
     if !(is_staff_of(principal, &authority) && principal.has_role(Role::Finance)) {
         return Err(PaymentsError::NotAllowed(format!(
             "payment settings of {authority} are set by its finance staff"
         )));
     }
     let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
-    store::set_anchor_date(&mut connection, &authority, anchor_date).await?;
+    store::set_settings(&mut connection, &authority, anchor_date, codes.as_ref()).await?;
     tracing::info!(%authority, %anchor_date, "payment settings set");
-    Ok(message(&authority, anchor_date, true))
+    Ok(message(&authority, anchor_date, true, codes.as_ref()))
+}
+
+/// A journal code: 1 to 20 letters, digits and . _ / -.
+fn code(field: &str, raw: &str) -> Result<String, PaymentsError> {
+    let text = raw.trim();
+    let allowed = |character: char| character.is_ascii_alphanumeric() || "._/-".contains(character);
+    if text.is_empty() || text.chars().count() > 20 || !text.chars().all(allowed) {
+        return Err(PaymentsError::InvalidInput(format!(
+            "journal_codes.{field}: {} is not a code; use 1 to 20 letters, digits and . _ / -",
+            shown(raw)
+        )));
+    }
+    Ok(text.to_owned())
+}
+
+fn journal_codes(codes: &proto::JournalCodes) -> Result<LedgerCodes, PaymentsError> {
+    Ok(LedgerCodes {
+        expense: code("expense_account", &codes.expense_account)?,
+        bank: code("bank_account", &codes.bank_account)?,
+        cost_centre: code("cost_centre", &codes.cost_centre)?,
+    })
 }
 
 pub async fn get(
@@ -68,18 +95,29 @@ pub async fn get(
         )));
     }
     let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
+    let codes = store::journal_codes(&mut connection, &authority).await?;
     Ok(
         match store::anchor_date(&mut connection, &authority).await? {
-            Some(anchor_date) => message(&authority, anchor_date, true),
-            None => message(&authority, DEFAULT_ANCHOR, false),
+            Some(anchor_date) => message(&authority, anchor_date, true, codes.as_ref()),
+            None => message(&authority, DEFAULT_ANCHOR, false, None),
         },
     )
 }
 
-fn message(authority: &AuthorityId, anchor_date: NaiveDate, set: bool) -> proto::PaymentSettings {
+fn message(
+    authority: &AuthorityId,
+    anchor_date: NaiveDate,
+    set: bool,
+    codes: Option<&LedgerCodes>,
+) -> proto::PaymentSettings {
     proto::PaymentSettings {
         authority: authority.as_str().to_owned(),
         anchor_date: Some(date_message(anchor_date)),
         set,
+        journal_codes: codes.map(|codes| proto::JournalCodes {
+            expense_account: codes.expense.clone(),
+            bank_account: codes.bank.clone(),
+            cost_centre: codes.cost_centre.clone(),
+        }),
     }
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::domain::history::{AgreedVersion, Ending};
 use crate::domain::terms::ScheduleTerms;
 use crate::error::PaymentsError;
+use crate::exports::journal::LedgerCodes;
 
 pub use rows::ScheduleRecord;
 
@@ -30,23 +31,57 @@ pub async fn anchor_date(
     )
 }
 
-/// Sets the authority's four-weekly anchor.
-pub async fn set_anchor_date(
+/// Sets the authority's settings: its four-weekly anchor and its journal codes.
+pub async fn set_settings(
     connection: &mut PgConnection,
     authority: &AuthorityId,
     anchor_date: NaiveDate,
+    codes: Option<&LedgerCodes>,
 ) -> Result<(), PaymentsError> {
     sqlx::query(
-        "INSERT INTO authority_settings (authority, anchor_date) VALUES ($1, $2) \
-         ON CONFLICT (authority) DO UPDATE SET anchor_date = EXCLUDED.anchor_date, updated_at = now() \
-         WHERE authority_settings.anchor_date <> EXCLUDED.anchor_date",
+        "INSERT INTO authority_settings (authority, anchor_date, journal_expense_code, \
+             journal_bank_code, journal_cost_centre) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (authority) DO UPDATE SET anchor_date = EXCLUDED.anchor_date, \
+             journal_expense_code = EXCLUDED.journal_expense_code, \
+             journal_bank_code = EXCLUDED.journal_bank_code, \
+             journal_cost_centre = EXCLUDED.journal_cost_centre, updated_at = now() \
+         WHERE (authority_settings.anchor_date, authority_settings.journal_expense_code, \
+             authority_settings.journal_bank_code, authority_settings.journal_cost_centre) \
+             IS DISTINCT FROM (EXCLUDED.anchor_date, EXCLUDED.journal_expense_code, \
+             EXCLUDED.journal_bank_code, EXCLUDED.journal_cost_centre)",
     )
     .bind(authority.as_str())
     .bind(anchor_date)
+    .bind(codes.map(|codes| codes.expense.as_str()))
+    .bind(codes.map(|codes| codes.bank.as_str()))
+    .bind(codes.map(|codes| codes.cost_centre.as_str()))
     .execute(&mut *connection)
     .await
-    .operation("set anchor date")?;
+    .operation("set payment settings")?;
     Ok(())
+}
+
+/// The authority's journal codes, if its finance staff set them.
+pub async fn journal_codes(
+    connection: &mut PgConnection,
+    authority: &AuthorityId,
+) -> Result<Option<LedgerCodes>, PaymentsError> {
+    let row: Option<(Option<String>, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT journal_expense_code, journal_bank_code, journal_cost_centre \
+         FROM authority_settings WHERE authority = $1",
+    )
+    .bind(authority.as_str())
+    .fetch_optional(&mut *connection)
+    .await
+    .operation("select journal codes")?;
+    Ok(match row {
+        Some((Some(expense), Some(bank), Some(cost_centre))) => Some(LedgerCodes {
+            expense,
+            bank,
+            cost_centre,
+        }),
+        _ => None,
+    })
 }
 
 /// Makes the schedule unless it exists. Returns whether it was new.

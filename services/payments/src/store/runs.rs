@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::domain::terms::HoldingModel;
 use crate::error::PaymentsError;
+use crate::exports::journal::PaidItem;
 
 sds_vocabulary::named_enum! {
     /// Where a run has got to.
@@ -423,12 +424,56 @@ pub struct RunTotals {
     pub total: Money,
 }
 
-/// Completes the run with its figures; returns them, and whether this call completed it
-/// (a run completed by a concurrent call is only read).
+/// The next page of what `run_id` paid (above 0.00), in key order after `after`.
+pub async fn paid_items(
+    pool: &PgPool,
+    run_id: Uuid,
+    after: Option<(Uuid, NaiveDate)>,
+    limit: i64,
+) -> Result<Vec<PaidItem>, PaymentsError> {
+    let (after_agreement, after_start) = after.unzip();
+    let rows: Vec<(Uuid, Uuid, Uuid, NaiveDate, NaiveDate, Decimal)> = sqlx::query_as(
+        "SELECT i.agreement_id, s.person_id, s.payee_id, i.period_start, i.period_end, i.amount \
+         FROM instalment_payment i JOIN schedule s ON s.agreement_id = i.agreement_id \
+         WHERE i.run_id = $1 AND i.amount > 0 \
+           AND ($2::uuid IS NULL OR (i.agreement_id, i.period_start) > ($2, $3)) \
+         ORDER BY i.agreement_id, i.period_start LIMIT $4",
+    )
+    .bind(run_id)
+    .bind(after_agreement)
+    .bind(after_start)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .operation("select paid items")?;
+    rows.into_iter()
+        .map(
+            |(agreement_id, person_id, payee_id, period_start, period_end, amount)| {
+                Ok(PaidItem {
+                    agreement_id,
+                    person_id,
+                    payee_id,
+                    period_start,
+                    period_end,
+                    amount: Money::try_from(amount).map_err(|error| {
+                        PaymentsError::Internal(anyhow::anyhow!(
+                            "stored instalment amount {amount}: {error}"
+                        ))
+                    })?,
+                })
+            },
+        )
+        .collect()
+}
+
+/// Completes the run with its figures and files; returns the figures, the files (a run
+/// completed by a concurrent call keeps the files it recorded), and whether this call
+/// completed it.
 pub async fn complete_run(
     connection: &mut PgConnection,
     run_id: Uuid,
-) -> Result<(RunTotals, bool), PaymentsError> {
+    files: &[String],
+) -> Result<(RunTotals, Vec<String>, bool), PaymentsError> {
     let (instalments, payees, total): (i64, i64, Decimal) = sqlx::query_as(
         "SELECT count(*) FILTER (WHERE i.amount > 0), count(DISTINCT s.payee_id) FILTER (WHERE i.amount > 0), \
              coalesce(sum(i.amount), 0) \
@@ -441,16 +486,23 @@ pub async fn complete_run(
     .operation("total run")?;
     let completed = sqlx::query(
         "UPDATE payment_run SET status = 'completed', completed_at = now(), instalments = $2, \
-             payees = $3, total = $4 \
+             payees = $3, total = $4, files = $5 \
          WHERE run_id = $1 AND status <> 'completed'",
     )
     .bind(run_id)
     .bind(i32::try_from(instalments).map_err(anyhow::Error::new)?)
     .bind(i32::try_from(payees).map_err(anyhow::Error::new)?)
     .bind(total)
+    .bind(files)
     .execute(&mut *connection)
     .await
     .operation("complete run")?;
+    let recorded: Vec<String> =
+        sqlx::query_scalar("SELECT files FROM payment_run WHERE run_id = $1")
+            .bind(run_id)
+            .fetch_one(&mut *connection)
+            .await
+            .operation("select run files")?;
     let totals = RunTotals {
         instalments: u64::try_from(instalments).unwrap_or_default(),
         payees: u64::try_from(payees).unwrap_or_default(),
@@ -458,7 +510,7 @@ pub async fn complete_run(
             PaymentsError::Internal(anyhow::anyhow!("run total {total}: {error}"))
         })?,
     };
-    Ok((totals, completed.rows_affected() == 1))
+    Ok((totals, recorded, completed.rows_affected() == 1))
 }
 
 /// The run that paid each paid instalment of a schedule, by period start.

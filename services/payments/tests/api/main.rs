@@ -6,6 +6,7 @@
 mod support;
 
 mod preview;
+mod properties;
 mod runs;
 mod schedules;
 mod settings;

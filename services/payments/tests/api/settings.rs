@@ -19,6 +19,7 @@ impl TestApp {
                 proto::SetPaymentSettingsRequest {
                     authority: authority.to_owned(),
                     anchor_date: anchor.map(date),
+                    journal_codes: None,
                 },
             ))
             .await
@@ -128,6 +129,65 @@ async fn only_the_authoritys_finance_staff_set_its_settings_and_only_its_staff_r
         );
     }
     assert!(app.row_counts().await.iter().all(|(_, count)| *count == 0));
+}
+
+#[tokio::test]
+async fn journal_codes_are_kept_with_the_settings_and_a_code_a_finance_system_would_not_take_is_refused()
+ {
+    let app = TestApp::spawn().await;
+    let set = |codes: proto::JournalCodes| {
+        let mut client = app.client();
+        async move {
+            client
+                .set_payment_settings(sds_testkit::bearer(
+                    &finance(AUTHORITY),
+                    proto::SetPaymentSettingsRequest {
+                        authority: AUTHORITY.to_owned(),
+                        anchor_date: Some(date("2026-04-06")),
+                        journal_codes: Some(codes),
+                    },
+                ))
+                .await
+                .map(tonic::Response::into_inner)
+        }
+    };
+    let codes = proto::JournalCodes {
+        expense_account: "5120".to_owned(),
+        bank_account: "9001".to_owned(),
+        cost_centre: "SDS-OPT2".to_owned(),
+    };
+    set(codes.clone()).await.expect("codes set");
+    let read = app
+        .settings(&practitioner(AUTHORITY), AUTHORITY)
+        .await
+        .expect("settings");
+    assert_eq!(read.journal_codes, Some(codes.clone()));
+    let rows = app.row_counts().await;
+    for (field, bad) in [
+        ("expense_account", "=SUM(A1)"),
+        ("bank_account", ""),
+        ("cost_centre", "a cost centre far too long"),
+    ] {
+        let mut wrong = codes.clone();
+        match field {
+            "expense_account" => wrong.expense_account = bad.to_owned(),
+            "bank_account" => wrong.bank_account = bad.to_owned(),
+            _ => wrong.cost_centre = bad.to_owned(),
+        }
+        assert_refused(
+            set(wrong).await,
+            Code::InvalidArgument,
+            &format!("journal_codes.{field}: "),
+        );
+    }
+    assert_eq!(app.row_counts().await, rows);
+    assert_eq!(
+        app.settings(&finance(AUTHORITY), AUTHORITY)
+            .await
+            .expect("settings")
+            .journal_codes,
+        Some(codes)
+    );
 }
 
 #[tokio::test]

@@ -47,8 +47,9 @@ pub enum PaymentsCommand {
         #[arg(long)]
         date: String,
     },
-    /// The authority's payment settings as JSON; with `--anchor-date`, sets its four-weekly
-    /// anchor first (finance staff). Schedules made afterwards follow it.
+    /// The authority's payment settings as JSON; with `--anchor-date`, sets them first
+    /// (finance staff): the four-weekly anchor, and the journal's codes when all three are
+    /// given (left out, the journal's code columns are empty).
     Settings {
         #[command(flatten)]
         client: ClientArgs,
@@ -57,6 +58,14 @@ pub enum PaymentsCommand {
         /// The first day of one of the authority's four-weekly periods, YYYY-MM-DD.
         #[arg(long)]
         anchor_date: Option<String>,
+        /// The code each instalment paid is debited to in the run's journal.
+        #[arg(long, requires_all = ["bank_account", "cost_centre", "anchor_date"])]
+        expense_account: Option<String>,
+        /// The code each instalment paid is credited to.
+        #[arg(long, requires_all = ["expense_account", "cost_centre", "anchor_date"])]
+        bank_account: Option<String>,
+        #[arg(long, requires_all = ["expense_account", "bank_account", "anchor_date"])]
+        cost_centre: Option<String>,
     },
 }
 
@@ -98,13 +107,27 @@ pub async fn run(command: PaymentsCommand) -> anyhow::Result<()> {
             client: args,
             authority,
             anchor_date,
+            expense_account,
+            bank_account,
+            cost_centre,
         } => {
             let mut client = client(&args).await?;
+            let journal_codes = match (expense_account, bank_account, cost_centre) {
+                (Some(expense_account), Some(bank_account), Some(cost_centre)) => {
+                    Some(proto::JournalCodes {
+                        expense_account,
+                        bank_account,
+                        cost_centre,
+                    })
+                }
+                _ => None,
+            };
             let settings = match anchor_date {
                 Some(iso) => client
                     .set_payment_settings(proto::SetPaymentSettingsRequest {
                         authority,
                         anchor_date: Some(Date { iso }),
+                        journal_codes,
                     })
                     .await
                     .map_err(status_error)?,

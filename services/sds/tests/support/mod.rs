@@ -74,6 +74,13 @@ impl ServerProcess {
             ("SDS_LISTEN_ADDR".to_owned(), addr),
             ("SDS_DATABASE_URL".to_owned(), database.url.clone()),
             ("SDS_NATS_URL".to_owned(), nats.url()),
+            (
+                "SDS_EXPORTS_DIR".to_owned(),
+                std::env::temp_dir()
+                    .join(format!("sds-exports-{}", database.name))
+                    .display()
+                    .to_string(),
+            ),
         ];
         let log = std::env::temp_dir().join(format!("sds-serve-{}.log", database.name));
         let log_file = std::fs::File::create(&log).expect("create server log");
