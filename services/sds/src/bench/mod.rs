@@ -3,6 +3,7 @@
 
 mod assessment_import;
 mod ledger;
+mod payment_run;
 mod scratch;
 
 use std::path::{Path, PathBuf};
@@ -78,6 +79,20 @@ pub enum BenchCommand {
         #[arg(long, default_value = "bench/results/ledger.json")]
         output: PathBuf,
     },
+    /// QUALITY.md P1: one payment run over `--lines` generated schedule lines (mixed
+    /// frequencies, timings, holding models and backdated variations), end to end through
+    /// payments and the ledger, against a raw baseline writing the same rows by hand. The
+    /// last line is `{"lines": N, "seconds": x, "raw_seconds": x, "ratio": x, "peak_rss_mb": x}`.
+    PaymentRun {
+        #[arg(long, default_value_t = 1_000_000)]
+        lines: usize,
+        #[arg(long, env = "SDS_DATABASE_URL", default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
+        database_url: String,
+        #[arg(long, env = "SDS_NATS_URL", default_value = sds_platform::config::DEFAULT_NATS_URL)]
+        nats_url: String,
+        #[arg(long, default_value = "bench/results/payment-run.json")]
+        output: PathBuf,
+    },
 }
 
 fn write_figures(output: &Path, json: &str) -> anyhow::Result<()> {
@@ -116,6 +131,20 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         } => {
             let report =
                 assessment_import::import_benchmark(&database_url, &nats_url, people).await?;
+            println!("{}", report.table());
+            let json = report.to_json();
+            write_figures(&output, &json)?;
+            println!("{json}");
+            Ok(())
+        }
+        BenchCommand::PaymentRun {
+            lines,
+            database_url,
+            nats_url,
+            output,
+        } => {
+            let report =
+                payment_run::payment_run_benchmark(&database_url, &nats_url, lines).await?;
             println!("{}", report.table());
             let json = report.to_json();
             write_figures(&output, &json)?;

@@ -1,0 +1,241 @@
+//! `sds bench payment-run` (QUALITY.md P1): one payment run over N schedule lines, end to
+//! end through the service, against a raw baseline that writes the same rows by hand.
+//!
+//! Two scratch databases are created, migrated by payments' and the ledger's own migrations
+//! and dropped afterwards. Both are seeded alike, untimed ([`seed`]): the schedules and
+//! the funds a first run would have opened. Then:
+//!
+//! - **ours**: the ledger and payments run in this process (as `sds serve` runs them),
+//!   and `RunPayments` is called as finance staff for the run date, timed from the call to
+//!   its last progress message: planning every schedule, posting through the ledger's bulk
+//!   posting, writing the journal, completing. Peak RSS is the process's high-water mark
+//!   over the run (reset just before it);
+//! - **raw**: the rows the run wrote (its instalments, the ledger's transfers and entries)
+//!   are read back and written into the raw database by hand in one transaction: `COPY` of
+//!   the instalments, `COPY` of the transfers and entries, one set-based update of the
+//!   balances they touch.
+//!
+//! The last line is `{"lines": N, "seconds": x, "raw_seconds": x, "ratio": x, "peak_rss_mb": x}`,
+//! with `ratio` = seconds / raw_seconds (P1: at most 3, and at most 60 s for 1,000,000 lines).
+
+mod raw;
+mod seed;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, ensure};
+use sds_platform::{AuthorityId, OrgKind, Principal, Role, TokenIssuer};
+use sds_proto::v1 as proto;
+use sds_proto::v1::payments_service_client::PaymentsServiceClient;
+use sqlx::PgPool;
+
+use super::scratch::{drop_database, scratch_database, thousandths};
+use seed::AUTHORITY;
+
+/// What one benchmark run measured.
+#[derive(Debug, Clone)]
+pub struct PaymentRunReport {
+    pub lines: usize,
+    pub schedules: usize,
+    pub instalments: u64,
+    pub transfers: u64,
+    pub total: String,
+    pub seconds: Duration,
+    pub raw_seconds: Duration,
+    pub peak_rss_kib: u64,
+    pub seeded_in: Duration,
+}
+
+impl PaymentRunReport {
+    fn ratio_thousandths(&self) -> u128 {
+        (self.seconds.as_micros() * 1000) / self.raw_seconds.as_micros().max(1)
+    }
+
+    pub fn table(&self) -> String {
+        format!(
+            "payment run: {} lines in {} schedules (seeded in {} s); {} instalments paid, {} ledger transfers, {} in all\n\
+             \x20 ours {} s, raw {} s, ours / raw {} (target at most 3.000; at most 60 s for 1,000,000 lines); peak RSS {} MB (target at most 512)",
+            self.lines,
+            self.schedules,
+            thousandths(self.seeded_in.as_millis()),
+            self.instalments,
+            self.transfers,
+            self.total,
+            thousandths(self.seconds.as_millis()),
+            thousandths(self.raw_seconds.as_millis()),
+            thousandths(self.ratio_thousandths()),
+            self.peak_rss_kib / 1024,
+        )
+    }
+
+    pub fn to_json(&self) -> String {
+        format!(
+            "{{\"lines\": {}, \"seconds\": {}, \"raw_seconds\": {}, \"ratio\": {}, \"peak_rss_mb\": {}}}",
+            self.lines,
+            thousandths(self.seconds.as_millis()),
+            thousandths(self.raw_seconds.as_millis()),
+            thousandths(self.ratio_thousandths()),
+            self.peak_rss_kib / 1024,
+        )
+    }
+}
+
+pub async fn payment_run_benchmark(
+    database_url: &str,
+    nats_url: &str,
+    lines: usize,
+) -> anyhow::Result<PaymentRunReport> {
+    ensure!(lines > 0, "--lines must be at least 1");
+    let admin = PgPool::connect(database_url)
+        .await
+        .with_context(|| format!("connect to {database_url}"))?;
+    let (ours_name, ours_url) = scratch_database(&admin, database_url, "payrun").await?;
+    let (raw_name, raw_url) = scratch_database(&admin, database_url, "payrun_raw").await?;
+    let exports = std::env::temp_dir().join(format!("sds-bench-exports-{ours_name}"));
+    let measured = measure(&ours_url, &raw_url, nats_url, &exports, lines).await;
+    drop_database(&admin, &ours_name).await;
+    drop_database(&admin, &raw_name).await;
+    let _ = std::fs::remove_dir_all(&exports);
+    admin.close().await;
+    measured
+}
+
+fn config(
+    database_url: &str,
+    nats_url: &str,
+    exports: &std::path::Path,
+) -> anyhow::Result<sds_platform::PlatformConfig> {
+    let database_url = database_url.to_owned();
+    let nats_url = nats_url.to_owned();
+    let exports = exports.display().to_string();
+    sds_platform::PlatformConfig::from_lookup(move |name| match name {
+        "SDS_DATABASE_URL" => Some(database_url.clone()),
+        "SDS_NATS_URL" => Some(nats_url.clone()),
+        "SDS_LISTEN_ADDR" => Some("127.0.0.1:0".to_owned()),
+        "SDS_REFLECTION" => Some("off".to_owned()),
+        "SDS_EXPORTS_DIR" => Some(exports.clone()),
+        other => std::env::var(other).ok(),
+    })
+    .context("configuration")
+}
+
+async fn measure(
+    ours_url: &str,
+    raw_url: &str,
+    nats_url: &str,
+    exports: &std::path::Path,
+    lines: usize,
+) -> anyhow::Result<PaymentRunReport> {
+    let config = config(ours_url, nats_url, exports)?;
+    let sds_platform::config::JwtConfig::SharedSecret(secret) = config.jwt.clone() else {
+        anyhow::bail!("the benchmark signs its own tokens: unset SDS_JWT_PUBLIC_KEYS_FILE");
+    };
+    let components = || vec![sds_ledger::component(), sds_payments::component()];
+    let process = sds_runtime::build(config, components()).await?;
+    sds_runtime::migrate(&self::config(raw_url, nats_url, exports)?, &components()).await?;
+    let addr: SocketAddr = process.local_addr();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(process.run(async {
+        let _ = stopped.await;
+    }));
+
+    let generated = seed::generate(lines);
+    eprintln!(
+        "payment-run bench: {lines} lines in {} schedules: seeding",
+        generated.len()
+    );
+    let seeding = Instant::now();
+    for url in [ours_url, raw_url] {
+        let payments = sds_platform::db::connect(url, sds_payments::SCHEMA, 2).await?;
+        seed::seed_schedules(&payments, &generated).await?;
+        payments.close().await;
+        let ledger = sds_platform::db::connect(url, sds_ledger::SCHEMA, 2).await?;
+        seed::seed_funds(&ledger, &generated).await?;
+        ledger.close().await;
+    }
+    let seeded_in = seeding.elapsed();
+    drop(generated);
+
+    let token = TokenIssuer::shared_secret(&secret).issue(
+        &Principal {
+            org_id: AUTHORITY.to_owned(),
+            org_kind: OrgKind::Authority,
+            roles: vec![Role::Finance],
+            authorities: vec![AuthorityId::parse("authority", AUTHORITY)?],
+            person_id: None,
+        },
+        Duration::from_secs(3600),
+    )?;
+    let mut client = PaymentsServiceClient::connect(format!("http://{addr}"))
+        .await
+        .context("connect to the benchmark's payments")?;
+    let mut request = tonic::Request::new(proto::RunPaymentsRequest {
+        authority: AUTHORITY.to_owned(),
+        run_date: Some(proto::Date {
+            iso: seed::run_date().to_string(),
+        }),
+    });
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse()?);
+
+    eprintln!("payment-run bench: running payments");
+    reset_peak_rss();
+    let started = Instant::now();
+    let mut stream = client
+        .run_payments(request)
+        .await
+        .map_err(|status| anyhow::anyhow!("RunPayments: {status}"))?
+        .into_inner();
+    let mut completed = None;
+    while let Some(progress) = stream
+        .message()
+        .await
+        .map_err(|status| anyhow::anyhow!("RunPayments: {status}"))?
+    {
+        if progress.completed.is_some() {
+            completed = progress.completed;
+        }
+    }
+    let seconds = started.elapsed();
+    let peak_rss_kib = peak_rss_kib();
+    let summary = completed.context("the run's progress ended before it completed")?;
+    ensure!(summary.instalments > 0, "the run paid nothing: {summary:?}");
+
+    eprintln!("payment-run bench: raw baseline");
+    let raw = raw::same_rows(ours_url, raw_url, summary.run_id.parse()?).await?;
+    let report = PaymentRunReport {
+        lines,
+        schedules: raw.schedules,
+        instalments: summary.instalments,
+        transfers: raw.transfers,
+        total: summary.total.map(|money| money.amount).unwrap_or_default(),
+        seconds,
+        raw_seconds: raw.elapsed,
+        peak_rss_kib,
+        seeded_in,
+    };
+    drop(client);
+    let _ = stop.send(());
+    running.await.context("the benchmark's services")??;
+    Ok(report)
+}
+
+/// Resets the process's peak resident set to what it holds now (Linux `clear_refs`).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The process's peak resident set since the last reset, in KiB (`VmHWM`).
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|line| line.strip_prefix("VmHWM:"))
+                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or_default()
+}
