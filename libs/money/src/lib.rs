@@ -18,4 +18,5 @@ pub use calendar::{Calendar, Period, Periods, Timing};
 pub use money::{Money, MoneyError, round_to_penny};
 pub use schedule::{
     Instalment, PlanVersion, Schedule, ScheduleError, ScheduleRequest, compute_schedule,
+    compute_schedule_with_paid,
 };

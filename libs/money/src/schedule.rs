@@ -9,6 +9,8 @@
 //! forward, and whatever is still owed either way at the end is the closing settlement.
 //! Pure: no clock, no IO, so the payments service and the preview share it.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 
 use crate::accrual::{AccrualLine, accrued_sevenths, money_from_pence, sevenths_to_pence};
@@ -80,6 +82,19 @@ pub enum ScheduleError {
 
 /// Applies the schedule rule; see the module documentation.
 pub fn compute_schedule(request: &ScheduleRequest) -> Result<Schedule, ScheduleError> {
+    compute_schedule_with_paid(request, &BTreeMap::new())
+}
+
+/// The schedule rule where some instalments have already been paid: `paid` holds what was
+/// actually paid for each period so paid, by its start. A paid period keeps its amount
+/// (its adjustment is what it paid beyond its base), and every later instalment is worked
+/// out against the total actually paid, so anything learnt after an instalment was paid
+/// (a variation that reached the payer late) is put right on the next unpaid one. With
+/// nothing paid, or everything paid as the rule said, this is [`compute_schedule`].
+pub fn compute_schedule_with_paid(
+    request: &ScheduleRequest,
+    paid: &BTreeMap<NaiveDate, Money>,
+) -> Result<Schedule, ScheduleError> {
     let versions = versions_in_recorded_order(&request.versions)?;
     let earliest_start = versions
         .iter()
@@ -123,6 +138,9 @@ pub fn compute_schedule(request: &ScheduleRequest) -> Result<Schedule, ScheduleE
                 )
             }
         };
+        let amount = paid
+            .get(&period.start)
+            .map_or(amount, |paid| i128::from(paid.pence()));
         total_paid += amount;
         previous_period_end = Some(period.end);
         instalments.push(Instalment {
@@ -194,6 +212,62 @@ mod tests {
             recorded_on: date(recorded_on),
             lines,
         }
+    }
+
+    #[test]
+    fn an_instalment_paid_before_a_change_was_known_keeps_its_amount_and_the_next_one_puts_it_right()
+     {
+        // 30.00 a day monthly in advance; from 1 May 40.00 a day, known from 20 April,
+        // but the May instalment (due 1 May) was paid at the old rate anyway.
+        let request = ScheduleRequest {
+            calendar: Calendar::Monthly,
+            timing: Timing::Advance,
+            payment_lag_days: 0,
+            until: date("2026-06-01"),
+            versions: vec![
+                version("2026-03-01", vec![line("210.00", "2026-04-01", None)]),
+                version(
+                    "2026-04-20",
+                    vec![
+                        line("210.00", "2026-04-01", Some("2026-04-30")),
+                        line("280.00", "2026-05-01", None),
+                    ],
+                ),
+            ],
+        };
+        let as_the_rule_says = compute_schedule(&request).expect("a schedule");
+        assert_eq!(
+            as_the_rule_says.instalments[1].amount.to_string(),
+            "1240.00"
+        );
+        let paid = BTreeMap::from([
+            (date("2026-04-01"), Money::parse("900.00").unwrap()),
+            (date("2026-05-01"), Money::parse("930.00").unwrap()),
+        ]);
+        let schedule = compute_schedule_with_paid(&request, &paid).expect("a schedule");
+        assert_eq!(
+            table(&schedule)
+                .into_iter()
+                .map(|(start, _, base, adjustment, amount)| format!(
+                    "{start} {base} {adjustment} {amount}"
+                ))
+                .collect::<Vec<_>>(),
+            vec![
+                "2026-04-01 900.00 0.00 900.00",
+                "2026-05-01 1240.00 -310.00 930.00",
+                "2026-06-01 1200.00 310.00 1510.00",
+            ]
+        );
+        // Paid exactly as the rule says, the two agree.
+        let paid_as_computed: BTreeMap<NaiveDate, Money> = as_the_rule_says
+            .instalments
+            .iter()
+            .map(|instalment| (instalment.period.start, instalment.amount))
+            .collect();
+        assert_eq!(
+            compute_schedule_with_paid(&request, &paid_as_computed).expect("a schedule"),
+            as_the_rule_says
+        );
     }
 
     /// (start, due, base, adjustment, amount) per instalment, as text.

@@ -324,7 +324,6 @@ impl GrpcServer {
     }
 }
 
-/// Completes on SIGTERM or SIGINT (Ctrl-C).
 /// The address to call a server listening on `addr` at: a server on every interface is
 /// called on the loopback one. For a service calling another in the same process.
 pub fn reachable(addr: std::net::SocketAddr) -> std::net::SocketAddr {
@@ -338,6 +337,7 @@ pub fn reachable(addr: std::net::SocketAddr) -> std::net::SocketAddr {
     addr
 }
 
+/// Completes on SIGTERM or SIGINT (Ctrl-C).
 pub async fn shutdown_signal() {
     let interrupt = async {
         if let Err(error) = tokio::signal::ctrl_c().await {

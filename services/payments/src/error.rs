@@ -26,6 +26,8 @@ pub enum PaymentsError {
         run_id: Uuid,
         run_date: chrono::NaiveDate,
     },
+    #[error("a payment run of {0} is in progress; wait for it to finish, then run again")]
+    RunInProgress(sds_vocabulary::AuthorityId),
     /// The ledger is not answering; the run can be run again to finish.
     #[error("the ledger is unavailable ({0}); run the same date again to finish the run")]
     LedgerUnavailable(String),
@@ -55,7 +57,9 @@ impl From<PaymentsError> for ApiError {
             PaymentsError::InvalidInput(message) => ApiError::InvalidArgument(message),
             PaymentsError::NotAllowed(message) => ApiError::PermissionDenied(message),
             PaymentsError::ScheduleNotFound(_) => ApiError::NotFound(error.to_string()),
-            PaymentsError::RunUnfinished { .. } => ApiError::FailedPrecondition(error.to_string()),
+            PaymentsError::RunUnfinished { .. } | PaymentsError::RunInProgress(_) => {
+                ApiError::FailedPrecondition(error.to_string())
+            }
             PaymentsError::LedgerUnavailable(_) => ApiError::Unavailable(error.to_string()),
             PaymentsError::Store(store) => ApiError::from(store),
             PaymentsError::Internal(internal) => ApiError::Internal(internal),

@@ -87,24 +87,35 @@ impl Ledger {
         Ok(request)
     }
 
-    /// Opens the fund `request` describes, or finds it: the same fund id again returns it,
-    /// and when the person already has an open fund with this holder (opened by staff under
-    /// another id) that fund is the one used.
+    /// Opens the fund `request` describes, or finds it: the same fund id again returns it
+    /// (also when an earlier open under that id recorded another weekly budget), and when the
+    /// person already has an open fund with this holder (opened by staff under another id)
+    /// that fund is the one used.
     pub async fn open_fund(
         &self,
         authority: &AuthorityId,
         request: proto::OpenFundRequest,
     ) -> Result<proto::Fund, PaymentsError> {
+        let own_id = Uuid::parse_str(&request.fund_id).map_err(anyhow::Error::new)?;
+        let person_id = request.person_id.clone();
         let answer = self
             .client()?
             .open_fund(self.request(authority, request)?)
             .await;
         match answer {
             Ok(fund) => Ok(fund.into_inner()),
-            Err(status) if status.code() == Code::FailedPrecondition => {
-                match existing_fund(status.message()) {
-                    Some(fund_id) => self.get_fund(authority, fund_id).await,
-                    None => Err(unexpected("OpenFund", &status)),
+            Err(status)
+                if matches!(
+                    status.code(),
+                    Code::AlreadyExists | Code::FailedPrecondition
+                ) =>
+            {
+                let fund_id = existing_fund(status.message()).unwrap_or(own_id);
+                let fund = self.get_fund(authority, fund_id).await?;
+                if fund.person_id == person_id && fund.authority == authority.as_str() {
+                    Ok(fund)
+                } else {
+                    Err(unexpected("OpenFund", &status))
                 }
             }
             Err(status) => Err(refused("OpenFund", &status)),

@@ -59,20 +59,52 @@ pub struct RunRequest {
 /// Where the run reports its progress; a caller that went away stops nothing.
 pub type Progress = mpsc::Sender<proto::RunProgress>;
 
+/// Reports progress without waiting: a caller that reads slowly (or not at all) misses
+/// some reports rather than holding the run up.
 async fn report(progress: &Progress, run_id: Uuid, phase: proto::RunPhase, done: u64, total: u64) {
-    let _ = progress
-        .send(proto::RunProgress {
-            run_id: run_id.to_string(),
-            phase: phase as i32,
-            done,
-            total,
-            completed: None,
-        })
-        .await;
+    let _ = progress.try_send(proto::RunProgress {
+        run_id: run_id.to_string(),
+        phase: phase as i32,
+        done,
+        total,
+        completed: None,
+    });
 }
 
 /// Runs (or finishes) the authority's run for the date; returns its summary.
 pub async fn run(
+    pool: &PgPool,
+    ledger: &Ledger,
+    outbox: &OutboxBell,
+    exports: &Path,
+    request: &RunRequest,
+    progress: &Progress,
+) -> Result<proto::PaymentRunSummary, PaymentsError> {
+    // One run of an authority at a time, in every process: a session lock held on a
+    // connection of its own for the whole run, released when the connection closes, also
+    // when this task dies with it.
+    let mut lock = pool.acquire().await.map_err(anyhow::Error::new)?.detach();
+    let locked: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('payments-run:' || $1))")
+            .bind(request.authority.as_str())
+            .fetch_one(&mut lock)
+            .await
+            .map_err(anyhow::Error::new)?;
+    if !locked {
+        return Err(PaymentsError::RunInProgress(request.authority.clone()));
+    }
+    let outcome = run_locked(pool, ledger, outbox, exports, request, progress).await;
+    // Released here, before the answer goes out, so that the caller's next run finds it
+    // free (a closing session lets go of it only a moment later).
+    let _ = sqlx::query("SELECT pg_advisory_unlock(hashtext('payments-run:' || $1))")
+        .bind(request.authority.as_str())
+        .execute(&mut lock)
+        .await;
+    let _ = sqlx::Connection::close(lock).await;
+    outcome
+}
+
+async fn run_locked(
     pool: &PgPool,
     ledger: &Ledger,
     outbox: &OutboxBell,
@@ -161,7 +193,8 @@ async fn plan(pool: &PgPool, run: &RunRecord, progress: &Progress) -> Result<(),
         after = Some(*last);
         let mut transaction = pool.begin().await.map_err(anyhow::Error::new)?;
         let records = store::load_schedules(&mut transaction, &ids).await?;
-        let paid = runs::paid_through(&mut transaction, &ids).await?;
+        let paid = runs::paid_amounts(&mut transaction, &ids).await?;
+        let nothing_paid = crate::domain::live::Paid::new();
         let mut chosen = Vec::new();
         for record in &records {
             let agreement_id = record.terms.agreement_id;
@@ -169,7 +202,7 @@ async fn plan(pool: &PgPool, run: &RunRecord, progress: &Progress) -> Result<(),
                 &record.terms,
                 &record.history,
                 run.run_date,
-                paid.get(&agreement_id).copied(),
+                paid.get(&agreement_id).unwrap_or(&nothing_paid),
             ) {
                 Ok(due) => {
                     chosen.extend(due.into_iter().map(|instalment| (agreement_id, instalment)))
@@ -232,29 +265,34 @@ async fn open_funds(
         let today = run.run_date;
         let weekly_budget = weekly_on(&record.history.lines_known_on(today), today);
         let authority_held = fund.holding_model == HoldingModel::Authority;
-        let opened = ledger
-            .open_fund(
-                &run.authority,
-                proto::OpenFundRequest {
-                    fund_id: fund_id(&run.authority, fund.person_id, &fund.holder_key).to_string(),
-                    authority: run.authority.as_str().to_owned(),
-                    person_id: fund.person_id.to_string(),
-                    holding_model: match fund.holding_model {
-                        HoldingModel::ThirdParty => proto::FundHoldingModel::ThirdParty,
-                        HoldingModel::Provider => proto::FundHoldingModel::Provider,
-                        HoldingModel::Authority => proto::FundHoldingModel::Authority,
-                    } as i32,
-                    holder_id: fund.holder_key.clone(),
-                    weekly_budget: Some(money_message(weekly_budget)),
-                    overdraft_limit: None,
-                    payee_ids: if authority_held {
-                        vec![fund.payee_id.to_string()]
-                    } else {
-                        Vec::new()
-                    },
-                },
-            )
-            .await?;
+        let opened = match fund.linked_fund {
+            // Linked already: only a payable account for this payee is missing.
+            Some(linked) => ledger.get_fund(&run.authority, linked).await?,
+            None => {
+                ledger
+                    .open_fund(
+                        &run.authority,
+                        proto::OpenFundRequest {
+                            fund_id: fund_id(&run.authority, fund.person_id, &fund.holder_key)
+                                .to_string(),
+                            authority: run.authority.as_str().to_owned(),
+                            person_id: fund.person_id.to_string(),
+                            holding_model: match fund.holding_model {
+                                HoldingModel::ThirdParty => proto::FundHoldingModel::ThirdParty,
+                                HoldingModel::Provider => proto::FundHoldingModel::Provider,
+                                HoldingModel::Authority => proto::FundHoldingModel::Authority,
+                            } as i32,
+                            holder_id: fund.holder_key.clone(),
+                            weekly_budget: Some(money_message(weekly_budget)),
+                            overdraft_limit: None,
+                            // Payees are added one by one below, so the open is the same
+                            // whichever payee a run meets first.
+                            payee_ids: Vec::new(),
+                        },
+                    )
+                    .await?
+            }
+        };
         let fund_uuid = Uuid::parse_str(&opened.id).map_err(anyhow::Error::new)?;
         let opened = if authority_held && payable_of(&opened, fund.payee_id).is_none() {
             ledger

@@ -221,8 +221,19 @@ async fn publish_change(
         weekly_after,
         adjustment,
         next,
-    } = change_summary(terms, &before, &after.history, effective_from, recorded_on)
-        .map_err(|error| permanent(event, error))?;
+    } = change_summary(
+        terms,
+        &before,
+        &after.history,
+        effective_from,
+        recorded_on,
+        &store::runs::paid_amounts(transaction, &[agreement_id])
+            .await
+            .map_err(transient)?
+            .remove(&agreement_id)
+            .unwrap_or_default(),
+    )
+    .map_err(|error| permanent(event, error))?;
     let revision = store::next_revision(transaction, agreement_id)
         .await
         .map_err(transient)?;
@@ -418,10 +429,14 @@ fn agreed_version(agreement: &proto::Agreement) -> Result<AgreedVersion, String>
     if agreement.version == 0 {
         return Err("version is 0; agreed versions count from 1".to_owned());
     }
+    // A version is known to payments from the day it was agreed: contracts records a
+    // variation when it is drafted, and it binds (and is published) only once signed.
+    let recorded_on = required_day("recorded_on", agreement.recorded_on.as_ref())?;
+    let agreed_on = day("agreed_on", agreement.agreed_on.as_ref())?;
     Ok(AgreedVersion {
         version: agreement.version,
         effective_from: required_day("effective_from", agreement.effective_from.as_ref())?,
-        recorded_on: required_day("recorded_on", agreement.recorded_on.as_ref())?,
+        recorded_on: agreed_on.map_or(recorded_on, |agreed_on| agreed_on.max(recorded_on)),
         lines,
     })
 }

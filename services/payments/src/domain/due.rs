@@ -2,31 +2,30 @@
 //! date that no run has paid yet, with the amounts of the live schedule.
 //!
 //! What must stay true: the amounts are the live schedule's (the schedule rule over the
-//! recorded history), so what runs pay, the live schedule and its preview agree to the
-//! penny; instalments are paid in order, so the ones paid are always the first ones and
-//! "paid through" one period start says which.
+//! recorded history and what runs already paid), so what runs pay, the live schedule and
+//! its preview agree to the penny; a period is paid by one run only.
 
 use chrono::NaiveDate;
 use sds_money::{Instalment, ScheduleError};
 
 use super::history::History;
-use super::live::live_schedule;
+use super::live::{Paid, live_schedule};
 use super::terms::ScheduleTerms;
 
-/// The instalments of a schedule a run on `run_date` pays: due by then, and after the last
-/// period already paid (`paid_through`, its start).
+/// The instalments of a schedule a run on `run_date` pays: due by then, and not paid (or
+/// chosen) by any run yet (`paid`).
 pub fn due_instalments(
     terms: &ScheduleTerms,
     history: &History,
     run_date: NaiveDate,
-    paid_through: Option<NaiveDate>,
+    paid: &Paid,
 ) -> Result<Vec<Instalment>, ScheduleError> {
-    let schedule = live_schedule(terms, history, run_date)?;
+    let schedule = live_schedule(terms, history, run_date, paid)?;
     Ok(schedule
         .instalments
         .into_iter()
         .filter(|instalment| instalment.due_date <= run_date)
-        .filter(|instalment| paid_through.is_none_or(|paid| instalment.period.start > paid))
+        .filter(|instalment| !paid.contains_key(&instalment.period.start))
         .collect())
 }
 
@@ -95,7 +94,7 @@ mod tests {
             &terms(PaymentTiming::Advance, 0),
             &history(),
             day("2026-06-01"),
-            None,
+            &Paid::new(),
         )
         .expect("instalments");
         assert_eq!(
@@ -114,7 +113,11 @@ mod tests {
             &terms(PaymentTiming::Advance, 0),
             &history(),
             day("2026-07-15"),
-            Some(day("2026-06-01")),
+            &Paid::from([
+                (day("2026-04-01"), Money::parse("300.00").unwrap()),
+                (day("2026-05-01"), Money::parse("310.00").unwrap()),
+                (day("2026-06-01"), Money::parse("300.00").unwrap()),
+            ]),
         )
         .expect("instalments");
         assert_eq!(starts(&due), vec!["2026-07-01 310.00"]);
@@ -123,11 +126,11 @@ mod tests {
     #[test]
     fn in_arrears_a_period_is_due_only_its_lag_after_it_ends() {
         let arrears = terms(PaymentTiming::Arrears, 14);
-        let before =
-            due_instalments(&arrears, &history(), day("2026-05-13"), None).expect("instalments");
+        let before = due_instalments(&arrears, &history(), day("2026-05-13"), &Paid::new())
+            .expect("instalments");
         assert!(before.is_empty(), "{before:?}");
-        let on =
-            due_instalments(&arrears, &history(), day("2026-05-14"), None).expect("instalments");
+        let on = due_instalments(&arrears, &history(), day("2026-05-14"), &Paid::new())
+            .expect("instalments");
         assert_eq!(starts(&on), vec!["2026-04-01 300.00"]);
     }
 }

@@ -1,12 +1,18 @@
 //! The live schedule: the schedule rule over a schedule's recorded history, and what a
 //! change to that history changes.
 //!
-//! What must stay true: the live schedule is `compute_schedule` of
-//! [`History::plan_versions`] and nothing else, so that it and a preview of the same
-//! history agree to the penny.
+//! What must stay true: the live schedule is the schedule rule over
+//! [`History::plan_versions`] and what runs actually paid, and nothing else: with every
+//! instalment paid as the rule said it is exactly the preview of the same history, and an
+//! instalment paid before a change reached payments keeps what it paid while the next
+//! unpaid one puts the difference right.
 
 use chrono::{Days, NaiveDate};
-use sds_money::{AccrualLine, Money, Schedule, ScheduleError, ScheduleRequest, compute_schedule};
+use std::collections::BTreeMap;
+
+use sds_money::{
+    AccrualLine, Money, Schedule, ScheduleError, ScheduleRequest, compute_schedule_with_paid,
+};
 
 use super::history::History;
 use super::terms::ScheduleTerms;
@@ -42,14 +48,19 @@ pub fn schedule_request(
     })
 }
 
-/// The schedule through the period containing `until`: empty when nothing is owed.
+/// What runs have paid (or chosen to pay) for a schedule's periods, by period start.
+pub type Paid = BTreeMap<NaiveDate, Money>;
+
+/// The schedule through the period containing `until`, the periods in `paid` at what was
+/// paid for them: empty when nothing is owed.
 pub fn live_schedule(
     terms: &ScheduleTerms,
     history: &History,
     until: NaiveDate,
+    paid: &Paid,
 ) -> Result<Schedule, ScheduleError> {
     match schedule_request(terms, history, until) {
-        Some(request) => compute_schedule(&request),
+        Some(request) => compute_schedule_with_paid(&request, paid),
         None => Ok(Schedule {
             instalments: Vec::new(),
             closing_settlement: Money::zero(),
@@ -92,7 +103,8 @@ pub struct ChangeSummary {
     pub weekly_after: Money,
     /// Carried by the next instalment for periods due before the change was recorded.
     pub adjustment: Money,
-    /// The first instalment due on or after the day the change was recorded.
+    /// The first instalment due on or after the day the change was recorded that no run has
+    /// paid yet.
     pub next: Option<(NaiveDate, Money)>,
 }
 
@@ -104,15 +116,16 @@ pub fn change_summary(
     after: &History,
     effective_from: NaiveDate,
     recorded_on: NaiveDate,
+    paid: &Paid,
 ) -> Result<ChangeSummary, ScheduleError> {
     let until = recorded_on
         .checked_add_days(Days::new(NEXT_INSTALMENT_HORIZON_DAYS))
         .unwrap_or(recorded_on);
-    let schedule = live_schedule(terms, after, until)?;
-    let next = schedule
-        .instalments
-        .iter()
-        .find(|instalment| instalment.due_date >= recorded_on);
+    let schedule = live_schedule(terms, after, until, paid)?;
+    // The next instalment still to pay: due on or after the change, or paid by no run yet.
+    let next = schedule.instalments.iter().find(|instalment| {
+        instalment.due_date >= recorded_on && !paid.contains_key(&instalment.period.start)
+    });
     Ok(ChangeSummary {
         weekly_before: weekly_on(&before.lines_known_on(recorded_on), effective_from),
         weekly_after: weekly_on(&after.lines_known_on(recorded_on), effective_from),

@@ -1,6 +1,8 @@
 //! `RunPayments`: the request checked and authorised, then the run started in a task of its
-//! own, so that it carries on to its end when the caller goes away (a caller that lost its
-//! connection runs the same date again and is answered with the finished run).
+//! own, so that it carries on to its end when the caller goes away. A caller that lost its
+//! connection reads the run's outcome from the instalments (`GetSchedule`) or runs the same
+//! date again: while the run goes on that is refused as in progress; after it, a new run
+//! pays whatever is left (nothing, if the first run finished).
 
 use sds_platform::{OrgKind, Principal, Role};
 use sds_proto::v1 as proto;
@@ -20,8 +22,13 @@ const PROGRESS_BUFFER: usize = 64;
 
 pub type RunStream = ReceiverStream<Result<proto::RunProgress, Status>>;
 
+/// How far ahead of today a run may pay: a month, as an authority paying in advance of its
+/// period starts needs; a mistyped year is refused rather than paying a year early.
+pub const MAX_DAYS_AHEAD: u64 = 31;
+
 fn request_of(
     principal: &Principal,
+    today: chrono::NaiveDate,
     request: &proto::RunPaymentsRequest,
 ) -> Result<RunRequest, PaymentsError> {
     let authority = AuthorityId::parse("authority", &request.authority)
@@ -42,6 +49,14 @@ fn request_of(
             shown(text)
         ))
     })?;
+    let latest = today
+        .checked_add_days(chrono::Days::new(MAX_DAYS_AHEAD))
+        .unwrap_or(today);
+    if run_date > latest {
+        return Err(PaymentsError::InvalidInput(format!(
+            "run_date: {run_date} is more than {MAX_DAYS_AHEAD} days after today ({today}); a run pays what falls due up to {latest} at most"
+        )));
+    }
     let finance = principal.org_kind == OrgKind::Authority
         && principal.may_act_for(&authority)
         && principal.has_role(Role::Finance);
@@ -62,7 +77,7 @@ pub fn start(
     principal: &Principal,
     request: &proto::RunPaymentsRequest,
 ) -> Result<RunStream, PaymentsError> {
-    let request = request_of(principal, request)?;
+    let request = request_of(principal, api.clock.today(), request)?;
     let (sender, receiver) = mpsc::channel(PROGRESS_BUFFER);
     let (progress, mut reports) = mpsc::channel::<proto::RunProgress>(PROGRESS_BUFFER);
     let forward = sender.clone();

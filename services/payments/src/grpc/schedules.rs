@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::history::History;
-use crate::domain::live::{default_until, live_schedule, schedule_request};
+use crate::domain::live::{Paid, default_until, live_schedule, schedule_request};
 use crate::domain::terms::{Basis, Frequency, HoldingModel, PaymentTiming, ScheduleTerms};
 use crate::error::PaymentsError;
 use crate::schedules::payee_kind_message;
@@ -64,8 +64,12 @@ pub async fn get(
             )));
         }
     }
-    let paid = store::runs::paid_by_run(&mut connection, agreement_id).await?;
-    schedule_message(&record, until, &paid)
+    let paid_by = store::runs::paid_by_run(&mut connection, agreement_id).await?;
+    let paid = store::runs::paid_amounts(&mut connection, &[agreement_id])
+        .await?
+        .remove(&agreement_id)
+        .unwrap_or_default();
+    schedule_message(&record, until, &paid, &paid_by)
 }
 
 /// Staff of the schedule's authority, its provider, its holder and the person.
@@ -88,10 +92,11 @@ fn may_see(principal: &Principal, terms: &ScheduleTerms) -> bool {
 fn schedule_message(
     record: &ScheduleRecord,
     until: NaiveDate,
-    paid: &HashMap<NaiveDate, Uuid>,
+    paid: &Paid,
+    paid_by: &HashMap<NaiveDate, Uuid>,
 ) -> Result<proto::Schedule, PaymentsError> {
     let terms = &record.terms;
-    let schedule = live_schedule(terms, &record.history, until)
+    let schedule = live_schedule(terms, &record.history, until, paid)
         .map_err(|error| PaymentsError::InvalidInput(format!("until: {error}")))?;
     let history_until =
         schedule_request(terms, &record.history, until).map_or(until, |request| request.until);
@@ -124,7 +129,7 @@ fn schedule_message(
                 base: Some(money_message(instalment.base)),
                 adjustment: Some(money_message(instalment.adjustment)),
                 amount: Some(money_message(instalment.amount)),
-                paid_by_run: paid
+                paid_by_run: paid_by
                     .get(&instalment.period.start)
                     .map(Uuid::to_string)
                     .unwrap_or_default(),

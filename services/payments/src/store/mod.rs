@@ -31,7 +31,8 @@ pub async fn anchor_date(
     )
 }
 
-/// Sets the authority's settings: its four-weekly anchor and its journal codes.
+/// Sets the authority's settings: its four-weekly anchor and, when given, its journal codes
+/// (left out, the codes already set stay).
 pub async fn set_settings(
     connection: &mut PgConnection,
     authority: &AuthorityId,
@@ -42,13 +43,10 @@ pub async fn set_settings(
         "INSERT INTO authority_settings (authority, anchor_date, journal_expense_code, \
              journal_bank_code, journal_cost_centre) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (authority) DO UPDATE SET anchor_date = EXCLUDED.anchor_date, \
-             journal_expense_code = EXCLUDED.journal_expense_code, \
-             journal_bank_code = EXCLUDED.journal_bank_code, \
-             journal_cost_centre = EXCLUDED.journal_cost_centre, updated_at = now() \
-         WHERE (authority_settings.anchor_date, authority_settings.journal_expense_code, \
-             authority_settings.journal_bank_code, authority_settings.journal_cost_centre) \
-             IS DISTINCT FROM (EXCLUDED.anchor_date, EXCLUDED.journal_expense_code, \
-             EXCLUDED.journal_bank_code, EXCLUDED.journal_cost_centre)",
+             journal_expense_code = coalesce(EXCLUDED.journal_expense_code, authority_settings.journal_expense_code), \
+             journal_bank_code = coalesce(EXCLUDED.journal_bank_code, authority_settings.journal_bank_code), \
+             journal_cost_centre = coalesce(EXCLUDED.journal_cost_centre, authority_settings.journal_cost_centre), \
+             updated_at = now()",
     )
     .bind(authority.as_str())
     .bind(anchor_date)

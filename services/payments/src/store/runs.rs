@@ -10,6 +10,7 @@ use sds_vocabulary::{AuthorityId, NamedEnum as _};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use crate::domain::live::Paid;
 use crate::domain::terms::HoldingModel;
 use crate::error::PaymentsError;
 use crate::exports::journal::PaidItem;
@@ -153,20 +154,31 @@ pub async fn schedule_page(
     .operation("page schedules")?)
 }
 
-/// The start of the last period paid of each schedule in `ids` that has one.
-pub async fn paid_through(
+/// What runs have paid (or chosen to pay) for each period of the schedules `ids`.
+pub async fn paid_amounts(
     connection: &mut PgConnection,
     ids: &[Uuid],
-) -> Result<std::collections::HashMap<Uuid, NaiveDate>, PaymentsError> {
-    let rows: Vec<(Uuid, NaiveDate)> = sqlx::query_as(
-        "SELECT agreement_id, max(period_start) FROM instalment_payment \
-         WHERE agreement_id = ANY($1) GROUP BY agreement_id",
+) -> Result<std::collections::HashMap<Uuid, Paid>, PaymentsError> {
+    let rows: Vec<(Uuid, NaiveDate, Decimal)> = sqlx::query_as(
+        "SELECT agreement_id, period_start, amount FROM instalment_payment \
+         WHERE agreement_id = ANY($1)",
     )
     .bind(ids)
     .fetch_all(&mut *connection)
     .await
-    .operation("select paid through")?;
-    Ok(rows.into_iter().collect())
+    .operation("select paid amounts")?;
+    let mut paid: std::collections::HashMap<Uuid, Paid> = std::collections::HashMap::new();
+    for (agreement_id, period_start, amount) in rows {
+        let amount = Money::try_from(amount).map_err(|error| {
+            PaymentsError::Internal(anyhow::anyhow!(
+                "stored instalment amount {amount}: {error}"
+            ))
+        })?;
+        paid.entry(agreement_id)
+            .or_default()
+            .insert(period_start, amount);
+    }
+    Ok(paid)
 }
 
 /// Records the instalments `run_id` pays; one another run already chose stays with it.
@@ -217,6 +229,9 @@ pub async fn choose_instalments(
 /// link yet, or an authority-held fund without a payable account for the payee.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FundNeeded {
+    /// The fund already linked for the person and holder, when only the payee's payable
+    /// account is missing (an authority-held fund paying a second provider).
+    pub linked_fund: Option<Uuid>,
     pub agreement_id: Uuid,
     pub person_id: Uuid,
     pub holding_model: HoldingModel,
@@ -230,9 +245,9 @@ pub async fn funds_needed(
     run_id: Uuid,
     authority: &AuthorityId,
 ) -> Result<Vec<FundNeeded>, PaymentsError> {
-    let rows: Vec<(Uuid, Uuid, String, String, Uuid)> = sqlx::query_as(
-        "SELECT DISTINCT ON (s.person_id, k.holder_key, s.payee_id) s.agreement_id, s.person_id, \
-             s.holding_model, k.holder_key, s.payee_id \
+    let rows: Vec<(Option<Uuid>, Uuid, Uuid, String, String, Uuid)> = sqlx::query_as(
+        "SELECT DISTINCT ON (s.person_id, k.holder_key, s.payee_id) f.fund_id, s.agreement_id, \
+             s.person_id, s.holding_model, k.holder_key, s.payee_id \
          FROM instalment_payment i \
          JOIN schedule s ON s.agreement_id = i.agreement_id \
          CROSS JOIN LATERAL (SELECT CASE s.holding_model \
@@ -252,8 +267,9 @@ pub async fn funds_needed(
     .operation("select funds needed")?;
     rows.into_iter()
         .map(
-            |(agreement_id, person_id, holding_model, holder_key, payee_id)| {
+            |(linked_fund, agreement_id, person_id, holding_model, holder_key, payee_id)| {
                 Ok(FundNeeded {
+                    linked_fund,
                     agreement_id,
                     person_id,
                     holding_model: HoldingModel::from_name(&holding_model).ok_or_else(|| {

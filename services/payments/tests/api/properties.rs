@@ -215,6 +215,9 @@ async fn check(app: &TestApp, case: &Case, number: usize) -> Result<(), TestCase
     let finance =
         sds_testkit::token_for(&authority_staff(&authority, &[sds_platform::Role::Finance]));
     for run_date in &built.run_dates {
+        // Each run on its own day: a run pays at most a month ahead of today.
+        app.clock
+            .set(run_date.and_hms_opt(12, 0, 0).expect("noon").and_utc());
         let mut stream = app
             .client()
             .run_payments(sds_testkit::bearer(

@@ -467,3 +467,175 @@ async fn the_journal_lists_each_instalment_paid_as_a_balanced_debit_and_credit_u
     let empty = std::fs::read_to_string(&again.summary.files[0]).expect("the journal");
     assert_eq!(empty.lines().count(), 1);
 }
+
+#[tokio::test]
+async fn a_variation_known_by_a_due_date_that_reached_payments_after_the_run_is_put_right_on_the_next_instalment()
+ {
+    let app = TestApp::spawn_with_ledger().await;
+    app.deliver(&signed(first_version())).await;
+    app.run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
+        .await
+        .expect("a run");
+    // Agreed on 1 June, the June instalment's due date, but heard of after June was paid.
+    let mut late = backdated_increase();
+    late.recorded_on = Some(date("2026-06-01"));
+    late.agreed_on = Some(date("2026-06-01"));
+    app.deliver(&varied(late)).await;
+
+    let schedule = app
+        .schedule_until(&finance(AUTHORITY), AGREEMENT, Some("2026-06-29"))
+        .await
+        .expect("the schedule");
+    // June keeps what was paid for it; the next instalment carries the difference.
+    assert_eq!(
+        instalments(&schedule.instalments),
+        vec![
+            "2026-04-06 0.00 420.00",
+            "2026-05-04 0.00 840.00",
+            "2026-06-01 -280.00 840.00",
+            "2026-06-29 420.00 1540.00",
+        ]
+    );
+    let ran = app
+        .run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-29")
+        .await
+        .expect("a run");
+    assert_eq!(figures(&ran.summary), (1, 1, "1540.00".to_owned()));
+    // 28 days at 30.00 and 70 at 40.00 through 26 July: 3,640.00 paid in all.
+    let fund = app.fund(PROVIDER).await;
+    assert_eq!(
+        balance(&fund, proto::LedgerAccountKind::FundBalance),
+        "3640.00"
+    );
+}
+
+#[tokio::test]
+async fn a_version_is_known_from_the_day_it_was_agreed_not_the_day_it_was_drafted() {
+    let app = TestApp::spawn_with_ledger().await;
+    app.deliver(&signed(first_version())).await;
+    // Drafted on 25 May, signed by the last party on 10 June.
+    let mut signed_late = backdated_increase();
+    signed_late.recorded_on = Some(date("2026-05-25"));
+    signed_late.agreed_on = Some(date("2026-06-10"));
+    app.deliver(&varied(signed_late)).await;
+    let schedule = app
+        .schedule_until(&finance(AUTHORITY), AGREEMENT, Some("2026-06-29"))
+        .await
+        .expect("the schedule");
+    assert_eq!(
+        instalments(&schedule.instalments)[2..],
+        ["2026-06-01 0.00 840.00", "2026-06-29 420.00 1540.00"]
+    );
+}
+
+#[tokio::test]
+async fn a_second_run_of_the_same_authority_while_one_runs_is_refused() {
+    let app = TestApp::spawn_with_ledger().await;
+    app.deliver(&signed(first_version())).await;
+    // Another process's run holds the authority's run lock.
+    let mut other = app.pool.acquire().await.unwrap().detach();
+    sqlx::query("SELECT pg_advisory_lock(hashtext('payments-run:' || $1))")
+        .bind(AUTHORITY)
+        .execute(&mut other)
+        .await
+        .unwrap();
+    assert_refused(
+        app.run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
+            .await
+            .map(|ran| ran.summary),
+        Code::FailedPrecondition,
+        "a payment run of fife is in progress; wait for it to finish",
+    );
+    assert!(
+        app.row_counts()
+            .await
+            .iter()
+            .any(|(table, count)| table == "payment_run" && *count == 0)
+    );
+    sqlx::Connection::close(other).await.unwrap();
+    let ran = app
+        .run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
+        .await
+        .expect("the run goes ahead once the other is over");
+    assert_eq!(figures(&ran.summary), (3, 1, "2100.00".to_owned()));
+}
+
+#[tokio::test]
+async fn an_authority_held_fund_pays_each_of_the_persons_providers_from_its_own_payable() {
+    let app = TestApp::spawn_with_ledger().await;
+    app.deliver(&signed(authority_held(first_version()))).await;
+    let mut second = authority_held(first_version());
+    second.id = "0192f0c1-0000-7000-8000-0000000000d2".to_owned();
+    second.provider_id = OTHER_PROVIDER.to_owned();
+    second.payee_id = OTHER_PROVIDER.to_owned();
+    app.deliver(&signed(second)).await;
+    let ran = app
+        .run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
+        .await
+        .expect("a run");
+    assert_eq!(figures(&ran.summary), (6, 2, "4200.00".to_owned()));
+    let fund = app.fund("").await;
+    let payables: Vec<(String, String)> = fund
+        .accounts
+        .iter()
+        .filter(|account| account.kind == proto::LedgerAccountKind::Payable as i32)
+        .map(|account| {
+            (
+                account.payee_id.clone(),
+                account.balance.clone().unwrap().amount,
+            )
+        })
+        .collect();
+    assert_eq!(payables.len(), 2, "{payables:?}");
+    assert!(
+        payables.iter().all(|(_, balance)| balance == "2100.00"),
+        "{payables:?}"
+    );
+    assert_eq!(
+        balance(&fund, proto::LedgerAccountKind::FundBalance),
+        "0.00"
+    );
+}
+
+#[tokio::test]
+async fn a_fund_staff_opened_for_the_person_and_holder_is_the_one_a_run_pays_into() {
+    let app = TestApp::spawn_with_ledger().await;
+    let staff_fund = "0192f0c1-0000-7000-8000-0000000000f1";
+    app.ledger
+        .clone()
+        .open_fund(sds_testkit::bearer(
+            &practitioner(AUTHORITY),
+            proto::OpenFundRequest {
+                fund_id: staff_fund.to_owned(),
+                authority: AUTHORITY.to_owned(),
+                person_id: PERSON.to_owned(),
+                holding_model: proto::FundHoldingModel::Provider as i32,
+                holder_id: PROVIDER.to_owned(),
+                weekly_budget: Some(money("210.00")),
+                overdraft_limit: None,
+                payee_ids: vec![],
+            },
+        ))
+        .await
+        .expect("staff open the fund");
+    app.deliver(&signed(first_version())).await;
+    app.run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
+        .await
+        .expect("a run");
+    let fund = app
+        .ledger
+        .clone()
+        .get_fund(sds_testkit::bearer(
+            &finance(AUTHORITY),
+            proto::GetFundRequest {
+                fund_id: staff_fund.to_owned(),
+            },
+        ))
+        .await
+        .expect("the fund")
+        .into_inner();
+    assert_eq!(
+        balance(&fund, proto::LedgerAccountKind::FundBalance),
+        "2100.00"
+    );
+}

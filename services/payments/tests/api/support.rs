@@ -132,17 +132,32 @@ impl TestApp {
         )
         .await;
         let subject = format!("sds.{}.{}", event.authority, event.event_type);
-        jetstream
-            .send_publish(
-                subject,
-                async_nats::jetstream::message::PublishMessage::build()
-                    .message_id(message_id.unwrap_or(&event.event_id))
-                    .payload(event.encode_to_vec().into()),
-            )
-            .await
-            .unwrap()
-            .await
-            .unwrap();
+        // The service may still be setting the stream up as it starts: a publish it does not
+        // take yet is tried again.
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            let acked = match jetstream
+                .send_publish(
+                    subject.clone(),
+                    async_nats::jetstream::message::PublishMessage::build()
+                        .message_id(message_id.unwrap_or(&event.event_id))
+                        .payload(event.encode_to_vec().into()),
+                )
+                .await
+            {
+                Ok(pending) => pending.await.map(|_| ()).map_err(|error| error.to_string()),
+                Err(error) => Err(error.to_string()),
+            };
+            match acked {
+                Ok(()) => break,
+                Err(error) if attempts < 50 => {
+                    tracing::debug!(%error, "publish refused; trying again");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(error) => panic!("publish {subject}: {error}"),
+            }
+        }
     }
 
     /// Publishes `event` and waits until the consumer has handled it.
