@@ -18,7 +18,7 @@ use sds_events::{EventHandler, EventType, HandlerError, NewEvent, Received};
 use sds_money::Money;
 use sds_proto::v1 as proto;
 use sds_proto::v1::event::Body;
-use sds_vocabulary::AuthorityId;
+use sds_vocabulary::{AuthorityId, NamedEnum as _};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -361,15 +361,39 @@ fn schedule_terms(
     } else {
         Some(uuid(&agreement.holder_id)?)
     };
+    // What the schedule table's checks hold, refused here as a bad event rather than retried
+    // for ever as a failed write.
+    if flex_tolerance_percent < Decimal::ZERO || flex_tolerance_percent > Decimal::ONE_HUNDRED {
+        return Err(format!(
+            "flex tolerance {flex_tolerance_percent} is not between 0 and 100"
+        ));
+    }
+    let provider_id = uuid(&agreement.provider_id)?;
+    let payee_id = uuid(&agreement.payee_id)?;
+    let consistent = match (holding_model, holder_id, payee_kind) {
+        (HoldingModel::ThirdParty, Some(holder), PayeeKind::Holder) => payee_id == holder,
+        (HoldingModel::Provider | HoldingModel::Authority, None, PayeeKind::Provider) => {
+            payee_id == provider_id
+        }
+        _ => false,
+    };
+    if !consistent {
+        return Err(format!(
+            "its holding model {}, holder {:?} and payee {} {payee_id} do not fit together",
+            holding_model.name(),
+            agreement.holder_id,
+            payee_kind.name()
+        ));
+    }
     Ok(ScheduleTerms {
         agreement_id: uuid(&agreement.id)?,
         authority: authority.clone(),
         person_id: uuid(&agreement.person_id)?,
-        provider_id: uuid(&agreement.provider_id)?,
+        provider_id,
         holding_model,
         holder_id,
         payee_kind,
-        payee_id: uuid(&agreement.payee_id)?,
+        payee_id,
         frequency,
         anchor_date: (frequency == Frequency::FourWeekly)
             .then_some(anchor.unwrap_or(DEFAULT_ANCHOR)),
@@ -414,8 +438,9 @@ fn agreed_version(agreement: &proto::Agreement) -> Result<AgreedVersion, String>
     if let Some(weekly) = agreement.weekly.as_ref() {
         let fee = money("weekly.fee", weekly.fee.as_ref())?;
         let on_top = weekly.fee_placement == proto::FeePlacement::OnTop as i32;
-        if on_top && !fee.is_zero() && !fee.is_negative() {
-            let start = required_day("terms.start", terms.start.as_ref())?;
+        let start = required_day("terms.start", terms.start.as_ref())?;
+        let fee_runs = agreement_end.is_none_or(|end| end >= start);
+        if on_top && fee_runs && !fee.is_zero() && !fee.is_negative() {
             lines.push(Line {
                 kind: LineKind::Fee,
                 plan_line: 0,

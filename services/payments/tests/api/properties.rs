@@ -265,39 +265,54 @@ async fn check(app: &TestApp, case: &Case, number: usize) -> Result<(), TestCase
     };
     prop_assert_eq!(&paid, &expected, "{:?}", case);
 
-    // What was paid plus the settlement left is the rounded accrual under the final plan.
-    if let (Some(latest), Some(earliest_start)) = (
-        built
-            .expected
-            .versions
-            .last()
-            .filter(|version| !version.lines.is_empty()),
-        earliest_start,
+    // The live schedule's instalments plus its closing settlement are the rounded accrual of
+    // its whole span under the final plan, built here independently.
+    let schedule = app
+        .client()
+        .get_schedule(sds_testkit::bearer(
+            &finance,
+            proto::GetScheduleRequest {
+                agreement_id: agreement_id.to_string(),
+                until: Some(date(&last_run.to_string())),
+            },
+        ))
+        .await
+        .expect("the live schedule")
+        .into_inner();
+    let amount = |money: &Option<proto::Money>| -> Decimal {
+        money
+            .as_ref()
+            .expect("an amount")
+            .amount
+            .parse()
+            .expect("a decimal")
+    };
+    for instalment in &schedule.instalments {
+        prop_assert!(amount(&instalment.amount) >= Decimal::ZERO);
+    }
+    let day = |date: &Option<proto::Date>| -> NaiveDate {
+        date.as_ref().expect("a date").iso.parse().expect("a day")
+    };
+    if let (Some(latest), Some(first), Some(last)) = (
+        built.expected.versions.last(),
+        schedule.instalments.first(),
+        schedule.instalments.last(),
     ) {
-        let mut request = built.expected.clone();
-        request.until = request.until.max(earliest_start);
-        let schedule = compute_schedule(&request).expect("the rule's schedule");
-        let through = schedule
+        let accrued = sds_money::rounded_accrual(
+            &latest.lines,
+            day(&first.period_start),
+            day(&last.period_end),
+        )
+        .expect("an accrual");
+        let listed: Decimal = schedule
             .instalments
-            .last()
-            .map(|instalment| instalment.period.end);
-        let first = schedule
-            .instalments
-            .first()
-            .map(|instalment| instalment.period.start);
-        if let (Some(first), Some(through)) = (first, through) {
-            let accrued =
-                sds_money::rounded_accrual(&latest.lines, first, through).expect("an accrual");
-            let all_paid: Decimal = schedule
-                .instalments
-                .iter()
-                .map(|instalment| instalment.amount.as_decimal())
-                .sum();
-            prop_assert_eq!(
-                all_paid + schedule.closing_settlement.as_decimal(),
-                accrued.as_decimal()
-            );
-        }
+            .iter()
+            .map(|instalment| amount(&instalment.amount))
+            .sum();
+        prop_assert_eq!(
+            listed + amount(&schedule.closing_settlement),
+            accrued.as_decimal()
+        );
     }
     Ok(())
 }

@@ -386,3 +386,55 @@ async fn get_schedule_refuses_bad_input_naming_the_field() {
     );
     assert_eq!(app.row_counts().await, rows);
 }
+
+#[tokio::test]
+async fn an_agreement_event_that_breaks_the_schedules_rules_is_set_aside_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let mut tolerance = first_version();
+    tolerance.terms.as_mut().unwrap().flex_tolerance_percent = "150".to_owned();
+    let mut holder_without_fund = first_version();
+    holder_without_fund.payee_kind = proto::PayeeKind::Holder as i32;
+    holder_without_fund.payee_id = HOLDER.to_owned();
+    let mut no_terms = first_version();
+    no_terms.terms = None;
+    let mut version_zero = first_version();
+    version_zero.version = 0;
+    let bad = [tolerance, holder_without_fund, no_terms, version_zero];
+    for agreement in &bad {
+        app.publish(&signed(agreement.clone()), None).await;
+    }
+    let reasons: Vec<String> = sds_testkit::wait_until(
+        std::time::Duration::from_secs(30),
+        "the bad events are set aside",
+        || async {
+            let reasons: Vec<String> = sqlx::query_scalar(
+                "SELECT reason FROM dead_letter WHERE consumer = 'payments-agreements' ORDER BY stream_sequence",
+            )
+            .fetch_all(&app.pool)
+            .await
+            .ok()?;
+            (reasons.len() == bad.len()).then_some(reasons)
+        },
+    )
+    .await;
+    assert!(
+        reasons[0].contains("flex tolerance 150 is not between 0 and 100"),
+        "{reasons:?}"
+    );
+    assert!(reasons[1].contains("do not fit together"), "{reasons:?}");
+    assert!(reasons[2].contains("carries no terms"), "{reasons:?}");
+    assert!(reasons[3].contains("version is 0"), "{reasons:?}");
+    assert!(
+        app.row_counts()
+            .await
+            .iter()
+            .all(|(table, count)| *count == 0 || table == "outbox"),
+        "{:?}",
+        app.row_counts().await
+    );
+    // A good event after them is followed as usual.
+    app.deliver(&signed(first_version())).await;
+    app.schedule(&finance(AUTHORITY), AGREEMENT)
+        .await
+        .expect("the schedule");
+}
