@@ -37,7 +37,8 @@ use crate::exports::{PendingFile, run_folder};
 use crate::grpc::convert::{date_message, money_message};
 use crate::ledger::Ledger;
 use crate::store;
-use crate::store::runs::{self, FundLink, RunRecord, RunStatus, Started, ToPost};
+use crate::store::posting::{self, FundLink, ToPost};
+use crate::store::runs::{self, RunRecord, RunStatus, Started};
 
 /// Schedules worked out per page while planning.
 const PLAN_PAGE: i64 = 2_000;
@@ -252,7 +253,7 @@ async fn open_funds(
     run: &RunRecord,
     progress: &Progress,
 ) -> Result<(), PaymentsError> {
-    let needed = runs::funds_needed(pool, run.run_id, &run.authority).await?;
+    let needed = posting::funds_needed(pool, run.run_id, &run.authority).await?;
     let total = u64::try_from(needed.len()).unwrap_or_default();
     let mut done = 0;
     for fund in needed {
@@ -328,7 +329,7 @@ async fn open_funds(
             balance_account_id: account(proto::LedgerAccountKind::FundBalance)?,
             payable,
         };
-        runs::link_fund(pool, &run.authority, &link).await?;
+        posting::link_fund(pool, &run.authority, &link).await?;
         done += 1;
         report(progress, run.run_id, proto::RunPhase::Funds, done, total).await;
     }
@@ -352,12 +353,12 @@ async fn post(
     run: &RunRecord,
     progress: &Progress,
 ) -> Result<(), PaymentsError> {
-    let total = runs::count_unposted(pool, run.run_id).await?;
+    let total = posting::count_unposted(pool, run.run_id).await?;
     let mut done = 0;
     loop {
         // Each page is marked posted before the next is read, so the next page starts
         // again from the first unposted instalment.
-        let page = runs::to_post(pool, run.run_id, POST_PAGE).await?;
+        let page = posting::to_post(pool, run.run_id, POST_PAGE).await?;
         if page.is_empty() {
             break;
         }
@@ -367,7 +368,7 @@ async fn post(
             .iter()
             .map(|instalment| (instalment.agreement_id, instalment.period_start))
             .collect();
-        runs::mark_posted(pool, &keys).await?;
+        posting::mark_posted(pool, &keys).await?;
         done += u64::try_from(page.len()).unwrap_or_default();
         report(
             progress,
@@ -380,7 +381,7 @@ async fn post(
     }
     // An instalment whose fund could not be linked is never read for posting; the run is
     // not complete while one is left.
-    let left = runs::count_unposted(pool, run.run_id).await?;
+    let left = posting::count_unposted(pool, run.run_id).await?;
     if left > 0 {
         return Err(PaymentsError::Internal(anyhow::anyhow!(
             "{left} instalments of run {} have no linked fund to post to",

@@ -7,6 +7,9 @@ mod support;
 
 mod preview;
 mod properties;
+mod run_funds;
+mod run_journal;
+mod run_support;
 mod runs;
 mod schedules;
 mod settings;

@@ -1,118 +1,13 @@
 //! Payment runs: every instalment due by the run's date paid once into the person's fund
-//! in a real ledger, whatever is run again or stopped half way; and what the runs pay, the
-//! live schedule and its preview agree to the penny.
+//! in a real ledger, whatever is run again, stopped half way or learnt late; and what the
+//! runs pay, the live schedule and its preview agree to the penny.
 
-use sds_payments::runs::fund_id;
-use sds_proto::v1::{self as proto, PaymentFrequency};
-use sds_vocabulary::AuthorityId;
-use tonic::{Code, Status};
+use sds_proto::v1 as proto;
+use tonic::Code;
 use uuid::Uuid;
 
+use crate::run_support::*;
 use crate::support::*;
-
-fn four_weekly_advance() -> proto::AgreementTerms {
-    terms(PaymentFrequency::FourWeekly, None, "2026-04-20")
-}
-
-/// 210.00 a week from 20 April 2026, agreed on 1 April (DOMAIN.md's first worked example).
-fn first_version() -> proto::Agreement {
-    agreement(
-        1,
-        "2026-04-20",
-        "2026-04-01",
-        four_weekly_advance(),
-        vec![line(1, "210.00", "2026-04-20", None)],
-    )
-}
-
-/// ...from 18 May it is 280.00 a week, recorded on 10 June.
-fn backdated_increase() -> proto::Agreement {
-    agreement(
-        2,
-        "2026-05-18",
-        "2026-06-10",
-        four_weekly_advance(),
-        vec![line(1, "280.00", "2026-05-18", None)],
-    )
-}
-
-fn authority_held(mut agreement: proto::Agreement) -> proto::Agreement {
-    agreement.holding_model = proto::FundHoldingModel::Authority as i32;
-    agreement
-}
-
-struct Ran {
-    progress: Vec<proto::RunProgress>,
-    summary: proto::PaymentRunSummary,
-}
-
-impl TestApp {
-    async fn run_payments(
-        &self,
-        token: &str,
-        authority: &str,
-        run_date: &str,
-    ) -> Result<Ran, Status> {
-        let mut stream = self
-            .client()
-            .run_payments(sds_testkit::bearer(
-                token,
-                proto::RunPaymentsRequest {
-                    authority: authority.to_owned(),
-                    run_date: Some(date(run_date)),
-                },
-            ))
-            .await?
-            .into_inner();
-        let mut progress = Vec::new();
-        while let Some(message) = stream.message().await? {
-            progress.push(message);
-        }
-        let summary = progress
-            .last()
-            .and_then(|last| last.completed.clone())
-            .expect("the last message carries the completed run");
-        Ok(Ran { progress, summary })
-    }
-
-    /// The person's fund with `holder_key` (the provider's id, the holder's, or "" when the
-    /// authority holds it), as the ledger shows it.
-    async fn fund(&self, holder_key: &str) -> proto::Fund {
-        let id = fund_id(
-            &AuthorityId::parse("authority", AUTHORITY).unwrap(),
-            Uuid::parse_str(PERSON).unwrap(),
-            holder_key,
-        );
-        self.ledger
-            .clone()
-            .get_fund(sds_testkit::bearer(
-                &finance(AUTHORITY),
-                proto::GetFundRequest {
-                    fund_id: id.to_string(),
-                },
-            ))
-            .await
-            .expect("the fund")
-            .into_inner()
-    }
-}
-
-fn balance(fund: &proto::Fund, kind: proto::LedgerAccountKind) -> String {
-    fund.accounts
-        .iter()
-        .find(|account| account.kind == kind as i32)
-        .and_then(|account| account.balance.clone())
-        .map(|money| money.amount)
-        .expect("the account")
-}
-
-fn figures(summary: &proto::PaymentRunSummary) -> (u64, u64, String) {
-    (
-        summary.instalments,
-        summary.payees,
-        summary.total.clone().expect("a total").amount,
-    )
-}
 
 #[tokio::test]
 async fn a_run_pays_every_instalment_due_once_into_the_persons_fund() {
@@ -269,206 +164,6 @@ async fn what_runs_pay_the_live_schedule_and_its_preview_agree_to_the_penny_afte
 }
 
 #[tokio::test]
-async fn an_authority_held_fund_passes_each_instalment_on_to_the_provider() {
-    let app = TestApp::spawn_with_ledger().await;
-    app.deliver(&signed(authority_held(first_version()))).await;
-    let ran = app
-        .run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
-        .await
-        .expect("a run");
-    assert_eq!(figures(&ran.summary), (3, 1, "2100.00".to_owned()));
-    let fund = app.fund("").await;
-    assert_eq!(
-        balance(&fund, proto::LedgerAccountKind::FundBalance),
-        "0.00"
-    );
-    assert_eq!(balance(&fund, proto::LedgerAccountKind::Payable), "2100.00");
-}
-
-#[tokio::test]
-async fn a_third_party_fund_is_paid_into_for_its_holder() {
-    let app = TestApp::spawn_with_ledger().await;
-    app.deliver(&signed(held_by_third_party(first_version())))
-        .await;
-    app.run_payments(&finance(AUTHORITY), AUTHORITY, "2026-05-04")
-        .await
-        .expect("a run");
-    let fund = app.fund(HOLDER).await;
-    assert_eq!(fund.holder_id, HOLDER);
-    assert_eq!(
-        balance(&fund, proto::LedgerAccountKind::FundBalance),
-        "1260.00"
-    );
-}
-
-#[tokio::test]
-async fn a_run_stopped_after_the_ledger_posted_finishes_without_paying_twice() {
-    let app = TestApp::spawn_with_ledger().await;
-    app.deliver(&signed(first_version())).await;
-    let first = app
-        .run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
-        .await
-        .expect("a run");
-    // As if the process died after the ledger answered and before the instalments were
-    // marked posted and the run completed.
-    let run_id = Uuid::parse_str(&first.summary.run_id).unwrap();
-    sqlx::query("UPDATE instalment_payment SET posted = false WHERE run_id = $1")
-        .bind(run_id)
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    sqlx::query(
-        "UPDATE payment_run SET status = 'posting', completed_at = NULL, instalments = NULL, \
-         payees = NULL, total = NULL WHERE run_id = $1",
-    )
-    .bind(run_id)
-    .execute(&app.pool)
-    .await
-    .unwrap();
-
-    // Another date is refused until the stopped run is finished.
-    assert_refused(
-        app.run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-29")
-            .await
-            .map(|ran| ran.summary),
-        Code::FailedPrecondition,
-        &format!("run {run_id} for 2026-06-01 is unfinished"),
-    );
-    let finished = app
-        .run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
-        .await
-        .expect("the run finishes");
-    assert!(finished.summary.resumed);
-    assert_eq!(finished.summary.run_id, first.summary.run_id);
-    assert_eq!(figures(&finished.summary), (3, 1, "2100.00".to_owned()));
-    let fund = app.fund(PROVIDER).await;
-    assert_eq!(
-        balance(&fund, proto::LedgerAccountKind::FundBalance),
-        "2100.00"
-    );
-    assert_eq!(
-        app.events_of("payment.run.completed").await.len(),
-        2,
-        "published again only because the test took the completion back"
-    );
-}
-
-#[tokio::test]
-async fn only_the_authoritys_finance_staff_run_payments_and_bad_requests_write_nothing() {
-    let app = TestApp::spawn_with_ledger().await;
-    app.deliver(&signed(first_version())).await;
-    let rows = app.row_counts().await;
-    for token in [
-        practitioner(AUTHORITY),
-        finance(OTHER_AUTHORITY),
-        provider(PROVIDER),
-        person(PERSON),
-    ] {
-        assert_refused(
-            app.run_payments(&token, AUTHORITY, "2026-06-01")
-                .await
-                .map(|ran| ran.summary),
-            Code::PermissionDenied,
-            "payments of fife are run by its finance staff",
-        );
-    }
-    for (authority, run_date, words) in [
-        ("", "2026-06-01", "authority is empty"),
-        (AUTHORITY, "", "run_date: missing"),
-        (
-            AUTHORITY,
-            "1 June 2026",
-            "run_date: \"1 June 2026\" is not a date",
-        ),
-    ] {
-        assert_refused(
-            app.run_payments(&finance(AUTHORITY), authority, run_date)
-                .await
-                .map(|ran| ran.summary),
-            Code::InvalidArgument,
-            words,
-        );
-    }
-    assert_eq!(app.row_counts().await, rows);
-}
-
-#[tokio::test]
-async fn the_journal_lists_each_instalment_paid_as_a_balanced_debit_and_credit_under_the_authoritys_codes()
- {
-    let app = TestApp::spawn_with_ledger().await;
-    app.client()
-        .set_payment_settings(sds_testkit::bearer(
-            &finance(AUTHORITY),
-            proto::SetPaymentSettingsRequest {
-                authority: AUTHORITY.to_owned(),
-                anchor_date: Some(date("2026-04-06")),
-                journal_codes: Some(proto::JournalCodes {
-                    expense_account: "5120".to_owned(),
-                    bank_account: "9001".to_owned(),
-                    cost_centre: "SDS-OPT2".to_owned(),
-                }),
-            },
-        ))
-        .await
-        .expect("settings");
-    app.deliver(&signed(first_version())).await;
-    let ran = app
-        .run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
-        .await
-        .expect("a run");
-    assert_eq!(ran.summary.files.len(), 1, "{:?}", ran.summary.files);
-    let path = std::path::Path::new(&ran.summary.files[0]);
-    assert!(
-        path.ends_with(format!(
-            "fife/2026-06-01_{}/journal.csv",
-            ran.summary.run_id
-        )),
-        "{path:?}"
-    );
-    let journal = std::fs::read_to_string(path).expect("the journal");
-    let lines: Vec<Vec<&str>> = journal
-        .lines()
-        .map(|line| line.split(',').collect())
-        .collect();
-    assert_eq!(
-        lines[0],
-        sds_payments::exports::journal::HEADER
-            .split(',')
-            .collect::<Vec<_>>()
-    );
-    assert_eq!(
-        lines.len(),
-        1 + 3 * 2,
-        "a debit and a credit for each of 3 instalments"
-    );
-    let total = |column: usize| -> rust_decimal::Decimal {
-        lines[1..]
-            .iter()
-            .filter(|line| !line[column].is_empty())
-            .map(|line| line[column].parse::<rust_decimal::Decimal>().unwrap())
-            .sum()
-    };
-    assert_eq!(total(5).to_string(), "2100.00");
-    assert_eq!(total(6).to_string(), "2100.00");
-    assert!(
-        lines[1..]
-            .iter()
-            .all(|line| line[4] == "SDS-OPT2" && line[7] == PROVIDER && line[8] == PERSON)
-    );
-    assert_eq!(lines[1][3], "5120");
-    assert_eq!(lines[2][3], "9001");
-    assert_eq!(lines[1][12], "instalment 2026-04-06 to 2026-05-03");
-
-    // A run that pays nothing still writes its journal: the header alone.
-    let again = app
-        .run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
-        .await
-        .expect("a run");
-    let empty = std::fs::read_to_string(&again.summary.files[0]).expect("the journal");
-    assert_eq!(empty.lines().count(), 1);
-}
-
-#[tokio::test]
 async fn a_variation_known_by_a_due_date_that_reached_payments_after_the_run_is_put_right_on_the_next_instalment()
  {
     let app = TestApp::spawn_with_ledger().await;
@@ -529,6 +224,58 @@ async fn a_version_is_known_from_the_day_it_was_agreed_not_the_day_it_was_drafte
 }
 
 #[tokio::test]
+async fn a_run_stopped_after_the_ledger_posted_finishes_without_paying_twice() {
+    let app = TestApp::spawn_with_ledger().await;
+    app.deliver(&signed(first_version())).await;
+    let first = app
+        .run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
+        .await
+        .expect("a run");
+    // As if the process died after the ledger answered and before the instalments were
+    // marked posted and the run completed.
+    let run_id = Uuid::parse_str(&first.summary.run_id).unwrap();
+    sqlx::query("UPDATE instalment_payment SET posted = false WHERE run_id = $1")
+        .bind(run_id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE payment_run SET status = 'posting', completed_at = NULL, instalments = NULL, \
+         payees = NULL, total = NULL WHERE run_id = $1",
+    )
+    .bind(run_id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    // Another date is refused until the stopped run is finished.
+    assert_refused(
+        app.run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-29")
+            .await
+            .map(|ran| ran.summary),
+        Code::FailedPrecondition,
+        &format!("run {run_id} for 2026-06-01 is unfinished"),
+    );
+    let finished = app
+        .run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
+        .await
+        .expect("the run finishes");
+    assert!(finished.summary.resumed);
+    assert_eq!(finished.summary.run_id, first.summary.run_id);
+    assert_eq!(figures(&finished.summary), (3, 1, "2100.00".to_owned()));
+    let fund = app.fund(PROVIDER).await;
+    assert_eq!(
+        balance(&fund, proto::LedgerAccountKind::FundBalance),
+        "2100.00"
+    );
+    assert_eq!(
+        app.events_of("payment.run.completed").await.len(),
+        2,
+        "published again only because the test took the completion back"
+    );
+}
+
+#[tokio::test]
 async fn a_second_run_of_the_same_authority_while_one_runs_is_refused() {
     let app = TestApp::spawn_with_ledger().await;
     app.deliver(&signed(first_version())).await;
@@ -561,81 +308,40 @@ async fn a_second_run_of_the_same_authority_while_one_runs_is_refused() {
 }
 
 #[tokio::test]
-async fn an_authority_held_fund_pays_each_of_the_persons_providers_from_its_own_payable() {
+async fn only_the_authoritys_finance_staff_run_payments_and_bad_requests_write_nothing() {
     let app = TestApp::spawn_with_ledger().await;
-    app.deliver(&signed(authority_held(first_version()))).await;
-    let mut second = authority_held(first_version());
-    second.id = "0192f0c1-0000-7000-8000-0000000000d2".to_owned();
-    second.provider_id = OTHER_PROVIDER.to_owned();
-    second.payee_id = OTHER_PROVIDER.to_owned();
-    app.deliver(&signed(second)).await;
-    let ran = app
-        .run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
-        .await
-        .expect("a run");
-    assert_eq!(figures(&ran.summary), (6, 2, "4200.00".to_owned()));
-    let fund = app.fund("").await;
-    let payables: Vec<(String, String)> = fund
-        .accounts
-        .iter()
-        .filter(|account| account.kind == proto::LedgerAccountKind::Payable as i32)
-        .map(|account| {
-            (
-                account.payee_id.clone(),
-                account.balance.clone().unwrap().amount,
-            )
-        })
-        .collect();
-    assert_eq!(payables.len(), 2, "{payables:?}");
-    assert!(
-        payables.iter().all(|(_, balance)| balance == "2100.00"),
-        "{payables:?}"
-    );
-    assert_eq!(
-        balance(&fund, proto::LedgerAccountKind::FundBalance),
-        "0.00"
-    );
-}
-
-#[tokio::test]
-async fn a_fund_staff_opened_for_the_person_and_holder_is_the_one_a_run_pays_into() {
-    let app = TestApp::spawn_with_ledger().await;
-    let staff_fund = "0192f0c1-0000-7000-8000-0000000000f1";
-    app.ledger
-        .clone()
-        .open_fund(sds_testkit::bearer(
-            &practitioner(AUTHORITY),
-            proto::OpenFundRequest {
-                fund_id: staff_fund.to_owned(),
-                authority: AUTHORITY.to_owned(),
-                person_id: PERSON.to_owned(),
-                holding_model: proto::FundHoldingModel::Provider as i32,
-                holder_id: PROVIDER.to_owned(),
-                weekly_budget: Some(money("210.00")),
-                overdraft_limit: None,
-                payee_ids: vec![],
-            },
-        ))
-        .await
-        .expect("staff open the fund");
     app.deliver(&signed(first_version())).await;
-    app.run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
-        .await
-        .expect("a run");
-    let fund = app
-        .ledger
-        .clone()
-        .get_fund(sds_testkit::bearer(
-            &finance(AUTHORITY),
-            proto::GetFundRequest {
-                fund_id: staff_fund.to_owned(),
-            },
-        ))
-        .await
-        .expect("the fund")
-        .into_inner();
-    assert_eq!(
-        balance(&fund, proto::LedgerAccountKind::FundBalance),
-        "2100.00"
-    );
+    let rows = app.row_counts().await;
+    for token in [
+        practitioner(AUTHORITY),
+        finance(OTHER_AUTHORITY),
+        provider(PROVIDER),
+        person(PERSON),
+    ] {
+        assert_refused(
+            app.run_payments(&token, AUTHORITY, "2026-06-01")
+                .await
+                .map(|ran| ran.summary),
+            Code::PermissionDenied,
+            "payments of fife are run by its finance staff",
+        );
+    }
+    for (authority, run_date, words) in [
+        ("", "2026-06-01", "authority is empty"),
+        (AUTHORITY, "", "run_date: missing"),
+        (
+            AUTHORITY,
+            "1 June 2026",
+            "run_date: \"1 June 2026\" is not a date",
+        ),
+    ] {
+        assert_refused(
+            app.run_payments(&finance(AUTHORITY), authority, run_date)
+                .await
+                .map(|ran| ran.summary),
+            Code::InvalidArgument,
+            words,
+        );
+    }
+    assert_eq!(app.row_counts().await, rows);
 }
