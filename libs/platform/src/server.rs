@@ -326,15 +326,40 @@ impl GrpcServer {
 
 /// The address to call a server listening on `addr` at: a server on every interface is
 /// called on the loopback one. For a service calling another in the same process.
-pub fn reachable(addr: std::net::SocketAddr) -> std::net::SocketAddr {
+pub fn reachable(addr: SocketAddr) -> SocketAddr {
     let mut addr = addr;
     if addr.ip().is_unspecified() {
         addr.set_ip(match addr {
-            std::net::SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-            std::net::SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
         });
     }
     addr
+}
+
+/// A channel to another service, connecting when first used: at `url`, or, when none is
+/// configured, at this process's own address `local_addr` (the service runs alongside).
+/// An address the configuration let through that is still no endpoint is returned as the
+/// reason, for the first call to report rather than stopping the process.
+pub fn service_channel(
+    service: &str,
+    url: Option<&str>,
+    local_addr: SocketAddr,
+    connect_timeout: Duration,
+    call_timeout: Duration,
+) -> Result<tonic::transport::Channel, String> {
+    let url = match url {
+        Some(url) => url.to_owned(),
+        None => format!("http://{}", reachable(local_addr)),
+    };
+    tonic::transport::Endpoint::from_shared(url.clone())
+        .map(|endpoint| {
+            endpoint
+                .connect_timeout(connect_timeout)
+                .timeout(call_timeout)
+                .connect_lazy()
+        })
+        .map_err(|error| format!("the {service}'s address {url:?} is not a URL: {error}"))
 }
 
 /// Completes on SIGTERM or SIGINT (Ctrl-C).

@@ -20,7 +20,7 @@ use sds_proto::v1 as proto;
 use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_vocabulary::AuthorityId;
 use sds_vocabulary::named_enum::WireEnum as _;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic::{Code, Request};
 use uuid::Uuid;
 
@@ -63,18 +63,13 @@ impl Directory {
         local_addr: SocketAddr,
         tokens: Option<TokenIssuer>,
     ) -> Directory {
-        let url = match url {
-            Some(url) => url.to_owned(),
-            None => format!("http://{}", sds_platform::server::reachable(local_addr)),
-        };
-        let channel = Endpoint::from_shared(url.clone())
-            .map(|endpoint| {
-                endpoint
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .timeout(CALL_TIMEOUT)
-                    .connect_lazy()
-            })
-            .map_err(|error| format!("the directory's address {url:?} is not a URL: {error}"));
+        let channel = sds_platform::server::service_channel(
+            "directory",
+            url,
+            local_addr,
+            CONNECT_TIMEOUT,
+            CALL_TIMEOUT,
+        );
         Directory { channel, tokens }
     }
 

@@ -16,7 +16,7 @@ use sds_platform::{OrgKind, Principal, Role, TokenIssuer};
 use sds_proto::v1 as proto;
 use sds_proto::v1::ledger_service_client::LedgerServiceClient;
 use sds_vocabulary::AuthorityId;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 use uuid::Uuid;
 
@@ -44,18 +44,13 @@ impl Ledger {
     /// A client of the ledger at `url`, or, when none is configured, of the ledger in this
     /// process at `local_addr`.
     pub fn new(url: Option<&str>, local_addr: SocketAddr, tokens: Option<TokenIssuer>) -> Ledger {
-        let url = match url {
-            Some(url) => url.to_owned(),
-            None => format!("http://{}", sds_platform::server::reachable(local_addr)),
-        };
-        let channel = Endpoint::from_shared(url.clone())
-            .map(|endpoint| {
-                endpoint
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .timeout(CALL_TIMEOUT)
-                    .connect_lazy()
-            })
-            .map_err(|error| format!("the ledger's address {url:?} is not a URL: {error}"));
+        let channel = sds_platform::server::service_channel(
+            "ledger",
+            url,
+            local_addr,
+            CONNECT_TIMEOUT,
+            CALL_TIMEOUT,
+        );
         Ledger { channel, tokens }
     }
 

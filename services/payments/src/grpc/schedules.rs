@@ -64,11 +64,7 @@ pub async fn get(
             )));
         }
     }
-    let paid_by = store::runs::paid_by_run(&mut connection, agreement_id).await?;
-    let paid = store::runs::paid_amounts(&mut connection, &[agreement_id])
-        .await?
-        .remove(&agreement_id)
-        .unwrap_or_default();
+    let (paid, paid_by) = store::runs::paid_instalments(&mut connection, agreement_id).await?;
     schedule_message(&record, until, &paid, &paid_by)
 }
 

@@ -321,17 +321,32 @@ pub async fn complete_run(
     Ok((totals, recorded, completed.rows_affected() == 1))
 }
 
-/// The run that paid each paid instalment of a schedule, by period start.
-pub async fn paid_by_run(
+/// What runs have paid (or chosen to pay) for each period of one schedule, and the run
+/// that paid each period already posted, by period start: one read of its instalments.
+pub async fn paid_instalments(
     connection: &mut PgConnection,
     agreement_id: Uuid,
-) -> Result<std::collections::HashMap<NaiveDate, Uuid>, PaymentsError> {
-    let rows: Vec<(NaiveDate, Uuid)> = sqlx::query_as(
-        "SELECT period_start, run_id FROM instalment_payment WHERE agreement_id = $1 AND posted",
+) -> Result<(Paid, std::collections::HashMap<NaiveDate, Uuid>), PaymentsError> {
+    let rows: Vec<(NaiveDate, Decimal, Uuid, bool)> = sqlx::query_as(
+        "SELECT period_start, amount, run_id, posted FROM instalment_payment \
+         WHERE agreement_id = $1",
     )
     .bind(agreement_id)
     .fetch_all(&mut *connection)
     .await
     .operation("select paid instalments")?;
-    Ok(rows.into_iter().collect())
+    let mut paid = Paid::new();
+    let mut paid_by = std::collections::HashMap::new();
+    for (period_start, amount, run_id, posted) in rows {
+        let amount = Money::try_from(amount).map_err(|error| {
+            PaymentsError::Internal(anyhow::anyhow!(
+                "stored instalment amount {amount}: {error}"
+            ))
+        })?;
+        paid.insert(period_start, amount);
+        if posted {
+            paid_by.insert(period_start, run_id);
+        }
+    }
+    Ok((paid, paid_by))
 }
