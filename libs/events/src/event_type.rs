@@ -24,6 +24,7 @@ sds_vocabulary::named_enum! {
         FundLowBalance = "fund.low_balance",
         ScheduleChanged = "schedule.changed",
         PaymentRunCompleted = "payment.run.completed",
+        RemittanceIssued = "remittance.issued",
     }
 }
 
@@ -48,6 +49,7 @@ impl EventType {
             Body::FundLowBalance(_) => EventType::FundLowBalance,
             Body::ScheduleChanged(_) => EventType::ScheduleChanged,
             Body::PaymentRunCompleted(_) => EventType::PaymentRunCompleted,
+            Body::RemittanceIssued(_) => EventType::RemittanceIssued,
         }
     }
 

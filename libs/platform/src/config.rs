@@ -39,6 +39,14 @@ pub struct PlatformConfig {
     /// `SDS_EXPORTS_DIR`: where payment runs write their finance files, a folder per run
     /// under one per authority.
     pub exports_dir: PathBuf,
+    /// `SDS_MODULUS_WEIGHTS`: Vocalink's modulus weight table (`valacdos.txt`), which
+    /// payments checks payees' sort codes and account numbers against. The operator
+    /// downloads it from Vocalink (it is not ours to ship); `None` records bank details
+    /// unchecked, and says so.
+    pub modulus_weights: Option<PathBuf>,
+    /// `SDS_MODULUS_SUBSTITUTIONS`: Vocalink's sort code substitution table
+    /// (`scsubtab.txt`), used with the weights.
+    pub modulus_substitutions: Option<PathBuf>,
     /// `SDS_LEDGER_SURPLUS_WEEKS`: a fund's balance above this many weeks of its budget is
     /// a surplus (`fund.surplus` as it crosses).
     pub ledger_surplus_weeks: u32,
@@ -259,6 +267,31 @@ impl PlatformConfig {
             });
         }
 
+        let readable_file = |variable: &'static str| -> Result<Option<PathBuf>, ConfigError> {
+            lookup(variable)
+                .filter(|raw| !raw.is_empty())
+                .map(|raw| {
+                    let path = PathBuf::from(&raw);
+                    if path.is_file() {
+                        Ok(path)
+                    } else {
+                        Err(ConfigError {
+                            variable,
+                            problem: format!("{raw:?} is not a file that can be read"),
+                        })
+                    }
+                })
+                .transpose()
+        };
+        let modulus_weights = readable_file("SDS_MODULUS_WEIGHTS")?;
+        let modulus_substitutions = readable_file("SDS_MODULUS_SUBSTITUTIONS")?;
+        if modulus_substitutions.is_some() && modulus_weights.is_none() {
+            return Err(ConfigError {
+                variable: "SDS_MODULUS_SUBSTITUTIONS",
+                problem: "is set without SDS_MODULUS_WEIGHTS; the substitutions only apply with the weight table".to_owned(),
+            });
+        }
+
         // Whole numbers of at least one: a zero limit or interval is a mistake, not a choice.
         let positive =
             |variable: &'static str, default: &str, unit: &str| -> Result<u64, ConfigError> {
@@ -393,6 +426,8 @@ impl PlatformConfig {
             directory_url,
             ledger_url,
             exports_dir,
+            modulus_weights,
+            modulus_substitutions,
             ledger_surplus_weeks,
             ledger_low_balance_weeks,
             log_format,

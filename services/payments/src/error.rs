@@ -28,6 +28,14 @@ pub enum PaymentsError {
     },
     #[error("a payment run of {0} is in progress; wait for it to finish, then run again")]
     RunInProgress(sds_vocabulary::AuthorityId),
+    /// Something the operator or the authority's finance staff must set up first.
+    #[error("{0}")]
+    Unconfigured(String),
+    #[error("no bank account is recorded for payee {0}")]
+    NoBankAccount(Uuid),
+    /// Also what a caller who may not see the remittance is told.
+    #[error("no remittance {0} is recorded")]
+    RemittanceNotFound(String),
     /// The ledger is not answering; the run can be run again to finish.
     #[error("the ledger is unavailable ({0}); run the same date again to finish the run")]
     LedgerUnavailable(String),
@@ -56,10 +64,12 @@ impl From<PaymentsError> for ApiError {
         match error {
             PaymentsError::InvalidInput(message) => ApiError::InvalidArgument(message),
             PaymentsError::NotAllowed(message) => ApiError::PermissionDenied(message),
-            PaymentsError::ScheduleNotFound(_) => ApiError::NotFound(error.to_string()),
-            PaymentsError::RunUnfinished { .. } | PaymentsError::RunInProgress(_) => {
-                ApiError::FailedPrecondition(error.to_string())
-            }
+            PaymentsError::ScheduleNotFound(_)
+            | PaymentsError::NoBankAccount(_)
+            | PaymentsError::RemittanceNotFound(_) => ApiError::NotFound(error.to_string()),
+            PaymentsError::RunUnfinished { .. }
+            | PaymentsError::RunInProgress(_)
+            | PaymentsError::Unconfigured(_) => ApiError::FailedPrecondition(error.to_string()),
             PaymentsError::LedgerUnavailable(_) => ApiError::Unavailable(error.to_string()),
             PaymentsError::Store(store) => ApiError::from(store),
             PaymentsError::Internal(internal) => ApiError::Internal(internal),

@@ -32,8 +32,16 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// Payments as a service unit: its schema and migrations, its gRPC service with every call
 /// authenticated, and the consumer that follows agreements into schedules.
 pub fn component() -> Component {
+    // Read once, when the service is composed, and shared by every server it is added to.
+    let modulus = std::sync::OnceLock::new();
     Component::new(NAME, SCHEMA, &MIGRATOR)
-        .grpc(|context, services| {
+        .grpc(move |context, services| {
+            let modulus: &std::sync::Arc<grpc::bank::ModulusSource> = modulus.get_or_init(|| {
+                std::sync::Arc::new(grpc::bank::ModulusSource::load(
+                    context.config.modulus_weights.as_deref(),
+                    context.config.modulus_substitutions.as_deref(),
+                ))
+            });
             let ledger = ledger::Ledger::new(
                 context.config.ledger_url.as_deref(),
                 context.local_addr,
@@ -46,6 +54,7 @@ pub fn component() -> Component {
                     ledger,
                     context.outbox_bell.clone(),
                     context.config.exports_dir.clone(),
+                    modulus.clone(),
                 ),
                 context.authenticator.clone(),
             ))

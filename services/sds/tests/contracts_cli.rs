@@ -442,14 +442,78 @@ async fn an_agreement_is_drafted_from_an_imported_plan_signed_by_each_party_and_
             Some(token),
         )
     };
+    // Without the provider's bank details its instalments are held back, and the run says so.
+    let settings = server.run(
+        &[
+            "payments",
+            "settings",
+            "--authority",
+            "demo-shire",
+            "--anchor-date",
+            "2026-04-06",
+            "--paying-name",
+            "Demo Shire HSCP",
+            "--paying-sort-code",
+            "80-22-60",
+            "--paying-account-number",
+            "10203040",
+            "--paying-account-name",
+            "Demo Shire Council",
+            "--service-user-number",
+            "123456",
+        ],
+        Some(&finance),
+    );
+    assert!(settings.status.success(), "{}", stderr_of(&settings));
+    assert_eq!(
+        printed(&settings)["paying_account"]["account"]["sort_code"],
+        "802260"
+    );
+    let held = run(&finance);
+    assert!(held.status.success(), "{}", stderr_of(&held));
+    assert_eq!(last_line_json(&held)["instalments"], 0);
+    assert!(
+        stderr_of(&held).contains(&format!("held: payee {provider} has no bank account")),
+        "{}",
+        stderr_of(&held)
+    );
+    let entered = server.run(
+        &[
+            "payments",
+            "payee-account",
+            "--authority",
+            "demo-shire",
+            "--payee",
+            &provider,
+            "--sort-code",
+            "40-11-62",
+            "--account-number",
+            "41234567",
+            "--account-name",
+            "Demo Care Ltd",
+        ],
+        Some(&finance),
+    );
+    assert!(entered.status.success(), "{}", stderr_of(&entered));
+    assert_eq!(printed(&entered)["version"], 1);
+
     let ran = run(&finance);
     assert!(ran.status.success(), "{}", stderr_of(&ran));
     let line = last_line_json(&ran);
     assert_eq!(line["payees"], 1, "{line}");
-    let files = line["files"].as_array().expect("files");
-    assert_eq!(files.len(), 1, "{line}");
-    assert!(
-        files[0].as_str().unwrap().ends_with("/journal.csv"),
+    let files: Vec<&str> = line["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .filter_map(|file| file.as_str())
+        .collect();
+    let names: Vec<&str> = files
+        .iter()
+        .map(|file| file.rsplit('/').next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["journal.csv", "bacs-standard18.txt", "pain001.xml"],
         "{line}"
     );
     assert!(

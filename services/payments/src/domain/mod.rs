@@ -1,6 +1,8 @@
 //! Payments' pure rules: no IO, no clock.
 
+pub mod bank_account;
 pub mod due;
 pub mod history;
 pub mod live;
+pub mod modulus;
 pub mod terms;

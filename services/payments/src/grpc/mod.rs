@@ -1,8 +1,10 @@
 //! The `sds.v1.PaymentsService` handlers. Each reads the verified caller, converts the
 //! message into domain values (refusing bad input before touching the database) and answers.
 
+pub mod bank;
 pub(crate) mod convert;
 mod preview;
+mod remittances;
 mod runs;
 mod schedules;
 mod settings;
@@ -31,6 +33,8 @@ pub struct PaymentsApi {
     outbox: OutboxBell,
     /// Where runs write their finance files.
     exports: std::path::PathBuf,
+    /// What payees' bank details are checked against.
+    modulus: std::sync::Arc<bank::ModulusSource>,
 }
 
 impl PaymentsApi {
@@ -40,6 +44,7 @@ impl PaymentsApi {
         ledger: Ledger,
         outbox: OutboxBell,
         exports: std::path::PathBuf,
+        modulus: std::sync::Arc<bank::ModulusSource>,
     ) -> PaymentsApi {
         PaymentsApi {
             pool,
@@ -47,6 +52,7 @@ impl PaymentsApi {
             ledger,
             outbox,
             exports,
+            modulus,
         }
     }
 }
@@ -109,6 +115,39 @@ impl PaymentsService for PaymentsApi {
     ) -> Result<Response<proto::PaymentSettings>, Status> {
         let principal = Principal::of(&request)?.clone();
         settings::get(&self.pool, &principal, request.get_ref())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn set_payee_bank_account(
+        &self,
+        request: Request<proto::SetPayeeBankAccountRequest>,
+    ) -> Result<Response<proto::PayeeBankAccount>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        bank::set(&self.pool, &self.modulus, &principal, request.get_ref())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn get_payee_bank_account(
+        &self,
+        request: Request<proto::GetPayeeBankAccountRequest>,
+    ) -> Result<Response<proto::PayeeBankAccount>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        bank::get(&self.pool, &principal, request.get_ref())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn get_remittance(
+        &self,
+        request: Request<proto::GetRemittanceRequest>,
+    ) -> Result<Response<proto::Remittance>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        remittances::get(&self.pool, &principal, request.get_ref())
             .await
             .map(Response::new)
             .map_err(Status::from)

@@ -8,12 +8,15 @@ use sds_vocabulary::date::parse_iso_date;
 use sds_vocabulary::{AuthorityId, shown};
 use sqlx::PgPool;
 
+use crate::domain::bank_account;
 use crate::error::PaymentsError;
 use crate::exports::journal::LedgerCodes;
 use crate::schedules::DEFAULT_ANCHOR;
 use crate::store;
 
+use super::bank::{account_message, bank_details, is_finance_of};
 use super::convert::date_message;
+use crate::store::bank::PayingAccount;
 
 fn authority(raw: &str) -> Result<AuthorityId, PaymentsError> {
     AuthorityId::parse("authority", raw)
@@ -51,15 +54,52 @@ pub async fn set(
         .as_ref()
         .map(journal_codes)
         .transpose()?;
+    let paying = request
+        .paying_account
+        .as_ref()
+        .map(paying_account)
+        .transpose()?;
     if !(is_staff_of(principal, &authority) && principal.has_role(Role::Finance)) {
         return Err(PaymentsError::NotAllowed(format!(
             "payment settings of {authority} are set by its finance staff"
         )));
     }
-    let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
-    store::set_settings(&mut connection, &authority, anchor_date, codes.as_ref()).await?;
+    let mut transaction = pool.begin().await.map_err(anyhow::Error::new)?;
+    store::set_settings(&mut transaction, &authority, anchor_date, codes.as_ref()).await?;
+    if let Some(paying) = &paying {
+        store::bank::set_paying_account(&mut transaction, &authority, paying).await?;
+    }
+    let codes = store::journal_codes(&mut transaction, &authority).await?;
+    let paying = store::bank::paying_account(&mut transaction, &authority).await?;
+    transaction.commit().await.map_err(anyhow::Error::new)?;
     tracing::info!(%authority, %anchor_date, "payment settings set");
-    Ok(message(&authority, anchor_date, true, codes.as_ref()))
+    Ok(message(
+        &authority,
+        anchor_date,
+        true,
+        codes.as_ref(),
+        paying.as_ref(),
+    ))
+}
+
+/// The paying account: a bank account, the name payees' banks show, and the Bacs service
+/// user number.
+fn paying_account(paying: &proto::PayingAccount) -> Result<PayingAccount, PaymentsError> {
+    let name = bank_account::account_name("paying_account.name", &paying.name)
+        .map_err(PaymentsError::InvalidInput)?;
+    let account = bank_details("paying_account.account", paying.account.as_ref())?;
+    let sun = paying.service_user_number.trim();
+    if sun.len() != 6 || !sun.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(PaymentsError::InvalidInput(format!(
+            "paying_account.service_user_number: {} is not a Bacs service user number; expected the six digits the authority's bank issued",
+            shown(&paying.service_user_number)
+        )));
+    }
+    Ok(PayingAccount {
+        name,
+        account,
+        service_user_number: sun.to_owned(),
+    })
 }
 
 /// A journal code: 1 to 20 letters, digits and . _ / -.
@@ -96,10 +136,22 @@ pub async fn get(
     }
     let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
     let codes = store::journal_codes(&mut connection, &authority).await?;
+    // Bank details are for finance staff only.
+    let paying = if is_finance_of(principal, &authority) {
+        store::bank::paying_account(&mut connection, &authority).await?
+    } else {
+        None
+    };
     Ok(
         match store::anchor_date(&mut connection, &authority).await? {
-            Some(anchor_date) => message(&authority, anchor_date, true, codes.as_ref()),
-            None => message(&authority, DEFAULT_ANCHOR, false, None),
+            Some(anchor_date) => message(
+                &authority,
+                anchor_date,
+                true,
+                codes.as_ref(),
+                paying.as_ref(),
+            ),
+            None => message(&authority, DEFAULT_ANCHOR, false, None, None),
         },
     )
 }
@@ -109,6 +161,7 @@ fn message(
     anchor_date: NaiveDate,
     set: bool,
     codes: Option<&LedgerCodes>,
+    paying: Option<&PayingAccount>,
 ) -> proto::PaymentSettings {
     proto::PaymentSettings {
         authority: authority.as_str().to_owned(),
@@ -118,6 +171,11 @@ fn message(
             expense_account: codes.expense.clone(),
             bank_account: codes.bank.clone(),
             cost_centre: codes.cost_centre.clone(),
+        }),
+        paying_account: paying.map(|paying| proto::PayingAccount {
+            name: paying.name.clone(),
+            account: Some(account_message(&paying.account)),
+            service_user_number: paying.service_user_number.clone(),
         }),
     }
 }

@@ -1,7 +1,9 @@
 //! Payments' SQL: schedules, their recorded history, and the authority settings they are
 //! made with. Rows read back are checked again ([`rows`]), as the CHECK constraints promise.
 
+pub mod bank;
 pub mod posting;
+pub mod remittances;
 mod rows;
 pub mod runs;
 

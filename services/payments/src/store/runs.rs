@@ -2,7 +2,7 @@
 //! payable accounts it posts to. Set-based: a page of schedules or instalments is one
 //! statement, whatever its size.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use sds_money::{Instalment, Money};
 use sds_platform::StoreContext as _;
@@ -30,6 +30,8 @@ pub struct RunRecord {
     pub authority: AuthorityId,
     pub run_date: NaiveDate,
     pub status: RunStatus,
+    /// When the run started: its files' creation time, the same when it is finished again.
+    pub started_at: DateTime<Utc>,
 }
 
 /// What starting a run found.
@@ -43,8 +45,10 @@ pub enum Started {
     OtherUnfinished(RunRecord),
 }
 
-fn run_of(row: (Uuid, String, NaiveDate, String)) -> Result<RunRecord, PaymentsError> {
-    let (run_id, authority, run_date, status) = row;
+type RunRow = (Uuid, String, NaiveDate, String, DateTime<Utc>);
+
+fn run_of(row: RunRow) -> Result<RunRecord, PaymentsError> {
+    let (run_id, authority, run_date, status, started_at) = row;
     Ok(RunRecord {
         run_id,
         authority: AuthorityId::parse("authority", &authority)
@@ -53,6 +57,7 @@ fn run_of(row: (Uuid, String, NaiveDate, String)) -> Result<RunRecord, PaymentsE
         status: RunStatus::from_name(&status).ok_or_else(|| {
             PaymentsError::Internal(anyhow::anyhow!("stored run status {status:?}"))
         })?,
+        started_at,
     })
 }
 
@@ -66,8 +71,8 @@ pub async fn start_run(
     // Two starts at once: the unique index lets one insert; the other finds its run.
     for _ in 0..3 {
         let mut transaction = pool.begin().await.map_err(anyhow::Error::new)?;
-        let unfinished: Option<(Uuid, String, NaiveDate, String)> = sqlx::query_as(
-            "SELECT run_id, authority, run_date, status FROM payment_run \
+        let unfinished: Option<RunRow> = sqlx::query_as(
+            "SELECT run_id, authority, run_date, status, started_at FROM payment_run \
              WHERE authority = $1 AND status <> 'completed'",
         )
         .bind(authority.as_str())
@@ -83,24 +88,25 @@ pub async fn start_run(
             });
         }
         let run_id = Uuid::now_v7();
-        let inserted = sqlx::query(
+        let inserted: Option<DateTime<Utc>> = sqlx::query_scalar(
             "INSERT INTO payment_run (run_id, authority, run_date, status, requested_by) \
-             VALUES ($1, $2, $3, 'planning', $4) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, 'planning', $4) ON CONFLICT DO NOTHING RETURNING started_at",
         )
         .bind(run_id)
         .bind(authority.as_str())
         .bind(run_date)
         .bind(requested_by)
-        .execute(&mut *transaction)
+        .fetch_optional(&mut *transaction)
         .await
         .operation("insert run")?;
-        if inserted.rows_affected() == 1 {
+        if let Some(started_at) = inserted {
             transaction.commit().await.map_err(anyhow::Error::new)?;
             return Ok(Started::New(RunRecord {
                 run_id,
                 authority: authority.clone(),
                 run_date,
                 status: RunStatus::Planning,
+                started_at,
             }));
         }
     }

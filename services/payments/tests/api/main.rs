@@ -5,8 +5,10 @@
 
 mod support;
 
+mod bank;
 mod preview;
 mod properties;
+mod run_bank_files;
 mod run_funds;
 mod run_journal;
 mod run_support;

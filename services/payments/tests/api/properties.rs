@@ -209,6 +209,7 @@ async fn check(app: &TestApp, case: &Case, number: usize) -> Result<(), TestCase
     let authority = format!("prop-{number}");
     let agreement_id = Uuid::now_v7();
     let built = build(case, &authority, agreement_id);
+    app.prepare_banking_for(&authority).await;
     for event in &built.events {
         app.deliver(event).await;
     }

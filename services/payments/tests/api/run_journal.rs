@@ -20,6 +20,7 @@ async fn the_journal_lists_each_instalment_paid_as_a_balanced_debit_and_credit_u
                     bank_account: "9001".to_owned(),
                     cost_centre: "SDS-OPT2".to_owned(),
                 }),
+                paying_account: None,
             },
         ))
         .await
@@ -29,7 +30,7 @@ async fn the_journal_lists_each_instalment_paid_as_a_balanced_debit_and_credit_u
         .run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
         .await
         .expect("a run");
-    assert_eq!(ran.summary.files.len(), 1, "{:?}", ran.summary.files);
+    assert_eq!(ran.summary.files.len(), 3, "{:?}", ran.summary.files);
     let path = std::path::Path::new(&ran.summary.files[0]);
     assert!(
         path.ends_with(format!(
@@ -79,4 +80,10 @@ async fn the_journal_lists_each_instalment_paid_as_a_balanced_debit_and_credit_u
         .expect("a run");
     let empty = std::fs::read_to_string(&again.summary.files[0]).expect("the journal");
     assert_eq!(empty.lines().count(), 1);
+    assert_eq!(
+        again.summary.files.len(),
+        1,
+        "no bank files for a run that pays nothing: {:?}",
+        again.summary.files
+    );
 }

@@ -42,12 +42,93 @@ pub fn authority_held(mut agreement: proto::Agreement) -> proto::Agreement {
     agreement
 }
 
+/// The authority's paying account in the tests.
+pub fn paying_account() -> proto::PayingAccount {
+    proto::PayingAccount {
+        name: "Fife HSCP".to_owned(),
+        account: Some(bank_account("80-22-60", "10203040", "Fife Council SDS")),
+        service_user_number: "123456".to_owned(),
+    }
+}
+
+pub fn bank_account(sort_code: &str, account_number: &str, name: &str) -> proto::BankAccount {
+    proto::BankAccount {
+        sort_code: sort_code.to_owned(),
+        account_number: account_number.to_owned(),
+        account_name: name.to_owned(),
+    }
+}
+
+/// The bank account each test payee is paid into.
+pub fn payee_account(payee: &str) -> proto::BankAccount {
+    match payee {
+        PROVIDER => bank_account("40-11-62", "41234567", "Kingdom Care Ltd"),
+        OTHER_PROVIDER => bank_account("83-91-04", "00762319", "O'Brien Support (Scotland)"),
+        HOLDER => bank_account("60-83-01", "20001234", "Fife Independent Living & Co"),
+        other => panic!("no test account for {other}"),
+    }
+}
+
+#[derive(Debug)]
 pub struct Ran {
     pub progress: Vec<proto::RunProgress>,
     pub summary: proto::PaymentRunSummary,
 }
 
 impl TestApp {
+    /// Enters the authority's paying account and every test payee's bank account.
+    pub async fn prepare_banking(&self) {
+        self.prepare_banking_for(AUTHORITY).await;
+    }
+
+    /// Enters `authority`'s paying account and every test payee's bank account with it.
+    pub async fn prepare_banking_for(&self, authority: &str) {
+        self.client()
+            .set_payment_settings(sds_testkit::bearer(
+                &finance(authority),
+                proto::SetPaymentSettingsRequest {
+                    authority: authority.to_owned(),
+                    anchor_date: Some(date("2026-04-06")),
+                    journal_codes: None,
+                    paying_account: Some(paying_account()),
+                },
+            ))
+            .await
+            .expect("the paying account");
+        for payee in [PROVIDER, OTHER_PROVIDER, HOLDER] {
+            self.client()
+                .set_payee_bank_account(sds_testkit::bearer(
+                    &finance(authority),
+                    proto::SetPayeeBankAccountRequest {
+                        authority: authority.to_owned(),
+                        payee_id: payee.to_owned(),
+                        account: Some(payee_account(payee)),
+                    },
+                ))
+                .await
+                .expect("a payee account");
+        }
+    }
+
+    pub async fn set_payee_account(
+        &self,
+        token: &str,
+        payee: &str,
+        account: proto::BankAccount,
+    ) -> Result<proto::PayeeBankAccount, Status> {
+        self.client()
+            .set_payee_bank_account(sds_testkit::bearer(
+                token,
+                proto::SetPayeeBankAccountRequest {
+                    authority: AUTHORITY.to_owned(),
+                    payee_id: payee.to_owned(),
+                    account: Some(account),
+                },
+            ))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
     pub async fn run_payments(
         &self,
         token: &str,

@@ -20,6 +20,7 @@ impl TestApp {
                     authority: authority.to_owned(),
                     anchor_date: anchor.map(date),
                     journal_codes: None,
+                    paying_account: None,
                 },
             ))
             .await
@@ -145,6 +146,7 @@ async fn journal_codes_are_kept_with_the_settings_and_a_code_a_finance_system_wo
                         authority: AUTHORITY.to_owned(),
                         anchor_date: Some(date("2026-04-06")),
                         journal_codes: Some(codes),
+                        paying_account: None,
                     },
                 ))
                 .await

@@ -48,12 +48,32 @@ impl TestApp {
         TestApp::spawn_components(vec![sds_payments::component()]).await
     }
 
-    /// Payments with the ledger beside it, which runs post to.
+    /// Payments with the ledger beside it, which runs post to, and the authority ready to
+    /// pay: its paying account and its payees' bank accounts entered.
     pub async fn spawn_with_ledger() -> TestApp {
+        let app = TestApp::spawn_ledger_unprepared().await;
+        app.prepare_banking().await;
+        app
+    }
+
+    /// Payments with the ledger beside it, and no bank details entered.
+    pub async fn spawn_ledger_unprepared() -> TestApp {
         TestApp::spawn_components(vec![sds_ledger::component(), sds_payments::component()]).await
     }
 
+    /// Payments alone, with further `SDS_*` settings.
+    pub async fn spawn_with_environment(environment: Vec<(&'static str, String)>) -> TestApp {
+        TestApp::spawn_configured(vec![sds_payments::component()], environment).await
+    }
+
     async fn spawn_components(components: Vec<sds_runtime::Component>) -> TestApp {
+        TestApp::spawn_configured(components, Vec::new()).await
+    }
+
+    async fn spawn_configured(
+        components: Vec<sds_runtime::Component>,
+        environment: Vec<(&'static str, String)>,
+    ) -> TestApp {
         let nats = PrivateNats::start().await;
         let clock = sds_platform::ManualClock::on(TODAY.parse().expect("a date"));
         let process = TestProcess::start_with(
@@ -61,6 +81,7 @@ impl TestApp {
             TestSettings {
                 nats_url: Some(nats.url()),
                 clock: Some(clock.clock()),
+                environment,
                 ..TestSettings::default()
             },
         )
@@ -222,6 +243,9 @@ impl TestApp {
             "schedule_line",
             "schedule_end",
             "authority_settings",
+            "payee_bank_account",
+            "remittance",
+            "run_held",
             "outbox",
         ] {
             let count: i64 =

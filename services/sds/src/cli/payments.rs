@@ -66,7 +66,69 @@ pub enum PaymentsCommand {
         bank_account: Option<String>,
         #[arg(long, requires_all = ["expense_account", "bank_account", "anchor_date"])]
         cost_centre: Option<String>,
+        /// The account runs pay from: all five `--paying-*`/`--service-user-number` flags
+        /// together (left out, the account already set stays).
+        #[command(flatten)]
+        paying: PayingArgs,
     },
+    /// A payee's bank account with the authority as JSON (finance staff); with
+    /// `--sort-code`, `--account-number` and `--account-name`, enters it first (checked by
+    /// Vocalink's modulus rules when the operator supplied the table). A change is a new
+    /// version; earlier ones are kept.
+    PayeeAccount {
+        #[command(flatten)]
+        client: ClientArgs,
+        #[arg(long)]
+        authority: String,
+        /// The provider's or holder's id.
+        #[arg(long)]
+        payee: String,
+        #[arg(long, requires_all = ["account_number", "account_name"])]
+        sort_code: Option<String>,
+        #[arg(long, requires_all = ["sort_code", "account_name"])]
+        account_number: Option<String>,
+        #[arg(long, requires_all = ["sort_code", "account_number"])]
+        account_name: Option<String>,
+    },
+    /// A remittance as JSON: what one run paid one payee, item by item (the payee's staff
+    /// and the authority's).
+    Remittance {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The remittance number, as on the payee's bank statement (R000000123).
+        number: String,
+    },
+}
+
+/// The authority's paying account, for `sds payments settings`.
+#[derive(Debug, clap::Args)]
+pub struct PayingArgs {
+    /// The authority's name as payees' banks show it.
+    #[arg(long, requires_all = ["paying_sort_code", "paying_account_number", "paying_account_name", "service_user_number", "anchor_date"])]
+    paying_name: Option<String>,
+    #[arg(long, requires = "paying_name")]
+    paying_sort_code: Option<String>,
+    #[arg(long, requires = "paying_name")]
+    paying_account_number: Option<String>,
+    #[arg(long, requires = "paying_name")]
+    paying_account_name: Option<String>,
+    /// The six-digit Bacs service user number the authority's bank issued.
+    #[arg(long, requires = "paying_name")]
+    service_user_number: Option<String>,
+}
+
+impl PayingArgs {
+    fn message(self) -> Option<proto::PayingAccount> {
+        Some(proto::PayingAccount {
+            name: self.paying_name?,
+            account: Some(proto::BankAccount {
+                sort_code: self.paying_sort_code?,
+                account_number: self.paying_account_number?,
+                account_name: self.paying_account_name?,
+            }),
+            service_user_number: self.service_user_number?,
+        })
+    }
 }
 
 type Client = PaymentsServiceClient<InterceptedService<Channel, Bearer>>;
@@ -110,6 +172,7 @@ pub async fn run(command: PaymentsCommand) -> anyhow::Result<()> {
             expense_account,
             bank_account,
             cost_centre,
+            paying,
         } => {
             let mut client = client(&args).await?;
             let journal_codes = match (expense_account, bank_account, cost_centre) {
@@ -128,6 +191,7 @@ pub async fn run(command: PaymentsCommand) -> anyhow::Result<()> {
                         authority,
                         anchor_date: Some(Date { iso }),
                         journal_codes,
+                        paying_account: paying.message(),
                     })
                     .await
                     .map_err(status_error)?,
@@ -138,6 +202,51 @@ pub async fn run(command: PaymentsCommand) -> anyhow::Result<()> {
             }
             .into_inner();
             super::output::print_json(&settings)
+        }
+        PaymentsCommand::PayeeAccount {
+            client: args,
+            authority,
+            payee,
+            sort_code,
+            account_number,
+            account_name,
+        } => {
+            let mut client = client(&args).await?;
+            let account = match (sort_code, account_number, account_name) {
+                (Some(sort_code), Some(account_number), Some(account_name)) => client
+                    .set_payee_bank_account(proto::SetPayeeBankAccountRequest {
+                        authority,
+                        payee_id: payee,
+                        account: Some(proto::BankAccount {
+                            sort_code,
+                            account_number,
+                            account_name,
+                        }),
+                    })
+                    .await
+                    .map_err(status_error)?,
+                _ => client
+                    .get_payee_bank_account(proto::GetPayeeBankAccountRequest {
+                        authority,
+                        payee_id: payee,
+                    })
+                    .await
+                    .map_err(status_error)?,
+            }
+            .into_inner();
+            super::output::print_json(&account)
+        }
+        PaymentsCommand::Remittance {
+            client: args,
+            number,
+        } => {
+            let remittance = client(&args)
+                .await?
+                .get_remittance(proto::GetRemittanceRequest { number })
+                .await
+                .map_err(status_error)?
+                .into_inner();
+            super::output::print_json(&remittance)
         }
         PaymentsCommand::Preview { input } => {
             let text = if input.as_os_str() == "-" {
@@ -221,6 +330,7 @@ async fn run_payments(args: &ClientArgs, authority: String, date: String) -> any
             Ok(proto::RunPhase::Planning) => "choosing instalments (schedules)",
             Ok(proto::RunPhase::Funds) => "opening funds",
             Ok(proto::RunPhase::Posting) => "posting to the ledger (instalments)",
+            Ok(proto::RunPhase::Exporting) => "writing the finance files (instalments)",
             _ => "completing",
         };
         bar.set_message(phase);
@@ -240,6 +350,17 @@ async fn run_payments(args: &ClientArgs, authority: String, date: String) -> any
         eprintln!(
             "finished run {} that an earlier call had started",
             summary.run_id
+        );
+    }
+    for held in &summary.held {
+        eprintln!(
+            "held: payee {} has no bank account with the authority; {} instalments ({}) stay due until its finance staff enter one (sds payments payee-account)",
+            held.payee_id,
+            held.instalments,
+            held.total
+                .as_ref()
+                .map(|money| money.amount.as_str())
+                .unwrap_or("0.00"),
         );
     }
     let line = serde_json::json!({

@@ -149,6 +149,7 @@ async fn measure(
     for url in [ours_url, raw_url] {
         let payments = sds_platform::db::connect(url, sds_payments::SCHEMA, 2).await?;
         seed::seed_schedules(&payments, &generated).await?;
+        seed::seed_banking(&payments, &generated).await?;
         payments.close().await;
         let ledger = sds_platform::db::connect(url, sds_ledger::SCHEMA, 2).await?;
         seed::seed_funds(&ledger, &generated).await?;

@@ -125,6 +125,38 @@ pub fn generate(lines: usize) -> Vec<Generated> {
     generated
 }
 
+/// The authority's paying account and a bank account for every payee, as its finance staff
+/// would have entered them (a run holds back payees without one).
+pub async fn seed_banking(pool: &PgPool, generated: &[Generated]) -> anyhow::Result<()> {
+    let anchor = NaiveDate::from_ymd_opt(2026, 4, 6).unwrap_or_default();
+    sqlx::query(
+        "INSERT INTO authority_settings (authority, anchor_date, paying_name, paying_sort_code, \
+             paying_account_number, paying_account_name, service_user_number) \
+         VALUES ($1, $2, 'Bench HSCP', '802260', '10203040', 'Bench HSCP SDS', '123456')",
+    )
+    .bind(AUTHORITY)
+    .bind(anchor)
+    .execute(pool)
+    .await
+    .context("seed the paying account")?;
+    let mut payees: Vec<Uuid> = generated.iter().map(|g| g.payee).collect();
+    payees.sort();
+    payees.dedup();
+    sqlx::query(
+        "INSERT INTO payee_bank_account (authority, payee_id, version, sort_code, account_number, \
+             account_name, modulus, entered_by) \
+         SELECT $1, p, 1, '401162', lpad((n % 100000000)::text, 8, '0'), 'Payee ' || n, \
+             'no_table', 'bench' \
+         FROM UNNEST($2::uuid[]) WITH ORDINALITY AS payees (p, n)",
+    )
+    .bind(AUTHORITY)
+    .bind(&payees)
+    .execute(pool)
+    .await
+    .context("seed payee bank accounts")?;
+    Ok(())
+}
+
 /// Writes the schedules into payments' tables through `pool`, whose connections work in
 /// payments' schema.
 pub async fn seed_schedules(pool: &PgPool, generated: &[Generated]) -> anyhow::Result<()> {

@@ -2,22 +2,23 @@
 //! yet paid, posted to the ledger once.
 //!
 //! The run goes through its phases in order, each safe to repeat:
-//! 1. planning: page by page of schedules, the instalments due are worked out by the
-//!    schedule rule ([`crate::domain::due`]) and recorded against the run (an instalment is
-//!    recorded once, by the first run that chooses it);
-//! 2. funds: the ledger funds the run pays into for the first time are opened (under ids
-//!    derived from person and holder) and linked;
+//! 1. planning ([`planning`]): page by page of schedules, the instalments due are worked out
+//!    by the schedule rule ([`crate::domain::due`]) and recorded against the run; a payee
+//!    without bank details is held back, its instalments left due;
+//! 2. funds ([`funds`]): the ledger funds the run pays into for the first time are opened
+//!    (under ids derived from person and holder) and linked;
 //! 3. posting: page by page of instalments, their transfers (ids derived from the
 //!    instalment) go to the ledger's bulk posting, then the instalments are marked posted;
-//! 4. completing: the run's figures are recorded and `payment.run.completed` published, in
-//!    one transaction.
+//! 4. exporting ([`crate::exports::run_files`]): a remittance per payee, made once, then
+//!    the journal, the Bacs file and the pain.001 file from what was posted;
+//! 5. completing: the run's figures are recorded and `payment.run.completed` and each
+//!    `remittance.issued` published, in one transaction.
 //!
 //! What must stay true: a run stopped at any point (the process killed, the ledger or the
 //! database gone) and started again ends with each instalment paid exactly once: the
 //! instalment rows say what the run chose, the transfer ids make posting idempotent, and
 //! `posted` is only set after the ledger has answered.
 
-use std::io::Write as _;
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -28,17 +29,20 @@ use sqlx::PgPool;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::domain::due::due_instalments;
-use crate::domain::live::weekly_on;
-use crate::domain::terms::HoldingModel;
 use crate::error::PaymentsError;
-use crate::exports::journal;
-use crate::exports::{PendingFile, run_folder};
+use crate::exports::run_files;
 use crate::grpc::convert::{date_message, money_message};
 use crate::ledger::Ledger;
 use crate::store;
-use crate::store::posting::{self, FundLink, ToPost};
+use crate::store::posting::{self, ToPost};
+use crate::store::remittances;
 use crate::store::runs::{self, RunRecord, RunStatus, Started};
+
+mod funds;
+mod planning;
+
+use funds::open_funds;
+use planning::plan;
 
 /// Schedules worked out per page while planning.
 const PLAN_PAGE: i64 = 2_000;
@@ -62,7 +66,13 @@ pub type Progress = mpsc::Sender<proto::RunProgress>;
 
 /// Reports progress without waiting: a caller that reads slowly (or not at all) misses
 /// some reports rather than holding the run up.
-async fn report(progress: &Progress, run_id: Uuid, phase: proto::RunPhase, done: u64, total: u64) {
+pub(crate) async fn report(
+    progress: &Progress,
+    run_id: Uuid,
+    phase: proto::RunPhase,
+    done: u64,
+    total: u64,
+) {
     let _ = progress.try_send(proto::RunProgress {
         run_id: run_id.to_string(),
         phase: phase as i32,
@@ -113,6 +123,17 @@ async fn run_locked(
     request: &RunRequest,
     progress: &Progress,
 ) -> Result<proto::PaymentRunSummary, PaymentsError> {
+    // Checked before the run is recorded: a run that cannot pay anyone is not started.
+    let paying = {
+        let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
+        store::bank::paying_account(&mut connection, &request.authority).await?
+    }
+    .ok_or_else(|| {
+        PaymentsError::Unconfigured(format!(
+            "{} has no paying account; its finance staff set one (paying_account in SetPaymentSettings) before payments can run",
+            request.authority
+        ))
+    })?;
     let (run, resumed) = match runs::start_run(
         pool,
         &request.authority,
@@ -137,11 +158,33 @@ async fn run_locked(
     }
     open_funds(pool, ledger, &run, progress).await?;
     post(pool, ledger, &run, progress).await?;
-    let files = export(pool, exports, &run, progress).await?;
+    let files = run_files::write(pool, exports, &run, &paying, progress).await?;
+    let remittances = remittances::of_run(pool, run.run_id).await?;
     let mut transaction = pool.begin().await.map_err(anyhow::Error::new)?;
     let (totals, files, completed_now) =
         runs::complete_run(&mut transaction, run.run_id, &files).await?;
     if completed_now {
+        for remittance in &remittances {
+            sds_events::enqueue(
+                &mut transaction,
+                NewEvent::new(
+                    run.authority.clone(),
+                    remittance.number.clone(),
+                    1,
+                    proto::event::Body::RemittanceIssued(proto::RemittanceIssued {
+                        number: remittance.number.clone(),
+                        run_id: run.run_id.to_string(),
+                        run_date: Some(date_message(run.run_date)),
+                        payee_kind: payee_kind_message(&remittance.payee_kind) as i32,
+                        payee_id: remittance.payee_id.to_string(),
+                        items: remittance.items,
+                        total: Some(money_message(remittance.total)),
+                    }),
+                ),
+            )
+            .await
+            .map_err(anyhow::Error::new)?;
+        }
         sds_events::enqueue(
             &mut transaction,
             NewEvent::new(
@@ -169,6 +212,15 @@ async fn run_locked(
         payees = totals.payees,
         "payment run completed"
     );
+    let held = remittances::held_by_payee(pool, run.run_id)
+        .await?
+        .into_iter()
+        .map(|(payee_id, instalments, total)| proto::HeldPayee {
+            payee_id: payee_id.to_string(),
+            instalments,
+            total: Some(money_message(total)),
+        })
+        .collect();
     Ok(proto::PaymentRunSummary {
         run_id: run.run_id.to_string(),
         authority: run.authority.as_str().to_owned(),
@@ -178,56 +230,15 @@ async fn run_locked(
         total: Some(money_message(totals.total)),
         files,
         resumed,
+        held,
     })
 }
 
-/// Chooses the instalments due, a page of schedules at a time.
-async fn plan(pool: &PgPool, run: &RunRecord, progress: &Progress) -> Result<(), PaymentsError> {
-    let total = runs::count_schedules(pool, &run.authority).await?;
-    let mut done = 0;
-    let mut after = None;
-    loop {
-        let ids = runs::schedule_page(pool, &run.authority, after, PLAN_PAGE).await?;
-        let Some(last) = ids.last() else {
-            break;
-        };
-        after = Some(*last);
-        let mut transaction = pool.begin().await.map_err(anyhow::Error::new)?;
-        let records = store::load_schedules(&mut transaction, &ids).await?;
-        let paid = runs::paid_amounts(&mut transaction, &ids).await?;
-        let nothing_paid = crate::domain::live::Paid::new();
-        let mut chosen = Vec::new();
-        for record in &records {
-            let agreement_id = record.terms.agreement_id;
-            match due_instalments(
-                &record.terms,
-                &record.history,
-                run.run_date,
-                paid.get(&agreement_id).unwrap_or(&nothing_paid),
-            ) {
-                Ok(due) => {
-                    chosen.extend(due.into_iter().map(|instalment| (agreement_id, instalment)))
-                }
-                // Only amounts beyond what the platform holds get here; the schedule is left
-                // for staff to look at rather than stopping everyone's payments.
-                Err(error) => {
-                    tracing::warn!(agreement = %agreement_id, %error, "schedule not worked out")
-                }
-            }
-        }
-        runs::choose_instalments(&mut transaction, run.run_id, &chosen).await?;
-        transaction.commit().await.map_err(anyhow::Error::new)?;
-        done += u64::try_from(ids.len()).unwrap_or_default();
-        report(
-            progress,
-            run.run_id,
-            proto::RunPhase::Planning,
-            done,
-            total.max(done),
-        )
-        .await;
+pub(crate) fn payee_kind_message(kind: &str) -> proto::PayeeKind {
+    match kind {
+        "holder" => proto::PayeeKind::Holder,
+        _ => proto::PayeeKind::Provider,
     }
-    Ok(())
 }
 
 /// The id of the fund of a person with a holder, the same whenever it is asked for.
@@ -244,106 +255,6 @@ pub fn transfer_id(agreement_id: Uuid, period_start: NaiveDate, leg: &str) -> Uu
         &ID_NAMESPACE,
         format!("instalment/{agreement_id}/{period_start}/{leg}").as_bytes(),
     )
-}
-
-/// Opens and links the funds the run pays into for the first time.
-async fn open_funds(
-    pool: &PgPool,
-    ledger: &Ledger,
-    run: &RunRecord,
-    progress: &Progress,
-) -> Result<(), PaymentsError> {
-    let needed = posting::funds_needed(pool, run.run_id, &run.authority).await?;
-    let total = u64::try_from(needed.len()).unwrap_or_default();
-    let mut done = 0;
-    for fund in needed {
-        let record = {
-            let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
-            store::load_schedule(&mut connection, fund.agreement_id)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("schedule {} vanished", fund.agreement_id))?
-        };
-        let today = run.run_date;
-        let weekly_budget = weekly_on(&record.history.lines_known_on(today), today);
-        let authority_held = fund.holding_model == HoldingModel::Authority;
-        let opened = match fund.linked_fund {
-            // Linked already: only a payable account for this payee is missing.
-            Some(linked) => ledger.get_fund(&run.authority, linked).await?,
-            None => {
-                ledger
-                    .open_fund(
-                        &run.authority,
-                        proto::OpenFundRequest {
-                            fund_id: fund_id(&run.authority, fund.person_id, &fund.holder_key)
-                                .to_string(),
-                            authority: run.authority.as_str().to_owned(),
-                            person_id: fund.person_id.to_string(),
-                            holding_model: match fund.holding_model {
-                                HoldingModel::ThirdParty => proto::FundHoldingModel::ThirdParty,
-                                HoldingModel::Provider => proto::FundHoldingModel::Provider,
-                                HoldingModel::Authority => proto::FundHoldingModel::Authority,
-                            } as i32,
-                            holder_id: fund.holder_key.clone(),
-                            weekly_budget: Some(money_message(weekly_budget)),
-                            overdraft_limit: None,
-                            // Payees are added one by one below, so the open is the same
-                            // whichever payee a run meets first.
-                            payee_ids: Vec::new(),
-                        },
-                    )
-                    .await?
-            }
-        };
-        let fund_uuid = Uuid::parse_str(&opened.id).map_err(anyhow::Error::new)?;
-        let opened = if authority_held && payable_of(&opened, fund.payee_id).is_none() {
-            ledger
-                .add_payee(&run.authority, fund_uuid, fund.payee_id)
-                .await?
-        } else {
-            opened
-        };
-        let account = |kind: proto::LedgerAccountKind| {
-            opened
-                .accounts
-                .iter()
-                .find(|account| account.kind == kind as i32)
-                .and_then(|account| Uuid::parse_str(&account.id).ok())
-                .ok_or_else(|| {
-                    anyhow::anyhow!("fund {fund_uuid} has no {} account", kind.as_str_name())
-                })
-        };
-        let payable = if authority_held {
-            Some((
-                fund.payee_id,
-                payable_of(&opened, fund.payee_id)
-                    .ok_or_else(|| anyhow::anyhow!("fund {fund_uuid} pays no {}", fund.payee_id))?,
-            ))
-        } else {
-            None
-        };
-        let link = FundLink {
-            person_id: fund.person_id,
-            holder_key: fund.holder_key.clone(),
-            fund_id: fund_uuid,
-            funding_account_id: account(proto::LedgerAccountKind::AuthorityFunding)?,
-            balance_account_id: account(proto::LedgerAccountKind::FundBalance)?,
-            payable,
-        };
-        posting::link_fund(pool, &run.authority, &link).await?;
-        done += 1;
-        report(progress, run.run_id, proto::RunPhase::Funds, done, total).await;
-    }
-    Ok(())
-}
-
-fn payable_of(fund: &proto::Fund, payee: Uuid) -> Option<Uuid> {
-    fund.accounts
-        .iter()
-        .find(|account| {
-            account.kind == proto::LedgerAccountKind::Payable as i32
-                && account.payee_id == payee.to_string()
-        })
-        .and_then(|account| Uuid::parse_str(&account.id).ok())
 }
 
 /// Posts the run's instalments, a page at a time.
@@ -389,61 +300,6 @@ async fn post(
         )));
     }
     Ok(())
-}
-
-/// Writes the run's finance files from what it paid; returns their paths. Written again in
-/// full when a run is finished again, with the same content.
-async fn export(
-    pool: &PgPool,
-    exports: &Path,
-    run: &RunRecord,
-    progress: &Progress,
-) -> Result<Vec<String>, PaymentsError> {
-    let codes = {
-        let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
-        store::journal_codes(&mut connection, &run.authority).await?
-    }
-    .unwrap_or_default();
-    let folder = run_folder(exports, &run.authority, run.run_date, run.run_id);
-    let write_error = |error: std::io::Error| {
-        PaymentsError::Internal(anyhow::anyhow!(
-            "write the journal of run {} under {}: {error}",
-            run.run_id,
-            folder.display()
-        ))
-    };
-    let mut journal = PendingFile::create(&folder, "journal.csv").map_err(write_error)?;
-    writeln!(journal.writer(), "{}", journal::HEADER).map_err(write_error)?;
-    let mut line = 0;
-    let mut written = 0;
-    let mut after = None;
-    loop {
-        let items = runs::paid_items(pool, run.run_id, after, POST_PAGE).await?;
-        let Some(last) = items.last() else {
-            break;
-        };
-        after = Some((last.agreement_id, last.period_start));
-        line = journal::write_lines(
-            journal.writer(),
-            run.run_id,
-            run.run_date,
-            &codes,
-            &items,
-            line,
-        )
-        .map_err(write_error)?;
-        written += u64::try_from(items.len()).unwrap_or_default();
-        report(
-            progress,
-            run.run_id,
-            proto::RunPhase::Exporting,
-            written,
-            written,
-        )
-        .await;
-    }
-    let path = journal.finish().map_err(write_error)?;
-    Ok(vec![path.display().to_string()])
 }
 
 /// The transfers that pay one instalment: the authority into the fund and, for an
