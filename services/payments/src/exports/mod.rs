@@ -1,6 +1,6 @@
 //! The finance files a payment run writes under its own folder ([`run_files`]): the CSV
 //! journal for the authority's ledger ([`journal`]), and the bank files paying each payee
-//! //! ([`bank`]): Bacs Standard 18 ([`bacs`]) and ISO 20022 pain.001 ([`pain001`]).
+//! ([`bank`]): Bacs Standard 18 ([`bacs`]) and ISO 20022 pain.001 ([`pain001`]).
 //!
 //! Files are written to a temporary name and renamed into place, so a file under its final
 //! name is always whole; a run finished again writes the same content.
