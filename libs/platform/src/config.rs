@@ -33,6 +33,9 @@ pub struct PlatformConfig {
     /// `http://directory:50051`; `None` when the directory runs in the same process, which
     /// is then called on its own address.
     pub directory_url: Option<String>,
+    /// `SDS_ASSESSMENT_URL`: where services reach assessment over gRPC, such as
+    /// `http://assessment:50051`; `None` when assessment runs in the same process.
+    pub assessment_url: Option<String>,
     /// `SDS_LEDGER_URL`: where services reach the ledger over gRPC, such as
     /// `http://ledger:50051`; `None` when the ledger runs in the same process.
     pub ledger_url: Option<String>,
@@ -259,6 +262,7 @@ impl PlatformConfig {
         };
         let directory_url = service_url("SDS_DIRECTORY_URL", "http://directory:50051")?;
         let ledger_url = service_url("SDS_LEDGER_URL", "http://ledger:50051")?;
+        let assessment_url = service_url("SDS_ASSESSMENT_URL", "http://assessment:50051")?;
         let exports_dir = PathBuf::from(get("SDS_EXPORTS_DIR", "exports"));
         if exports_dir.as_os_str().is_empty() {
             return Err(ConfigError {
@@ -424,6 +428,7 @@ impl PlatformConfig {
             jwt_max_lifetime: hours("SDS_JWT_MAX_LIFETIME_HOURS", "24")?,
             service_key_file,
             directory_url,
+            assessment_url,
             ledger_url,
             exports_dir,
             modulus_weights,

@@ -39,6 +39,9 @@ pub enum PaymentsError {
     /// The ledger is not answering; the run can be run again to finish.
     #[error("the ledger is unavailable ({0}); run the same date again to finish the run")]
     LedgerUnavailable(String),
+    /// Assessment, which holds people's case references, is not answering; ask again.
+    #[error("assessment is unavailable ({0}); ask again shortly")]
+    AssessmentUnavailable(String),
     #[error(transparent)]
     Store(#[from] sds_platform::StoreError),
     #[error(transparent)]
@@ -70,7 +73,9 @@ impl From<PaymentsError> for ApiError {
             PaymentsError::RunUnfinished { .. }
             | PaymentsError::RunInProgress(_)
             | PaymentsError::Unconfigured(_) => ApiError::FailedPrecondition(error.to_string()),
-            PaymentsError::LedgerUnavailable(_) => ApiError::Unavailable(error.to_string()),
+            PaymentsError::LedgerUnavailable(_) | PaymentsError::AssessmentUnavailable(_) => {
+                ApiError::Unavailable(error.to_string())
+            }
             PaymentsError::Store(store) => ApiError::from(store),
             PaymentsError::Internal(internal) => ApiError::Internal(internal),
         }

@@ -11,8 +11,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use anyhow::{Context as _, anyhow};
-use sds_platform::{OrgKind, Principal, Role, TokenIssuer};
+use anyhow::anyhow;
+use sds_platform::TokenIssuer;
 use sds_proto::v1 as proto;
 use sds_proto::v1::ledger_service_client::LedgerServiceClient;
 use sds_vocabulary::AuthorityId;
@@ -20,13 +20,9 @@ use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 use uuid::Uuid;
 
+use crate::calls::ServiceCalls;
 use crate::error::PaymentsError;
 
-/// The organisation id payments' tokens carry, so the ledger's logs name who asked.
-pub const SERVICE_ID: &str = "sds-payments";
-
-const TOKEN_LIFETIME: Duration = Duration::from_secs(300);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 /// A bulk posting of a large run takes a while; ordinary calls answer within seconds.
 const CALL_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -36,50 +32,25 @@ pub const MAX_CHUNK: usize = 10_000;
 /// A client of the ledger, cheap to clone; it connects when first used.
 #[derive(Debug, Clone)]
 pub struct Ledger {
-    channel: Result<Channel, String>,
-    tokens: Option<TokenIssuer>,
+    calls: ServiceCalls,
 }
 
 impl Ledger {
     /// A client of the ledger at `url`, or, when none is configured, of the ledger in this
     /// process at `local_addr`.
     pub fn new(url: Option<&str>, local_addr: SocketAddr, tokens: Option<TokenIssuer>) -> Ledger {
-        let channel = sds_platform::server::service_channel(
-            "ledger",
-            url,
-            local_addr,
-            CONNECT_TIMEOUT,
-            CALL_TIMEOUT,
-        );
-        Ledger { channel, tokens }
+        Ledger {
+            calls: ServiceCalls::new("ledger", url, local_addr, tokens, CALL_TIMEOUT),
+        }
     }
 
     fn client(&self) -> Result<LedgerServiceClient<Channel>, PaymentsError> {
-        let channel = self.channel.clone().map_err(|problem| anyhow!(problem))?;
-        Ok(LedgerServiceClient::new(channel).max_decoding_message_size(64 * 1024 * 1024))
-    }
-
-    fn bearer(
-        &self,
-        authority: &AuthorityId,
-    ) -> Result<tonic::metadata::MetadataValue<tonic::metadata::Ascii>, PaymentsError> {
-        let tokens = self.tokens.as_ref().ok_or_else(|| {
-            anyhow!("payments has no key to sign its calls to the ledger with: set SDS_SERVICE_KEY_FILE (see README, Configuration)")
-        })?;
-        let token = tokens
-            .issue(&service_principal(authority), TOKEN_LIFETIME)
-            .context("sign the token payments calls the ledger with")?;
-        Ok(format!("Bearer {token}")
-            .parse()
-            .context("a signed token is ASCII")?)
+        Ok(LedgerServiceClient::new(self.calls.channel()?)
+            .max_decoding_message_size(64 * 1024 * 1024))
     }
 
     fn request<T>(&self, authority: &AuthorityId, message: T) -> Result<Request<T>, PaymentsError> {
-        let mut request = Request::new(message);
-        request
-            .metadata_mut()
-            .insert("authorization", self.bearer(authority)?);
-        Ok(request)
+        self.calls.request(authority, message)
     }
 
     /// Opens the fund `request` describes, or finds it: the same fund id again returns it
@@ -172,17 +143,6 @@ impl Ledger {
             .await
             .map(tonic::Response::into_inner)
             .map_err(|status| refused("PostBulk", &status))
-    }
-}
-
-/// Who payments calls the ledger as: finance staff of the authority whose money it moves.
-fn service_principal(authority: &AuthorityId) -> Principal {
-    Principal {
-        org_id: SERVICE_ID.to_owned(),
-        org_kind: OrgKind::Authority,
-        roles: vec![Role::Finance],
-        authorities: vec![authority.clone()],
-        person_id: None,
     }
 }
 

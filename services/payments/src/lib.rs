@@ -5,11 +5,13 @@
 //! the plan history it reads as JSON, the schedule it answers and the refusals by field
 //! path, shared by `sds payments preview` and the service's `PreviewSchedule` ([`grpc`]).
 
+pub mod calls;
 pub mod domain;
 pub mod error;
 pub mod exports;
 pub mod grpc;
 pub mod ledger;
+pub mod people;
 pub mod preview;
 pub mod runs;
 pub mod schedules;
@@ -55,6 +57,11 @@ pub fn component() -> Component {
                     context.outbox_bell.clone(),
                     context.config.exports_dir.clone(),
                     modulus.clone(),
+                    people::People::new(
+                        context.config.assessment_url.as_deref(),
+                        context.local_addr,
+                        context.service_tokens.clone(),
+                    ),
                 ),
                 context.authenticator.clone(),
             ))

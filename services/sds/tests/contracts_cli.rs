@@ -550,6 +550,16 @@ async fn an_agreement_is_drafted_from_an_imported_plan_signed_by_each_party_and_
             .all(|instalment| instalment["paid_by_run"] == line["run_id"]),
         "{paid}"
     );
+    // The provider's remittance: the first number of a fresh database.
+    let remittance =
+        printed(&server.run(&["payments", "remittance", "R000000001"], Some(&finance)));
+    assert_eq!(remittance["payee_id"], provider.as_str(), "{remittance}");
+    assert_eq!(remittance["total"]["amount"], line["total"], "{remittance}");
+    assert_eq!(
+        remittance["items"].as_array().map(Vec::len),
+        Some(due.len()),
+        "{remittance}"
+    );
     let again = last_line_json(&run(&finance));
     assert_eq!(again["instalments"], 0, "nothing is paid twice: {again}");
     assert_eq!(again["total"], "0.00");

@@ -8,6 +8,7 @@ mod case_rows;
 pub mod convert;
 mod import;
 mod imported_plan;
+mod lookup;
 pub mod plan_wire;
 mod plans;
 mod statistics;
@@ -119,6 +120,18 @@ impl AssessmentService for AssessmentApi {
         store::audit(&mut transaction, &person, &principal.org_id, "person.read").await?;
         transaction.commit().await.map_err(AssessmentError::from)?;
         Ok(Response::new(convert::person_message(&person)))
+    }
+
+    async fn lookup_people(
+        &self,
+        request: Request<proto::LookupPeopleRequest>,
+    ) -> Result<Response<proto::LookupPeopleResponse>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        ensure_authority_staff(&principal)?;
+        lookup::lookup(&self.pool, &principal, request.get_ref())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
     }
 
     async fn set_policy(

@@ -15,7 +15,8 @@ pub use assessment::{AssessmentRecord, insert_assessment};
 pub use budgets::{BudgetRecord, current_budget, insert_budget};
 pub use bulk::{audit_people, insert_approved_versions, insert_new_people};
 pub use people::{
-    PersonRecord, Recorded, audit, load_person, people_by_case_reference, record_person,
+    PersonRecord, Recorded, audit, load_person, people_by_case_reference, people_references,
+    record_person,
 };
 pub use plans::{StoredVersion, latest_approved_lines, lock_plan, plan_versions, save_version};
 pub use policy::{PolicyRecord, insert_policy, policies_of, withdraw_scheduled_policy};

@@ -201,3 +201,20 @@ pub async fn people_by_case_reference(
         .map(PersonRow::into_record)
         .collect::<anyhow::Result<_>>()?)
 }
+
+/// The id, case reference and name of each of the authority's people among `ids`.
+pub async fn people_references(
+    connection: &mut PgConnection,
+    authority: &AuthorityId,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, String, String)>, AssessmentError> {
+    Ok(sqlx::query_as(
+        "SELECT id, case_reference, display_name FROM person \
+         WHERE authority = $1 AND id = ANY($2)",
+    )
+    .bind(authority.as_str())
+    .bind(ids)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select people references")?)
+}

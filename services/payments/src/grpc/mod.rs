@@ -35,6 +35,8 @@ pub struct PaymentsApi {
     exports: std::path::PathBuf,
     /// What payees' bank details are checked against.
     modulus: std::sync::Arc<bank::ModulusSource>,
+    /// Where remittances find people's case references.
+    people: crate::people::People,
 }
 
 impl PaymentsApi {
@@ -45,6 +47,7 @@ impl PaymentsApi {
         outbox: OutboxBell,
         exports: std::path::PathBuf,
         modulus: std::sync::Arc<bank::ModulusSource>,
+        people: crate::people::People,
     ) -> PaymentsApi {
         PaymentsApi {
             pool,
@@ -53,6 +56,7 @@ impl PaymentsApi {
             outbox,
             exports,
             modulus,
+            people,
         }
     }
 }
@@ -147,7 +151,7 @@ impl PaymentsService for PaymentsApi {
         request: Request<proto::GetRemittanceRequest>,
     ) -> Result<Response<proto::Remittance>, Status> {
         let principal = Principal::of(&request)?.clone();
-        remittances::get(&self.pool, &principal, request.get_ref())
+        remittances::get(&self.pool, &self.people, &principal, request.get_ref())
             .await
             .map(Response::new)
             .map_err(Status::from)

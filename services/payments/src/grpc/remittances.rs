@@ -6,7 +6,10 @@ use sds_proto::v1 as proto;
 use sds_vocabulary::shown;
 use sqlx::PgPool;
 
+use uuid::Uuid;
+
 use crate::error::PaymentsError;
+use crate::people::People;
 use crate::runs::payee_kind_message;
 use crate::store::remittances::{self, RemittanceRecord};
 
@@ -43,6 +46,7 @@ fn may_read(principal: &Principal, remittance: &RemittanceRecord) -> bool {
 
 pub async fn get(
     pool: &PgPool,
+    people: &People,
     principal: &Principal,
     request: &proto::GetRemittanceRequest,
 ) -> Result<proto::Remittance, PaymentsError> {
@@ -53,6 +57,11 @@ pub async fn get(
         .filter(|remittance| may_read(principal, remittance))
         .ok_or_else(|| PaymentsError::RemittanceNotFound(number.clone()))?;
     let lines = remittances::lines(&mut connection, &remittance).await?;
+    drop(connection);
+    let mut ids: Vec<Uuid> = lines.iter().map(|line| line.person_id).collect();
+    ids.sort();
+    ids.dedup();
+    let references = people.references(&remittance.authority, &ids).await?;
     Ok(proto::Remittance {
         number: remittance.number.clone(),
         run_id: remittance.run_id.to_string(),
@@ -65,8 +74,17 @@ pub async fn get(
             .iter()
             .map(|line| proto::RemittanceItem {
                 person_id: line.person_id.to_string(),
-                case_reference: String::new(),
-                person_name: String::new(),
+                case_reference: references
+                    .get(&line.person_id)
+                    .map(|person| person.case_reference.clone())
+                    .unwrap_or_default(),
+                // The name only to the provider the person chose; a holder sees the case
+                // reference alone.
+                person_name: references
+                    .get(&line.person_id)
+                    .filter(|_| line.chosen_provider)
+                    .map(|person| person.name.clone())
+                    .unwrap_or_default(),
                 agreement_id: line.agreement_id.to_string(),
                 period_start: Some(date_message(line.period_start)),
                 period_end: Some(date_message(line.period_end)),

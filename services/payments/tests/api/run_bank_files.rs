@@ -298,3 +298,80 @@ async fn a_run_finished_again_writes_its_bank_files_byte_for_byte_the_same() {
     assert_eq!(read(&finished.summary), first);
     assert_eq!(app.events_of("remittance.issued").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_remittance_shows_the_case_reference_and_the_name_only_to_the_provider_the_person_chose()
+{
+    let app = TestApp::spawn_with_ledger().await;
+    let person = app
+        .assessment
+        .clone()
+        .record_person(sds_testkit::bearer(
+            &practitioner(AUTHORITY),
+            proto::RecordPersonRequest {
+                authority: AUTHORITY.to_owned(),
+                details: Some(proto::PersonDetails {
+                    case_reference: "SW-0042".to_owned(),
+                    display_name: "Morag Innes".to_owned(),
+                    date_of_birth: Some(date("1941-02-17")),
+                    locality: "Banchory".to_owned(),
+                    client_groups: vec![proto::ClientGroup::ElderlyFrail as i32],
+                }),
+            },
+        ))
+        .await
+        .expect("a person")
+        .into_inner();
+    let mut chosen = first_version();
+    chosen.person_id = person.id.clone();
+    let mut held = held_by_third_party(second_provider_agreement());
+    held.person_id = person.id.clone();
+    app.deliver(&signed(chosen)).await;
+    app.deliver(&signed(held)).await;
+    app.run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")
+        .await
+        .expect("a run");
+
+    let number_of = |payee: &str| {
+        let issued = app.events_of("remittance.issued");
+        let payee = payee.to_owned();
+        async move {
+            issued
+                .await
+                .into_iter()
+                .find_map(|event| match event.body {
+                    Some(proto::event::Body::RemittanceIssued(issued))
+                        if issued.payee_id == payee =>
+                    {
+                        Some(issued.number)
+                    }
+                    _ => None,
+                })
+                .expect("a remittance")
+        }
+    };
+    let to_provider = remittance(&app, &provider(PROVIDER), &number_of(PROVIDER).await)
+        .await
+        .expect("the provider's remittance");
+    assert!(!to_provider.items.is_empty());
+    assert!(
+        to_provider
+            .items
+            .iter()
+            .all(|item| item.case_reference == "SW-0042"
+                && item.person_name == "Morag Innes"
+                && item.person_id == person.id)
+    );
+
+    let to_holder = remittance(&app, &holder(HOLDER), &number_of(HOLDER).await)
+        .await
+        .expect("the holder's remittance");
+    assert!(!to_holder.items.is_empty());
+    assert!(
+        to_holder
+            .items
+            .iter()
+            .all(|item| item.case_reference == "SW-0042" && item.person_name.is_empty()),
+        "{to_holder:?}"
+    );
+}

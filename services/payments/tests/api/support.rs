@@ -35,6 +35,7 @@ pub struct TestApp {
     pub pool: PgPool,
     client: Client,
     pub ledger: sds_proto::v1::ledger_service_client::LedgerServiceClient<Channel>,
+    pub assessment: sds_proto::v1::assessment_service_client::AssessmentServiceClient<Channel>,
     // Dropped after the process, which relays to it and consumes from it.
     _process: TestProcess,
     pub nats: PrivateNats,
@@ -56,9 +57,15 @@ impl TestApp {
         app
     }
 
-    /// Payments with the ledger beside it, and no bank details entered.
+    /// Payments with the ledger beside it (and assessment, which remittances read people's
+    /// case references from), and no bank details entered.
     pub async fn spawn_ledger_unprepared() -> TestApp {
-        TestApp::spawn_components(vec![sds_ledger::component(), sds_payments::component()]).await
+        TestApp::spawn_components(vec![
+            sds_assessment::component(),
+            sds_ledger::component(),
+            sds_payments::component(),
+        ])
+        .await
     }
 
     /// Payments alone, with further `SDS_*` settings.
@@ -88,12 +95,16 @@ impl TestApp {
         .await;
         let channel = process.channel().await;
         let client = PaymentsServiceClient::new(channel.clone());
-        let ledger = sds_proto::v1::ledger_service_client::LedgerServiceClient::new(channel);
+        let ledger =
+            sds_proto::v1::ledger_service_client::LedgerServiceClient::new(channel.clone());
+        let assessment =
+            sds_proto::v1::assessment_service_client::AssessmentServiceClient::new(channel);
         let pool = process.pool(SCHEMA);
         TestApp {
             pool,
             client,
             ledger,
+            assessment,
             _process: process,
             nats,
             clock,
