@@ -17,6 +17,6 @@ pub use accrual::{
 pub use calendar::{Calendar, Period, Periods, Timing};
 pub use money::{Money, MoneyError, round_to_penny};
 pub use schedule::{
-    Instalment, PlanVersion, Schedule, ScheduleError, ScheduleRequest, compute_schedule,
-    compute_schedule_with_paid,
+    Instalment, PlanVersion, ReportedActual, Schedule, ScheduleError, ScheduleRequest,
+    compute_schedule, compute_schedule_with_actuals, compute_schedule_with_paid,
 };

@@ -8,6 +8,13 @@
 //! adjustment on the next instalment; a recovery larger than an instalment is carried
 //! forward, and whatever is still owed either way at the end is the closing settlement.
 //! Pure: no clock, no IO, so the payments service and the preview share it.
+//!
+//! Where payment follows reported delivery (actuals, only in arrears), a period's planned
+//! accrual is replaced by what was reported for it, once known: the amount owed to the end
+//! of period k is the rounded accrual under the version known on k's due date, plus, for
+//! every period up to k with a report known by then, the report minus that period's planned
+//! accrual under the same version. A report that arrives after its period was paid is put
+//! right on the next instalment, as a late variation is.
 
 use std::collections::BTreeMap;
 
@@ -60,6 +67,16 @@ pub struct Schedule {
     pub closing_settlement: Money,
 }
 
+/// What a provider reported it delivered in one period (the whole period, every line), and
+/// the day the report was made. A later report of the same period replaces an earlier one
+/// from its own day on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportedActual {
+    pub period_start: NaiveDate,
+    pub reported_on: NaiveDate,
+    pub amount: Money,
+}
+
 /// Why a schedule cannot be worked out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScheduleError {
@@ -95,6 +112,16 @@ pub fn compute_schedule_with_paid(
     request: &ScheduleRequest,
     paid: &BTreeMap<NaiveDate, Money>,
 ) -> Result<Schedule, ScheduleError> {
+    compute_schedule_with_actuals(request, paid, &[])
+}
+
+/// The schedule rule where payment follows reported delivery for the periods in `actuals`
+/// (see the module documentation); with no actuals this is [`compute_schedule_with_paid`].
+pub fn compute_schedule_with_actuals(
+    request: &ScheduleRequest,
+    paid: &BTreeMap<NaiveDate, Money>,
+    actuals: &[ReportedActual],
+) -> Result<Schedule, ScheduleError> {
     let versions = versions_in_recorded_order(&request.versions)?;
     let earliest_start = versions
         .iter()
@@ -113,7 +140,16 @@ pub fn compute_schedule_with_paid(
     // Everything in pence, exactly, until the figures are turned into `Money`.
     let mut total_paid: i128 = 0;
     let mut previous_period_end: Option<NaiveDate> = None;
+    // The periods listed so far that have a report: start, end, and the end of the period
+    // before (where the period's own accrual starts).
+    let mut reported_periods: Vec<(NaiveDate, NaiveDate, Option<NaiveDate>)> = Vec::new();
     for period in request.calendar.periods(earliest_start, request.until) {
+        if actuals
+            .iter()
+            .any(|actual| actual.period_start == period.start)
+        {
+            reported_periods.push((period.start, period.end, previous_period_end));
+        }
         let due_date = request
             .timing
             .due_date(&period, request.payment_lag_days)
@@ -130,12 +166,20 @@ pub fn compute_schedule_with_paid(
                     }
                     None => 0,
                 };
-                let owed_to_date = rounded_through(Some(period.end));
-                let owed_before = rounded_through(previous_period_end);
-                (
-                    owed_to_date - owed_before,
-                    (owed_to_date - total_paid).max(0),
-                )
+                let planned_to_date = rounded_through(Some(period.end));
+                let mut base = planned_to_date - rounded_through(previous_period_end);
+                let mut owed_to_date = planned_to_date;
+                for (start, end, before) in &reported_periods {
+                    if let Some(reported) = actual_known_on(actuals, *start, due_date) {
+                        let reported = i128::from(reported.pence());
+                        let planned = rounded_through(Some(*end)) - rounded_through(*before);
+                        owed_to_date += reported - planned;
+                        if *start == period.start {
+                            base = reported;
+                        }
+                    }
+                }
+                (base, (owed_to_date - total_paid).max(0))
             }
         };
         let amount = paid
@@ -154,7 +198,17 @@ pub fn compute_schedule_with_paid(
 
     let closing_settlement = match (versions.last(), previous_period_end) {
         (Some(latest), Some(last_end)) => {
-            let owed = sevenths_to_pence(accrued_sevenths(&latest.lines, span_start, last_end));
+            let rounded_through = |end: Option<NaiveDate>| match end {
+                Some(end) => sevenths_to_pence(accrued_sevenths(&latest.lines, span_start, end)),
+                None => 0,
+            };
+            let mut owed = rounded_through(Some(last_end));
+            for (start, end, before) in &reported_periods {
+                if let Some(reported) = actual_known_on(actuals, *start, NaiveDate::MAX) {
+                    owed += i128::from(reported.pence())
+                        - (rounded_through(Some(*end)) - rounded_through(*before));
+                }
+            }
             money_from_pence(owed - total_paid)?
         }
         _ => Money::zero(),
@@ -184,6 +238,19 @@ fn versions_in_recorded_order(
     Ok(sorted)
 }
 
+/// The latest report of the period starting `period_start` made on or before `date`.
+fn actual_known_on(
+    actuals: &[ReportedActual],
+    period_start: NaiveDate,
+    date: NaiveDate,
+) -> Option<Money> {
+    actuals
+        .iter()
+        .filter(|actual| actual.period_start == period_start && actual.reported_on <= date)
+        .max_by_key(|actual| actual.reported_on)
+        .map(|actual| actual.amount)
+}
+
 /// The latest version recorded on or before `date`, if any.
 fn version_known_on<'a>(sorted: &[&'a PlanVersion], date: NaiveDate) -> Option<&'a PlanVersion> {
     let known = sorted.partition_point(|version| version.recorded_on <= date);
@@ -191,267 +258,6 @@ fn version_known_on<'a>(sorted: &[&'a PlanVersion], date: NaiveDate) -> Option<&
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn date(text: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("test dates are valid")
-    }
-
-    fn line(weekly: &str, start: &str, end: Option<&str>) -> AccrualLine {
-        AccrualLine::new(
-            Money::parse(weekly).expect("test amounts are valid"),
-            date(start),
-            end.map(date),
-        )
-        .expect("test lines are valid")
-    }
-
-    fn version(recorded_on: &str, lines: Vec<AccrualLine>) -> PlanVersion {
-        PlanVersion {
-            recorded_on: date(recorded_on),
-            lines,
-        }
-    }
-
-    #[test]
-    fn an_instalment_paid_before_a_change_was_known_keeps_its_amount_and_the_next_one_puts_it_right()
-     {
-        // 30.00 a day monthly in advance; from 1 May 40.00 a day, known from 20 April,
-        // but the May instalment (due 1 May) was paid at the old rate anyway.
-        let request = ScheduleRequest {
-            calendar: Calendar::Monthly,
-            timing: Timing::Advance,
-            payment_lag_days: 0,
-            until: date("2026-06-01"),
-            versions: vec![
-                version("2026-03-01", vec![line("210.00", "2026-04-01", None)]),
-                version(
-                    "2026-04-20",
-                    vec![
-                        line("210.00", "2026-04-01", Some("2026-04-30")),
-                        line("280.00", "2026-05-01", None),
-                    ],
-                ),
-            ],
-        };
-        let as_the_rule_says = compute_schedule(&request).expect("a schedule");
-        assert_eq!(
-            as_the_rule_says.instalments[1].amount.to_string(),
-            "1240.00"
-        );
-        let paid = BTreeMap::from([
-            (date("2026-04-01"), Money::parse("900.00").unwrap()),
-            (date("2026-05-01"), Money::parse("930.00").unwrap()),
-        ]);
-        let schedule = compute_schedule_with_paid(&request, &paid).expect("a schedule");
-        assert_eq!(
-            table(&schedule)
-                .into_iter()
-                .map(|(start, _, base, adjustment, amount)| format!(
-                    "{start} {base} {adjustment} {amount}"
-                ))
-                .collect::<Vec<_>>(),
-            vec![
-                "2026-04-01 900.00 0.00 900.00",
-                "2026-05-01 1240.00 -310.00 930.00",
-                "2026-06-01 1200.00 310.00 1510.00",
-            ]
-        );
-        // Paid exactly as the rule says, the two agree.
-        let paid_as_computed: BTreeMap<NaiveDate, Money> = as_the_rule_says
-            .instalments
-            .iter()
-            .map(|instalment| (instalment.period.start, instalment.amount))
-            .collect();
-        assert_eq!(
-            compute_schedule_with_paid(&request, &paid_as_computed).expect("a schedule"),
-            as_the_rule_says
-        );
-    }
-
-    /// (start, due, base, adjustment, amount) per instalment, as text.
-    fn table(schedule: &Schedule) -> Vec<(String, String, String, String, String)> {
-        schedule
-            .instalments
-            .iter()
-            .map(|i| {
-                (
-                    i.period.start.to_string(),
-                    i.due_date.to_string(),
-                    i.base.to_string(),
-                    i.adjustment.to_string(),
-                    i.amount.to_string(),
-                )
-            })
-            .collect()
-    }
-
-    fn row(
-        start: &str,
-        due: &str,
-        base: &str,
-        adj: &str,
-        amount: &str,
-    ) -> (String, String, String, String, String) {
-        (
-            start.into(),
-            due.into(),
-            base.into(),
-            adj.into(),
-            amount.into(),
-        )
-    }
-
-    #[test]
-    fn a_backdated_increase_is_topped_up_on_the_next_instalment() {
-        let request = ScheduleRequest {
-            calendar: Calendar::FourWeekly {
-                anchor: date("2026-04-06"),
-            },
-            timing: Timing::Advance,
-            payment_lag_days: 0,
-            until: date("2026-08-31"),
-            versions: vec![
-                version(
-                    "2026-06-10",
-                    vec![
-                        line("210.00", "2026-04-20", Some("2026-05-17")),
-                        line("280.00", "2026-05-18", None),
-                    ],
-                ),
-                version("2026-04-01", vec![line("210.00", "2026-04-20", None)]),
-            ],
-        };
-        let schedule = compute_schedule(&request).unwrap();
-        assert_eq!(
-            table(&schedule),
-            vec![
-                row("2026-04-06", "2026-04-06", "420.00", "0.00", "420.00"),
-                row("2026-05-04", "2026-05-04", "840.00", "0.00", "840.00"),
-                row("2026-06-01", "2026-06-01", "840.00", "0.00", "840.00"),
-                row("2026-06-29", "2026-06-29", "1120.00", "420.00", "1540.00"),
-                row("2026-07-27", "2026-07-27", "1120.00", "0.00", "1120.00"),
-                row("2026-08-24", "2026-08-24", "1120.00", "0.00", "1120.00"),
-            ]
-        );
-        assert_eq!(schedule.closing_settlement, Money::zero());
-    }
-
-    #[test]
-    fn a_line_ended_after_the_fact_leaves_a_recovery_from_the_payee() {
-        let request = ScheduleRequest {
-            calendar: Calendar::Quarterly,
-            timing: Timing::Arrears,
-            payment_lag_days: 14,
-            until: date("2026-12-31"),
-            versions: vec![
-                version("2026-04-01", vec![line("100.00", "2026-04-01", None)]),
-                version(
-                    "2026-11-20",
-                    vec![line("100.00", "2026-04-01", Some("2026-08-31"))],
-                ),
-            ],
-        };
-        let schedule = compute_schedule(&request).unwrap();
-        assert_eq!(
-            table(&schedule),
-            vec![
-                row("2026-04-01", "2026-07-14", "1300.00", "0.00", "1300.00"),
-                row("2026-07-01", "2026-10-14", "1314.29", "0.00", "1314.29"),
-                row("2026-10-01", "2027-01-14", "0.00", "0.00", "0.00"),
-            ]
-        );
-        assert_eq!(schedule.closing_settlement.to_string(), "-428.58");
-    }
-
-    #[test]
-    fn periods_due_before_any_version_was_recorded_pay_nothing_and_are_caught_up_later() {
-        let request = ScheduleRequest {
-            calendar: Calendar::Monthly,
-            timing: Timing::Advance,
-            payment_lag_days: 0,
-            until: date("2026-06-30"),
-            versions: vec![version(
-                "2026-05-15",
-                vec![line("70.00", "2026-04-01", None)],
-            )],
-        };
-        let schedule = compute_schedule(&request).unwrap();
-        assert_eq!(
-            table(&schedule),
-            vec![
-                row("2026-04-01", "2026-04-01", "0.00", "0.00", "0.00"),
-                row("2026-05-01", "2026-05-01", "0.00", "0.00", "0.00"),
-                row("2026-06-01", "2026-06-01", "300.00", "610.00", "910.00"),
-            ]
-        );
-        assert_eq!(schedule.closing_settlement, Money::zero());
-    }
-
-    #[test]
-    fn a_recovery_larger_than_the_next_instalment_is_carried_forward() {
-        // 700 a week in advance, then on 2026-06-20 it is recorded that from 2026-05-01
-        // it was only 350 a week: July pays nothing and August only what is left over.
-        let request = ScheduleRequest {
-            calendar: Calendar::Monthly,
-            timing: Timing::Advance,
-            payment_lag_days: 0,
-            until: date("2026-12-31"),
-            versions: vec![
-                version("2026-04-01", vec![line("700.00", "2026-04-01", None)]),
-                version(
-                    "2026-06-20",
-                    vec![
-                        line("700.00", "2026-04-01", Some("2026-04-30")),
-                        line("350.00", "2026-05-01", None),
-                    ],
-                ),
-            ],
-        };
-        let schedule = compute_schedule(&request).unwrap();
-        let amounts: Vec<String> = schedule
-            .instalments
-            .iter()
-            .map(|i| i.amount.to_string())
-            .collect();
-        assert_eq!(
-            amounts,
-            [
-                "3000.00", "3100.00", "3000.00", "0.00", "50.00", "1500.00", "1550.00", "1500.00",
-                "1550.00"
-            ]
-        );
-        assert!(schedule.instalments.iter().all(|i| !i.amount.is_negative()));
-        assert_eq!(schedule.closing_settlement, Money::zero());
-    }
-
-    #[test]
-    fn a_history_that_is_empty_or_has_a_repeated_date_is_refused() {
-        let mut request = ScheduleRequest {
-            calendar: Calendar::Monthly,
-            timing: Timing::Advance,
-            payment_lag_days: 0,
-            until: date("2026-06-30"),
-            versions: vec![],
-        };
-        assert_eq!(compute_schedule(&request), Err(ScheduleError::NoVersions));
-        request.versions = vec![version("2026-04-01", vec![])];
-        assert_eq!(compute_schedule(&request), Err(ScheduleError::NoLines));
-        request.versions = vec![
-            version("2026-04-01", vec![line("1", "2026-04-01", None)]),
-            version("2026-04-01", vec![]),
-        ];
-        assert_eq!(
-            compute_schedule(&request),
-            Err(ScheduleError::DuplicateRecordedOn {
-                recorded_on: date("2026-04-01")
-            })
-        );
-        request.versions = vec![version("2026-04-01", vec![line("1", "2026-07-01", None)])];
-        assert!(matches!(
-            compute_schedule(&request),
-            Err(ScheduleError::UntilBeforeEarliestStart { .. })
-        ));
-    }
-}
+mod actuals_tests;
+#[cfg(test)]
+mod tests;

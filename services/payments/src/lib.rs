@@ -5,6 +5,7 @@
 //! the plan history it reads as JSON, the schedule it answers and the refusals by field
 //! path, shared by `sds payments preview` and the service's `PreviewSchedule` ([`grpc`]).
 
+pub mod actuals;
 pub mod calls;
 pub mod domain;
 pub mod error;

@@ -17,12 +17,12 @@
 
 mod value_reader;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Months, NaiveDate};
 use sds_money::{
-    AccrualLine, AccrualLineError, Calendar, Money, PlanVersion, Schedule, ScheduleError,
-    ScheduleRequest, Timing, compute_schedule,
+    AccrualLine, AccrualLineError, Calendar, Money, PlanVersion, ReportedActual, Schedule,
+    ScheduleError, ScheduleRequest, Timing, compute_schedule_with_actuals,
 };
 use sds_vocabulary::date::parse_iso_date;
 use sds_vocabulary::{NamedEnum, shown};
@@ -94,6 +94,20 @@ pub struct PreviewInput {
     pub payment_lag_days: i64,
     pub until: String,
     pub versions: Vec<PreviewVersionInput>,
+    /// What providers reported they delivered, where payment follows it (arrears only);
+    /// absent or empty for a schedule paid as planned.
+    #[serde(default)]
+    pub actuals: Vec<PreviewActualInput>,
+}
+
+/// A provider's report of one period's delivery: the period's first day, the day it was
+/// reported and the amount for the whole period.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewActualInput {
+    pub period_start: String,
+    pub reported_on: String,
+    pub amount: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -118,7 +132,13 @@ pub(crate) fn expectation_of(field: &str) -> String {
     match field {
         "frequency" => format!("accepted: {}", Frequency::accepted()),
         "timing" => format!("accepted: {}", PaymentTiming::accepted()),
-        "anchor_date" | "until" | "recorded_on" | "start" => DATE_EXPECTATION.to_owned(),
+        "anchor_date" | "until" | "recorded_on" | "start" | "period_start" | "reported_on" => {
+            DATE_EXPECTATION.to_owned()
+        }
+        "amount" => AMOUNT_EXPECTATION.to_owned(),
+        "actuals" => {
+            "expected a list of reports with period_start, reported_on and amount".to_owned()
+        }
         "end" => OPEN_END_EXPECTATION.to_owned(),
         "payment_lag_days" => LAG_EXPECTATION.to_owned(),
         "weekly_amount" => AMOUNT_EXPECTATION.to_owned(),
@@ -232,7 +252,8 @@ fn refused_by_serde(error: serde_path_to_error::Error<Refusal>) -> PreviewError 
 /// Validates `input` and applies the schedule rule to it.
 pub fn preview(input: &PreviewInput) -> Result<PreviewOutput, PreviewError> {
     let request = schedule_request(input)?;
-    match compute_schedule(&request) {
+    let actuals = reported_actuals(input, &request)?;
+    match compute_schedule_with_actuals(&request, &BTreeMap::new(), &actuals) {
         Ok(schedule) => Ok(schedule.into()),
         Err(ScheduleError::DueDateOutOfRange { period_start }) => Err(invalid(
             "payment_lag_days",
@@ -336,6 +357,64 @@ fn schedule_request(input: &PreviewInput) -> Result<ScheduleRequest, PreviewErro
         until,
         versions,
     })
+}
+
+/// The reports of delivery, checked: each for a period of the calendar, once a day, and
+/// only where payment is in arrears (a period is paid in advance before anything is
+/// delivered).
+fn reported_actuals(
+    input: &PreviewInput,
+    request: &ScheduleRequest,
+) -> Result<Vec<ReportedActual>, PreviewError> {
+    if !input.actuals.is_empty() && request.timing != Timing::Arrears {
+        return Err(invalid(
+            "actuals",
+            "given for a schedule paid in advance; payment follows reported delivery only in arrears",
+        ));
+    }
+    let mut actuals = Vec::with_capacity(input.actuals.len());
+    for (index, actual) in input.actuals.iter().enumerate() {
+        let path = format!("actuals[{index}]");
+        let period_start = parse_date(&format!("{path}.period_start"), &actual.period_start)?;
+        if request.calendar.period_containing(period_start).start != period_start {
+            return Err(invalid(
+                &format!("{path}.period_start"),
+                format!(
+                    "{period_start} is not the first day of a period; the period containing it starts {}",
+                    request.calendar.period_containing(period_start).start
+                ),
+            ));
+        }
+        let reported_on = parse_date(&format!("{path}.reported_on"), &actual.reported_on)?;
+        let amount = Money::parse(&actual.amount)
+            .ok()
+            .filter(|amount| !amount.is_negative())
+            .ok_or_else(|| {
+                invalid(
+                    &format!("{path}.amount"),
+                    format!(
+                        "{} is not an amount; {AMOUNT_EXPECTATION}",
+                        shown(&actual.amount)
+                    ),
+                )
+            })?;
+        if actuals.iter().any(|earlier: &ReportedActual| {
+            earlier.period_start == period_start && earlier.reported_on == reported_on
+        }) {
+            return Err(invalid(
+                &format!("{path}.reported_on"),
+                format!(
+                    "a second report of the period starting {period_start} on {reported_on}; give one report a day per period"
+                ),
+            ));
+        }
+        actuals.push(ReportedActual {
+            period_start,
+            reported_on,
+            amount,
+        });
+    }
+    Ok(actuals)
 }
 
 fn plan_versions(inputs: &[PreviewVersionInput]) -> Result<Vec<PlanVersion>, PreviewError> {

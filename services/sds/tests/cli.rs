@@ -467,3 +467,24 @@ async fn sigterm_stops_the_server_cleanly_and_its_file_log_has_no_colour_codes()
         "a log written to a file carries no colour codes: {log:?}"
     );
 }
+
+#[test]
+fn payments_actuals_refuses_a_file_that_is_not_a_csv_of_delivery_before_reaching_any_server() {
+    let file = std::env::temp_dir().join(format!("sds-actuals-{}.csv", std::process::id()));
+    std::fs::write(&file, "agreement,period_start,amount\nx,2026-04-01,1.00\n").unwrap();
+    // Port 9 (discard) has no sds: the file is refused before any connection is tried.
+    let output = sds(
+        &["payments", "actuals", file.to_str().unwrap()],
+        &[("SDS_ADDR", "127.0.0.1:9")],
+    );
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    let message = stderr_of(&output);
+    assert!(
+        message.contains("InvalidArgument:")
+            && message
+                .contains("is not a CSV of delivery: it has no column agreement_id, plan_line")
+            && message.contains("agreement_id,period_start,plan_line,amount"),
+        "{message}"
+    );
+}

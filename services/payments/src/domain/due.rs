@@ -78,6 +78,7 @@ mod tests {
                 }],
             }],
             endings: vec![],
+            actuals: vec![],
         }
     }
 

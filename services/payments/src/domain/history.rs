@@ -15,7 +15,7 @@
 use std::collections::BTreeSet;
 
 use chrono::NaiveDate;
-use sds_money::{AccrualLine, Money, PlanVersion};
+use sds_money::{AccrualLine, Money, PlanVersion, ReportedActual};
 
 sds_vocabulary::named_enum! {
     /// What a schedule line pays for.
@@ -62,6 +62,9 @@ pub struct Ending {
 pub struct History {
     pub versions: Vec<AgreedVersion>,
     pub endings: Vec<Ending>,
+    /// What the provider reported it delivered, period by period, where payment follows
+    /// it; in the order reported (a later report of a period replaces an earlier one).
+    pub actuals: Vec<ReportedActual>,
 }
 
 impl History {
@@ -93,6 +96,14 @@ impl History {
 
     /// The lines accruing as known on `day`, each cut to the days its version governs.
     pub fn lines_known_on(&self, day: NaiveDate) -> Vec<AccrualLine> {
+        self.agreed_lines_known_on(day)
+            .into_iter()
+            .map(|(_, accrual)| accrual)
+            .collect()
+    }
+
+    /// As [`History::lines_known_on`], each with the agreed line it comes from.
+    pub fn agreed_lines_known_on(&self, day: NaiveDate) -> Vec<(&Line, AccrualLine)> {
         let mut known: Vec<&AgreedVersion> = self
             .versions
             .iter()
@@ -119,7 +130,7 @@ impl History {
                 }
                 // Start is at most end here, and weekly amounts are never negative.
                 if let Ok(accrual) = AccrualLine::new(line.weekly, start, end) {
-                    lines.push(accrual);
+                    lines.push((line, accrual));
                 }
             }
         }

@@ -11,7 +11,7 @@ use chrono::{Days, NaiveDate};
 use std::collections::BTreeMap;
 
 use sds_money::{
-    AccrualLine, Money, Schedule, ScheduleError, ScheduleRequest, compute_schedule_with_paid,
+    AccrualLine, Money, Schedule, ScheduleError, ScheduleRequest, compute_schedule_with_actuals,
 };
 
 use super::history::History;
@@ -60,7 +60,7 @@ pub fn live_schedule(
     paid: &Paid,
 ) -> Result<Schedule, ScheduleError> {
     match schedule_request(terms, history, until) {
-        Some(request) => compute_schedule_with_paid(&request, paid),
+        Some(request) => compute_schedule_with_actuals(&request, paid, &history.actuals),
         None => Ok(Schedule {
             instalments: Vec::new(),
             closing_settlement: Money::zero(),

@@ -1,5 +1,6 @@
 //! Payments' pure rules: no IO, no clock.
 
+pub mod actuals;
 pub mod bank_account;
 pub mod due;
 pub mod history;

@@ -1,6 +1,7 @@
 //! The `sds.v1.PaymentsService` handlers. Each reads the verified caller, converts the
 //! message into domain values (refusing bad input before touching the database) and answers.
 
+mod actuals;
 pub mod bank;
 pub(crate) mod convert;
 mod preview;
@@ -155,5 +156,39 @@ impl PaymentsService for PaymentsApi {
             .await
             .map(Response::new)
             .map_err(Status::from)
+    }
+
+    async fn report_actuals(
+        &self,
+        request: Request<proto::ReportActualsRequest>,
+    ) -> Result<Response<proto::ActualsReport>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        actuals::report(
+            &self.pool,
+            &self.outbox,
+            &principal,
+            self.clock.today(),
+            request.get_ref(),
+        )
+        .await
+        .map(Response::new)
+        .map_err(Status::from)
+    }
+
+    async fn import_actuals(
+        &self,
+        request: Request<proto::ImportActualsRequest>,
+    ) -> Result<Response<proto::ImportActualsResponse>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        actuals::import(
+            &self.pool,
+            &self.outbox,
+            &principal,
+            self.clock.today(),
+            request.get_ref(),
+        )
+        .await
+        .map(Response::new)
+        .map_err(Status::from)
     }
 }

@@ -10,8 +10,8 @@
 use sds_proto::v1 as proto;
 
 use crate::preview::{
-    PreviewError, PreviewInput, PreviewLineInput, PreviewOutput, PreviewVersionInput,
-    expectation_of, invalid,
+    PreviewActualInput, PreviewError, PreviewInput, PreviewLineInput, PreviewOutput,
+    PreviewVersionInput, expectation_of, invalid,
 };
 
 use super::convert::{date_message, money_message};
@@ -52,6 +52,31 @@ fn preview_input(request: &proto::PreviewScheduleRequest) -> Result<PreviewInput
         payment_lag_days: request.payment_lag_days,
         until: required_date("until", "until", request.until.as_ref())?,
         versions,
+        actuals: request
+            .actuals
+            .iter()
+            .enumerate()
+            .map(|(index, actual)| {
+                let path = format!("actuals[{index}]");
+                Ok(PreviewActualInput {
+                    period_start: required_date(
+                        &format!("{path}.period_start"),
+                        "period_start",
+                        actual.period_start.as_ref(),
+                    )?,
+                    reported_on: required_date(
+                        &format!("{path}.reported_on"),
+                        "reported_on",
+                        actual.reported_on.as_ref(),
+                    )?,
+                    amount: actual
+                        .amount
+                        .as_ref()
+                        .map(|money| money.amount.clone())
+                        .ok_or_else(|| missing(&format!("{path}.amount"), "amount"))?,
+                })
+            })
+            .collect::<Result<Vec<_>, PreviewError>>()?,
     })
 }
 

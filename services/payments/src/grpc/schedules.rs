@@ -167,6 +167,15 @@ pub fn history_message(
                 lines: version.lines.iter().map(line_message).collect(),
             })
             .collect(),
+        actuals: history
+            .actuals
+            .iter()
+            .map(|actual| proto::ReportedActual {
+                period_start: Some(date_message(actual.period_start)),
+                reported_on: Some(date_message(actual.reported_on)),
+                amount: Some(money_message(actual.amount)),
+            })
+            .collect(),
     }
 }
 

@@ -142,7 +142,7 @@ fn unknown_and_missing_fields_are_named_with_their_path() {
     );
     assert_eq!(
         with(|input| input["extra"] = 1.into()),
-        "extra: unknown field; accepted: frequency, timing, anchor_date, payment_lag_days, until, versions"
+        "extra: unknown field; accepted: frequency, timing, anchor_date, payment_lag_days, until, versions, actuals"
     );
     assert_eq!(
         with(|input| {
@@ -161,7 +161,7 @@ fn unknown_and_missing_fields_are_named_with_their_path() {
     );
     assert_eq!(
         error_for(&serde_json::json!([1, 2])),
-        "input: found a list; expected an object with fields frequency, timing, anchor_date, payment_lag_days, until, versions"
+        "input: found a list; expected an object with fields frequency, timing, anchor_date, payment_lag_days, until, versions, actuals"
     );
 }
 
@@ -367,4 +367,49 @@ proptest! {
         });
         let _ = preview_json(&input.to_string());
     }
+}
+
+#[test]
+fn reported_delivery_replaces_a_periods_plan_and_is_refused_where_it_cannot_apply() {
+    let mut input = valid_input();
+    input["actuals"] = serde_json::json!([
+        {"period_start": "2026-04-01", "reported_on": "2026-07-01", "amount": "1000.00"}
+    ]);
+    let output = preview_json(&input.to_string()).unwrap();
+    assert!(output.contains("\"base\": \"1000.00\""), "{output}");
+
+    assert_eq!(
+        with(|input| {
+            input["timing"] = "advance".into();
+            input["actuals"] = serde_json::json!([
+                {"period_start": "2026-04-01", "reported_on": "2026-07-01", "amount": "1.00"}
+            ]);
+        }),
+        "actuals: given for a schedule paid in advance; payment follows reported delivery only in arrears"
+    );
+    assert_eq!(
+        with(|input| {
+            input["actuals"] = serde_json::json!([
+                {"period_start": "2026-04-02", "reported_on": "2026-07-01", "amount": "1.00"}
+            ]);
+        }),
+        "actuals[0].period_start: 2026-04-02 is not the first day of a period; the period containing it starts 2026-04-01"
+    );
+    assert!(
+        with(|input| {
+            input["actuals"] = serde_json::json!([
+                {"period_start": "2026-04-01", "reported_on": "2026-07-01", "amount": "-1.00"}
+            ]);
+        })
+        .starts_with("actuals[0].amount: \"-1.00\" is not an amount")
+    );
+    assert_eq!(
+        with(|input| {
+            input["actuals"] = serde_json::json!([
+                {"period_start": "2026-04-01", "reported_on": "2026-07-01", "amount": "1.00"},
+                {"period_start": "2026-04-01", "reported_on": "2026-07-01", "amount": "2.00"}
+            ]);
+        }),
+        "actuals[1].reported_on: a second report of the period starting 2026-04-01 on 2026-07-01; give one report a day per period"
+    );
 }

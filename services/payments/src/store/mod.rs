@@ -1,6 +1,7 @@
 //! Payments' SQL: schedules, their recorded history, and the authority settings they are
 //! made with. Rows read back are checked again ([`rows`]), as the CHECK constraints promise.
 
+pub mod actuals;
 pub mod bank;
 pub mod posting;
 pub mod remittances;

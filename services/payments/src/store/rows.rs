@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use sds_money::Money;
+use sds_money::{Money, ReportedActual};
 use sds_platform::StoreContext as _;
 use sds_vocabulary::{AuthorityId, NamedEnum};
 use sqlx::PgConnection;
@@ -76,12 +76,14 @@ pub(super) async fn load_records(
     .operation("select schedules")?;
     let mut versions = load_versions(connection, ids).await?;
     let mut endings = load_endings(connection, ids).await?;
+    let mut actuals = load_actuals(connection, ids).await?;
     rows.into_iter()
         .map(|row| {
             let (revision, terms) = terms_of(row)?;
             let history = History {
                 versions: versions.remove(&terms.agreement_id).unwrap_or_default(),
                 endings: endings.remove(&terms.agreement_id).unwrap_or_default(),
+                actuals: actuals.remove(&terms.agreement_id).unwrap_or_default(),
             };
             Ok(ScheduleRecord {
                 terms,
@@ -216,6 +218,36 @@ async fn load_versions(
         if let Some(current) = versions.last_mut() {
             current.lines.push(line);
         }
+    }
+    Ok(by_agreement)
+}
+
+/// Every report of delivery of the schedules, in the order made (by day, then revision).
+async fn load_actuals(
+    connection: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, Vec<ReportedActual>>, PaymentsError> {
+    let rows: Vec<(Uuid, NaiveDate, NaiveDate, Decimal)> = sqlx::query_as(
+        "SELECT agreement_id, period_start, reported_on, total FROM actual_report \
+         WHERE agreement_id = ANY($1) ORDER BY agreement_id, reported_on, revision",
+    )
+    .bind(ids)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select reports of delivery")?;
+    let mut by_agreement: HashMap<Uuid, Vec<ReportedActual>> = HashMap::new();
+    for (agreement_id, period_start, reported_on, total) in rows {
+        let amount = Money::try_from(total).map_err(|error| {
+            PaymentsError::Internal(anyhow::anyhow!("stored report total {total}: {error}"))
+        })?;
+        by_agreement
+            .entry(agreement_id)
+            .or_default()
+            .push(ReportedActual {
+                period_start,
+                reported_on,
+                amount,
+            });
     }
     Ok(by_agreement)
 }

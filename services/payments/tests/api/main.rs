@@ -5,6 +5,7 @@
 
 mod support;
 
+mod actuals;
 mod bank;
 mod preview;
 mod properties;

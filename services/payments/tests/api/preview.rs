@@ -49,6 +49,16 @@ fn request_from_json(input: &Value) -> proto::PreviewScheduleRequest {
                     .collect(),
             })
             .collect(),
+        actuals: input["actuals"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|actual| proto::ReportedActual {
+                period_start: day(&actual["period_start"]),
+                reported_on: day(&actual["reported_on"]),
+                amount: text(&actual["amount"]).map(|amount| money(&amount)),
+            })
+            .collect(),
     }
 }
 

@@ -257,6 +257,9 @@ impl TestApp {
             "payee_bank_account",
             "remittance",
             "run_held",
+            "actual_report",
+            "actual_line",
+            "variance_alert",
             "outbox",
         ] {
             let count: i64 =

@@ -9,6 +9,8 @@ use tonic::transport::Channel;
 
 use std::path::PathBuf;
 
+mod actuals;
+
 use super::output::{OutputFormat, Table};
 use super::{Bearer, ClientArgs, connect, status_error};
 
@@ -89,6 +91,17 @@ pub enum PaymentsCommand {
         account_number: Option<String>,
         #[arg(long, requires_all = ["sort_code", "account_number"])]
         account_name: Option<String>,
+    },
+    /// Reports delivery for agreements paid on actuals from a CSV with the columns
+    /// `agreement_id,period_start,plan_line,amount` (the provider, or the authority's
+    /// finance staff): rows of one agreement and period are one report; rejected rows go to
+    /// stderr as `line N: rejected: reason`; the last line is JSON
+    /// `{"reports": N, "rows": N, "rejected_rows": N, "variance_persistent": N}`.
+    Actuals {
+        #[command(flatten)]
+        client: ClientArgs,
+        /// The CSV: UTF-8, a header row, one row per plan line and period.
+        file: PathBuf,
     },
     /// A remittance as JSON: what one run paid one payee, item by item (the payee's staff
     /// and the authority's).
@@ -236,6 +249,7 @@ pub async fn run(command: PaymentsCommand) -> anyhow::Result<()> {
             .into_inner();
             super::output::print_json(&account)
         }
+        PaymentsCommand::Actuals { client: args, file } => actuals::import(&args, &file).await,
         PaymentsCommand::Remittance {
             client: args,
             number,

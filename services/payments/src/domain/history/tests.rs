@@ -59,6 +59,7 @@ fn a_signed_agreement_is_one_plan_version_whose_lines_start_no_earlier_than_it()
             vec![support("210.00", "2026-04-13", None)],
         )],
         endings: vec![],
+        actuals: vec![],
     };
     let versions = history.plan_versions();
     assert_eq!(versions.len(), 1);
@@ -87,6 +88,7 @@ fn a_backdated_variation_replaces_the_earlier_version_from_its_effective_date_on
             ),
         ],
         endings: vec![],
+        actuals: vec![],
     };
     assert_eq!(
         shown(&history.lines_known_on(day("2026-06-09"))),
@@ -119,6 +121,7 @@ fn the_worked_four_weekly_example_of_domain_md_follows_from_the_agreement_histor
             ),
         ],
         endings: vec![],
+        actuals: vec![],
     };
     let schedule = compute_schedule(&ScheduleRequest {
         calendar: Calendar::FourWeekly {
@@ -171,6 +174,7 @@ fn an_end_cuts_every_line_from_the_day_it_is_recorded_and_an_earlier_end_brings_
                 recorded_on: day("2026-11-20"),
             },
         ],
+        actuals: vec![],
     };
     assert_eq!(
         shown(&history.lines_known_on(day("2026-08-31"))),
@@ -213,6 +217,7 @@ fn a_higher_numbered_version_agreed_first_governs_from_its_date_even_after_a_low
             ),
         ],
         endings: vec![],
+        actuals: vec![],
     };
     assert_eq!(
         shown(&history.lines_known_on(day("2026-06-15"))),
@@ -242,6 +247,7 @@ fn a_version_superseded_from_its_own_effective_date_contributes_nothing() {
             ),
         ],
         endings: vec![],
+        actuals: vec![],
     };
     assert_eq!(
         shown(&history.lines_known_on(day("2026-03-02"))),
@@ -280,7 +286,11 @@ fn arbitrary_history() -> impl Strategy<Value = History> {
             })
             .collect::<Vec<_>>()
     });
-    (versions, endings).prop_map(|(versions, endings)| History { versions, endings })
+    (versions, endings).prop_map(|(versions, endings)| History {
+        versions,
+        endings,
+        actuals: vec![],
+    })
 }
 
 proptest! {
@@ -293,6 +303,7 @@ proptest! {
         let earlier_only = History {
             versions: history.versions.iter().filter(|version| version.recorded_on <= on).cloned().collect(),
             endings: history.endings.iter().filter(|ending| ending.recorded_on <= on).copied().collect(),
+            actuals: vec![],
         };
         prop_assert_eq!(history.lines_known_on(on), earlier_only.lines_known_on(on));
     }

@@ -1,0 +1,293 @@
+//! A provider's report of what it delivered in one period, judged against the plan: which
+//! lines it may report, what the period then pays, how far it is from plan, and when a run
+//! of periods beyond the agreement's tolerance calls for a review.
+//!
+//! What must stay true: a period pays the reported lines as reported and every other line
+//! (the fee among them) as planned, so a report never loses a line by leaving it out; the
+//! plan it is judged against is the one known on the day of the report; a run of periods
+//! beyond tolerance is one run however often its periods are reported again.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use sds_money::{Calendar, Money, Period, accrued_sevenths, money_from_pence, sevenths_to_pence};
+
+use super::history::{History, LineKind};
+use super::terms::{Basis, PaymentTiming, ScheduleTerms};
+
+/// How many consecutive periods beyond tolerance call for a review.
+pub const PERSISTENT_PERIODS: usize = 3;
+
+/// A report above this many times the line's plan for the period is refused as a likely
+/// typing mistake (delivery above plan within it is paid, and queried beyond tolerance).
+const MOST_TIMES_PLAN: i64 = 5;
+
+/// One line of a report as given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportedLine {
+    pub plan_line: u32,
+    pub amount: Money,
+}
+
+/// A report judged against the plan, ready to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JudgedReport {
+    pub period: Period,
+    /// What the period pays.
+    pub total: Money,
+    /// The reported lines, and the plan's amount for each.
+    pub lines: Vec<(ReportedLine, Money)>,
+    pub reported: Money,
+    pub planned: Money,
+}
+
+impl JudgedReport {
+    /// How far delivery is from plan, in percent of plan (negative: under).
+    pub fn variance_percent(&self) -> Option<Decimal> {
+        variance_percent(self.reported, self.planned)
+    }
+}
+
+fn variance_percent(reported: Money, planned: Money) -> Option<Decimal> {
+    if planned.is_zero() {
+        return None;
+    }
+    let difference = reported.as_decimal() - planned.as_decimal();
+    Some((difference * Decimal::ONE_HUNDRED / planned.as_decimal()).round_dp(1))
+}
+
+/// The period's accrual of `lines`, in pence, rounded.
+fn period_pence(lines: &[sds_money::AccrualLine], period: &Period) -> i128 {
+    sevenths_to_pence(accrued_sevenths(lines, period.start, period.end))
+}
+
+/// Amounts beyond what the platform holds are the report's fault: it names them.
+fn money(pence: i128) -> Result<Money, (String, String)> {
+    money_from_pence(pence).map_err(|error| ("lines".to_owned(), error.to_string()))
+}
+
+/// Judges a report of the period starting `period_start`, made on `today`. `Err` is the
+/// refusal, naming the field under `path`.
+pub fn judge(
+    terms: &ScheduleTerms,
+    history: &History,
+    period_start: NaiveDate,
+    lines: &[ReportedLine],
+    today: NaiveDate,
+) -> Result<JudgedReport, (String, String)> {
+    if terms.basis != Basis::Actuals || terms.timing != PaymentTiming::Arrears {
+        return Err((
+            "agreement_id".to_owned(),
+            format!(
+                "agreement {} is paid as planned; delivery is reported only for agreements paid on actuals in arrears",
+                terms.agreement_id
+            ),
+        ));
+    }
+    let calendar: Calendar = terms.calendar();
+    let period = calendar.period_containing(period_start);
+    if period.start != period_start {
+        return Err((
+            "period_start".to_owned(),
+            format!(
+                "{period_start} is not the first day of one of the agreement's periods; the period containing it starts {}",
+                period.start
+            ),
+        ));
+    }
+    if period.end >= today {
+        return Err((
+            "period_start".to_owned(),
+            format!(
+                "the period {} to {} has not ended; report it from {}",
+                period.start,
+                period.end,
+                period.end.succ_opt().unwrap_or(period.end)
+            ),
+        ));
+    }
+    if lines.is_empty() {
+        return Err((
+            "lines".to_owned(),
+            "empty; give each plan line delivered with its amount".to_owned(),
+        ));
+    }
+    let known = history.agreed_lines_known_on(today);
+    let mut by_plan_line: BTreeMap<u32, Vec<sds_money::AccrualLine>> = BTreeMap::new();
+    let mut others = Vec::new();
+    for (line, accrual) in &known {
+        if line.kind == LineKind::Support {
+            by_plan_line
+                .entry(line.plan_line)
+                .or_default()
+                .push(accrual.clone());
+        }
+        others.push((line.kind, line.plan_line, accrual.clone()));
+    }
+    let mut judged = Vec::with_capacity(lines.len());
+    let mut reported_pence: i128 = 0;
+    let mut planned_pence: i128 = 0;
+    for (index, line) in lines.iter().enumerate() {
+        let path = format!("lines[{index}]");
+        if lines[..index]
+            .iter()
+            .any(|earlier| earlier.plan_line == line.plan_line)
+        {
+            return Err((
+                format!("{path}.plan_line"),
+                format!(
+                    "plan line {} is reported twice; give each line once",
+                    line.plan_line
+                ),
+            ));
+        }
+        let planned = by_plan_line
+            .get(&line.plan_line)
+            .map(|accruals| period_pence(accruals, &period))
+            .filter(|planned| *planned > 0)
+            .ok_or_else(|| {
+                let lines: Vec<String> = by_plan_line
+                    .iter()
+                    .filter(|(_, accruals)| period_pence(accruals, &period) > 0)
+                    .map(|(number, _)| number.to_string())
+                    .collect();
+                (
+                    format!("{path}.plan_line"),
+                    format!(
+                        "plan line {} is not funded by this agreement in that period; lines funded then: {}",
+                        line.plan_line,
+                        if lines.is_empty() { "none".to_owned() } else { lines.join(", ") }
+                    ),
+                )
+            })?;
+        if line.amount.is_negative() {
+            return Err((
+                format!("{path}.amount"),
+                "is negative; report what was delivered, 0.00 or more".to_owned(),
+            ));
+        }
+        let amount = i128::from(line.amount.pence());
+        if amount > planned * i128::from(MOST_TIMES_PLAN) {
+            return Err((
+                format!("{path}.amount"),
+                format!(
+                    "{} is more than {MOST_TIMES_PLAN} times the plan for the period ({}); check the figure",
+                    line.amount,
+                    money(planned)?
+                ),
+            ));
+        }
+        reported_pence += amount;
+        planned_pence += planned;
+        judged.push((line.clone(), money(planned)?));
+    }
+    // Lines not reported (and the fee) are paid as planned.
+    let unreported: Vec<sds_money::AccrualLine> = others
+        .iter()
+        .filter(|(kind, plan_line, _)| {
+            *kind != LineKind::Support || !lines.iter().any(|line| line.plan_line == *plan_line)
+        })
+        .map(|(_, _, accrual)| accrual.clone())
+        .collect();
+    let total = reported_pence + period_pence(&unreported, &period);
+    Ok(JudgedReport {
+        period,
+        total: money(total)?,
+        lines: judged,
+        reported: money(reported_pence)?,
+        planned: money(planned_pence)?,
+    })
+}
+
+/// A period's latest report, as far as variance goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeriodVariance {
+    pub period: Period,
+    pub reported: Money,
+    pub planned: Money,
+}
+
+/// The run of consecutive periods beyond `tolerance_percent` that ends with the period
+/// starting `latest`, when it is at least [`PERSISTENT_PERIODS`] long: its periods, first
+/// to last. `periods` are every reported period's latest figures, in period order.
+pub fn persistent_run(
+    calendar: &Calendar,
+    periods: &[PeriodVariance],
+    latest: NaiveDate,
+    tolerance_percent: Decimal,
+) -> Option<Vec<PeriodVariance>> {
+    let beyond = |variance: &PeriodVariance| {
+        variance_percent(variance.reported, variance.planned)
+            .is_some_and(|percent| percent.abs() > tolerance_percent)
+    };
+    let position = periods
+        .iter()
+        .position(|variance| variance.period.start == latest)?;
+    if !beyond(&periods[position]) {
+        return None;
+    }
+    let follows = |earlier: &Period, later: &Period| {
+        earlier
+            .end
+            .succ_opt()
+            .is_some_and(|day| calendar.period_containing(day) == *later)
+    };
+    // Outwards from the latest report while each neighbour is the adjacent period and
+    // beyond too: a period reported again in the middle of a run finds the whole run.
+    let mut first = position;
+    while first > 0
+        && follows(&periods[first - 1].period, &periods[first].period)
+        && beyond(&periods[first - 1])
+    {
+        first -= 1;
+    }
+    let mut last = position;
+    while last + 1 < periods.len()
+        && follows(&periods[last].period, &periods[last + 1].period)
+        && beyond(&periods[last + 1])
+    {
+        last += 1;
+    }
+    let run = periods[first..=last].to_vec();
+    (run.len() >= PERSISTENT_PERIODS).then_some(run)
+}
+
+/// "delivery 30% under plan in each of the last 3 periods" and its like.
+pub fn variance_reason(run: &[PeriodVariance]) -> String {
+    let percents: Vec<Decimal> = run
+        .iter()
+        .filter_map(|variance| variance_percent(variance.reported, variance.planned))
+        .collect();
+    let under = percents.iter().all(|percent| percent.is_sign_negative());
+    let over = percents.iter().all(|percent| percent.is_sign_positive());
+    let smallest = percents
+        .iter()
+        .map(|percent| percent.abs())
+        .min()
+        .unwrap_or_default();
+    let largest = percents
+        .iter()
+        .map(|percent| percent.abs())
+        .max()
+        .unwrap_or_default();
+    let size = if smallest == largest {
+        format!("{}%", smallest.normalize())
+    } else {
+        format!("{}% to {}%", smallest.normalize(), largest.normalize())
+    };
+    let direction = if under {
+        "under"
+    } else if over {
+        "over"
+    } else {
+        "away from"
+    };
+    format!(
+        "delivery {size} {direction} plan in each of {} consecutive periods",
+        run.len()
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,130 @@
+//! `sds payments actuals FILE`: a provider's office reports delivery from a CSV with the
+//! columns `agreement_id,period_start,plan_line,amount` (in any order and case), one row per
+//! plan line and period. Rows of one agreement and period make one report, sent together;
+//! the server judges every cell. Rejections go to stderr as `line N: rejected: reason`; the
+//! last line on stdout is JSON:
+//! `{"reports": N, "rows": N, "rejected_rows": N, "variance_persistent": N}`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use sds_proto::v1 as proto;
+
+use super::super::ClientArgs;
+use super::super::csv_file::{CsvFile, Shape, physical_line, swallowed_rows};
+use super::Client;
+
+const COLUMNS: [&str; 4] = ["agreement_id", "period_start", "plan_line", "amount"];
+/// The server's cap on rows a request.
+const MAX_ROWS: usize = 5_000;
+
+/// The file's rows grouped by report, in the order each report first appears.
+fn read(path: &Path) -> anyhow::Result<Vec<Vec<proto::ActualsRow>>> {
+    let bytes = std::fs::read(path)
+        .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
+    let mut file = CsvFile::open(&bytes, &COLUMNS).map_err(|shape| {
+        anyhow::anyhow!(
+            "InvalidArgument: {} is not a CSV of delivery: {}; expected a header row with {}",
+            path.display(),
+            match shape {
+                Shape::Empty => "it is empty".to_owned(),
+                Shape::NotUtf8 => "it is not UTF-8 text".to_owned(),
+                Shape::UnreadableHeader(error) => format!("its header cannot be read ({error})"),
+                Shape::DuplicateColumn(name) => format!("column {name} appears twice"),
+                Shape::MissingColumns(names) => format!("it has no column {names}"),
+            },
+            COLUMNS.join(",")
+        )
+    })?;
+    let mut reports: Vec<Vec<proto::ActualsRow>> = Vec::new();
+    let mut index_of: HashMap<(String, String), usize> = HashMap::new();
+    let text = file.text;
+    for record in file.reader.records() {
+        let record = record.map_err(|error| {
+            anyhow::anyhow!(
+                "InvalidArgument: {} cannot be read: {error}",
+                path.display()
+            )
+        })?;
+        let line = record
+            .position()
+            .map(|position| physical_line(text, position))
+            .unwrap_or_default();
+        if record.iter().all(|cell| cell.trim().is_empty()) {
+            continue;
+        }
+        if record.iter().any(swallowed_rows) {
+            anyhow::bail!(
+                "InvalidArgument: line {line}: a quoted cell runs over several lines; a quote is probably not closed"
+            );
+        }
+        let row = proto::ActualsRow {
+            source_line: u64::from(line),
+            agreement_id: file.columns.cell(&record, "agreement_id"),
+            period_start: file.columns.cell(&record, "period_start"),
+            plan_line: file.columns.cell(&record, "plan_line"),
+            amount: file.columns.cell(&record, "amount"),
+        };
+        let key = (row.agreement_id.clone(), row.period_start.clone());
+        let index = *index_of.entry(key).or_insert_with(|| {
+            reports.push(Vec::new());
+            reports.len() - 1
+        });
+        reports[index].push(row);
+    }
+    Ok(reports)
+}
+
+/// Reports packed into requests of at most [`MAX_ROWS`] rows, a report never split.
+fn batches(reports: Vec<Vec<proto::ActualsRow>>) -> Vec<Vec<proto::ActualsRow>> {
+    let mut batches: Vec<Vec<proto::ActualsRow>> = Vec::new();
+    for report in reports {
+        match batches.last_mut() {
+            Some(batch) if batch.len() + report.len() <= MAX_ROWS => batch.extend(report),
+            _ => batches.push(report),
+        }
+    }
+    batches
+}
+
+/// Reads the whole file first, so a file that is not this CSV is refused before anything
+/// is sent.
+pub async fn import(args: &ClientArgs, path: &Path) -> anyhow::Result<()> {
+    let reports = read(path)?;
+    let mut client: Client = super::client(args).await?;
+    let rows: usize = reports.iter().map(Vec::len).sum();
+    let (mut recorded, mut rejected, mut persistent) = (0usize, 0usize, 0usize);
+    for batch in batches(reports) {
+        let response = client
+            .import_actuals(proto::ImportActualsRequest { rows: batch })
+            .await
+            .map_err(|status| {
+                anyhow::anyhow!(
+                    "{:?}: {} (after {recorded} reports recorded; the same reports again the same day record nothing, so run it again once fixed)",
+                    status.code(),
+                    status.message()
+                )
+            })?
+            .into_inner();
+        recorded += response.recorded.len();
+        persistent += response
+            .recorded
+            .iter()
+            .filter(|report| report.variance_persistent)
+            .count();
+        for rejection in &response.rejections {
+            eprintln!("line {}: rejected: {}", rejection.line, rejection.reason);
+        }
+        rejected += response.rejections.len();
+    }
+    println!(
+        "{}",
+        serde_json::json!({
+            "reports": recorded,
+            "rows": rows,
+            "rejected_rows": rejected,
+            "variance_persistent": persistent,
+        })
+    );
+    Ok(())
+}
