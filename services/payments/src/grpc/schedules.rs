@@ -65,7 +65,10 @@ pub async fn get(
         }
     }
     let (paid, paid_by) = store::runs::paid_instalments(&mut connection, agreement_id).await?;
-    schedule_message(&record, until, &paid, &paid_by)
+    let fund = store::posting::fund_of_schedule(&mut connection, agreement_id).await?;
+    let mut message = schedule_message(&record, until, &paid, &paid_by)?;
+    message.fund_id = fund.map(|fund| fund.to_string()).unwrap_or_default();
+    Ok(message)
 }
 
 /// Staff of the schedule's authority, its provider, its holder and the person.
@@ -137,6 +140,7 @@ fn schedule_message(
             .last_day_known_on(NaiveDate::MAX)
             .map(date_message),
         revision: record.revision,
+        fund_id: String::new(),
     })
 }
 

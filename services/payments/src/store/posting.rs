@@ -219,3 +219,22 @@ pub async fn mark_posted(pool: &PgPool, keys: &[(Uuid, NaiveDate)]) -> Result<()
     .operation("mark posted")?;
     Ok(())
 }
+
+/// The ledger fund a schedule is paid into, once a run has linked it.
+pub async fn fund_of_schedule(
+    connection: &mut sqlx::PgConnection,
+    agreement_id: Uuid,
+) -> Result<Option<Uuid>, PaymentsError> {
+    Ok(sqlx::query_scalar(
+        "SELECT f.fund_id FROM schedule s \
+         JOIN fund_link f ON f.authority = s.authority AND f.person_id = s.person_id \
+             AND f.holder_key = CASE s.holding_model \
+                 WHEN 'third_party' THEN s.holder_id::text \
+                 WHEN 'provider' THEN s.provider_id::text ELSE '' END \
+         WHERE s.agreement_id = $1",
+    )
+    .bind(agreement_id)
+    .fetch_optional(&mut *connection)
+    .await
+    .operation("select the schedule's fund")?)
+}

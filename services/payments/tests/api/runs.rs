@@ -44,6 +44,10 @@ async fn a_run_pays_every_instalment_due_once_into_the_persons_fund() {
         .schedule_until(&finance(AUTHORITY), AGREEMENT, Some("2026-06-29"))
         .await
         .expect("the schedule");
+    assert_eq!(
+        schedule.fund_id, fund.id,
+        "the schedule names the fund it pays into"
+    );
     let paid: Vec<&str> = schedule
         .instalments
         .iter()
