@@ -23,12 +23,14 @@ pub enum AccrualLineError {
 
 /// One funded line of a plan: a weekly amount active from `start` to `end`, both
 /// inclusive (`None` = open-ended). The constructor keeps the amount non-negative and
-/// the end on or after the start.
+/// the end on or after the start. A *flexible* line is paid on reported delivery where
+/// there is a report (see [`crate::schedule`]); every line is fixed unless marked.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AccrualLine {
     weekly_amount: Money,
     start: NaiveDate,
     end: Option<NaiveDate>,
+    flexible: bool,
 }
 
 impl AccrualLine {
@@ -49,7 +51,20 @@ impl AccrualLine {
             weekly_amount,
             start,
             end,
+            flexible: false,
         })
+    }
+
+    /// The same line, paid on reported delivery where a period has a report.
+    pub fn flexible(self) -> AccrualLine {
+        AccrualLine {
+            flexible: true,
+            ..self
+        }
+    }
+
+    pub fn is_flexible(&self) -> bool {
+        self.flexible
     }
 
     pub fn weekly_amount(&self) -> Money {

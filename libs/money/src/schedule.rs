@@ -10,11 +10,13 @@
 //! Pure: no clock, no IO, so the payments service and the preview share it.
 //!
 //! Where payment follows reported delivery (actuals, only in arrears), a period's planned
-//! accrual is replaced by what was reported for it, once known: the amount owed to the end
-//! of period k is the rounded accrual under the version known on k's due date, plus, for
-//! every period up to k with a report known by then, the report minus that period's planned
-//! accrual under the same version. A report that arrives after its period was paid is put
-//! right on the next instalment, as a late variation is.
+//! accrual of the *flexible* lines is replaced by what was reported for them, once known:
+//! the amount owed to the end of period k is the rounded accrual of every line under the
+//! version known on k's due date, plus, for every period up to k with a report known by
+//! then, the report minus that period's accrual of the flexible lines under the same
+//! version (cumulatively rounded, as a base is). Fixed lines (a fee) stay at plan, and
+//! follow a backdated change like any line. A report that arrives after its period was
+//! paid is put right on the next instalment, as a late variation is.
 
 use std::collections::BTreeMap;
 
@@ -67,9 +69,9 @@ pub struct Schedule {
     pub closing_settlement: Money,
 }
 
-/// What a provider reported it delivered in one period (the whole period, every line), and
-/// the day the report was made. A later report of the same period replaces an earlier one
-/// from its own day on.
+/// What a provider reported it delivered in one period on the flexible lines (all of them
+/// together), and the day the report was made. A later report of the same period replaces
+/// an earlier one from its own day on; of two made the same day, the later in the list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReportedActual {
     pub period_start: NaiveDate,
@@ -160,26 +162,26 @@ pub fn compute_schedule_with_actuals(
             // Nothing was known yet: pay nothing now; a later instalment catches up.
             None => (0, 0),
             Some(version) => {
-                let rounded_through = |end: Option<NaiveDate>| match end {
-                    Some(end) => {
-                        sevenths_to_pence(accrued_sevenths(&version.lines, span_start, end))
-                    }
-                    None => 0,
-                };
-                let planned_to_date = rounded_through(Some(period.end));
-                let mut base = planned_to_date - rounded_through(previous_period_end);
-                let mut owed_to_date = planned_to_date;
-                for (start, end, before) in &reported_periods {
-                    if let Some(reported) = actual_known_on(actuals, *start, due_date) {
-                        let reported = i128::from(reported.pence());
-                        let planned = rounded_through(Some(*end)) - rounded_through(*before);
-                        owed_to_date += reported - planned;
-                        if *start == period.start {
-                            base = reported;
-                        }
-                    }
-                }
-                (base, (owed_to_date - total_paid).max(0))
+                let owed = Owed::new(&version.lines, span_start);
+                let owed_to_date = owed.with_reports(
+                    period.end,
+                    reported_periods.iter().filter_map(|(start, end, before)| {
+                        actual_known_on(actuals, *start, due_date)
+                            .map(|reported| (reported, *end, *before))
+                    }),
+                );
+                let owed_before = owed.with_reports_before(
+                    previous_period_end,
+                    reported_periods.iter().filter_map(|(start, end, before)| {
+                        actual_known_on(actuals, *start, due_date)
+                            .filter(|_| *start != period.start)
+                            .map(|reported| (reported, *end, *before))
+                    }),
+                );
+                (
+                    owed_to_date - owed_before,
+                    (owed_to_date - total_paid).max(0),
+                )
             }
         };
         let amount = paid
@@ -198,17 +200,13 @@ pub fn compute_schedule_with_actuals(
 
     let closing_settlement = match (versions.last(), previous_period_end) {
         (Some(latest), Some(last_end)) => {
-            let rounded_through = |end: Option<NaiveDate>| match end {
-                Some(end) => sevenths_to_pence(accrued_sevenths(&latest.lines, span_start, end)),
-                None => 0,
-            };
-            let mut owed = rounded_through(Some(last_end));
-            for (start, end, before) in &reported_periods {
-                if let Some(reported) = actual_known_on(actuals, *start, NaiveDate::MAX) {
-                    owed += i128::from(reported.pence())
-                        - (rounded_through(Some(*end)) - rounded_through(*before));
-                }
-            }
+            let owed = Owed::new(&latest.lines, span_start).with_reports(
+                last_end,
+                reported_periods.iter().filter_map(|(start, end, before)| {
+                    actual_known_on(actuals, *start, NaiveDate::MAX)
+                        .map(|reported| (reported, *end, *before))
+                }),
+            );
             money_from_pence(owed - total_paid)?
         }
         _ => Money::zero(),
@@ -236,6 +234,64 @@ fn versions_in_recorded_order(
         }
     }
     Ok(sorted)
+}
+
+/// What a version owes over a span, in pence: every line's accrual, with the flexible
+/// lines' planned accrual of each reported period replaced by its report.
+struct Owed<'a> {
+    lines: &'a [AccrualLine],
+    flexible: Vec<AccrualLine>,
+    span_start: NaiveDate,
+}
+
+impl<'a> Owed<'a> {
+    fn new(lines: &'a [AccrualLine], span_start: NaiveDate) -> Owed<'a> {
+        Owed {
+            lines,
+            flexible: lines
+                .iter()
+                .filter(|line| line.is_flexible())
+                .cloned()
+                .collect(),
+            span_start,
+        }
+    }
+
+    fn rounded_through(
+        lines: &[AccrualLine],
+        span_start: NaiveDate,
+        end: Option<NaiveDate>,
+    ) -> i128 {
+        end.map_or(0, |end| {
+            sevenths_to_pence(accrued_sevenths(lines, span_start, end))
+        })
+    }
+
+    /// Owed to the end of `end`, given reports of periods (report, period end, end of the
+    /// period before) that all end on or before it.
+    fn with_reports(
+        &self,
+        end: NaiveDate,
+        reports: impl Iterator<Item = (Money, NaiveDate, Option<NaiveDate>)>,
+    ) -> i128 {
+        let mut owed = Self::rounded_through(self.lines, self.span_start, Some(end));
+        for (reported, period_end, before) in reports {
+            let planned = Self::rounded_through(&self.flexible, self.span_start, Some(period_end))
+                - Self::rounded_through(&self.flexible, self.span_start, before);
+            owed += i128::from(reported.pence()) - planned;
+        }
+        owed
+    }
+
+    /// As [`Owed::with_reports`], through `end` when there is one (nothing before the first
+    /// period).
+    fn with_reports_before(
+        &self,
+        end: Option<NaiveDate>,
+        reports: impl Iterator<Item = (Money, NaiveDate, Option<NaiveDate>)>,
+    ) -> i128 {
+        end.map_or(0, |end| self.with_reports(end, reports))
+    }
 }
 
 /// The latest report of the period starting `period_start` made on or before `date`.

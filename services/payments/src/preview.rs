@@ -124,6 +124,9 @@ pub struct PreviewLineInput {
     pub start: String,
     /// `None` (JSON `null` or absent) for an open-ended line.
     pub end: Option<String>,
+    /// Paid on reported delivery where a period has a report; absent means false.
+    #[serde(default)]
+    pub flexible: bool,
 }
 
 /// What a field accepts, for "missing; ..." and "found ...; ..." messages. Every field of
@@ -136,6 +139,7 @@ pub(crate) fn expectation_of(field: &str) -> String {
             DATE_EXPECTATION.to_owned()
         }
         "amount" => AMOUNT_EXPECTATION.to_owned(),
+        "flexible" => "expected true or false".to_owned(),
         "actuals" => {
             "expected a list of reports with period_start, reported_on and amount".to_owned()
         }
@@ -366,6 +370,16 @@ fn reported_actuals(
     input: &PreviewInput,
     request: &ScheduleRequest,
 ) -> Result<Vec<ReportedActual>, PreviewError> {
+    let any_flexible = request
+        .versions
+        .iter()
+        .any(|version| version.lines.iter().any(AccrualLine::is_flexible));
+    if !input.actuals.is_empty() && !any_flexible {
+        return Err(invalid(
+            "actuals",
+            "given but no line is flexible; mark the lines paid on reported delivery with \"flexible\": true",
+        ));
+    }
     if !input.actuals.is_empty() && request.timing != Timing::Arrears {
         return Err(invalid(
             "actuals",
@@ -386,6 +400,15 @@ fn reported_actuals(
             ));
         }
         let reported_on = parse_date(&format!("{path}.reported_on"), &actual.reported_on)?;
+        let period_end = request.calendar.period_containing(period_start).end;
+        if reported_on <= period_end {
+            return Err(invalid(
+                &format!("{path}.reported_on"),
+                format!(
+                    "{reported_on} is not after the period's last day {period_end}; delivery is reported once a period has ended"
+                ),
+            ));
+        }
         let amount = Money::parse(&actual.amount)
             .ok()
             .filter(|amount| !amount.is_negative())
@@ -398,16 +421,6 @@ fn reported_actuals(
                     ),
                 )
             })?;
-        if actuals.iter().any(|earlier: &ReportedActual| {
-            earlier.period_start == period_start && earlier.reported_on == reported_on
-        }) {
-            return Err(invalid(
-                &format!("{path}.reported_on"),
-                format!(
-                    "a second report of the period starting {period_start} on {reported_on}; give one report a day per period"
-                ),
-            ));
-        }
         actuals.push(ReportedActual {
             period_start,
             reported_on,
@@ -457,7 +470,7 @@ fn accrual_line(line_path: &str, input: &PreviewLineInput) -> Result<AccrualLine
         Some(text) => Some(parse_date(&end_path, text)?),
         None => None,
     };
-    AccrualLine::new(weekly_amount, start, end).map_err(|error| match error {
+    let line = AccrualLine::new(weekly_amount, start, end).map_err(|error| match error {
         AccrualLineError::NegativeWeeklyAmount { weekly_amount } => invalid(
             &amount_path,
             format!("{weekly_amount} is negative; a weekly amount must be 0.00 or more"),
@@ -465,6 +478,11 @@ fn accrual_line(line_path: &str, input: &PreviewLineInput) -> Result<AccrualLine
         AccrualLineError::EndBeforeStart { start, end } => {
             invalid(&end_path, format!("{end} is before start {start}"))
         }
+    })?;
+    Ok(if input.flexible {
+        line.flexible()
+    } else {
+        line
     })
 }
 

@@ -1,6 +1,11 @@
 //! The composition: every service the platform runs, in one list. `sds serve`, `sds
 //! migrate` and the system tests all take their services from here, so adding a service
 //! is writing its crate and adding its line below.
+//!
+//! Beside it, [`payment_run_seed`]: the generated schedules and funds that both `sds bench
+//! payment-run` and the payment-run chaos tests pay.
+
+pub mod payment_run_seed;
 
 use sds_runtime::Component;
 

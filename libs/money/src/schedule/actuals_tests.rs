@@ -24,7 +24,9 @@ fn monthly_arrears(until: &str) -> ScheduleRequest {
         versions: vec![PlanVersion {
             recorded_on: date("2026-03-01"),
             lines: vec![
-                AccrualLine::new(money("70.00"), date("2026-04-01"), None).expect("a line"),
+                AccrualLine::new(money("70.00"), date("2026-04-01"), None)
+                    .expect("a line")
+                    .flexible(),
             ],
         }],
     }
@@ -163,4 +165,71 @@ proptest! {
             prop_assert_eq!(instalments, amounts);
         }
     }
+}
+
+#[test]
+fn a_fixed_line_stays_at_plan_and_follows_a_backdated_change_in_a_reported_period() {
+    // 70.00 a week flexible and a fee of 7.00 a week fixed; April is reported at 250.00
+    // on time and paid; then the fee is raised to 14.00 from 1 April, recorded 20 May.
+    let flexible = AccrualLine::new(money("70.00"), date("2026-04-01"), None)
+        .expect("a line")
+        .flexible();
+    let fee = |weekly: &str| AccrualLine::new(money(weekly), date("2026-04-01"), None).unwrap();
+    let mut request = monthly_arrears("2026-05-31");
+    request.versions = vec![
+        PlanVersion {
+            recorded_on: date("2026-03-01"),
+            lines: vec![flexible.clone(), fee("7.00")],
+        },
+        PlanVersion {
+            recorded_on: date("2026-05-20"),
+            lines: vec![flexible, fee("14.00")],
+        },
+    ];
+    let schedule = compute_schedule_with_actuals(
+        &request,
+        &BTreeMap::new(),
+        &[report("2026-04-01", "2026-05-02", "250.00")],
+    )
+    .expect("a schedule");
+    // April: 250.00 reported + 30.00 fee. May (due 14 June): 310.00 + 62.00 fee, and the
+    // fee's 30.00 more for April.
+    assert_eq!(
+        rows(&schedule),
+        vec![
+            "2026-04-01 280.00 0.00 280.00",
+            "2026-05-01 372.00 30.00 402.00"
+        ]
+    );
+}
+
+#[test]
+fn a_report_equal_to_the_periods_base_changes_nothing() {
+    // 100.00 a week from 1 January: March's cumulative base is 442.85, not 442.86.
+    let line = AccrualLine::new(money("100.00"), date("2026-01-01"), None)
+        .unwrap()
+        .flexible();
+    let request = ScheduleRequest {
+        calendar: Calendar::Monthly,
+        timing: Timing::Arrears,
+        payment_lag_days: 14,
+        until: date("2026-03-31"),
+        versions: vec![PlanVersion {
+            recorded_on: date("2025-12-01"),
+            lines: vec![line],
+        }],
+    };
+    let planned = compute_schedule(&request).expect("a schedule");
+    let march = planned.instalments[2].base;
+    let reported = compute_schedule_with_actuals(
+        &request,
+        &BTreeMap::new(),
+        &[ReportedActual {
+            period_start: date("2026-03-01"),
+            reported_on: date("2026-04-01"),
+            amount: march,
+        }],
+    )
+    .expect("a schedule");
+    assert_eq!(reported, planned);
 }

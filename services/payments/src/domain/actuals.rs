@@ -2,10 +2,11 @@
 //! lines it may report, what the period then pays, how far it is from plan, and when a run
 //! of periods beyond the agreement's tolerance calls for a review.
 //!
-//! What must stay true: a period pays the reported lines as reported and every other line
-//! (the fee among them) as planned, so a report never loses a line by leaving it out; the
-//! plan it is judged against is the one known on the day of the report; a run of periods
-//! beyond tolerance is one run however often its periods are reported again.
+//! What must stay true: a report covers every support line funded in its period (each
+//! replaces that line's plan; a line left out would be paid nothing), while the fee stays
+//! at plan in the schedule rule, following any later change; the plan it is judged against
+//! is the one known on the day of the report, rounded as the schedule's base is; a run of
+//! periods beyond tolerance is one run however often its periods are reported again.
 
 use std::collections::BTreeMap;
 
@@ -34,7 +35,7 @@ pub struct ReportedLine {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JudgedReport {
     pub period: Period,
-    /// What the period pays.
+    /// What replaces the plan of the period's flexible lines: every support line reported.
     pub total: Money,
     /// The reported lines, and the plan's amount for each.
     pub lines: Vec<(ReportedLine, Money)>,
@@ -115,7 +116,6 @@ pub fn judge(
     }
     let known = history.agreed_lines_known_on(today);
     let mut by_plan_line: BTreeMap<u32, Vec<sds_money::AccrualLine>> = BTreeMap::new();
-    let mut others = Vec::new();
     for (line, accrual) in &known {
         if line.kind == LineKind::Support {
             by_plan_line
@@ -123,11 +123,14 @@ pub fn judge(
                 .or_default()
                 .push(accrual.clone());
         }
-        others.push((line.kind, line.plan_line, accrual.clone()));
     }
+    let funded: Vec<u32> = by_plan_line
+        .iter()
+        .filter(|(_, accruals)| period_pence(accruals, &period) > 0)
+        .map(|(number, _)| *number)
+        .collect();
     let mut judged = Vec::with_capacity(lines.len());
     let mut reported_pence: i128 = 0;
-    let mut planned_pence: i128 = 0;
     for (index, line) in lines.iter().enumerate() {
         let path = format!("lines[{index}]");
         if lines[..index]
@@ -147,17 +150,12 @@ pub fn judge(
             .map(|accruals| period_pence(accruals, &period))
             .filter(|planned| *planned > 0)
             .ok_or_else(|| {
-                let lines: Vec<String> = by_plan_line
-                    .iter()
-                    .filter(|(_, accruals)| period_pence(accruals, &period) > 0)
-                    .map(|(number, _)| number.to_string())
-                    .collect();
                 (
                     format!("{path}.plan_line"),
                     format!(
                         "plan line {} is not funded by this agreement in that period; lines funded then: {}",
                         line.plan_line,
-                        if lines.is_empty() { "none".to_owned() } else { lines.join(", ") }
+                        listed(&funded)
                     ),
                 )
             })?;
@@ -179,25 +177,55 @@ pub fn judge(
             ));
         }
         reported_pence += amount;
-        planned_pence += planned;
         judged.push((line.clone(), money(planned)?));
     }
-    // Lines not reported (and the fee) are paid as planned.
-    let unreported: Vec<sds_money::AccrualLine> = others
+    // The report replaces the plan of every flexible line of the period, so each must be in
+    // it: a line left out would otherwise be paid nothing.
+    if let Some(missing) = funded
         .iter()
-        .filter(|(kind, plan_line, _)| {
-            *kind != LineKind::Support || !lines.iter().any(|line| line.plan_line == *plan_line)
-        })
-        .map(|(_, _, accrual)| accrual.clone())
-        .collect();
-    let total = reported_pence + period_pence(&unreported, &period);
+        .find(|number| !lines.iter().any(|line| line.plan_line == **number))
+    {
+        return Err((
+            "lines".to_owned(),
+            format!(
+                "plan line {missing} is funded in the period and not reported; report every line funded then ({}), 0.00 for one not delivered",
+                listed(&funded)
+            ),
+        ));
+    }
+    // What the schedule rule counts as the period's plan for these lines: the cumulative
+    // rounding of its base, so a report equal to the plan changes nothing.
+    let flexible: Vec<sds_money::AccrualLine> = by_plan_line.into_values().flatten().collect();
+    let span_start = history.earliest_start().map_or(period.start, |start| {
+        calendar.period_containing(start).start
+    });
+    let through = |end: NaiveDate| {
+        if end < span_start {
+            0
+        } else {
+            sevenths_to_pence(accrued_sevenths(&flexible, span_start, end))
+        }
+    };
+    let planned_pence = through(period.end) - period.start.pred_opt().map_or(0, through);
     Ok(JudgedReport {
         period,
-        total: money(total)?,
+        total: money(reported_pence)?,
         lines: judged,
         reported: money(reported_pence)?,
         planned: money(planned_pence)?,
     })
+}
+
+fn listed(numbers: &[u32]) -> String {
+    if numbers.is_empty() {
+        "none".to_owned()
+    } else {
+        numbers
+            .iter()
+            .map(u32::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// A period's latest report, as far as variance goes.

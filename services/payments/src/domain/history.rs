@@ -95,10 +95,15 @@ impl History {
     }
 
     /// The lines accruing as known on `day`, each cut to the days its version governs.
+    /// Support lines are flexible (paid on reported delivery where a period has a report,
+    /// which only agreements paid on actuals have); the fee is fixed.
     pub fn lines_known_on(&self, day: NaiveDate) -> Vec<AccrualLine> {
         self.agreed_lines_known_on(day)
             .into_iter()
-            .map(|(_, accrual)| accrual)
+            .map(|(line, accrual)| match line.kind {
+                LineKind::Support => accrual.flexible(),
+                LineKind::Fee => accrual,
+            })
             .collect()
     }
 

@@ -168,7 +168,11 @@ pub fn history_message(
             .into_iter()
             .map(|version| proto::ScheduleVersion {
                 recorded_on: Some(date_message(version.recorded_on)),
-                lines: version.lines.iter().map(line_message).collect(),
+                lines: version
+                    .lines
+                    .iter()
+                    .map(|line| line_message(line, terms.basis == Basis::Actuals))
+                    .collect(),
             })
             .collect(),
         actuals: history
@@ -183,10 +187,12 @@ pub fn history_message(
     }
 }
 
-fn line_message(line: &AccrualLine) -> proto::ScheduleLine {
+/// A line as the preview takes it; flexible only where payment follows reported delivery.
+fn line_message(line: &AccrualLine, on_actuals: bool) -> proto::ScheduleLine {
     proto::ScheduleLine {
         weekly_amount: Some(money_message(line.weekly_amount())),
         start: Some(date_message(line.start())),
         end: line.end().map(date_message),
+        flexible: on_actuals && line.is_flexible(),
     }
 }

@@ -138,7 +138,7 @@ fn malformed_dates_are_quoted_back_with_the_expected_format() {
 fn unknown_and_missing_fields_are_named_with_their_path() {
     assert_eq!(
         with(|input| input["versions"][0]["lines"][0]["colour"] = "blue".into()),
-        "versions[0].lines[0].colour: unknown field; accepted: weekly_amount, start, end"
+        "versions[0].lines[0].colour: unknown field; accepted: weekly_amount, start, end, flexible"
     );
     assert_eq!(
         with(|input| input["extra"] = 1.into()),
@@ -375,11 +375,21 @@ fn reported_delivery_replaces_a_periods_plan_and_is_refused_where_it_cannot_appl
     input["actuals"] = serde_json::json!([
         {"period_start": "2026-04-01", "reported_on": "2026-07-01", "amount": "1000.00"}
     ]);
+    assert_eq!(
+        error_for(&input),
+        "actuals: given but no line is flexible; mark the lines paid on reported delivery with \"flexible\": true"
+    );
+    input["versions"][0]["lines"][0]["flexible"] = true.into();
+    input["versions"][1]["lines"][0]["flexible"] = true.into();
     let output = preview_json(&input.to_string()).unwrap();
     assert!(output.contains("\"base\": \"1000.00\""), "{output}");
+    let flexible = |input: &mut Value| {
+        input["versions"][0]["lines"][0]["flexible"] = true.into();
+    };
 
     assert_eq!(
         with(|input| {
+            flexible(input);
             input["timing"] = "advance".into();
             input["actuals"] = serde_json::json!([
                 {"period_start": "2026-04-01", "reported_on": "2026-07-01", "amount": "1.00"}
@@ -389,6 +399,7 @@ fn reported_delivery_replaces_a_periods_plan_and_is_refused_where_it_cannot_appl
     );
     assert_eq!(
         with(|input| {
+            flexible(input);
             input["actuals"] = serde_json::json!([
                 {"period_start": "2026-04-02", "reported_on": "2026-07-01", "amount": "1.00"}
             ]);
@@ -397,6 +408,7 @@ fn reported_delivery_replaces_a_periods_plan_and_is_refused_where_it_cannot_appl
     );
     assert!(
         with(|input| {
+            flexible(input);
             input["actuals"] = serde_json::json!([
                 {"period_start": "2026-04-01", "reported_on": "2026-07-01", "amount": "-1.00"}
             ]);
@@ -405,11 +417,11 @@ fn reported_delivery_replaces_a_periods_plan_and_is_refused_where_it_cannot_appl
     );
     assert_eq!(
         with(|input| {
+            flexible(input);
             input["actuals"] = serde_json::json!([
-                {"period_start": "2026-04-01", "reported_on": "2026-07-01", "amount": "1.00"},
-                {"period_start": "2026-04-01", "reported_on": "2026-07-01", "amount": "2.00"}
+                {"period_start": "2026-04-01", "reported_on": "2026-06-30", "amount": "1.00"}
             ]);
         }),
-        "actuals[1].reported_on: a second report of the period starting 2026-04-01 on 2026-07-01; give one report a day per period"
+        "actuals[0].reported_on: 2026-06-30 is not after the period's last day 2026-06-30; delivery is reported once a period has ended"
     );
 }

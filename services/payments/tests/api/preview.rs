@@ -45,6 +45,7 @@ fn request_from_json(input: &Value) -> proto::PreviewScheduleRequest {
                         weekly_amount: text(&line["weekly_amount"]).map(|amount| money(&amount)),
                         start: day(&line["start"]),
                         end: day(&line["end"]),
+                        flexible: line["flexible"].as_bool().unwrap_or_default(),
                     })
                     .collect(),
             })

@@ -85,11 +85,15 @@ impl Interceptor for Bearer {
 /// One line for a server error: the gRPC code and the server's message.
 pub fn status_error(status: tonic::Status) -> anyhow::Error {
     // A connection that broke mid-call (the server killed, the network gone) reaches the
-    // client as `Unknown: transport error`; scripts read the code to decide whether to send
-    // again, and that is what `Unavailable` tells them.
-    if status.code() == tonic::Code::Unknown && status.message() == "transport error" {
+    // client as `Unknown`: `transport error` before an answer began, `h2 protocol error:
+    // ...` when a streamed answer was cut off. Scripts read the code to decide whether to
+    // send again, and that is what `Unavailable` tells them.
+    let broken =
+        status.message() == "transport error" || status.message().starts_with("h2 protocol error");
+    if status.code() == tonic::Code::Unknown && broken {
         return anyhow::anyhow!(
-            "Unavailable: the connection to the server broke before it answered (transport error); it may have recorded the request, so send it again with the same ids (a request sent again with the same ids is recorded once)"
+            "Unavailable: the connection to the server broke before it answered ({}); it may have recorded the request, so send it again with the same ids (a request sent again with the same ids is recorded once; a payment run is finished by running its date again)",
+            status.message()
         );
     }
     anyhow::anyhow!("{:?}: {}", status.code(), status.message())
@@ -127,6 +131,11 @@ mod tests {
     fn a_connection_broken_mid_call_is_reported_as_unavailable_and_other_codes_as_they_are() {
         let broken = status_error(tonic::Status::unknown("transport error")).to_string();
         assert!(broken.starts_with("Unavailable: "), "{broken}");
+        let cut_off = status_error(tonic::Status::unknown(
+            "h2 protocol error: error reading a body from connection",
+        ))
+        .to_string();
+        assert!(cut_off.starts_with("Unavailable: "), "{cut_off}");
         let other = status_error(tonic::Status::unknown("something else")).to_string();
         assert_eq!(other, "Unknown: something else");
         let refused = status_error(tonic::Status::invalid_argument("amount is missing"));

@@ -62,6 +62,13 @@ pub struct ServerProcess {
 impl ServerProcess {
     pub async fn start() -> Self {
         let database = sds_testkit::fresh_database().await;
+        Self::start_on(&database.url, &database.name).await
+    }
+
+    /// A real `sds serve` as [`start`](Self::start) gives, but on the database at
+    /// `database_url` (a [`sds_testkit::PrivatePostgres`]'s, say, which the test may stop
+    /// and resume); `label` names its log and its exports folder.
+    pub async fn start_on(database_url: &str, label: &str) -> Self {
         let nats = sds_testkit::PrivateNats::start().await;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -72,52 +79,80 @@ impl ServerProcess {
         let env = vec![
             ("SDS_ADDR".to_owned(), addr.clone()),
             ("SDS_LISTEN_ADDR".to_owned(), addr),
-            ("SDS_DATABASE_URL".to_owned(), database.url.clone()),
+            ("SDS_DATABASE_URL".to_owned(), database_url.to_owned()),
             ("SDS_NATS_URL".to_owned(), nats.url()),
             (
                 "SDS_EXPORTS_DIR".to_owned(),
                 std::env::temp_dir()
-                    .join(format!("sds-exports-{}", database.name))
+                    .join(format!("sds-exports-{label}"))
                     .display()
                     .to_string(),
             ),
         ];
-        let log = std::env::temp_dir().join(format!("sds-serve-{}.log", database.name));
+        let log = std::env::temp_dir().join(format!("sds-serve-{label}.log"));
         let log_file = std::fs::File::create(&log).expect("create server log");
-        let child = Command::new(SDS)
-            .arg("serve")
-            .env_remove("RUST_LOG")
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .env("SDS_JWT_SECRET", TEST_JWT_SECRET)
-            .env("SDS_DRAIN_SECONDS", "5")
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
-            .expect("spawn sds serve");
+        let child = spawn_serve(&env, log_file);
         let mut server = Self {
             child,
             env,
             nats,
             log,
         };
+        server.wait_until_serving("starting").await;
+        server
+    }
+
+    /// Starts `sds serve` again on the same port, database, NATS server and exports
+    /// folder, as after a crash: the test has killed [`child`](Self::child) and reaped it.
+    /// The new process logs on in the same file.
+    pub async fn restart(&mut self) {
+        let log_file = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.log)
+            .expect("open the server log");
+        self.child = spawn_serve(&self.env, log_file);
+        self.wait_until_serving("restarting").await;
+    }
+
+    /// Waits until the server answers SERVING; panics with its log if it exits first or
+    /// takes more than 30 s.
+    async fn wait_until_serving(&mut self, what: &str) {
         let deadline = std::time::Instant::now() + Duration::from_secs(30);
         loop {
-            if let Ok(Some(exit)) = server.child.try_wait() {
+            if let Ok(Some(exit)) = self.child.try_wait() {
                 panic!(
-                    "sds serve exited with {exit} while starting:\n{}",
-                    server.log_text()
+                    "sds serve exited with {exit} while {what}:\n{}",
+                    self.log_text()
                 );
             }
-            if server.run(&["health"], None).status.success() {
-                return server;
+            if self.run(&["health"], None).status.success() {
+                return;
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "sds serve was not SERVING within 30 s:\n{}",
-                server.log_text()
+                "sds serve was not SERVING within 30 s of {what}:\n{}",
+                self.log_text()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// The database the server works in (`SDS_DATABASE_URL`).
+    pub fn database_url(&self) -> &str {
+        self.setting("SDS_DATABASE_URL")
+    }
+
+    /// Where the server writes payment runs' files (`SDS_EXPORTS_DIR`).
+    pub fn exports_dir(&self) -> PathBuf {
+        PathBuf::from(self.setting("SDS_EXPORTS_DIR"))
+    }
+
+    fn setting(&self, name: &str) -> &str {
+        self.env
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .unwrap_or_else(|| panic!("the server has no {name}"))
     }
 
     /// A commissioning officer of the demo authority, as `sds token` issues one.
@@ -258,6 +293,20 @@ impl Drop for ServerProcess {
         let _ = self.child.wait();
         let _ = std::fs::remove_file(&self.log);
     }
+}
+
+/// `sds serve` with `env`, logging to `log`.
+fn spawn_serve(env: &[(String, String)], log: std::fs::File) -> Child {
+    Command::new(SDS)
+        .arg("serve")
+        .env_remove("RUST_LOG")
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .env("SDS_JWT_SECRET", TEST_JWT_SECRET)
+        .env("SDS_DRAIN_SECONDS", "5")
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("spawn sds serve")
 }
 
 /// The sample of the Care Inspectorate datastore that `deploy/local/up` imports.

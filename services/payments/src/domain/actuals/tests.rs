@@ -75,20 +75,33 @@ fn actuals_terms() -> ScheduleTerms {
 }
 
 #[test]
-fn a_period_pays_the_reported_lines_as_reported_and_the_rest_as_planned() {
-    // April: line 1 plans 300.00, line 2 150.00, the fee 30.00.
+fn a_report_covers_every_support_line_and_is_judged_against_their_plan() {
+    // April: line 1 plans 300.00, line 2 150.00 (the fee, 30.00, stays at plan).
     let judged = judge(
+        &actuals_terms(),
+        &history(),
+        day("2026-04-01"),
+        &[reported(1, "240.00"), reported(2, "120.00")],
+        day("2026-05-02"),
+    )
+    .expect("judged");
+    assert_eq!(judged.reported, money("360.00"));
+    assert_eq!(judged.planned, money("450.00"));
+    assert_eq!(judged.total, money("360.00"));
+    assert_eq!(judged.variance_percent(), Some(Decimal::new(-200, 1)));
+    let (path, message) = judge(
         &actuals_terms(),
         &history(),
         day("2026-04-01"),
         &[reported(1, "240.00")],
         day("2026-05-02"),
     )
-    .expect("judged");
-    assert_eq!(judged.reported, money("240.00"));
-    assert_eq!(judged.planned, money("300.00"));
-    assert_eq!(judged.total, money("420.00"), "240 + 150 + 30");
-    assert_eq!(judged.variance_percent(), Some(Decimal::new(-200, 1)));
+    .expect_err("a line left out");
+    assert_eq!(path, "lines");
+    assert!(
+        message.contains("plan line 2 is funded in the period and not reported"),
+        "{message}"
+    );
 }
 
 #[test]

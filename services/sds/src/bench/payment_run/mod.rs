@@ -19,12 +19,12 @@
 //! with `ratio` = seconds / raw_seconds (P1: at most 3, and at most 60 s for 1,000,000 lines).
 
 mod raw;
-mod seed;
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, ensure};
+use sds::payment_run_seed as seed;
 use sds_platform::{AuthorityId, OrgKind, Principal, Role, TokenIssuer};
 use sds_proto::v1 as proto;
 use sds_proto::v1::payments_service_client::PaymentsServiceClient;

@@ -10,7 +10,7 @@ use futures::TryStreamExt as _;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::seed::AUTHORITY;
+use sds::payment_run_seed::AUTHORITY;
 
 pub struct RawRun {
     pub schedules: usize,

@@ -1,8 +1,9 @@
-//! The schedules and funds a payment-run benchmark pays: generated from the line count and
-//! written straight into payments' and the ledger's tables with `INSERT ... UNNEST` (the
-//! same rows in both scratch databases). Schedules are what `agreement.signed` and
-//! `agreement.varied` would have made; funds what a first run would have opened. Neither is
-//! what P1 times: it times the run.
+//! The schedules and funds a large payment run pays: generated from the line count and
+//! written straight into payments' and the ledger's tables with `INSERT ... UNNEST`.
+//! Schedules are what `agreement.signed` and `agreement.varied` would have made; funds what
+//! a first run would have opened. Shared by `sds bench payment-run` (the same rows in both
+//! of its scratch databases; P1 times the run, not this) and the payment-run chaos tests
+//! (`tests/payments_chaos.rs`), which need a run long enough to break in the middle.
 //!
 //! The mix: one, two or three lines a schedule in turn; four-weekly, monthly and quarterly
 //! in turn; in advance, or in arrears 14 days after the period, alternately; held by the
@@ -16,10 +17,10 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// The authority the benchmark's schedules belong to.
+/// The authority the generated schedules belong to.
 pub const AUTHORITY: &str = "bench-payments";
 
-/// The day the timed run pays up to.
+/// The day a run of the generated schedules pays up to.
 pub fn run_date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 12, 1).unwrap_or_default()
 }
