@@ -8,6 +8,7 @@
 
 use chrono::NaiveDate;
 use sds_events::{NewEvent, OutboxBell};
+use sds_platform::StoreContext as _;
 use sds_platform::{OrgKind, Principal, Role};
 use sds_proto::v1 as proto;
 use sqlx::PgPool;
@@ -46,7 +47,7 @@ pub async fn record(
     today: NaiveDate,
     report: &Report,
 ) -> Result<proto::ActualsReport, PaymentsError> {
-    let mut transaction = pool.begin().await.map_err(anyhow::Error::new)?;
+    let mut transaction = pool.begin().await.operation("database connection")?;
     if !stored::lock_schedule(&mut transaction, report.agreement_id).await? {
         return Err(PaymentsError::ScheduleNotFound(report.agreement_id));
     }
@@ -68,7 +69,10 @@ pub async fn record(
     if let Some(revision) =
         stored::same_report_today(&mut transaction, report.agreement_id, &judged, today).await?
     {
-        transaction.commit().await.map_err(anyhow::Error::new)?;
+        transaction
+            .commit()
+            .await
+            .operation("database connection")?;
         return Ok(message(&record.terms, &judged, revision, today, false));
     }
     let revision = stored::record(
@@ -90,7 +94,14 @@ pub async fn record(
     if let Some(run) = run {
         let first = run[0].period;
         let last = run[run.len() - 1].period;
-        if stored::raise_once(&mut transaction, report.agreement_id, first.start).await? {
+        if stored::raise_once(
+            &mut transaction,
+            report.agreement_id,
+            first.start,
+            last.start,
+        )
+        .await?
+        {
             raised = true;
             let alerts = stored::alerts_of_person(&mut transaction, record.terms.person_id).await?;
             sds_events::enqueue(
@@ -111,7 +122,10 @@ pub async fn record(
             .map_err(anyhow::Error::new)?;
         }
     }
-    transaction.commit().await.map_err(anyhow::Error::new)?;
+    transaction
+        .commit()
+        .await
+        .operation("database connection")?;
     if raised {
         outbox.ring();
     }

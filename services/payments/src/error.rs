@@ -28,6 +28,11 @@ pub enum PaymentsError {
     },
     #[error("a payment run of {0} is in progress; wait for it to finish, then run again")]
     RunInProgress(sds_vocabulary::AuthorityId),
+    /// The run's transfers are posted but its files could not be written.
+    #[error(
+        "the run's transfers are posted, but its finance files could not be written (see the server's log); the operator must fix SDS_EXPORTS_DIR, then run the same date again to finish the run"
+    )]
+    ExportsUnwritable,
     /// Something the operator or the authority's finance staff must set up first.
     #[error("{0}")]
     Unconfigured(String),
@@ -72,7 +77,8 @@ impl From<PaymentsError> for ApiError {
             | PaymentsError::RemittanceNotFound(_) => ApiError::NotFound(error.to_string()),
             PaymentsError::RunUnfinished { .. }
             | PaymentsError::RunInProgress(_)
-            | PaymentsError::Unconfigured(_) => ApiError::FailedPrecondition(error.to_string()),
+            | PaymentsError::Unconfigured(_)
+            | PaymentsError::ExportsUnwritable => ApiError::FailedPrecondition(error.to_string()),
             PaymentsError::LedgerUnavailable(_) | PaymentsError::AssessmentUnavailable(_) => {
                 ApiError::Unavailable(error.to_string())
             }

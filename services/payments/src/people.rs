@@ -42,11 +42,13 @@ impl People {
         }
     }
 
-    /// The references of those of `ids` assessment knows as the authority's people.
+    /// The references of those of `ids` assessment knows as the authority's people, read
+    /// for the organisation `reader` (kept in assessment's audit trail).
     pub async fn references(
         &self,
         authority: &AuthorityId,
         ids: &[Uuid],
+        reader: &str,
     ) -> Result<HashMap<Uuid, PersonReference>, PaymentsError> {
         let mut found = HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(MAX_LOOKUP) {
@@ -55,6 +57,7 @@ impl People {
                 proto::LookupPeopleRequest {
                     authority: authority.as_str().to_owned(),
                     person_ids: chunk.iter().map(Uuid::to_string).collect(),
+                    on_behalf_of: reader.to_owned(),
                 },
             )?;
             let answer = AssessmentServiceClient::new(self.calls.channel()?)

@@ -15,14 +15,15 @@
 //! What must stay true: the input format, the output and the wording of refusals are what
 //! README.md and the worked examples of DOMAIN.md show; scripts and people depend on them.
 
+mod actuals;
 mod value_reader;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Months, NaiveDate};
 use sds_money::{
-    AccrualLine, AccrualLineError, Calendar, Money, PlanVersion, ReportedActual, Schedule,
-    ScheduleError, ScheduleRequest, Timing, compute_schedule_with_actuals,
+    AccrualLine, AccrualLineError, Calendar, Money, PlanVersion, Schedule, ScheduleError,
+    ScheduleRequest, Timing, compute_schedule_with_actuals,
 };
 use sds_vocabulary::date::parse_iso_date;
 use sds_vocabulary::{NamedEnum, shown};
@@ -256,7 +257,7 @@ fn refused_by_serde(error: serde_path_to_error::Error<Refusal>) -> PreviewError 
 /// Validates `input` and applies the schedule rule to it.
 pub fn preview(input: &PreviewInput) -> Result<PreviewOutput, PreviewError> {
     let request = schedule_request(input)?;
-    let actuals = reported_actuals(input, &request)?;
+    let actuals = actuals::reported_actuals(input, &request)?;
     match compute_schedule_with_actuals(&request, &BTreeMap::new(), &actuals) {
         Ok(schedule) => Ok(schedule.into()),
         Err(ScheduleError::DueDateOutOfRange { period_start }) => Err(invalid(
@@ -363,78 +364,32 @@ fn schedule_request(input: &PreviewInput) -> Result<ScheduleRequest, PreviewErro
     })
 }
 
-/// The reports of delivery, checked: each for a period of the calendar, once a day, and
-/// only where payment is in arrears (a period is paid in advance before anything is
-/// delivered).
-fn reported_actuals(
-    input: &PreviewInput,
-    request: &ScheduleRequest,
-) -> Result<Vec<ReportedActual>, PreviewError> {
-    let any_flexible = request
-        .versions
-        .iter()
-        .any(|version| version.lines.iter().any(AccrualLine::is_flexible));
-    if !input.actuals.is_empty() && !any_flexible {
-        return Err(invalid(
-            "actuals",
-            "given but no line is flexible; mark the lines paid on reported delivery with \"flexible\": true",
-        ));
-    }
-    if !input.actuals.is_empty() && request.timing != Timing::Arrears {
-        return Err(invalid(
-            "actuals",
-            "given for a schedule paid in advance; payment follows reported delivery only in arrears",
-        ));
-    }
-    let mut actuals = Vec::with_capacity(input.actuals.len());
-    for (index, actual) in input.actuals.iter().enumerate() {
-        let path = format!("actuals[{index}]");
-        let period_start = parse_date(&format!("{path}.period_start"), &actual.period_start)?;
-        if request.calendar.period_containing(period_start).start != period_start {
-            return Err(invalid(
-                &format!("{path}.period_start"),
-                format!(
-                    "{period_start} is not the first day of a period; the period containing it starts {}",
-                    request.calendar.period_containing(period_start).start
-                ),
-            ));
-        }
-        let reported_on = parse_date(&format!("{path}.reported_on"), &actual.reported_on)?;
-        let period_end = request.calendar.period_containing(period_start).end;
-        if reported_on <= period_end {
-            return Err(invalid(
-                &format!("{path}.reported_on"),
-                format!(
-                    "{reported_on} is not after the period's last day {period_end}; delivery is reported once a period has ended"
-                ),
-            ));
-        }
-        let amount = Money::parse(&actual.amount)
-            .ok()
-            .filter(|amount| !amount.is_negative())
-            .ok_or_else(|| {
-                invalid(
-                    &format!("{path}.amount"),
-                    format!(
-                        "{} is not an amount; {AMOUNT_EXPECTATION}",
-                        shown(&actual.amount)
-                    ),
-                )
-            })?;
-        actuals.push(ReportedActual {
-            period_start,
-            reported_on,
-            amount,
-        });
-    }
-    Ok(actuals)
-}
+/// The most versions, lines in all and reports one preview takes: far beyond any real
+/// agreement's history, and a bound on the work one request can ask for.
+const MAX_VERSIONS: usize = 200;
+const MAX_LINES: usize = 2_000;
 
 fn plan_versions(inputs: &[PreviewVersionInput]) -> Result<Vec<PlanVersion>, PreviewError> {
     if inputs.is_empty() {
         return Err(invalid(
             "versions",
             "empty; give at least one version with recorded_on and lines",
+        ));
+    }
+    if inputs.len() > MAX_VERSIONS {
+        return Err(invalid(
+            "versions",
+            format!(
+                "{} versions; a preview takes at most {MAX_VERSIONS}",
+                inputs.len()
+            ),
+        ));
+    }
+    let lines: usize = inputs.iter().map(|version| version.lines.len()).sum();
+    if lines > MAX_LINES {
+        return Err(invalid(
+            "versions",
+            format!("{lines} lines in all; a preview takes at most {MAX_LINES}"),
         ));
     }
     let mut dates_seen: BTreeSet<NaiveDate> = BTreeSet::new();

@@ -45,7 +45,16 @@ pub async fn lookup(
         .iter()
         .map(|(id, _, _)| (*id, "person.looked_up"))
         .collect();
-    store::audit_people(&mut transaction, &authority, &audited, &principal.org_id).await?;
+    // Who the read was for goes into the trail too; it is at most an id's length.
+    let actor = match request.on_behalf_of.trim() {
+        "" => principal.org_id.clone(),
+        behalf => format!(
+            "{} for {}",
+            principal.org_id,
+            behalf.chars().take(128).collect::<String>()
+        ),
+    };
+    store::audit_people(&mut transaction, &authority, &audited, &actor).await?;
     transaction.commit().await.map_err(AssessmentError::from)?;
     let mut by_id: std::collections::HashMap<Uuid, (String, String)> = found
         .into_iter()

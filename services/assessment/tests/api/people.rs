@@ -103,6 +103,7 @@ async fn lookup(
             proto::LookupPeopleRequest {
                 authority: authority.to_owned(),
                 person_ids: ids,
+                on_behalf_of: String::new(),
             },
         ))
         .await

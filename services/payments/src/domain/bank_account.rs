@@ -46,9 +46,18 @@ impl Modulus {
 }
 
 /// Six digits; spaces and hyphens between them are ignored.
+/// `raw` without the spaces and hyphens people type between digits; `None` when it starts
+/// or ends with one (a minus sign is not a separator).
+fn without_separators(raw: &str) -> Option<String> {
+    let text = raw.trim();
+    let digit_ends = text.starts_with(|c: char| c.is_ascii_digit())
+        && text.ends_with(|c: char| c.is_ascii_digit());
+    digit_ends.then(|| text.chars().filter(|c| !matches!(c, ' ' | '-')).collect())
+}
+
 pub fn sort_code(field: &str, raw: &str) -> Result<String, String> {
-    let digits: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+    let digits = without_separators(raw).unwrap_or_default();
+    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) && digits != "000000" {
         Ok(digits)
     } else if raw.trim().is_empty() {
         Err(format!(
@@ -66,8 +75,11 @@ pub fn sort_code(field: &str, raw: &str) -> Result<String, String> {
 /// Bacs (with a roll number where it needs one), and guessing which digits to drop would
 /// pay the wrong account.
 pub fn account_number(field: &str, raw: &str) -> Result<String, String> {
-    let digits: String = raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
-    if !digits.bytes().all(|b| b.is_ascii_digit()) || digits.is_empty() {
+    let digits = without_separators(raw).unwrap_or_default();
+    if !digits.bytes().all(|b| b.is_ascii_digit())
+        || digits.is_empty()
+        || digits.bytes().all(|b| b == b'0')
+    {
         return Err(if raw.trim().is_empty() {
             format!("{field}: missing; give the account number (six to eight digits)")
         } else {
@@ -137,7 +149,15 @@ mod tests {
         for typed in ["123456", "12-34-56", "12 34 56", " 12-34-56 "] {
             assert_eq!(sort_code("s", typed).unwrap(), "123456", "{typed}");
         }
-        for typed in ["", "12345", "1234567", "12-34-5a", "12.34.56"] {
+        for typed in [
+            "",
+            "12345",
+            "1234567",
+            "12-34-5a",
+            "12.34.56",
+            "00-00-00",
+            "-12-34-56",
+        ] {
             let refusal = sort_code("account.sort_code", typed).unwrap_err();
             assert!(refusal.starts_with("account.sort_code: "), "{refusal}");
             assert!(!refusal.contains("12.34"), "echoes the digits: {refusal}");
@@ -149,7 +169,15 @@ mod tests {
         assert_eq!(account_number("a", "123456").unwrap(), "00123456");
         assert_eq!(account_number("a", "1234567").unwrap(), "01234567");
         assert_eq!(account_number("a", "1234 5678").unwrap(), "12345678");
-        for typed in ["", "12345", "123456789", "1234567890", "1234567a"] {
+        for typed in [
+            "",
+            "12345",
+            "123456789",
+            "1234567890",
+            "1234567a",
+            "-1234567",
+            "00000000",
+        ] {
             let refusal = account_number("account.account_number", typed).unwrap_err();
             assert!(refusal.starts_with("account.account_number: "), "{refusal}");
             assert!(!refusal.contains("12345"), "echoes the digits: {refusal}");

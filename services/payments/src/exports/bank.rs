@@ -47,6 +47,9 @@ pub struct RunHeader {
     /// When the run started: the file's creation time, so a run finished again writes the
     /// same bytes.
     pub created_at: DateTime<Utc>,
-    /// The day the payees' banks credit them (the run's date).
+    /// The Bacs processing day (UHL1).
     pub processing_date: NaiveDate,
+    /// The day payees' banks credit them, the working day after (pain.001's requested
+    /// execution date, so both files pay on the same day).
+    pub credit_date: NaiveDate,
 }

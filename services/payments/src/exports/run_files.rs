@@ -7,6 +7,7 @@
 //! byte for byte the same (the remittances and the bank details they pay to were fixed the
 //! first time, and the files' times are the run's start).
 
+use sds_platform::StoreContext as _;
 use std::io::Write as _;
 use std::path::Path;
 
@@ -18,9 +19,8 @@ use crate::exports::bank::{Credit, Originator, RunHeader};
 use crate::exports::{PendingFile, bacs, journal, pain001, run_folder};
 use crate::runs::{Progress, report};
 use crate::store;
-use crate::store::bank::PayingAccount;
 use crate::store::remittances;
-use crate::store::runs::{self, RunRecord};
+use crate::store::runs::{self, RunBank, RunRecord};
 
 /// Journal lines read per page.
 const PAGE: i64 = 20_000;
@@ -34,16 +34,14 @@ pub async fn write(
     pool: &PgPool,
     exports: &Path,
     run: &RunRecord,
-    paying: &PayingAccount,
+    bank: &RunBank,
     progress: &Progress,
 ) -> Result<Vec<String>, PaymentsError> {
+    let paying = &bank.paying;
     let folder = run_folder(exports, &run.authority, run.run_date, run.run_id);
     let write_error = |file: &str, error: std::io::Error| {
-        PaymentsError::Internal(anyhow::anyhow!(
-            "write {file} of run {} under {}: {error}",
-            run.run_id,
-            folder.display()
-        ))
+        tracing::error!(run = %run.run_id, folder = %folder.display(), file, %error, "finance file not written");
+        PaymentsError::ExportsUnwritable
     };
     let mut files = vec![write_journal(pool, &folder, run, progress).await?];
 
@@ -74,7 +72,8 @@ pub async fn write(
     let header = RunHeader {
         run_id: run.run_id,
         created_at: run.started_at,
-        processing_date: run.run_date,
+        processing_date: bank.processing_date,
+        credit_date: bank.credit_date,
     };
 
     let mut file = PendingFile::create(&folder, BACS).map_err(|error| write_error(BACS, error))?;
@@ -106,16 +105,13 @@ async fn write_journal(
     progress: &Progress,
 ) -> Result<String, PaymentsError> {
     let codes = {
-        let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
+        let mut connection = pool.acquire().await.operation("database connection")?;
         store::journal_codes(&mut connection, &run.authority).await?
     }
     .unwrap_or_default();
     let write_error = |error: std::io::Error| {
-        PaymentsError::Internal(anyhow::anyhow!(
-            "write the journal of run {} under {}: {error}",
-            run.run_id,
-            folder.display()
-        ))
+        tracing::error!(run = %run.run_id, folder = %folder.display(), %error, "journal not written");
+        PaymentsError::ExportsUnwritable
     };
     let mut file = PendingFile::create(folder, JOURNAL).map_err(write_error)?;
     writeln!(file.writer(), "{}", journal::HEADER).map_err(write_error)?;

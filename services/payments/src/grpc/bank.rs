@@ -2,6 +2,7 @@
 //! by the authority's finance staff only. Nothing here logs a sort code, an account number
 //! or a name: the log line of a change says which payee and which version.
 
+use sds_platform::StoreContext as _;
 use sds_platform::{OrgKind, Principal, Role};
 use sds_proto::v1 as proto;
 use sds_vocabulary::{AuthorityId, shown};
@@ -140,15 +141,16 @@ pub async fn set(
     let table = match modulus {
         ModulusSource::None => None,
         ModulusSource::Loaded(table) => Some(table),
-        ModulusSource::Unreadable(problem) => {
-            return Err(PaymentsError::Unconfigured(format!(
-                "the modulus table could not be read ({problem}); the operator must fix SDS_MODULUS_WEIGHTS before bank details can be checked"
-            )));
+        // The problem (with the file's path) is in the server's log from the start.
+        ModulusSource::Unreadable(_) => {
+            return Err(PaymentsError::Unconfigured(
+                "the modulus table could not be read (see the server's log); the operator must fix SDS_MODULUS_WEIGHTS before bank details can be checked".to_owned(),
+            ));
         }
     };
     let checked = bank_account::modulus_check("account", table, &details)
         .map_err(PaymentsError::InvalidInput)?;
-    let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
+    let mut connection = pool.acquire().await.operation("database connection")?;
     let recorded = store::record_payee_account(
         &mut connection,
         &authority,
@@ -174,7 +176,7 @@ pub async fn get(
             "bank details of {authority}'s payees are read by its finance staff"
         )));
     }
-    let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
+    let mut connection = pool.acquire().await.operation("database connection")?;
     store::current_payee_account(&mut connection, &authority, payee_id)
         .await?
         .map(|account| message(&authority, &account))

@@ -80,9 +80,23 @@ impl PaymentsService for PaymentsApi {
         &self,
         request: Request<proto::PreviewScheduleRequest>,
     ) -> Result<Response<proto::PreviewScheduleResponse>, Status> {
-        // Any verified caller: the preview reads and writes nothing.
+        // Any verified caller: the preview reads and writes nothing. Its work is bounded by
+        // the preview's own limits and done off the async threads, two at a time, so a
+        // burst of large previews queues rather than starving the server.
         Principal::of(&request)?;
-        preview::preview_schedule(request.get_ref())
+        static PREVIEWS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+        let _turn = PREVIEWS
+            .acquire()
+            .await
+            .map_err(|_| Status::unavailable("the server is shutting down"))?;
+        let request = request.into_inner();
+        tokio::task::spawn_blocking(move || preview::preview_schedule(&request))
+            .await
+            .map_err(|error| {
+                Status::from(PaymentsError::Internal(anyhow::anyhow!(
+                    "preview task: {error}"
+                )))
+            })?
             .map(Response::new)
             .map_err(|error| Status::from(PaymentsError::from(error)))
     }

@@ -1,6 +1,7 @@
 //! `GetRemittance`: what one run paid one payee, instalment by instalment. The payee's own
 //! staff and the authority's staff may read it; to anyone else it does not exist.
 
+use sds_platform::StoreContext as _;
 use sds_platform::{OrgKind, Principal};
 use sds_proto::v1 as proto;
 use sds_vocabulary::shown;
@@ -39,8 +40,12 @@ fn number(raw: &str) -> Result<String, PaymentsError> {
 fn may_read(principal: &Principal, remittance: &RemittanceRecord) -> bool {
     let staff =
         principal.org_kind == OrgKind::Authority && principal.may_act_for(&remittance.authority);
-    let payee = matches!(principal.org_kind, OrgKind::Provider | OrgKind::Holder)
-        && principal.org_id == remittance.payee_id.to_string();
+    let payee_kind = match remittance.payee_kind.as_str() {
+        "holder" => OrgKind::Holder,
+        _ => OrgKind::Provider,
+    };
+    let payee =
+        principal.org_kind == payee_kind && principal.org_id == remittance.payee_id.to_string();
     staff || payee
 }
 
@@ -51,7 +56,7 @@ pub async fn get(
     request: &proto::GetRemittanceRequest,
 ) -> Result<proto::Remittance, PaymentsError> {
     let number = number(&request.number)?;
-    let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
+    let mut connection = pool.acquire().await.operation("database connection")?;
     let remittance = remittances::by_number(&mut connection, &number)
         .await?
         .filter(|remittance| may_read(principal, remittance))
@@ -61,7 +66,9 @@ pub async fn get(
     let mut ids: Vec<Uuid> = lines.iter().map(|line| line.person_id).collect();
     ids.sort();
     ids.dedup();
-    let references = people.references(&remittance.authority, &ids).await?;
+    let references = people
+        .references(&remittance.authority, &ids, &principal.org_id)
+        .await?;
     Ok(proto::Remittance {
         number: remittance.number.clone(),
         run_id: remittance.run_id.to_string(),

@@ -26,6 +26,9 @@ pub type RunStream = ReceiverStream<Result<proto::RunProgress, Status>>;
 /// period starts needs; a mistyped year is refused rather than paying a year early.
 pub const MAX_DAYS_AHEAD: u64 = 31;
 
+/// How far back a run date may be.
+pub const MAX_DAYS_BACK: u64 = 366;
+
 fn request_of(
     principal: &Principal,
     today: chrono::NaiveDate,
@@ -57,6 +60,16 @@ fn request_of(
             "run_date: {run_date} is more than {MAX_DAYS_AHEAD} days after today ({today}); a run pays what falls due up to {latest} at most"
         )));
     }
+    // A run pays everything due up to its date, so an old date pays nothing a run for today
+    // would not; a date years back is a mistyped year.
+    let earliest = today
+        .checked_sub_days(chrono::Days::new(MAX_DAYS_BACK))
+        .unwrap_or(today);
+    if run_date < earliest {
+        return Err(PaymentsError::InvalidInput(format!(
+            "run_date: {run_date} is more than {MAX_DAYS_BACK} days before today ({today}); run for today to pay everything due up to it"
+        )));
+    }
     let finance = principal.org_kind == OrgKind::Authority
         && principal.may_act_for(&authority)
         && principal.has_role(Role::Finance);
@@ -69,6 +82,7 @@ fn request_of(
         authority,
         run_date,
         requested_by: principal.org_id.clone(),
+        today,
     })
 }
 

@@ -1,6 +1,7 @@
 //! `GetSchedule`: the live schedule with its recorded history in the shape `PreviewSchedule`
 //! takes, so anyone may check the one against the other.
 
+use sds_platform::StoreContext as _;
 use std::collections::HashMap;
 
 use chrono::{Months, NaiveDate};
@@ -50,7 +51,7 @@ pub async fn get(
             ))
         })?),
     };
-    let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
+    let mut connection = pool.acquire().await.operation("database connection")?;
     let record = store::load_schedule(&mut connection, agreement_id)
         .await?
         .filter(|record| may_see(principal, &record.terms))

@@ -2,6 +2,7 @@
 //! its finance staff and read by any of its staff.
 
 use chrono::NaiveDate;
+use sds_platform::StoreContext as _;
 use sds_platform::{OrgKind, Principal, Role};
 use sds_proto::v1 as proto;
 use sds_vocabulary::date::parse_iso_date;
@@ -64,14 +65,18 @@ pub async fn set(
             "payment settings of {authority} are set by its finance staff"
         )));
     }
-    let mut transaction = pool.begin().await.map_err(anyhow::Error::new)?;
+    let mut transaction = pool.begin().await.operation("database connection")?;
     store::set_settings(&mut transaction, &authority, anchor_date, codes.as_ref()).await?;
     if let Some(paying) = &paying {
-        store::bank::set_paying_account(&mut transaction, &authority, paying).await?;
+        store::bank::set_paying_account(&mut transaction, &authority, paying, &principal.org_id)
+            .await?;
     }
     let codes = store::journal_codes(&mut transaction, &authority).await?;
     let paying = store::bank::paying_account(&mut transaction, &authority).await?;
-    transaction.commit().await.map_err(anyhow::Error::new)?;
+    transaction
+        .commit()
+        .await
+        .operation("database connection")?;
     tracing::info!(%authority, %anchor_date, "payment settings set");
     Ok(message(
         &authority,
@@ -134,7 +139,7 @@ pub async fn get(
             "payment settings of {authority} are read by its staff"
         )));
     }
-    let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
+    let mut connection = pool.acquire().await.operation("database connection")?;
     let codes = store::journal_codes(&mut connection, &authority).await?;
     // Bank details are for finance staff only.
     let paying = if is_finance_of(principal, &authority) {

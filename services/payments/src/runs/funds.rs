@@ -3,6 +3,7 @@
 //! opens the same again), given a payable account per provider when the authority holds
 //! them, and linked.
 
+use sds_platform::StoreContext as _;
 use sds_proto::v1 as proto;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -30,7 +31,7 @@ pub(super) async fn open_funds(
     let mut done = 0;
     for fund in needed {
         let record = {
-            let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
+            let mut connection = pool.acquire().await.operation("database connection")?;
             store::load_schedule(&mut connection, fund.agreement_id)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("schedule {} vanished", fund.agreement_id))?

@@ -19,6 +19,7 @@
 //! instalment rows say what the run chose, the transfer ids make posting idempotent, and
 //! `posted` is only set after the ledger has answered.
 
+use sds_platform::StoreContext as _;
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -29,6 +30,7 @@ use sqlx::PgPool;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
+use crate::domain::bank_days::bacs_days;
 use crate::error::PaymentsError;
 use crate::exports::run_files;
 use crate::grpc::convert::{date_message, money_message};
@@ -36,7 +38,7 @@ use crate::ledger::Ledger;
 use crate::store;
 use crate::store::posting::{self, ToPost};
 use crate::store::remittances;
-use crate::store::runs::{self, RunRecord, RunStatus, Started};
+use crate::store::runs::{self, RunBank, RunRecord, RunStatus, Started};
 
 mod funds;
 mod planning;
@@ -59,6 +61,8 @@ pub struct RunRequest {
     pub run_date: NaiveDate,
     /// The caller's organisation id, kept with the run.
     pub requested_by: String,
+    /// The day the run is asked for: bank files are dated no sooner than it allows.
+    pub today: NaiveDate,
 }
 
 /// Where the run reports its progress; a caller that went away stops nothing.
@@ -94,13 +98,17 @@ pub async fn run(
     // One run of an authority at a time, in every process: a session lock held on a
     // connection of its own for the whole run, released when the connection closes, also
     // when this task dies with it.
-    let mut lock = pool.acquire().await.map_err(anyhow::Error::new)?.detach();
+    let mut lock = pool
+        .acquire()
+        .await
+        .operation("database connection")?
+        .detach();
     let locked: bool =
         sqlx::query_scalar("SELECT pg_try_advisory_lock(hashtext('payments-run:' || $1))")
             .bind(request.authority.as_str())
             .fetch_one(&mut lock)
             .await
-            .map_err(anyhow::Error::new)?;
+            .operation("take the run lock")?;
     if !locked {
         return Err(PaymentsError::RunInProgress(request.authority.clone()));
     }
@@ -125,7 +133,7 @@ async fn run_locked(
 ) -> Result<proto::PaymentRunSummary, PaymentsError> {
     // Checked before the run is recorded: a run that cannot pay anyone is not started.
     let paying = {
-        let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
+        let mut connection = pool.acquire().await.operation("database connection")?;
         store::bank::paying_account(&mut connection, &request.authority).await?
     }
     .ok_or_else(|| {
@@ -134,11 +142,18 @@ async fn run_locked(
             request.authority
         ))
     })?;
+    let (processing_date, credit_date) = bacs_days(request.run_date, request.today);
+    let bank = RunBank {
+        paying,
+        processing_date,
+        credit_date,
+    };
     let (run, resumed) = match runs::start_run(
         pool,
         &request.authority,
         request.run_date,
         &request.requested_by,
+        &bank,
     )
     .await?
     {
@@ -158,9 +173,11 @@ async fn run_locked(
     }
     open_funds(pool, ledger, &run, progress).await?;
     post(pool, ledger, &run, progress).await?;
-    let files = run_files::write(pool, exports, &run, &paying, progress).await?;
+    // A run started before runs kept their bank details pays from today's.
+    let bank = run.bank.clone().unwrap_or(bank);
+    let files = run_files::write(pool, exports, &run, &bank, progress).await?;
     let remittances = remittances::of_run(pool, run.run_id).await?;
-    let mut transaction = pool.begin().await.map_err(anyhow::Error::new)?;
+    let mut transaction = pool.begin().await.operation("database connection")?;
     let (totals, files, completed_now) =
         runs::complete_run(&mut transaction, run.run_id, &files).await?;
     if completed_now {
@@ -203,7 +220,10 @@ async fn run_locked(
         .await
         .map_err(anyhow::Error::new)?;
     }
-    transaction.commit().await.map_err(anyhow::Error::new)?;
+    transaction
+        .commit()
+        .await
+        .operation("database connection")?;
     outbox.ring();
     tracing::info!(
         authority = %run.authority,

@@ -4,6 +4,7 @@
 //! details are recorded as held instead, and stay due.
 
 use sds_money::Money;
+use sds_platform::StoreContext as _;
 use sds_proto::v1 as proto;
 use sqlx::PgPool;
 
@@ -25,7 +26,7 @@ pub(super) async fn plan(
     // Money goes only to accounts on record: a payee without one is held back, its
     // instalments left due for a run after its finance staff enter its details.
     let with_accounts = {
-        let mut connection = pool.acquire().await.map_err(anyhow::Error::new)?;
+        let mut connection = pool.acquire().await.operation("database connection")?;
         store::bank::payees_with_accounts(&mut connection, &run.authority).await?
     };
     let mut done = 0;
@@ -36,7 +37,7 @@ pub(super) async fn plan(
             break;
         };
         after = Some(*last);
-        let mut transaction = pool.begin().await.map_err(anyhow::Error::new)?;
+        let mut transaction = pool.begin().await.operation("database connection")?;
         let records = store::load_schedules(&mut transaction, &ids).await?;
         let paid = runs::paid_amounts(&mut transaction, &ids).await?;
         let nothing_paid = crate::domain::live::Paid::new();
@@ -80,8 +81,23 @@ pub(super) async fn plan(
             }
         }
         runs::choose_instalments(&mut transaction, run.run_id, &chosen).await?;
-        remittances::record_held(&mut transaction, run.run_id, &held).await?;
-        transaction.commit().await.map_err(anyhow::Error::new)?;
+        let paying: std::collections::HashSet<uuid::Uuid> = chosen
+            .iter()
+            .map(|(agreement_id, _)| *agreement_id)
+            .collect();
+        let mut payees: Vec<uuid::Uuid> = records
+            .iter()
+            .filter(|record| paying.contains(&record.terms.agreement_id))
+            .map(|record| record.terms.payee_id)
+            .collect();
+        payees.sort();
+        payees.dedup();
+        remittances::pin_payees(&mut transaction, run.run_id, &run.authority, &payees).await?;
+        remittances::record_held(&mut transaction, run.run_id, &ids, &held).await?;
+        transaction
+            .commit()
+            .await
+            .operation("database connection")?;
         done += u64::try_from(ids.len()).unwrap_or_default();
         report(
             progress,

@@ -159,18 +159,24 @@ pub async fn period_variances(
         .collect()
 }
 
-/// Records that the run starting `first_period` was raised; false when it already was.
+/// Records that the run of periods from `first_period` to `last_period` was raised; false
+/// when it (or any run starting inside it: the same run, seen before an earlier period was
+/// reported) already was.
 pub async fn raise_once(
     connection: &mut PgConnection,
     agreement_id: Uuid,
     first_period: NaiveDate,
+    last_period: NaiveDate,
 ) -> Result<bool, PaymentsError> {
     let inserted = sqlx::query(
-        "INSERT INTO variance_alert (agreement_id, first_period) VALUES ($1, $2) \
+        "INSERT INTO variance_alert (agreement_id, first_period) \
+         SELECT $1, $2 WHERE NOT EXISTS (SELECT 1 FROM variance_alert \
+             WHERE agreement_id = $1 AND first_period BETWEEN $2 AND $3) \
          ON CONFLICT DO NOTHING",
     )
     .bind(agreement_id)
     .bind(first_period)
+    .bind(last_period)
     .execute(&mut *connection)
     .await
     .operation("raise variance")?;
@@ -183,6 +189,12 @@ pub async fn alerts_of_person(
     connection: &mut PgConnection,
     person_id: Uuid,
 ) -> Result<u64, PaymentsError> {
+    // Two agreements of one person raising at once would otherwise count the same number.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('variance:' || $1::text))")
+        .bind(person_id)
+        .execute(&mut *connection)
+        .await
+        .operation("lock the person's variance")?;
     let count: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM variance_alert a JOIN schedule s ON s.agreement_id = a.agreement_id \
          WHERE s.person_id = $1",

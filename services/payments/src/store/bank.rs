@@ -58,12 +58,31 @@ pub(crate) fn checked_details(
     Ok(details)
 }
 
-/// Sets the authority's paying account; the settings row must exist.
+/// Sets the authority's paying account, keeping the change with who made it (when it is
+/// a change); the settings row must exist.
 pub async fn set_paying_account(
     connection: &mut PgConnection,
     authority: &AuthorityId,
     paying: &PayingAccount,
+    changed_by: &str,
 ) -> Result<(), PaymentsError> {
+    if paying_account(&mut *connection, authority).await?.as_ref() != Some(paying) {
+        sqlx::query(
+            "INSERT INTO paying_account_change (authority, changed_by, paying_name, \
+                 paying_sort_code, paying_account_number, paying_account_name, service_user_number) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(authority.as_str())
+        .bind(changed_by)
+        .bind(&paying.name)
+        .bind(&paying.account.sort_code)
+        .bind(&paying.account.account_number)
+        .bind(&paying.account.account_name)
+        .bind(&paying.service_user_number)
+        .execute(&mut *connection)
+        .await
+        .operation("record paying account change")?;
+    }
     sqlx::query(
         "UPDATE authority_settings SET paying_name = $2, paying_sort_code = $3, \
              paying_account_number = $4, paying_account_name = $5, service_user_number = $6, \

@@ -91,7 +91,7 @@ pub async fn link_fund(
     authority: &AuthorityId,
     link: &FundLink,
 ) -> Result<(), PaymentsError> {
-    let mut transaction = pool.begin().await.map_err(anyhow::Error::new)?;
+    let mut transaction = pool.begin().await.operation("database connection")?;
     sqlx::query(
         "INSERT INTO fund_link (authority, person_id, holder_key, fund_id, funding_account_id, \
              balance_account_id) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -118,7 +118,10 @@ pub async fn link_fund(
         .await
         .operation("link payee")?;
     }
-    transaction.commit().await.map_err(anyhow::Error::new)?;
+    transaction
+        .commit()
+        .await
+        .operation("database connection")?;
     Ok(())
 }
 

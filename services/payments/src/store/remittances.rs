@@ -87,18 +87,21 @@ fn record(row: RemittanceRow) -> Result<RemittanceRecord, PaymentsError> {
 const COLUMNS: &str = "r.number, r.run_id, p.authority, p.run_date, r.payee_id, r.payee_kind, \
      r.bank_version, r.items, r.total";
 
-/// Makes the run's remittances, once: a run finished again keeps the numbers and the bank
-/// details of the first time. Every payee the run paid has an account on record (planning
-/// holds back the others).
+/// Makes the run's remittances, once, paying each payee to the bank details the run chose
+/// it with (`run_payee`): a run finished again keeps the numbers and the details of the
+/// first time. Every payee the run paid has an account on record (planning holds back the
+/// others).
 pub async fn make_for_run(pool: &PgPool, run_id: Uuid) -> Result<(), PaymentsError> {
     sqlx::query(
         "INSERT INTO remittance (run_id, payee_id, number, payee_kind, bank_version, items, total) \
-         SELECT run_id, payee_id, 'R' || lpad(nextval('remittance_number')::text, 9, '0'), \
+         SELECT run_id, payee_id, 'R' || to_char(nextval('remittance_number'), 'FM000000000'), \
              payee_kind, bank_version, items, total \
          FROM ( \
              SELECT i.run_id, s.payee_id, s.payee_kind, \
-                 (SELECT max(b.version) FROM payee_bank_account b \
-                  WHERE b.authority = s.authority AND b.payee_id = s.payee_id) AS bank_version, \
+                 coalesce((SELECT r.bank_version FROM run_payee r \
+                           WHERE r.run_id = i.run_id AND r.payee_id = s.payee_id), \
+                     (SELECT max(b.version) FROM payee_bank_account b \
+                      WHERE b.authority = s.authority AND b.payee_id = s.payee_id)) AS bank_version, \
                  count(*) AS items, sum(i.amount) AS total \
              FROM instalment_payment i JOIN schedule s ON s.agreement_id = i.agreement_id \
              WHERE i.run_id = $1 AND i.amount > 0 \
@@ -199,13 +202,21 @@ pub struct Held {
     pub total: Money,
 }
 
-/// Records what planning held back on a page of schedules, replacing what an earlier pass
-/// of planning recorded for the same schedules.
+/// Records what planning held back on a page of schedules (`page`), replacing what an
+/// earlier pass of planning recorded for the same schedules (a payee held then may have
+/// been paid since its details were entered).
 pub async fn record_held(
     connection: &mut PgConnection,
     run_id: Uuid,
+    page: &[Uuid],
     held: &[Held],
 ) -> Result<(), PaymentsError> {
+    sqlx::query("DELETE FROM run_held WHERE run_id = $1 AND agreement_id = ANY($2)")
+        .bind(run_id)
+        .bind(page)
+        .execute(&mut *connection)
+        .await
+        .operation("clear held instalments")?;
     if held.is_empty() {
         return Ok(());
     }
@@ -220,8 +231,7 @@ pub async fn record_held(
         "INSERT INTO run_held (run_id, agreement_id, payee_id, instalments, total) \
          SELECT $1, a, p, c, t FROM UNNEST($2::uuid[], $3::uuid[], $4::int[], $5::numeric[]) \
              AS held (a, p, c, t) \
-         ON CONFLICT (run_id, agreement_id) DO UPDATE \
-             SET instalments = EXCLUDED.instalments, total = EXCLUDED.total",
+         ON CONFLICT (run_id, agreement_id) DO NOTHING",
     )
     .bind(run_id)
     .bind(agreements)
@@ -313,3 +323,28 @@ type CreditRow = (
     String,
     String,
 );
+
+/// Fixes the bank details the run pays each of `payees` to: their current version, unless
+/// an earlier pass of planning fixed one already.
+pub async fn pin_payees(
+    connection: &mut PgConnection,
+    run_id: Uuid,
+    authority: &AuthorityId,
+    payees: &[Uuid],
+) -> Result<(), PaymentsError> {
+    sqlx::query(
+        "INSERT INTO run_payee (run_id, payee_id, bank_version) \
+         SELECT $1, p, (SELECT max(version) FROM payee_bank_account \
+                        WHERE authority = $2 AND payee_id = p) \
+         FROM UNNEST($3::uuid[]) AS payees (p) \
+         WHERE EXISTS (SELECT 1 FROM payee_bank_account WHERE authority = $2 AND payee_id = p) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(run_id)
+    .bind(authority.as_str())
+    .bind(payees)
+    .execute(&mut *connection)
+    .await
+    .operation("fix the run's payee bank details")?;
+    Ok(())
+}

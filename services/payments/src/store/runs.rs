@@ -13,6 +13,7 @@ use uuid::Uuid;
 use crate::domain::live::Paid;
 use crate::error::PaymentsError;
 use crate::exports::journal::PaidItem;
+use crate::store::bank::{PayingAccount, checked_details};
 
 sds_vocabulary::named_enum! {
     /// Where a run has got to.
@@ -32,6 +33,17 @@ pub struct RunRecord {
     pub status: RunStatus,
     /// When the run started: its files' creation time, the same when it is finished again.
     pub started_at: DateTime<Utc>,
+    /// What the run pays from and when, fixed at its start (absent only for a run started
+    /// before they were kept).
+    pub bank: Option<RunBank>,
+}
+
+/// The paying account and the days a run's bank files name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunBank {
+    pub paying: PayingAccount,
+    pub processing_date: NaiveDate,
+    pub credit_date: NaiveDate,
 }
 
 /// What starting a run found.
@@ -45,10 +57,29 @@ pub enum Started {
     OtherUnfinished(RunRecord),
 }
 
-type RunRow = (Uuid, String, NaiveDate, String, DateTime<Utc>);
+type RunRow = (
+    Uuid,
+    String,
+    NaiveDate,
+    String,
+    DateTime<Utc>,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+);
 
-fn run_of(row: RunRow) -> Result<RunRecord, PaymentsError> {
-    let (run_id, authority, run_date, status, started_at) = row;
+const RUN_COLUMNS: &str =
+    "run_id, authority, run_date, status, started_at, processing_date, credit_date";
+
+fn run_of(row: RunRow, paying: Option<PayingAccount>) -> Result<RunRecord, PaymentsError> {
+    let (run_id, authority, run_date, status, started_at, processing_date, credit_date) = row;
+    let bank = match (paying, processing_date, credit_date) {
+        (Some(paying), Some(processing_date), Some(credit_date)) => Some(RunBank {
+            paying,
+            processing_date,
+            credit_date,
+        }),
+        _ => None,
+    };
     Ok(RunRecord {
         run_id,
         authority: AuthorityId::parse("authority", &authority)
@@ -58,29 +89,32 @@ fn run_of(row: RunRow) -> Result<RunRecord, PaymentsError> {
             PaymentsError::Internal(anyhow::anyhow!("stored run status {status:?}"))
         })?,
         started_at,
+        bank,
     })
 }
 
-/// Starts a run of `authority` for `run_date`, or finds the unfinished one to finish.
+/// Starts a run of `authority` for `run_date`, paying from `bank`, or finds the unfinished
+/// one to finish (which keeps what it started with).
 pub async fn start_run(
     pool: &PgPool,
     authority: &AuthorityId,
     run_date: NaiveDate,
     requested_by: &str,
+    bank: &RunBank,
 ) -> Result<Started, PaymentsError> {
     // Two starts at once: the unique index lets one insert; the other finds its run.
     for _ in 0..3 {
-        let mut transaction = pool.begin().await.map_err(anyhow::Error::new)?;
-        let unfinished: Option<RunRow> = sqlx::query_as(
-            "SELECT run_id, authority, run_date, status, started_at FROM payment_run \
-             WHERE authority = $1 AND status <> 'completed'",
-        )
+        let mut transaction = pool.begin().await.operation("database connection")?;
+        let unfinished: Option<RunRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {RUN_COLUMNS} FROM payment_run WHERE authority = $1 AND status <> 'completed'"
+        )))
         .bind(authority.as_str())
         .fetch_optional(&mut *transaction)
         .await
         .operation("select unfinished run")?;
         if let Some(row) = unfinished {
-            let run = run_of(row)?;
+            let paying = run_paying(&mut transaction, row.0).await?;
+            let run = run_of(row, paying)?;
             return Ok(if run.run_date == run_date {
                 Started::Resumed(run)
             } else {
@@ -89,30 +123,80 @@ pub async fn start_run(
         }
         let run_id = Uuid::now_v7();
         let inserted: Option<DateTime<Utc>> = sqlx::query_scalar(
-            "INSERT INTO payment_run (run_id, authority, run_date, status, requested_by) \
-             VALUES ($1, $2, $3, 'planning', $4) ON CONFLICT DO NOTHING RETURNING started_at",
+            "INSERT INTO payment_run (run_id, authority, run_date, status, requested_by, \
+                 paying_name, paying_sort_code, paying_account_number, paying_account_name, \
+                 service_user_number, processing_date, credit_date) \
+             VALUES ($1, $2, $3, 'planning', $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT DO NOTHING RETURNING started_at",
         )
         .bind(run_id)
         .bind(authority.as_str())
         .bind(run_date)
         .bind(requested_by)
+        .bind(&bank.paying.name)
+        .bind(&bank.paying.account.sort_code)
+        .bind(&bank.paying.account.account_number)
+        .bind(&bank.paying.account.account_name)
+        .bind(&bank.paying.service_user_number)
+        .bind(bank.processing_date)
+        .bind(bank.credit_date)
         .fetch_optional(&mut *transaction)
         .await
         .operation("insert run")?;
         if let Some(started_at) = inserted {
-            transaction.commit().await.map_err(anyhow::Error::new)?;
+            transaction
+                .commit()
+                .await
+                .operation("database connection")?;
             return Ok(Started::New(RunRecord {
                 run_id,
                 authority: authority.clone(),
                 run_date,
                 status: RunStatus::Planning,
                 started_at,
+                bank: Some(bank.clone()),
             }));
         }
     }
     Err(PaymentsError::Internal(anyhow::anyhow!(
         "a run of {authority} could neither be started nor found"
     )))
+}
+
+/// The paying account a run started with.
+async fn run_paying(
+    connection: &mut PgConnection,
+    run_id: Uuid,
+) -> Result<Option<PayingAccount>, PaymentsError> {
+    type Row = (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let row: Row = sqlx::query_as(
+        "SELECT paying_name, paying_sort_code, paying_account_number, paying_account_name, \
+             service_user_number FROM payment_run WHERE run_id = $1",
+    )
+    .bind(run_id)
+    .fetch_one(&mut *connection)
+    .await
+    .operation("select run's paying account")?;
+    let (Some(name), Some(sort_code), Some(account_number), Some(account_name), Some(sun)) = row
+    else {
+        return Ok(None);
+    };
+    Ok(Some(PayingAccount {
+        name,
+        account: checked_details(
+            "run's paying account",
+            &sort_code,
+            &account_number,
+            &account_name,
+        )?,
+        service_user_number: sun,
+    }))
 }
 
 pub async fn set_status(

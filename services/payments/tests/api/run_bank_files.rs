@@ -363,6 +363,15 @@ async fn a_remittance_shows_the_case_reference_and_the_name_only_to_the_provider
                 && item.person_id == person.id)
     );
 
+    // Assessment keeps who the names were read for.
+    let actors: Vec<String> = sqlx::query_scalar(
+        "SELECT actor FROM assessment.person_audit WHERE action = 'person.looked_up'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(actors, vec![format!("sds-payments for {PROVIDER}")]);
+
     let to_holder = remittance(&app, &holder(HOLDER), &number_of(HOLDER).await)
         .await
         .expect("the holder's remittance");

@@ -338,6 +338,11 @@ async fn only_the_authoritys_finance_staff_run_payments_and_bad_requests_write_n
             "1 June 2026",
             "run_date: \"1 June 2026\" is not a date",
         ),
+        (
+            AUTHORITY,
+            "0000-01-01",
+            "run_date: 0000-01-01 is more than 366 days before today",
+        ),
     ] {
         assert_refused(
             app.run_payments(&finance(AUTHORITY), authority, run_date)

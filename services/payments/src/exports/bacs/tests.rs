@@ -21,6 +21,7 @@ fn run() -> RunHeader {
         run_id: Uuid::from_u128(42),
         created_at: Utc.with_ymd_and_hms(2026, 1, 29, 10, 15, 0).unwrap(),
         processing_date: NaiveDate::from_ymd_opt(2026, 2, 3).unwrap(),
+        credit_date: NaiveDate::from_ymd_opt(2026, 2, 4).unwrap(),
     }
 }
 

@@ -85,7 +85,7 @@ pub fn write_pain001(
     xml.leaf("CtrlSum", &pounds(total));
     xml.leaf(
         "ReqdExctnDt",
-        &run.processing_date.format("%Y-%m-%d").to_string(),
+        &run.credit_date.format("%Y-%m-%d").to_string(),
     );
     xml.open("Dbtr");
     xml.leaf("Nm", &authority);

@@ -22,6 +22,7 @@ fn run() -> RunHeader {
         run_id: Uuid::from_u128(0x0194_2b1c_7d3e_7f00_9a1b_2c3d_4e5f_6071),
         created_at: Utc.with_ymd_and_hms(2026, 1, 29, 10, 15, 42).unwrap(),
         processing_date: NaiveDate::from_ymd_opt(2026, 2, 3).unwrap(),
+        credit_date: NaiveDate::from_ymd_opt(2026, 2, 4).unwrap(),
     }
 }
 
@@ -166,7 +167,8 @@ fn the_header_accounts_and_agents_carry_the_run_and_the_bank_details() {
         ["01942b1c7d3e7f009a1b2c3d4e5f6071"]
     );
     assert_eq!(texts(&document, "CreDtTm"), ["2026-01-29T10:15:42"]);
-    assert_eq!(texts(&document, "ReqdExctnDt"), ["2026-02-03"]);
+    // The credit day, the working day after the Bacs processing day.
+    assert_eq!(texts(&document, "ReqdExctnDt"), ["2026-02-04"]);
     assert_eq!(texts(&document, "PmtMtd"), ["TRF"]);
     assert_eq!(
         texts(&document, "MmbId"),

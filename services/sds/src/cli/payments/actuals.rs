@@ -65,7 +65,12 @@ fn read(path: &Path) -> anyhow::Result<Vec<Vec<proto::ActualsRow>>> {
             plan_line: file.columns.cell(&record, "plan_line"),
             amount: file.columns.cell(&record, "amount"),
         };
-        let key = (row.agreement_id.clone(), row.period_start.clone());
+        // Rows of one report stay together however their cells are written (case, spaces),
+        // so a report is never split across requests into two partial reports.
+        let key = (
+            row.agreement_id.trim().to_ascii_lowercase(),
+            row.period_start.trim().to_owned(),
+        );
         let index = *index_of.entry(key).or_insert_with(|| {
             reports.push(Vec::new());
             reports.len() - 1
@@ -75,8 +80,18 @@ fn read(path: &Path) -> anyhow::Result<Vec<Vec<proto::ActualsRow>>> {
     Ok(reports)
 }
 
-/// Reports packed into requests of at most [`MAX_ROWS`] rows, a report never split.
-fn batches(reports: Vec<Vec<proto::ActualsRow>>) -> Vec<Vec<proto::ActualsRow>> {
+/// Reports packed into requests of at most [`MAX_ROWS`] rows, a report never split (one
+/// larger than a request is refused before anything is sent).
+fn batches(reports: Vec<Vec<proto::ActualsRow>>) -> anyhow::Result<Vec<Vec<proto::ActualsRow>>> {
+    if let Some(report) = reports.iter().find(|report| report.len() > MAX_ROWS) {
+        anyhow::bail!(
+            "InvalidArgument: line {}: the report of agreement {} for {} has {} rows; a report has at most {MAX_ROWS} (one row per plan line)",
+            report[0].source_line,
+            report[0].agreement_id,
+            report[0].period_start,
+            report.len()
+        );
+    }
     let mut batches: Vec<Vec<proto::ActualsRow>> = Vec::new();
     for report in reports {
         match batches.last_mut() {
@@ -84,7 +99,7 @@ fn batches(reports: Vec<Vec<proto::ActualsRow>>) -> Vec<Vec<proto::ActualsRow>> 
             _ => batches.push(report),
         }
     }
-    batches
+    Ok(batches)
 }
 
 /// Reads the whole file first, so a file that is not this CSV is refused before anything
@@ -94,7 +109,7 @@ pub async fn import(args: &ClientArgs, path: &Path) -> anyhow::Result<()> {
     let mut client: Client = super::client(args).await?;
     let rows: usize = reports.iter().map(Vec::len).sum();
     let (mut recorded, mut rejected, mut persistent) = (0usize, 0usize, 0usize);
-    for batch in batches(reports) {
+    for batch in batches(reports)? {
         let response = client
             .import_actuals(proto::ImportActualsRequest { rows: batch })
             .await
