@@ -181,9 +181,10 @@ async fn run_locked(
     let (totals, files, completed_now) =
         runs::complete_run(&mut transaction, run.run_id, &files).await?;
     if completed_now {
-        for remittance in &remittances {
-            sds_events::enqueue(
-                &mut transaction,
+        // One statement for every payee's remittance and the run itself.
+        let mut events: Vec<NewEvent> = remittances
+            .iter()
+            .map(|remittance| {
                 NewEvent::new(
                     run.authority.clone(),
                     remittance.number.clone(),
@@ -197,28 +198,24 @@ async fn run_locked(
                         items: remittance.items,
                         total: Some(money_message(remittance.total)),
                     }),
-                ),
-            )
+                )
+            })
+            .collect();
+        events.push(NewEvent::new(
+            run.authority.clone(),
+            run.run_id.to_string(),
+            1,
+            proto::event::Body::PaymentRunCompleted(proto::PaymentRunCompleted {
+                run_id: run.run_id.to_string(),
+                run_date: Some(date_message(run.run_date)),
+                instalments: totals.instalments,
+                payees: totals.payees,
+                total: Some(money_message(totals.total)),
+            }),
+        ));
+        sds_events::enqueue_all(&mut transaction, events)
             .await
             .map_err(anyhow::Error::new)?;
-        }
-        sds_events::enqueue(
-            &mut transaction,
-            NewEvent::new(
-                run.authority.clone(),
-                run.run_id.to_string(),
-                1,
-                proto::event::Body::PaymentRunCompleted(proto::PaymentRunCompleted {
-                    run_id: run.run_id.to_string(),
-                    run_date: Some(date_message(run.run_date)),
-                    instalments: totals.instalments,
-                    payees: totals.payees,
-                    total: Some(money_message(totals.total)),
-                }),
-            ),
-        )
-        .await
-        .map_err(anyhow::Error::new)?;
     }
     transaction
         .commit()

@@ -32,7 +32,7 @@ use std::io;
 
 use super::bank::{Credit, Originator, RunHeader};
 pub use text::bacs_text;
-use text::{checked_total, digits, invalid, originator_account};
+use text::{checked_total_within, digits, invalid, originator_account};
 
 /// What the file's UTL1 trailer says it holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +54,8 @@ const RECORD_LEN: usize = 100;
 /// The largest amount the 11-digit amount field holds (just under £1bn): a credit, or the
 /// contra carrying the sum of them all, above it cannot be written.
 const MAX_RECORD_PENCE: i64 = 99_999_999_999;
+/// What a UTL1 value field holds (13 digits of pence).
+const MAX_FILE_PENCE: i64 = 9_999_999_999_999;
 /// The UTL1 counts are 7 digits.
 const MAX_COUNT: usize = 9_999_999;
 
@@ -86,11 +88,26 @@ pub fn write_bacs(
             "a Bacs file holds at most {MAX_COUNT} credits; split the run"
         )));
     }
-    let total = checked_total(credits, MAX_RECORD_PENCE)?;
+    let total = checked_total_within(credits, MAX_RECORD_PENCE, MAX_FILE_PENCE)?;
+    // A contra's amount field holds at most 11 digits of pence: a run paying more than
+    // that in all has a contra after each group of credits that fits (Bacs balances each
+    // group), and the UTL1 counts every contra as a debit.
+    let mut groups: Vec<(&[Credit], i64)> = Vec::new();
+    let mut first = 0;
+    let mut sum = 0_i64;
+    for (index, credit) in credits.iter().enumerate() {
+        if sum + credit.amount_pence > MAX_RECORD_PENCE {
+            groups.push((&credits[first..index], sum));
+            first = index;
+            sum = 0;
+        }
+        sum += credit.amount_pence;
+    }
+    groups.push((&credits[first..], sum));
     let totals = BacsTotals {
         credit_count: credits.len() as u64,
         credit_pence: total,
-        debit_count: 1,
+        debit_count: groups.len() as u64,
         debit_pence: total,
     };
 
@@ -106,38 +123,40 @@ pub fn write_bacs(
     line(header.hdr1("HDR1"), LABEL_LEN)?;
     line(header.hdr2("HDR2"), LABEL_LEN)?;
     line(header.uhl1(), LABEL_LEN)?;
-    for credit in credits {
+    for (group, group_total) in &groups {
+        for credit in *group {
+            line(
+                record(Record {
+                    to_sort_code: &credit.sort_code,
+                    to_account: &credit.account_number,
+                    code: DIRECT_CREDIT,
+                    from_sort_code: own_sort_code,
+                    from_account: own_account,
+                    pence: credit.amount_pence,
+                    service_user_name: &service_user_name,
+                    reference: &bacs_text(&credit.reference, 18),
+                    to_name: &bacs_text(&credit.account_name, 18),
+                }),
+                RECORD_LEN,
+            )?;
+        }
+        // The contra takes the total out of the authority's own account: destination and
+        // origin are both that account, and its reference is "CONTRA" as Bacs requires.
         line(
             record(Record {
-                to_sort_code: &credit.sort_code,
-                to_account: &credit.account_number,
-                code: DIRECT_CREDIT,
+                to_sort_code: own_sort_code,
+                to_account: own_account,
+                code: CONTRA_DEBIT,
                 from_sort_code: own_sort_code,
                 from_account: own_account,
-                pence: credit.amount_pence,
+                pence: *group_total,
                 service_user_name: &service_user_name,
-                reference: &bacs_text(&credit.reference, 18),
-                to_name: &bacs_text(&credit.account_name, 18),
+                reference: &bacs_text("CONTRA", 18),
+                to_name: &bacs_text(&originator.account_name, 18),
             }),
             RECORD_LEN,
         )?;
     }
-    // The contra takes the total out of the authority's own account: destination and
-    // origin are both that account, and its reference is "CONTRA" as Bacs requires.
-    line(
-        record(Record {
-            to_sort_code: own_sort_code,
-            to_account: own_account,
-            code: CONTRA_DEBIT,
-            from_sort_code: own_sort_code,
-            from_account: own_account,
-            pence: total,
-            service_user_name: &service_user_name,
-            reference: &bacs_text("CONTRA", 18),
-            to_name: &bacs_text(&originator.account_name, 18),
-        }),
-        RECORD_LEN,
-    )?;
     line(header.hdr1("EOF1"), LABEL_LEN)?;
     line(header.hdr2("EOF2"), LABEL_LEN)?;
     line(labels::utl1(&totals), LABEL_LEN)?;

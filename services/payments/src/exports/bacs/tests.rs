@@ -294,11 +294,12 @@ fn amounts_of_zero_or_below_or_too_large_for_the_field_and_empty_runs_are_refuse
             "{message}"
         );
     }
-    // Each credit fits the field but their sum does not fit the contra's.
-    let mut halves = credits();
-    halves[0].amount_pence = 60_000_000_000;
-    halves[1].amount_pence = 60_000_000_000;
-    refused(&halves);
+    // Each credit fits the field but their sum does not fit the UTL1's 13 digits.
+    let mut too_much: Vec<Credit> = (0..101)
+        .map(|n| credit(n, "401162", "41234567", "A", 99_999_999_999))
+        .collect();
+    too_much.truncate(101);
+    refused(&too_much);
     let mut largest = credits();
     largest.truncate(1);
     largest[0].amount_pence = 99_999_999_999;
@@ -325,4 +326,26 @@ fn bank_details_that_are_not_digits_of_their_length_are_refused_without_repeatin
 #[test]
 fn the_same_run_writes_the_same_bytes() {
     assert_eq!(write(&credits()).0, write(&credits()).0);
+}
+
+#[test]
+fn a_run_above_what_one_contra_holds_has_a_contra_after_each_group_that_fits() {
+    // Two credits of 600,000,000.00 each: one contra cannot hold 1,200,000,000.00.
+    let big = vec![
+        credit(1, "401162", "41234567", "A", 60_000_000_000),
+        credit(2, "839104", "00762319", "B", 60_000_000_000),
+    ];
+    let (file, totals) = write(&big);
+    let lines = lines(&file);
+    let codes: Vec<&str> = lines[4..lines.len() - 3]
+        .iter()
+        .map(|record| field(record, 16, 17))
+        .collect();
+    assert_eq!(codes, ["99", "17", "99", "17"]);
+    assert_eq!(totals.debit_count, 2);
+    assert_eq!(totals.debit_pence, 120_000_000_000);
+    let trailer = lines[lines.len() - 1];
+    assert_eq!(field(trailer, 5, 17), "0120000000000");
+    assert_eq!(field(trailer, 18, 30), "0120000000000");
+    assert_eq!(field(trailer, 31, 37), "0000002");
 }

@@ -145,6 +145,17 @@ pub(in crate::exports) fn originator_account(originator: &Originator) -> io::Res
 /// returns their sum, itself at most `max_pence`: a run with no credit is refused, since
 /// a bank file without payments is a mistake upstream, not something to submit.
 pub(in crate::exports) fn checked_total(credits: &[Credit], max_pence: i64) -> io::Result<i64> {
+    checked_total_within(credits, max_pence, max_pence)
+}
+
+/// As [`checked_total`], each credit at most `max_credit` and the total at most
+/// `max_total` pence.
+pub(in crate::exports) fn checked_total_within(
+    credits: &[Credit],
+    max_credit: i64,
+    max_total: i64,
+) -> io::Result<i64> {
+    let max_pence = max_credit;
     if credits.is_empty() {
         return Err(invalid("a bank file needs at least one credit".to_owned()));
     }
@@ -169,10 +180,10 @@ pub(in crate::exports) fn checked_total(credits: &[Credit], max_pence: i64) -> i
         }
         total = total
             .checked_add(credit.amount_pence)
-            .filter(|sum| *sum <= max_pence)
+            .filter(|sum| *sum <= max_total)
             .ok_or_else(|| {
                 invalid(format!(
-                    "the run's total may be at most {max_pence} pence; split it into several files"
+                    "the run's total may be at most {max_total} pence; split it into several files"
                 ))
             })?;
     }
