@@ -53,3 +53,32 @@ pub struct RunHeader {
     /// execution date, so both files pay on the same day).
     pub credit_date: NaiveDate,
 }
+
+/// What the bank file writers' tests share: an authority and a credit of their making.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use uuid::Uuid;
+
+    use super::{Credit, Originator};
+
+    pub fn originator() -> Originator {
+        Originator {
+            name: "Highland Council".to_owned(),
+            sort_code: "401234".to_owned(),
+            account_number: "12345678".to_owned(),
+            account_name: "Highland Council SDS Account".to_owned(),
+            service_user_number: "654321".to_owned(),
+        }
+    }
+
+    pub fn credit(n: u128, sort_code: &str, account: &str, name: &str, pence: i64) -> Credit {
+        Credit {
+            payee_id: Uuid::from_u128(n),
+            sort_code: sort_code.to_owned(),
+            account_number: account.to_owned(),
+            account_name: name.to_owned(),
+            amount_pence: pence,
+            reference: format!("REM-2026-{:06}", 100 + n),
+        }
+    }
+}

@@ -5,16 +5,7 @@ use uuid::Uuid;
 
 use super::labels::{julian, volume_serial};
 use super::*;
-
-fn originator() -> Originator {
-    Originator {
-        name: "Highland Council".to_owned(),
-        sort_code: "401234".to_owned(),
-        account_number: "12345678".to_owned(),
-        account_name: "Highland Council SDS Account".to_owned(),
-        service_user_number: "654321".to_owned(),
-    }
-}
+use crate::exports::bank::fixtures::{credit, originator};
 
 fn run() -> RunHeader {
     RunHeader {
@@ -22,17 +13,6 @@ fn run() -> RunHeader {
         created_at: Utc.with_ymd_and_hms(2026, 1, 29, 10, 15, 0).unwrap(),
         processing_date: NaiveDate::from_ymd_opt(2026, 2, 3).unwrap(),
         credit_date: NaiveDate::from_ymd_opt(2026, 2, 4).unwrap(),
-    }
-}
-
-fn credit(n: u128, sort_code: &str, account: &str, name: &str, pence: i64) -> Credit {
-    Credit {
-        payee_id: Uuid::from_u128(n),
-        sort_code: sort_code.to_owned(),
-        account_number: account.to_owned(),
-        account_name: name.to_owned(),
-        amount_pence: pence,
-        reference: format!("REM-2026-{:06}", 100 + n),
     }
 }
 
