@@ -20,9 +20,9 @@ fn file_named<'a>(summary: &'a proto::PaymentRunSummary, name: &str) -> &'a Path
         .unwrap_or_else(|| panic!("no {name} in {:?}", summary.files))
 }
 
-/// The schema the issue names, beside the repository.
+/// The schema the issue names, as kept in the repository (`services/payments/formats`).
 fn pain001_schema() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/formats/pain.001.001.03.xsd")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("formats/pain.001.001.03.xsd")
 }
 
 fn assert_valid_pain001(path: &Path) {

@@ -8,7 +8,7 @@
 //! GBDSC (UK Domestic Sort Code).
 //!
 //! What must stay true: the document validates against the schema
-//! (`shared/formats/pain.001.001.03.xsd`); NbOfTxs and CtrlSum, in the group header and in
+//! (`services/payments/formats/pain.001.001.03.xsd`, a copy of the design's `shared/formats`); NbOfTxs and CtrlSum, in the group header and in
 //! the payment instruction, are the count and sum of the transactions; every text is cut
 //! to its element's maximum length, holds only characters UK banks take in pain.001
 //! (letters, digits, space and / - ? : ( ) . , ' + &) and is XML-escaped; an element

@@ -37,15 +37,28 @@ fn write(originator: &Originator, credits: &[Credit]) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// The schema kept in the repository (`services/payments/formats`).
 fn schema() -> PathBuf {
-    let schema = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/formats/pain.001.001.03.xsd");
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("formats/pain.001.001.03.xsd")
+}
+
+#[test]
+fn the_schema_kept_in_the_repository_is_the_designs() {
+    let kept = std::fs::read(schema()).expect("the schema kept in the repository");
     assert!(
-        schema.is_file(),
-        "the pain.001 schema is missing at {}: it lives in the folder `shared` next to the repository",
-        schema.display()
+        String::from_utf8_lossy(&kept).contains("urn:iso:std:iso:20022:tech:xsd:pain.001.001.03")
     );
-    schema
+    // Beside the repository when the design folder is there (a developer's checkout).
+    let design = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/formats/pain.001.001.03.xsd");
+    if let Ok(original) = std::fs::read(&design) {
+        assert_eq!(
+            kept,
+            original,
+            "the kept schema differs from {}",
+            design.display()
+        );
+    }
 }
 
 /// What `xmllint --schema` says of `document`: `Ok` when it validates, `Err` with its
