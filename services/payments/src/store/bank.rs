@@ -200,26 +200,6 @@ pub async fn current_payee_account(
     row.map(payee_account).transpose()
 }
 
-/// One version of the payee's account.
-pub async fn payee_account_version(
-    connection: &mut PgConnection,
-    authority: &AuthorityId,
-    payee_id: Uuid,
-    version: i32,
-) -> Result<Option<PayeeAccount>, PaymentsError> {
-    let row: Option<PayeeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {PAYEE_COLUMNS} FROM payee_bank_account \
-         WHERE authority = $1 AND payee_id = $2 AND version = $3"
-    )))
-    .bind(authority.as_str())
-    .bind(payee_id)
-    .bind(version)
-    .fetch_optional(&mut *connection)
-    .await
-    .operation("select payee bank account version")?;
-    row.map(payee_account).transpose()
-}
-
 /// Records the payee's account as a new version, unless it is the current one already;
 /// returns the current version afterwards. Changes of one payee's account are serialised,
 /// so versions are numbered without gaps.

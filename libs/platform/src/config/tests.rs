@@ -1,0 +1,153 @@
+use super::*;
+use std::collections::HashMap;
+
+fn config_from(pairs: &[(&str, &str)]) -> Result<PlatformConfig, ConfigError> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    PlatformConfig::from_lookup(|name| map.get(name).cloned())
+}
+
+#[test]
+fn defaults_point_at_deploy_local() {
+    let config = config_from(&[]).expect("defaults are valid");
+    assert_eq!(config.listen_addr.to_string(), DEFAULT_LISTEN_ADDR);
+    assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+    assert_eq!(config.log_format, LogFormat::Text);
+    assert!(matches!(config.jwt, JwtConfig::SharedSecret(ref s) if s == LOCAL_JWT_SECRET));
+}
+
+#[test]
+fn a_bad_value_names_the_variable_and_what_is_accepted() {
+    let error = config_from(&[("SDS_LISTEN_ADDR", "nowhere")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SDS_LISTEN_ADDR: \"nowhere\" is not an address such as 127.0.0.1:50051"
+    );
+    let error = config_from(&[("SDS_LOG_FORMAT", "xml")]).unwrap_err();
+    assert!(error.to_string().contains("accepted: text, json"));
+}
+
+#[test]
+fn a_low_balance_threshold_is_below_the_surplus_threshold() {
+    let defaults = config_from(&[]).unwrap();
+    assert_eq!(
+        (
+            defaults.ledger_surplus_weeks,
+            defaults.ledger_low_balance_weeks
+        ),
+        (4, 1)
+    );
+    let error = config_from(&[("SDS_LEDGER_LOW_BALANCE_WEEKS", "4")]).unwrap_err();
+    assert_eq!(error.variable, "SDS_LEDGER_LOW_BALANCE_WEEKS");
+    assert!(config_from(&[("SDS_LEDGER_SURPLUS_WEEKS", "0")]).is_err());
+}
+
+#[test]
+fn the_directory_url_is_a_url_or_unset() {
+    assert_eq!(config_from(&[]).unwrap().directory_url, None);
+    let set = config_from(&[("SDS_DIRECTORY_URL", "http://directory:50051")]).unwrap();
+    assert_eq!(set.directory_url.as_deref(), Some("http://directory:50051"));
+    let error = config_from(&[("SDS_DIRECTORY_URL", "directory:50051")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SDS_DIRECTORY_URL: \"directory:50051\" is not a URL such as http://directory:50051"
+    );
+    let error = config_from(&[("SDS_LEDGER_URL", "ftp://ledger")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SDS_LEDGER_URL: \"ftp://ledger\" is not a URL such as http://ledger:50051"
+    );
+    let set = config_from(&[("SDS_LEDGER_URL", "http://ledger:50051")]).unwrap();
+    assert_eq!(set.ledger_url.as_deref(), Some("http://ledger:50051"));
+}
+
+#[test]
+fn an_empty_or_short_secret_is_refused() {
+    let error = config_from(&[("SDS_JWT_SECRET", "")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SDS_JWT_SECRET: the secret is 0 bytes long; at least 32 are needed"
+    );
+    assert!(config_from(&[("SDS_JWT_SECRET", "short")]).is_err());
+    assert!(config_from(&[("SDS_JWT_SECRET", &"x".repeat(32))]).is_ok());
+}
+
+#[test]
+fn an_inbox_that_forgets_before_the_stream_does_is_refused() {
+    let error = config_from(&[("SDS_INBOX_RETENTION_HOURS", "743")]).unwrap_err();
+    assert_eq!(error.variable, "SDS_INBOX_RETENTION_HOURS");
+    assert!(
+        error.problem.contains("at least 744 (the 720 hours"),
+        "{error}"
+    );
+    let config = config_from(&[("SDS_INBOX_RETENTION_HOURS", "744")]).unwrap();
+    assert_eq!(
+        config.events.inbox_retention,
+        Duration::from_secs(744 * 3600)
+    );
+    assert!(config_from(&[("SDS_RELAY_BATCH_SIZE", "0")]).is_err());
+}
+
+#[test]
+fn connection_limits_default_to_safe_values_and_refuse_zero_or_too_many() {
+    let server = config_from(&[]).unwrap().server;
+    assert_eq!(server.handshake_timeout, Duration::from_secs(10));
+    assert_eq!(server.body_timeout, Duration::from_secs(10));
+    assert_eq!(server.keepalive_interval, Duration::from_secs(60));
+    assert_eq!(server.keepalive_timeout, Duration::from_secs(20));
+    assert_eq!(server.max_streams_per_connection, 100);
+    assert_eq!(server.max_connections, 512);
+    for variable in [
+        "SDS_HANDSHAKE_TIMEOUT_SECONDS",
+        "SDS_REQUEST_BODY_TIMEOUT_SECONDS",
+        "SDS_KEEPALIVE_INTERVAL_SECONDS",
+        "SDS_KEEPALIVE_TIMEOUT_SECONDS",
+        "SDS_MAX_STREAMS_PER_CONNECTION",
+        "SDS_MAX_CONNECTIONS",
+    ] {
+        let error = config_from(&[(variable, "0")]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!("{variable}: is 0; it must be at least 1")
+        );
+    }
+    let error = config_from(&[("SDS_MAX_CONNECTIONS", "lots")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SDS_MAX_CONNECTIONS: \"lots\" is not a whole number of connections"
+    );
+    let error = config_from(&[("SDS_MAX_STREAMS_PER_CONNECTION", "2147483648")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SDS_MAX_STREAMS_PER_CONNECTION: is 2147483648; HTTP/2 allows at most 2147483647"
+    );
+}
+
+#[test]
+fn the_duplicate_window_defaults_to_an_hour_and_may_not_outlast_the_stream() {
+    let config = config_from(&[]).unwrap();
+    assert_eq!(config.events.duplicate_window, DEFAULT_DUPLICATE_WINDOW);
+    assert_eq!(DEFAULT_DUPLICATE_WINDOW, Duration::from_secs(3600));
+    let config = config_from(&[("SDS_EVENTS_DUPLICATE_WINDOW_SECONDS", "120")]).unwrap();
+    assert_eq!(config.events.duplicate_window, Duration::from_secs(120));
+    let error = config_from(&[("SDS_EVENTS_DUPLICATE_WINDOW_SECONDS", "2592001")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SDS_EVENTS_DUPLICATE_WINDOW_SECONDS: is 2592001 seconds; it may be at most 2592000 (the 30 days the events stream keeps an event)"
+    );
+    assert!(config_from(&[("SDS_EVENTS_DUPLICATE_WINDOW_SECONDS", "0")]).is_err());
+}
+
+#[test]
+fn production_refuses_the_local_secret() {
+    let error = config_from(&[("SDS_ENV", "production")]).unwrap_err();
+    assert_eq!(error.variable, "SDS_JWT_SECRET");
+    let config = config_from(&[
+        ("SDS_ENV", "production"),
+        ("SDS_JWT_PUBLIC_KEYS_FILE", "/etc/sds/keys.pem"),
+    ])
+    .unwrap();
+    assert!(matches!(config.jwt, JwtConfig::PublicKeysFile(_)));
+}
