@@ -24,13 +24,17 @@ pub enum AccrualLineError {
 /// One funded line of a plan: a weekly amount active from `start` to `end`, both
 /// inclusive (`None` = open-ended). The constructor keeps the amount non-negative and
 /// the end on or after the start. A *flexible* line is paid on reported delivery where
-/// there is a report (see [`crate::schedule`]); every line is fixed unless marked.
+/// there is a report (see [`crate::schedule`]); every line is fixed unless marked. A
+/// *contribution* line is what the person pays towards their budget: it accrues on the same
+/// days in the same way, and is taken off what the payer owes (its accrual counts
+/// negative), so a schedule pays the budget net of it and rounds only the net figure.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AccrualLine {
     weekly_amount: Money,
     start: NaiveDate,
     end: Option<NaiveDate>,
     flexible: bool,
+    contribution: bool,
 }
 
 impl AccrualLine {
@@ -52,19 +56,43 @@ impl AccrualLine {
             start,
             end,
             flexible: false,
+            contribution: false,
         })
     }
 
-    /// The same line, paid on reported delivery where a period has a report.
+    /// The same line, paid on reported delivery where a period has a report. A contribution
+    /// stays fixed: what the person owes does not follow what the provider delivered.
     pub fn flexible(self) -> AccrualLine {
         AccrualLine {
-            flexible: true,
+            flexible: !self.contribution,
+            ..self
+        }
+    }
+
+    /// The same amount as the person's contribution: taken off what is owed.
+    pub fn contribution(self) -> AccrualLine {
+        AccrualLine {
+            contribution: true,
+            flexible: false,
             ..self
         }
     }
 
     pub fn is_flexible(&self) -> bool {
         self.flexible
+    }
+
+    pub fn is_contribution(&self) -> bool {
+        self.contribution
+    }
+
+    /// The weekly amount as it counts towards what is owed: negative for a contribution.
+    pub fn signed_weekly_pence(&self) -> i64 {
+        if self.contribution {
+            -self.weekly_amount.pence()
+        } else {
+            self.weekly_amount.pence()
+        }
     }
 
     pub fn weekly_amount(&self) -> Money {
@@ -92,9 +120,10 @@ impl AccrualLine {
         (last - first).num_days() + 1
     }
 
-    /// Exact accrual from `from` to `to` (both inclusive), in pence-sevenths.
+    /// Exact accrual from `from` to `to` (both inclusive), in pence-sevenths: negative for a
+    /// contribution.
     pub fn accrued_sevenths(&self, from: NaiveDate, to: NaiveDate) -> i128 {
-        i128::from(self.weekly_amount.pence()) * i128::from(self.active_days_between(from, to))
+        i128::from(self.signed_weekly_pence()) * i128::from(self.active_days_between(from, to))
     }
 }
 

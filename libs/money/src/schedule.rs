@@ -17,6 +17,12 @@
 //! version (cumulatively rounded, as a base is). Fixed lines (a fee) stay at plan, and
 //! follow a backdated change like any line. A report that arrives after its period was
 //! paid is put right on the next instalment, as a late variation is.
+//!
+//! A *contribution* line (what the person pays towards their budget) accrues in the same
+//! way and counts negative: the owed figures are the net of budget and contribution, exact
+//! in pence-sevenths and rounded once, so the payer pays the budget net of the contribution
+//! without a penny made or lost by rounding the two apart. A contribution above the budget
+//! leaves instalments at zero and shows in the closing settlement.
 
 use std::collections::BTreeMap;
 
@@ -315,5 +321,7 @@ fn version_known_on<'a>(sorted: &[&'a PlanVersion], date: NaiveDate) -> Option<&
 
 #[cfg(test)]
 mod actuals_tests;
+#[cfg(test)]
+mod contribution_tests;
 #[cfg(test)]
 mod tests;

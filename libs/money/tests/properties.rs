@@ -55,6 +55,15 @@ fn line_strategy() -> impl Strategy<Value = AccrualLine> {
         })
 }
 
+/// A line as above, one time in four the person's contribution (taken off what is owed).
+fn line_or_contribution_strategy() -> impl Strategy<Value = AccrualLine> {
+    (line_strategy(), 0_u8..4).prop_map(
+        |(line, pick)| {
+            if pick == 0 { line.contribution() } else { line }
+        },
+    )
+}
+
 /// Pence of the rounded accrual of `lines` over the whole listed span.
 fn rounded_span_accrual(lines: &[AccrualLine], from: NaiveDate, to: NaiveDate) -> i128 {
     sevenths_to_pence(accrued_sevenths(lines, from, to))
@@ -127,7 +136,7 @@ proptest! {
         payment_lag_days in 0_u32..60,
         histories in proptest::collection::btree_map(
             0_u64..2500,
-            proptest::collection::vec(line_strategy(), 0..4),
+            proptest::collection::vec(line_or_contribution_strategy(), 0..4),
             1..5,
         ),
         first_lines in proptest::collection::vec(line_strategy(), 1..3),

@@ -128,6 +128,9 @@ pub struct PreviewLineInput {
     /// Paid on reported delivery where a period has a report; absent means false.
     #[serde(default)]
     pub flexible: bool,
+    /// The person's contribution, taken off what is owed; absent means false.
+    #[serde(default)]
+    pub contribution: bool,
 }
 
 /// What a field accepts, for "missing; ..." and "found ...; ..." messages. Every field of
@@ -140,7 +143,7 @@ pub(crate) fn expectation_of(field: &str) -> String {
             DATE_EXPECTATION.to_owned()
         }
         "amount" => AMOUNT_EXPECTATION.to_owned(),
-        "flexible" => "expected true or false".to_owned(),
+        "flexible" | "contribution" => "expected true or false".to_owned(),
         "actuals" => {
             "expected a list of reports with period_start, reported_on and amount".to_owned()
         }
@@ -434,11 +437,17 @@ fn accrual_line(line_path: &str, input: &PreviewLineInput) -> Result<AccrualLine
             invalid(&end_path, format!("{end} is before start {start}"))
         }
     })?;
-    Ok(if input.flexible {
-        line.flexible()
-    } else {
-        line
-    })
+    match (input.flexible, input.contribution) {
+        (true, true) => Err(invalid(
+            &format!("{line_path}.flexible"),
+            "a contribution is never flexible: what the person owes does not follow delivery; \
+             give flexible or contribution, not both"
+                .to_owned(),
+        )),
+        (true, false) => Ok(line.flexible()),
+        (false, true) => Ok(line.contribution()),
+        (false, false) => Ok(line),
+    }
 }
 
 /// Strictly `YYYY-MM-DD`, any year: the 100-year bound on the span is checked apart.

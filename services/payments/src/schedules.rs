@@ -203,6 +203,27 @@ async fn load(
         .ok_or_else(|| HandlerError::Transient(anyhow::anyhow!("schedule {agreement_id} vanished")))
 }
 
+/// Why a change could not be published: the rule refused the history (the change can never
+/// be applied), or the store failed (it may be tried again).
+#[derive(Debug)]
+pub(crate) enum ChangeError {
+    Rule(sds_money::ScheduleError),
+    Store(PaymentsError),
+}
+
+impl From<PaymentsError> for ChangeError {
+    fn from(error: PaymentsError) -> ChangeError {
+        ChangeError::Store(error)
+    }
+}
+
+fn handler_error(event: &Received, error: ChangeError) -> HandlerError {
+    match error {
+        ChangeError::Rule(error) => permanent(event, error),
+        ChangeError::Store(error) => transient(error),
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn publish_change(
     transaction: &mut PgConnection,
@@ -214,7 +235,36 @@ async fn publish_change(
     effective_from: NaiveDate,
     recorded_on: NaiveDate,
 ) -> Result<(), HandlerError> {
-    let after = load(transaction, agreement_id).await?;
+    publish_schedule_change(
+        transaction,
+        agreement_id,
+        before,
+        change,
+        agreement_version,
+        effective_from,
+        recorded_on,
+    )
+    .await
+    .map_err(|error| handler_error(event, error))
+}
+
+/// Publishes `schedule.changed` for a change just recorded in `transaction` (which holds
+/// the schedule's lock): what a week costs before and after, the adjustment, and the next
+/// instalment. Counts the change in the schedule's revision.
+pub(crate) async fn publish_schedule_change(
+    transaction: &mut PgConnection,
+    agreement_id: Uuid,
+    before: History,
+    change: proto::ScheduleChangeKind,
+    agreement_version: u32,
+    effective_from: NaiveDate,
+    recorded_on: NaiveDate,
+) -> Result<(), ChangeError> {
+    let after = store::load_schedule(transaction, agreement_id)
+        .await?
+        .ok_or_else(|| {
+            PaymentsError::Internal(anyhow::anyhow!("schedule {agreement_id} vanished"))
+        })?;
     let terms = &after.terms;
     let ChangeSummary {
         weekly_before,
@@ -228,15 +278,12 @@ async fn publish_change(
         effective_from,
         recorded_on,
         &store::runs::paid_amounts(transaction, &[agreement_id])
-            .await
-            .map_err(transient)?
+            .await?
             .remove(&agreement_id)
             .unwrap_or_default(),
     )
-    .map_err(|error| permanent(event, error))?;
-    let revision = store::next_revision(transaction, agreement_id)
-        .await
-        .map_err(transient)?;
+    .map_err(ChangeError::Rule)?;
+    let revision = store::next_revision(transaction, agreement_id).await?;
     let body = Body::ScheduleChanged(proto::ScheduleChanged {
         agreement_id: agreement_id.to_string(),
         person_id: terms.person_id.to_string(),
@@ -262,7 +309,7 @@ async fn publish_change(
         ),
     )
     .await
-    .map_err(|error| HandlerError::Transient(anyhow::Error::new(error)))?;
+    .map_err(|error| PaymentsError::Internal(anyhow::Error::new(error)))?;
     tracing::info!(
         authority = %terms.authority,
         agreement = %agreement_id,

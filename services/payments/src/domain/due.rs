@@ -79,6 +79,7 @@ mod tests {
             }],
             endings: vec![],
             actuals: vec![],
+            contributions: vec![],
         }
     }
 

@@ -57,6 +57,18 @@ pub struct Ending {
     pub recorded_on: NaiveDate,
 }
 
+/// The person's contribution towards their budget from `effective_from`, as known from
+/// `recorded_on`: the weekly amount the authority's financial assessment set (0.00 for
+/// none). Changed like any line, by a later version from its own effective date; taken off
+/// what the schedule pays, on the schedule's own days.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContributionVersion {
+    pub version: u32,
+    pub effective_from: NaiveDate,
+    pub recorded_on: NaiveDate,
+    pub weekly: Money,
+}
+
 /// Everything recorded about one agreement's money.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct History {
@@ -65,6 +77,8 @@ pub struct History {
     /// What the provider reported it delivered, period by period, where payment follows
     /// it; in the order reported (a later report of a period replaces an earlier one).
     pub actuals: Vec<ReportedActual>,
+    /// The person's contribution, every version as recorded.
+    pub contributions: Vec<ContributionVersion>,
 }
 
 impl History {
@@ -76,6 +90,7 @@ impl History {
             .iter()
             .map(|version| version.recorded_on)
             .chain(self.endings.iter().map(|ending| ending.recorded_on))
+            .chain(self.contributions.iter().map(|change| change.recorded_on))
             .collect();
         days.into_iter()
             .map(|day| PlanVersion {
@@ -96,15 +111,63 @@ impl History {
 
     /// The lines accruing as known on `day`, each cut to the days its version governs.
     /// Support lines are flexible (paid on reported delivery where a period has a report,
-    /// which only agreements paid on actuals have); the fee is fixed.
+    /// which only agreements paid on actuals have); the fee is fixed; the person's
+    /// contribution follows, taken off what is owed.
     pub fn lines_known_on(&self, day: NaiveDate) -> Vec<AccrualLine> {
-        self.agreed_lines_known_on(day)
+        let mut lines: Vec<AccrualLine> = self
+            .agreed_lines_known_on(day)
             .into_iter()
             .map(|(line, accrual)| match line.kind {
                 LineKind::Support => accrual.flexible(),
                 LineKind::Fee => accrual,
             })
-            .collect()
+            .collect();
+        let support_start = lines.iter().map(AccrualLine::start).min();
+        if let Some(support_start) = support_start {
+            lines.extend(self.contribution_lines_known_on(day, support_start));
+        }
+        lines
+    }
+
+    /// The contribution as known on `day`, as lines: each version from its effective date
+    /// to the next higher-numbered version's, never before support starts (`support_start`)
+    /// nor after its last day, so the person is never asked for a contribution to support
+    /// that is not funded.
+    pub fn contribution_lines_known_on(
+        &self,
+        day: NaiveDate,
+        support_start: NaiveDate,
+    ) -> Vec<AccrualLine> {
+        let mut known: Vec<&ContributionVersion> = self
+            .contributions
+            .iter()
+            .filter(|change| change.recorded_on <= day)
+            .collect();
+        known.sort_by_key(|change| change.version);
+        let last_day = self.last_day_known_on(day);
+        let mut lines = Vec::new();
+        for (index, change) in known.iter().enumerate() {
+            if change.weekly.is_zero() {
+                continue;
+            }
+            let superseded_from = known[index + 1..]
+                .iter()
+                .map(|later| later.effective_from)
+                .min();
+            let start = change.effective_from.max(support_start);
+            let end = [superseded_from.and_then(|from| from.pred_opt()), last_day]
+                .into_iter()
+                .flatten()
+                .min();
+            if end.is_some_and(|end| end < start) {
+                continue;
+            }
+            // Start is at most end here, and a contribution is never negative.
+            if let Ok(accrual) = AccrualLine::new(change.weekly, start, end) {
+                lines.push(accrual.contribution());
+            }
+        }
+        lines
     }
 
     /// As [`History::lines_known_on`], each with the agreed line it comes from.

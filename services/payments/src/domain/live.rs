@@ -85,15 +85,15 @@ pub fn default_until(history: &History, today: NaiveDate) -> NaiveDate {
     })
 }
 
-/// What a week costs on `day` under `lines`: the sum of the weekly amounts of the lines
-/// active that day.
+/// What a week costs the payer on `day` under `lines`: the weekly amounts of the lines
+/// active that day, less the person's contribution.
 pub fn weekly_on(lines: &[AccrualLine], day: NaiveDate) -> Money {
-    lines
+    let pence: i64 = lines
         .iter()
         .filter(|line| line.start() <= day && line.end().is_none_or(|end| day <= end))
-        .fold(Money::zero(), |total, line| {
-            total.checked_add(line.weekly_amount()).unwrap_or(total)
-        })
+        .map(AccrualLine::signed_weekly_pence)
+        .fold(0_i64, i64::saturating_add);
+    Money::from_pence(pence).unwrap_or_else(|_| Money::zero())
 }
 
 /// What a recorded change did to a schedule.

@@ -3,6 +3,7 @@
 
 mod actuals;
 pub mod bank;
+mod contributions;
 pub(crate) mod convert;
 mod preview;
 mod remittances;
@@ -204,5 +205,33 @@ impl PaymentsService for PaymentsApi {
         .await
         .map(Response::new)
         .map_err(Status::from)
+    }
+
+    async fn set_contribution(
+        &self,
+        request: Request<proto::SetContributionRequest>,
+    ) -> Result<Response<proto::Contribution>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        contributions::set(
+            &self.pool,
+            &self.outbox,
+            &principal,
+            self.clock.today(),
+            request.get_ref(),
+        )
+        .await
+        .map(Response::new)
+        .map_err(Status::from)
+    }
+
+    async fn get_contribution(
+        &self,
+        request: Request<proto::GetContributionRequest>,
+    ) -> Result<Response<proto::Contribution>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        contributions::get(&self.pool, &principal, request.get_ref())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
     }
 }

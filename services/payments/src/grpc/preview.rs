@@ -102,6 +102,7 @@ fn version_input(
                 start: required_date(&format!("{line_path}.start"), "start", line.start.as_ref())?,
                 end: given_date(line.end.as_ref()),
                 flexible: line.flexible,
+                contribution: line.contribution,
             })
         })
         .collect::<Result<Vec<_>, PreviewError>>()?;

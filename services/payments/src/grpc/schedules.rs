@@ -73,7 +73,7 @@ pub async fn get(
 }
 
 /// Staff of the schedule's authority, its provider, its holder and the person.
-fn may_see(principal: &Principal, terms: &ScheduleTerms) -> bool {
+pub(crate) fn may_see(principal: &Principal, terms: &ScheduleTerms) -> bool {
     let org = || Uuid::parse_str(&principal.org_id).ok();
     match principal.org_kind {
         OrgKind::Authority => principal.may_act_for(&terms.authority),
@@ -195,5 +195,6 @@ fn line_message(line: &AccrualLine, on_actuals: bool) -> proto::ScheduleLine {
         start: Some(date_message(line.start())),
         end: line.end().map(date_message),
         flexible: on_actuals && line.is_flexible(),
+        contribution: line.is_contribution(),
     }
 }

@@ -138,7 +138,7 @@ fn malformed_dates_are_quoted_back_with_the_expected_format() {
 fn unknown_and_missing_fields_are_named_with_their_path() {
     assert_eq!(
         with(|input| input["versions"][0]["lines"][0]["colour"] = "blue".into()),
-        "versions[0].lines[0].colour: unknown field; accepted: weekly_amount, start, end, flexible"
+        "versions[0].lines[0].colour: unknown field; accepted: weekly_amount, start, end, flexible, contribution"
     );
     assert_eq!(
         with(|input| input["extra"] = 1.into()),

@@ -3,6 +3,7 @@
 
 pub mod actuals;
 pub mod bank;
+pub mod contributions;
 pub mod posting;
 pub mod remittances;
 mod rows;

@@ -57,7 +57,7 @@ type TermsRow = (
 );
 
 /// The schedules of `ids` with everything recorded about them, in the order of `ids`;
-/// ids without a schedule are left out. Three queries whatever the number of ids.
+/// ids without a schedule are left out. Five queries whatever the number of ids.
 pub(super) async fn load_records(
     connection: &mut PgConnection,
     ids: &[Uuid],
@@ -77,6 +77,7 @@ pub(super) async fn load_records(
     let mut versions = load_versions(connection, ids).await?;
     let mut endings = load_endings(connection, ids).await?;
     let mut actuals = load_actuals(connection, ids).await?;
+    let mut contributions = super::contributions::of_schedules(connection, ids).await?;
     rows.into_iter()
         .map(|row| {
             let (revision, terms) = terms_of(row)?;
@@ -84,6 +85,12 @@ pub(super) async fn load_records(
                 versions: versions.remove(&terms.agreement_id).unwrap_or_default(),
                 endings: endings.remove(&terms.agreement_id).unwrap_or_default(),
                 actuals: actuals.remove(&terms.agreement_id).unwrap_or_default(),
+                contributions: contributions
+                    .remove(&terms.agreement_id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|recorded| recorded.change)
+                    .collect(),
             };
             Ok(ScheduleRecord {
                 terms,

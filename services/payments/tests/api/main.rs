@@ -7,6 +7,7 @@ mod support;
 
 mod actuals;
 mod bank;
+mod contributions;
 mod preview;
 mod properties;
 mod run_bank_files;

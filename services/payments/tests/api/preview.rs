@@ -46,6 +46,7 @@ fn request_from_json(input: &Value) -> proto::PreviewScheduleRequest {
                         start: day(&line["start"]),
                         end: day(&line["end"]),
                         flexible: line["flexible"].as_bool().unwrap_or_default(),
+                        contribution: line["contribution"].as_bool().unwrap_or_default(),
                     })
                     .collect(),
             })

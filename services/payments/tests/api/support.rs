@@ -260,6 +260,7 @@ impl TestApp {
             "actual_report",
             "actual_line",
             "variance_alert",
+            "contribution_version",
             "outbox",
         ] {
             let count: i64 =

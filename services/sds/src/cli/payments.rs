@@ -103,6 +103,23 @@ pub enum PaymentsCommand {
         /// The CSV: UTF-8, a header row, one row per plan line and period.
         file: PathBuf,
     },
+    /// The person's contribution on an agreement as JSON, every version; with `--weekly`,
+    /// `--from` and `--assessment`, sets it first (the authority's finance staff): from that
+    /// day the schedule pays the budget net of it. `--weekly 0.00` ends it.
+    Contribution {
+        #[command(flatten)]
+        client: ClientArgs,
+        agreement_id: String,
+        /// What the person pays a week, as the financial assessment decided.
+        #[arg(long, requires_all = ["from", "assessment"])]
+        weekly: Option<String>,
+        /// The first day it applies (YYYY-MM-DD).
+        #[arg(long, requires = "weekly")]
+        from: Option<String>,
+        /// The financial assessment's reference.
+        #[arg(long, requires = "weekly")]
+        assessment: Option<String>,
+    },
     /// A remittance as JSON: what one run paid one payee, item by item (the payee's staff
     /// and the authority's).
     Remittance {
@@ -250,6 +267,32 @@ pub async fn run(command: PaymentsCommand) -> anyhow::Result<()> {
             super::output::print_json(&account)
         }
         PaymentsCommand::Actuals { client: args, file } => actuals::import(&args, &file).await,
+        PaymentsCommand::Contribution {
+            client: args,
+            agreement_id,
+            weekly,
+            from,
+            assessment,
+        } => {
+            let mut client = client(&args).await?;
+            let contribution = match (weekly, from, assessment) {
+                (Some(weekly), Some(from), Some(assessment)) => client
+                    .set_contribution(proto::SetContributionRequest {
+                        agreement_id,
+                        weekly_amount: Some(proto::Money { amount: weekly }),
+                        effective_from: Some(proto::Date { iso: from }),
+                        assessment_reference: assessment,
+                    })
+                    .await
+                    .map_err(status_error)?,
+                _ => client
+                    .get_contribution(proto::GetContributionRequest { agreement_id })
+                    .await
+                    .map_err(status_error)?,
+            }
+            .into_inner();
+            super::output::print_json(&contribution)
+        }
         PaymentsCommand::Remittance {
             client: args,
             number,

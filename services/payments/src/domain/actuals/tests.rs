@@ -60,6 +60,7 @@ fn history() -> History {
         }],
         endings: vec![],
         actuals: vec![],
+        contributions: vec![],
     }
 }
 

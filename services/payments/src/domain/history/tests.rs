@@ -60,6 +60,7 @@ fn a_signed_agreement_is_one_plan_version_whose_lines_start_no_earlier_than_it()
         )],
         endings: vec![],
         actuals: vec![],
+        contributions: vec![],
     };
     let versions = history.plan_versions();
     assert_eq!(versions.len(), 1);
@@ -89,6 +90,7 @@ fn a_backdated_variation_replaces_the_earlier_version_from_its_effective_date_on
         ],
         endings: vec![],
         actuals: vec![],
+        contributions: vec![],
     };
     assert_eq!(
         shown(&history.lines_known_on(day("2026-06-09"))),
@@ -122,6 +124,7 @@ fn the_worked_four_weekly_example_of_domain_md_follows_from_the_agreement_histor
         ],
         endings: vec![],
         actuals: vec![],
+        contributions: vec![],
     };
     let schedule = compute_schedule(&ScheduleRequest {
         calendar: Calendar::FourWeekly {
@@ -175,6 +178,7 @@ fn an_end_cuts_every_line_from_the_day_it_is_recorded_and_an_earlier_end_brings_
             },
         ],
         actuals: vec![],
+        contributions: vec![],
     };
     assert_eq!(
         shown(&history.lines_known_on(day("2026-08-31"))),
@@ -218,6 +222,7 @@ fn a_higher_numbered_version_agreed_first_governs_from_its_date_even_after_a_low
         ],
         endings: vec![],
         actuals: vec![],
+        contributions: vec![],
     };
     assert_eq!(
         shown(&history.lines_known_on(day("2026-06-15"))),
@@ -248,6 +253,7 @@ fn a_version_superseded_from_its_own_effective_date_contributes_nothing() {
         ],
         endings: vec![],
         actuals: vec![],
+        contributions: vec![],
     };
     assert_eq!(
         shown(&history.lines_known_on(day("2026-03-02"))),
@@ -286,10 +292,26 @@ fn arbitrary_history() -> impl Strategy<Value = History> {
             })
             .collect::<Vec<_>>()
     });
-    (versions, endings).prop_map(|(versions, endings)| History {
+    let contributions =
+        prop::collection::vec((0u32..400, 0u32..400, 0u32..5_000), 0..4).prop_map(|raw| {
+            raw.into_iter()
+                .enumerate()
+                .map(|(index, (effective, recorded, pence))| {
+                    let base = day("2026-01-01");
+                    ContributionVersion {
+                        version: u32::try_from(index).expect("small") + 1,
+                        effective_from: base + chrono::Days::new(u64::from(effective)),
+                        recorded_on: base + chrono::Days::new(u64::from(recorded)),
+                        weekly: Money::from_pence(i64::from(pence)).expect("small"),
+                    }
+                })
+                .collect::<Vec<_>>()
+        });
+    (versions, endings, contributions).prop_map(|(versions, endings, contributions)| History {
         versions,
         endings,
         actuals: vec![],
+        contributions,
     })
 }
 
@@ -304,6 +326,7 @@ proptest! {
             versions: history.versions.iter().filter(|version| version.recorded_on <= on).cloned().collect(),
             endings: history.endings.iter().filter(|ending| ending.recorded_on <= on).copied().collect(),
             actuals: vec![],
+            contributions: history.contributions.iter().filter(|change| change.recorded_on <= on).cloned().collect(),
         };
         prop_assert_eq!(history.lines_known_on(on), earlier_only.lines_known_on(on));
     }
@@ -314,7 +337,24 @@ proptest! {
         on in 0u64..500,
     ) {
         let on = day("2026-01-01") + chrono::Days::new(on);
-        let lines = history.lines_known_on(on);
+        let all = history.lines_known_on(on);
+        let (contributions, lines): (Vec<AccrualLine>, Vec<AccrualLine>) =
+            all.into_iter().partition(AccrualLine::is_contribution);
+        let support_start = lines.iter().map(AccrualLine::start).min();
+        // A contribution is asked only while support is funded, and once a day at most.
+        prop_assert!(lines.is_empty() <= contributions.is_empty());
+        for (index, first) in contributions.iter().enumerate() {
+            prop_assert!(support_start.is_some_and(|start| start <= first.start()));
+            prop_assert!(!first.weekly_amount().is_zero());
+            if let Some(last_day) = history.last_day_known_on(on) {
+                prop_assert!(first.end().is_some_and(|end| end <= last_day));
+            }
+            for second in &contributions[index + 1..] {
+                let first_end = first.end().unwrap_or(NaiveDate::MAX);
+                let second_end = second.end().unwrap_or(NaiveDate::MAX);
+                prop_assert!(first_end < second.start() || second_end < first.start());
+            }
+        }
         // Every test version has one line, so any two known lines overlapping would pay a
         // day twice.
         for (index, first) in lines.iter().enumerate() {
@@ -328,4 +368,86 @@ proptest! {
             }
         }
     }
+}
+
+#[test]
+fn a_contribution_is_taken_off_from_its_effective_date_until_a_later_version_changes_it() {
+    let history = History {
+        versions: vec![version(
+            1,
+            "2026-04-06",
+            "2026-04-01",
+            vec![support("300.00", "2026-04-06", None)],
+        )],
+        endings: vec![Ending {
+            last_day: day("2026-12-31"),
+            recorded_on: day("2026-06-01"),
+        }],
+        actuals: vec![],
+        contributions: vec![
+            // Before support starts: asked only from the first funded day.
+            ContributionVersion {
+                version: 1,
+                effective_from: day("2026-03-01"),
+                recorded_on: day("2026-04-02"),
+                weekly: Money::parse("20.00").expect("an amount"),
+            },
+            ContributionVersion {
+                version: 2,
+                effective_from: day("2026-05-04"),
+                recorded_on: day("2026-05-10"),
+                weekly: Money::parse("35.00").expect("an amount"),
+            },
+            // Waived from 1 September: nothing is taken off after it.
+            ContributionVersion {
+                version: 3,
+                effective_from: day("2026-09-01"),
+                recorded_on: day("2026-08-20"),
+                weekly: Money::zero(),
+            },
+        ],
+    };
+    let contributions = |on: &str| {
+        let lines: Vec<AccrualLine> = history
+            .lines_known_on(day(on))
+            .into_iter()
+            .filter(AccrualLine::is_contribution)
+            .collect();
+        shown(&lines)
+    };
+    assert_eq!(contributions("2026-04-01"), vec![]);
+    assert_eq!(
+        contributions("2026-04-02"),
+        vec![line_text("20.00", "2026-04-06", None)]
+    );
+    assert_eq!(
+        contributions("2026-05-10"),
+        vec![
+            line_text("20.00", "2026-04-06", Some("2026-05-03")),
+            line_text("35.00", "2026-05-04", None)
+        ]
+    );
+    assert_eq!(
+        contributions("2026-08-20"),
+        vec![
+            line_text("20.00", "2026-04-06", Some("2026-05-03")),
+            line_text("35.00", "2026-05-04", Some("2026-08-31"))
+        ]
+    );
+    let recorded: Vec<NaiveDate> = history
+        .plan_versions()
+        .iter()
+        .map(|version| version.recorded_on)
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            "2026-04-01",
+            "2026-04-02",
+            "2026-05-10",
+            "2026-06-01",
+            "2026-08-20"
+        ]
+        .map(day)
+    );
 }
