@@ -26,6 +26,8 @@ sds_vocabulary::wire_enum! {
         TopUp = "top_up",
         OneOffPurchase = "one_off_purchase",
         Recovery = "recovery",
+        Contribution = "contribution",
+        ContributionDue = "contribution_due",
     }
 }
 
@@ -37,13 +39,15 @@ sds_vocabulary::wire_enum! {
 }
 
 /// The accounts every fund has from the day it opens; payables come one per payee.
-pub const STANDING_ACCOUNTS: [AccountKind; 6] = [
+pub const STANDING_ACCOUNTS: [AccountKind; 8] = [
     AccountKind::FundBalance,
     AccountKind::AuthorityFunding,
     AccountKind::ManagementFee,
     AccountKind::TopUp,
     AccountKind::OneOffPurchase,
     AccountKind::Recovery,
+    AccountKind::Contribution,
+    AccountKind::ContributionDue,
 ];
 
 /// A fund as recorded.
@@ -220,7 +224,7 @@ mod tests {
     fn the_holder_fits_the_holding_model() {
         let fund = new_fund(draft(HoldingModel::Authority, None)).unwrap();
         assert_eq!(fund.holder_id, "fife");
-        assert_eq!(fund.accounts().len(), 7);
+        assert_eq!(fund.accounts().len(), 9);
         let refused = new_fund(draft(HoldingModel::Provider, None)).unwrap_err();
         assert_eq!(refused.field(), "holder_id");
         let refused =

@@ -6,7 +6,9 @@
 //! What must stay true: the closing balance is the opening balance plus every movement of
 //! the period, exactly (money in less money out); movements of the same source or purpose
 //! are netted, so a payment and its reversal cancel; the planned amount is the weekly
-//! budget over the days of the period the fund was open, rounded once to the penny.
+//! budget over the days of the period the fund was open, rounded once to the penny; what is
+//! outstanding of the person's contribution is the balance of the fund's contribution-due
+//! account at the end of the period, never worked out apart from the books.
 
 use chrono::{Datelike as _, NaiveDate};
 use uuid::Uuid;
@@ -48,6 +50,19 @@ pub struct Statement {
     pub planned: i64,
     /// The days of the period on which the fund was open.
     pub planned_days: i64,
+    /// The person's contribution, where one was ever due.
+    pub contribution: Option<Contribution>,
+}
+
+/// The person's contribution over a statement's period (pence).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Contribution {
+    /// What fell due in the period (net of any reduction).
+    pub due: i64,
+    /// What the person paid into the fund in the period.
+    pub paid: i64,
+    /// Still owed at the end of the period; negative when paid ahead.
+    pub outstanding: i64,
 }
 
 /// What the plan meant the fund to receive, and the days it was open: from the day it
@@ -76,6 +91,7 @@ pub fn statement(
     budget: Budget,
     opening: i64,
     movements: &[Movements],
+    contribution: Option<Contribution>,
 ) -> Statement {
     let line = |movement: &Movements, amount: i64| StatementLine {
         counterpart: movement.counterpart,
@@ -109,6 +125,7 @@ pub fn statement(
         closing: opening + total_in - total_out,
         planned: planned(budget.weekly, budget.open_days(from, to)),
         planned_days: budget.open_days(from, to),
+        contribution,
     }
 }
 
@@ -181,6 +198,9 @@ fn source_words(line: &StatementLine, authority: &str) -> String {
         AccountKind::ManagementFee => "back from the management fee".to_owned(),
         AccountKind::OneOffPurchase => "back from a one-off purchase".to_owned(),
         AccountKind::FundBalance => "moved in from another fund".to_owned(),
+        AccountKind::ContributionDue | AccountKind::Contribution => {
+            "from your own contribution".to_owned()
+        }
     }
 }
 
@@ -193,6 +213,9 @@ fn use_words(line: &StatementLine, authority: &str) -> String {
         AccountKind::AuthorityFunding => format!("went back to {authority}"),
         AccountKind::TopUp => "was given back from top-ups".to_owned(),
         AccountKind::FundBalance => "was moved to another fund".to_owned(),
+        AccountKind::ContributionDue | AccountKind::Contribution => {
+            "was given back from your contribution".to_owned()
+        }
     }
 }
 
@@ -254,7 +277,24 @@ pub fn statement_text(statement: &Statement, authority_id: &str) -> String {
             )
         },
     );
+    if let Some(contribution) = statement.contribution {
+        sentences.push(contribution_words(contribution));
+    }
     sentences.join(" ") + "\n"
+}
+
+/// What the person paid of their contribution and what is left to pay, in one sentence.
+fn contribution_words(contribution: Contribution) -> String {
+    let owed = match contribution.outstanding {
+        0 => "nothing is outstanding".to_owned(),
+        outstanding if outstanding > 0 => format!("{} is outstanding", pounds(outstanding)),
+        ahead => format!("you have paid {} ahead", pounds(-ahead)),
+    };
+    format!(
+        "Your contribution for these days was {} and you paid {}; {owed}.",
+        pounds(contribution.due.max(0)),
+        pounds(contribution.paid)
+    )
 }
 
 #[cfg(test)]
@@ -284,6 +324,7 @@ mod tests {
                 budget(37_500, opened, closed),
                 0,
                 &[],
+                None,
             )
         };
         // Opened on the 15th: 14 of the 28 days, two weeks.
@@ -338,6 +379,7 @@ mod tests {
             budget(37_500, "2026-01-05", None),
             20_000,
             &movements,
+            None,
         );
         assert_eq!(statement.total_in, 150_000);
         assert_eq!(statement.total_out, 138_750);
@@ -367,6 +409,7 @@ mod tests {
             budget(0, "2026-01-05", None),
             0,
             &[],
+            None,
         );
         let text = statement_text(&quiet, "fife");
         assert!(
@@ -383,11 +426,49 @@ mod tests {
             budget(10_000, "2026-01-05", None),
             0,
             &[],
+            None,
         );
         let text = statement_text(&one_day, "fife");
         assert!(
             text.ends_with("Your plan meant 14.29 for this day.\n"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_person_reads_what_they_paid_of_their_contribution_and_what_is_outstanding() {
+        let movements = [Movements {
+            counterpart: AccountKind::ContributionDue,
+            payee: None,
+            category: Category::Contribution,
+            net: 10_000,
+        }];
+        let with = |outstanding: i64| {
+            statement_text(
+                &statement(
+                    day("2026-04-01"),
+                    day("2026-04-28"),
+                    budget(37_500, "2026-01-05", None),
+                    0,
+                    &movements,
+                    Some(Contribution {
+                        due: 12_000,
+                        paid: 10_000,
+                        outstanding,
+                    }),
+                ),
+                "fife",
+            )
+        };
+        let text = with(2_000);
+        assert!(text.contains("100.00 came in from your own contribution."), "{text}");
+        assert!(
+            text.ends_with(
+                "Your contribution for these days was 120.00 and you paid 100.00; 20.00 is outstanding.\n"
+            ),
+            "{text}"
+        );
+        assert!(with(0).ends_with("; nothing is outstanding.\n"));
+        assert!(with(-4_000).ends_with("; you have paid 40.00 ahead.\n"));
     }
 }

@@ -18,6 +18,8 @@ sds_vocabulary::wire_enum! {
         Recovery = "recovery",
         Adjustment = "adjustment",
         Closure = "closure",
+        Contribution = "contribution",
+        ContributionDue = "contribution_due",
     }
 }
 

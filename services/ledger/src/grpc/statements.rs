@@ -67,7 +67,14 @@ pub(super) async fn get(
         opened_on: fund.opened_on,
         closed_on: fund.closed_on,
     };
-    let statement = statement(from, to, budget, opening, &movements);
+    let contribution = match accounts
+        .iter()
+        .find(|(account, _)| account.kind == AccountKind::ContributionDue)
+    {
+        Some((account, _)) => store::contribution(&mut connection, account.id, from, to).await?,
+        None => None,
+    };
+    let statement = statement(from, to, budget, opening, &movements, contribution);
     let date = |day: chrono::NaiveDate| proto::Date {
         iso: sds_vocabulary::date::iso(day),
     };
@@ -84,5 +91,12 @@ pub(super) async fn get(
         planned: Some(money_message(statement.planned)),
         planned_days: u32::try_from(statement.planned_days).unwrap_or_default(),
         text: statement_text(&statement, fund.authority.as_str()),
+        contribution: statement
+            .contribution
+            .map(|contribution| proto::StatementContribution {
+                due: Some(money_message(contribution.due)),
+                paid: Some(money_message(contribution.paid)),
+                outstanding: Some(money_message(contribution.outstanding)),
+            }),
     })
 }

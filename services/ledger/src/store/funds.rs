@@ -376,14 +376,23 @@ pub async fn close_fund(
 
 #[cfg(test)]
 mod tests {
-    use crate::domain::AccountKind;
+    use crate::domain::{AccountKind, Category};
     use sds_vocabulary::NamedEnum as _;
+
+    /// The latest CHECK of kinds and categories is the one the contributions migration set.
+    const SCHEMA: &str = include_str!("../../migrations/20261128400007_contributions.sql");
 
     #[test]
     fn every_account_kind_is_allowed_by_the_schema() {
-        let schema = include_str!("../../migrations/20261128400001_funds_and_transfers.sql");
         for kind in AccountKind::ALL {
-            assert!(schema.contains(&format!("'{}'", kind.name())), "{kind}");
+            assert!(SCHEMA.contains(&format!("'{}'", kind.name())), "{kind}");
+        }
+    }
+
+    #[test]
+    fn every_transfer_category_is_allowed_by_the_schema() {
+        for category in Category::ALL {
+            assert!(SCHEMA.contains(&format!("'{}'", category.name())), "{category}");
         }
     }
 }

@@ -15,7 +15,7 @@ pub use funds::{
     load_fund_for_update, lock_accounts, lock_accounts_reading_funds_before, update_accounts,
 };
 pub use posting::{COPY_ABOVE, Posting, Written, write_posting};
-pub use statements::{balance_before, movements};
+pub use statements::{balance_before, contribution, movements};
 pub use transfers::{
     NewEntry, balance_as_at, count_transfers, insert_entries, insert_resolution, list_transfers,
     load_transfers, reversal_of,

@@ -7,7 +7,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::named;
-use crate::domain::statement::Movements;
+use crate::domain::statement::{Contribution, Movements};
 use crate::domain::{AccountKind, Category};
 use crate::error::LedgerError;
 
@@ -62,4 +62,37 @@ pub async fn movements(
             })
         })
         .collect()
+}
+
+/// The person's contribution on the contribution-due account `account_id` over `from` to
+/// `to`: what fell due, what was paid, and the balance (what is owed) at the end of `to`;
+/// `None` when nothing was ever due or paid on it by then.
+pub async fn contribution(
+    connection: &mut PgConnection,
+    account_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Option<Contribution>, LedgerError> {
+    let (entries, due, paid, outstanding): (i64, Option<i64>, Option<i64>, Option<i64>) =
+        sqlx::query_as(
+            "SELECT count(*), \
+                 sum(e.amount_pence) FILTER (WHERE e.posted_on >= $2 \
+                     AND t.category = 'contribution_due')::bigint, \
+                 sum(-e.amount_pence) FILTER (WHERE e.posted_on >= $2 \
+                     AND t.category = 'contribution')::bigint, \
+                 sum(e.amount_pence)::bigint \
+             FROM entry e JOIN transfer t ON t.id = e.transfer_id \
+             WHERE e.account_id = $1 AND e.posted_on <= $3",
+        )
+        .bind(account_id)
+        .bind(from)
+        .bind(to)
+        .fetch_one(&mut *connection)
+        .await
+        .operation("select the contribution of a period")?;
+    Ok((entries > 0).then(|| Contribution {
+        due: due.unwrap_or_default(),
+        paid: paid.unwrap_or_default(),
+        outstanding: outstanding.unwrap_or_default(),
+    }))
 }
