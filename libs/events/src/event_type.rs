@@ -25,6 +25,7 @@ sds_vocabulary::named_enum! {
         ScheduleChanged = "schedule.changed",
         PaymentRunCompleted = "payment.run.completed",
         RemittanceIssued = "remittance.issued",
+        ContributionArrears = "contribution.arrears",
     }
 }
 
@@ -50,6 +51,7 @@ impl EventType {
             Body::ScheduleChanged(_) => EventType::ScheduleChanged,
             Body::PaymentRunCompleted(_) => EventType::PaymentRunCompleted,
             Body::RemittanceIssued(_) => EventType::RemittanceIssued,
+            Body::ContributionArrears(_) => EventType::ContributionArrears,
         }
     }
 

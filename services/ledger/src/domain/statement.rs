@@ -461,7 +461,10 @@ mod tests {
             )
         };
         let text = with(2_000);
-        assert!(text.contains("100.00 came in from your own contribution."), "{text}");
+        assert!(
+            text.contains("100.00 came in from your own contribution."),
+            "{text}"
+        );
         assert!(
             text.ends_with(
                 "Your contribution for these days was 120.00 and you paid 100.00; 20.00 is outstanding.\n"

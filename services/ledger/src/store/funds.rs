@@ -392,7 +392,10 @@ mod tests {
     #[test]
     fn every_transfer_category_is_allowed_by_the_schema() {
         for category in Category::ALL {
-            assert!(SCHEMA.contains(&format!("'{}'", category.name())), "{category}");
+            assert!(
+                SCHEMA.contains(&format!("'{}'", category.name())),
+                "{category}"
+            );
         }
     }
 }

@@ -19,7 +19,11 @@ async fn a_fund_is_opened_funded_and_spent_and_reads_back_its_balances() {
         .expect("opens")
         .into_inner();
     assert_eq!(fund.status, proto::FundStatus::Open as i32);
-    assert_eq!(fund.accounts.len(), 9, "eight standing accounts and one payable");
+    assert_eq!(
+        fund.accounts.len(),
+        9,
+        "eight standing accounts and one payable"
+    );
     assert_eq!(amount_of(&fund.overdraft_limit), "0.00");
     // Opening again is answered with the fund; other details under its id are refused,
     // and so is a second open fund of the person with the same holder.

@@ -3,6 +3,7 @@
 pub mod actuals;
 pub mod bank_account;
 pub mod bank_days;
+pub mod contributions;
 pub mod due;
 pub mod history;
 pub mod live;
