@@ -47,6 +47,9 @@ pub enum PaymentsError {
     /// Assessment, which holds people's case references, is not answering; ask again.
     #[error("assessment is unavailable ({0}); ask again shortly")]
     AssessmentUnavailable(String),
+    /// An id the caller chose is taken by other content.
+    #[error("{0}")]
+    AlreadyRecorded(String),
     #[error(transparent)]
     Store(#[from] sds_platform::StoreError),
     #[error(transparent)]
@@ -82,6 +85,7 @@ impl From<PaymentsError> for ApiError {
             PaymentsError::LedgerUnavailable(_) | PaymentsError::AssessmentUnavailable(_) => {
                 ApiError::Unavailable(error.to_string())
             }
+            PaymentsError::AlreadyRecorded(message) => ApiError::AlreadyExists(message),
             PaymentsError::Store(store) => ApiError::from(store),
             PaymentsError::Internal(internal) => ApiError::Internal(internal),
         }

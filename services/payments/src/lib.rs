@@ -7,6 +7,7 @@
 
 pub mod actuals;
 pub mod calls;
+pub mod collection;
 pub mod domain;
 pub mod error;
 pub mod exports;

@@ -134,6 +134,14 @@ fn message(
     versions: &[RecordedContribution],
 ) -> proto::Contribution {
     proto::Contribution {
+        dues: Vec::new(),
+        receipts: Vec::new(),
+        total_due: None,
+        total_received: None,
+        outstanding: None,
+        arrears_periods: 0,
+        arrears_since: None,
+        allowed_periods: 0,
         agreement_id: agreement_id.to_string(),
         person_id: person_id.to_string(),
         versions: versions
@@ -185,11 +193,13 @@ pub async fn set(
             && latest.assessment_reference == change.assessment_reference
     });
     if in_force {
-        return Ok(message(
-            change.agreement_id,
-            before.terms.person_id,
-            &versions,
-        ));
+        drop(transaction);
+        return with_collection(
+            pool,
+            &before.terms.authority,
+            message(change.agreement_id, before.terms.person_id, &versions),
+        )
+        .await;
     }
     let recorded = stored::record(
         &mut transaction,
@@ -236,11 +246,29 @@ pub async fn set(
         "contribution recorded"
     );
     versions.push(recorded);
-    Ok(message(
-        change.agreement_id,
-        before.terms.person_id,
-        &versions,
-    ))
+    with_collection(
+        pool,
+        &before.terms.authority,
+        message(change.agreement_id, before.terms.person_id, &versions),
+    )
+    .await
+}
+
+async fn with_collection(
+    pool: &PgPool,
+    authority: &sds_vocabulary::AuthorityId,
+    mut contribution: proto::Contribution,
+) -> Result<proto::Contribution, PaymentsError> {
+    let agreement_id = Uuid::parse_str(&contribution.agreement_id).map_err(anyhow::Error::new)?;
+    let mut connection = pool.acquire().await.operation("database connection")?;
+    super::contribution_receipts::add_collection(
+        &mut connection,
+        authority,
+        agreement_id,
+        &mut contribution,
+    )
+    .await?;
+    Ok(contribution)
 }
 
 pub async fn get(
@@ -258,7 +286,15 @@ pub async fn get(
         .await?
         .remove(&agreement_id)
         .unwrap_or_default();
-    Ok(message(agreement_id, record.terms.person_id, &versions))
+    let mut contribution = message(agreement_id, record.terms.person_id, &versions);
+    super::contribution_receipts::add_collection(
+        &mut connection,
+        &record.terms.authority,
+        agreement_id,
+        &mut contribution,
+    )
+    .await?;
+    Ok(contribution)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 mod actuals;
 pub mod bank;
+mod contribution_receipts;
 mod contributions;
 pub(crate) mod convert;
 mod preview;
@@ -233,5 +234,23 @@ impl PaymentsService for PaymentsApi {
             .await
             .map(Response::new)
             .map_err(Status::from)
+    }
+
+    async fn record_contribution_receipt(
+        &self,
+        request: Request<proto::RecordContributionReceiptRequest>,
+    ) -> Result<Response<proto::ContributionReceipt>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        contribution_receipts::record(
+            &self.pool,
+            &self.ledger,
+            &self.outbox,
+            &principal,
+            self.clock.today(),
+            request.get_ref(),
+        )
+        .await
+        .map(Response::new)
+        .map_err(Status::from)
     }
 }

@@ -60,6 +60,15 @@ pub async fn set(
         .as_ref()
         .map(paying_account)
         .transpose()?;
+    let allowance = match request.contribution_arrears_periods {
+        0 => None,
+        periods @ 1..=13 => Some(periods),
+        periods => {
+            return Err(PaymentsError::InvalidInput(format!(
+                "contribution_arrears_periods: {periods} is not allowed; accepted: 1 to 13 periods, or 0 to keep what is set"
+            )));
+        }
+    };
     if !(is_staff_of(principal, &authority) && principal.has_role(Role::Finance)) {
         return Err(PaymentsError::NotAllowed(format!(
             "payment settings of {authority} are set by its finance staff"
@@ -71,8 +80,12 @@ pub async fn set(
         store::bank::set_paying_account(&mut transaction, &authority, paying, &principal.org_id)
             .await?;
     }
+    if let Some(periods) = allowance {
+        store::set_arrears_allowance(&mut transaction, &authority, periods).await?;
+    }
     let codes = store::journal_codes(&mut transaction, &authority).await?;
     let paying = store::bank::paying_account(&mut transaction, &authority).await?;
+    let allowance = store::collection::arrears_allowance(&mut transaction, &authority).await?;
     transaction
         .commit()
         .await
@@ -84,6 +97,7 @@ pub async fn set(
         true,
         codes.as_ref(),
         paying.as_ref(),
+        allowance,
     ))
 }
 
@@ -141,6 +155,7 @@ pub async fn get(
     }
     let mut connection = pool.acquire().await.operation("database connection")?;
     let codes = store::journal_codes(&mut connection, &authority).await?;
+    let allowance = store::collection::arrears_allowance(&mut connection, &authority).await?;
     // Bank details are for finance staff only.
     let paying = if is_finance_of(principal, &authority) {
         store::bank::paying_account(&mut connection, &authority).await?
@@ -155,8 +170,9 @@ pub async fn get(
                 true,
                 codes.as_ref(),
                 paying.as_ref(),
+                allowance,
             ),
-            None => message(&authority, DEFAULT_ANCHOR, false, None, None),
+            None => message(&authority, DEFAULT_ANCHOR, false, None, None, allowance),
         },
     )
 }
@@ -167,6 +183,7 @@ fn message(
     set: bool,
     codes: Option<&LedgerCodes>,
     paying: Option<&PayingAccount>,
+    contribution_arrears_periods: u32,
 ) -> proto::PaymentSettings {
     proto::PaymentSettings {
         authority: authority.as_str().to_owned(),
@@ -182,5 +199,6 @@ fn message(
             account: Some(account_message(&paying.account)),
             service_user_number: paying.service_user_number.clone(),
         }),
+        contribution_arrears_periods,
     }
 }

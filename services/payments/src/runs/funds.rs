@@ -37,7 +37,14 @@ pub(super) async fn open_funds(
                 .ok_or_else(|| anyhow::anyhow!("schedule {} vanished", fund.agreement_id))?
         };
         let today = run.run_date;
-        let weekly_budget = weekly_on(&record.history.lines_known_on(today), today);
+        // The budget the fund is meant to receive: the person's contribution is part of it.
+        let budget_lines: Vec<_> = record
+            .history
+            .lines_known_on(today)
+            .into_iter()
+            .filter(|line| !line.is_contribution())
+            .collect();
+        let weekly_budget = weekly_on(&budget_lines, today);
         let authority_held = fund.holding_model == HoldingModel::Authority;
         let opened = match fund.linked_fund {
             // Linked already: only a payable account for this payee is missing.

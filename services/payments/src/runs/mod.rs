@@ -9,9 +9,12 @@
 //!    (under ids derived from person and holder) and linked;
 //! 3. posting: page by page of instalments, their transfers (ids derived from the
 //!    instalment) go to the ledger's bulk posting, then the instalments are marked posted;
-//! 4. exporting ([`crate::exports::run_files`]): a remittance per payee, made once, then
+//! 4. contributions ([`crate::collection`]): each period's contribution due by the run's
+//!    date is recorded and posted in the person's fund, with receipts not yet posted, and
+//!    arrears beyond the authority's allowance are raised;
+//! 5. exporting ([`crate::exports::run_files`]): a remittance per payee, made once, then
 //!    the journal, the Bacs file and the pain.001 file from what was posted;
-//! 5. completing: the run's figures are recorded and `payment.run.completed` and each
+//! 6. completing: the run's figures are recorded and `payment.run.completed` and each
 //!    `remittance.issued` published, in one transaction.
 //!
 //! What must stay true: a run stopped at any point (the process killed, the ledger or the
@@ -173,6 +176,15 @@ async fn run_locked(
     }
     open_funds(pool, ledger, &run, progress).await?;
     post(pool, ledger, &run, progress).await?;
+    crate::collection::collect_for_run(
+        pool,
+        ledger,
+        outbox,
+        &run.authority,
+        run.run_id,
+        run.run_date,
+    )
+    .await?;
     // A run started before runs kept their bank details pays from today's.
     let bank = run.bank.clone().unwrap_or(bank);
     let files = run_files::write(pool, exports, &run, &bank, progress).await?;

@@ -3,6 +3,7 @@
 
 pub mod actuals;
 pub mod bank;
+pub mod collection;
 pub mod contributions;
 pub mod posting;
 pub mod remittances;
@@ -61,6 +62,24 @@ pub async fn set_settings(
     .execute(&mut *connection)
     .await
     .operation("set payment settings")?;
+    Ok(())
+}
+
+/// The periods of contribution arrears the authority allows (its settings row exists: set
+/// in the same transaction as the anchor).
+pub async fn set_arrears_allowance(
+    connection: &mut PgConnection,
+    authority: &AuthorityId,
+    periods: u32,
+) -> Result<(), PaymentsError> {
+    sqlx::query(
+        "UPDATE authority_settings SET contribution_arrears_periods = $2 WHERE authority = $1",
+    )
+    .bind(authority.as_str())
+    .bind(i32::try_from(periods).map_err(anyhow::Error::new)?)
+    .execute(&mut *connection)
+    .await
+    .operation("set the arrears allowance")?;
     Ok(())
 }
 

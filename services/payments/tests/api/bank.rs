@@ -250,6 +250,7 @@ async fn bad_bank_details_are_refused_by_field_and_write_nothing() {
                     anchor_date: Some(date("2026-04-06")),
                     journal_codes: None,
                     paying_account: Some(paying),
+                    contribution_arrears_periods: 0,
                 },
             ))
             .await;

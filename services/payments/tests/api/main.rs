@@ -7,6 +7,7 @@ mod support;
 
 mod actuals;
 mod bank;
+mod contribution_collection;
 mod contributions;
 mod preview;
 mod properties;

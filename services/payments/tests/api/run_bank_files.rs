@@ -211,6 +211,7 @@ async fn a_payee_without_bank_details_is_held_and_paid_by_the_next_run_once_they
                 anchor_date: Some(date("2026-04-06")),
                 journal_codes: None,
                 paying_account: Some(paying_account()),
+                contribution_arrears_periods: 0,
             },
         ))
         .await

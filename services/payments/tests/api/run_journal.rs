@@ -21,6 +21,7 @@ async fn the_journal_lists_each_instalment_paid_as_a_balanced_debit_and_credit_u
                     cost_centre: "SDS-OPT2".to_owned(),
                 }),
                 paying_account: None,
+                contribution_arrears_periods: 0,
             },
         ))
         .await

@@ -91,6 +91,7 @@ impl TestApp {
                     anchor_date: Some(date("2026-04-06")),
                     journal_codes: None,
                     paying_account: Some(paying_account()),
+                    contribution_arrears_periods: 0,
                 },
             ))
             .await

@@ -21,6 +21,7 @@ impl TestApp {
                     anchor_date: anchor.map(date),
                     journal_codes: None,
                     paying_account: None,
+                    contribution_arrears_periods: 0,
                 },
             ))
             .await
@@ -147,6 +148,7 @@ async fn journal_codes_are_kept_with_the_settings_and_a_code_a_finance_system_wo
                         anchor_date: Some(date("2026-04-06")),
                         journal_codes: Some(codes),
                         paying_account: None,
+                        contribution_arrears_periods: 0,
                     },
                 ))
                 .await

@@ -261,6 +261,9 @@ impl TestApp {
             "actual_line",
             "variance_alert",
             "contribution_version",
+            "contribution_due",
+            "contribution_receipt",
+            "contribution_arrears",
             "outbox",
         ] {
             let count: i64 =

@@ -10,6 +10,7 @@ use tonic::transport::Channel;
 use std::path::PathBuf;
 
 mod actuals;
+mod contributions;
 
 use super::output::{OutputFormat, Table};
 use super::{Bearer, ClientArgs, connect, status_error};
@@ -72,6 +73,10 @@ pub enum PaymentsCommand {
         /// together (left out, the account already set stays).
         #[command(flatten)]
         paying: PayingArgs,
+        /// Periods of unpaid contribution allowed before `contribution.arrears` tells the
+        /// authority (1 to 13; left out, what is set stays).
+        #[arg(long, requires = "anchor_date")]
+        contribution_arrears_periods: Option<u32>,
     },
     /// A payee's bank account with the authority as JSON (finance staff); with
     /// `--sort-code`, `--account-number` and `--account-name`, enters it first (checked by
@@ -103,22 +108,12 @@ pub enum PaymentsCommand {
         /// The CSV: UTF-8, a header row, one row per plan line and period.
         file: PathBuf,
     },
-    /// The person's contribution on an agreement as JSON, every version; with `--weekly`,
-    /// `--from` and `--assessment`, sets it first (the authority's finance staff): from that
-    /// day the schedule pays the budget net of it. `--weekly 0.00` ends it.
+    /// The person's contribution on an agreement as JSON: every version, the periods
+    /// fallen due, the receipts and the arrears; `contribution set` and `contribution
+    /// receipt` change it.
     Contribution {
-        #[command(flatten)]
-        client: ClientArgs,
-        agreement_id: String,
-        /// What the person pays a week, as the financial assessment decided.
-        #[arg(long, requires_all = ["from", "assessment"])]
-        weekly: Option<String>,
-        /// The first day it applies (YYYY-MM-DD).
-        #[arg(long, requires = "weekly")]
-        from: Option<String>,
-        /// The financial assessment's reference.
-        #[arg(long, requires = "weekly")]
-        assessment: Option<String>,
+        #[command(subcommand)]
+        command: contributions::ContributionCommand,
     },
     /// A remittance as JSON: what one run paid one payee, item by item (the payee's staff
     /// and the authority's).
@@ -203,6 +198,7 @@ pub async fn run(command: PaymentsCommand) -> anyhow::Result<()> {
             bank_account,
             cost_centre,
             paying,
+            contribution_arrears_periods,
         } => {
             let mut client = client(&args).await?;
             let journal_codes = match (expense_account, bank_account, cost_centre) {
@@ -222,6 +218,8 @@ pub async fn run(command: PaymentsCommand) -> anyhow::Result<()> {
                         anchor_date: Some(Date { iso }),
                         journal_codes,
                         paying_account: paying.message(),
+                        contribution_arrears_periods: contribution_arrears_periods
+                            .unwrap_or_default(),
                     })
                     .await
                     .map_err(status_error)?,
@@ -267,32 +265,7 @@ pub async fn run(command: PaymentsCommand) -> anyhow::Result<()> {
             super::output::print_json(&account)
         }
         PaymentsCommand::Actuals { client: args, file } => actuals::import(&args, &file).await,
-        PaymentsCommand::Contribution {
-            client: args,
-            agreement_id,
-            weekly,
-            from,
-            assessment,
-        } => {
-            let mut client = client(&args).await?;
-            let contribution = match (weekly, from, assessment) {
-                (Some(weekly), Some(from), Some(assessment)) => client
-                    .set_contribution(proto::SetContributionRequest {
-                        agreement_id,
-                        weekly_amount: Some(proto::Money { amount: weekly }),
-                        effective_from: Some(proto::Date { iso: from }),
-                        assessment_reference: assessment,
-                    })
-                    .await
-                    .map_err(status_error)?,
-                _ => client
-                    .get_contribution(proto::GetContributionRequest { agreement_id })
-                    .await
-                    .map_err(status_error)?,
-            }
-            .into_inner();
-            super::output::print_json(&contribution)
-        }
+        PaymentsCommand::Contribution { command } => contributions::run(command).await,
         PaymentsCommand::Remittance {
             client: args,
             number,
