@@ -328,6 +328,10 @@ pub fn line_message(line: &FundedLine) -> proto::AgreementLine {
         weekly: Some(money_message(line.weekly)),
         start: Some(date_message(line.start)),
         end: line.end.map(date_message),
+        hours_per_week: line
+            .hours_per_week
+            .map(|hours| hours.normalize().to_string())
+            .unwrap_or_default(),
     }
 }
 

@@ -24,11 +24,26 @@ pub const PERSISTENT_PERIODS: usize = 3;
 /// typing mistake (delivery above plan within it is paid, and queried beyond tolerance).
 const MOST_TIMES_PLAN: i64 = 5;
 
-/// One line of a report as given.
+/// One line of a report as given: an amount, or hours for a line agreed as hours a week
+/// (then `amount` is what they are paid at, worked out when the report is judged).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportedLine {
     pub plan_line: u32,
     pub amount: Money,
+    pub hours: Option<Decimal>,
+}
+
+/// What `hours` delivered on an hours line is paid: the line's weekly amount per agreed
+/// weekly hour, rounded to the penny once (half away from zero).
+pub fn hours_amount(hours: Decimal, weekly: Money, hours_per_week: Decimal) -> Option<Money> {
+    let pounds = hours
+        .checked_mul(weekly.as_decimal())?
+        .checked_div(hours_per_week)?;
+    let pence = pounds
+        .checked_mul(Decimal::ONE_HUNDRED)?
+        .round_dp_with_strategy(0, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let pence = i64::try_from(pence).ok()?;
+    Money::from_pence(pence).ok()
 }
 
 /// A report judged against the plan, ready to record.
@@ -61,6 +76,35 @@ fn variance_percent(reported: Money, planned: Money) -> Option<Decimal> {
 /// The period's accrual of `lines`, in pence, rounded.
 fn period_pence(lines: &[sds_money::AccrualLine], period: &Period) -> i128 {
     sevenths_to_pence(accrued_sevenths(lines, period.start, period.end))
+}
+
+/// What `hours` delivered on plan line `plan_line` in `period` are paid, at the rate of the
+/// line in force on the period's last funded day as known when reported.
+fn paid_for_hours(
+    known: &[(&super::history::Line, sds_money::AccrualLine)],
+    plan_line: u32,
+    period: &Period,
+    hours: Decimal,
+) -> Result<Money, String> {
+    let (line, _) = known
+        .iter()
+        .filter(|(line, accrual)| {
+            line.kind == LineKind::Support
+                && line.plan_line == plan_line
+                && accrual.active_days_between(period.start, period.end) > 0
+        })
+        .max_by_key(|(_, accrual)| accrual.end().unwrap_or(NaiveDate::MAX).min(period.end))
+        .ok_or_else(|| format!("plan line {plan_line} is not funded in the period"))?;
+    let Some(hours_per_week) = line.hours_per_week else {
+        return Err(format!(
+            "plan line {plan_line} is agreed as an amount a week, not hours; report its amount"
+        ));
+    };
+    if hours.is_sign_negative() {
+        return Err("is negative; report what was delivered, 0 or more".to_owned());
+    }
+    hours_amount(hours, line.weekly, hours_per_week)
+        .ok_or_else(|| format!("{hours} hours is beyond what can be paid; check the figure"))
 }
 
 /// Amounts beyond what the platform holds are the report's fault: it names them.
@@ -159,25 +203,39 @@ pub fn judge(
                     ),
                 )
             })?;
+        let (line, field) = match line.hours {
+            None => (line.clone(), "amount"),
+            Some(hours) => (
+                ReportedLine {
+                    amount: paid_for_hours(&known, line.plan_line, &period, hours)
+                        .map_err(|problem| (format!("{path}.hours"), problem))?,
+                    ..line.clone()
+                },
+                "hours",
+            ),
+        };
         if line.amount.is_negative() {
             return Err((
-                format!("{path}.amount"),
-                "is negative; report what was delivered, 0.00 or more".to_owned(),
+                format!("{path}.{field}"),
+                "is negative; report what was delivered, 0 or more".to_owned(),
             ));
         }
         let amount = i128::from(line.amount.pence());
         if amount > planned * i128::from(MOST_TIMES_PLAN) {
             return Err((
-                format!("{path}.amount"),
+                format!("{path}.{field}"),
                 format!(
                     "{} is more than {MOST_TIMES_PLAN} times the plan for the period ({}); check the figure",
-                    line.amount,
+                    line.hours.map_or_else(
+                        || line.amount.to_string(),
+                        |hours| format!("{hours} hours at {}", line.amount)
+                    ),
                     money(planned)?
                 ),
             ));
         }
         reported_pence += amount;
-        judged.push((line.clone(), money(planned)?));
+        judged.push((line, money(planned)?));
     }
     // The report replaces the plan of every flexible line of the period, so each must be in
     // it: a line left out would otherwise be paid nothing.

@@ -75,6 +75,7 @@ mod tests {
                     weekly: Money::parse("70.00").expect("an amount"),
                     start: day("2026-04-01"),
                     end: None,
+                    hours_per_week: None,
                 }],
             }],
             endings: vec![],

@@ -38,6 +38,9 @@ pub struct Line {
     pub start: NaiveDate,
     /// `None` for open-ended.
     pub end: Option<NaiveDate>,
+    /// Hours a week, when the line is hours at a rate: delivery may then be reported in
+    /// hours, paid at `weekly` per `hours_per_week`.
+    pub hours_per_week: Option<rust_decimal::Decimal>,
 }
 
 /// An agreed version: from `effective_from`, the agreement's lines are `lines`.

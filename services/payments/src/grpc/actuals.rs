@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use rust_decimal::Decimal;
 use sds_events::OutboxBell;
 use sds_money::Money;
 use sds_platform::Principal;
@@ -56,6 +57,31 @@ fn amount(field: &str, raw: &str) -> Result<Money, String> {
         })
 }
 
+/// A line's delivery: an amount, or hours (then the amount is worked out when judged).
+fn delivered(
+    prefix: &str,
+    amount_raw: &str,
+    hours_raw: &str,
+) -> Result<(Money, Option<Decimal>), String> {
+    match (amount_raw.trim().is_empty(), hours_raw.trim()) {
+        (false, hours) if !hours.is_empty() => Err(format!(
+            "{prefix}hours: give the amount or the hours delivered, not both"
+        )),
+        (_, "") => Ok((amount(&format!("{prefix}amount"), amount_raw)?, None)),
+        (_, hours) => hours
+            .parse::<Decimal>()
+            .ok()
+            .filter(|hours| !hours.is_sign_negative() && hours.scale() <= 2 && *hours < Decimal::from(100_000))
+            .map(|hours| (Money::zero(), Some(hours)))
+            .ok_or_else(|| {
+                format!(
+                    "{prefix}hours: {} is not hours; give the hours delivered, 0 or more, up to 2 decimal places",
+                    shown(hours)
+                )
+            }),
+    }
+}
+
 fn plan_line(field: &str, number: u32) -> Result<u32, String> {
     if number == 0 {
         Err(format!(
@@ -81,15 +107,18 @@ fn report_of(request: &proto::ReportActualsRequest) -> Result<Report, String> {
         .iter()
         .enumerate()
         .map(|(index, line)| {
+            let (amount, hours) = delivered(
+                &format!("lines[{index}]."),
+                line.amount
+                    .as_ref()
+                    .map(|money| money.amount.as_str())
+                    .unwrap_or_default(),
+                &line.hours,
+            )?;
             Ok(ReportedLine {
                 plan_line: plan_line(&format!("lines[{index}].plan_line"), line.plan_line)?,
-                amount: amount(
-                    &format!("lines[{index}].amount"),
-                    line.amount
-                        .as_ref()
-                        .map(|money| money.amount.as_str())
-                        .unwrap_or_default(),
-                )?,
+                amount,
+                hours,
             })
         })
         .collect::<Result<Vec<_>, String>>()?;
@@ -124,9 +153,11 @@ fn read_row(row: &proto::ActualsRow) -> ReadRow {
                 shown(&row.plan_line)
             )
         })?;
+        let (amount, hours) = delivered("", &row.amount, &row.hours)?;
         let line = ReportedLine {
             plan_line: plan_line("plan_line", number)?,
-            amount: amount("amount", &row.amount)?,
+            amount,
+            hours,
         };
         Ok((agreement_id, start, line))
     };

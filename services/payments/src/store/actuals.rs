@@ -119,9 +119,12 @@ pub async fn record(
         .iter()
         .map(|(_, planned)| planned.as_decimal())
         .collect();
+    let hours: Vec<Option<Decimal>> = judged.lines.iter().map(|(line, _)| line.hours).collect();
     sqlx::query(
-        "INSERT INTO actual_line (agreement_id, period_start, revision, plan_line, amount, planned) \
-         SELECT $1, $2, $3, l, a, p FROM UNNEST($4::int[], $5::numeric[], $6::numeric[]) AS x (l, a, p)",
+        "INSERT INTO actual_line (agreement_id, period_start, revision, plan_line, amount, planned, \
+             hours) \
+         SELECT $1, $2, $3, l, a, p, h \
+         FROM UNNEST($4::int[], $5::numeric[], $6::numeric[], $7::numeric[]) AS x (l, a, p, h)",
     )
     .bind(agreement_id)
     .bind(judged.period.start)
@@ -129,6 +132,7 @@ pub async fn record(
     .bind(plan_lines)
     .bind(amounts)
     .bind(planned)
+    .bind(hours)
     .execute(&mut *connection)
     .await
     .operation("insert report lines")?;

@@ -199,6 +199,7 @@ pub async fn record_version(
     let mut weeklies = Vec::with_capacity(version.lines.len());
     let mut starts = Vec::with_capacity(version.lines.len());
     let mut ends = Vec::with_capacity(version.lines.len());
+    let mut hours = Vec::with_capacity(version.lines.len());
     for (index, line) in version.lines.iter().enumerate() {
         line_numbers.push(i32::try_from(index).map_err(anyhow::Error::new)?);
         kinds.push(line.kind.name());
@@ -207,12 +208,13 @@ pub async fn record_version(
         weeklies.push(line.weekly.as_decimal());
         starts.push(line.start);
         ends.push(line.end);
+        hours.push(line.hours_per_week);
     }
     sqlx::query(
         "INSERT INTO schedule_line (agreement_id, version, line_number, kind, plan_line, \
-             support_type, weekly, start_date, end_date) \
+             support_type, weekly, start_date, end_date, hours_per_week) \
          SELECT $1, $2, * FROM UNNEST($3::int[], $4::text[], $5::int[], $6::text[], \
-             $7::numeric[], $8::date[], $9::date[])",
+             $7::numeric[], $8::date[], $9::date[], $10::numeric[])",
     )
     .bind(agreement_id)
     .bind(number)
@@ -223,6 +225,7 @@ pub async fn record_version(
     .bind(weeklies)
     .bind(starts)
     .bind(ends)
+    .bind(hours)
     .execute(&mut *connection)
     .await
     .operation("insert schedule lines")?;

@@ -158,6 +158,7 @@ type VersionLineRow = (
     Option<Decimal>,
     Option<NaiveDate>,
     Option<NaiveDate>,
+    Option<Decimal>,
 );
 
 async fn load_versions(
@@ -166,7 +167,7 @@ async fn load_versions(
 ) -> Result<HashMap<Uuid, Vec<AgreedVersion>>, PaymentsError> {
     let rows: Vec<VersionLineRow> = sqlx::query_as(
         "SELECT v.agreement_id, v.version, v.effective_from, v.recorded_on, l.kind, l.plan_line, \
-             l.support_type, l.weekly, l.start_date, l.end_date \
+             l.support_type, l.weekly, l.start_date, l.end_date, l.hours_per_week \
          FROM schedule_version v \
          LEFT JOIN schedule_line l ON l.agreement_id = v.agreement_id AND l.version = v.version \
          WHERE v.agreement_id = ANY($1) ORDER BY v.agreement_id, v.version, l.line_number",
@@ -187,6 +188,7 @@ async fn load_versions(
         weekly,
         start,
         end,
+        hours_per_week,
     ) in rows
     {
         let versions = by_agreement.entry(agreement_id).or_default();
@@ -209,7 +211,10 @@ async fn load_versions(
                 "schedule {agreement_id} version {version}: stored weekly {weekly}: {error}"
             ))
         })?;
-        if weekly.is_negative() || end.is_some_and(|end| end < start) {
+        if weekly.is_negative()
+            || end.is_some_and(|end| end < start)
+            || hours_per_week.is_some_and(|hours| hours <= Decimal::ZERO)
+        {
             return Err(PaymentsError::Internal(anyhow::anyhow!(
                 "schedule {agreement_id} version {version}: stored line {weekly} {start}..{end:?} breaks its checks"
             )));
@@ -221,6 +226,7 @@ async fn load_versions(
             weekly,
             start,
             end,
+            hours_per_week,
         };
         if let Some(current) = versions.last_mut() {
             current.lines.push(line);

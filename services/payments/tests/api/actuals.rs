@@ -31,6 +31,7 @@ fn request(period_start: &str, lines: &[(u32, &str)]) -> proto::ReportActualsReq
             .map(|(plan_line, amount)| proto::ActualLine {
                 plan_line: *plan_line,
                 amount: Some(money(amount)),
+                hours: String::new(),
             })
             .collect(),
     }
@@ -287,6 +288,7 @@ async fn a_csv_of_delivery_records_each_report_and_names_each_bad_row_by_its_lin
         period_start: period.to_owned(),
         plan_line: plan_line.to_owned(),
         amount: amount.to_owned(),
+        hours: String::new(),
     };
     let response = app
         .client()

@@ -6,6 +6,7 @@
 mod support;
 
 mod actuals;
+mod actuals_hours;
 mod bank;
 mod contribution_collection;
 mod contributions;

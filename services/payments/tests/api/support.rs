@@ -339,6 +339,7 @@ pub fn line(plan_line: u32, weekly: &str, start: &str, end: Option<&str>) -> pro
         weekly: Some(money(weekly)),
         start: Some(date(start)),
         end: end.map(date),
+        hours_per_week: String::new(),
     }
 }
 

@@ -74,6 +74,11 @@ impl<'a> CsvFile<'a> {
 
 impl Columns {
     /// The cell of `column` in `record`; blank when the file has no such column.
+    /// Whether the header names `column`.
+    pub fn has(&self, column: &str) -> bool {
+        self.positions.contains_key(column)
+    }
+
     pub fn cell(&self, record: &csv::StringRecord, column: &str) -> String {
         self.positions
             .get(column)

@@ -42,6 +42,7 @@ fn line(kind: LineKind, plan_line: u32, weekly: &str) -> Line {
         weekly: money(weekly),
         start: day("2026-04-01"),
         end: None,
+        hours_per_week: None,
     }
 }
 
@@ -68,7 +69,27 @@ fn reported(plan_line: u32, amount: &str) -> ReportedLine {
     ReportedLine {
         plan_line,
         amount: money(amount),
+        hours: None,
     }
+}
+
+#[test]
+fn hours_are_paid_at_the_weekly_amount_per_agreed_hour_rounded_once() {
+    let hours = |text: &str| text.parse::<Decimal>().unwrap();
+    assert_eq!(
+        hours_amount(hours("38.5"), money("210.00"), hours("10")).map(|m| m.to_string()),
+        Some("808.50".to_owned())
+    );
+    // 21.37 an hour for 7.5 hours a week is 160.28 a week (rounded); 3.25 hours of it is
+    // 160.28 x 3.25 / 7.5 = 69.4546..., paid 69.45.
+    assert_eq!(
+        hours_amount(hours("3.25"), money("160.28"), hours("7.5")).map(|m| m.to_string()),
+        Some("69.45".to_owned())
+    );
+    assert_eq!(
+        hours_amount(hours("0"), money("160.28"), hours("7.5")),
+        Some(Money::zero())
+    );
 }
 
 fn actuals_terms() -> ScheduleTerms {

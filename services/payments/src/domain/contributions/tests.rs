@@ -53,6 +53,7 @@ fn history(contributions: Vec<ContributionVersion>) -> History {
                 weekly: Money::parse("210.00").expect("an amount"),
                 start: day("2026-04-20"),
                 end: None,
+                hours_per_week: None,
             }],
         }],
         endings: vec![],

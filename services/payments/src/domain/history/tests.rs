@@ -14,6 +14,7 @@ fn support(weekly: &str, start: &str, end: Option<&str>) -> Line {
         weekly: Money::parse(weekly).expect("an amount"),
         start: day(start),
         end: end.map(day),
+        hours_per_week: None,
     }
 }
 
@@ -279,6 +280,7 @@ fn arbitrary_history() -> impl Strategy<Value = History> {
                             weekly: Money::from_pence(i64::from(pence)).expect("small"),
                             start: base + chrono::Days::new(u64::from(start)),
                             end: None,
+                            hours_per_week: None,
                         }],
                     }
                 })

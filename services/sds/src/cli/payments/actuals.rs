@@ -1,6 +1,7 @@
 //! `sds payments actuals FILE`: a provider's office reports delivery from a CSV with the
 //! columns `agreement_id,period_start,plan_line,amount` (in any order and case), one row per
-//! plan line and period. Rows of one agreement and period make one report, sent together;
+//! plan line and period; a file may have an `hours` column too (or instead of `amount`),
+//! giving the hours delivered on a line agreed as hours a week. Rows of one agreement and period make one report, sent together;
 //! the server judges every cell. Rejections go to stderr as `line N: rejected: reason`; the
 //! last line on stdout is JSON:
 //! `{"reports": N, "rows": N, "rejected_rows": N, "variance_persistent": N}`.
@@ -15,6 +16,8 @@ use super::super::csv_file::{CsvFile, Shape, physical_line, swallowed_rows};
 use super::Client;
 
 const COLUMNS: [&str; 4] = ["agreement_id", "period_start", "plan_line", "amount"];
+/// The columns every file has; `amount` or `hours` (or both) completes them.
+const KEY_COLUMNS: [&str; 3] = ["agreement_id", "period_start", "plan_line"];
 /// The server's cap on rows a request.
 const MAX_ROWS: usize = 5_000;
 
@@ -22,7 +25,7 @@ const MAX_ROWS: usize = 5_000;
 fn read(path: &Path) -> anyhow::Result<Vec<Vec<proto::ActualsRow>>> {
     let bytes = std::fs::read(path)
         .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
-    let mut file = CsvFile::open(&bytes, &COLUMNS).map_err(|shape| {
+    let mut file = CsvFile::open(&bytes, &KEY_COLUMNS).map_err(|shape| {
         anyhow::anyhow!(
             "InvalidArgument: {} is not a CSV of delivery: {}; expected a header row with {}",
             path.display(),
@@ -38,6 +41,13 @@ fn read(path: &Path) -> anyhow::Result<Vec<Vec<proto::ActualsRow>>> {
     })?;
     let mut reports: Vec<Vec<proto::ActualsRow>> = Vec::new();
     let mut index_of: HashMap<(String, String), usize> = HashMap::new();
+    if !file.columns.has("amount") && !file.columns.has("hours") {
+        anyhow::bail!(
+            "InvalidArgument: {} is not a CSV of delivery: it has no column amount (or hours); expected a header row with {}",
+            path.display(),
+            COLUMNS.join(",")
+        );
+    }
     let text = file.text;
     for record in file.reader.records() {
         let record = record.map_err(|error| {
@@ -64,6 +74,7 @@ fn read(path: &Path) -> anyhow::Result<Vec<Vec<proto::ActualsRow>>> {
             period_start: file.columns.cell(&record, "period_start"),
             plan_line: file.columns.cell(&record, "plan_line"),
             amount: file.columns.cell(&record, "amount"),
+            hours: file.columns.cell(&record, "hours"),
         };
         // Rows of one report stay together however their cells are written (case, spaces),
         // so a report is never split across requests into two partial reports.
