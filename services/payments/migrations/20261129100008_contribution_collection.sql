@@ -47,12 +47,12 @@ CREATE INDEX contribution_receipt_by_agreement ON contribution_receipt (agreemen
 -- Arrears the authority was told of: one open at a time per agreement, cleared once the
 -- arrears fall back within the allowance.
 CREATE TABLE contribution_arrears (
+    id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     agreement_id     uuid NOT NULL REFERENCES schedule (agreement_id),
     raised_on        date NOT NULL,
     periods          integer NOT NULL CHECK (periods >= 1),
     outstanding      numeric(14, 2) NOT NULL CHECK (outstanding > 0),
-    cleared_on       date,
-    PRIMARY KEY (agreement_id, raised_on)
+    cleared_on       date CHECK (cleared_on >= raised_on)
 );
 
 CREATE UNIQUE INDEX contribution_arrears_one_open ON contribution_arrears (agreement_id)

@@ -72,6 +72,11 @@ async fn fund_accounts(
         return Ok(None);
     };
     let fund = ledger.get_fund(authority, fund_id).await?;
+    if fund.status == proto::FundStatus::Closed as i32 {
+        // Nothing more moves in a closed fund; what is owed stays on record here.
+        tracing::warn!(%authority, agreement = %agreement_id, fund = %fund_id, "contribution not collected: the person's fund is closed");
+        return Ok(None);
+    }
     let account = |kind: proto::LedgerAccountKind| {
         fund.accounts
             .iter()
@@ -92,7 +97,9 @@ async fn fund_accounts(
 }
 
 /// What a run does for every schedule of its authority with a contribution: records the
-/// periods newly due by the run's date, posts what is unposted, and reviews arrears.
+/// periods newly due by the run's date, posts what is unposted, and reviews arrears. A
+/// schedule whose contribution cannot be collected now (its fund closed, the ledger
+/// refusing) is logged and left for the next run: it never stops the run paying everyone.
 pub async fn collect_for_run(
     pool: &PgPool,
     ledger: &Ledger,
@@ -102,22 +109,27 @@ pub async fn collect_for_run(
     run_date: NaiveDate,
 ) -> Result<(), PaymentsError> {
     for agreement_id in stored::schedules_with_contributions(pool, authority).await? {
-        collect(
+        let collected = collect(
             pool,
             ledger,
             outbox,
             authority,
             agreement_id,
             Some((run_id, run_date)),
+            run_date,
         )
-        .await?;
+        .await;
+        if let Err(error) = collected {
+            tracing::warn!(%authority, agreement = %agreement_id, %error, "contribution left for the next run");
+        }
     }
     Ok(())
 }
 
 /// Brings one agreement's contribution up to date: with `due_by` (a run and its date), the
-/// periods newly due are recorded; then everything unposted is posted, and arrears are
-/// reviewed as at the run's date (or the last day a period fell due).
+/// periods newly due are found; once the person's fund is open they are recorded and
+/// posted with any receipt not yet posted, and arrears are reviewed as at `today`. Returns
+/// whether everything recorded is now in the fund.
 pub async fn collect(
     pool: &PgPool,
     ledger: &Ledger,
@@ -125,9 +137,32 @@ pub async fn collect(
     authority: &AuthorityId,
     agreement_id: Uuid,
     due_by: Option<(Uuid, NaiveDate)>,
+    today: NaiveDate,
 ) -> Result<bool, PaymentsError> {
+    let (record, dues, unposted_receipts) = {
+        let mut connection = pool.acquire().await.operation("database connection")?;
+        let record = store::load_schedule(&mut connection, agreement_id)
+            .await?
+            .ok_or(PaymentsError::ScheduleNotFound(agreement_id))?;
+        let dues = stored::dues(&mut connection, agreement_id).await?;
+        let receipts = stored::receipts(&mut connection, agreement_id).await?;
+        (record, dues, receipts.iter().any(|receipt| !receipt.posted))
+    };
+    let new = due_by.map_or_else(Vec::new, |(_, run_date)| {
+        newly_due(
+            &record.terms,
+            &record.history,
+            run_date,
+            &stored::due_pence(&dues),
+        )
+    });
+    let unposted_dues = dues.iter().any(|due| !due.posted);
+    if due_by.is_some() && new.is_empty() && !unposted_dues && !unposted_receipts {
+        // Nothing fell due and nothing waits: the arrears cannot have changed either.
+        return Ok(true);
+    }
     let Some(accounts) = fund_accounts(pool, ledger, authority, agreement_id).await? else {
-        // No fund yet: nothing can fall due in it; the run that opens it catches up.
+        // No fund yet (or closed): nothing falls due in it; a later run catches up.
         return Ok(false);
     };
     if let Some((run_id, run_date)) = due_by {
@@ -135,6 +170,7 @@ pub async fn collect(
         if !store::lock_schedule(&mut transaction, agreement_id).await? {
             return Err(PaymentsError::ScheduleNotFound(agreement_id));
         }
+        // Worked out again under the lock: a change recorded meanwhile is counted.
         let record = store::load_schedule(&mut transaction, agreement_id)
             .await?
             .ok_or(PaymentsError::ScheduleNotFound(agreement_id))?;
@@ -147,7 +183,7 @@ pub async fn collect(
             .operation("commit contribution dues")?;
     }
     post_unposted(pool, ledger, authority, agreement_id, accounts).await?;
-    review_arrears(pool, outbox, agreement_id, due_by.map(|(_, day)| day)).await?;
+    review_arrears(pool, outbox, agreement_id, today).await?;
     Ok(true)
 }
 
@@ -223,7 +259,7 @@ async fn review_arrears(
     pool: &PgPool,
     outbox: &OutboxBell,
     agreement_id: Uuid,
-    as_at: Option<NaiveDate>,
+    as_at: NaiveDate,
 ) -> Result<(), PaymentsError> {
     let mut transaction = pool.begin().await.operation("database connection")?;
     if !store::lock_schedule(&mut transaction, agreement_id).await? {
@@ -238,9 +274,6 @@ async fn review_arrears(
         .iter()
         .map(|receipt| receipt.amount.pence())
         .sum();
-    let Some(as_at) = as_at.or_else(|| dues.iter().map(|due| due.due_date).max()) else {
-        return Ok(());
-    };
     let owed: Vec<(NaiveDate, i64)> = dues
         .iter()
         .map(|due| (due.period_start, due.amount.pence()))

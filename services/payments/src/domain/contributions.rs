@@ -2,10 +2,10 @@
 //! own calendar, and how far behind the person is.
 //!
 //! What must stay true: pure (no clock, no IO). A period falls due once, on the schedule's
-//! due date for it; its amount is the contribution accrued to the end of the period, rounded
-//! once, less everything already due, so the dues of any span add up to its rounded accrual
-//! exactly and a backdated change is put right on the next period due (negative when it
-//! gives back more than that period owes). Arrears count the most recent periods that what
+//! due date for it; its amount is the contribution accrued to the end of the period as known
+//! on that date, rounded once, less everything already due, so the dues of any span add up
+//! to its rounded accrual exactly and a backdated change is put right on the next period due
+//! (negative when it gives back more than that period owes). Arrears count the most recent periods that what
 //! is outstanding covers, the oldest first paid off by what was received.
 
 use std::collections::BTreeMap;
@@ -26,31 +26,57 @@ pub struct Due {
 }
 
 /// The periods of the schedule whose contribution falls due on or before `through` and is
-/// not in `already` (what fell due before, by period start, in pence), in order, as known on
-/// `through`.
+/// not in `already` (what fell due before, by period start, in pence), in order.
+///
+/// As the schedule rule does for instalments, a period's contribution is worked out as
+/// known on its due date: periods due before a contribution (or a change to it) was known
+/// ask nothing more then, and the next period due after it catches them up. So a backdated
+/// assessment becomes one catch-up on the next period, never a run of past periods fallen
+/// due at once (which would be arrears the day they are asked).
 pub fn newly_due(
     terms: &ScheduleTerms,
     history: &History,
     through: NaiveDate,
     already: &BTreeMap<NaiveDate, i64>,
 ) -> Vec<Due> {
-    let lines: Vec<AccrualLine> = history
-        .lines_known_on(through)
-        .into_iter()
-        .filter(AccrualLine::is_contribution)
-        .collect();
-    let Some(first) = lines
+    let contribution_lines = |day: NaiveDate| -> Vec<AccrualLine> {
+        history
+            .lines_known_on(day)
+            .into_iter()
+            .filter(AccrualLine::is_contribution)
+            .collect()
+    };
+    let latest = contribution_lines(through);
+    let Some(first) = latest
         .iter()
         .map(AccrualLine::start)
         .chain(already.keys().copied())
+        .chain(
+            history
+                .contributions
+                .iter()
+                .filter(|change| change.recorded_on <= through)
+                .flat_map(|change| {
+                    contribution_lines(change.recorded_on)
+                        .into_iter()
+                        .map(|line| line.start())
+                        .min()
+                }),
+        )
         .min()
     else {
         return Vec::new();
     };
     // After the last day any line accrues nothing new: periods beyond it owe only a
     // correction, and only one period is needed to carry it.
-    let accrues_until = if lines.iter().all(|line| line.end().is_some()) {
-        lines.iter().filter_map(AccrualLine::end).max()
+    let accrues_until = if latest.iter().all(|line| line.end().is_some()) {
+        Some(
+            latest
+                .iter()
+                .filter_map(AccrualLine::end)
+                .max()
+                .unwrap_or(NaiveDate::MIN),
+        )
     } else {
         None
     };
@@ -71,7 +97,8 @@ pub fn newly_due(
             continue;
         }
         // The contribution's accrual counts negative in the schedule rule; here it is owed.
-        let target = -sevenths_to_pence(accrued_sevenths(&lines, span_start, period.end));
+        let known = contribution_lines(due_date);
+        let target = -sevenths_to_pence(accrued_sevenths(&known, span_start, period.end));
         let amount = target - total_due;
         let past_the_end = accrues_until.is_some_and(|end| period.start > end);
         if past_the_end && amount == 0 {

@@ -117,29 +117,34 @@ impl History {
     /// which only agreements paid on actuals have); the fee is fixed; the person's
     /// contribution follows, taken off what is owed.
     pub fn lines_known_on(&self, day: NaiveDate) -> Vec<AccrualLine> {
-        let mut lines: Vec<AccrualLine> = self
-            .agreed_lines_known_on(day)
+        let agreed = self.agreed_lines_known_on(day);
+        let spans = support_spans(
+            agreed
+                .iter()
+                .filter(|(line, accrual)| {
+                    line.kind == LineKind::Support && !accrual.weekly_amount().is_zero()
+                })
+                .map(|(_, accrual)| accrual),
+        );
+        let mut lines: Vec<AccrualLine> = agreed
             .into_iter()
             .map(|(line, accrual)| match line.kind {
                 LineKind::Support => accrual.flexible(),
                 LineKind::Fee => accrual,
             })
             .collect();
-        let support_start = lines.iter().map(AccrualLine::start).min();
-        if let Some(support_start) = support_start {
-            lines.extend(self.contribution_lines_known_on(day, support_start));
-        }
+        lines.extend(self.contribution_lines_known_on(day, &spans));
         lines
     }
 
     /// The contribution as known on `day`, as lines: each version from its effective date
-    /// to the next higher-numbered version's, never before support starts (`support_start`)
-    /// nor after its last day, so the person is never asked for a contribution to support
-    /// that is not funded.
+    /// to the next higher-numbered version's, cut to the days some support is funded
+    /// (`spans`, from [`support_spans`]), so the person is never asked for a contribution
+    /// while no support is funded (before it starts, after it ends, between two lines).
     pub fn contribution_lines_known_on(
         &self,
         day: NaiveDate,
-        support_start: NaiveDate,
+        spans: &[(NaiveDate, Option<NaiveDate>)],
     ) -> Vec<AccrualLine> {
         let mut known: Vec<&ContributionVersion> = self
             .contributions
@@ -147,7 +152,6 @@ impl History {
             .filter(|change| change.recorded_on <= day)
             .collect();
         known.sort_by_key(|change| change.version);
-        let last_day = self.last_day_known_on(day);
         let mut lines = Vec::new();
         for (index, change) in known.iter().enumerate() {
             if change.weekly.is_zero() {
@@ -157,17 +161,17 @@ impl History {
                 .iter()
                 .map(|later| later.effective_from)
                 .min();
-            let start = change.effective_from.max(support_start);
-            let end = [superseded_from.and_then(|from| from.pred_opt()), last_day]
-                .into_iter()
-                .flatten()
-                .min();
-            if end.is_some_and(|end| end < start) {
-                continue;
-            }
-            // Start is at most end here, and a contribution is never negative.
-            if let Ok(accrual) = AccrualLine::new(change.weekly, start, end) {
-                lines.push(accrual.contribution());
+            let until = superseded_from.and_then(|from| from.pred_opt());
+            for (span_start, span_end) in spans {
+                let start = change.effective_from.max(*span_start);
+                let end = [until, *span_end].into_iter().flatten().min();
+                if end.is_some_and(|end| end < start) {
+                    continue;
+                }
+                // Start is at most end here, and a contribution is never negative.
+                if let Ok(accrual) = AccrualLine::new(change.weekly, start, end) {
+                    lines.push(accrual.contribution());
+                }
             }
         }
         lines
@@ -220,6 +224,33 @@ impl History {
             })
             .min()
     }
+}
+
+/// The days on which any of `lines` accrues, as disjoint spans in date order (`None`: open
+/// ended); lines that overlap or touch make one span.
+pub fn support_spans<'a>(
+    lines: impl Iterator<Item = &'a AccrualLine>,
+) -> Vec<(NaiveDate, Option<NaiveDate>)> {
+    let mut sorted: Vec<(NaiveDate, Option<NaiveDate>)> =
+        lines.map(|line| (line.start(), line.end())).collect();
+    sorted.sort();
+    let mut spans: Vec<(NaiveDate, Option<NaiveDate>)> = Vec::new();
+    for (start, end) in sorted {
+        match spans.last_mut() {
+            Some((_, last_end))
+                if last_end.is_none_or(|last_end| {
+                    last_end.succ_opt().is_none_or(|next| start <= next)
+                }) =>
+            {
+                *last_end = match (*last_end, end) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+            }
+            _ => spans.push((start, end)),
+        }
+    }
+    spans
 }
 
 #[cfg(test)]

@@ -165,6 +165,12 @@ pub async fn record(
                 .to_owned(),
         ));
     }
+    if record.history.contributions.is_empty() {
+        return Err(PaymentsError::Unconfigured(format!(
+            "agreement {} has no contribution set; the authority's finance staff set it (SetContribution) before receipts are recorded",
+            asked.agreement_id
+        )));
+    }
     if let Some(held) = stored::receipt(&mut transaction, asked.id).await? {
         if !same_content(&held, &asked) {
             return Err(PaymentsError::AlreadyRecorded(format!(
@@ -172,18 +178,31 @@ pub async fn record(
                 asked.id
             )));
         }
-    } else {
-        stored::insert_receipt(&mut transaction, &asked).await?;
+    } else if !stored::insert_receipt(&mut transaction, &asked).await? {
+        // Taken meanwhile by a request for another agreement (this one's lock does not
+        // cover it): the caller's id is already spent.
+        return Err(PaymentsError::AlreadyRecorded(format!(
+            "receipt_id: {} is already recorded with other content; give each receipt an id of its own",
+            asked.id
+        )));
     }
     transaction.commit().await.operation("commit receipt")?;
     let authority = record.terms.authority.clone();
-    // Recorded: posting it into the fund now is a courtesy the next run would also do.
-    match collection::collect(pool, ledger, outbox, &authority, asked.agreement_id, None).await {
-        Ok(_) => {}
-        Err(PaymentsError::LedgerUnavailable(problem)) => {
-            tracing::warn!(%authority, agreement = %asked.agreement_id, %problem, "receipt recorded; the ledger is unavailable, so the next run posts it");
-        }
-        Err(error) => return Err(error),
+    // Recorded: posting it into the fund now is a courtesy the next run would also do, so
+    // whatever stops it leaves the receipt recorded and unposted, never an error that
+    // would tempt the caller to record it again under another id.
+    if let Err(error) = collection::collect(
+        pool,
+        ledger,
+        outbox,
+        &authority,
+        asked.agreement_id,
+        None,
+        today,
+    )
+    .await
+    {
+        tracing::warn!(%authority, agreement = %asked.agreement_id, %error, "receipt recorded; the next run posts it");
     }
     let mut connection = pool.acquire().await.operation("database connection")?;
     let held = stored::receipt(&mut connection, asked.id)

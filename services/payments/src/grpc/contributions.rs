@@ -8,7 +8,7 @@
 
 use chrono::{Days, NaiveDate};
 use sds_events::OutboxBell;
-use sds_money::Money;
+use sds_money::{AccrualLine, Money};
 use sds_platform::StoreContext as _;
 use sds_platform::{OrgKind, Principal, Role};
 use sds_proto::v1 as proto;
@@ -17,6 +17,9 @@ use sds_vocabulary::shown;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::domain::history::History;
+use crate::domain::live::weekly_on;
+use crate::domain::terms::{HoldingModel, ScheduleTerms};
 use crate::error::PaymentsError;
 use crate::grpc::convert::{date_message, money_message};
 use crate::grpc::schedules::may_see;
@@ -122,7 +125,7 @@ fn change_of(request: &proto::SetContributionRequest, today: NaiveDate) -> Resul
     })
 }
 
-fn is_finance_of(principal: &Principal, terms: &crate::domain::terms::ScheduleTerms) -> bool {
+fn is_finance_of(principal: &Principal, terms: &ScheduleTerms) -> bool {
     principal.org_kind == OrgKind::Authority
         && principal.may_act_for(&terms.authority)
         && principal.has_role(Role::Finance)
@@ -181,6 +184,19 @@ pub async fn set(
         return Err(PaymentsError::NotAllowed(format!(
             "contributions to {}'s budgets are set by its finance staff",
             before.terms.authority
+        )));
+    }
+    if before.terms.holding_model == HoldingModel::Authority {
+        return Err(PaymentsError::InvalidInput(
+            "agreement_id: the authority holds this person's fund, so it collects any contribution through its own charging and pays the provider in full; a contribution is taken off the payments only where a provider or a third party holds the fund"
+                .to_owned(),
+        ));
+    }
+    let budget = budget_on(&before.history, today, change.effective_from);
+    if change.weekly > budget {
+        return Err(PaymentsError::InvalidInput(format!(
+            "weekly_amount: {} is more than the budget of {budget} a week from {}; a contribution is at most the budget it pays towards",
+            change.weekly, change.effective_from
         )));
     }
     let mut versions = stored::of_schedules(&mut transaction, &[change.agreement_id])
@@ -271,6 +287,31 @@ async fn with_collection(
     Ok(contribution)
 }
 
+/// What the person's fund receives a week on `from` (or on the first day support is funded,
+/// when that is later), as known on `today`: the most a contribution can be.
+fn budget_on(history: &History, today: NaiveDate, from: NaiveDate) -> Money {
+    let lines: Vec<AccrualLine> = history
+        .lines_known_on(today)
+        .into_iter()
+        .filter(|line| !line.is_contribution())
+        .collect();
+    let first = lines.iter().map(AccrualLine::start).min().unwrap_or(from);
+    weekly_on(&lines, from.max(first))
+}
+
+/// Who may read a person's contribution: the authority's staff, the person, and whoever
+/// collects it (the fund's holder); not a provider the person's money merely pays.
+fn may_read(principal: &Principal, terms: &ScheduleTerms) -> bool {
+    let collector = match terms.holding_model {
+        HoldingModel::ThirdParty => principal.org_kind == OrgKind::Holder,
+        HoldingModel::Provider => principal.org_kind == OrgKind::Provider,
+        HoldingModel::Authority => false,
+    } && Uuid::parse_str(&principal.org_id).ok() == Some(terms.payee_id);
+    let own = principal.org_kind == OrgKind::Person && may_see(principal, terms);
+    let staff = principal.org_kind == OrgKind::Authority && principal.may_act_for(&terms.authority);
+    collector || own || staff
+}
+
 pub async fn get(
     pool: &PgPool,
     principal: &Principal,
@@ -280,7 +321,7 @@ pub async fn get(
     let mut connection = pool.acquire().await.operation("database connection")?;
     let record = store::load_schedule(&mut connection, agreement_id)
         .await?
-        .filter(|record| may_see(principal, &record.terms))
+        .filter(|record| may_read(principal, &record.terms))
         .ok_or(PaymentsError::ScheduleNotFound(agreement_id))?;
     let versions = stored::of_schedules(&mut connection, &[agreement_id])
         .await?

@@ -279,5 +279,10 @@ async fn only_the_funds_holder_and_finance_record_receipts_and_bad_ones_write_no
             words,
         );
     }
+    assert_refused(
+        record(&app, &finance(AUTHORITY), receipt("20.00", "2026-06-05")).await,
+        Code::FailedPrecondition,
+        "has no contribution set",
+    );
     assert_eq!(app.row_counts().await, rows, "nothing was written");
 }

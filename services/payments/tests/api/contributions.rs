@@ -228,6 +228,10 @@ async fn only_the_authoritys_finance_staff_set_a_contribution_and_bad_requests_w
             "weekly_amount: \"-5.00\" is not allowed",
         ),
         (
+            contribution("210.01", "2026-04-20"),
+            "weekly_amount: 210.01 is more than the budget of 210.00 a week from 2026-04-20",
+        ),
+        (
             contribution("30.00", "2020-01-01"),
             "effective_from: 2020-01-01 is more than 366 days",
         ),
@@ -256,4 +260,46 @@ async fn only_the_authoritys_finance_staff_set_a_contribution_and_bad_requests_w
         assert_refused(refused, code, words);
     }
     assert_eq!(app.row_counts().await, rows, "nothing was written");
+}
+
+#[tokio::test]
+async fn where_the_authority_holds_the_fund_no_contribution_is_taken_off_the_providers_payments() {
+    let app = TestApp::spawn().await;
+    app.deliver(&signed(authority_held(first_version()))).await;
+    let rows = app.row_counts().await;
+    assert_refused(
+        set(
+            &app,
+            &finance(AUTHORITY),
+            contribution("30.00", "2026-04-20"),
+        )
+        .await,
+        Code::InvalidArgument,
+        "agreement_id: the authority holds this person's fund",
+    );
+    assert_eq!(app.row_counts().await, rows, "nothing was written");
+}
+
+#[tokio::test]
+async fn a_provider_that_does_not_hold_the_fund_does_not_see_the_persons_contribution() {
+    let app = TestApp::spawn().await;
+    app.deliver(&signed(held_by_third_party(first_version())))
+        .await;
+    on(&app, "2026-04-02");
+    set(
+        &app,
+        &finance(AUTHORITY),
+        contribution("30.00", "2026-04-20"),
+    )
+    .await
+    .expect("set");
+    assert_refused(
+        get(&app, &provider(PROVIDER)).await,
+        Code::NotFound,
+        "no schedule",
+    );
+    for token in [holder(HOLDER), person(PERSON), practitioner(AUTHORITY)] {
+        let seen = get(&app, &token).await.expect("readable");
+        assert_eq!(seen.versions.len(), 1);
+    }
 }

@@ -183,11 +183,55 @@ proptest! {
             .collect();
         if let (Some(first), Some((last_start, _))) = (already.keys().next(), already.iter().next_back()) {
             let last = four_weekly().calendar().period_containing(*last_start);
-            let known_by_then = history.contributions.iter().all(|change| change.recorded_on <= through);
+            // In advance a period falls due on its first day: everything must have been known
+            // by the last period's due date for it to have caught everything up.
+            let known_by_then = history
+                .contributions
+                .iter()
+                .all(|change| change.recorded_on <= *last_start);
             if known_by_then {
                 let expected = -sevenths_to_pence(accrued_sevenths(&lines, *first, last.end));
                 prop_assert_eq!(i128::from(already.values().sum::<i64>()), expected);
             }
         }
     }
+}
+
+#[test]
+fn a_contribution_learnt_late_is_caught_up_on_the_next_period_due_not_asked_of_past_ones() {
+    // Assessed on 20 May, from the first day of support: the periods due on 6 April and
+    // 4 May were due before it was known; the one due on 1 June asks for all three.
+    let history = history(vec![contribution(1, "2026-04-20", "2026-05-20", "30.00")]);
+    let dues = newly_due(
+        &four_weekly(),
+        &history,
+        day("2026-06-01"),
+        &BTreeMap::new(),
+    );
+    assert_eq!(
+        shown(&dues),
+        ["2026-04-06 0", "2026-05-04 0", "2026-06-01 30000"]
+    );
+    let owed: Vec<(NaiveDate, i64)> = dues
+        .iter()
+        .map(|due| (due.period.start, due.amount))
+        .collect();
+    assert_eq!(arrears(&owed, 0).map(|arrears| arrears.periods), Some(1));
+}
+
+#[test]
+fn a_contribution_waived_from_the_start_asks_nothing_of_later_periods() {
+    let history = history(vec![
+        contribution(1, "2026-04-20", "2026-04-02", "30.00"),
+        contribution(2, "2026-04-20", "2026-04-03", "0.00"),
+    ]);
+    assert!(
+        newly_due(
+            &four_weekly(),
+            &history,
+            day("2026-09-01"),
+            &BTreeMap::new()
+        )
+        .is_empty()
+    );
 }

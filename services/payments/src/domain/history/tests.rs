@@ -342,11 +342,21 @@ proptest! {
         let all = history.lines_known_on(on);
         let (contributions, lines): (Vec<AccrualLine>, Vec<AccrualLine>) =
             all.into_iter().partition(AccrualLine::is_contribution);
-        let support_start = lines.iter().map(AccrualLine::start).min();
+        let funded: Vec<&AccrualLine> =
+            lines.iter().filter(|line| !line.weekly_amount().is_zero()).collect();
         // A contribution is asked only while support is funded, and once a day at most.
-        prop_assert!(lines.is_empty() <= contributions.is_empty());
+        prop_assert!(funded.is_empty() <= contributions.is_empty());
         for (index, first) in contributions.iter().enumerate() {
-            prop_assert!(support_start.is_some_and(|start| start <= first.start()));
+            // Every day of it has some funded support line.
+            let last = first.end().unwrap_or(day("2027-12-31"));
+            let mut each = first.start();
+            while each <= last {
+                prop_assert!(
+                    funded.iter().any(|line| line.active_days_between(each, each) == 1),
+                    "{:?} asked on {} with no support funded", first, each
+                );
+                each = each + chrono::Days::new(1);
+            }
             prop_assert!(!first.weekly_amount().is_zero());
             if let Some(last_day) = history.last_day_known_on(on) {
                 prop_assert!(first.end().is_some_and(|end| end <= last_day));
@@ -451,5 +461,40 @@ fn a_contribution_is_taken_off_from_its_effective_date_until_a_later_version_cha
             "2026-08-20"
         ]
         .map(day)
+    );
+}
+
+#[test]
+fn a_contribution_ends_with_the_support_it_pays_towards() {
+    let history = History {
+        versions: vec![version(
+            1,
+            "2026-04-06",
+            "2026-04-01",
+            vec![
+                support("300.00", "2026-04-06", Some("2026-06-30")),
+                support("100.00", "2026-08-01", Some("2026-08-31")),
+            ],
+        )],
+        endings: vec![],
+        actuals: vec![],
+        contributions: vec![ContributionVersion {
+            version: 1,
+            effective_from: day("2026-04-06"),
+            recorded_on: day("2026-04-02"),
+            weekly: Money::parse("25.00").expect("an amount"),
+        }],
+    };
+    let contributions: Vec<AccrualLine> = history
+        .lines_known_on(day("2026-04-02"))
+        .into_iter()
+        .filter(AccrualLine::is_contribution)
+        .collect();
+    assert_eq!(
+        shown(&contributions),
+        vec![
+            line_text("25.00", "2026-04-06", Some("2026-06-30")),
+            line_text("25.00", "2026-08-01", Some("2026-08-31"))
+        ]
     );
 }
