@@ -48,16 +48,6 @@ async fn report(
         .map(tonic::Response::into_inner)
 }
 
-fn on(app: &TestApp, day: &str) {
-    app.clock.set(
-        day.parse::<chrono::NaiveDate>()
-            .unwrap()
-            .and_hms_opt(12, 0, 0)
-            .unwrap()
-            .and_utc(),
-    );
-}
-
 fn amounts(schedule: &proto::Schedule) -> Vec<String> {
     schedule
         .instalments

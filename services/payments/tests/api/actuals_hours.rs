@@ -22,16 +22,6 @@ fn hours_on_actuals() -> proto::Agreement {
     )
 }
 
-fn on(app: &TestApp, day: &str) {
-    app.clock.set(
-        day.parse::<chrono::NaiveDate>()
-            .unwrap()
-            .and_hms_opt(12, 0, 0)
-            .unwrap()
-            .and_utc(),
-    );
-}
-
 fn hours_line(plan_line: u32, hours: &str) -> proto::ActualLine {
     proto::ActualLine {
         plan_line,

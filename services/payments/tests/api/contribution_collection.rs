@@ -11,16 +11,6 @@ use crate::support::*;
 
 const RECEIPT: &str = "0192f0c1-0000-7000-8000-00000000e001";
 
-fn on(app: &TestApp, day: &str) {
-    app.clock.set(
-        day.parse::<chrono::NaiveDate>()
-            .unwrap()
-            .and_hms_opt(12, 0, 0)
-            .unwrap()
-            .and_utc(),
-    );
-}
-
 async fn set_contribution(app: &TestApp, weekly: &str, from: &str) {
     app.client()
         .set_contribution(sds_testkit::bearer(

@@ -8,16 +8,6 @@ use tonic::Code;
 use crate::run_support::*;
 use crate::support::*;
 
-fn on(app: &TestApp, day: &str) {
-    app.clock.set(
-        day.parse::<chrono::NaiveDate>()
-            .unwrap()
-            .and_hms_opt(12, 0, 0)
-            .unwrap()
-            .and_utc(),
-    );
-}
-
 fn contribution(weekly: &str, from: &str) -> proto::SetContributionRequest {
     proto::SetContributionRequest {
         agreement_id: AGREEMENT.to_owned(),

@@ -3,6 +3,7 @@
 //! agreement events as contracts would, and calls the service through the generated client
 //! with real tokens. One test binary, so the workspace links it once.
 
+mod agreements;
 mod support;
 
 mod actuals;
