@@ -57,6 +57,20 @@ fn amount(field: &str, raw: &str) -> Result<Money, String> {
         })
 }
 
+/// Hours as a person writes them and nothing else: digits, and at most two decimals after a
+/// point (`38`, `38.5`, `7.25`); no sign, exponent, separator or space, so a slip in a file
+/// is refused rather than paid. At most 99999.99.
+fn plain_hours(text: &str) -> Option<Decimal> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
+    let fits = (1..=5).contains(&whole.len())
+        && digits(whole)
+        && digits(fraction)
+        && (fraction.len() <= 2)
+        && (text.contains('.') <= !fraction.is_empty());
+    fits.then(|| text.parse::<Decimal>().ok()).flatten()
+}
+
 /// A line's delivery: an amount, or hours (then the amount is worked out when judged).
 fn delivered(
     prefix: &str,
@@ -68,10 +82,7 @@ fn delivered(
             "{prefix}hours: give the amount or the hours delivered, not both"
         )),
         (_, "") => Ok((amount(&format!("{prefix}amount"), amount_raw)?, None)),
-        (_, hours) => hours
-            .parse::<Decimal>()
-            .ok()
-            .filter(|hours| !hours.is_sign_negative() && hours.scale() <= 2 && *hours < Decimal::from(100_000))
+        (_, hours) => plain_hours(hours)
             .map(|hours| (Money::zero(), Some(hours)))
             .ok_or_else(|| {
                 format!(
@@ -271,5 +282,23 @@ fn rejections_for(rows: &[(u64, ReportedLine)], message: &str) -> Vec<proto::Act
                 reason: message.to_owned(),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hours_are_digits_with_at_most_two_decimals_and_nothing_else() {
+        for fine in ["0", "38", "38.5", "7.25", "99999.99"] {
+            assert!(plain_hours(fine).is_some(), "{fine}");
+        }
+        for refused in [
+            "", "1e2", "1.5E+1", "+5", "-0", "-1", "1_0", " 5", "5 ", "5.", ".5", "1.001",
+            "100000", "0x10", "NaN", "\u{661}",
+        ] {
+            assert!(plain_hours(refused).is_none(), "{refused:?}");
+        }
     }
 }

@@ -44,6 +44,12 @@ fn receipt_of(
     recorded_by: &str,
 ) -> Result<Receipt, String> {
     let id = uuid("receipt_id", &request.receipt_id, "your id for the receipt")?;
+    if id.is_nil() {
+        return Err(
+            "receipt_id: the nil UUID is not an id of a receipt; give each receipt a UUID of its own"
+                .to_owned(),
+        );
+    }
     let agreement_id = uuid("agreement_id", &request.agreement_id, "the agreement's id")?;
     let raw_amount = request
         .amount
@@ -86,9 +92,14 @@ fn receipt_of(
                 .to_owned(),
         );
     }
-    if reference.chars().count() > 100 || reference.chars().any(char::is_control) {
+    if reference.chars().count() > 100
+        || reference.chars().any(|character| {
+            character.is_control()
+                || sds_vocabulary::text::is_invisible_or_direction_changing(character)
+        })
+    {
         return Err(format!(
-            "reference: {} is not allowed; 1 to 100 characters, no control characters",
+            "reference: {} is not allowed; 1 to 100 characters, no control, invisible or direction-changing characters",
             shown(reference)
         ));
     }
@@ -310,6 +321,10 @@ mod tests {
                 request("30.00", "2026-11-01", "a\nb"),
                 "reference: \"a\\nb\" is not allowed",
             ),
+            (
+                request("30.00", "2026-11-01", "SO\u{202e}118"),
+                "reference: ",
+            ),
         ];
         for (request, expected) in cases {
             let error = receipt_of(&request, today, "org").expect_err(expected);
@@ -324,6 +339,12 @@ mod tests {
             receipt_of(&no_id, today, "org")
                 .unwrap_err()
                 .starts_with("receipt_id: missing;")
+        );
+        no_id.receipt_id = Uuid::nil().to_string();
+        assert!(
+            receipt_of(&no_id, today, "org")
+                .unwrap_err()
+                .starts_with("receipt_id: the nil UUID")
         );
         let fine = receipt_of(&request("30", "2026-11-29", " SO 118 "), today, "org").unwrap();
         assert_eq!(

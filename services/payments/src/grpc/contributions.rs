@@ -111,9 +111,14 @@ fn change_of(request: &proto::SetContributionRequest, today: NaiveDate) -> Resul
                 .to_owned(),
         );
     }
-    if reference.chars().count() > 100 || reference.chars().any(char::is_control) {
+    if reference.chars().count() > 100
+        || reference.chars().any(|character| {
+            character.is_control()
+                || sds_vocabulary::text::is_invisible_or_direction_changing(character)
+        })
+    {
         return Err(format!(
-            "assessment_reference: {} is not allowed; 1 to 100 characters, no control characters",
+            "assessment_reference: {} is not allowed; 1 to 100 characters, no control, invisible or direction-changing characters",
             shown(reference)
         ));
     }

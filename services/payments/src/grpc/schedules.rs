@@ -15,7 +15,9 @@ use uuid::Uuid;
 
 use crate::domain::history::History;
 use crate::domain::live::{Paid, default_until, live_schedule, schedule_request};
-use crate::domain::terms::{Basis, Frequency, HoldingModel, PaymentTiming, ScheduleTerms};
+use crate::domain::terms::{
+    Basis, Frequency, HoldingModel, PayeeKind, PaymentTiming, ScheduleTerms,
+};
 use crate::error::PaymentsError;
 use crate::schedules::payee_kind_message;
 use crate::store::{self, ScheduleRecord};
@@ -55,6 +57,7 @@ pub async fn get(
     let record = store::load_schedule(&mut connection, agreement_id)
         .await?
         .filter(|record| may_see(principal, &record.terms))
+        .filter(|record| !hides_contribution(principal, record))
         .ok_or(PaymentsError::ScheduleNotFound(agreement_id))?;
     let until = until.unwrap_or_else(|| default_until(&record.history, today));
     if let Some(earliest) = record.history.earliest_start() {
@@ -73,6 +76,15 @@ pub async fn get(
 }
 
 /// Staff of the schedule's authority, its provider, its holder and the person.
+/// A provider that the schedule does not pay (a third party holds the fund) sees it only
+/// while no contribution is recorded: the contribution is the outcome of the person's
+/// financial assessment, and the schedule's lines and net amounts would show it.
+fn hides_contribution(principal: &Principal, record: &store::ScheduleRecord) -> bool {
+    principal.org_kind == OrgKind::Provider
+        && record.terms.payee_kind != PayeeKind::Provider
+        && !record.history.contributions.is_empty()
+}
+
 pub(crate) fn may_see(principal: &Principal, terms: &ScheduleTerms) -> bool {
     let org = || Uuid::parse_str(&principal.org_id).ok();
     match principal.org_kind {

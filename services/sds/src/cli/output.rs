@@ -27,16 +27,25 @@ impl OutputFormat {
         if self.json {
             print_json(response)
         } else {
-            print!("{}", as_table(response).render());
-            Ok(())
+            emit(&as_table(response).render())
         }
     }
 }
 
 /// Prints one value as pretty JSON.
 pub fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
+    emit(&(serde_json::to_string_pretty(value)? + "\n"))
+}
+
+/// Writes `text` to standard output. A reader that has gone away (`| head`) is not an
+/// error: like other command-line tools, the command then stops quietly.
+pub fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
 }
 
 /// One value as JSON on one line, spaced as the issues write their output lines
