@@ -288,6 +288,11 @@ async fn a_provider_that_does_not_hold_the_fund_does_not_see_the_persons_contrib
         Code::NotFound,
         "no schedule",
     );
+    assert_refused(
+        app.schedule(&provider(PROVIDER), AGREEMENT).await,
+        Code::NotFound,
+        "no schedule",
+    );
     for token in [holder(HOLDER), person(PERSON), practitioner(AUTHORITY)] {
         let seen = get(&app, &token).await.expect("readable");
         assert_eq!(seen.versions.len(), 1);
