@@ -190,16 +190,37 @@ async fn measure(
         .map_err(|status| anyhow::anyhow!("RunPayments: {status}"))?
         .into_inner();
     let mut completed = None;
+    // When each phase was first reported, to say where the run's time goes.
+    let mut phases: Vec<(i32, Duration)> = Vec::new();
     while let Some(progress) = stream
         .message()
         .await
         .map_err(|status| anyhow::anyhow!("RunPayments: {status}"))?
     {
+        if phases
+            .last()
+            .is_none_or(|(phase, _)| *phase != progress.phase)
+        {
+            phases.push((progress.phase, started.elapsed()));
+        }
         if progress.completed.is_some() {
             completed = progress.completed;
         }
     }
     let seconds = started.elapsed();
+    let spans: Vec<String> = phases
+        .iter()
+        .enumerate()
+        .map(|(index, (phase, from))| {
+            let to = phases.get(index + 1).map_or(seconds, |(_, next)| *next);
+            let name = proto::RunPhase::try_from(*phase)
+                .map_or("unknown", |phase| phase.as_str_name())
+                .trim_start_matches("RUN_PHASE_")
+                .to_ascii_lowercase();
+            format!("{name} {:.1} s", (to - *from).as_secs_f64())
+        })
+        .collect();
+    eprintln!("ours: {}", spans.join(", "));
     let peak_rss_kib = peak_rss_kib();
     let summary = completed.context("the run's progress ended before it completed")?;
     ensure!(summary.instalments > 0, "the run paid nothing: {summary:?}");
