@@ -23,7 +23,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::contributions::{arrears, newly_due};
-use crate::domain::terms::HoldingModel;
+use crate::domain::terms::{HoldingModel, ScheduleTerms};
 use crate::error::PaymentsError;
 use crate::grpc::convert::{date_message, money_message};
 use crate::ledger::Ledger;
@@ -183,7 +183,7 @@ pub async fn collect(
             .operation("commit contribution dues")?;
     }
     post_unposted(pool, ledger, authority, agreement_id, accounts).await?;
-    review_arrears(pool, outbox, agreement_id, today).await?;
+    review_arrears(pool, outbox, &record.terms, today).await?;
     Ok(true)
 }
 
@@ -258,16 +258,16 @@ async fn post_unposted(
 async fn review_arrears(
     pool: &PgPool,
     outbox: &OutboxBell,
-    agreement_id: Uuid,
+    terms: &ScheduleTerms,
     as_at: NaiveDate,
 ) -> Result<(), PaymentsError> {
+    // The terms never change once the schedule is made; the lock orders this review after
+    // any receipt or run of the same schedule.
+    let agreement_id = terms.agreement_id;
     let mut transaction = pool.begin().await.operation("database connection")?;
     if !store::lock_schedule(&mut transaction, agreement_id).await? {
         return Err(PaymentsError::ScheduleNotFound(agreement_id));
     }
-    let record = store::load_schedule(&mut transaction, agreement_id)
-        .await?
-        .ok_or(PaymentsError::ScheduleNotFound(agreement_id))?;
     let dues = stored::dues(&mut transaction, agreement_id).await?;
     let received: i64 = stored::receipts(&mut transaction, agreement_id)
         .await?
@@ -278,7 +278,7 @@ async fn review_arrears(
         .iter()
         .map(|due| (due.period_start, due.amount.pence()))
         .collect();
-    let allowed = stored::arrears_allowance(&mut transaction, &record.terms.authority).await?;
+    let allowed = stored::arrears_allowance(&mut transaction, &terms.authority).await?;
     let behind = arrears(&owed, received).filter(|arrears| arrears.periods > allowed);
     let open = stored::arrears_open(&mut transaction, agreement_id).await?;
     match (behind, open) {
@@ -293,7 +293,6 @@ async fn review_arrears(
             )
             .await?
             {
-                let terms = &record.terms;
                 let collected_by = match terms.holding_model {
                     HoldingModel::Authority => String::new(),
                     HoldingModel::ThirdParty | HoldingModel::Provider => terms.payee_id.to_string(),

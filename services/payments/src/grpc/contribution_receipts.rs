@@ -12,9 +12,10 @@ use sds_vocabulary::{AuthorityId, shown};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use super::contributions::{is_collector, reference};
 use crate::collection;
 use crate::domain::contributions::arrears;
-use crate::domain::terms::{HoldingModel, ScheduleTerms};
+use crate::domain::terms::ScheduleTerms;
 use crate::error::PaymentsError;
 use crate::grpc::convert::{date_message, money_message};
 use crate::grpc::schedules::may_see;
@@ -85,30 +86,17 @@ fn receipt_of(
             "received_on: {received_on} is not allowed; accepted: {earliest} to today ({today})"
         ));
     }
-    let reference = request.reference.trim();
-    if reference.is_empty() {
-        return Err(
-            "reference: missing; give the reference on the bank statement or receipt (1 to 100 characters)"
-                .to_owned(),
-        );
-    }
-    if reference.chars().count() > 100
-        || reference.chars().any(|character| {
-            character.is_control()
-                || sds_vocabulary::text::is_invisible_or_direction_changing(character)
-        })
-    {
-        return Err(format!(
-            "reference: {} is not allowed; 1 to 100 characters, no control, invisible or direction-changing characters",
-            shown(reference)
-        ));
-    }
+    let reference = reference(
+        "reference",
+        &request.reference,
+        "the reference on the bank statement or receipt",
+    )?;
     Ok(Receipt {
         id,
         agreement_id,
         amount,
         received_on,
-        reference: reference.to_owned(),
+        reference,
         recorded_by: recorded_by.to_owned(),
         recorded_at: chrono::Utc::now(),
         posted: false,
@@ -121,13 +109,7 @@ fn may_record(principal: &Principal, terms: &ScheduleTerms) -> bool {
     let finance = principal.org_kind == OrgKind::Authority
         && principal.may_act_for(&terms.authority)
         && principal.has_role(Role::Finance);
-    let org = Uuid::parse_str(&principal.org_id).ok();
-    let collector = match terms.holding_model {
-        HoldingModel::ThirdParty => principal.org_kind == OrgKind::Holder,
-        HoldingModel::Provider => principal.org_kind == OrgKind::Provider,
-        HoldingModel::Authority => false,
-    } && org == Some(terms.payee_id);
-    finance || collector
+    finance || is_collector(principal, terms)
 }
 
 pub fn receipt_message(receipt: &Receipt) -> proto::ContributionReceipt {

@@ -104,12 +104,39 @@ fn change_of(request: &proto::SetContributionRequest, today: NaiveDate) -> Resul
              accepted: {earliest} to {latest}"
         ));
     }
-    let reference = request.assessment_reference.trim();
+    let reference = reference(
+        "assessment_reference",
+        &request.assessment_reference,
+        "the financial assessment's reference",
+    )?;
+    Ok(Change {
+        agreement_id,
+        weekly,
+        effective_from,
+        assessment_reference: reference,
+    })
+}
+
+/// Whoever holds the person's fund, and so collects their contribution: the holder of a
+/// third-party fund, or the provider of a provider-held one (never for an authority-held
+/// fund, where the authority collects through its own charging).
+pub(super) fn is_collector(principal: &Principal, terms: &ScheduleTerms) -> bool {
+    let kind = match terms.holding_model {
+        HoldingModel::ThirdParty => OrgKind::Holder,
+        HoldingModel::Provider => OrgKind::Provider,
+        HoldingModel::Authority => return false,
+    };
+    principal.org_kind == kind && Uuid::parse_str(&principal.org_id).ok() == Some(terms.payee_id)
+}
+
+/// A reference as people write them on one line: 1 to 100 characters, trimmed, with no
+/// control, invisible or direction-changing character (none may make one read as another).
+pub(super) fn reference(field: &str, raw: &str, what: &str) -> Result<String, String> {
+    let reference = raw.trim();
     if reference.is_empty() {
-        return Err(
-            "assessment_reference: missing; give the financial assessment's reference (1 to 100 characters)"
-                .to_owned(),
-        );
+        return Err(format!(
+            "{field}: missing; give {what} (1 to 100 characters)"
+        ));
     }
     if reference.chars().count() > 100
         || reference.chars().any(|character| {
@@ -118,16 +145,11 @@ fn change_of(request: &proto::SetContributionRequest, today: NaiveDate) -> Resul
         })
     {
         return Err(format!(
-            "assessment_reference: {} is not allowed; 1 to 100 characters, no control, invisible or direction-changing characters",
+            "{field}: {} is not allowed; 1 to 100 characters, no control, invisible or direction-changing characters",
             shown(reference)
         ));
     }
-    Ok(Change {
-        agreement_id,
-        weekly,
-        effective_from,
-        assessment_reference: reference.to_owned(),
-    })
+    Ok(reference.to_owned())
 }
 
 fn is_finance_of(principal: &Principal, terms: &ScheduleTerms) -> bool {
@@ -307,14 +329,9 @@ fn budget_on(history: &History, today: NaiveDate, from: NaiveDate) -> Money {
 /// Who may read a person's contribution: the authority's staff, the person, and whoever
 /// collects it (the fund's holder); not a provider the person's money merely pays.
 fn may_read(principal: &Principal, terms: &ScheduleTerms) -> bool {
-    let collector = match terms.holding_model {
-        HoldingModel::ThirdParty => principal.org_kind == OrgKind::Holder,
-        HoldingModel::Provider => principal.org_kind == OrgKind::Provider,
-        HoldingModel::Authority => false,
-    } && Uuid::parse_str(&principal.org_id).ok() == Some(terms.payee_id);
     let own = principal.org_kind == OrgKind::Person && may_see(principal, terms);
     let staff = principal.org_kind == OrgKind::Authority && principal.may_act_for(&terms.authority);
-    collector || own || staff
+    is_collector(principal, terms) || own || staff
 }
 
 pub async fn get(
