@@ -151,7 +151,15 @@ async fn post_chunk(
         async move {
             // One "now" per chunk: each chunk is a transaction of its own.
             let actor = Actor::new(&principal, &clock, watch);
-            in_transaction!(writer, connection => record(connection, &actor, &contents, Retries::LookFirst))
+            // A run's chunks are new but for a run sent again: the first attempt assumes so,
+            // and one that meets a recorded id (its COPY refused by the key) runs again,
+            // looking first.
+            let mut retries = Retries::AssumeNone;
+            in_transaction!(writer, connection => {
+                let this = retries;
+                retries = Retries::LookFirst;
+                record(connection, &actor, &contents, this)
+            })
         }
         .instrument(tracing::Span::current()),
     )

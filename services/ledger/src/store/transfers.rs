@@ -11,15 +11,19 @@ use crate::domain::{TransferContent, TransferRecord, TransferStatus};
 use crate::error::LedgerError;
 
 /// A transfer with its fund's authority and where it stands (static SQL, as sqlx requires):
-/// `transfer_sql!("WHERE ...")`.
+/// `transfer_sql!("WHERE ...")`. The fund and the resolution are looked up per transfer
+/// found, never joined: asked for 10,000 ids, the planner would otherwise hash the whole fund
+/// table to join the few (or none) that exist, at a cost that grows with the ledger.
 macro_rules! transfer_sql {
     ($rest:literal) => {
         concat!(
             "SELECT t.id, t.debit_account_id, t.credit_account_id, t.amount_pence, t.category, \
-                 t.reference, t.note, t.pending, t.reverses_id, t.fund_id, f.authority, \
-                 r.outcome, t.created_on, t.seq \
-             FROM transfer t JOIN fund f ON f.id = t.fund_id \
-             LEFT JOIN pending_resolution r ON r.transfer_id = t.id ",
+                 t.reference, t.note, t.pending, t.reverses_id, t.fund_id, \
+                 (SELECT f.authority FROM fund f WHERE f.id = t.fund_id) AS authority, \
+                 (SELECT r.outcome FROM pending_resolution r WHERE r.transfer_id = t.id) \
+                     AS outcome, \
+                 t.created_on, t.seq \
+             FROM transfer t ",
             $rest
         )
     };

@@ -117,13 +117,13 @@ async fn write_journal(
     writeln!(file.writer(), "{}", journal::HEADER).map_err(write_error)?;
     let mut line = 0;
     let mut written = 0;
-    let mut after = None;
+    let mut after = crate::store::BEFORE_EVERY_INSTALMENT;
     loop {
         let items = runs::paid_items(pool, run.run_id, after, PAGE).await?;
         let Some(last) = items.last() else {
             break;
         };
-        after = Some((last.agreement_id, last.period_start));
+        after = (last.agreement_id, last.period_start);
         line = journal::write_lines(
             file.writer(),
             run.run_id,

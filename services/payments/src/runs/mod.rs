@@ -39,20 +39,19 @@ use crate::exports::run_files;
 use crate::grpc::convert::{date_message, money_message};
 use crate::ledger::Ledger;
 use crate::store;
-use crate::store::posting::{self, ToPost};
 use crate::store::remittances;
-use crate::store::runs::{self, RunBank, RunRecord, RunStatus, Started};
+use crate::store::runs::{self, RunBank, RunStatus, Started};
 
 mod funds;
 mod planning;
+mod posting;
 
 use funds::open_funds;
 use planning::plan;
+use posting::post;
 
 /// Schedules worked out per page while planning.
 const PLAN_PAGE: i64 = 2_000;
-/// Instalments posted per bulk call.
-const POST_PAGE: i64 = 20_000;
 
 /// The namespace of the ids payments derives (funds, transfers).
 const ID_NAMESPACE: Uuid = Uuid::from_u128(0x0192_f0c1_7a6e_7e57_9b1d_5ca1_e5d0_0001);
@@ -284,83 +283,4 @@ pub fn transfer_id(agreement_id: Uuid, period_start: NaiveDate, leg: &str) -> Uu
         &ID_NAMESPACE,
         format!("instalment/{agreement_id}/{period_start}/{leg}").as_bytes(),
     )
-}
-
-/// Posts the run's instalments, a page at a time.
-async fn post(
-    pool: &PgPool,
-    ledger: &Ledger,
-    run: &RunRecord,
-    progress: &Progress,
-) -> Result<(), PaymentsError> {
-    let total = posting::count_unposted(pool, run.run_id).await?;
-    let mut done = 0;
-    loop {
-        // Each page is marked posted before the next is read, so the next page starts
-        // again from the first unposted instalment.
-        let page = posting::to_post(pool, run.run_id, POST_PAGE).await?;
-        if page.is_empty() {
-            break;
-        }
-        let transfers: Vec<proto::NewTransfer> = page.iter().flat_map(transfers_of).collect();
-        ledger.post_bulk(&run.authority, transfers).await?;
-        let keys: Vec<(Uuid, NaiveDate)> = page
-            .iter()
-            .map(|instalment| (instalment.agreement_id, instalment.period_start))
-            .collect();
-        posting::mark_posted(pool, &keys).await?;
-        done += u64::try_from(page.len()).unwrap_or_default();
-        report(
-            progress,
-            run.run_id,
-            proto::RunPhase::Posting,
-            done,
-            total.max(done),
-        )
-        .await;
-    }
-    // An instalment whose fund could not be linked is never read for posting; the run is
-    // not complete while one is left.
-    let left = posting::count_unposted(pool, run.run_id).await?;
-    if left > 0 {
-        return Err(PaymentsError::Internal(anyhow::anyhow!(
-            "{left} instalments of run {} have no linked fund to post to",
-            run.run_id
-        )));
-    }
-    Ok(())
-}
-
-/// The transfers that pay one instalment: the authority into the fund and, for an
-/// authority-held fund, on from the fund to the provider.
-fn transfers_of(instalment: &ToPost) -> Vec<proto::NewTransfer> {
-    let reference = format!(
-        "instalment {} to {}",
-        instalment.period_start, instalment.period_end
-    );
-    let amount = Some(money_message(instalment.amount));
-    let mut transfers = vec![proto::NewTransfer {
-        id: transfer_id(instalment.agreement_id, instalment.period_start, "funding").to_string(),
-        debit_account_id: instalment.funding_account_id.to_string(),
-        credit_account_id: instalment.balance_account_id.to_string(),
-        amount: amount.clone(),
-        category: proto::TransferCategory::Funding as i32,
-        reference: reference.clone(),
-        note: String::new(),
-        pending: false,
-    }];
-    if let Some(payable) = instalment.payable_account_id {
-        transfers.push(proto::NewTransfer {
-            id: transfer_id(instalment.agreement_id, instalment.period_start, "payment")
-                .to_string(),
-            debit_account_id: instalment.balance_account_id.to_string(),
-            credit_account_id: payable.to_string(),
-            amount,
-            category: proto::TransferCategory::SupportPayment as i32,
-            reference,
-            note: String::new(),
-            pending: false,
-        });
-    }
-    transfers
 }

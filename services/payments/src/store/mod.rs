@@ -23,6 +23,20 @@ use crate::exports::journal::LedgerCodes;
 
 pub use rows::ScheduleRecord;
 
+/// An instalment's key: its schedule (agreement) and the first day of its period. Runs read
+/// their instalments in pages after the last key read, so each page costs what the page
+/// holds, whatever the size of the run.
+pub type InstalmentKey = (Uuid, NaiveDate);
+
+/// Before every instalment's key: the nil id and a first day PostgreSQL can hold.
+pub const BEFORE_EVERY_INSTALMENT: InstalmentKey = (
+    Uuid::nil(),
+    match NaiveDate::from_ymd_opt(1, 1, 1) {
+        Some(first) => first,
+        None => NaiveDate::MIN,
+    },
+);
+
 /// The authority's four-weekly anchor, if its finance staff set one.
 pub async fn anchor_date(
     connection: &mut PgConnection,

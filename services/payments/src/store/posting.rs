@@ -10,6 +10,7 @@ use sds_vocabulary::{AuthorityId, NamedEnum as _};
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use super::InstalmentKey;
 use crate::domain::terms::HoldingModel;
 use crate::error::PaymentsError;
 
@@ -149,26 +150,34 @@ type ToPostRow = (
     String,
 );
 
-/// The first page of `run_id`'s unposted instalments, in key order.
+/// The next page of `run_id`'s unposted instalments after `after`, in key order. The page is
+/// found alone first (an index scan of the page, whatever the size of the run), then joined
+/// to its schedules and funds.
 pub async fn to_post(
     pool: &PgPool,
     run_id: Uuid,
+    after: InstalmentKey,
     limit: i64,
 ) -> Result<Vec<ToPost>, PaymentsError> {
     let rows: Vec<ToPostRow> = sqlx::query_as(
-        "SELECT i.agreement_id, i.period_start, i.period_end, i.amount, f.funding_account_id, \
+        "WITH page AS MATERIALIZED ( \
+             SELECT agreement_id, period_start, period_end, amount FROM instalment_payment \
+             WHERE run_id = $1 AND NOT posted AND (agreement_id, period_start) > ($3, $4) \
+             ORDER BY run_id, agreement_id, period_start LIMIT $2) \
+         SELECT i.agreement_id, i.period_start, i.period_end, i.amount, f.funding_account_id, \
              f.balance_account_id, p.payable_account_id, s.holding_model \
-         FROM instalment_payment i \
+         FROM page i \
          JOIN schedule s ON s.agreement_id = i.agreement_id \
          JOIN fund_link f ON f.authority = s.authority AND f.person_id = s.person_id \
              AND f.holder_key = CASE s.holding_model WHEN 'third_party' THEN s.holder_id::text \
                  WHEN 'provider' THEN s.provider_id::text ELSE '' END \
          LEFT JOIN fund_payee p ON p.fund_id = f.fund_id AND p.payee_id = s.payee_id \
-         WHERE i.run_id = $1 AND NOT i.posted \
-         ORDER BY i.agreement_id, i.period_start LIMIT $2",
+         ORDER BY i.agreement_id, i.period_start",
     )
     .bind(run_id)
     .bind(limit)
+    .bind(after.0)
+    .bind(after.1)
     .fetch_all(pool)
     .await
     .operation("select instalments to post")?;
@@ -209,6 +218,9 @@ pub async fn count_unposted(pool: &PgPool, run_id: Uuid) -> Result<u64, Payments
 
 /// Marks instalments posted once the ledger holds their transfers.
 pub async fn mark_posted(pool: &PgPool, keys: &[(Uuid, NaiveDate)]) -> Result<(), PaymentsError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
     let (agreements, starts): (Vec<Uuid>, Vec<NaiveDate>) = keys.iter().copied().unzip();
     sqlx::query(
         "UPDATE instalment_payment i SET posted = true \

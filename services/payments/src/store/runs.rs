@@ -230,14 +230,17 @@ pub async fn schedule_page(
     after: Option<Uuid>,
     limit: i64,
 ) -> Result<Vec<Uuid>, PaymentsError> {
+    // A range the index starts at, never `$2 IS NULL OR ...`, which the index cannot start
+    // from: each page would scan every id before it.
     Ok(sqlx::query_scalar(
         "SELECT agreement_id FROM schedule \
-         WHERE authority = $1 AND ($2::uuid IS NULL OR agreement_id > $2) \
+         WHERE authority = $1 AND agreement_id >= $2 AND (agreement_id <> $2 OR NOT $4) \
          ORDER BY agreement_id LIMIT $3",
     )
     .bind(authority.as_str())
-    .bind(after)
+    .bind(after.unwrap_or_else(Uuid::nil))
     .bind(limit)
+    .bind(after.is_some())
     .fetch_all(pool)
     .await
     .operation("page schedules")?)
@@ -248,6 +251,13 @@ pub async fn paid_amounts(
     connection: &mut PgConnection,
     ids: &[Uuid],
 ) -> Result<std::collections::HashMap<Uuid, Paid>, PaymentsError> {
+    // The connection keeps one plan per statement, made when it is first run (see
+    // `sds_platform::db`). Made while `instalment_payment` was still empty (the first run
+    // of a new deployment), that plan was a sequential scan, kept as the run filled the
+    // table, so that each page of schedules cost the whole table. Planned with sequential
+    // scans ruled out, it is the primary key's, whatever the table held then. `LOCAL`, so
+    // that the rest of the caller's transaction plans as it would have.
+    set_seqscan(connection, "off").await?;
     let rows: Vec<(Uuid, NaiveDate, Decimal)> = sqlx::query_as(
         "SELECT agreement_id, period_start, amount FROM instalment_payment \
          WHERE agreement_id = ANY($1)",
@@ -256,6 +266,7 @@ pub async fn paid_amounts(
     .fetch_all(&mut *connection)
     .await
     .operation("select paid amounts")?;
+    set_seqscan(connection, "on").await?;
     let mut paid: std::collections::HashMap<Uuid, Paid> = std::collections::HashMap::new();
     for (agreement_id, period_start, amount) in rows {
         let amount = Money::try_from(amount).map_err(|error| {
@@ -268,6 +279,16 @@ pub async fn paid_amounts(
             .insert(period_start, amount);
     }
     Ok(paid)
+}
+
+/// Rules sequential scans out of (or back into) the plans the open transaction makes.
+async fn set_seqscan(connection: &mut PgConnection, value: &str) -> Result<(), PaymentsError> {
+    sqlx::query("SELECT set_config('enable_seqscan', $1, true)")
+        .bind(value)
+        .execute(&mut *connection)
+        .await
+        .operation("set the planner's scans")?;
+    Ok(())
 }
 
 /// Records the instalments `run_id` pays; one another run already chose stays with it.
@@ -326,20 +347,19 @@ pub struct RunTotals {
 pub async fn paid_items(
     pool: &PgPool,
     run_id: Uuid,
-    after: Option<(Uuid, NaiveDate)>,
+    after: super::InstalmentKey,
     limit: i64,
 ) -> Result<Vec<PaidItem>, PaymentsError> {
-    let (after_agreement, after_start) = after.unzip();
     let rows: Vec<(Uuid, Uuid, Uuid, NaiveDate, NaiveDate, Decimal)> = sqlx::query_as(
         "SELECT i.agreement_id, s.person_id, s.payee_id, i.period_start, i.period_end, i.amount \
          FROM instalment_payment i JOIN schedule s ON s.agreement_id = i.agreement_id \
          WHERE i.run_id = $1 AND i.amount > 0 \
-           AND ($2::uuid IS NULL OR (i.agreement_id, i.period_start) > ($2, $3)) \
-         ORDER BY i.agreement_id, i.period_start LIMIT $4",
+           AND (i.agreement_id, i.period_start) > ($2, $3) \
+         ORDER BY i.run_id, i.agreement_id, i.period_start LIMIT $4",
     )
     .bind(run_id)
-    .bind(after_agreement)
-    .bind(after_start)
+    .bind(after.0)
+    .bind(after.1)
     .bind(limit)
     .fetch_all(pool)
     .await
