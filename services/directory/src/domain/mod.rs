@@ -13,6 +13,7 @@ pub mod framework;
 pub mod grade;
 pub mod impersonation;
 pub mod import;
+pub mod offers;
 pub mod provider;
 pub mod registration;
 pub mod search;
