@@ -5,6 +5,7 @@
 //! as an argument; the one impurity is minting new ids ([`ProviderId::generate`]).
 
 pub mod access;
+pub mod anonymity;
 pub mod care_service;
 pub mod check;
 pub mod combined;
@@ -14,6 +15,7 @@ pub mod grade;
 pub mod impersonation;
 pub mod import;
 pub mod offers;
+pub mod package_request;
 pub mod provider;
 pub mod registration;
 pub mod search;
