@@ -26,6 +26,9 @@ sds_vocabulary::named_enum! {
         PaymentRunCompleted = "payment.run.completed",
         RemittanceIssued = "remittance.issued",
         ContributionArrears = "contribution.arrears",
+        PackageRequested = "package.requested",
+        PackageOffered = "package.offered",
+        PackageAccepted = "package.accepted",
     }
 }
 
@@ -52,6 +55,9 @@ impl EventType {
             Body::PaymentRunCompleted(_) => EventType::PaymentRunCompleted,
             Body::RemittanceIssued(_) => EventType::RemittanceIssued,
             Body::ContributionArrears(_) => EventType::ContributionArrears,
+            Body::PackageRequested(_) => EventType::PackageRequested,
+            Body::PackageOffered(_) => EventType::PackageOffered,
+            Body::PackageAccepted(_) => EventType::PackageAccepted,
         }
     }
 
