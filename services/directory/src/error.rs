@@ -43,6 +43,11 @@ pub enum DirectoryError {
     /// Read the record again and reapply the change.
     #[error(transparent)]
     StaleVersion(#[from] StaleVersion),
+    /// A plan line already has an open package request (issue 11, WIP).
+    #[error(
+        "line {line_number} of plan {plan_id} already has an open package request; withdraw it or wait for it to close"
+    )]
+    RequestOpen { plan_id: uuid::Uuid, line_number: u32 },
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     /// A database call that names what it was doing.
@@ -68,7 +73,8 @@ impl From<DirectoryError> for ApiError {
             }
             DirectoryError::AlreadyRegistered(_)
             | DirectoryError::RequestIdReused(_)
-            | DirectoryError::CareInspectorateNumberTaken(_) => {
+            | DirectoryError::CareInspectorateNumberTaken(_)
+            | DirectoryError::RequestOpen { .. } => {
                 ApiError::AlreadyExists(error.to_string())
             }
             DirectoryError::NameOfRegisteredService(_) | DirectoryError::NumberNeededByKind(_) => {
