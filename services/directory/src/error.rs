@@ -47,7 +47,10 @@ pub enum DirectoryError {
     #[error(
         "line {line_number} of plan {plan_id} already has an open package request; withdraw it or wait for it to close"
     )]
-    RequestOpen { plan_id: uuid::Uuid, line_number: u32 },
+    RequestOpen {
+        plan_id: uuid::Uuid,
+        line_number: u32,
+    },
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     /// A database call that names what it was doing.
@@ -74,9 +77,7 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::AlreadyRegistered(_)
             | DirectoryError::RequestIdReused(_)
             | DirectoryError::CareInspectorateNumberTaken(_)
-            | DirectoryError::RequestOpen { .. } => {
-                ApiError::AlreadyExists(error.to_string())
-            }
+            | DirectoryError::RequestOpen { .. } => ApiError::AlreadyExists(error.to_string()),
             DirectoryError::NameOfRegisteredService(_) | DirectoryError::NumberNeededByKind(_) => {
                 ApiError::FailedPrecondition(error.to_string())
             }

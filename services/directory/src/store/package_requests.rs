@@ -25,18 +25,34 @@ pub struct PlanLine {
 /// The constraint that keeps one open request per plan line.
 const ONE_OPEN_PER_LINE: &str = "package_request_one_open_per_line";
 
+/// A request about to be published: who it is for, what providers see, who published it
+/// and when.
+#[derive(Debug, Clone)]
+pub struct NewRequest<'a> {
+    pub id: Uuid,
+    pub authority: &'a AuthorityId,
+    pub line: PlanLine,
+    pub content: &'a RequestContent,
+    pub by: &'a str,
+    pub at: DateTime<Utc>,
+    pub on: NaiveDate,
+}
+
 /// Records a new open request at version 1. Refused with [`DirectoryError::RequestOpen`]
 /// when the plan line already has one.
 pub async fn insert_request(
     connection: &mut PgConnection,
-    id: Uuid,
-    authority: &AuthorityId,
-    line: PlanLine,
-    content: &RequestContent,
-    actor: &str,
-    now: DateTime<Utc>,
-    today: NaiveDate,
+    request: &NewRequest<'_>,
 ) -> Result<(), DirectoryError> {
+    let NewRequest {
+        id,
+        authority,
+        line,
+        content,
+        by,
+        at,
+        on,
+    } = *request;
     let (hours, budget) = match content.amount {
         Amount::HoursPerWeek(hours) => (Some(hours), None),
         Amount::WeeklyBudget(budget) => (None, Some(budget.as_decimal())),
@@ -59,20 +75,24 @@ pub async fn insert_request(
     .bind(budget)
     .bind(content.start_date)
     .bind(content.closing_date)
-    .bind(now)
-    .bind(actor)
-    .bind(today)
+    .bind(at)
+    .bind(by)
+    .bind(on)
     .execute(&mut *connection)
     .await;
     match inserted {
         Ok(_) => Ok(()),
-        Err(sqlx::Error::Database(database)) if database.constraint() == Some(ONE_OPEN_PER_LINE) => {
+        Err(sqlx::Error::Database(database))
+            if database.constraint() == Some(ONE_OPEN_PER_LINE) =>
+        {
             Err(DirectoryError::RequestOpen {
                 plan_id: line.plan_id,
                 line_number: line.line_number,
             })
         }
-        Err(other) => Err(other).operation("insert package request").map_err(Into::into),
+        Err(other) => Err(other)
+            .operation("insert package request")
+            .map_err(Into::into),
     }
 }
 

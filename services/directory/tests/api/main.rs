@@ -19,6 +19,7 @@ mod import;
 mod inactive;
 mod invalid_input;
 mod outbox;
+mod package_requests;
 mod register;
 mod republish;
 mod retries;
