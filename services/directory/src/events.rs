@@ -39,6 +39,24 @@ pub fn updated(record: &ProviderRecord, change: ChangeName, today: NaiveDate) ->
     )
 }
 
+/// `package.requested` for a request just published: its anonymised content only, under the
+/// authority that published it.
+pub fn package_requested(
+    authority: &AuthorityId,
+    request_id: uuid::Uuid,
+    content: sds_proto::v1::PackageRequestContent,
+) -> NewEvent {
+    NewEvent::new(
+        authority.clone(),
+        request_id.to_string(),
+        1,
+        Body::PackageRequested(sds_proto::v1::PackageRequested {
+            request_id: request_id.to_string(),
+            content: Some(content),
+        }),
+    )
+}
+
 /// Writes one event to the outbox in the caller's transaction.
 pub async fn publish(connection: &mut PgConnection, event: NewEvent) -> Result<(), DirectoryError> {
     sds_events::enqueue(connection, event).await?;

@@ -272,6 +272,23 @@ pub fn ensure_may_set_framework_status(
     }
 }
 
+/// Package requests are published by the authority's practitioners (the social worker
+/// planning with the person) and its commissioning staff, for that authority only.
+pub fn ensure_may_publish_request(
+    principal: &Principal,
+    authority: &sds_vocabulary::AuthorityId,
+) -> Result<(), Denied> {
+    let staff = principal.org_kind == OrgKind::Authority
+        && (principal.has_role(Role::Practitioner) || principal.has_role(Role::Commissioning));
+    if staff && principal.may_act_for(authority) {
+        Ok(())
+    } else {
+        Err(Denied(format!(
+            "package requests for {authority} are published by its practitioners and commissioning staff"
+        )))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 pub mod convert;
 mod grades;
 mod import;
+mod package_requests;
 mod register;
 mod republish;
 
@@ -313,6 +314,17 @@ impl DirectoryService for DirectoryApi {
     ) -> Result<Response<proto::RepublishProvidersResponse>, Status> {
         let principal = Principal::of(&request)?.clone();
         Ok(Response::new(self.republish(&principal).await?))
+    }
+
+    async fn publish_package_request(
+        &self,
+        request: Request<proto::PublishPackageRequestRequest>,
+    ) -> Result<Response<proto::PackageRequest>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        Ok(Response::new(
+            self.publish_package_request(&principal, request.into_inner())
+                .await?,
+        ))
     }
 
     async fn import_care_inspectorate_services(
