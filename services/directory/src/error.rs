@@ -43,7 +43,7 @@ pub enum DirectoryError {
     /// Read the record again and reapply the change.
     #[error(transparent)]
     StaleVersion(#[from] StaleVersion),
-    /// A plan line already has an open package request (issue 11, WIP).
+    /// A plan line already has an open package request.
     #[error(
         "line {line_number} of plan {plan_id} already has an open package request; withdraw it or wait for it to close"
     )]

@@ -1,4 +1,4 @@
-//! Package requests over gRPC (WIP, issue 11): publishing one.
+//! Package requests over gRPC: publishing one (answering, ranking and accepting are to come).
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;

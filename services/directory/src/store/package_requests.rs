@@ -1,4 +1,4 @@
-//! Package requests and the providers' answers, in SQL (WIP, issue 11).
+//! Package requests and the providers' answers, in SQL.
 //!
 //! Matching is done here, in one statement, from the provider's own record: a provider is
 //! shown the open requests whose locality is one of its localities and which share at least

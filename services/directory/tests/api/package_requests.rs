@@ -1,4 +1,5 @@
-//! Package requests in the store (WIP, issue 11): one open request per plan line, and the
+//! Package requests: published by the authority's practitioners and commissioning staff,
+//! refused when they would say who they are for, one open request per plan line, and the
 //! providers a request goes to, matched by locality and service type ignoring case.
 
 use rust_decimal::Decimal;
