@@ -440,7 +440,7 @@ fn check_message(check: &Check, today: NaiveDate) -> proto::Check {
     }
 }
 
-fn date_message(date: NaiveDate) -> proto::Date {
+pub(super) fn date_message(date: NaiveDate) -> proto::Date {
     proto::Date { iso: iso(date) }
 }
 

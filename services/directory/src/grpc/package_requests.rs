@@ -9,7 +9,7 @@ use sds_vocabulary::{AuthorityId, Invalid};
 use tracing::info;
 use uuid::Uuid;
 
-use super::convert::date_field;
+use super::convert::{date_field, date_message};
 use crate::domain::access;
 use crate::domain::package_request::{Amount, RequestContent, RequestInput};
 use crate::error::DirectoryError;
@@ -75,12 +75,8 @@ pub fn content_message(content: &RequestContent) -> proto::PackageRequestContent
                 })
             }
         }),
-        start_date: Some(proto::Date {
-            iso: content.start_date.to_string(),
-        }),
-        closing_date: Some(proto::Date {
-            iso: content.closing_date.to_string(),
-        }),
+        start_date: Some(date_message(content.start_date)),
+        closing_date: Some(date_message(content.closing_date)),
     }
 }
 
