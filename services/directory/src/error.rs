@@ -51,6 +51,31 @@ pub enum DirectoryError {
         plan_id: uuid::Uuid,
         line_number: u32,
     },
+    /// No such request, or none the caller may see: the two are not told apart.
+    #[error(
+        "package request {0} is not one you can see; list the requests you may see with ListPackageRequests"
+    )]
+    RequestNotFound(uuid::Uuid),
+    /// No such answer on the request.
+    #[error(
+        "package request {request_id} has no offer {offer_id}; list its offers with ListOffers"
+    )]
+    OfferNotFound {
+        request_id: uuid::Uuid,
+        offer_id: uuid::Uuid,
+    },
+    /// The request is past taking this action: say why, and what can be done instead.
+    #[error("package request {request_id} {why}")]
+    RequestNotOpen { request_id: uuid::Uuid, why: String },
+    /// The offer changed after the person was shown it.
+    #[error(
+        "offer {offer_id} is at version {current}, not {expected}: the provider changed it after it was shown; list the offers again and choose"
+    )]
+    OfferChanged {
+        offer_id: uuid::Uuid,
+        expected: u64,
+        current: u64,
+    },
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     /// A database call that names what it was doing.
@@ -71,9 +96,14 @@ impl From<DirectoryError> for ApiError {
         match error {
             DirectoryError::InvalidInput(invalid) => ApiError::InvalidArgument(invalid.to_string()),
             DirectoryError::NotAllowed(denied) => ApiError::PermissionDenied(denied.to_string()),
-            DirectoryError::ProviderNotFound(_) | DirectoryError::NoSuchGrade(_) => {
-                ApiError::NotFound(error.to_string())
+            DirectoryError::ProviderNotFound(_)
+            | DirectoryError::NoSuchGrade(_)
+            | DirectoryError::RequestNotFound(_)
+            | DirectoryError::OfferNotFound { .. } => ApiError::NotFound(error.to_string()),
+            DirectoryError::RequestNotOpen { .. } => {
+                ApiError::FailedPrecondition(error.to_string())
             }
+            DirectoryError::OfferChanged { .. } => ApiError::Aborted(error.to_string()),
             DirectoryError::AlreadyRegistered(_)
             | DirectoryError::RequestIdReused(_)
             | DirectoryError::CareInspectorateNumberTaken(_)

@@ -10,9 +10,13 @@ use sds_vocabulary::AuthorityId;
 use sds_vocabulary::named_enum::WireEnum as _;
 use sqlx::PgConnection;
 
+use uuid::Uuid;
+
 use crate::domain::{ChangeName, ProviderRecord};
 use crate::error::DirectoryError;
 use crate::grpc::convert::provider_message;
+use crate::store::package_offers::StoredAnswer;
+use crate::store::package_requests::StoredRequest;
 
 /// `provider.registered` for a provider just added.
 pub fn registered(record: &ProviderRecord, today: NaiveDate) -> NewEvent {
@@ -55,6 +59,48 @@ pub fn package_requested(
             content: Some(content),
         }),
     )
+}
+
+/// `package.offered` for an answer just given or changed, at the request's new version.
+pub fn package_offered(
+    authority: &AuthorityId,
+    request_version: u64,
+    answer: &StoredAnswer,
+) -> NewEvent {
+    NewEvent::new(
+        authority.clone(),
+        answer.request_id.to_string(),
+        request_version,
+        Body::PackageOffered(sds_proto::v1::PackageOffered {
+            request_id: answer.request_id.to_string(),
+            offer_id: answer.id.to_string(),
+            provider_id: answer.provider_id.to_string(),
+            kind: answer.answer.kind().wire_number(),
+        }),
+    )
+}
+
+/// `package.accepted` for a request just accepted: who it is for (assessment records the
+/// choice on the plan line, and the chosen provider may now see it) and the providers whose
+/// answers were not chosen, who are told the request is closed.
+pub fn package_accepted(request: &StoredRequest, closed_for: &[Uuid]) -> Option<NewEvent> {
+    let accepted = request.accepted.as_ref()?;
+    Some(NewEvent::new(
+        request.authority.clone(),
+        request.id.to_string(),
+        request.version,
+        Body::PackageAccepted(sds_proto::v1::PackageAccepted {
+            request_id: request.id.to_string(),
+            offer_id: accepted.offer_id.to_string(),
+            provider_id: accepted.provider_id.to_string(),
+            person_id: request.line.person_id.to_string(),
+            plan_id: request.line.plan_id.to_string(),
+            line_number: request.line.line_number,
+            closed_for: closed_for.iter().map(Uuid::to_string).collect(),
+            holding_model: accepted.holding_model.wire_number(),
+            holder: accepted.holder.clone().unwrap_or_default(),
+        }),
+    ))
 }
 
 /// Writes one event to the outbox in the caller's transaction.

@@ -32,6 +32,12 @@ use super::provider::{CareInspectorateNumber, ProviderId, ProviderKind};
 #[error("{0}")]
 pub struct Denied(String);
 
+impl Denied {
+    pub fn new(reason: impl Into<String>) -> Denied {
+        Denied(reason.into())
+    }
+}
+
 /// Whose record a registration creates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Registrant {

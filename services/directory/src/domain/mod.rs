@@ -15,6 +15,8 @@ pub mod grade;
 pub mod impersonation;
 pub mod import;
 pub mod offers;
+pub mod package_access;
+pub mod package_answer;
 pub mod package_request;
 pub mod provider;
 pub mod registration;

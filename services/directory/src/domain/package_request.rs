@@ -30,6 +30,25 @@ pub const MAX_DAYS_AHEAD: u64 = 366;
 /// The hours in a week.
 const HOURS_IN_A_WEEK: Decimal = Decimal::from_parts(168, 0, 0, false, 0);
 
+sds_vocabulary::wire_enum! {
+    /// Where a request stands: open to offers (until its closing date), accepted (the person
+    /// chose an offer) or closed without one.
+    pub enum RequestStatus("package request status") => sds_proto::v1::PackageRequestStatus {
+        Open = "open",
+        Accepted = "accepted",
+        Closed = "closed",
+    }
+}
+
+sds_vocabulary::wire_enum! {
+    /// Who will hold the fund of the line, as the person chose with the offer.
+    pub enum HoldingModel("fund holding model") => sds_proto::v1::FundHoldingModel {
+        ThirdParty = "third_party",
+        Provider = "provider",
+        Authority = "authority",
+    }
+}
+
 /// How much support a request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Amount {

@@ -6,6 +6,7 @@
 pub mod convert;
 mod grades;
 mod import;
+mod package_offers;
 mod package_requests;
 mod register;
 mod republish;
@@ -324,6 +325,59 @@ impl DirectoryService for DirectoryApi {
         Ok(Response::new(
             self.publish_package_request(&principal, request.into_inner())
                 .await?,
+        ))
+    }
+
+    async fn list_package_requests(
+        &self,
+        request: Request<proto::ListPackageRequestsRequest>,
+    ) -> Result<Response<proto::ListPackageRequestsResponse>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        Ok(Response::new(
+            self.list_package_requests(&principal, request.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn get_package_request(
+        &self,
+        request: Request<proto::GetPackageRequestRequest>,
+    ) -> Result<Response<proto::PackageRequest>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        Ok(Response::new(
+            self.get_package_request(&principal, request.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn respond_to_package_request(
+        &self,
+        request: Request<proto::RespondToPackageRequestRequest>,
+    ) -> Result<Response<proto::PackageOffer>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        Ok(Response::new(
+            self.respond_to_package_request(&principal, request.into_inner())
+                .await?,
+        ))
+    }
+
+    async fn list_offers(
+        &self,
+        request: Request<proto::ListOffersRequest>,
+    ) -> Result<Response<proto::ListOffersResponse>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        Ok(Response::new(
+            self.list_offers(&principal, request.into_inner()).await?,
+        ))
+    }
+
+    async fn accept_offer(
+        &self,
+        request: Request<proto::AcceptOfferRequest>,
+    ) -> Result<Response<proto::PackageRequest>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        Ok(Response::new(
+            self.accept_offer(&principal, request.into_inner()).await?,
         ))
     }
 
