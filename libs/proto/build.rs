@@ -14,6 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "ledger.proto",
         "payments.proto",
         "events.proto",
+        "portal.proto",
     ]
     .map(|name| proto_root.join("sds/v1").join(name));
     for file in &files {

@@ -17,5 +17,6 @@ pub fn components() -> Vec<Component> {
         sds_contracts::component(),
         sds_ledger::component(),
         sds_payments::component(),
+        sds_portal::component(),
     ]
 }

@@ -1,0 +1,160 @@
+//! SQL. Notifications here; the portal's copies of the directory's providers and of
+//! agreements' parties in [`providers`] and [`agreements`]. Rows are checked again on read.
+
+pub mod agreements;
+pub mod providers;
+
+use chrono::{DateTime, Utc};
+use sds_platform::{StoreContext as _, StoreError};
+use sds_vocabulary::{AuthorityId, NamedEnum as _};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::recipients::Deliveries;
+use crate::domain::{Cursor, Notice, Subscriber};
+
+/// The PostgreSQL channel a commit of notifications is announced on; the payload is the
+/// subscriber's [`Subscriber::key`].
+pub const CHANNEL: &str = "portal_notification";
+
+/// The fact notifications are made from: the event's id, authority and time.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub event_id: Uuid,
+    pub authority: AuthorityId,
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// A notification as kept for its subscriber.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kept {
+    pub seq: u64,
+    pub authority: AuthorityId,
+    pub occurred_at: DateTime<Utc>,
+    pub notice: Notice,
+}
+
+/// Numbers and keeps one notice per subscriber in `deliveries`, in one statement, and
+/// announces each subscriber on [`CHANNEL`] (PostgreSQL delivers the announcement only when
+/// the caller's transaction commits). Each subscriber's row is locked until then, which is
+/// what keeps its numbers in commit order.
+pub async fn deliver(
+    connection: &mut PgConnection,
+    origin: &Origin,
+    deliveries: &Deliveries,
+) -> Result<(), StoreError> {
+    if deliveries.is_empty() {
+        return Ok(());
+    }
+    let mut kinds = Vec::with_capacity(deliveries.len());
+    let mut ids = Vec::with_capacity(deliveries.len());
+    let mut notice_kinds = Vec::with_capacity(deliveries.len());
+    let mut bodies = Vec::with_capacity(deliveries.len());
+    for (subscriber, notice) in deliveries.iter() {
+        kinds.push(subscriber.kind.name());
+        ids.push(subscriber.id);
+        notice_kinds.push(notice.kind().name());
+        // A notice is plain data; failing to write it as JSON would be a bug, not bad input.
+        let body = serde_json::to_string(notice).map_err(|error| StoreError {
+            operation: "write notice as JSON",
+            source: sqlx::Error::Encode(Box::new(error)),
+        })?;
+        bodies.push(body);
+    }
+    sqlx::query(
+        "WITH recipient AS ( \
+             SELECT * FROM UNNEST($1::text[], $2::uuid[], $3::text[], $4::text[]) \
+                 WITH ORDINALITY AS r(kind, org_id, notice_kind, body, position) \
+         ), numbered AS ( \
+             INSERT INTO subscriber (kind, org_id, last_seq) \
+             SELECT kind, org_id, 1 FROM recipient ORDER BY position \
+             ON CONFLICT (kind, org_id) DO UPDATE SET last_seq = subscriber.last_seq + 1 \
+             RETURNING kind, org_id, last_seq \
+         ), stored AS ( \
+             INSERT INTO notification \
+                 (subscriber_kind, subscriber_id, seq, kind, authority, occurred_at, event_id, body) \
+             SELECT n.kind, n.org_id, n.last_seq, r.notice_kind, $5, $6, $7, r.body::jsonb \
+             FROM numbered n JOIN recipient r ON r.kind = n.kind AND r.org_id = n.org_id \
+             RETURNING subscriber_kind, subscriber_id \
+         ) \
+         SELECT pg_notify($8, subscriber_kind || ':' || subscriber_id::text) FROM stored",
+    )
+    .bind(&kinds)
+    .bind(&ids)
+    .bind(&notice_kinds)
+    .bind(&bodies)
+    .bind(origin.authority.as_str())
+    .bind(origin.occurred_at)
+    .bind(origin.event_id)
+    .bind(CHANNEL)
+    .execute(&mut *connection)
+    .await
+    .operation("keep notifications")?;
+    Ok(())
+}
+
+/// The number of the subscriber's latest committed notification; 0 before the first.
+pub async fn latest_seq(
+    connection: &mut PgConnection,
+    subscriber: Subscriber,
+) -> Result<u64, StoreError> {
+    let last: Option<i64> =
+        sqlx::query_scalar("SELECT last_seq FROM subscriber WHERE kind = $1 AND org_id = $2")
+            .bind(subscriber.kind.name())
+            .bind(subscriber.id)
+            .fetch_optional(&mut *connection)
+            .await
+            .operation("read latest notification number")?;
+    Ok(last.and_then(|last| u64::try_from(last).ok()).unwrap_or(0))
+}
+
+type Row = (i64, String, String, DateTime<Utc>, serde_json::Value);
+
+/// Up to `limit` of the subscriber's notifications after `cursor`, oldest first.
+pub async fn kept_after(
+    connection: &mut PgConnection,
+    subscriber: Subscriber,
+    cursor: Cursor,
+    limit: u32,
+) -> Result<Vec<Kept>, StoreError> {
+    let after = i64::try_from(cursor.seq()).unwrap_or(i64::MAX);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT seq, kind, authority, occurred_at, body FROM notification \
+         WHERE subscriber_kind = $1 AND subscriber_id = $2 AND seq > $3 \
+         ORDER BY seq LIMIT $4",
+    )
+    .bind(subscriber.kind.name())
+    .bind(subscriber.id)
+    .bind(after)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *connection)
+    .await
+    .operation("read notifications")?;
+    rows.into_iter().map(kept).collect()
+}
+
+fn kept((seq, kind, authority, occurred_at, body): Row) -> Result<Kept, StoreError> {
+    let corrupt = |what: String| StoreError {
+        operation: "read notification",
+        source: sqlx::Error::Decode(what.into()),
+    };
+    let notice: Notice = serde_json::from_value(body).map_err(|error| {
+        corrupt(format!(
+            "notification {seq} holds an unreadable notice: {error}"
+        ))
+    })?;
+    if notice.kind().name() != kind {
+        return Err(corrupt(format!(
+            "notification {seq} says {kind} but holds a {}",
+            notice.kind()
+        )));
+    }
+    let authority = AuthorityId::parse("authority", &authority)
+        .map_err(|invalid| corrupt(format!("notification {seq}: {invalid}")))?;
+    Ok(Kept {
+        seq: u64::try_from(seq).map_err(|_| corrupt(format!("notification number {seq}")))?,
+        authority,
+        occurred_at,
+        notice,
+    })
+}

@@ -1,0 +1,13 @@
+//! The portal end to end: each test spawns the service in-process on a fresh PostgreSQL
+//! database and a NATS of its own, publishes events as the other services publish them,
+//! and subscribes through the generated client with real tokens. One test binary, so the
+//! workspace links it once.
+
+mod support;
+
+mod agreements;
+mod packages;
+mod payments;
+mod plans;
+mod refusals;
+mod resume;
