@@ -9,5 +9,6 @@ mod agreements;
 mod packages;
 mod payments;
 mod plans;
+mod reconnects;
 mod refusals;
 mod resume;

@@ -75,26 +75,22 @@ impl TestApp {
             .map(tonic::Response::into_inner)
     }
 
-    /// Publishes `event` under `message_id` (its event id unless given), as a relay does.
-    pub async fn publish(&self, event: &Event, message_id: Option<&str>) {
+    /// Waits until the relay has provisioned the events stream.
+    pub async fn wait_for_the_events_stream(&self) {
         let jetstream =
             async_nats::jetstream::new(async_nats::connect(self.nats.url()).await.unwrap());
         wait_until(DEADLINE, "the events stream exists", || async {
             jetstream.get_stream("SDS_EVENTS").await.ok().map(|_| ())
         })
         .await;
-        let subject = format!("sds.{}.{}", event.authority, event.event_type);
-        jetstream
-            .send_publish(
-                subject,
-                async_nats::jetstream::message::PublishMessage::build()
-                    .message_id(message_id.unwrap_or(&event.event_id))
-                    .payload(event.encode_to_vec().into()),
-            )
-            .await
-            .expect("publish")
-            .await
-            .expect("publish acknowledged");
+    }
+
+    /// Publishes `event` under `message_id` (its event id unless given), as a relay does.
+    pub async fn publish(&self, event: &Event, message_id: Option<&str>) {
+        self.wait_for_the_events_stream().await;
+        let jetstream =
+            async_nats::jetstream::new(async_nats::connect(self.nats.url()).await.unwrap());
+        publish_to(&jetstream, event, message_id).await;
     }
 
     /// Publishes `event` and waits until the portal has handled it (its inbox row).
@@ -131,6 +127,26 @@ impl TestApp {
         .await
         .unwrap()
     }
+}
+
+/// Publishes `event` on an existing connection, once the events stream exists.
+pub async fn publish_to(
+    jetstream: &async_nats::jetstream::Context,
+    event: &Event,
+    message_id: Option<&str>,
+) {
+    let subject = format!("sds.{}.{}", event.authority, event.event_type);
+    jetstream
+        .send_publish(
+            subject,
+            async_nats::jetstream::message::PublishMessage::build()
+                .message_id(message_id.unwrap_or(&event.event_id))
+                .payload(event.encode_to_vec().into()),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("publish acknowledged");
 }
 
 /// The next notification on the stream, within the deadline.
