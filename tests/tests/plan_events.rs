@@ -10,7 +10,7 @@ use std::time::Duration;
 use prost::Message as _;
 use sds_platform::{ManualClock, Role};
 use sds_proto::v1::assessment_service_client::AssessmentServiceClient;
-use sds_proto::v1::{self as proto, ClientGroup, EligibilityLevel, Event};
+use sds_proto::v1::{self as proto, Event};
 mod support;
 
 use sds_testkit::{
@@ -20,30 +20,6 @@ use sds_testkit::{
 fn date(iso: &str) -> Option<proto::Date> {
     Some(proto::Date {
         iso: iso.to_owned(),
-    })
-}
-
-fn money(amount: &str) -> Option<proto::Money> {
-    Some(proto::Money {
-        amount: amount.to_owned(),
-    })
-}
-
-fn limit(amount: Option<&str>) -> Option<proto::Limit> {
-    Some(proto::Limit {
-        limit: Some(match amount {
-            Some(amount) => proto::limit::Limit::UpTo(proto::Money {
-                amount: amount.to_owned(),
-            }),
-            None => proto::limit::Limit::Unlimited(true),
-        }),
-    })
-}
-
-fn roles(child: Option<&str>, adult: Option<&str>) -> Option<proto::RoleLimits> {
-    Some(proto::RoleLimits {
-        child: limit(child),
-        adult: limit(adult),
     })
 }
 
@@ -85,109 +61,7 @@ async fn a_plan_from_referral_to_its_end_publishes_each_event_once_with_its_vers
     let mut client = AssessmentServiceClient::new(process.channel().await);
     let practitioner = token_for(&authority_staff("fife", &[Role::Practitioner]));
     let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
-
-    client
-        .set_policy(bearer(
-            &commissioning,
-            proto::SetPolicyRequest {
-                details: Some(proto::PolicyDetails {
-                    authority: "fife".into(),
-                    effective_from: date("2026-04-01"),
-                    eligibility_threshold: EligibilityLevel::Substantial as i32,
-                    resource_allocation: None,
-                    standard_hourly_rate: money("23.50"),
-                    approval_limits: Some(proto::ApprovalLimits {
-                        practitioner: roles(Some("275.00"), Some("375.00")),
-                        team_manager: roles(Some("600.00"), Some("800.00")),
-                        panel: roles(None, None),
-                    }),
-                    backdating_days: 90,
-                    review_interval: Some(
-                        proto::policy_details::ReviewInterval::ReviewIntervalMonths(12),
-                    ),
-                    sending_location: "100".into(),
-                }),
-            },
-        ))
-        .await
-        .expect("policy");
-    let person = client
-        .record_person(bearer(
-            &practitioner,
-            proto::RecordPersonRequest {
-                authority: "fife".into(),
-                details: Some(proto::PersonDetails {
-                    case_reference: "SW-E2E-1".into(),
-                    display_name: "Isla Ross".into(),
-                    date_of_birth: date("1944-02-11"),
-                    locality: "Kirkcaldy".into(),
-                    client_groups: vec![ClientGroup::ElderlyFrail as i32],
-                }),
-            },
-        ))
-        .await
-        .expect("person")
-        .into_inner();
-    let person_id = person.id.clone();
-    client
-        .record_assessment(bearer(
-            &practitioner,
-            proto::RecordAssessmentRequest {
-                person_id: person_id.clone(),
-                outcomes: vec!["To keep going to the lunch club".into()],
-                needs: vec!["Help getting up and dressed".into()],
-                eligibility: EligibilityLevel::Substantial as i32,
-                assessed_on: date("2026-09-20"),
-                community_resources: vec![],
-            },
-        ))
-        .await
-        .expect("eligible");
-    client
-        .set_indicative_budget(bearer(
-            &practitioner,
-            proto::SetIndicativeBudgetRequest {
-                person_id: person_id.clone(),
-                method: Some(proto::set_indicative_budget_request::Method::HoursAtRates(
-                    proto::HoursAtRates {
-                        items: vec![proto::HoursItem {
-                            description: "personal care".into(),
-                            hours_per_week: "10".into(),
-                            hourly_rate: None,
-                        }],
-                    },
-                )),
-                set_on: None,
-            },
-        ))
-        .await
-        .expect("budget at the standard rate: 235.00");
-    let line = proto::NewPlanLine {
-        support_type: proto::SupportType::PersonalCare as i32,
-        amount: Some(proto::LineAmount {
-            amount: Some(proto::line_amount::Amount::Weekly(proto::Money {
-                amount: "210.00".into(),
-            })),
-        }),
-        arrangement: Some(proto::Arrangement {
-            arrangement: Some(proto::arrangement::Arrangement::PersonDirected(
-                proto::PersonDirected::default(),
-            )),
-        }),
-        start: date("2026-10-01"),
-        end: None,
-    };
-    client
-        .draft_plan(bearer(
-            &practitioner,
-            proto::DraftPlanRequest {
-                person_id: person_id.clone(),
-                effective_from: date("2026-10-01"),
-                lines: vec![line],
-            },
-        ))
-        .await
-        .expect("draft");
+    let person_id = support::plans::approved_option_2_plan(&process, "SW-E2E-1").await;
     let submit = |version: u32| proto::SubmitPlanRequest {
         person_id: person_id.clone(),
         version,
@@ -197,14 +71,6 @@ async fn a_plan_from_referral_to_its_end_publishes_each_event_once_with_its_vers
         person_id: person_id.clone(),
         version,
     };
-    client
-        .submit_plan(bearer(&practitioner, submit(1)))
-        .await
-        .expect("submit v1");
-    client
-        .approve_plan(bearer(&practitioner, approve(1)))
-        .await
-        .expect("approve v1");
     // The directory registers the service the person chose; assessment hears of it
     // through provider.registered and resolves its number to its directory id.
     let registered = support::register_indexed_care_service(

@@ -11,6 +11,7 @@
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod package_choices;
 pub mod providers;
 pub mod reviews;
 pub mod store;
@@ -31,8 +32,9 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Assessment and budgeting as a service unit: its schema and migrations, its gRPC
 /// service with every call authenticated, the task that announces due reviews, the
-/// consumer that suggests reviews on persistent variance, and the one that keeps the
-/// directory's providers for resolving what plan lines name.
+/// consumer that suggests reviews on persistent variance, the one that keeps the
+/// directory's providers for resolving what plan lines name, and the one that records the
+/// person's choice when they accept an offered package.
 pub fn component() -> Component {
     Component::new(NAME, SCHEMA, &MIGRATOR)
         .grpc(|context, services| {
@@ -44,4 +46,9 @@ pub fn component() -> Component {
         .task("review-due", reviews::run_review_announcer)
         .consumer("assessment-variance", |_| reviews::VarianceHandler)
         .consumer("assessment-providers", |_| providers::ProviderIndexHandler)
+        .consumer("assessment-package-choices", |context| {
+            package_choices::PackageAcceptedHandler {
+                clock: context.clock.clone(),
+            }
+        })
 }

@@ -5,6 +5,7 @@
 
 mod budget;
 mod case_rows;
+pub mod choice;
 pub mod convert;
 mod import;
 mod imported_plan;

@@ -21,6 +21,26 @@ use super::AssessmentApi;
 use super::convert;
 use super::plan_wire::{self, PlanContext};
 
+/// A plan version as callers and events see it, with the person's current budget.
+pub(crate) async fn plan_message(
+    connection: &mut PgConnection,
+    person: &PersonRecord,
+    stored: &StoredVersion,
+) -> Result<proto::Plan, AssessmentError> {
+    let budget = store::current_budget(connection, person.id).await?;
+    Ok(plan_wire::plan_message(
+        &stored.plan,
+        &PlanContext {
+            person_id: person.id,
+            authority: person.authority.clone(),
+            budget: budget.map(|record| record.budget.weekly),
+            review_due: stored.review_due,
+            previous_version: stored.previous_version,
+            ends_plan: stored.ends_plan,
+        },
+    ))
+}
+
 impl AssessmentApi {
     pub(super) async fn policies(
         &self,
@@ -40,18 +60,7 @@ impl AssessmentApi {
         person: &PersonRecord,
         stored: &StoredVersion,
     ) -> Result<proto::Plan, AssessmentError> {
-        let budget = store::current_budget(connection, person.id).await?;
-        Ok(plan_wire::plan_message(
-            &stored.plan,
-            &PlanContext {
-                person_id: person.id,
-                authority: person.authority.clone(),
-                budget: budget.map(|record| record.budget.weekly),
-                review_due: stored.review_due,
-                previous_version: stored.previous_version,
-                ends_plan: stored.ends_plan,
-            },
-        ))
+        plan_message(connection, person, stored).await
     }
 
     /// Writes a version, notes the action in the person's audit trail and returns the plan

@@ -4,7 +4,6 @@
 //! submission and approval like the first plan; a choice changes no amount, so it becomes
 //! a new approved version carrying the approval it follows from, and is published at once.
 
-use sds_events::NewEvent;
 use sds_platform::Principal;
 use sds_proto::v1 as proto;
 use sds_vocabulary::NamedEnum as _;
@@ -12,8 +11,8 @@ use sds_vocabulary::named_enum::WireEnum as _;
 use tracing::info;
 
 use crate::domain::access;
-use crate::domain::option::{Arrangement, PersonsChoice, ProviderRef};
-use crate::domain::plan::{PlanState, PlanVersion};
+use crate::domain::option::ProviderRef;
+use crate::domain::plan::PlanState;
 use crate::domain::{
     Invalid, LineChange, SupportType, Variation, VariationDates, vary_under_policy,
 };
@@ -22,6 +21,7 @@ use crate::providers::{self, KnownProviders};
 use crate::store::StoredVersion;
 
 use super::AssessmentApi;
+use super::choice::{self, Choice};
 use super::convert;
 use super::plan_wire::{self, named_within};
 
@@ -159,99 +159,25 @@ impl AssessmentApi {
                 "is unspecified; say who holds the fund: third_party, provider or authority",
             )
         })?;
-        let provider = KnownProviders::of(&mut transaction, [&named])
-            .await?
-            .resolve("provider", &named)?;
-        let chosen = PersonsChoice {
-            provider: Some(provider),
-            holder: Some(holder),
-        };
-        let mut lines = latest.plan.lines().to_vec();
-        let line = lines
-            .iter_mut()
-            .find(|line| line.number == request.line_number)
-            .ok_or_else(|| {
-                Invalid::new(
-                    "line_number",
-                    format!(
-                        "is {}, but the plan has no such line; its lines are {}",
-                        request.line_number,
-                        latest
-                            .plan
-                            .lines()
-                            .iter()
-                            .map(|line| line.number.to_string())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                )
-            })?;
-        match &line.arrangement {
-            Arrangement::PersonDirected(current) if *current == chosen => {
-                // Recorded already: a retry changes nothing.
-                let message = self.plan_message(&mut transaction, &person, latest).await?;
-                transaction.rollback().await?;
-                return Ok(message);
-            }
-            Arrangement::PersonDirected(_) => {
-                line.arrangement = Arrangement::PersonDirected(chosen)
-            }
-            other => {
-                return Err(Invalid::new(
-                    "line_number",
-                    format!(
-                        "is line {}, which is option {}; the person chooses the provider only on an option 2 line (vary the plan to change how a line is arranged)",
-                        request.line_number,
-                        other.option().number()
-                    ),
-                )
-                .into());
-            }
-        }
-        let carried = PlanVersion::restore(
-            latest.plan.version() + 1,
-            latest.plan.effective_from(),
-            today,
-            lines,
-            latest.plan.state().clone(),
-            latest.plan.over_budget_reason().map(str::to_owned),
-        )?;
-        let stored = StoredVersion {
-            plan: carried,
-            review_due: latest.review_due,
-            previous_version: Some(latest.plan.version()),
-            ends_plan: false,
-        };
-        let message = self
-            .record_version(
-                &mut transaction,
-                principal,
-                &person,
-                &stored,
-                "plan.provider_chosen",
-            )
-            .await?;
-        sds_events::enqueue(
+        let recorded = choice::record_choice(
             &mut transaction,
-            NewEvent::new(
-                person.authority.clone(),
-                person.id.to_string(),
-                u64::from(stored.plan.version()),
-                proto::event::Body::PlanProviderChosen(proto::PlanProviderChosen {
-                    plan: Some(message.clone()),
-                    line_number: request.line_number,
-                }),
-            ),
+            &principal.org_id,
+            &person,
+            latest,
+            today,
+            &Choice {
+                line_number: request.line_number,
+                provider: named,
+                holder,
+            },
         )
-        .await
-        .map_err(|error| {
-            AssessmentError::Internal(
-                anyhow::Error::new(error).context("write plan.provider_chosen to the outbox"),
-            )
-        })?;
-        transaction.commit().await?;
-        info!(person_id = %person.id, version = stored.plan.version(), line = request.line_number, "provider chosen");
-        Ok(message)
+        .await?;
+        if recorded.changed {
+            transaction.commit().await?;
+        } else {
+            transaction.rollback().await?;
+        }
+        Ok(recorded.plan)
     }
 }
 

@@ -22,9 +22,6 @@ use crate::store;
 use crate::store::package_offers::{self, Choice, NewAnswer, StoredAnswer};
 use crate::store::package_requests::StoredRequest;
 
-/// The longest a third-party holder's organisation id may be.
-const MAX_HOLDER_CHARS: usize = 200;
-
 fn money(field: &str, raw: &proto::Money) -> Result<Money, Invalid> {
     Money::parse(raw.amount.trim()).map_err(|error| Invalid::new(field, error.to_string()))
 }
@@ -230,21 +227,22 @@ fn holding(request: &proto::AcceptOfferRequest) -> Result<(HoldingModel, Option<
     match (model, holder.is_empty()) {
         (HoldingModel::ThirdParty, true) => Err(Invalid::new(
             "holder",
-            "is empty; a third-party holding names the holder's organisation id",
+            "is empty; a third-party holding names the holder's organisation id (a UUID)",
         )),
-        (HoldingModel::ThirdParty, false) if holder.chars().count() > MAX_HOLDER_CHARS => {
-            Err(Invalid::new(
-                "holder",
-                format!("is longer than {MAX_HOLDER_CHARS} characters"),
-            ))
-        }
-        (HoldingModel::ThirdParty, false) => Ok((model, Some(holder.to_owned()))),
+        (HoldingModel::ThirdParty, false) => Uuid::parse_str(holder)
+            .ok()
+            .filter(|holder| !holder.is_nil())
+            .map(|holder| (model, Some(holder.to_string())))
+            .ok_or_else(|| {
+                Invalid::new(
+                    "holder",
+                    "is not an organisation id; a third-party holder is named by its organisation id (a UUID)",
+                )
+            }),
         (_, true) => Ok((model, None)),
         (_, false) => Err(Invalid::new(
             "holder",
-            format!(
-                "is given, but the fund is held by the {model}; name a holder only for third_party"
-            ),
+            format!("is given, but the fund is held by the {model}; name a holder only for third_party"),
         )),
     }
 }

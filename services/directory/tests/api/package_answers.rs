@@ -304,6 +304,15 @@ async fn bad_answers_and_callers_are_refused_and_write_nothing() {
         (
             accept(
                 &answered.id,
+                proto::FundHoldingModel::ThirdParty,
+                "Cornerstone",
+            ),
+            Code::InvalidArgument,
+            "holder is not an organisation id",
+        ),
+        (
+            accept(
+                &answered.id,
                 proto::FundHoldingModel::Authority,
                 "cornerstone",
             ),

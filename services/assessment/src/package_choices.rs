@@ -1,0 +1,131 @@
+//! The person's choice of an offered package, recorded on their plan: when the directory
+//! publishes `package.accepted`, the chosen provider and the fund's holder are recorded on
+//! the plan line the request was for, exactly as `RecordProviderChoice` records them, and
+//! `plan.provider_chosen` follows.
+//!
+//! What must stay true: the choice is recorded once, in the transaction that marks the event
+//! consumed, so a redelivered event changes nothing; a provider the directory has not yet
+//! told assessment about is waited for (the event is tried again), never refused; an event
+//! that cannot apply (a person of another authority, a line that is not option 2, a plan
+//! with a variation open) is set aside in the dead-letter table with its reason, for staff
+//! to record the choice by hand, and never half-applied.
+
+use sds_events::{EventHandler, EventType, HandlerError, Received};
+use sds_platform::Clock;
+use sds_proto::v1::event::Body;
+use sds_vocabulary::named_enum::WireEnum as _;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::option::{FundHolder, FundHoldingModel, ProviderId, ProviderRef};
+use crate::domain::plan::PlanState;
+use crate::error::AssessmentError;
+use crate::grpc::choice::{Choice, record_choice};
+use crate::store;
+
+/// Who the plan's audit trail says recorded the choice.
+const ACTOR: &str = "directory (offer accepted)";
+
+/// Records the choice of `package.accepted` on the person's plan.
+#[derive(Debug, Clone)]
+pub struct PackageAcceptedHandler {
+    pub clock: Clock,
+}
+
+fn permanent(what: impl std::fmt::Display) -> HandlerError {
+    HandlerError::Permanent(anyhow::anyhow!("package.accepted: {what}"))
+}
+
+fn id(field: &str, raw: &str) -> Result<Uuid, HandlerError> {
+    Uuid::parse_str(raw).map_err(|_| permanent(format!("{field} {raw:?} is not an id")))
+}
+
+impl EventHandler for PackageAcceptedHandler {
+    const HANDLES: &'static [EventType] = &[EventType::PackageAccepted];
+
+    async fn handle(
+        &self,
+        transaction: &mut PgConnection,
+        event: &Received,
+        body: Body,
+    ) -> Result<(), HandlerError> {
+        let Body::PackageAccepted(accepted) = body else {
+            return Err(permanent(format!("handler given {}", event.event_type)));
+        };
+        let person_id = id("person_id", &accepted.person_id)?;
+        let provider = ProviderId::from_uuid(id("provider_id", &accepted.provider_id)?);
+        let known: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM known_provider WHERE provider_id = $1)",
+        )
+        .bind(provider.as_uuid())
+        .fetch_one(&mut *transaction)
+        .await?;
+        if !known {
+            // Its provider.registered is still on its way: try again later.
+            return Err(HandlerError::Transient(anyhow::anyhow!(
+                "package.accepted names provider {}, not yet known here",
+                provider.as_uuid()
+            )));
+        }
+        let person = store::load_person(transaction, person_id)
+            .await
+            .map_err(transient)?
+            .filter(|person| person.authority == event.authority)
+            .ok_or_else(|| {
+                permanent(format!(
+                    "names person {person_id}, who is not a person of {}",
+                    event.authority
+                ))
+            })?;
+        store::lock_plan(transaction, person.id)
+            .await
+            .map_err(transient)?;
+        let versions = store::plan_versions(transaction, person.id, &person.authority)
+            .await
+            .map_err(transient)?;
+        let latest = versions
+            .last()
+            .ok_or_else(|| permanent(format!("person {person_id} has no plan")))?;
+        if !matches!(latest.plan.state(), PlanState::Approved(_)) {
+            return Err(permanent(format!(
+                "person {person_id}'s latest plan version {} is {}, not approved; record the choice with RecordProviderChoice once it is",
+                latest.plan.version(),
+                latest.plan.status()
+            )));
+        }
+        let holder = match FundHoldingModel::from_wire("holding_model", accepted.holding_model)
+            .map_err(permanent)?
+        {
+            FundHoldingModel::ThirdParty => FundHolder::ThirdParty {
+                holder: id("holder", &accepted.holder)?,
+            },
+            FundHoldingModel::Provider => FundHolder::Provider,
+            FundHoldingModel::Authority => FundHolder::Authority {
+                authority: person.authority.clone(),
+            },
+        };
+        let choice = Choice {
+            line_number: accepted.line_number,
+            provider: ProviderRef::Directory(provider),
+            holder,
+        };
+        record_choice(
+            transaction,
+            ACTOR,
+            &person,
+            latest,
+            self.clock.today(),
+            &choice,
+        )
+        .await
+        .map_err(|error| match error {
+            AssessmentError::InvalidInput(invalid) => permanent(invalid),
+            other => transient(other),
+        })?;
+        Ok(())
+    }
+}
+
+fn transient(error: AssessmentError) -> HandlerError {
+    HandlerError::Transient(anyhow::Error::new(error))
+}
