@@ -4,8 +4,9 @@
 //!   locality and whose service types share one with it (both ignoring case), as the
 //!   portal's copy of the directory has them when the event is handled;
 //! - package.offered: the provider that answered, as a receipt;
-//! - package.accepted: the chosen provider (who may now see who it is for) and, told only
-//!   that the request is closed, every provider in `closed_for`.
+//! - package.accepted: the chosen provider (who may now see who it is for), the third-party
+//!   holder the person chose (who will hold the fund), and, told only that the request is
+//!   closed, every provider in `closed_for`.
 
 use sds_events::{EventHandler, EventType, HandlerError, Received};
 use sds_proto::v1 as proto;
@@ -113,6 +114,13 @@ fn acceptance(
     accepted: &proto::PackageAccepted,
 ) -> Result<Deliveries, HandlerError> {
     let chosen = id(event, "provider_id", &accepted.provider_id)?;
+    // Only a third party holding the fund is a subscriber of its own; a provider-held fund
+    // is the chosen provider's already.
+    let holder = if accepted.holding_model == proto::FundHoldingModel::ThirdParty as i32 {
+        Some(id(event, "holder", &accepted.holder)?)
+    } else {
+        None
+    };
     let mut closed_for = Vec::with_capacity(accepted.closed_for.len());
     for (index, provider) in accepted.closed_for.iter().enumerate() {
         closed_for.push(id(event, &format!("closed_for[{index}]"), provider)?);
@@ -124,5 +132,10 @@ fn acceptance(
         plan_id: id(event, "plan_id", &accepted.plan_id)?,
         line_number: accepted.line_number,
     };
-    Ok(recipients::of_acceptance(notice, chosen, &closed_for))
+    Ok(recipients::of_acceptance(
+        notice,
+        chosen,
+        holder,
+        &closed_for,
+    ))
 }

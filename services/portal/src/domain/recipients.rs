@@ -45,11 +45,23 @@ impl Deliveries {
     }
 }
 
-/// The chosen provider learns its offer was accepted (and for whom); every other provider
-/// named in `closed_for` learns only that the request is closed.
-pub fn of_acceptance(accepted: OfferAccepted, chosen: Uuid, closed_for: &[Uuid]) -> Deliveries {
+/// The chosen provider learns its offer was accepted (and for whom), and so does the third
+/// party the person chose to hold the fund, if any; every other provider named in
+/// `closed_for` learns only that the request is closed.
+pub fn of_acceptance(
+    accepted: OfferAccepted,
+    chosen: Uuid,
+    holder: Option<Uuid>,
+    closed_for: &[Uuid],
+) -> Deliveries {
     let request_id = accepted.request_id;
     let mut deliveries = Deliveries::new();
+    if let Some(holder) = holder {
+        deliveries.tell(
+            Subscriber::holder(holder),
+            Notice::OfferAccepted(accepted.clone()),
+        );
+    }
     deliveries.tell(
         Subscriber::provider(chosen),
         Notice::OfferAccepted(accepted),
@@ -162,17 +174,23 @@ mod tests {
             line_number: 2,
         };
         // The chosen provider listed among the closed too (a producer's slip) is told once.
-        let deliveries = of_acceptance(accepted, id(10), &[id(11), id(10), id(12), id(11)]);
-        let told: Vec<(Uuid, NoticeKind)> = deliveries
+        let deliveries = of_acceptance(
+            accepted,
+            id(10),
+            Some(id(20)),
+            &[id(11), id(10), id(12), id(11)],
+        );
+        let told: Vec<(Subscriber, NoticeKind)> = deliveries
             .iter()
-            .map(|(subscriber, notice)| (subscriber.id, notice.kind()))
+            .map(|(subscriber, notice)| (*subscriber, notice.kind()))
             .collect();
         assert_eq!(
             told,
             [
-                (id(10), NoticeKind::OfferAccepted),
-                (id(11), NoticeKind::RequestClosed),
-                (id(12), NoticeKind::RequestClosed),
+                (Subscriber::provider(id(10)), NoticeKind::OfferAccepted),
+                (Subscriber::provider(id(11)), NoticeKind::RequestClosed),
+                (Subscriber::provider(id(12)), NoticeKind::RequestClosed),
+                (Subscriber::holder(id(20)), NoticeKind::OfferAccepted),
             ]
         );
     }

@@ -126,10 +126,10 @@ async fn a_provider_that_moved_away_is_no_longer_sent_requests_and_an_older_even
 }
 
 #[tokio::test]
-async fn an_accepted_offer_tells_the_chosen_provider_who_it_is_for_and_the_others_only_that_the_request_closed()
+async fn an_accepted_offer_tells_the_chosen_provider_and_holder_who_it_is_for_and_the_others_only_that_the_request_closed()
  {
     let app = TestApp::spawn().await;
-    let (chosen, passed_over, bystander) = (new_id(), new_id(), new_id());
+    let (chosen, passed_over, bystander, holder_id) = (new_id(), new_id(), new_id(), new_id());
     let (request_id, offer_id, person_id, plan_id) = (new_id(), new_id(), new_id(), new_id());
     let offered = event(
         AUTHORITY,
@@ -155,7 +155,8 @@ async fn an_accepted_offer_tells_the_chosen_provider_who_it_is_for_and_the_other
             plan_id: plan_id.clone(),
             line_number: 2,
             closed_for: vec![passed_over.clone()],
-            ..proto::PackageAccepted::default()
+            holding_model: proto::FundHoldingModel::ThirdParty as i32,
+            holder: holder_id.clone(),
         }),
     );
     app.deliver(&accepted).await;
@@ -195,7 +196,13 @@ async fn an_accepted_offer_tells_the_chosen_provider_who_it_is_for_and_the_other
             proto::RequestClosedNotice { request_id }
         ))
     );
-    // Only the chosen provider's notifications name the person.
+    // The holder the person chose hears of the choice too.
+    let mut holder_stream = app.subscribe(&holder(&holder_id), "").await.unwrap();
+    assert_eq!(
+        next(&mut holder_stream).await.kind,
+        proto::NotificationKind::OfferAccepted as i32
+    );
+    // Only the chosen provider's and the holder's notifications name the person.
     let naming_the_person: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM notification WHERE body::text LIKE '%' || $1 || '%'",
     )
@@ -203,6 +210,6 @@ async fn an_accepted_offer_tells_the_chosen_provider_who_it_is_for_and_the_other
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    assert_eq!(naming_the_person, 1);
+    assert_eq!(naming_the_person, 2);
     assert_eq!(app.kept_for(&bystander).await, 0);
 }
