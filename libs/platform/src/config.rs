@@ -10,6 +10,9 @@ use std::time::Duration;
 pub struct PlatformConfig {
     /// `SDS_LISTEN_ADDR`: where the gRPC server listens.
     pub listen_addr: SocketAddr,
+    /// `SDS_HTTP_ADDR`: where the web listener serves pages and open data over HTTP, for
+    /// browsers and plain HTTP clients (gRPC keeps its own port, which speaks only HTTP/2).
+    pub http_addr: SocketAddr,
     /// `SDS_DATABASE_URL`: the PostgreSQL database; each service keeps its own schema in it.
     pub database_url: String,
     /// `SDS_DB_MAX_CONNECTIONS`: the PostgreSQL connections the whole process may hold,
@@ -164,6 +167,7 @@ pub const MIN_SHARED_SECRET_BYTES: usize = 32;
 /// The secret `deploy/local` uses; never accepted when `SDS_ENV=production`.
 pub const LOCAL_JWT_SECRET: &str = "local-development-secret-change-me";
 pub const DEFAULT_LISTEN_ADDR: &str = "127.0.0.1:50051";
+pub const DEFAULT_HTTP_ADDR: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:55432/postgres";
 pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:54222";
 
@@ -188,6 +192,11 @@ impl PlatformConfig {
             "SDS_LISTEN_ADDR",
             &get("SDS_LISTEN_ADDR", DEFAULT_LISTEN_ADDR),
             "an address such as 127.0.0.1:50051",
+        )?;
+        let http_addr = parse_setting(
+            "SDS_HTTP_ADDR",
+            &get("SDS_HTTP_ADDR", DEFAULT_HTTP_ADDR),
+            "an address such as 127.0.0.1:8080",
         )?;
         let database_max_connections = lookup("SDS_DB_MAX_CONNECTIONS")
             .map(|raw| {
@@ -416,6 +425,7 @@ impl PlatformConfig {
 
         Ok(Self {
             listen_addr,
+            http_addr,
             database_url: get("SDS_DATABASE_URL", DEFAULT_DATABASE_URL),
             database_max_connections,
             database_acquire_timeout: Duration::from_millis(positive(

@@ -1,8 +1,8 @@
 //! The service unit: everything one service brings to a process, as one value.
 //!
 //! A service crate exposes `pub fn component() -> Component`: its name (what `sds serve
-//! --only` selects), its PostgreSQL schema and migrations, its gRPC services, its event
-//! consumers and its background tasks. It writes no wiring of its own: [`crate::build`]
+//! --only` selects), its PostgreSQL schema and migrations, its gRPC services, its web
+//! routes, its event consumers and its background tasks. It writes no wiring of its own: [`crate::build`]
 //! connects, migrates, serves, relays its outbox, prunes, runs its consumers and tasks, and
 //! stops them all the same way for every service.
 
@@ -40,6 +40,7 @@ pub struct Context {
 }
 
 type GrpcFactory = Box<dyn Fn(&Context, ServiceSet) -> ServiceSet + Send + Sync>;
+type HttpFactory = Box<dyn Fn(&Context) -> axum::Router + Send + Sync>;
 type Start =
     Box<dyn FnOnce(Context, CancellationToken) -> BoxFuture<'static, anyhow::Result<()>> + Send>;
 
@@ -55,6 +56,7 @@ pub struct Component {
     pub(crate) schema: &'static str,
     pub(crate) migrator: &'static Migrator,
     pub(crate) grpc: Vec<GrpcFactory>,
+    pub(crate) http: Vec<HttpFactory>,
     pub(crate) workers: Vec<Worker>,
 }
 
@@ -83,6 +85,7 @@ impl Component {
             schema,
             migrator,
             grpc: Vec::new(),
+            http: Vec::new(),
             workers: Vec::new(),
         }
     }
@@ -102,6 +105,18 @@ impl Component {
         add: impl Fn(&Context, ServiceSet) -> ServiceSet + Send + Sync + 'static,
     ) -> Component {
         self.grpc.push(Box::new(add));
+        self
+    }
+
+    /// Adds web routes (pages, open data) to the process's web listener (`SDS_HTTP_ADDR`),
+    /// which serves HTTP/1.1 for browsers beside the gRPC port. Routes of different
+    /// components must not overlap; prefix them with the service's name. The routes decide
+    /// for themselves who may see what, as gRPC handlers do.
+    pub fn http(
+        mut self,
+        routes: impl Fn(&Context) -> axum::Router + Send + Sync + 'static,
+    ) -> Component {
+        self.http.push(Box::new(routes));
         self
     }
 

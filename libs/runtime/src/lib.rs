@@ -5,6 +5,7 @@
 //! What every component gets from [`Process::run`], the same way:
 //! - its own pool in its own schema, sized from the process's connection budget;
 //! - its gRPC services on the process's one port, behind health and reflection;
+//! - its web routes on the process's web listener (HTTP/1.1, `SDS_HTTP_ADDR`);
 //! - a relay for its outbox and a pruner for its outbox and inbox;
 //! - its consumers and background tasks, on one task tracker with one cancellation token.
 //!
@@ -14,7 +15,9 @@
 
 mod component;
 mod process;
+mod web;
 
 pub use component::{Component, Context};
 pub use process::{Process, build, build_with_clock, migrate, select};
 pub use tokio_util::sync::CancellationToken;
+pub use web::MAX_WEB_BODY_BYTES;

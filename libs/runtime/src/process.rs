@@ -18,6 +18,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{Instrument as _, error, info, info_span, warn};
 
 use crate::component::{Component, Context, Worker};
+use crate::web::{Web, WebLimits};
 
 /// Fewest connections a service's pool may get: its relay's listener holds one for good and
 /// its relay overlaps up to three batches, each in its own transaction; a consumer and
@@ -135,6 +136,8 @@ pub async fn migrate(config: &PlatformConfig, components: &[Component]) -> anyho
 /// A process built from components: migrated, connected, its listener bound.
 pub struct Process {
     server: GrpcServer,
+    /// The web listener, when a component has web routes.
+    web: Option<Web>,
     services: ServiceSet,
     config: Arc<PlatformConfig>,
     units: Vec<(Component, Context)>,
@@ -202,6 +205,7 @@ pub async fn build_with_clock(
     let local_addr = server.local_addr();
 
     let mut services = ServiceSet::new();
+    let mut routes: Option<axum::Router> = None;
     let mut units = Vec::with_capacity(components.len());
     let mut service_names = Vec::with_capacity(components.len());
     for (component, pool) in components.into_iter().zip(pools) {
@@ -220,11 +224,23 @@ pub async fn build_with_clock(
             services = add(&context, services);
         }
         service_names.push(services.names()[added_before..].to_vec());
+        for add in &component.http {
+            let added = add(&context);
+            routes = Some(match routes {
+                Some(routes) => routes.merge(added),
+                None => added,
+            });
+        }
         units.push((component, context));
     }
+    let web = match routes {
+        Some(routes) => Some(Web::bind(config.http_addr, routes).await?),
+        None => None,
+    };
 
     Ok(Process {
         server,
+        web,
         services,
         config,
         units,
@@ -236,6 +252,11 @@ impl Process {
     /// Where the gRPC server listens.
     pub fn local_addr(&self) -> SocketAddr {
         self.server.local_addr()
+    }
+
+    /// Where the web listener serves, when a component has web routes.
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.web.as_ref().and_then(Web::local_addr)
     }
 
     /// The pool of the component that owns `schema`, for tests that look at what was written.
@@ -251,6 +272,7 @@ impl Process {
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> anyhow::Result<()> {
         let Process {
             server,
+            web,
             services,
             config,
             units,
@@ -280,9 +302,24 @@ impl Process {
         )));
         tracker.close();
 
+        // The web listener stops taking requests when shutdown starts, as gRPC does.
+        let web_stop = CancellationToken::new();
+        if let Some(web) = web {
+            let limits = WebLimits {
+                request_timeout: config.server.request_timeout,
+                max_concurrent_requests: config.server.max_concurrent_requests,
+            };
+            running.push(spawn_logged(
+                &tracker,
+                "web",
+                "web listener".to_owned(),
+                web.serve(limits, web_stop.clone()),
+            ));
+        }
         let shutdown = async move {
             shutdown.await;
             watching.cancel();
+            web_stop.cancel();
         };
         let served = server
             .serve(services, shutdown, config.drain_deadline)

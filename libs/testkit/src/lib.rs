@@ -5,6 +5,7 @@
 //! waiting for a condition with a deadline instead of sleeping, and an in-process OTLP
 //! receiver that captures exported spans.
 
+mod http;
 mod infra;
 mod nats;
 mod otlp;
@@ -13,6 +14,7 @@ mod process;
 mod tokens;
 mod wait;
 
+pub use http::{HttpResponse, http_get, http_request};
 pub use infra::{TestDatabase, fresh_database, shared_nats_url};
 pub use nats::PrivateNats;
 pub use otlp::{ExportedSpan, OtlpReceiver, SpanKind, StatusCode};

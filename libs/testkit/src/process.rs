@@ -17,6 +17,8 @@ use crate::tokens::TEST_JWT_SECRET;
 #[derive(Debug)]
 pub struct TestProcess {
     pub addr: SocketAddr,
+    /// Where the web listener serves, when a component has web routes.
+    pub http_addr: Option<SocketAddr>,
     pub database: TestDatabase,
     pools: HashMap<&'static str, PgPool>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -56,6 +58,7 @@ impl TestProcess {
         let schemas: Vec<&'static str> = components.iter().map(Component::schema).collect();
         let mut environment: HashMap<&str, String> = HashMap::from([
             ("SDS_LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+            ("SDS_HTTP_ADDR", "127.0.0.1:0".to_owned()),
             ("SDS_DATABASE_URL", database.url.clone()),
             (
                 "SDS_NATS_URL",
@@ -81,6 +84,7 @@ impl TestProcess {
             .await
             .unwrap_or_else(|error| panic!("build the test process: {error:#}"));
         let addr = process.local_addr();
+        let http_addr = process.http_addr();
         let pools = schemas
             .into_iter()
             .filter_map(|schema| Some((schema, process.pool_of(schema)?)))
@@ -91,6 +95,7 @@ impl TestProcess {
         }));
         TestProcess {
             addr,
+            http_addr,
             database,
             pools,
             stop: Some(stop),
@@ -99,6 +104,12 @@ impl TestProcess {
     }
 
     /// The pool a component works in, to look at what it wrote.
+    /// The web listener's address; panics when no component of the process has web routes.
+    pub fn web(&self) -> SocketAddr {
+        self.http_addr
+            .expect("a component of this process serves web routes")
+    }
+
     pub fn pool(&self, schema: &str) -> PgPool {
         self.pools
             .get(schema)

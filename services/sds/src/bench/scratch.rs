@@ -42,7 +42,7 @@ pub fn config_for(database_url: &str, nats_url: &str) -> anyhow::Result<Platform
     PlatformConfig::from_lookup(move |name| match name {
         "SDS_DATABASE_URL" => Some(database_url.clone()),
         "SDS_NATS_URL" => Some(nats_url.clone()),
-        "SDS_LISTEN_ADDR" => Some("127.0.0.1:0".to_owned()),
+        "SDS_LISTEN_ADDR" | "SDS_HTTP_ADDR" => Some("127.0.0.1:0".to_owned()),
         "SDS_REFLECTION" => Some("off".to_owned()),
         other => std::env::var(other).ok(),
     })

@@ -76,9 +76,15 @@ impl ServerProcess {
             .unwrap()
             .port();
         let addr = format!("127.0.0.1:{port}");
+        let web_port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let env = vec![
             ("SDS_ADDR".to_owned(), addr.clone()),
             ("SDS_LISTEN_ADDR".to_owned(), addr),
+            ("SDS_HTTP_ADDR".to_owned(), format!("127.0.0.1:{web_port}")),
             ("SDS_DATABASE_URL".to_owned(), database_url.to_owned()),
             ("SDS_NATS_URL".to_owned(), nats.url()),
             (

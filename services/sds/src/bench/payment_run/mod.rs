@@ -112,7 +112,7 @@ fn config(
     sds_platform::PlatformConfig::from_lookup(move |name| match name {
         "SDS_DATABASE_URL" => Some(database_url.clone()),
         "SDS_NATS_URL" => Some(nats_url.clone()),
-        "SDS_LISTEN_ADDR" => Some("127.0.0.1:0".to_owned()),
+        "SDS_LISTEN_ADDR" | "SDS_HTTP_ADDR" => Some("127.0.0.1:0".to_owned()),
         "SDS_REFLECTION" => Some("off".to_owned()),
         "SDS_EXPORTS_DIR" => Some(exports.clone()),
         other => std::env::var(other).ok(),
