@@ -9,7 +9,8 @@
 //! The crate is a library exposing one service unit, [`component`], which `sds serve` and
 //! the tests compose through `sds_runtime::build`. Modules, outside in: [`grpc`] (the
 //! streaming handler), [`consume`] (the event handlers), [`wakeups`] (LISTEN/NOTIFY fan-out
-//! to open streams), [`domain`] (pure rules), [`store`] (SQL) and [`error`].
+//! to open streams), [`web`] (the pages for providers and people), [`domain`] (pure rules),
+//! [`store`] (SQL) and [`error`].
 
 pub mod consume;
 pub mod domain;
@@ -17,6 +18,7 @@ pub mod error;
 pub mod grpc;
 pub mod store;
 pub mod wakeups;
+pub mod web;
 
 use sds_proto::v1::portal_service_server::PortalServiceServer;
 use sds_runtime::Component;
@@ -46,6 +48,7 @@ pub fn component() -> Component {
                 context.authenticator.clone(),
             ))
         })
+        .http(web::routes)
         .task("notification-listener", move |context, cancel| {
             wakeups::listen(context.pool, wakeups, cancel)
         })

@@ -133,6 +133,26 @@ pub async fn kept_after(
     rows.into_iter().map(kept).collect()
 }
 
+/// The subscriber's latest `limit` notifications, newest first: what a dashboard shows.
+pub async fn latest_kept(
+    connection: &mut PgConnection,
+    subscriber: Subscriber,
+    limit: u32,
+) -> Result<Vec<Kept>, StoreError> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT seq, kind, authority, occurred_at, body FROM notification \
+         WHERE subscriber_kind = $1 AND subscriber_id = $2 \
+         ORDER BY seq DESC LIMIT $3",
+    )
+    .bind(subscriber.kind.name())
+    .bind(subscriber.id)
+    .bind(i64::from(limit))
+    .fetch_all(&mut *connection)
+    .await
+    .operation("read latest notifications")?;
+    rows.into_iter().map(kept).collect()
+}
+
 fn kept((seq, kind, authority, occurred_at, body): Row) -> Result<Kept, StoreError> {
     let corrupt = |what: String| StoreError {
         operation: "read notification",

@@ -4,6 +4,7 @@
 //! workspace links it once.
 
 mod support;
+mod web_support;
 
 mod agreements;
 mod packages;
@@ -12,3 +13,4 @@ mod plans;
 mod reconnects;
 mod refusals;
 mod resume;
+mod web_sign_in;

@@ -31,6 +31,8 @@ const DEADLINE: Duration = Duration::from_secs(15);
 
 pub struct TestApp {
     pub pool: PgPool,
+    /// Where the portal's web pages are served.
+    pub web: std::net::SocketAddr,
     client: Client,
     // Dropped before the NATS it relays to and consumes from.
     _process: TestProcess,
@@ -51,6 +53,7 @@ impl TestApp {
         let client = PortalServiceClient::new(process.channel().await);
         TestApp {
             pool: process.pool(sds_portal::SCHEMA),
+            web: process.web(),
             client,
             _process: process,
             nats,

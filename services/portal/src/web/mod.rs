@@ -1,0 +1,63 @@
+//! The portal's web pages, served by the process's web listener under `/portal`:
+//! sign-in by token, the provider's dashboard and the person's page. Server-rendered HTML
+//! that needs no script, with the same authorisation as gRPC: who sees what follows from
+//! the verified token alone, never from what a URL asks for.
+//!
+//! Modules: [`session`] (the cookie and CSRF), [`sign_in`], [`dashboard`], [`notices`]
+//! (notifications in words), [`html`] (escaping and the page frame), [`words`] (money and
+//! dates as people write them) and [`respond`] (headers and the refusal pages).
+
+pub mod access;
+pub mod dashboard;
+pub mod html;
+pub mod notices;
+pub mod respond;
+pub mod session;
+pub mod sign_in;
+pub mod words;
+
+use axum::Router;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::response::IntoResponse as _;
+use axum::routing::{get, post};
+use sds_platform::{Authenticator, Clock};
+use sds_runtime::Context;
+use sqlx::PgPool;
+
+/// What every page handler works with.
+#[derive(Debug, Clone)]
+pub struct WebState {
+    pub authenticator: Authenticator,
+    pub pool: PgPool,
+    pub clock: Clock,
+}
+
+const STYLESHEET: &str = include_str!("style.css");
+
+/// The portal's routes, every one under `/portal`.
+pub fn routes(context: &Context) -> Router {
+    let state = WebState {
+        authenticator: context.authenticator.clone(),
+        pool: context.pool.clone(),
+        clock: context.clock.clone(),
+    };
+    Router::new()
+        .route("/portal", get(sign_in::start))
+        .route("/portal/sign-in", get(sign_in::show).post(sign_in::submit))
+        .route("/portal/sign-out", post(sign_in::sign_out))
+        .route("/portal/provider", get(dashboard::own))
+        .route("/portal/providers/{provider_id}", get(dashboard::of))
+        .route("/portal/style.css", get(stylesheet))
+        .with_state(state)
+}
+
+async fn stylesheet() -> axum::response::Response {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}

@@ -1,0 +1,106 @@
+//! Answers every page gives the same way: HTML with headers that keep it private and inert
+//! (no scripts at all, not cached, not framed), redirects after a form, and the pages for
+//! "sign in first", "not yours" and "our fault".
+
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::html::{Viewer, escape, page};
+
+/// The pages run no script: the policy allows the portal's own stylesheet, forms posted
+/// back to the portal, and nothing else.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; \
+     form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// `body` as an HTML page with `status`, and `cookies` set.
+pub fn html(status: StatusCode, body: String, cookies: &[String]) -> Response {
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    secure(headers);
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(cookie) {
+            headers.append(SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+fn secure(headers: &mut axum::http::HeaderMap) {
+    headers.insert(
+        HeaderName::from_static("content-security-policy"),
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        HeaderName::from_static("x-content-type-options"),
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        HeaderName::from_static("referrer-policy"),
+        HeaderValue::from_static("no-referrer"),
+    );
+    // Pages show a person's plan and money or a provider's business: never kept by a
+    // shared cache or the browser's back-forward store.
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+}
+
+/// 303 See Other to `location` (a path of ours), setting `cookies`: the answer to a form
+/// that worked, so that reloading the next page does not send the form again.
+pub fn see_other(location: &str, cookies: &[String]) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        headers.insert(LOCATION, value);
+    }
+    secure(headers);
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(cookie) {
+            headers.append(SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// 403 with a page that says plainly why and where to go instead.
+pub fn forbidden(viewer: Option<&Viewer<'_>>, reason: &str) -> Response {
+    let body = format!(
+        "<p>{}</p>\n<p><a href=\"/portal\">Go to your own page</a>.</p>",
+        escape(reason)
+    );
+    html(
+        StatusCode::FORBIDDEN,
+        page("You cannot see this page", viewer, &body),
+        &[],
+    )
+}
+
+/// 403 for a form whose CSRF token is missing or wrong.
+pub fn form_expired(viewer: Option<&Viewer<'_>>) -> Response {
+    html(
+        StatusCode::FORBIDDEN,
+        page(
+            "This form has expired",
+            viewer,
+            "<p>We did not act on this form because it did not come from this page as \
+             we sent it. Please go back, reload the page and try again.</p>",
+        ),
+        &[],
+    )
+}
+
+/// 500 for what went wrong on our side; the cause is logged once where it happened.
+pub fn our_fault(viewer: Option<&Viewer<'_>>) -> Response {
+    html(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        page(
+            "Sorry, something went wrong",
+            viewer,
+            "<p>Something went wrong on our side. Please try again in a few minutes.</p>",
+        ),
+        &[],
+    )
+}
