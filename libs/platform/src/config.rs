@@ -42,6 +42,12 @@ pub struct PlatformConfig {
     /// `SDS_LEDGER_URL`: where services reach the ledger over gRPC, such as
     /// `http://ledger:50051`; `None` when the ledger runs in the same process.
     pub ledger_url: Option<String>,
+    /// `SDS_CONTRACTS_URL`: where services (the portal's pages) reach contracts over gRPC;
+    /// `None` when contracts runs in the same process.
+    pub contracts_url: Option<String>,
+    /// `SDS_PAYMENTS_URL`: where services (the portal's pages) reach payments over gRPC;
+    /// `None` when payments runs in the same process.
+    pub payments_url: Option<String>,
     /// `SDS_EXPORTS_DIR`: where payment runs write their finance files, a folder per run
     /// under one per authority.
     pub exports_dir: PathBuf,
@@ -272,6 +278,8 @@ impl PlatformConfig {
         let directory_url = service_url("SDS_DIRECTORY_URL", "http://directory:50051")?;
         let ledger_url = service_url("SDS_LEDGER_URL", "http://ledger:50051")?;
         let assessment_url = service_url("SDS_ASSESSMENT_URL", "http://assessment:50051")?;
+        let contracts_url = service_url("SDS_CONTRACTS_URL", "http://contracts:50051")?;
+        let payments_url = service_url("SDS_PAYMENTS_URL", "http://payments:50051")?;
         let exports_dir = PathBuf::from(get("SDS_EXPORTS_DIR", "exports"));
         if exports_dir.as_os_str().is_empty() {
             return Err(ConfigError {
@@ -440,6 +448,8 @@ impl PlatformConfig {
             directory_url,
             assessment_url,
             ledger_url,
+            contracts_url,
+            payments_url,
             exports_dir,
             modulus_weights,
             modulus_substitutions,

@@ -1,16 +1,19 @@
-//! The provider dashboard: what the provider has been told (its notifications, from the
+//! The provider dashboard: the open requests it matches with a form to answer each (see
+//! [`super::requests`]), and what the provider has been told (its notifications, from the
 //! portal's own store).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use sds_platform::StoreContext as _;
+use serde::Deserialize;
 use uuid::Uuid;
 
 use super::WebState;
 use super::access::{own_provider, provider_of, signed_in, viewer};
 use super::html::{escape, page};
 use super::notices::sentence;
+use super::requests;
 use super::respond::{html, our_fault};
 use super::session::Session;
 use super::words::date;
@@ -20,14 +23,38 @@ use crate::store;
 /// How many of the latest notifications the dashboard lists.
 const NOTIFICATIONS_SHOWN: u32 = 50;
 
+/// What the page was sent after a form: `sent=1` once an answer went to the directory.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct Shown {
+    sent: Option<String>,
+}
+
 /// `/portal/provider`: the signed-in provider's own dashboard.
-pub async fn own(State(state): State<WebState>, headers: HeaderMap) -> Response {
+pub async fn own(
+    State(state): State<WebState>,
+    Query(shown): Query<Shown>,
+    headers: HeaderMap,
+) -> Response {
     let session = match signed_in(&state, &headers) {
         Ok(session) => session,
         Err(answer) => return answer,
     };
+    let done = shown
+        .sent
+        .is_some()
+        .then_some("Your answer was sent. The directory has it, and the request below shows it.");
     match provider_of(&session) {
-        Ok(provider) => render(&state, &session, provider).await,
+        Ok(provider) => {
+            render(
+                &state,
+                &session,
+                provider,
+                Feedback::Done(done),
+                StatusCode::OK,
+            )
+            .await
+        }
         Err(refused) => refused,
     }
 }
@@ -43,12 +70,56 @@ pub async fn of(
         Err(answer) => return answer,
     };
     match own_provider(&session, &provider_id) {
-        Ok(provider) => render(&state, &session, provider).await,
+        Ok(provider) => {
+            render(
+                &state,
+                &session,
+                provider,
+                Feedback::Done(None),
+                StatusCode::OK,
+            )
+            .await
+        }
         Err(refused) => refused,
     }
 }
 
-async fn render(state: &WebState, session: &Session, provider: Uuid) -> Response {
+/// What the page says at its top about the form just sent.
+#[derive(Debug, Clone, Copy)]
+pub enum Feedback<'a> {
+    Done(Option<&'a str>),
+    Problem(&'a str),
+}
+
+/// The dashboard of `provider`, answered with `status`.
+pub async fn render(
+    state: &WebState,
+    session: &Session,
+    provider: Uuid,
+    feedback: Feedback<'_>,
+    status: StatusCode,
+) -> Response {
+    let feedback = match feedback {
+        Feedback::Done(Some(done)) => {
+            format!("<p class=\"notice\" role=\"status\">{}</p>\n", escape(done))
+        }
+        Feedback::Done(None) => String::new(),
+        Feedback::Problem(problem) => {
+            format!(
+                "<p class=\"error\" role=\"alert\">{}</p>\n",
+                escape(problem)
+            )
+        }
+    };
+    let requests = match requests::open_requests(&state.services, session).await {
+        Ok(open) => requests::section(&open, &session.csrf),
+        Err(error) => {
+            tracing::warn!(error = %error, "list the provider's package requests");
+            "<section aria-labelledby=\"requests\">\n<h2 id=\"requests\">Open requests you match</h2>\n\
+             <p>We cannot show your requests just now. Please try again in a few minutes.</p>\n</section>\n"
+                .to_owned()
+        }
+    };
     let notifications = match notifications(state, provider).await {
         Ok(section) => section,
         Err(error) => {
@@ -58,11 +129,12 @@ async fn render(state: &WebState, session: &Session, provider: Uuid) -> Response
     };
     let body = format!(
         "<nav aria-label=\"On this page\"><ul>\
+         <li><a href=\"#requests\">Open requests you match</a></li>\
          <li><a href=\"#notifications\">What you have been told</a></li></ul></nav>\n\
-         {notifications}"
+         {feedback}{requests}{notifications}"
     );
     html(
-        StatusCode::OK,
+        status,
         page("Your provider dashboard", Some(&viewer(session)), &body),
         &[],
     )

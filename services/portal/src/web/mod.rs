@@ -3,14 +3,17 @@
 //! that needs no script, with the same authorisation as gRPC: who sees what follows from
 //! the verified token alone, never from what a URL asks for.
 //!
-//! Modules: [`session`] (the cookie and CSRF), [`sign_in`], [`dashboard`], [`notices`]
+//! Modules: [`session`] (the cookie and CSRF), [`sign_in`], [`dashboard`], [`requests`]
+//! (open requests and the answer form), [`calls`] (gRPC to other services), [`notices`]
 //! (notifications in words), [`html`] (escaping and the page frame), [`words`] (money and
 //! dates as people write them) and [`respond`] (headers and the refusal pages).
 
 pub mod access;
+pub mod calls;
 pub mod dashboard;
 pub mod html;
 pub mod notices;
+pub mod requests;
 pub mod respond;
 pub mod session;
 pub mod sign_in;
@@ -30,6 +33,7 @@ pub struct WebState {
     pub authenticator: Authenticator,
     pub pool: PgPool,
     pub clock: Clock,
+    pub services: calls::Services,
 }
 
 const STYLESHEET: &str = include_str!("style.css");
@@ -40,6 +44,7 @@ pub fn routes(context: &Context) -> Router {
         authenticator: context.authenticator.clone(),
         pool: context.pool.clone(),
         clock: context.clock.clone(),
+        services: calls::Services::new(context),
     };
     Router::new()
         .route("/portal", get(sign_in::start))
@@ -47,6 +52,7 @@ pub fn routes(context: &Context) -> Router {
         .route("/portal/sign-out", post(sign_in::sign_out))
         .route("/portal/provider", get(dashboard::own))
         .route("/portal/providers/{provider_id}", get(dashboard::of))
+        .route("/portal/provider/answers", post(requests::answer))
         .route("/portal/style.css", get(stylesheet))
         .with_state(state)
 }

@@ -13,4 +13,5 @@ mod plans;
 mod reconnects;
 mod refusals;
 mod resume;
+mod web_offers;
 mod web_sign_in;

@@ -142,3 +142,38 @@ pub fn visible_text(html: &str) -> String {
         .replace("&amp;", "&");
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// The portal with the other services a page reads from, composed by the same build as
+/// `sds serve`, on a clock set to 28 November 2026 and a NATS of the test's own.
+pub struct Platform {
+    pub process: sds_testkit::TestProcess,
+    pub nats: sds_testkit::PrivateNats,
+}
+
+/// "Today" for tests that use the platform.
+pub const TODAY: (i32, u32, u32) = (2026, 11, 28);
+
+impl Platform {
+    pub async fn start(mut components: Vec<sds_runtime::Component>) -> Platform {
+        let nats = sds_testkit::PrivateNats::start().await;
+        components.push(sds_portal::component());
+        let clock = sds_platform::ManualClock::on(
+            chrono::NaiveDate::from_ymd_opt(TODAY.0, TODAY.1, TODAY.2).expect("a date"),
+        )
+        .clock();
+        let process = sds_testkit::TestProcess::start_with(
+            components,
+            sds_testkit::TestSettings {
+                nats_url: Some(nats.url()),
+                clock: Some(clock),
+                ..sds_testkit::TestSettings::default()
+            },
+        )
+        .await;
+        Platform { process, nats }
+    }
+
+    pub fn web(&self) -> SocketAddr {
+        self.process.web()
+    }
+}
