@@ -13,6 +13,7 @@ use sds_runtime::Component;
 use sds_testkit::{PrivateNats, TestProcess, TestSettings};
 use sqlx::{PgConnection, PgPool};
 
+pub mod flow;
 pub mod plans;
 
 static STAND_IN_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./fixtures/portal_stand_in");

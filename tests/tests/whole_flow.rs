@@ -1,0 +1,75 @@
+//! The flow that defines the product, end to end (issue 11, ARCHITECTURE.md): referral,
+//! assessment, indicative budget, plan with an option 2 line and the provider to be chosen,
+//! approval, package request, offer, acceptance (the choice recorded on the line), the
+//! agreement drafted and signed by every party, the schedule, a payment run, the remittance
+//! seen in the portal, a backdated variation, its adjustment in the next run, the provider
+//! told, and the person's statement showing it.
+
+use sds_platform::{ManualClock, Role};
+use sds_testkit::{PrivateNats, TestProcess, TestSettings, authority_staff, token_for};
+
+mod support;
+use support::flow::{self, Platform};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_whole_flow_runs_in_one_process_from_referral_to_the_persons_statement() {
+    let nats = PrivateNats::start().await;
+    let clock = ManualClock::on(chrono::NaiveDate::from_ymd_opt(2026, 11, 28).expect("a date"));
+    let process = TestProcess::start_with(
+        sds::components(),
+        TestSettings {
+            nats_url: Some(nats.url()),
+            clock: Some(clock.clock()),
+            ..TestSettings::default()
+        },
+    )
+    .await;
+    let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
+    let person_id = support::plans::approved_option_2_plan(&process, "SW-FLOW-1").await;
+    let provider = support::register_indexed_care_service(
+        &process,
+        &commissioning,
+        "Kingdom Home Support",
+        "CS2004071234",
+    )
+    .await;
+    let channel = process.channel().await;
+    let platform = Platform {
+        assessment: channel.clone(),
+        directory: channel.clone(),
+        contracts: channel.clone(),
+        payments: channel.clone(),
+        ledger: channel.clone(),
+        portal: channel,
+        clock,
+    };
+    let outcome = flow::drive(&platform, &person_id, &provider).await;
+    assert_eq!(
+        outcome.runs,
+        vec![(1, "3060.00".to_owned()), (1, "1830.00".to_owned())],
+        "210.00 a week from 1 October through 10 January (102 days at 30.00); then the period from 11 January at 280.00 a week (1,120.00) with 710.00 for 71 backdated days at 10.00"
+    );
+    assert_eq!(outcome.adjustment, "710.00");
+    assert_eq!(outcome.statement_in, "4890.00");
+    assert!(
+        outcome.statement_text.contains("4,890.00"),
+        "{}",
+        outcome.statement_text
+    );
+    let expected_order = [
+        "NOTIFICATION_KIND_PACKAGE_REQUESTED",
+        "NOTIFICATION_KIND_PACKAGE_ANSWERED",
+        "NOTIFICATION_KIND_OFFER_ACCEPTED",
+        "NOTIFICATION_KIND_SCHEDULE_CHANGED",
+        "NOTIFICATION_KIND_REMITTANCE_ISSUED",
+        "NOTIFICATION_KIND_PLAN_VARIED",
+        "NOTIFICATION_KIND_AGREEMENT_VARIED",
+        "NOTIFICATION_KIND_SCHEDULE_CHANGED",
+        "NOTIFICATION_KIND_REMITTANCE_ISSUED",
+    ];
+    assert_eq!(
+        outcome.provider_told, expected_order,
+        "told once each, in order"
+    );
+    process.shutdown().await;
+}
