@@ -6,12 +6,14 @@
 //! the tests compose through `sds_runtime::build`.
 //!
 //! Modules, outside in: [`grpc`] (handlers and the validating conversions from protobuf),
-//! [`domain`] (pure rules), [`store`] (SQL), [`events`] (what it publishes) and [`error`].
+//! [`domain`] (pure rules), [`store`] (SQL), [`events`] (what it publishes) and [`error`];
+//! beside gRPC, [`open_data`] publishes the directory as Open Referral HSDS JSON over HTTP.
 
 pub mod domain;
 pub mod error;
 pub mod events;
 pub mod grpc;
+pub mod open_data;
 pub mod store;
 
 use sds_proto::v1::directory_service_server::DirectoryServiceServer;
@@ -28,13 +30,21 @@ pub const SCHEMA: &str = "directory";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// The directory as a service unit: its schema and migrations, and its gRPC service with
-/// every call authenticated. It consumes no events yet.
+/// The directory as a service unit: its schema and migrations, its gRPC service with
+/// every call authenticated, and its public open data feed (no token; see [`open_data`]).
+/// It consumes no events yet.
 pub fn component() -> Component {
-    Component::new(NAME, SCHEMA, &MIGRATOR).grpc(|context, services| {
-        services.add(DirectoryServiceServer::with_interceptor(
-            DirectoryApi::new(context.pool.clone(), context.clock.clone()),
-            context.authenticator.clone(),
-        ))
-    })
+    Component::new(NAME, SCHEMA, &MIGRATOR)
+        .grpc(|context, services| {
+            services.add(DirectoryServiceServer::with_interceptor(
+                DirectoryApi::new(context.pool.clone(), context.clock.clone()),
+                context.authenticator.clone(),
+            ))
+        })
+        .http(|context| {
+            open_data::routes(
+                context.pool.clone(),
+                open_data::Publisher::from_environment(),
+            )
+        })
 }

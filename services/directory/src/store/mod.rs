@@ -4,6 +4,7 @@
 
 mod grades;
 mod import;
+pub mod open_data;
 pub mod package_offers;
 pub mod package_requests;
 mod registration;

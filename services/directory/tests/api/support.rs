@@ -20,6 +20,8 @@ pub type Client = DirectoryServiceClient<Channel>;
 /// The directory, serving on its own database, composed as `sds serve` composes it.
 pub struct TestApp {
     pub pool: PgPool,
+    /// Where the web listener serves the open data feed.
+    pub web: std::net::SocketAddr,
     client: Client,
     _process: TestProcess,
 }
@@ -43,6 +45,7 @@ impl TestApp {
         let client = DirectoryServiceClient::new(process.channel().await);
         TestApp {
             pool: process.pool(SCHEMA),
+            web: process.web(),
             client,
             _process: process,
         }
