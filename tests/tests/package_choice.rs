@@ -68,7 +68,8 @@ async fn an_accepted_offer_becomes_the_choice_on_the_persons_plan_line() {
     .await;
     let practitioner = token_for(&authority_staff("fife", &[Role::Practitioner]));
     let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
-    let person_id = support::plans::approved_option_2_plan(&process, "SW-PKG-1").await;
+    let person_id =
+        support::plans::approved_option_2_plan(process.channel().await, "SW-PKG-1").await;
     let provider = support::register_indexed_care_service(
         &process,
         &commissioning,

@@ -61,7 +61,8 @@ async fn a_plan_from_referral_to_its_end_publishes_each_event_once_with_its_vers
     let mut client = AssessmentServiceClient::new(process.channel().await);
     let practitioner = token_for(&authority_staff("fife", &[Role::Practitioner]));
     let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
-    let person_id = support::plans::approved_option_2_plan(&process, "SW-E2E-1").await;
+    let person_id =
+        support::plans::approved_option_2_plan(process.channel().await, "SW-E2E-1").await;
     let submit = |version: u32| proto::SubmitPlanRequest {
         person_id: person_id.clone(),
         version,

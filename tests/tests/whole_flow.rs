@@ -9,41 +9,11 @@ use sds_platform::{ManualClock, Role};
 use sds_testkit::{PrivateNats, TestProcess, TestSettings, authority_staff, token_for};
 
 mod support;
-use support::flow::{self, Platform};
+use support::flow::{self, Hand, Outcome, Platform};
+use support::split::SplitPlatform;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn the_whole_flow_runs_in_one_process_from_referral_to_the_persons_statement() {
-    let nats = PrivateNats::start().await;
-    let clock = ManualClock::on(chrono::NaiveDate::from_ymd_opt(2026, 11, 28).expect("a date"));
-    let process = TestProcess::start_with(
-        sds::components(),
-        TestSettings {
-            nats_url: Some(nats.url()),
-            clock: Some(clock.clock()),
-            ..TestSettings::default()
-        },
-    )
-    .await;
-    let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
-    let person_id = support::plans::approved_option_2_plan(&process, "SW-FLOW-1").await;
-    let provider = support::register_indexed_care_service(
-        &process,
-        &commissioning,
-        "Kingdom Home Support",
-        "CS2004071234",
-    )
-    .await;
-    let channel = process.channel().await;
-    let platform = Platform {
-        assessment: channel.clone(),
-        directory: channel.clone(),
-        contracts: channel.clone(),
-        payments: channel.clone(),
-        ledger: channel.clone(),
-        portal: channel,
-        clock,
-    };
-    let outcome = flow::drive(&platform, &person_id, &provider).await;
+/// What the flow must come to in either deployment shape.
+fn assert_the_expected_outcome(outcome: &Outcome) {
     assert_eq!(
         outcome.runs,
         vec![(1, "3060.00".to_owned()), (1, "1830.00".to_owned())],
@@ -71,5 +41,71 @@ async fn the_whole_flow_runs_in_one_process_from_referral_to_the_persons_stateme
         outcome.provider_told, expected_order,
         "told once each, in order"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_whole_flow_runs_in_one_process_from_referral_to_the_persons_statement() {
+    let nats = PrivateNats::start().await;
+    let clock = ManualClock::on(chrono::NaiveDate::from_ymd_opt(2026, 11, 28).expect("a date"));
+    let process = TestProcess::start_with(
+        sds::components(),
+        TestSettings {
+            nats_url: Some(nats.url()),
+            clock: Some(clock.clock()),
+            ..TestSettings::default()
+        },
+    )
+    .await;
+    let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
+    let person_id =
+        support::plans::approved_option_2_plan(process.channel().await, "SW-FLOW-1").await;
+    let provider = support::register_indexed_care_service(
+        &process,
+        &commissioning,
+        "Kingdom Home Support",
+        "CS2004071234",
+    )
+    .await;
+    let channel = process.channel().await;
+    let platform = Platform {
+        assessment: channel.clone(),
+        directory: channel.clone(),
+        contracts: channel.clone(),
+        payments: channel.clone(),
+        ledger: channel.clone(),
+        portal: channel,
+        clock: Hand::Manual(clock),
+    };
+    let outcome = flow::drive(&platform, &person_id, &provider).await;
+    assert_the_expected_outcome(&outcome);
     process.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_whole_flow_comes_to_the_same_outcome_with_each_service_in_its_own_process() {
+    let split =
+        SplitPlatform::start(chrono::NaiveDate::from_ymd_opt(2026, 11, 28).expect("a date")).await;
+    let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
+    let person_id =
+        support::plans::approved_option_2_plan(split.channel("assessment").await, "SW-FLOW-2")
+            .await;
+    let provider = support::register_indexed_on(
+        split.channel("directory").await,
+        &split.pool("assessment").await,
+        &commissioning,
+        "Kingdom Home Support",
+        "CS2004071234",
+    )
+    .await;
+    let platform = Platform {
+        assessment: split.channel("assessment").await,
+        directory: split.channel("directory").await,
+        contracts: split.channel("contracts").await,
+        payments: split.channel("payments").await,
+        ledger: split.channel("ledger").await,
+        portal: split.channel("portal").await,
+        clock: Hand::File(split.clock_file.clone()),
+    };
+    let outcome = flow::drive(&platform, &person_id, &provider).await;
+    assert_the_expected_outcome(&outcome);
 }

@@ -25,6 +25,10 @@ pub struct Clock {
 enum Source {
     System,
     Manual(Arc<Mutex<DateTime<Utc>>>),
+    /// A file holding an RFC 3339 instant, read at every call, so that several processes
+    /// (a test or simulation with each service in its own process) share one hand. The
+    /// last instant read is kept for a moment when the file is being replaced.
+    File(Arc<(std::path::PathBuf, Mutex<Option<DateTime<Utc>>>)>),
 }
 
 impl Clock {
@@ -35,10 +39,37 @@ impl Clock {
         }
     }
 
+    /// The time in the file at `path` (an RFC 3339 instant such as
+    /// `2026-12-14T12:00:00Z`), read at every call: for tests and simulations that run each
+    /// service in its own process and move their "today" together. Write the file by
+    /// renaming a complete one over it ([`write_clock_file`]).
+    pub fn from_file(path: impl Into<std::path::PathBuf>) -> Clock {
+        Clock {
+            source: Source::File(Arc::new((path.into(), Mutex::new(None)))),
+        }
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         match &self.source {
             Source::System => Utc::now(),
             Source::Manual(now) => *now.lock().unwrap_or_else(PoisonError::into_inner),
+            Source::File(file) => {
+                let (path, last) = &**file;
+                let read = std::fs::read_to_string(path)
+                    .ok()
+                    .and_then(|text| DateTime::parse_from_rfc3339(text.trim()).ok())
+                    .map(|at| at.with_timezone(&Utc));
+                let mut last = last.lock().unwrap_or_else(PoisonError::into_inner);
+                match read {
+                    Some(at) => {
+                        *last = Some(at);
+                        at
+                    }
+                    // Unreadable (missing, or between writes): the last time read; before
+                    // any, the machine's, which a test notices at once.
+                    None => last.unwrap_or_else(Utc::now),
+                }
+            }
         }
     }
 
@@ -59,8 +90,17 @@ impl fmt::Debug for Clock {
         match &self.source {
             Source::System => formatter.write_str("Clock::system"),
             Source::Manual(_) => write!(formatter, "Clock::manual({})", self.now()),
+            Source::File(file) => write!(formatter, "Clock::file({})", file.0.display()),
         }
     }
+}
+
+/// Sets the time that [`Clock::from_file`] clocks on `path` read: writes a new file beside it
+/// and renames it over the old one, so a reader sees the old time or the new, never half.
+pub fn write_clock_file(path: &std::path::Path, now: DateTime<Utc>) -> std::io::Result<()> {
+    let fresh = path.with_extension("writing");
+    std::fs::write(&fresh, now.to_rfc3339())?;
+    std::fs::rename(&fresh, path)
 }
 
 /// A clock that stands still until moved: give its [`clock`](ManualClock::clock) to the
@@ -140,6 +180,34 @@ fn last_sunday(year: i32, month: u32) -> NaiveDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_file_clock_reads_the_time_written_and_keeps_the_last_while_the_file_is_away() {
+        let path = std::env::temp_dir().join(format!("sds-clock-{}", std::process::id()));
+        let clock = Clock::from_file(&path);
+        let noon = Utc
+            .with_ymd_and_hms(2026, 12, 14, 12, 0, 0)
+            .single()
+            .unwrap_or_default();
+        write_clock_file(&path, noon).expect("written");
+        assert_eq!(clock.now(), noon);
+        assert_eq!(
+            clock.today(),
+            NaiveDate::from_ymd_opt(2026, 12, 14).unwrap_or_default()
+        );
+        let later = noon + Duration::days(28);
+        write_clock_file(&path, later).expect("written");
+        assert_eq!(
+            clock.clone().today(),
+            NaiveDate::from_ymd_opt(2027, 1, 11).unwrap_or_default()
+        );
+        std::fs::remove_file(&path).expect("removed");
+        assert_eq!(
+            clock.now(),
+            later,
+            "the last time read while the file is away"
+        );
+    }
 
     fn utc(text: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(text)

@@ -28,6 +28,10 @@ pub struct PlatformConfig {
     pub jwt: JwtConfig,
     /// `SDS_JWT_MAX_LIFETIME_HOURS`: the longest a token may be valid (`exp` - `iat`).
     pub jwt_max_lifetime: Duration,
+    /// `SDS_CLOCK_FILE`: for tests and simulations only, a file holding the time every
+    /// service reads "today" from (see [`crate::Clock::from_file`]), so that services run
+    /// as separate processes move through simulated days together. Unset: the system clock.
+    pub clock_file: Option<PathBuf>,
     /// `SDS_SERVICE_KEY_FILE`: the RS256 private key (PEM) services sign the tokens they
     /// call each other with, when tokens are verified with `SDS_JWT_PUBLIC_KEYS_FILE` (which
     /// must then hold its public half). With a shared secret, services sign with the secret.
@@ -434,6 +438,9 @@ impl PlatformConfig {
         Ok(Self {
             listen_addr,
             http_addr,
+            clock_file: lookup("SDS_CLOCK_FILE")
+                .filter(|path| !path.trim().is_empty())
+                .map(PathBuf::from),
             database_url: get("SDS_DATABASE_URL", DEFAULT_DATABASE_URL),
             database_max_connections,
             database_acquire_timeout: Duration::from_millis(positive(

@@ -10,7 +10,7 @@ pub mod server;
 pub mod telemetry;
 
 pub use auth::{Authenticator, Principal, TokenIssuer};
-pub use clock::{Clock, ManualClock};
+pub use clock::{Clock, ManualClock, write_clock_file};
 pub use config::PlatformConfig;
 pub use error::{ApiError, StoreContext, StoreError};
 pub use sds_vocabulary::{AuthorityId, OrgKind, Role};

@@ -158,7 +158,14 @@ impl std::fmt::Debug for Process {
 /// Connects to PostgreSQL and NATS, migrates every component and binds the gRPC listener
 /// (port 0 picks a free one). Nothing runs until [`Process::run`].
 pub async fn build(config: PlatformConfig, components: Vec<Component>) -> anyhow::Result<Process> {
-    build_with_clock(config, components, Clock::system()).await
+    let clock = match &config.clock_file {
+        Some(path) => {
+            warn!(path = %path.display(), "the clock is read from a file (SDS_CLOCK_FILE): for tests and simulations only");
+            Clock::from_file(path)
+        }
+        None => Clock::system(),
+    };
+    build_with_clock(config, components, clock).await
 }
 
 /// [`build`] with a clock of the caller's (a test's or a simulation's [`ManualClock`],

@@ -34,15 +34,28 @@ pub struct Platform {
     pub payments: Channel,
     pub ledger: Channel,
     pub portal: Channel,
-    pub clock: ManualClock,
+    pub clock: Hand,
+}
+
+/// What moves every service's "today": a clock shared in one process, or a clock file
+/// that services in separate processes all read (`SDS_CLOCK_FILE`).
+#[derive(Clone)]
+pub enum Hand {
+    Manual(ManualClock),
+    File(std::path::PathBuf),
 }
 
 impl Platform {
     /// Moves every service's "today" to noon in Scotland on the day.
     pub fn on_day(&self, year: i32, month: u32, day: u32) {
         let date = chrono::NaiveDate::from_ymd_opt(year, month, day).expect("a date");
-        let noon = ManualClock::on(date);
-        self.clock.set(noon.clock().now());
+        let noon = ManualClock::on(date).clock().now();
+        match &self.clock {
+            Hand::Manual(clock) => clock.set(noon),
+            Hand::File(path) => {
+                sds_platform::write_clock_file(path, noon).expect("move the clock file")
+            }
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use sqlx::{PgConnection, PgPool};
 
 pub mod flow;
 pub mod plans;
+pub mod split;
 
 static STAND_IN_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./fixtures/portal_stand_in");
 
@@ -99,32 +100,49 @@ pub async fn register_indexed_care_service(
     name: &str,
     number: &str,
 ) -> sds_proto::v1::Provider {
+    register_indexed_on(
+        process.channel().await,
+        &process.pool(sds_assessment::SCHEMA),
+        commissioning,
+        name,
+        number,
+    )
+    .await
+}
+
+/// [`register_indexed_care_service`] with the directory on `directory` and assessment's
+/// schema read through `index`, wherever the two run.
+pub async fn register_indexed_on(
+    directory: tonic::transport::Channel,
+    index: &PgPool,
+    commissioning: &str,
+    name: &str,
+    number: &str,
+) -> sds_proto::v1::Provider {
     use sds_proto::v1 as proto;
-    let registered =
-        proto::directory_service_client::DirectoryServiceClient::new(process.channel().await)
-            .register_provider(sds_testkit::bearer(
-                commissioning,
-                proto::RegisterProviderRequest {
-                    details: Some(proto::ProviderDetails {
-                        name: name.into(),
-                        kind: proto::ProviderKind::RegisteredCareService as i32,
-                        care_inspectorate_number: number.into(),
-                        service_types: vec!["Support services".into()],
-                        localities: vec!["Fife".into()],
-                        capacity: Some(40),
-                        ..proto::ProviderDetails::default()
-                    }),
-                    request_id: String::new(),
-                },
-            ))
-            .await
-            .expect("register the provider")
-            .into_inner();
-    let index = process.pool(sds_assessment::SCHEMA);
+    let registered = proto::directory_service_client::DirectoryServiceClient::new(directory)
+        .register_provider(sds_testkit::bearer(
+            commissioning,
+            proto::RegisterProviderRequest {
+                details: Some(proto::ProviderDetails {
+                    name: name.into(),
+                    kind: proto::ProviderKind::RegisteredCareService as i32,
+                    care_inspectorate_number: number.into(),
+                    service_types: vec!["Support services".into()],
+                    localities: vec!["Fife".into()],
+                    capacity: Some(40),
+                    ..proto::ProviderDetails::default()
+                }),
+                request_id: String::new(),
+            },
+        ))
+        .await
+        .expect("register the provider")
+        .into_inner();
     sds_testkit::wait_until(
         std::time::Duration::from_secs(20),
         "assessment's index has the registered provider",
-        || async { indexed_number(&index, &registered.id).await.map(|_| ()) },
+        || async { indexed_number(index, &registered.id).await.map(|_| ()) },
     )
     .await;
     registered

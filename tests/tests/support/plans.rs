@@ -6,7 +6,8 @@
 use sds_platform::Role;
 use sds_proto::v1::assessment_service_client::AssessmentServiceClient;
 use sds_proto::v1::{self as proto, ClientGroup, EligibilityLevel};
-use sds_testkit::{TestProcess, authority_staff, bearer, token_for};
+use sds_testkit::{authority_staff, bearer, token_for};
+use tonic::transport::Channel;
 
 fn date(iso: &str) -> Option<proto::Date> {
     Some(proto::Date {
@@ -38,10 +39,10 @@ fn roles(child: Option<&str>, adult: Option<&str>) -> Option<proto::RoleLimits> 
     })
 }
 
-/// Makes the person (case reference `case_reference`) and approves their plan at version 1;
-/// returns the person's id.
-pub async fn approved_option_2_plan(process: &TestProcess, case_reference: &str) -> String {
-    let mut client = AssessmentServiceClient::new(process.channel().await);
+/// Makes the person (case reference `case_reference`) through assessment on `channel` and
+/// approves their plan at version 1; returns the person's id.
+pub async fn approved_option_2_plan(channel: Channel, case_reference: &str) -> String {
+    let mut client = AssessmentServiceClient::new(channel);
     let practitioner = token_for(&authority_staff("fife", &[Role::Practitioner]));
     let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
     client
