@@ -14,4 +14,5 @@ mod reconnects;
 mod refusals;
 mod resume;
 mod web_offers;
+mod web_person;
 mod web_sign_in;
