@@ -448,3 +448,31 @@ async fn service_at_locations_are_an_empty_valid_page_because_the_directory_hold
             .contains("no addresses")
     );
 }
+
+#[tokio::test]
+async fn a_national_directory_is_paged_in_the_database_to_its_last_page() {
+    let app = TestApp::spawn().await;
+    // Thousands of providers, written straight to the table: registering them one by one
+    // over gRPC would test registration, not paging.
+    sqlx::query(
+        "INSERT INTO provider (id, name, kind, service_types, localities, holds_isfs, version, \
+             registered_by, updated_by) \
+         SELECT gen_random_uuid(), 'Provider ' || lpad(n::text, 5, '0'), 'voluntary_organisation', \
+                ARRAY['Day support'], ARRAY['Aberdeenshire'], false, 1, 'test', 'test' \
+         FROM generate_series(1, 3000) AS n",
+    )
+    .execute(&app.pool)
+    .await
+    .expect("a national directory");
+
+    let last = fetch_json(&app, "/services?page=15&per_page=200").await;
+
+    assert_valid_page(Entity::Service, &last);
+    assert_eq!(
+        (&last["total_items"], &last["total_pages"], &last["size"]),
+        (&Value::from(3000), &Value::from(15), &Value::from(200))
+    );
+    assert_eq!(last["last_page"], true);
+    assert_eq!(last["contents"][0]["name"], "Provider 02801");
+    assert_eq!(last["contents"][199]["name"], "Provider 03000");
+}
