@@ -9,7 +9,8 @@ use sds_platform::{ManualClock, Role};
 use sds_testkit::{PrivateNats, TestProcess, TestSettings, authority_staff, token_for};
 
 mod support;
-use support::flow::{self, Hand, Outcome, Platform};
+use sds::flow::{self, Outcome, Platform};
+use support::plans::{calendar, fife, file_hand, manual_hand};
 use support::split::SplitPlatform;
 
 /// What the flow must come to in either deployment shape.
@@ -57,8 +58,8 @@ async fn the_whole_flow_runs_in_one_process_from_referral_to_the_persons_stateme
     )
     .await;
     let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
-    let person_id =
-        support::plans::approved_option_2_plan(process.channel().await, "SW-FLOW-1").await;
+    let platform = fife(process.channel().await, manual_hand(&clock));
+    let person_id = support::plans::approved_plan_on(&platform, "SW-FLOW-1").await;
     let provider = support::register_indexed_care_service(
         &process,
         &commissioning,
@@ -66,17 +67,12 @@ async fn the_whole_flow_runs_in_one_process_from_referral_to_the_persons_stateme
         "CS2004071234",
     )
     .await;
-    let channel = process.channel().await;
-    let platform = Platform {
-        assessment: channel.clone(),
-        directory: channel.clone(),
-        contracts: channel.clone(),
-        payments: channel.clone(),
-        ledger: channel.clone(),
-        portal: channel,
-        clock: Hand::Manual(clock),
-    };
-    let outcome = flow::drive(&platform, &person_id, &provider).await;
+    flow::setup::provider_ready(&platform, &provider)
+        .await
+        .expect("the provider is ready");
+    let outcome = flow::drive(&platform, &calendar(), &person_id, &provider)
+        .await
+        .expect("the flow runs to its end");
     assert_the_expected_outcome(&outcome);
     process.shutdown().await;
 }
@@ -86,9 +82,19 @@ async fn the_whole_flow_comes_to_the_same_outcome_with_each_service_in_its_own_p
     let split =
         SplitPlatform::start(chrono::NaiveDate::from_ymd_opt(2026, 11, 28).expect("a date")).await;
     let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
-    let person_id =
-        support::plans::approved_option_2_plan(split.channel("assessment").await, "SW-FLOW-2")
-            .await;
+    let platform = Platform {
+        assessment: split.channel("assessment").await,
+        directory: split.channel("directory").await,
+        contracts: split.channel("contracts").await,
+        payments: split.channel("payments").await,
+        ledger: split.channel("ledger").await,
+        portal: split.channel("portal").await,
+        ..fife(
+            split.channel("directory").await,
+            file_hand(split.clock_file.clone()),
+        )
+    };
+    let person_id = support::plans::approved_plan_on(&platform, "SW-FLOW-2").await;
     let provider = support::register_indexed_on(
         split.channel("directory").await,
         &split.pool("assessment").await,
@@ -97,15 +103,11 @@ async fn the_whole_flow_comes_to_the_same_outcome_with_each_service_in_its_own_p
         "CS2004071234",
     )
     .await;
-    let platform = Platform {
-        assessment: split.channel("assessment").await,
-        directory: split.channel("directory").await,
-        contracts: split.channel("contracts").await,
-        payments: split.channel("payments").await,
-        ledger: split.channel("ledger").await,
-        portal: split.channel("portal").await,
-        clock: Hand::File(split.clock_file.clone()),
-    };
-    let outcome = flow::drive(&platform, &person_id, &provider).await;
+    flow::setup::provider_ready(&platform, &provider)
+        .await
+        .expect("the provider is ready");
+    let outcome = flow::drive(&platform, &calendar(), &person_id, &provider)
+        .await
+        .expect("the flow runs to its end");
     assert_the_expected_outcome(&outcome);
 }

@@ -25,7 +25,8 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer as _};
 
 mod support;
-use support::flow::{self, Hand, Platform};
+use sds::flow;
+use support::plans::{calendar, fife, manual_hand};
 
 const SERVICE_NAME: &str = "sds-whole-flow-trace";
 
@@ -108,8 +109,8 @@ async fn each_action_of_the_whole_flow_is_one_trace_across_the_services_and_no_s
     )
     .await;
     let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
-    let person_id =
-        support::plans::approved_option_2_plan(process.channel().await, "SW-TRACE-1").await;
+    let platform = fife(process.channel().await, manual_hand(&clock));
+    let person_id = support::plans::approved_plan_on(&platform, "SW-TRACE-1").await;
     let provider = support::register_indexed_care_service(
         &process,
         &commissioning,
@@ -117,17 +118,12 @@ async fn each_action_of_the_whole_flow_is_one_trace_across_the_services_and_no_s
         "CS2004071234",
     )
     .await;
-    let channel = process.channel().await;
-    let platform = Platform {
-        assessment: channel.clone(),
-        directory: channel.clone(),
-        contracts: channel.clone(),
-        payments: channel.clone(),
-        ledger: channel.clone(),
-        portal: channel,
-        clock: Hand::Manual(clock),
-    };
-    flow::drive(&platform, &person_id, &provider).await;
+    flow::setup::provider_ready(&platform, &provider)
+        .await
+        .expect("the provider is ready");
+    flow::drive(&platform, &calendar(), &person_id, &provider)
+        .await
+        .expect("the flow runs to its end");
 
     let (acceptance, variation, spans) = wait_until(
         Duration::from_secs(30),

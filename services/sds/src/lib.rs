@@ -3,8 +3,11 @@
 //! is writing its crate and adding its line below.
 //!
 //! Beside it, [`payment_run_seed`]: the generated schedules and funds that both `sds bench
-//! payment-run` and the payment-run chaos tests pay.
+//! payment-run` and the payment-run chaos tests pay; and [`flow`]: the product's defining
+//! flow driven through the services' APIs, which the end-to-end tests and the local demo
+//! share.
 
+pub mod flow;
 pub mod payment_run_seed;
 
 use sds_runtime::Component;

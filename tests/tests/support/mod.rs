@@ -13,7 +13,6 @@ use sds_runtime::Component;
 use sds_testkit::{PrivateNats, TestProcess, TestSettings};
 use sqlx::{PgConnection, PgPool};
 
-pub mod flow;
 pub mod plans;
 pub mod split;
 

@@ -1,0 +1,411 @@
+//! The flow itself, from the package request to the person's statement, on the days of a
+//! [`Calendar`]: the person and the provider are ready ([`super::setup`]).
+
+use anyhow::Context as _;
+use sds_platform::Role;
+use sds_proto::v1 as proto;
+use sds_proto::v1::assessment_service_client::AssessmentServiceClient;
+use sds_proto::v1::contracts_service_client::ContractsServiceClient;
+use sds_proto::v1::directory_service_client::DirectoryServiceClient;
+use sds_proto::v1::ledger_service_client::LedgerServiceClient;
+use sds_proto::v1::payments_service_client::PaymentsServiceClient;
+use sds_proto::v1::portal_service_client::PortalServiceClient;
+use tokio_stream::StreamExt as _;
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+use super::{Calendar, HOP, Platform, bearer, date, eventually};
+
+/// What the flow came to, for a test to compare across deployment shapes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    /// Each run's instalments and total.
+    pub runs: Vec<(u64, String)>,
+    /// The kinds of the portal notifications the provider received, in order.
+    pub provider_told: Vec<String>,
+    /// The adjustment `schedule.changed` carried for the backdated variation.
+    pub adjustment: String,
+    /// The person's statement from the plan's start to the flow's last day: money in, and
+    /// its sentences.
+    pub statement_in: String,
+    pub statement_text: String,
+    /// Ids a caller may want next: the agreement and the person's fund.
+    pub agreement_id: String,
+    pub fund_id: String,
+}
+
+fn amount_of(money: Option<&proto::Money>) -> String {
+    money.map(|money| money.amount.clone()).unwrap_or_default()
+}
+
+/// Drives the flow for `person_id` (with an approved plan whose option 2 line 1 is to be
+/// chosen) and `provider` (ready to be chosen and paid), starting on the calendar's day of
+/// acceptance and ending on its last day.
+pub async fn drive(
+    platform: &Platform,
+    calendar: &Calendar,
+    person_id: &str,
+    provider: &proto::Provider,
+) -> anyhow::Result<Outcome> {
+    let authority = platform.authority.as_str().to_owned();
+    let practitioner = platform.staff(&[Role::Practitioner]);
+    let finance = platform.staff(&[Role::Finance]);
+    let provider_token = platform.provider(&provider.id);
+    let person = platform.person(person_id);
+    let mut directory = DirectoryServiceClient::new(platform.directory.clone());
+    let mut contracts = ContractsServiceClient::new(platform.contracts.clone());
+    let mut payments = PaymentsServiceClient::new(platform.payments.clone());
+    platform.on_day(calendar.accepted_on)?;
+
+    // The provider's portal is open from the start and stays subscribed.
+    let mut notifications = PortalServiceClient::new(platform.portal.clone())
+        .subscribe(bearer(&provider_token, proto::SubscribeRequest::default()))
+        .await
+        .context("the provider subscribes")?
+        .into_inner();
+
+    // Package request, offer, acceptance.
+    let details = provider.details.clone().unwrap_or_default();
+    let request = directory
+        .publish_package_request(bearer(
+            &practitioner,
+            proto::PublishPackageRequestRequest {
+                authority: authority.clone(),
+                person_id: person_id.to_owned(),
+                plan_id: Uuid::now_v7().to_string(),
+                line_number: 1,
+                content: Some(proto::PackageRequestContent {
+                    needs_summary: "Help getting up and dressed each morning.".into(),
+                    service_types: details.service_types.iter().take(1).cloned().collect(),
+                    locality: details.localities.first().cloned().unwrap_or_default(),
+                    amount: Some(proto::package_request_content::Amount::WeeklyBudget(
+                        proto::Money {
+                            amount: "210.00".into(),
+                        },
+                    )),
+                    start_date: date(calendar.support_starts()),
+                    closing_date: date(calendar.request_closes()),
+                }),
+            },
+        ))
+        .await
+        .context("publish the package request")?
+        .into_inner();
+    let offer = directory
+        .respond_to_package_request(bearer(
+            &provider_token,
+            proto::RespondToPackageRequestRequest {
+                request_id: request.id.clone(),
+                provider_id: provider.id.clone(),
+                kind: proto::PackageResponseKind::Offer as i32,
+                price: Some(
+                    proto::respond_to_package_request_request::Price::WeeklyPrice(proto::Money {
+                        amount: "210.00".into(),
+                    }),
+                ),
+                earliest_start: date(calendar.support_starts()),
+                note: "Two regular carers for mornings.".into(),
+            },
+        ))
+        .await
+        .context("the provider offers")?
+        .into_inner();
+    let ranked = directory
+        .list_offers(bearer(
+            &person,
+            proto::ListOffersRequest {
+                request_id: request.id.clone(),
+            },
+        ))
+        .await
+        .context("the person lists the offers")?
+        .into_inner()
+        .offers;
+    anyhow::ensure!(
+        ranked
+            .first()
+            .is_some_and(|first| first.id == offer.id && first.rank == 1),
+        "the offer is ranked first: {ranked:?}"
+    );
+    directory
+        .accept_offer(bearer(
+            &person,
+            proto::AcceptOfferRequest {
+                request_id: request.id.clone(),
+                offer_id: offer.id.clone(),
+                offer_version: offer.version,
+                holding_model: proto::FundHoldingModel::Provider as i32,
+                holder: String::new(),
+            },
+        ))
+        .await
+        .context("the person accepts the offer")?;
+
+    // The choice reaches the plan line; contracts drafts the agreement from it.
+    let agreement = eventually("contracts drafts the agreement", || {
+        let mut contracts = contracts.clone();
+        let request = bearer(
+            &practitioner,
+            proto::ListAgreementsRequest {
+                authority: authority.clone(),
+                person_id: person_id.to_owned(),
+                page: None,
+            },
+        );
+        async move {
+            Ok(contracts
+                .list_agreements(request)
+                .await
+                .ok()
+                .and_then(|listed| listed.into_inner().agreements.into_iter().next()))
+        }
+    })
+    .await?;
+    anyhow::ensure!(
+        agreement.provider_id == provider.id,
+        "the agreement is with the chosen provider"
+    );
+    let signers = [
+        person.as_str(),
+        provider_token.as_str(),
+        practitioner.as_str(),
+    ];
+    let agreement = sign_by_everyone(&mut contracts, &agreement, &signers).await?;
+    anyhow::ensure!(
+        agreement.status == proto::AgreementStatus::Active as i32,
+        "every party signed: {agreement:?}"
+    );
+    eventually("payments makes the schedule", || {
+        schedule_versions(&payments, &finance, &agreement.id, 1)
+    })
+    .await?;
+
+    // The first run, on the first due date after signing: everything owed from the plan's
+    // start through the period it opens.
+    platform.on_day(calendar.first_run())?;
+    let first = run(&mut payments, &finance, &authority, calendar.first_run()).await?;
+
+    // A backdated variation: from a month after the plan's start, 280.00 a week.
+    platform.on_day(calendar.variation_recorded())?;
+    vary_plan(platform, calendar, person_id).await?;
+    let varied = eventually("contracts drafts the agreement's variation", || {
+        let mut contracts = contracts.clone();
+        let request = bearer(
+            &practitioner,
+            proto::GetAgreementRequest {
+                agreement_id: agreement.id.clone(),
+            },
+        );
+        let signed_version = agreement.version;
+        async move {
+            Ok(contracts
+                .get_agreement(request)
+                .await
+                .ok()
+                .map(tonic::Response::into_inner)
+                .filter(|current| current.version > signed_version))
+        }
+    })
+    .await?;
+    let varied = sign_by_everyone(&mut contracts, &varied, &signers).await?;
+    anyhow::ensure!(
+        varied.state == proto::AgreementVersionState::Agreed as i32,
+        "every party signed the variation: {varied:?}"
+    );
+
+    // The next run pays the adjustment with the next instalment.
+    eventually("payments follows the variation", || {
+        schedule_versions(&payments, &finance, &agreement.id, 2)
+    })
+    .await?;
+    platform.on_day(calendar.second_run())?;
+    let second = run(&mut payments, &finance, &authority, calendar.second_run()).await?;
+
+    // What the provider was told, in order, through its one subscription.
+    let mut told = Vec::new();
+    let mut adjustment = String::new();
+    let mut remittances = 0;
+    while remittances < 2 || adjustment.is_empty() {
+        let next = tokio::time::timeout(HOP, notifications.next())
+            .await
+            .map_err(|_| anyhow::anyhow!("the provider was not told everything; told: {told:?}"))?
+            .context("the subscription ended")?
+            .context("a notification")?;
+        if let Some(proto::notification::Body::ScheduleChanged(notice)) = &next.body
+            && notice.change == proto::ScheduleChangeKind::Varied as i32
+        {
+            adjustment = amount_of(notice.adjustment.as_ref());
+        }
+        if matches!(
+            next.body,
+            Some(proto::notification::Body::RemittanceIssued(_))
+        ) {
+            remittances += 1;
+        }
+        told.push(
+            proto::NotificationKind::try_from(next.kind)
+                .map(|kind| kind.as_str_name().to_owned())
+                .unwrap_or_default(),
+        );
+    }
+
+    // The person's statement over the whole time, as they may read it.
+    let fund_id = sds_payments::runs::fund_id(
+        &platform.authority,
+        Uuid::parse_str(person_id).context("the person's id")?,
+        &provider.id,
+    )
+    .to_string();
+    let statement = LedgerServiceClient::new(platform.ledger.clone())
+        .get_statement(bearer(
+            &finance,
+            proto::GetStatementRequest {
+                fund_id: fund_id.clone(),
+                from: date(calendar.plan_start()),
+                to: date(calendar.last_day()),
+            },
+        ))
+        .await
+        .context("the person's statement")?
+        .into_inner();
+    Ok(Outcome {
+        runs: vec![first, second],
+        provider_told: told,
+        adjustment,
+        statement_in: amount_of(statement.total_in.as_ref()),
+        statement_text: statement.text,
+        agreement_id: agreement.id,
+        fund_id,
+    })
+}
+
+/// Whether payments holds at least `versions` versions of the agreement's schedule.
+async fn schedule_versions(
+    payments: &PaymentsServiceClient<Channel>,
+    finance: &str,
+    agreement_id: &str,
+    versions: usize,
+) -> anyhow::Result<Option<()>> {
+    let schedule = payments
+        .clone()
+        .get_schedule(bearer(
+            finance,
+            proto::GetScheduleRequest {
+                agreement_id: agreement_id.to_owned(),
+                until: None,
+            },
+        ))
+        .await;
+    Ok(schedule.ok().and_then(|schedule| {
+        let held = schedule
+            .into_inner()
+            .history
+            .map_or(0, |history| history.versions.len());
+        (held >= versions).then_some(())
+    }))
+}
+
+/// Signs the version awaiting signatures as each of `tokens`. The provider's framework
+/// status reaches contracts by event: a signature refused as not yet allowed is given again.
+async fn sign_by_everyone(
+    contracts: &mut ContractsServiceClient<Channel>,
+    agreement: &proto::Agreement,
+    tokens: &[&str],
+) -> anyhow::Result<proto::Agreement> {
+    let mut signed = agreement.clone();
+    for token in tokens {
+        signed = eventually("a party signs", || {
+            let mut contracts = contracts.clone();
+            let request = bearer(
+                token,
+                proto::SignAgreementRequest {
+                    agreement_id: agreement.id.clone(),
+                    version: agreement.version,
+                    capacity: 0,
+                },
+            );
+            async move {
+                match contracts.sign_agreement(request).await {
+                    Ok(signed) => Ok(Some(signed.into_inner())),
+                    Err(status) if status.code() == tonic::Code::FailedPrecondition => Ok(None),
+                    Err(status) => Err(anyhow::Error::new(status).context("a party signs")),
+                }
+            }
+        })
+        .await?;
+    }
+    Ok(signed)
+}
+
+/// Runs payments for `run_date`; returns the instalments paid and their total.
+async fn run(
+    payments: &mut PaymentsServiceClient<Channel>,
+    finance: &str,
+    authority: &str,
+    run_date: chrono::NaiveDate,
+) -> anyhow::Result<(u64, String)> {
+    let mut progress = payments
+        .run_payments(bearer(
+            finance,
+            proto::RunPaymentsRequest {
+                authority: authority.to_owned(),
+                run_date: date(run_date),
+            },
+        ))
+        .await
+        .with_context(|| format!("start the run of {run_date}"))?
+        .into_inner();
+    while let Some(step) = progress.next().await {
+        let step = step.with_context(|| format!("the run of {run_date}"))?;
+        if let Some(summary) = step.completed {
+            return Ok((summary.instalments, amount_of(summary.total.as_ref())));
+        }
+    }
+    anyhow::bail!("the run of {run_date} ended without a summary")
+}
+
+/// Varies line 1 to 280.00 a week from the calendar's variation day and approves it.
+async fn vary_plan(
+    platform: &Platform,
+    calendar: &Calendar,
+    person_id: &str,
+) -> anyhow::Result<proto::Plan> {
+    let practitioner = platform.staff(&[Role::Practitioner]);
+    let mut assessment = AssessmentServiceClient::new(platform.assessment.clone());
+    let latest = assessment
+        .get_plan(bearer(
+            &practitioner,
+            proto::GetPlanRequest {
+                person_id: person_id.to_owned(),
+                version: 0,
+            },
+        ))
+        .await
+        .context("read the plan")?
+        .into_inner();
+    let draft = assessment
+        .vary_plan(bearer(
+            &practitioner,
+            proto::VaryPlanRequest {
+                person_id: person_id.to_owned(),
+                version: latest.version,
+                effective_from: date(calendar.variation_from()),
+                changes: vec![proto::LineChange {
+                    kind: Some(proto::line_change::Kind::Change(proto::LineChangeUpdate {
+                        number: 1,
+                        amount: Some(proto::LineAmount {
+                            amount: Some(proto::line_amount::Amount::Weekly(proto::Money {
+                                amount: "280.00".into(),
+                            })),
+                        }),
+                        ..proto::LineChangeUpdate::default()
+                    })),
+                }],
+                end_plan: false,
+            },
+        ))
+        .await
+        .context("vary the plan")?
+        .into_inner();
+    super::setup::approve(&mut assessment, &practitioner, person_id, draft.version).await
+}
