@@ -7,8 +7,10 @@
 //! Pure: no IO, no clock.
 
 pub mod authority;
+pub mod csv_file;
 pub mod date;
 pub mod decimal;
+pub mod delivery_csv;
 pub mod id;
 pub mod invalid;
 pub mod named_enum;

@@ -153,6 +153,30 @@ pub async fn latest_kept(
     rows.into_iter().map(kept).collect()
 }
 
+/// The subscriber's latest `limit` notifications of `kind`, newest first: the dashboard's
+/// remittances. Walks the subscriber's primary key backwards, so it reads no other
+/// subscriber's rows.
+pub async fn latest_kept_of_kind(
+    connection: &mut PgConnection,
+    subscriber: Subscriber,
+    kind: crate::domain::NoticeKind,
+    limit: u32,
+) -> Result<Vec<Kept>, StoreError> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT seq, kind, authority, occurred_at, body FROM notification \
+         WHERE subscriber_kind = $1 AND subscriber_id = $2 AND kind = $3 \
+         ORDER BY seq DESC LIMIT $4",
+    )
+    .bind(subscriber.kind.name())
+    .bind(subscriber.id)
+    .bind(kind.name())
+    .bind(i64::from(limit))
+    .fetch_all(&mut *connection)
+    .await
+    .operation("read latest notifications of a kind")?;
+    rows.into_iter().map(kept).collect()
+}
+
 fn kept((seq, kind, authority, occurred_at, body): Row) -> Result<Kept, StoreError> {
     let corrupt = |what: String| StoreError {
         operation: "read notification",

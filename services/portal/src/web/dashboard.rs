@@ -1,6 +1,9 @@
 //! The provider dashboard: the open requests it matches with a form to answer each (see
-//! [`super::requests`]), and what the provider has been told (its notifications, from the
-//! portal's own store).
+//! [`super::requests`]), its active packages and their upcoming payments
+//! ([`super::packages`]), its remittances ([`super::remittances`]), the forms to report
+//! what it delivered ([`super::actuals`]), and what it has been told (its notifications,
+//! from the portal's own store). The parts are read at the same time, and a part that
+//! cannot be read says so without hiding the rest.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -13,10 +16,10 @@ use super::WebState;
 use super::access::{own_provider, provider_of, signed_in, viewer};
 use super::html::{escape, page};
 use super::notices::sentence;
-use super::requests;
 use super::respond::{html, our_fault};
 use super::session::Session;
 use super::words::date;
+use super::{actuals, packages, remittances, requests};
 use crate::domain::Subscriber;
 use crate::store;
 
@@ -89,6 +92,8 @@ pub async fn of(
 pub enum Feedback<'a> {
     Done(Option<&'a str>),
     Problem(&'a str),
+    /// A longer account (an upload's outcome), as HTML built from escaped values.
+    Outcome(&'a str),
 }
 
 /// The dashboard of `provider`, answered with `status`.
@@ -110,8 +115,20 @@ pub async fn render(
                 escape(problem)
             )
         }
+        Feedback::Outcome(outcome) => outcome.to_owned(),
     };
-    let requests = match requests::open_requests(&state.services, session).await {
+    let (open, active, remittances) = tokio::join!(
+        requests::open_requests(&state.services, session),
+        packages::active(&state.services, session),
+        remittances::latest(state, session, provider),
+    );
+    let active = active.map_err(|error| {
+        tracing::warn!(error = %error, "list the provider's active packages");
+    });
+    let remittances = remittances.map_err(|error| {
+        tracing::error!(error = %error, "read the provider's remittances");
+    });
+    let requests = match open {
         Ok(open) => requests::section(&open, &session.csrf),
         Err(error) => {
             tracing::warn!(error = %error, "list the provider's package requests");
@@ -130,8 +147,16 @@ pub async fn render(
     let body = format!(
         "<nav aria-label=\"On this page\"><ul>\
          <li><a href=\"#requests\">Open requests you match</a></li>\
+         <li><a href=\"#packages\">Your active packages</a></li>\
+         <li><a href=\"#payments\">Upcoming payments</a></li>\
+         <li><a href=\"#remittances\">Remittances</a></li>\
+         <li><a href=\"#actuals\">Report what you delivered</a></li>\
          <li><a href=\"#notifications\">What you have been told</a></li></ul></nav>\n\
-         {feedback}{requests}{notifications}"
+         {feedback}{requests}{packages}{payments}{remittances}{actuals}{notifications}",
+        packages = packages::section(&active),
+        payments = packages::upcoming_section(&active, state.clock.today()),
+        remittances = remittances::section(&remittances),
+        actuals = actuals::section(&active, &session.csrf),
     );
     html(
         status,

@@ -4,19 +4,25 @@
 //! the verified token alone, never from what a URL asks for.
 //!
 //! Modules: [`session`] (the cookie and CSRF), [`sign_in`], [`dashboard`], [`requests`]
-//! (open requests and the answer form), [`person`] with [`person_page`], [`statement`] and
+//! (open requests and the answer form), [`packages`] (active packages and their next
+//! payments), [`remittances`], [`actuals`] and [`actuals_upload`] (reports of delivery),
+//! [`person`] with [`person_page`], [`statement`] and
 //! [`chart`] (the person's page), [`calls`] (gRPC to other services), [`notices`]
 //! (notifications in words), [`html`] (escaping and the page frame), [`words`] (money and
 //! dates as people write them) and [`respond`] (headers and the refusal pages).
 
 pub mod access;
+pub mod actuals;
+pub mod actuals_upload;
 pub mod calls;
 pub mod chart;
 pub mod dashboard;
 pub mod html;
 pub mod notices;
+pub mod packages;
 pub mod person;
 pub mod person_page;
+pub mod remittances;
 pub mod requests;
 pub mod respond;
 pub mod session;
@@ -58,6 +64,11 @@ pub fn routes(context: &Context) -> Router {
         .route("/portal/provider", get(dashboard::own))
         .route("/portal/providers/{provider_id}", get(dashboard::of))
         .route("/portal/provider/answers", post(requests::answer))
+        .route("/portal/provider/actuals", post(actuals::report))
+        .route(
+            "/portal/provider/actuals/upload",
+            post(actuals_upload::upload),
+        )
         .route("/portal/me", get(person::own))
         .route("/portal/people/{person_id}", get(person::of))
         .route("/portal/style.css", get(stylesheet))

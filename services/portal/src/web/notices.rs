@@ -13,6 +13,15 @@ pub fn short(id: &uuid::Uuid) -> String {
     id.simple().to_string()[..8].to_owned()
 }
 
+/// [`short`] of an id another service sent as text; the text's first eight characters
+/// when it is not a UUID, so a page never fails for one odd id.
+pub fn short_text(id: &str) -> String {
+    match uuid::Uuid::parse_str(id) {
+        Ok(id) => short(&id),
+        Err(_) => id.chars().take(8).collect(),
+    }
+}
+
 /// What the notice tells the provider.
 pub fn sentence(notice: &Notice) -> String {
     match notice {

@@ -4,6 +4,7 @@
 //! workspace links it once.
 
 mod support;
+mod web_package;
 mod web_support;
 
 mod agreements;
@@ -13,6 +14,8 @@ mod plans;
 mod reconnects;
 mod refusals;
 mod resume;
+mod web_actuals;
 mod web_offers;
+mod web_packages;
 mod web_person;
 mod web_sign_in;

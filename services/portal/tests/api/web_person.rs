@@ -37,7 +37,7 @@ fn limits(amount: Option<&str>) -> Option<proto::RoleLimits> {
 
 /// A person of Fife named `name` with an approved plan of personal care at 210.00 a week
 /// from 1 October 2026, within a budget of 235.00 a week; returns their id.
-async fn person_with_an_approved_plan(platform: &Platform, name: &str) -> String {
+pub async fn person_with_an_approved_plan(platform: &Platform, name: &str) -> String {
     let mut client = AssessmentServiceClient::new(platform.process.channel().await);
     let practitioner = token_for(&authority_staff("fife", &[Role::Practitioner]));
     let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
@@ -169,7 +169,7 @@ async fn person_with_an_approved_plan(platform: &Platform, name: &str) -> String
     person_id
 }
 
-fn person_token(person_id: &str) -> String {
+pub fn person_token(person_id: &str) -> String {
     token_for(&Principal {
         org_id: format!("person-{person_id}"),
         org_kind: OrgKind::Person,

@@ -41,7 +41,8 @@ impl Browser {
     }
 
     pub async fn get(&mut self, path: &str) -> HttpResponse {
-        self.send("GET", path, &[]).await
+        self.send("GET", path, "application/x-www-form-urlencoded", &[])
+            .await
     }
 
     /// Posts `fields` as a form, with the cookies kept.
@@ -51,7 +52,46 @@ impl Browser {
             .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
             .collect::<Vec<_>>()
             .join("&");
-        self.send("POST", path, body.as_bytes()).await
+        self.send(
+            "POST",
+            path,
+            "application/x-www-form-urlencoded",
+            body.as_bytes(),
+        )
+        .await
+    }
+
+    /// Posts `fields` and one file as `multipart/form-data`, as a browser sends a form with
+    /// a file input: the file under field `file_field`, named `file_name`.
+    pub async fn post_file(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file_field: &str,
+        file_name: &str,
+        contents: &[u8],
+    ) -> HttpResponse {
+        let boundary = "----sds-test-boundary-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{file_field}\"; filename=\"{file_name}\"\r\n\
+                 Content-Type: text/csv\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(contents);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        self.send("POST", path, &content_type, &body).await
     }
 
     /// The CSRF token the page at `path` carries in its forms.
@@ -61,14 +101,20 @@ impl Browser {
         csrf_in(&page.body)
     }
 
-    async fn send(&mut self, method: &str, path: &str, body: &[u8]) -> HttpResponse {
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &[u8],
+    ) -> HttpResponse {
         let cookie = self
             .cookies
             .iter()
             .map(|(name, value)| format!("{name}={value}"))
             .collect::<Vec<_>>()
             .join("; ");
-        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        let mut headers = vec![("Content-Type", content_type)];
         if !cookie.is_empty() {
             headers.push(("Cookie", cookie.as_str()));
         }

@@ -6,89 +6,48 @@
 //! last line on stdout is JSON:
 //! `{"reports": N, "rows": N, "rejected_rows": N, "variance_persistent": N}`.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use sds_proto::v1 as proto;
+use sds_vocabulary::delivery_csv::{self, COLUMNS, NotDelivery};
 
 use super::super::ClientArgs;
-use super::super::csv_file::{CsvFile, Shape, physical_line, swallowed_rows};
 use super::Client;
 
-const COLUMNS: [&str; 4] = ["agreement_id", "period_start", "plan_line", "amount"];
-/// The columns every file has; `amount` or `hours` (or both) completes them.
-const KEY_COLUMNS: [&str; 3] = ["agreement_id", "period_start", "plan_line"];
 /// The server's cap on rows a request.
 const MAX_ROWS: usize = 5_000;
 
-/// The file's rows grouped by report, in the order each report first appears.
+/// The file's rows grouped by report, in the order each report first appears (read as the
+/// portal's upload reads them: `sds_vocabulary::delivery_csv`).
 fn read(path: &Path) -> anyhow::Result<Vec<Vec<proto::ActualsRow>>> {
     let bytes = std::fs::read(path)
         .map_err(|error| anyhow::anyhow!("cannot read {}: {error}", path.display()))?;
-    let mut file = CsvFile::open(&bytes, &KEY_COLUMNS).map_err(|shape| {
-        anyhow::anyhow!(
-            "InvalidArgument: {} is not a CSV of delivery: {}; expected a header row with {}",
+    let reports = delivery_csv::read(&bytes).map_err(|refused| match refused {
+        NotDelivery::Shape(reason) => anyhow::anyhow!(
+            "InvalidArgument: {} is not a CSV of delivery: {reason}; expected a header row with {}",
             path.display(),
-            match shape {
-                Shape::Empty => "it is empty".to_owned(),
-                Shape::NotUtf8 => "it is not UTF-8 text".to_owned(),
-                Shape::UnreadableHeader(error) => format!("its header cannot be read ({error})"),
-                Shape::DuplicateColumn(name) => format!("column {name} appears twice"),
-                Shape::MissingColumns(names) => format!("it has no column {names}"),
-            },
             COLUMNS.join(",")
-        )
+        ),
+        NotDelivery::Row { line, reason } => {
+            anyhow::anyhow!("InvalidArgument: line {line}: {reason}")
+        }
     })?;
-    let mut reports: Vec<Vec<proto::ActualsRow>> = Vec::new();
-    let mut index_of: HashMap<(String, String), usize> = HashMap::new();
-    if !file.columns.has("amount") && !file.columns.has("hours") {
-        anyhow::bail!(
-            "InvalidArgument: {} is not a CSV of delivery: it has no column amount (or hours); expected a header row with {}",
-            path.display(),
-            COLUMNS.join(",")
-        );
-    }
-    let text = file.text;
-    for record in file.reader.records() {
-        let record = record.map_err(|error| {
-            anyhow::anyhow!(
-                "InvalidArgument: {} cannot be read: {error}",
-                path.display()
-            )
-        })?;
-        let line = record
-            .position()
-            .map(|position| physical_line(text, position))
-            .unwrap_or_default();
-        if record.iter().all(|cell| cell.trim().is_empty()) {
-            continue;
-        }
-        if record.iter().any(swallowed_rows) {
-            anyhow::bail!(
-                "InvalidArgument: line {line}: a quoted cell runs over several lines; a quote is probably not closed"
-            );
-        }
-        let row = proto::ActualsRow {
-            source_line: u64::from(line),
-            agreement_id: file.columns.cell(&record, "agreement_id"),
-            period_start: file.columns.cell(&record, "period_start"),
-            plan_line: file.columns.cell(&record, "plan_line"),
-            amount: file.columns.cell(&record, "amount"),
-            hours: file.columns.cell(&record, "hours"),
-        };
-        // Rows of one report stay together however their cells are written (case, spaces),
-        // so a report is never split across requests into two partial reports.
-        let key = (
-            row.agreement_id.trim().to_ascii_lowercase(),
-            row.period_start.trim().to_owned(),
-        );
-        let index = *index_of.entry(key).or_insert_with(|| {
-            reports.push(Vec::new());
-            reports.len() - 1
-        });
-        reports[index].push(row);
-    }
-    Ok(reports)
+    Ok(reports
+        .into_iter()
+        .map(|report| {
+            report
+                .into_iter()
+                .map(|row| proto::ActualsRow {
+                    source_line: u64::from(row.source_line),
+                    agreement_id: row.agreement_id,
+                    period_start: row.period_start,
+                    plan_line: row.plan_line,
+                    amount: row.amount,
+                    hours: row.hours,
+                })
+                .collect()
+        })
+        .collect())
 }
 
 /// Reports packed into requests of at most [`MAX_ROWS`] rows, a report never split (one
