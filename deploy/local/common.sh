@@ -7,6 +7,11 @@ DEV_PG_PORT=55432
 DEV_NATS_PORT=54222
 DEV_NATS_MONITOR_PORT=58222
 SDS_DEV_ADDR=127.0.0.1:50051
+SDS_DEV_HTTP_ADDR=127.0.0.1:8080
+# The demo's clock file (present only while sds demo seed lays the history down) and the
+# demo's ids (written once by it).
+DEMO_CLOCK=$DEV_STATE/demo-clock
+DEMO_ENV=$DEV_STATE/demo.env
 SDS_DEV_JWT_SECRET=local-development-secret-change-me
 SDS_PID_FILE=$DEV_STATE/pids/sds.pid
 SDS_LOG=$DEV_STATE/sds.log

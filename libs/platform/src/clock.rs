@@ -26,8 +26,9 @@ enum Source {
     System,
     Manual(Arc<Mutex<DateTime<Utc>>>),
     /// A file holding an RFC 3339 instant, read at every call, so that several processes
-    /// (a test or simulation with each service in its own process) share one hand. The
-    /// last instant read is kept for a moment when the file is being replaced.
+    /// (a test or simulation with each service in its own process) share one hand; the
+    /// machine's clock while there is no file. The last instant read is kept while the file
+    /// holds no instant (half written).
     File(Arc<(std::path::PathBuf, Mutex<Option<DateTime<Utc>>>)>),
 }
 
@@ -40,8 +41,9 @@ impl Clock {
     }
 
     /// The time in the file at `path` (an RFC 3339 instant such as
-    /// `2026-12-14T12:00:00Z`), read at every call: for tests and simulations that run each
-    /// service in its own process and move their "today" together. Write the file by
+    /// `2026-12-14T12:00:00Z`), read at every call, or the machine's time while there is no
+    /// such file: for tests, simulations and the local demo, which run services in separate
+    /// processes and move their "today" together. Write the file by
     /// renaming a complete one over it ([`write_clock_file`]).
     pub fn from_file(path: impl Into<std::path::PathBuf>) -> Clock {
         Clock {
@@ -55,9 +57,14 @@ impl Clock {
             Source::Manual(now) => *now.lock().unwrap_or_else(PoisonError::into_inner),
             Source::File(file) => {
                 let (path, last) = &**file;
-                let read = std::fs::read_to_string(path)
+                let text = match std::fs::read_to_string(path) {
+                    Ok(text) => text,
+                    // No file: the machine's clock (a demo that laid down its history and
+                    // removed the file runs on in real time).
+                    Err(_) => return Utc::now(),
+                };
+                let read = DateTime::parse_from_rfc3339(text.trim())
                     .ok()
-                    .and_then(|text| DateTime::parse_from_rfc3339(text.trim()).ok())
                     .map(|at| at.with_timezone(&Utc));
                 let mut last = last.lock().unwrap_or_else(PoisonError::into_inner);
                 match read {
@@ -65,8 +72,7 @@ impl Clock {
                         *last = Some(at);
                         at
                     }
-                    // Unreadable (missing, or between writes): the last time read; before
-                    // any, the machine's, which a test notices at once.
+                    // Half written by a writer that does not rename: the last time read.
                     None => last.unwrap_or_else(Utc::now),
                 }
             }
@@ -182,7 +188,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_file_clock_reads_the_time_written_and_keeps_the_last_while_the_file_is_away() {
+    fn a_file_clock_reads_the_time_written_and_runs_on_the_machines_clock_without_the_file() {
         let path = std::env::temp_dir().join(format!("sds-clock-{}", std::process::id()));
         let clock = Clock::from_file(&path);
         let noon = Utc
@@ -201,12 +207,15 @@ mod tests {
             clock.clone().today(),
             NaiveDate::from_ymd_opt(2027, 1, 11).unwrap_or_default()
         );
-        std::fs::remove_file(&path).expect("removed");
+        std::fs::write(&path, "2027-01").expect("half written");
         assert_eq!(
             clock.now(),
             later,
-            "the last time read while the file is away"
+            "the last time read while the file holds none"
         );
+        std::fs::remove_file(&path).expect("removed");
+        let real = clock.now();
+        assert!((Utc::now() - real).num_seconds().abs() < 5, "{real}");
     }
 
     fn utc(text: &str) -> DateTime<Utc> {

@@ -52,6 +52,9 @@ enum Command {
     /// Payment schedules.
     #[command(subcommand)]
     Payments(cli::payments::PaymentsCommand),
+    /// The local demo's history (deploy/local/up runs it once).
+    #[command(subcommand)]
+    Demo(cli::demo::DemoCommand),
     /// Benchmarks against a raw baseline measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -98,6 +101,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Contracts(command) => cli::contracts::run(command).await,
         Command::Ledger(command) => cli::ledger::run(command).await,
         Command::Payments(command) => cli::payments::run(command).await,
+        Command::Demo(command) => cli::demo::run(command).await,
         Command::Bench(command) => bench::run(command).await,
     }
 }

@@ -10,6 +10,7 @@
 pub mod assessment;
 pub mod contracts;
 pub mod csv_file;
+pub mod demo;
 pub mod directory;
 pub mod enum_arg;
 pub mod ledger;

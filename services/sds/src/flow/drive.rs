@@ -187,27 +187,15 @@ pub async fn drive(
 
     // A backdated variation: from a month after the plan's start, 280.00 a week.
     platform.on_day(calendar.variation_recorded())?;
-    vary_plan(platform, calendar, person_id).await?;
-    let varied = eventually("contracts drafts the agreement's variation", || {
-        let mut contracts = contracts.clone();
-        let request = bearer(
-            &practitioner,
-            proto::GetAgreementRequest {
-                agreement_id: agreement.id.clone(),
-            },
-        );
-        let signed_version = agreement.version;
-        async move {
-            Ok(contracts
-                .get_agreement(request)
-                .await
-                .ok()
-                .map(tonic::Response::into_inner)
-                .filter(|current| current.version > signed_version))
-        }
-    })
+    let varied = vary_and_sign(
+        platform,
+        person_id,
+        &agreement,
+        &provider.id,
+        calendar.variation_from(),
+        "280.00",
+    )
     .await?;
-    let varied = sign_by_everyone(&mut contracts, &varied, &signers).await?;
     anyhow::ensure!(
         varied.state == proto::AgreementVersionState::Agreed as i32,
         "every party signed the variation: {varied:?}"
@@ -364,12 +352,18 @@ async fn run(
     anyhow::bail!("the run of {run_date} ended without a summary")
 }
 
-/// Varies line 1 to 280.00 a week from the calendar's variation day and approves it.
-async fn vary_plan(
+/// Varies the person's plan line still running (the last without an end: a variation ends a
+/// line and carries it on as a new one) to `weekly` a week from `from` and approves it; then,
+/// once contracts has drafted the agreement's variation, signs it as every party (the
+/// person, the provider, the practitioner). Returns the agreement as signed.
+pub async fn vary_and_sign(
     platform: &Platform,
-    calendar: &Calendar,
     person_id: &str,
-) -> anyhow::Result<proto::Plan> {
+    agreement: &proto::Agreement,
+    provider_id: &str,
+    from: chrono::NaiveDate,
+    weekly: &str,
+) -> anyhow::Result<proto::Agreement> {
     let practitioner = platform.staff(&[Role::Practitioner]);
     let mut assessment = AssessmentServiceClient::new(platform.assessment.clone());
     let latest = assessment
@@ -383,19 +377,26 @@ async fn vary_plan(
         .await
         .context("read the plan")?
         .into_inner();
+    let running = latest
+        .lines
+        .iter()
+        .filter(|line| line.end.as_ref().is_none_or(|end| end.iso.is_empty()))
+        .map(|line| line.number)
+        .max()
+        .context("the plan has a line still running")?;
     let draft = assessment
         .vary_plan(bearer(
             &practitioner,
             proto::VaryPlanRequest {
                 person_id: person_id.to_owned(),
                 version: latest.version,
-                effective_from: date(calendar.variation_from()),
+                effective_from: date(from),
                 changes: vec![proto::LineChange {
                     kind: Some(proto::line_change::Kind::Change(proto::LineChangeUpdate {
-                        number: 1,
+                        number: running,
                         amount: Some(proto::LineAmount {
                             amount: Some(proto::line_amount::Amount::Weekly(proto::Money {
-                                amount: "280.00".into(),
+                                amount: weekly.to_owned(),
                             })),
                         }),
                         ..proto::LineChangeUpdate::default()
@@ -407,5 +408,33 @@ async fn vary_plan(
         .await
         .context("vary the plan")?
         .into_inner();
-    super::setup::approve(&mut assessment, &practitioner, person_id, draft.version).await
+    super::setup::approve(&mut assessment, &practitioner, person_id, draft.version).await?;
+    let mut contracts = ContractsServiceClient::new(platform.contracts.clone());
+    let varied = eventually("contracts drafts the agreement's variation", || {
+        let mut contracts = contracts.clone();
+        let request = bearer(
+            &practitioner,
+            proto::GetAgreementRequest {
+                agreement_id: agreement.id.clone(),
+            },
+        );
+        let signed_version = agreement.version;
+        async move {
+            Ok(contracts
+                .get_agreement(request)
+                .await
+                .ok()
+                .map(tonic::Response::into_inner)
+                .filter(|current| current.version > signed_version))
+        }
+    })
+    .await?;
+    let person = platform.person(person_id);
+    let provider = platform.provider(provider_id);
+    sign_by_everyone(
+        &mut contracts,
+        &varied,
+        &[person.as_str(), provider.as_str(), practitioner.as_str()],
+    )
+    .await
 }

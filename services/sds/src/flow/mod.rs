@@ -23,7 +23,7 @@ use sds_vocabulary::AuthorityId;
 use tonic::transport::Channel;
 
 pub use calendar::{ANCHOR, Calendar};
-pub use drive::{Outcome, drive};
+pub use drive::{Outcome, drive, vary_and_sign};
 
 /// Signs a bearer token for a principal (the test secret in tests, the local secret in the
 /// demo).
@@ -141,7 +141,7 @@ pub(crate) fn money(amount: &str) -> Option<sds_proto::v1::Money> {
 }
 
 /// A request carrying `token` as its bearer.
-pub(crate) fn bearer<T>(token: &str, message: T) -> tonic::Request<T> {
+pub fn bearer<T>(token: &str, message: T) -> tonic::Request<T> {
     let mut request = tonic::Request::new(message);
     if let Ok(value) = format!("Bearer {token}").parse() {
         request.metadata_mut().insert("authorization", value);

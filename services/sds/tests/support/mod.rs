@@ -69,6 +69,16 @@ impl ServerProcess {
     /// `database_url` (a [`sds_testkit::PrivatePostgres`]'s, say, which the test may stop
     /// and resume); `label` names its log and its exports folder.
     pub async fn start_on(database_url: &str, label: &str) -> Self {
+        Self::start_on_with(database_url, label, &[]).await
+    }
+
+    /// [`start`](Self::start) with settings of the test's own added to the server's.
+    pub async fn start_with(extra: &[(&str, &str)]) -> Self {
+        let database = sds_testkit::fresh_database().await;
+        Self::start_on_with(&database.url, &database.name, extra).await
+    }
+
+    async fn start_on_with(database_url: &str, label: &str, extra: &[(&str, &str)]) -> Self {
         let nats = sds_testkit::PrivateNats::start().await;
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -81,7 +91,7 @@ impl ServerProcess {
             .local_addr()
             .unwrap()
             .port();
-        let env = vec![
+        let mut env = vec![
             ("SDS_ADDR".to_owned(), addr.clone()),
             ("SDS_LISTEN_ADDR".to_owned(), addr),
             ("SDS_HTTP_ADDR".to_owned(), format!("127.0.0.1:{web_port}")),
@@ -95,6 +105,11 @@ impl ServerProcess {
                     .to_string(),
             ),
         ];
+        env.extend(
+            extra
+                .iter()
+                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned())),
+        );
         let log = std::env::temp_dir().join(format!("sds-serve-{label}.log"));
         let log_file = std::fs::File::create(&log).expect("create server log");
         let child = spawn_serve(&env, log_file);
