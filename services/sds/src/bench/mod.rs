@@ -3,6 +3,7 @@
 
 mod assessment_import;
 mod ledger;
+mod notify;
 mod payment_run;
 mod scratch;
 
@@ -79,6 +80,27 @@ pub enum BenchCommand {
         #[arg(long, default_value = "bench/results/ledger.json")]
         output: PathBuf,
     },
+    /// QUALITY.md P3: plan variation agreed -> schedule recomputed -> the provider's portal
+    /// subscriber told, at a steady rate, every service in this process on a scratch
+    /// database; against raw NATS publish -> subscriber in the same run. The last line is
+    /// `{"rate_per_s": x, "p50_ms": x, "p99_ms": x, "lost": 0, "duplicated": 0, ...}`.
+    Notify {
+        /// People with an active agreement, varied in turn.
+        #[arg(long, default_value_t = 200)]
+        agreements: usize,
+        /// Variations a second to aim at.
+        #[arg(long, default_value_t = 200)]
+        rate: u32,
+        /// How long to keep the rate up, in seconds.
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        #[arg(long, env = "SDS_DATABASE_URL", default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
+        database_url: String,
+        #[arg(long, env = "SDS_NATS_URL", default_value = sds_platform::config::DEFAULT_NATS_URL)]
+        nats_url: String,
+        #[arg(long, default_value = "bench/results/notify.json")]
+        output: PathBuf,
+    },
     /// QUALITY.md P1: one payment run over `--lines` generated schedule lines (mixed
     /// frequencies, timings, holding models and backdated variations), end to end through
     /// payments and the ledger, against a raw baseline writing the same rows by hand. The
@@ -131,6 +153,30 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         } => {
             let report =
                 assessment_import::import_benchmark(&database_url, &nats_url, people).await?;
+            println!("{}", report.table());
+            let json = report.to_json();
+            write_figures(&output, &json)?;
+            println!("{json}");
+            Ok(())
+        }
+        BenchCommand::Notify {
+            agreements,
+            rate,
+            seconds,
+            database_url,
+            nats_url,
+            output,
+        } => {
+            let report = notify::notify_benchmark(
+                &database_url,
+                &nats_url,
+                notify::Options {
+                    agreements,
+                    rate,
+                    seconds,
+                },
+            )
+            .await?;
             println!("{}", report.table());
             let json = report.to_json();
             write_figures(&output, &json)?;

@@ -48,12 +48,8 @@ pub async fn drive(
     provider: &proto::Provider,
 ) -> anyhow::Result<Outcome> {
     let authority = platform.authority.as_str().to_owned();
-    let practitioner = platform.staff(&[Role::Practitioner]);
     let finance = platform.staff(&[Role::Finance]);
     let provider_token = platform.provider(&provider.id);
-    let person = platform.person(person_id);
-    let mut directory = DirectoryServiceClient::new(platform.directory.clone());
-    let mut contracts = ContractsServiceClient::new(platform.contracts.clone());
     let mut payments = PaymentsServiceClient::new(platform.payments.clone());
     platform.on_day(calendar.accepted_on)?;
 
@@ -64,6 +60,112 @@ pub async fn drive(
         .context("the provider subscribes")?
         .into_inner();
 
+    let agreement = choose_and_sign(platform, calendar, person_id, provider).await?;
+
+    // The first run, on the first due date after signing: everything owed from the plan's
+    // start through the period it opens.
+    platform.on_day(calendar.first_run())?;
+    let first = run(&mut payments, &finance, &authority, calendar.first_run()).await?;
+
+    // A backdated variation: from a month after the plan's start, 280.00 a week.
+    platform.on_day(calendar.variation_recorded())?;
+    let varied = vary_and_sign(
+        platform,
+        person_id,
+        &agreement,
+        &provider.id,
+        calendar.variation_from(),
+        "280.00",
+    )
+    .await?;
+    anyhow::ensure!(
+        varied.state == proto::AgreementVersionState::Agreed as i32,
+        "every party signed the variation: {varied:?}"
+    );
+
+    // The next run pays the adjustment with the next instalment.
+    eventually("payments follows the variation", || {
+        schedule_versions(&payments, &finance, &agreement.id, 2)
+    })
+    .await?;
+    platform.on_day(calendar.second_run())?;
+    let second = run(&mut payments, &finance, &authority, calendar.second_run()).await?;
+
+    // What the provider was told, in order, through its one subscription.
+    let mut told = Vec::new();
+    let mut adjustment = String::new();
+    let mut remittances = 0;
+    while remittances < 2 || adjustment.is_empty() {
+        let next = tokio::time::timeout(HOP, notifications.next())
+            .await
+            .map_err(|_| anyhow::anyhow!("the provider was not told everything; told: {told:?}"))?
+            .context("the subscription ended")?
+            .context("a notification")?;
+        if let Some(proto::notification::Body::ScheduleChanged(notice)) = &next.body
+            && notice.change == proto::ScheduleChangeKind::Varied as i32
+        {
+            adjustment = amount_of(notice.adjustment.as_ref());
+        }
+        if matches!(
+            next.body,
+            Some(proto::notification::Body::RemittanceIssued(_))
+        ) {
+            remittances += 1;
+        }
+        told.push(
+            proto::NotificationKind::try_from(next.kind)
+                .map(|kind| kind.as_str_name().to_owned())
+                .unwrap_or_default(),
+        );
+    }
+
+    // The person's statement over the whole time, as they may read it.
+    let fund_id = sds_payments::runs::fund_id(
+        &platform.authority,
+        Uuid::parse_str(person_id).context("the person's id")?,
+        &provider.id,
+    )
+    .to_string();
+    let statement = LedgerServiceClient::new(platform.ledger.clone())
+        .get_statement(bearer(
+            &finance,
+            proto::GetStatementRequest {
+                fund_id: fund_id.clone(),
+                from: date(calendar.plan_start()),
+                to: date(calendar.last_day()),
+            },
+        ))
+        .await
+        .context("the person's statement")?
+        .into_inner();
+    Ok(Outcome {
+        runs: vec![first, second],
+        provider_told: told,
+        adjustment,
+        statement_in: amount_of(statement.total_in.as_ref()),
+        statement_text: statement.text,
+        agreement_id: agreement.id,
+        fund_id,
+    })
+}
+
+/// The person's option 2 line 1 goes out as a package request; the provider offers, the
+/// person accepts; once contracts has drafted the agreement every party signs it, and
+/// payments makes its schedule. Returns the agreement as signed.
+pub async fn choose_and_sign(
+    platform: &Platform,
+    calendar: &Calendar,
+    person_id: &str,
+    provider: &proto::Provider,
+) -> anyhow::Result<proto::Agreement> {
+    let authority = platform.authority.as_str().to_owned();
+    let practitioner = platform.staff(&[Role::Practitioner]);
+    let finance = platform.staff(&[Role::Finance]);
+    let provider_token = platform.provider(&provider.id);
+    let person = platform.person(person_id);
+    let mut directory = DirectoryServiceClient::new(platform.directory.clone());
+    let mut contracts = ContractsServiceClient::new(platform.contracts.clone());
+    let payments = PaymentsServiceClient::new(platform.payments.clone());
     // Package request, offer, acceptance.
     let details = provider.details.clone().unwrap_or_default();
     let request = directory
@@ -180,91 +282,7 @@ pub async fn drive(
     })
     .await?;
 
-    // The first run, on the first due date after signing: everything owed from the plan's
-    // start through the period it opens.
-    platform.on_day(calendar.first_run())?;
-    let first = run(&mut payments, &finance, &authority, calendar.first_run()).await?;
-
-    // A backdated variation: from a month after the plan's start, 280.00 a week.
-    platform.on_day(calendar.variation_recorded())?;
-    let varied = vary_and_sign(
-        platform,
-        person_id,
-        &agreement,
-        &provider.id,
-        calendar.variation_from(),
-        "280.00",
-    )
-    .await?;
-    anyhow::ensure!(
-        varied.state == proto::AgreementVersionState::Agreed as i32,
-        "every party signed the variation: {varied:?}"
-    );
-
-    // The next run pays the adjustment with the next instalment.
-    eventually("payments follows the variation", || {
-        schedule_versions(&payments, &finance, &agreement.id, 2)
-    })
-    .await?;
-    platform.on_day(calendar.second_run())?;
-    let second = run(&mut payments, &finance, &authority, calendar.second_run()).await?;
-
-    // What the provider was told, in order, through its one subscription.
-    let mut told = Vec::new();
-    let mut adjustment = String::new();
-    let mut remittances = 0;
-    while remittances < 2 || adjustment.is_empty() {
-        let next = tokio::time::timeout(HOP, notifications.next())
-            .await
-            .map_err(|_| anyhow::anyhow!("the provider was not told everything; told: {told:?}"))?
-            .context("the subscription ended")?
-            .context("a notification")?;
-        if let Some(proto::notification::Body::ScheduleChanged(notice)) = &next.body
-            && notice.change == proto::ScheduleChangeKind::Varied as i32
-        {
-            adjustment = amount_of(notice.adjustment.as_ref());
-        }
-        if matches!(
-            next.body,
-            Some(proto::notification::Body::RemittanceIssued(_))
-        ) {
-            remittances += 1;
-        }
-        told.push(
-            proto::NotificationKind::try_from(next.kind)
-                .map(|kind| kind.as_str_name().to_owned())
-                .unwrap_or_default(),
-        );
-    }
-
-    // The person's statement over the whole time, as they may read it.
-    let fund_id = sds_payments::runs::fund_id(
-        &platform.authority,
-        Uuid::parse_str(person_id).context("the person's id")?,
-        &provider.id,
-    )
-    .to_string();
-    let statement = LedgerServiceClient::new(platform.ledger.clone())
-        .get_statement(bearer(
-            &finance,
-            proto::GetStatementRequest {
-                fund_id: fund_id.clone(),
-                from: date(calendar.plan_start()),
-                to: date(calendar.last_day()),
-            },
-        ))
-        .await
-        .context("the person's statement")?
-        .into_inner();
-    Ok(Outcome {
-        runs: vec![first, second],
-        provider_told: told,
-        adjustment,
-        statement_in: amount_of(statement.total_in.as_ref()),
-        statement_text: statement.text,
-        agreement_id: agreement.id,
-        fund_id,
-    })
+    Ok(agreement)
 }
 
 /// Whether payments holds at least `versions` versions of the agreement's schedule.
