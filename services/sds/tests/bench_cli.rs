@@ -1,4 +1,4 @@
-//! `sds bench assessment-import` and `sds bench ledger` run end to end on the test
+//! `sds bench assessment-import`, `sds bench ledger` and `sds bench notify` run end to end on the test
 //! PostgreSQL and NATS (tiny sizes, so they stay quick), leave no scratch database behind,
 //! and print their figures as one JSON object on the last line, as scripts and dashboards
 //! read it.
@@ -147,4 +147,57 @@ async fn the_ledger_benchmark_audits_clean_and_prints_its_figures_as_the_last_js
         0,
         "scratch databases are dropped"
     );
+}
+
+#[tokio::test]
+async fn the_notify_benchmark_loses_and_repeats_nothing_and_prints_its_figures_as_the_last_json_line()
+ {
+    let database_url = std::env::var("SDS_TEST_DATABASE_URL")
+        .expect("deploy/local/test sets SDS_TEST_DATABASE_URL");
+    let nats_url =
+        std::env::var("SDS_TEST_NATS_URL").expect("deploy/local/test sets SDS_TEST_NATS_URL");
+    let output = std::env::temp_dir().join(format!("notify-{}.json", uuid::Uuid::new_v4()));
+
+    let run = sds(
+        &[
+            "bench",
+            "notify",
+            "--agreements",
+            "3",
+            "--rate",
+            "10",
+            "--seconds",
+            "2",
+            "--database-url",
+            &database_url,
+            "--nats-url",
+            &nats_url,
+            "--output",
+            output.to_str().unwrap(),
+        ],
+        &[],
+    );
+
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    let figures = last_line_json(&run);
+    assert_eq!(figures["lost"], 0, "{figures}");
+    assert_eq!(figures["duplicated"], 0, "{figures}");
+    assert!(
+        figures["variations"]
+            .as_u64()
+            .is_some_and(|count| count >= 3),
+        "{figures}"
+    );
+    for key in ["rate_per_s", "p50_ms", "p99_ms", "raw_p50_ms"] {
+        assert!(figures[key].as_f64().is_some(), "{key}: {figures}");
+    }
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    assert_eq!(written, figures);
+    assert_eq!(
+        scratch_databases_left(&database_url, &["bench_notify_"]).await,
+        0,
+        "the scratch database is dropped"
+    );
+    assert!(stdout_of(&run).contains("portal subscriber told"));
 }
