@@ -6,8 +6,10 @@
 mod support;
 mod web_package;
 mod web_support;
+mod webdriver;
 
 mod agreements;
+mod browser;
 mod packages;
 mod payments;
 mod plans;
