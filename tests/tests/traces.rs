@@ -10,58 +10,17 @@ mod support;
 
 use std::time::Duration;
 
-use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::SdkTracerProvider;
 use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_proto::v1::{ProviderDetails, ProviderKind, RegisterProviderRequest};
 use sds_testkit::{
     ExportedSpan, OtlpReceiver, PrivateNats, SpanKind, StatusCode, TestProcess, bearer,
     provider_org, token_for, wait_until,
 };
+use support::spans::{export_spans_to, flush};
 use support::{PortalInbox, platform_with_stand_in};
-use tracing_subscriber::layer::SubscriberExt as _;
-use tracing_subscriber::util::SubscriberInitExt as _;
-use tracing_subscriber::{EnvFilter, Layer as _};
 
 const REGISTER_PROVIDER: &str = "sds.v1.DirectoryService/RegisterProvider";
 const SERVICE_NAME: &str = "sds-traces-test";
-
-/// Sends spans to `receiver` the way `telemetry::init` does to a real collector, and logs
-/// warnings to the test's output.
-fn export_spans_to(receiver: &OtlpReceiver) -> SdkTracerProvider {
-    let provider =
-        sds_platform::telemetry::otlp_tracer_provider(SERVICE_NAME, Some(receiver.endpoint()))
-            .expect("an OTLP tracer provider");
-    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    tracing_subscriber::registry()
-        .with(
-            tracing_opentelemetry::layer()
-                .with_tracer(provider.tracer(SERVICE_NAME))
-                .with_filter(EnvFilter::new(
-                    "info,sqlx=warn,async_nats=warn,h2=warn,tower=warn",
-                )),
-        )
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_test_writer()
-                .with_filter(EnvFilter::new("warn")),
-        )
-        .init();
-    provider
-}
-
-/// Exports every span that has ended. The exporter blocks its caller, so off the runtime.
-async fn flush(provider: &SdkTracerProvider) {
-    let provider = provider.clone();
-    let flushed = tokio::task::spawn_blocking(move || provider.force_flush())
-        .await
-        .expect("flush task");
-    if let Err(error) = flushed {
-        // The next poll flushes again; the deadline reports what never arrived.
-        tracing::warn!(%error, "span export did not flush");
-    }
-}
 
 /// Every service of `sds serve` plus a portal stand-in consuming provider events, composed
 /// by the same build as `sds serve`, on a private NATS.
@@ -102,7 +61,7 @@ fn with_status_code(spans: &[ExportedSpan], code: tonic::Code) -> &ExportedSpan 
 async fn rpc_spans_follow_the_conventions_and_one_trace_leads_from_a_registration_to_the_service_that_reacts()
  {
     let receiver = OtlpReceiver::start().await;
-    let provider = export_spans_to(&receiver);
+    let provider = export_spans_to(&receiver, SERVICE_NAME);
     let flow = ProviderChangeFlow::start().await;
     let mut client = DirectoryServiceClient::new(flow.process.channel().await);
     let token = token_for(&provider_org(&uuid::Uuid::now_v7().to_string()));

@@ -5,12 +5,12 @@
 //! seen in the portal, a backdated variation, its adjustment in the next run, the provider
 //! told, and the person's statement showing it.
 
-use sds_platform::{ManualClock, Role};
-use sds_testkit::{PrivateNats, TestProcess, TestSettings, authority_staff, token_for};
+use sds_platform::Role;
+use sds_testkit::{authority_staff, token_for};
 
 mod support;
 use sds::flow::{self, Outcome, Platform};
-use support::plans::{calendar, fife, file_hand, manual_hand};
+use support::plans::{calendar, fife, file_hand};
 use support::split::SplitPlatform;
 
 /// What the flow must come to in either deployment shape.
@@ -46,33 +46,7 @@ fn assert_the_expected_outcome(outcome: &Outcome) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_whole_flow_runs_in_one_process_from_referral_to_the_persons_statement() {
-    let nats = PrivateNats::start().await;
-    let clock = ManualClock::on(chrono::NaiveDate::from_ymd_opt(2026, 11, 28).expect("a date"));
-    let process = TestProcess::start_with(
-        sds::components(),
-        TestSettings {
-            nats_url: Some(nats.url()),
-            clock: Some(clock.clock()),
-            ..TestSettings::default()
-        },
-    )
-    .await;
-    let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
-    let platform = fife(process.channel().await, manual_hand(&clock));
-    let person_id = support::plans::approved_plan_on(&platform, "SW-FLOW-1").await;
-    let provider = support::register_indexed_care_service(
-        &process,
-        &commissioning,
-        "Kingdom Home Support",
-        "CS2004071234",
-    )
-    .await;
-    flow::setup::provider_ready(&platform, &provider)
-        .await
-        .expect("the provider is ready");
-    let outcome = flow::drive(&platform, &calendar(), &person_id, &provider)
-        .await
-        .expect("the flow runs to its end");
+    let (process, _nats, outcome) = support::plans::whole_flow_in_one_process("SW-FLOW-1").await;
     assert_the_expected_outcome(&outcome);
     process.shutdown().await;
 }

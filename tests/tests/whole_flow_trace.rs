@@ -12,50 +12,10 @@
 
 use std::time::Duration;
 
-use opentelemetry::trace::TracerProvider as _;
-use opentelemetry_sdk::propagation::TraceContextPropagator;
-use opentelemetry_sdk::trace::SdkTracerProvider;
-use sds_platform::{ManualClock, Role};
-use sds_testkit::{
-    ExportedSpan, OtlpReceiver, PrivateNats, TestProcess, TestSettings, authority_staff, token_for,
-    wait_until,
-};
-use tracing_subscriber::layer::SubscriberExt as _;
-use tracing_subscriber::util::SubscriberInitExt as _;
-use tracing_subscriber::{EnvFilter, Layer as _};
+use sds_testkit::{ExportedSpan, OtlpReceiver, wait_until};
 
 mod support;
-use sds::flow;
-use support::plans::{calendar, fife, manual_hand};
-
-const SERVICE_NAME: &str = "sds-whole-flow-trace";
-
-fn export_spans_to(receiver: &OtlpReceiver) -> SdkTracerProvider {
-    let provider =
-        sds_platform::telemetry::otlp_tracer_provider(SERVICE_NAME, Some(receiver.endpoint()))
-            .expect("an OTLP tracer provider");
-    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
-    tracing_subscriber::registry()
-        .with(
-            tracing_opentelemetry::layer()
-                .with_tracer(provider.tracer(SERVICE_NAME))
-                .with_filter(EnvFilter::new(
-                    "info,sqlx=warn,async_nats=warn,h2=warn,tower=warn,hyper=warn",
-                )),
-        )
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_test_writer()
-                .with_filter(EnvFilter::new("warn")),
-        )
-        .init();
-    provider
-}
-
-async fn flush(provider: &SdkTracerProvider) {
-    let provider = provider.clone();
-    let _ = tokio::task::spawn_blocking(move || provider.force_flush()).await;
-}
+use support::spans::{export_spans_to, flush};
 
 /// The event types handled in `trace_id`, by which consumer.
 fn handled_in(spans: &[ExportedSpan], trace_id: &str) -> Vec<(String, String)> {
@@ -96,34 +56,8 @@ fn trace_of(spans: &[ExportedSpan], rpc: &str, event_types: &[&str]) -> Option<S
 async fn each_action_of_the_whole_flow_is_one_trace_across_the_services_and_no_span_names_the_person()
  {
     let receiver = OtlpReceiver::start().await;
-    let provider_spans = export_spans_to(&receiver);
-    let nats = PrivateNats::start().await;
-    let clock = ManualClock::on(chrono::NaiveDate::from_ymd_opt(2026, 11, 28).expect("a date"));
-    let process = TestProcess::start_with(
-        sds::components(),
-        TestSettings {
-            nats_url: Some(nats.url()),
-            clock: Some(clock.clock()),
-            ..TestSettings::default()
-        },
-    )
-    .await;
-    let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
-    let platform = fife(process.channel().await, manual_hand(&clock));
-    let person_id = support::plans::approved_plan_on(&platform, "SW-TRACE-1").await;
-    let provider = support::register_indexed_care_service(
-        &process,
-        &commissioning,
-        "Kingdom Home Support",
-        "CS2004071234",
-    )
-    .await;
-    flow::setup::provider_ready(&platform, &provider)
-        .await
-        .expect("the provider is ready");
-    flow::drive(&platform, &calendar(), &person_id, &provider)
-        .await
-        .expect("the flow runs to its end");
+    let provider_spans = export_spans_to(&receiver, "sds-whole-flow-trace");
+    let (process, _nats, _outcome) = support::plans::whole_flow_in_one_process("SW-TRACE-1").await;
 
     let (acceptance, variation, spans) = wait_until(
         Duration::from_secs(30),

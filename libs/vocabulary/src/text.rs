@@ -89,6 +89,45 @@ pub fn optional_text(field: &str, raw: &str, max_chars: usize) -> Result<Option<
     Ok(Some(text.to_owned()))
 }
 
+/// Trimmed prose of several lines (a needs summary, a note) in composed form (NFC), `None`
+/// when empty: line breaks are kept (a carriage return before one is dropped), but no other
+/// control character, nor any invisible or direction-changing one, is accepted.
+pub fn optional_paragraphs(
+    field: &str,
+    raw: &str,
+    max_chars: usize,
+) -> Result<Option<String>, Invalid> {
+    let unified = raw.replace("\r\n", "\n");
+    let lines: Vec<Option<String>> = unified
+        .split('\n')
+        .map(|line| optional_text(field, line, max_chars))
+        .collect::<Result<_, _>>()?;
+    let text = lines
+        .into_iter()
+        .map(Option::unwrap_or_default)
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_owned();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let length = text.chars().count();
+    if length > max_chars {
+        return Err(Invalid::new(
+            field,
+            format!("is {length} characters long; at most {max_chars} are accepted"),
+        ));
+    }
+    Ok(Some(text))
+}
+
+/// `text` with compatibility forms folded (NFKC: full-width digits become ASCII digits,
+/// ligatures letters), for matching patterns in what people type, never for storing it.
+pub fn compatibility_folded(text: &str) -> String {
+    text.nfkc().collect()
+}
+
 /// A list of short texts (service types, localities): each entry trimmed and required,
 /// repeats that differ only in case dropped, at most `max_items` entries.
 pub fn text_list(
@@ -123,6 +162,30 @@ pub fn text_list(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paragraphs_keep_their_line_breaks_and_refuse_what_text_refuses() {
+        assert_eq!(
+            optional_paragraphs("note", "  First line.\r\nSecond line.  ", 100),
+            Ok(Some("First line.\nSecond line.".to_owned()))
+        );
+        assert_eq!(optional_paragraphs("note", " \n ", 100), Ok(None));
+        for bad in [
+            "a\u{0}b",
+            "Aber\u{202e}deen",
+            "AB1\u{200b}2 3CD",
+            "tab\there",
+        ] {
+            let refused = optional_paragraphs("note", bad, 100).expect_err(bad);
+            assert_eq!(refused.field(), "note");
+        }
+        assert!(optional_paragraphs("note", &"a".repeat(101), 100).is_err());
+    }
+
+    #[test]
+    fn folding_turns_full_width_digits_into_ascii_ones() {
+        assert_eq!(compatibility_folded("０１２２４"), "01224");
+    }
 
     #[test]
     fn text_is_trimmed_limited_and_kept_on_one_line() {

@@ -14,6 +14,7 @@ use sds_testkit::{PrivateNats, TestProcess, TestSettings};
 use sqlx::{PgConnection, PgPool};
 
 pub mod plans;
+pub mod spans;
 pub mod split;
 
 static STAND_IN_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./fixtures/portal_stand_in");

@@ -72,3 +72,47 @@ pub async fn approved_plan_on(platform: &Platform, case_reference: &str) -> Stri
 pub async fn approved_option_2_plan(channel: Channel, case_reference: &str) -> String {
     approved_plan_on(&fife(channel, still()), case_reference).await
 }
+
+/// Every service in one process on a private NATS, on the flow's first day, with Fife set up,
+/// the person's plan approved (case reference `case_reference`) and Kingdom Home Support
+/// registered, known to assessment and ready; then the whole flow driven to its end.
+/// Returns the process (still running), its NATS and what the flow came to.
+pub async fn whole_flow_in_one_process(
+    case_reference: &str,
+) -> (
+    sds_testkit::TestProcess,
+    sds_testkit::PrivateNats,
+    flow::Outcome,
+) {
+    let nats = sds_testkit::PrivateNats::start().await;
+    let clock = ManualClock::on(calendar().accepted_on);
+    let process = sds_testkit::TestProcess::start_with(
+        sds::components(),
+        sds_testkit::TestSettings {
+            nats_url: Some(nats.url()),
+            clock: Some(clock.clock()),
+            ..sds_testkit::TestSettings::default()
+        },
+    )
+    .await;
+    let commissioning = sds_testkit::token_for(&sds_testkit::authority_staff(
+        "fife",
+        &[sds_platform::Role::Commissioning],
+    ));
+    let platform = fife(process.channel().await, manual_hand(&clock));
+    let person_id = approved_plan_on(&platform, case_reference).await;
+    let provider = super::register_indexed_care_service(
+        &process,
+        &commissioning,
+        "Kingdom Home Support",
+        "CS2004071234",
+    )
+    .await;
+    flow::setup::provider_ready(&platform, &provider)
+        .await
+        .expect("the provider is ready");
+    let outcome = flow::drive(&platform, &calendar(), &person_id, &provider)
+        .await
+        .expect("the flow runs to its end");
+    (process, nats, outcome)
+}

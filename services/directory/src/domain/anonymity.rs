@@ -19,7 +19,8 @@ const RULE: &str = "a package request goes to every matching provider before the
 
 /// Refuses `text` (field `field`) if it holds something shaped like personal data.
 pub fn ensure_anonymous(field: &str, text: &str) -> Result<(), Invalid> {
-    match find_personal_data(text) {
+    // Full-width digits and other compatibility forms read as their plain forms.
+    match find_personal_data(&sds_vocabulary::text::compatibility_folded(text)) {
         None => Ok(()),
         Some((what, at)) => Err(Invalid::new(
             field,
@@ -39,7 +40,7 @@ fn find_personal_data(text: &str) -> Option<(&'static str, usize)> {
         if is_email(word) {
             return Some(("an email address", at));
         }
-        if is_date(word) {
+        if is_date(word) || is_written_date(&words[index..]) {
             return Some(("a date", at));
         }
         let next = words.get(index + 1).map(|(_, next)| next.as_str());
@@ -103,6 +104,56 @@ fn is_date(word: &str) -> bool {
         }
     }
     false
+}
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// A month's name in full or by its first three letters (`Sept` too).
+fn is_month(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    let lower = lower.trim_end_matches('.');
+    lower.len() >= 3
+        && MONTHS
+            .iter()
+            .any(|month| *month == lower || (month.starts_with(lower) && lower.len() <= 4))
+}
+
+/// A day of the month: `12`, `3rd`, `21st`.
+fn is_day(word: &str) -> bool {
+    let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let suffix = &word[digits.len()..];
+    (1..=2).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && ["", "st", "nd", "rd", "th"].contains(&suffix.to_lowercase().as_str())
+}
+
+fn is_year(word: &str) -> bool {
+    [2, 4].contains(&word.len()) && word.chars().all(|c| c.is_ascii_digit())
+}
+
+/// A date written with the month's name, starting at the first of `words`: `12 March
+/// 1941`, `3rd Sept 41`, `March 12 1941`.
+fn is_written_date(words: &[(usize, String)]) -> bool {
+    match words {
+        [(_, first), (_, second), (_, third), ..] => {
+            (is_day(first) && is_month(second) && is_year(third))
+                || (is_month(first) && is_day(second) && is_year(third))
+        }
+        _ => false,
+    }
 }
 
 /// A UK postcode, written as one word (`AB123CD`) or two (`AB12 3CD`): an outward code of
@@ -213,6 +264,14 @@ mod tests {
             ("CHI 0103501234", "a CHI number or phone number", 5),
             (
                 "call 01467 620 981 after 6",
+                "a CHI number or phone number",
+                6,
+            ),
+            ("born 12 March 1941, widowed", "a date", 6),
+            ("since 3rd Sept 41", "a date", 7),
+            ("from March 12 1941", "a date", 6),
+            (
+                "call \u{ff10}\u{ff11}\u{ff12}\u{ff12}\u{ff14}\u{ff15}\u{ff15}\u{ff15}\u{ff11}\u{ff12}",
                 "a CHI number or phone number",
                 6,
             ),

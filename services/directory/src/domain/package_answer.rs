@@ -16,6 +16,7 @@
 use chrono::{Days, NaiveDate};
 use sds_money::{Money, round_to_penny};
 use sds_vocabulary::Invalid;
+use sds_vocabulary::text::optional_paragraphs;
 
 use super::anonymity::ensure_anonymous;
 use super::package_request::{Amount, MAX_DAYS_AHEAD};
@@ -65,13 +66,7 @@ pub struct AnswerInput {
 impl Answer {
     /// Checks `input`, an answer on `today` to a request that asks for `asked`.
     pub fn new(input: AnswerInput, asked: Amount, today: NaiveDate) -> Result<Answer, Invalid> {
-        let note = input.note.trim().to_owned();
-        if note.chars().count() > MAX_NOTE_CHARS {
-            return Err(Invalid::new(
-                "note",
-                format!("is longer than {MAX_NOTE_CHARS} characters"),
-            ));
-        }
+        let note = optional_paragraphs("note", &input.note, MAX_NOTE_CHARS)?.unwrap_or_default();
         ensure_anonymous("note", &note)?;
         match input.kind {
             None => Err(Invalid::new(
@@ -315,7 +310,7 @@ mod tests {
                 },
                 hours(10),
                 "note",
-                "longer than 1000",
+                "1001 characters long",
             ),
             (
                 AnswerInput {

@@ -16,6 +16,7 @@ use chrono::{Days, NaiveDate};
 use rust_decimal::Decimal;
 use sds_money::Money;
 use sds_vocabulary::Invalid;
+use sds_vocabulary::text::{optional_paragraphs, optional_text};
 
 use super::anonymity::ensure_anonymous;
 
@@ -82,19 +83,14 @@ pub struct RequestContent {
 impl RequestContent {
     /// Checks `input`, published on `today`. Field names are the request's.
     pub fn new(input: RequestInput, today: NaiveDate) -> Result<RequestContent, Invalid> {
-        let needs_summary = input.needs_summary.trim().to_owned();
-        if needs_summary.is_empty() {
-            return Err(Invalid::new(
-                "needs_summary",
-                "is empty; say in a few sentences what support is needed, without saying who it is for",
-            ));
-        }
-        if needs_summary.chars().count() > MAX_SUMMARY_CHARS {
-            return Err(Invalid::new(
-                "needs_summary",
-                format!("is longer than {MAX_SUMMARY_CHARS} characters"),
-            ));
-        }
+        let needs_summary =
+            optional_paragraphs("needs_summary", &input.needs_summary, MAX_SUMMARY_CHARS)?
+                .ok_or_else(|| {
+                    Invalid::new(
+                        "needs_summary",
+                        "is empty; say in a few sentences what support is needed, without saying who it is for",
+                    )
+                })?;
         ensure_anonymous("needs_summary", &needs_summary)?;
         let service_types = service_types(&input.service_types)?;
         let locality = name("locality", &input.locality)?;
@@ -138,19 +134,9 @@ impl RequestContent {
     }
 }
 
-/// A service type or locality: trimmed, not empty, not too long.
+/// A service type or locality: trimmed, not empty, not too long, plain text on one line.
 fn name(field: &str, raw: &str) -> Result<String, Invalid> {
-    let trimmed = raw.trim();
-    if trimmed.is_empty() {
-        return Err(Invalid::new(field, "is empty"));
-    }
-    if trimmed.chars().count() > MAX_NAME_CHARS {
-        return Err(Invalid::new(
-            field,
-            format!("is longer than {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    Ok(trimmed.to_owned())
+    optional_text(field, raw, MAX_NAME_CHARS)?.ok_or_else(|| Invalid::new(field, "is empty"))
 }
 
 fn service_types(raw: &[String]) -> Result<Vec<String>, Invalid> {

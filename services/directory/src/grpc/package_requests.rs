@@ -28,7 +28,12 @@ pub(super) fn uuid(field: &str, raw: &str) -> Result<Uuid, Invalid> {
     Uuid::parse_str(raw.trim())
         .ok()
         .filter(|id| !id.is_nil())
-        .ok_or_else(|| Invalid::new(field, format!("is {raw:?}; give a UUID")))
+        .ok_or_else(|| {
+            Invalid::new(
+                field,
+                format!("is {}; give a UUID", sds_vocabulary::shown(raw)),
+            )
+        })
 }
 
 fn optional_date(field: &str, raw: Option<&proto::Date>) -> Result<Option<NaiveDate>, Invalid> {
@@ -42,10 +47,18 @@ fn optional_date(field: &str, raw: Option<&proto::Date>) -> Result<Option<NaiveD
 fn input(content: &proto::PackageRequestContent) -> Result<RequestInput, Invalid> {
     let (hours_per_week, weekly_budget) = match &content.amount {
         Some(proto::package_request_content::Amount::HoursPerWeek(hours)) => {
-            let hours: Decimal = hours.trim().parse().map_err(|_| {
+            let written = hours.trim();
+            // Digits and one point only: no exponent, sign or separator.
+            let plain = !written.is_empty()
+                && written.chars().all(|c| c.is_ascii_digit() || c == '.')
+                && written.matches('.').count() <= 1;
+            let hours: Decimal = written.parse().ok().filter(|_| plain).ok_or_else(|| {
                 Invalid::new(
                     "content.hours_per_week",
-                    format!("is {hours:?}; give hours as a number such as 12.5"),
+                    format!(
+                        "is {}; give hours as a plain number such as 12.5",
+                        sds_vocabulary::shown(hours)
+                    ),
                 )
             })?;
             (Some(hours), None)
@@ -104,6 +117,13 @@ impl super::DirectoryApi {
                     return Err(Invalid::new(
                         "line_number",
                         "is 0; plan lines are numbered from 1",
+                    )
+                    .into());
+                }
+                number if i32::try_from(number).is_err() => {
+                    return Err(Invalid::new(
+                        "line_number",
+                        format!("is {number}; a plan has far fewer lines"),
                     )
                     .into());
                 }
@@ -174,7 +194,9 @@ pub fn request_message(
         line_number: if full { request.line.line_number } else { 0 },
         accepted_offer_id: accepted.map(|a| a.offer_id.to_string()).unwrap_or_default(),
         published_at: request.published_at.to_rfc3339(),
-        version: request.version,
+        // Every answer raises the version: shown to a provider it would count its
+        // competitors' offers.
+        version: if full { request.version } else { 0 },
         your_answer,
         holding_model: accepted.map_or(0, |a| a.holding_model.wire_number()),
         holder: accepted.and_then(|a| a.holder.clone()).unwrap_or_default(),

@@ -285,12 +285,21 @@ pub async fn load_request(
     id: Uuid,
     lock: bool,
 ) -> Result<Option<StoredRequest>, DirectoryError> {
-    let sql = if lock {
-        concat!(select_requests!(), "WHERE r.id = $1 FOR UPDATE OF r")
-    } else {
-        concat!(select_requests!(), "WHERE r.id = $1")
-    };
-    let row: Option<RequestRow> = sqlx::query_as(sql)
+    if lock {
+        // The lock first, on the request's row alone: a statement that waited for it reads
+        // the row as committed by the holder, but would join the offers as they were
+        // before, so the joined read comes after, as a statement of its own.
+        let found: Option<Uuid> =
+            sqlx::query_scalar("SELECT id FROM package_request WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .fetch_optional(&mut *connection)
+                .await
+                .operation("lock package request")?;
+        if found.is_none() {
+            return Ok(None);
+        }
+    }
+    let row: Option<RequestRow> = sqlx::query_as(concat!(select_requests!(), "WHERE r.id = $1"))
         .bind(id)
         .fetch_optional(&mut *connection)
         .await

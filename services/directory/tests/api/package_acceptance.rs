@@ -148,3 +148,63 @@ async fn an_offer_changed_after_it_was_shown_is_not_accepted_at_the_old_terms() 
         .await
         .expect("accepted at the terms shown");
 }
+
+#[tokio::test]
+async fn acceptances_and_answers_racing_each_other_are_refused_cleanly_and_one_offer_wins() {
+    let scene = Scene::new().await;
+    let mut offers = Vec::new();
+    for (provider, token) in [&scene.good, &scene.weak, &scene.ungraded] {
+        offers.push(
+            scene
+                .answer(token, offer(&scene.request, provider, "230.00"))
+                .await
+                .expect("offered"),
+        );
+    }
+    let person = person_token(&scene.person_id);
+    let staff = practitioner();
+    let mut accepting = Vec::new();
+    for round in 0..6 {
+        let token = if round % 2 == 0 { &person } else { &staff };
+        let chosen = &offers[round % offers.len()];
+        accepting.push(scene.accept(token, chosen, 0));
+    }
+    let answering = (0..6).map(|round| {
+        scene.answer(
+            &scene.weak.1,
+            offer(
+                &scene.request,
+                &scene.weak.0,
+                &format!("{}.00", 200 + round),
+            ),
+        )
+    });
+    let (accepted, answered) = tokio::join!(
+        futures::future::join_all(accepting),
+        futures::future::join_all(answering)
+    );
+    let winners: Vec<String> = accepted
+        .iter()
+        .filter_map(|result| result.as_ref().ok())
+        .map(|request| request.accepted_offer_id.clone())
+        .collect();
+    assert!(!winners.is_empty(), "{accepted:?}");
+    assert!(
+        winners.iter().all(|winner| *winner == winners[0]),
+        "one offer wins: {winners:?}"
+    );
+    for result in &accepted {
+        if let Err(status) = result {
+            assert!(
+                matches!(status.code(), Code::FailedPrecondition | Code::Aborted),
+                "{status:?}"
+            );
+        }
+    }
+    for result in &answered {
+        if let Err(status) = result {
+            assert_eq!(status.code(), Code::FailedPrecondition, "{status:?}");
+        }
+    }
+    assert_eq!(scene.events_of("package.accepted").await.len(), 1);
+}

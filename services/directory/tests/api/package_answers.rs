@@ -24,6 +24,10 @@ async fn providers_see_the_requests_they_match_without_who_they_are_for() {
         .await
         .expect("a matching provider reads it");
     assert!(got.person_id.is_empty(), "{got:?}");
+    assert_eq!(
+        got.version, 0,
+        "a provider is not told how often the request changed"
+    );
 
     // Another area's provider is shown nothing, and cannot tell the request exists.
     assert!(scene.list(&scene.elsewhere.1).await.is_empty());
@@ -210,12 +214,20 @@ async fn bad_answers_and_callers_are_refused_and_write_nothing() {
             with(|a| a.earliest_start = days_from_today(-1)),
         ),
         (
-            "note is longer than 1000",
+            "note is 1001 characters long",
             with(|a| a.note = "a".repeat(1001)),
         ),
         (
             "note holds what looks like an email address",
             with(|a| a.note = "Write to jean.smith@example.org".to_owned()),
+        ),
+        (
+            "note contains a control character",
+            with(|a| a.note = "a\u{0}b".to_owned()),
+        ),
+        (
+            "note contains an invisible or direction-changing character",
+            with(|a| a.note = "Lives at AB1\u{200b}2 3CD".to_owned()),
         ),
     ];
     for (expected, answer) in cases {

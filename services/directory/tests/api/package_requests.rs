@@ -207,6 +207,32 @@ async fn a_request_that_would_say_who_it_is_for_or_is_malformed_is_refused_and_w
             "content.needs_summary holds what looks like a date",
             publish_request("Born 01/02/1940."),
         ),
+        (
+            "content.needs_summary holds what looks like a date",
+            publish_request("Born 12 March 1941."),
+        ),
+        (
+            "content.needs_summary contains a control character",
+            publish_request("Needs\u{0}help"),
+        ),
+        (
+            "content.needs_summary contains an invisible or direction-changing character",
+            publish_request("Lives at AB1\u{200b}2 3CD"),
+        ),
+        (
+            "content.hours_per_week is \"1e2\"",
+            with(|r| {
+                if let Some(content) = r.content.as_mut() {
+                    content.amount = Some(proto::package_request_content::Amount::HoursPerWeek(
+                        "1e2".to_owned(),
+                    ));
+                }
+            }),
+        ),
+        (
+            "line_number is 4294967295",
+            with(|r| r.line_number = u32::MAX),
+        ),
         ("person_id is \"\"", with(|r| r.person_id = String::new())),
         ("line_number is 0", with(|r| r.line_number = 0)),
         ("content is missing", with(|r| r.content = None)),
