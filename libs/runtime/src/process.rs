@@ -315,6 +315,8 @@ impl Process {
             let limits = WebLimits {
                 request_timeout: config.server.request_timeout,
                 max_concurrent_requests: config.server.max_concurrent_requests,
+                max_connections: config.server.max_connections,
+                header_timeout: config.server.handshake_timeout,
             };
             running.push(spawn_logged(
                 &tracker,

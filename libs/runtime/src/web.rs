@@ -5,9 +5,14 @@
 //! What must stay true, as for gRPC:
 //! - every request gets one span, named by its route (the route's pattern, never the
 //!   concrete path or query, which may hold ids someone typed), with its status code;
-//! - a request that takes longer than the server's request timeout is answered 503 with a
-//!   plain message, not left hanging;
+//! - a request that is not answered within the server's request timeout, waiting for a
+//!   slot included, is answered 503 with a plain message, not left hanging;
 //! - at most the server's concurrency limit of web requests are handled at once;
+//! - no client holds the process's resources by talking slowly or not at all: at most the
+//!   server's connection limit are open at once (one beyond it is closed as soon as it is
+//!   accepted), and a connection whose request headers have not arrived within the
+//!   handshake timeout is closed (axum's own `serve` has neither, so this module accepts
+//!   connections itself and serves each with hyper);
 //! - request bodies are bounded (a form, a CSV of actuals), larger ones refused with 413;
 //! - on shutdown the listener stops accepting and in-flight requests finish.
 
@@ -36,12 +41,18 @@ pub(crate) struct Web {
     router: Router,
 }
 
-/// What each web request may take.
+/// What each web request and connection may take.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct WebLimits {
     pub request_timeout: Duration,
     pub max_concurrent_requests: usize,
+    pub max_connections: usize,
+    /// How long a request's headers may take to arrive.
+    pub header_timeout: Duration,
 }
+
+/// How long in-flight requests may take to finish once the listener stops.
+const DRAIN: Duration = Duration::from_secs(10);
 
 impl Web {
     /// Binds `addr` (port 0 picks a free one) for `router`.
@@ -72,10 +83,51 @@ impl Web {
                 },
             ))
             .layer(DefaultBodyLimit::max(MAX_WEB_BODY_BYTES));
-        axum::serve(self.listener, router)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
+        let connections = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        loop {
+            let (stream, _) = tokio::select! {
+                () = stop.cancelled() => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(error) => {
+                        // Out of file descriptors, say: pause rather than spin.
+                        tracing::warn!(%error, "the web listener could not accept a connection");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                },
+            };
+            let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+                // Over the connection limit: closed at once, holding nothing.
+                drop(stream);
+                continue;
+            };
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .serve_connection(
+                    hyper_util::rt::TokioIo::new(stream),
+                    hyper_util::service::TowerToHyperService::new(router.clone()),
+                );
+            let served = graceful.watch(connection);
+            tokio::spawn(async move {
+                // A client that goes away mid-request is not the server's failure.
+                let _ = served.await;
+                drop(permit);
+            });
+        }
+        drop(self.listener);
+        if tokio::time::timeout(DRAIN, graceful.shutdown())
             .await
-            .context("serve the web listener")
+            .is_err()
+        {
+            tracing::warn!(
+                drain_secs = DRAIN.as_secs(),
+                "web requests still running at the drain deadline were cut off"
+            );
+        }
+        Ok(())
     }
 }
 
@@ -99,13 +151,17 @@ async fn guarded(
         http.response.status_code = tracing::field::Empty,
     );
     async move {
-        let Ok(_slot) = slots.acquire_owned().await else {
-            return (StatusCode::SERVICE_UNAVAILABLE, "The service is stopping.").into_response();
-        };
-        let response = match tokio::time::timeout(timeout, next.run(request)).await {
+        // The wait for a slot counts toward the timeout: an overloaded server answers 503.
+        let answered = tokio::time::timeout(timeout, async {
+            let _slot = slots.acquire().await;
+            next.run(request).await
+        })
+        .await;
+        let response = match answered {
             Ok(response) => response,
             Err(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
+                [(axum::http::header::RETRY_AFTER, "5")],
                 "This took too long to answer. Please try again in a moment.",
             )
                 .into_response(),
@@ -138,7 +194,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_slow_page_is_answered_503_and_the_listener_stops_when_told() {
+    async fn slow_pages_slow_clients_and_too_many_connections_are_cut_short_and_the_listener_stops_when_told()
+     {
         let router = Router::new()
             .route("/quick", get(|| async { "quick" }))
             .route(
@@ -157,6 +214,8 @@ mod tests {
             WebLimits {
                 request_timeout: Duration::from_millis(200),
                 max_concurrent_requests: 4,
+                max_connections: 3,
+                header_timeout: Duration::from_millis(300),
             },
             stop.clone(),
         ));
@@ -168,6 +227,41 @@ mod tests {
         assert!(slow.contains("took too long"), "{slow}");
         let missing = fetch(addr, "/nowhere").await;
         assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+
+        // A client that sends half its headers and stops is closed after the header timeout.
+        let mut slow = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        slow.write_all(b"GET /quick HTTP/1.1\r\nHost: te")
+            .await
+            .expect("send");
+        let mut rest = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(3), slow.read_to_end(&mut rest))
+            .await
+            .expect("closed within the header timeout");
+        assert!(
+            !String::from_utf8_lossy(&rest).starts_with("HTTP/1.1 200"),
+            "half a request is not served"
+        );
+
+        // Connections beyond the limit are closed at once; those within it are served.
+        let mut held = Vec::new();
+        for _ in 0..3 {
+            held.push(tokio::net::TcpStream::connect(addr).await.expect("connect"));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut beyond = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        let _ = beyond
+            .write_all(b"GET /quick HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+            .await;
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(3), beyond.read_to_end(&mut answer))
+            .await
+            .expect("closed at once");
+        assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+        drop(held);
+        // Once they go (and their header timeouts pass), a new one is served.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let again = fetch(addr, "/quick").await;
+        assert!(again.starts_with("HTTP/1.1 200"), "{again}");
         stop.cancel();
         tokio::time::timeout(Duration::from_secs(5), serving)
             .await
