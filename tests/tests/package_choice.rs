@@ -52,40 +52,21 @@ async fn chosen_on_line_one(
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_accepted_offer_becomes_the_choice_on_the_persons_plan_line() {
-    let nats = PrivateNats::start().await;
-    let process = TestProcess::start_with(
-        sds::components(),
-        TestSettings {
-            nats_url: Some(nats.url()),
-            clock: Some(
-                ManualClock::on(chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()).clock(),
-            ),
-            ..TestSettings::default()
-        },
-    )
-    .await;
-    let practitioner = token_for(&authority_staff("fife", &[Role::Practitioner]));
-    let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
-    let person_id =
-        support::plans::approved_option_2_plan(process.channel().await, "SW-PKG-1").await;
-    let provider = support::register_indexed_care_service(
-        &process,
-        &commissioning,
-        "Kingdom Home Support",
-        "CS2004071234",
-    )
-    .await;
-    let mut directory = DirectoryServiceClient::new(process.channel().await);
-    let mut assessment = AssessmentServiceClient::new(process.channel().await);
-
+/// A request for line 1 of the person's plan, `provider`'s offer of ten hours at 21.00, and
+/// the person's acceptance of it; returns the offer.
+async fn request_offer_accept(
+    directory: &mut DirectoryServiceClient<tonic::transport::Channel>,
+    practitioner: &str,
+    person: &str,
+    person_id: &str,
+    provider: &proto::Provider,
+) -> proto::PackageOffer {
     let request = directory
         .publish_package_request(bearer(
-            &practitioner,
+            practitioner,
             proto::PublishPackageRequestRequest {
                 authority: "fife".into(),
-                person_id: person_id.clone(),
+                person_id: person_id.to_owned(),
                 plan_id: Uuid::now_v7().to_string(),
                 line_number: 1,
                 content: Some(proto::PackageRequestContent {
@@ -122,21 +103,9 @@ async fn an_accepted_offer_becomes_the_choice_on_the_persons_plan_line() {
         .await
         .expect("offered")
         .into_inner();
-    assert_eq!(
-        offer.weekly_cost.map(|cost| cost.amount),
-        Some("210.00".to_owned()),
-        "ten hours at 21.00"
-    );
-    let person = token_for(&Principal {
-        org_id: format!("person-{person_id}"),
-        org_kind: OrgKind::Person,
-        roles: vec![],
-        authorities: vec![AuthorityId::parse("authority", "fife").expect("valid")],
-        person_id: Some(person_id.clone()),
-    });
     directory
         .accept_offer(bearer(
-            &person,
+            person,
             proto::AcceptOfferRequest {
                 request_id: request.id.clone(),
                 offer_id: offer.id.clone(),
@@ -147,6 +116,58 @@ async fn an_accepted_offer_becomes_the_choice_on_the_persons_plan_line() {
         ))
         .await
         .expect("the person accepts");
+
+    offer
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_accepted_offer_becomes_the_choice_on_the_persons_plan_line() {
+    let nats = PrivateNats::start().await;
+    let process = TestProcess::start_with(
+        sds::components(),
+        TestSettings {
+            nats_url: Some(nats.url()),
+            clock: Some(
+                ManualClock::on(chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap()).clock(),
+            ),
+            ..TestSettings::default()
+        },
+    )
+    .await;
+    let practitioner = token_for(&authority_staff("fife", &[Role::Practitioner]));
+    let commissioning = token_for(&authority_staff("fife", &[Role::Commissioning]));
+    let person_id =
+        support::plans::approved_option_2_plan(process.channel().await, "SW-PKG-1").await;
+    let provider = support::register_indexed_care_service(
+        &process,
+        &commissioning,
+        "Kingdom Home Support",
+        "CS2004071234",
+    )
+    .await;
+    let mut directory = DirectoryServiceClient::new(process.channel().await);
+    let mut assessment = AssessmentServiceClient::new(process.channel().await);
+
+    let person = token_for(&Principal {
+        org_id: format!("person-{person_id}"),
+        org_kind: OrgKind::Person,
+        roles: vec![],
+        authorities: vec![AuthorityId::parse("authority", "fife").expect("valid")],
+        person_id: Some(person_id.clone()),
+    });
+    let offer = request_offer_accept(
+        &mut directory,
+        &practitioner,
+        &person,
+        &person_id,
+        &provider,
+    )
+    .await;
+    assert_eq!(
+        offer.weekly_cost.map(|cost| cost.amount),
+        Some("210.00".to_owned()),
+        "ten hours at 21.00"
+    );
 
     let (version, chosen, holding) = wait_until(
         Duration::from_secs(20),
@@ -183,5 +204,36 @@ async fn an_accepted_offer_becomes_the_choice_on_the_persons_plan_line() {
             .await
             .expect("audit");
     assert!(actor.starts_with("directory"), "{actor}");
+
+    // A later acceptance that would name another provider on a line that already names one
+    // (a choice staff may have made since) is set aside with its reason; the plan keeps
+    // its choice.
+    let other = support::register_indexed_care_service(
+        &process,
+        &commissioning,
+        "Leven Care at Home",
+        "CS2009054321",
+    )
+    .await;
+    request_offer_accept(&mut directory, &practitioner, &person, &person_id, &other).await;
+    let reason: String = wait_until(
+        Duration::from_secs(30),
+        "the second acceptance is set aside",
+        || {
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar(
+                    "SELECT reason FROM dead_letter WHERE event_type = 'package.accepted'",
+                )
+                .fetch_optional(&pool)
+                .await
+                .expect("dead letters")
+            }
+        },
+    )
+    .await;
+    assert!(reason.contains("already names provider"), "{reason}");
+    let (latest, still, _) = chosen_on_line_one(&mut assessment, &practitioner, &person_id).await;
+    assert_eq!((latest, still), (2, provider.id.clone()));
     process.shutdown().await;
 }

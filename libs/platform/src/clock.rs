@@ -61,7 +61,12 @@ impl Clock {
                     Ok(text) => text,
                     // No file: the machine's clock (a demo that laid down its history and
                     // removed the file runs on in real time).
-                    Err(_) => return Utc::now(),
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                        return Utc::now();
+                    }
+                    // Unreadable for another reason: "today" must not jump to the
+                    // machine's day and back, so the last time read stands.
+                    Err(_) => String::new(),
                 };
                 let read = DateTime::parse_from_rfc3339(text.trim())
                     .ok()

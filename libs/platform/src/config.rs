@@ -258,6 +258,16 @@ impl PlatformConfig {
             }
         };
 
+        // Whoever could write the file would move "today" for every payment.
+        let clock_file = lookup("SDS_CLOCK_FILE")
+            .filter(|path| !path.trim().is_empty())
+            .map(PathBuf::from);
+        if production && clock_file.is_some() {
+            return Err(ConfigError {
+                variable: "SDS_CLOCK_FILE",
+                problem: "a clock read from a file is for tests, simulations and the local demo; it is refused in production".into(),
+            });
+        }
         let service_key_file = lookup("SDS_SERVICE_KEY_FILE")
             .filter(|path| !path.is_empty())
             .map(PathBuf::from);
@@ -438,9 +448,7 @@ impl PlatformConfig {
         Ok(Self {
             listen_addr,
             http_addr,
-            clock_file: lookup("SDS_CLOCK_FILE")
-                .filter(|path| !path.trim().is_empty())
-                .map(PathBuf::from),
+            clock_file,
             database_url: get("SDS_DATABASE_URL", DEFAULT_DATABASE_URL),
             database_max_connections,
             database_acquire_timeout: Duration::from_millis(positive(

@@ -6,9 +6,10 @@
 //! What must stay true: the choice is recorded once, in the transaction that marks the event
 //! consumed, so a redelivered event changes nothing; a provider the directory has not yet
 //! told assessment about is waited for (the event is tried again), never refused; an event
-//! that cannot apply (a person of another authority, a line that is not option 2, a plan
-//! with a variation open) is set aside in the dead-letter table with its reason, for staff
-//! to record the choice by hand, and never half-applied.
+//! that cannot apply (a person of another authority, a line that is not option 2, a line on
+//! which staff have since recorded another provider) is set aside in the dead-letter table
+//! with its reason, and never half-applied; while a variation of the plan is open the event
+//! waits (it is tried again later) and is recorded on the version the variation leads to.
 
 use sds_events::{EventHandler, EventType, HandlerError, Received};
 use sds_platform::Clock;
@@ -17,7 +18,7 @@ use sds_vocabulary::named_enum::WireEnum as _;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::option::{FundHolder, FundHoldingModel, ProviderId, ProviderRef};
+use crate::domain::option::{Arrangement, FundHolder, FundHoldingModel, ProviderId, ProviderRef};
 use crate::domain::plan::PlanState;
 use crate::error::AssessmentError;
 use crate::grpc::choice::{Choice, record_choice};
@@ -87,10 +88,30 @@ impl EventHandler for PackageAcceptedHandler {
             .last()
             .ok_or_else(|| permanent(format!("person {person_id} has no plan")))?;
         if !matches!(latest.plan.state(), PlanState::Approved(_)) {
-            return Err(permanent(format!(
-                "person {person_id}'s latest plan version {} is {}, not approved; record the choice with RecordProviderChoice once it is",
+            // A variation is being drafted or approved: the choice waits for it, and is
+            // recorded on the version it leads to.
+            return Err(HandlerError::Transient(anyhow::anyhow!(
+                "package.accepted waits: person {person_id}'s latest plan version {} is {}, not approved",
                 latest.plan.version(),
                 latest.plan.status()
+            )));
+        }
+        let chosen = ProviderRef::Directory(provider);
+        let named = latest
+            .plan
+            .lines()
+            .iter()
+            .find(|line| line.number == accepted.line_number)
+            .and_then(|line| match &line.arrangement {
+                Arrangement::PersonDirected(current) => current.provider.clone(),
+                _ => None,
+            });
+        if let Some(named) = named.filter(|named| *named != chosen) {
+            // Staff recorded another provider since (by hand): theirs stands, and the
+            // event is set aside with the reason for someone to look at.
+            return Err(permanent(format!(
+                "line {} of person {person_id}'s plan already names provider {named:?}, not the accepted offer's; the choice on the plan stands",
+                accepted.line_number
             )));
         }
         let holder = match FundHoldingModel::from_wire("holding_model", accepted.holding_model)
@@ -106,7 +127,7 @@ impl EventHandler for PackageAcceptedHandler {
         };
         let choice = Choice {
             line_number: accepted.line_number,
-            provider: ProviderRef::Directory(provider),
+            provider: chosen,
             holder,
         };
         record_choice(

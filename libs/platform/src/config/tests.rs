@@ -151,3 +151,20 @@ fn production_refuses_the_local_secret() {
     .unwrap();
     assert!(matches!(config.jwt, JwtConfig::PublicKeysFile(_)));
 }
+
+#[test]
+fn a_clock_file_is_read_for_tests_and_refused_in_production() {
+    let local = config_from(&[("SDS_CLOCK_FILE", "/tmp/sds-clock")]).unwrap();
+    assert_eq!(
+        local.clock_file.as_deref(),
+        Some(std::path::Path::new("/tmp/sds-clock"))
+    );
+    assert_eq!(config_from(&[]).unwrap().clock_file, None);
+    let error = config_from(&[
+        ("SDS_ENV", "production"),
+        ("SDS_JWT_PUBLIC_KEYS_FILE", "/etc/sds/keys.pem"),
+        ("SDS_CLOCK_FILE", "/tmp/sds-clock"),
+    ])
+    .unwrap_err();
+    assert_eq!(error.variable, "SDS_CLOCK_FILE");
+}
