@@ -121,6 +121,12 @@ pub struct StoreError {
 }
 
 impl StoreError {
+    /// Whether the database, not the request, is at fault (not answering, restarting, a
+    /// serialization failure): worth trying again shortly.
+    pub fn is_unavailable(&self) -> bool {
+        unavailable(&self.source).is_some()
+    }
+
     /// Whether PostgreSQL refused a duplicate key.
     pub fn is_unique_violation(&self) -> bool {
         is_unique_violation(&self.source)

@@ -18,7 +18,7 @@ use super::dashboard::{Feedback, render};
 use super::html::escape;
 use super::notices::short_text;
 use super::packages::{Package, paid_on_actuals, support_words};
-use super::respond::{form_expired, our_fault};
+use super::respond::{form_expired, our_fault, try_again_later};
 use super::session::{Session, csrf_matches};
 use super::words::{iso_date, money_text};
 
@@ -247,6 +247,7 @@ pub async fn report(
             )
             .await
         }
+        Err(error) if error.is_unavailable() => try_again_later(Some(&viewer(&session))),
         Err(error) => {
             tracing::error!(error = %error, "send a provider's report of actuals to payments");
             our_fault(Some(&viewer(&session)))

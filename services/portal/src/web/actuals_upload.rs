@@ -16,7 +16,7 @@ use super::actuals::recorded_words;
 use super::calls::{CallError, Services, as_caller};
 use super::dashboard::{Feedback, render};
 use super::html::escape;
-use super::respond::{form_expired, our_fault};
+use super::respond::{form_expired, our_fault, too_large, try_again_later};
 use super::session::{Session, csrf_matches};
 
 /// The rows payments takes in one request; a larger file is refused before anything is
@@ -30,18 +30,18 @@ struct Upload {
     file: Option<Vec<u8>>,
 }
 
-async fn read_form(mut multipart: Multipart) -> Result<Upload, String> {
+async fn read_form(mut multipart: Multipart) -> Result<Upload, StatusCode> {
     let mut upload = Upload::default();
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(error) => return Err(error.body_text()),
+            Err(error) => return Err(error.status()),
         };
         match field.name() {
-            Some("csrf") => upload.csrf = field.text().await.map_err(|error| error.body_text())?,
+            Some("csrf") => upload.csrf = field.text().await.map_err(|error| error.status())?,
             Some("file") => {
-                let bytes = field.bytes().await.map_err(|error| error.body_text())?;
+                let bytes = field.bytes().await.map_err(|error| error.status())?;
                 // A file input left empty still sends the field, with no bytes.
                 if !bytes.is_empty() {
                     upload.file = Some(bytes.to_vec());
@@ -69,6 +69,8 @@ pub async fn upload(
     // cannot be read at all carries none.
     let form = match form {
         Ok(form) if csrf_matches(&headers, &form.csrf) => form,
+        // Too large to read to its end: the CSRF token may be in what was not read.
+        Err(StatusCode::PAYLOAD_TOO_LARGE) => return too_large(Some(&viewer(&session))),
         _ => return form_expired(Some(&viewer(&session))),
     };
     let provider = match provider_of(&session) {
@@ -150,6 +152,7 @@ pub async fn upload(
         Err(error) if error.is_the_callers_to_fix() => {
             problem(format!("Nothing was recorded: {}", error.message())).await
         }
+        Err(error) if error.is_unavailable() => try_again_later(Some(&viewer(&session))),
         Err(error) => {
             tracing::error!(error = %error, "send a provider's file of actuals to payments");
             our_fault(Some(&viewer(&session)))

@@ -80,6 +80,18 @@ impl CallError {
     }
 
     /// What the other service said, for the person to act on.
+    /// Whether the service called could not answer just now (it, or its database, is
+    /// away): worth trying again shortly.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            CallError::Refused {
+                code: tonic::Code::Unavailable | tonic::Code::DeadlineExceeded,
+                ..
+            }
+        )
+    }
+
     pub fn message(&self) -> &str {
         match self {
             CallError::Setup(problem) => problem,

@@ -16,7 +16,7 @@ use super::WebState;
 use super::access::{own_provider, provider_of, signed_in, viewer};
 use super::html::{escape, page};
 use super::notices::sentence;
-use super::respond::{html, our_fault};
+use super::respond::{html, our_fault, try_again_later};
 use super::session::Session;
 use super::words::date;
 use super::{actuals, packages, remittances, requests};
@@ -139,6 +139,7 @@ pub async fn render(
     };
     let notifications = match notifications(state, provider).await {
         Ok(section) => section,
+        Err(error) if error.is_unavailable() => return try_again_later(Some(&viewer(session))),
         Err(error) => {
             tracing::error!(error = %error, "read the provider's notifications");
             return our_fault(Some(&viewer(session)));

@@ -1,6 +1,7 @@
 //! A provider's notifications in plain words, one sentence or two each, as HTML built from
-//! escaped values. Ids are shortened to their first eight characters: enough to match a
-//! request or agreement on the page, short enough to read.
+//! escaped values. Ids are shortened to their last eight characters: enough to match a
+//! request or agreement on the page, short enough to read. (The first eight of a UUIDv7 are
+//! its time, the same for everything made within a minute.)
 
 use crate::domain::Notice;
 use crate::domain::notice::{Answer, RequestedAmount, ScheduleChange};
@@ -8,9 +9,10 @@ use crate::domain::notice::{Answer, RequestedAmount, ScheduleChange};
 use super::html::escape;
 use super::words::{date, money, pounds};
 
-/// The first eight characters of an id, as the pages name things by.
+/// The last eight characters of an id (its random part), as the pages name things by.
 pub fn short(id: &uuid::Uuid) -> String {
-    id.simple().to_string()[..8].to_owned()
+    let simple = id.simple().to_string();
+    simple[simple.len() - 8..].to_owned()
 }
 
 /// [`short`] of an id another service sent as text; the text's first eight characters

@@ -2,7 +2,7 @@
 //! (no scripts at all, not cached, not framed), redirects after a form, and the pages for
 //! "sign in first", "not yours" and "our fault".
 
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, RETRY_AFTER, SET_COOKIE};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
@@ -87,6 +87,39 @@ pub fn form_expired(viewer: Option<&Viewer<'_>>) -> Response {
             viewer,
             "<p>We did not act on this form because it did not come from this page as \
              we sent it. Please go back, reload the page and try again.</p>",
+        ),
+        &[],
+    )
+}
+
+/// 503 for a database or service that is not answering just now: nothing went wrong with
+/// the request, and trying again shortly may work.
+pub fn try_again_later(viewer: Option<&Viewer<'_>>) -> Response {
+    let mut response = html(
+        StatusCode::SERVICE_UNAVAILABLE,
+        page(
+            "Please try again in a moment",
+            viewer,
+            "<p>Part of the service is not answering just now, so nothing was done. Please \
+             try again in a minute or two.</p>",
+        ),
+        &[],
+    );
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("30"));
+    response
+}
+
+/// 413 for a request larger than the pages take.
+pub fn too_large(viewer: Option<&Viewer<'_>>) -> Response {
+    html(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        page(
+            "This file is too large",
+            viewer,
+            "<p>We take files of up to 4 MB. Please split the file into smaller ones and send \
+             each one.</p>",
         ),
         &[],
     )

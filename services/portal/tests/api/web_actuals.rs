@@ -163,6 +163,23 @@ async fn an_uploaded_csv_records_its_good_reports_and_names_the_bad_row_by_its_l
         )
         .await;
     assert_eq!(not_a_csv.status, 400, "{}", not_a_csv.body);
+    // A file beyond the listener's body limit is answered as too large, not as a stale form.
+    let huge = vec![b'x'; 5 * 1024 * 1024];
+    let too_large = browser
+        .post_file(
+            "/portal/provider/actuals/upload",
+            &[("csrf", &csrf)],
+            "file",
+            "year.csv",
+            &huge,
+        )
+        .await;
+    assert_eq!(too_large.status, 413, "{}", too_large.body);
+    assert!(
+        visible_text(&too_large.body).contains("We take files of up to 4 MB"),
+        "{}",
+        too_large.body
+    );
     assert!(
         visible_text(&not_a_csv.body).contains(
             "Nothing was recorded: that file is not a CSV of delivery (it has no column agreement_id, period_start, plan_line)."

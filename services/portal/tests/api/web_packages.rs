@@ -14,7 +14,7 @@ async fn the_dashboard_shows_the_providers_active_package_its_next_payment_and_i
  {
     let platform = whole_platform().await;
     let package = active_package_on_actuals(&platform).await;
-    let short = &package.agreement_id.replace('-', "")[..8];
+    let short = &package.agreement_id.replace('-', "")[24..];
     let mut browser = Browser::signed_in(platform.web(), &package.provider_token()).await;
 
     // The remittance reaches the portal's store by event after the run.

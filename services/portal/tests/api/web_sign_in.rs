@@ -232,7 +232,7 @@ async fn the_dashboard_lists_the_providers_notifications_in_words_with_hostile_t
     assert!(
         text.contains(&format!(
             "New request {}",
-            &request_id.replace('-', "")[..8]
+            &request_id.replace('-', "")[24..]
         )),
         "{text}"
     );
