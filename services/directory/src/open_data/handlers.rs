@@ -232,6 +232,28 @@ fn bad_parameter(refused: BadParameter) -> Response {
 /// Logged once here with its chain; the caller learns only that it failed. The chain names
 /// the operation and the database's words, never a provider's details.
 fn internal(error: DirectoryError) -> Response {
+    let unavailable = match &error {
+        DirectoryError::Store(store) => store.is_unavailable(),
+        DirectoryError::Database(database) => matches!(
+            database,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+        ),
+        _ => false,
+    };
+    if unavailable {
+        // The database is away, not broken: a harvester should come back, not give up.
+        let mut response = refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({
+                "error": "unavailable",
+                "message": "The directory is not answering just now. Please try again in a moment.",
+            }),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+        return response;
+    }
     tracing::error!(error = %format!("{:#}", anyhow::Error::new(error)), "open data request failed");
     refusal(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -250,6 +272,11 @@ fn with_headers<T: Serialize>(status: StatusCode, body: &T, cache: &'static str)
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
         HeaderValue::from_static("*"),
+    );
+    // Provider names are data, never markup: no browser may sniff the JSON as a page.
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
     response
 }

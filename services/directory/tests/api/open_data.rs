@@ -60,6 +60,7 @@ async fn the_feed_describes_itself_as_hsds_3_to_anyone_without_a_token() {
         Some("public, max-age=300")
     );
     assert_eq!(response.header("access-control-allow-origin"), Some("*"));
+    assert_eq!(response.header("x-content-type-options"), Some("nosniff"));
     let meta = response.json();
     assert_eq!(meta["version"], "3.0");
     assert!(
