@@ -129,18 +129,53 @@ macro_rules! select_requests {
     };
 }
 
-/// Who may see which requests, as [`list_requests`] binds it: $1 status (or null), $2 the
-/// staff's authorities, $3 the person, $4 the provider, $5 today, $6 and $7 the provider's
-/// folded localities and service types.
-macro_rules! listed_requests {
+/// Which requests each kind of viewer may see, as [`list_requests`] binds them: $1 the
+/// status (or null), $2 the staff's authorities, $3 the person, $4 the provider, $5 today,
+/// $6 and $7 the provider's folded localities and service types. One condition per kind of
+/// viewer, so that each can use its own index (authority, person, open locality, answers);
+/// each names every parameter, the others' in tests always true for that viewer, so that
+/// one set of bindings serves all three.
+macro_rules! staff_requests {
     () => {
-        "($1::text IS NULL OR r.status = $1) \
-         AND (r.authority = ANY($2) \
-              OR r.person_id = $3 \
-              OR (r.status = 'open' AND r.closing_date >= $5 \
-                  AND r.locality_folded = ANY($6) AND r.service_types_folded && $7) \
-              OR EXISTS (SELECT 1 FROM package_offer o \
-                         WHERE o.request_id = r.id AND o.provider_id = $4))"
+        "($1::text IS NULL OR r.status = $1) AND r.authority = ANY($2) \
+         AND $3::uuid IS NULL AND $4::uuid IS NULL AND $5::date IS NULL \
+         AND cardinality($6::text[]) >= 0 AND cardinality($7::text[]) >= 0"
+    };
+}
+
+macro_rules! persons_requests {
+    () => {
+        "($1::text IS NULL OR r.status = $1) AND r.person_id = $3 \
+         AND cardinality($2::text[]) >= 0 AND $4::uuid IS NULL AND $5::date IS NULL \
+         AND cardinality($6::text[]) >= 0 AND cardinality($7::text[]) >= 0"
+    };
+}
+
+macro_rules! providers_requests {
+    () => {
+        "($1::text IS NULL OR r.status = $1) AND cardinality($2::text[]) >= 0 \
+         AND $3::uuid IS NULL \
+         AND ((r.status = 'open' AND r.closing_date >= $5 \
+               AND r.locality_folded = ANY($6) AND r.service_types_folded && $7) \
+              OR r.id IN (SELECT o.request_id FROM package_offer o WHERE o.provider_id = $4))"
+    };
+}
+
+/// The count and the page of a list for each kind of viewer.
+macro_rules! list_sql {
+    ($condition:ident) => {
+        (
+            concat!(
+                "SELECT count(*) FROM package_request r WHERE ",
+                $condition!()
+            ),
+            concat!(
+                select_requests!(),
+                "WHERE ",
+                $condition!(),
+                " AND ($8::uuid IS NULL OR r.id < $8) ORDER BY r.id DESC LIMIT $9"
+            ),
+        )
     };
 }
 
@@ -354,38 +389,35 @@ pub async fn list_requests(
         None => (Vec::new(), Vec::new()),
     };
     let status = page.status.map(|status| status.name());
-    let total: i64 = sqlx::query_scalar(concat!(
-        "SELECT count(*) FROM package_request r WHERE ",
-        listed_requests!()
-    ))
-    .bind(status)
-    .bind(&authorities)
-    .bind(person)
-    .bind(provider)
-    .bind(today)
-    .bind(&localities)
-    .bind(&service_types)
-    .fetch_one(&mut *connection)
-    .await
-    .operation("count package requests")?;
-    let rows: Vec<RequestRow> = sqlx::query_as(concat!(
-        select_requests!(),
-        "WHERE ",
-        listed_requests!(),
-        " AND ($8::uuid IS NULL OR r.id < $8) ORDER BY r.id DESC LIMIT $9"
-    ))
-    .bind(status)
-    .bind(&authorities)
-    .bind(person)
-    .bind(provider)
-    .bind(today)
-    .bind(&localities)
-    .bind(&service_types)
-    .bind(page.after)
-    .bind(i64::from(page.size))
-    .fetch_all(&mut *connection)
-    .await
-    .operation("select package requests")?;
+    let (count_sql, page_sql) = match listed_for {
+        ListedFor::Authorities(_) => list_sql!(staff_requests),
+        ListedFor::Person(_) => list_sql!(persons_requests),
+        ListedFor::Provider { .. } => list_sql!(providers_requests),
+    };
+    let total: i64 = sqlx::query_scalar(count_sql)
+        .bind(status)
+        .bind(&authorities)
+        .bind(person)
+        .bind(provider)
+        .bind(today)
+        .bind(&localities)
+        .bind(&service_types)
+        .fetch_one(&mut *connection)
+        .await
+        .operation("count package requests")?;
+    let rows: Vec<RequestRow> = sqlx::query_as(page_sql)
+        .bind(status)
+        .bind(&authorities)
+        .bind(person)
+        .bind(provider)
+        .bind(today)
+        .bind(&localities)
+        .bind(&service_types)
+        .bind(page.after)
+        .bind(i64::from(page.size))
+        .fetch_all(&mut *connection)
+        .await
+        .operation("select package requests")?;
     let requests = rows
         .into_iter()
         .map(StoredRequest::try_from)

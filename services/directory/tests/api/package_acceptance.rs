@@ -78,6 +78,17 @@ async fn accepting_an_offer_shows_the_person_to_that_provider_only_and_closes_th
         .your_answer
         .expect("its own answer is shown to it");
     assert_eq!(other_answer.provider_id, scene.weak.0.id);
+    let listed = scene.list(&scene.weak.1).await;
+    assert!(
+        listed.iter().any(|request| request.id == scene.request.id
+            && request.person_id.is_empty()
+            && request.your_answer.is_some()),
+        "a provider still lists a request it answered, closed to it: {listed:?}"
+    );
+    assert!(
+        scene.list(&scene.elsewhere.1).await.is_empty(),
+        "a provider that neither matches nor answered lists nothing"
+    );
 
     // No more answers; the same acceptance again changes nothing; another one is refused.
     assert_code(
