@@ -1,6 +1,7 @@
 //! The person's page: their own plan and budget in plain words that read easily, for them
 //! alone, with what they wrote about themselves escaped.
 
+use rust_decimal::Decimal;
 use sds_platform::{AuthorityId, OrgKind, Principal, Role};
 use sds_proto::v1::assessment_service_client::AssessmentServiceClient;
 use sds_proto::v1::{self as proto, ClientGroup, EligibilityLevel};
@@ -183,9 +184,8 @@ pub fn person_token(person_id: &str) -> String {
 /// Syllables are counted as groups of vowels (y included), less a silent final "e", at
 /// least one a word; sentences end at ".", "!" or "?" followed by a space, and at the end
 /// of every heading, paragraph, list item and table cell, which a reader takes one by one.
-// A reading score is a statistic, not money: floating point is what the formula is written in.
-#[allow(clippy::float_arithmetic)]
-fn flesch_reading_ease(html: &str) -> f64 {
+// In decimals, as every figure of the platform is: the formula's constants are exact decimals.
+fn flesch_reading_ease(html: &str) -> Decimal {
     let mut marked = html.split("<main").nth(1).unwrap_or(html).to_owned();
     for end in [
         "</h1>",
@@ -233,7 +233,14 @@ fn flesch_reading_ease(html: &str) -> f64 {
         sentences += 1;
     }
     assert!(words > 0 && sentences > 0, "the page has text: {text}");
-    206.835 - 1.015 * (words as f64 / sentences as f64) - 84.6 * (syllables as f64 / words as f64)
+    let (words, sentences, syllables) = (
+        Decimal::from(words),
+        Decimal::from(sentences),
+        Decimal::from(syllables),
+    );
+    Decimal::new(206_835, 3)
+        - Decimal::new(1_015, 3) * (words / sentences)
+        - Decimal::new(846, 1) * (syllables / words)
 }
 
 fn syllables_in(word: &str) -> usize {
@@ -259,9 +266,9 @@ fn the_flesch_helper_scores_plain_text_high_and_dense_text_low() {
     assert_eq!(syllables_in("care"), 1);
     assert_eq!(syllables_in("£210"), 1);
     let plain = "<main><p>You get help at home. We pay for it.</p></main>";
-    assert!(flesch_reading_ease(plain) > 90.0);
+    assert!(flesch_reading_ease(plain) > Decimal::from(90));
     let dense = "<main><p>Notwithstanding contractual obligations, remuneration considerations necessitate comprehensive organisational evaluation.</p></main>";
-    assert!(flesch_reading_ease(dense) < 0.0);
+    assert!(flesch_reading_ease(dense) < Decimal::ZERO);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -310,8 +317,9 @@ async fn the_persons_page_shows_their_plan_budget_and_support_in_plain_words_wit
 
     let ease = flesch_reading_ease(&page.body);
     assert!(
-        ease >= 70.0,
-        "Flesch reading ease {ease:.1} is below 70: {text}"
+        ease >= Decimal::from(70),
+        "Flesch reading ease {} is below 70: {text}",
+        ease.round_dp(1)
     );
 }
 
