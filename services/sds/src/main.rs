@@ -52,6 +52,9 @@ enum Command {
     /// Payment schedules.
     #[command(subcommand)]
     Payments(cli::payments::PaymentsCommand),
+    /// A provider's or holder's notifications from the portal.
+    #[command(subcommand)]
+    Portal(cli::portal::PortalCommand),
     /// The local demo's history (deploy/local/up runs it once).
     #[command(subcommand)]
     Demo(cli::demo::DemoCommand),
@@ -101,6 +104,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Contracts(command) => cli::contracts::run(command).await,
         Command::Ledger(command) => cli::ledger::run(command).await,
         Command::Payments(command) => cli::payments::run(command).await,
+        Command::Portal(command) => cli::portal::run(command).await,
         Command::Demo(command) => cli::demo::run(command).await,
         Command::Bench(command) => bench::run(command).await,
     }

@@ -55,6 +55,34 @@ async fn the_demo_history_is_laid_down_on_past_days_and_the_server_then_runs_in_
     }
     assert!(!clock.exists(), "the clock file is removed after the seed");
 
+    // The provider reads what its portal was told, one JSON line each, and resumes after
+    // the last one with nothing left.
+    let provider = setting(&demo, "DEMO_PROVIDER_TOKEN");
+    let told = server.run(&["portal", "notifications"], Some(provider));
+    assert!(told.status.success(), "{}", stderr_of(&told));
+    let notifications: Vec<serde_json::Value> = stdout_of(&told)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+        .collect();
+    let seqs: Vec<String> = notifications
+        .iter()
+        .map(|notification| notification["seq"].to_string().replace('"', ""))
+        .collect();
+    let expected: Vec<String> = (1..=seqs.len()).map(|seq| seq.to_string()).collect();
+    assert_eq!(seqs, expected, "numbered from 1 with no gaps");
+    let remittances = notifications
+        .iter()
+        .filter(|notification| notification["kind"] == "NOTIFICATION_KIND_REMITTANCE_ISSUED")
+        .count();
+    assert_eq!(remittances, 2, "{notifications:?}");
+    let last = seqs.last().expect("notifications").clone();
+    let rest = server.run(
+        &["portal", "notifications", "--after", &last],
+        Some(provider),
+    );
+    assert!(rest.status.success(), "{}", stderr_of(&rest));
+    assert_eq!(stdout_of(&rest).trim(), "");
+
     // The person's fund was paid by two runs in the past.
     let finance = server.token(&[
         "--org",

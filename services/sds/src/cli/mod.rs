@@ -19,6 +19,7 @@ pub mod ledger_bulk;
 pub mod ledger_corrections;
 pub mod output;
 pub mod payments;
+pub mod portal;
 pub mod token;
 
 use anyhow::{Context, bail};
