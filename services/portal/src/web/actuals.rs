@@ -18,7 +18,7 @@ use super::dashboard::{Feedback, render};
 use super::html::escape;
 use super::notices::short_text;
 use super::packages::{Package, paid_on_actuals, support_words};
-use super::respond::{form_expired, our_fault, try_again_later};
+use super::respond::{call_failed, form_expired};
 use super::session::{Session, csrf_matches};
 use super::words::{iso_date, money_text};
 
@@ -247,11 +247,11 @@ pub async fn report(
             )
             .await
         }
-        Err(error) if error.is_unavailable() => try_again_later(Some(&viewer(&session))),
-        Err(error) => {
-            tracing::error!(error = %error, "send a provider's report of actuals to payments");
-            our_fault(Some(&viewer(&session)))
-        }
+        Err(error) => call_failed(
+            Some(&viewer(&session)),
+            &error,
+            "send a provider's report of actuals to payments",
+        ),
     }
 }
 

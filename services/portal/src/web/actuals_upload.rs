@@ -16,7 +16,7 @@ use super::actuals::recorded_words;
 use super::calls::{CallError, Services, as_caller};
 use super::dashboard::{Feedback, render};
 use super::html::escape;
-use super::respond::{form_expired, our_fault, too_large, try_again_later};
+use super::respond::{call_failed, form_expired, too_large};
 use super::session::{Session, csrf_matches};
 
 /// The rows payments takes in one request; a larger file is refused before anything is
@@ -152,11 +152,11 @@ pub async fn upload(
         Err(error) if error.is_the_callers_to_fix() => {
             problem(format!("Nothing was recorded: {}", error.message())).await
         }
-        Err(error) if error.is_unavailable() => try_again_later(Some(&viewer(&session))),
-        Err(error) => {
-            tracing::error!(error = %error, "send a provider's file of actuals to payments");
-            our_fault(Some(&viewer(&session)))
-        }
+        Err(error) => call_failed(
+            Some(&viewer(&session)),
+            &error,
+            "send a provider's file of actuals to payments",
+        ),
     }
 }
 

@@ -17,7 +17,7 @@ use super::access::{provider_of, signed_in, viewer};
 use super::calls::{CallError, Services, as_caller};
 use super::dashboard::Feedback;
 use super::html::escape;
-use super::respond::{form_expired, our_fault, see_other, try_again_later};
+use super::respond::{call_failed, form_expired, see_other};
 use super::session::{Session, csrf_matches};
 use super::words::{iso_date, money_text};
 
@@ -226,11 +226,11 @@ pub async fn answer(
             )
             .await
         }
-        Err(error) if error.is_unavailable() => try_again_later(Some(&viewer(&session))),
-        Err(error) => {
-            tracing::error!(error = %error, "send a provider's answer to the directory");
-            our_fault(Some(&viewer(&session)))
-        }
+        Err(error) => call_failed(
+            Some(&viewer(&session)),
+            &error,
+            "send a provider's answer to the directory",
+        ),
     }
 }
 

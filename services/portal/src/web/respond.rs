@@ -125,6 +125,21 @@ pub fn too_large(viewer: Option<&Viewer<'_>>) -> Response {
     )
 }
 
+/// The page for a call to another service that failed for a reason that is not the
+/// caller's: 503 when it is away for now, else 500 with the cause logged once here, saying
+/// `what` was being done.
+pub fn call_failed(
+    viewer: Option<&Viewer<'_>>,
+    error: &super::calls::CallError,
+    what: &'static str,
+) -> Response {
+    if error.is_unavailable() {
+        return try_again_later(viewer);
+    }
+    tracing::error!(error = %error, what, "a call to another service failed");
+    our_fault(viewer)
+}
+
 /// 500 for what went wrong on our side; the cause is logged once where it happened.
 pub fn our_fault(viewer: Option<&Viewer<'_>>) -> Response {
     html(
