@@ -7,3 +7,4 @@ mod duplicate_window;
 mod relay;
 mod retention;
 mod support;
+mod together;

@@ -17,7 +17,10 @@
 //! - replicas of a service share one durable consumer, so JetStream spreads the work;
 //! - no order is promised: events of one aggregate may arrive out of order (several relays,
 //!   retries, replicas), so handlers compare the aggregate version with what they hold, or
-//!   ask [`Received::is_newest_seen`].
+//!   ask [`Received::is_newest_seen`];
+//! - events already waiting when one arrives are applied together, in one transaction
+//!   (`together`), and fall back to one at a time if any of them fails: the same rules, one
+//!   commit instead of many under load.
 
 use std::future::Future;
 use std::time::Duration;
@@ -26,7 +29,7 @@ use anyhow::Context as _;
 use async_nats::jetstream;
 use async_nats::jetstream::AckKind;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
-use futures::StreamExt as _;
+use futures::{FutureExt as _, StreamExt as _};
 use prost::Message as _;
 use sds_proto::v1::Event;
 use sds_proto::v1::event::Body;
@@ -38,6 +41,8 @@ use uuid::Uuid;
 use crate::event_type::EventType;
 use crate::stream::ensure_stream;
 use crate::subject::filter_for_event_types;
+
+mod together;
 
 /// One durable consumer of the events stream. Its subject filter follows from the event
 /// types its handler declares.
@@ -59,6 +64,9 @@ pub struct ConsumerConfig {
     pub ack_wait: Duration,
     /// Messages requested per pull.
     pub batch: usize,
+    /// At most this many events already waiting are applied in one transaction (1: each
+    /// alone). Nothing waits for a group to fill: a lone event is applied at once.
+    pub together: usize,
     /// The pause before a failed event is redelivered; doubled with every further delivery,
     /// up to a minute.
     pub retry_delay: Duration,
@@ -69,8 +77,8 @@ pub struct ConsumerConfig {
 
 impl ConsumerConfig {
     /// A consumer with the usual settings: unlimited deliveries for transient failures, 3
-    /// for events that can never succeed, 30 s ack wait, pulls of 100, retries after 1 s,
-    /// 2 s, 4 s ... up to a minute.
+    /// for events that can never succeed, 30 s ack wait, pulls of 100, up to 32 waiting
+    /// events applied together, retries after 1 s, 2 s, 4 s ... up to a minute.
     pub fn new(durable_name: impl Into<String>) -> Self {
         Self {
             durable_name: durable_name.into(),
@@ -78,6 +86,7 @@ impl ConsumerConfig {
             poison_attempts: 3,
             ack_wait: Duration::from_secs(30),
             batch: 100,
+            together: 32,
             retry_delay: Duration::from_secs(1),
             duplicate_window: crate::DEFAULT_DUPLICATE_WINDOW,
         }
@@ -186,20 +195,37 @@ pub async fn run_consumer<H: EventHandler>(
     let filter_subject = filter_for_event_types(H::HANDLES);
     let mut backoff = MIN_RECONNECT_BACKOFF;
     loop {
+        let mut waiting = None;
         let opened = tokio::select! {
             () = shutdown.as_mut() => return Ok(()),
             opened = open_messages(&jetstream, &config, &filter_subject) => opened,
         };
         match opened {
             Ok(mut messages) => loop {
-                let next = tokio::select! {
-                    () = shutdown.as_mut() => return Ok(()),
-                    next = messages.next() => next,
+                let next = match waiting.take() {
+                    Some(next) => next,
+                    None => tokio::select! {
+                        () = shutdown.as_mut() => return Ok(()),
+                        next = messages.next() => next,
+                    },
                 };
                 match next {
                     Some(Ok(message)) => {
                         backoff = MIN_RECONNECT_BACKOFF;
-                        handle_message(&pool, &config, &handler, message).await;
+                        // Whatever has already arrived joins it, without waiting for more;
+                        // an error or the end of the stream is kept for the next turn.
+                        let mut group = vec![message];
+                        while group.len() < config.together {
+                            match messages.next().now_or_never() {
+                                Some(Some(Ok(message))) => group.push(message),
+                                Some(other) => {
+                                    waiting = Some(other);
+                                    break;
+                                }
+                                None => break,
+                            }
+                        }
+                        together::handle_group(&pool, &config, &handler, group).await;
                     }
                     Some(Err(stream_error)) => {
                         let fatal = matches!(
@@ -295,18 +321,21 @@ async fn reconcile(
         .with_context(|| format!("recreate consumer {}", config.durable_name))
 }
 
-/// What became of one delivery whose handler did not fail.
-enum Applied {
-    Now,
-    Before,
-}
-
 /// Why an event was not applied.
 enum NotApplied {
     /// Trying again may help.
     Transient(anyhow::Error),
     /// Trying again cannot help; the reason, as kept in `dead_letter`.
     Poison(String),
+}
+
+impl From<HandlerError> for NotApplied {
+    fn from(handler_error: HandlerError) -> Self {
+        match handler_error {
+            HandlerError::Transient(cause) => NotApplied::Transient(cause),
+            HandlerError::Permanent(cause) => NotApplied::Poison(format!("{cause:#}")),
+        }
+    }
 }
 
 /// An envelope whose metadata and body could be read.
@@ -408,8 +437,80 @@ async fn handle_message<H: EventHandler>(
             return;
         }
     };
-    // Messaging semantic conventions, so a collector shows the handler as the consumer side
-    // of the change's trace (it continues the trace stored in the envelope).
+    let span = event_span(config, &message, &decoded.received, delivered);
+    async {
+        let event_id = decoded.received.event_id;
+        let event_type = decoded.received.event_type;
+        let outcome = apply_once(pool, config, handler, decoded).await;
+        settle(
+            pool,
+            config,
+            &message,
+            (event_id, event_type),
+            delivered,
+            outcome,
+        )
+        .await;
+    }
+    .instrument(span)
+    .await;
+}
+
+/// Acknowledges an event that took effect (now or before); else redelivers it after a
+/// delay, or sets it aside, by the rules above.
+async fn settle(
+    pool: &PgPool,
+    config: &ConsumerConfig,
+    message: &jetstream::Message,
+    (event_id, event_type): (Uuid, EventType),
+    delivered: i64,
+    outcome: Result<(), NotApplied>,
+) {
+    let stream_sequence = message.info().map_or(0, |info| info.stream_sequence);
+    match outcome {
+        Ok(()) => acknowledge(message, AckKind::Ack, config).await,
+        Err(NotApplied::Poison(reason)) => {
+            warn!(error = %reason, "event refused for good");
+            let letter = DeadLetter {
+                stream_sequence,
+                event_id: Some(event_id),
+                event_type: Some(event_type.name().to_owned()),
+                reason,
+            };
+            give_up_or_retry(pool, config, message, letter, delivered).await;
+        }
+        Err(NotApplied::Transient(cause))
+            if config.max_deliver > 0 && delivered >= config.max_deliver =>
+        {
+            error!(error = %format!("{cause:#}"), max_deliver = config.max_deliver, "event failed on its last delivery; setting it aside");
+            let letter = DeadLetter {
+                stream_sequence,
+                event_id: Some(event_id),
+                event_type: Some(event_type.name().to_owned()),
+                reason: format!(
+                    "failed on delivery {delivered} of {}: {cause:#}",
+                    config.max_deliver
+                ),
+            };
+            set_aside(pool, config, message, letter, delivered).await;
+        }
+        Err(NotApplied::Transient(cause)) => {
+            warn!(error = %format!("{cause:#}"), "event handling failed; it will be redelivered");
+            let delay = retry_delay(config.retry_delay, delivered);
+            acknowledge(message, AckKind::Nak(Some(delay)), config).await;
+        }
+    }
+}
+
+/// The span of one event's handling, with the messaging semantic conventions, so that a
+/// collector shows the handler as the consumer side of the change's trace (it continues the
+/// trace stored in the envelope).
+fn event_span(
+    config: &ConsumerConfig,
+    message: &jetstream::Message,
+    received: &Received,
+    delivered: i64,
+) -> tracing::Span {
     let span = info_span!(
         "event.handle",
         otel.kind = "consumer",
@@ -418,48 +519,13 @@ async fn handle_message<H: EventHandler>(
         messaging.destination.name = %message.subject,
         messaging.consumer.group.name = %config.durable_name,
         consumer = %config.durable_name,
-        event_type = %decoded.received.event_type,
-        event_id = %decoded.received.event_id,
+        event_type = %received.event_type,
+        event_id = %received.event_id,
         delivery = delivered,
     );
     let (traceparent, tracestate) = trace_context_of(message.payload.as_ref());
     sds_platform::telemetry::adopt_stored_parent(&span, &traceparent, &tracestate);
-    async {
-        let event_id = decoded.received.event_id;
-        let event_type = decoded.received.event_type;
-        match apply_once(pool, config, handler, decoded).await {
-            Ok(Applied::Now | Applied::Before) => {
-                acknowledge(&message, AckKind::Ack, config).await;
-            }
-            Err(NotApplied::Poison(reason)) => {
-                warn!(error = %reason, "event refused for good");
-                let letter = DeadLetter {
-                    stream_sequence,
-                    event_id: Some(event_id),
-                    event_type: Some(event_type.name().to_owned()),
-                    reason,
-                };
-                give_up_or_retry(pool, config, &message, letter, delivered).await;
-            }
-            Err(NotApplied::Transient(cause)) if config.max_deliver > 0 && delivered >= config.max_deliver => {
-                error!(error = %format!("{cause:#}"), max_deliver = config.max_deliver, "event failed on its last delivery; setting it aside");
-                let letter = DeadLetter {
-                    stream_sequence,
-                    event_id: Some(event_id),
-                    event_type: Some(event_type.name().to_owned()),
-                    reason: format!("failed on delivery {delivered} of {}: {cause:#}", config.max_deliver),
-                };
-                set_aside(pool, config, &message, letter, delivered).await;
-            }
-            Err(NotApplied::Transient(cause)) => {
-                warn!(error = %format!("{cause:#}"), "event handling failed; it will be redelivered");
-                let delay = retry_delay(config.retry_delay, delivered);
-                acknowledge(&message, AckKind::Nak(Some(delay)), config).await;
-            }
-        }
-    }
-    .instrument(span)
-    .await;
+    span
 }
 
 /// The trace context of an envelope, without keeping the decoded envelope around.
@@ -495,7 +561,7 @@ async fn apply_once<H: EventHandler>(
     config: &ConsumerConfig,
     handler: &H,
     decoded: Decoded,
-) -> Result<Applied, NotApplied> {
+) -> Result<(), NotApplied> {
     let transient = |error: sqlx::Error| NotApplied::Transient(anyhow::Error::new(error));
     let Decoded { received, body } = decoded;
     let mut transaction = pool.begin().await.map_err(transient)?;
@@ -514,19 +580,17 @@ async fn apply_once<H: EventHandler>(
     .rows_affected();
     if inserted == 0 {
         transaction.rollback().await.map_err(transient)?;
-        return Ok(Applied::Before);
+        // Applied before: only acknowledged.
+        return Ok(());
     }
     if let Err(handler_error) = handler.handle(&mut transaction, &received, body).await {
         // Rolling back is what matters; if even that fails the connection is discarded and
         // PostgreSQL rolls back on its own.
         drop(transaction.rollback().await);
-        return Err(match handler_error {
-            HandlerError::Transient(cause) => NotApplied::Transient(cause),
-            HandlerError::Permanent(cause) => NotApplied::Poison(format!("{cause:#}")),
-        });
+        return Err(handler_error.into());
     }
     transaction.commit().await.map_err(transient)?;
-    Ok(Applied::Now)
+    Ok(())
 }
 
 /// An event a consumer gives up on, as recorded in `dead_letter`.
