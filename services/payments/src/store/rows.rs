@@ -161,6 +161,9 @@ type VersionLineRow = (
     Option<Decimal>,
 );
 
+/// Both sides of the join name the wanted schedules: the statement runs on a generic plan
+/// (`sds_platform::db`), which, not knowing how many ids it is given, otherwise joins the
+/// versions found to a sequential scan of every line.
 async fn load_versions(
     connection: &mut PgConnection,
     ids: &[Uuid],
@@ -170,6 +173,7 @@ async fn load_versions(
              l.support_type, l.weekly, l.start_date, l.end_date, l.hours_per_week \
          FROM schedule_version v \
          LEFT JOIN schedule_line l ON l.agreement_id = v.agreement_id AND l.version = v.version \
+             AND l.agreement_id = ANY($1) \
          WHERE v.agreement_id = ANY($1) ORDER BY v.agreement_id, v.version, l.line_number",
     )
     .bind(ids)
