@@ -149,6 +149,27 @@ async fn the_ledger_benchmark_audits_clean_and_prints_its_figures_as_the_last_js
     );
 }
 
+/// `sds bench notify` on the test PostgreSQL and NATS with `arguments` added.
+fn notify_bench(
+    database_url: &str,
+    nats_url: &str,
+    output: &std::path::Path,
+    arguments: &[&str],
+) -> std::process::Output {
+    let mut all = vec![
+        "bench",
+        "notify",
+        "--database-url",
+        database_url,
+        "--nats-url",
+        nats_url,
+        "--output",
+        output.to_str().unwrap(),
+    ];
+    all.extend_from_slice(arguments);
+    sds(&all, &[])
+}
+
 #[tokio::test]
 async fn the_notify_benchmark_loses_and_repeats_nothing_and_prints_its_figures_as_the_last_json_line()
  {
@@ -158,35 +179,21 @@ async fn the_notify_benchmark_loses_and_repeats_nothing_and_prints_its_figures_a
         std::env::var("SDS_TEST_NATS_URL").expect("deploy/local/test sets SDS_TEST_NATS_URL");
     let output = std::env::temp_dir().join(format!("notify-{}.json", uuid::Uuid::new_v4()));
 
-    let run = sds(
-        &[
-            "bench",
-            "notify",
-            "--agreements",
-            "3",
-            "--rate",
-            "10",
-            "--seconds",
-            "2",
-            "--database-url",
-            &database_url,
-            "--nats-url",
-            &nats_url,
-            "--output",
-            output.to_str().unwrap(),
-        ],
-        &[],
+    // The default load: variations made ready, then each agreed by its last signature.
+    let run = notify_bench(
+        &database_url,
+        &nats_url,
+        &output,
+        &["--rate", "5", "--seconds", "2"],
     );
-
     assert!(run.status.success(), "{}", stderr_of(&run));
     let figures = last_line_json(&run);
     assert_eq!(figures["lost"], 0, "{figures}");
     assert_eq!(figures["duplicated"], 0, "{figures}");
-    assert!(
-        figures["variations"]
-            .as_u64()
-            .is_some_and(|count| count >= 3),
-        "{figures}"
+    assert_eq!(figures["load"], "last-signature", "{figures}");
+    assert_eq!(
+        figures["variations"], 10,
+        "one variation for each of the rate times the seconds agreements: {figures}"
     );
     for key in ["rate_per_s", "p50_ms", "p99_ms", "raw_p50_ms"] {
         assert!(figures[key].as_f64().is_some(), "{key}: {figures}");
@@ -194,10 +201,52 @@ async fn the_notify_benchmark_loses_and_repeats_nothing_and_prints_its_figures_a
     let written: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
     assert_eq!(written, figures);
+    assert!(stdout_of(&run).contains("portal subscriber told"));
+
+    // The whole workflow of each variation at the rate, the agreements varied in turn.
+    let run = notify_bench(
+        &database_url,
+        &nats_url,
+        &output,
+        &[
+            "--load",
+            "whole-workflow",
+            "--agreements",
+            "3",
+            "--rate",
+            "10",
+            "--seconds",
+            "2",
+        ],
+    );
+    assert!(run.status.success(), "{}", stderr_of(&run));
+    let figures = last_line_json(&run);
+    assert_eq!(figures["lost"], 0, "{figures}");
+    assert_eq!(figures["duplicated"], 0, "{figures}");
+    assert_eq!(figures["load"], "whole-workflow", "{figures}");
+    assert!(
+        figures["variations"]
+            .as_u64()
+            .is_some_and(|count| count >= 3),
+        "{figures}"
+    );
+
+    // Too few agreements to vary each once at the rate is refused before anything starts.
+    let run = notify_bench(
+        &database_url,
+        &nats_url,
+        &output,
+        &["--agreements", "3", "--rate", "10", "--seconds", "2"],
+    );
+    assert!(!run.status.success());
+    assert!(
+        stderr_of(&run).contains("--agreements must be at least --rate times --seconds (20)"),
+        "{}",
+        stderr_of(&run)
+    );
     assert_eq!(
         scratch_databases_left(&database_url, &["bench_notify_"]).await,
         0,
-        "the scratch database is dropped"
+        "the scratch databases are dropped"
     );
-    assert!(stdout_of(&run).contains("portal subscriber told"));
 }

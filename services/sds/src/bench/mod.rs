@@ -85,9 +85,14 @@ pub enum BenchCommand {
     /// database; against raw NATS publish -> subscriber in the same run. The last line is
     /// `{"rate_per_s": x, "p50_ms": x, "p99_ms": x, "lost": 0, "duplicated": 0, ...}`.
     Notify {
-        /// People with an active agreement, varied in turn.
-        #[arg(long, default_value_t = 200)]
-        agreements: usize,
+        /// What is done at the rate: the last signature of variations made ready
+        /// beforehand, or each variation's whole workflow.
+        #[arg(long, value_enum, default_value_t = notify::Load::LastSignature)]
+        load: notify::Load,
+        /// People with an active agreement (default: the rate times the seconds for
+        /// `last-signature`, which varies each once; 200 for `whole-workflow`).
+        #[arg(long)]
+        agreements: Option<usize>,
         /// Variations a second to aim at.
         #[arg(long, default_value_t = 200)]
         rate: u32,
@@ -160,6 +165,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             Ok(())
         }
         BenchCommand::Notify {
+            load,
             agreements,
             rate,
             seconds,
@@ -171,7 +177,14 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
                 &database_url,
                 &nats_url,
                 notify::Options {
-                    agreements,
+                    load,
+                    agreements: agreements.unwrap_or(match load {
+                        notify::Load::LastSignature => {
+                            usize::try_from(u64::from(rate).saturating_mul(seconds))
+                                .unwrap_or(usize::MAX)
+                        }
+                        notify::Load::WholeWorkflow => 200,
+                    }),
                     rate,
                     seconds,
                 },

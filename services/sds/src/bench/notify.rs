@@ -36,10 +36,34 @@ use super::scratch::{config_for, drop_database, scratch_database, thousandths};
 pub const TARGET_P50_MS: u64 = 20;
 pub const TARGET_P99_MS: u64 = 100;
 
+/// What the load generator does at the aimed rate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Load {
+    /// Every variation is made ready beforehand, untimed (the plan varied and approved, the
+    /// agreement's variation drafted and signed by the person and the provider); at the rate,
+    /// the practitioner's last signature agrees each one. One variation an agreement.
+    LastSignature,
+    /// The whole workflow of each variation at the rate (read, vary, submit and approve the
+    /// plan; wait for the draft; three signatures), the agreements varied in turn, a day at
+    /// a time. On two cores the workflow itself is the limit.
+    WholeWorkflow,
+}
+
+impl Load {
+    fn name(self) -> &'static str {
+        match self {
+            Load::LastSignature => "last-signature",
+            Load::WholeWorkflow => "whole-workflow",
+        }
+    }
+}
+
 /// What to run.
 #[derive(Debug, Clone, Copy)]
 pub struct Options {
-    /// People with an active agreement, each varied in turn.
+    pub load: Load,
+    /// People with an active agreement: each varied once (`LastSignature`; at least the
+    /// rate times the seconds) or in turn (`WholeWorkflow`).
     pub agreements: usize,
     /// Variations a second to aim at.
     pub rate: u32,
@@ -87,11 +111,12 @@ impl NotifyReport {
         let p99 = percentile(&self.latencies_us, 990);
         format!(
             "notifications: plan variation agreed -> schedule recomputed -> portal subscriber told\n  \
-             aimed at {} variations/s over {} agreements for {} s\n  \
+             load {}: aimed at {} variations/s over {} agreements for {} s\n  \
              variations agreed {:>8}   rate {:>9}/s\n  \
              latency p50 {:>9} ms   p99 {:>9} ms   max {:>9} ms   (target p50 <= {TARGET_P50_MS}, p99 <= {TARGET_P99_MS})\n  \
              raw NATS publish -> subscriber p50 {:>9} ms   p99 {:>9} ms\n  \
              lost {}   duplicated {}   told before the signature's answer arrived {}",
+            self.options.load.name(),
             self.options.rate,
             self.options.agreements,
             self.options.seconds,
@@ -111,7 +136,7 @@ impl NotifyReport {
     /// The last line: the keys issue 11 names, then the raw baseline's.
     pub fn to_json(&self) -> String {
         format!(
-            "{{\"rate_per_s\": {}, \"p50_ms\": {}, \"p99_ms\": {}, \"lost\": {}, \"duplicated\": {}, \"variations\": {}, \"early\": {}, \"raw_p50_ms\": {}, \"raw_p99_ms\": {}}}",
+            "{{\"rate_per_s\": {}, \"p50_ms\": {}, \"p99_ms\": {}, \"lost\": {}, \"duplicated\": {}, \"variations\": {}, \"early\": {}, \"raw_p50_ms\": {}, \"raw_p99_ms\": {}, \"load\": \"{}\"}}",
             thousandths(self.rate_thousandths()),
             Self::ms(percentile(&self.latencies_us, 500)),
             Self::ms(percentile(&self.latencies_us, 990)),
@@ -121,6 +146,7 @@ impl NotifyReport {
             self.early,
             Self::ms(percentile(&self.raw_latencies_us, 500)),
             Self::ms(percentile(&self.raw_latencies_us, 990)),
+            self.options.load.name(),
         )
     }
 }
@@ -133,6 +159,12 @@ pub async fn notify_benchmark(
 ) -> anyhow::Result<NotifyReport> {
     anyhow::ensure!(options.agreements > 0, "--agreements must be at least 1");
     anyhow::ensure!(options.rate > 0, "--rate must be at least 1");
+    let needed = u64::from(options.rate).saturating_mul(options.seconds);
+    anyhow::ensure!(
+        options.load == Load::WholeWorkflow
+            || u64::try_from(options.agreements).unwrap_or(u64::MAX) >= needed,
+        "--agreements must be at least --rate times --seconds ({needed}) for --load last-signature: each agreement is varied once"
+    );
     let admin = PgPool::connect(database_url)
         .await
         .with_context(|| format!("connect to PostgreSQL at {database_url}"))?;
@@ -183,16 +215,25 @@ async fn measure(
             hand,
         );
         let (provider, agreements) = prepare(&platform, &calendar, options.agreements).await?;
+        let ready = match options.load {
+            Load::LastSignature => {
+                Some(ready_to_sign(&platform, &calendar, &provider, &agreements).await?)
+            }
+            Load::WholeWorkflow => None,
+        };
         let raw_latencies_us = raw_baseline(nats_url, options).await?;
-        timed(
-            &platform,
-            &calendar,
-            &provider,
-            &agreements,
-            options,
-            raw_latencies_us,
-        )
-        .await
+        let subscriber = Subscriber::start(&platform, &provider).await?;
+        eprintln!(
+            "timing {} variations a second for {} s...",
+            options.rate, options.seconds
+        );
+        let (committed, elapsed) = match ready {
+            Some(ready) => last_signatures(&platform, &ready, options).await?,
+            None => whole_workflows(&platform, &calendar, &provider, &agreements, options).await?,
+        };
+        Ok(subscriber
+            .report(committed, elapsed, options, raw_latencies_us)
+            .await)
     }
     .await;
     let _ = stop.send(());
@@ -228,9 +269,8 @@ async fn prepare(
         .into_inner();
     flow::setup::provider_ready(platform, &provider).await?;
     eprintln!("preparing {count} people with an active agreement...");
-    let mut people = Vec::with_capacity(count);
-    for index in 0..count {
-        let person_id = flow::setup::person_with_plan(
+    let people = futures::stream::iter((0..count).map(|index| async move {
+        flow::setup::person_with_plan(
             platform,
             calendar,
             &flow::setup::Person {
@@ -240,9 +280,13 @@ async fn prepare(
                 locality: "Benchshire",
             },
         )
-        .await?;
-        people.push(person_id);
-    }
+        .await
+    }))
+    .buffer_unordered(8)
+    .collect::<Vec<_>>()
+    .await
+    .into_iter()
+    .collect::<anyhow::Result<Vec<_>>>()?;
     platform.on_day(calendar.accepted_on)?;
     let prepared = futures::stream::iter(people.into_iter().map(|person_id| {
         let provider = provider.clone();
@@ -263,49 +307,191 @@ async fn prepare(
 /// When each agreed variation's notification arrived, keyed by agreement and version.
 type Arrivals = Arc<Mutex<HashMap<(String, u32), Vec<Instant>>>>;
 
-async fn timed(
+/// Each agreed variation (agreement and version) with when its last signature's answer
+/// arrived.
+type Committed = Vec<((String, u32), Instant)>;
+
+/// The provider's portal subscription, noting when each `schedule.changed` of a variation
+/// arrives.
+struct Subscriber {
+    arrivals: Arrivals,
+    listening: tokio::task::JoinHandle<()>,
+}
+
+impl Subscriber {
+    /// Subscribes, catches up with what preparing told the provider, then listens.
+    async fn start(platform: &Platform, provider: &proto::Provider) -> anyhow::Result<Subscriber> {
+        let mut stream = PortalServiceClient::new(platform.portal.clone())
+            .subscribe(flow::bearer(
+                &platform.provider(&provider.id),
+                proto::SubscribeRequest::default(),
+            ))
+            .await
+            .context("subscribe")?
+            .into_inner();
+        while let Ok(Some(_)) =
+            tokio::time::timeout(Duration::from_millis(500), stream.next()).await
+        {}
+        let arrivals: Arrivals = Arc::default();
+        let listening = {
+            let arrivals = Arc::clone(&arrivals);
+            tokio::spawn(async move {
+                while let Some(Ok(notification)) = stream.next().await {
+                    if let Some(proto::notification::Body::ScheduleChanged(notice)) =
+                        notification.body
+                        && notice.change == proto::ScheduleChangeKind::Varied as i32
+                    {
+                        arrivals
+                            .lock()
+                            .await
+                            .entry((notice.agreement_id, notice.agreement_version))
+                            .or_default()
+                            .push(Instant::now());
+                    }
+                }
+            })
+        };
+        Ok(Subscriber {
+            arrivals,
+            listening,
+        })
+    }
+
+    /// Waits a while for the last notifications, then matches each agreed variation with
+    /// its first notification.
+    async fn report(
+        self,
+        committed: Committed,
+        elapsed: Duration,
+        options: Options,
+        raw_latencies_us: Vec<u64>,
+    ) -> NotifyReport {
+        let settle = Instant::now() + Duration::from_secs(10);
+        loop {
+            let arrived = self.arrivals.lock().await.len();
+            if arrived >= committed.len() || Instant::now() >= settle {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.listening.abort();
+        let arrivals = self.arrivals.lock().await;
+        let mut latencies_us = Vec::with_capacity(committed.len());
+        let mut lost = 0;
+        let mut duplicated = 0;
+        let mut early = 0;
+        for (key, at) in &committed {
+            match arrivals.get(key) {
+                Some(times) => {
+                    duplicated += times.len().saturating_sub(1);
+                    // The notification may beat the signature's answer back to this client:
+                    // counted as 0, and counted.
+                    if times[0] < *at {
+                        early += 1;
+                    }
+                    let latency = times[0].saturating_duration_since(*at);
+                    latencies_us.push(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
+                }
+                None => lost += 1,
+            }
+        }
+        latencies_us.sort_unstable();
+        NotifyReport {
+            options,
+            variations: committed.len(),
+            elapsed,
+            latencies_us,
+            lost,
+            duplicated,
+            early,
+            raw_latencies_us,
+        }
+    }
+}
+
+/// Makes one variation of each agreement ready for its last signature, from the day after
+/// the first run (untimed).
+async fn ready_to_sign(
+    platform: &Platform,
+    calendar: &Calendar,
+    provider: &proto::Provider,
+    agreements: &[(String, proto::Agreement)],
+) -> anyhow::Result<Vec<proto::Agreement>> {
+    eprintln!(
+        "making {} variations ready for their last signature...",
+        agreements.len()
+    );
+    let day = calendar.first_run().succ_opt().context("a next day")?;
+    platform.on_day(day)?;
+    futures::stream::iter(agreements.iter().map(|(person_id, agreement)| {
+        let provider_id = provider.id.clone();
+        async move {
+            flow::vary_to_last_signature(
+                platform,
+                person_id,
+                agreement,
+                &provider_id,
+                day,
+                "301.00",
+            )
+            .await
+        }
+    }))
+    .buffer_unordered(8)
+    .collect::<Vec<_>>()
+    .await
+    .into_iter()
+    .collect()
+}
+
+/// At the rate, the practitioner signs each ready variation last, each its own task
+/// started on its tick, so the rate holds whatever the ones before are doing.
+async fn last_signatures(
+    platform: &Platform,
+    ready: &[proto::Agreement],
+    options: Options,
+) -> anyhow::Result<(Committed, Duration)> {
+    let interval = Duration::from_micros(1_000_000 / u64::from(options.rate));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(options.seconds);
+    let mut next_start = started;
+    let mut in_flight = tokio::task::JoinSet::new();
+    for awaiting in ready {
+        if Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep_until(next_start.into()).await;
+        next_start += interval;
+        let platform = platform.clone();
+        let awaiting = awaiting.clone();
+        in_flight.spawn(async move {
+            let signed = flow::sign_last(&platform, &awaiting).await;
+            (signed, Instant::now())
+        });
+    }
+    let mut committed = Vec::with_capacity(ready.len());
+    while let Some(joined) = in_flight.join_next().await {
+        let (signed, at) = joined.context("a signature's task")?;
+        let signed = signed?;
+        committed.push(((signed.id, signed.version), at));
+    }
+    Ok((committed, started.elapsed()))
+}
+
+/// Rounds: each a new day on which every agreement goes through the whole workflow of a
+/// variation once, the starts spaced to keep the rate, at most one variation of an
+/// agreement in flight.
+async fn whole_workflows(
     platform: &Platform,
     calendar: &Calendar,
     provider: &proto::Provider,
     agreements: &[(String, proto::Agreement)],
     options: Options,
-    raw_latencies_us: Vec<u64>,
-) -> anyhow::Result<NotifyReport> {
-    // The subscriber catches up with what preparing told it, then listens.
-    let mut stream = PortalServiceClient::new(platform.portal.clone())
-        .subscribe(flow::bearer(
-            &platform.provider(&provider.id),
-            proto::SubscribeRequest::default(),
-        ))
-        .await
-        .context("subscribe")?
-        .into_inner();
-    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_millis(500), stream.next()).await {}
-    let arrivals: Arrivals = Arc::default();
-    let listening = {
-        let arrivals = Arc::clone(&arrivals);
-        tokio::spawn(async move {
-            while let Some(Ok(notification)) = stream.next().await {
-                if let Some(proto::notification::Body::ScheduleChanged(notice)) = notification.body
-                    && notice.change == proto::ScheduleChangeKind::Varied as i32
-                {
-                    arrivals
-                        .lock()
-                        .await
-                        .entry((notice.agreement_id, notice.agreement_version))
-                        .or_default()
-                        .push(Instant::now());
-                }
-            }
-        })
-    };
-
-    // Rounds: each a new day on which every agreement is varied once, the starts spaced to
-    // keep the rate, at most one variation of an agreement in flight.
+) -> anyhow::Result<(Committed, Duration)> {
     let interval = Duration::from_micros(1_000_000 / u64::from(options.rate));
     let started = Instant::now();
     let deadline = started + Duration::from_secs(options.seconds);
-    let mut committed: Vec<((String, u32), Instant)> = Vec::new();
+    let mut committed: Committed = Vec::new();
     let mut day = calendar.first_run();
     let mut current: Vec<proto::Agreement> = agreements.iter().map(|(_, a)| a.clone()).collect();
     let mut round = 0_u32;
@@ -350,48 +536,7 @@ async fn timed(
             current[index] = signed;
         }
     }
-    let elapsed = started.elapsed();
-    // Every notification has a while to arrive after the last signature.
-    let settle = Instant::now() + Duration::from_secs(10);
-    loop {
-        let arrived = arrivals.lock().await.len();
-        if arrived >= committed.len() || Instant::now() >= settle {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    listening.abort();
-    let arrivals = arrivals.lock().await;
-    let mut latencies_us = Vec::with_capacity(committed.len());
-    let mut lost = 0;
-    let mut duplicated = 0;
-    let mut early = 0;
-    for (key, at) in &committed {
-        match arrivals.get(key) {
-            Some(times) => {
-                duplicated += times.len().saturating_sub(1);
-                // The notification may beat the signature's answer back to this client:
-                // counted as 0, and counted.
-                if times[0] < *at {
-                    early += 1;
-                }
-                let latency = times[0].saturating_duration_since(*at);
-                latencies_us.push(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
-            }
-            None => lost += 1,
-        }
-    }
-    latencies_us.sort_unstable();
-    Ok(NotifyReport {
-        options,
-        variations: committed.len(),
-        elapsed,
-        latencies_us,
-        lost,
-        duplicated,
-        early,
-        raw_latencies_us,
-    })
+    Ok((committed, started.elapsed()))
 }
 
 /// Core NATS publish -> subscriber latency at the same rate, for a few seconds.

@@ -382,6 +382,34 @@ pub async fn vary_and_sign(
     from: chrono::NaiveDate,
     weekly: &str,
 ) -> anyhow::Result<proto::Agreement> {
+    let awaiting =
+        vary_to_last_signature(platform, person_id, agreement, provider_id, from, weekly).await?;
+    sign_last(platform, &awaiting).await
+}
+
+/// The last signature of an agreement's variation, the practitioner's: the moment the
+/// variation is agreed (the version committed with its `agreement.varied`). Returns the
+/// agreement as signed.
+pub async fn sign_last(
+    platform: &Platform,
+    awaiting: &proto::Agreement,
+) -> anyhow::Result<proto::Agreement> {
+    let practitioner = platform.staff(&[Role::Practitioner]);
+    let mut contracts = ContractsServiceClient::new(platform.contracts.clone());
+    sign_by_everyone(&mut contracts, awaiting, &[practitioner.as_str()]).await
+}
+
+/// [`vary_and_sign`] up to the last signature: the plan varied and approved, the agreement's
+/// variation drafted by contracts and signed by the person and the provider. Returns the
+/// variation awaiting the practitioner's signature ([`sign_last`]).
+pub async fn vary_to_last_signature(
+    platform: &Platform,
+    person_id: &str,
+    agreement: &proto::Agreement,
+    provider_id: &str,
+    from: chrono::NaiveDate,
+    weekly: &str,
+) -> anyhow::Result<proto::Agreement> {
     let practitioner = platform.staff(&[Role::Practitioner]);
     let mut assessment = AssessmentServiceClient::new(platform.assessment.clone());
     let latest = assessment
@@ -452,7 +480,7 @@ pub async fn vary_and_sign(
     sign_by_everyone(
         &mut contracts,
         &varied,
-        &[person.as_str(), provider.as_str(), practitioner.as_str()],
+        &[person.as_str(), provider.as_str()],
     )
     .await
 }

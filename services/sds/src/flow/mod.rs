@@ -23,7 +23,9 @@ use sds_vocabulary::AuthorityId;
 use tonic::transport::Channel;
 
 pub use calendar::{ANCHOR, Calendar};
-pub use drive::{Outcome, choose_and_sign, drive, vary_and_sign};
+pub use drive::{
+    Outcome, choose_and_sign, drive, sign_last, vary_and_sign, vary_to_last_signature,
+};
 
 /// Signs a bearer token for a principal (the test secret in tests, the local secret in the
 /// demo).
