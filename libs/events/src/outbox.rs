@@ -92,15 +92,27 @@ pub async fn enqueue_all(
     connection: &mut PgConnection,
     events: Vec<NewEvent>,
 ) -> Result<Vec<Uuid>, EnqueueError> {
-    let event_ids = enqueue_all_unannounced(connection, events).await?;
-    if !event_ids.is_empty() {
-        // Delivered only at commit, and dropped with a rollback: exactly what the relay needs.
-        sqlx::query("SELECT pg_notify($1, current_schema())")
-            .bind(OUTBOX_CHANNEL)
-            .execute(&mut *connection)
-            .await?;
+    if events.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(event_ids)
+    // The rows and their announcement in one round trip. A notification is delivered only
+    // at commit and dropped with a rollback: exactly what the relay needs.
+    static INSERT_AND_NOTIFY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        format!(
+            "WITH inserted AS ({}) SELECT pg_notify($5, current_schema())",
+            rows_insert(1)
+        )
+    });
+    let rows = OutboxRows::of(events);
+    sqlx::query(sqlx::AssertSqlSafe(INSERT_AND_NOTIFY.as_str()))
+        .bind(&rows.event_ids)
+        .bind(&rows.subjects)
+        .bind(&rows.event_types)
+        .bind(&rows.payloads)
+        .bind(OUTBOX_CHANNEL)
+        .execute(&mut *connection)
+        .await?;
+    Ok(rows.event_ids)
 }
 
 /// [`enqueue_all`] without the `NOTIFY`, for a writer whose commits must not queue behind
