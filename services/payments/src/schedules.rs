@@ -121,15 +121,23 @@ async fn follow_version(
     } else {
         proto::ScheduleChangeKind::Varied
     };
+    // What the store now holds, without reading it back: the version just recorded
+    // joins the ones before, in version order as the store reads them.
+    let mut after = before.history.clone();
+    let (number, effective_from, recorded_on) =
+        (version.version, version.effective_from, version.recorded_on);
+    after.versions.push(version);
+    after.versions.sort_by_key(|held| held.version);
     publish_change(
         transaction,
         event,
         agreement_id,
-        before.history,
+        before,
+        after,
         change,
-        version.version,
-        version.effective_from,
-        version.recorded_on,
+        number,
+        effective_from,
+        recorded_on,
     )
     .await
 }
@@ -175,11 +183,18 @@ async fn follow_end(
     let Some(before) = before.filter(|_| new) else {
         return Ok(());
     };
+    // The end just recorded joins the ones before, in the store's order.
+    let mut after = before.history.clone();
+    after.endings.push(ending);
+    after
+        .endings
+        .sort_by_key(|held| (held.recorded_on, held.last_day));
     publish_change(
         transaction,
         event,
         agreement_id,
-        before.history,
+        before,
+        after,
         proto::ScheduleChangeKind::Ended,
         ended.version,
         ending.last_day.succ_opt().unwrap_or(ending.last_day),
@@ -224,7 +239,8 @@ async fn publish_change(
     transaction: &mut PgConnection,
     event: &Received,
     agreement_id: Uuid,
-    before: History,
+    before: store::ScheduleRecord,
+    after: History,
     change: proto::ScheduleChangeKind,
     agreement_version: u32,
     effective_from: NaiveDate,
@@ -234,6 +250,7 @@ async fn publish_change(
         transaction,
         agreement_id,
         before,
+        Some(after),
         change,
         agreement_version,
         effective_from,
@@ -245,22 +262,32 @@ async fn publish_change(
 
 /// Publishes `schedule.changed` for a change just recorded in `transaction` (which holds
 /// the schedule's lock): what a week costs before and after, the adjustment, and the next
-/// instalment. Counts the change in the schedule's revision.
+/// instalment. Counts the change in the schedule's revision. `before` is the schedule as
+/// loaded before the change; `after` its history with the change, or `None` to read it
+/// back from the store.
 pub(crate) async fn publish_schedule_change(
     transaction: &mut PgConnection,
     agreement_id: Uuid,
-    before: History,
+    before: store::ScheduleRecord,
+    after: Option<History>,
     change: proto::ScheduleChangeKind,
     agreement_version: u32,
     effective_from: NaiveDate,
     recorded_on: NaiveDate,
 ) -> Result<(), ChangeError> {
-    let after = store::load_schedule(transaction, agreement_id)
-        .await?
-        .ok_or_else(|| {
-            PaymentsError::Internal(anyhow::anyhow!("schedule {agreement_id} vanished"))
-        })?;
-    let terms = &after.terms;
+    let after = match after {
+        Some(history) => history,
+        None => {
+            store::load_schedule(transaction, agreement_id)
+                .await?
+                .ok_or_else(|| {
+                    PaymentsError::Internal(anyhow::anyhow!("schedule {agreement_id} vanished"))
+                })?
+                .history
+        }
+    };
+    // The schedule's terms are fixed when it is made.
+    let terms = &before.terms;
     let ChangeSummary {
         weekly_before,
         weekly_after,
@@ -268,14 +295,11 @@ pub(crate) async fn publish_schedule_change(
         next,
     } = change_summary(
         terms,
-        &before,
-        &after.history,
+        &before.history,
+        &after,
         effective_from,
         recorded_on,
-        &store::runs::paid_amounts(transaction, &[agreement_id])
-            .await?
-            .remove(&agreement_id)
-            .unwrap_or_default(),
+        &store::runs::paid_amounts_of(transaction, agreement_id).await?,
     )
     .map_err(ChangeError::Rule)?;
     let revision = store::next_revision(transaction, agreement_id).await?;

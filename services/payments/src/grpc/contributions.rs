@@ -261,10 +261,12 @@ pub async fn set(
         .map(|version| version.version)
         .max()
         .unwrap_or_default();
+    let terms = before.terms.clone();
     publish_schedule_change(
         &mut transaction,
         change.agreement_id,
-        before.history,
+        before,
+        None,
         proto::ScheduleChangeKind::Contribution,
         agreement_version,
         change.effective_from,
@@ -283,7 +285,7 @@ pub async fn set(
         .operation("commit contribution")?;
     outbox.ring();
     tracing::info!(
-        authority = %before.terms.authority,
+        authority = %terms.authority,
         agreement = %change.agreement_id,
         version = recorded.change.version,
         "contribution recorded"
@@ -291,8 +293,8 @@ pub async fn set(
     versions.push(recorded);
     with_collection(
         pool,
-        &before.terms.authority,
-        message(change.agreement_id, before.terms.person_id, &versions),
+        &terms.authority,
+        message(change.agreement_id, terms.person_id, &versions),
     )
     .await
 }

@@ -281,6 +281,32 @@ pub async fn paid_amounts(
     Ok(paid)
 }
 
+/// What runs have paid (or chosen to pay) for each period of one schedule. An equality on
+/// the primary key's first column, which a generic plan serves by the index however small
+/// the table was when it was planned, so none of [`paid_amounts`]' precautions.
+pub async fn paid_amounts_of(
+    connection: &mut PgConnection,
+    agreement_id: Uuid,
+) -> Result<Paid, PaymentsError> {
+    let rows: Vec<(NaiveDate, Decimal)> = sqlx::query_as(
+        "SELECT period_start, amount FROM instalment_payment WHERE agreement_id = $1",
+    )
+    .bind(agreement_id)
+    .fetch_all(&mut *connection)
+    .await
+    .operation("select paid amounts")?;
+    let mut paid = Paid::default();
+    for (period_start, amount) in rows {
+        let amount = Money::try_from(amount).map_err(|error| {
+            PaymentsError::Internal(anyhow::anyhow!(
+                "stored instalment amount {amount}: {error}"
+            ))
+        })?;
+        paid.insert(period_start, amount);
+    }
+    Ok(paid)
+}
+
 /// Rules sequential scans out of (or back into) the plans the open transaction makes.
 async fn set_seqscan(connection: &mut PgConnection, value: &str) -> Result<(), PaymentsError> {
     sqlx::query("SELECT set_config('enable_seqscan', $1, true)")
