@@ -98,6 +98,16 @@ async fn publish_agreed(
     version: u32,
 ) -> Result<(), ContractsError> {
     let versions = store::load_versions(connection, id).await?;
+    publish_agreed_among(connection, id, version, &versions).await
+}
+
+/// [`publish_agreed`] for a caller that has just read every version of the agreement.
+async fn publish_agreed_among(
+    connection: &mut PgConnection,
+    id: Uuid,
+    version: u32,
+    versions: &[AgreementVersion],
+) -> Result<(), ContractsError> {
     let previous = versions
         .iter()
         .filter(|earlier| earlier.is_agreed() && earlier.version < version)
@@ -128,8 +138,8 @@ pub async fn after_agreed(
     today: NaiveDate,
 ) -> Result<Vec<AgreementVersion>, ContractsError> {
     store::mark_agreed(connection, id, version, today).await?;
-    publish_agreed(connection, id, version).await?;
     let versions = store::load_versions(connection, id).await?;
+    publish_agreed_among(connection, id, version, &versions).await?;
     let agreed = versions
         .iter()
         .find(|candidate| candidate.version == version)

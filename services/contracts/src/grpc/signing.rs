@@ -52,9 +52,14 @@ pub(super) async fn sign(
             asked: request.version,
             awaiting: record.awaiting,
         };
-        let target = store::load_agreement_version(&mut transaction, record.id, request.version)
-            .await?
-            .ok_or_else(not_awaiting)?;
+        // Usually the latest version, already read with its signatures.
+        let target = if record.latest.version == request.version {
+            record.clone()
+        } else {
+            store::load_agreement_version(&mut transaction, record.id, request.version)
+                .await?
+                .ok_or_else(not_awaiting)?
+        };
         let signature = signature_of(principal, &target, &request, today)?;
         let mut version = target.latest.clone();
         let signed = match version.sign(signature.clone()) {

@@ -44,7 +44,11 @@ macro_rules! agreement_sql {
         v.version, v.effective_from, v.recorded_on, \
         v.lines::text AS lines, v.terms::text AS terms, v.outcomes, v.representative_name, \
         v.representative_capacity, v.payee_kind, v.payee_id, v.rate_card_id, \
-        v.rate_card_version, v.state, v.agreed_on, v.cause \
+        v.rate_card_version, v.state, v.agreed_on, v.cause, \
+        (SELECT coalesce(json_agg(json_build_array(s.role, s.signed_by, s.capacity, s.signed_on) \
+                 ORDER BY s.recorded_at, s.role), '[]')::text \
+         FROM agreement_signature s WHERE s.agreement_id = a.id AND s.version = v.version) \
+            AS signatures \
     FROM agreement a"
     };
 }
@@ -199,7 +203,11 @@ pub async fn load_versions(
             .await
             .operation("select agreement versions")?;
     rows.into_iter()
-        .map(|row| Ok(row.into_record(Vec::new())?.latest))
+        .map(|row| {
+            let mut version = row.into_record()?.latest;
+            version.signatures.clear();
+            Ok(version)
+        })
         .collect()
 }
 
@@ -218,7 +226,7 @@ pub async fn load_agreement_version(
             .operation("select agreement version")?;
     match row {
         None => Ok(None),
-        Some(row) => Ok(Some(with_signatures(connection, row).await?)),
+        Some(row) => Ok(Some(row.into_record()?)),
     }
 }
 
@@ -249,6 +257,7 @@ struct AgreementRow {
     state: String,
     agreed_on: Option<NaiveDate>,
     cause: String,
+    signatures: String,
 }
 
 /// The agreement with its latest version and signatures; `lock` holds it for update.
@@ -271,7 +280,7 @@ pub async fn load_agreement(
         .operation("select agreement")?;
     match row {
         None => Ok(None),
-        Some(row) => Ok(Some(with_signatures(connection, row).await?)),
+        Some(row) => Ok(Some(row.into_record()?)),
     }
 }
 
@@ -318,37 +327,20 @@ pub async fn list_agreements(
     .fetch_all(&mut *connection)
     .await
     .operation("list agreements")?;
-    let mut records = Vec::with_capacity(rows.len());
-    // One query per agreement for its signatures: a page is at most a few hundred.
-    for row in rows {
-        records.push(with_signatures(connection, row).await?);
-    }
+    let records = rows
+        .into_iter()
+        .map(AgreementRow::into_record)
+        .collect::<anyhow::Result<Vec<_>>>()?;
     Ok((records, u64::try_from(total).unwrap_or_default()))
 }
 
-async fn with_signatures(
-    connection: &mut PgConnection,
-    row: AgreementRow,
-) -> Result<AgreementRecord, ContractsError> {
-    let signatures: Vec<(String, String, Option<String>, NaiveDate)> = sqlx::query_as(
-        "SELECT role, signed_by, capacity, signed_on FROM agreement_signature \
-         WHERE agreement_id = $1 AND version = $2 ORDER BY recorded_at, role",
-    )
-    .bind(row.id)
-    .bind(row.version)
-    .fetch_all(&mut *connection)
-    .await
-    .operation("select signatures")?;
-    Ok(row.into_record(signatures)?)
-}
-
 impl AgreementRow {
-    fn into_record(
-        self,
-        signatures: Vec<(String, String, Option<String>, NaiveDate)>,
-    ) -> anyhow::Result<AgreementRecord> {
+    fn into_record(self) -> anyhow::Result<AgreementRecord> {
         let whose = format!("stored agreement {}", self.id);
         let bad = |what: &str| anyhow::anyhow!("{whose} has a malformed {what}");
+        // The version's signatures, read in the same statement, in the order recorded.
+        let signatures: Vec<(String, String, Option<String>, NaiveDate)> =
+            serde_json::from_str(&self.signatures).map_err(|_| bad("signatures"))?;
         let lines: Vec<LineJson> = serde_json::from_str(&self.lines).map_err(|_| bad("lines"))?;
         let terms: TermsJson = serde_json::from_str(&self.terms).map_err(|_| bad("terms"))?;
         let representative = match (self.representative_name, self.representative_capacity) {
