@@ -128,18 +128,13 @@ async fn follow_version(
         (version.version, version.effective_from, version.recorded_on);
     after.versions.push(version);
     after.versions.sort_by_key(|held| held.version);
-    publish_change(
-        transaction,
-        event,
-        agreement_id,
-        before,
-        after,
-        change,
-        number,
+    let made = ChangeMade {
+        kind: change,
+        agreement_version: number,
         effective_from,
         recorded_on,
-    )
-    .await
+    };
+    publish_change(transaction, event, agreement_id, before, after, made).await
 }
 
 async fn follow_end(
@@ -189,18 +184,13 @@ async fn follow_end(
     after
         .endings
         .sort_by_key(|held| (held.recorded_on, held.last_day));
-    publish_change(
-        transaction,
-        event,
-        agreement_id,
-        before,
-        after,
-        proto::ScheduleChangeKind::Ended,
-        ended.version,
-        ending.last_day.succ_opt().unwrap_or(ending.last_day),
-        ending.recorded_on,
-    )
-    .await
+    let made = ChangeMade {
+        kind: proto::ScheduleChangeKind::Ended,
+        agreement_version: ended.version,
+        effective_from: ending.last_day.succ_opt().unwrap_or(ending.last_day),
+        recorded_on: ending.recorded_on,
+    };
+    publish_change(transaction, event, agreement_id, before, after, made).await
 }
 
 async fn load(
@@ -234,30 +224,27 @@ fn handler_error(event: &Received, error: ChangeError) -> HandlerError {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn publish_change(
     transaction: &mut PgConnection,
     event: &Received,
     agreement_id: Uuid,
     before: store::ScheduleRecord,
     after: History,
-    change: proto::ScheduleChangeKind,
-    agreement_version: u32,
-    effective_from: NaiveDate,
-    recorded_on: NaiveDate,
+    made: ChangeMade,
 ) -> Result<(), HandlerError> {
-    publish_schedule_change(
-        transaction,
-        agreement_id,
-        before,
-        Some(after),
-        change,
-        agreement_version,
-        effective_from,
-        recorded_on,
-    )
-    .await
-    .map_err(|error| handler_error(event, error))
+    publish_schedule_change(transaction, agreement_id, before, Some(after), made)
+        .await
+        .map_err(|error| handler_error(event, error))
+}
+
+/// A change just recorded on a schedule: what kind, from which agreement version, from
+/// when, and the day it was recorded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ChangeMade {
+    pub kind: proto::ScheduleChangeKind,
+    pub agreement_version: u32,
+    pub effective_from: NaiveDate,
+    pub recorded_on: NaiveDate,
 }
 
 /// Publishes `schedule.changed` for a change just recorded in `transaction` (which holds
@@ -270,11 +257,14 @@ pub(crate) async fn publish_schedule_change(
     agreement_id: Uuid,
     before: store::ScheduleRecord,
     after: Option<History>,
-    change: proto::ScheduleChangeKind,
-    agreement_version: u32,
-    effective_from: NaiveDate,
-    recorded_on: NaiveDate,
+    made: ChangeMade,
 ) -> Result<(), ChangeError> {
+    let ChangeMade {
+        kind: change,
+        agreement_version,
+        effective_from,
+        recorded_on,
+    } = made;
     let after = match after {
         Some(history) => history,
         None => {

@@ -23,7 +23,7 @@ use crate::domain::terms::{HoldingModel, ScheduleTerms};
 use crate::error::PaymentsError;
 use crate::grpc::convert::{date_message, money_message};
 use crate::grpc::schedules::may_see;
-use crate::schedules::{ChangeError, publish_schedule_change};
+use crate::schedules::{ChangeError, ChangeMade, publish_schedule_change};
 use crate::store;
 use crate::store::contributions::{self as stored, RecordedContribution};
 
@@ -267,10 +267,12 @@ pub async fn set(
         change.agreement_id,
         before,
         None,
-        proto::ScheduleChangeKind::Contribution,
-        agreement_version,
-        change.effective_from,
-        today,
+        ChangeMade {
+            kind: proto::ScheduleChangeKind::Contribution,
+            agreement_version,
+            effective_from: change.effective_from,
+            recorded_on: today,
+        },
     )
     .await
     .map_err(|error| match error {
