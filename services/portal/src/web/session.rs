@@ -10,13 +10,19 @@
 //!
 //! CSRF: `SameSite=Strict` already keeps the cookies off requests that start on another
 //! site; as a second, independent defence every form that changes something carries a
-//! random token that must equal the `sds_csrf` cookie (a double-submitted token), which a
-//! page on another site can neither read nor set. The token is made when the sign-in page
-//! is first shown and made again at sign-in, so each session has its own.
+//! token made from the random `sds_csrf` cookie, which a page on another site can neither
+//! read nor set. Once signed in, the form's token is bound to the session: a digest of the
+//! cookie's random value and the session's token ([`form_token`]), so that a `sds_csrf`
+//! cookie planted by someone else (from a sibling host, say) does not make their form
+//! valid without the victim's session token, which never leaves its `HttpOnly` cookie.
+//! Before sign-in there is no session, and the sign-in form repeats the cookie itself (a
+//! double-submitted token). The cookie is made when the sign-in page is first shown and
+//! made again at sign-in, so each session has its own.
 
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
 use sds_platform::{Authenticator, Principal};
+use sha2::{Digest as _, Sha256};
 use uuid::Uuid;
 
 /// The cookie holding the bearer token.
@@ -60,12 +66,41 @@ pub fn clear_cookie(name: &str) -> String {
     format!("{name}=; Path=/portal; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 
-/// Whether the form's CSRF token is the cookie's. Compared in time independent of where
-/// they first differ, so the comparison tells an attacker nothing.
+/// The token the forms of a signed-in page carry: SHA-256 of the CSRF cookie's value and
+/// the session's token, in hexadecimal.
+pub fn form_token(csrf_cookie: &str, session_token: &str) -> String {
+    let mut digest = Sha256::new();
+    digest.update(b"sds portal form\0");
+    digest.update(csrf_cookie.as_bytes());
+    digest.update(b"\0");
+    digest.update(session_token.as_bytes());
+    digest
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// Whether a signed-in form's CSRF token is the one bound to the request's session and
+/// CSRF cookie ([`form_token`]); false without either cookie.
 pub fn csrf_matches(headers: &HeaderMap, submitted: &str) -> bool {
-    let Some(expected) = cookie(headers, CSRF_COOKIE) else {
+    let (Some(csrf), Some(session)) = (
+        cookie(headers, CSRF_COOKIE),
+        cookie(headers, SESSION_COOKIE),
+    ) else {
         return false;
     };
+    same_text(&form_token(csrf, session), submitted)
+}
+
+/// Whether the sign-in form's CSRF token is the cookie's (no session yet to bind it to).
+pub fn sign_in_csrf_matches(headers: &HeaderMap, submitted: &str) -> bool {
+    cookie(headers, CSRF_COOKIE).is_some_and(|expected| same_text(expected, submitted))
+}
+
+/// Compared in time independent of where they first differ, so the comparison tells an
+/// attacker nothing.
+fn same_text(expected: &str, submitted: &str) -> bool {
     if expected.len() != submitted.len() || expected.is_empty() {
         return false;
     }
@@ -103,10 +138,15 @@ pub fn session(authenticator: &Authenticator, headers: &HeaderMap) -> Result<Ses
     let principal = authenticator
         .verify(token)
         .map_err(|status| NoSession::Ended(status.message().to_owned()))?;
+    // Without a CSRF cookie the forms carry an empty token, which nothing accepts: the
+    // next sign-in makes one.
+    let csrf = cookie(headers, CSRF_COOKIE)
+        .map(|csrf| form_token(csrf, token))
+        .unwrap_or_default();
     Ok(Session {
         principal,
         token: token.to_owned(),
-        csrf: cookie(headers, CSRF_COOKIE).unwrap_or_default().to_owned(),
+        csrf,
     })
 }
 
@@ -130,13 +170,35 @@ mod tests {
     }
 
     #[test]
-    fn a_form_token_must_equal_the_cookie_exactly() {
+    fn the_sign_in_form_token_must_equal_the_cookie_exactly() {
         let headers = headers("sds_csrf=abcdef");
-        assert!(csrf_matches(&headers, "abcdef"));
-        assert!(!csrf_matches(&headers, "abcdeg"));
-        assert!(!csrf_matches(&headers, "abc"));
-        assert!(!csrf_matches(&headers, ""));
-        assert!(!csrf_matches(&HeaderMap::new(), ""));
+        assert!(sign_in_csrf_matches(&headers, "abcdef"));
+        assert!(!sign_in_csrf_matches(&headers, "abcdeg"));
+        assert!(!sign_in_csrf_matches(&headers, "abc"));
+        assert!(!sign_in_csrf_matches(&headers, ""));
+        assert!(!sign_in_csrf_matches(&HeaderMap::new(), ""));
+    }
+
+    #[test]
+    fn a_signed_in_form_token_is_bound_to_both_the_csrf_cookie_and_the_session() {
+        let mine = headers("sds_csrf=abcdef; sds_session=my.session.token");
+        let bound = form_token("abcdef", "my.session.token");
+        assert_eq!(bound.len(), 64);
+        assert!(csrf_matches(&mine, &bound));
+        // The cookie's value alone, as a plain double submit would accept, is refused.
+        assert!(!csrf_matches(&mine, "abcdef"));
+        // A form made for another session, or with another CSRF cookie, is refused.
+        assert!(!csrf_matches(
+            &mine,
+            &form_token("abcdef", "their.session.token")
+        ));
+        assert!(!csrf_matches(
+            &mine,
+            &form_token("planted", "my.session.token")
+        ));
+        // Without the session cookie nothing matches.
+        assert!(!csrf_matches(&headers("sds_csrf=abcdef"), &bound));
+        assert!(!csrf_matches(&mine, ""));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use super::html::{escape, page};
 use super::respond::{form_expired, html, see_other};
 use super::session::{
     CSRF_COOKIE, SESSION_COOKIE, clear_cookie, cookie, csrf_matches, new_csrf_token, session,
-    set_cookie,
+    set_cookie, sign_in_csrf_matches,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -60,7 +60,7 @@ pub async fn submit(
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> Response {
-    if !csrf_matches(&headers, &form.csrf) {
+    if !sign_in_csrf_matches(&headers, &form.csrf) {
         return form_expired(None);
     }
     let token = form.token.trim();

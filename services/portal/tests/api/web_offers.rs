@@ -186,9 +186,18 @@ async fn an_answer_without_the_csrf_token_or_with_a_bad_price_is_refused_and_nev
         ]
     };
     let as_pairs = |fields: &[(String, String)]| -> Vec<(String, String)> { fields.to_vec() };
+    // What a plain double submit would accept: the CSRF cookie's own value. The form's token
+    // is bound to the session, so that is refused too.
+    let cookie_value = browser.cookies["sds_csrf"].clone();
+    assert_ne!(cookie_value, csrf);
 
     for (fields, status, says) in [
         (as_pairs(&offer("", "230.00")), 403, "This form has expired"),
+        (
+            as_pairs(&offer(&cookie_value, "230.00")),
+            403,
+            "This form has expired",
+        ),
         (
             as_pairs(&offer("forged", "230.00")),
             403,
