@@ -29,6 +29,7 @@ sds_vocabulary::named_enum! {
         PackageRequested = "package.requested",
         PackageOffered = "package.offered",
         PackageAccepted = "package.accepted",
+        PackageWithdrawn = "package.withdrawn",
     }
 }
 
@@ -58,6 +59,7 @@ impl EventType {
             Body::PackageRequested(_) => EventType::PackageRequested,
             Body::PackageOffered(_) => EventType::PackageOffered,
             Body::PackageAccepted(_) => EventType::PackageAccepted,
+            Body::PackageWithdrawn(_) => EventType::PackageWithdrawn,
         }
     }
 

@@ -103,6 +103,26 @@ pub fn package_accepted(request: &StoredRequest, closed_for: &[Uuid]) -> Option<
     ))
 }
 
+/// `package.withdrawn` for a request the authority just withdrew, at its new version: its
+/// anonymised content (so the portal can tell the providers it was shown to) and the
+/// providers that had answered.
+pub fn package_withdrawn(
+    request: &StoredRequest,
+    content: sds_proto::v1::PackageRequestContent,
+    answered: &[Uuid],
+) -> NewEvent {
+    NewEvent::new(
+        request.authority.clone(),
+        request.id.to_string(),
+        request.version,
+        Body::PackageWithdrawn(sds_proto::v1::PackageWithdrawn {
+            request_id: request.id.to_string(),
+            content: Some(content),
+            closed_for: answered.iter().map(Uuid::to_string).collect(),
+        }),
+    )
+}
+
 /// Writes one event to the outbox in the caller's transaction.
 pub async fn publish(connection: &mut PgConnection, event: NewEvent) -> Result<(), DirectoryError> {
     sds_events::enqueue(connection, event).await?;

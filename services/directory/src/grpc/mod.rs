@@ -8,6 +8,7 @@ mod grades;
 mod import;
 mod package_offers;
 mod package_requests;
+mod package_withdrawal;
 mod register;
 mod republish;
 
@@ -378,6 +379,17 @@ impl DirectoryService for DirectoryApi {
         let principal = Principal::of(&request)?.clone();
         Ok(Response::new(
             self.accept_offer(&principal, request.into_inner()).await?,
+        ))
+    }
+
+    async fn withdraw_package_request(
+        &self,
+        request: Request<proto::WithdrawPackageRequestRequest>,
+    ) -> Result<Response<proto::PackageRequest>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        Ok(Response::new(
+            self.withdraw_package_request(&principal, request.into_inner())
+                .await?,
         ))
     }
 

@@ -313,6 +313,32 @@ impl TryFrom<RequestRow> for StoredRequest {
     }
 }
 
+/// Closes the open request `id` as withdrawn by `by` at `at`, counting the change in its
+/// version. The caller holds the request's lock and has seen it open.
+pub async fn record_withdrawal(
+    connection: &mut PgConnection,
+    id: Uuid,
+    by: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DirectoryError> {
+    let closed = sqlx::query(
+        "UPDATE package_request SET status = 'closed', closed_at = $3, closed_by = $2, \
+             version = version + 1 \
+         WHERE id = $1 AND status = 'open'",
+    )
+    .bind(id)
+    .bind(by)
+    .bind(at)
+    .execute(&mut *connection)
+    .await?;
+    if closed.rows_affected() != 1 {
+        return Err(DirectoryError::Internal(anyhow::anyhow!(
+            "package request {id} was not open when withdrawn under its lock"
+        )));
+    }
+    Ok(())
+}
+
 /// One request; with `lock`, its row is locked until the transaction ends, so that answers
 /// and the acceptance of one request are applied one at a time.
 pub async fn load_request(

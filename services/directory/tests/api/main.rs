@@ -26,6 +26,7 @@ mod package_acceptance;
 mod package_answers;
 mod package_requests;
 mod package_scene;
+mod package_withdrawal;
 mod register;
 mod republish;
 mod retries;

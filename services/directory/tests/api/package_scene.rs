@@ -211,6 +211,19 @@ impl Scene {
             .map(tonic::Response::into_inner)
     }
 
+    pub async fn withdraw(&self, token: &str) -> Result<proto::PackageRequest, tonic::Status> {
+        self.app
+            .client()
+            .withdraw_package_request(bearer(
+                token,
+                proto::WithdrawPackageRequestRequest {
+                    request_id: self.request.id.clone(),
+                },
+            ))
+            .await
+            .map(tonic::Response::into_inner)
+    }
+
     pub async fn events_of(&self, event_type: &str) -> Vec<proto::Event> {
         self.app
             .outbox_events()

@@ -6,7 +6,9 @@
 //! - package.offered: the provider that answered, as a receipt;
 //! - package.accepted: the chosen provider (who may now see who it is for), the third-party
 //!   holder the person chose (who will hold the fund), and, told only that the request is
-//!   closed, every provider in `closed_for`.
+//!   closed, every provider in `closed_for`;
+//! - package.withdrawn: told that the request is closed, the providers it matches (as for
+//!   package.requested) and every provider that had answered (`closed_for`), once each.
 
 use sds_events::{EventHandler, EventType, HandlerError, Received};
 use sds_proto::v1 as proto;
@@ -16,7 +18,7 @@ use sqlx::PgConnection;
 
 use super::{date, decimal, id, money, origin, transient, unexpected, unreadable};
 use crate::domain::notice::{
-    Answer, OfferAccepted, PackageAnswered, PackageRequested, RequestedAmount,
+    Answer, OfferAccepted, PackageAnswered, PackageRequested, RequestClosed, RequestedAmount,
 };
 use crate::domain::recipients::{self, Deliveries};
 use crate::domain::{Notice, Subscriber};
@@ -30,6 +32,7 @@ impl EventHandler for PackageHandler {
         EventType::PackageRequested,
         EventType::PackageOffered,
         EventType::PackageAccepted,
+        EventType::PackageWithdrawn,
     ];
 
     async fn handle(
@@ -66,6 +69,29 @@ impl EventHandler for PackageHandler {
                 deliveries
             }
             Body::PackageAccepted(accepted) => acceptance(event, &accepted)?,
+            Body::PackageWithdrawn(withdrawn) => {
+                let request_id = id(event, "request_id", &withdrawn.request_id)?;
+                let content = withdrawn
+                    .content
+                    .ok_or_else(|| unreadable(event, "content", "missing"))?;
+                let matching =
+                    providers::matching(transaction, &content.locality, &content.service_types)
+                        .await
+                        .map_err(transient)?;
+                let mut answered = Vec::with_capacity(withdrawn.closed_for.len());
+                for (index, provider) in withdrawn.closed_for.iter().enumerate() {
+                    answered.push(id(event, &format!("closed_for[{index}]"), provider)?);
+                }
+                let mut deliveries = Deliveries::new();
+                deliveries.tell_all(
+                    matching
+                        .into_iter()
+                        .chain(answered)
+                        .map(Subscriber::provider),
+                    &Notice::RequestClosed(RequestClosed { request_id }),
+                );
+                deliveries
+            }
             _ => return Err(unexpected(event)),
         };
         store::deliver(transaction, &origin(event), &deliveries)

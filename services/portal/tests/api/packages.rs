@@ -213,3 +213,66 @@ async fn an_accepted_offer_tells_the_chosen_provider_and_holder_who_it_is_for_an
     assert_eq!(naming_the_person, 2);
     assert_eq!(app.kept_for(&bystander).await, 0);
 }
+
+#[tokio::test]
+async fn a_withdrawn_request_is_closed_for_the_providers_it_was_shown_to_and_those_that_answered_once_each()
+ {
+    let app = TestApp::spawn().await;
+    let (shown, shown_and_answered, answered_elsewhere, bystander) =
+        (new_id(), new_id(), new_id(), new_id());
+    let active = CareServiceStatus::Active;
+    for published in [
+        provider_published(&shown, 1, &["Care at home"], &["Banchory"], active),
+        provider_published(
+            &shown_and_answered,
+            1,
+            &["Care at home"],
+            &["Banchory"],
+            active,
+        ),
+        // It answered while it still worked there; it has moved away since.
+        provider_published(
+            &answered_elsewhere,
+            1,
+            &["Care at home"],
+            &["Peterhead"],
+            active,
+        ),
+        provider_published(&bystander, 1, &["Housing support"], &["Banchory"], active),
+    ] {
+        app.deliver(&published).await;
+    }
+    let request_id = new_id();
+    let requested = package_requested(&request_id, "Banchory", &["Care at home"]);
+    let content = match &requested.body {
+        Some(proto::event::Body::PackageRequested(requested)) => requested.content.clone(),
+        _ => None,
+    };
+    let withdrawn = event(
+        AUTHORITY,
+        &request_id,
+        3,
+        proto::event::Body::PackageWithdrawn(proto::PackageWithdrawn {
+            request_id: request_id.clone(),
+            content,
+            closed_for: vec![shown_and_answered.clone(), answered_elsewhere.clone()],
+        }),
+    );
+    app.deliver(&withdrawn).await;
+    // A redelivery tells no one again.
+    app.deliver(&withdrawn).await;
+
+    let closed = Some(proto::notification::Body::RequestClosed(
+        proto::RequestClosedNotice {
+            request_id: request_id.clone(),
+        },
+    ));
+    for told in [&shown, &shown_and_answered, &answered_elsewhere] {
+        let mut stream = app.subscribe(&provider(told), "").await.unwrap();
+        let notification = next(&mut stream).await;
+        assert_eq!(notification.seq, 1);
+        assert_eq!(notification.body, closed);
+        assert_eq!(app.kept_for(told).await, 1, "told once");
+    }
+    assert_eq!(app.kept_for(&bystander).await, 0);
+}
