@@ -11,6 +11,7 @@ mod nats;
 mod otlp;
 mod postgres;
 mod process;
+mod publish;
 mod tokens;
 mod wait;
 
@@ -20,6 +21,7 @@ pub use nats::PrivateNats;
 pub use otlp::{ExportedSpan, OtlpReceiver, SpanKind, StatusCode};
 pub use postgres::PrivatePostgres;
 pub use process::{TestProcess, TestSettings};
+pub use publish::publish_event;
 pub use tokens::{
     TEST_JWT_SECRET, authority_staff, bearer, expired_token, provider_org, token_for,
 };

@@ -247,25 +247,14 @@ async fn persistent_variance_suggests_one_review_however_often_it_is_delivered()
     }
     .encode_to_vec();
     let jetstream = async_nats::jetstream::new(async_nats::connect(nats.url()).await.unwrap());
-    // The stream exists once the relay has provisioned it.
-    wait_until(
-        Duration::from_secs(10),
-        "the events stream exists",
-        || async { jetstream.get_stream("SDS_EVENTS").await.ok().map(|_| ()) },
-    )
-    .await;
     for message_id in [event_id.to_string(), "delivered-again".to_owned()] {
-        jetstream
-            .send_publish(
-                "sds.fife.variance.persistent",
-                async_nats::jetstream::message::PublishMessage::build()
-                    .message_id(&message_id)
-                    .payload(envelope.clone().into()),
-            )
-            .await
-            .unwrap()
-            .await
-            .unwrap();
+        sds_testkit::publish_event(
+            &jetstream,
+            "sds.fife.variance.persistent",
+            &message_id,
+            envelope.clone().into(),
+        )
+        .await;
     }
 
     wait_until(

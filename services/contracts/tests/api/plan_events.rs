@@ -113,24 +113,13 @@ impl TestApp {
     pub async fn publish(&self, event: &Event, message_id: &str) {
         let jetstream =
             async_nats::jetstream::new(async_nats::connect(self.nats.url()).await.unwrap());
-        wait_until(
-            Duration::from_secs(10),
-            "the events stream exists",
-            || async { jetstream.get_stream("SDS_EVENTS").await.ok().map(|_| ()) },
+        sds_testkit::publish_event(
+            &jetstream,
+            &format!("sds.{}.{}", event.authority, event.event_type),
+            message_id,
+            event.encode_to_vec().into(),
         )
         .await;
-        let subject = format!("sds.{}.{}", event.authority, event.event_type);
-        jetstream
-            .send_publish(
-                subject,
-                async_nats::jetstream::message::PublishMessage::build()
-                    .message_id(message_id)
-                    .payload(event.encode_to_vec().into()),
-            )
-            .await
-            .unwrap()
-            .await
-            .unwrap();
     }
 
     /// Waits until the consumer has handled `count` plan events (its inbox rows).

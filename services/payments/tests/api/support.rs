@@ -156,39 +156,13 @@ impl TestApp {
     pub async fn publish(&self, event: &Event, message_id: Option<&str>) {
         let jetstream =
             async_nats::jetstream::new(async_nats::connect(self.nats.url()).await.unwrap());
-        wait_until(
-            Duration::from_secs(10),
-            "the events stream exists",
-            || async { jetstream.get_stream("SDS_EVENTS").await.ok().map(|_| ()) },
+        sds_testkit::publish_event(
+            &jetstream,
+            &format!("sds.{}.{}", event.authority, event.event_type),
+            message_id.unwrap_or(&event.event_id),
+            event.encode_to_vec().into(),
         )
         .await;
-        let subject = format!("sds.{}.{}", event.authority, event.event_type);
-        // The service may still be setting the stream up as it starts: a publish it does not
-        // take yet is tried again.
-        let mut attempts = 0;
-        loop {
-            attempts += 1;
-            let acked = match jetstream
-                .send_publish(
-                    subject.clone(),
-                    async_nats::jetstream::message::PublishMessage::build()
-                        .message_id(message_id.unwrap_or(&event.event_id))
-                        .payload(event.encode_to_vec().into()),
-                )
-                .await
-            {
-                Ok(pending) => pending.await.map(|_| ()).map_err(|error| error.to_string()),
-                Err(error) => Err(error.to_string()),
-            };
-            match acked {
-                Ok(()) => break,
-                Err(error) if attempts < 50 => {
-                    tracing::debug!(%error, "publish refused; trying again");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(error) => panic!("publish {subject}: {error}"),
-            }
-        }
     }
 
     /// Publishes `event` and waits until the consumer has handled it.

@@ -138,18 +138,13 @@ pub async fn publish_to(
     event: &Event,
     message_id: Option<&str>,
 ) {
-    let subject = format!("sds.{}.{}", event.authority, event.event_type);
-    jetstream
-        .send_publish(
-            subject,
-            async_nats::jetstream::message::PublishMessage::build()
-                .message_id(message_id.unwrap_or(&event.event_id))
-                .payload(event.encode_to_vec().into()),
-        )
-        .await
-        .expect("publish")
-        .await
-        .expect("publish acknowledged");
+    sds_testkit::publish_event(
+        jetstream,
+        &format!("sds.{}.{}", event.authority, event.event_type),
+        message_id.unwrap_or(&event.event_id),
+        event.encode_to_vec().into(),
+    )
+    .await;
 }
 
 /// The next notification on the stream, within the deadline.
