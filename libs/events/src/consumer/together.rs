@@ -19,9 +19,14 @@
 //!   are settled on their own, as before.
 //!
 //! Handlers see one transaction in which several events, of one aggregate or of many, are
-//! applied in turn (each sees the writes of the ones before). Two replicas applying
-//! overlapping groups may deadlock; PostgreSQL then aborts one, which falls back to one at a
-//! time.
+//! applied in turn (each sees the writes of the ones before), and the row locks of the first
+//! are held while the last is applied. Two transactions that lock the same rows in opposite
+//! orders (two replicas' groups, or two consumers of one service writing the same rows, as
+//! the portal's consumers do a subscriber's counter) may deadlock: PostgreSQL aborts one
+//! after its `deadlock_timeout`, and the member whose statement was aborted is settled as a
+//! transient failure (redelivered after its retry delay) while the rest are applied again.
+//! Nothing is lost or applied twice; the cost is that member's delay, which is why a group
+//! only ever takes what is already waiting.
 
 use std::collections::HashSet;
 
