@@ -30,19 +30,22 @@ use async_nats::jetstream;
 use async_nats::jetstream::AckKind;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
 use futures::{FutureExt as _, StreamExt as _};
-use prost::Message as _;
-use sds_proto::v1::Event;
 use sds_proto::v1::event::Body;
 use sds_vocabulary::{AuthorityId, NamedEnum};
 use sqlx::{PgConnection, PgPool};
-use tracing::{Instrument as _, error, info_span, warn};
+use tracing::{Instrument as _, warn};
 use uuid::Uuid;
 
 use crate::event_type::EventType;
 use crate::stream::ensure_stream;
 use crate::subject::filter_for_event_types;
 
+mod envelope;
+mod settle;
 mod together;
+
+use envelope::{Decoded, decode, event_span};
+use settle::{DeadLetter, NotApplied, acknowledge, give_up_or_retry, settle};
 
 /// One durable consumer of the events stream. Its subject filter follows from the event
 /// types its handler declares.
@@ -172,7 +175,6 @@ pub trait EventHandler: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
-const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
 const MIN_RECONNECT_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_RECONNECT_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -321,88 +323,6 @@ async fn reconcile(
         .with_context(|| format!("recreate consumer {}", config.durable_name))
 }
 
-/// Why an event was not applied.
-enum NotApplied {
-    /// Trying again may help.
-    Transient(anyhow::Error),
-    /// Trying again cannot help; the reason, as kept in `dead_letter`.
-    Poison(String),
-}
-
-impl From<HandlerError> for NotApplied {
-    fn from(handler_error: HandlerError) -> Self {
-        match handler_error {
-            HandlerError::Transient(cause) => NotApplied::Transient(cause),
-            HandlerError::Permanent(cause) => NotApplied::Poison(format!("{cause:#}")),
-        }
-    }
-}
-
-/// An envelope whose metadata and body could be read.
-struct Decoded {
-    received: Received,
-    body: Body,
-}
-
-/// Reads the envelope: `None` for an event of a type `handles` does not name (decided on
-/// the type's name before the body, which a newer producer may have written in a form this
-/// build cannot read); `Err` says why an event this consumer handles can never be handled.
-fn decode(
-    consumer: &str,
-    payload: &[u8],
-    handles: &[EventType],
-) -> Result<Option<Decoded>, (Option<Uuid>, Option<String>, String)> {
-    let envelope = Event::decode(payload).map_err(|_| {
-        (
-            None,
-            None,
-            "the payload is not an sds.v1.Event envelope".to_owned(),
-        )
-    })?;
-    if !handles
-        .iter()
-        .any(|handled| handled.name() == envelope.event_type)
-    {
-        return Ok(None);
-    }
-    let event_id = Uuid::parse_str(&envelope.event_id).map_err(|_| {
-        (
-            None,
-            Some(envelope.event_type.clone()),
-            "the envelope's event_id is not a UUID".to_owned(),
-        )
-    })?;
-    let refuse = |reason: String| (Some(event_id), Some(envelope.event_type.clone()), reason);
-    let Some(body) = envelope.body.clone() else {
-        return Err(refuse(format!(
-            "the {} envelope has no body this build can read",
-            envelope.event_type
-        )));
-    };
-    let event_type = EventType::of(&body);
-    let authority = AuthorityId::parse("authority", &envelope.authority)
-        .map_err(|invalid| refuse(format!("the envelope's {invalid}")))?;
-    if event_type.name() != envelope.event_type {
-        return Err(refuse(format!(
-            "the envelope says {} but carries a {} body",
-            envelope.event_type,
-            event_type.name()
-        )));
-    }
-    Ok(Some(Decoded {
-        received: Received {
-            consumer: consumer.to_owned(),
-            event_id,
-            event_type,
-            authority,
-            aggregate_id: envelope.aggregate_id,
-            aggregate_version: envelope.aggregate_version,
-            occurred_at: envelope.occurred_at,
-        },
-        body,
-    }))
-}
-
 async fn handle_message<H: EventHandler>(
     pool: &PgPool,
     config: &ConsumerConfig,
@@ -456,105 +376,6 @@ async fn handle_message<H: EventHandler>(
     .await;
 }
 
-/// Acknowledges an event that took effect (now or before); else redelivers it after a
-/// delay, or sets it aside, by the rules above.
-async fn settle(
-    pool: &PgPool,
-    config: &ConsumerConfig,
-    message: &jetstream::Message,
-    (event_id, event_type): (Uuid, EventType),
-    delivered: i64,
-    outcome: Result<(), NotApplied>,
-) {
-    let stream_sequence = message.info().map_or(0, |info| info.stream_sequence);
-    match outcome {
-        Ok(()) => acknowledge(message, AckKind::Ack, config).await,
-        Err(NotApplied::Poison(reason)) => {
-            warn!(error = %reason, "event refused for good");
-            let letter = DeadLetter {
-                stream_sequence,
-                event_id: Some(event_id),
-                event_type: Some(event_type.name().to_owned()),
-                reason,
-            };
-            give_up_or_retry(pool, config, message, letter, delivered).await;
-        }
-        Err(NotApplied::Transient(cause))
-            if config.max_deliver > 0 && delivered >= config.max_deliver =>
-        {
-            error!(error = %format!("{cause:#}"), max_deliver = config.max_deliver, "event failed on its last delivery; setting it aside");
-            let letter = DeadLetter {
-                stream_sequence,
-                event_id: Some(event_id),
-                event_type: Some(event_type.name().to_owned()),
-                reason: format!(
-                    "failed on delivery {delivered} of {}: {cause:#}",
-                    config.max_deliver
-                ),
-            };
-            set_aside(pool, config, message, letter, delivered).await;
-        }
-        Err(NotApplied::Transient(cause)) => {
-            warn!(error = %format!("{cause:#}"), "event handling failed; it will be redelivered");
-            let delay = retry_delay(config.retry_delay, delivered);
-            acknowledge(message, AckKind::Nak(Some(delay)), config).await;
-        }
-    }
-}
-
-/// The span of one event's handling, with the messaging semantic conventions, so that a
-/// collector shows the handler as the consumer side of the change's trace (it continues the
-/// trace stored in the envelope).
-fn event_span(
-    config: &ConsumerConfig,
-    message: &jetstream::Message,
-    received: &Received,
-    delivered: i64,
-) -> tracing::Span {
-    let span = info_span!(
-        "event.handle",
-        otel.kind = "consumer",
-        messaging.system = "nats",
-        messaging.operation.type = "process",
-        messaging.destination.name = %message.subject,
-        messaging.consumer.group.name = %config.durable_name,
-        consumer = %config.durable_name,
-        event_type = %received.event_type,
-        event_id = %received.event_id,
-        delivery = delivered,
-    );
-    let (traceparent, tracestate) = trace_context_of(message.payload.as_ref());
-    sds_platform::telemetry::adopt_stored_parent(&span, &traceparent, &tracestate);
-    span
-}
-
-/// The trace context of an envelope, without keeping the decoded envelope around.
-fn trace_context_of(payload: &[u8]) -> (String, String) {
-    Event::decode(payload)
-        .map(|envelope| (envelope.traceparent, envelope.tracestate))
-        .unwrap_or_default()
-}
-
-/// An event that can never succeed is redelivered until it has been tried
-/// `poison_attempts` times, then set aside.
-async fn give_up_or_retry(
-    pool: &PgPool,
-    config: &ConsumerConfig,
-    message: &jetstream::Message,
-    letter: DeadLetter,
-    delivered: i64,
-) {
-    // JetStream delivers nothing after its own last delivery, so that one sets aside too.
-    let last_delivery = config.max_deliver > 0 && delivered >= config.max_deliver;
-    if delivered >= config.poison_attempts.max(1) || last_delivery {
-        error!(consumer = %config.durable_name, stream_sequence = letter.stream_sequence, deliveries = delivered, reason = %letter.reason, "event can never be handled; setting it aside in dead_letter");
-        set_aside(pool, config, message, letter, delivered).await;
-    } else {
-        let delay = retry_delay(config.retry_delay, delivered);
-        acknowledge(message, AckKind::Nak(Some(delay)), config).await;
-    }
-}
-
 /// Records the event in the inbox and runs the handler, in one transaction.
 async fn apply_once<H: EventHandler>(
     pool: &PgPool,
@@ -591,79 +412,4 @@ async fn apply_once<H: EventHandler>(
     }
     transaction.commit().await.map_err(transient)?;
     Ok(())
-}
-
-/// An event a consumer gives up on, as recorded in `dead_letter`.
-struct DeadLetter {
-    stream_sequence: u64,
-    event_id: Option<Uuid>,
-    event_type: Option<String>,
-    reason: String,
-}
-
-/// Records the event in `dead_letter`, then terminates its delivery. If the record cannot
-/// be written (the database is away) the event is redelivered instead: it is let go only
-/// once it is safely kept.
-async fn set_aside(
-    pool: &PgPool,
-    config: &ConsumerConfig,
-    message: &jetstream::Message,
-    letter: DeadLetter,
-    delivered: i64,
-) {
-    let recorded = sqlx::query(
-        "INSERT INTO dead_letter (consumer, stream_sequence, event_id, event_type, subject, reason, payload, deliveries) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-    )
-    .bind(&config.durable_name)
-    .bind(i64::try_from(letter.stream_sequence).unwrap_or(i64::MAX))
-    .bind(letter.event_id)
-    .bind(letter.event_type)
-    .bind(message.subject.as_str())
-    .bind(letter.reason)
-    .bind(message.payload.as_ref())
-    .bind(i32::try_from(delivered).unwrap_or(i32::MAX))
-    .execute(pool)
-    .await;
-    match recorded {
-        Ok(_) => acknowledge(message, AckKind::Term, config).await,
-        Err(record_error) => {
-            warn!(error = %record_error, "cannot record the event in dead_letter; it will be redelivered");
-            acknowledge(
-                message,
-                AckKind::Nak(Some(retry_delay(config.retry_delay, delivered))),
-                config,
-            )
-            .await;
-        }
-    }
-}
-
-async fn acknowledge(message: &jetstream::Message, kind: AckKind, config: &ConsumerConfig) {
-    // A lost ack only causes a redelivery, which the inbox absorbs.
-    if let Err(ack_error) = message.ack_with(kind).await {
-        warn!(consumer = %config.durable_name, error = %ack_error, "could not acknowledge event");
-    }
-}
-
-/// `first` after the first delivery, doubled for every later one, at most a minute.
-fn retry_delay(first: Duration, delivered: i64) -> Duration {
-    let doublings = u32::try_from(delivered.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
-    first
-        .saturating_mul(2u32.saturating_pow(doublings))
-        .min(MAX_RETRY_DELAY)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn retry_delay_doubles_per_delivery_up_to_a_minute() {
-        let first = Duration::from_millis(500);
-        assert_eq!(retry_delay(first, 1), Duration::from_millis(500));
-        assert_eq!(retry_delay(first, 2), Duration::from_secs(1));
-        assert_eq!(retry_delay(first, 4), Duration::from_secs(4));
-        assert_eq!(retry_delay(first, 40), MAX_RETRY_DELAY);
-    }
 }
