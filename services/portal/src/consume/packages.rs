@@ -15,6 +15,7 @@ use sds_proto::v1 as proto;
 use sds_proto::v1::event::Body;
 use sds_vocabulary::named_enum::WireEnum as _;
 use sqlx::PgConnection;
+use uuid::Uuid;
 
 use super::{date, decimal, id, money, origin, transient, unexpected, unreadable};
 use crate::domain::notice::{
@@ -78,10 +79,7 @@ impl EventHandler for PackageHandler {
                     providers::matching(transaction, &content.locality, &content.service_types)
                         .await
                         .map_err(transient)?;
-                let mut answered = Vec::with_capacity(withdrawn.closed_for.len());
-                for (index, provider) in withdrawn.closed_for.iter().enumerate() {
-                    answered.push(id(event, &format!("closed_for[{index}]"), provider)?);
-                }
+                let answered = closed_for(event, &withdrawn.closed_for)?;
                 let mut deliveries = Deliveries::new();
                 deliveries.tell_all(
                     matching
@@ -135,6 +133,15 @@ fn requested_notice(
     })
 }
 
+/// The providers an event's `closed_for` names, each read as an id.
+fn closed_for(event: &Received, providers: &[String]) -> Result<Vec<Uuid>, HandlerError> {
+    providers
+        .iter()
+        .enumerate()
+        .map(|(index, provider)| id(event, &format!("closed_for[{index}]"), provider))
+        .collect()
+}
+
 fn acceptance(
     event: &Received,
     accepted: &proto::PackageAccepted,
@@ -147,10 +154,7 @@ fn acceptance(
     } else {
         None
     };
-    let mut closed_for = Vec::with_capacity(accepted.closed_for.len());
-    for (index, provider) in accepted.closed_for.iter().enumerate() {
-        closed_for.push(id(event, &format!("closed_for[{index}]"), provider)?);
-    }
+    let passed_over = closed_for(event, &accepted.closed_for)?;
     let notice = OfferAccepted {
         request_id: id(event, "request_id", &accepted.request_id)?,
         offer_id: id(event, "offer_id", &accepted.offer_id)?,
@@ -162,6 +166,6 @@ fn acceptance(
         notice,
         chosen,
         holder,
-        &closed_for,
+        &passed_over,
     ))
 }
