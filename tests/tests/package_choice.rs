@@ -23,6 +23,48 @@ fn date(iso: &str) -> Option<proto::Date> {
     })
 }
 
+fn person_token(person_id: &str) -> String {
+    token_for(&Principal {
+        org_id: format!("person-{person_id}"),
+        org_kind: OrgKind::Person,
+        roles: vec![],
+        authorities: vec![AuthorityId::parse("authority", "fife").expect("valid")],
+        person_id: Some(person_id.to_owned()),
+    })
+}
+
+/// A request for ten hours a week on line 1 of the person's plan.
+fn request_for_line_one(person_id: &str) -> proto::PublishPackageRequestRequest {
+    proto::PublishPackageRequestRequest {
+        authority: "fife".into(),
+        person_id: person_id.to_owned(),
+        plan_id: Uuid::now_v7().to_string(),
+        line_number: 1,
+        content: Some(proto::PackageRequestContent {
+            needs_summary: "Help getting up and dressed each morning.".into(),
+            service_types: vec!["Support services".into()],
+            locality: "Fife".into(),
+            amount: Some(proto::package_request_content::Amount::HoursPerWeek(
+                "10".into(),
+            )),
+            start_date: date("2026-12-21"),
+            closing_date: date("2026-12-07"),
+        }),
+    }
+}
+
+/// A second request for line 1 of the person's plan, refused.
+async fn request_and_offer_refused(
+    directory: &mut DirectoryServiceClient<tonic::transport::Channel>,
+    practitioner: &str,
+    person_id: &str,
+) -> tonic::Status {
+    directory
+        .publish_package_request(bearer(practitioner, request_for_line_one(person_id)))
+        .await
+        .expect_err("the line names its provider")
+}
+
 /// The provider chosen on line 1 of the person's latest plan version, and that version.
 async fn chosen_on_line_one(
     assessment: &mut AssessmentServiceClient<tonic::transport::Channel>,
@@ -52,35 +94,16 @@ async fn chosen_on_line_one(
     }
 }
 
-/// A request for line 1 of the person's plan, `provider`'s offer of ten hours at 21.00, and
-/// the person's acceptance of it; returns the offer.
-async fn request_offer_accept(
+/// A request for line 1 of the person's plan and `provider`'s offer of ten hours at 21.00;
+/// returns the request's id and the offer.
+async fn request_and_offer(
     directory: &mut DirectoryServiceClient<tonic::transport::Channel>,
     practitioner: &str,
-    person: &str,
     person_id: &str,
     provider: &proto::Provider,
-) -> proto::PackageOffer {
+) -> (String, proto::PackageOffer) {
     let request = directory
-        .publish_package_request(bearer(
-            practitioner,
-            proto::PublishPackageRequestRequest {
-                authority: "fife".into(),
-                person_id: person_id.to_owned(),
-                plan_id: Uuid::now_v7().to_string(),
-                line_number: 1,
-                content: Some(proto::PackageRequestContent {
-                    needs_summary: "Help getting up and dressed each morning.".into(),
-                    service_types: vec!["Support services".into()],
-                    locality: "Fife".into(),
-                    amount: Some(proto::package_request_content::Amount::HoursPerWeek(
-                        "10".into(),
-                    )),
-                    start_date: date("2026-12-21"),
-                    closing_date: date("2026-12-07"),
-                }),
-            },
-        ))
+        .publish_package_request(bearer(practitioner, request_for_line_one(person_id)))
         .await
         .expect("published")
         .into_inner();
@@ -103,11 +126,21 @@ async fn request_offer_accept(
         .await
         .expect("offered")
         .into_inner();
+    (request.id, offer)
+}
+
+/// The person's acceptance of `offer` on request `request_id`.
+async fn accept(
+    directory: &mut DirectoryServiceClient<tonic::transport::Channel>,
+    person: &str,
+    request_id: &str,
+    offer: &proto::PackageOffer,
+) {
     directory
         .accept_offer(bearer(
             person,
             proto::AcceptOfferRequest {
-                request_id: request.id.clone(),
+                request_id: request_id.to_owned(),
                 offer_id: offer.id.clone(),
                 offer_version: offer.version,
                 holding_model: proto::FundHoldingModel::Provider as i32,
@@ -116,8 +149,6 @@ async fn request_offer_accept(
         ))
         .await
         .expect("the person accepts");
-
-    offer
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -148,21 +179,10 @@ async fn an_accepted_offer_becomes_the_choice_on_the_persons_plan_line() {
     let mut directory = DirectoryServiceClient::new(process.channel().await);
     let mut assessment = AssessmentServiceClient::new(process.channel().await);
 
-    let person = token_for(&Principal {
-        org_id: format!("person-{person_id}"),
-        org_kind: OrgKind::Person,
-        roles: vec![],
-        authorities: vec![AuthorityId::parse("authority", "fife").expect("valid")],
-        person_id: Some(person_id.clone()),
-    });
-    let offer = request_offer_accept(
-        &mut directory,
-        &practitioner,
-        &person,
-        &person_id,
-        &provider,
-    )
-    .await;
+    let person = person_token(&person_id);
+    let (request_id, offer) =
+        request_and_offer(&mut directory, &practitioner, &person_id, &provider).await;
+    accept(&mut directory, &person, &request_id, &offer).await;
     assert_eq!(
         offer.weekly_cost.map(|cost| cost.amount),
         Some("210.00".to_owned()),
@@ -205,9 +225,23 @@ async fn an_accepted_offer_becomes_the_choice_on_the_persons_plan_line() {
             .expect("audit");
     assert!(actor.starts_with("directory"), "{actor}");
 
-    // A later acceptance that would name another provider on a line that already names one
-    // (a choice staff may have made since) is set aside with its reason; the plan keeps
-    // its choice.
+    // The line now names its provider: it is not put to the market again.
+    let refused = request_and_offer_refused(&mut directory, &practitioner, &person_id).await;
+    assert_eq!(
+        refused.code(),
+        tonic::Code::FailedPrecondition,
+        "{refused:?}"
+    );
+    assert!(
+        refused.message().contains("already names its provider"),
+        "{refused:?}"
+    );
+
+    // An acceptance that would name another provider on a line that names one by the time
+    // it arrives (staff recorded a choice by hand meanwhile) is set aside with its reason;
+    // the plan keeps the staff's choice.
+    let other_person_id =
+        support::plans::approved_option_2_plan(process.channel().await, "SW-PKG-2").await;
     let other = support::register_indexed_care_service(
         &process,
         &commissioning,
@@ -215,7 +249,29 @@ async fn an_accepted_offer_becomes_the_choice_on_the_persons_plan_line() {
         "CS2009054321",
     )
     .await;
-    request_offer_accept(&mut directory, &practitioner, &person, &person_id, &other).await;
+    let (other_request, other_offer) =
+        request_and_offer(&mut directory, &practitioner, &other_person_id, &other).await;
+    assessment
+        .record_provider_choice(bearer(
+            &practitioner,
+            proto::RecordProviderChoiceRequest {
+                person_id: other_person_id.clone(),
+                version: 1,
+                line_number: 1,
+                provider: provider.id.clone(),
+                holding_model: proto::FundHoldingModel::Provider as i32,
+                holder: String::new(),
+            },
+        ))
+        .await
+        .expect("staff record a choice by hand");
+    accept(
+        &mut directory,
+        &person_token(&other_person_id),
+        &other_request,
+        &other_offer,
+    )
+    .await;
     let reason: String = wait_until(
         Duration::from_secs(30),
         "the second acceptance is set aside",
@@ -233,7 +289,8 @@ async fn an_accepted_offer_becomes_the_choice_on_the_persons_plan_line() {
     )
     .await;
     assert!(reason.contains("already names provider"), "{reason}");
-    let (latest, still, _) = chosen_on_line_one(&mut assessment, &practitioner, &person_id).await;
+    let (latest, still, _) =
+        chosen_on_line_one(&mut assessment, &practitioner, &other_person_id).await;
     assert_eq!((latest, still), (2, provider.id.clone()));
     process.shutdown().await;
 }

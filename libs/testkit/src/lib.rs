@@ -9,6 +9,7 @@ mod http;
 mod infra;
 mod nats;
 mod otlp;
+pub mod plans;
 mod postgres;
 mod process;
 mod publish;

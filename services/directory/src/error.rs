@@ -7,6 +7,7 @@ use tonic::Status;
 
 use crate::domain::access::Denied;
 use crate::domain::impersonation::{NameOfRegisteredService, NumberNeededByKind};
+use crate::domain::plan_line::LineRefused;
 use crate::domain::provider::StaleVersion;
 use crate::domain::registration::RequestIdReused;
 use crate::domain::withdrawal::NoSuchGrade;
@@ -76,6 +77,22 @@ pub enum DirectoryError {
         expected: u64,
         current: u64,
     },
+    /// The person has no plan the caller may read (or is not a person of the authority).
+    #[error(
+        "person_id: {person_id} has no plan you can see among {authority}'s people in assessment; record the person and approve their plan there first"
+    )]
+    PlanNotFound {
+        person_id: uuid::Uuid,
+        authority: sds_vocabulary::AuthorityId,
+    },
+    /// The plan does not allow the request: the message names the field.
+    #[error(transparent)]
+    LineRefused(#[from] LineRefused),
+    /// Assessment did not answer; nothing was written.
+    #[error(
+        "assessment could not be asked about the person's plan just now ({0}); nothing was published; try again"
+    )]
+    AssessmentUnavailable(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     /// A database call that names what it was doing.
@@ -99,8 +116,10 @@ impl From<DirectoryError> for ApiError {
             DirectoryError::ProviderNotFound(_)
             | DirectoryError::NoSuchGrade(_)
             | DirectoryError::RequestNotFound(_)
-            | DirectoryError::OfferNotFound { .. } => ApiError::NotFound(error.to_string()),
-            DirectoryError::RequestNotOpen { .. } => {
+            | DirectoryError::OfferNotFound { .. }
+            | DirectoryError::PlanNotFound { .. } => ApiError::NotFound(error.to_string()),
+            DirectoryError::AssessmentUnavailable(_) => ApiError::Unavailable(error.to_string()),
+            DirectoryError::RequestNotOpen { .. } | DirectoryError::LineRefused(_) => {
                 ApiError::FailedPrecondition(error.to_string())
             }
             DirectoryError::OfferChanged { .. } => ApiError::Aborted(error.to_string()),

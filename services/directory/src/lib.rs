@@ -37,7 +37,14 @@ pub fn component() -> Component {
     Component::new(NAME, SCHEMA, &MIGRATOR)
         .grpc(|context, services| {
             services.add(DirectoryServiceServer::with_interceptor(
-                DirectoryApi::new(context.pool.clone(), context.clock.clone()),
+                DirectoryApi::new(
+                    context.pool.clone(),
+                    context.clock.clone(),
+                    grpc::plan_check::Plans::new(
+                        context.config.assessment_url.as_deref(),
+                        context.local_addr,
+                    ),
+                ),
                 context.authenticator.clone(),
             ))
         })

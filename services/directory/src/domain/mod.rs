@@ -18,6 +18,7 @@ pub mod offers;
 pub mod package_access;
 pub mod package_answer;
 pub mod package_request;
+pub mod plan_line;
 pub mod provider;
 pub mod registration;
 pub mod search;

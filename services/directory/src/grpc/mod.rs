@@ -9,6 +9,7 @@ mod import;
 mod package_offers;
 mod package_requests;
 mod package_withdrawal;
+pub mod plan_check;
 mod register;
 mod republish;
 
@@ -35,11 +36,13 @@ use convert::provider_message;
 pub struct DirectoryApi {
     pool: PgPool,
     clock: Clock,
+    /// Where the plans package requests are published for are read.
+    plans: plan_check::Plans,
 }
 
 impl DirectoryApi {
-    pub fn new(pool: PgPool, clock: Clock) -> DirectoryApi {
-        DirectoryApi { pool, clock }
+    pub fn new(pool: PgPool, clock: Clock, plans: plan_check::Plans) -> DirectoryApi {
+        DirectoryApi { pool, clock, plans }
     }
 
     /// Today in Scotland, the date check statuses are worked out for and grades and checks
@@ -323,8 +326,9 @@ impl DirectoryService for DirectoryApi {
         request: Request<proto::PublishPackageRequestRequest>,
     ) -> Result<Response<proto::PackageRequest>, Status> {
         let principal = Principal::of(&request)?.clone();
+        let credentials = plan_check::Credentials::of(request.metadata());
         Ok(Response::new(
-            self.publish_package_request(&principal, request.into_inner())
+            self.publish_package_request(&principal, &credentials, request.into_inner())
                 .await?,
         ))
     }

@@ -12,9 +12,11 @@ use uuid::Uuid;
 
 use super::convert::{date_field, date_message};
 use super::package_offers::answer_message;
+use super::plan_check::Credentials;
 use crate::domain::access;
 use crate::domain::package_access::{self, Audience, Shown, Viewer};
 use crate::domain::package_request::{Amount, RequestContent, RequestInput, RequestStatus};
+use crate::domain::plan_line;
 use crate::domain::search::{DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 use crate::error::DirectoryError;
 use crate::events;
@@ -105,6 +107,7 @@ impl super::DirectoryApi {
     pub(super) async fn publish_package_request(
         &self,
         principal: &Principal,
+        credentials: &Credentials,
         request: proto::PublishPackageRequestRequest,
     ) -> Result<proto::PackageRequest, DirectoryError> {
         let authority = AuthorityId::parse("authority", &request.authority)?;
@@ -138,6 +141,11 @@ impl super::DirectoryApi {
         let content = RequestContent::new(input(given)?, today).map_err(|invalid| {
             Invalid::new(format!("content.{}", invalid.field()), invalid.problem())
         })?;
+        let plan = self
+            .plans
+            .approved_plan(credentials, &authority, line.person_id)
+            .await?;
+        plan_line::ensure_line_may_be_requested(&plan, line.line_number, &content)?;
         let id = Uuid::now_v7();
         let now = self.clock.now();
         let mut transaction = self.pool.begin().await?;

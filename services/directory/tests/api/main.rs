@@ -24,6 +24,7 @@ mod open_data_sample;
 mod outbox;
 mod package_acceptance;
 mod package_answers;
+mod package_plan_check;
 mod package_requests;
 mod package_scene;
 mod package_withdrawal;

@@ -372,15 +372,13 @@ async fn bad_answers_and_callers_are_refused_and_write_nothing() {
 
 #[tokio::test]
 async fn staff_page_through_their_authoritys_requests_newest_first() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn_with_assessment().await;
     let mut published = Vec::new();
     for _ in 0..3 {
+        let person_id = app.person_with_plan().await;
         published.push(
             app.client()
-                .publish_package_request(bearer(
-                    &practitioner(),
-                    request_for(&Uuid::now_v7().to_string()),
-                ))
+                .publish_package_request(bearer(&practitioner(), request_for(&person_id)))
                 .await
                 .expect("published")
                 .into_inner()

@@ -134,7 +134,7 @@ fn publish_request(needs: &str) -> proto::PublishPackageRequestRequest {
         authority: "aberdeenshire".to_owned(),
         person_id: Uuid::now_v7().to_string(),
         plan_id: Uuid::now_v7().to_string(),
-        line_number: 1,
+        line_number: 2,
         content: Some(proto::PackageRequestContent {
             needs_summary: needs.to_owned(),
             service_types: vec!["Day support".to_owned()],
@@ -152,8 +152,11 @@ fn publish_request(needs: &str) -> proto::PublishPackageRequestRequest {
 
 #[tokio::test]
 async fn a_practitioner_publishes_a_request_and_providers_are_told_without_who_it_is_for() {
-    let app = TestApp::spawn().await;
-    let sent = publish_request("Day support three days a week, likes art and music.");
+    let app = TestApp::spawn_with_assessment().await;
+    let sent = proto::PublishPackageRequestRequest {
+        person_id: app.person_with_plan().await,
+        ..publish_request("Day support three days a week, likes art and music.")
+    };
     let published = app
         .client()
         .publish_package_request(sds_testkit::bearer(
@@ -285,8 +288,11 @@ async fn a_request_that_would_say_who_it_is_for_or_is_malformed_is_refused_and_w
 
 #[tokio::test]
 async fn only_the_authoritys_practitioners_and_commissioning_staff_publish_its_requests() {
-    let app = TestApp::spawn().await;
-    let request = publish_request("Personal care each morning.");
+    let app = TestApp::spawn_with_assessment().await;
+    let request = proto::PublishPackageRequestRequest {
+        person_id: app.person_with_plan().await,
+        ..publish_request("Personal care each morning.")
+    };
     for token in [
         practitioner("moray"),
         new_provider_token(),

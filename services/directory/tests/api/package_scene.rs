@@ -94,7 +94,7 @@ pub struct Scene {
 
 impl Scene {
     pub async fn new() -> Scene {
-        let app = TestApp::spawn().await;
+        let app = TestApp::spawn_with_assessment().await;
         let good = app
             .provider_registers_itself(details("Garioch Day Opportunities"))
             .await;
@@ -123,7 +123,7 @@ impl Scene {
             )
             .await;
         }
-        let person_id = Uuid::now_v7().to_string();
+        let person_id = app.person_with_plan().await;
         let request = app
             .client()
             .publish_package_request(bearer(&practitioner(), request_for(&person_id)))

@@ -23,7 +23,10 @@ pub struct TestApp {
     /// Where the web listener serves the open data feed.
     pub web: std::net::SocketAddr,
     client: Client,
+    channel: Channel,
     _process: TestProcess,
+    // Dropped after the process that relays to it and consumes from it.
+    _nats: Option<sds_testkit::PrivateNats>,
 }
 
 impl TestApp {
@@ -40,15 +43,74 @@ impl TestApp {
         .await
     }
 
+    /// The directory with assessment beside it, as package requests need: a request is
+    /// published only for a line of a plan assessment holds. On a NATS of its own, since
+    /// assessment consumes the directory's events and the shared server's durable consumers
+    /// would hand them to another test's process.
+    pub async fn spawn_with_assessment() -> TestApp {
+        let nats = sds_testkit::PrivateNats::start().await;
+        let mut app = Self::spawn_of(
+            vec![sds_directory::component(), sds_assessment::component()],
+            TestSettings {
+                nats_url: Some(nats.url()),
+                ..TestSettings::default()
+            },
+        )
+        .await;
+        app._nats = Some(nats);
+        app
+    }
+
+    /// The directory alone, its calls to assessment going where `SDS_ASSESSMENT_URL` says.
+    pub async fn spawn_with_assessment_at(url: &str) -> TestApp {
+        Self::spawn_of(
+            vec![sds_directory::component()],
+            TestSettings {
+                environment: vec![("SDS_ASSESSMENT_URL", url.to_owned())],
+                ..TestSettings::default()
+            },
+        )
+        .await
+    }
+
     async fn spawn_with(settings: TestSettings) -> TestApp {
-        let process = TestProcess::start_with(vec![sds_directory::component()], settings).await;
-        let client = DirectoryServiceClient::new(process.channel().await);
+        Self::spawn_of(vec![sds_directory::component()], settings).await
+    }
+
+    async fn spawn_of(components: Vec<sds_runtime::Component>, settings: TestSettings) -> TestApp {
+        let process = TestProcess::start_with(components, settings).await;
+        let channel = process.channel().await;
+        let client = DirectoryServiceClient::new(channel.clone());
         TestApp {
             pool: process.pool(SCHEMA),
             web: process.web(),
             client,
+            channel,
             _process: process,
+            _nats: None,
         }
+    }
+
+    /// A person of Aberdeenshire whose plan, approved from today, has line 1 of option 3 at
+    /// 100.00 a week and line 2 of option 2 at 250.00 a week, its provider still to be
+    /// chosen (needs [`TestApp::spawn_with_assessment`]); returns their id.
+    pub async fn person_with_plan(&self) -> String {
+        let today = chrono::Utc::now().date_naive();
+        sds_testkit::plans::approved_plan(
+            self.channel(),
+            "aberdeenshire",
+            today,
+            vec![
+                sds_testkit::plans::option_3_line("100.00", today),
+                sds_testkit::plans::option_2_line("250.00", today),
+            ],
+        )
+        .await
+    }
+
+    /// The process's gRPC channel, for the other services it runs.
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
     }
 
     /// A client for one call (calls take `&mut self`; clones share the connection).

@@ -21,7 +21,7 @@ async fn publish_request(platform: &crate::web_support::Platform) -> String {
             &practitioner,
             proto::PublishPackageRequestRequest {
                 authority: "fife".into(),
-                person_id: uuid::Uuid::now_v7().to_string(),
+                person_id: platform.person_for_a_request("240.00").await,
                 plan_id: uuid::Uuid::now_v7().to_string(),
                 line_number: 1,
                 content: Some(proto::PackageRequestContent {

@@ -44,14 +44,18 @@ async fn register(
         .id
 }
 
-async fn publish_request(directory: &mut DirectoryServiceClient<Channel>) -> String {
+async fn publish_request(
+    platform: &Platform,
+    directory: &mut DirectoryServiceClient<Channel>,
+) -> String {
+    let person_id = platform.person_for_a_request("240.00").await;
     let practitioner = token_for(&authority_staff("fife", &[Role::Practitioner]));
     directory
         .publish_package_request(bearer(
             &practitioner,
             proto::PublishPackageRequestRequest {
                 authority: "fife".into(),
-                person_id: uuid::Uuid::now_v7().to_string(),
+                person_id,
                 plan_id: uuid::Uuid::now_v7().to_string(),
                 line_number: 1,
                 content: Some(proto::PackageRequestContent {
@@ -96,10 +100,14 @@ async fn offers_on(
 #[tokio::test(flavor = "multi_thread")]
 async fn the_offer_form_sends_the_providers_offer_to_the_directory_and_the_dashboard_shows_it_escaped()
  {
-    let platform = Platform::start(vec![sds_directory::component()]).await;
+    let platform = Platform::start(vec![
+        sds_directory::component(),
+        sds_assessment::component(),
+    ])
+    .await;
     let mut directory = DirectoryServiceClient::new(platform.process.channel().await);
     let provider = register(&mut directory, "Kingdom Home Support", "Fife").await;
-    let request_id = publish_request(&mut directory).await;
+    let request_id = publish_request(&platform, &mut directory).await;
     let mut browser =
         Browser::signed_in(platform.web(), &token_for(&provider_org(&provider))).await;
 
@@ -168,10 +176,14 @@ async fn the_offer_form_sends_the_providers_offer_to_the_directory_and_the_dashb
 #[tokio::test(flavor = "multi_thread")]
 async fn an_answer_without_the_csrf_token_or_with_a_bad_price_is_refused_and_never_reaches_the_directory()
  {
-    let platform = Platform::start(vec![sds_directory::component()]).await;
+    let platform = Platform::start(vec![
+        sds_directory::component(),
+        sds_assessment::component(),
+    ])
+    .await;
     let mut directory = DirectoryServiceClient::new(platform.process.channel().await);
     let provider = register(&mut directory, "Kingdom Home Support", "Fife").await;
-    let request_id = publish_request(&mut directory).await;
+    let request_id = publish_request(&platform, &mut directory).await;
     let mut browser =
         Browser::signed_in(platform.web(), &token_for(&provider_org(&provider))).await;
     let csrf = browser.csrf_of("/portal/provider").await;
@@ -227,10 +239,14 @@ async fn an_answer_without_the_csrf_token_or_with_a_bad_price_is_refused_and_nev
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_provider_working_elsewhere_is_not_shown_the_request_and_cannot_answer_it() {
-    let platform = Platform::start(vec![sds_directory::component()]).await;
+    let platform = Platform::start(vec![
+        sds_directory::component(),
+        sds_assessment::component(),
+    ])
+    .await;
     let mut directory = DirectoryServiceClient::new(platform.process.channel().await);
     let elsewhere = register(&mut directory, "Highland Care", "Inverness").await;
-    let request_id = publish_request(&mut directory).await;
+    let request_id = publish_request(&platform, &mut directory).await;
     let mut browser =
         Browser::signed_in(platform.web(), &token_for(&provider_org(&elsewhere))).await;
 

@@ -222,4 +222,18 @@ impl Platform {
     pub fn web(&self) -> SocketAddr {
         self.process.web()
     }
+
+    /// A person of Fife whose plan, approved from "today", has one option 2 line at `weekly`
+    /// a week, its provider still to be chosen: what a package request is published for
+    /// (needs assessment among the components). Returns their id.
+    pub async fn person_for_a_request(&self, weekly: &str) -> String {
+        let today = chrono::NaiveDate::from_ymd_opt(TODAY.0, TODAY.1, TODAY.2).expect("a date");
+        sds_testkit::plans::approved_plan(
+            self.process.channel().await,
+            "fife",
+            today,
+            vec![sds_testkit::plans::option_2_line(weekly, today)],
+        )
+        .await
+    }
 }
