@@ -130,11 +130,17 @@ pub struct EventsConfig {
     pub inbox_retention: Duration,
     /// `SDS_PRUNE_INTERVAL_SECONDS`: how often published and handled rows are pruned.
     pub prune_interval: Duration,
+    /// `SDS_NOTIFICATION_RETENTION_DAYS`: how long the portal keeps a subscriber's
+    /// notifications for it to resume from (at most ten years).
+    pub notification_retention: Duration,
     /// `SDS_EVENTS_DUPLICATE_WINDOW_SECONDS`: how long the events stream remembers a
     /// message id and drops a second publish of it: the longest a relay may be away between
     /// publishing a batch and marking it published without the stream keeping a duplicate.
     pub duplicate_window: Duration,
 }
+
+/// The longest `SDS_NOTIFICATION_RETENTION_DAYS` allowed.
+pub const MAX_NOTIFICATION_RETENTION_DAYS: u64 = 3653;
 
 /// A service's share of the connection budget when `SDS_DB_MAX_CONNECTIONS` is not set.
 pub const DEFAULT_CONNECTIONS_PER_SERVICE: u32 = 10;
@@ -443,6 +449,18 @@ impl PlatformConfig {
             inbox_retention,
             prune_interval: seconds("SDS_PRUNE_INTERVAL_SECONDS", "3600")?,
             duplicate_window,
+            notification_retention: {
+                let days = positive("SDS_NOTIFICATION_RETENTION_DAYS", "90", "days")?;
+                if days > MAX_NOTIFICATION_RETENTION_DAYS {
+                    return Err(ConfigError {
+                        variable: "SDS_NOTIFICATION_RETENTION_DAYS",
+                        problem: format!(
+                            "is {days}; give at most {MAX_NOTIFICATION_RETENTION_DAYS} days (ten years)"
+                        ),
+                    });
+                }
+                Duration::from_secs(days * 24 * 3600)
+            },
         };
 
         Ok(Self {

@@ -6,6 +6,7 @@ use sds_platform::{ApiError, StoreError};
 use sds_vocabulary::Invalid;
 use tonic::Status;
 
+use crate::domain::cursor::NoLongerKept;
 use crate::domain::subscriber::NotASubscriber;
 
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +17,9 @@ pub enum PortalError {
     /// Subscribe with a provider's or a holder's token.
     #[error(transparent)]
     NotASubscriber(#[from] NotASubscriber),
+    /// Subscribe from the start and read what was missed from the services.
+    #[error(transparent)]
+    NoLongerKept(#[from] NoLongerKept),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -25,6 +29,7 @@ impl From<PortalError> for ApiError {
         match error {
             PortalError::InvalidInput(invalid) => ApiError::InvalidArgument(invalid.to_string()),
             PortalError::NotASubscriber(denied) => ApiError::PermissionDenied(denied.to_string()),
+            PortalError::NoLongerKept(gone) => ApiError::FailedPrecondition(gone.to_string()),
             PortalError::Store(store) => ApiError::from(store),
         }
     }

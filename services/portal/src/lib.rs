@@ -9,13 +9,14 @@
 //! The crate is a library exposing one service unit, [`component`], which `sds serve` and
 //! the tests compose through `sds_runtime::build`. Modules, outside in: [`grpc`] (the
 //! streaming handler), [`consume`] (the event handlers), [`wakeups`] (LISTEN/NOTIFY fan-out
-//! to open streams), [`web`] (the pages for providers and people), [`domain`] (pure rules),
+//! to open streams), [`retention`] (pruning notifications past their retention), [`web`] (the pages for providers and people), [`domain`] (pure rules),
 //! [`store`] (SQL) and [`error`].
 
 pub mod consume;
 pub mod domain;
 pub mod error;
 pub mod grpc;
+pub mod retention;
 pub mod store;
 pub mod wakeups;
 pub mod web;
@@ -51,6 +52,9 @@ pub fn component() -> Component {
         .http(web::routes)
         .task("notification-listener", move |context, cancel| {
             wakeups::listen(context.pool, wakeups, cancel)
+        })
+        .task("notification-pruner", |context, cancel| {
+            retention::prune_old_notifications(context, cancel)
         })
         .consumer("portal-providers", |_| {
             consume::directory::ProviderCopyHandler

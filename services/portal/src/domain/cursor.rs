@@ -61,6 +61,48 @@ impl Cursor {
     }
 }
 
+/// A cursor from before what is still kept: the notifications after it up to
+/// `pruned_through` were pruned, so resuming from it would skip them unseen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "after: is {after}, but notifications {first_missing} to {pruned_through} are no longer kept (the portal keeps notifications for a limited time, SDS_NOTIFICATION_RETENTION_DAYS); subscribe with an empty cursor to receive every notification still kept, and read what changed meanwhile from the services themselves"
+)]
+pub struct NoLongerKept {
+    pub after: u64,
+    pub first_missing: u64,
+    pub pruned_through: u64,
+}
+
+impl Cursor {
+    /// Refuses a cursor after which notifications were pruned; the start (everything still
+    /// kept) is always accepted.
+    pub fn kept(self, pruned_through: u64) -> Result<Cursor, NoLongerKept> {
+        if self.0 == 0 || self.0 >= pruned_through {
+            Ok(self)
+        } else {
+            Err(NoLongerKept {
+                after: self.0,
+                first_missing: self.0 + 1,
+                pruned_through,
+            })
+        }
+    }
+
+    /// Whether `seq`, the first notification read after this cursor, follows on from it
+    /// with nothing pruned in between. After the start anything kept follows on.
+    pub fn followed_by(self, seq: u64) -> Result<(), NoLongerKept> {
+        if self.0 == 0 || seq == self.0 + 1 {
+            Ok(())
+        } else {
+            Err(NoLongerKept {
+                after: self.0,
+                first_missing: self.0 + 1,
+                pruned_through: seq.saturating_sub(1),
+            })
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,5 +141,28 @@ mod tests {
             refused.to_string(),
             "after is 4, but your latest notification is 3; give the seq of a notification you received, or leave it empty to receive every notification kept"
         );
+    }
+
+    #[test]
+    fn a_cursor_from_before_what_is_kept_is_refused_with_what_was_pruned() {
+        assert_eq!(Cursor::start().kept(40), Ok(Cursor::start()));
+        assert_eq!(Cursor::after(40).kept(40), Ok(Cursor::after(40)));
+        assert_eq!(Cursor::after(41).kept(40), Ok(Cursor::after(41)));
+        let refused = Cursor::after(12).kept(40).expect_err("pruned");
+        assert_eq!((refused.first_missing, refused.pruned_through), (13, 40));
+        assert!(
+            refused
+                .to_string()
+                .starts_with("after: is 12, but notifications 13 to 40 are no longer kept"),
+            "{refused}"
+        );
+    }
+
+    #[test]
+    fn a_read_follows_on_only_from_the_very_next_number() {
+        assert_eq!(Cursor::start().followed_by(41), Ok(()));
+        assert_eq!(Cursor::after(40).followed_by(41), Ok(()));
+        let gap = Cursor::after(40).followed_by(45).expect_err("a gap");
+        assert_eq!((gap.first_missing, gap.pruned_through), (41, 44));
     }
 }

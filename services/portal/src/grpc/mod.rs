@@ -52,11 +52,15 @@ impl PortalService for PortalApi {
                 source: error,
             })
         })?;
-        let latest = store::latest_seq(&mut connection, subscriber)
+        let kept = store::kept_range(&mut connection, subscriber)
             .await
             .map_err(PortalError::from)?;
         drop(connection);
-        let cursor = cursor.within(latest).map_err(PortalError::from)?;
+        let cursor = cursor
+            .within(kept.latest)
+            .map_err(PortalError::from)?
+            .kept(kept.pruned_through)
+            .map_err(PortalError::from)?;
         let (sender, receiver) = tokio::sync::mpsc::channel(STREAM_BUFFER);
         let streaming = stream::Streaming {
             pool: self.pool.clone(),

@@ -7,6 +7,9 @@
 //! from kept to live is the same read, repeated when woken: there is no second source to
 //! splice, so no gap or duplicate at the switch. It listens before its first read, so a
 //! commit after that read always wakes it; a lost wake-up only delays it until the poll.
+//! Should pruning remove what it has still to send (a client that kept a stream open but
+//! read nothing for the whole retention period), the stream ends with the refusal a resume
+//! from its cursor would get, never with a gap.
 
 use std::time::Duration;
 
@@ -73,6 +76,10 @@ impl Streaming {
             // Not held while the client takes its time over the batch.
             drop(connection);
             let full = batch.len() >= usize::try_from(BATCH).unwrap_or(usize::MAX);
+            // Pruned while this stream lagged far behind: end it rather than skip unseen.
+            if let Some(first) = batch.first() {
+                self.after.followed_by(first.seq)?;
+            }
             for kept in batch {
                 let seq = kept.seq;
                 if self

@@ -93,19 +93,78 @@ pub async fn deliver(
     Ok(())
 }
 
-/// The number of the subscriber's latest committed notification; 0 before the first.
-pub async fn latest_seq(
+/// Which of a subscriber's notifications exist: numbered up to `latest`, and kept after
+/// `pruned_through` (both 0 before the first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct KeptRange {
+    pub latest: u64,
+    pub pruned_through: u64,
+}
+
+/// The subscriber's latest committed notification and how far its notifications are pruned.
+pub async fn kept_range(
     connection: &mut PgConnection,
     subscriber: Subscriber,
+) -> Result<KeptRange, StoreError> {
+    let row: Option<(i64, i64)> = sqlx::query_as(
+        "SELECT last_seq, pruned_through FROM subscriber WHERE kind = $1 AND org_id = $2",
+    )
+    .bind(subscriber.kind.name())
+    .bind(subscriber.id)
+    .fetch_optional(&mut *connection)
+    .await
+    .operation("read latest notification number")?;
+    let number = |value: i64| u64::try_from(value).unwrap_or(0);
+    Ok(row
+        .map(|(latest, pruned_through)| KeptRange {
+            latest: number(latest),
+            pruned_through: number(pruned_through),
+        })
+        .unwrap_or_default())
+}
+
+/// Subscribers whose old notifications one pruning statement removes, at most.
+const PRUNE_SUBSCRIBERS_AT_ONCE: i64 = 500;
+
+/// Removes the notifications recorded before `cutoff`, each subscriber's oldest first: for
+/// every subscriber with one, all its notifications up to the latest so recorded (numbers
+/// follow commit order and recording times nearly do, so at most a few recorded just after
+/// the cutoff go with them), and remembers how far in `pruned_through`. In statements of a
+/// few hundred subscribers each; returns how many notifications were removed.
+pub async fn prune_notifications(
+    pool: &sqlx::PgPool,
+    cutoff: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
-    let last: Option<i64> =
-        sqlx::query_scalar("SELECT last_seq FROM subscriber WHERE kind = $1 AND org_id = $2")
-            .bind(subscriber.kind.name())
-            .bind(subscriber.id)
-            .fetch_optional(&mut *connection)
-            .await
-            .operation("read latest notification number")?;
-    Ok(last.and_then(|last| u64::try_from(last).ok()).unwrap_or(0))
+    let mut removed = 0;
+    loop {
+        let (subscribers, notifications): (i64, i64) = sqlx::query_as(
+            "WITH old AS ( \
+                 SELECT subscriber_kind, subscriber_id, max(seq) AS through \
+                 FROM notification WHERE recorded_at < $1 \
+                 GROUP BY subscriber_kind, subscriber_id \
+                 ORDER BY subscriber_kind, subscriber_id LIMIT $2 \
+             ), marked AS ( \
+                 UPDATE subscriber s SET pruned_through = GREATEST(s.pruned_through, old.through) \
+                 FROM old WHERE s.kind = old.subscriber_kind AND s.org_id = old.subscriber_id \
+                 RETURNING s.kind, s.org_id, s.pruned_through \
+             ), gone AS ( \
+                 DELETE FROM notification n USING marked m \
+                 WHERE n.subscriber_kind = m.kind AND n.subscriber_id = m.org_id \
+                   AND n.seq <= m.pruned_through \
+                 RETURNING 1 \
+             ) \
+             SELECT (SELECT count(*) FROM marked), (SELECT count(*) FROM gone)",
+        )
+        .bind(cutoff)
+        .bind(PRUNE_SUBSCRIBERS_AT_ONCE)
+        .fetch_one(pool)
+        .await
+        .operation("prune old notifications")?;
+        removed += u64::try_from(notifications).unwrap_or(0);
+        if subscribers < PRUNE_SUBSCRIBERS_AT_ONCE {
+            return Ok(removed);
+        }
+    }
 }
 
 type Row = (i64, String, String, DateTime<Utc>, serde_json::Value);

@@ -16,6 +16,7 @@ mod plans;
 mod reconnects;
 mod refusals;
 mod resume;
+mod retention;
 mod web_actuals;
 mod web_offers;
 mod web_packages;

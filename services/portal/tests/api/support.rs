@@ -41,11 +41,17 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
+        Self::spawn_with_environment(vec![]).await
+    }
+
+    /// The portal with further `SDS_*` settings.
+    pub async fn spawn_with_environment(environment: Vec<(&'static str, String)>) -> TestApp {
         let nats = PrivateNats::start().await;
         let process = TestProcess::start_with(
             vec![sds_portal::component()],
             TestSettings {
                 nats_url: Some(nats.url()),
+                environment,
                 ..TestSettings::default()
             },
         )
