@@ -31,6 +31,8 @@ const NOTIFICATIONS_SHOWN: u32 = 50;
 #[serde(default)]
 pub struct Shown {
     sent: Option<String>,
+    /// The directory's token for a later page of open requests.
+    requests: Option<String>,
 }
 
 /// `/portal/provider`: the signed-in provider's own dashboard.
@@ -49,12 +51,13 @@ pub async fn own(
         .then_some("Your answer was sent. The directory has it, and the request below shows it.");
     match provider_of(&session) {
         Ok(provider) => {
-            render(
+            render_page(
                 &state,
                 &session,
                 provider,
                 Feedback::Done(done),
                 StatusCode::OK,
+                shown.requests.as_deref().unwrap_or_default(),
             )
             .await
         }
@@ -96,13 +99,26 @@ pub enum Feedback<'a> {
     Outcome(&'a str),
 }
 
-/// The dashboard of `provider`, answered with `status`.
+/// The dashboard of `provider`, answered with `status`, with the first page of requests.
 pub async fn render(
     state: &WebState,
     session: &Session,
     provider: Uuid,
     feedback: Feedback<'_>,
     status: StatusCode,
+) -> Response {
+    render_page(state, session, provider, feedback, status, "").await
+}
+
+/// The dashboard of `provider` with the page of open requests from `requests_page` (the
+/// directory's page token; empty for the first).
+pub async fn render_page(
+    state: &WebState,
+    session: &Session,
+    provider: Uuid,
+    feedback: Feedback<'_>,
+    status: StatusCode,
+    requests_page: &str,
 ) -> Response {
     let feedback = match feedback {
         Feedback::Done(Some(done)) => {
@@ -118,7 +134,7 @@ pub async fn render(
         Feedback::Outcome(outcome) => outcome.to_owned(),
     };
     let (open, active, remittances) = tokio::join!(
-        requests::open_requests(&state.services, session),
+        requests::open_requests(&state.services, session, requests_page),
         packages::active(&state.services, session),
         remittances::latest(state, session, provider),
     );
@@ -130,6 +146,10 @@ pub async fn render(
     });
     let requests = match open {
         Ok(open) => requests::section(&open, &session.csrf),
+        // A page token the directory does not recognise: a changed or old link.
+        Err(error) if !requests_page.is_empty() && error.is_the_callers_to_fix() => {
+            requests::page_not_found_section()
+        }
         Err(error) => {
             tracing::warn!(error = %error, "list the provider's package requests");
             "<section aria-labelledby=\"requests\">\n<h2 id=\"requests\">Open requests you match</h2>\n\

@@ -21,11 +21,26 @@ use super::respond::{call_failed, form_expired, see_other};
 use super::session::{Session, csrf_matches};
 use super::words::{iso_date, money_text};
 
-/// The requests the directory shows this provider that are still open.
+/// Open requests shown on one page of the dashboard, newest first.
+const REQUESTS_PER_PAGE: u32 = 25;
+
+/// One page of the open requests the directory shows this provider.
+#[derive(Debug, Clone, Default)]
+pub struct OpenRequests {
+    pub requests: Vec<proto::PackageRequest>,
+    /// Whether this is a later page than the first.
+    pub later_page: bool,
+    /// The directory's token for the page after this one, when there is one.
+    pub next_page: Option<String>,
+}
+
+/// The page of the requests the directory shows this provider that are still open, from
+/// `page_token` (empty for the first page).
 pub async fn open_requests(
     services: &Services,
     session: &Session,
-) -> Result<Vec<proto::PackageRequest>, CallError> {
+    page_token: &str,
+) -> Result<OpenRequests, CallError> {
     let mut client = DirectoryServiceClient::new(Services::channel(&services.directory)?);
     let listed = client
         .list_package_requests(as_caller(
@@ -33,29 +48,90 @@ pub async fn open_requests(
             proto::ListPackageRequestsRequest {
                 status: proto::PackageRequestStatus::Open as i32,
                 page: Some(proto::PageRequest {
-                    page_size: 50,
-                    page_token: String::new(),
+                    page_size: REQUESTS_PER_PAGE,
+                    page_token: page_token.to_owned(),
                 }),
             },
         )?)
         .await
-        .map_err(|status| CallError::refused("directory", status))?;
-    Ok(listed.into_inner().requests)
+        .map_err(|status| CallError::refused("directory", status))?
+        .into_inner();
+    Ok(OpenRequests {
+        requests: listed.requests,
+        later_page: !page_token.is_empty(),
+        next_page: listed
+            .page
+            .map(|page| page.next_page_token)
+            .filter(|token| !token.is_empty()),
+    })
 }
 
-/// The section listing `requests`, each with its answer form.
-pub fn section(requests: &[proto::PackageRequest], csrf: &str) -> String {
+/// `text` for a URL's query: letters, digits and `-._~` as they are, every other byte
+/// percent-encoded.
+fn query_value(text: &str) -> String {
+    text.bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(byte).to_string()
+            }
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+/// The section listing a page of open requests, each with its answer form, and links to
+/// the next page and back to the first.
+pub fn section(open: &OpenRequests, csrf: &str) -> String {
     let mut html = String::from(
         "<section aria-labelledby=\"requests\">\n<h2 id=\"requests\">Open requests you match</h2>\n",
     );
-    if requests.is_empty() {
+    if open.requests.is_empty() && !open.later_page {
         html.push_str("<p>There are no open requests in your areas and services just now.</p>\n");
+    } else if open.requests.is_empty() {
+        html.push_str("<p>There are no more open requests.</p>\n");
     }
-    for request in requests {
+    for request in &open.requests {
         html.push_str(&one_request(request, csrf));
+    }
+    let mut links = Vec::new();
+    if let Some(next) = &open.next_page {
+        links.push(format!(
+            "<li><a href=\"/portal/provider?requests={}#requests\">More open requests</a></li>",
+            escape(&query_value(next))
+        ));
+    }
+    if open.later_page {
+        links.push(
+            "<li><a href=\"/portal/provider#requests\">Back to the newest requests</a></li>"
+                .to_owned(),
+        );
+    }
+    if !links.is_empty() {
+        html.push_str(&format!(
+            "<nav aria-label=\"More requests\"><ul>{}</ul></nav>\n",
+            links.concat()
+        ));
     }
     html.push_str("</section>\n");
     html
+}
+
+/// The section when the page asked for cannot be shown: the link was changed or is old.
+pub fn page_not_found_section() -> String {
+    "<section aria-labelledby=\"requests\">\n<h2 id=\"requests\">Open requests you match</h2>\n\
+     <p>That page of requests cannot be shown. <a href=\"/portal/provider#requests\">See the newest requests</a>.</p>\n</section>\n"
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_token_is_carried_in_a_link_percent_encoded() {
+        assert_eq!(query_value("MTo-_.~"), "MTo-_.~");
+        assert_eq!(query_value("a b&c=\"<"), "a%20b%26c%3D%22%3C");
+    }
 }
 
 fn one_request(request: &proto::PackageRequest, csrf: &str) -> String {

@@ -21,4 +21,5 @@ mod web_actuals;
 mod web_offers;
 mod web_packages;
 mod web_person;
+mod web_requests_pages;
 mod web_sign_in;
