@@ -3,7 +3,11 @@
 //! - Opening and closing a fund: staff of the fund's authority (practitioners, team
 //!   managers, panel, commissioning or finance).
 //! - Posting transfers, settling or releasing pending ones and reversing: the authority's
-//!   finance staff.
+//!   finance staff. The holder of a fund (the provider holding it, or the third party)
+//!   also posts what it pays out of the fund: from the fund's balance to a payee, a one-off
+//!   purchase or its management fee, posted at once. Money into a fund, pending amounts
+//!   and corrections stay with the authority's finance staff.
+//! - Giving a fund a payee: its authority's managing staff, and the fund's holder.
 //! - Reading: any staff of the authority; the provider or third party holding the fund; a
 //!   provider paid from it (it has a payable account there); the person. Anyone else is
 //!   told the fund is not recorded.
@@ -12,7 +16,7 @@ use sds_platform::{OrgKind, Principal, Role};
 use sds_vocabulary::AuthorityId;
 use uuid::Uuid;
 
-use super::fund::{Fund, HoldingModel};
+use super::fund::{AccountKind, Fund, HoldingModel};
 
 /// Why a caller may not do what it asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +57,60 @@ pub fn ensure_may_post(principal: &Principal, authority: &AuthorityId) -> Result
     }
 }
 
+/// Whether the caller holds `fund` on the person's behalf: the provider or third party it
+/// names as holder (an authority-held fund has no holder but the authority).
+pub fn holds(principal: &Principal, fund: &Fund) -> bool {
+    fund.holding_model != HoldingModel::Authority
+        && matches!(principal.org_kind, OrgKind::Provider | OrgKind::Holder)
+        && Uuid::parse_str(&principal.org_id).is_ok_and(|org| org.to_string() == fund.holder_id)
+}
+
+/// What one transfer moves, as far as who may post it goes.
+#[derive(Debug, Clone, Copy)]
+pub struct Moved<'a> {
+    pub fund: &'a Fund,
+    pub debit: AccountKind,
+    pub credit: AccountKind,
+    pub pending: bool,
+}
+
+/// The accounts a holder pays into out of a fund's balance.
+const HOLDERS_PAY_TO: [AccountKind; 3] = [
+    AccountKind::Payable,
+    AccountKind::OneOffPurchase,
+    AccountKind::ManagementFee,
+];
+
+/// Whether the caller may post `movement`: the authority's finance staff anything; the
+/// fund's holder a payment out of the fund's balance to a payee, a one-off purchase or its
+/// management fee, posted at once.
+pub fn ensure_may_post_movement(principal: &Principal, movement: Moved<'_>) -> Result<(), Denied> {
+    if !holds(principal, movement.fund) {
+        return ensure_may_post(principal, &movement.fund.authority);
+    }
+    if movement.debit == AccountKind::FundBalance
+        && HOLDERS_PAY_TO.contains(&movement.credit)
+        && !movement.pending
+    {
+        Ok(())
+    } else {
+        Err(Denied(format!(
+            "the holder of a fund posts what it pays out of it only: debit the fund's fund_balance account and credit one of its payable, one_off_purchase or management_fee accounts, not pending (this one debits {} and credits {}); anything else on funds of {} is posted by its finance staff",
+            movement.debit, movement.credit, movement.fund.authority
+        )))
+    }
+}
+
+/// Whether the caller may give `fund` another payee: its authority's managing staff, or its
+/// holder (who pays the payee from it).
+pub fn ensure_may_add_payee(principal: &Principal, fund: &Fund) -> Result<(), Denied> {
+    if holds(principal, fund) {
+        Ok(())
+    } else {
+        ensure_may_manage(principal, &fund.authority)
+    }
+}
+
 /// Whether the caller could post at all (finance staff of some authority), asked before a
 /// bulk stream is read; which funds they may post to is checked per transfer.
 pub fn ensure_may_post_somewhere(principal: &Principal) -> Result<(), Denied> {
@@ -68,9 +126,7 @@ pub fn ensure_may_post_somewhere(principal: &Principal) -> Result<(), Denied> {
 /// Whether the caller may read `fund`, whose payable accounts pay `payees`.
 pub fn may_read(principal: &Principal, fund: &Fund, payees: &[Uuid]) -> bool {
     let org = Uuid::parse_str(&principal.org_id).ok();
-    let holds = fund.holding_model != HoldingModel::Authority
-        && matches!(principal.org_kind, OrgKind::Provider | OrgKind::Holder)
-        && org.is_some_and(|org| org.to_string() == fund.holder_id);
+    let holds = holds(principal, fund);
     let paid =
         principal.org_kind == OrgKind::Provider && org.is_some_and(|org| payees.contains(&org));
     let own = principal.org_kind == OrgKind::Person
@@ -146,5 +202,76 @@ mod tests {
         assert!(ensure_may_post(&staff("angus", Role::Finance), &fife).is_err());
         assert!(ensure_may_manage(&staff("fife", Role::Practitioner), &fife).is_ok());
         assert!(ensure_may_manage(&staff("fife", Role::ProviderAdmin), &fife).is_err());
+    }
+
+    fn movement(fund: &Fund, debit: AccountKind, credit: AccountKind) -> Moved<'_> {
+        Moved {
+            fund,
+            debit,
+            credit,
+            pending: false,
+        }
+    }
+
+    #[test]
+    fn a_holder_posts_only_payments_out_of_the_balance_of_a_fund_it_holds() {
+        let held = fund();
+        let holder = org(OrgKind::Holder, 3);
+        for to in HOLDERS_PAY_TO {
+            assert_eq!(
+                ensure_may_post_movement(&holder, movement(&held, AccountKind::FundBalance, to)),
+                Ok(())
+            );
+        }
+        for (debit, credit) in [
+            (AccountKind::AuthorityFunding, AccountKind::FundBalance),
+            (AccountKind::Payable, AccountKind::FundBalance),
+            (AccountKind::FundBalance, AccountKind::Recovery),
+            (AccountKind::TopUp, AccountKind::FundBalance),
+        ] {
+            let refused = ensure_may_post_movement(&holder, movement(&held, debit, credit))
+                .expect_err("not a payment out");
+            assert!(
+                refused
+                    .to_string()
+                    .starts_with("the holder of a fund posts"),
+                "{refused}"
+            );
+        }
+        let pending = Moved {
+            pending: true,
+            ..movement(&held, AccountKind::FundBalance, AccountKind::Payable)
+        };
+        assert!(ensure_may_post_movement(&holder, pending).is_err());
+        // Another holder, a provider that does not hold it, or the person, may not.
+        for other in [
+            org(OrgKind::Holder, 9),
+            org(OrgKind::Provider, 4),
+            org(OrgKind::Person, 2),
+        ] {
+            assert!(
+                ensure_may_post_movement(
+                    &other,
+                    movement(&held, AccountKind::FundBalance, AccountKind::Payable)
+                )
+                .is_err(),
+                "{other:?}"
+            );
+        }
+        // An authority-held fund has no holder but the authority.
+        let ring_fenced = Fund {
+            holding_model: HoldingModel::Authority,
+            ..fund()
+        };
+        assert!(
+            ensure_may_post_movement(
+                &holder,
+                movement(&ring_fenced, AccountKind::FundBalance, AccountKind::Payable)
+            )
+            .is_err()
+        );
+        assert!(ensure_may_add_payee(&holder, &held).is_ok());
+        assert!(ensure_may_add_payee(&holder, &ring_fenced).is_err());
+        assert!(ensure_may_add_payee(&org(OrgKind::Holder, 9), &held).is_err());
     }
 }

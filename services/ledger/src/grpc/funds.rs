@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::convert::{self, fund_message};
 use super::{Writer, in_transaction};
-use crate::domain::access::{ensure_may_manage, may_read};
+use crate::domain::access::{ensure_may_add_payee, ensure_may_manage, may_read};
 use crate::domain::{AccountState, Fund, MAX_PAYEES};
 use crate::error::LedgerError;
 use crate::posting::Actor;
@@ -126,7 +126,7 @@ pub(super) async fn add_payee(
     let payee = convert::someone_id("payee_id", &request.payee_id)?;
     let (fund, accounts) = in_transaction!(writer, connection => async {
         let (fund, accounts) = readable_fund(connection, principal, fund_id).await?;
-        ensure_may_manage(principal, &fund.authority)?;
+        ensure_may_add_payee(principal, &fund)?;
         if accounts.iter().any(|(_, paid)| *paid == Some(payee)) {
             return Ok((fund, accounts));
         }

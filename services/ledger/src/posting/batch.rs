@@ -10,7 +10,9 @@ use sds_vocabulary::Invalid;
 use uuid::Uuid;
 
 use super::{Actor, Locked, Recording, lock_for_batch, write_batch};
-use crate::domain::access::{ensure_may_post, is_staff_of, may_read};
+use crate::domain::access::{
+    Moved, ensure_may_post, ensure_may_post_movement, is_staff_of, may_read,
+};
 use crate::domain::transfer::compare;
 use crate::domain::{Movement, Retry, TransferContent, TransferRecord};
 use crate::error::LedgerError;
@@ -86,10 +88,11 @@ pub async fn record(
             Some(record) => {
                 // A transfer id is a global key, so another authority's transfer may hold
                 // it: its caller learns only that the id is taken, never whose it is.
-                if !is_staff_of(actor.principal, &record.authority) {
+                if is_staff_of(actor.principal, &record.authority) {
+                    ensure_may_post(actor.principal, &record.authority)?;
+                } else if !holder_may_repeat(actor, &locked, &record.content) {
                     return Err(LedgerError::TransferIdUsed(content.id));
                 }
-                ensure_may_post(actor.principal, &record.authority)?;
                 if compare(&record.content, content) == Retry::Conflict {
                     return Err(LedgerError::TransferIdUsed(content.id));
                 }
@@ -128,6 +131,28 @@ pub async fn record(
     Ok(Recorded { written, retried })
 }
 
+/// Whether a caller who is not the authority's staff may be answered a transfer already
+/// recorded with the same content: it holds the fund and could have posted the transfer.
+fn holder_may_repeat(actor: &Actor<'_>, locked: &Locked, content: &TransferContent) -> bool {
+    let (Some(debit), Some(credit)) = (
+        locked.accounts.get(&content.debit),
+        locked.accounts.get(&content.credit),
+    ) else {
+        return false;
+    };
+    debit.fund.id == credit.fund.id
+        && ensure_may_post_movement(
+            actor.principal,
+            Moved {
+                fund: &debit.fund,
+                debit: debit.state.kind,
+                credit: credit.state.kind,
+                pending: content.pending,
+            },
+        )
+        .is_ok()
+}
+
 /// Checks transfer `index` against the locked accounts and applies it to the book.
 fn apply_one(
     actor: &Actor<'_>,
@@ -162,7 +187,15 @@ fn apply_one(
     };
     let debit = account(content.debit, "debit_account_id")?;
     let credit = account(content.credit, "credit_account_id")?;
-    ensure_may_post(actor.principal, &debit.fund.authority)?;
+    ensure_may_post_movement(
+        actor.principal,
+        Moved {
+            fund: &debit.fund,
+            debit: debit.state.kind,
+            credit: credit.state.kind,
+            pending: content.pending,
+        },
+    )?;
     if credit.fund.id != debit.fund.id {
         return Err(LedgerError::OtherFund {
             field: field("credit_account_id"),

@@ -56,12 +56,12 @@ async fn each_caller_reads_and_posts_only_what_is_theirs() {
         }
     }
 
-    // Posting is finance's; the payee, the holder and other staff may not, and another
-    // authority's finance is told the accounts are not recorded.
+    // Posting is finance's (and, for payments out of the fund, its holder's: see
+    // holder_payments); the payee and other staff may not, and another authority's finance
+    // is told the accounts are not recorded.
     for (token, code) in [
         (manager(AUTHORITY), Code::PermissionDenied),
         (provider(PAYEE), Code::PermissionDenied),
-        (holder(HOLDER), Code::PermissionDenied),
         (person(PERSON), Code::PermissionDenied),
         (finance(OTHER_AUTHORITY), Code::NotFound),
     ] {

@@ -11,6 +11,7 @@ mod bulk_streams;
 mod chain;
 mod closing;
 mod concurrency;
+mod holder_payments;
 mod invalid_input;
 mod model;
 mod pending;
