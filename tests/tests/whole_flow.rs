@@ -22,6 +22,15 @@ fn assert_the_expected_outcome(outcome: &Outcome) {
     );
     assert_eq!(outcome.adjustment, "710.00");
     assert_eq!(outcome.statement_in, "4890.00");
+    assert_eq!(
+        outcome.statement_out, "3770.00",
+        "the provider drew what the first run paid and the adjustment: the support it gave to the second run"
+    );
+    assert!(
+        outcome.statement_text.contains("3,770.00 was paid to"),
+        "{}",
+        outcome.statement_text
+    );
     assert!(
         outcome.statement_text.contains("4,890.00"),
         "{}",

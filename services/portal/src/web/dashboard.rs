@@ -19,7 +19,7 @@ use super::notices::sentence;
 use super::respond::{html, our_fault, try_again_later};
 use super::session::Session;
 use super::words::date;
-use super::{actuals, packages, remittances, requests};
+use super::{actuals, draws, packages, remittances, requests};
 use crate::domain::Subscriber;
 use crate::store;
 
@@ -169,12 +169,14 @@ pub async fn render_page(
         "<nav aria-label=\"On this page\"><ul>\
          <li><a href=\"#requests\">Open requests you match</a></li>\
          <li><a href=\"#packages\">Your active packages</a></li>\
-         <li><a href=\"#payments\">Upcoming payments</a></li>\
+         <li><a href=\"#payments\">Upcoming payments</a></li>{draws_link}\
          <li><a href=\"#remittances\">Remittances</a></li>\
          <li><a href=\"#actuals\">Report what you delivered</a></li>\
          <li><a href=\"#notifications\">What you have been told</a></li></ul></nav>\n\
-         {feedback}{requests}{packages}{payments}{remittances}{actuals}{notifications}",
+         {feedback}{requests}{packages}{payments}{draws}{remittances}{actuals}{notifications}",
         packages = packages::section(&active),
+        draws = draws::section(&active, &session.csrf),
+        draws_link = draws::nav_link(&active),
         payments = packages::upcoming_section(&active, state.clock.today()),
         remittances = remittances::section(&remittances),
         actuals = actuals::section(&active, &session.csrf),

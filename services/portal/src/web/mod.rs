@@ -17,6 +17,7 @@ pub mod actuals_upload;
 pub mod calls;
 pub mod chart;
 pub mod dashboard;
+pub mod draws;
 pub mod html;
 pub mod notices;
 pub mod packages;
@@ -65,6 +66,7 @@ pub fn routes(context: &Context) -> Router {
         .route("/portal/providers/{provider_id}", get(dashboard::of))
         .route("/portal/provider/answers", post(requests::answer))
         .route("/portal/provider/actuals", post(actuals::report))
+        .route("/portal/provider/draws", post(draws::record))
         .route(
             "/portal/provider/actuals/upload",
             post(actuals_upload::upload),

@@ -27,6 +27,9 @@ const MOST_PAGES: usize = 20;
 pub struct Package {
     pub agreement: proto::Agreement,
     pub next: NextPayment,
+    /// The ledger fund the agreement is paid into, when the provider itself holds it (a
+    /// provider-held ISF, from which it draws its charges).
+    pub held_fund: Option<String>,
 }
 
 /// The next payment of a package, as payments knows it.
@@ -87,15 +90,28 @@ pub async fn active(services: &Services, session: &Session) -> Result<Vec<Packag
                 },
             )?)
             .await;
+        let mut held_fund = None;
         let next = match schedule {
-            Ok(schedule) => next_unpaid(schedule.into_inner()),
+            Ok(schedule) => {
+                let schedule = schedule.into_inner();
+                if schedule.holding_model == proto::FundHoldingModel::Provider as i32
+                    && !schedule.fund_id.is_empty()
+                {
+                    held_fund = Some(schedule.fund_id.clone());
+                }
+                next_unpaid(schedule)
+            }
             Err(status) if status.code() == tonic::Code::NotFound => NextPayment::NotYetScheduled,
             Err(status) if status.code() == tonic::Code::PermissionDenied => {
                 NextPayment::NotShown(status.message().to_owned())
             }
             Err(status) => return Err(CallError::refused("payments", status)),
         };
-        packages.push(Package { agreement, next });
+        packages.push(Package {
+            agreement,
+            next,
+            held_fund,
+        });
     }
     Ok(packages)
 }

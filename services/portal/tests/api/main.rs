@@ -18,6 +18,7 @@ mod refusals;
 mod resume;
 mod retention;
 mod web_actuals;
+mod web_draws;
 mod web_offers;
 mod web_packages;
 mod web_person;

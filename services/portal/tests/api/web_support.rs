@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use sds_testkit::{HttpResponse, http_request};
 
 /// Cookies by name, as a browser would keep them for `/portal`.
+#[derive(Debug, Clone)]
 pub struct Browser {
     pub web: SocketAddr,
     pub cookies: BTreeMap<String, String>,

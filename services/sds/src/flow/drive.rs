@@ -28,6 +28,8 @@ pub struct Outcome {
     /// The person's statement from the plan's start to the flow's last day: money in, and
     /// its sentences.
     pub statement_in: String,
+    /// What went out of it: the provider's charges drawn.
+    pub statement_out: String,
     pub statement_text: String,
     /// Ids a caller may want next: the agreement and the person's fund.
     pub agreement_id: String,
@@ -119,13 +121,19 @@ pub async fn drive(
         );
     }
 
-    // The person's statement over the whole time, as they may read it.
-    let fund_id = sds_payments::runs::fund_id(
-        &platform.authority,
-        Uuid::parse_str(person_id).context("the person's id")?,
+    // The provider holds the fund: it draws its charges for the support given up to the
+    // second run, what the first run paid and the adjustment the variation made of it.
+    let fund_id = super::draw::draw_for_support_given(
+        platform,
+        calendar,
+        person_id,
         &provider.id,
+        &first.1,
+        &adjustment,
     )
-    .to_string();
+    .await?;
+
+    // The person's statement over the whole time, as they may read it.
     let statement = LedgerServiceClient::new(platform.ledger.clone())
         .get_statement(bearer(
             &finance,
@@ -143,6 +151,7 @@ pub async fn drive(
         provider_told: told,
         adjustment,
         statement_in: amount_of(statement.total_in.as_ref()),
+        statement_out: amount_of(statement.total_out.as_ref()),
         statement_text: statement.text,
         agreement_id: agreement.id,
         fund_id,

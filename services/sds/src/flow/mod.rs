@@ -10,6 +10,7 @@
 //! how to sign tokens and how to move "today"; [`Calendar`] says on which days.
 
 mod calendar;
+mod draw;
 mod drive;
 pub mod setup;
 
@@ -23,6 +24,7 @@ use sds_vocabulary::AuthorityId;
 use tonic::transport::Channel;
 
 pub use calendar::{ANCHOR, Calendar};
+pub use draw::draw_charges;
 pub use drive::{
     Outcome, choose_and_sign, drive, sign_last, vary_and_sign, vary_to_last_signature,
 };
