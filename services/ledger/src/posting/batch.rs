@@ -16,7 +16,7 @@ use crate::domain::access::{
 use crate::domain::transfer::compare;
 use crate::domain::{Movement, Retry, TransferContent, TransferRecord};
 use crate::error::LedgerError;
-use crate::store;
+use crate::store::{self, LockedAccount};
 use sqlx::PgConnection;
 
 /// What a batch recorded: the transfers it wrote, and those it answered as retries.
@@ -141,16 +141,17 @@ fn holder_may_repeat(actor: &Actor<'_>, locked: &Locked, content: &TransferConte
         return false;
     };
     debit.fund.id == credit.fund.id
-        && ensure_may_post_movement(
-            actor.principal,
-            Moved {
-                fund: &debit.fund,
-                debit: debit.state.kind,
-                credit: credit.state.kind,
-                pending: content.pending,
-            },
-        )
-        .is_ok()
+        && ensure_may_post_movement(actor.principal, moved(debit, credit, content.pending)).is_ok()
+}
+
+/// What a transfer between two locked accounts moves, for [`ensure_may_post_movement`].
+fn moved<'a>(debit: &'a LockedAccount, credit: &LockedAccount, pending: bool) -> Moved<'a> {
+    Moved {
+        fund: &debit.fund,
+        debit: debit.state.kind,
+        credit: credit.state.kind,
+        pending,
+    }
 }
 
 /// Checks transfer `index` against the locked accounts and applies it to the book.
@@ -187,15 +188,7 @@ fn apply_one(
     };
     let debit = account(content.debit, "debit_account_id")?;
     let credit = account(content.credit, "credit_account_id")?;
-    ensure_may_post_movement(
-        actor.principal,
-        Moved {
-            fund: &debit.fund,
-            debit: debit.state.kind,
-            credit: credit.state.kind,
-            pending: content.pending,
-        },
-    )?;
+    ensure_may_post_movement(actor.principal, moved(debit, credit, content.pending))?;
     if credit.fund.id != debit.fund.id {
         return Err(LedgerError::OtherFund {
             field: field("credit_account_id"),

@@ -22,12 +22,9 @@ fn field_value(html: &str, name: &str) -> String {
     html[start..start + end].to_owned()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_provider_records_a_draw_from_the_fund_it_holds_once_and_the_statement_shows_it() {
-    let platform = whole_platform().await;
-    let package = active_package_on_actuals(&platform).await;
-    let channel = platform.process.channel().await;
-    let fund_id = PaymentsServiceClient::new(channel.clone())
+/// The fund the package's first payment run opened, which its provider holds.
+async fn held_fund(platform: &Platform, package: &ActivePackage) -> String {
+    let fund_id = PaymentsServiceClient::new(platform.process.channel().await)
         .get_schedule(bearer(
             &package.provider_token(),
             proto::GetScheduleRequest {
@@ -40,6 +37,15 @@ async fn a_provider_records_a_draw_from_the_fund_it_holds_once_and_the_statement
         .into_inner()
         .fund_id;
     assert!(!fund_id.is_empty(), "the run opened the provider-held fund");
+    fund_id
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_provider_records_a_draw_from_the_fund_it_holds_once_and_the_statement_shows_it() {
+    let platform = whole_platform().await;
+    let package = active_package_on_actuals(&platform).await;
+    let channel = platform.process.channel().await;
+    let fund_id = held_fund(&platform, &package).await;
 
     let mut browser = Browser::signed_in(platform.web(), &package.provider_token()).await;
     let dashboard = browser.get("/portal/provider").await;
@@ -150,19 +156,7 @@ async fn a_provider_records_a_draw_from_the_fund_it_holds_once_and_the_statement
 async fn a_provider_without_a_fund_of_its_own_sees_no_draw_form_and_cannot_draw_from_another() {
     let platform = whole_platform().await;
     let package = active_package_on_actuals(&platform).await;
-    let channel = platform.process.channel().await;
-    let fund_id = PaymentsServiceClient::new(channel)
-        .get_schedule(bearer(
-            &package.provider_token(),
-            proto::GetScheduleRequest {
-                agreement_id: package.agreement_id.clone(),
-                until: None,
-            },
-        ))
-        .await
-        .expect("the schedule")
-        .into_inner()
-        .fund_id;
+    let fund_id = held_fund(&platform, &package).await;
     let stranger = sds_testkit::provider_org(&uuid::Uuid::now_v7().to_string());
     let mut browser = Browser::signed_in(platform.web(), &token_for(&stranger)).await;
     let dashboard = browser.get("/portal/provider").await;
