@@ -292,5 +292,64 @@ async fn an_accepted_offer_becomes_the_choice_on_the_persons_plan_line() {
     let (latest, still, _) =
         chosen_on_line_one(&mut assessment, &practitioner, &other_person_id).await;
     assert_eq!((latest, still), (2, provider.id.clone()));
+
+    // An acceptance naming the provider the line already names, but with another holder (a
+    // second request for the line accepted before the first choice was recorded): set aside
+    // too, the holder on the plan unchanged.
+    let mut rows = sds_events::outbox::OutboxRows::of(vec![sds_events::NewEvent::new(
+        AuthorityId::parse("authority", "fife").expect("valid"),
+        Uuid::now_v7().to_string(),
+        1,
+        proto::event::Body::PackageAccepted(proto::PackageAccepted {
+            request_id: Uuid::now_v7().to_string(),
+            offer_id: Uuid::now_v7().to_string(),
+            provider_id: provider.id.clone(),
+            person_id: person_id.clone(),
+            plan_id: Uuid::now_v7().to_string(),
+            line_number: 1,
+            closed_for: vec![],
+            holding_model: proto::FundHoldingModel::ThirdParty as i32,
+            holder: Uuid::now_v7().to_string(),
+        }),
+    )]);
+    let jetstream = async_nats::jetstream::new(
+        async_nats::connect(nats.url())
+            .await
+            .expect("connect to NATS"),
+    );
+    sds_testkit::publish_event(
+        &jetstream,
+        &rows.subjects[0],
+        &rows.event_ids[0].to_string(),
+        rows.payloads.remove(0).into(),
+    )
+    .await;
+    let reason: String = wait_until(
+        Duration::from_secs(30),
+        "the acceptance with another holder is set aside",
+        || {
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar(
+                    "SELECT reason FROM dead_letter WHERE reason LIKE '%with the fund held%'",
+                )
+                .fetch_optional(&pool)
+                .await
+                .expect("dead letters")
+            }
+        },
+    )
+    .await;
+    assert!(reason.contains("the choice on the plan stands"), "{reason}");
+    let (latest, still, holding) =
+        chosen_on_line_one(&mut assessment, &practitioner, &person_id).await;
+    assert_eq!(
+        (latest, still, holding),
+        (
+            2,
+            provider.id.clone(),
+            proto::FundHoldingModel::Provider as i32
+        )
+    );
     process.shutdown().await;
 }

@@ -7,7 +7,8 @@
 //! consumed, so a redelivered event changes nothing; a provider the directory has not yet
 //! told assessment about is waited for (the event is tried again), never refused; an event
 //! that cannot apply (a person of another authority, a line that is not option 2, a line on
-//! which staff have since recorded another provider) is set aside in the dead-letter table
+//! which staff have since recorded another provider, or the same provider with another fund
+//! holder) is set aside in the dead-letter table
 //! with its reason, and never half-applied; while a variation of the plan is open the event
 //! waits (it is tried again later) and is recorded on the version the variation leads to.
 
@@ -97,15 +98,18 @@ impl EventHandler for PackageAcceptedHandler {
             )));
         }
         let chosen = ProviderRef::Directory(provider);
-        let named = latest
+        let current = latest
             .plan
             .lines()
             .iter()
             .find(|line| line.number == accepted.line_number)
             .and_then(|line| match &line.arrangement {
-                Arrangement::PersonDirected(current) => current.provider.clone(),
+                Arrangement::PersonDirected(current) => Some(current.clone()),
                 _ => None,
             });
+        let named = current
+            .as_ref()
+            .and_then(|current| current.provider.clone());
         if let Some(named) = named.filter(|named| *named != chosen) {
             // Staff recorded another provider since (by hand): theirs stands, and the
             // event is set aside with the reason for someone to look at.
@@ -125,6 +129,19 @@ impl EventHandler for PackageAcceptedHandler {
                 authority: person.authority.clone(),
             },
         };
+        if let Some(held_by) = current
+            .as_ref()
+            .filter(|current| current.provider.as_ref() == Some(&chosen))
+            .and_then(|current| current.holder.as_ref())
+            .filter(|held_by| **held_by != holder)
+        {
+            // The same provider chosen again with another holder (a second request for the
+            // line, accepted): who holds the fund changes by varying the plan, not by this.
+            return Err(permanent(format!(
+                "line {} of person {person_id}'s plan already names this provider with the fund held {held_by:?}, not as the accepted offer says; the choice on the plan stands",
+                accepted.line_number
+            )));
+        }
         let choice = Choice {
             line_number: accepted.line_number,
             provider: chosen,

@@ -44,12 +44,12 @@ pub enum DirectoryError {
     /// Read the record again and reapply the change.
     #[error(transparent)]
     StaleVersion(#[from] StaleVersion),
-    /// A plan line already has an open package request.
+    /// A line of the person's plan already has an open package request.
     #[error(
-        "line {line_number} of plan {plan_id} already has an open package request; withdraw it or wait for it to close"
+        "line {line_number} of person {person_id}'s plan already has an open package request; withdraw it or wait for it to close"
     )]
     RequestOpen {
-        plan_id: uuid::Uuid,
+        person_id: uuid::Uuid,
         line_number: u32,
     },
     /// No such request, or none the caller may see: the two are not told apart.

@@ -89,7 +89,7 @@ pub async fn insert_request(
             if database.constraint() == Some(ONE_OPEN_PER_LINE) =>
         {
             Err(DirectoryError::RequestOpen {
-                plan_id: line.plan_id,
+                person_id: line.person_id,
                 line_number: line.line_number,
             })
         }

@@ -94,14 +94,23 @@ async fn a_plan_line_has_one_open_request_and_it_goes_to_the_providers_of_its_ar
     assert!(!matched.contains(&Uuid::parse_str(&elsewhere.id).expect("an id")));
     assert!(!matched.contains(&Uuid::parse_str(&other_kind.id).expect("an id")));
 
-    let again = publish(&app, line, &request).await;
-    assert!(
-        matches!(
-            again,
-            Err(DirectoryError::RequestOpen { line_number: 2, .. })
-        ),
-        "{again:?}"
-    );
+    // Again, or under another reference for the plan: the person's line has its request.
+    for again in [
+        line,
+        PlanLine {
+            plan_id: Uuid::now_v7(),
+            ..line
+        },
+    ] {
+        let again = publish(&app, again, &request).await;
+        assert!(
+            matches!(
+                again,
+                Err(DirectoryError::RequestOpen { line_number: 2, .. })
+            ),
+            "{again:?}"
+        );
+    }
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM package_request")
         .fetch_one(&app.pool)
         .await
