@@ -17,6 +17,7 @@ use sds_vocabulary::AuthorityId;
 use uuid::Uuid;
 
 use super::fund::{AccountKind, Fund, HoldingModel};
+use super::transfer::Category;
 
 /// Why a caller may not do what it asked.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -57,11 +58,16 @@ pub fn ensure_may_post(principal: &Principal, authority: &AuthorityId) -> Result
     }
 }
 
-/// Whether the caller holds `fund` on the person's behalf: the provider or third party it
-/// names as holder (an authority-held fund has no holder but the authority).
+/// Whether the caller holds `fund` on the person's behalf: the provider a provider-held
+/// fund names as holder, or the third-party holder a third-party fund names (an
+/// authority-held fund has no holder but the authority).
 pub fn holds(principal: &Principal, fund: &Fund) -> bool {
-    fund.holding_model != HoldingModel::Authority
-        && matches!(principal.org_kind, OrgKind::Provider | OrgKind::Holder)
+    let kind = match fund.holding_model {
+        HoldingModel::Provider => OrgKind::Provider,
+        HoldingModel::ThirdParty => OrgKind::Holder,
+        HoldingModel::Authority => return false,
+    };
+    principal.org_kind == kind
         && Uuid::parse_str(&principal.org_id).is_ok_and(|org| org.to_string() == fund.holder_id)
 }
 
@@ -71,14 +77,16 @@ pub struct Moved<'a> {
     pub fund: &'a Fund,
     pub debit: AccountKind,
     pub credit: AccountKind,
+    pub category: Category,
     pub pending: bool,
 }
 
-/// The accounts a holder pays into out of a fund's balance.
-const HOLDERS_PAY_TO: [AccountKind; 3] = [
-    AccountKind::Payable,
-    AccountKind::OneOffPurchase,
-    AccountKind::ManagementFee,
+/// The accounts a holder pays into out of a fund's balance, each with the one category such
+/// a payment is (so the person's statement says what the money went on).
+const HOLDERS_PAY_TO: [(AccountKind, Category); 3] = [
+    (AccountKind::Payable, Category::SupportPayment),
+    (AccountKind::OneOffPurchase, Category::OneOffPurchase),
+    (AccountKind::ManagementFee, Category::ManagementFee),
 ];
 
 /// Whether the caller may post `movement`: the authority's finance staff anything; the
@@ -89,26 +97,36 @@ pub fn ensure_may_post_movement(principal: &Principal, movement: Moved<'_>) -> R
         return ensure_may_post(principal, &movement.fund.authority);
     }
     if movement.debit == AccountKind::FundBalance
-        && HOLDERS_PAY_TO.contains(&movement.credit)
+        && HOLDERS_PAY_TO.contains(&(movement.credit, movement.category))
         && !movement.pending
     {
         Ok(())
     } else {
         Err(Denied(format!(
-            "the holder of a fund posts what it pays out of it only: debit the fund's fund_balance account and credit one of its payable, one_off_purchase or management_fee accounts, not pending (this one debits {} and credits {}); anything else on funds of {} is posted by its finance staff",
-            movement.debit, movement.credit, movement.fund.authority
+            "the holder of a fund posts what it pays out of it only, posted at once: from the fund's fund_balance account to one of its payable accounts (category support_payment), its one_off_purchase account (one_off_purchase) or its management_fee account (management_fee); this one is {}{} from {} to {}. Anything else on funds of {} is posted by its finance staff",
+            movement.category,
+            if movement.pending { ", pending," } else { "" },
+            movement.debit,
+            movement.credit,
+            movement.fund.authority
         )))
     }
 }
 
-/// Whether the caller may give `fund` another payee: its authority's managing staff, or its
-/// holder (who pays the payee from it).
-pub fn ensure_may_add_payee(principal: &Principal, fund: &Fund) -> Result<(), Denied> {
-    if holds(principal, fund) {
-        Ok(())
-    } else {
-        ensure_may_manage(principal, &fund.authority)
+/// Whether the caller may give `fund` payee `payee`: its authority's managing staff, or its
+/// holder (who pays the payee from it). A third-party holder is paid its fee through the
+/// management fee account, never as a payee of the fund it holds; a provider holding the
+/// fund draws its own charges as one.
+pub fn ensure_may_add_payee(principal: &Principal, fund: &Fund, payee: Uuid) -> Result<(), Denied> {
+    if !holds(principal, fund) {
+        return ensure_may_manage(principal, &fund.authority);
     }
+    if fund.holding_model == HoldingModel::ThirdParty && payee.to_string() == fund.holder_id {
+        return Err(Denied(
+            "a third-party holder is paid its fee from the fund's management_fee account, not as a payee of the fund it holds".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether the caller could post at all (finance staff of some authority), asked before a
@@ -204,11 +222,17 @@ mod tests {
         assert!(ensure_may_manage(&staff("fife", Role::ProviderAdmin), &fife).is_err());
     }
 
+    /// A payment of the category that goes with `credit` (support_payment when none does).
     fn movement(fund: &Fund, debit: AccountKind, credit: AccountKind) -> Moved<'_> {
+        let category = HOLDERS_PAY_TO
+            .iter()
+            .find(|(kind, _)| *kind == credit)
+            .map_or(Category::SupportPayment, |(_, category)| *category);
         Moved {
             fund,
             debit,
             credit,
+            category,
             pending: false,
         }
     }
@@ -217,7 +241,7 @@ mod tests {
     fn a_holder_posts_only_payments_out_of_the_balance_of_a_fund_it_holds() {
         let held = fund();
         let holder = org(OrgKind::Holder, 3);
-        for to in HOLDERS_PAY_TO {
+        for (to, _) in HOLDERS_PAY_TO {
             assert_eq!(
                 ensure_may_post_movement(&holder, movement(&held, AccountKind::FundBalance, to)),
                 Ok(())
@@ -243,9 +267,26 @@ mod tests {
             ..movement(&held, AccountKind::FundBalance, AccountKind::Payable)
         };
         assert!(ensure_may_post_movement(&holder, pending).is_err());
-        // Another holder, a provider that does not hold it, or the person, may not.
+        // A payment out under a category that says something else (funding, a contribution).
+        for category in [
+            Category::Funding,
+            Category::Contribution,
+            Category::ManagementFee,
+        ] {
+            let mislabelled = Moved {
+                category,
+                ..movement(&held, AccountKind::FundBalance, AccountKind::Payable)
+            };
+            assert!(
+                ensure_may_post_movement(&holder, mislabelled).is_err(),
+                "{category}"
+            );
+        }
+        // Another holder, a provider (even one with the holder's id: the fund is held by a
+        // third party), or the person, may not.
         for other in [
             org(OrgKind::Holder, 9),
+            org(OrgKind::Provider, 3),
             org(OrgKind::Provider, 4),
             org(OrgKind::Person, 2),
         ] {
@@ -258,6 +299,18 @@ mod tests {
                 "{other:?}"
             );
         }
+        // A provider-held fund is held by the provider it names, not a holder with that id.
+        let provider_held = Fund {
+            holding_model: HoldingModel::Provider,
+            ..fund()
+        };
+        let payment = movement(
+            &provider_held,
+            AccountKind::FundBalance,
+            AccountKind::Payable,
+        );
+        assert!(ensure_may_post_movement(&org(OrgKind::Provider, 3), payment).is_ok());
+        assert!(ensure_may_post_movement(&holder, payment).is_err());
         // An authority-held fund has no holder but the authority.
         let ring_fenced = Fund {
             holding_model: HoldingModel::Authority,
@@ -270,8 +323,33 @@ mod tests {
             )
             .is_err()
         );
-        assert!(ensure_may_add_payee(&holder, &held).is_ok());
-        assert!(ensure_may_add_payee(&holder, &ring_fenced).is_err());
-        assert!(ensure_may_add_payee(&org(OrgKind::Holder, 9), &held).is_err());
+    }
+
+    #[test]
+    fn a_holder_adds_payees_to_its_fund_but_a_third_party_never_itself() {
+        let held = fund();
+        let holder = org(OrgKind::Holder, 3);
+        let provider = Uuid::from_u128(4);
+        assert!(ensure_may_add_payee(&holder, &held, provider).is_ok());
+        assert!(ensure_may_add_payee(&holder, &held, Uuid::from_u128(3)).is_err());
+        assert!(ensure_may_add_payee(&org(OrgKind::Holder, 9), &held, provider).is_err());
+        let provider_held = Fund {
+            holding_model: HoldingModel::Provider,
+            ..fund()
+        };
+        // The provider holding the fund draws its own charges as a payee of it.
+        assert!(
+            ensure_may_add_payee(
+                &org(OrgKind::Provider, 3),
+                &provider_held,
+                Uuid::from_u128(3)
+            )
+            .is_ok()
+        );
+        let ring_fenced = Fund {
+            holding_model: HoldingModel::Authority,
+            ..fund()
+        };
+        assert!(ensure_may_add_payee(&holder, &ring_fenced, provider).is_err());
     }
 }

@@ -126,7 +126,7 @@ pub(super) async fn add_payee(
     let payee = convert::someone_id("payee_id", &request.payee_id)?;
     let (fund, accounts) = in_transaction!(writer, connection => async {
         let (fund, accounts) = readable_fund(connection, principal, fund_id).await?;
-        ensure_may_add_payee(principal, &fund)?;
+        ensure_may_add_payee(principal, &fund, payee)?;
         if accounts.iter().any(|(_, paid)| *paid == Some(payee)) {
             return Ok((fund, accounts));
         }

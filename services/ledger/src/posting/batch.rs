@@ -141,16 +141,21 @@ fn holder_may_repeat(actor: &Actor<'_>, locked: &Locked, content: &TransferConte
         return false;
     };
     debit.fund.id == credit.fund.id
-        && ensure_may_post_movement(actor.principal, moved(debit, credit, content.pending)).is_ok()
+        && ensure_may_post_movement(actor.principal, moved(debit, credit, content)).is_ok()
 }
 
 /// What a transfer between two locked accounts moves, for [`ensure_may_post_movement`].
-fn moved<'a>(debit: &'a LockedAccount, credit: &LockedAccount, pending: bool) -> Moved<'a> {
+fn moved<'a>(
+    debit: &'a LockedAccount,
+    credit: &LockedAccount,
+    content: &TransferContent,
+) -> Moved<'a> {
     Moved {
         fund: &debit.fund,
         debit: debit.state.kind,
         credit: credit.state.kind,
-        pending,
+        category: content.category,
+        pending: content.pending,
     }
 }
 
@@ -188,7 +193,7 @@ fn apply_one(
     };
     let debit = account(content.debit, "debit_account_id")?;
     let credit = account(content.credit, "credit_account_id")?;
-    ensure_may_post_movement(actor.principal, moved(debit, credit, content.pending))?;
+    ensure_may_post_movement(actor.principal, moved(debit, credit, content))?;
     if credit.fund.id != debit.fund.id {
         return Err(LedgerError::OtherFund {
             field: field("credit_account_id"),

@@ -6,14 +6,15 @@ use uuid::Uuid;
 
 use super::batch::{Retries, create_transfers};
 use super::{Actor, chained, entries_of, lock, publish, write_sums};
-use crate::domain::access::{ensure_may_post, is_staff_of};
+use crate::domain::access::{ensure_may_post, holds, is_staff_of};
 use crate::domain::transfer::reversal_of;
 use crate::domain::{Movement, TransferRecord, TransferStatus};
 use crate::error::LedgerError;
 use crate::store;
 
-/// The transfer `id`, if the caller may act on it: finance staff of its authority. Anyone
-/// who is not staff of that authority is told it is not recorded.
+/// The transfer `id`, if the caller may act on it: finance staff of its authority. The
+/// holder of the transfer's fund learns that settling and reversing are finance's; anyone
+/// else who is not staff of that authority is told it is not recorded.
 async fn load_for_posting(
     connection: &mut PgConnection,
     actor: &Actor<'_>,
@@ -22,10 +23,18 @@ async fn load_for_posting(
     let record = store::load_transfers(connection, &[id])
         .await?
         .pop()
-        // Only the authority's own staff learn that a transfer exists; anyone else, whatever
-        // authorities their token names, is told it is not recorded.
-        .filter(|record| is_staff_of(actor.principal, &record.authority))
         .ok_or(LedgerError::TransferNotFound(id))?;
+    if !is_staff_of(actor.principal, &record.authority) {
+        // Only the authority's own staff, and the fund's holder, learn that a transfer
+        // exists; anyone else, whatever authorities their token names, is told it is not
+        // recorded.
+        let held = store::load_fund(connection, record.fund_id)
+            .await?
+            .is_some_and(|(fund, _)| holds(actor.principal, &fund));
+        if !held {
+            return Err(LedgerError::TransferNotFound(id));
+        }
+    }
     ensure_may_post(actor.principal, &record.authority)?;
     Ok(record)
 }

@@ -108,12 +108,28 @@ async fn a_holder_may_not_put_money_in_reserve_it_or_touch_a_fund_it_does_not_ho
         "10.00",
         TransferCategory::Recovery,
     );
+    let mislabelled = proto::NewTransfer {
+        category: TransferCategory::Funding as i32,
+        ..TestApp::spend(&fund, "10.00")
+    };
     for (what, token, transfer, code) in [
         (
             "money in",
             holder(HOLDER),
             funding(&fund, "10.00"),
             Code::PermissionDenied,
+        ),
+        (
+            "a payment called funding",
+            holder(HOLDER),
+            mislabelled,
+            Code::PermissionDenied,
+        ),
+        (
+            "a provider with the third-party holder's id",
+            provider(HOLDER),
+            TestApp::spend(&fund, "10.00"),
+            Code::NotFound,
         ),
         (
             "a reservation",
@@ -155,5 +171,46 @@ async fn a_holder_may_not_put_money_in_reserve_it_or_touch_a_fund_it_does_not_ho
         Code::FailedPrecondition,
     );
     assert!(refused.contains("0.01"), "{refused}");
+    // A third-party holder is not a payee of the fund it holds (its fee has its account).
+    assert_code(
+        app.client()
+            .add_payee(bearer(
+                &holder(HOLDER),
+                proto::AddPayeeRequest {
+                    fund_id: fund.id.clone(),
+                    payee_id: HOLDER.to_owned(),
+                },
+            ))
+            .await,
+        Code::PermissionDenied,
+    );
     assert_eq!(app.row_counts().await, before, "nothing was written");
+}
+
+#[tokio::test]
+async fn a_holder_is_told_that_reversing_its_payment_is_for_finance_staff() {
+    let app = TestApp::spawn().await;
+    let fund = app.open_fund(PERSON, "").await;
+    app.fund(&fund, "100.00").await;
+    let paid = app
+        .create(&holder(HOLDER), vec![TestApp::spend(&fund, "10.00")])
+        .await
+        .expect("paid")
+        .remove(0);
+    let reverse = |token: String| {
+        let mut client = app.client();
+        let request = proto::ReverseTransferRequest {
+            transfer_id: paid.id.clone(),
+            reversal_id: Uuid::now_v7().to_string(),
+            note: "paid twice".to_owned(),
+        };
+        async move { client.reverse_transfer(bearer(&token, request)).await }
+    };
+    let refused = assert_code(reverse(holder(HOLDER)).await, Code::PermissionDenied);
+    assert!(refused.contains("finance staff"), "{refused}");
+    // Someone with no part in the fund is told it is not recorded.
+    assert_code(
+        reverse(holder(&Uuid::now_v7().to_string())).await,
+        Code::NotFound,
+    );
 }
