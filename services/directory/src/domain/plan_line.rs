@@ -8,7 +8,8 @@
 //!   chosen: a line that already names one is changed by varying the plan, not by asking
 //!   the market again;
 //! - is running when support should start (it has started by then and has not ended);
-//! - allows at least the weekly budget the request names.
+//! - allows at least the weekly budget the request names, or, for a line given as hours at a
+//!   rate, at least the hours a week it asks for.
 //!
 //! The refusal names the request's field and says what would be accepted. The rule is pure:
 //! the handler asks assessment for the plan and passes what it says in as a [`PlanView`].
@@ -28,6 +29,8 @@ pub struct LineView {
     pub provider: Option<String>,
     /// The amount a week, exact to four decimal places.
     pub weekly: Decimal,
+    /// The hours a week, when the line is given as hours at a rate.
+    pub hours: Option<Decimal>,
     pub start: NaiveDate,
     pub end: Option<NaiveDate>,
 }
@@ -134,6 +137,16 @@ pub fn ensure_line_may_be_requested(
             ),
         ));
     }
+    if let (Amount::HoursPerWeek(asked), Some(allowed)) = (content.amount, line.hours)
+        && asked > allowed
+    {
+        return Err(refused(
+            "content.hours_per_week",
+            format!(
+                "is {asked} hours a week, more than line {line_number} allows ({allowed} hours a week); ask for at most that, or vary the plan first"
+            ),
+        ));
+    }
     if let Amount::WeeklyBudget(budget) = content.amount
         && budget.as_decimal() > line.weekly
     {
@@ -165,6 +178,7 @@ mod tests {
             option,
             provider: None,
             weekly: Decimal::new(2500000, 4),
+            hours: None,
             start: day("2026-10-01"),
             end: None,
         }
@@ -248,6 +262,19 @@ mod tests {
         assert_eq!(
             refusal(&plan(), 2, &content(budget("250.01"), "2026-12-14")),
             "content.weekly_budget: is 250.01 a week, more than line 2 allows (250.00 a week); ask for at most that, or vary the plan first"
+        );
+    }
+
+    #[test]
+    fn a_line_of_hours_allows_at_most_its_hours() {
+        let mut hours = plan();
+        hours.lines[1].hours = Some(Decimal::new(105, 1));
+        let asked =
+            |amount: i64| content(Amount::HoursPerWeek(Decimal::new(amount, 1)), "2026-12-14");
+        assert_eq!(ensure_line_may_be_requested(&hours, 2, &asked(105)), Ok(()));
+        assert_eq!(
+            refusal(&hours, 2, &asked(106)),
+            "content.hours_per_week: is 10.6 hours a week, more than line 2 allows (10.5 hours a week); ask for at most that, or vary the plan first"
         );
     }
 

@@ -192,6 +192,21 @@ fn view(plan: &proto::Plan) -> Result<PlanView, String> {
                     weekly: line.weekly.parse::<Decimal>().map_err(|_| {
                         format!("line {}'s weekly is {:?}", line.number, line.weekly)
                     })?,
+                    hours: match line
+                        .amount
+                        .as_ref()
+                        .and_then(|amount| amount.amount.as_ref())
+                    {
+                        Some(proto::line_amount::Amount::HoursAtRate(hours)) => {
+                            Some(hours.hours_per_week.parse::<Decimal>().map_err(|_| {
+                                format!(
+                                    "line {}'s hours are {:?}",
+                                    line.number, hours.hours_per_week
+                                )
+                            })?)
+                        }
+                        _ => None,
+                    },
                     start: date("start", line.start.as_ref())?
                         .ok_or_else(|| format!("line {} has no start", line.number))?,
                     end: date("end", line.end.as_ref())?,

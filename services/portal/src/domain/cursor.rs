@@ -65,12 +65,26 @@ impl Cursor {
 /// `pruned_through` were pruned, so resuming from it would skip them unseen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "after: is {after}, but notifications {first_missing} to {pruned_through} are no longer kept (the portal keeps notifications for a limited time, SDS_NOTIFICATION_RETENTION_DAYS); subscribe with an empty cursor to receive every notification still kept, and read what changed meanwhile from the services themselves"
+    "after: is {after}, but {} no longer kept (the portal keeps notifications for a limited time, SDS_NOTIFICATION_RETENTION_DAYS); subscribe with an empty cursor to receive every notification still kept, and read what changed meanwhile from the services themselves",
+    self.missing()
 )]
 pub struct NoLongerKept {
     pub after: u64,
     pub first_missing: u64,
     pub pruned_through: u64,
+}
+
+impl NoLongerKept {
+    fn missing(&self) -> String {
+        if self.first_missing == self.pruned_through {
+            format!("notification {} is", self.first_missing)
+        } else {
+            format!(
+                "notifications {} to {} are",
+                self.first_missing, self.pruned_through
+            )
+        }
+    }
 }
 
 impl Cursor {
@@ -164,5 +178,11 @@ mod tests {
         assert_eq!(Cursor::after(40).followed_by(41), Ok(()));
         let gap = Cursor::after(40).followed_by(45).expect_err("a gap");
         assert_eq!((gap.first_missing, gap.pruned_through), (41, 44));
+        let one = Cursor::after(27).kept(28).expect_err("28 is gone");
+        assert!(
+            one.to_string()
+                .starts_with("after: is 27, but notification 28 is no longer kept"),
+            "{one}"
+        );
     }
 }

@@ -5,11 +5,11 @@
 //! from the portal's own store). The parts are read at the same time, and a part that
 //! cannot be read says so without hiding the rest.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use sds_platform::StoreContext as _;
-use serde::Deserialize;
 use uuid::Uuid;
 
 use super::WebState;
@@ -26,28 +26,45 @@ use crate::store;
 /// How many of the latest notifications the dashboard lists.
 const NOTIFICATIONS_SHOWN: u32 = 50;
 
-/// What the page was sent after a form: `sent=1` once an answer went to the directory.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+/// What the page was sent after a form, read from the query as pairs so that anything
+/// else there (a repeated or unknown field) is ignored rather than answered with an error:
+/// `sent=1` once an answer went to the directory, `requests=TOKEN` for a later page of
+/// open requests (the first of each is taken).
+#[derive(Debug, Default)]
 pub struct Shown {
-    sent: Option<String>,
-    /// The directory's token for a later page of open requests.
+    sent: bool,
     requests: Option<String>,
+}
+
+impl Shown {
+    fn of(pairs: Vec<(String, String)>) -> Shown {
+        let first = |name: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        };
+        Shown {
+            sent: first("sent").is_some(),
+            requests: first("requests"),
+        }
+    }
 }
 
 /// `/portal/provider`: the signed-in provider's own dashboard.
 pub async fn own(
     State(state): State<WebState>,
-    Query(shown): Query<Shown>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
+    // A query that cannot be read at all is a first visit: the page, not an error.
+    let shown = Shown::of(query.map(|Query(pairs)| pairs).unwrap_or_default());
     let session = match signed_in(&state, &headers) {
         Ok(session) => session,
         Err(answer) => return answer,
     };
     let done = shown
         .sent
-        .is_some()
         .then_some("Your answer was sent. The directory has it, and the request below shows it.");
     match provider_of(&session) {
         Ok(provider) => {

@@ -111,6 +111,20 @@ async fn a_provider_pages_through_its_open_requests_newest_first() {
         "no further page"
     );
 
+    // A link with the field twice (or one that cannot be read at all) is still the page.
+    for odd in [
+        "/portal/provider?requests=a&requests=b",
+        "/portal/provider?sent=1&sent=2",
+        "/portal/provider?%ZZ=1",
+    ] {
+        let page = browser.get(odd).await;
+        assert_eq!(page.status, 200, "{odd}: {}", page.body);
+        assert!(
+            visible_text(&page.body).contains("What you have been told"),
+            "{odd}"
+        );
+    }
+
     let changed = browser
         .get("/portal/provider?requests=bm90LWEtdG9rZW4")
         .await;
