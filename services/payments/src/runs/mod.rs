@@ -8,7 +8,9 @@
 //! 2. funds ([`funds`]): the ledger funds the run pays into for the first time are opened
 //!    (under ids derived from person and holder) and linked;
 //! 3. posting: page by page of instalments, their transfers (ids derived from the
-//!    instalment) go to the ledger's bulk posting, then the instalments are marked posted;
+//!    instalment) go to the ledger's bulk posting, then the instalments are marked posted
+//!    (whole pages of what is already planned are posted while planning goes on, and this
+//!    phase posts the rest);
 //! 4. contributions ([`crate::collection`]): each period's contribution due by the run's
 //!    date is recorded and posted in the person's fund, with receipts not yet posted, and
 //!    arrears beyond the authority's allowance are raised;
@@ -48,7 +50,7 @@ mod posting;
 
 use funds::open_funds;
 use planning::plan;
-use posting::post;
+use posting::{post, post_while_planning};
 
 /// Schedules worked out per page while planning.
 const PLAN_PAGE: i64 = 2_000;
@@ -170,7 +172,17 @@ async fn run_locked(
     };
     tracing::info!(authority = %run.authority, run = %run.run_id, run_date = %run.run_date, resumed, "payment run");
     if run.status == RunStatus::Planning {
-        plan(pool, &run, progress).await?;
+        // The ledger records what is planned while the rest is planned: planning is mostly
+        // this process's work, recording mostly PostgreSQL's.
+        let (committed, planned) = tokio::sync::watch::channel(0);
+        let run = &run;
+        let planning = async move {
+            let planned = plan(pool, run, progress, &committed).await;
+            drop(committed);
+            planned
+        };
+        let (planned, ()) = tokio::join!(planning, post_while_planning(pool, ledger, run, planned));
+        planned?;
         runs::set_status(pool, run.run_id, RunStatus::Posting).await?;
     }
     open_funds(pool, ledger, &run, progress).await?;

@@ -17,10 +17,12 @@ use crate::store::runs::{self, RunRecord};
 use super::{PLAN_PAGE, Progress, report};
 
 /// Chooses the instalments due, a page of schedules at a time.
+/// Each committed page is counted on `committed`, for posting to follow.
 pub(super) async fn plan(
     pool: &PgPool,
     run: &RunRecord,
     progress: &Progress,
+    committed: &tokio::sync::watch::Sender<u64>,
 ) -> Result<(), PaymentsError> {
     let total = runs::count_schedules(pool, &run.authority).await?;
     // Money goes only to accounts on record: a payee without one is held back, its
@@ -98,6 +100,7 @@ pub(super) async fn plan(
             .commit()
             .await
             .operation("database connection")?;
+        committed.send_modify(|pages| *pages += 1);
         done += u64::try_from(ids.len()).unwrap_or_default();
         report(
             progress,

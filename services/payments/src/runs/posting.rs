@@ -66,6 +66,76 @@ pub(super) async fn post(
     Ok(())
 }
 
+/// Planning pages committed between two looks for a page to post while planning goes on.
+const PAGES_BETWEEN_LOOKS: u64 = 8;
+
+/// Posts whole pages of what planning has committed while it goes on, so that the ledger
+/// records them while the rest is planned. Stops when planning is over (`committed`'s
+/// sender dropped); [`post`] then posts whatever is left, from the first key.
+///
+/// Never fails the run: this only starts early what [`post`] does anyway. Instalments it
+/// cannot post yet (a fund the funds phase has still to open or give a payee) are skipped
+/// and left to [`post`]; anything that goes wrong stops it, and [`post`] meets the same
+/// thing and says so. What it posted is marked posted, so [`post`] passes over it; what the
+/// ledger recorded but was not marked (a crash between) is answered as a retry there.
+pub(super) async fn post_while_planning(
+    pool: &PgPool,
+    ledger: &Ledger,
+    run: &RunRecord,
+    mut committed: tokio::sync::watch::Receiver<u64>,
+) {
+    let mut after = crate::store::BEFORE_EVERY_INSTALMENT;
+    let mut looked_at = 0;
+    let mut between = PAGES_BETWEEN_LOOKS;
+    loop {
+        // Wait until planning has committed a few pages more than at the last look.
+        loop {
+            let pages = *committed.borrow_and_update();
+            if pages >= looked_at + between {
+                looked_at = pages;
+                break;
+            }
+            if committed.changed().await.is_err() {
+                return;
+            }
+        }
+        loop {
+            let page = match posting::to_post(pool, run.run_id, after, POST_PAGE).await {
+                Ok(page) => page,
+                Err(error) => {
+                    tracing::debug!(%error, "posting while planning stops; posting will see to it");
+                    return;
+                }
+            };
+            // Only whole pages: the rest is posted once more is planned, or by `post`. A
+            // short page may be one whose funds are still to be opened (a first run): look
+            // less often, rather than read the same instalments again and again.
+            if page.len() < usize::try_from(POST_PAGE / 2).unwrap_or(usize::MAX) {
+                between = between.saturating_mul(2);
+                break;
+            }
+            let Some(last) = page.last() else {
+                break;
+            };
+            let next_after = (last.agreement_id, last.period_start);
+            let transfers: Vec<proto::NewTransfer> = page.iter().flat_map(transfers_of).collect();
+            if let Err(error) = ledger.post_bulk(&run.authority, transfers).await {
+                tracing::debug!(%error, "posting while planning stops; posting will see to it");
+                return;
+            }
+            let keys: Vec<(Uuid, NaiveDate)> = page
+                .iter()
+                .map(|instalment| (instalment.agreement_id, instalment.period_start))
+                .collect();
+            if let Err(error) = posting::mark_posted(pool, &keys).await {
+                tracing::debug!(%error, "posting while planning stops; posting will see to it");
+                return;
+            }
+            after = next_after;
+        }
+    }
+}
+
 /// The transfers that pay one instalment: the authority into the fund and, for an
 /// authority-held fund, on from the fund to the provider.
 fn transfers_of(instalment: &ToPost) -> Vec<proto::NewTransfer> {

@@ -14,8 +14,12 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 /// Schedule lines seeded (about half as many schedules). Enough that the run posts more
-/// than one ledger chunk (10,000 transfers), so posting takes long enough to break into.
-pub const LINES: usize = 30_000;
+/// than one ledger chunk (10,000 transfers), so posting takes long enough to break into, and
+/// that planning commits enough pages (2,000 schedules each) for posting to start while it
+/// goes on: the first moment the ledger holds transfers and instalments are unposted is then
+/// in the middle of planning (seen with SIGKILL: the run was still `planning` when killed),
+/// so the faults land while posting and planning overlap.
+pub const LINES: usize = 40_000;
 
 /// How long a run (or finishing it) may take before the test gives up.
 pub const RUN_DEADLINE: Duration = Duration::from_secs(120);
