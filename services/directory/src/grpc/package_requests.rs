@@ -38,7 +38,10 @@ pub(super) fn uuid(field: &str, raw: &str) -> Result<Uuid, Invalid> {
         })
 }
 
-fn optional_date(field: &str, raw: Option<&proto::Date>) -> Result<Option<NaiveDate>, Invalid> {
+pub(super) fn optional_date(
+    field: &str,
+    raw: Option<&proto::Date>,
+) -> Result<Option<NaiveDate>, Invalid> {
     match raw {
         Some(date) if !date.iso.is_empty() => date_field(field, Some(date)).map(Some),
         _ => Ok(None),

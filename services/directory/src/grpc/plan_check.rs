@@ -104,15 +104,7 @@ impl Plans {
                 .metadata_mut()
                 .insert("authorization", authorization.clone());
         }
-        let (traceparent, tracestate) = sds_platform::telemetry::current_trace_context();
-        for (key, value) in [("traceparent", traceparent), ("tracestate", tracestate)] {
-            if let Some(value) = Some(value)
-                .filter(|value| !value.is_empty())
-                .and_then(|value| value.parse::<AsciiMetadataValue>().ok())
-            {
-                request.metadata_mut().insert(key, value);
-            }
-        }
+        sds_platform::telemetry::inject_into_metadata(request.metadata_mut());
         let not_found = || DirectoryError::PlanNotFound {
             person_id,
             authority: authority.clone(),
@@ -154,16 +146,7 @@ impl Plans {
 }
 
 fn date(field: &str, raw: Option<&proto::Date>) -> Result<Option<NaiveDate>, String> {
-    match raw
-        .map(|date| date.iso.as_str())
-        .filter(|iso| !iso.is_empty())
-    {
-        None => Ok(None),
-        Some(iso) => iso
-            .parse()
-            .map(Some)
-            .map_err(|_| format!("{field} is {iso:?}, not a date")),
-    }
+    super::package_requests::optional_date(field, raw).map_err(|invalid| invalid.to_string())
 }
 
 /// The plan as the rule reads it.

@@ -37,13 +37,7 @@ pub(super) async fn post(
             break;
         };
         after = (last.agreement_id, last.period_start);
-        let transfers: Vec<proto::NewTransfer> = page.iter().flat_map(transfers_of).collect();
-        ledger.post_bulk(&run.authority, transfers).await?;
-        let keys: Vec<(Uuid, NaiveDate)> = page
-            .iter()
-            .map(|instalment| (instalment.agreement_id, instalment.period_start))
-            .collect();
-        posting::mark_posted(pool, &keys).await?;
+        post_page(pool, ledger, run, &page).await?;
         done += u64::try_from(page.len()).unwrap_or_default();
         report(
             progress,
@@ -64,6 +58,23 @@ pub(super) async fn post(
         )));
     }
     Ok(())
+}
+
+/// Sends one page's transfers to the ledger's bulk posting, then marks its instalments
+/// posted (only once the ledger has answered).
+async fn post_page(
+    pool: &PgPool,
+    ledger: &Ledger,
+    run: &RunRecord,
+    page: &[ToPost],
+) -> Result<(), PaymentsError> {
+    let transfers: Vec<proto::NewTransfer> = page.iter().flat_map(transfers_of).collect();
+    ledger.post_bulk(&run.authority, transfers).await?;
+    let keys: Vec<(Uuid, NaiveDate)> = page
+        .iter()
+        .map(|instalment| (instalment.agreement_id, instalment.period_start))
+        .collect();
+    posting::mark_posted(pool, &keys).await
 }
 
 /// Planning pages committed between two looks for a page to post while planning goes on.
@@ -118,16 +129,7 @@ pub(super) async fn post_while_planning(
                 break;
             };
             let next_after = (last.agreement_id, last.period_start);
-            let transfers: Vec<proto::NewTransfer> = page.iter().flat_map(transfers_of).collect();
-            if let Err(error) = ledger.post_bulk(&run.authority, transfers).await {
-                tracing::debug!(%error, "posting while planning stops; posting will see to it");
-                return;
-            }
-            let keys: Vec<(Uuid, NaiveDate)> = page
-                .iter()
-                .map(|instalment| (instalment.agreement_id, instalment.period_start))
-                .collect();
-            if let Err(error) = posting::mark_posted(pool, &keys).await {
+            if let Err(error) = post_page(pool, ledger, run, &page).await {
                 tracing::debug!(%error, "posting while planning stops; posting will see to it");
                 return;
             }

@@ -117,13 +117,7 @@ fn report_form(agreement: &proto::Agreement, csrf: &str) -> String {
 /// The report form as payments takes it, or what is wrong with it. Fields are
 /// `amount_N` or `hours_N` for plan line N; blank ones are left out.
 fn report_request(fields: &[(String, String)]) -> Result<proto::ReportActualsRequest, String> {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.trim().to_owned())
-            .unwrap_or_default()
-    };
+    let field = |name: &str| super::form_field(fields, name).to_owned();
     let mut request = proto::ReportActualsRequest {
         agreement_id: field("agreement_id"),
         period_start: Some(proto::Date {
@@ -195,12 +189,7 @@ pub async fn report(
         Ok(session) => session,
         Err(answer) => return answer,
     };
-    let csrf = fields
-        .iter()
-        .find(|(key, _)| key == "csrf")
-        .map(|(_, value)| value.as_str())
-        .unwrap_or_default();
-    if !csrf_matches(&headers, csrf) {
+    if !csrf_matches(&headers, super::form_field(&fields, "csrf")) {
         return form_expired(Some(&viewer(&session)));
     }
     let provider = match provider_of(&session) {

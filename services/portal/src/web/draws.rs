@@ -22,6 +22,7 @@ use super::WebState;
 use super::access::{provider_of, signed_in, viewer};
 use super::calls::{CallError, Services, as_caller};
 use super::dashboard::{Feedback, render};
+use super::form_field as field;
 use super::html::escape;
 use super::notices::short_text;
 use super::packages::Package;
@@ -92,14 +93,6 @@ pub struct Draw {
     pub fund_id: Uuid,
     pub amount: Money,
     pub what_for: String,
-}
-
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
-    fields
-        .iter()
-        .find(|(key, _)| key == name)
-        .map(|(_, value)| value.trim())
-        .unwrap_or_default()
 }
 
 /// Reads the form, or says in plain words what to put right.

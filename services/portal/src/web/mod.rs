@@ -50,6 +50,15 @@ pub struct WebState {
 
 const STYLESHEET: &str = include_str!("style.css");
 
+/// The value a posted form gives `name` (its first), trimmed; empty when it gives none.
+pub fn form_field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+    fields
+        .iter()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.trim())
+        .unwrap_or_default()
+}
+
 /// The portal's routes, every one under `/portal`.
 pub fn routes(context: &Context) -> Router {
     let state = WebState {
