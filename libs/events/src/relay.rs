@@ -64,6 +64,9 @@ pub struct RelayConfig {
     /// The events stream's duplicate window, which the relay provisions: the longest it may
     /// be away between publishing a batch and marking it without leaving duplicates.
     pub duplicate_window: Duration,
+    /// The events stream's copies on a NATS cluster (`SDS_EVENTS_REPLICAS`), which the relay
+    /// provisions.
+    pub stream_replicas: usize,
 }
 
 impl Default for RelayConfig {
@@ -75,6 +78,7 @@ impl Default for RelayConfig {
             max_backoff: Duration::from_secs(5),
             stop_timeout: Duration::from_secs(10),
             duplicate_window: crate::DEFAULT_DUPLICATE_WINDOW,
+            stream_replicas: 1,
         }
     }
 }
@@ -317,7 +321,7 @@ impl Relay {
         let mut shutdown = std::pin::pin!(shutdown);
         tokio::select! {
             () = shutdown.as_mut() => return Ok(()),
-            provisioned = crate::ensure_stream(&self.jetstream, self.config.duplicate_window) => {
+            provisioned = crate::ensure_stream(&self.jetstream, self.config.duplicate_window, self.config.stream_replicas) => {
                 if let Err(stream_error) = provisioned {
                     warn!(error = %format!("{stream_error:#}"), "events stream not provisioned yet; the relay keeps trying");
                 }
@@ -357,7 +361,7 @@ impl Relay {
                     if !stopping {
                         tokio::select! {
                             () = shutdown.as_mut() => return Ok(()),
-                            provisioned = crate::ensure_stream(&self.jetstream, self.config.duplicate_window) => {
+                            provisioned = crate::ensure_stream(&self.jetstream, self.config.duplicate_window, self.config.stream_replicas) => {
                                 if let Err(stream_error) = provisioned {
                                     debug!(error = %format!("{stream_error:#}"), "events stream not reachable yet");
                                 }

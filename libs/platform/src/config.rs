@@ -22,7 +22,9 @@ pub struct PlatformConfig {
     /// `SDS_DB_ACQUIRE_TIMEOUT_MS`: how long a request waits for a database connection
     /// before it is answered `Unavailable`.
     pub database_acquire_timeout: Duration,
-    /// `SDS_NATS_URL`: the NATS server with JetStream.
+    /// `SDS_NATS_URL`: the NATS server with JetStream, or the servers of a NATS cluster
+    /// separated by commas (`nats://a:4222,nats://b:4222,nats://c:4222`): the client
+    /// connects to any that answers and moves to another when it goes.
     pub nats_url: String,
     /// How bearer tokens are verified.
     pub jwt: JwtConfig,
@@ -69,6 +71,12 @@ pub struct PlatformConfig {
     /// `SDS_LEDGER_LOW_BALANCE_WEEKS`: a fund's balance below this many weeks of its budget
     /// is low (`fund.low_balance` as it crosses).
     pub ledger_low_balance_weeks: u32,
+    /// `SDS_PAYMENT_CHUNK_SCHEDULES`: about how many schedules one chunk of a payment run
+    /// holds; the chunks are shared among the payments replicas.
+    pub payment_chunk_schedules: u32,
+    /// `SDS_PAYMENT_CHUNKS_AT_ONCE`: how many chunks of payment runs one payments replica
+    /// works on at once (two keep both the process and PostgreSQL busy).
+    pub payment_chunks_at_once: usize,
     /// `SDS_LOG_FORMAT`: `text` (default) or `json`.
     pub log_format: LogFormat,
     /// `SDS_DRAIN_SECONDS`: how long in-flight requests may take to finish on shutdown.
@@ -137,7 +145,15 @@ pub struct EventsConfig {
     /// message id and drops a second publish of it: the longest a relay may be away between
     /// publishing a batch and marking it published without the stream keeping a duplicate.
     pub duplicate_window: Duration,
+    /// `SDS_EVENTS_REPLICAS`: how many NATS servers keep each JetStream stream (1, the
+    /// one-machine default, or 3 or 5 on a cluster); a publish is acknowledged once a
+    /// majority has stored it.
+    pub stream_replicas: usize,
 }
+
+/// The JetStream stream replica counts accepted: one server, or an odd number of them so
+/// that a majority survives the loss of a minority.
+pub const STREAM_REPLICAS: [usize; 3] = [1, 3, 5];
 
 /// The longest `SDS_NOTIFICATION_RETENTION_DAYS` allowed.
 pub const MAX_NOTIFICATION_RETENTION_DAYS: u64 = 3653;
@@ -407,6 +423,13 @@ impl PlatformConfig {
                 ),
             });
         }
+        let payment_chunk_schedules = u32::try_from(positive(
+            "SDS_PAYMENT_CHUNK_SCHEDULES",
+            "10000",
+            "schedules",
+        )?)
+        .unwrap_or(u32::MAX);
+        let payment_chunks_at_once = count("SDS_PAYMENT_CHUNKS_AT_ONCE", "2", "chunks")?;
         let inbox_retention = hours("SDS_INBOX_RETENTION_HOURS", "1080")?;
         if inbox_retention < EVENTS_MAX_AGE + INBOX_RETENTION_MARGIN {
             return Err(ConfigError {
@@ -449,6 +472,18 @@ impl PlatformConfig {
             inbox_retention,
             prune_interval: seconds("SDS_PRUNE_INTERVAL_SECONDS", "3600")?,
             duplicate_window,
+            stream_replicas: {
+                let replicas = count("SDS_EVENTS_REPLICAS", "1", "servers")?;
+                if !STREAM_REPLICAS.contains(&replicas) {
+                    return Err(ConfigError {
+                        variable: "SDS_EVENTS_REPLICAS",
+                        problem: format!(
+                            "is {replicas}; accepted: 1 (one server), 3 or 5 (a cluster, where a majority must survive)"
+                        ),
+                    });
+                }
+                replicas
+            },
             notification_retention: {
                 let days = positive("SDS_NOTIFICATION_RETENTION_DAYS", "90", "days")?;
                 if days > MAX_NOTIFICATION_RETENTION_DAYS {
@@ -474,7 +509,14 @@ impl PlatformConfig {
                 "2000",
                 "milliseconds",
             )?),
-            nats_url: get("SDS_NATS_URL", DEFAULT_NATS_URL),
+            nats_url: {
+                let url = get("SDS_NATS_URL", DEFAULT_NATS_URL);
+                nats_servers(&url).map_err(|problem| ConfigError {
+                    variable: "SDS_NATS_URL",
+                    problem,
+                })?;
+                url
+            },
             jwt,
             jwt_max_lifetime: hours("SDS_JWT_MAX_LIFETIME_HOURS", "24")?,
             service_key_file,
@@ -488,12 +530,37 @@ impl PlatformConfig {
             modulus_substitutions,
             ledger_surplus_weeks,
             ledger_low_balance_weeks,
+            payment_chunk_schedules,
+            payment_chunks_at_once,
             log_format,
             drain_deadline: Duration::from_secs(drain_seconds),
             server,
             events,
         })
     }
+}
+
+/// The servers of `SDS_NATS_URL`, one or more separated by commas, each a `nats://` or
+/// `tls://` URL or a bare `host:port`.
+pub fn nats_servers(url: &str) -> Result<Vec<&str>, String> {
+    let servers: Vec<&str> = url.split(',').map(str::trim).collect();
+    for server in &servers {
+        let address = server
+            .strip_prefix("nats://")
+            .or_else(|| server.strip_prefix("tls://"))
+            .unwrap_or(server);
+        // Credentials may come before the host (user:password@host:port).
+        let host_port = address.rsplit('@').next().unwrap_or(address);
+        let port_ok = host_port
+            .rsplit_once(':')
+            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        if !port_ok {
+            return Err(format!(
+                "{server:?} is not a NATS server such as nats://127.0.0.1:4222; give one, or several separated by commas"
+            ));
+        }
+    }
+    Ok(servers)
 }
 
 fn parse_setting<T: std::str::FromStr>(

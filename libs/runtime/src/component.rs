@@ -134,6 +134,7 @@ impl Component {
                 let config = ConsumerConfig {
                     poison_attempts: context.config.events.poison_attempts,
                     duplicate_window: context.config.events.duplicate_window,
+                    stream_replicas: context.config.events.stream_replicas,
                     ..ConsumerConfig::new(durable_name)
                 };
                 sds_events::run_consumer(

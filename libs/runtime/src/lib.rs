@@ -18,6 +18,6 @@ mod process;
 mod web;
 
 pub use component::{Component, Context};
-pub use process::{Process, build, build_with_clock, migrate, select};
+pub use process::{Process, build, build_with_clock, connect_nats, migrate, select};
 pub use tokio_util::sync::CancellationToken;
 pub use web::MAX_WEB_BODY_BYTES;

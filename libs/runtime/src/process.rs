@@ -187,12 +187,7 @@ pub async fn build_with_clock(
 
     // The process must come up and take requests even while NATS is unreachable: events
     // wait safely in the outbox until a relay can publish them.
-    let nats = async_nats::ConnectOptions::new()
-        .name("sds")
-        .retry_on_initial_connect()
-        .connect(&config.nats_url)
-        .await
-        .with_context(|| format!("connect to NATS at {}", config.nats_url))?;
+    let nats = connect_nats(&config.nats_url).await?;
     let jetstream = async_nats::jetstream::new(nats);
 
     // Bound before the services are built, so each knows the address it is served on.
@@ -364,6 +359,27 @@ impl Process {
     }
 }
 
+/// Connects to NATS: to one server, or to any of a cluster's (`SDS_NATS_URL` lists them
+/// separated by commas), moving to another when the one in use goes. The process comes up
+/// even while none answers: events wait safely in the outbox until a relay can publish them.
+pub async fn connect_nats(url: &str) -> anyhow::Result<async_nats::Client> {
+    let servers = sds_platform::config::nats_servers(url)
+        .map_err(|problem| anyhow::anyhow!("SDS_NATS_URL: {problem}"))?
+        .into_iter()
+        .map(|server| {
+            server
+                .parse::<async_nats::ServerAddr>()
+                .with_context(|| format!("SDS_NATS_URL: {server:?} is not a NATS server"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    async_nats::ConnectOptions::new()
+        .name("sds")
+        .retry_on_initial_connect()
+        .connect(servers)
+        .await
+        .with_context(|| format!("connect to NATS at {url}"))
+}
+
 /// How often each service's database is checked for health, and how long a check may take.
 const HEALTH_CHECK_EVERY: Duration = Duration::from_secs(1);
 
@@ -474,6 +490,7 @@ fn spawn_relay(
         poll_interval: events.relay_poll_interval,
         stop_timeout: events.stop_timeout,
         duplicate_window: events.duplicate_window,
+        stream_replicas: events.stream_replicas,
         ..RelayConfig::default()
     };
     let relay = Relay::new(

@@ -46,11 +46,7 @@ pub fn component() -> Component {
                     context.config.modulus_substitutions.as_deref(),
                 ))
             });
-            let ledger = ledger::Ledger::new(
-                context.config.ledger_url.as_deref(),
-                context.local_addr,
-                context.service_tokens.clone(),
-            );
+            let ledger = ledger_of(context);
             services.add(PaymentsServiceServer::with_interceptor(
                 PaymentsApi::new(
                     context.pool.clone(),
@@ -64,11 +60,41 @@ pub fn component() -> Component {
                         context.local_addr,
                         context.service_tokens.clone(),
                     ),
-                ),
+                )
+                .sharing_runs(runs::Sharing {
+                    queue: Some(work_queue(context)),
+                    schedules_per_chunk: context.config.payment_chunk_schedules,
+                }),
                 context.authenticator.clone(),
             ))
         })
         .consumer("payments-agreements", |_context| {
             schedules::AgreementHandler
         })
+        .task("payments-run-chunks", |context, stop| async move {
+            let ledger = ledger_of(&context);
+            runs::queue::take_chunks(
+                context.pool.clone(),
+                ledger,
+                work_queue(&context),
+                context.config.payment_chunks_at_once,
+                stop,
+            )
+            .await
+        })
+}
+
+fn work_queue(context: &sds_runtime::Context) -> runs::queue::WorkQueue {
+    runs::queue::WorkQueue::new(
+        context.jetstream.clone(),
+        context.config.events.stream_replicas,
+    )
+}
+
+fn ledger_of(context: &sds_runtime::Context) -> ledger::Ledger {
+    ledger::Ledger::new(
+        context.config.ledger_url.as_deref(),
+        context.local_addr,
+        context.service_tokens.clone(),
+    )
 }

@@ -76,6 +76,8 @@ pub struct ConsumerConfig {
     /// The events stream's duplicate window, for when the consumer is the one that
     /// provisions the stream; the same as the relays' so that they never undo each other.
     pub duplicate_window: Duration,
+    /// The events stream's copies, for the same reason; the consumer keeps as many.
+    pub stream_replicas: usize,
 }
 
 impl ConsumerConfig {
@@ -92,6 +94,7 @@ impl ConsumerConfig {
             together: 32,
             retry_delay: Duration::from_secs(1),
             duplicate_window: crate::DEFAULT_DUPLICATE_WINDOW,
+            stream_replicas: 1,
         }
     }
 }
@@ -260,7 +263,7 @@ async fn open_messages(
     config: &ConsumerConfig,
     filter_subject: &str,
 ) -> anyhow::Result<pull::Stream> {
-    let stream = ensure_stream(jetstream, config.duplicate_window).await?;
+    let stream = ensure_stream(jetstream, config.duplicate_window, config.stream_replicas).await?;
     let wanted = pull::Config {
         durable_name: Some(config.durable_name.clone()),
         filter_subject: filter_subject.to_owned(),

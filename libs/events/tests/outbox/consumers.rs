@@ -342,7 +342,7 @@ impl EventHandler for RecordRegistrationsAndUpdates {
 async fn a_durable_consumer_made_for_fewer_event_types_is_brought_to_its_handlers_filter() {
     let sandbox = sandbox().await;
     // An earlier build's consumer that only took registrations.
-    let stream = ensure_stream(&sandbox.jetstream, sds_events::DEFAULT_DUPLICATE_WINDOW)
+    let stream = ensure_stream(&sandbox.jetstream, sds_events::DEFAULT_DUPLICATE_WINDOW, 1)
         .await
         .expect("stream");
     stream

@@ -56,7 +56,7 @@ pub async fn sandbox() -> Sandbox {
         .await
         .expect("connect to private NATS");
     let jetstream = jetstream::new(client);
-    ensure_stream(&jetstream, DEFAULT_DUPLICATE_WINDOW)
+    ensure_stream(&jetstream, DEFAULT_DUPLICATE_WINDOW, 1)
         .await
         .expect("create events stream");
     Sandbox {

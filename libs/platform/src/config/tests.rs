@@ -168,3 +168,44 @@ fn a_clock_file_is_read_for_tests_and_refused_in_production() {
     .unwrap_err();
     assert_eq!(error.variable, "SDS_CLOCK_FILE");
 }
+
+#[test]
+fn nats_may_be_one_server_or_a_cluster_of_them() {
+    let cluster = config_from(&[(
+        "SDS_NATS_URL",
+        "nats://127.0.0.1:4222, nats://127.0.0.1:4223,tls://user:secret@nats-2:4224",
+    )])
+    .unwrap();
+    assert_eq!(
+        nats_servers(&cluster.nats_url).unwrap(),
+        [
+            "nats://127.0.0.1:4222",
+            "nats://127.0.0.1:4223",
+            "tls://user:secret@nats-2:4224"
+        ]
+    );
+    for bad in [
+        "",
+        "nats://127.0.0.1",
+        "nats://127.0.0.1:4222,",
+        "nats://:4222",
+    ] {
+        let error = config_from(&[("SDS_NATS_URL", bad)]).unwrap_err();
+        assert_eq!(error.variable, "SDS_NATS_URL", "{bad:?}");
+        assert!(
+            error.problem.contains("such as nats://127.0.0.1:4222"),
+            "{bad:?}: {error}"
+        );
+    }
+}
+
+#[test]
+fn streams_are_kept_on_one_server_by_default_and_on_a_majority_of_a_cluster() {
+    assert_eq!(config_from(&[]).unwrap().events.stream_replicas, 1);
+    let three = config_from(&[("SDS_EVENTS_REPLICAS", "3")]).unwrap();
+    assert_eq!(three.events.stream_replicas, 3);
+    for bad in ["2", "4", "0", "three"] {
+        let error = config_from(&[("SDS_EVENTS_REPLICAS", bad)]).unwrap_err();
+        assert_eq!(error.variable, "SDS_EVENTS_REPLICAS", "{bad:?}");
+    }
+}

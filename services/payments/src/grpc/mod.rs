@@ -40,6 +40,8 @@ pub struct PaymentsApi {
     modulus: std::sync::Arc<bank::ModulusSource>,
     /// Where remittances find people's case references.
     people: crate::people::People,
+    /// How runs are shared out among the service's replicas.
+    sharing: crate::runs::Sharing,
 }
 
 impl PaymentsApi {
@@ -60,7 +62,18 @@ impl PaymentsApi {
             exports,
             modulus,
             people,
+            sharing: crate::runs::Sharing {
+                queue: None,
+                schedules_per_chunk: crate::runs::chunks::DEFAULT_SCHEDULES_PER_CHUNK,
+            },
         }
+    }
+
+    /// Shares runs out among the service's replicas as `sharing` says (without it, the
+    /// replica asked for a run works on all of it).
+    pub fn sharing_runs(mut self, sharing: crate::runs::Sharing) -> PaymentsApi {
+        self.sharing = sharing;
+        self
     }
 }
 

@@ -105,8 +105,12 @@ pub fn start(
     let ledger = api.ledger.clone();
     let outbox = api.outbox.clone();
     let exports = api.exports.clone();
+    let sharing = api.sharing.clone();
     tokio::spawn(async move {
-        let outcome = runs::run(&pool, &ledger, &outbox, &exports, &request, &progress).await;
+        let outcome = runs::run(
+            &pool, &ledger, &outbox, &exports, &sharing, &request, &progress,
+        )
+        .await;
         drop(progress);
         let last = match outcome {
             Ok(summary) => Ok(proto::RunProgress {

@@ -17,16 +17,19 @@ use crate::store;
 use crate::store::posting::{self, FundLink};
 use crate::store::runs::RunRecord;
 
-use super::{Progress, fund_id, report};
+use super::{Progress, ScheduleRange, fund_id, report};
 
-/// Opens and links the funds the run pays into for the first time.
+/// Opens and links the funds the run's schedules in `range` pay into for the first time.
+/// A fund two chunks need is opened by whichever gets there first; the other finds it open
+/// (its id is derived), so the second open changes nothing.
 pub(super) async fn open_funds(
     pool: &PgPool,
     ledger: &Ledger,
     run: &RunRecord,
+    range: ScheduleRange,
     progress: &Progress,
 ) -> Result<(), PaymentsError> {
-    let needed = posting::funds_needed(pool, run.run_id, &run.authority).await?;
+    let needed = posting::funds_needed(pool, run.run_id, &run.authority, range).await?;
     let total = u64::try_from(needed.len()).unwrap_or_default();
     let mut done = 0;
     for fund in needed {

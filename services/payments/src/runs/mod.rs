@@ -1,16 +1,16 @@
 //! A payment run: every instalment of an authority's schedules due by the run's date and not
 //! yet paid, posted to the ledger once.
 //!
-//! The run goes through its phases in order, each safe to repeat:
+//! The run goes through its phases in order, each safe to repeat. The first three are done
+//! chunk by chunk of schedules ([`chunks`]), on whichever replicas of the service take the
+//! chunks from the work queue ([`queue`]):
 //! 1. planning ([`planning`]): page by page of schedules, the instalments due are worked out
 //!    by the schedule rule ([`crate::domain::due`]) and recorded against the run; a payee
 //!    without bank details is held back, its instalments left due;
 //! 2. funds ([`funds`]): the ledger funds the run pays into for the first time are opened
 //!    (under ids derived from person and holder) and linked;
 //! 3. posting: page by page of instalments, their transfers (ids derived from the
-//!    instalment) go to the ledger's bulk posting, then the instalments are marked posted
-//!    (whole pages of what is already planned are posted while planning goes on, and this
-//!    phase posts the rest);
+//!    instalment) go to the ledger's bulk posting, then the instalments are marked posted;
 //! 4. contributions ([`crate::collection`]): each period's contribution due by the run's
 //!    date is recorded and posted in the person's fund, with receipts not yet posted, and
 //!    arrears beyond the authority's allowance are raised;
@@ -44,13 +44,18 @@ use crate::store;
 use crate::store::remittances;
 use crate::store::runs::{self, RunBank, RunStatus, Started};
 
+pub mod chunks;
 mod funds;
 mod planning;
 mod posting;
+pub mod queue;
+mod range;
+
+pub use chunks::Sharing;
+pub use range::ScheduleRange;
 
 use funds::open_funds;
-use planning::plan;
-use posting::{post, post_while_planning};
+use posting::post;
 
 /// Schedules worked out per page while planning.
 const PLAN_PAGE: i64 = 2_000;
@@ -90,12 +95,14 @@ pub(crate) async fn report(
     });
 }
 
-/// Runs (or finishes) the authority's run for the date; returns its summary.
+/// Runs (or finishes) the authority's run for the date, shared out among the service's
+/// replicas as `sharing` says; returns its summary.
 pub async fn run(
     pool: &PgPool,
     ledger: &Ledger,
     outbox: &OutboxBell,
     exports: &Path,
+    sharing: &Sharing,
     request: &RunRequest,
     progress: &Progress,
 ) -> Result<proto::PaymentRunSummary, PaymentsError> {
@@ -116,7 +123,7 @@ pub async fn run(
     if !locked {
         return Err(PaymentsError::RunInProgress(request.authority.clone()));
     }
-    let outcome = run_locked(pool, ledger, outbox, exports, request, progress).await;
+    let outcome = run_locked(pool, ledger, outbox, exports, sharing, request, progress).await;
     // Released here, before the answer goes out, so that the caller's next run finds it
     // free (a closing session lets go of it only a moment later).
     let _ = sqlx::query("SELECT pg_advisory_unlock(hashtext('payments-run:' || $1))")
@@ -132,6 +139,7 @@ async fn run_locked(
     ledger: &Ledger,
     outbox: &OutboxBell,
     exports: &Path,
+    sharing: &Sharing,
     request: &RunRequest,
     progress: &Progress,
 ) -> Result<proto::PaymentRunSummary, PaymentsError> {
@@ -172,21 +180,13 @@ async fn run_locked(
     };
     tracing::info!(authority = %run.authority, run = %run.run_id, run_date = %run.run_date, resumed, "payment run");
     if run.status == RunStatus::Planning {
-        // The ledger records what is planned while the rest is planned: planning is mostly
-        // this process's work, recording mostly PostgreSQL's.
-        let (committed, planned) = tokio::sync::watch::channel(0);
-        let run = &run;
-        let planning = async move {
-            let planned = plan(pool, run, progress, &committed).await;
-            drop(committed);
-            planned
-        };
-        let (planned, ()) = tokio::join!(planning, post_while_planning(pool, ledger, run, planned));
-        planned?;
+        chunks::plan_and_post_in_chunks(pool, ledger, sharing, &run, progress).await?;
         runs::set_status(pool, run.run_id, RunStatus::Posting).await?;
     }
-    open_funds(pool, ledger, &run, progress).await?;
-    post(pool, ledger, &run, progress).await?;
+    // Every chunk posted its own; this finds what is left only in a run planned before
+    // runs were shared out in chunks.
+    open_funds(pool, ledger, &run, ScheduleRange::ALL, progress).await?;
+    post(pool, ledger, &run, ScheduleRange::ALL, progress).await?;
     crate::collection::collect_for_run(
         pool,
         ledger,

@@ -14,17 +14,20 @@ use crate::store;
 use crate::store::remittances::{self, Held};
 use crate::store::runs::{self, RunRecord};
 
-use super::{PLAN_PAGE, Progress, report};
+use super::{PLAN_PAGE, Progress, ScheduleRange, report};
 
-/// Chooses the instalments due, a page of schedules at a time.
-/// Each committed page is counted on `committed`, for posting to follow.
+/// Chooses the instalments due of the schedules in `range`, a page of schedules at a time.
 pub(super) async fn plan(
     pool: &PgPool,
     run: &RunRecord,
+    range: ScheduleRange,
     progress: &Progress,
-    committed: &tokio::sync::watch::Sender<u64>,
 ) -> Result<(), PaymentsError> {
-    let total = runs::count_schedules(pool, &run.authority).await?;
+    let total = if range == ScheduleRange::ALL {
+        runs::count_schedules(pool, &run.authority).await?
+    } else {
+        0
+    };
     // Money goes only to accounts on record: a payee without one is held back, its
     // instalments left due for a run after its finance staff enter its details.
     let with_accounts = {
@@ -32,9 +35,10 @@ pub(super) async fn plan(
         store::bank::payees_with_accounts(&mut connection, &run.authority).await?
     };
     let mut done = 0;
-    let mut after = None;
+    let mut after = range.before_first();
     loop {
-        let ids = runs::schedule_page(pool, &run.authority, after, PLAN_PAGE).await?;
+        let mut ids = runs::schedule_page(pool, &run.authority, after, PLAN_PAGE).await?;
+        ids.retain(|id| *id <= range.last);
         let Some(last) = ids.last() else {
             break;
         };
@@ -100,7 +104,6 @@ pub(super) async fn plan(
             .commit()
             .await
             .operation("database connection")?;
-        committed.send_modify(|pages| *pages += 1);
         done += u64::try_from(ids.len()).unwrap_or_default();
         report(
             progress,

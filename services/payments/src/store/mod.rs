@@ -3,6 +3,7 @@
 
 pub mod actuals;
 pub mod bank;
+pub mod chunks;
 pub mod collection;
 pub mod contributions;
 pub mod posting;

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::InstalmentKey;
 use crate::domain::terms::HoldingModel;
 use crate::error::PaymentsError;
+use crate::runs::ScheduleRange;
 
 /// A fund the run pays into for the first time: a schedule's person and holder with no
 /// link yet, or an authority-held fund without a payable account for the payee.
@@ -28,11 +29,13 @@ pub struct FundNeeded {
     pub payee_id: Uuid,
 }
 
-/// The funds `run_id`'s unposted instalments need and payments has not linked yet.
+/// The funds `run_id`'s unposted instalments of the schedules in `range` need and payments
+/// has not linked yet.
 pub async fn funds_needed(
     pool: &PgPool,
     run_id: Uuid,
     authority: &AuthorityId,
+    range: ScheduleRange,
 ) -> Result<Vec<FundNeeded>, PaymentsError> {
     let rows: Vec<(Option<Uuid>, Uuid, Uuid, String, String, Uuid)> = sqlx::query_as(
         "SELECT DISTINCT ON (s.person_id, k.holder_key, s.payee_id) f.fund_id, s.agreement_id, \
@@ -46,11 +49,14 @@ pub async fn funds_needed(
              AND f.holder_key = k.holder_key \
          LEFT JOIN fund_payee p ON p.fund_id = f.fund_id AND p.payee_id = s.payee_id \
          WHERE i.run_id = $1 AND NOT i.posted AND s.authority = $2 \
+           AND i.agreement_id BETWEEN $3 AND $4 \
            AND (f.fund_id IS NULL OR (s.holding_model = 'authority' AND p.fund_id IS NULL)) \
          ORDER BY s.person_id, k.holder_key, s.payee_id, s.agreement_id",
     )
     .bind(run_id)
     .bind(authority.as_str())
+    .bind(range.first)
+    .bind(range.last)
     .fetch_all(pool)
     .await
     .operation("select funds needed")?;
@@ -150,19 +156,22 @@ type ToPostRow = (
     String,
 );
 
-/// The next page of `run_id`'s unposted instalments after `after`, in key order. The page is
+/// The next page of `run_id`'s unposted instalments after `after` and of schedules up to
+/// `last_agreement`, in key order. The page is
 /// found alone first (an index scan of the page, whatever the size of the run), then joined
 /// to its schedules and funds.
 pub async fn to_post(
     pool: &PgPool,
     run_id: Uuid,
     after: InstalmentKey,
+    last_agreement: Uuid,
     limit: i64,
 ) -> Result<Vec<ToPost>, PaymentsError> {
     let rows: Vec<ToPostRow> = sqlx::query_as(
         "WITH page AS MATERIALIZED ( \
              SELECT agreement_id, period_start, period_end, amount FROM instalment_payment \
              WHERE run_id = $1 AND NOT posted AND (agreement_id, period_start) > ($3, $4) \
+                 AND agreement_id <= $5 \
              ORDER BY run_id, agreement_id, period_start LIMIT $2) \
          SELECT i.agreement_id, i.period_start, i.period_end, i.amount, f.funding_account_id, \
              f.balance_account_id, p.payable_account_id, s.holding_model \
@@ -178,6 +187,7 @@ pub async fn to_post(
     .bind(limit)
     .bind(after.0)
     .bind(after.1)
+    .bind(last_agreement)
     .fetch_all(pool)
     .await
     .operation("select instalments to post")?;
@@ -204,16 +214,38 @@ pub async fn to_post(
         .collect()
 }
 
-/// How many of `run_id`'s instalments are still to post.
-pub async fn count_unposted(pool: &PgPool, run_id: Uuid) -> Result<u64, PaymentsError> {
+/// How many of `run_id`'s instalments of the schedules in `range` are still to post.
+pub async fn count_unposted(
+    pool: &PgPool,
+    run_id: Uuid,
+    range: ScheduleRange,
+) -> Result<u64, PaymentsError> {
     let count: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM instalment_payment WHERE run_id = $1 AND NOT posted",
+        "SELECT count(*) FROM instalment_payment \
+         WHERE run_id = $1 AND NOT posted AND agreement_id BETWEEN $2 AND $3",
     )
     .bind(run_id)
+    .bind(range.first)
+    .bind(range.last)
     .fetch_one(pool)
     .await
     .operation("count unposted")?;
     Ok(u64::try_from(count).unwrap_or_default())
+}
+
+/// How many of `run_id`'s instalments are posted, and how many it has.
+pub async fn count_posted(pool: &PgPool, run_id: Uuid) -> Result<(u64, u64), PaymentsError> {
+    let (posted, all): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE posted), count(*) FROM instalment_payment WHERE run_id = $1",
+    )
+    .bind(run_id)
+    .fetch_one(pool)
+    .await
+    .operation("count posted")?;
+    Ok((
+        u64::try_from(posted).unwrap_or_default(),
+        u64::try_from(all).unwrap_or_default(),
+    ))
 }
 
 /// Marks instalments posted once the ledger holds their transfers.

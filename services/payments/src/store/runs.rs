@@ -163,6 +163,25 @@ pub async fn start_run(
     )))
 }
 
+/// The run `run_id`, if there is one.
+pub async fn get_run(pool: &PgPool, run_id: Uuid) -> Result<Option<RunRecord>, PaymentsError> {
+    let mut connection = pool.acquire().await.operation("database connection")?;
+    let row: Option<RunRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {RUN_COLUMNS} FROM payment_run WHERE run_id = $1"
+    )))
+    .bind(run_id)
+    .fetch_optional(&mut *connection)
+    .await
+    .operation("select run")?;
+    match row {
+        Some(row) => {
+            let paying = run_paying(&mut connection, row.0).await?;
+            Ok(Some(run_of(row, paying)?))
+        }
+        None => Ok(None),
+    }
+}
+
 /// The paying account a run started with.
 async fn run_paying(
     connection: &mut PgConnection,
