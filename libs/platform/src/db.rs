@@ -79,13 +79,25 @@ pub async fn connect_with_timeout(
         .connect_with(options)
         .await
         .with_context(|| format!("connect to PostgreSQL for schema {schema}"))?;
-    // The name was checked to be a plain identifier above.
+    // Replicas starting together on a fresh database would race to create the schema (IF
+    // NOT EXISTS is no guard against a concurrent create): one at a time, under a lock
+    // held for the transaction only. The name was checked to be a plain identifier above.
+    let mut transaction = pool.begin().await.context("begin creating the schema")?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('sds-create-schema:' || $1))")
+        .bind(schema)
+        .execute(&mut *transaction)
+        .await
+        .with_context(|| format!("lock to create schema {schema}"))?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "CREATE SCHEMA IF NOT EXISTS {schema}"
     )))
-    .execute(&pool)
+    .execute(&mut *transaction)
     .await
     .with_context(|| format!("create schema {schema}"))?;
+    transaction
+        .commit()
+        .await
+        .with_context(|| format!("create schema {schema}"))?;
     Ok(pool)
 }
 
