@@ -8,6 +8,7 @@
 mod http;
 mod infra;
 mod nats;
+mod nats_cluster;
 mod otlp;
 pub mod plans;
 mod postgres;
@@ -19,6 +20,7 @@ mod wait;
 pub use http::{HttpResponse, http_get, http_request};
 pub use infra::{TestDatabase, fresh_database, shared_nats_url};
 pub use nats::PrivateNats;
+pub use nats_cluster::NatsCluster;
 pub use otlp::{ExportedSpan, OtlpReceiver, SpanKind, StatusCode};
 pub use postgres::PrivatePostgres;
 pub use process::{TestProcess, TestSettings};

@@ -92,7 +92,7 @@ impl Drop for PrivateNats {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
     listener.local_addr().expect("read free port").port()
 }

@@ -11,6 +11,9 @@ CREATE TABLE run_chunk (
     -- the schedules in the range when the run was cut, for progress only
     schedules       integer NOT NULL CHECK (schedules >= 0),
     done_at         timestamptz,
+    -- the replica that finished it (host name and process id), for operators
+    done_by         text CHECK (length(done_by) BETWEEN 1 AND 256),
+    CHECK ((done_at IS NULL) = (done_by IS NULL)),
     PRIMARY KEY (run_id, chunk)
 );
 

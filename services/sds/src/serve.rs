@@ -9,7 +9,8 @@ use sds_platform::server::shutdown_signal;
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct OnlyArgs {
     /// Run only these services (comma-separated), e.g. --only directory. Default: all.
-    #[arg(long, value_delimiter = ',')]
+    /// SDS_ONLY gives the same from the environment (a Kubernetes Deployment's, say).
+    #[arg(long, env = "SDS_ONLY", value_delimiter = ',')]
     pub only: Vec<String>,
 }
 

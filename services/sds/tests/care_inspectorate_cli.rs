@@ -78,7 +78,9 @@ async fn the_care_inspectorate_import_is_idempotent_and_publishes_events() {
     }
 
     // Every imported provider's registration reaches the event stream through the outbox.
-    let client = async_nats::connect(server.nats.url()).await.unwrap();
+    let client = async_nats::connect(server.setting("SDS_NATS_URL"))
+        .await
+        .unwrap();
     let jetstream = async_nats::jetstream::new(client);
     wait_until(
         Duration::from_secs(20),

@@ -117,6 +117,23 @@ pub(super) async fn plan_and_post_in_chunks(
     }
 }
 
+/// This replica as a chunk's `done_by` names it: its host (a pod's name on Kubernetes) and
+/// process id.
+fn replica() -> &'static str {
+    static REPLICA: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    REPLICA.get_or_init(|| {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| "unknown-host".to_owned());
+        format!("{host}:{}", std::process::id())
+            .chars()
+            .take(256)
+            .collect()
+    })
+}
+
 fn message_of(chunk: &Chunk) -> ChunkMessage {
     ChunkMessage {
         run_id: chunk.run_id,
@@ -194,7 +211,7 @@ pub async fn work_chunk(
     plan(pool, &run, chunk.range, &progress).await?;
     open_funds(pool, ledger, &run, chunk.range, &progress).await?;
     post(pool, ledger, &run, chunk.range, &progress).await?;
-    chunks::mark_done(pool, chunk.run_id, chunk.chunk).await?;
+    chunks::mark_done(pool, chunk.run_id, chunk.chunk, replica()).await?;
     tracing::debug!(run = %run.run_id, chunk = chunk.chunk, schedules = chunk.schedules, "run chunk done");
     Ok(())
 }

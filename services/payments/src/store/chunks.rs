@@ -141,14 +141,20 @@ pub async fn get(pool: &PgPool, run_id: Uuid, chunk: i32) -> Result<Option<Chunk
     }))
 }
 
-/// Marks a chunk done (again changes nothing).
-pub async fn mark_done(pool: &PgPool, run_id: Uuid, chunk: i32) -> Result<(), PaymentsError> {
+/// Marks a chunk done by the replica `by` (again changes nothing).
+pub async fn mark_done(
+    pool: &PgPool,
+    run_id: Uuid,
+    chunk: i32,
+    by: &str,
+) -> Result<(), PaymentsError> {
     sqlx::query(
-        "UPDATE run_chunk SET done_at = now() \
+        "UPDATE run_chunk SET done_at = now(), done_by = $3 \
          WHERE run_id = $1 AND chunk = $2 AND done_at IS NULL",
     )
     .bind(run_id)
     .bind(chunk)
+    .bind(by)
     .execute(pool)
     .await
     .operation("mark a chunk done")?;

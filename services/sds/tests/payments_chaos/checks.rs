@@ -342,7 +342,7 @@ pub async fn assert_run_events_published_once(server: &ServerProcess, observer: 
         enqueued.contains_key(&format!("sds.{AUTHORITY}.payment.run.completed")),
         "the run enqueued no payment.run.completed: {enqueued:?}"
     );
-    let client = async_nats::connect(server.nats.url())
+    let client = sds_runtime::connect_nats(server.setting("SDS_NATS_URL"))
         .await
         .expect("connect to NATS");
     let stream = async_nats::jetstream::new(client)

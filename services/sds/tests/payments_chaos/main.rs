@@ -104,7 +104,7 @@ async fn nats_restarted_mid_posting_neither_stops_the_run_nor_loses_its_events_a
 
     let mut call = start_run(&server, &token);
     wait_until_mid_posting(&observer, &mut call).await;
-    server.nats.stop();
+    server.nats.as_mut().expect("the server's own NATS").stop();
     let stopped_at = database_now(&observer).await;
     // NATS stays away until the outage has held back at least one of the run's events (the
     // ledger's `ledger.posted` or the run's own), so the relays see it, not just the run.
@@ -115,7 +115,12 @@ async fn nats_restarted_mid_posting_neither_stops_the_run_nor_loses_its_events_a
         || async move { (unpublished(observing).await > 0).then_some(()) },
     )
     .await;
-    server.nats.resume().await;
+    server
+        .nats
+        .as_mut()
+        .expect("the server's own NATS")
+        .resume()
+        .await;
 
     let output = tokio::time::timeout(RUN_DEADLINE, call)
         .await

@@ -55,7 +55,8 @@ pub fn last_line_json(output: &Output) -> Value {
 pub struct ServerProcess {
     pub child: Child,
     pub env: Vec<(String, String)>,
-    pub nats: sds_testkit::PrivateNats,
+    /// The server's own NATS; `None` for a replica on NATS the test holds (a cluster's).
+    pub nats: Option<sds_testkit::PrivateNats>,
     pub log: PathBuf,
 }
 
@@ -80,6 +81,21 @@ impl ServerProcess {
 
     async fn start_on_with(database_url: &str, label: &str, extra: &[(&str, &str)]) -> Self {
         let nats = sds_testkit::PrivateNats::start().await;
+        let url = nats.url();
+        Self::start_replica(database_url, label, &url, Some(nats), extra).await
+    }
+
+    /// A real `sds serve` on the database at `database_url` and the NATS at `nats_url` (a
+    /// cluster's servers, say, which the test holds), with settings of the test's own
+    /// (`SDS_ONLY` to serve some of the services, `SDS_LEDGER_URL` to reach another
+    /// process's ledger, ...); `label` names its log and, unless given, its exports folder.
+    pub async fn start_replica(
+        database_url: &str,
+        label: &str,
+        nats_url: &str,
+        nats: Option<sds_testkit::PrivateNats>,
+        extra: &[(&str, &str)],
+    ) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -96,7 +112,7 @@ impl ServerProcess {
             ("SDS_LISTEN_ADDR".to_owned(), addr),
             ("SDS_HTTP_ADDR".to_owned(), format!("127.0.0.1:{web_port}")),
             ("SDS_DATABASE_URL".to_owned(), database_url.to_owned()),
-            ("SDS_NATS_URL".to_owned(), nats.url()),
+            ("SDS_NATS_URL".to_owned(), nats_url.to_owned()),
             (
                 "SDS_EXPORTS_DIR".to_owned(),
                 std::env::temp_dir()
@@ -105,11 +121,10 @@ impl ServerProcess {
                     .to_string(),
             ),
         ];
-        env.extend(
-            extra
-                .iter()
-                .map(|(name, value)| ((*name).to_owned(), (*value).to_owned())),
-        );
+        for (name, value) in extra {
+            env.retain(|(key, _)| key != name);
+            env.push(((*name).to_owned(), (*value).to_owned()));
+        }
         let log = std::env::temp_dir().join(format!("sds-serve-{label}.log"));
         let log_file = std::fs::File::create(&log).expect("create server log");
         let child = spawn_serve(&env, log_file);
@@ -168,7 +183,7 @@ impl ServerProcess {
         PathBuf::from(self.setting("SDS_EXPORTS_DIR"))
     }
 
-    fn setting(&self, name: &str) -> &str {
+    pub fn setting(&self, name: &str) -> &str {
         self.env
             .iter()
             .find(|(key, _)| key == name)
