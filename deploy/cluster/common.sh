@@ -9,7 +9,11 @@
 # shellcheck source=deploy/local/common.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../local/common.sh"
 
-CLUSTER_STATE=.local/cluster
+# SDS_CLUSTER_STATE and SDS_CLUSTER_PORT_OFFSET give a second cluster of its own (the chaos
+# run's: deploy/cluster/chaos) a folder and ports apart from this one's.
+CLUSTER_STATE=${SDS_CLUSTER_STATE:-.local/cluster}
+PORT_OFFSET=${SDS_CLUSTER_PORT_OFFSET:-0}
+[[ $PORT_OFFSET =~ ^[0-9]{1,3}$ ]] || { printf 'cluster: SDS_CLUSTER_PORT_OFFSET=%s is not a whole number below 1000\n' "$PORT_OFFSET" >&2; exit 2; }
 STATE_DIR=$ROOT/$CLUSTER_STATE
 PID_DIR=$STATE_DIR/pids
 LOG_DIR=$STATE_DIR/logs
@@ -18,8 +22,10 @@ DEADLINE_SECONDS=${SDS_CLUSTER_DEADLINE:-60}
 LOCK_DEADLINE_SECONDS=${SDS_CLUSTER_LOCK_DEADLINE:-300}
 
 # Ports: apart from deploy/local's (55432, 54222, 58222, 50051, 8080) and the tests'
-# (55433, 54223, 58223), so every shape can run side by side.
-PG_PORT=55442
+# (55433, 54223, 58223), so every shape can run side by side, and below Linux's ephemeral
+# range (32768-60999): a port there may be taken at any moment as the local end of one of
+# the many connections twelve processes open, and a replica restarted on it then fails.
+PG_PORT=$((25442 + PORT_OFFSET))
 DATABASE_URL=postgres://postgres@127.0.0.1:$PG_PORT/postgres
 # PostgreSQL's max_connections: twelve processes hold up to 10 connections each
 # (SDS_DB_MAX_CONNECTIONS unset: 10 per service, one service per process).
@@ -27,11 +33,11 @@ PG_MAX_CONNECTIONS=200
 PG_BIN=${SDS_PG_BIN:-/usr/lib/postgresql/15/bin}
 
 NATS_NODES=(1 2 3)
-nats_client_port() { echo $((54231 + $1)); }  # 54232-54234
-nats_route_port() { echo $((56231 + $1)); }   # 56232-56234
-nats_monitor_port() { echo $((58231 + $1)); } # 58232-58234
-NATS_URL=nats://127.0.0.1:54232,nats://127.0.0.1:54233,nats://127.0.0.1:54234
-NATS_ROUTES=nats://127.0.0.1:56232,nats://127.0.0.1:56233,nats://127.0.0.1:56234
+nats_client_port() { echo $((24231 + PORT_OFFSET + $1)); }  # 24232-24234
+nats_route_port() { echo $((26231 + PORT_OFFSET + $1)); }   # 26232-26234
+nats_monitor_port() { echo $((28231 + PORT_OFFSET + $1)); } # 28232-28234
+NATS_URL=nats://127.0.0.1:$(nats_client_port 1),nats://127.0.0.1:$(nats_client_port 2),nats://127.0.0.1:$(nats_client_port 3)
+NATS_ROUTES=nats://127.0.0.1:$(nats_route_port 1),nats://127.0.0.1:$(nats_route_port 2),nats://127.0.0.1:$(nats_route_port 3)
 
 # In the order they are started (a service's dependencies first); two replicas each.
 SERVICES=(directory assessment ledger contracts payments portal)
@@ -45,9 +51,9 @@ service_index() {
     return 1
 }
 is_service() { service_index "$1" >/dev/null; }
-# gRPC 50061-50072 and HTTP 8061-8072: directory 1 and 2 first, then assessment, ...
-grpc_port() { echo $((50061 + 2 * $(service_index "$1") + $2 - 1)); }
-http_port() { echo $((8061 + 2 * $(service_index "$1") + $2 - 1)); }
+# gRPC 20061-20072 and HTTP 8061-8072: directory 1 and 2 first, then assessment, ...
+grpc_port() { echo $((20061 + PORT_OFFSET + 2 * $(service_index "$1") + $2 - 1)); }
+http_port() { echo $((8061 + PORT_OFFSET + 2 * $(service_index "$1") + $2 - 1)); }
 grpc_addr() { echo "127.0.0.1:$(grpc_port "$1" "$2")"; }
 http_addr() { echo "127.0.0.1:$(http_port "$1" "$2")"; }
 

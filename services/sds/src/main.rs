@@ -7,6 +7,7 @@
 //! the exit status is non-zero.
 
 mod bench;
+mod chaos;
 mod cli;
 mod serve;
 
@@ -61,6 +62,9 @@ enum Command {
     /// Benchmarks against a raw baseline measured in the same run.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Faults injected into a running deployment, and the books checked after them.
+    #[command(subcommand)]
+    Chaos(chaos::ChaosCommand),
 }
 
 fn main() -> ExitCode {
@@ -107,5 +111,6 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Portal(command) => cli::portal::run(command).await,
         Command::Demo(command) => cli::demo::run(command).await,
         Command::Bench(command) => bench::run(command).await,
+        Command::Chaos(command) => chaos::run(command).await,
     }
 }

@@ -113,6 +113,10 @@ pub enum BenchCommand {
     PaymentRun {
         #[arg(long, default_value_t = 1_000_000)]
         lines: usize,
+        /// Payments replicas sharing the run (1 to 8), each with its own pool and chunk
+        /// worker, all in this process; with more than one the last line adds `"replicas"`.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
+        replicas: u8,
         #[arg(long, env = "SDS_DATABASE_URL", default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
         database_url: String,
         #[arg(long, env = "SDS_NATS_URL", default_value = sds_platform::config::DEFAULT_NATS_URL)]
@@ -198,12 +202,14 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::PaymentRun {
             lines,
+            replicas,
             database_url,
             nats_url,
             output,
         } => {
             let report =
-                payment_run::payment_run_benchmark(&database_url, &nats_url, lines).await?;
+                payment_run::payment_run_benchmark(&database_url, &nats_url, lines, replicas)
+                    .await?;
             println!("{}", report.table());
             let json = report.to_json();
             write_figures(&output, &json)?;

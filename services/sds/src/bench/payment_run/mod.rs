@@ -17,6 +17,9 @@
 //!
 //! The last line is `{"lines": N, "seconds": x, "raw_seconds": x, "ratio": x, "peak_rss_mb": x}`,
 //! with `ratio` = seconds / raw_seconds (P1: at most 3, and at most 60 s for 1,000,000 lines).
+//! `--replicas N` shares the run among N payments replicas (issue 12): each its own pool
+//! and chunk worker in this process, the first one's ledger theirs; the line then ends with
+//! `"replicas": N`, and the peak RSS is all of them together.
 
 mod raw;
 
@@ -37,6 +40,8 @@ use seed::AUTHORITY;
 #[derive(Debug, Clone)]
 pub struct PaymentRunReport {
     pub lines: usize,
+    /// Payments replicas that shared the run.
+    pub replicas: u8,
     pub schedules: usize,
     pub instalments: u64,
     pub transfers: u64,
@@ -54,11 +59,12 @@ impl PaymentRunReport {
 
     pub fn table(&self) -> String {
         format!(
-            "payment run: {} lines in {} schedules (seeded in {} s); {} instalments paid, {} ledger transfers, {} in all\n\
+            "payment run: {} lines in {} schedules (seeded in {} s), {} payments replica(s); {} instalments paid, {} ledger transfers, {} in all\n\
              \x20 ours {} s, raw {} s, ours / raw {} (target at most 3.000; at most 60 s for 1,000,000 lines); peak RSS {} MB (target at most 512)",
             self.lines,
             self.schedules,
             thousandths(self.seeded_in.as_millis()),
+            self.replicas,
             self.instalments,
             self.transfers,
             self.total,
@@ -69,9 +75,15 @@ impl PaymentRunReport {
         )
     }
 
+    /// P1's line; a run shared by more than one replica adds how many.
     pub fn to_json(&self) -> String {
+        let replicas = if self.replicas > 1 {
+            format!(", \"replicas\": {}", self.replicas)
+        } else {
+            String::new()
+        };
         format!(
-            "{{\"lines\": {}, \"seconds\": {}, \"raw_seconds\": {}, \"ratio\": {}, \"peak_rss_mb\": {}}}",
+            "{{\"lines\": {}, \"seconds\": {}, \"raw_seconds\": {}, \"ratio\": {}, \"peak_rss_mb\": {}{replicas}}}",
             self.lines,
             thousandths(self.seconds.as_millis()),
             thousandths(self.raw_seconds.as_millis()),
@@ -85,6 +97,7 @@ pub async fn payment_run_benchmark(
     database_url: &str,
     nats_url: &str,
     lines: usize,
+    replicas: u8,
 ) -> anyhow::Result<PaymentRunReport> {
     ensure!(lines > 0, "--lines must be at least 1");
     let admin = PgPool::connect(database_url)
@@ -93,7 +106,7 @@ pub async fn payment_run_benchmark(
     let (ours_name, ours_url) = scratch_database(&admin, database_url, "payrun").await?;
     let (raw_name, raw_url) = scratch_database(&admin, database_url, "payrun_raw").await?;
     let exports = std::env::temp_dir().join(format!("sds-bench-exports-{ours_name}"));
-    let measured = measure(&ours_url, &raw_url, nats_url, &exports, lines).await;
+    let measured = measure(&ours_url, &raw_url, nats_url, &exports, lines, replicas).await;
     drop_database(&admin, &ours_name).await;
     drop_database(&admin, &raw_name).await;
     let _ = std::fs::remove_dir_all(&exports);
@@ -106,10 +119,22 @@ fn config(
     nats_url: &str,
     exports: &std::path::Path,
 ) -> anyhow::Result<sds_platform::PlatformConfig> {
+    replica_config(database_url, nats_url, exports, None)
+}
+
+/// The configuration of the benchmark's processes; a payments replica of its own reaches
+/// the ledger at `ledger`.
+fn replica_config(
+    database_url: &str,
+    nats_url: &str,
+    exports: &std::path::Path,
+    ledger: Option<SocketAddr>,
+) -> anyhow::Result<sds_platform::PlatformConfig> {
     let database_url = database_url.to_owned();
     let nats_url = nats_url.to_owned();
     let exports = exports.display().to_string();
     sds_platform::PlatformConfig::from_lookup(move |name| match name {
+        "SDS_LEDGER_URL" => ledger.map(|addr| format!("http://{addr}")),
         "SDS_DATABASE_URL" => Some(database_url.clone()),
         "SDS_NATS_URL" => Some(nats_url.clone()),
         "SDS_LISTEN_ADDR" | "SDS_HTTP_ADDR" => Some("127.0.0.1:0".to_owned()),
@@ -126,6 +151,7 @@ async fn measure(
     nats_url: &str,
     exports: &std::path::Path,
     lines: usize,
+    replicas: u8,
 ) -> anyhow::Result<PaymentRunReport> {
     let config = config(ours_url, nats_url, exports)?;
     let sds_platform::config::JwtConfig::SharedSecret(secret) = config.jwt.clone() else {
@@ -139,6 +165,20 @@ async fn measure(
     let running = tokio::spawn(process.run(async {
         let _ = stopped.await;
     }));
+    // Further payments replicas: their own pools and chunk workers, posting to the first
+    // process's ledger, as `sds serve --only payments` processes would.
+    let mut others = Vec::new();
+    for _ in 1..replicas {
+        let config = replica_config(ours_url, nats_url, exports, Some(addr))?;
+        let replica = sds_runtime::build(config, vec![sds_payments::component()]).await?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        others.push((
+            stop,
+            tokio::spawn(replica.run(async {
+                let _ = stopped.await;
+            })),
+        ));
+    }
 
     let generated = seed::generate(lines);
     eprintln!(
@@ -229,6 +269,7 @@ async fn measure(
     let raw = raw::same_rows(ours_url, raw_url, summary.run_id.parse()?).await?;
     let report = PaymentRunReport {
         lines,
+        replicas,
         schedules: raw.schedules,
         instalments: summary.instalments,
         transfers: raw.transfers,
@@ -239,6 +280,10 @@ async fn measure(
         seeded_in,
     };
     drop(client);
+    for (stop, running) in others {
+        let _ = stop.send(());
+        running.await.context("a payments replica")??;
+    }
     let _ = stop.send(());
     running.await.context("the benchmark's services")??;
     Ok(report)
