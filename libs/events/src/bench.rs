@@ -40,6 +40,8 @@ pub struct RelayBenchReport {
     pub relay_batch_size: usize,
     /// The duplicate window of every benchmark stream, as `SDS_EVENTS` would have it.
     pub duplicate_window: Duration,
+    /// The copies every benchmark stream keeps (3 on a NATS cluster), as `SDS_EVENTS` would.
+    pub replicas: usize,
     pub raw_elapsed: Duration,
     /// Raw publishing with a fresh `Nats-Msg-Id` per message; context, not the baseline.
     pub raw_with_message_id_elapsed: Duration,
@@ -122,7 +124,7 @@ impl RelayBenchReport {
     pub fn to_json(&self) -> String {
         format!(
             concat!(
-                "{{\"benchmark\":\"outbox-relay\",\"events\":{},\"payload_bytes\":{},\"duplicate_window_seconds\":{},",
+                "{{\"benchmark\":\"outbox-relay\",\"events\":{},\"payload_bytes\":{},\"duplicate_window_seconds\":{},\"replicas\":{},",
                 "\"raw\":{{\"in_flight\":{},\"seconds\":{},\"msgs_per_second\":{}}},",
                 "\"raw_with_message_id\":{{\"in_flight\":{},\"seconds\":{},\"msgs_per_second\":{}}},",
                 "\"relay\":{{\"batch_size\":{},\"seconds\":{},\"msgs_per_second\":{}}},",
@@ -131,6 +133,7 @@ impl RelayBenchReport {
             self.events,
             self.payload_bytes,
             self.duplicate_window.as_secs(),
+            self.replicas,
             RAW_IN_FLIGHT,
             seconds_text(self.raw_elapsed),
             self.raw_msgs_per_second(),
@@ -148,24 +151,38 @@ impl RelayBenchReport {
 }
 
 /// Measures raw JetStream publishing, then one relay draining `events` outbox rows, on the
-/// PostgreSQL at `database_url` and the NATS at `nats_url`, into streams that remember
-/// message ids for `duplicate_window`.
+/// PostgreSQL at `database_url` and the NATS at `nats_url` (one server, or a cluster's
+/// separated by commas), into streams that remember message ids for `duplicate_window` and
+/// keep `replicas` copies.
 pub async fn relay_benchmark(
     database_url: &str,
     nats_url: &str,
     events: usize,
     duplicate_window: Duration,
+    replicas: usize,
 ) -> anyhow::Result<RelayBenchReport> {
     ensure!(events > 0, "the benchmark needs at least one event");
-    let client = async_nats::connect(nats_url)
+    let servers = sds_platform::config::nats_servers(nats_url)
+        .map_err(|problem| anyhow::anyhow!("--nats-url: {problem}"))?
+        .into_iter()
+        .map(|server| server.parse::<async_nats::ServerAddr>())
+        .collect::<Result<Vec<_>, _>>()
+        .with_context(|| format!("--nats-url {nats_url}"))?;
+    let client = async_nats::connect(servers)
         .await
         .with_context(|| format!("connect to NATS at {nats_url}"))?;
     let jetstream = jetstream::new(client);
     let payload = sample_payload();
 
     // (a) raw: the same payloads, straight to JetStream.
-    let raw_stream =
-        recreate_stream(&jetstream, RAW_STREAM, "bench.raw.>", duplicate_window).await?;
+    let raw_stream = recreate_stream(
+        &jetstream,
+        RAW_STREAM,
+        "bench.raw.>",
+        duplicate_window,
+        replicas,
+    )
+    .await?;
     let raw_started = Instant::now();
     publish_raw(&jetstream, RAW_SUBJECT, &payload, events, false).await?;
     let raw_elapsed = raw_started.elapsed();
@@ -177,6 +194,7 @@ pub async fn relay_benchmark(
         RAW_WITH_ID_STREAM,
         "bench.rawid.>",
         duplicate_window,
+        replicas,
     )
     .await?;
     let raw_with_id_started = Instant::now();
@@ -185,14 +203,21 @@ pub async fn relay_benchmark(
     expect_stream_holds(raw_with_id_stream, events).await?;
 
     // (b) ours: rows already committed in an outbox, drained by one relay.
-    let relay_stream =
-        recreate_stream(&jetstream, RELAY_STREAM, "bench.relay.>", duplicate_window).await?;
+    let relay_stream = recreate_stream(
+        &jetstream,
+        RELAY_STREAM,
+        "bench.relay.>",
+        duplicate_window,
+        replicas,
+    )
+    .await?;
     let pool = fresh_outbox(database_url, &payload, events).await?;
     // Larger rounds than the default: a backlog drains faster, and a quiet outbox never
     // fills a round anyway, so latency is the same.
     let relay_config = RelayConfig {
         batch_size: RELAY_BATCH_SIZE,
         duplicate_window,
+        stream_replicas: replicas,
         ..RelayConfig::default()
     };
     let relay_batch_size = relay_config.batch_size;
@@ -222,6 +247,7 @@ pub async fn relay_benchmark(
         payload_bytes: payload.len(),
         relay_batch_size,
         duplicate_window,
+        replicas,
         raw_elapsed,
         raw_with_message_id_elapsed,
         relay_elapsed,
@@ -266,6 +292,7 @@ async fn recreate_stream(
     name: &str,
     subjects: &str,
     duplicate_window: Duration,
+    replicas: usize,
 ) -> anyhow::Result<jetstream::stream::Stream> {
     // Absent on a first run; any real problem shows up in the create below.
     drop(jetstream.delete_stream(name).await);
@@ -275,6 +302,7 @@ async fn recreate_stream(
             subjects: vec![subjects.to_owned()],
             storage: jetstream::stream::StorageType::File,
             duplicate_window,
+            num_replicas: replicas,
             ..Default::default()
         })
         .await

@@ -25,6 +25,10 @@ pub enum BenchCommand {
         /// How long the benchmark streams remember message ids, as `SDS_EVENTS` would.
         #[arg(long, env = "SDS_EVENTS_DUPLICATE_WINDOW_SECONDS", default_value_t = sds_platform::config::DEFAULT_DUPLICATE_WINDOW.as_secs())]
         duplicate_window_seconds: u64,
+        /// The copies each benchmark stream keeps (1, or 3 on a NATS cluster given as
+        /// --nats-url a,b,c), as SDS_EVENTS would.
+        #[arg(long, env = "SDS_EVENTS_REPLICAS", default_value_t = 1)]
+        replicas: usize,
         /// Where the JSON figures go.
         #[arg(long, default_value = "bench/results/outbox-relay.json")]
         output: PathBuf,
@@ -142,6 +146,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
             database_url,
             nats_url,
             duplicate_window_seconds,
+            replicas,
             output,
         } => {
             let report = sds_events::bench::relay_benchmark(
@@ -149,6 +154,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
                 &nats_url,
                 events,
                 std::time::Duration::from_secs(duplicate_window_seconds),
+                replicas,
             )
             .await?;
             println!("{}", report.table());
