@@ -222,14 +222,22 @@ impl GrpcServer {
 
         routes.add_service(health_service);
         if self.reflection {
-            let reflection_v1 = tonic_reflection::server::Builder::configure()
-                .register_encoded_file_descriptor_set(sds_proto::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-                .build_v1()
-                .context("build reflection v1")?;
-            let reflection_v1alpha = tonic_reflection::server::Builder::configure()
-                .register_encoded_file_descriptor_set(sds_proto::FILE_DESCRIPTOR_SET)
-                .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            // Only what this process serves is described: a process running one service
+            // (`sds serve --only`) does not offer the others' methods only to answer them
+            // UNIMPLEMENTED.
+            let described = || {
+                names.iter().fold(
+                    tonic_reflection::server::Builder::configure()
+                        .register_encoded_file_descriptor_set(sds_proto::FILE_DESCRIPTOR_SET)
+                        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+                        .with_service_name("grpc.health.v1.Health")
+                        .with_service_name("grpc.reflection.v1.ServerReflection")
+                        .with_service_name("grpc.reflection.v1alpha.ServerReflection"),
+                    |builder, name| builder.with_service_name(*name),
+                )
+            };
+            let reflection_v1 = described().build_v1().context("build reflection v1")?;
+            let reflection_v1alpha = described()
                 .build_v1alpha()
                 .context("build reflection v1alpha")?;
             routes.add_service(reflection_v1);

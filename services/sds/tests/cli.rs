@@ -128,6 +128,35 @@ async fn grpcurl_lists_the_directory_health_and_reflection_services() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_process_serving_one_service_describes_only_that_one() {
+    let server = ServerProcess::start_with(&[("SDS_ONLY", "ledger")]).await;
+    let output = Command::new(grpcurl())
+        .args(["-plaintext", server.addr(), "list"])
+        .output()
+        .expect("run grpcurl");
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let services: Vec<String> = stdout_of(&output)
+        .lines()
+        .map(|line| line.trim().to_owned())
+        .collect();
+    assert!(
+        services.iter().any(|name| name == "sds.v1.LedgerService")
+            && services.iter().any(|name| name == "grpc.health.v1.Health"),
+        "{services:?}"
+    );
+    for absent in [
+        "sds.v1.DirectoryService",
+        "sds.v1.PaymentsService",
+        "sds.v1.PortalService",
+    ] {
+        assert!(
+            !services.iter().any(|name| name == absent),
+            "{absent} is described by a ledger-only process: {services:?}"
+        );
+    }
+}
+
 #[test]
 fn sds_token_refuses_an_unknown_kind_or_role_and_lists_the_accepted_values() {
     let output = sds(&["token", "--org", "demo-shire", "--kind", "council"], &[]);
