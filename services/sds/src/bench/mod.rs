@@ -5,7 +5,7 @@ mod assessment_import;
 mod ledger;
 mod notify;
 mod payment_run;
-mod scratch;
+pub(crate) mod scratch;
 
 use std::path::{Path, PathBuf};
 

@@ -53,3 +53,19 @@ pub fn config_for(database_url: &str, nats_url: &str) -> anyhow::Result<Platform
 pub fn thousandths(value: u128) -> String {
     format!("{}.{:03}", value / 1000, value % 1000)
 }
+
+/// A token of `authority`'s finance staff, signed with the local shared `secret`, valid for
+/// an hour: what the benchmarks and chaos runs call the services as.
+pub fn finance_token(secret: &str, authority: &str) -> anyhow::Result<String> {
+    use sds_platform::{AuthorityId, OrgKind, Principal, Role, TokenIssuer};
+    Ok(TokenIssuer::shared_secret(secret).issue(
+        &Principal {
+            org_id: authority.to_owned(),
+            org_kind: OrgKind::Authority,
+            roles: vec![Role::Finance],
+            authorities: vec![AuthorityId::parse("authority", authority)?],
+            person_id: None,
+        },
+        std::time::Duration::from_secs(3600),
+    )?)
+}

@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail, ensure};
 use sds::payment_run_seed::{self as seed, AUTHORITY};
-use sds_platform::{AuthorityId, OrgKind, PlatformConfig, Principal, Role, TokenIssuer};
+use sds_platform::PlatformConfig;
 use sds_proto::v1 as proto;
 use sds_proto::v1::payments_service_client::PaymentsServiceClient;
 use sqlx::PgPool;
@@ -89,16 +89,7 @@ pub async fn run(command: ChaosCommand) -> anyhow::Result<()> {
             "the chaos run signs its own finance token: set SDS_JWT_SECRET, not SDS_JWT_PUBLIC_KEYS_FILE"
         );
     };
-    let token = TokenIssuer::shared_secret(secret).issue(
-        &Principal {
-            org_id: AUTHORITY.to_owned(),
-            org_kind: OrgKind::Authority,
-            roles: vec![Role::Finance],
-            authorities: vec![AuthorityId::parse("authority", AUTHORITY)?],
-            person_id: None,
-        },
-        Duration::from_secs(3600),
-    )?;
+    let token = crate::bench::scratch::finance_token(secret, AUTHORITY)?;
 
     eprintln!("chaos: seeding {lines} schedule lines for {AUTHORITY}");
     let generated = seed::generate(lines);

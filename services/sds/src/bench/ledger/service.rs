@@ -5,11 +5,10 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context as _, ensure};
 use futures::StreamExt as _;
-use sds_platform::{AuthorityId, OrgKind, Principal, Role, TokenIssuer};
 use sds_proto::v1 as proto;
 use sds_proto::v1::ledger_service_client::LedgerServiceClient;
 use tonic::metadata::MetadataValue;
@@ -40,16 +39,7 @@ impl Service {
         let running = tokio::spawn(process.run(async {
             let _ = stopped.await;
         }));
-        let token = TokenIssuer::shared_secret(&secret).issue(
-            &Principal {
-                org_id: AUTHORITY.to_owned(),
-                org_kind: OrgKind::Authority,
-                roles: vec![Role::Finance],
-                authorities: vec![AuthorityId::parse("authority", AUTHORITY)?],
-                person_id: None,
-            },
-            Duration::from_secs(3600),
-        )?;
+        let token = crate::bench::scratch::finance_token(&secret, AUTHORITY)?;
         let header = format!("Bearer {token}").parse().context("token header")?;
         let mut connected = Vec::with_capacity(clients);
         for _ in 0..clients.max(1) {

@@ -28,7 +28,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, ensure};
 use sds::payment_run_seed as seed;
-use sds_platform::{AuthorityId, OrgKind, Principal, Role, TokenIssuer};
 use sds_proto::v1 as proto;
 use sds_proto::v1::payments_service_client::PaymentsServiceClient;
 use sqlx::PgPool;
@@ -198,16 +197,7 @@ async fn measure(
     let seeded_in = seeding.elapsed();
     drop(generated);
 
-    let token = TokenIssuer::shared_secret(&secret).issue(
-        &Principal {
-            org_id: AUTHORITY.to_owned(),
-            org_kind: OrgKind::Authority,
-            roles: vec![Role::Finance],
-            authorities: vec![AuthorityId::parse("authority", AUTHORITY)?],
-            person_id: None,
-        },
-        Duration::from_secs(3600),
-    )?;
+    let token = super::scratch::finance_token(&secret, AUTHORITY)?;
     let mut client = PaymentsServiceClient::connect(format!("http://{addr}"))
         .await
         .context("connect to the benchmark's payments")?;
