@@ -427,6 +427,7 @@ mod tests {
             payload_bytes: 380,
             relay_batch_size: 500,
             duplicate_window: Duration::from_secs(3600),
+            replicas: 1,
             raw_elapsed: Duration::from_millis(400),
             raw_with_message_id_elapsed: Duration::from_millis(500),
             relay_elapsed: Duration::from_millis(1000),
