@@ -12,6 +12,7 @@
 pub mod bench;
 pub mod consumer;
 pub mod event_type;
+pub mod metrics;
 pub mod outbox;
 pub mod prune;
 pub mod relay;

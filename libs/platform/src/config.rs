@@ -26,7 +26,8 @@ pub struct PlatformConfig {
     /// separated by commas (`nats://a:4222,nats://b:4222,nats://c:4222`): the client
     /// connects to any that answers and moves to another when it goes.
     pub nats_url: String,
-    /// How bearer tokens are verified.
+    /// How bearer tokens are verified: `SDS_JWKS_URL`, `SDS_JWKS_FILE`,
+    /// `SDS_JWT_PUBLIC_KEYS_FILE` or (locally only) `SDS_JWT_SECRET`; see [`JwtConfig`].
     pub jwt: JwtConfig,
     /// `SDS_JWT_MAX_LIFETIME_HOURS`: the longest a token may be valid (`exp` - `iat`).
     pub jwt_max_lifetime: Duration,
@@ -36,7 +37,9 @@ pub struct PlatformConfig {
     pub clock_file: Option<PathBuf>,
     /// `SDS_SERVICE_KEY_FILE`: the RS256 private key (PEM) services sign the tokens they
     /// call each other with, when tokens are verified with `SDS_JWT_PUBLIC_KEYS_FILE` (which
-    /// must then hold its public half). With a shared secret, services sign with the secret.
+    /// must then hold its public half) or a JWKS (which must hold its public half under the
+    /// key id `SDS_SERVICE_KEY_ID`, see [`JwtConfig::Jwks`]). With a shared secret, services
+    /// sign with the secret.
     pub service_key_file: Option<PathBuf>,
     /// `SDS_DIRECTORY_URL`: where services reach the directory over gRPC, such as
     /// `http://directory:50051`; `None` when the directory runs in the same process, which
@@ -85,6 +88,8 @@ pub struct PlatformConfig {
     pub server: ServerConfig,
     /// The outbox relay, consumers and pruning.
     pub events: EventsConfig,
+    /// Where the process's metrics go.
+    pub metrics: MetricsConfig,
 }
 
 /// Limits of the gRPC server.
@@ -151,6 +156,22 @@ pub struct EventsConfig {
     pub stream_replicas: usize,
 }
 
+/// Where a process's metrics go (see [`crate::metrics`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricsConfig {
+    /// `SDS_METRICS_ADDR`: where `GET /metrics` serves Prometheus text (`0.0.0.0:9464` on
+    /// Kubernetes; port 0 picks a free one). Unset or empty: no metrics listener, so that
+    /// processes started side by side on one machine never fight over a port.
+    pub addr: Option<SocketAddr>,
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT`: the OTLP/gRPC collector metrics are pushed to, as
+    /// traces are (every `OTEL_METRIC_EXPORT_INTERVAL` milliseconds, 60 000 unless set).
+    /// Unset or empty: none.
+    pub otlp_endpoint: Option<String>,
+    /// `SDS_METRICS_SAMPLE_MS`: how often the gauges read from PostgreSQL and NATS (outbox
+    /// age, consumer pending) are sampled, per service.
+    pub sample_interval: Duration,
+}
+
 /// The JetStream stream replica counts accepted: one server, or an odd number of them so
 /// that a majority survives the loss of a minority.
 pub const STREAM_REPLICAS: [usize; 3] = [1, 3, 5];
@@ -178,14 +199,6 @@ const HOUR: u64 = 3600;
 
 /// The most streams HTTP/2 lets a peer advertise (a 31-bit setting).
 pub const MAX_HTTP2_STREAMS: u32 = (1 << 31) - 1;
-
-/// Token verification: HS256 with a shared secret for local use, RS256 public keys for
-/// production (when `SDS_JWT_PUBLIC_KEYS_FILE` is set it wins).
-#[derive(Debug, Clone)]
-pub enum JwtConfig {
-    SharedSecret(String),
-    PublicKeysFile(PathBuf),
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -254,31 +267,20 @@ impl PlatformConfig {
                 });
             }
         };
-        let production = lookup("SDS_ENV").as_deref() == Some("production");
-        let jwt = match lookup("SDS_JWT_PUBLIC_KEYS_FILE") {
-            Some(path) if !path.is_empty() => JwtConfig::PublicKeysFile(PathBuf::from(path)),
-            _ => {
-                let secret = get("SDS_JWT_SECRET", LOCAL_JWT_SECRET);
-                if production && secret == LOCAL_JWT_SECRET {
-                    return Err(ConfigError {
-                        variable: "SDS_JWT_SECRET",
-                        problem: "the local development secret is refused in production; set SDS_JWT_PUBLIC_KEYS_FILE".into(),
-                    });
-                }
-                // An empty or short secret (a template variable left blank) would let anyone
-                // mint tokens.
-                if secret.len() < MIN_SHARED_SECRET_BYTES {
-                    return Err(ConfigError {
-                        variable: "SDS_JWT_SECRET",
-                        problem: format!(
-                            "the secret is {} bytes long; at least {MIN_SHARED_SECRET_BYTES} are needed",
-                            secret.len()
-                        ),
-                    });
-                }
-                JwtConfig::SharedSecret(secret)
+        let production = match lookup("SDS_ENV").as_deref() {
+            None | Some("" | "local") => false,
+            Some("production") => true,
+            // A typo ("prod", "Production") must not quietly run with the local settings.
+            Some(other) => {
+                return Err(ConfigError {
+                    variable: "SDS_ENV",
+                    problem: format!(
+                        "unknown environment {other:?}; accepted: production, local (or unset)"
+                    ),
+                });
             }
         };
+        let jwt = jwt::jwt_config(&lookup, production)?;
 
         // Whoever could write the file would move "today" for every payment.
         let clock_file = lookup("SDS_CLOCK_FILE")
@@ -498,6 +500,25 @@ impl PlatformConfig {
             },
         };
 
+        let metrics = MetricsConfig {
+            addr: lookup("SDS_METRICS_ADDR")
+                .filter(|addr| !addr.trim().is_empty())
+                .map(|addr| {
+                    parse_setting(
+                        "SDS_METRICS_ADDR",
+                        addr.trim(),
+                        "an address such as 0.0.0.0:9464",
+                    )
+                })
+                .transpose()?,
+            otlp_endpoint: lookup("OTEL_EXPORTER_OTLP_ENDPOINT").filter(|url| !url.is_empty()),
+            sample_interval: Duration::from_millis(positive(
+                "SDS_METRICS_SAMPLE_MS",
+                "5000",
+                "milliseconds",
+            )?),
+        };
+
         Ok(Self {
             listen_addr,
             http_addr,
@@ -536,6 +557,7 @@ impl PlatformConfig {
             drain_deadline: Duration::from_secs(drain_seconds),
             server,
             events,
+            metrics,
         })
     }
 }
@@ -573,6 +595,9 @@ fn parse_setting<T: std::str::FromStr>(
         problem: format!("{raw:?} is not {expected}"),
     })
 }
+
+mod jwt;
+pub use jwt::{DEFAULT_JWKS_REFRESH, JWT_KEY_SOURCES, JwksSource, JwtConfig};
 
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod metrics;
 pub mod server;
 pub mod telemetry;
 
@@ -13,4 +14,5 @@ pub use auth::{Authenticator, Principal, TokenIssuer};
 pub use clock::{Clock, ManualClock, write_clock_file};
 pub use config::PlatformConfig;
 pub use error::{ApiError, StoreContext, StoreError};
+pub use metrics::Metrics;
 pub use sds_vocabulary::{AuthorityId, OrgKind, Role};

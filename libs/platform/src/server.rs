@@ -11,6 +11,8 @@
 //!   OpenTelemetry's RPC conventions (named `package.Service/Method`, with `rpc.system`,
 //!   `rpc.service`, `rpc.method` and the numeric `rpc.grpc.status_code`), and continues the
 //!   caller's trace when a `traceparent` came with the request;
+//! - every call to a method of an `sds.v1` service of the process is counted once, with the
+//!   status its caller got, and timed from its arrival (see `rpc_metrics`);
 //! - a request that runs past [`ServerLimits::request_timeout`] is answered with
 //!   `CANCELLED` ("Timeout expired", as tonic words it), not left hanging; a client's own
 //!   shorter `grpc-timeout` wins. A call that streams its request (bulk posting) is not
@@ -38,6 +40,7 @@ mod body_first;
 mod connections;
 mod deadline;
 mod rpc;
+mod rpc_metrics;
 
 use body_first::BodyFirstLayer;
 use connections::{ConnectionGate, GateLimits};
@@ -45,6 +48,7 @@ use deadline::DeadlineLayer;
 pub use deadline::is_streaming_request;
 use rpc::RpcSpanLayer;
 pub use rpc::{CallersFaultBody, MAX_REQUEST_BYTES, callers_fault};
+use rpc_metrics::{RpcMetrics, RpcMetricsLayer};
 
 /// The services one process offers, with their names for the health service.
 #[derive(Default)]
@@ -146,6 +150,8 @@ pub struct GrpcServer {
     local_addr: SocketAddr,
     limits: ServerLimits,
     reflection: bool,
+    /// Where calls are counted (`sds_rpc_*`); `None`: nowhere.
+    rpc_metrics: Option<RpcMetrics>,
     health_reporter: tonic_health::server::HealthReporter,
     health_service:
         tonic_health::pb::health_server::HealthServer<tonic_health::server::HealthService>,
@@ -167,6 +173,7 @@ impl GrpcServer {
             local_addr,
             limits: ServerLimits::default(),
             reflection: true,
+            rpc_metrics: None,
             health_reporter,
             health_service,
         })
@@ -177,6 +184,19 @@ impl GrpcServer {
     /// published protos, not a map handed out to whoever connects.
     pub fn with_reflection(mut self, reflection: bool) -> Self {
         self.reflection = reflection;
+        self
+    }
+
+    /// Counts and times the calls to `services` in `metrics` (`sds_rpc_requests_total`,
+    /// `sds_rpc_duration_seconds`), each pair a gRPC service name and its `service` label
+    /// (`("sds.v1.LedgerService", "ledger")`). Other calls, health and reflection among
+    /// them, are not counted.
+    pub fn with_metrics(
+        mut self,
+        metrics: &crate::Metrics,
+        services: &[(&'static str, &'static str)],
+    ) -> Self {
+        self.rpc_metrics = RpcMetrics::new(metrics, services);
         self
     }
 
@@ -259,6 +279,11 @@ impl GrpcServer {
         // dropped inside its span. A little over the message limit is read, so that a
         // message just over it is refused by tonic with the same words.
         let per_request = tower::ServiceBuilder::new()
+            // Outside everything else, so that a call is timed from its arrival and counted
+            // with the status its caller gets.
+            .layer(RpcMetricsLayer {
+                rpc: self.rpc_metrics,
+            })
             .layer(DeadlineLayer {
                 request_timeout,
                 idle_timeout: body_timeout,

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use sds_events::{ConsumerConfig, EventHandler, OutboxBell};
 use sds_platform::server::ServiceSet;
-use sds_platform::{Authenticator, Clock, PlatformConfig, TokenIssuer};
+use sds_platform::{Authenticator, Clock, Metrics, PlatformConfig, TokenIssuer};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use tokio_util::sync::CancellationToken;
@@ -37,6 +37,8 @@ pub struct Context {
     /// Wakes this service's outbox relay; rung by writers that commit events without
     /// `NOTIFY` ([`sds_events::enqueue_all_unannounced`]).
     pub outbox_bell: OutboxBell,
+    /// The process's metrics (see [`sds_platform::metrics`]); off unless it exports them.
+    pub metrics: Metrics,
 }
 
 type GrpcFactory = Box<dyn Fn(&Context, ServiceSet) -> ServiceSet + Send + Sync>;
@@ -58,6 +60,8 @@ pub struct Component {
     pub(crate) grpc: Vec<GrpcFactory>,
     pub(crate) http: Vec<HttpFactory>,
     pub(crate) workers: Vec<Worker>,
+    /// The durable names of its consumers, whose pending events are sampled.
+    pub(crate) durables: Vec<&'static str>,
 }
 
 impl std::fmt::Debug for Component {
@@ -87,6 +91,7 @@ impl Component {
             grpc: Vec::new(),
             http: Vec::new(),
             workers: Vec::new(),
+            durables: Vec::new(),
         }
     }
 
@@ -128,6 +133,7 @@ impl Component {
         durable_name: &'static str,
         make: impl FnOnce(&Context) -> H + Send + 'static,
     ) -> Component {
+        let service = self.name;
         let start: Start = Box::new(move |context, cancel| {
             Box::pin(async move {
                 let handler = make(&context);
@@ -135,6 +141,7 @@ impl Component {
                     poison_attempts: context.config.events.poison_attempts,
                     duplicate_window: context.config.events.duplicate_window,
                     stream_replicas: context.config.events.stream_replicas,
+                    dead_letters: context.metrics.dead_letters(service, durable_name),
                     ..ConsumerConfig::new(durable_name)
                 };
                 sds_events::run_consumer(
@@ -151,6 +158,7 @@ impl Component {
             name: format!("consumer {durable_name}"),
             start,
         });
+        self.durables.push(durable_name);
         self
     }
 

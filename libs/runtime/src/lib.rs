@@ -7,6 +7,9 @@
 //! - its gRPC services on the process's one port, behind health and reflection;
 //! - its web routes on the process's web listener (HTTP/1.1, `SDS_HTTP_ADDR`);
 //! - a relay for its outbox and a pruner for its outbox and inbox;
+//! - its metrics: calls counted and timed, its pool, outbox age and consumers sampled,
+//!   served as Prometheus text on `SDS_METRICS_ADDR` and pushed over OTLP when
+//!   `OTEL_EXPORTER_OTLP_ENDPOINT` is set (see `sds_platform::metrics`);
 //! - its consumers and background tasks, on one task tracker with one cancellation token.
 //!
 //! Shutdown, in order: health turns NOT_SERVING and in-flight RPCs drain (with the drain
@@ -14,6 +17,7 @@
 //! hold (with the stop timeout); then pools close.
 
 mod component;
+mod metrics;
 mod process;
 mod web;
 

@@ -9,8 +9,9 @@ use anyhow::Context as _;
 use futures::FutureExt as _;
 use sds_events::{Relay, RelayConfig, Retention};
 use sds_platform::config::DEFAULT_CONNECTIONS_PER_SERVICE;
+use sds_platform::metrics::MetricsExport;
 use sds_platform::server::{GrpcServer, ServerLimits, ServiceSet};
-use sds_platform::{Authenticator, Clock, PlatformConfig, TokenIssuer, db};
+use sds_platform::{Authenticator, Clock, Metrics, PlatformConfig, TokenIssuer, db};
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -18,6 +19,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{Instrument as _, error, info, info_span, warn};
 
 use crate::component::{Component, Context, Worker};
+use crate::metrics::{MetricsListener, Sampled};
 use crate::web::{Web, WebLimits};
 
 /// Fewest connections a service's pool may get: its relay's listener holds one for good and
@@ -143,6 +145,9 @@ pub struct Process {
     units: Vec<(Component, Context)>,
     /// The gRPC service names each component added, in component order, for health.
     service_names: Vec<Vec<&'static str>>,
+    metrics: Metrics,
+    /// Where `GET /metrics` is served, when `SDS_METRICS_ADDR` is set.
+    metrics_listener: Option<MetricsListener>,
 }
 
 impl std::fmt::Debug for Process {
@@ -179,11 +184,23 @@ pub async fn build_with_clock(
 ) -> anyhow::Result<Process> {
     ensure_distinct(&components)?;
     let config = Arc::new(config);
-    let authenticator =
-        Authenticator::from_config(&config.jwt)?.with_max_lifetime(config.jwt_max_lifetime);
+    let authenticator = Authenticator::from_config(&config.jwt)
+        .await?
+        .with_max_lifetime(config.jwt_max_lifetime);
     let service_tokens =
         TokenIssuer::for_services(&config.jwt, config.service_key_file.as_deref())?;
     let pools = connect_and_migrate(&config, &components).await?;
+    let metrics = Metrics::start(
+        &MetricsExport {
+            prometheus: config.metrics.addr.is_some(),
+            otlp_endpoint: config.metrics.otlp_endpoint.clone(),
+        },
+        "sds",
+    );
+    let metrics_listener = match config.metrics.addr {
+        Some(addr) => Some(MetricsListener::bind(addr).await?),
+        None => None,
+    };
 
     // The process must come up and take requests even while NATS is unreachable: events
     // wait safely in the outbox until a relay can publish them.
@@ -210,7 +227,10 @@ pub async fn build_with_clock(
     let mut routes: Option<axum::Router> = None;
     let mut units = Vec::with_capacity(components.len());
     let mut service_names = Vec::with_capacity(components.len());
+    // Each gRPC service's calls are counted under the name of the component that added it.
+    let mut rpc_labels = Vec::new();
     for (component, pool) in components.into_iter().zip(pools) {
+        metrics.watch_pool(component.name, pool.clone());
         let context = Context {
             pool,
             authenticator: authenticator.clone(),
@@ -220,12 +240,15 @@ pub async fn build_with_clock(
             config: Arc::clone(&config),
             clock: clock.clone(),
             outbox_bell: sds_events::OutboxBell::new(),
+            metrics: metrics.clone(),
         };
         let added_before = services.names().len();
         for add in &component.grpc {
             services = add(&context, services);
         }
-        service_names.push(services.names()[added_before..].to_vec());
+        let added = services.names()[added_before..].to_vec();
+        rpc_labels.extend(added.iter().map(|name| (*name, component.name)));
+        service_names.push(added);
         for add in &component.http {
             let added = add(&context);
             routes = Some(match routes {
@@ -239,6 +262,7 @@ pub async fn build_with_clock(
         Some(routes) => Some(Web::bind(config.http_addr, routes).await?),
         None => None,
     };
+    let server = server.with_metrics(&metrics, &rpc_labels);
 
     Ok(Process {
         server,
@@ -247,6 +271,8 @@ pub async fn build_with_clock(
         config,
         units,
         service_names,
+        metrics,
+        metrics_listener,
     })
 }
 
@@ -259,6 +285,13 @@ impl Process {
     /// Where the web listener serves, when a component has web routes.
     pub fn http_addr(&self) -> Option<SocketAddr> {
         self.web.as_ref().and_then(Web::local_addr)
+    }
+
+    /// Where `GET /metrics` is served, when `SDS_METRICS_ADDR` is set.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(MetricsListener::local_addr)
     }
 
     /// The pool of the component that owns `schema`, for tests that look at what was written.
@@ -279,6 +312,8 @@ impl Process {
             config,
             units,
             service_names,
+            metrics,
+            metrics_listener,
         } = self;
         let cancel = CancellationToken::new();
         let tracker = TaskTracker::new();
@@ -288,6 +323,21 @@ impl Process {
             pools.push(context.pool.clone());
             running.push(spawn_relay(&tracker, &cancel, component.name, &context));
             running.push(spawn_pruner(&tracker, &cancel, component.name, &context));
+            if metrics.is_on() {
+                let sampled = Sampled {
+                    service: component.name,
+                    pool: context.pool.clone(),
+                    jetstream: context.jetstream.clone(),
+                    durables: component.durables.clone(),
+                    every: config.metrics.sample_interval,
+                };
+                running.push(spawn_logged(
+                    &tracker,
+                    component.name,
+                    "metrics sampler".to_owned(),
+                    crate::metrics::sample(metrics.clone(), sampled, cancel.clone()),
+                ));
+            }
             for Worker { name, start } in component.workers {
                 let run = start(context.clone(), cancel.clone());
                 running.push(spawn_logged(&tracker, component.name, name, run));
@@ -302,6 +352,15 @@ impl Process {
             watched,
             watching.clone(),
         )));
+        // Served until relays and consumers stop, so a scrape during the drain still answers.
+        if let Some(listener) = metrics_listener {
+            running.push(spawn_logged(
+                &tracker,
+                "metrics",
+                "metrics listener".to_owned(),
+                listener.serve(metrics.clone(), cancel.clone()),
+            ));
+        }
         tracker.close();
 
         // The web listener stops taking requests when shutdown starts, as gRPC does.
@@ -354,6 +413,8 @@ impl Process {
                 warn!("a database pool did not close in time; leaving it");
             }
         }
+        // The last OTLP export; it blocks, so it must not hold up the runtime it needs.
+        let _ = tokio::task::spawn_blocking(move || metrics.shutdown()).await;
         info!("stopped");
         served
     }

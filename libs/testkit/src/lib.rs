@@ -2,11 +2,13 @@
 //! already running, a fresh database per test, private NATS servers that a test may stop
 //! and restart, the platform's components run in-process on port 0 through the same
 //! `sds_runtime::build` as `sds serve` ([`TestProcess`]), tokens for any principal,
-//! waiting for a condition with a deadline instead of sleeping, and an in-process OTLP
-//! receiver that captures exported spans.
+//! waiting for a condition with a deadline instead of sleeping, an in-process OTLP
+//! receiver that captures exported spans, and a process's metrics read as Prometheus
+//! scrapes them.
 
 mod http;
 mod infra;
+mod metrics;
 mod nats;
 mod nats_cluster;
 mod otlp;
@@ -19,6 +21,7 @@ mod wait;
 
 pub use http::{HttpResponse, http_get, http_request};
 pub use infra::{TestDatabase, fresh_database, shared_nats_url};
+pub use metrics::{Scrape, scrape};
 pub use nats::PrivateNats;
 pub use nats_cluster::NatsCluster;
 pub use otlp::{ExportedSpan, OtlpReceiver, SpanKind, StatusCode};

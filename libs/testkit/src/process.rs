@@ -19,6 +19,8 @@ pub struct TestProcess {
     pub addr: SocketAddr,
     /// Where the web listener serves, when a component has web routes.
     pub http_addr: Option<SocketAddr>,
+    /// Where `GET /metrics` is served, when the test set `SDS_METRICS_ADDR`.
+    pub metrics_addr: Option<SocketAddr>,
     pub database: TestDatabase,
     pools: HashMap<&'static str, PgPool>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -85,6 +87,7 @@ impl TestProcess {
             .unwrap_or_else(|error| panic!("build the test process: {error:#}"));
         let addr = process.local_addr();
         let http_addr = process.http_addr();
+        let metrics_addr = process.metrics_addr();
         let pools = schemas
             .into_iter()
             .filter_map(|schema| Some((schema, process.pool_of(schema)?)))
@@ -96,6 +99,7 @@ impl TestProcess {
         TestProcess {
             addr,
             http_addr,
+            metrics_addr,
             database,
             pools,
             stop: Some(stop),

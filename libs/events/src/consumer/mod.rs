@@ -78,6 +78,9 @@ pub struct ConsumerConfig {
     pub duplicate_window: Duration,
     /// The events stream's copies, for the same reason; the consumer keeps as many.
     pub stream_replicas: usize,
+    /// Counts the events this consumer sets aside in `dead_letter`
+    /// (`sds_consumer_dead_letters`); counts nothing by default.
+    pub dead_letters: sds_platform::metrics::DeadLetterCount,
 }
 
 impl ConsumerConfig {
@@ -95,6 +98,7 @@ impl ConsumerConfig {
             retry_delay: Duration::from_secs(1),
             duplicate_window: crate::DEFAULT_DUPLICATE_WINDOW,
             stream_replicas: 1,
+            dead_letters: sds_platform::metrics::DeadLetterCount::default(),
         }
     }
 }

@@ -133,7 +133,13 @@ async fn set_aside(
     .execute(pool)
     .await;
     match recorded {
-        Ok(_) => acknowledge(message, AckKind::Term, config).await,
+        Ok(inserted) => {
+            // A letter already kept (a redelivery after a lost ack) is not counted again.
+            if inserted.rows_affected() > 0 {
+                config.dead_letters.record();
+            }
+            acknowledge(message, AckKind::Term, config).await
+        }
         Err(record_error) => {
             warn!(error = %record_error, "cannot record the event in dead_letter; it will be redelivered");
             acknowledge(

@@ -238,6 +238,13 @@ async fn a_poison_event_is_set_aside_after_the_configured_attempts_while_later_e
     wait_until_all_published(&sandbox.pool, DEADLINE).await;
 
     let deliveries_of_poison = Arc::new(AtomicUsize::new(0));
+    let metrics = sds_platform::Metrics::start(
+        &sds_platform::metrics::MetricsExport {
+            prometheus: true,
+            otlp_endpoint: None,
+        },
+        "sds",
+    );
     let (stop, stopped) = until_stopped();
     let consumer = Running {
         stop,
@@ -246,6 +253,7 @@ async fn a_poison_event_is_set_aside_after_the_configured_attempts_while_later_e
             sandbox.jetstream.clone(),
             ConsumerConfig {
                 poison_attempts: 4,
+                dead_letters: metrics.dead_letters("test", "poisoned"),
                 ..test_consumer_config("poisoned")
             },
             RefusePoison {
@@ -276,6 +284,17 @@ async fn a_poison_event_is_set_aside_after_the_configured_attempts_while_later_e
     assert_eq!(reason, "this provider can never be applied");
     assert_eq!(deliveries, 4, "set aside on its fourth delivery");
     assert_eq!(deliveries_of_poison.load(Ordering::SeqCst), 4);
+    // Counted once, for the alert on dead letters.
+    let counted: Vec<String> = metrics
+        .prometheus_text()
+        .expect("metrics")
+        .lines()
+        .filter(|line| line.starts_with("sds_consumer_dead_letters{"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(counted.len(), 1, "{counted:?}");
+    assert!(counted[0].contains(r#"durable="poisoned""#), "{counted:?}");
+    assert!(counted[0].ends_with("} 1"), "{counted:?}");
     consumer.shut_down().await;
     relay.shut_down().await;
 }

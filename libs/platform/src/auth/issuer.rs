@@ -1,6 +1,6 @@
 //! Signing tokens: `sds token` and tests with the shared secret, and services calling each
 //! other with what the process verifies with (the secret, or a private key whose public
-//! half the identity provider's keys file holds).
+//! half the identity provider's keys file or key set holds).
 
 use std::path::Path;
 use std::time::Duration;
@@ -16,12 +16,15 @@ use crate::config::JwtConfig;
 pub struct TokenIssuer {
     pub(super) key: EncodingKey,
     algorithm: Algorithm,
+    /// The key id put in each token's header, for verifiers that pick the key by it.
+    key_id: Option<String>,
 }
 
 impl std::fmt::Debug for TokenIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TokenIssuer")
             .field("algorithm", &self.algorithm)
+            .field("key_id", &self.key_id)
             .finish()
     }
 }
@@ -31,6 +34,7 @@ impl TokenIssuer {
         Self {
             key: EncodingKey::from_secret(secret.as_bytes()),
             algorithm: Algorithm::HS256,
+            key_id: None,
         }
     }
 
@@ -38,13 +42,22 @@ impl TokenIssuer {
         Ok(Self {
             key: EncodingKey::from_rsa_pem(pem).map_err(AuthSetupError::Sign)?,
             algorithm: Algorithm::RS256,
+            key_id: None,
         })
+    }
+
+    /// Names the key in every token's header (`kid`), as a verifier with a JWKS needs.
+    pub fn with_key_id(mut self, key_id: impl Into<String>) -> Self {
+        self.key_id = Some(key_id.into());
+        self
     }
 
     /// What services sign the tokens they call each other with, so that the process's own
     /// [`Authenticator`] (and every other process's) accepts them: the shared secret, or
-    /// the private key in `service_key_file` whose public half the public keys file holds.
-    /// `None` when tokens are verified with public keys and no service key is configured.
+    /// the private key in `service_key_file` whose public half the public keys file holds,
+    /// or the key set holds under the key id `SDS_SERVICE_KEY_ID` (which every token then
+    /// names). `None` when tokens are verified with public keys and no service key is
+    /// configured.
     pub fn for_services(
         jwt: &JwtConfig,
         service_key_file: Option<&Path>,
@@ -52,14 +65,24 @@ impl TokenIssuer {
         match (jwt, service_key_file) {
             (JwtConfig::SharedSecret(secret), _) => Ok(Some(Self::shared_secret(secret))),
             (JwtConfig::PublicKeysFile(_), Some(path)) => {
-                let pem = std::fs::read(path).map_err(|source| AuthSetupError::ReadServiceKey {
-                    path: path.display().to_string(),
-                    source,
-                })?;
-                Self::rsa_private_key_pem(&pem).map(Some)
+                Self::rsa_private_key_file(path).map(Some)
             }
-            (JwtConfig::PublicKeysFile(_), None) => Ok(None),
+            (JwtConfig::Jwks { service_key_id, .. }, Some(path)) => {
+                let key_id = service_key_id
+                    .as_deref()
+                    .ok_or(AuthSetupError::NoServiceKeyId)?;
+                Ok(Some(Self::rsa_private_key_file(path)?.with_key_id(key_id)))
+            }
+            (JwtConfig::PublicKeysFile(_) | JwtConfig::Jwks { .. }, None) => Ok(None),
         }
+    }
+
+    fn rsa_private_key_file(path: &Path) -> Result<Self, AuthSetupError> {
+        let pem = std::fs::read(path).map_err(|source| AuthSetupError::ReadServiceKey {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::rsa_private_key_pem(&pem)
     }
 
     /// A token for `principal`, valid for `valid_for` from now.
@@ -98,7 +121,9 @@ impl TokenIssuer {
                 .collect(),
             person_id: principal.person_id.clone(),
         };
-        encode(&Header::new(self.algorithm), &claims, &self.key).map_err(AuthSetupError::Sign)
+        let mut header = Header::new(self.algorithm);
+        header.kid = self.key_id.clone();
+        encode(&header, &claims, &self.key).map_err(AuthSetupError::Sign)
     }
 }
 

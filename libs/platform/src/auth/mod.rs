@@ -3,22 +3,32 @@
 //! in the request's extensions for handlers to authorise against.
 //!
 //! Locally tokens are HS256 with a shared secret (`sds token` issues them); in production
-//! the identity provider signs RS256 and services hold only its public keys. Signing is
-//! [`issuer`]'s.
+//! the identity provider signs RS256 or ES256 and services hold only its public keys:
+//! from a PEM file, or from its JWKS, fetched and kept fresh by [`jwks`] (from a URL by
+//! [`fetch`]). Signing is [`issuer`]'s.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
 use serde::{Deserialize, Serialize};
 use tonic::{Request, Status};
 
 use sds_vocabulary::{AuthorityId, NamedEnum, OrgKind, Role};
 
-use crate::config::JwtConfig;
+use crate::config::{JwksSource, JwtConfig};
 
+mod fetch;
 mod issuer;
+mod jwks;
 pub use issuer::TokenIssuer;
+pub use jwks::{
+    DEFAULT_JWKS_FETCH_TIMEOUT, DEFAULT_JWKS_STARTUP_WAIT, DEFAULT_UNKNOWN_KEY_REFETCH_INTERVAL,
+    JwksOptions, MAX_JWKS_BYTES,
+};
 
 /// The issuer every token must name.
 pub const TOKEN_ISSUER: &str = "sds";
@@ -115,30 +125,88 @@ pub enum AuthSetupError {
         path: String,
         source: std::io::Error,
     },
+    #[error("read the token key set (JWKS) from {origin}: {reason}")]
+    Jwks { origin: String, reason: String },
+    #[error(
+        "tokens are verified against a JWKS, so the tokens services sign need a key id: set SDS_SERVICE_KEY_ID"
+    )]
+    NoServiceKeyId,
+    #[error(
+        "SDS_SERVICE_KEY_ID names the key {kid}, which the token key set from {origin} does not hold as an RS256 key; services could not verify each other's calls (publish the public half of SDS_SERVICE_KEY_FILE in the set under that key id)"
+    )]
+    ServiceKeyNotInJwks { kid: String, origin: String },
 }
 
 /// Verifies bearer tokens; cheap to clone (keys are shared).
 #[derive(Clone)]
 pub struct Authenticator {
-    keys: std::sync::Arc<Vec<DecodingKey>>,
+    keys: Keys,
     validation: Validation,
     max_lifetime: Duration,
 }
 
+/// What tokens are verified with.
+#[derive(Clone)]
+enum Keys {
+    /// A shared secret or PEM public keys, any of which may verify a token signed with the
+    /// one algorithm of `validation`.
+    Fixed(Arc<Vec<DecodingKey>>),
+    /// A JWKS: the key a token's `kid` names verifies it, with that key's algorithm.
+    Jwks(jwks::JwksKeys),
+}
+
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authenticator")
-            .field("keys", &self.keys.len())
-            .finish()
+        let mut debug = f.debug_struct("Authenticator");
+        match &self.keys {
+            Keys::Fixed(keys) => debug.field("keys", &keys.len()),
+            Keys::Jwks(set) => debug
+                .field("jwks", &set.source().to_string())
+                .field("keys", &set.current().map(|keys| keys.len())),
+        };
+        debug.finish()
     }
 }
 
 impl Authenticator {
-    pub fn from_config(config: &JwtConfig) -> Result<Self, AuthSetupError> {
+    /// The authenticator `config` describes. With a JWKS, the set is loaded first (see
+    /// [`JwtConfig::Jwks`] and [`Authenticator::jwks`]) and, when services sign with a key
+    /// of their own (`SDS_SERVICE_KEY_ID`), the set must hold it as an RS256 key, or the
+    /// process does not start; a set that could not be loaded at start cannot be checked.
+    pub async fn from_config(config: &JwtConfig) -> Result<Self, AuthSetupError> {
         match config {
             JwtConfig::SharedSecret(secret) => Ok(Self::shared_secret(secret)),
             JwtConfig::PublicKeysFile(path) => Self::rsa_public_keys_file(path),
+            JwtConfig::Jwks {
+                source,
+                refresh,
+                service_key_id,
+            } => {
+                let authenticator =
+                    Self::jwks(source.clone(), JwksOptions::refreshed_every(*refresh)).await?;
+                if let (Some(kid), Keys::Jwks(set)) = (service_key_id, &authenticator.keys)
+                    && let Some(keys) = set.current()
+                    && keys.get(kid).map(|key| key.algorithm) != Some(Algorithm::RS256)
+                {
+                    return Err(AuthSetupError::ServiceKeyNotInJwks {
+                        kid: jwks::shown(kid),
+                        origin: source.to_string(),
+                    });
+                }
+                Ok(authenticator)
+            }
         }
+    }
+
+    /// Verifies tokens against the JWKS at `source`: loads it (a file must load; a URL is
+    /// tried for up to [`JwksOptions::startup_wait`], after which tokens are refused as
+    /// `Unavailable` until it loads) and keeps it fresh in the background, which needs a
+    /// Tokio runtime. The background task ends when the last clone of the authenticator
+    /// is dropped.
+    pub async fn jwks(source: JwksSource, options: JwksOptions) -> Result<Self, AuthSetupError> {
+        let keys = jwks::JwksKeys::load(source, options).await?;
+        // The algorithm is set per token, from the key its kid names.
+        Ok(Self::with_keys(Keys::Jwks(keys), Algorithm::RS256))
     }
 
     pub fn shared_secret(secret: &str) -> Self {
@@ -176,6 +244,10 @@ impl Authenticator {
     }
 
     fn new(keys: Vec<DecodingKey>, algorithm: Algorithm) -> Self {
+        Self::with_keys(Keys::Fixed(Arc::new(keys)), algorithm)
+    }
+
+    fn with_keys(keys: Keys, algorithm: Algorithm) -> Self {
         let mut validation = Validation::new(algorithm);
         validation.set_issuer(&[TOKEN_ISSUER]);
         // `iat` and `org_kind` are checked after decoding, so that each can be named too.
@@ -186,7 +258,7 @@ impl Authenticator {
         validation.validate_nbf = true;
         validation.leeway = CLOCK_LEEWAY_SECONDS;
         Self {
-            keys: std::sync::Arc::new(keys),
+            keys,
             validation,
             max_lifetime: DEFAULT_MAX_TOKEN_LIFETIME,
         }
@@ -200,33 +272,82 @@ impl Authenticator {
     }
 
     /// Verifies a raw token and returns who it speaks for.
+    ///
+    /// Against a JWKS the token's header must name a key id (`kid`) the set holds and that
+    /// key's algorithm; a key id the set does not hold has the set fetched again soon (the
+    /// provider may have just added the key) while this token is refused, so the client's
+    /// retry may pass.
     pub fn verify(&self, token: &str) -> Result<Principal, Status> {
-        let mut last_error = None;
-        for key in self.keys.iter() {
-            match decode::<ReceivedClaims>(token, key, &self.validation) {
-                Ok(data) => return self.principal_from_claims(data.claims),
-                Err(error) => last_error = Some(error),
+        let header = TokenHeader::read(token)?;
+        let claims = match &self.keys {
+            Keys::Fixed(keys) => {
+                let mut last_error = None;
+                let mut verified = None;
+                for key in keys.iter() {
+                    match decode::<ReceivedClaims>(token, key, &self.validation) {
+                        Ok(data) => {
+                            verified = Some(data.claims);
+                            break;
+                        }
+                        Err(error) => last_error = Some(error),
+                    }
+                }
+                verified.ok_or_else(|| {
+                    Status::unauthenticated(refusal(last_error.as_ref().map(|error| error.kind())))
+                })?
             }
-        }
-        use jsonwebtoken::errors::ErrorKind;
-        let message = match last_error.as_ref().map(|error| error.kind()) {
-            Some(ErrorKind::ExpiredSignature) => {
-                "bearer token has expired; ask for a new one".to_owned()
-            }
-            Some(ErrorKind::ImmatureSignature) => {
-                "bearer token is not valid yet (its nbf is in the future)".to_owned()
-            }
-            Some(ErrorKind::InvalidSignature) => {
-                "bearer token signature is not valid for this server".to_owned()
-            }
-            Some(ErrorKind::InvalidIssuer) => "bearer token was not issued for sds".to_owned(),
-            Some(ErrorKind::InvalidAlgorithm) => {
-                "bearer token is signed with an algorithm this server does not accept".to_owned()
-            }
-            Some(ErrorKind::MissingRequiredClaim(claim)) => lacks(claim),
-            _ => "bearer token is malformed".to_owned(),
+            Keys::Jwks(set) => self.verify_with_key_set(set, &header, token)?,
         };
-        Err(Status::unauthenticated(message))
+        self.principal_from_claims(claims)
+    }
+
+    fn verify_with_key_set(
+        &self,
+        set: &jwks::JwksKeys,
+        header: &TokenHeader,
+        token: &str,
+    ) -> Result<ReceivedClaims, Status> {
+        let refuse = |message: String| Err(Status::unauthenticated(message));
+        let algorithm = match header.alg.as_str() {
+            "RS256" => Algorithm::RS256,
+            "ES256" => Algorithm::ES256,
+            other => {
+                return refuse(format!(
+                    "bearer token is signed with {}; this server accepts only RS256 and ES256 tokens signed with a key of its identity provider's key set",
+                    jwks::shown(other)
+                ));
+            }
+        };
+        let Some(kid) = header.kid.as_deref() else {
+            return refuse(
+                "bearer token names no key id (kid) in its header; this server verifies tokens against its identity provider's key set (JWKS), whose keys are named by key id".to_owned(),
+            );
+        };
+        let Some(keys) = set.current() else {
+            set.request_refresh();
+            return Err(Status::unavailable(
+                "this server has not yet loaded the keys bearer tokens are verified with; try again shortly",
+            ));
+        };
+        let Some(key) = keys.get(kid) else {
+            set.request_refresh();
+            return refuse(format!(
+                "bearer token is signed with key id {}, which this server does not know",
+                jwks::shown(kid)
+            ));
+        };
+        if key.algorithm != algorithm {
+            return refuse(format!(
+                "bearer token says it is signed with {algorithm:?}, but its key id {} names an {:?} key",
+                jwks::shown(kid),
+                key.algorithm
+            ));
+        }
+        let mut validation = self.validation.clone();
+        validation.algorithms = vec![algorithm];
+        decode::<ReceivedClaims>(token, &key.key, &validation)
+            .map(|data| data.claims)
+            .map_err(|error| Status::unauthenticated(refusal(Some(error.kind()))))
     }
 
     /// Checks the `authorization` metadata of a request and leaves the principal in its
@@ -278,6 +399,77 @@ impl Authenticator {
 impl tonic::service::Interceptor for Authenticator {
     fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
         self.authenticate(request)
+    }
+}
+
+/// Why a token the library refused was refused.
+fn refusal(kind: Option<&jsonwebtoken::errors::ErrorKind>) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match kind {
+        Some(ErrorKind::ExpiredSignature) => {
+            "bearer token has expired; ask for a new one".to_owned()
+        }
+        Some(ErrorKind::ImmatureSignature) => {
+            "bearer token is not valid yet (its nbf is in the future)".to_owned()
+        }
+        Some(ErrorKind::InvalidSignature) => {
+            "bearer token signature is not valid for this server".to_owned()
+        }
+        Some(ErrorKind::InvalidIssuer) => "bearer token was not issued for sds".to_owned(),
+        Some(ErrorKind::InvalidAlgorithm) => {
+            "bearer token is signed with an algorithm this server does not accept".to_owned()
+        }
+        Some(ErrorKind::MissingRequiredClaim(claim)) => lacks(claim),
+        _ => "bearer token is malformed".to_owned(),
+    }
+}
+
+/// What a token's header says, read before its signature is checked so that what is wrong
+/// with it can be named.
+struct TokenHeader {
+    alg: String,
+    kid: Option<String>,
+}
+
+impl TokenHeader {
+    /// Refuses tokens that are not three base64url parts with a JSON header naming an
+    /// algorithm, unsigned tokens (`alg: none`), and tokens whose header has extensions
+    /// the reader must understand (`crit`), which this server understands none of.
+    fn read(token: &str) -> Result<Self, Status> {
+        #[derive(Deserialize)]
+        struct Raw {
+            alg: Option<serde_json::Value>,
+            kid: Option<serde_json::Value>,
+            crit: Option<serde_json::Value>,
+        }
+        let malformed = || Status::unauthenticated("bearer token is malformed");
+        let mut parts = token.split('.');
+        let (Some(encoded), Some(_claims), Some(_signature), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(malformed());
+        };
+        let json = URL_SAFE_NO_PAD.decode(encoded).map_err(|_| malformed())?;
+        let raw: Raw = serde_json::from_slice(&json).map_err(|_| malformed())?;
+        let Some(serde_json::Value::String(alg)) = raw.alg else {
+            return Err(malformed());
+        };
+        if alg.eq_ignore_ascii_case("none") {
+            return Err(Status::unauthenticated(
+                "bearer token is unsigned (alg none); this server accepts only signed tokens",
+            ));
+        }
+        if raw.crit.is_some() {
+            return Err(Status::unauthenticated(
+                "bearer token header lists critical extensions (crit), which this server does not understand",
+            ));
+        }
+        let kid = match raw.kid {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(kid)) => Some(kid),
+            Some(_) => return Err(malformed()),
+        };
+        Ok(Self { alg, kid })
     }
 }
 

@@ -281,3 +281,57 @@ fn a_person_is_named_in_the_logs_by_kind_and_an_organisation_by_its_id() {
 fn a_keys_file_without_keys_is_refused() {
     assert!(Authenticator::rsa_public_keys_pem("nothing here").is_err());
 }
+
+#[test]
+fn an_unsigned_token_or_one_with_critical_extensions_is_refused_by_name() {
+    use base64::Engine as _;
+    let encode = |value: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(&value).unwrap())
+    };
+    let payload = encode(good_claims());
+    let authenticator = Authenticator::shared_secret("s3cret");
+    let unsigned = format!("{}.{payload}.", encode(serde_json::json!({"alg": "none"})));
+    assert_eq!(
+        authenticator.verify(&unsigned).unwrap_err().message(),
+        "bearer token is unsigned (alg none); this server accepts only signed tokens"
+    );
+    let critical = signed(good_claims());
+    let (_, rest) = critical.split_once('.').unwrap();
+    let critical = format!(
+        "{}.{rest}",
+        encode(serde_json::json!({"alg": "HS256", "crit": ["b64"], "b64": false}))
+    );
+    assert!(
+        authenticator
+            .verify(&critical)
+            .unwrap_err()
+            .message()
+            .contains("critical extensions (crit)")
+    );
+    for malformed in [
+        "a.b",
+        "a.b.c.d",
+        "!!!.e30.",
+        &format!("{}.{payload}.", encode(serde_json::json!({"kid": "k"}))),
+    ] {
+        assert_eq!(
+            authenticator.verify(malformed).unwrap_err().message(),
+            "bearer token is malformed",
+            "{malformed}"
+        );
+    }
+}
+
+#[test]
+fn a_shared_secret_or_pem_verifier_ignores_the_key_id() {
+    let issuer = TokenIssuer::rsa_private_key_pem(RSA_PRIVATE.as_bytes())
+        .unwrap()
+        .with_key_id("whatever");
+    let token = issuer
+        .issue(&commissioning_officer(), Duration::from_secs(60))
+        .unwrap();
+    let header = jsonwebtoken::decode_header(&token).unwrap();
+    assert_eq!(header.kid.as_deref(), Some("whatever"));
+    let authenticator = Authenticator::rsa_public_keys_pem(RSA_PUBLIC).unwrap();
+    assert!(authenticator.verify(&token).is_ok());
+}

@@ -209,3 +209,226 @@ fn streams_are_kept_on_one_server_by_default_and_on_a_majority_of_a_cluster() {
         assert_eq!(error.variable, "SDS_EVENTS_REPLICAS", "{bad:?}");
     }
 }
+
+#[test]
+fn production_refuses_any_shared_secret() {
+    let error = config_from(&[
+        ("SDS_ENV", "production"),
+        ("SDS_JWT_SECRET", "a-long-and-very-random-production-secret"),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SDS_JWT_SECRET: HS256 shared secrets are for local development; set SDS_JWKS_URL (or SDS_JWKS_FILE, or SDS_JWT_PUBLIC_KEYS_FILE) in production"
+    );
+    let local =
+        config_from(&[("SDS_JWT_SECRET", "a-long-and-very-random-production-secret")]).unwrap();
+    assert!(matches!(local.jwt, JwtConfig::SharedSecret(_)));
+    let explicit_local = config_from(&[("SDS_ENV", "local")]).unwrap();
+    assert!(matches!(explicit_local.jwt, JwtConfig::SharedSecret(ref s) if s == LOCAL_JWT_SECRET));
+}
+
+#[test]
+fn an_unknown_environment_is_refused_rather_than_taken_for_local() {
+    for typo in ["prod", "Production", "staging"] {
+        let error = config_from(&[("SDS_ENV", typo)]).unwrap_err();
+        assert_eq!(error.variable, "SDS_ENV", "{typo}");
+        assert!(
+            error.problem.contains("accepted: production, local"),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn production_verifies_tokens_against_a_jwks_refreshed_every_five_minutes_by_default() {
+    let config = config_from(&[
+        ("SDS_ENV", "production"),
+        (
+            "SDS_JWKS_URL",
+            "https://login.example.scot/.well-known/jwks.json",
+        ),
+    ])
+    .unwrap();
+    let JwtConfig::Jwks {
+        source,
+        refresh,
+        service_key_id,
+    } = config.jwt
+    else {
+        panic!("not a JWKS: {:?}", config.jwt);
+    };
+    assert_eq!(
+        source,
+        JwksSource::Url(
+            "https://login.example.scot/.well-known/jwks.json"
+                .parse()
+                .unwrap()
+        )
+    );
+    assert_eq!(refresh, DEFAULT_JWKS_REFRESH);
+    assert_eq!(refresh, Duration::from_secs(300));
+    assert_eq!(service_key_id, None);
+
+    let config = config_from(&[
+        ("SDS_JWKS_FILE", "/etc/sds/jwks.json"),
+        ("SDS_JWKS_REFRESH_SECONDS", "60"),
+    ])
+    .unwrap();
+    assert!(matches!(
+        config.jwt,
+        JwtConfig::Jwks { source: JwksSource::File(ref path), refresh, .. }
+            if path == std::path::Path::new("/etc/sds/jwks.json") && refresh == Duration::from_secs(60)
+    ));
+}
+
+#[test]
+fn at_most_one_source_of_token_keys_may_be_set() {
+    let error = config_from(&[
+        (
+            "SDS_JWKS_URL",
+            "https://login.example.scot/.well-known/jwks.json",
+        ),
+        ("SDS_JWKS_FILE", "/etc/sds/jwks.json"),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SDS_JWKS_FILE: is set together with SDS_JWKS_URL; set only one of SDS_JWKS_URL, SDS_JWKS_FILE, SDS_JWT_PUBLIC_KEYS_FILE"
+    );
+    let error = config_from(&[
+        ("SDS_JWKS_FILE", "/etc/sds/jwks.json"),
+        ("SDS_JWT_PUBLIC_KEYS_FILE", "/etc/sds/keys.pem"),
+    ])
+    .unwrap_err();
+    assert_eq!(error.variable, "SDS_JWT_PUBLIC_KEYS_FILE");
+    assert!(error.problem.contains("SDS_JWKS_FILE"), "{error}");
+    // An empty setting (a template variable left blank) is not set.
+    let config =
+        config_from(&[("SDS_JWKS_URL", ""), ("SDS_JWT_PUBLIC_KEYS_FILE", "/k.pem")]).unwrap();
+    assert!(matches!(config.jwt, JwtConfig::PublicKeysFile(_)));
+}
+
+#[test]
+fn the_jwks_refresh_is_a_whole_number_of_seconds_and_never_zero() {
+    let jwks = ("SDS_JWKS_FILE", "/etc/sds/jwks.json");
+    let error = config_from(&[jwks, ("SDS_JWKS_REFRESH_SECONDS", "0")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SDS_JWKS_REFRESH_SECONDS: is 0; it must be at least 1"
+    );
+    let error = config_from(&[jwks, ("SDS_JWKS_REFRESH_SECONDS", "5m")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SDS_JWKS_REFRESH_SECONDS: \"5m\" is not a whole number of seconds"
+    );
+}
+
+#[test]
+fn a_jwks_url_is_http_or_https_with_a_host_and_no_credentials() {
+    for good in [
+        "http://keycloak:8080/realms/sds/protocol/openid-connect/certs",
+        "https://login.example.scot/.well-known/jwks.json",
+        "http://[::1]:8080/jwks.json",
+    ] {
+        assert!(config_from(&[("SDS_JWKS_URL", good)]).is_ok(), "{good}");
+    }
+    for bad in [
+        "login.example.scot/.well-known/jwks.json",
+        "ftp://login.example.scot/jwks.json",
+        "/.well-known/jwks.json",
+        "https://user:secret@login.example.scot/jwks.json",
+    ] {
+        let error = config_from(&[("SDS_JWKS_URL", bad)]).unwrap_err();
+        assert_eq!(error.variable, "SDS_JWKS_URL", "{bad}");
+        assert!(!error.problem.contains("secret"), "{error}");
+    }
+}
+
+#[test]
+fn services_signing_with_their_own_key_against_a_jwks_name_its_key_id() {
+    let jwks = (
+        "SDS_JWKS_URL",
+        "https://login.example.scot/.well-known/jwks.json",
+    );
+    let key_file = ("SDS_SERVICE_KEY_FILE", "/etc/sds/service-key.pem");
+    let key_id = ("SDS_SERVICE_KEY_ID", "sds-services-2026");
+    let config = config_from(&[jwks, key_file, key_id]).unwrap();
+    assert!(matches!(
+        config.jwt,
+        JwtConfig::Jwks { service_key_id: Some(ref kid), .. } if kid == "sds-services-2026"
+    ));
+    let error = config_from(&[jwks, key_file]).unwrap_err();
+    assert_eq!(error.variable, "SDS_SERVICE_KEY_ID");
+    assert!(error.problem.contains("is not set"), "{error}");
+    let error = config_from(&[jwks, key_id]).unwrap_err();
+    assert_eq!(error.variable, "SDS_SERVICE_KEY_ID");
+    assert!(
+        error.problem.contains("without SDS_SERVICE_KEY_FILE"),
+        "{error}"
+    );
+    let error =
+        config_from(&[("SDS_JWT_PUBLIC_KEYS_FILE", "/k.pem"), key_file, key_id]).unwrap_err();
+    assert_eq!(error.variable, "SDS_SERVICE_KEY_ID");
+    // Without a JWKS the service key needs no key id, as before.
+    assert!(config_from(&[("SDS_JWT_PUBLIC_KEYS_FILE", "/k.pem"), key_file]).is_ok());
+}
+
+#[test]
+fn metrics_are_served_only_where_sds_metrics_addr_says_and_pushed_where_otlp_goes() {
+    let defaults = config_from(&[]).unwrap().metrics;
+    assert_eq!(defaults.addr, None);
+    assert_eq!(defaults.otlp_endpoint, None);
+    assert_eq!(defaults.sample_interval, Duration::from_secs(5));
+
+    let set = config_from(&[
+        ("SDS_METRICS_ADDR", "0.0.0.0:9464"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4317"),
+        ("SDS_METRICS_SAMPLE_MS", "250"),
+    ])
+    .unwrap()
+    .metrics;
+    assert_eq!(set.addr, Some("0.0.0.0:9464".parse().unwrap()));
+    assert_eq!(set.otlp_endpoint.as_deref(), Some("http://collector:4317"));
+    assert_eq!(set.sample_interval, Duration::from_millis(250));
+    let blank = config_from(&[
+        ("SDS_METRICS_ADDR", ""),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+    ])
+    .unwrap()
+    .metrics;
+    assert_eq!((blank.addr, blank.otlp_endpoint), (None, None));
+
+    let error = config_from(&[("SDS_METRICS_ADDR", "9464")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SDS_METRICS_ADDR: \"9464\" is not an address such as 0.0.0.0:9464"
+    );
+    let error = config_from(&[("SDS_METRICS_SAMPLE_MS", "0")]).unwrap_err();
+    assert_eq!(error.variable, "SDS_METRICS_SAMPLE_MS");
+}
+
+#[test]
+fn production_fetches_its_key_set_over_https_only() {
+    let plain = config_from(&[
+        ("SDS_ENV", "production"),
+        (
+            "SDS_JWKS_URL",
+            "http://login.example.scot/.well-known/jwks.json",
+        ),
+    ])
+    .unwrap_err();
+    assert_eq!(plain.variable, "SDS_JWKS_URL");
+    assert!(plain.problem.contains("https only"), "{plain}");
+    let secure = config_from(&[
+        ("SDS_ENV", "production"),
+        (
+            "SDS_JWKS_URL",
+            "https://login.example.scot/.well-known/jwks.json",
+        ),
+    ])
+    .unwrap();
+    assert!(matches!(secure.jwt, JwtConfig::Jwks { .. }));
+    // Locally (and in tests) a plain http set is accepted.
+    assert!(config_from(&[("SDS_JWKS_URL", "http://127.0.0.1:9/jwks.json")]).is_ok());
+}

@@ -19,6 +19,7 @@ mod impersonation;
 mod import;
 mod inactive;
 mod invalid_input;
+mod metrics;
 mod open_data;
 mod open_data_sample;
 mod outbox;

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use sds_proto::v1 as proto;
 use sqlx::PgPool;
-use tokio::sync::mpsc;
 
 use super::funds::open_funds;
 use super::planning::plan;
@@ -207,7 +206,7 @@ pub async fn work_chunk(
         return Ok(());
     }
     // Nobody follows a chunk's own progress; the coordinator reports the run's.
-    let (progress, _) = mpsc::channel(1);
+    let progress = Progress::unfollowed();
     plan(pool, &run, chunk.range, &progress).await?;
     open_funds(pool, ledger, &run, chunk.range, &progress).await?;
     post(pool, ledger, &run, chunk.range, &progress).await?;

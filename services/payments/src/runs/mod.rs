@@ -29,6 +29,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use sds_events::{NewEvent, OutboxBell};
+use sds_platform::metrics::PaymentRunGauges;
 use sds_proto::v1 as proto;
 use sds_vocabulary::AuthorityId;
 use sqlx::PgPool;
@@ -74,11 +75,48 @@ pub struct RunRequest {
     pub today: NaiveDate,
 }
 
-/// Where the run reports its progress; a caller that went away stops nothing.
-pub type Progress = mpsc::Sender<proto::RunProgress>;
+/// Where a run reports its progress: to whoever asked for it (a caller that went away
+/// stops nothing), and, for the run as a whole, to the process's metrics
+/// (`sds_payment_run_done` and `sds_payment_run_total`, whose series go when the run ends).
+#[derive(Debug)]
+pub struct Progress {
+    caller: mpsc::Sender<proto::RunProgress>,
+    gauges: Option<PaymentRunGauges>,
+}
+
+impl Progress {
+    /// The progress of a run of `authority`, told to `caller` and shown in the metrics
+    /// until it is dropped.
+    fn of_run(caller: mpsc::Sender<proto::RunProgress>, authority: &AuthorityId) -> Progress {
+        Progress {
+            caller,
+            gauges: Some(PaymentRunGauges::new(authority.as_str())),
+        }
+    }
+
+    /// Progress nobody follows: a chunk's own, of which the coordinator reports the run's.
+    pub(crate) fn unfollowed() -> Progress {
+        Progress {
+            caller: mpsc::channel(1).0,
+            gauges: None,
+        }
+    }
+}
+
+/// The `phase` label of a run's progress gauges.
+fn phase_label(phase: proto::RunPhase) -> &'static str {
+    match phase {
+        proto::RunPhase::Planning => "planning",
+        proto::RunPhase::Funds => "funds",
+        proto::RunPhase::Posting => "posting",
+        proto::RunPhase::Exporting => "exporting",
+        proto::RunPhase::Completed => "completed",
+        proto::RunPhase::Unspecified => "unspecified",
+    }
+}
 
 /// Reports progress without waiting: a caller that reads slowly (or not at all) misses
-/// some reports rather than holding the run up.
+/// some reports rather than holding the run up. The metrics always show the latest.
 pub(crate) async fn report(
     progress: &Progress,
     run_id: Uuid,
@@ -86,7 +124,10 @@ pub(crate) async fn report(
     done: u64,
     total: u64,
 ) {
-    let _ = progress.try_send(proto::RunProgress {
+    if let Some(gauges) = &progress.gauges {
+        gauges.show(phase_label(phase), done, total);
+    }
+    let _ = progress.caller.try_send(proto::RunProgress {
         run_id: run_id.to_string(),
         phase: phase as i32,
         done,
@@ -96,7 +137,7 @@ pub(crate) async fn report(
 }
 
 /// Runs (or finishes) the authority's run for the date, shared out among the service's
-/// replicas as `sharing` says; returns its summary.
+/// replicas as `sharing` says, telling `progress` how far it is; returns its summary.
 pub async fn run(
     pool: &PgPool,
     ledger: &Ledger,
@@ -104,7 +145,7 @@ pub async fn run(
     exports: &Path,
     sharing: &Sharing,
     request: &RunRequest,
-    progress: &Progress,
+    progress: &mpsc::Sender<proto::RunProgress>,
 ) -> Result<proto::PaymentRunSummary, PaymentsError> {
     // One run of an authority at a time, in every process: a session lock held on a
     // connection of its own for the whole run, released when the connection closes, also
@@ -123,7 +164,10 @@ pub async fn run(
     if !locked {
         return Err(PaymentsError::RunInProgress(request.authority.clone()));
     }
-    let outcome = run_locked(pool, ledger, outbox, exports, sharing, request, progress).await;
+    // Shown in the metrics from here (the run's lock is held) until the run ends.
+    let progress = Progress::of_run(progress.clone(), &request.authority);
+    let outcome = run_locked(pool, ledger, outbox, exports, sharing, request, &progress).await;
+    drop(progress);
     // Released here, before the answer goes out, so that the caller's next run finds it
     // free (a closing session lets go of it only a moment later).
     let _ = sqlx::query("SELECT pg_advisory_unlock(hashtext('payments-run:' || $1))")
@@ -295,4 +339,59 @@ pub fn transfer_id(agreement_id: Uuid, period_start: NaiveDate, leg: &str) -> Uu
         &ID_NAMESPACE,
         format!("instalment/{agreement_id}/{period_start}/{leg}").as_bytes(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sds_platform::metrics::{Metrics, MetricsExport};
+
+    fn shown(metrics: &Metrics, authority: &str) -> Vec<String> {
+        metrics
+            .prometheus_text()
+            .expect("text")
+            .lines()
+            .filter(|line| line.contains(&format!("authority=\"{authority}\"")))
+            .map(|line| line.replace(&format!("authority=\"{authority}\""), "A"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_runs_progress_is_shown_in_the_metrics_until_it_ends_and_a_chunks_never() {
+        let metrics = Metrics::start(
+            &MetricsExport {
+                prometheus: true,
+                otlp_endpoint: None,
+            },
+            "sds",
+        );
+        let authority = AuthorityId::parse("authority", "progress-test-shire").expect("valid");
+        let (caller, mut told) = mpsc::channel(8);
+        let progress = Progress::of_run(caller, &authority);
+        let run_id = Uuid::now_v7();
+
+        report(&progress, run_id, proto::RunPhase::Planning, 3, 10).await;
+        report(&progress, run_id, proto::RunPhase::Posting, 4, 20).await;
+        report(
+            &Progress::unfollowed(),
+            run_id,
+            proto::RunPhase::Funds,
+            1,
+            1,
+        )
+        .await;
+
+        let mut lines = shown(&metrics, "progress-test-shire");
+        lines.sort();
+        assert_eq!(
+            lines,
+            [
+                "sds_payment_run_done{A,phase=\"posting\"} 4",
+                "sds_payment_run_total{A,phase=\"posting\"} 20"
+            ]
+        );
+        assert_eq!(told.recv().await.expect("told").done, 3);
+        drop(progress);
+        assert_eq!(shown(&metrics, "progress-test-shire"), Vec::<String>::new());
+    }
 }
