@@ -4,9 +4,12 @@
 //! coordinator's own among them, works on them ([`work_chunk`]).
 //!
 //! The coordinator never depends on another replica to finish: when the queue cannot take
-//! the chunks (NATS unreachable) it works on them itself, and a chunk nobody has finished
-//! for [`STALLED_AFTER`] it works on too, which is safe because working on a chunk twice
-//! pays nothing twice.
+//! the chunks (NATS unreachable) it works on them itself; when no chunk has finished for
+//! [`STALLED_AFTER`] (messages lost with a NATS server, say) it hands every unfinished one
+//! out again and works on the first itself. Working on a chunk twice pays nothing twice.
+//! A chunk a replica cannot work on (a refusal, not an outage) says why in `run_chunk`, and
+//! the coordinator stops the run with that reason at once; asking for the run again clears
+//! it and tries again.
 
 use std::time::{Duration, Instant};
 
@@ -53,32 +56,24 @@ pub(super) async fn plan_and_post_in_chunks(
     progress: &Progress,
 ) -> Result<(), PaymentsError> {
     let chunks = cut(pool, run, sharing.schedules_per_chunk).await?;
+    // Asked again: a chunk that failed is tried again.
+    chunks::clear_failures(pool, run.run_id).await?;
     let total: u64 = chunks.iter().map(|chunk| chunk.schedules).sum();
-    let unfinished: Vec<Chunk> = chunks.iter().filter(|chunk| !chunk.done).copied().collect();
-    let handed_out = match &sharing.queue {
-        Some(queue) => {
-            let key = chunks::work_queue_key(pool).await?;
-            match queue.publish(key, &unfinished).await {
-                Ok(()) => true,
-                Err(error) => {
-                    tracing::warn!(run = %run.run_id, error = %format!("{error:#}"), "the run's chunks cannot be handed out; this replica works on them all");
-                    false
-                }
-            }
-        }
-        None => false,
-    };
-    tracing::info!(run = %run.run_id, chunks = chunks.len(), unfinished = unfinished.len(), handed_out, "payment run in chunks");
-    if !handed_out {
-        for chunk in &unfinished {
-            work_chunk(pool, ledger, message_of(chunk)).await?;
-            report_chunks(pool, run, total, progress).await?;
-        }
-    }
+    let unfinished: Vec<Chunk> = chunks.iter().filter(|chunk| !chunk.done).cloned().collect();
+    tracing::info!(run = %run.run_id, chunks = chunks.len(), unfinished = unfinished.len(), "payment run in chunks");
+    hand_out(pool, ledger, sharing, run, &unfinished, total, progress).await?;
     let mut finished = 0;
     let mut last_change = Instant::now();
     loop {
         let chunks = chunks::of_run(pool, run.run_id).await?;
+        if let Some(failed) = chunks.iter().find(|chunk| chunk.failed.is_some()) {
+            return Err(PaymentsError::Internal(anyhow::anyhow!(
+                "chunk {} of run {} cannot be worked on: {}",
+                failed.chunk,
+                run.run_id,
+                failed.failed.as_deref().unwrap_or_default()
+            )));
+        }
         let done: Vec<&Chunk> = chunks.iter().filter(|chunk| chunk.done).collect();
         let schedules_done: u64 = done.iter().map(|chunk| chunk.schedules).sum();
         report(
@@ -106,14 +101,50 @@ pub(super) async fn plan_and_post_in_chunks(
             finished = done.len();
             last_change = Instant::now();
         } else if last_change.elapsed() >= STALLED_AFTER {
-            if let Some(stalled) = chunks.iter().find(|chunk| !chunk.done) {
-                tracing::warn!(run = %run.run_id, chunk = stalled.chunk, "no chunk of the run finished for a while; the coordinator works on one itself");
-                work_chunk(pool, ledger, message_of(stalled)).await?;
+            // Messages lost with a NATS server, or replicas that cannot pull: every chunk
+            // still to do is handed out afresh (a new round, which the stream does not take
+            // for a repeat), and this replica works on the first itself, so the run moves.
+            let unfinished: Vec<Chunk> =
+                chunks.iter().filter(|chunk| !chunk.done).cloned().collect();
+            tracing::warn!(run = %run.run_id, unfinished = unfinished.len(), "no chunk of the run finished for a while; handing the rest out again");
+            hand_out(pool, ledger, sharing, run, &unfinished, total, progress).await?;
+            if let Some(first) = unfinished.first() {
+                work_chunk(pool, ledger, message_of(first)).await?;
             }
             last_change = Instant::now();
         }
         tokio::time::sleep(LOOK_EVERY).await;
     }
+}
+
+/// Hands `unfinished` out through the work queue as a new round; when the queue cannot take
+/// them (NATS away, or no queue), works on them all here.
+async fn hand_out(
+    pool: &PgPool,
+    ledger: &Ledger,
+    sharing: &Sharing,
+    run: &RunRecord,
+    unfinished: &[Chunk],
+    total: u64,
+    progress: &Progress,
+) -> Result<(), PaymentsError> {
+    if unfinished.is_empty() {
+        return Ok(());
+    }
+    if let Some(queue) = &sharing.queue {
+        let key = chunks::work_queue_key(pool).await?;
+        match queue.publish(key, uuid::Uuid::now_v7(), unfinished).await {
+            Ok(()) => return Ok(()),
+            Err(error) => {
+                tracing::warn!(run = %run.run_id, error = %format!("{error:#}"), "the run's chunks cannot be handed out; this replica works on them all");
+            }
+        }
+    }
+    for chunk in unfinished {
+        work_chunk(pool, ledger, message_of(chunk)).await?;
+        report_chunks(pool, run, total, progress).await?;
+    }
+    Ok(())
 }
 
 /// This replica as a chunk's `done_by` names it: its host (a pod's name on Kubernetes) and

@@ -49,6 +49,15 @@ const STILL_WORKING_EVERY: Duration = Duration::from_secs(10);
 /// How long a chunk message is kept if no replica ever takes it.
 const WORK_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 
+/// The most the work stream holds, in bytes (a chunk message is about 70).
+const WORK_MAX_BYTES: i64 = 64 * 1024 * 1024;
+
+/// The largest chunk message the stream takes.
+const WORK_MAX_MESSAGE_BYTES: i32 = 1024;
+
+/// The longest a replica waits before trying a chunk again after an outage.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
+
 /// A consumer no replica has pulled from this long is removed by the server (a test
 /// database's, say); a live deployment's replicas pull all the time.
 const CONSUMER_INACTIVE: Duration = Duration::from_secs(24 * 3600);
@@ -98,15 +107,23 @@ impl WorkQueue {
                 num_replicas: self.replicas,
                 max_age: WORK_MAX_AGE,
                 duplicate_window: Duration::from_secs(3600),
+                // Bounded, so that whoever can publish to NATS cannot fill its disk here; a
+                // full stream refuses new chunks (the coordinator then works on them
+                // itself) rather than dropping work already handed out.
+                max_bytes: WORK_MAX_BYTES,
+                max_message_size: WORK_MAX_MESSAGE_BYTES,
+                discard: async_nats::jetstream::stream::DiscardPolicy::New,
                 ..Default::default()
             })
             .await
             .context("create or open the SDS_WORK stream")
     }
 
-    /// Publishes the chunks, each once (a chunk published again within the stream's
-    /// duplicate window is dropped by the stream), and waits until JetStream holds them.
-    pub async fn publish(&self, key: Uuid, chunks: &[Chunk]) -> anyhow::Result<()> {
+    /// Publishes the chunks as hand-out `round` (one id per time the coordinator hands
+    /// them out: the stream drops a second publish of the same round within its duplicate
+    /// window, but not a later round's, so chunks whose messages were lost are handed out
+    /// again), and waits until JetStream holds them.
+    pub async fn publish(&self, key: Uuid, round: Uuid, chunks: &[Chunk]) -> anyhow::Result<()> {
         self.stream().await?;
         let subject = Self::subject(key);
         let mut acks = Vec::with_capacity(chunks.len());
@@ -116,7 +133,12 @@ impl WorkQueue {
                 chunk: chunk.chunk,
             })?;
             let message = PublishMessage::build()
-                .message_id(format!("{}/{}", chunk.run_id, chunk.chunk))
+                .message_id(format!(
+                    "{}/{}/{}",
+                    chunk.run_id,
+                    chunk.chunk,
+                    round.simple()
+                ))
                 .payload(Bytes::from(body));
             acks.push(
                 self.jetstream
@@ -237,6 +259,17 @@ pub async fn take_chunks(
     Ok(())
 }
 
+/// Whether a chunk failed because something it needs is away (worth trying again), rather
+/// than refused (which would be refused again).
+fn is_outage(error: &crate::error::PaymentsError) -> bool {
+    use crate::error::PaymentsError;
+    match error {
+        PaymentsError::LedgerUnavailable(_) | PaymentsError::AssessmentUnavailable(_) => true,
+        PaymentsError::Store(store) => store.is_unavailable(),
+        _ => false,
+    }
+}
+
 async fn pull_one(consumer: &PullConsumer) -> anyhow::Result<Option<jetstream::Message>> {
     let mut batch = consumer
         .batch()
@@ -287,11 +320,28 @@ async fn work_on(
                 tracing::warn!(run = %chunk_message.run_id, chunk = chunk_message.chunk, %error, "chunk done but its acknowledgement was not confirmed");
             }
         }
+        Some(Err(error)) if is_outage(&error) => {
+            // The database or the ledger away: tried again, later each time.
+            let delivered = message.info().map(|info| info.delivered).unwrap_or(1);
+            let delay = Duration::from_secs(1 << delivered.clamp(1, 5)).min(MAX_RETRY_DELAY);
+            tracing::warn!(run = %chunk_message.run_id, chunk = chunk_message.chunk, %error, retry_in = ?delay, "run chunk not finished; it will be tried again");
+            let _ = message.ack_with(AckKind::Nak(Some(delay))).await;
+        }
         Some(Err(error)) => {
-            tracing::warn!(run = %chunk_message.run_id, chunk = chunk_message.chunk, %error, "run chunk not finished; it will be tried again");
-            let _ = message
-                .ack_with(AckKind::Nak(Some(Duration::from_secs(2))))
-                .await;
+            // A refusal will be the same next time: the chunk says why and is set aside,
+            // and the coordinator stops the run and tells the caller.
+            tracing::error!(run = %chunk_message.run_id, chunk = chunk_message.chunk, %error, "run chunk cannot be worked on; the run stops until it is asked for again");
+            let reason = error.to_string();
+            match chunks::mark_failed(pool, chunk_message.run_id, chunk_message.chunk, &reason)
+                .await
+            {
+                Ok(()) => {
+                    let _ = message.ack_with(AckKind::Term).await;
+                }
+                Err(_) => {
+                    let _ = message.ack_with(AckKind::Nak(Some(MAX_RETRY_DELAY))).await;
+                }
+            }
         }
         None => {
             let _ = message.ack_with(AckKind::Nak(None)).await;

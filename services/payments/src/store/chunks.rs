@@ -9,13 +9,15 @@ use crate::error::PaymentsError;
 use crate::runs::ScheduleRange;
 
 /// One chunk of a run: its schedules' ids and whether it is done.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Chunk {
     pub run_id: Uuid,
     pub chunk: i32,
     pub range: ScheduleRange,
     pub schedules: u64,
     pub done: bool,
+    /// Why a replica could not work on it, when it could not (a refusal, not an outage).
+    pub failed: Option<String>,
 }
 
 /// The name of this deployment's work queue (one per database).
@@ -101,8 +103,8 @@ pub async fn record(
 
 /// The run's chunks in order.
 pub async fn of_run(pool: &PgPool, run_id: Uuid) -> Result<Vec<Chunk>, PaymentsError> {
-    let rows: Vec<(i32, Uuid, Uuid, i32, bool)> = sqlx::query_as(
-        "SELECT chunk, first_agreement, last_agreement, schedules, done_at IS NOT NULL \
+    let rows: Vec<(i32, Uuid, Uuid, i32, bool, Option<String>)> = sqlx::query_as(
+        "SELECT chunk, first_agreement, last_agreement, schedules, done_at IS NOT NULL, failed \
          FROM run_chunk WHERE run_id = $1 ORDER BY chunk",
     )
     .bind(run_id)
@@ -111,20 +113,21 @@ pub async fn of_run(pool: &PgPool, run_id: Uuid) -> Result<Vec<Chunk>, PaymentsE
     .operation("read the run's chunks")?;
     Ok(rows
         .into_iter()
-        .map(|(chunk, first, last, schedules, done)| Chunk {
+        .map(|(chunk, first, last, schedules, done, failed)| Chunk {
             run_id,
             chunk,
             range: ScheduleRange { first, last },
             schedules: u64::try_from(schedules).unwrap_or_default(),
             done,
+            failed,
         })
         .collect())
 }
 
 /// One chunk of a run, if the run has it.
 pub async fn get(pool: &PgPool, run_id: Uuid, chunk: i32) -> Result<Option<Chunk>, PaymentsError> {
-    let row: Option<(Uuid, Uuid, i32, bool)> = sqlx::query_as(
-        "SELECT first_agreement, last_agreement, schedules, done_at IS NOT NULL \
+    let row: Option<(Uuid, Uuid, i32, bool, Option<String>)> = sqlx::query_as(
+        "SELECT first_agreement, last_agreement, schedules, done_at IS NOT NULL, failed \
          FROM run_chunk WHERE run_id = $1 AND chunk = $2",
     )
     .bind(run_id)
@@ -132,12 +135,13 @@ pub async fn get(pool: &PgPool, run_id: Uuid, chunk: i32) -> Result<Option<Chunk
     .fetch_optional(pool)
     .await
     .operation("read a chunk")?;
-    Ok(row.map(|(first, last, schedules, done)| Chunk {
+    Ok(row.map(|(first, last, schedules, done, failed)| Chunk {
         run_id,
         chunk,
         range: ScheduleRange { first, last },
         schedules: u64::try_from(schedules).unwrap_or_default(),
         done,
+        failed,
     }))
 }
 
@@ -149,7 +153,7 @@ pub async fn mark_done(
     by: &str,
 ) -> Result<(), PaymentsError> {
     sqlx::query(
-        "UPDATE run_chunk SET done_at = now(), done_by = $3 \
+        "UPDATE run_chunk SET done_at = now(), done_by = $3, failed = NULL \
          WHERE run_id = $1 AND chunk = $2 AND done_at IS NULL",
     )
     .bind(run_id)
@@ -158,5 +162,41 @@ pub async fn mark_done(
     .execute(pool)
     .await
     .operation("mark a chunk done")?;
+    Ok(())
+}
+
+/// Records why a chunk cannot be worked on (a refusal, not an outage); a chunk done since
+/// stays done.
+pub async fn mark_failed(
+    pool: &PgPool,
+    run_id: Uuid,
+    chunk: i32,
+    reason: &str,
+) -> Result<(), PaymentsError> {
+    let reason: String = reason.chars().take(2000).collect();
+    sqlx::query(
+        "UPDATE run_chunk SET failed = $3 WHERE run_id = $1 AND chunk = $2 AND done_at IS NULL",
+    )
+    .bind(run_id)
+    .bind(chunk)
+    .bind(if reason.is_empty() {
+        "unknown"
+    } else {
+        reason.as_str()
+    })
+    .execute(pool)
+    .await
+    .operation("mark a chunk failed")?;
+    Ok(())
+}
+
+/// Clears what the run's unfinished chunks failed with, as a run asked for again tries them
+/// again.
+pub async fn clear_failures(pool: &PgPool, run_id: Uuid) -> Result<(), PaymentsError> {
+    sqlx::query("UPDATE run_chunk SET failed = NULL WHERE run_id = $1 AND failed IS NOT NULL")
+        .bind(run_id)
+        .execute(pool)
+        .await
+        .operation("clear failed chunks")?;
     Ok(())
 }
