@@ -166,7 +166,14 @@ pub async fn run(
     }
     // Shown in the metrics from here (the run's lock is held) until the run ends.
     let progress = Progress::of_run(progress.clone(), &request.authority);
-    let outcome = run_locked(pool, ledger, outbox, exports, sharing, request, &progress).await;
+    // The lock is only as good as the session holding it: if that session ends (an idle
+    // timeout, a pooler, a network cut), another replica may take the lock and the run, so
+    // this one stops at once. Stopping mid-way is what a crash does, which every phase is
+    // made to survive.
+    let outcome = tokio::select! {
+        outcome = run_locked(pool, ledger, outbox, exports, sharing, request, &progress) => outcome,
+        lost = lock_lost(&mut lock) => Err(lost),
+    };
     drop(progress);
     // Released here, before the answer goes out, so that the caller's next run finds it
     // free (a closing session lets go of it only a moment later).
@@ -176,6 +183,24 @@ pub async fn run(
         .await;
     let _ = sqlx::Connection::close(lock).await;
     outcome
+}
+
+/// How often the session holding a run's lock is checked while the run goes on.
+const LOCK_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Returns once the session holding the run's lock has ended, with the error that showed
+/// it; never while the session lives.
+async fn lock_lost(lock: &mut sqlx::PgConnection) -> PaymentsError {
+    loop {
+        tokio::time::sleep(LOCK_CHECK_EVERY).await;
+        if let Err(error) = sqlx::query("SELECT 1").execute(&mut *lock).await {
+            tracing::warn!(%error, "the session holding the payment run's lock has ended; the run stops here, and asking again finishes it");
+            return PaymentsError::Store(sds_platform::StoreError {
+                operation: "hold the run lock",
+                source: error,
+            });
+        }
+    }
 }
 
 async fn run_locked(
