@@ -13,26 +13,8 @@ use support::*;
 #[tokio::test(flavor = "multi_thread")]
 async fn a_chunk_the_ledger_refuses_stops_the_run_at_once_and_asking_again_after_the_fix_pays_it() {
     let server = ServerProcess::start_with(&[("SDS_PAYMENT_CHUNK_SCHEDULES", "300")]).await;
-    let generated = seed::generate(2_000);
-    let payments = sds_platform::db::connect(server.database_url(), sds_payments::SCHEMA, 2)
-        .await
-        .expect("connect as payments");
-    seed::seed_schedules(&payments, &generated)
-        .await
-        .expect("seed schedules");
-    seed::seed_banking(&payments, &generated)
-        .await
-        .expect("seed bank accounts");
-    let token = server.token(&[
-        "--org",
-        AUTHORITY,
-        "--kind",
-        "authority",
-        "--roles",
-        "finance",
-        "--authority",
-        AUTHORITY,
-    ]);
+    let generated = seed_payments(&server, 2_000).await;
+    let token = finance_token(&server);
     let date = seed::run_date().to_string();
     let run = || {
         server.run(
@@ -76,12 +58,7 @@ async fn a_chunk_the_ledger_refuses_stops_the_run_at_once_and_asking_again_after
     );
 
     // The missing funds recorded, the same date asked for again finishes the run.
-    let ledger = sds_platform::db::connect(server.database_url(), sds_ledger::SCHEMA, 2)
-        .await
-        .expect("connect as the ledger");
-    seed::seed_funds(&ledger, &generated)
-        .await
-        .expect("seed funds");
+    seed_ledger(&server, &generated).await;
     let finished = run();
     assert!(
         finished.status.success(),
@@ -106,8 +83,8 @@ async fn a_chunk_the_ledger_refuses_stops_the_run_at_once_and_asking_again_after
     assert!(audit.status.success(), "{}", stdout_of(&audit));
 }
 
-/// Seeds `lines` schedule lines with their funds and bank accounts.
-async fn seed_all(server: &ServerProcess, lines: usize) {
+/// Seeds `lines` schedule lines and their payees' bank accounts into payments.
+async fn seed_payments(server: &ServerProcess, lines: usize) -> Vec<seed::Generated> {
     let generated = seed::generate(lines);
     let payments = sds_platform::db::connect(server.database_url(), sds_payments::SCHEMA, 2)
         .await
@@ -118,19 +95,22 @@ async fn seed_all(server: &ServerProcess, lines: usize) {
     seed::seed_banking(&payments, &generated)
         .await
         .expect("seed bank accounts");
+    generated
+}
+
+/// Records the funds payments links the seeded schedules to in the ledger.
+async fn seed_ledger(server: &ServerProcess, generated: &[seed::Generated]) {
     let ledger = sds_platform::db::connect(server.database_url(), sds_ledger::SCHEMA, 2)
         .await
         .expect("connect as the ledger");
-    seed::seed_funds(&ledger, &generated)
+    seed::seed_funds(&ledger, generated)
         .await
         .expect("seed funds");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_run_whose_lock_session_ends_stops_at_once_and_asking_again_pays_each_instalment_once() {
-    let server = ServerProcess::start_with(&[("SDS_PAYMENT_CHUNK_SCHEDULES", "500")]).await;
-    seed_all(&server, 30_000).await;
-    let token = server.token(&[
+/// The seeded authority's finance staff, who run payments.
+fn finance_token(server: &ServerProcess) -> String {
+    server.token(&[
         "--org",
         AUTHORITY,
         "--kind",
@@ -139,7 +119,15 @@ async fn a_run_whose_lock_session_ends_stops_at_once_and_asking_again_pays_each_
         "finance",
         "--authority",
         AUTHORITY,
-    ]);
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_whose_lock_session_ends_stops_at_once_and_asking_again_pays_each_instalment_once() {
+    let server = ServerProcess::start_with(&[("SDS_PAYMENT_CHUNK_SCHEDULES", "500")]).await;
+    let generated = seed_payments(&server, 30_000).await;
+    seed_ledger(&server, &generated).await;
+    let token = finance_token(&server);
     let date = seed::run_date().to_string();
     let mut env = server.env.clone();
     env.push(("SDS_TOKEN".to_owned(), token.clone()));
