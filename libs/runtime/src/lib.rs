@@ -17,6 +17,7 @@
 //! hold (with the stop timeout); then pools close.
 
 mod component;
+mod health;
 mod metrics;
 mod process;
 mod web;

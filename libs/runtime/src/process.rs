@@ -19,6 +19,7 @@ use tokio_util::task::TaskTracker;
 use tracing::{Instrument as _, error, info, info_span, warn};
 
 use crate::component::{Component, Context, Worker};
+use crate::health::{units_health, watch_databases};
 use crate::metrics::{MetricsListener, Sampled};
 use crate::web::{Web, WebLimits};
 
@@ -439,83 +440,6 @@ pub async fn connect_nats(url: &str) -> anyhow::Result<async_nats::Client> {
         .connect(servers)
         .await
         .with_context(|| format!("connect to NATS at {url}"))
-}
-
-/// How often each service's database is checked for health, and how long a check may take.
-const HEALTH_CHECK_EVERY: Duration = Duration::from_secs(1);
-
-/// A service's pool with the gRPC names its health is reported under.
-struct WatchedService {
-    pool: PgPool,
-    names: Vec<&'static str>,
-    reachable: bool,
-}
-
-fn units_health(pools: &[PgPool], names: Vec<Vec<&'static str>>) -> Vec<WatchedService> {
-    pools
-        .iter()
-        .zip(names)
-        .map(|(pool, names)| WatchedService {
-            pool: pool.clone(),
-            names,
-            reachable: true,
-        })
-        .collect()
-}
-
-/// Reports a service NOT_SERVING while its database does not answer, and SERVING again
-/// once it does, so that load balancers stop sending work that can only fail. The whole
-/// server (the empty name) is SERVING only while every service is.
-async fn watch_databases(
-    reporter: tonic_health::server::HealthReporter,
-    mut services: Vec<WatchedService>,
-    stop: CancellationToken,
-) {
-    use tonic_health::ServingStatus;
-    loop {
-        tokio::select! {
-            () = stop.cancelled() => return,
-            () = tokio::time::sleep(HEALTH_CHECK_EVERY) => {}
-        }
-        let mut changed = false;
-        for service in &mut services {
-            let answered = tokio::time::timeout(
-                HEALTH_CHECK_EVERY,
-                sqlx::query("SELECT 1").execute(&service.pool),
-            )
-            .await
-            .is_ok_and(|result| result.is_ok());
-            if answered != service.reachable {
-                service.reachable = answered;
-                changed = true;
-                if answered {
-                    info!(services = ?service.names, "database answers again; serving");
-                } else {
-                    warn!(services = ?service.names, "database does not answer; not serving");
-                }
-            }
-        }
-        // Shutdown may have begun while the checks ran; the server's NOT_SERVING stands.
-        if !changed || stop.is_cancelled() {
-            continue;
-        }
-        let status = |reachable: bool| {
-            if reachable {
-                ServingStatus::Serving
-            } else {
-                ServingStatus::NotServing
-            }
-        };
-        for service in &services {
-            for name in &service.names {
-                reporter
-                    .set_service_status(*name, status(service.reachable))
-                    .await;
-            }
-        }
-        let all_reachable = services.iter().all(|service| service.reachable);
-        reporter.set_service_status("", status(all_reachable)).await;
-    }
 }
 
 fn spawn_logged(

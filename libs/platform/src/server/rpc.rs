@@ -209,10 +209,14 @@ fn rpc_span(path: &str) -> tracing::Span {
 /// without it has its status in the trailers, which for a unary call means OK. Assumed, and
 /// not checked: a streaming call that fails after its first message is recorded as OK.
 fn grpc_status_in_headers(headers: &http::HeaderMap) -> Code {
-    match headers.get("grpc-status") {
-        Some(status) => Code::from_bytes(status.as_bytes()),
-        None => Code::Ok,
-    }
+    grpc_status(headers).unwrap_or(Code::Ok)
+}
+
+/// The `grpc-status` among `headers` (a trailers-only response's, or trailers), if any.
+pub(super) fn grpc_status(headers: &http::HeaderMap) -> Option<Code> {
+    headers
+        .get("grpc-status")
+        .map(|status| Code::from_bytes(status.as_bytes()))
 }
 
 /// Codes that mean the server failed, not the caller, per OpenTelemetry's gRPC conventions;

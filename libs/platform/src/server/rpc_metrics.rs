@@ -30,6 +30,7 @@ use futures::future::BoxFuture;
 use prost::Message as _;
 use tonic::Code;
 
+use super::rpc::grpc_status;
 use crate::metrics::Metrics;
 
 /// Every method of `sds.v1`, by its path (`/sds.v1.LedgerService/CreateTransfers`): the
@@ -114,12 +115,6 @@ impl Drop for Call {
     }
 }
 
-fn status_in(headers: &http::HeaderMap) -> Option<Code> {
-    headers
-        .get("grpc-status")
-        .map(|status| Code::from_bytes(status.as_bytes()))
-}
-
 /// Counts and times the calls that [`RpcMetrics`] names; passes everything through as it is
 /// when metrics are off.
 #[derive(Debug, Clone)]
@@ -169,7 +164,8 @@ where
             match response.await {
                 Ok(response) => {
                     let (parts, body) = response.into_parts();
-                    if let (Some(answered), Some(code)) = (call.as_mut(), status_in(&parts.headers))
+                    if let (Some(answered), Some(code)) =
+                        (call.as_mut(), grpc_status(&parts.headers))
                     {
                         answered.answered(code);
                     }
@@ -222,7 +218,7 @@ where
             match frame {
                 Some(Ok(frame)) => {
                     if let Some(trailers) = frame.trailers_ref() {
-                        call.answered(status_in(trailers).unwrap_or(Code::Unknown));
+                        call.answered(grpc_status(trailers).unwrap_or(Code::Unknown));
                     }
                 }
                 // The stream is reset: the client sees no status of ours.
