@@ -90,6 +90,8 @@ pub struct PlatformConfig {
     pub events: EventsConfig,
     /// Where the process's metrics go.
     pub metrics: MetricsConfig,
+    /// TLS on the gRPC port and on calls to other services (`SDS_TLS_*`).
+    pub tls: TlsConfig,
 }
 
 /// Limits of the gRPC server.
@@ -121,6 +123,11 @@ pub struct ServerConfig {
     /// `SDS_MAX_CONNECTIONS`: connections open at once, handshaking ones included; more
     /// are closed as soon as they are accepted.
     pub max_connections: usize,
+    /// `SDS_RATE_LIMIT_PER_SECOND` (`off` lifts it) and `SDS_RATE_LIMIT_BURST`: requests
+    /// one caller (organisation, or supported person) may make to this process; more are
+    /// answered `ResourceExhausted` with the time to wait. The platform's own services
+    /// calling each other are not limited.
+    pub rate_limit: Option<crate::auth::RateLimit>,
 }
 
 /// How events are relayed, consumed and pruned.
@@ -281,6 +288,7 @@ impl PlatformConfig {
             }
         };
         let jwt = jwt::jwt_config(&lookup, production)?;
+        let tls = tls::tls_config(&lookup)?;
 
         // Whoever could write the file would move "today" for every payment.
         let clock_file = lookup("SDS_CLOCK_FILE")
@@ -410,6 +418,7 @@ impl PlatformConfig {
                 }
             },
             max_connections: count("SDS_MAX_CONNECTIONS", "512", "connections")?,
+            rate_limit: rate::rate_limit(&lookup)?,
         };
         let weeks = |variable: &'static str, default: &str| {
             positive(variable, default, "weeks")
@@ -558,6 +567,7 @@ impl PlatformConfig {
             server,
             events,
             metrics,
+            tls,
         })
     }
 }
@@ -597,7 +607,11 @@ fn parse_setting<T: std::str::FromStr>(
 }
 
 mod jwt;
+mod rate;
+mod tls;
 pub use jwt::{DEFAULT_JWKS_REFRESH, JWT_KEY_SOURCES, JwksSource, JwtConfig};
+pub use rate::{DEFAULT_RATE_LIMIT_BURST, DEFAULT_RATE_LIMIT_PER_SECOND};
+pub use tls::{DEFAULT_TLS_SERVER_NAME, TlsConfig, TlsIdentity};
 
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,7 @@ pub mod error;
 pub mod metrics;
 pub mod server;
 pub mod telemetry;
+pub mod tls;
 
 pub use auth::{Authenticator, Principal, TokenIssuer};
 pub use clock::{Clock, ManualClock, write_clock_file};

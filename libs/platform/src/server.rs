@@ -39,6 +39,7 @@ use tonic_health::ServingStatus;
 mod body_first;
 mod connections;
 mod deadline;
+mod reach;
 mod rpc;
 mod rpc_metrics;
 
@@ -46,6 +47,7 @@ use body_first::BodyFirstLayer;
 use connections::{ConnectionGate, GateLimits};
 use deadline::DeadlineLayer;
 pub use deadline::is_streaming_request;
+pub use reach::{ServiceReach, reachable, service_channel};
 use rpc::RpcSpanLayer;
 pub use rpc::{CallersFaultBody, MAX_REQUEST_BYTES, callers_fault};
 use rpc_metrics::{RpcMetrics, RpcMetricsLayer};
@@ -152,6 +154,8 @@ pub struct GrpcServer {
     reflection: bool,
     /// Where calls are counted (`sds_rpc_*`); `None`: nowhere.
     rpc_metrics: Option<RpcMetrics>,
+    /// `None`: plain HTTP/2.
+    tls: Option<crate::tls::ServerTls>,
     health_reporter: tonic_health::server::HealthReporter,
     health_service:
         tonic_health::pb::health_server::HealthServer<tonic_health::server::HealthService>,
@@ -174,6 +178,7 @@ impl GrpcServer {
             limits: ServerLimits::default(),
             reflection: true,
             rpc_metrics: None,
+            tls: None,
             health_reporter,
             health_service,
         })
@@ -197,6 +202,13 @@ impl GrpcServer {
         services: &[(&'static str, &'static str)],
     ) -> Self {
         self.rpc_metrics = RpcMetrics::new(metrics, services);
+        self
+    }
+
+    /// Serves TLS only, as [`crate::tls::server_tls`] read it from the configuration
+    /// (mutual TLS when it has a client CA); `None` keeps plain HTTP/2.
+    pub fn with_tls(mut self, tls: Option<crate::tls::ServerTls>) -> Self {
+        self.tls = tls;
         self
     }
 
@@ -298,12 +310,18 @@ impl GrpcServer {
             .layer(RpcSpanLayer { request_timeout })
             .into_inner();
         let (stop_accepting, stop_signal) = tokio::sync::oneshot::channel::<()>();
+        let tls = match &self.tls {
+            None => "off",
+            Some(tls) if tls.mutual() => "mutual",
+            Some(_) => "on",
+        };
         let incoming = ConnectionGate::new(
             self.listener,
             GateLimits {
                 max_connections,
                 handshake_timeout,
             },
+            self.tls.as_ref().map(crate::tls::ServerTls::acceptor),
         );
         // No `.timeout(...)`: tonic's would cut a streamed request off; `DeadlineLayer`
         // times the others. tonic still honours a client's `grpc-timeout`.
@@ -320,6 +338,7 @@ impl GrpcServer {
 
         tracing::info!(
             addr = %self.local_addr,
+            tls,
             services = ?names,
             timeout = ?request_timeout,
             max_concurrent_requests,
@@ -357,44 +376,6 @@ impl GrpcServer {
     }
 }
 
-/// The address to call a server listening on `addr` at: a server on every interface is
-/// called on the loopback one. For a service calling another in the same process.
-pub fn reachable(addr: SocketAddr) -> SocketAddr {
-    let mut addr = addr;
-    if addr.ip().is_unspecified() {
-        addr.set_ip(match addr {
-            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-        });
-    }
-    addr
-}
-
-/// A channel to another service, connecting when first used: at `url`, or, when none is
-/// configured, at this process's own address `local_addr` (the service runs alongside).
-/// An address the configuration let through that is still no endpoint is returned as the
-/// reason, for the first call to report rather than stopping the process.
-pub fn service_channel(
-    service: &str,
-    url: Option<&str>,
-    local_addr: SocketAddr,
-    connect_timeout: Duration,
-    call_timeout: Duration,
-) -> Result<tonic::transport::Channel, String> {
-    let url = match url {
-        Some(url) => url.to_owned(),
-        None => format!("http://{}", reachable(local_addr)),
-    };
-    tonic::transport::Endpoint::from_shared(url.clone())
-        .map(|endpoint| {
-            endpoint
-                .connect_timeout(connect_timeout)
-                .timeout(call_timeout)
-                .connect_lazy()
-        })
-        .map_err(|error| format!("the {service}'s address {url:?} is not a URL: {error}"))
-}
-
 /// Completes on SIGTERM or SIGINT (Ctrl-C).
 pub async fn shutdown_signal() {
     let interrupt = async {
@@ -420,19 +401,5 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => tracing::info!("received SIGINT"),
         () = terminate => tracing::info!("received SIGTERM"),
-    }
-}
-
-#[cfg(test)]
-mod reachable_tests {
-    use super::reachable;
-    use std::net::SocketAddr;
-
-    #[test]
-    fn a_server_on_every_interface_is_called_on_the_loopback_one() {
-        let any: SocketAddr = "0.0.0.0:50051".parse().unwrap();
-        assert_eq!(reachable(any).to_string(), "127.0.0.1:50051");
-        let own: SocketAddr = "10.0.0.5:50051".parse().unwrap();
-        assert_eq!(reachable(own), own);
     }
 }

@@ -7,12 +7,11 @@
 //! stops them all the same way for every service.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use sds_events::{ConsumerConfig, EventHandler, OutboxBell};
-use sds_platform::server::ServiceSet;
+use sds_platform::server::{ServiceReach, ServiceSet};
 use sds_platform::{Authenticator, Clock, Metrics, PlatformConfig, TokenIssuer};
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
@@ -28,9 +27,10 @@ pub struct Context {
     /// Signs the tokens a service calls another service with (see
     /// [`TokenIssuer::for_services`]); `None` when the process has no key to sign them.
     pub service_tokens: Option<TokenIssuer>,
-    /// Where this process's gRPC server listens (the port bound, when 0 was asked for), so
-    /// a service can call another one running in the same process.
-    pub local_addr: SocketAddr,
+    /// How a service calls the others: at their configured URLs, or at this process's own
+    /// port (the one bound, when 0 was asked for) when they run in it, over TLS when the
+    /// configuration says so.
+    pub reach: ServiceReach,
     pub jetstream: async_nats::jetstream::Context,
     pub config: Arc<PlatformConfig>,
     pub clock: Clock,

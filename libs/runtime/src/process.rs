@@ -10,7 +10,7 @@ use futures::FutureExt as _;
 use sds_events::{Relay, RelayConfig, Retention};
 use sds_platform::config::DEFAULT_CONNECTIONS_PER_SERVICE;
 use sds_platform::metrics::MetricsExport;
-use sds_platform::server::{GrpcServer, ServerLimits, ServiceSet};
+use sds_platform::server::{GrpcServer, ServerLimits, ServiceReach, ServiceSet};
 use sds_platform::{Authenticator, Clock, Metrics, PlatformConfig, TokenIssuer, db};
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
@@ -184,10 +184,15 @@ pub async fn build_with_clock(
     clock: Clock,
 ) -> anyhow::Result<Process> {
     ensure_distinct(&components)?;
+    // Read before anything else: a certificate that cannot be used stops the process at
+    // once, naming the setting and the file.
+    let server_tls = sds_platform::tls::server_tls(&config.tls)?;
+    let client_tls = sds_platform::tls::ClientTls::load(&config.tls)?;
     let config = Arc::new(config);
     let authenticator = Authenticator::from_config(&config.jwt)
         .await?
-        .with_max_lifetime(config.jwt_max_lifetime);
+        .with_max_lifetime(config.jwt_max_lifetime)
+        .with_rate_limit(config.server.rate_limit);
     let service_tokens =
         TokenIssuer::for_services(&config.jwt, config.service_key_file.as_deref())?;
     let pools = connect_and_migrate(&config, &components).await?;
@@ -221,8 +226,9 @@ pub async fn build_with_clock(
             max_streams_per_connection: config.server.max_streams_per_connection,
             max_connections: config.server.max_connections,
         })
-        .with_reflection(config.server.reflection);
-    let local_addr = server.local_addr();
+        .with_reflection(config.server.reflection)
+        .with_tls(server_tls);
+    let reach = ServiceReach::new(server.local_addr(), client_tls);
 
     let mut services = ServiceSet::new();
     let mut routes: Option<axum::Router> = None;
@@ -236,7 +242,7 @@ pub async fn build_with_clock(
             pool,
             authenticator: authenticator.clone(),
             service_tokens: service_tokens.clone(),
-            local_addr,
+            reach: reach.clone(),
             jetstream: jetstream.clone(),
             config: Arc::clone(&config),
             clock: clock.clone(),

@@ -3,8 +3,8 @@
 //! and restart, the platform's components run in-process on port 0 through the same
 //! `sds_runtime::build` as `sds serve` ([`TestProcess`]), tokens for any principal,
 //! waiting for a condition with a deadline instead of sleeping, an in-process OTLP
-//! receiver that captures exported spans, and a process's metrics read as Prometheus
-//! scrapes them.
+//! receiver that captures exported spans, a process's metrics read as Prometheus
+//! scrapes them, and certificate authorities and certificates for TLS.
 
 mod http;
 mod infra;
@@ -16,6 +16,7 @@ pub mod plans;
 mod postgres;
 mod process;
 mod publish;
+mod tls;
 mod tokens;
 mod wait;
 
@@ -28,6 +29,7 @@ pub use otlp::{ExportedSpan, OtlpReceiver, SpanKind, StatusCode};
 pub use postgres::PrivatePostgres;
 pub use process::{TestProcess, TestSettings};
 pub use publish::publish_event;
+pub use tls::{TestCa, TestIdentity, TestPki};
 pub use tokens::{
     TEST_JWT_SECRET, authority_staff, bearer, expired_token, provider_org, token_for,
 };

@@ -9,7 +9,7 @@
 //! read a provider, nothing to change one. Its token is signed with the process's service
 //! key ([`TokenIssuer::for_services`]) and lives a few minutes.
 
-use std::net::SocketAddr;
+use sds_platform::server::ServiceReach;
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
@@ -57,16 +57,12 @@ pub struct Directory {
 
 impl Directory {
     /// A client of the directory at `url`, or, when none is configured, of the directory
-    /// in this process at `local_addr`.
-    pub fn new(
-        url: Option<&str>,
-        local_addr: SocketAddr,
-        tokens: Option<TokenIssuer>,
-    ) -> Directory {
+    /// in this process, reached as `reach` says.
+    pub fn new(url: Option<&str>, reach: &ServiceReach, tokens: Option<TokenIssuer>) -> Directory {
         let channel = sds_platform::server::service_channel(
             "directory",
             url,
-            local_addr,
+            reach,
             CONNECT_TIMEOUT,
             CALL_TIMEOUT,
         );

@@ -43,7 +43,7 @@ pub fn component() -> Component {
         .grpc(|context, services| {
             let directory = Directory::new(
                 context.config.directory_url.as_deref(),
-                context.local_addr,
+                &context.reach,
                 context.service_tokens.clone(),
             );
             services.add(ContractsServiceServer::with_interceptor(

@@ -42,7 +42,7 @@ pub fn component() -> Component {
                     context.clock.clone(),
                     grpc::plan_check::Plans::new(
                         context.config.assessment_url.as_deref(),
-                        context.local_addr,
+                        &context.reach,
                     ),
                 ),
                 context.authenticator.clone(),

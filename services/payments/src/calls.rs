@@ -2,7 +2,7 @@
 //! staff of the authority whose money or remittance it is working on), with a token signed
 //! by the process's service key and short-lived.
 
-use std::net::SocketAddr;
+use sds_platform::server::ServiceReach;
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
@@ -30,18 +30,18 @@ pub struct ServiceCalls {
 
 impl ServiceCalls {
     /// Calls to `service` at `url`, or, when none is configured, to the one in this process
-    /// at `local_addr`.
+    /// reached as `reach` says.
     pub fn new(
         service: &'static str,
         url: Option<&str>,
-        local_addr: SocketAddr,
+        reach: &ServiceReach,
         tokens: Option<TokenIssuer>,
         call_timeout: Duration,
     ) -> ServiceCalls {
         let channel = sds_platform::server::service_channel(
             service,
             url,
-            local_addr,
+            reach,
             CONNECT_TIMEOUT,
             call_timeout,
         );

@@ -8,7 +8,7 @@
 //! transfers carry ids derived from their instalment, so the ledger records each once
 //! however often a run sends them.
 
-use std::net::SocketAddr;
+use sds_platform::server::ServiceReach;
 use std::time::Duration;
 
 use anyhow::anyhow;
@@ -37,10 +37,10 @@ pub struct Ledger {
 
 impl Ledger {
     /// A client of the ledger at `url`, or, when none is configured, of the ledger in this
-    /// process at `local_addr`.
-    pub fn new(url: Option<&str>, local_addr: SocketAddr, tokens: Option<TokenIssuer>) -> Ledger {
+    /// process, reached as `reach` says.
+    pub fn new(url: Option<&str>, reach: &ServiceReach, tokens: Option<TokenIssuer>) -> Ledger {
         Ledger {
-            calls: ServiceCalls::new("ledger", url, local_addr, tokens, CALL_TIMEOUT),
+            calls: ServiceCalls::new("ledger", url, reach, tokens, CALL_TIMEOUT),
         }
     }
 

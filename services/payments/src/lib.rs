@@ -57,7 +57,7 @@ pub fn component() -> Component {
                     modulus.clone(),
                     people::People::new(
                         context.config.assessment_url.as_deref(),
-                        context.local_addr,
+                        &context.reach,
                         context.service_tokens.clone(),
                     ),
                 )
@@ -94,7 +94,7 @@ fn work_queue(context: &sds_runtime::Context) -> runs::queue::WorkQueue {
 fn ledger_of(context: &sds_runtime::Context) -> ledger::Ledger {
     ledger::Ledger::new(
         context.config.ledger_url.as_deref(),
-        context.local_addr,
+        &context.reach,
         context.service_tokens.clone(),
     )
 }

@@ -3,8 +3,8 @@
 //! neither: events carry no personal data, so each remittance read asks assessment, which
 //! audits the read.
 
+use sds_platform::server::ServiceReach;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use sds_platform::TokenIssuer;
@@ -36,9 +36,9 @@ pub struct People {
 
 impl People {
     /// Assessment at `url`, or, when none is configured, the one in this process.
-    pub fn new(url: Option<&str>, local_addr: SocketAddr, tokens: Option<TokenIssuer>) -> People {
+    pub fn new(url: Option<&str>, reach: &ServiceReach, tokens: Option<TokenIssuer>) -> People {
         People {
-            calls: ServiceCalls::new("assessment", url, local_addr, tokens, CALL_TIMEOUT),
+            calls: ServiceCalls::new("assessment", url, reach, tokens, CALL_TIMEOUT),
         }
     }
 

@@ -24,11 +24,13 @@ use crate::config::{JwksSource, JwtConfig};
 mod fetch;
 mod issuer;
 mod jwks;
+mod rate;
 pub use issuer::TokenIssuer;
 pub use jwks::{
     DEFAULT_JWKS_FETCH_TIMEOUT, DEFAULT_JWKS_STARTUP_WAIT, DEFAULT_UNKNOWN_KEY_REFETCH_INTERVAL,
     JwksOptions, MAX_JWKS_BYTES,
 };
+pub use rate::{RateLimit, is_platform_service};
 
 /// The issuer every token must name.
 pub const TOKEN_ISSUER: &str = "sds";
@@ -143,6 +145,8 @@ pub struct Authenticator {
     keys: Keys,
     validation: Validation,
     max_lifetime: Duration,
+    /// `None`: callers are not rate limited.
+    rate: Option<rate::RateLimiter>,
 }
 
 /// What tokens are verified with.
@@ -261,6 +265,7 @@ impl Authenticator {
             keys,
             validation,
             max_lifetime: DEFAULT_MAX_TOKEN_LIFETIME,
+            rate: None,
         }
     }
 
@@ -268,6 +273,14 @@ impl Authenticator {
     /// leaks should stop working soon.
     pub fn with_max_lifetime(mut self, max_lifetime: Duration) -> Self {
         self.max_lifetime = max_lifetime;
+        self
+    }
+
+    /// Limits each caller to `limit` (see [`RateLimit`]); `None` lifts the limit. The
+    /// buckets are shared by every clone of this authenticator, so by every service of the
+    /// process.
+    pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
+        self.rate = limit.map(rate::RateLimiter::new);
         self
     }
 
@@ -367,6 +380,14 @@ impl Authenticator {
                         _ => principal.org_id.as_str(),
                     };
                     tracing::Span::current().record("enduser.id", who);
+                    if let Some(rate) = &self.rate
+                        && let Err(status) = rate.admit(principal)
+                    {
+                        // Debug only: a caller far over its rate would otherwise flood the logs;
+                        // the refusals are counted as RESOURCE_EXHAUSTED in the RPC metrics.
+                        tracing::debug!(reason = %status.message(), "request refused: over the caller's rate limit");
+                        return Err(status);
+                    }
                 }
                 Ok(request)
             }

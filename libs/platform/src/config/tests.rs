@@ -432,3 +432,74 @@ fn production_fetches_its_key_set_over_https_only() {
     // Locally (and in tests) a plain http set is accepted.
     assert!(config_from(&[("SDS_JWKS_URL", "http://127.0.0.1:9/jwks.json")]).is_ok());
 }
+
+#[test]
+fn tls_is_off_by_default_and_each_half_of_an_identity_needs_the_other() {
+    let config = config_from(&[]).unwrap();
+    assert_eq!(
+        config.tls,
+        TlsConfig {
+            server_name: DEFAULT_TLS_SERVER_NAME.to_owned(),
+            ..TlsConfig::default()
+        }
+    );
+    assert!(!config.tls.serves_tls());
+
+    // Any file that exists will do here; whether it holds a certificate is read at start.
+    let file = env!("CARGO_MANIFEST_DIR").to_owned() + "/Cargo.toml";
+    let error = config_from(&[("SDS_TLS_CERT", &file)]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SDS_TLS_KEY: is not set but SDS_TLS_CERT is; TLS needs the certificate's private key too"
+    );
+    let error = config_from(&[("SDS_TLS_KEY", &file)]).unwrap_err();
+    assert_eq!(error.variable, "SDS_TLS_CERT");
+    let error = config_from(&[("SDS_TLS_CLIENT_CA", &file)]).unwrap_err();
+    assert_eq!(error.variable, "SDS_TLS_CLIENT_CA");
+    let error = config_from(&[("SDS_TLS_CA", "/no/such/ca.pem")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SDS_TLS_CA: \"/no/such/ca.pem\" is not a file that can be read; give the path of a PEM file"
+    );
+    let error = config_from(&[("SDS_TLS_SERVER_NAME", "not a name!")]).unwrap_err();
+    assert_eq!(error.variable, "SDS_TLS_SERVER_NAME");
+
+    let config = config_from(&[
+        ("SDS_TLS_CERT", &file),
+        ("SDS_TLS_KEY", &file),
+        ("SDS_TLS_CLIENT_CA", &file),
+        ("SDS_TLS_SERVER_NAME", "sds.internal"),
+    ])
+    .unwrap();
+    assert!(config.tls.serves_tls());
+    assert_eq!(config.tls.server_name, "sds.internal");
+}
+
+#[test]
+fn rate_limits_default_to_a_generous_bucket_and_off_lifts_them() {
+    let config = config_from(&[]).unwrap();
+    assert_eq!(
+        config.server.rate_limit,
+        Some(crate::auth::RateLimit {
+            per_second: DEFAULT_RATE_LIMIT_PER_SECOND,
+            burst: DEFAULT_RATE_LIMIT_BURST,
+        })
+    );
+    let config = config_from(&[("SDS_RATE_LIMIT_PER_SECOND", "off")]).unwrap();
+    assert_eq!(config.server.rate_limit, None);
+    // A rate above the default burst raises the burst with it, unless one is given.
+    let config = config_from(&[("SDS_RATE_LIMIT_PER_SECOND", "5000")]).unwrap();
+    assert_eq!(
+        config.server.rate_limit.map(|limit| limit.burst),
+        Some(5000)
+    );
+    for (variable, value) in [
+        ("SDS_RATE_LIMIT_PER_SECOND", "0"),
+        ("SDS_RATE_LIMIT_PER_SECOND", "fast"),
+        ("SDS_RATE_LIMIT_BURST", "0"),
+        ("SDS_RATE_LIMIT_BURST", "-1"),
+    ] {
+        let error = config_from(&[(variable, value)]).unwrap_err();
+        assert_eq!(error.variable, variable, "{value}");
+    }
+}

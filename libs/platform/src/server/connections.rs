@@ -1,14 +1,19 @@
-//! The gate every connection of the gRPC server passes: the server-wide connection limit and
-//! the HTTP/2 handshake timeout, ahead of tonic, which has neither.
+//! The gate every connection of the gRPC server passes: the server-wide connection limit,
+//! TLS (when the server has a certificate) and the handshake timeout, ahead of tonic, which
+//! has no limit or timeout of its own.
 //!
 //! What must stay true:
 //!
 //! - at most `max_connections` sockets are open at once, counting those still handshaking;
 //!   a socket accepted beyond that is closed at once, so a flood cannot exhaust the
 //!   process's file descriptors or memory, and a slot frees as soon as any connection ends;
-//! - a socket that has not sent the whole 24-byte HTTP/2 client preface within
-//!   `handshake_timeout`, or sends something else, is closed, so half-open connections
-//!   cannot pile up (tonic's keep-alive pings only start once the handshake is done);
+//! - a socket that has not finished its TLS handshake (when TLS is on) and sent the whole
+//!   24-byte HTTP/2 client preface within `handshake_timeout`, or sends something else, is
+//!   closed, so half-open connections cannot pile up (tonic's keep-alive pings only start
+//!   once the handshake is done);
+//! - with TLS on, nothing but a completed TLS handshake reaches tonic: a plain-text caller,
+//!   and with mutual TLS a caller without a certificate from the client CA, is refused by
+//!   rustls before a byte of its request is read;
 //! - tonic gets every byte the client sent: the preface read here is replayed to it;
 //! - the listener and every socket still handshaking close when tonic drops the gate at
 //!   shutdown.
@@ -27,6 +32,8 @@ use futures::stream::FuturesUnordered;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
 use tonic::transport::server::{Connected, TcpConnectInfo};
 
 /// What every HTTP/2 client sends first (RFC 9113, section 3.4).
@@ -53,6 +60,8 @@ pub(super) struct ConnectionGate {
     listener: TcpListener,
     slots: Arc<Semaphore>,
     limits: GateLimits,
+    /// `None`: the port speaks plain HTTP/2.
+    tls: Option<TlsAcceptor>,
     handshakes: FuturesUnordered<BoxFuture<'static, Option<AdmittedConnection>>>,
     accept_pause: Option<Pin<Box<tokio::time::Sleep>>>,
     /// Sockets closed for want of a slot since the server last had one free; logged once
@@ -61,11 +70,12 @@ pub(super) struct ConnectionGate {
 }
 
 impl ConnectionGate {
-    pub(super) fn new(listener: TcpListener, limits: GateLimits) -> Self {
+    pub(super) fn new(listener: TcpListener, limits: GateLimits, tls: Option<TlsAcceptor>) -> Self {
         Self {
             listener,
             slots: Arc::new(Semaphore::new(limits.max_connections.max(1))),
             limits,
+            tls,
             handshakes: FuturesUnordered::new(),
             accept_pause: None,
             refused_while_full: 0,
@@ -96,11 +106,10 @@ impl ConnectionGate {
         // gRPC sends many small frames; Nagle's algorithm would hold them back.
         let _ = socket.set_nodelay(true);
         let handshake_timeout = self.limits.handshake_timeout;
+        let tls = self.tls.clone();
         self.handshakes.push(Box::pin(async move {
-            let mut socket = socket;
-            match tokio::time::timeout(handshake_timeout, read_client_preface(&mut socket)).await
-            {
-                Ok(Ok(())) => Some(AdmittedConnection {
+            match tokio::time::timeout(handshake_timeout, handshake(socket, tls)).await {
+                Ok(Ok(socket)) => Some(AdmittedConnection {
                     socket,
                     preface_replayed: 0,
                     _slot: slot,
@@ -119,9 +128,19 @@ impl ConnectionGate {
     }
 }
 
+/// The TLS handshake, when the port has TLS, then the HTTP/2 client preface.
+async fn handshake(socket: TcpStream, tls: Option<TlsAcceptor>) -> io::Result<Transport> {
+    let mut transport = match tls {
+        None => Transport::Plain(socket),
+        Some(acceptor) => Transport::Tls(Box::new(acceptor.accept(socket).await?)),
+    };
+    read_client_preface(&mut transport).await?;
+    Ok(transport)
+}
+
 /// Reads the client preface, failing as soon as a byte differs from it or the client
 /// closes; the bytes need not be kept, since they can only be the preface.
-async fn read_client_preface(socket: &mut TcpStream) -> io::Result<()> {
+async fn read_client_preface(socket: &mut (impl AsyncRead + Unpin)) -> io::Result<()> {
     let mut received = [0_u8; HTTP2_CLIENT_PREFACE.len()];
     let mut length = 0;
     while length < received.len() {
@@ -196,7 +215,7 @@ impl Stream for ConnectionGate {
 /// it first (hyper), and holds its slot until it is dropped, which is when the connection
 /// ends.
 pub(super) struct AdmittedConnection {
-    socket: TcpStream,
+    socket: Transport,
     preface_replayed: usize,
     _slot: OwnedSemaphorePermit,
 }
@@ -253,7 +272,74 @@ impl Connected for AdmittedConnection {
     type ConnectInfo = TcpConnectInfo;
 
     fn connect_info(&self) -> Self::ConnectInfo {
-        self.socket.connect_info()
+        match &self.socket {
+            Transport::Plain(socket) => socket.connect_info(),
+            Transport::Tls(stream) => stream.get_ref().0.connect_info(),
+        }
+    }
+}
+
+/// A connection's byte stream: the socket itself, or TLS over it.
+enum Transport {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Transport {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buffer: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(socket) => Pin::new(socket).poll_read(cx, buffer),
+            Transport::Tls(stream) => Pin::new(stream.as_mut()).poll_read(cx, buffer),
+        }
+    }
+}
+
+impl AsyncWrite for Transport {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Transport::Plain(socket) => Pin::new(socket).poll_write(cx, data),
+            Transport::Tls(stream) => Pin::new(stream.as_mut()).poll_write(cx, data),
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buffers: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Transport::Plain(socket) => Pin::new(socket).poll_write_vectored(cx, buffers),
+            Transport::Tls(stream) => Pin::new(stream.as_mut()).poll_write_vectored(cx, buffers),
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        match self {
+            Transport::Plain(socket) => socket.is_write_vectored(),
+            Transport::Tls(stream) => stream.is_write_vectored(),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(socket) => Pin::new(socket).poll_flush(cx),
+            Transport::Tls(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Transport::Plain(socket) => Pin::new(socket).poll_shutdown(cx),
+            Transport::Tls(stream) => Pin::new(stream.as_mut()).poll_shutdown(cx),
+        }
     }
 }
 
@@ -272,6 +358,7 @@ mod tests {
                 max_connections: 1,
                 handshake_timeout: Duration::from_secs(5),
             },
+            None,
         );
         let mut client = TcpStream::connect(addr).await.unwrap();
         // The preface in two pieces, as a slow client might send it, then a frame's worth.

@@ -8,7 +8,7 @@
 //! Nothing is written until the plan has been read and the line found fit: when assessment
 //! cannot be reached the caller is told to try again, and nothing is published.
 
-use std::net::SocketAddr;
+use sds_platform::server::ServiceReach;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -49,12 +49,12 @@ impl Credentials {
 }
 
 impl Plans {
-    pub fn new(url: Option<&str>, local_addr: SocketAddr) -> Plans {
+    pub fn new(url: Option<&str>, reach: &ServiceReach) -> Plans {
         Plans {
             channel: sds_platform::server::service_channel(
                 "assessment",
                 url,
-                local_addr,
+                reach,
                 CONNECT_TIMEOUT,
                 CALL_TIMEOUT,
             ),

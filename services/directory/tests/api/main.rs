@@ -29,6 +29,7 @@ mod package_plan_check;
 mod package_requests;
 mod package_scene;
 mod package_withdrawal;
+mod rate_limits;
 mod register;
 mod republish;
 mod retries;

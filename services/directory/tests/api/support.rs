@@ -73,6 +73,15 @@ impl TestApp {
         .await
     }
 
+    /// The directory with settings of the test's own (`SDS_*` as the environment gives them).
+    pub async fn spawn_with_environment(environment: Vec<(&'static str, String)>) -> TestApp {
+        Self::spawn_with(TestSettings {
+            environment,
+            ..TestSettings::default()
+        })
+        .await
+    }
+
     async fn spawn_with(settings: TestSettings) -> TestApp {
         Self::spawn_of(vec![sds_directory::component()], settings).await
     }

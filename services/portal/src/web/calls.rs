@@ -106,7 +106,7 @@ impl Services {
             sds_platform::server::service_channel(
                 service,
                 url,
-                context.local_addr,
+                &context.reach,
                 CONNECT_TIMEOUT,
                 CALL_TIMEOUT,
             )

@@ -22,9 +22,11 @@ pub mod payments;
 pub mod portal;
 pub mod token;
 
+use std::path::PathBuf;
+
 use anyhow::{Context, bail};
 use tonic::service::Interceptor;
-use tonic::transport::Channel;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Identity};
 
 /// Where the server is.
 #[derive(Debug, Clone, clap::Args)]
@@ -32,6 +34,47 @@ pub struct ServerArgs {
     /// host:port of the sds server.
     #[arg(long = "addr", env = "SDS_ADDR", default_value = sds_platform::config::DEFAULT_LISTEN_ADDR)]
     pub addr: String,
+    /// Call over TLS, checking the server's certificate against the CA certificates in
+    /// this PEM file (the system's CAs when only --tls-cert is given).
+    #[arg(long = "tls-ca", env = "SDS_TLS_CA")]
+    pub tls_ca: Option<PathBuf>,
+    /// Call over TLS presenting this PEM certificate chain, for a server that asks for
+    /// client certificates (mutual TLS); needs --tls-key.
+    #[arg(long = "tls-cert", env = "SDS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long = "tls-key", env = "SDS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// The name the server's certificate must carry; by default the host of --addr.
+    #[arg(long = "tls-server-name", env = "SDS_TLS_SERVER_NAME")]
+    pub tls_server_name: Option<String>,
+}
+
+impl ServerArgs {
+    /// The TLS to call with, or `None` for plain HTTP/2.
+    fn tls(&self) -> anyhow::Result<Option<ClientTlsConfig>> {
+        if self.tls_ca.is_none() && self.tls_cert.is_none() {
+            return Ok(None);
+        }
+        let read = |flag: &str, path: &PathBuf| {
+            std::fs::read(path).with_context(|| format!("{flag}: read {}", path.display()))
+        };
+        let mut tls = ClientTlsConfig::new();
+        tls = match &self.tls_ca {
+            Some(path) => tls.ca_certificate(Certificate::from_pem(read("--tls-ca", path)?)),
+            None => tls.with_native_roots(),
+        };
+        if let (Some(cert), Some(key)) = (&self.tls_cert, &self.tls_key) {
+            tls = tls.identity(Identity::from_pem(
+                read("--tls-cert", cert)?,
+                read("--tls-key", key)?,
+            ));
+        }
+        if let Some(name) = &self.tls_server_name {
+            tls = tls.domain_name(name);
+        }
+        Ok(Some(tls))
+    }
 }
 
 /// Where the server is and who is calling.
@@ -45,8 +88,14 @@ pub struct ClientArgs {
 }
 
 pub async fn connect(server: &ServerArgs) -> anyhow::Result<Channel> {
-    let endpoint = Channel::from_shared(format!("http://{}", server.addr))
+    let tls = server.tls()?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let endpoint = Channel::from_shared(format!("{scheme}://{}", server.addr))
         .with_context(|| format!("SDS_ADDR {:?} is not host:port", server.addr))?;
+    let endpoint = match tls {
+        None => endpoint,
+        Some(tls) => endpoint.tls_config(tls).context("TLS settings")?,
+    };
     endpoint.connect().await.with_context(|| {
         format!(
             "cannot reach sds at {} (is it running? try deploy/local/up)",
