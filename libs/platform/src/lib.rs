@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod metrics;
+pub mod read_audit;
 pub mod server;
 pub mod telemetry;
 pub mod tls;

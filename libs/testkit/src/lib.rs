@@ -16,6 +16,7 @@ pub mod plans;
 mod postgres;
 mod process;
 mod publish;
+mod read_audit;
 mod tls;
 mod tokens;
 mod wait;
@@ -29,6 +30,7 @@ pub use otlp::{ExportedSpan, OtlpReceiver, SpanKind, StatusCode};
 pub use postgres::PrivatePostgres;
 pub use process::{TestProcess, TestSettings};
 pub use publish::publish_event;
+pub use read_audit::{ReadAuditRow, assert_read_audit_is_append_only, read_audit_rows};
 pub use tls::{TestCa, TestIdentity, TestPki};
 pub use tokens::{
     TEST_JWT_SECRET, authority_staff, bearer, expired_token, provider_org, token_for,

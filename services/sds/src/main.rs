@@ -56,6 +56,9 @@ enum Command {
     /// A provider's or holder's notifications from the portal.
     #[command(subcommand)]
     Portal(cli::portal::PortalCommand),
+    /// The read audit trail of personal data, from every service at once.
+    #[command(subcommand)]
+    Audit(cli::audit::AuditCommand),
     /// The local demo's history (deploy/local/up runs it once).
     #[command(subcommand)]
     Demo(cli::demo::DemoCommand),
@@ -109,6 +112,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Ledger(command) => cli::ledger::run(command).await,
         Command::Payments(command) => cli::payments::run(command).await,
         Command::Portal(command) => cli::portal::run(command).await,
+        Command::Audit(command) => cli::audit::run(command).await,
         Command::Demo(command) => cli::demo::run(command).await,
         Command::Bench(command) => bench::run(command).await,
         Command::Chaos(command) => chaos::run(command).await,

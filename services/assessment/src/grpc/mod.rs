@@ -1,7 +1,8 @@
 //! The `sds.v1.AssessmentService` handlers. Each one reads the caller from the request,
 //! converts the message into domain types (refusing bad input), asks `domain::access`
 //! whether the caller may, and only then opens a transaction. Every change to and read of
-//! a person's record is written to their audit trail in the same transaction.
+//! a person's record is written to their audit trail in the same transaction, and every
+//! read of a person's record or plan to the read audit trail too ([`reads`]).
 
 mod budget;
 mod case_rows;
@@ -12,6 +13,7 @@ mod imported_plan;
 mod lookup;
 pub mod plan_wire;
 mod plans;
+mod reads;
 mod statistics;
 mod variations;
 
@@ -112,15 +114,9 @@ impl AssessmentService for AssessmentApi {
         request: Request<proto::GetPersonRequest>,
     ) -> Result<Response<proto::Person>, Status> {
         let principal = Principal::of(&request)?.clone();
-        ensure_authority_staff(&principal)?;
-        let id = convert::id("id", &request.get_ref().id).map_err(AssessmentError::from)?;
-        let mut transaction = self.pool.begin().await.map_err(AssessmentError::from)?;
-        let person = self
-            .person_for(&mut transaction, &principal, id, access::ensure_may_read)
-            .await?;
-        store::audit(&mut transaction, &person, &principal.org_id, "person.read").await?;
-        transaction.commit().await.map_err(AssessmentError::from)?;
-        Ok(Response::new(convert::person_message(&person)))
+        Ok(Response::new(
+            self.read_person(&principal, request.get_ref()).await?,
+        ))
     }
 
     async fn lookup_people(
@@ -384,9 +380,8 @@ impl AssessmentService for AssessmentApi {
         request: Request<proto::GetPlanRequest>,
     ) -> Result<Response<proto::Plan>, Status> {
         let principal = Principal::of(&request)?.clone();
-        ensure_authority_staff(&principal)?;
         Ok(Response::new(
-            self.get(&principal, request.into_inner()).await?,
+            self.read_plan(&principal, request.get_ref()).await?,
         ))
     }
 
@@ -422,5 +417,16 @@ impl AssessmentService for AssessmentApi {
             self.import_case_records(&principal, request.into_inner())
                 .await?,
         ))
+    }
+
+    async fn list_read_audit(
+        &self,
+        request: Request<proto::ListReadAuditRequest>,
+    ) -> Result<Response<proto::ListReadAuditResponse>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        sds_platform::read_audit::list(&self.pool, &principal, request.get_ref())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
     }
 }

@@ -339,40 +339,6 @@ impl AssessmentApi {
         transaction.commit().await?;
         Ok(message)
     }
-
-    pub(super) async fn get(
-        &self,
-        principal: &Principal,
-        request: proto::GetPlanRequest,
-    ) -> Result<proto::Plan, AssessmentError> {
-        let person_id = convert::id("person_id", &request.person_id)?;
-        let mut transaction = self.pool.begin().await?;
-        let person = self
-            .person_for(
-                &mut transaction,
-                principal,
-                person_id,
-                access::ensure_may_read,
-            )
-            .await?;
-        let versions = store::plan_versions(&mut transaction, person.id, &person.authority).await?;
-        let latest = versions.last().ok_or(AssessmentError::NoPlan(person.id))?;
-        let stored = match request.version {
-            0 => latest,
-            wanted => versions
-                .iter()
-                .find(|stored| stored.plan.version() == wanted)
-                .ok_or(AssessmentError::NoSuchVersion {
-                    person: person.id,
-                    version: wanted,
-                    latest: latest.plan.version(),
-                })?,
-        };
-        store::audit(&mut transaction, &person, &principal.org_id, "plan.read").await?;
-        let message = self.plan_message(&mut transaction, &person, stored).await?;
-        transaction.commit().await?;
-        Ok(message)
-    }
 }
 
 /// A fresh draft after a rejected first plan: the next version number, lines from 1.

@@ -12,6 +12,7 @@ mod people;
 mod plans;
 mod policy;
 mod providers;
+mod read_audit;
 mod reviews;
 mod statistics;
 mod variations;

@@ -56,6 +56,18 @@ impl TestApp {
         self.client.clone()
     }
 
+    /// A person of `authority` whose plan (one option 3 line) is approved, made as a
+    /// practitioner makes one; returns their id.
+    pub async fn person_with_plan(&self, authority: &str) -> String {
+        sds_testkit::plans::approved_plan(
+            self._process.channel().await,
+            authority,
+            day(TODAY),
+            vec![sds_testkit::plans::option_3_line("210.00", day(TODAY))],
+        )
+        .await
+    }
+
     pub async fn record_person(
         &self,
         authority: &str,

@@ -177,20 +177,6 @@ pub(super) async fn update_draft(
     Ok(agreement_message(&record))
 }
 
-pub(super) async fn get(
-    pool: &PgPool,
-    principal: &Principal,
-    request: &proto::GetAgreementRequest,
-) -> Result<proto::Agreement, ContractsError> {
-    let id = super::convert::id("agreement_id", &request.agreement_id)?;
-    let mut connection = pool.acquire().await?;
-    let record = loaded(&mut connection, id, false).await?;
-    if !access::may_see(principal, &record.latest.content.parties) {
-        return Err(ContractsError::AgreementNotFound(id));
-    }
-    Ok(agreement_message(&record))
-}
-
 /// The agreements the caller may list, narrowed by what it asked for.
 fn scope(
     principal: &Principal,

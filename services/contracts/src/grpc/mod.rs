@@ -2,7 +2,8 @@
 //! converts the message into domain types (refusing bad input), asks `domain::access`
 //! whether the caller may, and only then opens a transaction. The handlers themselves live
 //! with their concept ([`defaults`], [`rates`], [`agreements`], [`signing`], [`changes`],
-//! [`summary`]); this module only routes to them.
+//! [`summary`], [`reads`]); this module only routes to them. Every read of an agreement
+//! leaves its entry in the read audit trail, which `ListReadAudit` lists.
 
 pub(crate) mod agreement_convert;
 mod agreements;
@@ -10,6 +11,7 @@ mod changes;
 pub mod convert;
 mod defaults;
 mod rates;
+mod reads;
 mod signing;
 mod summary;
 
@@ -137,7 +139,7 @@ impl ContractsService for ContractsApi {
         request: Request<proto::GetAgreementRequest>,
     ) -> Result<Response<proto::Agreement>, Status> {
         let (principal, request) = caller(request)?;
-        agreements::get(&self.pool, &principal, &request)
+        reads::get(&self.pool, &self.clock, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)
@@ -199,6 +201,17 @@ impl ContractsService for ContractsApi {
     ) -> Result<Response<proto::AgreementSummary>, Status> {
         let (principal, request) = caller(request)?;
         summary::get(&self.pool, &self.clock, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn list_read_audit(
+        &self,
+        request: Request<proto::ListReadAuditRequest>,
+    ) -> Result<Response<proto::ListReadAuditResponse>, Status> {
+        let (principal, request) = caller(request)?;
+        sds_platform::read_audit::list(&self.pool, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)

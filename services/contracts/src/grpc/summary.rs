@@ -2,20 +2,23 @@
 //! count and reading ease: the version in force today (before the agreement starts, the one
 //! in force on its first day; while a draft, its latest), so a rate change agreed for a
 //! later date is not told as today's money. Read access is GetAgreement's, so a caller who may not see the
-//! agreement is told it does not exist here too.
+//! agreement is told it does not exist here too, and each read leaves its entry in the read
+//! audit trail as GetAgreement's does ([`super::reads`]).
 
 use rust_decimal::{Decimal, RoundingStrategy};
+use sds_platform::read_audit;
 use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
 use sqlx::PgPool;
 
-use crate::domain::agreement_access as access;
 use crate::domain::agreement_summary::summary_facts;
 use crate::domain::rate_following::in_force_on;
 use crate::domain::readability::{reading_ease_milli, word_count};
 use crate::domain::summary::{summary_html, summary_text};
 use crate::error::ContractsError;
 use crate::store;
+
+use super::reads::{self, GET_AGREEMENT_SUMMARY};
 
 pub(super) async fn get(
     pool: &PgPool,
@@ -24,16 +27,26 @@ pub(super) async fn get(
     request: &proto::GetAgreementSummaryRequest,
 ) -> Result<proto::AgreementSummary, ContractsError> {
     let id = super::convert::id("agreement_id", &request.agreement_id)?;
-    let mut connection = pool.acquire().await?;
-    let record = store::load_agreement(&mut connection, id, false)
-        .await?
-        .ok_or(ContractsError::AgreementNotFound(id))?;
-    if !access::may_see(principal, &record.latest.content.parties) {
-        return Err(ContractsError::AgreementNotFound(id));
-    }
+    let mut transaction = pool.begin().await?;
+    let (record, entry) = match reads::readable(
+        &mut transaction,
+        clock,
+        principal,
+        id,
+        GET_AGREEMENT_SUMMARY,
+    )
+    .await?
+    {
+        Ok(readable) => readable,
+        Err(refused) => {
+            transaction.commit().await?;
+            return Err(refused);
+        }
+    };
+    let connection: &mut sqlx::PgConnection = &mut transaction;
     // The version's lines were checked on the way in, so their sum and fee fit; failing
     // here would be a stored version no drafting could have made.
-    let versions = store::load_versions(&mut connection, id).await?;
+    let versions = store::load_versions(connection, id).await?;
     // Before the agreement starts, what will be in force on its first day.
     let on = clock.today().max(record.latest.content.terms.start());
     let told = in_force_on(&versions, on).unwrap_or(&record.latest);
@@ -45,6 +58,8 @@ pub(super) async fn get(
         facts.end = Some(facts.end.map_or(last_day, |end| end.min(last_day)));
     }
     let text = summary_text(&facts);
+    read_audit::read(connection, clock, principal, &entry).await?;
+    transaction.commit().await?;
     Ok(proto::AgreementSummary {
         agreement_id: record.id.to_string(),
         version: told.version,

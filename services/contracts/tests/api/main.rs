@@ -13,6 +13,7 @@ mod invalid_changes;
 mod invalid_input;
 mod plan_events;
 mod rate_cards;
+mod read_audit;
 mod standing;
 mod summaries;
 mod uplifts;

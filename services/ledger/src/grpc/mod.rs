@@ -237,7 +237,18 @@ impl LedgerService for LedgerApi {
         request: Request<proto::GetStatementRequest>,
     ) -> Result<Response<proto::Statement>, Status> {
         let (principal, request) = caller(request)?;
-        statements::get(&self.pool, &principal, &request)
+        statements::get(&self.pool, &self.clock, &principal, &request)
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
+    }
+
+    async fn list_read_audit(
+        &self,
+        request: Request<proto::ListReadAuditRequest>,
+    ) -> Result<Response<proto::ListReadAuditResponse>, Status> {
+        let (principal, request) = caller(request)?;
+        sds_platform::read_audit::list(&self.pool, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)

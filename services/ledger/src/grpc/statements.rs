@@ -1,18 +1,29 @@
 //! `GetStatement`: a fund's statement for a period, read by whoever may read the fund.
+//!
+//! What must stay true: a statement goes out only with its `read` entry in the read audit
+//! trail (`sds_platform::read_audit`), written in the read's transaction; a caller who may
+//! not read a fund that exists is told it is not recorded, and a `refused` entry (NOT_FOUND)
+//! under the fund's authority is committed first; an unknown fund or a bad argument writes
+//! nothing.
 
 use chrono::Days;
-use sds_platform::Principal;
+use sds_platform::read_audit::{self, Outcome, Refusal, SubjectKind};
+use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
 use sds_vocabulary::Invalid;
 use sds_vocabulary::named_enum::WireEnum as _;
 use sqlx::PgPool;
+use uuid::Uuid;
 
 use super::convert::{self, money_message};
-use super::funds::readable_fund;
 use crate::domain::AccountKind;
+use crate::domain::access::may_read;
 use crate::domain::statement::{Budget, StatementLine, statement, statement_text};
 use crate::error::LedgerError;
 use crate::store;
+
+/// What the read audit trail calls a statement's read.
+const GET_STATEMENT: &str = "ledger.GetStatement";
 
 /// The longest period one statement covers, in days (both ends counted): three years.
 const MAX_PERIOD_DAYS: u64 = 3 * 365 + 1;
@@ -31,6 +42,7 @@ fn line_message(line: &StatementLine) -> proto::StatementLine {
 
 pub(super) async fn get(
     pool: &PgPool,
+    clock: &Clock,
     principal: &Principal,
     request: &proto::GetStatementRequest,
 ) -> Result<proto::Statement, LedgerError> {
@@ -53,15 +65,33 @@ pub(super) async fn get(
         )
         .into());
     }
-    let mut connection = pool.acquire().await?;
-    let (fund, accounts) = readable_fund(&mut connection, principal, fund_id).await?;
+    let mut transaction = pool.begin().await?;
+    let connection: &mut sqlx::PgConnection = &mut transaction;
+    let (fund, accounts) = store::load_fund(connection, fund_id)
+        .await?
+        .ok_or(LedgerError::FundNotFound(fund_id))?;
+    let entry = read_audit::Record {
+        authority: fund.authority.clone(),
+        subject_kind: SubjectKind::Person,
+        subject_id: fund.person_id,
+        what: GET_STATEMENT,
+        record_id: fund_id.to_string(),
+    };
+    let payees: Vec<Uuid> = accounts.iter().filter_map(|(_, payee)| *payee).collect();
+    if !may_read(principal, &fund, &payees) {
+        // Told it is not recorded, as for an unknown fund; the authority sees who tried.
+        let refused = Outcome::Refused(Refusal::NotFound);
+        read_audit::write(connection, clock, principal, &entry, refused).await?;
+        transaction.commit().await?;
+        return Err(LedgerError::FundNotFound(fund_id));
+    }
     let balance = accounts
         .iter()
         .find(|(account, _)| account.kind == AccountKind::FundBalance)
         .map(|(account, _)| account.id)
         .ok_or_else(|| anyhow::anyhow!("fund {fund_id} has no balance account"))?;
-    let opening = store::balance_before(&mut connection, balance, from).await?;
-    let movements = store::movements(&mut connection, balance, from, to).await?;
+    let opening = store::balance_before(connection, balance, from).await?;
+    let movements = store::movements(connection, balance, from, to).await?;
     let budget = Budget {
         weekly: fund.weekly_budget,
         opened_on: fund.opened_on,
@@ -71,10 +101,12 @@ pub(super) async fn get(
         .iter()
         .find(|(account, _)| account.kind == AccountKind::ContributionDue)
     {
-        Some((account, _)) => store::contribution(&mut connection, account.id, from, to).await?,
+        Some((account, _)) => store::contribution(connection, account.id, from, to).await?,
         None => None,
     };
     let statement = statement(from, to, budget, opening, &movements, contribution);
+    read_audit::read(connection, clock, principal, &entry).await?;
+    transaction.commit().await?;
     let date = |day: chrono::NaiveDate| proto::Date {
         iso: sds_vocabulary::date::iso(day),
     };

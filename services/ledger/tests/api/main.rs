@@ -15,6 +15,7 @@ mod holder_payments;
 mod invalid_input;
 mod model;
 mod pending;
+mod read_audit;
 mod statements;
 mod transfers;
 mod watchers;

@@ -1,10 +1,19 @@
 //! `SetPayeeBankAccount` and `GetPayeeBankAccount`: payees' bank details, entered and read
 //! by the authority's finance staff only. Nothing here logs a sort code, an account number
 //! or a name: the log line of a change says which payee and which version.
+//!
+//! What must stay true of reads: an account goes out only with its `read` entry in the read
+//! audit trail (`sds_platform::read_audit`), written in the read's transaction; a caller who
+//! is not the authority's finance staff is refused (PERMISSION_DENIED) whether or not an
+//! account is recorded, and when one is, a `refused` entry under that authority is committed
+//! first, so the authority sees who tried; a payee without an account, or a bad argument,
+//! writes nothing.
 
 use sds_platform::StoreContext as _;
-use sds_platform::{OrgKind, Principal, Role};
+use sds_platform::read_audit::{self, Outcome, Refusal, SubjectKind};
+use sds_platform::{Clock, OrgKind, Principal, Role};
 use sds_proto::v1 as proto;
+use sds_vocabulary::NamedEnum as _;
 use sds_vocabulary::{AuthorityId, shown};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -13,6 +22,9 @@ use crate::domain::bank_account::{self, BankDetails, Modulus};
 use crate::domain::modulus::ModulusTable;
 use crate::error::PaymentsError;
 use crate::store::bank::{self as store, PayeeAccount};
+
+/// What the read audit trail calls a read of a payee's bank account.
+const GET_PAYEE_BANK_ACCOUNT: &str = "payments.GetPayeeBankAccount";
 
 /// The modulus table as the process found it at start.
 #[derive(Debug)]
@@ -166,19 +178,42 @@ pub async fn set(
 
 pub async fn get(
     pool: &PgPool,
+    clock: &Clock,
     principal: &Principal,
     request: &proto::GetPayeeBankAccountRequest,
 ) -> Result<proto::PayeeBankAccount, PaymentsError> {
     let authority = authority(&request.authority)?;
     let payee_id = payee(&request.payee_id)?;
+    let mut transaction = pool.begin().await.operation("database connection")?;
+    let account = store::current_payee_account(&mut transaction, &authority, payee_id).await?;
+    let entry = match &account {
+        Some(_) => Some(read_audit::Record {
+            subject_kind: store::payee_kind(&mut transaction, &authority, payee_id)
+                .await?
+                .as_deref()
+                .and_then(SubjectKind::from_name)
+                .unwrap_or(SubjectKind::Payee),
+            authority: authority.clone(),
+            subject_id: payee_id,
+            what: GET_PAYEE_BANK_ACCOUNT,
+            record_id: payee_id.to_string(),
+        }),
+        None => None,
+    };
     if !is_finance_of(principal, &authority) {
+        if let Some(entry) = &entry {
+            let refused = Outcome::Refused(Refusal::PermissionDenied);
+            read_audit::write(&mut transaction, clock, principal, entry, refused).await?;
+            transaction.commit().await.operation("commit")?;
+        }
         return Err(PaymentsError::NotAllowed(format!(
             "bank details of {authority}'s payees are read by its finance staff"
         )));
     }
-    let mut connection = pool.acquire().await.operation("database connection")?;
-    store::current_payee_account(&mut connection, &authority, payee_id)
-        .await?
-        .map(|account| message(&authority, &account))
-        .ok_or(PaymentsError::NoBankAccount(payee_id))
+    let (Some(account), Some(entry)) = (account, entry) else {
+        return Err(PaymentsError::NoBankAccount(payee_id));
+    };
+    read_audit::read(&mut transaction, clock, principal, &entry).await?;
+    transaction.commit().await.operation("commit")?;
+    Ok(message(&authority, &account))
 }

@@ -170,7 +170,7 @@ impl PaymentsService for PaymentsApi {
         request: Request<proto::GetPayeeBankAccountRequest>,
     ) -> Result<Response<proto::PayeeBankAccount>, Status> {
         let principal = Principal::of(&request)?.clone();
-        bank::get(&self.pool, &principal, request.get_ref())
+        bank::get(&self.pool, &self.clock, &principal, request.get_ref())
             .await
             .map(Response::new)
             .map_err(Status::from)
@@ -265,5 +265,16 @@ impl PaymentsService for PaymentsApi {
         .await
         .map(Response::new)
         .map_err(Status::from)
+    }
+
+    async fn list_read_audit(
+        &self,
+        request: Request<proto::ListReadAuditRequest>,
+    ) -> Result<Response<proto::ListReadAuditResponse>, Status> {
+        let principal = Principal::of(&request)?.clone();
+        sds_platform::read_audit::list(&self.pool, &principal, request.get_ref())
+            .await
+            .map(Response::new)
+            .map_err(Status::from)
     }
 }

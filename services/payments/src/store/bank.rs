@@ -200,6 +200,23 @@ pub async fn current_payee_account(
     row.map(payee_account).transpose()
 }
 
+/// What a schedule of the authority pays `payee_id` as (`provider` or `holder`), if any
+/// does: what the read audit trail says the payee is.
+pub async fn payee_kind(
+    connection: &mut PgConnection,
+    authority: &AuthorityId,
+    payee_id: Uuid,
+) -> Result<Option<String>, PaymentsError> {
+    Ok(sqlx::query_scalar(
+        "SELECT payee_kind FROM schedule WHERE payee_id = $1 AND authority = $2 LIMIT 1",
+    )
+    .bind(payee_id)
+    .bind(authority.as_str())
+    .fetch_optional(&mut *connection)
+    .await
+    .operation("select payee kind")?)
+}
+
 /// Records the payee's account as a new version, unless it is the current one already;
 /// returns the current version afterwards. Changes of one payee's account are serialised,
 /// so versions are numbered without gaps.

@@ -13,6 +13,7 @@ mod contribution_collection;
 mod contributions;
 mod preview;
 mod properties;
+mod read_audit;
 mod run_bank_files;
 mod run_funds;
 mod run_journal;

@@ -1,13 +1,15 @@
 //! The operator command line: one module per service (`sds directory ...`,
-//! `sds assessment ...`, `sds contracts ...`, `sds ledger ...`, `sds payments ...`), `sds token` and `sds health`, and what they share: where the server
-//! is, the bearer token, one-line errors, how results print ([`output`]) and how enum flags
-//! read ([`enum_arg`]).
+//! `sds assessment ...`, `sds contracts ...`, `sds ledger ...`, `sds payments ...`),
+//! `sds audit reads` (the read audit trail of every service at once), `sds token` and
+//! `sds health`, and what they share: where the server is, the bearer token, one-line
+//! errors, how results print ([`output`]) and how enum flags read ([`enum_arg`]).
 //!
 //! What must stay true: the commands, flags and outputs README.md documents are contracts
 //! that scripts depend on. A server error is one line, `error: <gRPC code>: <message>`, and
 //! a non-zero exit.
 
 pub mod assessment;
+pub mod audit;
 pub mod contracts;
 pub mod csv_file;
 pub mod demo;

@@ -138,6 +138,8 @@ fn replica_config(
         "SDS_NATS_URL" => Some(nats_url.clone()),
         "SDS_LISTEN_ADDR" | "SDS_HTTP_ADDR" => Some("127.0.0.1:0".to_owned()),
         "SDS_REFLECTION" => Some("off".to_owned()),
+        // One client drives the whole load: a per-caller limit would measure the limit.
+        "SDS_RATE_LIMIT_PER_SECOND" => Some("off".to_owned()),
         "SDS_EXPORTS_DIR" => Some(exports.clone()),
         other => std::env::var(other).ok(),
     })

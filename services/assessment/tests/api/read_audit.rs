@@ -1,0 +1,451 @@
+//! The read audit trail of people's records and plans (`GetPerson`, `GetPlan`), and
+//! `ListReadAudit`: one entry per read, one per refusal of someone who exists and none for
+//! anyone else; listed only by the authority's own staff, filtered and paged, with bad
+//! arguments refused by field; and a table that keeps every row.
+
+use sds_platform::{OrgKind, Principal, Role};
+use sds_proto::v1 as proto;
+use sds_testkit::{ReadAuditRow, bearer, provider_org, read_audit_rows, token_for};
+use tonic::{Code, Status};
+
+use crate::support::*;
+
+#[derive(Debug, Clone, Copy)]
+enum Read {
+    Person,
+    Plan,
+}
+
+impl Read {
+    fn what(self) -> &'static str {
+        match self {
+            Read::Person => "assessment.GetPerson",
+            Read::Plan => "assessment.GetPlan",
+        }
+    }
+}
+
+/// Calls `read` for the person `id` as the holder of `token`.
+async fn call(app: &TestApp, read: Read, token: &str, id: &str) -> Result<(), Status> {
+    let mut client = app.client();
+    match read {
+        Read::Person => client
+            .get_person(bearer(token, proto::GetPersonRequest { id: id.into() }))
+            .await
+            .map(|_| ()),
+        Read::Plan => client
+            .get_plan(bearer(
+                token,
+                proto::GetPlanRequest {
+                    person_id: id.into(),
+                    version: 0,
+                },
+            ))
+            .await
+            .map(|_| ()),
+    }
+}
+
+async fn list(
+    app: &TestApp,
+    token: &str,
+    request: proto::ListReadAuditRequest,
+) -> Result<proto::ListReadAuditResponse, Status> {
+    app.client()
+        .list_read_audit(bearer(token, request))
+        .await
+        .map(tonic::Response::into_inner)
+}
+
+fn asking(authority: &str) -> proto::ListReadAuditRequest {
+    proto::ListReadAuditRequest {
+        authority: authority.into(),
+        ..Default::default()
+    }
+}
+
+fn person_of(id: &str) -> Principal {
+    Principal {
+        org_id: id.into(),
+        org_kind: OrgKind::Person,
+        roles: vec![],
+        authorities: vec![],
+        person_id: Some(id.into()),
+    }
+}
+
+#[tokio::test]
+async fn each_read_of_a_persons_record_or_plan_leaves_one_entry_per_call() {
+    let app = TestApp::spawn().await;
+    let someone = app.person_with_plan("fife").await;
+    let cases = [
+        (Read::Person, Role::Finance),
+        (Read::Plan, Role::Practitioner),
+    ];
+    for (read, role) in cases {
+        let before = read_audit_rows(&app.pool).await;
+        let token = staff("fife", &[role]);
+        let expected = ReadAuditRow::read(
+            "fife",
+            ("fife", "authority"),
+            ("person", &someone),
+            read.what(),
+            &someone,
+        );
+        call(&app, read, &token, &someone).await.expect("read");
+        let after = read_audit_rows(&app.pool).await;
+        assert_eq!(
+            &after[before.len()..],
+            std::slice::from_ref(&expected),
+            "{read:?}"
+        );
+        call(&app, read, &token, &someone)
+            .await
+            .expect("read again");
+        let again = read_audit_rows(&app.pool).await;
+        assert_eq!(
+            again[before.len()..],
+            [expected.clone(), expected],
+            "{read:?} twice"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refused_read_of_someone_who_exists_leaves_one_refused_entry_under_their_authority() {
+    let app = TestApp::spawn().await;
+    let someone = app.person_with_plan("fife").await;
+    let provider_id = uuid::Uuid::now_v7().to_string();
+    let stranger = uuid::Uuid::now_v7().to_string();
+    let cases = [
+        (
+            token_for(&provider_org(&provider_id)),
+            (provider_id.as_str(), "provider"),
+            Code::PermissionDenied,
+            "PERMISSION_DENIED",
+        ),
+        (
+            practitioner("angus"),
+            ("angus", "authority"),
+            Code::NotFound,
+            "NOT_FOUND",
+        ),
+        (
+            token_for(&person_of(&stranger)),
+            (stranger.as_str(), "person"),
+            Code::PermissionDenied,
+            "PERMISSION_DENIED",
+        ),
+    ];
+    for (token, actor, code, refusal) in cases {
+        for read in [Read::Plan, Read::Person] {
+            let before = read_audit_rows(&app.pool).await;
+            assert_code(call(&app, read, &token, &someone).await, code);
+            let expected =
+                ReadAuditRow::read("fife", actor, ("person", &someone), read.what(), &someone)
+                    .refused(refusal);
+            assert_eq!(
+                read_audit_rows(&app.pool).await[before.len()..],
+                [expected],
+                "{actor:?} {read:?}"
+            );
+        }
+    }
+
+    // Nobody to hide, nothing to record: an unknown person, a bad id, a version not there.
+    let written = read_audit_rows(&app.pool).await;
+    let unknown = "0192f0c1-0000-7000-8000-00000000dead";
+    for read in [Read::Plan, Read::Person] {
+        assert_code(
+            call(&app, read, &practitioner("fife"), unknown).await,
+            Code::NotFound,
+        );
+        let provider = token_for(&provider_org(&provider_id));
+        assert_code(
+            call(&app, read, &provider, unknown).await,
+            Code::PermissionDenied,
+        );
+        let field = match read {
+            Read::Person => "id",
+            Read::Plan => "person_id",
+        };
+        assert_invalid(call(&app, read, &practitioner("fife"), "SW-1").await, field);
+    }
+    let missing_version = app
+        .client()
+        .get_plan(bearer(
+            &practitioner("fife"),
+            proto::GetPlanRequest {
+                person_id: someone.clone(),
+                version: 9,
+            },
+        ))
+        .await;
+    assert_code(missing_version, Code::NotFound);
+    assert_eq!(read_audit_rows(&app.pool).await, written);
+}
+
+#[tokio::test]
+async fn a_read_whose_entry_cannot_be_written_fails_without_giving_the_plan() {
+    let app = TestApp::spawn().await;
+    let someone = app.person_with_plan("fife").await;
+    sqlx::query(
+        "CREATE FUNCTION refuse_entries() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN RAISE EXCEPTION 'no entries today'; END; $$",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER no_entries BEFORE INSERT ON read_audit \
+         FOR EACH ROW EXECUTE FUNCTION refuse_entries()",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let trail = app.audit_of(&someone).await;
+    for read in [Read::Plan, Read::Person] {
+        assert_code(
+            call(&app, read, &practitioner("fife"), &someone).await,
+            Code::Internal,
+        );
+    }
+    assert_eq!(
+        app.audit_of(&someone).await,
+        trail,
+        "the read's transaction, person_audit's row included, is rolled back"
+    );
+}
+
+#[tokio::test]
+async fn only_the_authoritys_staff_list_its_trail_filtered_and_paged() {
+    let app = TestApp::spawn().await;
+    let first = app.person_with_plan("fife").await;
+    let second = app.person_with_plan("fife").await;
+    let elsewhere = app.person_with_plan("angus").await;
+    let noon = app.clock.clock().now();
+    for id in [&first, &second, &first] {
+        call(&app, Read::Plan, &practitioner("fife"), id)
+            .await
+            .unwrap();
+        app.clock.advance(chrono::Duration::hours(1));
+    }
+    call(&app, Read::Plan, &practitioner("angus"), &elsewhere)
+        .await
+        .unwrap();
+    assert_code(
+        call(&app, Read::Plan, &practitioner("angus"), &first).await,
+        Code::NotFound,
+    );
+
+    let all = list(&app, &staff("fife", &[Role::Finance]), asking("fife"))
+        .await
+        .expect("any staff of fife list its trail");
+    let seen: Vec<(&str, &str, &str)> = all
+        .entries
+        .iter()
+        .map(|entry| {
+            (
+                entry.subject_id.as_str(),
+                entry.actor.as_str(),
+                entry.outcome.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (first.as_str(), "fife", "read"),
+            (second.as_str(), "fife", "read"),
+            (first.as_str(), "fife", "read"),
+            (first.as_str(), "angus", "refused"),
+        ],
+        "fife's entries only, oldest first, angus's attempt included"
+    );
+    assert_eq!(all.page.as_ref().unwrap().total_matches, 4);
+    let entry = &all.entries[0];
+    assert_eq!(
+        (
+            entry.authority.as_str(),
+            entry.actor_kind.as_str(),
+            entry.subject_kind.as_str(),
+            entry.what.as_str(),
+            entry.record_id.as_str(),
+            entry.refusal_code.as_str(),
+        ),
+        (
+            "fife",
+            "authority",
+            "person",
+            "assessment.GetPlan",
+            first.as_str(),
+            ""
+        )
+    );
+    assert_eq!(all.entries[3].refusal_code, "NOT_FOUND");
+    let at = |entry: &proto::ReadAuditEntry| {
+        chrono::DateTime::parse_from_rfc3339(&entry.at).expect("RFC 3339")
+    };
+    assert_eq!(at(&all.entries[0]), noon, "the service's clock");
+
+    // By subject, and by time: [since, until).
+    let about_first = list(
+        &app,
+        &practitioner("fife"),
+        proto::ListReadAuditRequest {
+            subject_id: first.clone(),
+            ..asking("fife")
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(about_first.entries.len(), 3);
+    assert!(
+        about_first
+            .entries
+            .iter()
+            .all(|entry| entry.subject_id == first)
+    );
+    let rfc = |hours: i64| (noon + chrono::Duration::hours(hours)).to_rfc3339();
+    let window = list(
+        &app,
+        &practitioner("fife"),
+        proto::ListReadAuditRequest {
+            since: rfc(1),
+            until: rfc(2),
+            ..asking("fife")
+        },
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        window
+            .entries
+            .iter()
+            .map(|entry| entry.subject_id.as_str())
+            .collect::<Vec<_>>(),
+        [second.as_str()]
+    );
+
+    // Two at a time, every entry once.
+    let mut paged = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = list(
+            &app,
+            &practitioner("fife"),
+            proto::ListReadAuditRequest {
+                page: Some(proto::PageRequest {
+                    page_size: 2,
+                    page_token: token,
+                }),
+                ..asking("fife")
+            },
+        )
+        .await
+        .unwrap();
+        assert!(page.entries.len() <= 2);
+        assert_eq!(page.page.as_ref().unwrap().total_matches, 4);
+        paged.extend(page.entries);
+        token = page.page.unwrap().next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(paged, all.entries);
+
+    // Nobody else lists it.
+    let provider = token_for(&provider_org(&uuid::Uuid::now_v7().to_string()));
+    let person = token_for(&person_of(&first));
+    for token in [practitioner("angus"), provider, person] {
+        let refused = assert_code(
+            list(&app, &token, asking("fife")).await,
+            Code::PermissionDenied,
+        );
+        assert!(refused.contains("fife"), "{refused}");
+    }
+    let theirs = list(&app, &practitioner("angus"), asking("angus"))
+        .await
+        .unwrap();
+    assert_eq!(theirs.entries.len(), 1);
+    assert_eq!(theirs.entries[0].subject_id, elsewhere);
+}
+
+#[tokio::test]
+async fn bad_list_arguments_are_refused_by_field_and_write_nothing() {
+    let app = TestApp::spawn().await;
+    let someone = app.person_with_plan("fife").await;
+    call(&app, Read::Plan, &practitioner("fife"), &someone)
+        .await
+        .unwrap();
+    let written = read_audit_rows(&app.pool).await;
+    let counts = app.row_counts().await;
+    let page = |size: u32, token: &str| {
+        Some(proto::PageRequest {
+            page_size: size,
+            page_token: token.into(),
+        })
+    };
+    let cases = [
+        (asking(""), "authority"),
+        (asking("Fife Council"), "authority"),
+        (
+            proto::ListReadAuditRequest {
+                subject_id: "SW-0042".into(),
+                ..asking("fife")
+            },
+            "subject_id",
+        ),
+        (
+            proto::ListReadAuditRequest {
+                since: "last tuesday".into(),
+                ..asking("fife")
+            },
+            "since",
+        ),
+        (
+            proto::ListReadAuditRequest {
+                until: "2026-11-28".into(),
+                ..asking("fife")
+            },
+            "until",
+        ),
+        (
+            proto::ListReadAuditRequest {
+                since: "2026-11-28T12:00:00Z".into(),
+                until: "2026-11-28T11:00:00Z".into(),
+                ..asking("fife")
+            },
+            "until",
+        ),
+        (
+            proto::ListReadAuditRequest {
+                page: page(500, ""),
+                ..asking("fife")
+            },
+            "page.page_size",
+        ),
+        (
+            proto::ListReadAuditRequest {
+                page: page(0, "a1.3.0000000000000000"),
+                ..asking("fife")
+            },
+            "page.page_token",
+        ),
+    ];
+    for (request, field) in cases {
+        assert_invalid(list(&app, &practitioner("fife"), request).await, field);
+    }
+    assert_eq!(read_audit_rows(&app.pool).await, written);
+    assert_eq!(app.row_counts().await, counts);
+}
+
+#[tokio::test]
+async fn the_trail_keeps_every_row() {
+    let app = TestApp::spawn().await;
+    let someone = app.person_with_plan("fife").await;
+    call(&app, Read::Person, &practitioner("fife"), &someone)
+        .await
+        .unwrap();
+    sds_testkit::assert_read_audit_is_append_only(&app.pool).await;
+}
