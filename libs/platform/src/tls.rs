@@ -10,6 +10,11 @@
 //! - a file that cannot be read, holds no certificate or key, or holds a key that does not
 //!   match the certificate stops the process at start with the variable and path named,
 //!   rather than a server that accepts no one;
+//! - so does a certificate the process's own calls would refuse: with a client CA, its own
+//!   certificate must pass as a client certificate (services present it to each other);
+//!   and when it calls services running alongside, its certificate must pass for
+//!   `SDS_TLS_SERVER_NAME` against `SDS_TLS_CA` (or the system's CAs). Found at start, not
+//!   at the first call a person makes;
 //! - every call to an `https://` service is verified against `SDS_TLS_CA` (or the system's
 //!   CAs) and the URL's host, and presents the process's own certificate, so that services
 //!   behind mutual TLS accept each other; a service called in the same process is called
@@ -20,9 +25,11 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, anyhow};
 use rustls::RootCertStore;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::ServerCertVerifier as _;
 use rustls::server::WebPkiClientVerifier;
 use rustls_pki_types::pem::PemObject as _;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use tokio_rustls::TlsAcceptor;
 
 use crate::config::{TlsConfig, TlsIdentity};
@@ -56,8 +63,10 @@ impl ServerTls {
     }
 }
 
-/// How a port serves TLS, or `None` for plain HTTP/2.
-pub fn server_tls(config: &TlsConfig) -> anyhow::Result<Option<ServerTls>> {
+/// How a port serves TLS, or `None` for plain HTTP/2. `calls_itself`: whether the process
+/// calls services running alongside on its own port (some `SDS_*_URL` is unset), which
+/// must then accept its certificate.
+pub fn server_tls(config: &TlsConfig, calls_itself: bool) -> anyhow::Result<Option<ServerTls>> {
     let Some(identity) = &config.identity else {
         return Ok(None);
     };
@@ -65,29 +74,79 @@ pub fn server_tls(config: &TlsConfig) -> anyhow::Result<Option<ServerTls>> {
     let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
         .context("TLS: choose protocol versions")?;
+    let (chain, key) = read_identity(identity)?;
     let builder = match &config.client_ca {
         None => builder.with_no_client_auth(),
         Some(path) => {
             let roots = root_store("SDS_TLS_CLIENT_CA", path)?;
-            let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
-                .build()
-                .map_err(|error| anyhow!("SDS_TLS_CLIENT_CA: {}: {error}", path.display()))?;
+            let verifier =
+                WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+                    .build()
+                    .map_err(|error| anyhow!("SDS_TLS_CLIENT_CA: {}: {error}", path.display()))?;
+            verifier
+                .verify_client_cert(&chain[0], &chain[1..], UnixTime::now())
+                .map_err(|error| {
+                    anyhow!(
+                        "SDS_TLS_CLIENT_CA: {} refuses this process's own certificate ({}) as a client's: {error}; services present it when they call each other, so it must come from that CA and allow client authentication",
+                        path.display(),
+                        identity.cert.display()
+                    )
+                })?;
             builder.with_client_cert_verifier(verifier)
         }
     };
-    let (chain, key) = read_identity(identity)?;
-    let mut server = builder.with_single_cert(chain, key).map_err(|error| {
+    let mut server = builder.with_single_cert(chain.clone(), key).map_err(|error| {
         anyhow!(
             "SDS_TLS_CERT and SDS_TLS_KEY: {} with {}: {error} (is the key the certificate's own?)",
             identity.cert.display(),
             identity.key.display()
         )
     })?;
+    if calls_itself {
+        check_own_server_certificate(config, identity, &chain, &provider)?;
+    }
     server.alpn_protocols = vec![ALPN_H2.to_vec()];
     Ok(Some(ServerTls {
         acceptor: TlsAcceptor::from(Arc::new(server)),
         mutual: config.client_ca.is_some(),
     }))
+}
+
+/// Checks that a call from this process to itself would accept its certificate: issued by
+/// `SDS_TLS_CA` (or a CA of the system's), valid now, and for `SDS_TLS_SERVER_NAME`.
+fn check_own_server_certificate(
+    config: &TlsConfig,
+    identity: &TlsIdentity,
+    chain: &[CertificateDer<'static>],
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+) -> anyhow::Result<()> {
+    let (roots, trusted) = match &config.ca {
+        Some(path) => (
+            root_store("SDS_TLS_CA", path)?,
+            format!("SDS_TLS_CA ({})", path.display()),
+        ),
+        None => {
+            let mut roots = RootCertStore::empty();
+            roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+            (roots, "the system's CAs (SDS_TLS_CA is unset)".to_owned())
+        }
+    };
+    let name = ServerName::try_from(config.server_name.clone())
+        .map_err(|error| anyhow!("SDS_TLS_SERVER_NAME: {error}"))?;
+    let verifier =
+        WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(provider))
+            .build()
+            .map_err(|error| anyhow!("SDS_TLS_CA: {error}"))?;
+    verifier
+        .verify_server_cert(&chain[0], &chain[1..], &name, &[], UnixTime::now())
+        .map_err(|error| {
+            anyhow!(
+                "SDS_TLS_CERT: {} would be refused when this process calls the services running alongside it (checked for SDS_TLS_SERVER_NAME {:?} against {trusted}): {error}",
+                identity.cert.display(),
+                config.server_name
+            )
+        })?;
+    Ok(())
 }
 
 /// How calls to other services are secured: the CAs they are checked against and the
@@ -271,13 +330,13 @@ mod tests {
     #[test]
     fn a_certificate_with_its_own_key_serves_tls_and_with_a_client_ca_mutual_tls() {
         let files = Files::new();
-        let plain = server_tls(&TlsConfig::default()).unwrap();
+        let plain = server_tls(&TlsConfig::default(), false).unwrap();
         assert!(plain.is_none());
-        let tls = server_tls(&files.config(&files.key, None))
+        let tls = server_tls(&files.config(&files.key, None), false)
             .unwrap()
             .unwrap();
         assert!(!tls.mutual());
-        let mutual = server_tls(&files.config(&files.key, Some(&files.cert)))
+        let mutual = server_tls(&files.config(&files.key, Some(&files.cert)), false)
             .unwrap()
             .unwrap();
         assert!(mutual.mutual());
@@ -288,7 +347,7 @@ mod tests {
     #[test]
     fn a_key_that_is_not_the_certificates_own_stops_the_start_naming_both_files() {
         let files = Files::new();
-        let error = server_tls(&files.config(&files.other_key, None)).unwrap_err();
+        let error = server_tls(&files.config(&files.other_key, None), false).unwrap_err();
         let message = error.to_string();
         assert!(
             message.starts_with("SDS_TLS_CERT and SDS_TLS_KEY: "),
@@ -311,19 +370,19 @@ mod tests {
             }),
             ..files.config(&files.key, None)
         };
-        let message = server_tls(&swapped).unwrap_err().to_string();
+        let message = server_tls(&swapped, false).unwrap_err().to_string();
         assert!(
             message.starts_with("SDS_TLS_CERT: ") && message.contains("no PEM certificate"),
             "{message}"
         );
-        let message = server_tls(&files.config(&files.cert, None))
+        let message = server_tls(&files.config(&files.cert, None), false)
             .unwrap_err()
             .to_string();
         assert!(
             message.starts_with("SDS_TLS_KEY: ") && message.contains("no PEM private key"),
             "{message}"
         );
-        let message = server_tls(&files.config(&files.key, Some(&files.key)))
+        let message = server_tls(&files.config(&files.key, Some(&files.key)), false)
             .unwrap_err()
             .to_string();
         assert!(message.starts_with("SDS_TLS_CLIENT_CA: "), "{message}");

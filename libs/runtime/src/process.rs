@@ -186,7 +186,16 @@ pub async fn build_with_clock(
     ensure_distinct(&components)?;
     // Read before anything else: a certificate that cannot be used stops the process at
     // once, naming the setting and the file.
-    let server_tls = sds_platform::tls::server_tls(&config.tls)?;
+    let calls_itself = [
+        &config.directory_url,
+        &config.assessment_url,
+        &config.ledger_url,
+        &config.contracts_url,
+        &config.payments_url,
+    ]
+    .iter()
+    .any(|url| url.is_none());
+    let server_tls = sds_platform::tls::server_tls(&config.tls, calls_itself)?;
     let client_tls = sds_platform::tls::ClientTls::load(&config.tls)?;
     let config = Arc::new(config);
     let authenticator = Authenticator::from_config(&config.jwt)

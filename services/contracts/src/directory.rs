@@ -182,6 +182,14 @@ pub fn provider_of(
 mod tests {
     use super::*;
 
+    #[test]
+    fn contracts_calls_as_a_subject_the_rate_limits_know_as_the_platforms_own() {
+        assert!(sds_platform::auth::PLATFORM_SERVICES.contains(&SERVICE_ID));
+        assert!(sds_platform::auth::is_platform_service(&service_principal(
+            &fife()
+        )));
+    }
+
     fn fife() -> AuthorityId {
         AuthorityId::parse("authority", "fife").unwrap()
     }

@@ -90,3 +90,11 @@ fn service_principal(authority: &AuthorityId) -> Principal {
         person_id: None,
     }
 }
+
+#[cfg(test)]
+mod service_id_tests {
+    #[test]
+    fn the_service_calls_as_a_subject_the_rate_limits_know_as_the_platforms_own() {
+        assert!(sds_platform::auth::PLATFORM_SERVICES.contains(&super::SERVICE_ID));
+    }
+}

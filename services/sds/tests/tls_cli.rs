@@ -170,3 +170,52 @@ fn a_server_whose_key_is_not_its_certificates_own_refuses_to_start_and_names_bot
         stderr_of(&output)
     );
 }
+
+#[test]
+fn a_server_whose_own_calls_would_refuse_its_certificate_refuses_to_start() {
+    let pki = TestPki::new();
+    let path = |path: &std::path::Path| path.display().to_string();
+    let (cert, key) = (path(&pki.server.cert), path(&pki.server.key));
+    let (ca, other_ca) = (path(&pki.ca.cert), path(&pki.other_ca.cert));
+    let leaf = path(&pki.client.cert);
+    // What is wrong, the settings added to the certificate and key, what the refusal says.
+    type Case<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            "a private CA's certificate checked against the system's CAs",
+            vec![],
+            "would be refused when this process calls the services running alongside it",
+        ),
+        (
+            "a name its certificate does not carry",
+            vec![("SDS_TLS_CA", &ca), ("SDS_TLS_SERVER_NAME", "sds.internal")],
+            "SDS_TLS_SERVER_NAME \"sds.internal\"",
+        ),
+        (
+            "a client CA that did not issue its own certificate",
+            vec![("SDS_TLS_CA", &ca), ("SDS_TLS_CLIENT_CA", &other_ca)],
+            "refuses this process's own certificate",
+        ),
+        (
+            "a client CA file holding a leaf certificate, not a CA",
+            vec![("SDS_TLS_CA", &ca), ("SDS_TLS_CLIENT_CA", &leaf)],
+            "refuses this process's own certificate",
+        ),
+    ];
+    for (case, settings, expected) in cases {
+        let mut env = vec![
+            ("SDS_LISTEN_ADDR", "127.0.0.1:0"),
+            ("SDS_HTTP_ADDR", "127.0.0.1:0"),
+            ("SDS_TLS_CERT", cert.as_str()),
+            ("SDS_TLS_KEY", key.as_str()),
+        ];
+        env.extend(settings);
+        let output = sds(&["serve"], &env);
+        assert!(!output.status.success(), "{case}: started");
+        assert!(
+            stderr_of(&output).contains(expected),
+            "{case}: {}",
+            stderr_of(&output)
+        );
+    }
+}

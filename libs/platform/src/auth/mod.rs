@@ -30,7 +30,7 @@ pub use jwks::{
     DEFAULT_JWKS_FETCH_TIMEOUT, DEFAULT_JWKS_STARTUP_WAIT, DEFAULT_UNKNOWN_KEY_REFETCH_INTERVAL,
     JwksOptions, MAX_JWKS_BYTES,
 };
-pub use rate::{RateLimit, is_platform_service};
+pub use rate::{PLATFORM_SERVICES, RateLimit, is_platform_service};
 
 /// The issuer every token must name.
 pub const TOKEN_ISSUER: &str = "sds";
@@ -282,6 +282,18 @@ impl Authenticator {
     pub fn with_rate_limit(mut self, limit: Option<RateLimit>) -> Self {
         self.rate = limit.map(rate::RateLimiter::new);
         self
+    }
+
+    /// Takes one request from `principal`'s rate limit (see [`RateLimit`]), or answers
+    /// `ResourceExhausted` with the wait. [`Authenticator::authenticate`] does this for
+    /// every gRPC call; a web page verifying its session with [`Authenticator::verify`]
+    /// calls it itself, so that pages served by calling other services as the platform
+    /// still count against the person who asked for them.
+    pub fn admit(&self, principal: &Principal) -> Result<(), Status> {
+        match &self.rate {
+            Some(rate) => rate.admit(principal),
+            None => Ok(()),
+        }
     }
 
     /// Verifies a raw token and returns who it speaks for.

@@ -9,9 +9,12 @@
 //!   the bucket further);
 //! - the arithmetic is exact: the bucket counts millionths of a request in integers, so no
 //!   rounding lets a caller through early or holds one back late;
-//! - the platform's own services calling each other (an `sds-` subject, see
-//!   [`is_platform_service`]) are not limited: a payment run's calls to the ledger are
-//!   work the caller who started it was already admitted for;
+//! - the platform's own services calling each other ([`PLATFORM_SERVICES`], as authority
+//!   staff; see [`is_platform_service`]) are not limited: a payment run's calls to the
+//!   ledger are work the caller who started it was already admitted for. No other subject,
+//!   however it is spelt, and no other kind of organisation, is exempt;
+//! - one caller is one bucket however its token spells it: the subject is compared
+//!   without case or surrounding space, and a person id counts only for a person;
 //! - the buckets of callers gone quiet are dropped, so the memory they take is bounded by
 //!   the callers of the last little while, not by every caller ever seen.
 
@@ -40,10 +43,15 @@ pub struct RateLimit {
     pub burst: u32,
 }
 
-/// Whether `principal` is one of the platform's services calling another (`sds-payments`
-/// calling the ledger, say): their subjects start with `sds-`.
+/// The subjects the platform's services call each other as (each service's `SERVICE_ID`).
+pub const PLATFORM_SERVICES: [&str; 3] = ["sds-contracts", "sds-payments", "sds-portal"];
+
+/// Whether `principal` is one of the platform's services calling another (payments calling
+/// the ledger, say): one of [`PLATFORM_SERVICES`], as authority staff, for no person.
 pub fn is_platform_service(principal: &Principal) -> bool {
-    principal.org_id.starts_with("sds-")
+    principal.org_kind == OrgKind::Authority
+        && principal.person_id.is_none()
+        && PLATFORM_SERVICES.contains(&principal.org_id.as_str())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -91,8 +99,11 @@ impl RateLimiter {
         let per_second = u64::from(self.limit.per_second);
         let caller = Caller {
             kind: principal.org_kind,
-            org_id: principal.org_id.clone(),
-            person_id: principal.person_id.clone(),
+            org_id: principal.org_id.trim().to_lowercase(),
+            person_id: match principal.org_kind {
+                OrgKind::Person => principal.person_id.clone(),
+                _ => None,
+            },
         };
         let mut buckets = self
             .buckets
@@ -228,13 +239,47 @@ mod tests {
     }
 
     #[test]
-    fn the_platforms_own_services_are_not_limited() {
+    fn the_platforms_own_services_are_not_limited_and_nothing_else_passes_for_one() {
         let limiter = limiter(1, 1);
         let now = Instant::now();
         let payments = org(OrgKind::Authority, "sds-payments");
         for _ in 0..1_000 {
             limiter.admit_at(&payments, now).unwrap();
         }
+        let mut as_a_person = org(OrgKind::Person, "sds-payments");
+        as_a_person.person_id = Some("p-1".to_owned());
+        let mut for_a_person = payments.clone();
+        for_a_person.person_id = Some("p-1".to_owned());
+        for pretender in [
+            org(OrgKind::Authority, "sds-me"),
+            org(OrgKind::Provider, "sds-payments"),
+            as_a_person,
+            for_a_person,
+        ] {
+            limiter.admit_at(&pretender, now).unwrap();
+            assert!(limiter.admit_at(&pretender, now).is_err(), "{pretender:?}");
+        }
+    }
+
+    #[test]
+    fn a_caller_spelt_differently_is_still_one_caller() {
+        let limiter = limiter(1, 1);
+        let now = Instant::now();
+        limiter
+            .admit_at(&org(OrgKind::Authority, "demo-shire"), now)
+            .unwrap();
+        for spelling in ["Demo-Shire", "DEMO-SHIRE", " demo-shire "] {
+            assert!(
+                limiter
+                    .admit_at(&org(OrgKind::Authority, spelling), now)
+                    .is_err(),
+                "{spelling:?}"
+            );
+        }
+        // A person id on an organisation's token does not make it another caller.
+        let mut with_a_person = org(OrgKind::Authority, "demo-shire");
+        with_a_person.person_id = Some("p-9".to_owned());
+        assert!(limiter.admit_at(&with_a_person, now).is_err());
     }
 
     #[test]

@@ -15,15 +15,26 @@ pub const DEFAULT_RATE_LIMIT_BURST: u32 = 1000;
 pub(super) fn rate_limit(
     lookup: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<RateLimit>, ConfigError> {
-    let positive = |variable: &'static str, raw: &str| -> Result<u32, ConfigError> {
-        let value: u32 = parse_setting(variable, raw, "a whole number of requests, or off")?;
-        if value == 0 {
-            return Err(ConfigError {
-                variable,
-                problem: "is 0, which would refuse every request; give at least 1, or off to lift the limit".into(),
-            });
-        }
-        Ok(value)
+    let positive =
+        |variable: &'static str, raw: &str, accepted: &str| -> Result<u32, ConfigError> {
+            let value: u32 = parse_setting(variable, raw, accepted)?;
+            if value == 0 {
+                return Err(ConfigError {
+                    variable,
+                    problem: "is 0, which would refuse every request; give at least 1".into(),
+                });
+            }
+            Ok(value)
+        };
+    // Read even when the rate is off, so that a typo is found now rather than when the
+    // limit is turned on.
+    let burst = match lookup("SDS_RATE_LIMIT_BURST").as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(raw) => Some(positive(
+            "SDS_RATE_LIMIT_BURST",
+            raw,
+            "a whole number of requests",
+        )?),
     };
     let per_second = match lookup("SDS_RATE_LIMIT_PER_SECOND")
         .as_deref()
@@ -31,11 +42,14 @@ pub(super) fn rate_limit(
     {
         None | Some("") => DEFAULT_RATE_LIMIT_PER_SECOND,
         Some("off") => return Ok(None),
-        Some(raw) => positive("SDS_RATE_LIMIT_PER_SECOND", raw)?,
+        Some(raw) => positive(
+            "SDS_RATE_LIMIT_PER_SECOND",
+            raw,
+            "a whole number of requests a second, or off to lift the limit",
+        )?,
     };
-    let burst = match lookup("SDS_RATE_LIMIT_BURST").as_deref().map(str::trim) {
-        None | Some("") => DEFAULT_RATE_LIMIT_BURST.max(per_second),
-        Some(raw) => positive("SDS_RATE_LIMIT_BURST", raw)?,
-    };
-    Ok(Some(RateLimit { per_second, burst }))
+    Ok(Some(RateLimit {
+        per_second,
+        burst: burst.unwrap_or(DEFAULT_RATE_LIMIT_BURST.max(per_second)),
+    }))
 }

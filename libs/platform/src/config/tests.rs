@@ -502,4 +502,16 @@ fn rate_limits_default_to_a_generous_bucket_and_off_lifts_them() {
         let error = config_from(&[(variable, value)]).unwrap_err();
         assert_eq!(error.variable, variable, "{value}");
     }
+    // The burst has no `off` of its own, and is checked even while the rate is off.
+    let error = config_from(&[("SDS_RATE_LIMIT_BURST", "off")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "SDS_RATE_LIMIT_BURST: \"off\" is not a whole number of requests"
+    );
+    let error = config_from(&[
+        ("SDS_RATE_LIMIT_PER_SECOND", "off"),
+        ("SDS_RATE_LIMIT_BURST", "banana"),
+    ])
+    .unwrap_err();
+    assert_eq!(error.variable, "SDS_RATE_LIMIT_BURST");
 }

@@ -10,14 +10,27 @@ use uuid::Uuid;
 
 use super::WebState;
 use super::html::Viewer;
-use super::respond::{forbidden, see_other};
+use super::respond::{forbidden, see_other, too_many_requests};
 use super::session::{CSRF_COOKIE, NoSession, SESSION_COOKIE, Session, clear_cookie, session};
 
 /// The request's session, or the answer that sends the browser to sign in (and forgets a
-/// token that no longer verifies).
+/// token that no longer verifies), or, for someone over their rate limit, the page that
+/// asks them to wait. A page calls other services as the portal, which is not limited, so
+/// the page itself is what counts against the person.
 pub fn signed_in(state: &WebState, headers: &HeaderMap) -> Result<Session, Response> {
     match session(&state.authenticator, headers) {
-        Ok(session) => Ok(session),
+        Ok(session) => match state.authenticator.admit(&session.principal) {
+            Ok(()) => Ok(session),
+            Err(status) => {
+                let wait_ms = status
+                    .metadata()
+                    .get("grpc-retry-pushback-ms")
+                    .and_then(|value| value.to_str().ok())
+                    .and_then(|value| value.parse().ok())
+                    .unwrap_or(1000);
+                Err(too_many_requests(Some(&viewer(&session)), wait_ms))
+            }
+        },
         Err(NoSession::NotSignedIn) => Err(see_other("/portal/sign-in", &[])),
         Err(NoSession::Ended(reason)) => {
             tracing::info!(%reason, "web session ended");

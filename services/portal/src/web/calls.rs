@@ -160,3 +160,11 @@ pub fn as_caller<T>(token: &str, message: T) -> Result<Request<T>, CallError> {
     request.metadata_mut().insert("authorization", bearer);
     Ok(request)
 }
+
+#[cfg(test)]
+mod service_id_tests {
+    #[test]
+    fn the_service_calls_as_a_subject_the_rate_limits_know_as_the_platforms_own() {
+        assert!(sds_platform::auth::PLATFORM_SERVICES.contains(&super::SERVICE_ID));
+    }
+}

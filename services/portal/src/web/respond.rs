@@ -111,6 +111,29 @@ pub fn try_again_later(viewer: Option<&Viewer<'_>>) -> Response {
     response
 }
 
+/// 429 for a caller over its rate limit (`SDS_RATE_LIMIT_PER_SECOND`), saying how long to
+/// wait, in whole seconds for `Retry-After`.
+pub fn too_many_requests(viewer: Option<&Viewer<'_>>, wait_ms: u64) -> Response {
+    let seconds = wait_ms.div_ceil(1000).max(1);
+    let mut response = html(
+        StatusCode::TOO_MANY_REQUESTS,
+        page(
+            "Please slow down",
+            viewer,
+            &format!(
+                "<p>We have had more requests from you than we take at once, so nothing was \
+                 done. Please wait {seconds} second{} and try again.</p>",
+                if seconds == 1 { "" } else { "s" }
+            ),
+        ),
+        &[],
+    );
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(RETRY_AFTER, value);
+    }
+    response
+}
+
 /// 413 for a request larger than the pages take.
 pub fn too_large(viewer: Option<&Viewer<'_>>) -> Response {
     html(

@@ -22,5 +22,6 @@ mod web_draws;
 mod web_offers;
 mod web_packages;
 mod web_person;
+mod web_rate_limits;
 mod web_requests_pages;
 mod web_sign_in;

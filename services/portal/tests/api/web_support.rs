@@ -201,7 +201,15 @@ pub struct Platform {
 pub const TODAY: (i32, u32, u32) = (2026, 11, 28);
 
 impl Platform {
-    pub async fn start(mut components: Vec<sds_runtime::Component>) -> Platform {
+    pub async fn start(components: Vec<sds_runtime::Component>) -> Platform {
+        Self::start_with_environment(components, Vec::new()).await
+    }
+
+    /// [`Platform::start`] with settings of the test's own (`SDS_*`).
+    pub async fn start_with_environment(
+        mut components: Vec<sds_runtime::Component>,
+        environment: Vec<(&'static str, String)>,
+    ) -> Platform {
         let nats = sds_testkit::PrivateNats::start().await;
         components.push(sds_portal::component());
         let clock = sds_platform::ManualClock::on(
@@ -213,6 +221,7 @@ impl Platform {
             sds_testkit::TestSettings {
                 nats_url: Some(nats.url()),
                 clock: Some(clock),
+                environment,
                 ..sds_testkit::TestSettings::default()
             },
         )
