@@ -18,6 +18,7 @@
 //! - the listener and every socket still handshaking close when tonic drops the gate at
 //!   shutdown.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -27,7 +28,6 @@ use std::time::Duration;
 
 use futures::Stream;
 use futures::StreamExt as _;
-use futures::future::BoxFuture;
 use futures::stream::FuturesUnordered;
 use tokio::io::{AsyncRead, AsyncReadExt as _, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -62,7 +62,7 @@ pub(super) struct ConnectionGate {
     limits: GateLimits,
     /// `None`: the port speaks plain HTTP/2.
     tls: Option<TlsAcceptor>,
-    handshakes: FuturesUnordered<BoxFuture<'static, Option<AdmittedConnection>>>,
+    handshakes: FuturesUnordered<Handshake>,
     accept_pause: Option<Pin<Box<tokio::time::Sleep>>>,
     /// Sockets closed for want of a slot since the server last had one free; logged once
     /// when the server fills up and once when it has room again, not once per socket.
@@ -107,7 +107,9 @@ impl ConnectionGate {
         let _ = socket.set_nodelay(true);
         let handshake_timeout = self.limits.handshake_timeout;
         let tls = self.tls.clone();
-        self.handshakes.push(Box::pin(async move {
+        // Each handshake is a task of its own, so that TLS handshakes (the costly part) run
+        // on every worker thread, not only on the one accepting.
+        self.handshakes.push(Handshake(tokio::spawn(async move {
             match tokio::time::timeout(handshake_timeout, handshake(socket, tls)).await {
                 Ok(Ok(socket)) => Some(AdmittedConnection {
                     socket,
@@ -124,7 +126,28 @@ impl ConnectionGate {
                     None
                 }
             }
-        }));
+        })));
+    }
+}
+
+/// A handshake under way in a task of its own: yields the admitted connection, or `None`
+/// when the handshake failed. Dropping it (the gate is dropped at shutdown) ends the task
+/// and closes its socket.
+struct Handshake(tokio::task::JoinHandle<Option<AdmittedConnection>>);
+
+impl Future for Handshake {
+    type Output = Option<AdmittedConnection>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0)
+            .poll(cx)
+            .map(|joined| joined.ok().flatten())
+    }
+}
+
+impl Drop for Handshake {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
