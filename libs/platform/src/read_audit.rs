@@ -5,13 +5,17 @@
 //! `ListReadAudit`, and turns them into the one message every service answers with.
 //!
 //! What must stay true:
-//! - a call that returns personal data writes exactly one `read` entry before the answer
-//!   leaves, in the read's own transaction where it has one; when the entry cannot be
-//!   written the call fails, so no data goes out without its entry;
-//! - a call refused on a record that exists writes exactly one `refused` entry under the
-//!   record's own authority, with the code the caller was answered, so the authority sees
-//!   who tried; a record that does not exist writes nothing (there is no "whose"), nor does
-//!   a call refused before authentication or for bad arguments;
+//! - a call that returns personal data writes one `read` entry per record it returns (a
+//!   list one per record, in one INSERT) before the answer leaves, in the read's own
+//!   transaction where it has one; when the entry cannot be written the call fails, so no
+//!   data goes out without its entry;
+//! - a call refused on a record that exists writes one `refused` entry under the record's
+//!   own authority, with the code the caller was answered, so the authority sees who tried;
+//!   the same actor refused the same RPC on the same record again in the same minute of the
+//!   service's clock writes nothing more (the first refusal of each minute is kept), so a
+//!   looping caller cannot flood the trail; a record that does not exist writes nothing
+//!   (there is no "whose"), nor does a call refused before authentication or for bad
+//!   arguments;
 //! - entries are only inserted: every service's table refuses UPDATE, DELETE and TRUNCATE;
 //! - only staff of an authority list its entries, and bad arguments are refused naming the
 //!   field before anything is read. Listing is not itself audited: entries name people by
@@ -68,7 +72,16 @@ pub struct Record {
     pub record_id: String,
 }
 
-/// Appends one entry for `principal`'s call, at the service's `clock`'s now.
+/// The minute a refusal at `at` is counted in: at most one `refused` entry per actor, RPC
+/// and record is kept in each minute of the service's clock (see [`write_many`]).
+pub fn refusal_minute(at: DateTime<Utc>) -> DateTime<Utc> {
+    let seconds = at.timestamp();
+    DateTime::from_timestamp(seconds - seconds.rem_euclid(60), 0).unwrap_or(at)
+}
+
+/// Appends one entry for `principal`'s call, at the service's `clock`'s now. A refusal
+/// already recorded for the same actor, RPC and record in the same minute is not written
+/// again (see [`write_many`]).
 pub async fn write(
     connection: &mut PgConnection,
     clock: &Clock,
@@ -76,28 +89,66 @@ pub async fn write(
     record: &Record,
     outcome: Outcome,
 ) -> Result<(), StoreError> {
-    let (outcome, refusal) = match outcome {
-        Outcome::Read => ("read", None),
-        Outcome::Refused(refusal) => ("refused", Some(refusal.name())),
+    write_many(
+        connection,
+        clock,
+        principal,
+        std::slice::from_ref(record),
+        outcome,
+    )
+    .await
+}
+
+/// Appends one entry per record, all with `principal`, `outcome` and the `clock`'s now, in
+/// one INSERT (a list's reads), in the order given.
+///
+/// Refusals are coalesced: a `refused` entry carries its minute (`refused_minute`), and a
+/// unique index on (actor, what, record_id, refused_minute) keeps only the first refusal of
+/// each minute, the others left out (`ON CONFLICT DO NOTHING`), so a refused caller that
+/// loops cannot flood the trail. `read` entries are never coalesced.
+pub async fn write_many(
+    connection: &mut PgConnection,
+    clock: &Clock,
+    principal: &Principal,
+    records: &[Record],
+    outcome: Outcome,
+) -> Result<(), StoreError> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let at = clock.now();
+    let (outcome, refusal, minute) = match outcome {
+        Outcome::Read => ("read", None, None),
+        Outcome::Refused(refusal) => ("refused", Some(refusal.name()), Some(refusal_minute(at))),
     };
+    let authorities: Vec<&str> = records.iter().map(|r| r.authority.as_str()).collect();
+    let subject_kinds: Vec<&str> = records.iter().map(|r| r.subject_kind.name()).collect();
+    let subject_ids: Vec<Uuid> = records.iter().map(|r| r.subject_id).collect();
+    let whats: Vec<&str> = records.iter().map(|r| r.what).collect();
+    let record_ids: Vec<&str> = records.iter().map(|r| r.record_id.as_str()).collect();
     sqlx::query(
         "INSERT INTO read_audit (authority, actor, actor_kind, subject_kind, subject_id, what, \
-             record_id, outcome, refusal_code, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+             record_id, outcome, refusal_code, at, refused_minute) \
+         SELECT authority, $6, $7, subject_kind, subject_id, what, record_id, $8, $9, $10, $11 \
+         FROM UNNEST($1::text[], $2::text[], $3::uuid[], $4::text[], $5::text[]) \
+             WITH ORDINALITY AS given(authority, subject_kind, subject_id, what, record_id, ordinal) \
+         ORDER BY ordinal \
+         ON CONFLICT DO NOTHING",
     )
-    .bind(record.authority.as_str())
+    .bind(&authorities)
+    .bind(&subject_kinds)
+    .bind(&subject_ids)
+    .bind(&whats)
+    .bind(&record_ids)
     .bind(&principal.org_id)
     .bind(principal.org_kind.name())
-    .bind(record.subject_kind.name())
-    .bind(record.subject_id)
-    .bind(record.what)
-    .bind(&record.record_id)
     .bind(outcome)
     .bind(refusal)
-    .bind(clock.now())
+    .bind(at)
+    .bind(minute)
     .execute(&mut *connection)
     .await
-    .operation("write read audit entry")?;
+    .operation("write read audit entries")?;
     Ok(())
 }
 
@@ -109,6 +160,16 @@ pub async fn read(
     record: &Record,
 ) -> Result<(), StoreError> {
     write(connection, clock, principal, record, Outcome::Read).await
+}
+
+/// One `read` entry per record a list gives out, in one INSERT.
+pub async fn read_many(
+    connection: &mut PgConnection,
+    clock: &Clock,
+    principal: &Principal,
+    records: &[Record],
+) -> Result<(), StoreError> {
+    write_many(connection, clock, principal, records, Outcome::Read).await
 }
 
 /// A `ListReadAudit` request, read and checked.
@@ -222,16 +283,56 @@ impl EntryRow {
     }
 }
 
-/// The filters every query below shares: $1 authority, $2 subject, $3 since, $4 until.
-macro_rules! matching {
+/// The columns a listing reads.
+macro_rules! columns {
     () => {
-        "FROM read_audit WHERE authority = $1 AND ($2::uuid IS NULL OR subject_id = $2) \
-         AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)"
+        "SELECT position, authority, actor, actor_kind, subject_kind, subject_id, what, \
+             record_id, outcome, refusal_code, at FROM read_audit "
     };
 }
 
+/// The time bounds every query below shares: $2 since, $3 until.
+macro_rules! between {
+    () => {
+        " AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3)"
+    };
+}
+
+/// One page of an authority's trail ($1 authority, $2 since, $3 until, after position $4, at
+/// most $5 entries): a range of the index on (authority, position), read in its order. The
+/// row comparison is what only that index can answer: with `position > $4` alone the
+/// planner may walk the primary key, every authority's entries, filtering out all but one's.
+pub const PAGE: &str = concat!(
+    columns!(),
+    "WHERE authority = $1 AND (authority, position) > ($1, $4)",
+    between!(),
+    " ORDER BY authority, position LIMIT $5"
+);
+
+/// One page of the entries about one subject ($6), as [`PAGE`]: a range of the index on
+/// (authority, subject_id, position). A statement of its own rather than one with
+/// `($6 IS NULL OR subject_id = $6)`, whose generic plan (the one a prepared statement may
+/// settle on) cannot use this index.
+pub const SUBJECT_PAGE: &str = concat!(
+    columns!(),
+    "WHERE authority = $1 AND subject_id = $6 \
+     AND (authority, subject_id, position) > ($1, $6, $4)",
+    between!(),
+    " ORDER BY authority, subject_id, position LIMIT $5"
+);
+
+/// How many entries match in all ($1 authority, $2 since, $3 until, $4 subject or null):
+/// counted for the first page only.
+const COUNT: &str = concat!(
+    "SELECT count(*) FROM read_audit WHERE authority = $1",
+    between!(),
+    " AND ($4::uuid IS NULL OR subject_id = $4)"
+);
+
 /// `ListReadAudit`, the same in every service: the arguments checked, then the caller, then
-/// one page of the service's trail, oldest first, paged by position.
+/// one page of the service's trail, oldest first, paged by position. `total_matches` is
+/// counted on the first page only (later pages carry 0): counting every match on every page
+/// made listing a long trail quadratic.
 pub async fn list(
     pool: &PgPool,
     principal: &Principal,
@@ -241,30 +342,39 @@ pub async fn list(
     ensure_may_list(principal, &query.authority)?;
     let after = i64::try_from(query.page.offset).unwrap_or(i64::MAX);
     let mut connection = pool.acquire().await.operation("database connection")?;
-    let total: i64 = sqlx::query_scalar(concat!("SELECT count(*) ", matching!()))
+    let total: i64 = if query.page.offset == 0 {
+        sqlx::query_scalar(COUNT)
+            .bind(query.authority.as_str())
+            .bind(query.since)
+            .bind(query.until)
+            .bind(query.subject_id)
+            .fetch_one(&mut *connection)
+            .await
+            .operation("count read audit entries")?
+    } else {
+        0
+    };
+    let statement = match query.subject_id {
+        None => PAGE,
+        Some(_) => SUBJECT_PAGE,
+    };
+    // One more than the page, to know whether another page follows.
+    // Planned for its arguments each time (not as a generic plan kept with a prepared
+    // statement), so an authority or subject of few entries is read as one.
+    let mut page = sqlx::query_as(statement)
+        .persistent(false)
         .bind(query.authority.as_str())
-        .bind(query.subject_id)
         .bind(query.since)
         .bind(query.until)
-        .fetch_one(&mut *connection)
+        .bind(after)
+        .bind(i64::from(query.page.size) + 1);
+    if let Some(subject) = query.subject_id {
+        page = page.bind(subject);
+    }
+    let mut rows: Vec<EntryRow> = page
+        .fetch_all(&mut *connection)
         .await
-        .operation("count read audit entries")?;
-    // One more than the page, to know whether another page follows.
-    let mut rows: Vec<EntryRow> = sqlx::query_as(concat!(
-        "SELECT position, authority, actor, actor_kind, subject_kind, subject_id, what, \
-             record_id, outcome, refusal_code, at ",
-        matching!(),
-        " AND position > $5 ORDER BY position LIMIT $6"
-    ))
-    .bind(query.authority.as_str())
-    .bind(query.subject_id)
-    .bind(query.since)
-    .bind(query.until)
-    .bind(after)
-    .bind(i64::from(query.page.size) + 1)
-    .fetch_all(&mut *connection)
-    .await
-    .operation("list read audit entries")?;
+        .operation("list read audit entries")?;
     let size = usize::try_from(query.page.size).unwrap_or(usize::MAX);
     let more = rows.len() > size;
     rows.truncate(size);
@@ -301,6 +411,27 @@ mod tests {
             until: until.into(),
             page: None,
         }
+    }
+
+    #[test]
+    fn a_refusal_counts_in_the_minute_of_its_instant() {
+        let at = |text: &str| {
+            DateTime::parse_from_rfc3339(text)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        assert_eq!(
+            refusal_minute(at("2026-11-28T10:05:59.999999Z")),
+            at("2026-11-28T10:05:00Z")
+        );
+        assert_eq!(
+            refusal_minute(at("2026-11-28T10:06:00Z")),
+            at("2026-11-28T10:06:00Z")
+        );
+        assert_eq!(
+            refusal_minute(at("1969-12-31T23:59:30.5Z")),
+            at("1969-12-31T23:59:00Z")
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! `sds audit reads` against a real `sds serve`: a person's record read in assessment, their
 //! statement read in the ledger (and refused to a provider who may not see it), a payee's
 //! bank account read in payments, all in one CSV ordered by time; narrowed to the person;
-//! refused to another authority's staff with one line and nothing printed.
+//! refused to another authority's staff with one line and nothing printed; a caller named
+//! as a spreadsheet formula listed as text.
 
 mod support;
 
@@ -237,4 +238,24 @@ async fn reads_in_every_service_come_back_as_one_listing_ordered_by_time() {
         message.starts_with("error: InvalidArgument: since "),
         "{message}"
     );
+
+    // A caller whose token names it as a spreadsheet formula is listed as text.
+    let formula = "=HYPERLINK(\"http://x.example\",\"x\")";
+    let hostile = server.token(&["--org", formula, "--kind", "provider"]);
+    let refused = refusal(&server.run(&statement, Some(&hostile)));
+    assert!(refused.starts_with("error: NotFound: "), "{refused}");
+    let listed = rows(&server.run(
+        &[
+            "audit",
+            "reads",
+            "--authority",
+            "demo-shire",
+            "--subject",
+            &person_id,
+        ],
+        Some(&practitioner),
+    ));
+    let last = listed.last().expect("the hostile refusal");
+    assert_eq!(last[3], format!("'{formula}"));
+    assert_eq!(last[9], "refused:NOT_FOUND");
 }

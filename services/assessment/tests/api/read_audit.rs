@@ -1,7 +1,9 @@
 //! The read audit trail of people's records and plans (`GetPerson`, `GetPlan`), and
 //! `ListReadAudit`: one entry per read, one per refusal of someone who exists and none for
-//! anyone else; listed only by the authority's own staff, filtered and paged, with bad
-//! arguments refused by field; and a table that keeps every row.
+//! anyone else, at most one refusal a minute per caller, RPC and person; `LookupPeople`'s
+//! one entry per person returned (or refused); listed only by the authority's own staff,
+//! filtered and paged (by a range of an index), with bad arguments refused by field; and a
+//! table that keeps every row.
 
 use sds_platform::{OrgKind, Principal, Role};
 use sds_proto::v1 as proto;
@@ -327,9 +329,11 @@ async fn only_the_authoritys_staff_list_its_trail_filtered_and_paged() {
         [second.as_str()]
     );
 
-    // Two at a time, every entry once.
+    // Two at a time, every entry once; the total counted on the first page only (later
+    // pages carry 0: counting on every page made listing a long trail quadratic).
     let mut paged = Vec::new();
     let mut token = String::new();
+    let mut totals = Vec::new();
     loop {
         let page = list(
             &app,
@@ -345,7 +349,7 @@ async fn only_the_authoritys_staff_list_its_trail_filtered_and_paged() {
         .await
         .unwrap();
         assert!(page.entries.len() <= 2);
-        assert_eq!(page.page.as_ref().unwrap().total_matches, 4);
+        totals.push(page.page.as_ref().unwrap().total_matches);
         paged.extend(page.entries);
         token = page.page.unwrap().next_page_token;
         if token.is_empty() {
@@ -353,6 +357,7 @@ async fn only_the_authoritys_staff_list_its_trail_filtered_and_paged() {
         }
     }
     assert_eq!(paged, all.entries);
+    assert_eq!(totals, [4, 0]);
 
     // Nobody else lists it.
     let provider = token_for(&provider_org(&uuid::Uuid::now_v7().to_string()));
@@ -448,4 +453,303 @@ async fn the_trail_keeps_every_row() {
         .await
         .unwrap();
     sds_testkit::assert_read_audit_is_append_only(&app.pool).await;
+}
+
+async fn look_up(
+    app: &TestApp,
+    token: &str,
+    authority: &str,
+    ids: &[&str],
+) -> Result<Vec<String>, Status> {
+    app.client()
+        .lookup_people(bearer(
+            token,
+            proto::LookupPeopleRequest {
+                authority: authority.into(),
+                person_ids: ids.iter().map(|id| (*id).to_owned()).collect(),
+                on_behalf_of: String::new(),
+            },
+        ))
+        .await
+        .map(|answer| {
+            answer
+                .into_inner()
+                .people
+                .into_iter()
+                .map(|person| person.person_id)
+                .collect()
+        })
+}
+
+#[tokio::test]
+async fn a_lookup_leaves_one_entry_per_person_returned_and_a_refused_one_per_person_recorded() {
+    let app = TestApp::spawn().await;
+    let first = app.person_with_plan("fife").await;
+    let second = app.person_with_plan("fife").await;
+    let elsewhere = app.person_with_plan("angus").await;
+    let unknown = "0192f0c1-0000-7000-8000-00000000dead";
+    let lookup = |actor: (&str, &str), id: &str| {
+        ReadAuditRow::read("fife", actor, ("person", id), "assessment.LookupPeople", id)
+    };
+
+    let before = read_audit_rows(&app.pool).await.len();
+    let found = look_up(
+        &app,
+        &staff("fife", &[Role::Finance]),
+        "fife",
+        &[&second, unknown, &first, &elsewhere],
+    )
+    .await
+    .expect("looked up");
+    assert_eq!(found, [second.clone(), first.clone()]);
+    let fife = ("fife", "authority");
+    assert_eq!(
+        read_audit_rows(&app.pool).await[before..],
+        [lookup(fife, &second), lookup(fife, &first)],
+        "one entry per person returned, in the order asked; none for the unknown or another authority's"
+    );
+
+    // Refused: one entry per person asked for who is recorded under the authority asked.
+    let provider_id = uuid::Uuid::now_v7().to_string();
+    let cases = [
+        (practitioner("angus"), ("angus", "authority")),
+        (
+            token_for(&provider_org(&provider_id)),
+            (provider_id.as_str(), "provider"),
+        ),
+    ];
+    for (token, actor) in cases {
+        let before = read_audit_rows(&app.pool).await.len();
+        assert_code(
+            look_up(&app, &token, "fife", &[&first, unknown, &elsewhere]).await,
+            Code::PermissionDenied,
+        );
+        assert_eq!(
+            read_audit_rows(&app.pool).await[before..],
+            [lookup(actor, &first).refused("PERMISSION_DENIED")],
+            "{actor:?}"
+        );
+    }
+
+    // Bad arguments write nothing; a caller who is no staff is refused before they are read.
+    let written = read_audit_rows(&app.pool).await;
+    assert_invalid(
+        look_up(&app, &practitioner("fife"), "fife", &["SW-1"]).await,
+        "person_ids[0]",
+    );
+    assert_invalid(
+        look_up(&app, &practitioner("fife"), "fife", &[]).await,
+        "person_ids",
+    );
+    assert_code(
+        look_up(
+            &app,
+            &token_for(&provider_org(&provider_id)),
+            "fife",
+            &["SW-1"],
+        )
+        .await,
+        Code::PermissionDenied,
+    );
+    assert_eq!(read_audit_rows(&app.pool).await, written);
+}
+
+#[tokio::test]
+async fn a_refused_caller_that_loops_leaves_one_refused_entry_a_minute() {
+    let app = TestApp::spawn().await;
+    let someone = app.person_with_plan("fife").await;
+    let other = app.person_with_plan("fife").await;
+    let angus = practitioner("angus");
+    let refused = |read: Read, id: &str| {
+        ReadAuditRow::read(
+            "fife",
+            ("angus", "authority"),
+            ("person", id),
+            read.what(),
+            id,
+        )
+        .refused("NOT_FOUND")
+    };
+    let before = read_audit_rows(&app.pool).await.len();
+    for _ in 0..20 {
+        assert_code(
+            call(&app, Read::Person, &angus, &someone).await,
+            Code::NotFound,
+        );
+    }
+    // Another RPC, another person: counted apart.
+    assert_code(
+        call(&app, Read::Plan, &angus, &someone).await,
+        Code::NotFound,
+    );
+    assert_code(
+        call(&app, Read::Person, &angus, &other).await,
+        Code::NotFound,
+    );
+    assert_code(
+        call(&app, Read::Person, &angus, &other).await,
+        Code::NotFound,
+    );
+    // A refusal coalesced within a minute is still answered as before.
+    app.clock.advance(chrono::Duration::seconds(59));
+    assert_code(
+        call(&app, Read::Person, &angus, &someone).await,
+        Code::NotFound,
+    );
+    assert_eq!(
+        read_audit_rows(&app.pool).await[before..],
+        [
+            refused(Read::Person, &someone),
+            refused(Read::Plan, &someone),
+            refused(Read::Person, &other),
+        ],
+        "the first refusal of the minute only"
+    );
+    // The next minute of the service's clock records the first refusal again.
+    app.clock.advance(chrono::Duration::seconds(1));
+    for _ in 0..3 {
+        assert_code(
+            call(&app, Read::Person, &angus, &someone).await,
+            Code::NotFound,
+        );
+    }
+    assert_eq!(
+        read_audit_rows(&app.pool).await[before..],
+        [
+            refused(Read::Person, &someone),
+            refused(Read::Plan, &someone),
+            refused(Read::Person, &other),
+            refused(Read::Person, &someone),
+        ]
+    );
+    // Reads are never coalesced.
+    let before = read_audit_rows(&app.pool).await.len();
+    for _ in 0..3 {
+        call(&app, Read::Person, &practitioner("fife"), &someone)
+            .await
+            .unwrap();
+    }
+    assert_eq!(read_audit_rows(&app.pool).await.len(), before + 3);
+}
+
+/// The plan PostgreSQL settles on for `statement` with `arguments` once it plans it
+/// generically, as it may for a statement prepared and run again and again.
+async fn generic_plan(app: &TestApp, statement: &str, types: &str, arguments: &str) -> String {
+    let mut connection = app.pool.acquire().await.unwrap();
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "SET plan_cache_mode = force_generic_plan; PREPARE listing ({types}) AS {statement}"
+    )))
+    .execute(&mut *connection)
+    .await
+    .unwrap();
+    let lines: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "EXPLAIN EXECUTE listing ({arguments})"
+    )))
+    .fetch_all(&mut *connection)
+    .await
+    .unwrap();
+    sqlx::raw_sql("DEALLOCATE listing; RESET plan_cache_mode")
+        .execute(&mut *connection)
+        .await
+        .unwrap();
+    lines.join("\n")
+}
+
+#[tokio::test]
+async fn a_page_of_the_trail_is_a_range_of_an_index() {
+    let app = TestApp::spawn().await;
+    // 60,000 entries of 600 people under twenty authorities, fife's among them.
+    sqlx::query(
+        "INSERT INTO read_audit (authority, actor, actor_kind, subject_kind, subject_id, what, \
+             record_id, outcome, at) \
+         SELECT CASE WHEN n % 20 = 0 THEN 'fife' ELSE 'a' || (n % 20) END, 'fife', 'authority', \
+             'person', ('0192f0c1-0000-7000-8000-' || lpad((n % 600)::text, 12, '0'))::uuid, \
+             'assessment.GetPlan', 'x', 'read', \
+             timestamptz '2026-11-28T00:00:00Z' + n * interval '1 second' \
+         FROM generate_series(1, 60000) AS n",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query("ANALYZE read_audit")
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let types = "text, timestamptz, timestamptz, bigint, bigint";
+    let bounds = "'fife', NULL, NULL, 1000, 201";
+    let every = generic_plan(&app, sds_platform::read_audit::PAGE, types, bounds).await;
+    assert!(
+        every.contains("Index Scan using read_audit_by_authority")
+            && every.contains("Index Cond: ((ROW(authority, \"position\") > ROW($1, $4))")
+            && !every.contains("Sort"),
+        "{every}"
+    );
+    let one = generic_plan(
+        &app,
+        sds_platform::read_audit::SUBJECT_PAGE,
+        &format!("{types}, uuid"),
+        &format!("{bounds}, '0192f0c1-0000-7000-8000-000000000020'"),
+    )
+    .await;
+    assert!(
+        one.contains("Index Scan using read_audit_by_subject")
+            || one.contains("Bitmap Index Scan on read_audit_by_subject"),
+        "{one}"
+    );
+    assert!(
+        one.contains("Index Cond: ((ROW(authority, subject_id, \"position\") > ROW($1, $6, $4))"),
+        "{one}"
+    );
+    // As the service runs them, planned for their arguments: read in index order, no sort.
+    let subject = uuid::Uuid::parse_str("0192f0c1-0000-7000-8000-000000000020").unwrap();
+    for (statement, index) in [
+        (sds_platform::read_audit::PAGE, "read_audit_by_authority"),
+        (
+            sds_platform::read_audit::SUBJECT_PAGE,
+            "read_audit_by_subject",
+        ),
+    ] {
+        let mut explain = sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {statement}")))
+            .persistent(false)
+            .bind("fife")
+            .bind(None::<chrono::DateTime<chrono::Utc>>)
+            .bind(None::<chrono::DateTime<chrono::Utc>>)
+            .bind(1000_i64)
+            .bind(201_i64);
+        if statement.contains("$6") {
+            explain = explain.bind(subject);
+        }
+        let plan: Vec<String> = explain.fetch_all(&app.pool).await.unwrap();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains(&format!("Index Scan using {index}")) && !plan.contains("Sort"),
+            "{plan}"
+        );
+    }
+
+    // And the pages, read through, give every entry once.
+    let mut token = String::new();
+    let mut listed = 0;
+    loop {
+        let page = list(
+            &app,
+            &practitioner("fife"),
+            proto::ListReadAuditRequest {
+                subject_id: "0192f0c1-0000-7000-8000-000000000020".into(),
+                page: Some(proto::PageRequest {
+                    page_size: 200,
+                    page_token: token,
+                }),
+                ..asking("fife")
+            },
+        )
+        .await
+        .unwrap();
+        listed += page.entries.len();
+        token = page.page.unwrap().next_page_token;
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(listed, 100);
 }

@@ -2,6 +2,7 @@
 //! has signed, and read by the authority and the parties. Signing, and the provider's
 //! standing checked before activation, are in [`super::signing`].
 
+use sds_platform::read_audit;
 use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
 use sds_vocabulary::{AuthorityId, Invalid};
@@ -226,8 +227,14 @@ fn scope(
     Ok(filter)
 }
 
+/// Lists the agreements the caller may see. Each agreement given out leaves one `read`
+/// entry in the read audit trail (`contracts.ListAgreements`, under the agreement's
+/// authority, about its person), all of a page in one INSERT in the listing's transaction,
+/// committed before the page goes out. A list refused for its scope (another authority's,
+/// another person's) names no record and writes nothing.
 pub(super) async fn list(
     pool: &PgPool,
+    clock: &Clock,
     principal: &Principal,
     request: &proto::ListAgreementsRequest,
 ) -> Result<proto::ListAgreementsResponse, ContractsError> {
@@ -241,9 +248,15 @@ pub(super) async fn list(
     );
     let page = paging::requested(request.page_size, &request.page_token, &fingerprint)
         .map_err(|invalid| invalid.within("page"))?;
-    let mut connection = pool.acquire().await?;
+    let mut transaction = pool.begin().await?;
     let (records, total) =
-        store::list_agreements(&mut connection, &filter, page.size, page.offset).await?;
+        store::list_agreements(&mut transaction, &filter, page.size, page.offset).await?;
+    let entries: Vec<read_audit::Record> = records
+        .iter()
+        .map(|record| super::reads::entry(record, super::reads::LIST_AGREEMENTS))
+        .collect();
+    read_audit::read_many(&mut transaction, clock, principal, &entries).await?;
+    transaction.commit().await?;
     Ok(proto::ListAgreementsResponse {
         agreements: records.iter().map(agreement_message).collect(),
         page: Some(proto::PageResponse {

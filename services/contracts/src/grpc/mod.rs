@@ -150,7 +150,7 @@ impl ContractsService for ContractsApi {
         request: Request<proto::ListAgreementsRequest>,
     ) -> Result<Response<proto::ListAgreementsResponse>, Status> {
         let (principal, request) = caller(request)?;
-        agreements::list(&self.pool, &principal, &request)
+        agreements::list(&self.pool, &self.clock, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)

@@ -1,5 +1,6 @@
-//! Reads of a person's agreement (`GetAgreement`, `GetAgreementSummary`) and the read audit
-//! trail they leave (see `sds_platform::read_audit`).
+//! Reads of a person's agreement (`GetAgreement`, `GetAgreementSummary`, and each agreement
+//! `ListAgreements` gives) and the read audit trail they leave (see
+//! `sds_platform::read_audit`).
 //!
 //! What must stay true: an agreement or its summary goes out only with its `read` entry,
 //! written in the read's transaction; a caller who may not see an agreement that exists is
@@ -21,6 +22,20 @@ use crate::store::{self, AgreementRecord};
 /// What the read audit trail calls each read.
 pub(super) const GET_AGREEMENT: &str = "contracts.GetAgreement";
 pub(super) const GET_AGREEMENT_SUMMARY: &str = "contracts.GetAgreementSummary";
+pub(super) const LIST_AGREEMENTS: &str = "contracts.ListAgreements";
+
+/// The entry a read of `record` by `what` leaves: under the agreement's authority, about
+/// its person.
+pub(super) fn entry(record: &AgreementRecord, what: &'static str) -> read_audit::Record {
+    let parties = &record.latest.content.parties;
+    read_audit::Record {
+        authority: parties.authority.clone(),
+        subject_kind: SubjectKind::Person,
+        subject_id: parties.person_id,
+        what,
+        record_id: record.id.to_string(),
+    }
+}
 
 /// An agreement the caller may see, with the entry its read is to leave.
 pub(super) type Readable = (AgreementRecord, read_audit::Record);
@@ -38,15 +53,8 @@ pub(super) async fn readable(
     let record = store::load_agreement(connection, id, false)
         .await?
         .ok_or(ContractsError::AgreementNotFound(id))?;
-    let parties = &record.latest.content.parties;
-    let entry = read_audit::Record {
-        authority: parties.authority.clone(),
-        subject_kind: SubjectKind::Person,
-        subject_id: parties.person_id,
-        what,
-        record_id: id.to_string(),
-    };
-    if access::may_see(principal, parties) {
+    let entry = entry(&record, what);
+    if access::may_see(principal, &record.latest.content.parties) {
         return Ok(Ok((record, entry)));
     }
     let refused = Outcome::Refused(Refusal::NotFound);

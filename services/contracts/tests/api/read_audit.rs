@@ -1,8 +1,8 @@
 //! The read audit trail of agreements (`GetAgreement`, `GetAgreementSummary`) and
 //! `ListReadAudit`: one entry per agreement or summary given to anyone who may see it, one
 //! refused entry per caller told an existing agreement does not exist, none for unknown
-//! agreements or bad ids; listed only by the authority's staff; a table that keeps every
-//! row.
+//! agreements or bad ids; `ListAgreements`' one entry per agreement listed; listed only by
+//! the authority's staff; a table that keeps every row.
 
 use sds_proto::v1 as proto;
 use sds_testkit::{ReadAuditRow, bearer, read_audit_rows};
@@ -170,4 +170,108 @@ async fn only_the_authoritys_staff_list_its_trail() {
         assert_eq!(refused.code(), Code::PermissionDenied, "{refused:?}");
     }
     sds_testkit::assert_read_audit_is_append_only(&app.pool).await;
+}
+
+/// `ListAgreements` of fife's agreements as the holder of `token`: the ids listed.
+async fn listed(app: &TestApp, token: &str, authority: &str) -> Result<Vec<String>, Status> {
+    app.list(
+        token,
+        proto::ListAgreementsRequest {
+            authority: authority.into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .map(|page| {
+        page.agreements
+            .into_iter()
+            .map(|agreement| agreement.id)
+            .collect()
+    })
+}
+
+#[tokio::test]
+async fn a_list_of_agreements_leaves_one_entry_per_agreement_given() {
+    let app = TestApp::spawn().await;
+    let first = drafted(&app).await;
+    // Another person's plan, whose line another provider delivers.
+    let other_person = "0192f0c1-0000-7000-8000-0000000000a2";
+    let theirs = approved(
+        "fife",
+        proto::Plan {
+            person_id: other_person.into(),
+            ..plan(
+                "fife",
+                1,
+                vec![directed_line(1, OTHER_PROVIDER_ID, Some(HOLDER_ID))],
+            )
+        },
+    );
+    app.publish(&theirs, &theirs.event_id).await;
+    app.wait_for_plan_events(2).await;
+    // Drafted as the plan arrives, as a held plan's option 2 line is.
+    let second: uuid::Uuid = sqlx::query_scalar("SELECT id FROM agreement WHERE person_id = $1")
+        .bind(uuid::Uuid::parse_str(other_person).unwrap())
+        .fetch_one(&app.pool)
+        .await
+        .expect("the other person's agreement");
+    let second = second.to_string();
+    let whose = |id: &str| {
+        if id == second {
+            other_person
+        } else {
+            PERSON_ID
+        }
+    };
+    let list_read = |actor: (&str, &str), id: &str| {
+        ReadAuditRow::read(
+            "fife",
+            actor,
+            ("person", whose(id)),
+            "contracts.ListAgreements",
+            id,
+        )
+    };
+    let staff_read = listed(&app, &practitioner("fife"), "fife").await.unwrap();
+    assert_eq!(staff_read.len(), 2);
+    let before = read_audit_rows(&app.pool).await.len();
+    let again = listed(&app, &practitioner("fife"), "fife").await.unwrap();
+    assert_eq!(
+        read_audit_rows(&app.pool).await[before..],
+        again
+            .iter()
+            .map(|id| list_read(("fife", "authority"), id))
+            .collect::<Vec<_>>(),
+        "one entry per agreement listed, in the order listed"
+    );
+    let mut ids = again.clone();
+    ids.sort();
+    let mut drafted_ids = vec![first.clone(), second.clone()];
+    drafted_ids.sort();
+    assert_eq!(ids, drafted_ids);
+
+    // The provider of the first agreement's line sees it, and leaves an entry for it only.
+    let before = read_audit_rows(&app.pool).await.len();
+    let theirs = listed(&app, &provider(PROVIDER_ID), "").await.unwrap();
+    assert_eq!(
+        read_audit_rows(&app.pool).await[before..],
+        theirs
+            .iter()
+            .map(|id| list_read((PROVIDER_ID, "provider"), id))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(theirs, std::slice::from_ref(&first));
+
+    // Nothing given, nothing written: a provider of none, a list refused for its scope.
+    let written = read_audit_rows(&app.pool).await;
+    let nobody = "0192f0c1-0000-7000-8000-0000000000c9";
+    assert_eq!(
+        listed(&app, &provider(nobody), "").await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_code(
+        listed(&app, &practitioner("angus"), "fife").await,
+        Code::PermissionDenied,
+    );
+    assert_eq!(read_audit_rows(&app.pool).await, written);
 }

@@ -1,6 +1,9 @@
-//! Funds: opened and closed by the authority's staff, read by whoever may see them.
+//! Funds: opened and closed by the authority's staff, read by whoever may see them. Reads
+//! that give out a fund or its history (`GetFund`, `ListTransfers`, `GetStatement`) leave
+//! their entry in the read audit trail ([`audited_fund`]).
 
 use crate::domain::Watch;
+use sds_platform::read_audit::{self, Outcome, Refusal, SubjectKind};
 use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
 use sqlx::PgPool;
@@ -31,6 +34,41 @@ pub(super) async fn readable_fund(
             may_read(principal, fund, &payees)
         })
         .ok_or(LedgerError::FundNotFound(id))
+}
+
+/// A fund the caller may read, with the entry its read is to leave in the read audit trail.
+pub(super) type AuditedFund = (FundWithAccounts, read_audit::Record);
+
+/// The fund `id` if the caller may read it, for a read (`what`) that leaves its entry in the
+/// read audit trail (`sds_platform::read_audit`). A fund that exists but that the caller may
+/// not read is not recorded, for them, and a `refused` entry (NOT_FOUND) under the fund's
+/// authority is written in `connection`'s transaction and handed back, to be committed and
+/// answered; an unknown fund writes nothing; an error of the outer result aborts the call.
+pub(super) async fn audited_fund(
+    connection: &mut sqlx::PgConnection,
+    clock: &Clock,
+    principal: &Principal,
+    id: Uuid,
+    what: &'static str,
+) -> Result<Result<AuditedFund, LedgerError>, LedgerError> {
+    let (fund, accounts) = store::load_fund(connection, id)
+        .await?
+        .ok_or(LedgerError::FundNotFound(id))?;
+    let entry = read_audit::Record {
+        authority: fund.authority.clone(),
+        subject_kind: SubjectKind::Person,
+        subject_id: fund.person_id,
+        what,
+        record_id: id.to_string(),
+    };
+    let payees: Vec<Uuid> = accounts.iter().filter_map(|(_, payee)| *payee).collect();
+    if may_read(principal, &fund, &payees) {
+        return Ok(Ok(((fund, accounts), entry)));
+    }
+    // Told it is not recorded, as for an unknown fund; the authority sees who tried.
+    let refused = Outcome::Refused(Refusal::NotFound);
+    read_audit::write(connection, clock, principal, &entry, refused).await?;
+    Ok(Err(LedgerError::FundNotFound(id)))
 }
 
 pub(super) async fn open(
@@ -147,13 +185,28 @@ pub(super) async fn add_payee(
     Ok(fund_message(&fund, &accounts))
 }
 
+/// What the read audit trail calls a fund's read.
+const GET_FUND: &str = "ledger.GetFund";
+
+/// `GetFund`: the fund goes out only with its `read` entry, written in the read's
+/// transaction (see [`audited_fund`]).
 pub(super) async fn get(
     pool: &PgPool,
+    clock: &Clock,
     principal: &Principal,
     request: &proto::GetFundRequest,
 ) -> Result<proto::Fund, LedgerError> {
     let id = convert::required_id("fund_id", &request.fund_id)?;
-    let mut connection = pool.acquire().await?;
-    let (fund, accounts) = readable_fund(&mut connection, principal, id).await?;
+    let mut transaction = pool.begin().await?;
+    let ((fund, accounts), entry) =
+        match audited_fund(&mut transaction, clock, principal, id, GET_FUND).await? {
+            Ok(readable) => readable,
+            Err(refused) => {
+                transaction.commit().await?;
+                return Err(refused);
+            }
+        };
+    read_audit::read(&mut transaction, clock, principal, &entry).await?;
+    transaction.commit().await?;
     Ok(fund_message(&fund, &accounts))
 }

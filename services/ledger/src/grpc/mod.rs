@@ -136,7 +136,7 @@ impl LedgerService for LedgerApi {
         request: Request<proto::GetFundRequest>,
     ) -> Result<Response<proto::Fund>, Status> {
         let (principal, request) = caller(request)?;
-        funds::get(&self.pool, &principal, &request)
+        funds::get(&self.pool, &self.clock, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)
@@ -226,7 +226,7 @@ impl LedgerService for LedgerApi {
         request: Request<proto::ListTransfersRequest>,
     ) -> Result<Response<proto::ListTransfersResponse>, Status> {
         let (principal, request) = caller(request)?;
-        reads::list(&self.pool, &principal, &request)
+        reads::list(&self.pool, &self.clock, &principal, &request)
             .await
             .map(Response::new)
             .map_err(Status::from)

@@ -1,12 +1,13 @@
 //! Balances (now, pending, and as at the end of a past day) and the fund's transfers.
 
-use sds_platform::Principal;
+use sds_platform::read_audit;
+use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use super::convert::{self, money_message, transfer_message};
-use super::funds::readable_fund;
+use super::funds::{audited_fund, readable_fund};
 use crate::error::LedgerError;
 use crate::store;
 use sds_vocabulary::paging;
@@ -58,8 +59,16 @@ pub(super) async fn balance(
     })
 }
 
+/// What the read audit trail calls a page of a fund's transfers.
+const LIST_TRANSFERS: &str = "ledger.ListTransfers";
+
+/// `ListTransfers`: a page of a fund's history goes out only with its `read` entry (one per
+/// page, the fund's), written in the read's transaction; a caller who may not read a fund
+/// that exists is told it is not recorded, after a `refused` entry (see
+/// [`super::funds::audited_fund`]).
 pub(super) async fn list(
     pool: &PgPool,
+    clock: &Clock,
     principal: &Principal,
     request: &proto::ListTransfersRequest,
 ) -> Result<proto::ListTransfersResponse, LedgerError> {
@@ -78,17 +87,27 @@ pub(super) async fn list(
         0 => None,
         seq => Some(i64::try_from(seq).unwrap_or(i64::MAX)),
     };
-    let mut connection = pool.acquire().await?;
-    readable_fund(&mut connection, principal, fund_id).await?;
-    let total = store::count_transfers(&mut connection, fund_id).await?;
+    let mut transaction = pool.begin().await?;
+    let (_, entry) =
+        match audited_fund(&mut transaction, clock, principal, fund_id, LIST_TRANSFERS).await? {
+            Ok(readable) => readable,
+            Err(refused) => {
+                transaction.commit().await?;
+                return Err(refused);
+            }
+        };
+    let total = store::count_transfers(&mut transaction, fund_id).await?;
     // One more than the page, to know whether another page follows.
     let mut rows = store::list_transfers(
-        &mut connection,
+        &mut transaction,
         fund_id,
         i64::from(page.size) + 1,
         before_seq,
     )
     .await?;
+    // The page is one record, the fund's history: one entry, whatever it holds.
+    read_audit::read(&mut transaction, clock, principal, &entry).await?;
+    transaction.commit().await?;
     let more = rows.len() > usize::try_from(page.size).unwrap_or(usize::MAX);
     rows.truncate(usize::try_from(page.size).unwrap_or(usize::MAX));
     let next_page_token = match rows.last() {

@@ -7,17 +7,16 @@
 //! nothing.
 
 use chrono::Days;
-use sds_platform::read_audit::{self, Outcome, Refusal, SubjectKind};
+use sds_platform::read_audit;
 use sds_platform::{Clock, Principal};
 use sds_proto::v1 as proto;
 use sds_vocabulary::Invalid;
 use sds_vocabulary::named_enum::WireEnum as _;
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use super::convert::{self, money_message};
+use super::funds::audited_fund;
 use crate::domain::AccountKind;
-use crate::domain::access::may_read;
 use crate::domain::statement::{Budget, StatementLine, statement, statement_text};
 use crate::error::LedgerError;
 use crate::store;
@@ -66,25 +65,15 @@ pub(super) async fn get(
         .into());
     }
     let mut transaction = pool.begin().await?;
+    let ((fund, accounts), entry) =
+        match audited_fund(&mut transaction, clock, principal, fund_id, GET_STATEMENT).await? {
+            Ok(readable) => readable,
+            Err(refused) => {
+                transaction.commit().await?;
+                return Err(refused);
+            }
+        };
     let connection: &mut sqlx::PgConnection = &mut transaction;
-    let (fund, accounts) = store::load_fund(connection, fund_id)
-        .await?
-        .ok_or(LedgerError::FundNotFound(fund_id))?;
-    let entry = read_audit::Record {
-        authority: fund.authority.clone(),
-        subject_kind: SubjectKind::Person,
-        subject_id: fund.person_id,
-        what: GET_STATEMENT,
-        record_id: fund_id.to_string(),
-    };
-    let payees: Vec<Uuid> = accounts.iter().filter_map(|(_, payee)| *payee).collect();
-    if !may_read(principal, &fund, &payees) {
-        // Told it is not recorded, as for an unknown fund; the authority sees who tried.
-        let refused = Outcome::Refused(Refusal::NotFound);
-        read_audit::write(connection, clock, principal, &entry, refused).await?;
-        transaction.commit().await?;
-        return Err(LedgerError::FundNotFound(fund_id));
-    }
     let balance = accounts
         .iter()
         .find(|(account, _)| account.kind == AccountKind::FundBalance)

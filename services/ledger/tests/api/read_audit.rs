@@ -161,3 +161,87 @@ async fn only_the_authoritys_staff_list_its_trail() {
     assert!(theirs.entries.is_empty(), "{theirs:?}");
     sds_testkit::assert_read_audit_is_append_only(&app.pool).await;
 }
+
+#[derive(Debug, Clone, Copy)]
+enum FundRead {
+    Fund,
+    Transfers,
+}
+
+impl FundRead {
+    fn what(self) -> &'static str {
+        match self {
+            FundRead::Fund => "ledger.GetFund",
+            FundRead::Transfers => "ledger.ListTransfers",
+        }
+    }
+
+    async fn call(self, app: &TestApp, token: &str, fund_id: &str) -> Result<(), tonic::Status> {
+        match self {
+            FundRead::Fund => app.get_fund(token, fund_id).await.map(|_| ()),
+            FundRead::Transfers => app
+                .client()
+                .list_transfers(bearer(
+                    token,
+                    proto::ListTransfersRequest {
+                        fund_id: fund_id.into(),
+                        page: None,
+                    },
+                ))
+                .await
+                .map(|_| ()),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_fund_or_its_transfers_given_leave_one_entry_and_a_refusal_one_refused_entry() {
+    let app = TestApp::spawn().await;
+    let fund = app.open_fund(PERSON, "0.00").await;
+    let entry = |read: FundRead, actor: (&str, &str)| {
+        ReadAuditRow::read(AUTHORITY, actor, ("person", PERSON), read.what(), &fund.id)
+    };
+    let readers = [
+        (finance(AUTHORITY), (AUTHORITY, "authority")),
+        (holder(HOLDER), (HOLDER, "holder")),
+        (provider(PAYEE), (PAYEE, "provider")),
+        (person(PERSON), (PERSON, "person")),
+    ];
+    let strangers = [
+        (provider(OTHER_PROVIDER), (OTHER_PROVIDER, "provider")),
+        (finance(OTHER_AUTHORITY), (OTHER_AUTHORITY, "authority")),
+        (person(OTHER_PERSON), (OTHER_PERSON, "person")),
+    ];
+    for read in [FundRead::Fund, FundRead::Transfers] {
+        for (token, actor) in &readers {
+            let before = read_audit_rows(&app.pool).await.len();
+            read.call(&app, token, &fund.id).await.expect("read");
+            read.call(&app, token, &fund.id).await.expect("read again");
+            assert_eq!(
+                read_audit_rows(&app.pool).await[before..],
+                [entry(read, *actor), entry(read, *actor)],
+                "{read:?} {actor:?}"
+            );
+        }
+        for (token, actor) in &strangers {
+            let before = read_audit_rows(&app.pool).await.len();
+            assert_code(read.call(&app, token, &fund.id).await, Code::NotFound);
+            assert_eq!(
+                read_audit_rows(&app.pool).await[before..],
+                [entry(read, *actor).refused("NOT_FOUND")],
+                "{read:?} {actor:?}"
+            );
+        }
+        let written = read_audit_rows(&app.pool).await;
+        let unknown = "0192f0c1-0000-7000-8000-00000000dead";
+        assert_code(
+            read.call(&app, &finance(AUTHORITY), unknown).await,
+            Code::NotFound,
+        );
+        assert_code(
+            read.call(&app, &finance(AUTHORITY), "F-1").await,
+            Code::InvalidArgument,
+        );
+        assert_eq!(read_audit_rows(&app.pool).await, written, "{read:?}");
+    }
+}

@@ -187,3 +187,35 @@ async fn only_the_authoritys_staff_list_its_trail() {
     }
     sds_testkit::assert_read_audit_is_append_only(&app.pool).await;
 }
+
+#[tokio::test]
+async fn a_refused_caller_that_loops_leaves_one_refused_entry_a_minute() {
+    let app = TestApp::spawn().await;
+    accounts_entered(&app).await;
+    let refused =
+        account_read((PROVIDER, "provider"), ("provider", PROVIDER)).refused("PERMISSION_DENIED");
+    let before = read_audit_rows(&app.pool).await.len();
+    for _ in 0..10 {
+        assert_refused(
+            get_account(&app, &provider(PROVIDER), AUTHORITY, PROVIDER).await,
+            Code::PermissionDenied,
+            "finance staff",
+        );
+    }
+    assert_eq!(
+        &read_audit_rows(&app.pool).await[before..],
+        std::slice::from_ref(&refused)
+    );
+    app.clock.advance(chrono::Duration::minutes(1));
+    for _ in 0..10 {
+        assert_refused(
+            get_account(&app, &provider(PROVIDER), AUTHORITY, PROVIDER).await,
+            Code::PermissionDenied,
+            "finance staff",
+        );
+    }
+    assert_eq!(
+        read_audit_rows(&app.pool).await[before..],
+        [refused.clone(), refused]
+    );
+}
