@@ -334,24 +334,8 @@ impl PlatformConfig {
             });
         }
 
-        let readable_file = |variable: &'static str| -> Result<Option<PathBuf>, ConfigError> {
-            lookup(variable)
-                .filter(|raw| !raw.is_empty())
-                .map(|raw| {
-                    let path = PathBuf::from(&raw);
-                    if path.is_file() {
-                        Ok(path)
-                    } else {
-                        Err(ConfigError {
-                            variable,
-                            problem: format!("{raw:?} is not a file that can be read"),
-                        })
-                    }
-                })
-                .transpose()
-        };
-        let modulus_weights = readable_file("SDS_MODULUS_WEIGHTS")?;
-        let modulus_substitutions = readable_file("SDS_MODULUS_SUBSTITUTIONS")?;
+        let modulus_weights = readable_file(&lookup, "SDS_MODULUS_WEIGHTS", "")?;
+        let modulus_substitutions = readable_file(&lookup, "SDS_MODULUS_SUBSTITUTIONS", "")?;
         if modulus_substitutions.is_some() && modulus_weights.is_none() {
             return Err(ConfigError {
                 variable: "SDS_MODULUS_SUBSTITUTIONS",
@@ -593,6 +577,29 @@ pub fn nats_servers(url: &str) -> Result<Vec<&str>, String> {
         }
     }
     Ok(servers)
+}
+
+/// The file `variable` names, which must be there to be read; unset or empty: `None`.
+/// `hint` follows the complaint about a file that is not there (`; give ...`).
+fn readable_file(
+    lookup: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    hint: &str,
+) -> Result<Option<PathBuf>, ConfigError> {
+    lookup(variable)
+        .filter(|raw| !raw.trim().is_empty())
+        .map(|raw| {
+            let path = PathBuf::from(&raw);
+            if path.is_file() {
+                Ok(path)
+            } else {
+                Err(ConfigError {
+                    variable,
+                    problem: format!("{raw:?} is not a file that can be read{hint}"),
+                })
+            }
+        })
+        .transpose()
 }
 
 fn parse_setting<T: std::str::FromStr>(

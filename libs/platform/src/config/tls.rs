@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::ConfigError;
+use super::{ConfigError, readable_file};
 
 /// The name checked on the certificate of a service called in the same process (no
 /// `SDS_*_URL`), unless `SDS_TLS_SERVER_NAME` says otherwise.
@@ -52,24 +52,8 @@ impl TlsConfig {
 pub(super) fn tls_config(
     lookup: &impl Fn(&str) -> Option<String>,
 ) -> Result<TlsConfig, ConfigError> {
-    let file = |variable: &'static str| -> Result<Option<PathBuf>, ConfigError> {
-        lookup(variable)
-            .filter(|raw| !raw.trim().is_empty())
-            .map(|raw| {
-                let path = PathBuf::from(&raw);
-                if path.is_file() {
-                    Ok(path)
-                } else {
-                    Err(ConfigError {
-                        variable,
-                        problem: format!(
-                            "{raw:?} is not a file that can be read; give the path of a PEM file"
-                        ),
-                    })
-                }
-            })
-            .transpose()
-    };
+    let file =
+        |variable: &'static str| readable_file(lookup, variable, "; give the path of a PEM file");
     let cert = file("SDS_TLS_CERT")?;
     let key = file("SDS_TLS_KEY")?;
     let identity = match (cert, key) {
