@@ -10,6 +10,7 @@ mod bench;
 mod chaos;
 mod cli;
 mod serve;
+mod simulate;
 
 use std::process::ExitCode;
 
@@ -68,6 +69,9 @@ enum Command {
     /// Faults injected into a running deployment, and the books checked after them.
     #[command(subcommand)]
     Chaos(chaos::ChaosCommand),
+    /// A seeded simulation of the platform over many days, faults injected, every
+    /// invariant checked each day; the last line is JSON with the digest of the books.
+    Simulate(simulate::SimulateArgs),
 }
 
 fn main() -> ExitCode {
@@ -116,5 +120,6 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Demo(command) => cli::demo::run(command).await,
         Command::Bench(command) => bench::run(command).await,
         Command::Chaos(command) => chaos::run(command).await,
+        Command::Simulate(args) => simulate::run(args).await,
     }
 }

@@ -379,8 +379,8 @@ async fn run(
     anyhow::bail!("the run of {run_date} ended without a summary")
 }
 
-/// Varies the person's plan line still running (the last without an end: a variation ends a
-/// line and carries it on as a new one) to `weekly` a week from `from` and approves it; then,
+/// Varies the person's option 2 line still running (the last without an end: a variation
+/// ends a line and carries it on as a new one) to `weekly` a week from `from` and approves it; then,
 /// once contracts has drafted the agreement's variation, signs it as every party (the
 /// person, the provider, the practitioner). Returns the agreement as signed.
 pub async fn vary_and_sign(
@@ -432,13 +432,22 @@ pub async fn vary_to_last_signature(
         .await
         .context("read the plan")?
         .into_inner();
+    // The option 2 line still running: a plan may mix it with lines of other options.
     let running = latest
         .lines
         .iter()
         .filter(|line| line.end.as_ref().is_none_or(|end| end.iso.is_empty()))
+        .filter(|line| {
+            matches!(
+                line.arrangement
+                    .as_ref()
+                    .and_then(|given| given.arrangement.as_ref()),
+                Some(proto::arrangement::Arrangement::PersonDirected(_))
+            )
+        })
         .map(|line| line.number)
         .max()
-        .context("the plan has a line still running")?;
+        .context("the plan has an option 2 line still running")?;
     let draft = assessment
         .vary_plan(bearer(
             &practitioner,

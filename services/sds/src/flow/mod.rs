@@ -6,8 +6,8 @@
 //!
 //! One driver, three users: the end-to-end tests (in one process and with each service its
 //! own process), the local demo (`sds demo seed`, which lays the same history down in the
-//! weeks before today) and, later, the simulation. [`Platform`] says where each service is,
-//! how to sign tokens and how to move "today"; [`Calendar`] says on which days.
+//! weeks before today) and the simulation (`sds simulate`). [`Platform`] says where each
+//! service is, how to sign tokens and how to move "today"; [`Calendar`] says on which days.
 
 mod calendar;
 mod draw;

@@ -138,6 +138,17 @@ pub async fn person_with_plan(
     calendar: &Calendar,
     person: &Person<'_>,
 ) -> anyhow::Result<String> {
+    person_with_lines(platform, calendar, person, Vec::new()).await
+}
+
+/// [`person_with_plan`], with `others` after the option 2 line (line 1): lines of other
+/// options, which make the plan a mix (option 4). The flow only ever chooses line 1.
+pub async fn person_with_lines(
+    platform: &Platform,
+    calendar: &Calendar,
+    person: &Person<'_>,
+    others: Vec<proto::NewPlanLine>,
+) -> anyhow::Result<String> {
     let practitioner = platform.staff(&[Role::Practitioner]);
     let mut assessment = AssessmentServiceClient::new(platform.assessment.clone());
     let recorded = assessment
@@ -212,7 +223,7 @@ pub async fn person_with_plan(
             proto::DraftPlanRequest {
                 person_id: person_id.clone(),
                 effective_from: date(calendar.plan_start()),
-                lines: vec![line],
+                lines: std::iter::once(line).chain(others).collect(),
             },
         ))
         .await

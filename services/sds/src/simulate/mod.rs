@@ -1,0 +1,287 @@
+//! `sds simulate` (issue 13): a seeded run of the real services, through their real gRPC
+//! APIs, in one process on a simulated clock that moves a day at a time, with faults
+//! injected and every invariant checked after every simulated day.
+//!
+//! A run starts its own NATS and (unless given `--database-url`) its own PostgreSQL under
+//! `.local/` ([`infra`]), builds every service as `sds serve` does but on a
+//! [`ManualClock`], draws the whole workload from the seed ([`workload`]) and lays it down
+//! day by day with the flow driver ([`act`]). Each day: the day's steps, the day's faults
+//! ([`faults`]), the payment runs of the authorities whose run date it is, then the checks
+//! ([`checks`]), always once the platform is quiet ([`quiet`]). The last line on standard
+//! output is JSON with the counts and the digest of the final books ([`digest`]).
+//!
+//! What must stay true: the same seed and flags give the same books, so the same digest,
+//! on every run; the first violation stops the run and says the seed, the day, the check
+//! and what was wrong; nothing of a run is left running when it ends.
+
+mod act;
+mod checks;
+mod days;
+mod digest;
+mod faults;
+mod infra;
+mod progress;
+mod quiet;
+mod rng;
+mod schedules;
+mod workload;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::{Context as _, ensure};
+use chrono::{Days, NaiveDate};
+use clap::ValueEnum as _;
+use sds_platform::{ManualClock, PlatformConfig};
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+use checks::Violation;
+use days::Simulation;
+use faults::FaultLevel;
+use workload::Workload;
+
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// The seed the whole run is drawn from: the same seed gives the same books.
+    #[arg(long)]
+    seed: u64,
+    /// How many people's funds the run opens (1 or more).
+    #[arg(long)]
+    funds: u64,
+    /// How many days it simulates (1 to 3650).
+    #[arg(long)]
+    days: u64,
+    /// How often faults come: none, some or heavy.
+    #[arg(long, default_value = "none")]
+    faults: String,
+    /// How many authorities the funds are spread across (1 to 100).
+    #[arg(long, default_value_t = 4)]
+    authorities: u64,
+    /// The first simulated day, YYYY-MM-DD.
+    #[arg(long, default_value = "2026-04-01")]
+    start: String,
+    /// A running PostgreSQL server (any database URL on it) to make the run's own database
+    /// on; without it the run starts a PostgreSQL of its own under .local/.
+    #[arg(long, env = "SDS_SIMULATE_DATABASE_URL")]
+    database_url: Option<String>,
+    /// How many people's steps of one day are made at once (the books do not depend on it).
+    #[arg(long, default_value_t = 32)]
+    parallel: usize,
+}
+
+/// The run's settings, checked.
+#[derive(Debug, Clone)]
+struct Settings {
+    seed: u64,
+    funds: usize,
+    days: u64,
+    faults: FaultLevel,
+    authorities: usize,
+    start: NaiveDate,
+    parallel: usize,
+}
+
+impl Settings {
+    fn from_args(args: &SimulateArgs) -> anyhow::Result<Settings> {
+        ensure!(
+            (1..=1_000_000).contains(&args.funds),
+            "--funds {} is not from 1 to 1000000",
+            args.funds
+        );
+        ensure!(
+            (1..=3650).contains(&args.days),
+            "--days {} is not from 1 to 3650",
+            args.days
+        );
+        ensure!(
+            (1..=100).contains(&args.authorities),
+            "--authorities {} is not from 1 to 100",
+            args.authorities
+        );
+        ensure!(
+            (1..=64).contains(&args.parallel),
+            "--parallel {} is not from 1 to 64",
+            args.parallel
+        );
+        let faults = FaultLevel::from_str(&args.faults, true).map_err(|_| {
+            anyhow::anyhow!(
+                "--faults {:?} is not one of: none, some, heavy",
+                args.faults
+            )
+        })?;
+        let start = NaiveDate::parse_from_str(&args.start, "%Y-%m-%d")
+            .ok()
+            .with_context(|| format!("--start {:?} is not a date as YYYY-MM-DD", args.start))?;
+        Ok(Settings {
+            seed: args.seed,
+            funds: usize::try_from(args.funds)?,
+            days: args.days,
+            faults,
+            authorities: usize::try_from(args.authorities)?,
+            start,
+            parallel: args.parallel,
+        })
+    }
+
+    fn day(&self, offset: u64) -> NaiveDate {
+        self.start
+            .checked_add_days(Days::new(offset))
+            .unwrap_or(self.start)
+    }
+}
+
+/// What a run came to.
+#[derive(Debug, Clone, Default)]
+struct Totals {
+    events: u64,
+    faults: u64,
+    checks: u64,
+    digest: String,
+}
+
+pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
+    let settings = Settings::from_args(&args)?;
+    let workload = Workload::draw(
+        settings.seed,
+        settings.funds,
+        settings.days,
+        settings.authorities,
+        settings.start,
+    );
+    eprintln!(
+        "simulate: seed {}, {} funds across {} authorities, {} days from {}, faults {:?}",
+        settings.seed,
+        settings.funds,
+        settings.authorities,
+        settings.days,
+        settings.start,
+        settings.faults
+    );
+    let mut infra = infra::Infra::start(settings.seed, args.database_url.as_deref()).await?;
+    // Ctrl-C or SIGTERM stops the run, but never leaves its NATS and PostgreSQL running.
+    let outcome = tokio::select! {
+        outcome = simulate(&settings, &workload, &infra) => outcome,
+        signal = interrupted() => Err(anyhow::anyhow!("the run was stopped by {signal}")),
+    };
+    infra.stop();
+    let line = |totals: &Totals, violations: u32| {
+        format!(
+            "{{\"seed\": {}, \"days\": {}, \"funds\": {}, \"events\": {}, \"faults\": {}, \"checks\": {}, \"violations\": {violations}, \"digest\": \"{}\"}}",
+            settings.seed,
+            settings.days,
+            settings.funds,
+            totals.events,
+            totals.faults,
+            totals.checks,
+            totals.digest
+        )
+    };
+    match outcome? {
+        Ok(totals) => {
+            println!("{}", line(&totals, 0));
+            Ok(())
+        }
+        Err((totals, offset, violation)) => {
+            eprintln!(
+                "simulate: VIOLATION: seed {}, day {} ({}), check {}: {}",
+                settings.seed,
+                offset + 1,
+                settings.day(offset),
+                violation.check,
+                violation.detail
+            );
+            println!("{}", line(&totals, 1));
+            anyhow::bail!(
+                "seed {} broke {} on day {} ({}); run it again with the same flags to see it again",
+                settings.seed,
+                violation.check,
+                offset + 1,
+                settings.day(offset)
+            )
+        }
+    }
+}
+
+/// Waits for Ctrl-C or SIGTERM; names which.
+async fn interrupted() -> &'static str {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "Ctrl-C",
+        () = terminate => "SIGTERM",
+    }
+}
+
+type Stopped = (Totals, u64, Violation);
+
+/// The run itself on the infrastructure given: `Ok(Err(..))` when a check found a
+/// violation, `Err` when the run could not go on.
+async fn simulate(
+    settings: &Settings,
+    workload: &Workload,
+    infra: &infra::Infra,
+) -> anyhow::Result<Result<Totals, Stopped>> {
+    let manual = ManualClock::on(settings.start);
+    let secret = format!("simulate-{}", Uuid::new_v4());
+    let exports = infra.folder().join("exports");
+    let environment: HashMap<&str, String> = HashMap::from([
+        ("SDS_LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+        ("SDS_HTTP_ADDR", "127.0.0.1:0".to_owned()),
+        ("SDS_DATABASE_URL", infra.database_url.clone()),
+        ("SDS_NATS_URL", infra.nats_url.clone()),
+        ("SDS_JWT_SECRET", secret.clone()),
+        ("SDS_DRAIN_SECONDS", "5".to_owned()),
+        ("SDS_RELAY_STOP_SECONDS", "5".to_owned()),
+        // One client makes every request of the run: no rate to hold it to, and the least
+        // share of the server's connections the services take (6 each), so two runs side by
+        // side (the tests) fit in one PostgreSQL's 100; a loaded machine may keep a request
+        // waiting a while.
+        ("SDS_RATE_LIMIT_PER_SECOND", "off".to_owned()),
+        ("SDS_DB_MAX_CONNECTIONS", "36".to_owned()),
+        ("SDS_DB_ACQUIRE_TIMEOUT_MS", "20000".to_owned()),
+        ("SDS_EXPORTS_DIR", exports.display().to_string()),
+    ]);
+    let config = PlatformConfig::from_lookup(|name| environment.get(name).cloned())
+        .context("the simulated platform's configuration")?;
+    let process = sds_runtime::build_with_clock(config, sds::components(), manual.clock())
+        .await
+        .context("build the platform")?;
+    let addr = process.local_addr();
+    let ledger = process
+        .pool_of(sds_ledger::SCHEMA)
+        .context("the ledger's pool")?;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(process.run(async {
+        let _ = stopped.await;
+    }));
+    let outcome = async {
+        let channel = Channel::from_shared(format!("http://{addr}"))?
+            .connect()
+            .await
+            .context("connect to the platform")?;
+        let observer = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(4)
+            .connect(&infra.database_url)
+            .await
+            .context("connect to the run's database")?;
+        let quiet = quiet::Quiet::new(observer.clone(), &infra.nats_url).await?;
+        let mut days = Simulation::new(
+            settings, workload, channel, &manual, &secret, observer, ledger, quiet,
+        );
+        days.run().await
+    }
+    .await;
+    let _ = stop.send(());
+    match tokio::time::timeout(Duration::from_secs(30), serving).await {
+        Ok(Ok(Err(error))) if outcome.is_ok() => return Err(error.context("the platform stopped")),
+        _ => {}
+    }
+    outcome
+}

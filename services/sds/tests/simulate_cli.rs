@@ -1,0 +1,160 @@
+//! `sds simulate` through the real binary: a small run with faults ends without a
+//! violation and with its JSON line; the same seed gives the same digest and another seed
+//! another; bad flags are refused with one line each; a run leaves nothing behind.
+//!
+//! Each run makes its own database on the shared test PostgreSQL (`--database-url`) and
+//! starts a NATS of its own, as every run does.
+
+mod support;
+
+use std::process::Output;
+
+use serde_json::Value;
+use support::{SDS, last_line_json, repo_root, stderr_of, stdout_of};
+
+/// Runs `sds simulate` from the project's root with `args`, on the shared test cluster.
+async fn simulate(args: &[&str]) -> Output {
+    let database = sds_testkit::fresh_database().await;
+    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(SDS)
+            .arg("simulate")
+            .args(&args)
+            .env("SDS_SIMULATE_DATABASE_URL", &database.url)
+            .current_dir(repo_root())
+            .output()
+            .expect("run sds simulate")
+    })
+    .await
+    .expect("the run")
+}
+
+fn figures(run: &Output) -> Value {
+    assert!(
+        run.status.success(),
+        "the run failed:\n{}\n{}",
+        stdout_of(run),
+        stderr_of(run)
+    );
+    last_line_json(run)
+}
+
+/// No folder of a run with `seed` is left under `.local/`.
+fn folders_left(seed: &str) -> Vec<String> {
+    let prefix = format!("simulate-{seed}-");
+    std::fs::read_dir(repo_root().join(".local"))
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .filter(|name| name.starts_with(&prefix))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_small_run_with_faults_ends_without_a_violation_and_says_so_in_json() {
+    let run = simulate(&[
+        "--seed", "1301", "--funds", "30", "--days", "60", "--faults", "some",
+    ])
+    .await;
+    let figures = figures(&run);
+    assert_eq!(figures["seed"], 1301, "{figures}");
+    assert_eq!(figures["days"], 60, "{figures}");
+    assert_eq!(figures["funds"], 30, "{figures}");
+    assert_eq!(figures["violations"], 0, "{figures}");
+    // Four checks a day, every day.
+    assert_eq!(figures["checks"], 240, "{figures}");
+    assert!(
+        figures["events"]
+            .as_u64()
+            .is_some_and(|events| events > 300),
+        "{figures}"
+    );
+    assert!(
+        figures["faults"].as_u64().is_some_and(|faults| faults > 0),
+        "{figures}"
+    );
+    let digest = figures["digest"].as_str().unwrap_or_default();
+    assert!(
+        digest.len() == 64 && digest.chars().all(|c| c.is_ascii_hexdigit()),
+        "{figures}"
+    );
+    // Progress goes to standard error, a line a simulated month when it is not a terminal.
+    assert!(
+        stderr_of(&run).contains("simulate: day 30/60 (2026-04-30)"),
+        "{}",
+        stderr_of(&run)
+    );
+    assert_eq!(folders_left("1301"), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_seed_gives_the_same_digest_and_another_seed_another() {
+    let flags = [
+        "--funds",
+        "20",
+        "--days",
+        "45",
+        "--faults",
+        "heavy",
+        "--authorities",
+        "3",
+    ];
+    let with_seed = |seed: &'static str| {
+        let mut args = vec!["--seed", seed];
+        args.extend(flags);
+        args
+    };
+    // One after the other: each run takes 40 of the test PostgreSQL's 100 connections.
+    let first = figures(&simulate(&with_seed("1302")).await);
+    // Again, one person's steps at a time instead of many at once: the books must not
+    // depend on the order the platform happened to serve the day's steps in.
+    let mut one_at_a_time = with_seed("1302");
+    one_at_a_time.extend(["--parallel", "1"]);
+    let again = figures(&simulate(&one_at_a_time).await);
+    let other = figures(&simulate(&with_seed("1303")).await);
+    assert_eq!(first["digest"], again["digest"], "{first}\n{again}");
+    assert_eq!(first["events"], again["events"], "{first}\n{again}");
+    assert_eq!(first["faults"], again["faults"], "{first}\n{again}");
+    assert_ne!(first["digest"], other["digest"], "{first}\n{other}");
+}
+
+#[test]
+fn bad_flags_are_refused_with_one_line_naming_the_flag() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--faults", "lots"],
+            "--faults \"lots\" is not one of: none, some, heavy",
+        ),
+        (&["--days", "0"], "--days 0 is not from 1 to 3650"),
+        (&["--funds", "0"], "--funds 0 is not from 1 to 1000000"),
+        (
+            &["--start", "2026-13-01"],
+            "--start \"2026-13-01\" is not a date as YYYY-MM-DD",
+        ),
+        (
+            &["--authorities", "0"],
+            "--authorities 0 is not from 1 to 100",
+        ),
+    ];
+    for (flags, refusal) in cases {
+        let mut args = vec!["simulate", "--seed", "1304"];
+        for required in ["--funds", "--days"] {
+            if !flags.contains(&required) {
+                args.extend([required, "5"]);
+            }
+        }
+        args.extend(flags);
+        let run = std::process::Command::new(SDS)
+            .args(&args)
+            .current_dir(repo_root())
+            .output()
+            .expect("run sds simulate");
+        assert!(!run.status.success(), "{args:?} was accepted");
+        assert_eq!(stdout_of(&run), "", "{args:?}");
+        assert_eq!(stderr_of(&run), format!("error: {refusal}\n"), "{args:?}");
+    }
+    assert_eq!(folders_left("1304"), Vec::<String>::new());
+}
