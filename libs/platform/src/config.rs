@@ -94,75 +94,6 @@ pub struct PlatformConfig {
     pub tls: TlsConfig,
 }
 
-/// Limits of the gRPC server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerConfig {
-    /// `SDS_REQUEST_TIMEOUT_SECONDS`: a request still running after this is cancelled.
-    pub request_timeout: Duration,
-    /// `SDS_MAX_CONCURRENT_REQUESTS`: requests served at once across all connections;
-    /// more wait their turn.
-    pub max_concurrent_requests: usize,
-    /// `SDS_REFLECTION`: `on` (the default, for local use) or `off` (production): whether
-    /// the server describes its services through gRPC reflection.
-    pub reflection: bool,
-    /// `SDS_HANDSHAKE_TIMEOUT_SECONDS`: a connection that has not sent the HTTP/2 client
-    /// preface this long after it was accepted is closed.
-    pub handshake_timeout: Duration,
-    /// `SDS_REQUEST_BODY_TIMEOUT_SECONDS`: a request whose body has not fully arrived this
-    /// long after its headers is refused, without ever taking a concurrency slot.
-    pub body_timeout: Duration,
-    /// `SDS_KEEPALIVE_INTERVAL_SECONDS`: after this long without hearing from a client the
-    /// server pings it.
-    pub keepalive_interval: Duration,
-    /// `SDS_KEEPALIVE_TIMEOUT_SECONDS`: a connection whose ping is not answered within this
-    /// is closed.
-    pub keepalive_timeout: Duration,
-    /// `SDS_MAX_STREAMS_PER_CONNECTION`: concurrent HTTP/2 streams (calls) one connection
-    /// may have open, advertised to the client in the connection's settings.
-    pub max_streams_per_connection: u32,
-    /// `SDS_MAX_CONNECTIONS`: connections open at once, handshaking ones included; more
-    /// are closed as soon as they are accepted.
-    pub max_connections: usize,
-    /// `SDS_RATE_LIMIT_PER_SECOND` (`off` lifts it) and `SDS_RATE_LIMIT_BURST`: requests
-    /// one caller (organisation, or supported person) may make to this process; more are
-    /// answered `ResourceExhausted` with the time to wait. The platform's own services
-    /// calling each other are not limited.
-    pub rate_limit: Option<crate::auth::RateLimit>,
-}
-
-/// How events are relayed, consumed and pruned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EventsConfig {
-    /// `SDS_RELAY_BATCH_SIZE`: outbox rows claimed, published and marked per round.
-    pub relay_batch_size: usize,
-    /// `SDS_RELAY_POLL_MS`: how often a relay looks for work when no commit wakes it.
-    pub relay_poll_interval: Duration,
-    /// `SDS_RELAY_STOP_SECONDS`: how long shutdown waits for relays, consumers and
-    /// background tasks to finish what they hold.
-    pub stop_timeout: Duration,
-    /// `SDS_CONSUMER_POISON_ATTEMPTS`: deliveries of an event that can never succeed before
-    /// it is set aside in `dead_letter`.
-    pub poison_attempts: i64,
-    /// `SDS_OUTBOX_RETENTION_HOURS`: how long published outbox rows are kept.
-    pub outbox_retention: Duration,
-    /// `SDS_INBOX_RETENTION_HOURS`: how long consumers remember handled events; longer
-    /// than the events stream keeps them ([`EVENTS_MAX_AGE`]).
-    pub inbox_retention: Duration,
-    /// `SDS_PRUNE_INTERVAL_SECONDS`: how often published and handled rows are pruned.
-    pub prune_interval: Duration,
-    /// `SDS_NOTIFICATION_RETENTION_DAYS`: how long the portal keeps a subscriber's
-    /// notifications for it to resume from (at most ten years).
-    pub notification_retention: Duration,
-    /// `SDS_EVENTS_DUPLICATE_WINDOW_SECONDS`: how long the events stream remembers a
-    /// message id and drops a second publish of it: the longest a relay may be away between
-    /// publishing a batch and marking it published without the stream keeping a duplicate.
-    pub duplicate_window: Duration,
-    /// `SDS_EVENTS_REPLICAS`: how many NATS servers keep each JetStream stream (1, the
-    /// one-machine default, or 3 or 5 on a cluster); a publish is acknowledged once a
-    /// majority has stored it.
-    pub stream_replicas: usize,
-}
-
 /// Where a process's metrics go (see [`crate::metrics`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricsConfig {
@@ -179,33 +110,8 @@ pub struct MetricsConfig {
     pub sample_interval: Duration,
 }
 
-/// The JetStream stream replica counts accepted: one server, or an odd number of them so
-/// that a majority survives the loss of a minority.
-pub const STREAM_REPLICAS: [usize; 3] = [1, 3, 5];
-
-/// The longest `SDS_NOTIFICATION_RETENTION_DAYS` allowed.
-pub const MAX_NOTIFICATION_RETENTION_DAYS: u64 = 3653;
-
 /// A service's share of the connection budget when `SDS_DB_MAX_CONNECTIONS` is not set.
 pub const DEFAULT_CONNECTIONS_PER_SERVICE: u32 = 10;
-
-/// How much longer than the stream the inbox must remember handled events: a delivery may
-/// still be in flight (ack wait, retries) and clocks differ.
-pub const INBOX_RETENTION_MARGIN: Duration = Duration::from_secs(24 * 3600);
-
-/// How long the events stream remembers a message id by default (an hour): a relay that
-/// dies between publishing and marking and comes back within it publishes no duplicate.
-/// Each id remembered costs the NATS server memory (see README, Operations).
-pub const DEFAULT_DUPLICATE_WINDOW: Duration = Duration::from_secs(3600);
-
-/// How long the events stream keeps a message. A consumer (re)created on the stream is
-/// delivered all of it, so the inbox must remember handled events for longer.
-pub const EVENTS_MAX_AGE: Duration = Duration::from_secs(30 * 24 * 3600);
-
-const HOUR: u64 = 3600;
-
-/// The most streams HTTP/2 lets a peer advertise (a 31-bit setting).
-pub const MAX_HTTP2_STREAMS: u32 = (1 << 31) - 1;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -343,67 +249,15 @@ impl PlatformConfig {
             });
         }
 
-        // Whole numbers of at least one: a zero limit or interval is a mistake, not a choice.
-        let positive =
-            |variable: &'static str, default: &str, unit: &str| -> Result<u64, ConfigError> {
-                let value: u64 = parse_setting(
-                    variable,
-                    &get(variable, default),
-                    &format!("a whole number of {unit}"),
-                )?;
-                if value == 0 {
-                    return Err(ConfigError {
-                        variable,
-                        problem: "is 0; it must be at least 1".into(),
-                    });
-                }
-                Ok(value)
-            };
-        let seconds = |variable: &'static str, default: &str| {
-            positive(variable, default, "seconds").map(Duration::from_secs)
+        let numbers = Numbers { lookup: &lookup };
+        let positive = |variable: &'static str, default: &str, unit: &str| {
+            numbers.positive(variable, default, unit)
         };
-        let hours = |variable: &'static str, default: &str| {
-            positive(variable, default, "hours")
-                .map(|hours| Duration::from_secs(hours.saturating_mul(HOUR)))
-        };
+        let hours = |variable: &'static str, default: &str| numbers.hours(variable, default);
         let count = |variable: &'static str, default: &str, unit: &str| {
-            positive(variable, default, unit)
-                .map(|value| usize::try_from(value).unwrap_or(usize::MAX))
+            numbers.count(variable, default, unit)
         };
-        let server = ServerConfig {
-            request_timeout: seconds("SDS_REQUEST_TIMEOUT_SECONDS", "30")?,
-            max_concurrent_requests: count("SDS_MAX_CONCURRENT_REQUESTS", "256", "requests")?,
-            reflection: match get("SDS_REFLECTION", "on").as_str() {
-                "on" => true,
-                "off" => false,
-                other => {
-                    return Err(ConfigError {
-                        variable: "SDS_REFLECTION",
-                        problem: format!("unknown value {other:?}; accepted: on, off"),
-                    });
-                }
-            },
-            handshake_timeout: seconds("SDS_HANDSHAKE_TIMEOUT_SECONDS", "10")?,
-            body_timeout: seconds("SDS_REQUEST_BODY_TIMEOUT_SECONDS", "10")?,
-            keepalive_interval: seconds("SDS_KEEPALIVE_INTERVAL_SECONDS", "60")?,
-            keepalive_timeout: seconds("SDS_KEEPALIVE_TIMEOUT_SECONDS", "20")?,
-            max_streams_per_connection: {
-                let streams = positive("SDS_MAX_STREAMS_PER_CONNECTION", "100", "streams")?;
-                match u32::try_from(streams) {
-                    Ok(streams) if streams <= MAX_HTTP2_STREAMS => streams,
-                    _ => {
-                        return Err(ConfigError {
-                            variable: "SDS_MAX_STREAMS_PER_CONNECTION",
-                            problem: format!(
-                                "is {streams}; HTTP/2 allows at most {MAX_HTTP2_STREAMS}"
-                            ),
-                        });
-                    }
-                }
-            },
-            max_connections: count("SDS_MAX_CONNECTIONS", "512", "connections")?,
-            rate_limit: rate::rate_limit(&lookup)?,
-        };
+        let server = server::server_config(&numbers)?;
         let weeks = |variable: &'static str, default: &str| {
             positive(variable, default, "weeks")
                 .map(|weeks| u32::try_from(weeks).unwrap_or(u32::MAX))
@@ -425,73 +279,7 @@ impl PlatformConfig {
         )?)
         .unwrap_or(u32::MAX);
         let payment_chunks_at_once = count("SDS_PAYMENT_CHUNKS_AT_ONCE", "2", "chunks")?;
-        let inbox_retention = hours("SDS_INBOX_RETENTION_HOURS", "1080")?;
-        if inbox_retention < EVENTS_MAX_AGE + INBOX_RETENTION_MARGIN {
-            return Err(ConfigError {
-                variable: "SDS_INBOX_RETENTION_HOURS",
-                problem: format!(
-                    "is {} hours; it must be at least {} (the {} hours the events stream keeps an event, and a day more), or a consumer recreated on the stream could apply an event twice",
-                    inbox_retention.as_secs() / HOUR,
-                    (EVENTS_MAX_AGE + INBOX_RETENTION_MARGIN).as_secs() / HOUR,
-                    EVENTS_MAX_AGE.as_secs() / HOUR
-                ),
-            });
-        }
-        let duplicate_window = seconds("SDS_EVENTS_DUPLICATE_WINDOW_SECONDS", "3600")?;
-        // JetStream refuses a window longer than the stream keeps its messages.
-        if duplicate_window > EVENTS_MAX_AGE {
-            return Err(ConfigError {
-                variable: "SDS_EVENTS_DUPLICATE_WINDOW_SECONDS",
-                problem: format!(
-                    "is {} seconds; it may be at most {} (the 30 days the events stream keeps an event)",
-                    duplicate_window.as_secs(),
-                    EVENTS_MAX_AGE.as_secs()
-                ),
-            });
-        }
-        let events = EventsConfig {
-            relay_batch_size: count("SDS_RELAY_BATCH_SIZE", "500", "rows")?,
-            relay_poll_interval: Duration::from_millis(positive(
-                "SDS_RELAY_POLL_MS",
-                "1000",
-                "milliseconds",
-            )?),
-            stop_timeout: seconds("SDS_RELAY_STOP_SECONDS", "10")?,
-            poison_attempts: i64::try_from(positive(
-                "SDS_CONSUMER_POISON_ATTEMPTS",
-                "3",
-                "deliveries",
-            )?)
-            .unwrap_or(i64::MAX),
-            outbox_retention: hours("SDS_OUTBOX_RETENTION_HOURS", "168")?,
-            inbox_retention,
-            prune_interval: seconds("SDS_PRUNE_INTERVAL_SECONDS", "3600")?,
-            duplicate_window,
-            stream_replicas: {
-                let replicas = count("SDS_EVENTS_REPLICAS", "1", "servers")?;
-                if !STREAM_REPLICAS.contains(&replicas) {
-                    return Err(ConfigError {
-                        variable: "SDS_EVENTS_REPLICAS",
-                        problem: format!(
-                            "is {replicas}; accepted: 1 (one server), 3 or 5 (a cluster, where a majority must survive)"
-                        ),
-                    });
-                }
-                replicas
-            },
-            notification_retention: {
-                let days = positive("SDS_NOTIFICATION_RETENTION_DAYS", "90", "days")?;
-                if days > MAX_NOTIFICATION_RETENTION_DAYS {
-                    return Err(ConfigError {
-                        variable: "SDS_NOTIFICATION_RETENTION_DAYS",
-                        problem: format!(
-                            "is {days}; give at most {MAX_NOTIFICATION_RETENTION_DAYS} days (ten years)"
-                        ),
-                    });
-                }
-                Duration::from_secs(days * 24 * 3600)
-            },
-        };
+        let events = events::events_config(&numbers)?;
 
         let metrics = MetricsConfig {
             addr: lookup("SDS_METRICS_ADDR")
@@ -613,11 +401,20 @@ fn parse_setting<T: std::str::FromStr>(
     })
 }
 
+mod events;
 mod jwt;
+mod numbers;
 mod rate;
+mod server;
 mod tls;
+pub use events::{
+    DEFAULT_DUPLICATE_WINDOW, EVENTS_MAX_AGE, EventsConfig, INBOX_RETENTION_MARGIN,
+    MAX_NOTIFICATION_RETENTION_DAYS, STREAM_REPLICAS,
+};
 pub use jwt::{DEFAULT_JWKS_REFRESH, JWT_KEY_SOURCES, JwksSource, JwtConfig};
+use numbers::Numbers;
 pub use rate::{DEFAULT_RATE_LIMIT_BURST, DEFAULT_RATE_LIMIT_PER_SECOND};
+pub use server::{MAX_HTTP2_STREAMS, ServerConfig};
 pub use tls::{DEFAULT_TLS_SERVER_NAME, TlsConfig, TlsIdentity};
 
 #[cfg(test)]
