@@ -13,6 +13,7 @@ mod plans;
 mod policy;
 mod providers;
 mod read_audit;
+mod read_audit_listing;
 mod reviews;
 mod statistics;
 mod variations;
