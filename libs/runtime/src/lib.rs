@@ -17,12 +17,14 @@
 //! hold (with the stop timeout); then pools close.
 
 mod component;
+mod database;
 mod health;
 mod metrics;
 mod process;
 mod web;
 
 pub use component::{Component, Context};
-pub use process::{Process, build, build_with_clock, connect_nats, migrate, select};
+pub use database::migrate;
+pub use process::{Process, build, build_with_clock, connect_nats, select};
 pub use tokio_util::sync::CancellationToken;
 pub use web::MAX_WEB_BODY_BYTES;
