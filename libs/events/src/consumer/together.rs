@@ -22,7 +22,8 @@
 //! applied in turn (each sees the writes of the ones before), and the row locks of the first
 //! are held while the last is applied. Two transactions that lock the same rows in opposite
 //! orders (two replicas' groups, or two consumers of one service writing the same rows, as
-//! the portal's consumers do a subscriber's counter) may deadlock: PostgreSQL aborts one
+//! the portal's consumers would its subscribers' counters if they did not first queue on one
+//! advisory lock, see `sds_portal::store::deliver`) may deadlock: PostgreSQL aborts one
 //! after its `deadlock_timeout`, and the member whose statement was aborted is settled as a
 //! transient failure (redelivered after its retry delay) while the rest are applied again.
 //! Nothing is lost or applied twice; the cost is that member's delay, which is why a group

@@ -34,10 +34,32 @@ pub struct Kept {
     pub notice: Notice,
 }
 
+/// The advisory lock every transaction that numbers notifications takes first, and holds
+/// until it commits. A consumer applies the events already waiting in one transaction, so
+/// one transaction may number notifications for several subscribers, one event after
+/// another, in no order it can choose; two consumers (schedules and remittances, say)
+/// locking two providers' rows in opposite orders then deadlock, and PostgreSQL breaks each
+/// deadlock only after its `deadlock_timeout` (a second), while the event it aborted waits
+/// for its retry. Taken first, this lock makes numbering transactions queue instead: each
+/// holds it from its first notice to its commit, which the subscriber's row lock already
+/// made them do for any one subscriber.
+const NUMBERING_LOCK: i64 = 0x0070_6f72_7461_6c01;
+
+/// Takes [`NUMBERING_LOCK`] for the caller's transaction (again is free).
+async fn queue_for_numbering(connection: &mut PgConnection) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(NUMBERING_LOCK)
+        .execute(&mut *connection)
+        .await
+        .operation("queue to number notifications")?;
+    Ok(())
+}
+
 /// Numbers and keeps one notice per subscriber in `deliveries`, in one statement, and
 /// announces each subscriber on [`CHANNEL`] (PostgreSQL delivers the announcement only when
 /// the caller's transaction commits). Each subscriber's row is locked until then, which is
-/// what keeps its numbers in commit order.
+/// what keeps its numbers in commit order, and so is [`NUMBERING_LOCK`], which keeps the
+/// transactions that number from deadlocking one another.
 pub async fn deliver(
     connection: &mut PgConnection,
     origin: &Origin,
@@ -61,6 +83,7 @@ pub async fn deliver(
         })?;
         bodies.push(body);
     }
+    queue_for_numbering(&mut *connection).await?;
     sqlx::query(
         "WITH recipient AS ( \
              SELECT * FROM UNNEST($1::text[], $2::uuid[], $3::text[], $4::text[]) \
@@ -137,6 +160,10 @@ pub async fn prune_notifications(
 ) -> Result<u64, StoreError> {
     let mut removed = 0;
     loop {
+        // Behind the numbering transactions, so pruning a subscriber's rows never deadlocks
+        // with a transaction numbering several.
+        let mut transaction = pool.begin().await.operation("begin pruning")?;
+        queue_for_numbering(&mut transaction).await?;
         let (subscribers, notifications): (i64, i64) = sqlx::query_as(
             "WITH old AS ( \
                  SELECT subscriber_kind, subscriber_id, max(seq) AS through \
@@ -157,9 +184,10 @@ pub async fn prune_notifications(
         )
         .bind(cutoff)
         .bind(PRUNE_SUBSCRIBERS_AT_ONCE)
-        .fetch_one(pool)
+        .fetch_one(&mut *transaction)
         .await
         .operation("prune old notifications")?;
+        transaction.commit().await.operation("commit pruning")?;
         removed += u64::try_from(notifications).unwrap_or(0);
         if subscribers < PRUNE_SUBSCRIBERS_AT_ONCE {
             return Ok(removed);

@@ -10,6 +10,7 @@ mod webdriver;
 
 mod agreements;
 mod browser;
+mod numbering;
 mod packages;
 mod payments;
 mod plans;
