@@ -12,6 +12,7 @@ mod chain;
 mod closing;
 mod concurrency;
 mod holder_payments;
+mod indexes;
 mod invalid_input;
 mod model;
 mod pending;
