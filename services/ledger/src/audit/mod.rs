@@ -10,7 +10,14 @@
 //! rows outside the chain).
 //!
 //! Everything is read in one repeatable-read, read-only transaction, so the audit sees one
-//! consistent moment of the books while postings go on. The checks themselves are pure
+//! consistent moment of the books while postings go on.
+//!
+//! An audit run again and again over growing books (`sds simulate` runs one after every
+//! simulated day) may go on from where the previous one left the chain ([`run_from`]): the
+//! links after it are walked, chained to the hash it ended on, and every other check is
+//! made over all the books as before. A link walked before is not hashed again, so a row of
+//! an old link rewritten consistently (its transfer still balanced, its account's sums
+//! changed to match) is found only by a walk from the start ([`run`]). The checks themselves are pure
 //! ([`checks`], [`history`]); [`load`] is the SQL.
 
 pub mod checks;
@@ -23,7 +30,7 @@ use anyhow::Context as _;
 use sqlx::PgPool;
 
 use crate::chain::LinkContent;
-use history::ChainWalk;
+pub use history::ChainWalk;
 
 /// One broken invariant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +110,14 @@ fn json_string(text: &str) -> String {
 
 /// Audits the ledger through `pool`, whose connections work in the ledger's schema.
 pub async fn run(pool: &PgPool) -> anyhow::Result<Report> {
+    run_from(pool, ChainWalk::default())
+        .await
+        .map(|(report, _)| report)
+}
+
+/// [`run`], walking the chain from `walk` (where an earlier audit's walk ended) rather than
+/// from its start; returns where this walk ended, for the next.
+pub async fn run_from(pool: &PgPool, walk: ChainWalk) -> anyhow::Result<(Report, ChainWalk)> {
     let mut tx = pool.begin().await.context("begin the audit")?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *tx)
@@ -120,23 +135,29 @@ pub async fn run(pool: &PgPool) -> anyhow::Result<Report> {
         violations.extend(checks::check_limit(totals));
     })
     .await?;
-    violations.extend(walk_chain(&mut tx).await?);
+    let (found, walk) = walk_chain(&mut tx, walk).await?;
+    violations.extend(found);
     for (table, count) in load::unchained(&mut tx).await? {
         violations.extend(history::unchained(table, count));
     }
     tx.commit().await.context("end the audit")?;
-    Ok(Report {
-        funds,
-        transfers,
-        violations,
-    })
+    Ok((
+        Report {
+            funds,
+            transfers,
+            violations,
+        },
+        walk,
+    ))
 }
 
-/// Walks the chain a page of links at a time, checks the links staged behind it, then
-/// looks for rows naming no link.
-async fn walk_chain(connection: &mut sqlx::PgConnection) -> anyhow::Result<Vec<Violation>> {
+/// Walks the chain from `walk` a page of links at a time, checks the links staged behind
+/// it, then looks for rows naming no link; returns where the walk ended.
+async fn walk_chain(
+    connection: &mut sqlx::PgConnection,
+    mut walk: ChainWalk,
+) -> anyhow::Result<(Vec<Violation>, ChainWalk)> {
     let mut violations = Vec::new();
-    let mut walk = ChainWalk::default();
     loop {
         let links = load::links_after(connection, walk.seq()).await?;
         let last_page = i64::try_from(links.len()).unwrap_or(i64::MAX) < load::LINKS_PER_PAGE;
@@ -157,7 +178,7 @@ async fn walk_chain(connection: &mut sqlx::PgConnection) -> anyhow::Result<Vec<V
     }
     let head = load::head(connection).await?;
     violations.extend(walk.finish(head.as_ref()));
-    Ok(violations)
+    Ok((violations, walk))
 }
 
 /// Checks the rows of links staged and not yet chained against the digests staged with

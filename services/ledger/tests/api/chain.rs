@@ -145,3 +145,82 @@ async fn linkers_racing_each_other_and_the_postings_make_one_unbroken_chain() {
     let report = audit::run(&app.pool).await.unwrap();
     assert_eq!(report.violations, vec![]);
 }
+
+/// `times` payments of 10.00 out of `fund`, chained before this returns; their ids.
+async fn spend_and_chain(app: &TestApp, fund: &sds_proto::v1::Fund, times: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for _ in 0..times {
+        let created = app
+            .create(&finance(AUTHORITY), vec![TestApp::spend(fund, "10.00")])
+            .await
+            .unwrap();
+        ids.extend(created.into_iter().map(|transfer| transfer.id));
+    }
+    app.link_staged().await;
+    ids
+}
+
+#[tokio::test]
+async fn an_audit_going_on_from_the_last_walks_only_the_new_links_and_still_finds_a_change_in_them()
+{
+    let app = TestApp::spawn().await;
+    let fund = app.open_fund(PERSON, "").await;
+    app.fund(&fund, "500.00").await;
+    let old = spend_and_chain(&app, &fund, 3).await;
+    let (report, walked) = audit::run_from(&app.pool, audit::ChainWalk::default())
+        .await
+        .unwrap();
+    assert_eq!(report.violations, vec![]);
+    assert_eq!(walked.seq(), 4, "funding and three payments");
+
+    let new = spend_and_chain(&app, &fund, 2).await;
+    let (report, walked_on) = audit::run_from(&app.pool, walked.clone()).await.unwrap();
+    assert_eq!(report.violations, vec![]);
+    assert_eq!(walked_on.seq(), 6, "on to the two new links");
+    assert_eq!(
+        report,
+        audit::run(&app.pool).await.unwrap(),
+        "as a whole audit says"
+    );
+
+    // A new link's rows changed: the walk from the last audit hashes it and says so.
+    tamper(
+        &app,
+        &["UPDATE transfer SET amount_pence = 1001 WHERE id = $1"],
+        &new[1],
+    )
+    .await;
+    let (report, _) = audit::run_from(&app.pool, walked).await.unwrap();
+    assert!(
+        report
+            .violations
+            .iter()
+            .any(|v| v.detail.starts_with("chain link 6 does not match")),
+        "{report:?}"
+    );
+    tamper(
+        &app,
+        &["UPDATE transfer SET amount_pence = 1000 WHERE id = $1"],
+        &new[1],
+    )
+    .await;
+
+    // An old link's rows rewritten consistently (the transfer and its entries, the account
+    // sums left as they were balance out): only a walk from the start hashes that link.
+    tamper(
+        &app,
+        &["UPDATE transfer SET note = 'rewritten' WHERE id = $1"],
+        &old[0],
+    )
+    .await;
+    let (report, _) = audit::run_from(&app.pool, walked_on).await.unwrap();
+    assert_eq!(report.violations, vec![], "old links are not hashed again");
+    let whole = audit::run(&app.pool).await.unwrap();
+    assert!(
+        whole
+            .violations
+            .iter()
+            .any(|v| v.detail.starts_with("chain link 2 does not match")),
+        "{whole:?}"
+    );
+}
