@@ -25,6 +25,6 @@ mod web;
 
 pub use component::{Component, Context};
 pub use database::migrate;
-pub use process::{Process, build, build_with_clock, connect_nats, select};
+pub use process::{Process, RELAYS_HELD, build, build_with_clock, connect_nats, select};
 pub use tokio_util::sync::CancellationToken;
 pub use web::MAX_WEB_BODY_BYTES;

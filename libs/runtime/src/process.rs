@@ -26,6 +26,11 @@ use crate::web::{Web, WebLimits};
 /// How long closing the pools may take once everything else has stopped.
 const POOL_CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Set to `1`, the process runs no outbox relays: every event its services write waits in
+/// their outboxes until a process without it runs. For simulations only (`sds simulate`
+/// stops the relays for a while this way), never for a deployment.
+pub const RELAYS_HELD: &str = "SDS_RELAYS_HELD";
+
 /// The components named in `only` (all of them when `only` is empty), in composition order.
 /// An unknown name is refused with the names there are.
 pub fn select(all: Vec<Component>, only: &[String]) -> anyhow::Result<Vec<Component>> {
@@ -273,9 +278,15 @@ impl Process {
         let tracker = TaskTracker::new();
         let mut running = Vec::new();
         let mut pools = Vec::with_capacity(units.len());
+        let relays_held = std::env::var(RELAYS_HELD).is_ok_and(|held| held == "1");
+        if relays_held {
+            warn!("the outbox relays are held ({RELAYS_HELD}): for simulations only");
+        }
         for (component, context) in units {
             pools.push(context.pool.clone());
-            running.push(spawn_relay(&tracker, &cancel, component.name, &context));
+            if !relays_held {
+                running.push(spawn_relay(&tracker, &cancel, component.name, &context));
+            }
             running.push(spawn_pruner(&tracker, &cancel, component.name, &context));
             if metrics.is_on() {
                 let sampled = Sampled {

@@ -6,14 +6,13 @@ use sds_platform::Role;
 use sds_proto::v1 as proto;
 use sds_proto::v1::assessment_service_client::AssessmentServiceClient;
 use sds_proto::v1::contracts_service_client::ContractsServiceClient;
-use sds_proto::v1::directory_service_client::DirectoryServiceClient;
 use sds_proto::v1::ledger_service_client::LedgerServiceClient;
 use sds_proto::v1::payments_service_client::PaymentsServiceClient;
 use sds_proto::v1::portal_service_client::PortalServiceClient;
 use tokio_stream::StreamExt as _;
 use tonic::transport::Channel;
-use uuid::Uuid;
 
+use super::choose::choose_and_sign;
 use super::{Calendar, HOP, Platform, bearer, date, eventually};
 
 /// What the flow came to, for a test to compare across deployment shapes.
@@ -158,144 +157,8 @@ pub async fn drive(
     })
 }
 
-/// The person's option 2 line 1 goes out as a package request; the provider offers, the
-/// person accepts; once contracts has drafted the agreement every party signs it, and
-/// payments makes its schedule. Returns the agreement as signed.
-pub async fn choose_and_sign(
-    platform: &Platform,
-    calendar: &Calendar,
-    person_id: &str,
-    provider: &proto::Provider,
-) -> anyhow::Result<proto::Agreement> {
-    let authority = platform.authority.as_str().to_owned();
-    let practitioner = platform.staff(&[Role::Practitioner]);
-    let finance = platform.staff(&[Role::Finance]);
-    let provider_token = platform.provider(&provider.id);
-    let person = platform.person(person_id);
-    let mut directory = DirectoryServiceClient::new(platform.directory.clone());
-    let mut contracts = ContractsServiceClient::new(platform.contracts.clone());
-    let payments = PaymentsServiceClient::new(platform.payments.clone());
-    // Package request, offer, acceptance.
-    let details = provider.details.clone().unwrap_or_default();
-    let request = directory
-        .publish_package_request(bearer(
-            &practitioner,
-            proto::PublishPackageRequestRequest {
-                authority: authority.clone(),
-                person_id: person_id.to_owned(),
-                plan_id: Uuid::now_v7().to_string(),
-                line_number: 1,
-                content: Some(proto::PackageRequestContent {
-                    needs_summary: "Help getting up and dressed each morning.".into(),
-                    service_types: details.service_types.iter().take(1).cloned().collect(),
-                    locality: details.localities.first().cloned().unwrap_or_default(),
-                    amount: Some(proto::package_request_content::Amount::WeeklyBudget(
-                        proto::Money {
-                            amount: "210.00".into(),
-                        },
-                    )),
-                    start_date: date(calendar.support_starts()),
-                    closing_date: date(calendar.request_closes()),
-                }),
-            },
-        ))
-        .await
-        .context("publish the package request")?
-        .into_inner();
-    let offer = directory
-        .respond_to_package_request(bearer(
-            &provider_token,
-            proto::RespondToPackageRequestRequest {
-                request_id: request.id.clone(),
-                provider_id: provider.id.clone(),
-                kind: proto::PackageResponseKind::Offer as i32,
-                price: Some(
-                    proto::respond_to_package_request_request::Price::WeeklyPrice(proto::Money {
-                        amount: "210.00".into(),
-                    }),
-                ),
-                earliest_start: date(calendar.support_starts()),
-                note: "Two regular carers for mornings.".into(),
-            },
-        ))
-        .await
-        .context("the provider offers")?
-        .into_inner();
-    let ranked = directory
-        .list_offers(bearer(
-            &person,
-            proto::ListOffersRequest {
-                request_id: request.id.clone(),
-            },
-        ))
-        .await
-        .context("the person lists the offers")?
-        .into_inner()
-        .offers;
-    anyhow::ensure!(
-        ranked
-            .first()
-            .is_some_and(|first| first.id == offer.id && first.rank == 1),
-        "the offer is ranked first: {ranked:?}"
-    );
-    directory
-        .accept_offer(bearer(
-            &person,
-            proto::AcceptOfferRequest {
-                request_id: request.id.clone(),
-                offer_id: offer.id.clone(),
-                offer_version: offer.version,
-                holding_model: proto::FundHoldingModel::Provider as i32,
-                holder: String::new(),
-            },
-        ))
-        .await
-        .context("the person accepts the offer")?;
-
-    // The choice reaches the plan line; contracts drafts the agreement from it.
-    let agreement = eventually("contracts drafts the agreement", || {
-        let mut contracts = contracts.clone();
-        let request = bearer(
-            &practitioner,
-            proto::ListAgreementsRequest {
-                authority: authority.clone(),
-                person_id: person_id.to_owned(),
-                page: None,
-            },
-        );
-        async move {
-            Ok(contracts
-                .list_agreements(request)
-                .await
-                .ok()
-                .and_then(|listed| listed.into_inner().agreements.into_iter().next()))
-        }
-    })
-    .await?;
-    anyhow::ensure!(
-        agreement.provider_id == provider.id,
-        "the agreement is with the chosen provider"
-    );
-    let signers = [
-        person.as_str(),
-        provider_token.as_str(),
-        practitioner.as_str(),
-    ];
-    let agreement = sign_by_everyone(&mut contracts, &agreement, &signers).await?;
-    anyhow::ensure!(
-        agreement.status == proto::AgreementStatus::Active as i32,
-        "every party signed: {agreement:?}"
-    );
-    eventually("payments makes the schedule", || {
-        schedule_versions(&payments, &finance, &agreement.id, 1)
-    })
-    .await?;
-
-    Ok(agreement)
-}
-
 /// Whether payments holds at least `versions` versions of the agreement's schedule.
-async fn schedule_versions(
+pub(super) async fn schedule_versions(
     payments: &PaymentsServiceClient<Channel>,
     finance: &str,
     agreement_id: &str,
@@ -322,7 +185,7 @@ async fn schedule_versions(
 
 /// Signs the version awaiting signatures as each of `tokens`. The provider's framework
 /// status reaches contracts by event: a signature refused as not yet allowed is given again.
-async fn sign_by_everyone(
+pub(super) async fn sign_by_everyone(
     contracts: &mut ContractsServiceClient<Channel>,
     agreement: &proto::Agreement,
     tokens: &[&str],

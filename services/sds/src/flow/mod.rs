@@ -10,6 +10,7 @@
 //! service is, how to sign tokens and how to move "today"; [`Calendar`] says on which days.
 
 mod calendar;
+mod choose;
 mod draw;
 mod drive;
 pub mod setup;
@@ -24,10 +25,9 @@ use sds_vocabulary::AuthorityId;
 use tonic::transport::Channel;
 
 pub use calendar::{ANCHOR, Calendar};
+pub use choose::{Holding, choose_and_sign, choose_and_sign_held};
 pub use draw::draw_charges;
-pub use drive::{
-    Outcome, choose_and_sign, drive, sign_last, vary_and_sign, vary_to_last_signature,
-};
+pub use drive::{Outcome, drive, sign_last, vary_and_sign, vary_to_last_signature};
 
 /// Signs a bearer token for a principal (the test secret in tests, the local secret in the
 /// demo).
@@ -88,6 +88,17 @@ impl Platform {
         (self.tokens)(&Principal {
             org_id: id.to_owned(),
             org_kind: OrgKind::Provider,
+            roles: vec![Role::ProviderAdmin],
+            authorities: vec![],
+            person_id: None,
+        })
+    }
+
+    /// A third-party holder organisation's token (its organisation id is its directory id).
+    pub fn holder(&self, id: &str) -> String {
+        (self.tokens)(&Principal {
+            org_id: id.to_owned(),
+            org_kind: OrgKind::Holder,
             roles: vec![Role::ProviderAdmin],
             authorities: vec![],
             person_id: None,

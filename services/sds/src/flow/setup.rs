@@ -149,6 +149,23 @@ pub async fn person_with_lines(
     person: &Person<'_>,
     others: Vec<proto::NewPlanLine>,
 ) -> anyhow::Result<String> {
+    let weekly = proto::LineAmount {
+        amount: Some(proto::line_amount::Amount::Weekly(proto::Money {
+            amount: "210.00".into(),
+        })),
+    };
+    person_with_first_line(platform, calendar, person, weekly, others).await
+}
+
+/// [`person_with_lines`] with the option 2 line's amount given (hours at a rate, say, for a
+/// line priced on the provider's rate card).
+pub async fn person_with_first_line(
+    platform: &Platform,
+    calendar: &Calendar,
+    person: &Person<'_>,
+    first: proto::LineAmount,
+    others: Vec<proto::NewPlanLine>,
+) -> anyhow::Result<String> {
     let practitioner = platform.staff(&[Role::Practitioner]);
     let mut assessment = AssessmentServiceClient::new(platform.assessment.clone());
     let recorded = assessment
@@ -204,11 +221,7 @@ pub async fn person_with_lines(
         .context("set the indicative budget")?;
     let line = proto::NewPlanLine {
         support_type: proto::SupportType::PersonalCare as i32,
-        amount: Some(proto::LineAmount {
-            amount: Some(proto::line_amount::Amount::Weekly(proto::Money {
-                amount: "210.00".into(),
-            })),
-        }),
+        amount: Some(first),
         arrangement: Some(proto::Arrangement {
             arrangement: Some(proto::arrangement::Arrangement::PersonDirected(
                 proto::PersonDirected::default(),
@@ -234,7 +247,7 @@ pub async fn person_with_lines(
 }
 
 /// Submits and approves version `version` of the person's plan.
-pub(super) async fn approve(
+pub async fn approve(
     assessment: &mut AssessmentServiceClient<tonic::transport::Channel>,
     practitioner: &str,
     person_id: &str,

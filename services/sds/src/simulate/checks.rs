@@ -1,5 +1,7 @@
 //! The invariants checked after every simulated day, each a named check of its own: the
-//! first that fails stops the run, naming the check and what was wrong.
+//! first that fails stops the run, naming the check and what was wrong. The ledger's and
+//! the schedules' are here; the others each have a file of their own: [`super::statements`],
+//! [`super::uptake`], [`super::subscribers`] and [`super::logs`].
 //!
 //! What must stay true: a check only reads (the database directly, or the services' APIs
 //! as finance staff), so checking never changes the books it checks; and each check can

@@ -14,19 +14,26 @@ use anyhow::{Context as _, ensure};
 use chrono::NaiveDate;
 use futures::StreamExt as _;
 use sds::flow::{self, Platform};
-use sds_platform::{ManualClock, Principal, Role, TokenIssuer};
+use sds_platform::{ManualClock, Principal, TokenIssuer};
 use sds_proto::v1 as proto;
+use sds_proto::v1::ledger_service_client::LedgerServiceClient;
 use sds_proto::v1::payments_service_client::PaymentsServiceClient;
 use sds_vocabulary::AuthorityId;
 use sqlx::PgPool;
 use tonic::transport::Channel;
-use uuid::Uuid;
 
 use super::act::{self, Signed};
-use super::checks::{self, Violation};
+use super::checks::Violation;
 use super::faults::{self, Fault};
+use super::interrupt::Interrupter;
+use super::platform::FileClock;
 use super::workload::{Workload, run_dates};
-use super::{Settings, Stopped, Totals, digest, progress, quiet, schedules};
+use super::{
+    Settings, Stopped, Totals, digest, ledger_steps, logs, progress, quiet, steps, subscribers,
+    uptake,
+};
+
+mod day_checks;
 
 /// Signs a token for any principal with the run's own secret.
 fn signer(secret: &str) -> flow::Tokens {
@@ -42,10 +49,16 @@ fn signer(secret: &str) -> flow::Tokens {
 pub(super) struct Simulation<'a> {
     settings: &'a Settings,
     workload: &'a Workload,
-    manual: ManualClock,
+    manual: FileClock,
+    /// Makes the day's interruption (a kill, a restart, the relays stopped).
+    interrupter: Interrupter<'a>,
     platforms: Vec<Platform>,
-    providers: Vec<Vec<proto::Provider>>,
+    setups: Vec<act::AuthoritySetup>,
+    /// The providers' and holders' portal subscribers, once the authorities are set up.
+    subscribers: Option<subscribers::Subscribers>,
+    channel: Channel,
     payments: PaymentsServiceClient<Channel>,
+    ledger_api: LedgerServiceClient<Channel>,
     observer: PgPool,
     ledger: PgPool,
     quiet: quiet::Quiet,
@@ -54,6 +67,10 @@ pub(super) struct Simulation<'a> {
     last_run: Vec<Option<NaiveDate>>,
     /// By fund index, once signed.
     signed: HashMap<usize, Signed>,
+    /// What each authority's uptake statistics were last checked against.
+    uptake_checked: Vec<Option<uptake::Expected>>,
+    /// The wall time the statements, uptake and subscriber checks took, in that order.
+    check_time: [Duration; 3],
     totals: Totals,
 }
 
@@ -63,12 +80,18 @@ enum Step {
     Accept(usize),
     Vary(usize, usize),
     End(usize),
+    /// The provider reports the fund's actual number `.1`.
+    Report(usize, usize),
+    /// The fund's ledger movement number `.1`.
+    Move(usize, usize),
+    EndPlan(usize),
 }
 
 enum Done {
     Signed(usize, Signed),
     Varied(usize, proto::Agreement),
-    Ended,
+    /// A step that changes nothing the day keeps (a notice, a report, a plan's end).
+    Recorded,
 }
 
 impl<'a> Simulation<'a> {
@@ -77,18 +100,17 @@ impl<'a> Simulation<'a> {
         settings: &'a Settings,
         workload: &'a Workload,
         channel: Channel,
-        manual: &ManualClock,
+        manual: &FileClock,
         secret: &str,
         observer: PgPool,
         ledger: PgPool,
         quiet: quiet::Quiet,
+        interrupter: Interrupter<'a>,
     ) -> Simulation<'a> {
         let tokens = signer(secret);
         let hand_clock = manual.clone();
-        let hand: flow::Hand = Arc::new(move |day| {
-            hand_clock.set(ManualClock::on(day).clock().now());
-            Ok(())
-        });
+        let hand: flow::Hand =
+            Arc::new(move |day| hand_clock.set(ManualClock::on(day).clock().now()));
         let platforms = workload
             .authorities
             .iter()
@@ -107,8 +129,12 @@ impl<'a> Simulation<'a> {
             settings,
             workload,
             manual: manual.clone(),
+            interrupter,
             platforms,
-            providers: Vec::new(),
+            setups: Vec::new(),
+            subscribers: None,
+            channel: channel.clone(),
+            ledger_api: LedgerServiceClient::new(channel.clone()),
             payments: PaymentsServiceClient::new(channel),
             observer,
             ledger,
@@ -120,6 +146,8 @@ impl<'a> Simulation<'a> {
                 .collect(),
             last_run: vec![None; workload.authorities.len()],
             signed: HashMap::new(),
+            uptake_checked: Vec::new(),
+            check_time: [Duration::ZERO; 3],
             totals: Totals::default(),
         }
     }
@@ -130,9 +158,15 @@ impl<'a> Simulation<'a> {
             "an authority id the platform refuses"
         );
         for (platform, plan) in self.platforms.iter().zip(&self.workload.authorities) {
-            let providers = act::set_up_authority(platform, plan, self.settings.start).await?;
-            self.providers.push(providers);
+            let setup = act::set_up_authority(platform, plan, self.settings.start).await?;
+            self.setups.push(setup);
         }
+        self.subscribers = Some(subscribers::Subscribers::of_everyone(
+            &self.channel,
+            &self.platforms,
+            &self.setups,
+            self.settings,
+        )?);
         let progress = progress::Progress::new(self.settings.days);
         for offset in 0..self.settings.days {
             let today = self.settings.day(offset);
@@ -152,19 +186,44 @@ impl<'a> Simulation<'a> {
                 self.totals.checks,
             );
         }
+        eprintln!(
+            "simulate: {} lines of the services' logs looked at for personal data; \
+             {:.1} s reconciling statements, {:.1} s on uptake, {:.1} s on subscribers",
+            logs::seen().lines,
+            self.check_time[0].as_secs_f64(),
+            self.check_time[1].as_secs_f64(),
+            self.check_time[2].as_secs_f64(),
+        );
         self.totals.digest = digest::digest_of(digest::book_lines(&self.observer).await?);
         Ok(Ok(self.totals.clone()))
     }
 
     /// One simulated day; a violation if a check found one.
     async fn day(&mut self, offset: u64, today: NaiveDate) -> anyhow::Result<Option<Violation>> {
-        self.manual.set(ManualClock::on(today).clock().now());
+        self.manual.set(ManualClock::on(today).clock().now())?;
+        if self.workload.uplifts.contains(&today) {
+            // Before the day's steps, so that no agreement is drafted while its card moves.
+            for (platform, setup) in self.platforms.iter().zip(&self.setups) {
+                act::uplift(platform, &setup.cards, today).await?;
+            }
+            self.quiet.wait().await?;
+        }
+        if let Some(subscribers) = &mut self.subscribers {
+            subscribers.on_day(today);
+        }
         let steps = self.steps_of(today);
-        let done = futures::stream::iter(steps.iter().copied())
-            .map(|step| self.step(step))
-            .buffer_unordered(self.settings.parallel)
-            .collect::<Vec<_>>()
-            .await;
+        let faults = faults::faults_of_day(self.settings.seed, self.settings.faults, offset);
+        // The day's interruption, if any, comes between two parts of its steps, while the
+        // work the first part set off is still in flight.
+        let interruption = faults::interruption(&faults, steps.len());
+        let (before, after) = steps.split_at(interruption.map_or(steps.len(), |(_, at)| at));
+        let mut done = self.steps_at_once(before).await;
+        if let Some((fault, _)) = interruption
+            && self.interrupter.interrupt(fault).await?
+        {
+            self.totals.faults += 1;
+        }
+        done.extend(self.steps_at_once(after).await);
         let mut touched: BTreeSet<usize> = BTreeSet::new();
         for result in done {
             match result? {
@@ -178,15 +237,18 @@ impl<'a> Simulation<'a> {
                         signed.agreement = agreement;
                     }
                 }
-                Done::Ended => {}
+                Done::Recorded => {}
             }
         }
         for step in &steps {
-            if let Step::End(fund) = step {
+            if let Step::End(fund)
+            | Step::Report(fund, _)
+            | Step::EndPlan(fund)
+            | Step::Move(fund, _) = step
+            {
                 touched.insert(*fund);
             }
         }
-        let faults = faults::faults_of_day(self.settings.seed, self.settings.faults, offset);
         for fault in &faults {
             match fault {
                 Fault::EventDeliveredTwice { pick } => {
@@ -210,14 +272,28 @@ impl<'a> Simulation<'a> {
                         self.totals.faults += 1;
                     }
                 }
-                Fault::PaymentRunRetried => {}
+                // The run's retry comes with the day's runs; the interruption came earlier.
+                Fault::PaymentRunRetried
+                | Fault::PlatformKilled { .. }
+                | Fault::NatsRestarted { .. }
+                | Fault::PostgresRestarted { .. }
+                | Fault::RelaysStopped { .. }
+                | Fault::PlatformKilledMidRun { .. } => {}
             }
         }
         self.quiet.wait().await?;
         let mut ran = Vec::new();
+        // A kill drawn for a payment run waits for the next run, today's or a later day's.
+        self.interrupter.arm(&faults);
         for (index, dates) in self.run_dates.iter().enumerate() {
             if dates.contains(&today) {
-                act::run_payments(&self.platforms[index], today).await?;
+                if self
+                    .interrupter
+                    .run_payments(&self.platforms[index], today)
+                    .await?
+                {
+                    self.totals.faults += 1;
+                }
                 ran.push(index);
             }
         }
@@ -252,18 +328,46 @@ impl<'a> Simulation<'a> {
             if fund.ending.is_some_and(|ending| ending.on == today) {
                 steps.push(Step::End(index));
             }
+            if fund.plan_end.is_some_and(|end| end.on == today) {
+                steps.push(Step::EndPlan(index));
+            }
+            if let Some(number) = fund.ledger.iter().position(|movement| movement.on == today) {
+                steps.push(Step::Move(index, number));
+            }
+            for (number, actual) in fund.terms.actuals.iter().flatten().enumerate() {
+                if actual.on == today {
+                    steps.push(Step::Report(index, number));
+                }
+            }
         }
         steps
+    }
+
+    /// `steps`, several at once.
+    async fn steps_at_once(&self, steps: &[Step]) -> Vec<anyhow::Result<Done>> {
+        futures::stream::iter(steps.iter().copied())
+            .map(|step| self.step(step))
+            .buffer_unordered(self.settings.parallel)
+            .collect()
+            .await
     }
 
     async fn step(&self, step: Step) -> anyhow::Result<Done> {
         match step {
             Step::Accept(index) => {
                 let fund = &self.workload.funds[index];
-                let provider = self.providers[fund.authority]
+                let setup = &self.setups[fund.authority];
+                let provider = setup
+                    .providers
                     .get(fund.provider)
                     .context("the fund's provider")?;
-                let signed = act::accept(&self.platforms[fund.authority], fund, provider).await?;
+                let platform = &self.platforms[fund.authority];
+                let mut signed = act::accept(platform, fund, provider, &setup.holder).await?;
+                if fund.terms.varied() {
+                    signed.agreement = steps::vary_terms(platform, fund, &signed)
+                        .await
+                        .with_context(|| format!("{}: the terms varied", fund.case_reference()))?;
+                }
                 Ok(Done::Signed(index, signed))
             }
             Step::Vary(index, number) => {
@@ -280,7 +384,32 @@ impl<'a> Simulation<'a> {
             }
             Step::End(index) => {
                 self.end(index).await?;
-                Ok(Done::Ended)
+                Ok(Done::Recorded)
+            }
+            Step::Report(index, number) => {
+                let fund = &self.workload.funds[index];
+                let signed = self
+                    .signed
+                    .get(&index)
+                    .context("a reporting fund is signed")?;
+                steps::report(&self.platforms[fund.authority], fund, signed, number).await?;
+                Ok(Done::Recorded)
+            }
+            Step::Move(index, number) => {
+                let fund = &self.workload.funds[index];
+                let signed = self.signed.get(&index).context("a fund moved is signed")?;
+                let movement = &fund.ledger[number];
+                ledger_steps::make(&self.platforms[fund.authority], fund, signed, movement).await?;
+                Ok(Done::Recorded)
+            }
+            Step::EndPlan(index) => {
+                let fund = &self.workload.funds[index];
+                let signed = self
+                    .signed
+                    .get(&index)
+                    .context("an ending plan is signed")?;
+                steps::end_plan(&self.platforms[fund.authority], fund, signed).await?;
+                Ok(Done::Recorded)
             }
         }
     }
@@ -292,62 +421,6 @@ impl<'a> Simulation<'a> {
         act::end(&self.platforms[fund.authority], signed, &ending)
             .await
             .with_context(|| format!("{}: the notice", fund.case_reference()))
-    }
-
-    /// The day's checks, in order; the first violation.
-    async fn check(
-        &mut self,
-        today: NaiveDate,
-        ran: &[usize],
-        touched: &BTreeSet<usize>,
-    ) -> anyhow::Result<Option<Violation>> {
-        self.totals.checks += 1;
-        if let Some(found) = checks::the_ledger_audit_is_clean(&self.ledger).await? {
-            return Ok(Some(found));
-        }
-        self.totals.checks += 1;
-        if let Some(found) = checks::no_fund_balance_is_below_its_limit(&self.observer).await? {
-            return Ok(Some(found));
-        }
-        // The schedules a run or a step of today changed; the others are as they were.
-        let last_day = today == self.settings.day(self.settings.days - 1);
-        let mut agreements = Vec::new();
-        for (index, signed) in &self.signed {
-            let fund = &self.workload.funds[*index];
-            if !(last_day || touched.contains(index) || ran.contains(&fund.authority)) {
-                continue;
-            }
-            let before_any = self
-                .settings
-                .start
-                .pred_opt()
-                .unwrap_or(self.settings.start);
-            agreements.push((
-                Uuid::parse_str(&signed.agreement.id).context("an agreement's id")?,
-                self.workload.authorities[fund.authority].id.clone(),
-                self.last_run[fund.authority].unwrap_or(before_any),
-            ));
-        }
-        agreements.sort();
-        let platforms: HashMap<String, &Platform> = self
-            .platforms
-            .iter()
-            .map(|platform| (platform.authority.as_str().to_owned(), platform))
-            .collect();
-        let finance = |authority: &str| {
-            platforms
-                .get(authority)
-                .map(|platform| platform.staff(&[Role::Finance]))
-                .unwrap_or_default()
-        };
-        let books =
-            schedules::load(&self.observer, &self.payments, &finance, &agreements, today).await?;
-        self.totals.checks += 1;
-        if let Some(found) = checks::every_due_instalment_is_paid_exactly_once(&books) {
-            return Ok(Some(found));
-        }
-        self.totals.checks += 1;
-        Ok(checks::what_each_schedule_paid_equals_its_preview(&books))
     }
 
     /// Every event the services have written so far.

@@ -1,6 +1,8 @@
 //! Where a simulated run keeps its books: a fresh PostgreSQL database and a NATS server of
 //! its own, started the way the tests start theirs (`deploy/local/infra.sh`), in a folder
-//! under the project's `.local/`, and stopped and removed when the run ends.
+//! under the project's `.local/`, and stopped and removed when the run ends. The faults
+//! restart them in place ([`Infra::restart_nats`], [`Infra::restart_postgres`]): on the
+//! same ports, with the same JetStream store and the same cluster.
 //!
 //! What must stay true: a run never shares NATS with anything else. The services' durable
 //! consumers have fixed names, so two platforms on one NATS server would take each other's
@@ -10,6 +12,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -29,8 +32,10 @@ pub struct Infra {
 
 #[derive(Debug)]
 enum Started {
-    Script,
-    Nats(Child),
+    /// On these ports: PostgreSQL's, NATS's and its monitor's.
+    Script([u16; 3]),
+    /// On this port; a restart replaces the child.
+    Nats(Mutex<Child>, u16),
 }
 
 /// `deploy/local/infra.sh`, from the working folder (the project's root, as the other
@@ -70,12 +75,13 @@ impl Infra {
                 (
                     url.to_owned(),
                     format!("nats://127.0.0.1:{port}"),
-                    Started::Nats(child),
+                    Started::Nats(Mutex::new(child), port),
                 )
             }
             None => {
-                let (database_url, nats_url) = start_script(&folder)?;
-                (database_url, nats_url, Started::Script)
+                let ports = [free_port()?, free_port()?, free_port()?];
+                let (database_url, nats_url) = start_script(&folder, ports)?;
+                (database_url, nats_url, Started::Script(ports))
             }
         };
         let mut infra = Infra {
@@ -103,7 +109,7 @@ impl Infra {
     /// server given by URL is left for a look afterwards, as the tests leave theirs.
     pub fn stop(&mut self) {
         match &mut self.started {
-            Started::Script => {
+            Started::Script(_) => {
                 let _ = Command::new("bash")
                     .arg(infra_script())
                     .arg("stop")
@@ -112,18 +118,122 @@ impl Infra {
                     .stderr(Stdio::null())
                     .status();
             }
-            Started::Nats(child) => {
+            Started::Nats(child, _) => {
+                let child = child.get_mut().unwrap_or_else(PoisonError::into_inner);
                 let _ = child.kill();
                 let _ = child.wait();
             }
         }
         let _ = std::fs::remove_dir_all(&self.folder);
     }
+
+    /// Whether the run started its own PostgreSQL (and so may restart it).
+    pub fn owns_postgres(&self) -> bool {
+        matches!(self.started, Started::Script(_))
+    }
+
+    /// NATS killed with SIGKILL and started again on the same port with the same JetStream
+    /// store, once it accepts clients again.
+    pub async fn restart_nats(&self) -> anyhow::Result<()> {
+        match &self.started {
+            Started::Nats(child, port) => {
+                {
+                    let mut child = child.lock().unwrap_or_else(PoisonError::into_inner);
+                    child.kill().context("kill nats-server")?;
+                    child.wait().context("reap nats-server")?;
+                }
+                let started = start_nats(&self.folder, *port).await?;
+                *child.lock().unwrap_or_else(PoisonError::into_inner) = started;
+            }
+            Started::Script(ports) => {
+                let pid_file = self.folder.join("pids/nats.pid");
+                let pid = std::fs::read_to_string(&pid_file)
+                    .with_context(|| format!("read {}", pid_file.display()))?;
+                kill_hard(pid.trim())?;
+                start_script(&self.folder, *ports)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL stopped at once (`pg_ctl stop -m immediate`: every backend killed, no
+    /// checkpoint, crash recovery at the next start, as after a crash) and started again
+    /// on the same port. Only a PostgreSQL the run started itself.
+    pub fn restart_postgres(&self) -> anyhow::Result<()> {
+        let Started::Script(ports) = &self.started else {
+            bail!("the run did not start its PostgreSQL; it restarts only its own");
+        };
+        // Where infra.sh keeps the cluster: in the folder, or in the PostgreSQL user's home
+        // when the folder is out of that user's reach (it notes where).
+        let data = std::fs::read_to_string(self.folder.join("pg-location")).map_or_else(
+            |_| self.folder.join("pg"),
+            |location| PathBuf::from(location.trim()),
+        );
+        // Whole: pg_ctl runs from `/` (as the PostgreSQL user, who may not enter here).
+        let data = std::fs::canonicalize(&data)
+            .with_context(|| format!("find the cluster at {}", data.display()))?;
+        let pg_ctl = format!(
+            "{}/pg_ctl",
+            std::env::var("SDS_PG_BIN").unwrap_or_else(|_| "/usr/lib/postgresql/15/bin".into())
+        );
+        let stop = format!(
+            "cd / && {pg_ctl} -D '{}' -m immediate -w -t 60 stop",
+            data.display()
+        );
+        let mut command = if is_root() {
+            let mut su = Command::new("su");
+            su.args(["postgres", "-s", "/bin/bash", "-c", &stop]);
+            su
+        } else {
+            let mut bash = Command::new("bash");
+            bash.args(["-c", &stop]);
+            bash
+        };
+        let output = command
+            .stdin(Stdio::null())
+            .output()
+            .context("run pg_ctl stop")?;
+        if !output.status.success() {
+            bail!(
+                "pg_ctl stop -m immediate failed: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            );
+        }
+        start_script(&self.folder, *ports)?;
+        Ok(())
+    }
 }
 
-/// PostgreSQL and NATS by `infra.sh`, on free ports; returns their URLs.
-fn start_script(folder: &Path) -> anyhow::Result<(String, String)> {
-    let ports = [free_port()?, free_port()?, free_port()?].map(|port| port.to_string());
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|output| String::from_utf8_lossy(&output.stdout).trim() == "0")
+}
+
+/// SIGKILL to `pid`, and returns once it is gone.
+fn kill_hard(pid: &str) -> anyhow::Result<()> {
+    let killed = Command::new("kill")
+        .args(["-9", pid])
+        .status()
+        .context("run kill -9")?;
+    if !killed.success() {
+        bail!("kill -9 {pid} failed");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        if Instant::now() >= deadline {
+            bail!("process {pid} still there 10 s after kill -9");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Ok(())
+}
+
+/// PostgreSQL and NATS by `infra.sh`, on `ports`; returns their URLs. Whichever of them
+/// is already running is left running.
+fn start_script(folder: &Path, ports: [u16; 3]) -> anyhow::Result<(String, String)> {
+    let ports = ports.map(|port| port.to_string());
     let output = Command::new("bash")
         .arg(infra_script())
         .arg("start")

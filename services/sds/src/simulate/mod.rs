@@ -1,12 +1,14 @@
 //! `sds simulate` (issue 13): a seeded run of the real services, through their real gRPC
-//! APIs, in one process on a simulated clock that moves a day at a time, with faults
-//! injected and every invariant checked after every simulated day.
+//! APIs, in one `sds serve` process on a simulated clock that moves a day at a time, with
+//! faults injected and every invariant checked after every simulated day.
 //!
 //! A run starts its own NATS and (unless given `--database-url`) its own PostgreSQL under
-//! `.local/` ([`infra`]), builds every service as `sds serve` does but on a
-//! [`ManualClock`], draws the whole workload from the seed ([`workload`]) and lays it down
-//! day by day with the flow driver ([`act`]). Each day: the day's steps, the day's faults
-//! ([`faults`]), the payment runs of the authorities whose run date it is, then the checks
+//! `.local/` ([`infra`]), starts every service as one `sds serve` child reading "today"
+//! from a clock file the run moves ([`platform`]), draws the whole workload from the seed
+//! ([`workload`]) and lays it down day by day with the flow driver ([`act`]). Each day:
+//! the day's steps, with the day's interruption between two parts of them ([`interrupt`]:
+//! the platform killed, NATS or PostgreSQL restarted, the relays stopped), the day's
+//! repeats ([`faults`]), the payment runs of the authorities whose run date it is, then the checks
 //! ([`checks`]), always once the platform is quiet ([`quiet`]). The last line on standard
 //! output is JSON with the counts and the digest of the final books ([`digest`]).
 //!
@@ -20,14 +22,22 @@ mod days;
 mod digest;
 mod faults;
 mod infra;
+mod interrupt;
+mod ledger_steps;
+mod logs;
+mod platform;
 mod progress;
 mod quiet;
 mod rng;
 mod schedules;
+mod statements;
+mod steps;
+mod subscribers;
+mod terms;
+mod uptake;
 mod workload;
 
-use std::collections::HashMap;
-use std::time::Duration;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context as _, ensure};
 use chrono::{Days, NaiveDate};
@@ -142,6 +152,8 @@ struct Totals {
 
 pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let settings = Settings::from_args(&args)?;
+    // Every service's tracing output, looked at for personal data (`no_personal_data_in_logs`).
+    logs::capture();
     let workload = Workload::draw(
         settings.seed,
         settings.funds,
@@ -229,14 +241,17 @@ async fn simulate(
     infra: &infra::Infra,
 ) -> anyhow::Result<Result<Totals, Stopped>> {
     let manual = ManualClock::on(settings.start);
+    let clock_file = infra.folder().join("clock");
+    let clock = platform::FileClock::new(manual.clone(), clock_file.clone());
+    clock.set(manual.clock().now())?;
     let secret = format!("simulate-{}", Uuid::new_v4());
     let exports = infra.folder().join("exports");
-    let environment: HashMap<&str, String> = HashMap::from([
-        ("SDS_LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+    let environment: Vec<(String, String)> = [
         ("SDS_HTTP_ADDR", "127.0.0.1:0".to_owned()),
         ("SDS_DATABASE_URL", infra.database_url.clone()),
         ("SDS_NATS_URL", infra.nats_url.clone()),
         ("SDS_JWT_SECRET", secret.clone()),
+        ("SDS_CLOCK_FILE", clock_file.display().to_string()),
         ("SDS_DRAIN_SECONDS", "5".to_owned()),
         ("SDS_RELAY_STOP_SECONDS", "5".to_owned()),
         // One client makes every request of the run: no rate to hold it to, and the least
@@ -247,41 +262,63 @@ async fn simulate(
         ("SDS_DB_MAX_CONNECTIONS", "36".to_owned()),
         ("SDS_DB_ACQUIRE_TIMEOUT_MS", "20000".to_owned()),
         ("SDS_EXPORTS_DIR", exports.display().to_string()),
-    ]);
-    let config = PlatformConfig::from_lookup(|name| environment.get(name).cloned())
-        .context("the simulated platform's configuration")?;
-    let process = sds_runtime::build_with_clock(config, sds::components(), manual.clock())
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect();
+    // Checked before the child is started, so a bad setting is told as the run's own.
+    PlatformConfig::from_lookup(|name| {
+        environment
+            .iter()
+            .find(|(known, _)| known == name)
+            .map(|(_, value)| value.clone())
+    })
+    .context("the simulated platform's configuration")?;
+    // The platform is a child process, so that a kill is a real SIGKILL (see [`platform`]).
+    logs::watch(&infra.folder().join("sds.log"));
+    let process = platform::PlatformProcess::start(environment, &infra.folder().join("sds.log"))
         .await
-        .context("build the platform")?;
-    let addr = process.local_addr();
-    let ledger = process
-        .pool_of(sds_ledger::SCHEMA)
-        .context("the ledger's pool")?;
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(process.run(async {
-        let _ = stopped.await;
-    }));
-    let outcome = async {
-        let channel = Channel::from_shared(format!("http://{addr}"))?
-            .connect()
-            .await
-            .context("connect to the platform")?;
-        let observer = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(4)
-            .connect(&infra.database_url)
-            .await
-            .context("connect to the run's database")?;
-        let quiet = quiet::Quiet::new(observer.clone(), &infra.nats_url).await?;
-        let mut days = Simulation::new(
-            settings, workload, channel, &manual, &secret, observer, ledger, quiet,
-        );
-        days.run().await
-    }
-    .await;
-    let _ = stop.send(());
-    match tokio::time::timeout(Duration::from_secs(30), serving).await {
-        Ok(Ok(Err(error))) if outcome.is_ok() => return Err(error.context("the platform stopped")),
-        _ => {}
+        .context("start the platform")?;
+    let addr = process.addr();
+    let channel = Channel::from_shared(format!("http://{addr}"))?
+        .connect()
+        .await
+        .context("connect to the platform")?;
+    let observer = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(4)
+        .connect(&infra.database_url)
+        .await
+        .context("connect to the run's database")?;
+    // The ledger's audit reads the ledger's tables as the ledger does: in its schema.
+    let ledger_options: sqlx::postgres::PgConnectOptions = infra
+        .database_url
+        .parse()
+        .context("the run's database URL")?;
+    let ledger = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(ledger_options.options([("search_path", sds_ledger::SCHEMA)]))
+        .await
+        .context("connect to the ledger's schema")?;
+    let quiet = quiet::Quiet::new(observer.clone(), &infra.nats_url).await?;
+    let tally = Arc::new(Mutex::new(interrupt::Tally::default()));
+    let interrupter =
+        interrupt::Interrupter::new(process, infra, channel.clone(), Arc::clone(&tally));
+    let mut days = Simulation::new(
+        settings,
+        workload,
+        channel,
+        &clock,
+        &secret,
+        observer,
+        ledger,
+        quiet,
+        interrupter,
+    );
+    // Dropping the simulation kills the platform: the books are read by then.
+    let outcome = days.run().await;
+    if settings.faults != FaultLevel::None {
+        let tally = *tally.lock().unwrap_or_else(PoisonError::into_inner);
+        eprintln!("simulate: interruptions: {tally}");
     }
     outcome
 }

@@ -9,7 +9,8 @@ use anyhow::Context as _;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use sds_payments::preview::{
-    PreviewInput, PreviewInstalment, PreviewLineInput, PreviewVersionInput, preview,
+    PreviewActualInput, PreviewInput, PreviewInstalment, PreviewLineInput, PreviewVersionInput,
+    preview,
 };
 use sds_proto::v1 as proto;
 use sds_proto::v1::payments_service_client::PaymentsServiceClient;
@@ -94,7 +95,23 @@ fn preview_input(
                 })
             })
             .collect::<anyhow::Result<_>>()?,
-        actuals: Vec::new(),
+        actuals: history
+            .actuals
+            .iter()
+            .map(|actual| {
+                Ok(PreviewActualInput {
+                    period_start: text(actual.period_start.as_ref())
+                        .context("a report without its period")?,
+                    reported_on: text(actual.reported_on.as_ref())
+                        .context("a report without its day")?,
+                    amount: actual
+                        .amount
+                        .as_ref()
+                        .map(|money| money.amount.clone())
+                        .context("a report without its amount")?,
+                })
+            })
+            .collect::<anyhow::Result<_>>()?,
     })
 }
 

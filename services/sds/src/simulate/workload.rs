@@ -1,7 +1,10 @@
 //! What happens in a simulated run, drawn in full from the seed before the first day:
-//! each authority's payment terms and providers, and for each fund the day its person's
-//! offer is accepted, the lines of other options beside its option 2 line, its variations
-//! (some backdated across paid periods) and its agreement's end with notice.
+//! each authority's payment terms, default management fee and providers, and for each fund
+//! the day its person's offer is accepted, who holds the fund, the lines of other options
+//! beside its option 2 line, its variations (some backdated across paid periods), its
+//! agreement's end with notice or its plan's end. The fund's further terms (a fee of its
+//! own, payment on actuals and the provider's reports, hours priced on the rate card) are
+//! drawn in [`super::terms`] from a stream of their own.
 //!
 //! What must stay true: the workload is a pure function of the settings (seed, funds, days,
 //! authorities, start), drawn from streams of its own per authority and per fund, so the
@@ -10,9 +13,10 @@
 
 use std::collections::BTreeSet;
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike as _, Days, NaiveDate};
 
 use super::rng::Rng;
+pub use super::terms::{FEE_KINDS, FeeKind};
 
 /// How an authority pays its agreements (its contract defaults).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +39,8 @@ pub struct AuthorityPlan {
     pub timing: Timing,
     /// How many providers it has on its framework.
     pub providers: usize,
+    /// The management fee of its contract defaults.
+    pub fee: FeeKind,
 }
 
 /// A plan line beside the option 2 line: option 1 (a direct payment) or option 3 (the
@@ -67,6 +73,23 @@ pub struct Ending {
     pub last_day: NaiveDate,
 }
 
+/// Who holds the person's fund.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Held {
+    Provider,
+    /// The authority's third-party holder.
+    ThirdParty,
+    Authority,
+}
+
+/// The plan ended on day `on` (by a variation ending the whole plan), its lines' last day
+/// the day before `from`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlanEnd {
+    pub on: NaiveDate,
+    pub from: NaiveDate,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FundPlan {
     /// 1, 2, ...; the case reference is made from it.
@@ -79,6 +102,12 @@ pub struct FundPlan {
     pub others: Vec<OtherLine>,
     pub variations: Vec<Variation>,
     pub ending: Option<Ending>,
+    pub held: Held,
+    pub plan_end: Option<PlanEnd>,
+    /// Terms of its own, payment on actuals, a line priced on the card.
+    pub terms: super::terms::FundTerms,
+    /// What its holder, its family and finance staff move in the fund.
+    pub ledger: Vec<super::ledger_steps::Movement>,
 }
 
 impl FundPlan {
@@ -97,19 +126,21 @@ pub const FIRST_WEEKLY_PENCE: i64 = 21_000;
 const FURTHEST_BACKDATING_DAYS: u64 = 70;
 
 /// The plan's first day relative to the acceptance ([`crate::flow::Calendar::plan_start`]).
-const PLAN_START_BEFORE_ACCEPTANCE: u64 = 58;
+pub(super) const PLAN_START_BEFORE_ACCEPTANCE: u64 = 58;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Workload {
     pub authorities: Vec<AuthorityPlan>,
     pub funds: Vec<FundPlan>,
+    /// Every 1 April of the run: each rate card's Scottish Living Wage uplift.
+    pub uplifts: Vec<NaiveDate>,
 }
 
-fn plus(day: NaiveDate, days: u64) -> NaiveDate {
+pub(super) fn plus(day: NaiveDate, days: u64) -> NaiveDate {
     day.checked_add_days(Days::new(days)).unwrap_or(day)
 }
 
-fn minus(day: NaiveDate, days: u64) -> NaiveDate {
+pub(super) fn minus(day: NaiveDate, days: u64) -> NaiveDate {
     day.checked_sub_days(Days::new(days)).unwrap_or(day)
 }
 
@@ -136,6 +167,8 @@ impl Workload {
             let other = usize::try_from(shuffle.below(index as u64 + 1)).unwrap_or(0);
             terms.swap(index, other);
         }
+        // Every fee kind is some authority's default once there are five; which is drawn.
+        let fee_offset = Rng::stream(seed, "fees", 0).below(FEE_KINDS.len() as u64);
         let authorities = (0..authorities)
             .map(|index| {
                 let mut rng = Rng::stream(seed, "authority", index as u64);
@@ -152,6 +185,8 @@ impl Workload {
                     frequency,
                     timing,
                     providers: usize::try_from(rng.between(2, 6)).unwrap_or(2),
+                    fee: FEE_KINDS
+                        [usize::try_from(fee_offset + index as u64).unwrap_or(0) % FEE_KINDS.len()],
                 }
             })
             .collect::<Vec<_>>();
@@ -176,7 +211,25 @@ impl Workload {
                 let ending = ending.filter(|ending| ending.on <= last_day);
                 let stop = ending.map_or(last_day, |ending| minus(ending.on, 1));
                 let variations = draw_variations(&mut rng, accepted_on, stop, &others);
-                FundPlan {
+                // Drawn from a stream of their own, so the draws above are as they were.
+                let mut more = Rng::stream(seed, "fund-more", index as u64);
+                let held = match more.below(100) {
+                    0..50 => Held::Provider,
+                    50..75 => Held::ThirdParty,
+                    _ => Held::Authority,
+                };
+                // Two endings in five are the plan's end rather than the agreement's notice.
+                let (ending, plan_end) = match ending {
+                    Some(ending) if more.chance(40) => (
+                        None,
+                        Some(PlanEnd {
+                            on: ending.on,
+                            from: plus(ending.on, more.below(29)),
+                        }),
+                    ),
+                    other => (other, None),
+                };
+                let mut fund = FundPlan {
                     number: index + 1,
                     authority,
                     provider,
@@ -184,10 +237,35 @@ impl Workload {
                     others,
                     variations,
                     ending,
+                    held,
+                    plan_end,
+                    terms: super::terms::FundTerms::default(),
+                    ledger: Vec::new(),
+                };
+                if let Some(plan) = authorities.get(authority) {
+                    super::terms::draw(seed, index, plan, &mut fund, start, last_day);
                 }
+                let stop = [
+                    fund.ending.map(|ending| ending.on),
+                    fund.plan_end.map(|end| end.on),
+                ]
+                .into_iter()
+                .flatten()
+                .min()
+                .unwrap_or(plus(last_day, 1));
+                fund.ledger = super::ledger_steps::draw(seed, index, &fund, stop);
+                fund
             })
             .collect();
-        Workload { authorities, funds }
+        let uplifts = (start.year()..=last_day.year())
+            .filter_map(|year| NaiveDate::from_ymd_opt(year, 4, 1))
+            .filter(|first| *first >= start && *first <= last_day)
+            .collect();
+        Workload {
+            authorities,
+            funds,
+            uplifts,
+        }
     }
 }
 
@@ -252,15 +330,20 @@ fn draw_variations(
     variations
 }
 
-/// The authority's run dates from `first` to `last`: the due dates of its periods under
-/// its terms (the payments anchor is the flow's).
-pub fn run_dates(plan: &AuthorityPlan, first: NaiveDate, last: NaiveDate) -> BTreeSet<NaiveDate> {
-    let calendar = match plan.frequency {
+/// The authority's period calendar (the payments anchor is the flow's).
+pub fn run_calendar(plan: &AuthorityPlan) -> sds_money::Calendar {
+    match plan.frequency {
         Frequency::FourWeekly => sds_money::Calendar::FourWeekly {
             anchor: sds::flow::ANCHOR,
         },
         Frequency::Quarterly => sds_money::Calendar::Quarterly,
-    };
+    }
+}
+
+/// The authority's run dates from `first` to `last`: the due dates of its periods under
+/// its terms (the payments anchor is the flow's).
+pub fn run_dates(plan: &AuthorityPlan, first: NaiveDate, last: NaiveDate) -> BTreeSet<NaiveDate> {
+    let calendar = run_calendar(plan);
     let (timing, lag) = match plan.timing {
         Timing::Advance => (sds_money::Timing::Advance, 0),
         Timing::Arrears { lag_days } => (sds_money::Timing::Arrears, lag_days),
@@ -361,6 +444,7 @@ mod tests {
             frequency: Frequency::FourWeekly,
             timing: Timing::Advance,
             providers: 1,
+            fee: FeeKind::None,
         };
         let dates: Vec<NaiveDate> = run_dates(&plan, day("2026-04-01"), day("2026-06-30"))
             .into_iter()
@@ -383,6 +467,7 @@ mod tests {
             frequency: Frequency::Quarterly,
             timing: Timing::Arrears { lag_days: 14 },
             providers: 1,
+            fee: FeeKind::None,
         };
         let dates: Vec<NaiveDate> = run_dates(&plan, day("2026-04-01"), day("2027-03-31"))
             .into_iter()
