@@ -139,6 +139,7 @@ impl Component {
                 let handler = make(&context);
                 let config = ConsumerConfig {
                     poison_attempts: context.config.events.poison_attempts,
+                    ack_wait: context.config.events.ack_wait,
                     duplicate_window: context.config.events.duplicate_window,
                     stream_replicas: context.config.events.stream_replicas,
                     dead_letters: context.metrics.dead_letters(service, durable_name),

@@ -157,7 +157,15 @@ async fn the_same_seed_gives_the_same_digest_with_heavy_faults_or_none_and_anoth
 
 #[test]
 fn bad_flags_are_refused_with_one_line_naming_the_flag() {
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["--only", "3,x"],
+            "--only \"3,x\": \"x\" is not a fund number (1, 2, ... separated by commas)",
+        ),
+        (
+            &["--only", "6"],
+            "--only \"6\": fund 6 is not from 1 to --funds 5",
+        ),
         (
             &["--faults", "lots"],
             "--faults \"lots\" is not one of: none, some, heavy",
@@ -191,4 +199,63 @@ fn bad_flags_are_refused_with_one_line_naming_the_flag() {
         assert_eq!(stderr_of(&run), format!("error: {refusal}\n"), "{args:?}");
     }
     assert_eq!(folders_left("1304"), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wrong_balance_planted_in_the_books_stops_the_run_with_its_person_s_history_and_the_shortest_run_that_shows_it()
+ {
+    let run = simulate(&[
+        "--seed",
+        "1305",
+        "--funds",
+        "12",
+        "--days",
+        "30",
+        "--faults",
+        "some",
+        "--plant-wrong-balance-on-day",
+        "20",
+    ])
+    .await;
+    let stderr = stderr_of(&run);
+    assert!(!run.status.success(), "{stderr}");
+    let figures = last_line_json(&run);
+    assert_eq!(figures["violations"], 1, "{figures}");
+    assert_eq!(
+        figures["checks"],
+        19 * 8 + 1,
+        "stopped at the first check of day 20: {figures}"
+    );
+    assert!(
+        stderr.contains(
+            "simulate: VIOLATION: seed 1305, day 20 (2026-04-20), check the_ledger_audit_is_clean: "
+        ) && stderr.contains("balance_mismatch"),
+        "{stderr}"
+    );
+    // The person whose balance is wrong, by case reference, with what they did.
+    let history = stderr
+        .split("simulate: the history of the people it names, through that day:\n")
+        .nth(1)
+        .unwrap_or_default();
+    let person = history.lines().next().unwrap_or_default().trim();
+    assert!(
+        person.starts_with("SIM-0000") && person.ends_with(':'),
+        "{stderr}"
+    );
+    assert!(history.contains(": offer of provider "), "{stderr}");
+    // Narrowed to that one person through day 20, with no faults, it breaks the same check.
+    let number: usize = person
+        .trim_start_matches("SIM-")
+        .trim_end_matches(':')
+        .parse()
+        .unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "simulate: the shortest run that shows it: sds simulate --seed 1305 --funds 12 \
+             --days 20 --authorities 4 --start 2026-04-01 --faults none --only {number} \
+             --plant-wrong-balance-on-day 20"
+        )),
+        "{stderr}"
+    );
+    assert_eq!(folders_left("1305"), Vec::<String>::new());
 }

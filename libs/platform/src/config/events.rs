@@ -21,6 +21,10 @@ pub struct EventsConfig {
     /// `SDS_CONSUMER_POISON_ATTEMPTS`: deliveries of an event that can never succeed before
     /// it is set aside in `dead_letter`.
     pub poison_attempts: i64,
+    /// `SDS_CONSUMER_ACK_WAIT_SECONDS`: how long JetStream waits for a consumer to settle an
+    /// event before it delivers it again, which is how long an event whose process died
+    /// while handling it waits. Longer than any handler's transaction may take.
+    pub ack_wait: Duration,
     /// `SDS_OUTBOX_RETENTION_HOURS`: how long published outbox rows are kept.
     pub outbox_retention: Duration,
     /// `SDS_INBOX_RETENTION_HOURS`: how long consumers remember handled events; longer
@@ -102,6 +106,7 @@ pub(super) fn events_config(
             "deliveries",
         )?)
         .unwrap_or(i64::MAX),
+        ack_wait: numbers.seconds("SDS_CONSUMER_ACK_WAIT_SECONDS", "30")?,
         outbox_retention: numbers.hours("SDS_OUTBOX_RETENTION_HOURS", "168")?,
         inbox_retention,
         prune_interval: numbers.seconds("SDS_PRUNE_INTERVAL_SECONDS", "3600")?,

@@ -141,6 +141,18 @@ fn the_duplicate_window_defaults_to_an_hour_and_may_not_outlast_the_stream() {
 }
 
 #[test]
+fn consumers_wait_thirty_seconds_for_an_event_to_be_settled_unless_told_otherwise() {
+    assert_eq!(
+        config_from(&[]).unwrap().events.ack_wait,
+        Duration::from_secs(30)
+    );
+    let config = config_from(&[("SDS_CONSUMER_ACK_WAIT_SECONDS", "5")]).unwrap();
+    assert_eq!(config.events.ack_wait, Duration::from_secs(5));
+    let error = config_from(&[("SDS_CONSUMER_ACK_WAIT_SECONDS", "0")]).unwrap_err();
+    assert_eq!(error.variable, "SDS_CONSUMER_ACK_WAIT_SECONDS");
+}
+
+#[test]
 fn production_refuses_the_local_secret() {
     let error = config_from(&[("SDS_ENV", "production")]).unwrap_err();
     assert_eq!(error.variable, "SDS_JWT_SECRET");

@@ -125,13 +125,16 @@ impl Platform {
 /// How long one hop of events across the platform may take before the flow gives up.
 pub const HOP: Duration = Duration::from_secs(30);
 
-/// Asks `probe` every 50 ms until it gives a value, for at most [`HOP`].
+/// Asks `probe` until it gives a value (after 2 ms, then twice as long each time up to
+/// every 50 ms), for at most [`HOP`].
 pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> anyhow::Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = anyhow::Result<Option<T>>>,
 {
     let deadline = Instant::now() + HOP;
+    // A hop usually takes a few milliseconds: ask again soon, then less and less often.
+    let mut pause = Duration::from_millis(2);
     loop {
         if let Some(value) = probe().await? {
             return Ok(value);
@@ -139,7 +142,8 @@ where
         if Instant::now() >= deadline {
             anyhow::bail!("{what}: not within {} s", HOP.as_secs());
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(50));
     }
 }
 

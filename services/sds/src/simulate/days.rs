@@ -21,10 +21,12 @@ use sds_proto::v1::payments_service_client::PaymentsServiceClient;
 use sds_vocabulary::AuthorityId;
 use sqlx::PgPool;
 use tonic::transport::Channel;
+use uuid::Uuid;
 
 use super::act::{self, Signed};
 use super::checks::Violation;
 use super::faults::{self, Fault};
+use super::history;
 use super::interrupt::Interrupter;
 use super::platform::FileClock;
 use super::workload::{Workload, run_dates};
@@ -34,6 +36,7 @@ use super::{
 };
 
 mod day_checks;
+mod trail;
 
 /// Signs a token for any principal with the run's own secret.
 fn signer(secret: &str) -> flow::Tokens {
@@ -71,6 +74,13 @@ pub(super) struct Simulation<'a> {
     uptake_checked: Vec<Option<uptake::Expected>>,
     /// The wall time the statements, uptake and subscriber checks took, in that order.
     check_time: [Duration; 3],
+    /// Where the last day's ledger audit left the hash chain: each day's audit walks only
+    /// the links after it (the last day's, the whole chain).
+    walk: sds_ledger::audit::ChainWalk,
+    /// Each person's steps, the faults, and whose ids are whose: a violation's history.
+    trail: history::Steps,
+    faults_seen: Vec<(NaiveDate, String)>,
+    known: HashMap<Uuid, usize>,
     totals: Totals,
 }
 
@@ -148,6 +158,10 @@ impl<'a> Simulation<'a> {
             signed: HashMap::new(),
             uptake_checked: Vec::new(),
             check_time: [Duration::ZERO; 3],
+            walk: sds_ledger::audit::ChainWalk::default(),
+            trail: history::Steps::default(),
+            faults_seen: Vec::new(),
+            known: HashMap::new(),
             totals: Totals::default(),
         }
     }
@@ -176,7 +190,14 @@ impl<'a> Simulation<'a> {
             self.totals.events = self.events().await?;
             if let Some(violation) = found {
                 progress.interrupt();
-                return Ok(Err((self.totals.clone(), offset, violation)));
+                let (people, history) = self.history_of(&violation).await?;
+                return Ok(Err(Stopped {
+                    totals: self.totals.clone(),
+                    offset,
+                    violation,
+                    people,
+                    history,
+                }));
             }
             progress.day_done(
                 offset + 1,
@@ -215,6 +236,8 @@ impl<'a> Simulation<'a> {
         let faults = faults::faults_of_day(self.settings.seed, self.settings.faults, offset);
         // The day's interruption, if any, comes between two parts of its steps, while the
         // work the first part set off is still in flight.
+        let named: Vec<String> = faults.iter().map(|fault| format!("{fault:?}")).collect();
+        self.record_day(today, &steps, &named);
         let interruption = faults::interruption(&faults, steps.len());
         let (before, after) = steps.split_at(interruption.map_or(steps.len(), |(_, at)| at));
         let mut done = self.steps_at_once(before).await;
@@ -229,6 +252,7 @@ impl<'a> Simulation<'a> {
             match result? {
                 Done::Signed(fund, signed) => {
                     touched.insert(fund);
+                    self.remember(fund, &signed);
                     self.signed.insert(fund, signed);
                 }
                 Done::Varied(fund, agreement) => {
@@ -308,6 +332,9 @@ impl<'a> Simulation<'a> {
             self.totals.faults += 1;
         }
         self.quiet.wait().await?;
+        if self.settings.plant_wrong_balance_on_day == Some(offset + 1) {
+            self.plant_wrong_balance().await?;
+        }
         self.check(today, &ran, &touched).await
     }
 

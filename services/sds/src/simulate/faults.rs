@@ -24,6 +24,17 @@ pub enum FaultLevel {
     Heavy,
 }
 
+impl FaultLevel {
+    /// As `--faults` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultLevel::None => "none",
+            FaultLevel::Some => "some",
+            FaultLevel::Heavy => "heavy",
+        }
+    }
+}
+
 /// One fault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {

@@ -21,6 +21,7 @@ mod checks;
 mod days;
 mod digest;
 mod faults;
+mod history;
 mod infra;
 mod interrupt;
 mod ledger_steps;
@@ -37,6 +38,7 @@ mod terms;
 mod uptake;
 mod workload;
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use anyhow::{Context as _, ensure};
@@ -78,6 +80,14 @@ pub struct SimulateArgs {
     /// How many people's steps of one day are made at once (the books do not depend on it).
     #[arg(long, default_value_t = 32)]
     parallel: usize,
+    /// Only these people of the run (fund numbers, 1 to --funds, separated by commas), each
+    /// with the history the whole run gives them: a violation's people, seen on their own.
+    #[arg(long)]
+    only: Option<String>,
+    /// For the tests of the checks: on this day (1, 2, ...) one signed fund's balance is
+    /// stored a penny richer than its entries, behind the ledger's back.
+    #[arg(long, hide = true)]
+    plant_wrong_balance_on_day: Option<u64>,
 }
 
 /// The run's settings, checked.
@@ -90,6 +100,9 @@ struct Settings {
     authorities: usize,
     start: NaiveDate,
     parallel: usize,
+    only: Option<BTreeSet<usize>>,
+    plant_wrong_balance_on_day: Option<u64>,
+    database_url: Option<String>,
 }
 
 impl Settings {
@@ -123,14 +136,24 @@ impl Settings {
         let start = NaiveDate::parse_from_str(&args.start, "%Y-%m-%d")
             .ok()
             .with_context(|| format!("--start {:?} is not a date as YYYY-MM-DD", args.start))?;
+        let funds = usize::try_from(args.funds)?;
+        let only = args
+            .only
+            .as_deref()
+            .map(|text| history::parse_only(text, funds))
+            .transpose()
+            .map_err(|problem| anyhow::anyhow!(problem))?;
         Ok(Settings {
             seed: args.seed,
-            funds: usize::try_from(args.funds)?,
+            funds,
             days: args.days,
             faults,
             authorities: usize::try_from(args.authorities)?,
             start,
             parallel: args.parallel,
+            only,
+            plant_wrong_balance_on_day: args.plant_wrong_balance_on_day,
+            database_url: args.database_url.clone(),
         })
     }
 
@@ -154,13 +177,18 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
     let settings = Settings::from_args(&args)?;
     // Every service's tracing output, looked at for personal data (`no_personal_data_in_logs`).
     logs::capture();
-    let workload = Workload::draw(
+    let mut workload = Workload::draw(
         settings.seed,
         settings.funds,
         settings.days,
         settings.authorities,
         settings.start,
     );
+    if let Some(only) = &settings.only {
+        // Each fund's history is drawn from a stream of its own: the people kept live the
+        // lives they live in the whole run.
+        workload.funds.retain(|fund| only.contains(&fund.number));
+    }
     eprintln!(
         "simulate: seed {}, {} funds across {} authorities, {} days from {}, faults {:?}",
         settings.seed,
@@ -194,22 +222,29 @@ pub async fn run(args: SimulateArgs) -> anyhow::Result<()> {
             println!("{}", line(&totals, 0));
             Ok(())
         }
-        Err((totals, offset, violation)) => {
+        Err(stopped) => {
+            let Stopped {
+                totals,
+                offset,
+                violation,
+                ..
+            } = &stopped;
             eprintln!(
                 "simulate: VIOLATION: seed {}, day {} ({}), check {}: {}",
                 settings.seed,
                 offset + 1,
-                settings.day(offset),
+                settings.day(*offset),
                 violation.check,
                 violation.detail
             );
-            println!("{}", line(&totals, 1));
+            history::tell(&settings, &stopped).await;
+            println!("{}", line(totals, 1));
             anyhow::bail!(
                 "seed {} broke {} on day {} ({}); run it again with the same flags to see it again",
                 settings.seed,
                 violation.check,
                 offset + 1,
-                settings.day(offset)
+                settings.day(*offset)
             )
         }
     }
@@ -231,7 +266,15 @@ async fn interrupted() -> &'static str {
     }
 }
 
-type Stopped = (Totals, u64, Violation);
+/// Where a run stopped on a violation: the day (from 0), the check's finding, the fund
+/// numbers it names and their history as lines to print.
+struct Stopped {
+    totals: Totals,
+    offset: u64,
+    violation: Violation,
+    people: Vec<usize>,
+    history: Vec<String>,
+}
 
 /// The run itself on the infrastructure given: `Ok(Err(..))` when a check found a
 /// violation, `Err` when the run could not go on.
@@ -262,6 +305,9 @@ async fn simulate(
         ("SDS_DB_MAX_CONNECTIONS", "36".to_owned()),
         ("SDS_DB_ACQUIRE_TIMEOUT_MS", "20000".to_owned()),
         ("SDS_EXPORTS_DIR", exports.display().to_string()),
+        // An event cut off by a kill is delivered again after this; the default half
+        // minute would make each kill a pause of half a minute in the run.
+        ("SDS_CONSUMER_ACK_WAIT_SECONDS", "5".to_owned()),
     ]
     .into_iter()
     .map(|(name, value)| (name.to_owned(), value))

@@ -18,7 +18,11 @@ use sqlx::PgPool;
 use tonic::transport::Channel;
 use uuid::Uuid;
 
+use futures::StreamExt as _;
 use sds::flow::bearer;
+
+/// Schedules asked for at once.
+const SCHEDULES_AT_ONCE: usize = 8;
 
 /// One instalment as a run recorded it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,20 +165,39 @@ pub async fn load(
         );
     }
     let mut books = Vec::with_capacity(agreements.len());
-    for (agreement_id, authority, last_run) in agreements {
-        let schedule = payments
-            .clone()
-            .get_schedule(bearer(
-                &finance_token(authority),
+    // One token per authority, and several schedules asked for at once (in order), as
+    // finance staff's tools would: a run day reads every agreement of the authority.
+    let mut tokens: HashMap<&str, String> = HashMap::new();
+    for (_, authority, _) in agreements {
+        tokens
+            .entry(authority.as_str())
+            .or_insert_with(|| finance_token(authority));
+    }
+    let mut fetched =
+        futures::stream::iter(agreements.iter().map(|(agreement_id, authority, _)| {
+            let mut payments = payments.clone();
+            let request = bearer(
+                tokens.get(authority.as_str()).map_or("", String::as_str),
                 proto::GetScheduleRequest {
                     agreement_id: agreement_id.to_string(),
                     until: Some(proto::Date {
                         iso: today.to_string(),
                     }),
                 },
-            ))
+            );
+            async move {
+                payments
+                    .get_schedule(request)
+                    .await
+                    .with_context(|| format!("read the schedule of agreement {agreement_id}"))
+            }
+        }))
+        .buffered(SCHEDULES_AT_ONCE);
+    for (agreement_id, _, last_run) in agreements {
+        let schedule = fetched
+            .next()
             .await
-            .with_context(|| format!("read the schedule of agreement {agreement_id}"))?
+            .context("a schedule asked for")??
             .into_inner();
         let history = schedule
             .history
