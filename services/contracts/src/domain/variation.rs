@@ -8,12 +8,12 @@
 //! allows.
 
 use chrono::NaiveDate;
-use sds_vocabulary::Invalid;
+use sds_vocabulary::{Invalid, NamedEnum as _};
 
 use super::agreement::{AgreementContent, FundedLine};
 use super::drafting::weekly;
 use super::plan_copy::{Chosen, PlanCopy};
-use super::terms::{Terms, TermsDraft};
+use super::terms::{PaymentTiming, Terms, TermsDraft};
 
 sds_vocabulary::wire_enum! {
     /// Why a version of an agreement was made.
@@ -184,6 +184,16 @@ fn with_end(terms: &Terms, end: Option<NaiveDate>) -> Result<Terms, Invalid> {
 }
 
 /// The content after a variation of its terms: `terms` keep the agreement's start.
+/// A timing as a sentence says it.
+fn timing_words(timing: PaymentTiming) -> String {
+    match timing {
+        PaymentTiming::Advance => "in advance".to_owned(),
+        PaymentTiming::Arrears { lag_days } => {
+            format!("in arrears, {lag_days} days after each period")
+        }
+    }
+}
+
 pub fn with_terms(current: &AgreementContent, terms: Terms) -> Result<AgreementContent, Invalid> {
     if terms.start() != current.terms.start() {
         return Err(Invalid::new(
@@ -193,6 +203,46 @@ pub fn with_terms(current: &AgreementContent, terms: Terms) -> Result<AgreementC
                 terms.start(),
                 current.terms.start()
             ),
+        ));
+    }
+    // Payments makes the agreement's schedule from the terms it is first signed with and
+    // follows its lines and amounts from then on, never its frequency, timing, basis or
+    // tolerance: a variation of those would be signed and then not be paid as it says.
+    let schedule_kept = |field: &str, now: String, was: String| {
+        Invalid::new(
+            field,
+            format!(
+                "is {now}, but the agreement is paid {was}; how an agreement is paid stays as \
+                 it was first signed (end the agreement and draft a new one to change it)"
+            ),
+        )
+    };
+    if terms.frequency() != current.terms.frequency() {
+        return Err(schedule_kept(
+            "terms.frequency",
+            terms.frequency().name().to_owned(),
+            current.terms.frequency().name().to_owned(),
+        ));
+    }
+    if terms.timing() != current.terms.timing() {
+        return Err(schedule_kept(
+            "terms.timing",
+            timing_words(terms.timing()),
+            timing_words(current.terms.timing()),
+        ));
+    }
+    if terms.basis() != current.terms.basis() {
+        return Err(schedule_kept(
+            "terms.basis",
+            terms.basis().name().to_owned(),
+            format!("on {}", current.terms.basis().name()),
+        ));
+    }
+    if terms.flex_tolerance_percent() != current.terms.flex_tolerance_percent() {
+        return Err(schedule_kept(
+            "terms.flex_tolerance_percent",
+            format!("{}%", terms.flex_tolerance_percent()),
+            format!("within {}%", current.terms.flex_tolerance_percent()),
         ));
     }
     if terms == current.terms {

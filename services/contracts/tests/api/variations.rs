@@ -332,6 +332,76 @@ async fn terms_are_varied_by_the_authority_and_signed_again() {
     );
 }
 
+/// Payments makes an agreement's schedule once, from the terms first signed: a variation
+/// of how it is paid would be signed and then not paid as it says (found by `sds simulate`,
+/// seed 7 at 80 funds, an agreement varied to actuals whose reports were then refused).
+#[tokio::test]
+async fn how_an_agreement_is_paid_cannot_be_varied_and_the_refusal_says_why() {
+    let app = TestApp::spawn().await;
+    let active = app.active_agreement().await;
+    // Paid four-weekly, in arrears 14 days after each period, on reported delivery.
+    let terms = active.terms.clone().unwrap();
+    let changed = |change: &dyn Fn(&mut proto::AgreementTerms)| {
+        let mut terms = terms.clone();
+        change(&mut terms);
+        terms
+    };
+    let cases: [(proto::AgreementTerms, &str, &str); 4] = [
+        (
+            changed(&|terms| terms.frequency = proto::PaymentFrequency::Quarterly as i32),
+            "terms.frequency",
+            "is quarterly, but the agreement is paid four_weekly",
+        ),
+        (
+            changed(&|terms| {
+                terms.timing = Some(proto::PaymentTiming {
+                    timing: Some(proto::payment_timing::Timing::Arrears(proto::InArrears {
+                        lag_days: 7,
+                    })),
+                });
+            }),
+            "terms.timing",
+            "is in arrears, 7 days after each period, but the agreement is paid in arrears, 14 days after each period",
+        ),
+        (
+            changed(&|terms| terms.basis = proto::PaymentBasis::Scheduled as i32),
+            "terms.basis",
+            "is scheduled, but the agreement is paid on actuals",
+        ),
+        (
+            changed(&|terms| terms.flex_tolerance_percent = "15".into()),
+            "terms.flex_tolerance_percent",
+            "but the agreement is paid within",
+        ),
+    ];
+    for (terms, field, says) in cases {
+        let refused = app
+            .client()
+            .vary_agreement(bearer(
+                &practitioner("fife"),
+                proto::VaryAgreementRequest {
+                    agreement_id: active.id.clone(),
+                    effective_from: date("2027-01-01"),
+                    terms: Some(terms),
+                },
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+        assert!(
+            refused.message().starts_with(&format!("{field} "))
+                && refused.message().contains(says)
+                && refused
+                    .message()
+                    .contains("end the agreement and draft a new one to change it"),
+            "{}",
+            refused.message()
+        );
+    }
+    assert_eq!(app.version_rows().await.len(), 1, "nothing written");
+    assert_eq!(app.events_of("agreement.varied").await.len(), 0);
+}
+
 /// Assessment ending the person's plan from `effective_from` (version `version`).
 pub fn ended_plan(version: u32, effective_from: &str) -> Event {
     let mut ending = plan("fife", version, vec![]);
