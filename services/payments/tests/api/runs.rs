@@ -303,6 +303,13 @@ async fn a_second_run_of_the_same_authority_while_one_runs_is_refused() {
             .iter()
             .any(|(table, count)| table == "payment_run" && *count == 0)
     );
+    // Released before the connection closes: a closed connection's backend lets go of its
+    // locks only when it gets round to exiting, after the close has returned.
+    sqlx::query("SELECT pg_advisory_unlock(hashtext('payments-run:' || $1))")
+        .bind(AUTHORITY)
+        .execute(&mut other)
+        .await
+        .unwrap();
     sqlx::Connection::close(other).await.unwrap();
     let ran = app
         .run_payments(&finance(AUTHORITY), AUTHORITY, "2026-06-01")

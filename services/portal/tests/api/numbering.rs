@@ -2,7 +2,8 @@
 //! in one transaction, so two transactions may each number notifications for the same two
 //! subscribers in opposite orders. They must queue, not deadlock (PostgreSQL breaks a
 //! deadlock only after a second and the aborted event waits for its retry), and every
-//! subscriber's numbers must still run 1, 2, ... in commit order.
+//! subscriber's numbers must still run 1, 2, ... in commit order. Found by `sds simulate
+//! --seed 42 --funds 10000 --days 365`, where it stalled the run a second at a time.
 
 use std::time::Duration;
 
