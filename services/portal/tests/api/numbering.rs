@@ -76,7 +76,9 @@ async fn two_transactions_numbering_two_subscribers_in_opposite_orders_queue_ins
         "the second transaction numbered a notification while the first was still open"
     );
 
-    let started = std::time::Instant::now();
+    // Without the queue PostgreSQL finds a deadlock here and aborts one of the two: that
+    // abort is what fails this test, not how long the wait took (a loaded CI machine can
+    // take over a second to let the second transaction in).
     store::deliver(&mut one, &origin(), &closed_for(second))
         .await
         .unwrap();
@@ -85,12 +87,6 @@ async fn two_transactions_numbering_two_subscribers_in_opposite_orders_queue_ins
         .await
         .unwrap()
         .expect("the second transaction commits after the first, without a deadlock");
-    assert!(
-        started.elapsed() < Duration::from_millis(900),
-        "the transactions waited {:?}: as long as PostgreSQL takes to find a deadlock",
-        started.elapsed()
-    );
-
     assert_eq!(seqs_of(&app, first).await, vec![1, 2]);
     assert_eq!(seqs_of(&app, second).await, vec![1, 2]);
 }
