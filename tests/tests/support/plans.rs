@@ -62,6 +62,7 @@ pub async fn approved_plan_on(platform: &Platform, case_reference: &str) -> Stri
             name: "Isla Ross",
             date_of_birth: chrono::NaiveDate::from_ymd_opt(1944, 2, 11).expect("a date"),
             locality: "Kirkcaldy",
+            client_group: sds_proto::v1::ClientGroup::ElderlyFrail,
         },
     )
     .await

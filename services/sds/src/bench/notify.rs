@@ -278,6 +278,7 @@ async fn prepare(
                 name: "Bench Person",
                 date_of_birth: chrono::NaiveDate::from_ymd_opt(1950, 1, 1).context("a day")?,
                 locality: "Benchshire",
+                client_group: sds_proto::v1::ClientGroup::ElderlyFrail,
             },
         )
         .await

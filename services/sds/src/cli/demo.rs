@@ -198,6 +198,7 @@ async fn lay_down(
             name: "Morag Innes",
             date_of_birth: chrono::NaiveDate::from_ymd_opt(1941, 2, 17).context("a date")?,
             locality: "Banchory",
+            client_group: sds_proto::v1::ClientGroup::ElderlyFrail,
         },
     )
     .await?;

@@ -127,6 +127,7 @@ pub struct Person<'a> {
     pub name: &'a str,
     pub date_of_birth: chrono::NaiveDate,
     pub locality: &'a str,
+    pub client_group: proto::ClientGroup,
 }
 
 /// Records the person, assesses them as eligible, sets an indicative budget of ten hours
@@ -178,7 +179,7 @@ pub async fn person_with_first_line(
                     display_name: person.name.into(),
                     date_of_birth: date(person.date_of_birth),
                     locality: person.locality.into(),
-                    client_groups: vec![proto::ClientGroup::ElderlyFrail as i32],
+                    client_groups: vec![person.client_group as i32],
                 }),
             },
         ))

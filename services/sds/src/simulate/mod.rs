@@ -26,6 +26,7 @@ mod infra;
 mod interrupt;
 mod ledger_steps;
 mod logs;
+mod people;
 mod platform;
 mod progress;
 mod quiet;

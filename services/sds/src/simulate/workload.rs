@@ -108,6 +108,8 @@ pub struct FundPlan {
     pub terms: super::terms::FundTerms,
     /// What its holder, its family and finance staff move in the fund.
     pub ledger: Vec<super::ledger_steps::Movement>,
+    /// Where its person lives and the client group they are assessed under.
+    pub person: super::people::PersonPlan,
 }
 
 impl FundPlan {
@@ -241,6 +243,7 @@ impl Workload {
                     plan_end,
                     terms: super::terms::FundTerms::default(),
                     ledger: Vec::new(),
+                    person: super::people::PersonPlan::draw(seed, index),
                 };
                 if let Some(plan) = authorities.get(authority) {
                     super::terms::draw(seed, index, plan, &mut fund, start, last_day);
