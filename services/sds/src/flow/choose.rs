@@ -164,7 +164,8 @@ pub async fn choose_and_sign_held(
         .chain(holder_token.as_deref())
         .chain([practitioner.as_str()])
         .collect();
-    let agreement = sign_by_everyone(&mut contracts, &agreement, &signers).await?;
+    let agreement =
+        sign_by_everyone(&mut contracts, &agreement.id, agreement.version, &signers).await?;
     anyhow::ensure!(
         agreement.status == proto::AgreementStatus::Active as i32,
         "every party signed: {agreement:?}"

@@ -183,36 +183,40 @@ pub(super) async fn schedule_versions(
     }))
 }
 
-/// Signs the version awaiting signatures as each of `tokens`. The provider's framework
-/// status reaches contracts by event: a signature refused as not yet allowed is given again.
-pub(super) async fn sign_by_everyone(
+/// Signs `version` of the agreement as each of `tokens` in turn; returns the agreement as the
+/// last signature left it. The provider's framework status reaches contracts by event: a
+/// signature refused as not yet allowed is given again.
+pub async fn sign_by_everyone(
     contracts: &mut ContractsServiceClient<Channel>,
-    agreement: &proto::Agreement,
+    agreement_id: &str,
+    version: u32,
     tokens: &[&str],
 ) -> anyhow::Result<proto::Agreement> {
-    let mut signed = agreement.clone();
+    let mut signed = None;
     for token in tokens {
-        signed = eventually("a party signs", || {
-            let mut contracts = contracts.clone();
-            let request = bearer(
-                token,
-                proto::SignAgreementRequest {
-                    agreement_id: agreement.id.clone(),
-                    version: agreement.version,
-                    capacity: 0,
-                },
-            );
-            async move {
-                match contracts.sign_agreement(request).await {
-                    Ok(signed) => Ok(Some(signed.into_inner())),
-                    Err(status) if status.code() == tonic::Code::FailedPrecondition => Ok(None),
-                    Err(status) => Err(anyhow::Error::new(status).context("a party signs")),
+        signed = Some(
+            eventually("a party signs", || {
+                let mut contracts = contracts.clone();
+                let request = bearer(
+                    token,
+                    proto::SignAgreementRequest {
+                        agreement_id: agreement_id.to_owned(),
+                        version,
+                        capacity: 0,
+                    },
+                );
+                async move {
+                    match contracts.sign_agreement(request).await {
+                        Ok(signed) => Ok(Some(signed.into_inner())),
+                        Err(status) if status.code() == tonic::Code::FailedPrecondition => Ok(None),
+                        Err(status) => Err(anyhow::Error::new(status).context("a party signs")),
+                    }
                 }
-            }
-        })
-        .await?;
+            })
+            .await?,
+        );
     }
-    Ok(signed)
+    signed.context("at least one party signs")
 }
 
 /// Runs payments for `run_date`; returns the instalments paid and their total.
@@ -268,7 +272,13 @@ pub async fn sign_last(
 ) -> anyhow::Result<proto::Agreement> {
     let practitioner = platform.staff(&[Role::Practitioner]);
     let mut contracts = ContractsServiceClient::new(platform.contracts.clone());
-    sign_by_everyone(&mut contracts, awaiting, &[practitioner.as_str()]).await
+    sign_by_everyone(
+        &mut contracts,
+        &awaiting.id,
+        awaiting.version,
+        &[practitioner.as_str()],
+    )
+    .await
 }
 
 /// [`vary_and_sign`] up to the last signature: the plan varied and approved, the agreement's
@@ -360,7 +370,8 @@ pub async fn vary_to_last_signature(
     let provider = platform.provider(provider_id);
     sign_by_everyone(
         &mut contracts,
-        &varied,
+        &varied.id,
+        varied.version,
         &[person.as_str(), provider.as_str()],
     )
     .await

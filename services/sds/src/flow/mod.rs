@@ -27,7 +27,9 @@ use tonic::transport::Channel;
 pub use calendar::{ANCHOR, Calendar};
 pub use choose::{Holding, choose_and_sign, choose_and_sign_held};
 pub use draw::draw_charges;
-pub use drive::{Outcome, drive, sign_last, vary_and_sign, vary_to_last_signature};
+pub use drive::{
+    Outcome, drive, sign_by_everyone, sign_last, vary_and_sign, vary_to_last_signature,
+};
 
 /// Signs a bearer token for a principal (the test secret in tests, the local secret in the
 /// demo).

@@ -2,10 +2,10 @@
 //! decides, so two runs of the same seed can be compared by one string.
 //!
 //! What must stay true: only deterministic content goes in: amounts, dates, kinds,
-//! authorities, case references and line numbers. Never a random id (people, agreements,
-//! funds, transfers and runs have UUIDs drawn afresh on every run), a wall-clock time, or
-//! an order the platform happened to serve things in: the facts are written as lines and
-//! sorted before they are hashed.
+//! authorities, case references, localities, client groups and line numbers. Never a random
+//! id (people, agreements, funds, transfers and runs have UUIDs drawn afresh on every run),
+//! a wall-clock time, or an order the platform happened to serve things in: the facts are
+//! written as lines and sorted before they are hashed.
 
 use anyhow::Context as _;
 use sha2::{Digest as _, Sha256};
@@ -26,78 +26,78 @@ pub fn digest_of(mut lines: Vec<String>) -> String {
         .collect()
 }
 
-/// Every fact of the books, one line each, keyed by authority and case reference.
-pub async fn book_lines(observer: &PgPool) -> anyhow::Result<Vec<String>> {
-    let mut lines = Vec::new();
+/// The facts of the books, each read by one query as one line per row keyed by authority and
+/// case reference; with what it reads, for the error when it fails.
+const FACTS: [(&str, &str); 6] = [
+    // Who each person is to the statistics: where they live and their client groups.
+    (
+        "read the people",
+        "SELECT concat_ws('|', 'person', p.authority, p.case_reference, p.locality, \
+            array_to_string(p.client_groups, ',')) \
+         FROM assessment.person p",
+    ),
     // What each schedule knows: its versions' lines and its end.
-    let versions: Vec<(String,)> = sqlx::query_as(
+    (
+        "read the schedules' versions",
         "SELECT concat_ws('|', 'schedule-line', s.authority, p.case_reference, s.frequency, \
-                s.timing, s.payment_lag_days, v.version, v.effective_from, v.recorded_on, \
-                v.event_type, l.line_number, l.kind, l.plan_line, l.support_type, l.weekly, \
-                l.start_date, coalesce(l.end_date::text, '-')) \
+            s.timing, s.payment_lag_days, v.version, v.effective_from, v.recorded_on, \
+            v.event_type, l.line_number, l.kind, l.plan_line, l.support_type, l.weekly, \
+            l.start_date, coalesce(l.end_date::text, '-')) \
          FROM payments.schedule s \
          JOIN assessment.person p ON p.id = s.person_id \
          JOIN payments.schedule_version v ON v.agreement_id = s.agreement_id \
          JOIN payments.schedule_line l ON l.agreement_id = v.agreement_id AND l.version = v.version",
-    )
-    .fetch_all(observer)
-    .await
-    .context("read the schedules' versions")?;
-    let ends: Vec<(String,)> = sqlx::query_as(
+    ),
+    (
+        "read the schedules' ends",
         "SELECT concat_ws('|', 'schedule-end', s.authority, p.case_reference, e.last_day, \
-                e.recorded_on, e.cause) \
+            e.recorded_on, e.cause) \
          FROM payments.schedule_end e \
          JOIN payments.schedule s ON s.agreement_id = e.agreement_id \
          JOIN assessment.person p ON p.id = s.person_id",
-    )
-    .fetch_all(observer)
-    .await
-    .context("read the schedules' ends")?;
+    ),
     // What runs paid.
-    let instalments: Vec<(String,)> = sqlx::query_as(
+    (
+        "read the instalments paid",
         "SELECT concat_ws('|', 'instalment', s.authority, p.case_reference, i.period_start, \
-                i.period_end, i.due_date, i.base, i.adjustment, i.amount, i.posted) \
+            i.period_end, i.due_date, i.base, i.adjustment, i.amount, i.posted) \
          FROM payments.instalment_payment i \
          JOIN payments.schedule s ON s.agreement_id = i.agreement_id \
          JOIN assessment.person p ON p.id = s.person_id",
-    )
-    .fetch_all(observer)
-    .await
-    .context("read the instalments paid")?;
+    ),
     // What the ledger holds: every transfer, and every account's sums.
-    let transfers: Vec<(String,)> = sqlx::query_as(
+    (
+        "read the ledger's transfers",
         "SELECT concat_ws('|', 'transfer', f.authority, p.case_reference, f.holding_model, \
-                t.category, t.amount_pence, t.pending, t.created_on, \
-                (t.reverses_id IS NOT NULL), da.kind, ca.kind) \
+            t.category, t.amount_pence, t.pending, t.created_on, \
+            (t.reverses_id IS NOT NULL), da.kind, ca.kind) \
          FROM ledger.transfer t \
          JOIN ledger.fund f ON f.id = t.fund_id \
          JOIN ledger.account da ON da.id = t.debit_account_id \
          JOIN ledger.account ca ON ca.id = t.credit_account_id \
          JOIN assessment.person p ON p.id = f.person_id",
-    )
-    .fetch_all(observer)
-    .await
-    .context("read the ledger's transfers")?;
-    let accounts: Vec<(String,)> = sqlx::query_as(
+    ),
+    (
+        "read the ledger's accounts",
         "SELECT concat_ws('|', 'account', f.authority, p.case_reference, f.holding_model, \
-                f.weekly_budget_pence, f.overdraft_limit_pence, f.opened_on, \
-                coalesce(f.closed_on::text, '-'), a.kind, a.debits_posted, a.credits_posted, \
-                a.debits_pending, a.credits_pending) \
+            f.weekly_budget_pence, f.overdraft_limit_pence, f.opened_on, \
+            coalesce(f.closed_on::text, '-'), a.kind, a.debits_posted, a.credits_posted, \
+            a.debits_pending, a.credits_pending) \
          FROM ledger.account a \
          JOIN ledger.fund f ON f.id = a.fund_id \
          JOIN assessment.person p ON p.id = f.person_id",
-    )
-    .fetch_all(observer)
-    .await
-    .context("read the ledger's accounts")?;
-    for (line,) in versions
-        .into_iter()
-        .chain(ends)
-        .chain(instalments)
-        .chain(transfers)
-        .chain(accounts)
-    {
-        lines.push(line);
+    ),
+];
+
+/// Every fact of the books, one line each.
+pub async fn book_lines(observer: &PgPool) -> anyhow::Result<Vec<String>> {
+    let mut lines = Vec::new();
+    for (what, query) in FACTS {
+        let rows: Vec<(String,)> = sqlx::query_as(query)
+            .fetch_all(observer)
+            .await
+            .with_context(|| what.to_owned())?;
+        lines.extend(rows.into_iter().map(|(line,)| line));
     }
     Ok(lines)
 }

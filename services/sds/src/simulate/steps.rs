@@ -55,37 +55,16 @@ pub async fn vary_terms(
     let person = platform.person(&signed.person_id);
     let provider = platform.provider(&signed.provider_id);
     let holder = signed.holder_id.as_deref().map(|id| platform.holder(id));
-    let mut agreement = varied;
-    for token in [
-        Some(&person),
-        Some(&provider),
-        holder.as_ref(),
-        Some(&practitioner),
+    let signers: Vec<&str> = [
+        Some(person.as_str()),
+        Some(provider.as_str()),
+        holder.as_deref(),
+        Some(practitioner.as_str()),
     ]
     .into_iter()
     .flatten()
-    {
-        agreement = flow::eventually("a party signs the varied terms", || {
-            let mut contracts = contracts.clone();
-            let request = bearer(
-                token,
-                proto::SignAgreementRequest {
-                    agreement_id: signed.agreement.id.clone(),
-                    version,
-                    capacity: 0,
-                },
-            );
-            async move {
-                match contracts.sign_agreement(request).await {
-                    Ok(signed) => Ok(Some(signed.into_inner())),
-                    Err(status) if status.code() == tonic::Code::FailedPrecondition => Ok(None),
-                    Err(status) => Err(anyhow::Error::new(status).context("a party signs")),
-                }
-            }
-        })
-        .await?;
-    }
-    Ok(agreement)
+    .collect();
+    flow::sign_by_everyone(&mut contracts, &signed.agreement.id, version, &signers).await
 }
 
 /// The provider's report number `number` of the fund's reports.
