@@ -259,3 +259,60 @@ async fn a_wrong_balance_planted_in_the_books_stops_the_run_with_its_person_s_hi
     );
     assert_eq!(folders_left("1305"), Vec::<String>::new());
 }
+
+/// Whether process `pid` is still there (a zombie waiting for its parent counts as gone).
+fn alive(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rsplit_once(") ")
+            .is_some_and(|(_, rest)| !rest.starts_with('Z'))
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_a_run_killed_outright_left_running_is_stopped_and_removed_by_the_next_run() {
+    let database = sds_testkit::fresh_database().await;
+    let mut killed = std::process::Command::new(SDS)
+        .args([
+            "simulate", "--seed", "1307", "--funds", "400", "--days", "300",
+        ])
+        .env("SDS_SIMULATE_DATABASE_URL", &database.url)
+        .current_dir(repo_root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start sds simulate");
+    let folder = repo_root()
+        .join(".local")
+        .join(format!("simulate-1307-{}", killed.id()));
+    let pid_file = folder.join("pids/nats.pid");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let nats = loop {
+        let pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
+        if alive(pid.trim()) && !pid.trim().is_empty() {
+            break pid.trim().to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never started its NATS ({})",
+            pid_file.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    // SIGKILL: the run gets no chance to stop what it started.
+    killed.kill().expect("kill the run");
+    killed.wait().expect("reap the run");
+    assert!(alive(&nats), "the killed run's NATS is still running");
+    assert!(folder.exists());
+
+    figures(&simulate(&["--seed", "1308", "--funds", "2", "--days", "2"]).await);
+    assert!(
+        !folder.exists(),
+        "{} is left after the next run",
+        folder.display()
+    );
+    assert!(
+        !alive(&nats),
+        "the killed run's NATS (pid {nats}) is left running"
+    );
+    assert_eq!(folders_left("1308"), Vec::<String>::new());
+}

@@ -1,6 +1,8 @@
 //! Where a simulated run keeps its books: a fresh PostgreSQL database and a NATS server of
 //! its own, started the way the tests start theirs (`deploy/local/infra.sh`), in a folder
-//! under the project's `.local/`, and stopped and removed when the run ends. The faults
+//! under the project's `.local/`, and stopped and removed when the run ends (a run killed
+//! outright cannot: the next run stops and removes what it left, [`sweep_abandoned`]). The
+//! faults
 //! restart them in place ([`Infra::restart_nats`], [`Infra::restart_postgres`]): on the
 //! same ports, with the same JetStream store and the same cluster.
 //!
@@ -57,6 +59,53 @@ fn local_folder() -> PathBuf {
         .map_or_else(|| PathBuf::from(".local"), |root| root.join(".local"))
 }
 
+/// The folders under `local` of runs whose process is gone (killed outright: SIGKILL, a
+/// lost session), with their PostgreSQL and NATS stopped by `infra.sh` and removed; returns
+/// how many. A folder whose process still runs a simulation is another run's and is left.
+pub fn sweep_abandoned(local: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(local) else {
+        return 0;
+    };
+    let mut swept = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|name| name.strip_prefix("simulate-"))
+            .and_then(|rest| rest.rsplit_once('-'))
+            .and_then(|(_, pid)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid == std::process::id() || runs_a_simulation(pid) {
+            continue;
+        }
+        let folder = entry.path();
+        let _ = Command::new("bash")
+            .arg(infra_script())
+            .arg("stop")
+            .arg(&folder)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+        if std::fs::remove_dir_all(&folder).is_ok() {
+            swept += 1;
+        }
+    }
+    swept
+}
+
+/// Whether process `pid` is there and is an `sds simulate` (not another process that was
+/// given the pid of a dead run).
+fn runs_a_simulation(pid: u32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+        cmdline
+            .split(|byte| *byte == 0)
+            .any(|arg| arg == b"simulate")
+    })
+}
+
 fn free_port() -> anyhow::Result<u16> {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").context("find a free port")?;
     Ok(listener.local_addr().context("read a free port")?.port())
@@ -66,6 +115,12 @@ impl Infra {
     /// Starts what the run needs in `.local/simulate-<seed>-<pid>`: NATS always, and
     /// PostgreSQL too unless `server_url` names a running server.
     pub async fn start(seed: u64, server_url: Option<&str>) -> anyhow::Result<Infra> {
+        let swept = sweep_abandoned(&local_folder());
+        if swept > 0 {
+            eprintln!(
+                "simulate: stopped and removed what {swept} run(s) killed outright left in .local/"
+            );
+        }
         let folder = local_folder().join(format!("simulate-{seed}-{}", std::process::id()));
         std::fs::create_dir_all(&folder).with_context(|| format!("create {}", folder.display()))?;
         let (server_url, nats_url, started) = match server_url {
@@ -268,9 +323,14 @@ async fn start_nats(folder: &Path, port: u16) -> anyhow::Result<Child> {
     } else {
         "nats-server"
     };
+    let pids = folder.join("pids");
+    std::fs::create_dir_all(&pids).with_context(|| format!("create {}", pids.display()))?;
+    // Where infra.sh looks for it, so a sweep after a kill of the run stops it too.
     let mut child = Command::new(program)
         .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
         .arg(&store)
+        .arg("-P")
+        .arg(pids.join("nats.pid"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
