@@ -1,7 +1,9 @@
 //! `sds simulate` through the real binary: a small run with faults ends without a
 //! violation and with its JSON line; the same seed gives the same digest (with heavy
 //! faults, the platform killed and NATS restarted among them, or none) and another seed
-//! another; bad flags are refused with one line each; a run leaves nothing behind.
+//! another; bad flags are refused with one line each; a run leaves nothing behind, and what
+//! a run killed outright left the next run stops and removes; a database URL's password is
+//! never shown.
 //!
 //! Each run makes its own database on the shared test PostgreSQL (`--database-url`) and
 //! starts a NATS of its own, as every run does.
@@ -315,4 +317,42 @@ async fn what_a_run_killed_outright_left_running_is_stopped_and_removed_by_the_n
         "the killed run's NATS (pid {nats}) is left running"
     );
     assert_eq!(folders_left("1308"), Vec::<String>::new());
+}
+
+#[test]
+fn a_password_in_the_database_url_is_never_shown_and_a_refusing_server_is_named_at_once() {
+    let url = "postgres://sim:hunter2@127.0.0.1:1/postgres";
+    let help = std::process::Command::new(SDS)
+        .args(["simulate", "--help"])
+        .env("SDS_SIMULATE_DATABASE_URL", url)
+        .output()
+        .expect("run sds simulate --help");
+    assert!(help.status.success());
+    assert!(
+        !stdout_of(&help).contains("hunter2"),
+        "{}",
+        stdout_of(&help)
+    );
+
+    let started = std::time::Instant::now();
+    let run = std::process::Command::new(SDS)
+        .args(["simulate", "--seed", "1309", "--funds", "1", "--days", "1"])
+        .args(["--database-url", url])
+        .current_dir(repo_root())
+        .output()
+        .expect("run sds simulate");
+    assert!(!run.status.success());
+    let said = stderr_of(&run);
+    assert!(
+        said.contains("error: connect to PostgreSQL at postgres://sim:***@127.0.0.1:1/postgres"),
+        "{said}"
+    );
+    assert!(!said.contains("hunter2"), "{said}");
+    // A pool would have asked again for its 30 s acquire timeout before saying anything.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(25),
+        "a refused connection took {:?} to be reported",
+        started.elapsed()
+    );
+    assert_eq!(folders_left("1309"), Vec::<String>::new());
 }

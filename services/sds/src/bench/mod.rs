@@ -18,9 +18,9 @@ pub enum BenchCommand {
         /// How many events each side publishes.
         #[arg(long, default_value_t = 50_000)]
         events: usize,
-        #[arg(long, env = "SDS_DATABASE_URL", default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
+        #[arg(long, env = "SDS_DATABASE_URL", hide_env_values = true, default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
         database_url: String,
-        #[arg(long, env = "SDS_NATS_URL", default_value = sds_platform::config::DEFAULT_NATS_URL)]
+        #[arg(long, env = "SDS_NATS_URL", hide_env_values = true, default_value = sds_platform::config::DEFAULT_NATS_URL)]
         nats_url: String,
         /// How long the benchmark streams remember message ids, as `SDS_EVENTS` would.
         #[arg(long, env = "SDS_EVENTS_DUPLICATE_WINDOW_SECONDS", default_value_t = sds_platform::config::DEFAULT_DUPLICATE_WINDOW.as_secs())]
@@ -39,9 +39,9 @@ pub enum BenchCommand {
         /// How many people (about 1.33 plan lines each).
         #[arg(long, default_value_t = 100_000)]
         people: usize,
-        #[arg(long, env = "SDS_DATABASE_URL", default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
+        #[arg(long, env = "SDS_DATABASE_URL", hide_env_values = true, default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
         database_url: String,
-        #[arg(long, env = "SDS_NATS_URL", default_value = sds_platform::config::DEFAULT_NATS_URL)]
+        #[arg(long, env = "SDS_NATS_URL", hide_env_values = true, default_value = sds_platform::config::DEFAULT_NATS_URL)]
         nats_url: String,
         /// Where the JSON figures go.
         #[arg(long, default_value = "bench/results/assessment-import.json")]
@@ -76,9 +76,9 @@ pub enum BenchCommand {
         /// round, then the raw side's, so a host whose speed drifts slows both alike.
         #[arg(long, default_value_t = 4)]
         rounds: usize,
-        #[arg(long, env = "SDS_DATABASE_URL", default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
+        #[arg(long, env = "SDS_DATABASE_URL", hide_env_values = true, default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
         database_url: String,
-        #[arg(long, env = "SDS_NATS_URL", default_value = sds_platform::config::DEFAULT_NATS_URL)]
+        #[arg(long, env = "SDS_NATS_URL", hide_env_values = true, default_value = sds_platform::config::DEFAULT_NATS_URL)]
         nats_url: String,
         /// Where the JSON figures go.
         #[arg(long, default_value = "bench/results/ledger.json")]
@@ -103,9 +103,9 @@ pub enum BenchCommand {
         /// How long to keep the rate up, in seconds.
         #[arg(long, default_value_t = 30)]
         seconds: u64,
-        #[arg(long, env = "SDS_DATABASE_URL", default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
+        #[arg(long, env = "SDS_DATABASE_URL", hide_env_values = true, default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
         database_url: String,
-        #[arg(long, env = "SDS_NATS_URL", default_value = sds_platform::config::DEFAULT_NATS_URL)]
+        #[arg(long, env = "SDS_NATS_URL", hide_env_values = true, default_value = sds_platform::config::DEFAULT_NATS_URL)]
         nats_url: String,
         #[arg(long, default_value = "bench/results/notify.json")]
         output: PathBuf,
@@ -121,9 +121,9 @@ pub enum BenchCommand {
         /// worker, all in this process; with more than one the last line adds `"replicas"`.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=8))]
         replicas: u8,
-        #[arg(long, env = "SDS_DATABASE_URL", default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
+        #[arg(long, env = "SDS_DATABASE_URL", hide_env_values = true, default_value = sds_platform::config::DEFAULT_DATABASE_URL)]
         database_url: String,
-        #[arg(long, env = "SDS_NATS_URL", default_value = sds_platform::config::DEFAULT_NATS_URL)]
+        #[arg(long, env = "SDS_NATS_URL", hide_env_values = true, default_value = sds_platform::config::DEFAULT_NATS_URL)]
         nats_url: String,
         #[arg(long, default_value = "bench/results/payment-run.json")]
         output: PathBuf,

@@ -18,7 +18,6 @@ use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use sqlx::PgPool;
 
 /// PostgreSQL and NATS for one run; [`Infra::stop`] stops what it started.
 #[derive(Debug)]
@@ -353,19 +352,94 @@ async fn start_nats(folder: &Path, port: u16) -> anyhow::Result<Child> {
     }
 }
 
+/// `url` as it may be shown on a terminal or in a log: a password in it replaced by `***`.
+fn shown(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) if user_info.contains(':') => {
+            let user = user_info
+                .split_once(':')
+                .map_or(user_info, |(user, _)| user);
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// A new database `simulate_<seed>_<random>` on the server; returns its URL.
 async fn fresh_database(server_url: &str, seed: u64) -> anyhow::Result<String> {
+    use sqlx::Connection as _;
     let name = format!("simulate_{seed}_{}", uuid::Uuid::new_v4().simple());
-    let admin = PgPool::connect(server_url)
+    // One connection, not a pool: a pool asks again for its whole acquire timeout (30 s)
+    // when the server refuses, where one connection says so at once.
+    let mut admin = sqlx::PgConnection::connect(server_url)
         .await
-        .with_context(|| format!("connect to PostgreSQL at {server_url}"))?;
+        .with_context(|| format!("connect to PostgreSQL at {}", shown(server_url)))?;
     sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&admin)
+        .execute(&mut admin)
         .await
         .context("create the run's database")?;
-    admin.close().await;
-    match server_url.rsplit_once('/') {
-        Some((server, _database)) => Ok(format!("{server}/{name}")),
-        None => bail!("--database-url {server_url} names no database"),
+    let _ = admin.close().await;
+    Ok(database_url_on(server_url, &name))
+}
+
+/// The URL of database `name` on the server of `server_url`: its database (if it names one)
+/// replaced, its parameters (`?sslmode=...`) kept.
+fn database_url_on(server_url: &str, name: &str) -> String {
+    let (base, query) = match server_url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (server_url, None),
+    };
+    let server = match base.split_once("://") {
+        Some((scheme, rest)) => {
+            let host = rest.split_once('/').map_or(rest, |(host, _)| host);
+            format!("{scheme}://{host}")
+        }
+        None => base.to_owned(),
+    };
+    match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{database_url_on, shown};
+
+    #[test]
+    fn the_run_s_database_replaces_the_one_named_and_keeps_the_parameters() {
+        assert_eq!(
+            database_url_on(
+                "postgres://postgres@127.0.0.1:5432/postgres",
+                "simulate_1_x"
+            ),
+            "postgres://postgres@127.0.0.1:5432/simulate_1_x"
+        );
+        assert_eq!(
+            database_url_on("postgres://u:p@db:5432/ops?sslmode=require", "simulate_1_x"),
+            "postgres://u:p@db:5432/simulate_1_x?sslmode=require"
+        );
+        assert_eq!(
+            database_url_on("postgres://postgres@127.0.0.1:5432", "simulate_1_x"),
+            "postgres://postgres@127.0.0.1:5432/simulate_1_x"
+        );
+    }
+
+    #[test]
+    fn a_password_in_a_database_url_is_never_shown() {
+        assert_eq!(
+            shown("postgres://sim:s3cr:et@db.example:5432/postgres?sslmode=require"),
+            "postgres://sim:***@db.example:5432/postgres?sslmode=require"
+        );
+        assert_eq!(
+            shown("postgres://postgres@127.0.0.1:5432/postgres"),
+            "postgres://postgres@127.0.0.1:5432/postgres"
+        );
+        assert_eq!(shown("nonsense"), "nonsense");
     }
 }

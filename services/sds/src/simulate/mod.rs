@@ -76,7 +76,7 @@ pub struct SimulateArgs {
     start: String,
     /// A running PostgreSQL server (any database URL on it) to make the run's own database
     /// on; without it the run starts a PostgreSQL of its own under .local/.
-    #[arg(long, env = "SDS_SIMULATE_DATABASE_URL")]
+    #[arg(long, env = "SDS_SIMULATE_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// How many people's steps of one day are made at once (the books do not depend on it).
     #[arg(long, default_value_t = 32)]
