@@ -270,6 +270,24 @@ fn alive(pid: &str) -> bool {
     })
 }
 
+/// The pid in `file` once it names a running process, waiting up to a minute.
+async fn running_pid_in(file: &std::path::Path) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let pid = std::fs::read_to_string(file).unwrap_or_default();
+        let pid = pid.trim();
+        if !pid.is_empty() && alive(pid) {
+            return pid.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no running process named in {} within a minute",
+            file.display()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn what_a_run_killed_outright_left_running_is_stopped_and_removed_by_the_next_run() {
     let database = sds_testkit::fresh_database().await;
@@ -286,26 +304,23 @@ async fn what_a_run_killed_outright_left_running_is_stopped_and_removed_by_the_n
     let folder = repo_root()
         .join(".local")
         .join(format!("simulate-1307-{}", killed.id()));
-    let pid_file = folder.join("pids/nats.pid");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    let nats = loop {
-        let pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
-        if alive(pid.trim()) && !pid.trim().is_empty() {
-            break pid.trim().to_owned();
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the run never started its NATS ({})",
-            pid_file.display()
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    };
+    let nats = running_pid_in(&folder.join("pids/nats.pid")).await;
+    let platform = running_pid_in(&folder.join("sds.pid")).await;
     // SIGKILL: the run gets no chance to stop what it started.
     killed.kill().expect("kill the run");
     killed.wait().expect("reap the run");
-    assert!(alive(&nats), "the killed run's NATS is still running");
-    assert!(folder.exists());
 
+    // The platform sees its standard input close and stops by itself.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while alive(&platform) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the killed run's platform (pid {platform}) runs on 30 s later"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    // Its NATS does not; the next run stops it. (Another test's run starting meanwhile
+    // may be the one that does: each run sweeps before it starts.)
     figures(&simulate(&["--seed", "1308", "--funds", "2", "--days", "2"]).await);
     assert!(
         !folder.exists(),
@@ -334,7 +349,6 @@ fn a_password_in_the_database_url_is_never_shown_and_a_refusing_server_is_named_
         stdout_of(&help)
     );
 
-    let started = std::time::Instant::now();
     let run = std::process::Command::new(SDS)
         .args(["simulate", "--seed", "1309", "--funds", "1", "--days", "1"])
         .args(["--database-url", url])
@@ -344,15 +358,11 @@ fn a_password_in_the_database_url_is_never_shown_and_a_refusing_server_is_named_
     assert!(!run.status.success());
     let said = stderr_of(&run);
     assert!(
-        said.contains("error: connect to PostgreSQL at postgres://sim:***@127.0.0.1:1/postgres"),
+        said.contains("error: connect to PostgreSQL at postgres://sim@127.0.0.1:1/postgres:"),
         "{said}"
     );
     assert!(!said.contains("hunter2"), "{said}");
-    // A pool would have asked again for its 30 s acquire timeout before saying anything.
-    assert!(
-        started.elapsed() < std::time::Duration::from_secs(25),
-        "a refused connection took {:?} to be reported",
-        started.elapsed()
-    );
+    // A pool would have asked again for its 30 s acquire timeout, then said only that.
+    assert!(!said.contains("pool timed out"), "{said}");
     assert_eq!(folders_left("1309"), Vec::<String>::new());
 }

@@ -70,11 +70,30 @@ async fn two_transactions_numbering_two_subscribers_in_opposite_orders_queue_ins
                 source,
             })
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        !other.is_finished(),
-        "the second transaction numbered a notification while the first was still open"
-    );
+    // Only once the second transaction is waiting on a lock can the first one's next step
+    // close a cycle; before that the test would show nothing.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if waiting > 0 {
+            break;
+        }
+        assert!(
+            !other.is_finished(),
+            "the second transaction numbered a notification while the first was still open"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second transaction never waited for the first"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 
     // Without the queue PostgreSQL finds a deadlock here and aborts one of the two: that
     // abort is what fails this test, not how long the wait took (a loaded CI machine can

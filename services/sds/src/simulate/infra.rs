@@ -2,9 +2,8 @@
 //! its own, started the way the tests start theirs (`deploy/local/infra.sh`), in a folder
 //! under the project's `.local/`, and stopped and removed when the run ends (a run killed
 //! outright cannot: the next run stops and removes what it left, [`sweep_abandoned`]). The
-//! faults
-//! restart them in place ([`Infra::restart_nats`], [`Infra::restart_postgres`]): on the
-//! same ports, with the same JetStream store and the same cluster.
+//! faults restart them in place ([`Infra::restart_nats`], [`Infra::restart_postgres`]): on
+//! the same ports, with the same JetStream store and the same cluster.
 //!
 //! What must stay true: a run never shares NATS with anything else. The services' durable
 //! consumers have fixed names, so two platforms on one NATS server would take each other's
@@ -60,7 +59,8 @@ fn local_folder() -> PathBuf {
 
 /// The folders under `local` of runs whose process is gone (killed outright: SIGKILL, a
 /// lost session), with their PostgreSQL and NATS stopped by `infra.sh` and removed; returns
-/// how many. A folder whose process still runs a simulation is another run's and is left.
+/// how many. A folder whose process is still there with `simulate` among its arguments is
+/// taken to be a live run's and is left (so is one whose servers would not stop).
 pub fn sweep_abandoned(local: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(local) else {
         return 0;
@@ -80,23 +80,26 @@ pub fn sweep_abandoned(local: &Path) -> usize {
             continue;
         }
         let folder = entry.path();
-        let _ = Command::new("bash")
+        let stopped = Command::new("bash")
             .arg(infra_script())
             .arg("stop")
             .arg(&folder)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .status();
-        if std::fs::remove_dir_all(&folder).is_ok() {
+            .status()
+            .is_ok_and(|status| status.success());
+        // Removing the folder of servers still running would lose their pid files and
+        // leave them with no way to be stopped but by hand.
+        if stopped && std::fs::remove_dir_all(&folder).is_ok() {
             swept += 1;
         }
     }
     swept
 }
 
-/// Whether process `pid` is there and is an `sds simulate` (not another process that was
-/// given the pid of a dead run).
+/// Whether process `pid` is there with `simulate` among its arguments: a run, most likely,
+/// rather than another process given the pid of a dead run.
 fn runs_a_simulation(pid: u32) -> bool {
     std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
         cmdline
@@ -352,21 +355,18 @@ async fn start_nats(folder: &Path, port: u16) -> anyhow::Result<Child> {
     }
 }
 
-/// `url` as it may be shown on a terminal or in a log: a password in it replaced by `***`.
+/// `url` as it may be shown on a terminal or in a log: the user, host, port and database
+/// only, never a password (in the URL's user part or a `password=` parameter).
 fn shown(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, path) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) if user_info.contains(':') => {
-            let user = user_info
-                .split_once(':')
-                .map_or(user_info, |(user, _)| user);
-            format!("{scheme}://{user}:***@{host}{path}")
-        }
-        _ => url.to_owned(),
+    match url.parse::<sqlx::postgres::PgConnectOptions>() {
+        Ok(options) => format!(
+            "postgres://{}@{}:{}/{}",
+            options.get_username(),
+            options.get_host(),
+            options.get_port(),
+            options.get_database().unwrap_or_default()
+        ),
+        Err(_) => "(a database URL that does not parse)".to_owned(),
     }
 }
 
@@ -388,7 +388,7 @@ async fn fresh_database(server_url: &str, seed: u64) -> anyhow::Result<String> {
 }
 
 /// The URL of database `name` on the server of `server_url`: its database (if it names one)
-/// replaced, its parameters (`?sslmode=...`) kept.
+/// replaced, its parameters (`?sslmode=...`) kept but `dbname`, which would name another.
 fn database_url_on(server_url: &str, name: &str) -> String {
     let (base, query) = match server_url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
@@ -401,9 +401,15 @@ fn database_url_on(server_url: &str, name: &str) -> String {
         }
         None => base.to_owned(),
     };
-    match query {
-        Some(query) => format!("{server}/{name}?{query}"),
-        None => format!("{server}/{name}"),
+    let kept: Vec<&str> = query
+        .into_iter()
+        .flat_map(|query| query.split('&'))
+        .filter(|pair| !pair.is_empty() && !pair.starts_with("dbname="))
+        .collect();
+    if kept.is_empty() {
+        format!("{server}/{name}")
+    } else {
+        format!("{server}/{name}?{}", kept.join("&"))
     }
 }
 
@@ -428,18 +434,34 @@ mod tests {
             database_url_on("postgres://postgres@127.0.0.1:5432", "simulate_1_x"),
             "postgres://postgres@127.0.0.1:5432/simulate_1_x"
         );
+        assert_eq!(
+            database_url_on(
+                "postgres://u@db/ops?dbname=ops&sslmode=require",
+                "simulate_1_x"
+            ),
+            "postgres://u@db/simulate_1_x?sslmode=require"
+        );
     }
 
     #[test]
     fn a_password_in_a_database_url_is_never_shown() {
         assert_eq!(
-            shown("postgres://sim:s3cr:et@db.example:5432/postgres?sslmode=require"),
-            "postgres://sim:***@db.example:5432/postgres?sslmode=require"
+            shown("postgres://sim:s3cr%3Aet@db.example:5432/postgres?sslmode=require"),
+            "postgres://sim@db.example:5432/postgres"
+        );
+        assert_eq!(
+            shown("postgres://sim@db.example/ops?password=hunter2"),
+            "postgres://sim@db.example:5432/ops"
         );
         assert_eq!(
             shown("postgres://postgres@127.0.0.1:5432/postgres"),
             "postgres://postgres@127.0.0.1:5432/postgres"
         );
-        assert_eq!(shown("nonsense"), "nonsense");
+        // A raw `/` in a password makes the URL unreadable: nothing of it is shown.
+        assert_eq!(
+            shown("postgres://sim:ab/c@db.example/ops"),
+            "(a database URL that does not parse)"
+        );
+        assert_eq!(shown("nonsense"), "(a database URL that does not parse)");
     }
 }

@@ -103,7 +103,10 @@ impl PlatformProcess {
             .env_clear()
             .envs(self.environment.iter().map(|(name, value)| (name, value)))
             .env("SDS_LISTEN_ADDR", self.addr.to_string())
-            .stdin(Stdio::null())
+            // A pipe the child reads to its end: it closes when this process dies, even by
+            // SIGKILL, and the child then stops (crate::serve::STOP_WHEN_STDIN_CLOSES).
+            .stdin(Stdio::piped())
+            .env(crate::serve::STOP_WHEN_STDIN_CLOSES, "1")
             .stdout(log.try_clone().context("share the platform's log")?)
             .stderr(log)
             .kill_on_drop(true);
@@ -117,7 +120,12 @@ impl PlatformProcess {
         if relays == Relays::Held {
             command.env(sds_runtime::RELAYS_HELD, "1");
         }
-        self.child = Some(command.spawn().context("start sds serve")?);
+        let child = command.spawn().context("start sds serve")?;
+        // Beside its log, for whoever wants to know which process it is.
+        if let (Some(pid), Some(folder)) = (child.id(), self.log.parent()) {
+            let _ = std::fs::write(folder.join("sds.pid"), format!("{pid}\n"));
+        }
+        self.child = Some(child);
         Ok(())
     }
 
