@@ -294,17 +294,7 @@ pub async fn vary_to_last_signature(
 ) -> anyhow::Result<proto::Agreement> {
     let practitioner = platform.staff(&[Role::Practitioner]);
     let mut assessment = AssessmentServiceClient::new(platform.assessment.clone());
-    let latest = assessment
-        .get_plan(bearer(
-            &practitioner,
-            proto::GetPlanRequest {
-                person_id: person_id.to_owned(),
-                version: 0,
-            },
-        ))
-        .await
-        .context("read the plan")?
-        .into_inner();
+    let latest = super::setup::latest_plan(&mut assessment, &practitioner, person_id).await?;
     // The option 2 line still running: a plan may mix it with lines of other options.
     let running = latest
         .lines

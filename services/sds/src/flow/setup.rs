@@ -247,6 +247,25 @@ pub async fn person_with_first_line(
     Ok(person_id)
 }
 
+/// The person's plan as it stands: its latest version, draft or approved.
+pub async fn latest_plan(
+    assessment: &mut AssessmentServiceClient<tonic::transport::Channel>,
+    practitioner: &str,
+    person_id: &str,
+) -> anyhow::Result<proto::Plan> {
+    Ok(assessment
+        .get_plan(bearer(
+            practitioner,
+            proto::GetPlanRequest {
+                person_id: person_id.to_owned(),
+                version: 0,
+            },
+        ))
+        .await
+        .context("read the plan")?
+        .into_inner())
+}
+
 /// Submits and approves version `version` of the person's plan.
 pub async fn approve(
     assessment: &mut AssessmentServiceClient<tonic::transport::Channel>,

@@ -111,6 +111,37 @@ fn card_components() -> Vec<proto::RateAmount> {
 /// The hourly rate [`card_components`] add up to, which a line of hours names in the plan.
 pub const CARD_HOURLY_RATE: &str = "21.00";
 
+/// What every simulated provider and holder is: a voluntary organisation giving care at
+/// home across Aberdeenshire.
+fn simulated_organisation() -> proto::ProviderDetails {
+    proto::ProviderDetails {
+        kind: proto::ProviderKind::VoluntaryOrganisation as i32,
+        service_types: vec!["Care at home".into()],
+        localities: vec!["Aberdeenshire".into()],
+        ..proto::ProviderDetails::default()
+    }
+}
+
+/// Registers an organisation in the directory and makes it ready to be contracted and paid.
+async fn register_ready(
+    platform: &Platform,
+    details: proto::ProviderDetails,
+    request_id: String,
+) -> anyhow::Result<proto::Provider> {
+    let provider = DirectoryServiceClient::new(platform.directory.clone())
+        .register_provider(bearer(
+            &platform.staff(&[Role::Commissioning]),
+            proto::RegisterProviderRequest {
+                details: Some(details),
+                request_id,
+            },
+        ))
+        .await?
+        .into_inner();
+    flow::setup::provider_ready(platform, &provider).await?;
+    Ok(provider)
+}
+
 /// The authority's policy, payment settings and contract defaults with its own terms; its
 /// providers registered, on its framework, with their bank accounts and each a rate card
 /// from 1 April of the year before `start`; its third-party holder likewise.
@@ -157,26 +188,18 @@ pub async fn set_up_authority(
         .with_context(|| format!("set {}'s contract defaults", plan.id))?;
     let mut providers = Vec::with_capacity(plan.providers);
     for number in 1..=plan.providers {
-        let provider = DirectoryServiceClient::new(platform.directory.clone())
-            .register_provider(bearer(
-                &platform.staff(&[Role::Commissioning]),
-                proto::RegisterProviderRequest {
-                    details: Some(proto::ProviderDetails {
-                        name: format!("Simulated Care {} {number}", plan.id),
-                        kind: proto::ProviderKind::VoluntaryOrganisation as i32,
-                        service_types: vec!["Care at home".into()],
-                        localities: vec!["Aberdeenshire".into()],
-                        capacity: Some(10_000),
-                        contact_email: format!("office-{number}@{}.example", plan.id),
-                        ..proto::ProviderDetails::default()
-                    }),
-                    request_id: format!("{}-provider-{number}", plan.id),
-                },
-            ))
-            .await
-            .with_context(|| format!("register {}'s provider {number}", plan.id))?
-            .into_inner();
-        flow::setup::provider_ready(platform, &provider).await?;
+        let provider = register_ready(
+            platform,
+            proto::ProviderDetails {
+                name: format!("Simulated Care {} {number}", plan.id),
+                capacity: Some(10_000),
+                contact_email: format!("office-{number}@{}.example", plan.id),
+                ..simulated_organisation()
+            },
+            format!("{}-provider-{number}", plan.id),
+        )
+        .await
+        .with_context(|| format!("register {}'s provider {number}", plan.id))?;
         providers.push(provider);
     }
     let card_from = NaiveDate::from_ymd_opt(start.year() - 1, 4, 1).unwrap_or(start);
@@ -197,27 +220,19 @@ pub async fn set_up_authority(
             .into_inner();
         cards.push(card.id);
     }
-    let holder = DirectoryServiceClient::new(platform.directory.clone())
-        .register_provider(bearer(
-            &platform.staff(&[Role::Commissioning]),
-            proto::RegisterProviderRequest {
-                details: Some(proto::ProviderDetails {
-                    name: format!("Simulated ISF Holder {}", plan.id),
-                    kind: proto::ProviderKind::VoluntaryOrganisation as i32,
-                    service_types: vec!["Care at home".into()],
-                    localities: vec!["Aberdeenshire".into()],
-                    capacity: Some(100_000),
-                    holds_isfs: true,
-                    contact_email: format!("isf@{}.example", plan.id),
-                    ..proto::ProviderDetails::default()
-                }),
-                request_id: format!("{}-holder", plan.id),
-            },
-        ))
-        .await
-        .with_context(|| format!("register {}'s third-party holder", plan.id))?
-        .into_inner();
-    flow::setup::provider_ready(platform, &holder).await?;
+    let holder = register_ready(
+        platform,
+        proto::ProviderDetails {
+            name: format!("Simulated ISF Holder {}", plan.id),
+            capacity: Some(100_000),
+            holds_isfs: true,
+            contact_email: format!("isf@{}.example", plan.id),
+            ..simulated_organisation()
+        },
+        format!("{}-holder", plan.id),
+    )
+    .await
+    .with_context(|| format!("register {}'s third-party holder", plan.id))?;
     Ok(AuthoritySetup {
         providers,
         holder,

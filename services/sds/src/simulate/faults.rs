@@ -275,35 +275,26 @@ mod tests {
     #[test]
     fn the_cli_tests_heavy_seed_kills_restarts_and_stops_the_relays() {
         let drawn = interruptions(1366, FaultLevel::Heavy, 45);
-        assert!(
-            drawn
-                .iter()
-                .any(|fault| matches!(fault, Fault::PlatformKilled { .. })),
-            "{drawn:?}"
-        );
-        assert!(
-            drawn
-                .iter()
-                .any(|fault| matches!(fault, Fault::NatsRestarted { .. })),
-            "{drawn:?}"
-        );
-        assert!(
-            drawn
-                .iter()
-                .any(|fault| matches!(fault, Fault::RelaysStopped { .. })),
-            "{drawn:?}"
-        );
-        assert!(
-            drawn
-                .iter()
-                .any(|fault| matches!(fault, Fault::PlatformKilledMidRun { .. })),
-            "{drawn:?}"
-        );
-        assert!(
-            drawn
-                .iter()
-                .any(|fault| matches!(fault, Fault::PostgresRestarted { .. })),
-            "{drawn:?}"
-        );
+        type Is = fn(&Fault) -> bool;
+        let kinds: [(&str, Is); 5] = [
+            ("platform kill", |fault| {
+                matches!(fault, Fault::PlatformKilled { .. })
+            }),
+            ("NATS restart", |fault| {
+                matches!(fault, Fault::NatsRestarted { .. })
+            }),
+            ("relay stop", |fault| {
+                matches!(fault, Fault::RelaysStopped { .. })
+            }),
+            ("kill mid-run", |fault| {
+                matches!(fault, Fault::PlatformKilledMidRun { .. })
+            }),
+            ("PostgreSQL restart", |fault| {
+                matches!(fault, Fault::PostgresRestarted { .. })
+            }),
+        ];
+        for (kind, is) in kinds {
+            assert!(drawn.iter().any(is), "no {kind} among {drawn:?}");
+        }
     }
 }

@@ -127,17 +127,8 @@ pub async fn end_plan(platform: &Platform, fund: &FundPlan, signed: &Signed) -> 
 async fn end_whole_plan(platform: &Platform, signed: &Signed, end: &PlanEnd) -> anyhow::Result<()> {
     let practitioner = platform.staff(&[Role::Practitioner]);
     let mut assessment = AssessmentServiceClient::new(platform.assessment.clone());
-    let latest = assessment
-        .get_plan(bearer(
-            &practitioner,
-            proto::GetPlanRequest {
-                person_id: signed.person_id.clone(),
-                version: 0,
-            },
-        ))
-        .await
-        .context("read the plan")?
-        .into_inner();
+    let latest =
+        flow::setup::latest_plan(&mut assessment, &practitioner, &signed.person_id).await?;
     let draft = assessment
         .vary_plan(bearer(
             &practitioner,
